@@ -1,0 +1,42 @@
+// swift-tools-version: 6.1
+// RTES — a real-time trading exchange simulator. Target graph (pure logic at the bottom,
+// I/O at the edges):
+//
+//   ExchangeCore      order book, matching, events (no Foundation, no I/O, no clock, no threads)
+//   ExchangeRisk      pre-trade risk in front of the core, same thread
+//   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
+//   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
+//   rtes-replay       replays a generated order stream through the engine and summarises it
+//
+// Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
+// compare the fast engine against. CShims/CMallocCounter is a separate package so that its
+// malloc interposer links into tests and benchmarks only, never into the appliance.
+import PackageDescription
+
+let package = Package(
+    name: "RTES",
+    products: [
+        .library(name: "ExchangeCore", targets: ["ExchangeCore"]),
+        .library(name: "ExchangeRisk", targets: ["ExchangeRisk"]),
+        .library(name: "OrderFlow", targets: ["OrderFlow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(path: "CShims/CMallocCounter"),
+    ],
+    targets: [
+        .target(name: "ExchangeCore"),
+        .target(name: "ExchangeRisk", dependencies: ["ExchangeCore"]),
+        .target(name: "OrderFlow", dependencies: ["ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ExchangeTestSupport"),
+        .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),
+        .testTarget(name: "ExchangeRiskTests", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeTestSupport"]),
+        .testTarget(
+            name: "AllocationTests",
+            dependencies: [
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeTestSupport",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+    ]
+)

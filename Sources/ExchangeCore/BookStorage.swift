@@ -1,0 +1,154 @@
+// The records the engine keeps in its preallocated region. Layouts are fixed and checked
+// by tests (BookStorageLayoutTests): an order is exactly one 64-byte cache line.
+
+/// Pool index of an order record. 0 is the null index; records start at 1.
+@usableFromInline typealias OrderIndex = UInt32
+@usableFromInline let nullOrder: OrderIndex = 0
+
+/// One order, one cache line. Everything matching reads sits in this line; the links of
+/// the per-client list live in a parallel array (`ClientLink`) because only mass actions
+/// and rest/removal touch them.
+///
+/// | offset | field | offset | field |
+/// |---|---|---|---|
+/// | 0 | reference u64 | 44 | firm u32 |
+/// | 8 | token 16 B | 48 | level u32 (ladder index) |
+/// | 24 | next u32 (level list) | 52 | expirySlot u32 (heap position + 1, 0 = none) |
+/// | 28 | prev u32 | 56 | instrument u16 |
+/// | 32 | leaves u32 | 58 | side, display, capacity u8 |
+/// | 36 | price u32 | 61 | intermarketSweep, crossType u8 |
+/// | 40 | client u32 | 63 | resting u8 (1 while linked into a level) |
+@usableFromInline
+struct OrderRecord {
+    @usableFromInline var reference: OrderReference = 0
+    @usableFromInline var token = OrderToken(high: 0, low: 0)
+    @usableFromInline var next: OrderIndex = nullOrder
+    @usableFromInline var prev: OrderIndex = nullOrder
+    @usableFromInline var leaves: Shares = 0
+    @usableFromInline var price: Price = 0
+    @usableFromInline var client: ClientID = 0
+    @usableFromInline var firm = Firm(rawValue: 0)
+    @usableFromInline var level: UInt32 = 0
+    @usableFromInline var expirySlot: UInt32 = 0
+    @usableFromInline var instrument: InstrumentIndex = 0
+    @usableFromInline var side: Side = .buy
+    @usableFromInline var display: Display = .anonymous
+    @usableFromInline var capacity: UInt8 = 0
+    @usableFromInline var intermarketSweep: UInt8 = 0
+    @usableFromInline var crossType: UInt8 = 0
+    @usableFromInline var resting: Bool = false
+}
+
+/// Links of the per-client list of resting orders, in the order they came to rest.
+@usableFromInline
+struct ClientLink {
+    @usableFromInline var next: OrderIndex = nullOrder
+    @usableFromInline var prev: OrderIndex = nullOrder
+}
+
+/// One price level: a FIFO of orders (intrusive, through `OrderRecord.next/prev`) and the
+/// shares they hold. 16 bytes, four to a cache line.
+@usableFromInline
+struct PriceLevel {
+    @usableFromInline var head: OrderIndex = nullOrder
+    @usableFromInline var tail: OrderIndex = nullOrder
+    @usableFromInline var shares: UInt64 = 0
+}
+
+/// Per-client accounting the core maintains (risk reads it).
+@usableFromInline
+struct ClientAccount {
+    @usableFromInline var openNotional: Notional = 0
+    @usableFromInline var head: OrderIndex = nullOrder
+    @usableFromInline var tail: OrderIndex = nullOrder
+}
+
+/// One instrument's book.
+///
+/// Price levels are a *ladder*: a flat array of `priceLevels` levels, one per tick, starting
+/// at `baseTick` (centred on the reference price). Bids and asks share it — the book is
+/// never locked or crossed, so a level only ever holds one side — and two occupancy
+/// bitmaps say which levels hold bids and which asks.
+///
+/// Why a ladder: adding, cancelling and executing at a level is an array index, and the
+/// next best level after one empties is three bit scans, all O(1) with no pointer chasing
+/// and no rebalancing. A tree (what exchange-core and most textbook books use) costs
+/// O(log levels) pointer hops per new level and allocates nodes. The price is memory
+/// (16 bytes × levels per instrument, 1 MiB at 65,536 levels) and a bounded price range:
+/// orders outside the ladder are rejected (`priceOutOfRange`), which for a $150 stock with
+/// a 1-cent tick and 65,536 levels is everything from $0.01 to $477. Measured in
+/// benchmarks/RESULTS.md.
+@usableFromInline
+struct InstrumentBook {
+    @usableFromInline var levels: UnsafeMutablePointer<PriceLevel>
+    @usableFromInline var bids: OccupancyBitmap
+    @usableFromInline var asks: OccupancyBitmap
+    @usableFromInline var symbol: Symbol
+    @usableFromInline var baseTick: UInt32
+    @usableFromInline var tickSize: Price
+    @usableFromInline var lotSize: Shares
+    @usableFromInline var referencePrice: Price
+    @usableFromInline var lastTradePrice: Price = 0
+    @usableFromInline var collarBasisPoints: UInt32
+    @usableFromInline var halted = false
+
+    /// The collar's reference: the last trade, else the configured price.
+    @inline(__always) var currentReference: Price { lastTradePrice != 0 ? lastTradePrice : referencePrice }
+
+    @inline(__always) func price(ofLevel level: UInt32) -> Price { (baseTick &+ level) &* tickSize }
+}
+
+/// Where each structure lives in the engine's region. Computed once from the
+/// configuration; the runtime asks for `totalBytes` and places the region (hugepages,
+/// NUMA node, mlock) before the engine starts.
+public struct EngineLayout: Sendable {
+    public struct Region: Sendable, Equatable {
+        public var name: String
+        public var offset: Int
+        public var bytes: Int
+    }
+
+    public private(set) var regions: [Region] = []
+    public private(set) var totalBytes = 0
+
+    let orderCapacity: Int
+    let tokenSlots: Int
+    let symbolSlots: Int
+    let bitmapWords: (words: Int, summary: Int)
+
+    public init(_ configuration: EngineConfiguration) {
+        let c = configuration
+        // Record 0 is the null index; one extra record holds an incoming order while it
+        // matches, so `orderPoolSize` orders can rest.
+        orderCapacity = c.orderPoolSize + 2
+        var slots = 64
+        while slots < 2 * (c.orderPoolSize + 1 + c.tokenHistory) { slots <<= 1 }
+        tokenSlots = slots
+        var symbolSlots = 16
+        while symbolSlots < 4 * c.instruments.count { symbolSlots <<= 1 }
+        self.symbolSlots = symbolSlots
+        bitmapWords = OccupancyBitmap.wordCounts(levels: c.priceLevels)
+
+        let books = c.instruments.count
+        reserve("orders", MemoryLayout<OrderRecord>.stride * orderCapacity)
+        reserve("client_links", MemoryLayout<ClientLink>.stride * orderCapacity)
+        reserve("price_levels", MemoryLayout<PriceLevel>.stride * c.priceLevels * books)
+        reserve("bitmaps", 8 * 2 * (bitmapWords.words + bitmapWords.summary) * books)
+        reserve("books", MemoryLayout<InstrumentBook>.stride * books)
+        reserve("client_accounts", MemoryLayout<ClientAccount>.stride * c.maxClients)
+        reserve("token_table", 8 * tokenSlots)
+        reserve("token_history", MemoryLayout<RetiredToken>.stride * max(1, c.tokenHistory))
+        reserve("expiry_heap", MemoryLayout<ExpiryEntry>.stride * orderCapacity)
+        reserve("symbol_directory", 16 * symbolSlots)
+        reserve("events", MemoryLayout<EngineEvent>.stride * c.eventBufferCapacity)
+        reserve("reject_counters", 8 * RejectReason.counterSlots)
+    }
+
+    private mutating func reserve(_ name: String, _ bytes: Int) {
+        let offset = (totalBytes + 127) & ~127
+        regions.append(Region(name: name, offset: offset, bytes: bytes))
+        totalBytes = (offset + bytes + 127) & ~127
+    }
+
+    func offset(_ name: String) -> Int { regions.first { $0.name == name }!.offset }
+}

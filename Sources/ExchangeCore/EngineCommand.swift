@@ -1,0 +1,174 @@
+// What the engine is asked to do. Every command carries its timestamp: the engine has no
+// clock, so the same commands always produce the same events. Commands are plain values
+// (BitwiseCopyable) so they can travel through rings as bytes.
+
+/// OUCH `O` Enter Order.
+public struct EnterOrder: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var side: Side
+    public var orderType: OrderType
+    public var shares: Shares
+    public var symbol: Symbol
+    /// Limit price; ignored for market orders.
+    public var price: Price
+    public var timeInForce: TimeInForce
+    /// The order's firm; the gateway substitutes the account's default for a blank one.
+    public var firm: Firm
+    public var display: Display
+    /// Echoed fields the engine stores but does not interpret (OUCH Capacity, ISO,
+    /// CrossType, CustomerType), kept as their ASCII bytes.
+    public var capacity: UInt8
+    public var intermarketSweep: UInt8
+    public var minimumQuantity: Shares
+    public var crossType: UInt8
+    public var customerType: UInt8
+
+    public init(
+        timestamp: Timestamp, client: ClientID, token: OrderToken, side: Side,
+        orderType: OrderType = .limit, shares: Shares, symbol: Symbol, price: Price,
+        timeInForce: TimeInForce = .marketHours, firm: Firm, display: Display = .anonymous,
+        capacity: UInt8 = 0x41, intermarketSweep: UInt8 = 0x4E, minimumQuantity: Shares = 0,
+        crossType: UInt8 = 0x4E, customerType: UInt8 = 0x20
+    ) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.side = side
+        self.orderType = orderType
+        self.shares = shares
+        self.symbol = symbol
+        self.price = price
+        self.timeInForce = timeInForce
+        self.firm = firm
+        self.display = display
+        self.capacity = capacity
+        self.intermarketSweep = intermarketSweep
+        self.minimumQuantity = minimumQuantity
+        self.crossType = crossType
+        self.customerType = customerType
+    }
+}
+
+/// OUCH `U` Replace Order: a new token, shares (the new open size), price, time in force,
+/// display, ISO and minimum quantity for a live order. Side, symbol, firm, capacity and
+/// cross type carry over from the existing order.
+public struct ReplaceOrder: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var existingToken: OrderToken
+    public var replacementToken: OrderToken
+    public var shares: Shares
+    public var price: Price
+    public var timeInForce: TimeInForce
+    public var display: Display
+    public var intermarketSweep: UInt8
+    public var minimumQuantity: Shares
+
+    public init(
+        timestamp: Timestamp, client: ClientID, existingToken: OrderToken,
+        replacementToken: OrderToken, shares: Shares, price: Price,
+        timeInForce: TimeInForce = .marketHours, display: Display = .anonymous,
+        intermarketSweep: UInt8 = 0x4E, minimumQuantity: Shares = 0
+    ) {
+        self.timestamp = timestamp
+        self.client = client
+        self.existingToken = existingToken
+        self.replacementToken = replacementToken
+        self.shares = shares
+        self.price = price
+        self.timeInForce = timeInForce
+        self.display = display
+        self.intermarketSweep = intermarketSweep
+        self.minimumQuantity = minimumQuantity
+    }
+}
+
+/// OUCH `X` Cancel Order: `shares` is the new open size; 0 cancels everything left.
+public struct CancelOrder: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var shares: Shares
+
+    public init(timestamp: Timestamp, client: ClientID, token: OrderToken, shares: Shares = 0) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.shares = shares
+    }
+}
+
+/// OUCH `M` Modify Order: change between sell, sell short and sell short exempt, and/or
+/// reduce the open size, keeping time priority.
+public struct ModifyOrder: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var side: Side
+    public var shares: Shares
+
+    public init(timestamp: Timestamp, client: ClientID, token: OrderToken, side: Side, shares: Shares) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.side = side
+        self.shares = shares
+    }
+}
+
+/// An operator or session action on one client.
+public struct ClientAction: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public init(timestamp: Timestamp, client: ClientID) {
+        self.timestamp = timestamp
+        self.client = client
+    }
+}
+
+/// An operator action on one instrument.
+public struct InstrumentAction: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var symbol: Symbol
+    public init(timestamp: Timestamp, symbol: Symbol) {
+        self.timestamp = timestamp
+        self.symbol = symbol
+    }
+}
+
+public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
+    case enter(EnterOrder)
+    case replace(ReplaceOrder)
+    case cancel(CancelOrder)
+    case modify(ModifyOrder)
+    /// Cancels every resting order of the client (reason `userRequested`), e.g. when its
+    /// session asks for cancel-on-disconnect. New orders stay allowed.
+    case cancelAll(ClientAction)
+    /// Kill switch for one client: cancels its resting orders (reason `supervisory`) and
+    /// rejects its new orders and replaces until reinstated.
+    case killClient(ClientAction)
+    case reinstateClient(ClientAction)
+    /// Kill switch for the whole exchange: cancels every resting order and rejects all new
+    /// orders and replaces until reinstated.
+    case killExchange(Timestamp)
+    case reinstateExchange(Timestamp)
+    /// Halts an instrument: new orders and replaces are rejected, resting orders stay.
+    case haltInstrument(InstrumentAction)
+    case resumeInstrument(InstrumentAction)
+    /// Moves time forward without other work, so that timed orders expire.
+    case advanceTime(Timestamp)
+
+    @inlinable public var timestamp: Timestamp {
+        switch self {
+        case .enter(let c): c.timestamp
+        case .replace(let c): c.timestamp
+        case .cancel(let c): c.timestamp
+        case .modify(let c): c.timestamp
+        case .cancelAll(let c), .killClient(let c), .reinstateClient(let c): c.timestamp
+        case .killExchange(let t), .reinstateExchange(let t), .advanceTime(let t): t
+        case .haltInstrument(let c), .resumeInstrument(let c): c.timestamp
+        }
+    }
+}

@@ -1,0 +1,354 @@
+// Everything the engine does is reported as an event, in one ordered stream. Order events
+// go to the owning client's session (OUCH); book events go to the market-data publisher
+// (ITCH). `executed` is both: one event per fill, carrying the two sides.
+// Every event carries the timestamp of the command that caused it.
+
+/// OUCH `A` Accepted. For post-only orders that would have crossed, `price` is the price
+/// the order was repriced to.
+public struct OrderAccepted: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var reference: OrderReference
+    public var instrument: InstrumentIndex
+    public var side: Side
+    public var orderType: OrderType
+    public var shares: Shares
+    public var price: Price
+    public var timeInForce: TimeInForce
+    public var firm: Firm
+    public var display: Display
+    public var capacity: UInt8
+    public var intermarketSweep: UInt8
+    public var minimumQuantity: Shares
+    public var crossType: UInt8
+    /// `dead` for immediate-or-cancel and market orders: they never rest.
+    public var state: OrderState
+
+    public init(
+        timestamp: Timestamp, client: ClientID, token: OrderToken, reference: OrderReference,
+        instrument: InstrumentIndex, side: Side, orderType: OrderType, shares: Shares, price: Price,
+        timeInForce: TimeInForce, firm: Firm, display: Display, capacity: UInt8,
+        intermarketSweep: UInt8, minimumQuantity: Shares, crossType: UInt8, state: OrderState
+    ) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.reference = reference
+        self.instrument = instrument
+        self.side = side
+        self.orderType = orderType
+        self.shares = shares
+        self.price = price
+        self.timeInForce = timeInForce
+        self.firm = firm
+        self.display = display
+        self.capacity = capacity
+        self.intermarketSweep = intermarketSweep
+        self.minimumQuantity = minimumQuantity
+        self.crossType = crossType
+        self.state = state
+    }
+}
+
+/// OUCH `J` Rejected (for an enter, the order's token; for a replace, the replacement token).
+public struct OrderRejected: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var reason: RejectReason
+
+    public init(timestamp: Timestamp, client: ClientID, token: OrderToken, reason: RejectReason) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.reason = reason
+    }
+}
+
+/// OUCH `U` Replaced: the replacement order, with the token and reference it replaced.
+public struct OrderReplaced: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var previousToken: OrderToken
+    public var reference: OrderReference
+    public var previousReference: OrderReference
+    public var instrument: InstrumentIndex
+    public var side: Side
+    public var shares: Shares
+    public var price: Price
+    public var timeInForce: TimeInForce
+    public var firm: Firm
+    public var display: Display
+    public var capacity: UInt8
+    public var intermarketSweep: UInt8
+    public var minimumQuantity: Shares
+    public var crossType: UInt8
+    public var state: OrderState
+
+    public init(
+        timestamp: Timestamp, client: ClientID, token: OrderToken, previousToken: OrderToken,
+        reference: OrderReference, previousReference: OrderReference, instrument: InstrumentIndex,
+        side: Side, shares: Shares, price: Price, timeInForce: TimeInForce, firm: Firm,
+        display: Display, capacity: UInt8, intermarketSweep: UInt8, minimumQuantity: Shares,
+        crossType: UInt8, state: OrderState
+    ) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.previousToken = previousToken
+        self.reference = reference
+        self.previousReference = previousReference
+        self.instrument = instrument
+        self.side = side
+        self.shares = shares
+        self.price = price
+        self.timeInForce = timeInForce
+        self.firm = firm
+        self.display = display
+        self.capacity = capacity
+        self.intermarketSweep = intermarketSweep
+        self.minimumQuantity = minimumQuantity
+        self.crossType = crossType
+        self.state = state
+    }
+}
+
+/// OUCH `C` Canceled: `decrement` shares came off the order; `remaining` are still open.
+public struct OrderCanceled: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var reference: OrderReference
+    public var instrument: InstrumentIndex
+    public var decrement: Shares
+    public var remaining: Shares
+    public var reason: CancelReason
+
+    public init(
+        timestamp: Timestamp, client: ClientID, token: OrderToken, reference: OrderReference,
+        instrument: InstrumentIndex, decrement: Shares, remaining: Shares, reason: CancelReason
+    ) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.reference = reference
+        self.instrument = instrument
+        self.decrement = decrement
+        self.remaining = remaining
+        self.reason = reason
+    }
+}
+
+/// One fill. The gateway sends OUCH `E` to each side (taker liquidity `R`, maker `A` or
+/// `J`); the publisher prints ITCH `E` for a displayed maker, `P` for a non-displayed one.
+/// The price is always the maker's resting price.
+public struct OrderExecuted: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var instrument: InstrumentIndex
+    public var shares: Shares
+    public var price: Price
+    public var matchNumber: MatchNumber
+    public var takerClient: ClientID
+    public var takerToken: OrderToken
+    public var takerReference: OrderReference
+    public var takerSide: Side
+    public var makerClient: ClientID
+    public var makerToken: OrderToken
+    public var makerReference: OrderReference
+    public var makerSide: Side
+    /// The maker's display; decides its liquidity flag and the ITCH message.
+    public var makerDisplay: Display
+
+    public init(
+        timestamp: Timestamp, instrument: InstrumentIndex, shares: Shares, price: Price,
+        matchNumber: MatchNumber, takerClient: ClientID, takerToken: OrderToken,
+        takerReference: OrderReference, takerSide: Side, makerClient: ClientID,
+        makerToken: OrderToken, makerReference: OrderReference, makerSide: Side, makerDisplay: Display
+    ) {
+        self.timestamp = timestamp
+        self.instrument = instrument
+        self.shares = shares
+        self.price = price
+        self.matchNumber = matchNumber
+        self.takerClient = takerClient
+        self.takerToken = takerToken
+        self.takerReference = takerReference
+        self.takerSide = takerSide
+        self.makerClient = makerClient
+        self.makerToken = makerToken
+        self.makerReference = makerReference
+        self.makerSide = makerSide
+        self.makerDisplay = makerDisplay
+    }
+
+    @inlinable public var makerLiquidity: LiquidityFlag {
+        makerDisplay.isDisplayed ? .added : .addedNonDisplayed
+    }
+}
+
+/// OUCH `M` Order Modified: the order's side and open size after a Modify.
+public struct OrderModified: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var side: Side
+    public var shares: Shares
+
+    public init(timestamp: Timestamp, client: ClientID, token: OrderToken, side: Side, shares: Shares) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.side = side
+        self.shares = shares
+    }
+}
+
+/// OUCH `I` Cancel Reject: a cancel or modify that could not apply; the order is unchanged.
+public struct CancelRejected: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var token: OrderToken
+    public var reason: RejectReason
+
+    public init(timestamp: Timestamp, client: ClientID, token: OrderToken, reason: RejectReason) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.reason = reason
+    }
+}
+
+/// ITCH `A`/`F` Add Order: a displayed order came to rest.
+public struct BookAdd: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var instrument: InstrumentIndex
+    public var reference: OrderReference
+    public var side: BookSide
+    public var shares: Shares
+    public var price: Price
+    /// The firm when the order is attributable (ITCH `F`), otherwise nil (ITCH `A`).
+    public var attribution: Firm?
+
+    public init(
+        timestamp: Timestamp, instrument: InstrumentIndex, reference: OrderReference,
+        side: BookSide, shares: Shares, price: Price, attribution: Firm?
+    ) {
+        self.timestamp = timestamp
+        self.instrument = instrument
+        self.reference = reference
+        self.side = side
+        self.shares = shares
+        self.price = price
+        self.attribution = attribution
+    }
+}
+
+/// ITCH `X` Order Cancel (`remaining` > 0) or `D` Order Delete (`remaining` == 0) for a
+/// displayed resting order.
+public struct BookReduce: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var instrument: InstrumentIndex
+    public var reference: OrderReference
+    public var canceledShares: Shares
+    public var remaining: Shares
+
+    public init(
+        timestamp: Timestamp, instrument: InstrumentIndex, reference: OrderReference,
+        canceledShares: Shares, remaining: Shares
+    ) {
+        self.timestamp = timestamp
+        self.instrument = instrument
+        self.reference = reference
+        self.canceledShares = canceledShares
+        self.remaining = remaining
+    }
+
+    @inlinable public var isDelete: Bool { remaining == 0 }
+}
+
+/// ITCH `U` Order Replace for a displayed order replaced by a displayed order that rests
+/// without trading.
+public struct BookReplace: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var instrument: InstrumentIndex
+    public var previousReference: OrderReference
+    public var reference: OrderReference
+    public var shares: Shares
+    public var price: Price
+
+    public init(
+        timestamp: Timestamp, instrument: InstrumentIndex, previousReference: OrderReference,
+        reference: OrderReference, shares: Shares, price: Price
+    ) {
+        self.timestamp = timestamp
+        self.instrument = instrument
+        self.previousReference = previousReference
+        self.reference = reference
+        self.shares = shares
+        self.price = price
+    }
+}
+
+/// ITCH `H` Trading Action for an instrument halted or resumed.
+public struct TradingStateChanged: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var instrument: InstrumentIndex
+    public var halted: Bool
+
+    public init(timestamp: Timestamp, instrument: InstrumentIndex, halted: Bool) {
+        self.timestamp = timestamp
+        self.instrument = instrument
+        self.halted = halted
+    }
+}
+
+public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
+    // Order events (to the owning session)
+    case accepted(OrderAccepted)
+    case rejected(OrderRejected)
+    case replaced(OrderReplaced)
+    case canceled(OrderCanceled)
+    case modified(OrderModified)
+    case cancelRejected(CancelRejected)
+    // Both: one per fill
+    case executed(OrderExecuted)
+    // Book events (to market data)
+    case bookAdd(BookAdd)
+    case bookReduce(BookReduce)
+    case bookReplace(BookReplace)
+    case tradingState(TradingStateChanged)
+
+    @inlinable public var timestamp: Timestamp {
+        switch self {
+        case .accepted(let e): e.timestamp
+        case .rejected(let e): e.timestamp
+        case .replaced(let e): e.timestamp
+        case .canceled(let e): e.timestamp
+        case .modified(let e): e.timestamp
+        case .cancelRejected(let e): e.timestamp
+        case .executed(let e): e.timestamp
+        case .bookAdd(let e): e.timestamp
+        case .bookReduce(let e): e.timestamp
+        case .bookReplace(let e): e.timestamp
+        case .tradingState(let e): e.timestamp
+        }
+    }
+
+    /// True for events a client session receives.
+    @inlinable public var isOrderEvent: Bool {
+        switch self {
+        case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected, .executed: true
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState: false
+        }
+    }
+
+    /// True for events the market-data publisher consumes.
+    @inlinable public var isBookEvent: Bool {
+        switch self {
+        case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState: true
+        case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected: false
+        }
+    }
+}

@@ -1,0 +1,187 @@
+// Replace, cancel and modify of live orders (docs/MATCHING.md §Replace, §Cancel, §Modify).
+
+extension MatchingEngine {
+    /// Structural checks of a replace (unknown order, halted, 6–13), changing nothing.
+    public func validate(_ c: ReplaceOrder) -> Result<ReplacePlan, RejectReason> {
+        guard c.client < maxClients else { return .failure(.unknownClient) }
+        guard let index = tokens.liveOrder(client: c.client, token: c.existingToken, orders: orders) else {
+            return .failure(.unknownOrder)
+        }
+        let existing = orders[Int(index)]
+        let book = books[Int(existing.instrument)]
+        if book.halted { return .failure(.instrumentHalted) }
+        if c.shares == 0 { return .failure(.invalidShares) }
+        if !c.timeInForce.isValid { return .failure(.invalidTimeInForce) }
+        if !c.display.isSupported { return .failure(.invalidDisplay) }
+        if c.minimumQuantity > c.shares { return .failure(.invalidMinimumQuantity) }
+        if c.shares % book.lotSize != 0 { return .failure(.oddLot) }
+        let level: UInt32
+        switch ladderLevel(of: c.price, in: book) {
+        case .failure(let reason): return .failure(reason)
+        case .success(let l): level = l
+        }
+        if tokens.isKnown(client: c.client, token: c.replacementToken, orders: orders) { return .failure(.duplicateToken) }
+        return .success(ReplacePlan(
+            instrument: existing.instrument, side: existing.side, existingShares: existing.leaves,
+            existingPrice: existing.price, order: index, level: level))
+    }
+
+    /// Replaces an order that passed `validate` (and the risk layer's checks).
+    public mutating func replace(_ c: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus {
+        let index = plan.order
+        let existing = orders[Int(index)]
+        let book = books + Int(existing.instrument)
+        let side = existing.side.bookSide
+
+        if c.price == existing.price && c.shares <= existing.leaves && !c.timeInForce.isImmediateOrCancel
+            && c.display.isDisplayed == existing.display.isDisplayed
+        {
+            replaceInPlace(c, index: index)
+            return .completed
+        }
+
+        var level = plan.level
+        if c.display.isPostOnly {
+            switch postOnlyLevel(level, side: side, in: book) {
+            case .failure(let reason):
+                reject(client: c.client, token: c.replacementToken, reason: reason, timestamp: c.timestamp)
+                return .completed
+            case .success(let repriced): level = repriced
+            }
+        }
+
+        // The existing order leaves the book; its record becomes the replacement.
+        retireToken(of: index)
+        let reference = nextReference
+        nextReference &+= 1
+        orders[Int(index)].token = c.replacementToken
+        orders[Int(index)].reference = reference
+        orders[Int(index)].leaves = c.shares
+        orders[Int(index)].level = level
+        orders[Int(index)].price = book.pointee.price(ofLevel: level)
+        orders[Int(index)].display = c.display
+        orders[Int(index)].intermarketSweep = c.intermarketSweep
+        tokens.insert(client: c.client, token: c.replacementToken, order: index, orders: orders)
+        let replacement = orders[Int(index)]
+
+        emit(.replaced(OrderReplaced(
+            timestamp: c.timestamp, client: c.client, token: c.replacementToken, previousToken: existing.token,
+            reference: reference, previousReference: existing.reference, instrument: existing.instrument,
+            side: existing.side, shares: c.shares, price: replacement.price, timeInForce: c.timeInForce,
+            firm: existing.firm, display: c.display, capacity: existing.capacity,
+            intermarketSweep: c.intermarketSweep, minimumQuantity: c.minimumQuantity,
+            crossType: existing.crossType, state: c.timeInForce.isImmediateOrCancel ? .dead : .live)))
+        counters.ordersReplaced &+= 1
+
+        taker = TakerState(
+            order: index, instrument: existing.instrument, side: side, limitLevel: Int64(level),
+            restsAfterMatching: !c.timeInForce.isImmediateOrCancel, timeInForce: c.timeInForce,
+            timestamp: c.timestamp)
+
+        let deleteExisting = BookReduce(
+            timestamp: c.timestamp, instrument: existing.instrument, reference: existing.reference,
+            canceledShares: existing.leaves, remaining: 0)
+        if takerCrosses(book) || c.timeInForce.isImmediateOrCancel {
+            if existing.display.isDisplayed { emit(.bookReduce(deleteExisting)) }
+            return startMatching(minimumQuantity: c.minimumQuantity)
+        }
+        // Rests without trading: one book event says what happened to the displayed book.
+        rest(index, timeInForce: c.timeInForce)
+        switch (existing.display.isDisplayed, c.display.isDisplayed) {
+        case (true, true):
+            emit(.bookReplace(BookReplace(
+                timestamp: c.timestamp, instrument: existing.instrument, previousReference: existing.reference,
+                reference: reference, shares: c.shares, price: replacement.price)))
+        case (true, false):
+            emit(.bookReduce(deleteExisting))
+        case (false, true):
+            emit(.bookAdd(BookAdd(
+                timestamp: c.timestamp, instrument: existing.instrument, reference: reference,
+                side: side, shares: c.shares, price: replacement.price,
+                attribution: c.display.isAttributed ? existing.firm : nil)))
+        case (false, false):
+            break
+        }
+        return .completed
+    }
+
+    /// Same price, no more shares, same visibility: keeps time priority.
+    private mutating func replaceInPlace(_ c: ReplaceOrder, index: OrderIndex) {
+        let existing = orders[Int(index)]
+        tokens.retire(order: index, orders: orders)
+        if existing.expirySlot != 0 { expiries.remove(order: index, orders: orders) }
+        if c.shares < existing.leaves { shrink(index, by: existing.leaves - c.shares) }
+        let reference = nextReference
+        nextReference &+= 1
+        orders[Int(index)].token = c.replacementToken
+        orders[Int(index)].reference = reference
+        orders[Int(index)].display = c.display
+        orders[Int(index)].intermarketSweep = c.intermarketSweep
+        tokens.insert(client: c.client, token: c.replacementToken, order: index, orders: orders)
+        if c.timeInForce.isTimed {
+            let deadline = now &+ UInt64(c.timeInForce.rawValue) &* PriceScale.nanosecondsPerSecond
+            expiries.push(ExpiryEntry(deadline: deadline, reference: reference, order: index), orders: orders)
+        }
+        emit(.replaced(OrderReplaced(
+            timestamp: c.timestamp, client: c.client, token: c.replacementToken, previousToken: existing.token,
+            reference: reference, previousReference: existing.reference, instrument: existing.instrument,
+            side: existing.side, shares: c.shares, price: existing.price, timeInForce: c.timeInForce,
+            firm: existing.firm, display: c.display, capacity: existing.capacity,
+            intermarketSweep: c.intermarketSweep, minimumQuantity: c.minimumQuantity,
+            crossType: existing.crossType, state: .live)))
+        if c.display.isDisplayed {
+            emit(.bookReplace(BookReplace(
+                timestamp: c.timestamp, instrument: existing.instrument, previousReference: existing.reference,
+                reference: reference, shares: c.shares, price: existing.price)))
+        }
+        counters.ordersReplaced &+= 1
+    }
+
+    /// Takes a live order out of the book and retires its token, keeping the record.
+    private mutating func retireToken(of index: OrderIndex) {
+        if orders[Int(index)].resting { unlink(index) }
+        if orders[Int(index)].expirySlot != 0 { expiries.remove(order: index, orders: orders) }
+        tokens.retire(order: index, orders: orders)
+    }
+
+    /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
+    public mutating func cancel(_ c: CancelOrder) {
+        guard c.client < maxClients else {
+            return rejectCancel(client: c.client, token: c.token, reason: .unknownClient, timestamp: c.timestamp)
+        }
+        guard let index = tokens.liveOrder(client: c.client, token: c.token, orders: orders) else {
+            return rejectCancel(client: c.client, token: c.token, reason: .unknownOrder, timestamp: c.timestamp)
+        }
+        let leaves = orders[Int(index)].leaves
+        guard c.shares < leaves else {
+            return rejectCancel(client: c.client, token: c.token, reason: .cancelSizeNotSmaller, timestamp: c.timestamp)
+        }
+        cancelResting(index, shares: leaves - c.shares, reason: .userRequested, timestamp: c.timestamp)
+    }
+
+    /// OUCH `M`: change between sell variants and/or reduce, keeping priority. Never suspends.
+    public mutating func modify(_ c: ModifyOrder) {
+        guard c.client < maxClients else {
+            return rejectCancel(client: c.client, token: c.token, reason: .unknownClient, timestamp: c.timestamp)
+        }
+        guard let index = tokens.liveOrder(client: c.client, token: c.token, orders: orders) else {
+            return rejectCancel(client: c.client, token: c.token, reason: .unknownOrder, timestamp: c.timestamp)
+        }
+        let o = orders[Int(index)]
+        let lot = books[Int(o.instrument)].lotSize
+        guard c.side.bookSide == o.side.bookSide, c.shares > 0, c.shares <= o.leaves, c.shares % lot == 0 else {
+            return rejectCancel(client: c.client, token: c.token, reason: .invalidModify, timestamp: c.timestamp)
+        }
+        emit(.modified(OrderModified(timestamp: c.timestamp, client: c.client, token: c.token, side: c.side, shares: c.shares)))
+        if c.shares < o.leaves {
+            if o.display.isDisplayed {
+                emit(.bookReduce(BookReduce(
+                    timestamp: c.timestamp, instrument: o.instrument, reference: o.reference,
+                    canceledShares: o.leaves - c.shares, remaining: c.shares)))
+            }
+            shrink(index, by: o.leaves - c.shares)
+        }
+        orders[Int(index)].side = c.side
+        counters.ordersModified &+= 1
+    }
+}

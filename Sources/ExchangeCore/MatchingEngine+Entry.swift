@@ -1,0 +1,117 @@
+// Enter Order: structural checks (docs/MATCHING.md checks 4–13), then acceptance,
+// minimum quantity, matching and the remainder.
+
+extension MatchingEngine {
+    /// Checks 4–13 of docs/MATCHING.md, changing nothing. Admission (0–3) and limits
+    /// (14–16) belong to the risk layer; check 17 happens in `enter`.
+    public func validate(_ c: EnterOrder) -> Result<EntryPlan, RejectReason> {
+        guard c.client < maxClients else { return .failure(.unknownClient) }
+        guard let instrument = symbols.instrument(for: c.symbol) else { return .failure(.unknownSymbol) }
+        let book = books[Int(instrument)]
+        if book.halted { return .failure(.instrumentHalted) }
+        if c.shares == 0 { return .failure(.invalidShares) }
+        if !c.timeInForce.isValid { return .failure(.invalidTimeInForce) }
+        if !c.display.isSupported || (c.orderType == .market && c.display.isPostOnly) {
+            return .failure(.invalidDisplay)
+        }
+        if c.minimumQuantity > c.shares { return .failure(.invalidMinimumQuantity) }
+        if c.shares % book.lotSize != 0 { return .failure(.oddLot) }
+        var level: UInt32 = 0
+        if c.orderType == .limit {
+            switch ladderLevel(of: c.price, in: book) {
+            case .failure(let reason): return .failure(reason)
+            case .success(let l): level = l
+            }
+        }
+        if tokens.isKnown(client: c.client, token: c.token, orders: orders) { return .failure(.duplicateToken) }
+        return .success(EntryPlan(instrument: instrument, level: level))
+    }
+
+    /// Checks 11 and 12: tick conformance and ladder range.
+    @inline(__always)
+    func ladderLevel(of price: Price, in book: InstrumentBook) -> Result<UInt32, RejectReason> {
+        if price == 0 || price % book.tickSize != 0 { return .failure(.invalidPriceIncrement) }
+        let tick = price / book.tickSize
+        if tick < book.baseTick || tick - book.baseTick >= priceLevels { return .failure(.priceOutOfRange) }
+        return .success(tick - book.baseTick)
+    }
+
+    /// Enters an order that passed `validate` (and the risk layer's checks).
+    public mutating func enter(_ c: EnterOrder, plan: EntryPlan) -> ProcessStatus {
+        let book = books + Int(plan.instrument)
+        let side = c.side.bookSide
+        var level = plan.level
+        var price = c.price
+        if c.orderType == .market {
+            price = 0
+        } else if c.display.isPostOnly {
+            switch postOnlyLevel(level, side: side, in: book) {
+            case .failure(let reason):
+                reject(client: c.client, token: c.token, reason: reason, timestamp: c.timestamp)
+                return .completed
+            case .success(let repriced):
+                level = repriced
+                price = book.pointee.price(ofLevel: level)
+            }
+        }
+        guard hasPoolCapacity else {
+            reject(client: c.client, token: c.token, reason: .orderPoolExhausted, timestamp: c.timestamp)
+            return .completed
+        }
+
+        let index = allocateOrder()
+        let reference = nextReference
+        nextReference &+= 1
+        orders[Int(index)] = OrderRecord(
+            reference: reference, token: c.token, next: nullOrder, prev: nullOrder, leaves: c.shares,
+            price: price, client: c.client, firm: c.firm, level: level, expirySlot: 0,
+            instrument: plan.instrument, side: c.side, display: c.display, capacity: c.capacity,
+            intermarketSweep: c.intermarketSweep, crossType: c.crossType, resting: false)
+        tokens.insert(client: c.client, token: c.token, order: index, orders: orders)
+
+        let rests = c.orderType == .limit && !c.timeInForce.isImmediateOrCancel
+        emit(.accepted(OrderAccepted(
+            timestamp: c.timestamp, client: c.client, token: c.token, reference: reference,
+            instrument: plan.instrument, side: c.side, orderType: c.orderType, shares: c.shares,
+            price: price, timeInForce: c.timeInForce, firm: c.firm, display: c.display,
+            capacity: c.capacity, intermarketSweep: c.intermarketSweep,
+            minimumQuantity: c.minimumQuantity, crossType: c.crossType, state: rests ? .live : .dead)))
+        counters.ordersAccepted &+= 1
+
+        taker = TakerState(
+            order: index, instrument: plan.instrument, side: side,
+            limitLevel: c.orderType == .market ? marketLimitLevel(side: side, in: book) : Int64(level),
+            restsAfterMatching: rests, timeInForce: c.timeInForce, timestamp: c.timestamp)
+        return startMatching(minimumQuantity: c.minimumQuantity)
+    }
+
+    /// Post-only repricing (and check 17): one tick behind the opposite best when it would cross.
+    @inline(__always)
+    func postOnlyLevel(_ level: UInt32, side: BookSide, in book: UnsafeMutablePointer<InstrumentBook>) -> Result<UInt32, RejectReason> {
+        let opposite = best(side.opposite, in: book)
+        if side == .bid {
+            guard opposite >= 0 && Int64(level) >= opposite else { return .success(level) }
+            guard opposite >= 1 else { return .failure(.postOnlyCannotPost) }
+            let repriced = UInt32(opposite - 1)
+            return book.pointee.price(ofLevel: repriced) == 0 ? .failure(.postOnlyCannotPost) : .success(repriced)
+        }
+        guard opposite >= 0 && Int64(level) <= opposite else { return .success(level) }
+        guard opposite + 1 < Int64(priceLevels) else { return .failure(.postOnlyCannotPost) }
+        return .success(UInt32(opposite + 1))
+    }
+
+    /// The worst level a market order may reach: the collar bound when market orders are
+    /// collared and the instrument has a collar, else the end of the ladder.
+    @inline(__always)
+    func marketLimitLevel(side: BookSide, in book: UnsafeMutablePointer<InstrumentBook>) -> Int64 {
+        let bounds = collarMarketOrders ? collar(of: InstrumentIndex(book - books)) : nil
+        let base = Int64(book.pointee.baseTick)
+        let tick = Int64(book.pointee.tickSize)
+        if side == .bid {
+            guard let upper = bounds?.upper else { return Int64(priceLevels) - 1 }
+            return min(Int64(upper) / tick - base, Int64(priceLevels) - 1)
+        }
+        guard let lower = bounds?.lower else { return 0 }
+        return max((Int64(lower) + tick - 1) / tick - base, 0)
+    }
+}

@@ -1,0 +1,103 @@
+/// Why an order, replace, cancel or modify was refused. Every reason is distinct and
+/// counted on its own; `ouchCode` maps it onto the OUCH 4.2 Rejected reason it is
+/// reported with (several internal reasons share an OUCH code).
+public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
+    // Admission
+    case unknownClient = 1
+    case exchangeKilled
+    case clientKilled
+    case rateLimited
+    // Structure (ExchangeCore)
+    case unknownSymbol
+    case instrumentHalted
+    case invalidShares
+    case invalidTimeInForce
+    case invalidDisplay
+    case invalidMinimumQuantity
+    case oddLot
+    case invalidPriceIncrement
+    case priceOutOfRange
+    case duplicateToken
+    case unknownOrder
+    case postOnlyCannotPost
+    case orderPoolExhausted
+    // Limits (ExchangeRisk)
+    case maxOrderSizeExceeded
+    case priceCollarBreached
+    case maxNotionalExceeded
+    // Cancel and modify requests that cannot apply
+    case cancelSizeNotSmaller
+    case invalidModify
+
+    /// The OUCH 4.2 Rejected-message reason byte.
+    @inlinable public var ouchCode: UInt8 {
+        switch self {
+        case .unknownClient, .rateLimited, .invalidShares, .invalidTimeInForce,
+             .duplicateToken, .unknownOrder, .cancelSizeNotSmaller, .invalidModify, .orderPoolExhausted:
+            return 0x4F  // O  Other
+        case .exchangeKilled: return 0x43          // C  closed
+        case .clientKilled: return 0x61            // a  Reject All enabled
+        case .unknownSymbol: return 0x53           // S  Invalid Stock
+        case .instrumentHalted: return 0x48        // H  Halted
+        case .invalidDisplay: return 0x44          // D  Invalid Display Type
+        case .invalidMinimumQuantity: return 0x4E  // N  Invalid Minimum Quantity
+        case .oddLot: return 0x65                  // e  Odd lot order restriction
+        case .invalidPriceIncrement, .priceOutOfRange, .postOnlyCannotPost, .priceCollarBreached:
+            return 0x58                            // X  Invalid Price
+        case .maxOrderSizeExceeded: return 0x5A    // Z  Shares exceed safety threshold
+        case .maxNotionalExceeded: return 0x6E     // n  Exceeded dollar value limit
+        }
+    }
+
+    /// Snake-case name used as the `reason` label in metrics and summaries.
+    public var description: String {
+        switch self {
+        case .unknownClient: "unknown_client"
+        case .exchangeKilled: "exchange_killed"
+        case .clientKilled: "client_killed"
+        case .rateLimited: "rate_limited"
+        case .unknownSymbol: "unknown_symbol"
+        case .instrumentHalted: "instrument_halted"
+        case .invalidShares: "invalid_shares"
+        case .invalidTimeInForce: "invalid_time_in_force"
+        case .invalidDisplay: "invalid_display"
+        case .invalidMinimumQuantity: "invalid_minimum_quantity"
+        case .oddLot: "odd_lot"
+        case .invalidPriceIncrement: "invalid_price_increment"
+        case .priceOutOfRange: "price_out_of_range"
+        case .duplicateToken: "duplicate_token"
+        case .unknownOrder: "unknown_order"
+        case .postOnlyCannotPost: "post_only_cannot_post"
+        case .orderPoolExhausted: "order_pool_exhausted"
+        case .maxOrderSizeExceeded: "max_order_size"
+        case .priceCollarBreached: "price_collar"
+        case .maxNotionalExceeded: "max_notional"
+        case .cancelSizeNotSmaller: "cancel_size_not_smaller"
+        case .invalidModify: "invalid_modify"
+        }
+    }
+
+    /// Number of slots a per-reason counter array needs (raw values start at 1).
+    public static let counterSlots = Int(RejectReason.allCases.last!.rawValue) + 1
+}
+
+/// OUCH 4.2 Canceled-message reasons the engine produces.
+public enum CancelReason: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
+    case userRequested = 0x55        // U
+    case immediateOrCancel = 0x49    // I  IOC/market remainder, unmet minimum quantity
+    case timeout = 0x54              // T  time in force elapsed
+    case supervisory = 0x53          // S  kill switch
+    case selfMatchPrevention = 0x51  // Q
+    case system = 0x5A               // Z
+
+    public var description: String {
+        switch self {
+        case .userRequested: "user_requested"
+        case .immediateOrCancel: "immediate_or_cancel"
+        case .timeout: "timeout"
+        case .supervisory: "supervisory"
+        case .selfMatchPrevention: "self_match_prevention"
+        case .system: "system"
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import CMallocCounter
+import ExchangeCore
+import ExchangeRisk
+import ExchangeTestSupport
+import OrderFlow
+import Testing
+
+/// Proves the engine's hot path allocates nothing: a malloc interposer (CShims/CMallocCounter,
+/// linked into tests only) counts every heap operation on this thread while a recorded
+/// stream of commands runs through an engine that has already warmed up.
+@Suite(.serialized) struct HeapAllocations {
+    /// An array of a size known only at run time always lives on the heap: if this is not
+    /// counted, the interposer is not in effect and the zeros below would prove nothing.
+    @Test func countsTheAllocationsOfSwiftCode() {
+        let size = Int.random(in: 64...128)
+        rtes_malloc_counter_start()
+        let array = [UInt8](repeating: 1, count: size)
+        let counts = rtes_malloc_counter_stop()
+        #expect(array.count == size)
+        #expect(counts.allocations >= 1)
+        #expect(counts.bytes >= UInt64(size))
+    }
+
+    @Test func matchesRandomizedFlowWithoutTouchingTheHeap() {
+        let limits = RiskLimits(maxOrderShares: 1_000, maxOpenNotional: 50_000_000 * 10_000, maxOrdersPerSecond: 50,
+                                priceCollarsEnabled: true)
+        let profile = OrderFlowProfile.randomized(instruments: Fixtures.instruments, clients: 8,
+                                                  limits: RiskLimitsHint(maxOrderShares: 1_000, maxOpenNotional: 50_000_000 * 10_000))
+        let configuration = Fixtures.configuration(eventBufferCapacity: 64)
+        var recorder = RiskCheckedEngine(configuration: configuration, limits: limits)
+        let commands = OrderFlowGenerator.record(profile: profile, seed: 2_026, count: 40_000) { recorder.runCollecting($0) }
+
+        var engine = RiskCheckedEngine(configuration: configuration, limits: limits)
+        var events = 0
+        let counts = commands.withUnsafeBufferPointer { stream in
+            for i in 0..<stream.count / 2 { engine.run(stream[i]) { events &+= $0.count } }  // warm-up
+            rtes_malloc_counter_start()
+            for i in stream.count / 2..<stream.count { engine.run(stream[i]) { events &+= $0.count } }
+            return rtes_malloc_counter_stop()
+        }
+        #expect(events > 40_000)
+        #expect(engine.engine.counters.executions > 1_000)
+        #expect(engine.engine.counters.suspensions > 0)
+        #expect(counts.allocations == 0)
+        #expect(counts.frees == 0)
+    }
+
+    @Test func matchesTheExchangeCoreMixWithoutTouchingTheHeap() {
+        let instrument = SyntheticInstruments.make(count: 1)[0]
+        let configuration = EngineConfiguration(instruments: [instrument], orderPoolSize: 100_000, maxClients: 1_000)
+        var recorder = RiskCheckedEngine(configuration: configuration, limits: .unlimited)
+        let commands = OrderFlowGenerator.record(profile: .exchangeCoreMix(instrument: instrument), seed: 1, count: 40_000) {
+            recorder.runCollecting($0)
+        }
+        var engine = RiskCheckedEngine(configuration: configuration, limits: .unlimited)
+        let counts = commands.withUnsafeBufferPointer { stream in
+            for i in 0..<stream.count / 2 { engine.run(stream[i]) { _ in } }
+            rtes_malloc_counter_start()
+            for i in stream.count / 2..<stream.count { engine.run(stream[i]) { _ in } }
+            return rtes_malloc_counter_stop()
+        }
+        #expect(counts.allocations == 0)
+        #expect(counts.frees == 0)
+    }
+}

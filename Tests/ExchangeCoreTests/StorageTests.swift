@@ -1,0 +1,147 @@
+@testable import ExchangeCore
+import ExchangeTestSupport
+import OrderFlow
+import Testing
+
+@Suite struct StorageLayout {
+    @Test func keepsAnOrderInExactlyOneCacheLine() {
+        #expect(MemoryLayout<OrderRecord>.size == 64)
+        #expect(MemoryLayout<OrderRecord>.stride == 64)
+        #expect(MemoryLayout<OrderRecord>.offset(of: \.leaves) == 32)
+        #expect(MemoryLayout<OrderRecord>.offset(of: \.resting) == 63)
+    }
+
+    @Test func packsFourPriceLevelsToACacheLine() {
+        #expect(MemoryLayout<PriceLevel>.stride == 16)
+    }
+
+    @Test func alignsEveryRegionOfTheLayoutTo128Bytes() {
+        let layout = EngineLayout(Fixtures.configuration())
+        #expect(layout.regions.allSatisfy { $0.offset % 128 == 0 })
+        #expect(zip(layout.regions, layout.regions.dropFirst()).allSatisfy { $0.offset + $0.bytes <= $1.offset })
+        #expect(MatchingEngine.requiredBytes(for: Fixtures.configuration()) == layout.totalBytes)
+    }
+}
+
+@Suite struct OccupancyBitmapBehaviour {
+    @Test func findsHighestLowestAndNeighboursLikeASortedSet() {
+        for levels in [64, 4_096, 262_144] {
+            let (w, s) = OccupancyBitmap.wordCounts(levels: levels)
+            let words = UnsafeMutablePointer<UInt64>.allocate(capacity: w)
+            let summary = UnsafeMutablePointer<UInt64>.allocate(capacity: s)
+            words.initialize(repeating: 0, count: w)
+            summary.initialize(repeating: 0, count: s)
+            defer { words.deallocate(); summary.deallocate() }
+            var bits = OccupancyBitmap(words: words, summary: summary)
+            var model = Set<UInt32>()
+            var random = SplitMix64(seed: UInt64(levels))
+            for _ in 0..<5_000 {
+                let level = UInt32(random.below(levels))
+                if random.chance(550) { bits.insert(level); model.insert(level) } else { bits.remove(level); model.remove(level) }
+                #expect(bits.isEmpty == model.isEmpty)
+                if let max = model.max() { #expect(bits.highest() == max) }
+                if let min = model.min() { #expect(bits.lowest() == min) }
+                let probe = UInt32(random.below(levels))
+                #expect(bits.highest(below: probe) == Int32(model.filter { $0 < probe }.max().map(Int64.init) ?? -1))
+                #expect(bits.lowest(above: probe) == Int32(model.filter { $0 > probe }.min().map(Int64.init) ?? -1))
+            }
+        }
+    }
+}
+
+@Suite struct TokenTableBehaviour {
+    @Test func behavesLikeLiveSetPlusBoundedHistoryUnderRandomChurn() {
+        var engine = MatchingEngine(configuration: Fixtures.configuration(poolSize: 64, maxClients: 4, tokenHistory: 16))
+        var random = SplitMix64(seed: 7)
+        var live: [OrderToken: Int] = [:]  // token → client, all client 1 here
+        var history: [OrderToken] = []
+        var nextToken = 0
+        for step in 0..<4_000 {
+            let restingTokens = Array(live.keys)
+            if !restingTokens.isEmpty && random.chance(450) {
+                let t = restingTokens[random.below(restingTokens.count)]
+                _ = engine.runCollecting(.cancel(CancelOrder(timestamp: 1, client: 1, token: t)))
+                live[t] = nil
+                history.append(t)
+                if history.count > 16 { history.removeFirst() }
+            } else {
+                // Mostly new tokens, sometimes an old one.
+                let t: OrderToken
+                if random.chance(200) && nextToken > 0 { t = OrderToken(number: UInt64(random.below(nextToken))) } else {
+                    t = OrderToken(number: UInt64(nextToken)); nextToken += 1
+                }
+                let events = engine.runCollecting(enter(.buy, 1, at: cents(14_000 + UInt32(step % 50)), token: t.description))
+                let duplicate = live[t] != nil || history.contains(t)
+                if duplicate {
+                    #expect(events.first?.rejected?.reason == .duplicateToken)
+                } else if events.first?.accepted != nil {
+                    live[t] = 1
+                }
+            }
+            #expect(engine.invariantViolations().isEmpty)
+        }
+    }
+}
+
+@Suite struct Determinism {
+    static let profile = OrderFlowProfile.randomized(instruments: Fixtures.instruments, clients: 8)
+
+    static func run(eventBufferCapacity: Int, commands: [EngineCommand]) -> [EngineEvent] {
+        var engine = MatchingEngine(configuration: Fixtures.configuration(eventBufferCapacity: eventBufferCapacity))
+        var all: [EngineEvent] = []
+        for c in commands { engine.run(c) { all.append(contentsOf: $0) } }
+        return all
+    }
+
+    static let commands: [EngineCommand] = {
+        var engine = MatchingEngine(configuration: Fixtures.configuration())
+        return OrderFlowGenerator.record(profile: profile, seed: 42, count: 5_000) { engine.runCollecting($0) }
+    }()
+
+    @Test func producesTheSameEventsForTheSameCommands() {
+        let a = Determinism.run(eventBufferCapacity: 256, commands: Determinism.commands)
+        let b = Determinism.run(eventBufferCapacity: 256, commands: Determinism.commands)
+        #expect(a.count > 5_000)
+        #expect(a == b)
+        #expect(EventDigest(a) == EventDigest(b))
+    }
+
+    @Test func producesTheSameEventsWhateverTheEventBufferSize() {
+        let small = Determinism.run(eventBufferCapacity: 64, commands: Determinism.commands)
+        let large = Determinism.run(eventBufferCapacity: 100_000, commands: Determinism.commands)
+        #expect(small == large)
+    }
+
+    @Test func suspendsALongSweepAndFinishesItAfterDraining() {
+        var engine = MatchingEngine(configuration: Fixtures.configuration(eventBufferCapacity: 64))
+        for i in 0..<500 {
+            _ = engine.runCollecting(enter(.sell, 1, at: cents(15_000 + UInt32(i % 100)), token: "S\(i)", client: 2, firm: Fixtures.firmB))
+        }
+        var status = engine.process(enter(.buy, 500, at: cents(15_100), token: "SWEEP"))
+        var batches = 0
+        var fills = 0
+        while true {
+            batches += 1
+            fills += engine.events.filter { $0.executed != nil }.count
+            engine.clearEvents()
+            if status == .completed { break }
+            status = engine.resume()
+        }
+        #expect(fills == 500)
+        #expect(batches > 5)
+        #expect(engine.counters.suspensions > 0)
+        #expect(engine.invariantViolations().isEmpty)
+    }
+}
+
+/// FNV-1a over a canonical text of each event: a byte-level fingerprint of an event stream.
+struct EventDigest: Equatable {
+    var value: UInt64 = 0xCBF2_9CE4_8422_2325
+    init(_ events: [EngineEvent]) {
+        for e in events {
+            for byte in String(describing: e).utf8 {
+                value = (value ^ UInt64(byte)) &* 0x100_0000_01B3
+            }
+        }
+    }
+}
