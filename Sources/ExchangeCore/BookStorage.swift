@@ -55,10 +55,12 @@ struct PriceLevel {
     @usableFromInline var shares: UInt64 = 0
 }
 
-/// Per-client accounting the core maintains (risk reads it).
+/// Per-client accounting the core maintains (risk reads it). Open notional is kept in 128
+/// bits: a client may rest enough shares at high enough prices to pass 2⁶⁴, and the sum
+/// must stay exact so that removals subtract what additions added.
 @usableFromInline
 struct ClientAccount {
-    @usableFromInline var openNotional: Notional = 0
+    @usableFromInline var openNotional: UInt128 = 0
     @usableFromInline var head: OrderIndex = nullOrder
     @usableFromInline var tail: OrderIndex = nullOrder
 }

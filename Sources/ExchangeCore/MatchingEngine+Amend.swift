@@ -119,8 +119,7 @@ extension MatchingEngine {
         orders[Int(index)].intermarketSweep = c.intermarketSweep
         tokens.insert(client: c.client, token: c.replacementToken, order: index, orders: orders)
         if c.timeInForce.isTimed {
-            let deadline = now &+ UInt64(c.timeInForce.rawValue) &* PriceScale.nanosecondsPerSecond
-            expiries.push(ExpiryEntry(deadline: deadline, reference: reference, order: index), orders: orders)
+            expiries.push(ExpiryEntry(deadline: deadline(c.timeInForce), reference: reference, order: index), orders: orders)
         }
         emit(.replaced(OrderReplaced(
             timestamp: c.timestamp, client: c.client, token: c.replacementToken, previousToken: existing.token,

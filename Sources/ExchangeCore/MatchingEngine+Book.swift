@@ -66,7 +66,7 @@ extension MatchingEngine {
         clientLinks[i] = ClientLink(next: nullOrder, prev: ctail)
         if ctail == nullOrder { accounts[client].head = index } else { clientLinks[Int(ctail)].next = index }
         accounts[client].tail = index
-        accounts[client].openNotional &+= UInt64(orders[i].leaves) &* UInt64(orders[i].price)
+        accounts[client].openNotional &+= UInt128(UInt64(orders[i].leaves) &* UInt64(orders[i].price))
 
         counters.restingOrders &+= 1
         if counters.restingOrders > counters.peakRestingOrders { counters.peakRestingOrders = counters.restingOrders }
@@ -95,7 +95,7 @@ extension MatchingEngine {
         let link = clientLinks[i]
         if link.prev == nullOrder { accounts[client].head = link.next } else { clientLinks[Int(link.prev)].next = link.next }
         if link.next == nullOrder { accounts[client].tail = link.prev } else { clientLinks[Int(link.next)].prev = link.prev }
-        accounts[client].openNotional &-= UInt64(o.leaves) &* UInt64(o.price)
+        accounts[client].openNotional &-= UInt128(UInt64(o.leaves) &* UInt64(o.price))
         counters.restingOrders &-= 1
     }
 
@@ -106,7 +106,7 @@ extension MatchingEngine {
         orders[i].leaves &-= shares
         let l = books[Int(orders[i].instrument)].levels + Int(orders[i].level)
         l.pointee.shares &-= UInt64(shares)
-        accounts[Int(orders[i].client)].openNotional &-= UInt64(shares) &* UInt64(orders[i].price)
+        accounts[Int(orders[i].client)].openNotional &-= UInt128(UInt64(shares) &* UInt64(orders[i].price))
     }
 
     /// The order is dead: out of the book and the expiry heap, token retired, record freed.

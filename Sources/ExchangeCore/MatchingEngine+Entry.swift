@@ -96,8 +96,10 @@ extension MatchingEngine {
             return book.pointee.price(ofLevel: repriced) == 0 ? .failure(.postOnlyCannotPost) : .success(repriced)
         }
         guard opposite >= 0 && Int64(level) <= opposite else { return .success(level) }
-        guard opposite + 1 < Int64(priceLevels) else { return .failure(.postOnlyCannotPost) }
-        return .success(UInt32(opposite + 1))
+        let repriced = UInt32(opposite + 1)
+        let price = (UInt64(book.pointee.baseTick) + UInt64(repriced)) * UInt64(book.pointee.tickSize)
+        guard repriced < priceLevels, price <= UInt64(Price.max) else { return .failure(.postOnlyCannotPost) }
+        return .success(repriced)
     }
 
     /// The worst level a market order may reach: the collar bound when market orders are

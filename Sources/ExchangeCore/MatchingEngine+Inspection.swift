@@ -59,7 +59,7 @@ extension MatchingEngine {
     public func invariantViolations() -> [String] {
         var problems: [String] = []
         var restingSeen = 0
-        var notional = [ClientID: Notional]()
+        var notional = [ClientID: UInt128]()
         for instrument in 0..<instrumentCount {
             let book = books + instrument
             let bestBid = best(.bid, in: book)
@@ -86,7 +86,7 @@ extension MatchingEngine {
                         let o = orders[Int(i)]
                         restingSeen += 1
                         shares += UInt64(o.leaves)
-                        notional[o.client, default: 0] += UInt64(o.leaves) * UInt64(o.price)
+                        notional[o.client, default: 0] += UInt128(UInt64(o.leaves) * UInt64(o.price))
                         if !o.resting { problems.append("order \(o.reference) in a level but not marked resting") }
                         if o.prev != prev { problems.append("order \(o.reference): broken prev link") }
                         if o.level != level || o.side.bookSide != side || o.instrument != InstrumentIndex(instrument) {

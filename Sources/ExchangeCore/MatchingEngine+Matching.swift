@@ -151,10 +151,16 @@ extension MatchingEngine {
     mutating func rest(_ index: OrderIndex, timeInForce: TimeInForce) {
         link(index)
         if timeInForce.isTimed {
-            let deadline = now &+ UInt64(timeInForce.rawValue) &* PriceScale.nanosecondsPerSecond
             expiries.push(
-                ExpiryEntry(deadline: deadline, reference: orders[Int(index)].reference, order: index),
+                ExpiryEntry(deadline: deadline(timeInForce), reference: orders[Int(index)].reference, order: index),
                 orders: orders)
         }
+    }
+
+    /// `now + TIF seconds`, saturating (a timestamp near the end of UInt64 must not wrap).
+    @inline(__always)
+    func deadline(_ timeInForce: TimeInForce) -> Timestamp {
+        let (sum, overflow) = now.addingReportingOverflow(UInt64(timeInForce.rawValue) &* PriceScale.nanosecondsPerSecond)
+        return overflow ? .max : sum
     }
 }

@@ -165,8 +165,13 @@ public struct MatchingEngine: ~Copyable {
 
     public func symbol(of instrument: InstrumentIndex) -> Symbol { books[Int(instrument)].symbol }
 
-    /// Sum of leaves × price over the client's resting orders.
+    /// Sum of leaves × price over the client's resting orders (saturated at `UInt64.max`).
     public func openNotional(client: ClientID) -> Notional {
+        Notional(clamping: exactOpenNotional(client: client))
+    }
+
+    /// Sum of leaves × price over the client's resting orders, exactly.
+    public func exactOpenNotional(client: ClientID) -> UInt128 {
         client < maxClients ? accounts[Int(client)].openNotional : 0
     }
 

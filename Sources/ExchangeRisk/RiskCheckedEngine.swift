@@ -177,8 +177,7 @@ public struct RiskCheckedEngine: ~Copyable {
 
     @inline(__always)
     private func exceedsNotional(client: ClientID, releasing: Notional, adding: Notional) -> Bool {
-        let (total, overflow) = (engine.openNotional(client: client) &- releasing).addingReportingOverflow(adding)
-        return overflow || total > limits.maxOpenNotional
+        engine.exactOpenNotional(client: client) - UInt128(releasing) + UInt128(adding) > UInt128(limits.maxOpenNotional)
     }
 }
 

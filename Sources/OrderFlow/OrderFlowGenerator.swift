@@ -313,7 +313,11 @@ public struct OrderFlowGenerator {
         case 5: order.shares += spec.lotSize > 1 ? 1 : 0; order.price += spec.tickSize > 1 ? 1 : 0
         case 6: order.price = spec.referencePrice * 4 / spec.tickSize * spec.tickSize; order.side = .sell
         case 7: order.shares = (profile.limits.maxOrderShares / spec.lotSize + 1) * spec.lotSize
-        case 8: order.side = .buy; order.price = spec.referencePrice * 3 / 2 / spec.tickSize * spec.tickSize
+        case 8:
+            // Just past the collar around the market: a collar breach, not a ladder miss.
+            let beyond = midTick[instrument] * Int64(spec.collarBasisPoints) / 10_000 + Int64(random.inRange(1...5))
+            order.side = .buy
+            order.price = price(instrument, ticksFromMid: beyond)
         case 9:
             order.shares = profile.limits.maxOrderShares / spec.lotSize * spec.lotSize
         case 10: order.client = ClientID(profile.clients + 1_000_000)
