@@ -28,9 +28,14 @@ let package = Package(
         .target(name: "ExchangeCore"),
         .target(name: "ExchangeRisk", dependencies: ["ExchangeCore"]),
         .target(name: "OrderFlow", dependencies: ["ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ReferenceModel", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ReferenceModel"),
         .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ExchangeTestSupport"),
         .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),
         .testTarget(name: "ExchangeRiskTests", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeTestSupport"]),
+        .testTarget(
+            name: "DifferentialTests",
+            dependencies: ["ExchangeCore", "ExchangeRisk", "OrderFlow", "ReferenceModel", "ExchangeTestSupport"]
+        ),
         .testTarget(
             name: "AllocationTests",
             dependencies: [
