@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "ExchangeCore", targets: ["ExchangeCore"]),
         .library(name: "ExchangeRisk", targets: ["ExchangeRisk"]),
         .library(name: "OrderFlow", targets: ["OrderFlow"]),
+        .library(name: "ExchangeConfig", targets: ["ExchangeConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,10 +29,12 @@ let package = Package(
         .target(name: "ExchangeCore"),
         .target(name: "ExchangeRisk", dependencies: ["ExchangeCore"]),
         .target(name: "OrderFlow", dependencies: ["ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeConfig", dependencies: ["ExchangeCore", "ExchangeRisk"]),
         .target(name: "ReferenceModel", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ReferenceModel"),
         .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ExchangeTestSupport"),
         .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),
         .testTarget(name: "ExchangeRiskTests", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeTestSupport"]),
+        .testTarget(name: "ExchangeConfigTests", dependencies: ["ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
         .testTarget(
             name: "DifferentialTests",
             dependencies: ["ExchangeCore", "ExchangeRisk", "OrderFlow", "ReferenceModel", "ExchangeTestSupport"]

@@ -1,0 +1,406 @@
+import ExchangeCore
+
+/// Turns a JSON tree (file plus environment overrides) into an `ExchangeConfiguration`,
+/// recording every problem instead of stopping at the first.
+struct ConfigurationDecoder {
+    /// A position in the document: the path shown to people and the schema path
+    /// (`symbols[2].tick_size` is `symbols[].tick_size` in the schema).
+    struct Scope {
+        var path: String
+        var schemaPath: String
+
+        static let root = Scope(path: "", schemaPath: "")
+
+        func member(_ key: String) -> Scope {
+            Scope(path: ConfigurationPath.member(path, key), schemaPath: schemaPath.isEmpty ? key : schemaPath + "." + key)
+        }
+
+        func element(_ index: Int) -> Scope {
+            Scope(path: ConfigurationPath.element(path, index), schemaPath: schemaPath + "[]")
+        }
+    }
+
+    let host: HostFacts
+    private(set) var issues: [ConfigurationIssue] = []
+    private(set) var warnings: [ConfigurationIssue] = []
+    /// Schema paths the decoder looked up (tests check that this covers the schema).
+    private(set) var consultedPaths: Set<String> = []
+    /// Paths that have an issue, so that cross-field checks skip them.
+    private var invalidPaths: Set<String> = []
+    /// Where each setting that was present came from.
+    private var locations: [String: SourceLocation] = [:]
+    /// Typo suggestions cost a little; hostile input with thousands of keys gets none.
+    private var suggestionBudget = 100
+
+    init(host: HostFacts) {
+        self.host = host
+    }
+
+    /// The configuration, or nil when there are issues.
+    mutating func decode(_ root: JSONValue) -> ExchangeConfiguration? {
+        guard let object = root.object else {
+            fail("", root, "the configuration must be a JSON object such as {\"symbols\": [...]}; found \(root.summary)")
+            return nil
+        }
+        checkKeys(of: object, in: .root)
+        let exchange = decodeExchange(section("exchange", of: object))
+        let symbols = decodeSymbols(in: object, at: root.location)
+        let risk = decodeRisk(section("risk", of: object))
+        let performance = decodePerformance(section("performance", of: object))
+        checkPorts(exchange)
+        checkCores(performance)
+        guard issues.isEmpty, let symbols else { return nil }
+        let configuration = ExchangeConfiguration(exchange: exchange, symbols: symbols, risk: risk, performance: performance)
+        // A safety net: validation above should already have caught everything the engine checks.
+        for problem in configuration.engineConfiguration().problems() {
+            issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
+        }
+        return issues.isEmpty ? configuration : nil
+    }
+
+    // MARK: Sections
+
+    private mutating func decodeExchange(_ object: JSONObject?) -> ExchangeSettings {
+        var settings = ExchangeSettings()
+        let scope = Scope.root.member("exchange")
+        guard let object else { return settings }
+        text(object, "name", in: scope, allowed: "1 to 64 printable characters") { name in
+            (1...64).contains(name.count) && name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+        }.assign(to: &settings.name)
+        address(object, "bind_address", in: scope,
+                allowed: "an IPv4 address such as 127.0.0.1, or 0.0.0.0 for every interface (host names are not accepted)") { _ in true }
+            .assign(to: &settings.bindAddress)
+        address(object, "udp_multicast_group", in: scope,
+                allowed: "an IPv4 multicast address from 224.0.0.0 to 239.255.255.255, such as 239.0.0.1") { $0.isMulticast }
+            .assign(to: &settings.udpMulticastGroup)
+        for (key, keyPath) in [("tcp_port", \ExchangeSettings.tcpPort), ("udp_port", \.udpPort), ("metrics_port", \.metricsPort)] {
+            wholeNumber(object, key, in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings[keyPath: keyPath])
+        }
+        return settings
+    }
+
+    private mutating func decodeSymbols(in root: JSONObject, at rootLocation: SourceLocation) -> [InstrumentSpec]? {
+        let scope = Scope.root.member("symbols")
+        consultedPaths.insert(scope.schemaPath)
+        let example = #"[{"symbol": "AAPL", "reference_price": 150.00}]"#
+        guard let value = root["symbols"] else {
+            issue(scope.path, rootLocation, "is required: list at least one instrument, e.g. \"symbols\": \(example)")
+            return nil
+        }
+        guard case .array(let elements) = value.kind else {
+            fail(scope.path, value, "must be a non-empty array of instruments such as \(example); found \(value.summary)")
+            return nil
+        }
+        if elements.isEmpty {
+            fail(scope.path, value, "must list at least one instrument, such as \(example); found an empty array")
+            return nil
+        }
+        if elements.count > Int(InstrumentIndex.max) {
+            fail(scope.path, value, "must list at most \(InstrumentIndex.max) instruments; found \(elements.count)")
+        }
+        var specs: [InstrumentSpec] = []
+        var firstIndexOfSymbol: [Symbol: Int] = [:]
+        for (index, element) in elements.enumerated() {
+            guard let spec = decodeInstrument(element, in: scope.element(index)) else { continue }
+            if let first = firstIndexOfSymbol[spec.symbol] {
+                let path = scope.element(index).member("symbol").path
+                issue(path, locations[path], "\(spec.symbol) is already listed as symbols[\(first)]; symbols must be unique")
+                continue
+            }
+            firstIndexOfSymbol[spec.symbol] = index
+            specs.append(spec)
+        }
+        return specs.count == elements.count ? specs : nil
+    }
+
+    private mutating func decodeInstrument(_ element: JSONValue, in scope: Scope) -> InstrumentSpec? {
+        guard let object = element.object else {
+            fail(scope.path, element, #"must be an object such as {"symbol": "AAPL", "reference_price": 150.00}; found "# + element.summary)
+            return nil
+        }
+        checkKeys(of: object, in: scope)
+        let symbolText = text(object, "symbol", in: scope, allowed: "1 to 8 characters, each an upper-case letter A–Z, a digit or '.'") { text in
+            (1...8).contains(text.utf8.count)
+                && text.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E }
+        }
+        let tickSize = fixedPoint(object, "tick_size", in: scope, decimals: 4, 1...UInt64(UInt32.max),
+                                  allowed: "a price in dollars greater than 0 and at most 429496.7295, with at most 4 decimals")
+        let lotSize = wholeNumber(object, "lot_size", in: scope, 1...UInt64(UInt32.max))
+        let collar = fixedPoint(object, "price_collar_pct", in: scope, decimals: 2, 1...9_999,
+                                allowed: "a percentage greater than 0 and below 100, with at most 2 decimals (10 means 10 %)")
+        let referencePrice = fixedPoint(object, "reference_price", in: scope, decimals: 4, 1...UInt64(UInt32.max) - 1,
+                                        allowed: "a price in dollars greater than 0 and below 429496.7295, with at most 4 decimals")
+        for key in ["symbol", "reference_price"] where object[key] == nil {
+            let field = scope.member(key)
+            let meaning = ConfigurationSchema.fields.first { $0.path == field.schemaPath }?.meaning ?? key
+            issue(field.path, element.location, "is required and missing: \(meaning)")
+        }
+        guard case .valid(let symbolName) = symbolText, let symbol = Symbol(symbolName),
+              let tick = tickSize.or(100), let lot = lotSize.or(1), let basisPoints = collar.or(1_000),
+              case .valid(let reference) = referencePrice
+        else { return nil }
+        if reference % tick != 0 {
+            let path = scope.member("reference_price").path
+            issue(path, locations[path], "must be a multiple of tick_size \(formatFixedPoint(tick, decimals: 4)); found \(formatFixedPoint(reference, decimals: 4))")
+            return nil
+        }
+        return InstrumentSpec(symbol: symbol, tickSize: Price(tick), lotSize: Shares(lot),
+                              collarBasisPoints: UInt32(basisPoints), referencePrice: Price(reference))
+    }
+
+    private mutating func decodeRisk(_ object: JSONObject?) -> RiskSettings {
+        var settings = RiskSettings()
+        let scope = Scope.root.member("risk")
+        guard let object else { return settings }
+        wholeNumber(object, "max_order_size", in: scope, 1...UInt64(UInt32.max))
+            .map { Shares($0) }.assign(to: &settings.maxOrderSize)
+        fixedPoint(object, "max_notional_per_client", in: scope, decimals: 4, 1...UInt64.max,
+                   allowed: "a dollar amount greater than 0 and at most 1844674407370955.1615, with at most 4 decimals")
+            .assign(to: &settings.maxNotionalPerClient)
+        wholeNumber(object, "max_orders_per_second", in: scope, 1...UInt64(UInt32.max))
+            .map { UInt32($0) }.assign(to: &settings.maxOrdersPerSecond)
+        boolean(object, "price_collar_enabled", in: scope).assign(to: &settings.priceCollarEnabled)
+        choice(object, "self_trade_prevention", in: scope, RiskSettings.selfTradePreventionNames)
+            .assign(to: &settings.selfTradePrevention)
+        return settings
+    }
+
+    private mutating func decodePerformance(_ object: JSONObject?) -> PerformanceSettings {
+        var settings = PerformanceSettings()
+        let scope = Scope.root.member("performance")
+        guard let object else { return settings }
+        let powerOfTwo: (UInt64) -> Bool = { $0 > 0 && $0 & ($0 - 1) == 0 }
+        wholeNumber(object, "order_pool_size", in: scope, 1...2_147_483_646)
+            .map { Int($0) }.assign(to: &settings.orderPoolSize)
+        wholeNumber(object, "queue_capacity", in: scope, 2...1 << 30,
+                    allowed: "a power of two from 2 to 1073741824", where: powerOfTwo)
+            .map { Int($0) }.assign(to: &settings.queueCapacity)
+        boolean(object, "enable_cpu_pinning", in: scope).assign(to: &settings.enableCPUPinning)
+        boolean(object, "tcp_nodelay", in: scope).assign(to: &settings.tcpNoDelay)
+        wholeNumber(object, "udp_buffer_size", in: scope, 65_536...2_147_483_647)
+            .map { Int($0) }.assign(to: &settings.udpBufferSize)
+        wholeNumber(object, "max_clients", in: scope, 1...16_777_216)
+            .map { Int($0) }.assign(to: &settings.maxClients)
+        wholeNumber(object, "price_levels", in: scope, 64...262_144,
+                    allowed: "a power of two from 64 to 262144", where: powerOfTwo)
+            .map { Int($0) }.assign(to: &settings.priceLevels)
+        wholeNumber(object, "token_history", in: scope, 0...1_073_741_822)
+            .map { Int($0) }.assign(to: &settings.tokenHistory)
+        choice(object, "threading_mode", in: scope, ThreadingMode.allCases.map { ($0.rawValue, $0) })
+            .assign(to: &settings.threadingMode)
+        choice(object, "idle_strategy", in: scope, IdleStrategy.allCases.map { ($0.rawValue, $0) })
+            .assign(to: &settings.idleStrategy)
+        choice(object, "hugepages", in: scope, HugePagesPolicy.allCases.map { ($0.rawValue, $0) })
+            .assign(to: &settings.hugePages)
+        boolean(object, "lock_memory", in: scope).assign(to: &settings.lockMemory)
+        if let cores = section("cores", of: object, in: scope) {
+            let coresScope = scope.member("cores")
+            for agent in CoreAssignment.Agent.allCases {
+                wholeNumber(cores, agent.rawValue, in: coresScope, 0...1_023, allowed: "a CPU index from 0 to 1023")
+                    .map { Int($0) }.assign(to: &settings.cores[agent])
+            }
+        }
+        return settings
+    }
+
+    // MARK: Combinations
+
+    private mutating func checkPorts(_ exchange: ExchangeSettings) {
+        let ports = [("exchange.tcp_port", exchange.tcpPort), ("exchange.udp_port", exchange.udpPort),
+                     ("exchange.metrics_port", exchange.metricsPort)]
+            .filter { !invalidPaths.contains($0.0) }
+        for (i, later) in ports.enumerated() {
+            guard let earlier = ports[..<i].first(where: { $0.1 == later.1 }) else { continue }
+            let (path, other) = locations[later.0] != nil || locations[earlier.0] == nil ? (later.0, earlier.0) : (earlier.0, later.0)
+            issue(path, locations[path],
+                  "\(later.1) is also used by \(other)\(locations[other] == nil ? " (its default)" : ""); tcp_port, udp_port and metrics_port must all differ")
+        }
+    }
+
+    private mutating func checkCores(_ performance: PerformanceSettings) {
+        let coresPath = "performance.cores"
+        guard !invalidPaths.contains("performance.enable_cpu_pinning") else { return }
+        guard performance.enableCPUPinning else {
+            if let location = locations[coresPath] {
+                warnings.append(ConfigurationIssue(
+                    path: coresPath, location: location,
+                    message: "is ignored because performance.enable_cpu_pinning is false"))
+            }
+            return
+        }
+        let count = host.cpuCount
+        for agent in CoreAssignment.Agent.allCases {
+            let path = coresPath + "." + agent.rawValue
+            let cpu = performance.cores[agent]
+            guard !invalidPaths.contains(path), cpu >= count else { continue }
+            let range = count == 1 ? "only CPU 0" : "CPUs 0–\(count - 1)"
+            let origin = locations[path] == nil ? " (the default for \(path))" : ""
+            issue(path, locations[path],
+                  "CPU \(cpu)\(origin) does not exist on this host, which has \(range); choose an existing CPU or set performance.enable_cpu_pinning to false")
+        }
+        guard performance.threadingMode == .dedicated, performance.idleStrategy == .busySpin else { return }
+        var agentsByCPU: [Int: [CoreAssignment.Agent]] = [:]
+        for agent in CoreAssignment.Agent.allCases where !invalidPaths.contains(coresPath + "." + agent.rawValue) {
+            agentsByCPU[performance.cores[agent], default: []].append(agent)
+        }
+        for (cpu, agents) in agentsByCPU.sorted(by: { $0.key < $1.key }) where agents.count > 1 {
+            let names = agents.map(\.rawValue)
+            let list = names.dropLast().joined(separator: ", ") + " and " + names.last!
+            warnings.append(ConfigurationIssue(
+                path: coresPath, location: locations[coresPath],
+                message: "\(list) busy-spin on the same CPU \(cpu) in dedicated mode; they will compete for it (allowed, e.g. on a 2-CPU machine, but latency suffers)"))
+        }
+    }
+
+    // MARK: Objects and keys
+
+    /// The object at `key`, or nil when absent (defaults apply) or not an object (an issue).
+    private mutating func section(_ key: String, of object: JSONObject, in scope: Scope = .root) -> JSONObject? {
+        let child = scope.member(key)
+        guard let value = object[key] else { return nil }
+        locations[child.path] = value.location
+        guard let section = value.object else {
+            fail(child.path, value, "must be an object of settings { … }; found \(value.summary)")
+            return nil
+        }
+        checkKeys(of: section, in: child)
+        return section
+    }
+
+    /// Reports keys the schema does not know. Secret-like keys are left to `DocumentAudit`.
+    private mutating func checkKeys(of object: JSONObject, in scope: Scope) {
+        let allowed = ConfigurationSchema.childKeys[scope.schemaPath] ?? []
+        for member in object.members where !allowed.contains(member.key) {
+            if ConfigurationSchema.secretKey(member.key).isSecret { continue }
+            var message = "unknown key"
+            if suggestionBudget > 0 {
+                suggestionBudget -= 1
+                if let guess = closestMatch(to: member.key, among: allowed) { message += " (did you mean \(guess)?)" }
+            }
+            let place = scope.path.isEmpty ? "at the top level" : "in \(scope.path)"
+            message += "; allowed keys \(place) are \(allowed.joined(separator: ", "))"
+            issue(scope.member(member.key).path, member.keyLocation, message)
+        }
+    }
+
+    // MARK: Typed fields
+
+    /// Looks `key` up, noting where it came from.
+    private mutating func lookup(_ object: JSONObject, _ key: String, in scope: Scope) -> (value: JSONValue, path: String)? {
+        let field = scope.member(key)
+        consultedPaths.insert(field.schemaPath)
+        guard let value = object[key] else { return nil }
+        locations[field.path] = value.location
+        return (value, field.path)
+    }
+
+    private mutating func wholeNumber(
+        _ object: JSONObject, _ key: String, in scope: Scope, _ range: ClosedRange<UInt64>,
+        allowed: String? = nil, where predicate: (UInt64) -> Bool = { _ in true }
+    ) -> FieldValue<UInt64> {
+        guard let (value, path) = lookup(object, key, in: scope) else { return .missing }
+        let allowed = allowed ?? (range.upperBound == .max
+            ? "a whole number of at least \(range.lowerBound)"
+            : "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        guard case .number(let literal) = value.kind, let number = ExactDecimal(literal: literal) else {
+            return fail(path, value, "must be \(allowed); found \(found(value))")
+        }
+        switch number.scaled(by: 0) {
+        case .success(let whole) where range.contains(whole) && predicate(whole):
+            return .valid(whole)
+        case .success, .failure(.negative):
+            return fail(path, value, "must be \(allowed); found \(abbreviated(literal))")
+        case .failure(.tooManyDecimals):
+            return fail(path, value, "must be \(allowed); found \(abbreviated(literal)), which is not a whole number")
+        case .failure(.tooLarge):
+            return fail(path, value, "must be \(allowed); found \(abbreviated(literal)), which is far too large")
+        }
+    }
+
+    /// A decimal number converted exactly to an integer with `decimals` implied decimals.
+    private mutating func fixedPoint(
+        _ object: JSONObject, _ key: String, in scope: Scope, decimals: Int, _ range: ClosedRange<UInt64>, allowed: String
+    ) -> FieldValue<UInt64> {
+        guard let (value, path) = lookup(object, key, in: scope) else { return .missing }
+        guard case .number(let literal) = value.kind, let number = ExactDecimal(literal: literal) else {
+            return fail(path, value, "must be \(allowed); found \(found(value))")
+        }
+        switch number.scaled(by: decimals) {
+        case .success(let units) where range.contains(units):
+            return .valid(units)
+        case .success, .failure(.negative):
+            return fail(path, value, "must be \(allowed); found \(abbreviated(literal))")
+        case .failure(.tooManyDecimals(let places)):
+            return fail(path, value, "must be \(allowed); found \(abbreviated(literal)), which has \(places) decimals")
+        case .failure(.tooLarge):
+            return fail(path, value, "must be \(allowed); found \(abbreviated(literal)), which is too large")
+        }
+    }
+
+    private mutating func boolean(_ object: JSONObject, _ key: String, in scope: Scope) -> FieldValue<Bool> {
+        guard let (value, path) = lookup(object, key, in: scope) else { return .missing }
+        guard case .bool(let flag) = value.kind else { return fail(path, value, "must be true or false; found \(found(value))") }
+        return .valid(flag)
+    }
+
+    private mutating func text(
+        _ object: JSONObject, _ key: String, in scope: Scope, allowed: String, isValid: (String) -> Bool
+    ) -> FieldValue<String> {
+        guard let (value, path) = lookup(object, key, in: scope) else { return .missing }
+        guard case .string(let text) = value.kind else { return fail(path, value, "must be a string of \(allowed); found \(value.summary)") }
+        guard isValid(text) else {
+            let hint = text.uppercased() != text && isValid(text.uppercased()) ? " (use upper case)" : ""
+            return fail(path, value, "must be \(allowed); found \(quoted(text))\(hint)")
+        }
+        return .valid(text)
+    }
+
+    private mutating func address(
+        _ object: JSONObject, _ key: String, in scope: Scope, allowed: String, isValid: (IPv4Address) -> Bool
+    ) -> FieldValue<IPv4Address> {
+        guard let (value, path) = lookup(object, key, in: scope) else { return .missing }
+        guard case .string(let text) = value.kind else { return fail(path, value, "must be a string holding \(allowed); found \(value.summary)") }
+        guard let address = IPv4Address(text), isValid(address) else { return fail(path, value, "must be \(allowed); found \(quoted(text))") }
+        return .valid(address)
+    }
+
+    private mutating func choice<Value>(
+        _ object: JSONObject, _ key: String, in scope: Scope, _ options: [(String, Value)]
+    ) -> FieldValue<Value> {
+        guard let (value, path) = lookup(object, key, in: scope) else { return .missing }
+        let names = options.map(\.0)
+        let allowed = "one of " + names.map { quoted($0) }.joined(separator: ", ")
+        guard case .string(let text) = value.kind else { return fail(path, value, "must be \(allowed); found \(value.summary)") }
+        if let match = options.first(where: { $0.0 == text }) { return .valid(match.1) }
+        let guess = closestMatch(to: text, among: names).map { " (did you mean \(quoted($0))?)" } ?? ""
+        return fail(path, value, "must be \(allowed); found \(quoted(text))\(guess)")
+    }
+
+    /// The value as a message shows it, with a hint when a number or boolean was quoted.
+    private func found(_ value: JSONValue) -> String {
+        if case .string(let text) = value.kind, let inner = try? JSONParser.parse(text, source: .file("")) {
+            switch inner.kind {
+            case .number, .bool: return "\(value.summary) (write numbers and true/false without quotes)"
+            default: break
+            }
+        }
+        return value.summary
+    }
+
+    // MARK: Recording issues
+
+    private mutating func issue(_ path: String, _ location: SourceLocation?, _ message: String) {
+        invalidPaths.insert(path)
+        issues.append(ConfigurationIssue(path: path, location: location, message: message))
+    }
+
+    @discardableResult
+    private mutating func fail<Value>(_ path: String, _ value: JSONValue, _ message: String) -> FieldValue<Value> {
+        issue(path, value.location, message)
+        return .invalid
+    }
+
+    private mutating func fail(_ path: String, _ value: JSONValue, _ message: String) {
+        issue(path, value.location, message)
+    }
+}

@@ -1,0 +1,145 @@
+/// Every setting the configuration file accepts, with its type, documented default and
+/// meaning. Unknown-key detection, the environment-override table and `--help` text are
+/// all derived from this one table.
+enum ConfigurationSchema {
+    struct Field: Sendable {
+        enum ValueType: Sendable, Equatable {
+            case string
+            case wholeNumber
+            case decimal
+            case boolean
+            case choice([String])
+            case array
+        }
+
+        /// Dotted path; `symbols[]` stands for every element of `symbols`.
+        let path: String
+        let type: ValueType
+        /// The default as JSON text; nil when the field is required.
+        let defaultValue: String?
+        let meaning: String
+
+        /// Fields outside `symbols[]` can be overridden one by one from the environment.
+        var environmentVariable: String? {
+            path.contains("[]") ? nil : ConfigurationSchema.environmentName(forPath: path)
+        }
+    }
+
+    static let fields: [Field] = [
+        Field(path: "exchange.name", type: .string, defaultValue: #""RTES""#,
+              meaning: "name shown in logs and metrics, 1–64 printable characters"),
+        Field(path: "exchange.bind_address", type: .string, defaultValue: #""127.0.0.1""#,
+              meaning: "IPv4 address the order-entry and metrics listeners bind to (0.0.0.0 = every interface)"),
+        Field(path: "exchange.tcp_port", type: .wholeNumber, defaultValue: "8888",
+              meaning: "OUCH order-entry TCP port, 1–65535"),
+        Field(path: "exchange.udp_multicast_group", type: .string, defaultValue: #""239.0.0.1""#,
+              meaning: "IPv4 multicast group of the ITCH feed, 224.0.0.0–239.255.255.255"),
+        Field(path: "exchange.udp_port", type: .wholeNumber, defaultValue: "9999",
+              meaning: "ITCH feed UDP port, 1–65535"),
+        Field(path: "exchange.metrics_port", type: .wholeNumber, defaultValue: "8080",
+              meaning: "HTTP metrics port, 1–65535; the three ports must differ"),
+
+        Field(path: "symbols", type: .array, defaultValue: nil,
+              meaning: "the instruments: a non-empty JSON array of objects with the symbols[] fields"),
+        Field(path: "symbols[].symbol", type: .string, defaultValue: nil,
+              meaning: "ticker, 1–8 characters of A–Z, 0–9 and '.', unique"),
+        Field(path: "symbols[].tick_size", type: .decimal, defaultValue: "0.01",
+              meaning: "minimum price increment in dollars, > 0, at most 4 decimals"),
+        Field(path: "symbols[].lot_size", type: .wholeNumber, defaultValue: "1",
+              meaning: "orders must be a multiple of this many shares, ≥ 1"),
+        Field(path: "symbols[].price_collar_pct", type: .decimal, defaultValue: "10",
+              meaning: "collar half-width in percent of the reference price, > 0 and < 100, at most 2 decimals"),
+        Field(path: "symbols[].reference_price", type: .decimal, defaultValue: nil,
+              meaning: "price in dollars the collar and ladder are centred on until the first trade: > 0, below 429496.7295, at most 4 decimals, a multiple of tick_size"),
+
+        Field(path: "risk.max_order_size", type: .wholeNumber, defaultValue: "100000",
+              meaning: "maximum shares per order, 1–4294967295"),
+        Field(path: "risk.max_notional_per_client", type: .decimal, defaultValue: "10000000",
+              meaning: "maximum open buy + sell notional per client in dollars, > 0, at most 4 decimals"),
+        Field(path: "risk.max_orders_per_second", type: .wholeNumber, defaultValue: "10000",
+              meaning: "enter and replace messages per client per second, 1–4294967295"),
+        Field(path: "risk.price_collar_enabled", type: .boolean, defaultValue: "true",
+              meaning: "reject limit orders beyond the collar and stop market orders at it"),
+        Field(path: "risk.self_trade_prevention", type: .choice(RiskSettings.selfTradePreventionNames.map(\.0)),
+              defaultValue: #""cancel_newest""#,
+              meaning: "what happens when two orders of one firm would trade: cancel_newest, cancel_oldest, cancel_both or decrement"),
+
+        Field(path: "performance.order_pool_size", type: .wholeNumber, defaultValue: "1000000",
+              meaning: "orders that can rest at once across all instruments, 1–2147483646"),
+        Field(path: "performance.queue_capacity", type: .wholeNumber, defaultValue: "65536",
+              meaning: "entries per inter-thread queue, a power of two from 2 to 1073741824"),
+        Field(path: "performance.enable_cpu_pinning", type: .boolean, defaultValue: "false",
+              meaning: "pin each agent's thread to its CPU in performance.cores"),
+        Field(path: "performance.tcp_nodelay", type: .boolean, defaultValue: "true",
+              meaning: "disable Nagle's algorithm on client connections"),
+        Field(path: "performance.udp_buffer_size", type: .wholeNumber, defaultValue: "4194304",
+              meaning: "market-data socket buffer in bytes, 65536–2147483647"),
+        Field(path: "performance.max_clients", type: .wholeNumber, defaultValue: "1024",
+              meaning: "trading accounts, 1–16777216"),
+        Field(path: "performance.price_levels", type: .wholeNumber, defaultValue: "65536",
+              meaning: "ticks per instrument price ladder, a power of two from 64 to 262144"),
+        Field(path: "performance.token_history", type: .wholeNumber, defaultValue: "65536",
+              meaning: "retired order tokens remembered for duplicate detection, 0–1073741822"),
+        Field(path: "performance.threading_mode", type: .choice(ThreadingMode.allCases.map(\.rawValue)),
+              defaultValue: #""shared""#,
+              meaning: "dedicated (a thread per agent) or shared (one thread runs every agent)"),
+        Field(path: "performance.idle_strategy", type: .choice(IdleStrategy.allCases.map(\.rawValue)),
+              defaultValue: #""backoff""#,
+              meaning: "what an idle thread does: busy_spin, spin_yield or backoff"),
+        Field(path: "performance.cores.gateway", type: .wholeNumber, defaultValue: "0",
+              meaning: "CPU of the order-entry gateway when pinning is enabled; must exist on the host"),
+        Field(path: "performance.cores.engine", type: .wholeNumber, defaultValue: "1",
+              meaning: "CPU of the matching engine when pinning is enabled; must exist on the host"),
+        Field(path: "performance.cores.market_data", type: .wholeNumber, defaultValue: "1",
+              meaning: "CPU of the market-data publisher when pinning is enabled; must exist on the host"),
+        Field(path: "performance.hugepages", type: .choice(HugePagesPolicy.allCases.map(\.rawValue)),
+              defaultValue: #""auto""#,
+              meaning: "auto (use huge pages when available, else fall back and log), require (fail to start without them) or off"),
+        Field(path: "performance.lock_memory", type: .boolean, defaultValue: "false",
+              meaning: "lock all memory with mlockall at start (needs CAP_IPC_LOCK or a large RLIMIT_MEMLOCK)"),
+    ]
+
+    /// The allowed keys of each object, by schema path ("" is the top level).
+    static let childKeys: [String: [String]] = {
+        var children: [String: [String]] = [:]
+        for field in fields {
+            var parent = ""
+            for component in field.path.split(separator: ".").map(String.init) {
+                let key = component.hasSuffix("[]") ? String(component.dropLast(2)) : component
+                if !(children[parent] ?? []).contains(key) { children[parent, default: []].append(key) }
+                parent = parent.isEmpty ? component : parent + "." + component
+            }
+        }
+        return children
+    }()
+
+    /// `RTES_` + the path upper-cased with dots replaced by underscores.
+    static func environmentName(forPath path: String) -> String {
+        "RTES_" + String(path.uppercased().map { $0 == "." ? "_" : $0 })
+    }
+
+    /// Override variable name → field.
+    static let fieldsByEnvironmentName: [String: Field] = {
+        var table: [String: Field] = [:]
+        for field in fields {
+            if let name = field.environmentVariable { table[name] = field }
+        }
+        return table
+    }()
+
+    /// `RTES_` variables that are not configuration overrides but are expected.
+    static let otherVariables: [(name: String, meaning: String)] =
+        Secrets.variables.map { ($0.name, "secret: " + $0.meaning) } + [
+            ("RTES_CONFIG", "path of the configuration file"),
+            ("RTES_LOG_LEVEL", "log verbosity"),
+        ]
+
+    /// Whether a file key looks like a secret; if so, the variable that should carry it
+    /// (nil when the key is secret-like but not one we know).
+    static func secretKey(_ key: String) -> (isSecret: Bool, variable: String?) {
+        let lowered = key.lowercased()
+        if let known = Secrets.variables.first(where: { $0.fileKey == lowered }) { return (true, known.name) }
+        if lowered.contains("secret") || lowered.contains("password") { return (true, nil) }
+        return (false, nil)
+    }
+}

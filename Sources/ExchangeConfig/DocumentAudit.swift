@@ -1,0 +1,43 @@
+/// Checks that apply to every object in the document, whether or not the schema knows
+/// it: duplicate keys, and keys that look like secrets (which belong in the environment).
+enum DocumentAudit {
+    static func issues(in root: JSONValue) -> [ConfigurationIssue] {
+        var issues: [ConfigurationIssue] = []
+        visit(root, path: "", into: &issues)
+        return issues
+    }
+
+    private static func visit(_ value: JSONValue, path: String, into issues: inout [ConfigurationIssue]) {
+        switch value.kind {
+        case .object(let object):
+            for (first, duplicate) in object.duplicates {
+                issues.append(ConfigurationIssue(
+                    path: ConfigurationPath.member(path, duplicate.key), location: duplicate.keyLocation,
+                    message: "duplicate key: it is already defined at \(place(first.keyLocation, relativeTo: duplicate.keyLocation)); each key may appear only once"))
+            }
+            for member in object.members {
+                let memberPath = ConfigurationPath.member(path, member.key)
+                let secret = ConfigurationSchema.secretKey(member.key)
+                if secret.isSecret {
+                    let source = secret.variable.map { "the environment variable \($0)" }
+                        ?? "the environment variables " + Secrets.variables.map(\.name).joined(separator: ", ")
+                    issues.append(ConfigurationIssue(
+                        path: memberPath, location: member.keyLocation,
+                        message: "looks like a secret, and secrets must not be in the configuration file; they come only from \(source)"))
+                }
+                visit(member.value, path: memberPath, into: &issues)
+            }
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                visit(element, path: ConfigurationPath.element(path, index), into: &issues)
+            }
+        case .string, .number, .bool, .null:
+            break
+        }
+    }
+
+    /// `line 3, column 5` when both are in the same source, else the full location.
+    private static func place(_ location: SourceLocation, relativeTo other: SourceLocation) -> String {
+        location.source == other.source ? "line \(location.line), column \(location.column)" : location.description
+    }
+}

@@ -1,0 +1,39 @@
+import ExchangeCore
+import ExchangeRisk
+
+/// A validated configuration, in engine units.
+public struct ExchangeConfiguration: Sendable, Equatable {
+    public var exchange: ExchangeSettings
+    /// `symbols`, in configuration order (an instrument's index is its position).
+    public var symbols: [InstrumentSpec]
+    public var risk: RiskSettings
+    public var performance: PerformanceSettings
+
+    public init(exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(), performance: PerformanceSettings = PerformanceSettings()) {
+        self.exchange = exchange
+        self.symbols = symbols
+        self.risk = risk
+        self.performance = performance
+    }
+
+    /// The matching engine's sizes and rules.
+    public func engineConfiguration() -> EngineConfiguration {
+        EngineConfiguration(
+            instruments: symbols,
+            orderPoolSize: performance.orderPoolSize,
+            maxClients: performance.maxClients,
+            priceLevels: performance.priceLevels,
+            tokenHistory: performance.tokenHistory,
+            selfTradePrevention: risk.selfTradePrevention,
+            collarMarketOrders: risk.priceCollarEnabled)
+    }
+
+    /// The pre-trade risk limits.
+    public var riskLimits: RiskLimits {
+        RiskLimits(
+            maxOrderShares: risk.maxOrderSize,
+            maxOpenNotional: risk.maxNotionalPerClient,
+            maxOrdersPerSecond: risk.maxOrdersPerSecond,
+            priceCollarsEnabled: risk.priceCollarEnabled)
+    }
+}
