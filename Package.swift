@@ -7,6 +7,8 @@
 //   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
 //   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
 //   rtes-replay       replays a generated order stream through the engine and summarises it
+//   CCPUHints         (CShims/) header-only CPU hints the core uses (prefetch)
+//   CExchangeShim     (CShims/) what Swift cannot say directly: TSC, pause, affinity, …
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
 // compare the fast engine against. CShims/CMallocCounter is a separate package so that its
@@ -20,16 +22,29 @@ let package = Package(
         .library(name: "ExchangeRisk", targets: ["ExchangeRisk"]),
         .library(name: "OrderFlow", targets: ["OrderFlow"]),
         .library(name: "ExchangeConfig", targets: ["ExchangeConfig"]),
+        .executable(name: "rtes-replay", targets: ["rtes-replay"]),
+        .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
+        // For the benchmarks' side-by-side comparison only.
+        .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(path: "CShims/CMallocCounter"),
     ],
     targets: [
-        .target(name: "ExchangeCore"),
+        .target(name: "CCPUHints", path: "CShims/CCPUHints"),
+        .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
+        .target(name: "CExchangeShim", path: "CShims/CExchangeShim"),
         .target(name: "ExchangeRisk", dependencies: ["ExchangeCore"]),
         .target(name: "OrderFlow", dependencies: ["ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeConfig", dependencies: ["ExchangeCore", "ExchangeRisk"]),
+        .executableTarget(
+            name: "rtes-replay",
+            dependencies: [
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(name: "ReferenceModel", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ReferenceModel"),
         .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ExchangeTestSupport"),
         .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),

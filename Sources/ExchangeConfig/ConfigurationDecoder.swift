@@ -184,8 +184,6 @@ struct ConfigurationDecoder {
         wholeNumber(object, "price_levels", in: scope, 64...262_144,
                     allowed: "a power of two from 64 to 262144", where: powerOfTwo)
             .map { Int($0) }.assign(to: &settings.priceLevels)
-        wholeNumber(object, "token_history", in: scope, 0...1_073_741_822)
-            .map { Int($0) }.assign(to: &settings.tokenHistory)
         choice(object, "threading_mode", in: scope, ThreadingMode.allCases.map { ($0.rawValue, $0) })
             .assign(to: &settings.threadingMode)
         choice(object, "idle_strategy", in: scope, IdleStrategy.allCases.map { ($0.rawValue, $0) })

@@ -78,8 +78,6 @@ enum ConfigurationSchema {
               meaning: "trading accounts, 1–16777216"),
         Field(path: "performance.price_levels", type: .wholeNumber, defaultValue: "65536",
               meaning: "ticks per instrument price ladder, a power of two from 64 to 262144"),
-        Field(path: "performance.token_history", type: .wholeNumber, defaultValue: "65536",
-              meaning: "retired order tokens remembered for duplicate detection, 0–1073741822"),
         Field(path: "performance.threading_mode", type: .choice(ThreadingMode.allCases.map(\.rawValue)),
               defaultValue: #""shared""#,
               meaning: "dedicated (a thread per agent) or shared (one thread runs every agent)"),

@@ -23,7 +23,6 @@ public struct ExchangeConfiguration: Sendable, Equatable {
             orderPoolSize: performance.orderPoolSize,
             maxClients: performance.maxClients,
             priceLevels: performance.priceLevels,
-            tokenHistory: performance.tokenHistory,
             selfTradePrevention: risk.selfTradePrevention,
             collarMarketOrders: risk.priceCollarEnabled)
     }

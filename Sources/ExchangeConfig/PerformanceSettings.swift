@@ -14,8 +14,6 @@ public struct PerformanceSettings: Sendable, Equatable {
     public var maxClients = 1_024
     /// `price_levels`: ticks per instrument ladder (a power of two, 64…262 144).
     public var priceLevels = 65_536
-    /// `token_history`: retired order tokens remembered for duplicate detection.
-    public var tokenHistory = 65_536
     /// `threading_mode`.
     public var threadingMode: ThreadingMode = .shared
     /// `idle_strategy`.

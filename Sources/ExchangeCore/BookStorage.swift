@@ -89,13 +89,15 @@ struct InstrumentBook {
     @usableFromInline var baseTick: UInt32
     @usableFromInline var tickSize: Price
     @usableFromInline var lotSize: Shares
+    @usableFromInline var tick: Divisor
+    @usableFromInline var lot: Divisor
     @usableFromInline var referencePrice: Price
     @usableFromInline var lastTradePrice: Price = 0
     @usableFromInline var collarBasisPoints: UInt32
     @usableFromInline var halted = false
 
     /// The collar's reference: the last trade, else the configured price.
-    @inline(__always) var currentReference: Price { lastTradePrice != 0 ? lastTradePrice : referencePrice }
+    @usableFromInline @inline(__always) var currentReference: Price { lastTradePrice != 0 ? lastTradePrice : referencePrice }
 
     @inline(__always) func price(ofLevel level: UInt32) -> Price { (baseTick &+ level) &* tickSize }
 }
@@ -114,7 +116,7 @@ public struct EngineLayout: Sendable {
     public private(set) var totalBytes = 0
 
     let orderCapacity: Int
-    let tokenSlots: Int
+    let liveTokenSlots: Int
     let symbolSlots: Int
     let bitmapWords: (words: Int, summary: Int)
 
@@ -123,23 +125,21 @@ public struct EngineLayout: Sendable {
         // Record 0 is the null index; one extra record holds an incoming order while it
         // matches, so `orderPoolSize` orders can rest.
         orderCapacity = c.orderPoolSize + 2
-        var slots = 64
-        while slots < 2 * (c.orderPoolSize + 1 + c.tokenHistory) { slots <<= 1 }
-        tokenSlots = slots
+        liveTokenSlots = TokenTable.slotCount(for: c.orderPoolSize + 1)
         var symbolSlots = 16
         while symbolSlots < 4 * c.instruments.count { symbolSlots <<= 1 }
         self.symbolSlots = symbolSlots
         bitmapWords = OccupancyBitmap.wordCounts(levels: c.priceLevels)
 
         let books = c.instruments.count
+        reserve("engine_state", MemoryLayout<EngineState>.stride)
         reserve("orders", MemoryLayout<OrderRecord>.stride * orderCapacity)
         reserve("client_links", MemoryLayout<ClientLink>.stride * orderCapacity)
         reserve("price_levels", MemoryLayout<PriceLevel>.stride * c.priceLevels * books)
         reserve("bitmaps", 8 * 2 * (bitmapWords.words + bitmapWords.summary) * books)
         reserve("books", MemoryLayout<InstrumentBook>.stride * books)
         reserve("client_accounts", MemoryLayout<ClientAccount>.stride * c.maxClients)
-        reserve("token_table", 8 * tokenSlots)
-        reserve("token_history", MemoryLayout<RetiredToken>.stride * max(1, c.tokenHistory))
+        reserve("live_tokens", 8 * liveTokenSlots)
         reserve("expiry_heap", MemoryLayout<ExpiryEntry>.stride * orderCapacity)
         reserve("symbol_directory", 16 * symbolSlots)
         reserve("events", MemoryLayout<EngineEvent>.stride * c.eventBufferCapacity)

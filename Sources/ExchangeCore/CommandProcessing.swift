@@ -5,6 +5,8 @@ public protocol CommandProcessing: ~Copyable {
     mutating func resume() -> ProcessStatus
     var events: UnsafeBufferPointer<EngineEvent> { get }
     mutating func clearEvents()
+    /// Hints that `command` comes soon, so its memory is loaded by then (changes nothing else).
+    func prefetch(_ command: EngineCommand)
 }
 
 extension CommandProcessing where Self: ~Copyable {
@@ -21,6 +23,20 @@ extension CommandProcessing where Self: ~Copyable {
         }
     }
 
+    /// Runs a batch of commands in order, each to completion, prefetching `lookahead`
+    /// commands ahead: how an agent drains a batch from its command ring.
+    @inlinable
+    public mutating func runBatch(
+        _ commands: UnsafeBufferPointer<EngineCommand>, lookahead: Int = 8,
+        _ body: (UnsafeBufferPointer<EngineEvent>) -> Void
+    ) {
+        for i in 0..<min(lookahead, commands.count) { prefetch(commands[i]) }
+        for i in 0..<commands.count {
+            if i &+ lookahead < commands.count { prefetch(commands[i &+ lookahead]) }
+            run(commands[i], body)
+        }
+    }
+
     /// Runs the command to completion and returns its events (allocates: not for hot paths).
     public mutating func runCollecting(_ command: EngineCommand) -> [EngineEvent] {
         var collected: [EngineEvent] = []
@@ -29,4 +45,3 @@ extension CommandProcessing where Self: ~Copyable {
     }
 }
 
-extension MatchingEngine: CommandProcessing {}

@@ -31,8 +31,6 @@ public struct EngineConfiguration: Equatable, Sendable {
     /// spans `priceLevels` ticks centred on the reference price; orders priced outside it
     /// are rejected with `priceOutOfRange`.
     public var priceLevels: Int
-    /// How many retired tokens are remembered for duplicate detection (0 = only live ones).
-    public var tokenHistory: Int
     /// Events buffered before the engine pauses a command and asks to be drained (≥ 64).
     public var eventBufferCapacity: Int
     public var selfTradePrevention: SelfTradePrevention
@@ -41,14 +39,13 @@ public struct EngineConfiguration: Equatable, Sendable {
 
     public init(
         instruments: [InstrumentSpec], orderPoolSize: Int = 1_000_000, maxClients: Int = 1_024,
-        priceLevels: Int = 65_536, tokenHistory: Int = 65_536, eventBufferCapacity: Int = 4_096,
+        priceLevels: Int = 65_536, eventBufferCapacity: Int = 4_096,
         selfTradePrevention: SelfTradePrevention = .cancelNewest, collarMarketOrders: Bool = true
     ) {
         self.instruments = instruments
         self.orderPoolSize = orderPoolSize
         self.maxClients = maxClients
         self.priceLevels = priceLevels
-        self.tokenHistory = tokenHistory
         self.eventBufferCapacity = eventBufferCapacity
         self.selfTradePrevention = selfTradePrevention
         self.collarMarketOrders = collarMarketOrders
@@ -82,9 +79,6 @@ public struct EngineConfiguration: Equatable, Sendable {
         }
         if priceLevels < 64 || priceLevels > 1 << 18 || priceLevels & (priceLevels - 1) != 0 {
             problems.append("price levels must be a power of two from 64 to 262144, got \(priceLevels)")
-        }
-        if tokenHistory < 0 || tokenHistory >= Int(UInt32.max / 4) {
-            problems.append("token history must be between 0 and \(UInt32.max / 4 - 1), got \(tokenHistory)")
         }
         if eventBufferCapacity < 64 {
             problems.append("event buffer capacity must be at least 64, got \(eventBufferCapacity)")

@@ -1,8 +1,9 @@
 // Replace, cancel and modify of live orders (docs/MATCHING.md §Replace, §Cancel, §Modify).
 
-extension MatchingEngine {
+extension EngineState {
     /// Structural checks of a replace (unknown order, halted, 6–13), changing nothing.
-    public func validate(_ c: ReplaceOrder) -> Result<ReplacePlan, RejectReason> {
+    @inline(__always)
+    func validate(_ c: ReplaceOrder) -> Result<ReplacePlan, RejectReason> {
         guard c.client < maxClients else { return .failure(.unknownClient) }
         guard let index = tokens.liveOrder(client: c.client, token: c.existingToken, orders: orders) else {
             return .failure(.unknownOrder)
@@ -14,20 +15,20 @@ extension MatchingEngine {
         if !c.timeInForce.isValid { return .failure(.invalidTimeInForce) }
         if !c.display.isSupported { return .failure(.invalidDisplay) }
         if c.minimumQuantity > c.shares { return .failure(.invalidMinimumQuantity) }
-        if c.shares % book.lotSize != 0 { return .failure(.oddLot) }
+        if book.lot.divide(c.shares).remainder != 0 { return .failure(.oddLot) }
         let level: UInt32
         switch ladderLevel(of: c.price, in: book) {
         case .failure(let reason): return .failure(reason)
         case .success(let l): level = l
         }
-        if tokens.isKnown(client: c.client, token: c.replacementToken, orders: orders) { return .failure(.duplicateToken) }
+        if tokens.liveOrder(client: c.client, token: c.replacementToken, orders: orders) != nil { return .failure(.duplicateToken) }
         return .success(ReplacePlan(
             instrument: existing.instrument, side: existing.side, existingShares: existing.leaves,
             existingPrice: existing.price, order: index, level: level))
     }
 
     /// Replaces an order that passed `validate` (and the risk layer's checks).
-    public mutating func replace(_ c: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus {
+    mutating func replace(_ c: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus {
         let index = plan.order
         let existing = orders[Int(index)]
         let book = books + Int(existing.instrument)
@@ -61,7 +62,7 @@ extension MatchingEngine {
         orders[Int(index)].price = book.pointee.price(ofLevel: level)
         orders[Int(index)].display = c.display
         orders[Int(index)].intermarketSweep = c.intermarketSweep
-        tokens.insert(client: c.client, token: c.replacementToken, order: index, orders: orders)
+        tokens.insert(client: c.client, token: c.replacementToken, order: index)
         let replacement = orders[Int(index)]
 
         emit(.replaced(OrderReplaced(
@@ -117,7 +118,7 @@ extension MatchingEngine {
         orders[Int(index)].reference = reference
         orders[Int(index)].display = c.display
         orders[Int(index)].intermarketSweep = c.intermarketSweep
-        tokens.insert(client: c.client, token: c.replacementToken, order: index, orders: orders)
+        tokens.insert(client: c.client, token: c.replacementToken, order: index)
         if c.timeInForce.isTimed {
             expiries.push(ExpiryEntry(deadline: deadline(c.timeInForce), reference: reference, order: index), orders: orders)
         }
@@ -144,7 +145,7 @@ extension MatchingEngine {
     }
 
     /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
-    public mutating func cancel(_ c: CancelOrder) {
+    mutating func cancel(_ c: CancelOrder) {
         guard c.client < maxClients else {
             return rejectCancel(client: c.client, token: c.token, reason: .unknownClient, timestamp: c.timestamp)
         }
@@ -159,7 +160,7 @@ extension MatchingEngine {
     }
 
     /// OUCH `M`: change between sell variants and/or reduce, keeping priority. Never suspends.
-    public mutating func modify(_ c: ModifyOrder) {
+    mutating func modify(_ c: ModifyOrder) {
         guard c.client < maxClients else {
             return rejectCancel(client: c.client, token: c.token, reason: .unknownClient, timestamp: c.timestamp)
         }
@@ -167,8 +168,8 @@ extension MatchingEngine {
             return rejectCancel(client: c.client, token: c.token, reason: .unknownOrder, timestamp: c.timestamp)
         }
         let o = orders[Int(index)]
-        let lot = books[Int(o.instrument)].lotSize
-        guard c.side.bookSide == o.side.bookSide, c.shares > 0, c.shares <= o.leaves, c.shares % lot == 0 else {
+        let lot = books[Int(o.instrument)].lot
+        guard c.side.bookSide == o.side.bookSide, c.shares > 0, c.shares <= o.leaves, lot.divide(c.shares).remainder == 0 else {
             return rejectCancel(client: c.client, token: c.token, reason: .invalidModify, timestamp: c.timestamp)
         }
         emit(.modified(OrderModified(timestamp: c.timestamp, client: c.client, token: c.token, side: c.side, shares: c.shares)))

@@ -1,7 +1,7 @@
 // Book mechanics shared by every command: the order pool, linking orders into levels and
 // client lists, reducing and removing them, and emitting events. All O(1).
 
-extension MatchingEngine {
+extension EngineState {
     @inline(__always)
     mutating func emit(_ event: EngineEvent) {
         eventBuffer.emit(event)
@@ -168,7 +168,7 @@ extension MatchingEngine {
 
     /// Emits `rejected` and counts the reason (the risk layer rejects through this too).
     @inline(__always)
-    public mutating func reject(client: ClientID, token: OrderToken, reason: RejectReason, timestamp: Timestamp) {
+    mutating func reject(client: ClientID, token: OrderToken, reason: RejectReason, timestamp: Timestamp) {
         emit(.rejected(OrderRejected(timestamp: timestamp, client: client, token: token, reason: reason)))
         rejectCounts[Int(reason.rawValue)] &+= 1
         counters.rejects &+= 1

@@ -1,10 +1,11 @@
 // Enter Order: structural checks (docs/MATCHING.md checks 4–13), then acceptance,
 // minimum quantity, matching and the remainder.
 
-extension MatchingEngine {
+extension EngineState {
     /// Checks 4–13 of docs/MATCHING.md, changing nothing. Admission (0–3) and limits
     /// (14–16) belong to the risk layer; check 17 happens in `enter`.
-    public func validate(_ c: EnterOrder) -> Result<EntryPlan, RejectReason> {
+    @inline(__always)
+    func validate(_ c: EnterOrder) -> Result<EntryPlan, RejectReason> {
         guard c.client < maxClients else { return .failure(.unknownClient) }
         guard let instrument = symbols.instrument(for: c.symbol) else { return .failure(.unknownSymbol) }
         let book = books[Int(instrument)]
@@ -15,7 +16,7 @@ extension MatchingEngine {
             return .failure(.invalidDisplay)
         }
         if c.minimumQuantity > c.shares { return .failure(.invalidMinimumQuantity) }
-        if c.shares % book.lotSize != 0 { return .failure(.oddLot) }
+        if book.lot.divide(c.shares).remainder != 0 { return .failure(.oddLot) }
         var level: UInt32 = 0
         if c.orderType == .limit {
             switch ladderLevel(of: c.price, in: book) {
@@ -23,21 +24,21 @@ extension MatchingEngine {
             case .success(let l): level = l
             }
         }
-        if tokens.isKnown(client: c.client, token: c.token, orders: orders) { return .failure(.duplicateToken) }
+        if tokens.liveOrder(client: c.client, token: c.token, orders: orders) != nil { return .failure(.duplicateToken) }
         return .success(EntryPlan(instrument: instrument, level: level))
     }
 
     /// Checks 11 and 12: tick conformance and ladder range.
     @inline(__always)
     func ladderLevel(of price: Price, in book: InstrumentBook) -> Result<UInt32, RejectReason> {
-        if price == 0 || price % book.tickSize != 0 { return .failure(.invalidPriceIncrement) }
-        let tick = price / book.tickSize
+        let (tick, offTick) = book.tick.divide(price)
+        if price == 0 || offTick != 0 { return .failure(.invalidPriceIncrement) }
         if tick < book.baseTick || tick - book.baseTick >= priceLevels { return .failure(.priceOutOfRange) }
         return .success(tick - book.baseTick)
     }
 
     /// Enters an order that passed `validate` (and the risk layer's checks).
-    public mutating func enter(_ c: EnterOrder, plan: EntryPlan) -> ProcessStatus {
+    mutating func enter(_ c: EnterOrder, plan: EntryPlan) -> ProcessStatus {
         let book = books + Int(plan.instrument)
         let side = c.side.bookSide
         var level = plan.level
@@ -67,7 +68,7 @@ extension MatchingEngine {
             price: price, client: c.client, firm: c.firm, level: level, expirySlot: 0,
             instrument: plan.instrument, side: c.side, display: c.display, capacity: c.capacity,
             intermarketSweep: c.intermarketSweep, crossType: c.crossType, resting: false)
-        tokens.insert(client: c.client, token: c.token, order: index, orders: orders)
+        tokens.insert(client: c.client, token: c.token, order: index)
 
         let rests = c.orderType == .limit && !c.timeInForce.isImmediateOrCancel
         emit(.accepted(OrderAccepted(

@@ -2,9 +2,9 @@
 // invariant check the tests run after every step. None of this is on the hot path: it
 // allocates arrays and strings.
 
-extension MatchingEngine {
+extension EngineState {
     /// Resting orders of one side in priority order (best price first, then oldest first).
-    public func restingOrders(instrument: InstrumentIndex, side: BookSide) -> [RestingOrder] {
+    func restingOrders(instrument: InstrumentIndex, side: BookSide) -> [RestingOrder] {
         var result: [RestingOrder] = []
         forEachLevel(instrument: instrument, side: side) { _, head in
             var i = head
@@ -21,7 +21,7 @@ extension MatchingEngine {
     }
 
     /// Aggregated levels of one side, best first, at most `maxLevels`.
-    public func depth(instrument: InstrumentIndex, side: BookSide, maxLevels: Int = .max) -> [DepthLevel] {
+    func depth(instrument: InstrumentIndex, side: BookSide, maxLevels: Int = .max) -> [DepthLevel] {
         var result: [DepthLevel] = []
         let book = books[Int(instrument)]
         forEachLevel(instrument: instrument, side: side) { level, head in
@@ -35,7 +35,7 @@ extension MatchingEngine {
     }
 
     /// Best bid and ask prices, if any.
-    public func bestPrices(instrument: InstrumentIndex) -> (bid: Price?, ask: Price?) {
+    func bestPrices(instrument: InstrumentIndex) -> (bid: Price?, ask: Price?) {
         let book = books + Int(instrument)
         let bid = best(.bid, in: book)
         let ask = best(.ask, in: book)
@@ -56,7 +56,7 @@ extension MatchingEngine {
 
     /// Checks every structural invariant and returns the violations (empty when sound).
     /// Cost is O(orders + levels): tests call it after every step in debug builds.
-    public func invariantViolations() -> [String] {
+    func invariantViolations() -> [String] {
         var problems: [String] = []
         var restingSeen = 0
         var notional = [ClientID: UInt128]()
@@ -124,9 +124,10 @@ extension MatchingEngine {
                 problems.append("client \(client): open notional \(accounts[client].openNotional) != \(notional[ClientID(client), default: 0])")
             }
         }
-        let (live, retired) = tokens.occupiedSlots()
+        // With every resting order's token mapping back to it (checked above), an equal count
+        // means the table holds nothing else.
+        let live = tokens.live.count
         if live != restingSeen { problems.append("token table has \(live) live tokens for \(restingSeen) resting orders") }
-        if retired != Int(tokens.historyCount) { problems.append("token table has \(retired) retired tokens, history \(tokens.historyCount)") }
         for position in 0..<expiries.count {
             let e = expiries.entries[position]
             if position > 0 && e.precedes(expiries.entries[(position - 1) / 2]) { problems.append("expiry heap out of order at \(position)") }

@@ -2,7 +2,7 @@
 // oldest order at the best opposite price until it is filled or no longer crosses, with
 // self-trade prevention between orders of the same firm. Resumable between steps.
 
-extension MatchingEngine {
+extension EngineState {
     /// Whether the incoming order crosses the opposite best.
     @inline(__always)
     func takerCrosses(_ book: UnsafeMutablePointer<InstrumentBook>) -> Bool {
@@ -26,7 +26,7 @@ extension MatchingEngine {
 
     /// Walks the makers the loop would take, without changing anything, and says whether
     /// at least `minimum` shares would execute (self-trade prevention included).
-    func minimumQuantityAvailable(_ minimum: Shares, in book: UnsafeMutablePointer<InstrumentBook>) -> Bool {
+    @inline(__always) func minimumQuantityAvailable(_ minimum: Shares, in book: UnsafeMutablePointer<InstrumentBook>) -> Bool {
         let takerFirm = orders[Int(taker.order)].firm
         var remaining = UInt64(orders[Int(taker.order)].leaves)
         var filled: UInt64 = 0

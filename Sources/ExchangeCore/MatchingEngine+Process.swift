@@ -2,10 +2,10 @@
 // same pieces with its admission and limit checks in between; `process` here runs the
 // core alone (structural checks only, no kill switches or limits).
 
-extension MatchingEngine {
+extension EngineState {
     /// Processes one command with the core's checks only. Drain `events` after the call;
     /// on `.suspended`, call `resume()` until `.completed`.
-    public mutating func process(_ command: EngineCommand) -> ProcessStatus {
+    mutating func process(_ command: EngineCommand) -> ProcessStatus {
         precondition(isIdle, "process(_:) called while a command is suspended: call resume()")
         precondition(eventBuffer.count == 0, "drain events (clearEvents) before process(_:)")
         if beginCommand(at: command.timestamp) == .suspended {
@@ -16,7 +16,7 @@ extension MatchingEngine {
     }
 
     /// Continues a suspended command.
-    public mutating func resume() -> ProcessStatus {
+    mutating func resume() -> ProcessStatus {
         precondition(eventBuffer.count == 0, "drain events (clearEvents) before resume()")
         if resumeJob() == .suspended { return .suspended }
         guard let command = pendingCommand else { return .completed }
@@ -69,7 +69,7 @@ extension MatchingEngine {
 
     /// Moves engine time to `timestamp` (never backwards) and expires due orders. Leaves
     /// room in the event buffer for the command that follows, suspending if it must.
-    public mutating func beginCommand(at timestamp: Timestamp) -> ProcessStatus {
+    mutating func beginCommand(at timestamp: Timestamp) -> ProcessStatus {
         counters.commands &+= 1
         if timestamp > now { now = timestamp }
         commandTimestamp = timestamp
@@ -78,7 +78,7 @@ extension MatchingEngine {
     }
 
     /// Continues whatever was suspended: expiry, matching or a mass cancel.
-    public mutating func resumeJob() -> ProcessStatus {
+    mutating func resumeJob() -> ProcessStatus {
         switch job {
         case .idle: return .completed
         case .expiring: return continueExpiry()
@@ -108,7 +108,7 @@ extension MatchingEngine {
     // MARK: Mass actions
 
     /// Cancels every resting order of `client` in the order they came to rest.
-    public mutating func cancelAll(client: ClientID, reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
+    mutating func cancelAll(client: ClientID, reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
         guard client < maxClients else { return .completed }
         massCancel = MassCancelState(client: client, lastClient: client, reason: reason, timestamp: timestamp)
         job = .massCancel
@@ -116,7 +116,7 @@ extension MatchingEngine {
     }
 
     /// Cancels every resting order, clients in ascending ID.
-    public mutating func cancelAllClients(reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
+    mutating func cancelAllClients(reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
         massCancel = MassCancelState(client: 0, lastClient: maxClients - 1, reason: reason, timestamp: timestamp)
         job = .massCancel
         return continueMassCancel()
@@ -138,7 +138,7 @@ extension MatchingEngine {
     }
 
     /// Halts or resumes an instrument; emits `tradingState` only on a change.
-    public mutating func setHalted(_ halted: Bool, symbol: Symbol, timestamp: Timestamp) {
+    mutating func setHalted(_ halted: Bool, symbol: Symbol, timestamp: Timestamp) {
         guard let instrument = symbols.instrument(for: symbol), books[Int(instrument)].halted != halted else { return }
         books[Int(instrument)].halted = halted
         emit(.tradingState(TradingStateChanged(timestamp: timestamp, instrument: instrument, halted: halted)))

@@ -32,40 +32,13 @@ public struct ReplacePlan: Sendable {
 ///
 /// Use: `process(command)`, then read `events` and `clearEvents()`; if the status was
 /// `.suspended`, call `resume()` and drain again until `.completed`.
+///
+/// This is a handle: the state (`EngineState`) sits at the start of the region, so passing
+/// the engine to a call costs two registers however large the state grows.
 public struct MatchingEngine: ~Copyable {
-    public let configuration: EngineConfiguration
-    public let layout: EngineLayout
+    @usableFromInline let state: UnsafeMutablePointer<EngineState>
     let region: UnsafeMutableRawPointer
     let ownsRegion: Bool
-
-    @usableFromInline var orders: UnsafeMutablePointer<OrderRecord>
-    @usableFromInline var clientLinks: UnsafeMutablePointer<ClientLink>
-    @usableFromInline var books: UnsafeMutablePointer<InstrumentBook>
-    @usableFromInline var accounts: UnsafeMutablePointer<ClientAccount>
-    @usableFromInline var tokens: TokenTable
-    @usableFromInline var expiries: ExpiryQueue
-    @usableFromInline var eventBuffer: EventBuffer
-    @usableFromInline let symbols: SymbolDirectory
-    @usableFromInline let rejectCounts: UnsafeMutablePointer<UInt64>
-
-    @usableFromInline var freeHead: OrderIndex = nullOrder
-    @usableFromInline let maxClients: UInt32
-    @usableFromInline let poolCapacity: UInt64
-    @usableFromInline let priceLevels: UInt32
-    @usableFromInline let selfTradePrevention: SelfTradePrevention
-    @usableFromInline let collarMarketOrders: Bool
-
-    /// Engine time: the largest command timestamp seen.
-    public internal(set) var now: Timestamp = 0
-    /// Timestamp of the command in progress; events carry it.
-    @usableFromInline var commandTimestamp: Timestamp = 0
-    @usableFromInline var nextReference: OrderReference = 1
-    @usableFromInline var nextMatchNumber: MatchNumber = 1
-    @usableFromInline var job = Job.idle
-    @usableFromInline var taker = TakerState()
-    @usableFromInline var massCancel = MassCancelState()
-    @usableFromInline var pendingCommand: EngineCommand?
-    public internal(set) var counters = EngineCounters()
 
     /// Bytes of region the configuration needs.
     public static func requiredBytes(for configuration: EngineConfiguration) -> Int {
@@ -74,162 +47,138 @@ public struct MatchingEngine: ~Copyable {
 
     /// An engine over its own heap region (tests, tools, benchmarks).
     public init(configuration: EngineConfiguration) {
-        let layout = EngineLayout(configuration)
-        let region = UnsafeMutableRawPointer.allocate(byteCount: layout.totalBytes, alignment: 4096)
-        self.init(configuration: configuration, layout: layout, region: region, ownsRegion: true)
+        let bytes = MatchingEngine.requiredBytes(for: configuration)
+        self.init(configuration: configuration, region: .allocate(byteCount: bytes, alignment: 4096), ownsRegion: true)
     }
 
     /// An engine over a region the caller placed (hugepages, NUMA node, locked). The region
     /// must hold `requiredBytes(for:)` bytes, aligned to 128, and outlive the engine.
     public init(configuration: EngineConfiguration, region: UnsafeMutableRawPointer) {
-        self.init(configuration: configuration, layout: EngineLayout(configuration), region: region, ownsRegion: false)
+        self.init(configuration: configuration, region: region, ownsRegion: false)
     }
 
-    private init(configuration c: EngineConfiguration, layout: EngineLayout, region: UnsafeMutableRawPointer, ownsRegion: Bool) {
-        let problems = c.problems()
+    private init(configuration: EngineConfiguration, region: UnsafeMutableRawPointer, ownsRegion: Bool) {
+        let problems = configuration.problems()
         precondition(problems.isEmpty, "invalid engine configuration: \(problems.joined(separator: "; "))")
-        self.configuration = c
-        self.layout = layout
+        let layout = EngineLayout(configuration)
+        region.initializeMemory(as: UInt8.self, repeating: 0, count: layout.totalBytes)
+        state = (region + layout.offset("engine_state")).bindMemory(to: EngineState.self, capacity: 1)
+        state.initialize(to: EngineState(configuration: configuration, layout: layout, region: region))
         self.region = region
         self.ownsRegion = ownsRegion
-        // Touch every page now (and zero it), so nothing faults in later.
-        region.initializeMemory(as: UInt8.self, repeating: 0, count: layout.totalBytes)
-
-        func at<T>(_ name: String, _ type: T.Type) -> UnsafeMutablePointer<T> {
-            (region + layout.offset(name)).assumingMemoryBound(to: T.self)
-        }
-        orders = at("orders", OrderRecord.self)
-        orders.initialize(repeating: OrderRecord(), count: layout.orderCapacity)
-        clientLinks = at("client_links", ClientLink.self)
-        clientLinks.initialize(repeating: ClientLink(), count: layout.orderCapacity)
-        accounts = at("client_accounts", ClientAccount.self)
-        accounts.initialize(repeating: ClientAccount(), count: c.maxClients)
-        tokens = TokenTable(
-            slots: at("token_table", UInt64.self), slotCount: layout.tokenSlots,
-            history: at("token_history", RetiredToken.self), historyCapacity: c.tokenHistory)
-        expiries = ExpiryQueue(entries: at("expiry_heap", ExpiryEntry.self))
-        eventBuffer = EventBuffer(storage: at("events", EngineEvent.self), capacity: c.eventBufferCapacity)
-        symbols = SymbolDirectory(storage: region + layout.offset("symbol_directory"), slots: layout.symbolSlots, instruments: c.instruments)
-        rejectCounts = at("reject_counters", UInt64.self)
-        maxClients = UInt32(c.maxClients)
-        poolCapacity = UInt64(c.orderPoolSize)
-        priceLevels = UInt32(c.priceLevels)
-        selfTradePrevention = c.selfTradePrevention
-        collarMarketOrders = c.collarMarketOrders
-
-        // Free list through `next`, lowest index first. Record 0 is the null index.
-        for i in 1..<(layout.orderCapacity - 1) { orders[i].next = OrderIndex(i + 1) }
-        freeHead = 1
-
-        let levelsBase = at("price_levels", PriceLevel.self)
-        levelsBase.initialize(repeating: PriceLevel(), count: c.priceLevels * c.instruments.count)
-        let bitmapBase = at("bitmaps", UInt64.self)
-        let (w, s) = layout.bitmapWords
-        books = at("books", InstrumentBook.self)
-        for (i, spec) in c.instruments.enumerated() {
-            let bits = bitmapBase + 2 * (w + s) * i
-            let referenceTick = spec.referencePrice / spec.tickSize
-            books.advanced(by: i).initialize(to: InstrumentBook(
-                levels: levelsBase + c.priceLevels * i,
-                bids: OccupancyBitmap(words: bits, summary: bits + w),
-                asks: OccupancyBitmap(words: bits + w + s, summary: bits + 2 * w + s),
-                symbol: spec.symbol,
-                baseTick: referenceTick > UInt32(c.priceLevels / 2) ? referenceTick - UInt32(c.priceLevels / 2) : 0,
-                tickSize: spec.tickSize, lotSize: spec.lotSize, referencePrice: spec.referencePrice,
-                collarBasisPoints: spec.collarBasisPoints))
-        }
     }
 
     deinit {
+        state.deinitialize(count: 1)
         if ownsRegion { region.deallocate() }
     }
 
-    // MARK: Output
+    // MARK: Processing
+
+    /// Processes one command with the core's checks only (no kill switches or limits:
+    /// that is ExchangeRisk). Drain `events` after the call; on `.suspended`, call
+    /// `resume()` until `.completed`.
+    public mutating func process(_ command: EngineCommand) -> ProcessStatus { state.pointee.process(command) }
+
+    /// Continues a suspended command.
+    public mutating func resume() -> ProcessStatus { state.pointee.resume() }
 
     /// Events of the last `process`/`resume` call, in order. Valid until the next call.
-    public var events: UnsafeBufferPointer<EngineEvent> {
-        UnsafeBufferPointer(start: eventBuffer.storage, count: eventBuffer.count)
-    }
+    public var events: UnsafeBufferPointer<EngineEvent> { state.pointee.events }
 
     /// Marks the events as consumed. Call before every `process` and `resume`.
-    @inlinable public mutating func clearEvents() { eventBuffer.count = 0 }
+    public mutating func clearEvents() { state.pointee.clearEvents() }
 
     /// True when no command is in progress.
-    public var isIdle: Bool { job == .idle && pendingCommand == nil }
+    public var isIdle: Bool { state.pointee.isIdle }
 
-    // MARK: Queries (read by risk, the admin plane and tests)
+    // MARK: Steps, for a layer that checks in between (ExchangeRisk)
 
-    public func instrument(for symbol: Symbol) -> InstrumentIndex? { symbols.instrument(for: symbol) }
+    /// Moves engine time to `timestamp` (never backwards) and expires due orders.
+    public mutating func beginCommand(at timestamp: Timestamp) -> ProcessStatus { state.pointee.beginCommand(at: timestamp) }
 
-    public var instrumentCount: Int { configuration.instruments.count }
+    /// Continues whatever was suspended: expiry, matching or a mass cancel.
+    public mutating func resumeJob() -> ProcessStatus { state.pointee.resumeJob() }
 
-    public func symbol(of instrument: InstrumentIndex) -> Symbol { books[Int(instrument)].symbol }
+    /// Checks 4–13 of docs/MATCHING.md, changing nothing.
+    public func validate(_ order: EnterOrder) -> Result<EntryPlan, RejectReason> { state.pointee.validate(order) }
 
+    /// Structural checks of a replace, changing nothing.
+    public func validate(_ replace: ReplaceOrder) -> Result<ReplacePlan, RejectReason> { state.pointee.validate(replace) }
+
+    /// Enters an order that passed `validate` (and the risk layer's checks).
+    public mutating func enter(_ order: EnterOrder, plan: EntryPlan) -> ProcessStatus { state.pointee.enter(order, plan: plan) }
+
+    /// Replaces an order that passed `validate` (and the risk layer's checks).
+    public mutating func replace(_ replace: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus { state.pointee.replace(replace, plan: plan) }
+
+    /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
+    public mutating func cancel(_ cancel: CancelOrder) { state.pointee.cancel(cancel) }
+
+    /// OUCH `M`: change between sell variants and/or reduce, keeping priority. Never suspends.
+    public mutating func modify(_ modify: ModifyOrder) { state.pointee.modify(modify) }
+
+    /// Cancels every resting order of `client` in the order they came to rest.
+    public mutating func cancelAll(client: ClientID, reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
+        state.pointee.cancelAll(client: client, reason: reason, timestamp: timestamp)
+    }
+
+    /// Cancels every resting order, clients in ascending ID.
+    public mutating func cancelAllClients(reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
+        state.pointee.cancelAllClients(reason: reason, timestamp: timestamp)
+    }
+
+    /// Halts or resumes an instrument; emits `tradingState` only on a change.
+    public mutating func setHalted(_ halted: Bool, symbol: Symbol, timestamp: Timestamp) {
+        state.pointee.setHalted(halted, symbol: symbol, timestamp: timestamp)
+    }
+
+    /// Emits `rejected` and counts the reason.
+    public mutating func reject(client: ClientID, token: OrderToken, reason: RejectReason, timestamp: Timestamp) {
+        state.pointee.reject(client: client, token: token, reason: reason, timestamp: timestamp)
+    }
+
+    // MARK: Queries
+
+    public var configuration: EngineConfiguration { state.pointee.configuration }
+    public var layout: EngineLayout { state.pointee.layout }
+    /// Engine time: the largest command timestamp seen.
+    @inlinable public var now: Timestamp { state.pointee.now }
+    public var counters: EngineCounters { state.pointee.counters }
+    public var instrumentCount: Int { state.pointee.instrumentCount }
+    public var restingOrderCount: Int { state.pointee.restingOrderCount }
+
+    public func instrument(for symbol: Symbol) -> InstrumentIndex? { state.pointee.instrument(for: symbol) }
+    public func symbol(of instrument: InstrumentIndex) -> Symbol { state.pointee.symbol(of: instrument) }
     /// Sum of leaves × price over the client's resting orders (saturated at `UInt64.max`).
-    public func openNotional(client: ClientID) -> Notional {
-        Notional(clamping: exactOpenNotional(client: client))
-    }
-
+    public func openNotional(client: ClientID) -> Notional { state.pointee.openNotional(client: client) }
     /// Sum of leaves × price over the client's resting orders, exactly.
-    public func exactOpenNotional(client: ClientID) -> UInt128 {
-        client < maxClients ? accounts[Int(client)].openNotional : 0
-    }
-
+    @inlinable public func exactOpenNotional(client: ClientID) -> UInt128 { state.pointee.exactOpenNotional(client: client) }
     /// Last trade price, else the configured reference price.
-    public func referencePrice(of instrument: InstrumentIndex) -> Price { books[Int(instrument)].currentReference }
-
+    @inlinable public func referencePrice(of instrument: InstrumentIndex) -> Price { state.pointee.referencePrice(of: instrument) }
     /// Last trade price, or nil before the first trade.
-    public func lastTradePrice(of instrument: InstrumentIndex) -> Price? {
-        let p = books[Int(instrument)].lastTradePrice
-        return p == 0 ? nil : p
-    }
-
-    public func isHalted(_ instrument: InstrumentIndex) -> Bool { books[Int(instrument)].halted }
-
+    public func lastTradePrice(of instrument: InstrumentIndex) -> Price? { state.pointee.lastTradePrice(of: instrument) }
+    public func isHalted(_ instrument: InstrumentIndex) -> Bool { state.pointee.isHalted(instrument) }
     /// The collar band around the current reference, or nil when the instrument has none.
-    public func collar(of instrument: InstrumentIndex) -> (lower: Price, upper: Price)? {
-        let book = books[Int(instrument)]
-        guard book.collarBasisPoints > 0 else { return nil }
-        let reference = UInt64(book.currentReference)
-        let band = reference * UInt64(book.collarBasisPoints) / 10_000
-        let upper = min(reference + band, UInt64(Price.max))
-        return (Price(reference > band ? reference - band : 0), Price(upper))
+    @inlinable public func collar(of instrument: InstrumentIndex) -> (lower: Price, upper: Price)? { state.pointee.collar(of: instrument) }
+    /// Rejects of one reason so far.
+    public func rejectCount(_ reason: RejectReason) -> UInt64 { state.pointee.rejectCount(reason) }
+
+    /// Resting orders of one side in priority order (best price first, then oldest first).
+    public func restingOrders(instrument: InstrumentIndex, side: BookSide) -> [RestingOrder] {
+        state.pointee.restingOrders(instrument: instrument, side: side)
     }
 
-    /// Rejects of one reason so far.
-    public func rejectCount(_ reason: RejectReason) -> UInt64 { rejectCounts[Int(reason.rawValue)] }
+    /// Aggregated levels of one side, best first, at most `maxLevels`.
+    public func depth(instrument: InstrumentIndex, side: BookSide, maxLevels: Int = .max) -> [DepthLevel] {
+        state.pointee.depth(instrument: instrument, side: side, maxLevels: maxLevels)
+    }
 
-    public var restingOrderCount: Int { Int(counters.restingOrders) }
+    /// Best bid and ask prices, if any.
+    public func bestPrices(instrument: InstrumentIndex) -> (bid: Price?, ask: Price?) { state.pointee.bestPrices(instrument: instrument) }
+
+    /// Every structural invariant that does not hold (empty when sound). O(orders + levels).
+    public func invariantViolations() -> [String] { state.pointee.invariantViolations() }
 }
 
-/// The resumable work in progress.
-@usableFromInline
-enum Job: UInt8 {
-    case idle
-    case expiring
-    case matching
-    case massCancel
-}
-
-/// The incoming order while it matches. Its record (`order`) holds token, reference,
-/// firm and open size (`leaves`); this holds what the loop needs besides.
-@usableFromInline
-struct TakerState {
-    @usableFromInline var order: OrderIndex = nullOrder
-    @usableFromInline var instrument: InstrumentIndex = 0
-    @usableFromInline var side: BookSide = .bid
-    /// Worst opposite level it may take: buys take asks at levels ≤ this, sells bids ≥ this.
-    @usableFromInline var limitLevel: Int64 = 0
-    @usableFromInline var restsAfterMatching = false
-    @usableFromInline var timeInForce: TimeInForce = .immediateOrCancel
-    @usableFromInline var timestamp: Timestamp = 0
-}
-
-/// Progress of a mass cancel (cancel-all, kill switches).
-@usableFromInline
-struct MassCancelState {
-    @usableFromInline var client: ClientID = 0
-    @usableFromInline var lastClient: ClientID = 0
-    @usableFromInline var reason: CancelReason = .userRequested
-    @usableFromInline var timestamp: Timestamp = 0
-}
+extension MatchingEngine: CommandProcessing {}

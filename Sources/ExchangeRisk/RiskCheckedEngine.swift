@@ -57,9 +57,11 @@ public struct RiskCheckedEngine: ~Copyable {
         return execute(command)
     }
 
-    public var events: UnsafeBufferPointer<EngineEvent> { engine.events }
+    @inlinable public var events: UnsafeBufferPointer<EngineEvent> { engine.events }
 
     public mutating func clearEvents() { engine.clearEvents() }
+
+    @inlinable public func prefetch(_ command: EngineCommand) { engine.prefetch(command) }
 
     public func isKilled(client: ClientID) -> Bool { client < maxClients && killed[Int(client)] }
 

@@ -104,6 +104,22 @@ extension OrderFlowProfile {
         return p
     }
 
+    /// A trading day's flow: mostly quotes and requotes away from the market, some
+    /// aggressive orders that trade, the occasional mistake. `rtes-replay` runs this.
+    public static func realistic(instruments: [InstrumentSpec], clients: Int, limits: RiskLimitsHint = RiskLimitsHint()) -> OrderFlowProfile {
+        var p = OrderFlowProfile(
+            instruments: instruments, clients: clients, firms: max(1, clients / 2),
+            weights: Weights(passive: 430, aggressive: 80, immediateOrCancel: 50, market: 10, cancel: 220,
+                             replace: 180, modify: 10, invalid: 18, admin: 1, timeJump: 1),
+            depthTarget: 200, spreadTicks: 25, lotsPerOrder: 1...10, meanGapNanoseconds: 50_000, limits: limits)
+        p.timedPerMille = 50
+        p.nonDisplayedPerMille = 50
+        p.postOnlyPerMille = 50
+        p.attributablePerMille = 50
+        p.duplicateTokenPerMille = 2
+        return p
+    }
+
     /// exchange-core's published benchmark mix on one symbol: 9 % resting limit (GTC),
     /// 3 % IOC, 6 % cancel, 82 % move (replace to a new price), about 1,000 resting orders
     /// per side.

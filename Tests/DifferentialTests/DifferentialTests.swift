@@ -27,7 +27,7 @@ import Testing
     static func setup(seed: UInt64) -> (EngineConfiguration, RiskLimits, OrderFlowProfile) {
         let collars = seed % 3 != 0
         let configuration = EngineConfiguration(
-            instruments: instruments, orderPoolSize: 5_000, maxClients: 12, priceLevels: 4_096, tokenHistory: 64,
+            instruments: instruments, orderPoolSize: 5_000, maxClients: 12, priceLevels: 4_096,
             eventBufferCapacity: 64, selfTradePrevention: SelfTradePrevention.allCases[Int(seed) % 4],
             collarMarketOrders: collars)
         let limits = RiskLimits(maxOrderShares: 5_000, maxOpenNotional: 400_000 * 10_000, maxOrdersPerSecond: 40,

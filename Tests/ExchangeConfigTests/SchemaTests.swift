@@ -48,12 +48,12 @@ import Testing
         let json = document(#"""
             "risk": {"max_order_size": 500, "max_notional_per_client": 1000000, "max_orders_per_second": 50,
                      "price_collar_enabled": false, "self_trade_prevention": "cancel_both"},
-            "performance": {"order_pool_size": 2048, "max_clients": 8, "price_levels": 128, "token_history": 0}
+            "performance": {"order_pool_size": 2048, "max_clients": 8, "price_levels": 128}
             """#)
         let configuration = try load(json).configuration
         let engine = configuration.engineConfiguration()
         #expect(engine == EngineConfiguration(
-            instruments: configuration.symbols, orderPoolSize: 2_048, maxClients: 8, priceLevels: 128, tokenHistory: 0,
+            instruments: configuration.symbols, orderPoolSize: 2_048, maxClients: 8, priceLevels: 128,
             selfTradePrevention: .cancelBoth, collarMarketOrders: false))
         #expect(configuration.riskLimits == RiskLimits(
             maxOrderShares: 500, maxOpenNotional: 10_000_000_000, maxOrdersPerSecond: 50, priceCollarsEnabled: false))

@@ -50,32 +50,30 @@ import Testing
 }
 
 @Suite struct TokenTableBehaviour {
-    @Test func behavesLikeLiveSetPlusBoundedHistoryUnderRandomChurn() {
-        var engine = MatchingEngine(configuration: Fixtures.configuration(poolSize: 64, maxClients: 4, tokenHistory: 16))
+    @Test func behavesLikeASetOfLiveTokensUnderRandomChurn() {
+        var engine = MatchingEngine(configuration: Fixtures.configuration(poolSize: 64, maxClients: 4))
         var random = SplitMix64(seed: 7)
-        var live: [OrderToken: Int] = [:]  // token → client, all client 1 here
-        var history: [OrderToken] = []
+        var live = Set<OrderToken>()
         var nextToken = 0
         for step in 0..<4_000 {
-            let restingTokens = Array(live.keys)
-            if !restingTokens.isEmpty && random.chance(450) {
-                let t = restingTokens[random.below(restingTokens.count)]
+            if !live.isEmpty && random.chance(450) {
+                let tokens = live.sorted { $0.description < $1.description }
+                let t = tokens[random.below(tokens.count)]
                 _ = engine.runCollecting(.cancel(CancelOrder(timestamp: 1, client: 1, token: t)))
-                live[t] = nil
-                history.append(t)
-                if history.count > 16 { history.removeFirst() }
+                live.remove(t)
             } else {
-                // Mostly new tokens, sometimes an old one.
+                // Mostly new tokens, sometimes an old one (live: a duplicate; dead: free again).
                 let t: OrderToken
                 if random.chance(200) && nextToken > 0 { t = OrderToken(number: UInt64(random.below(nextToken))) } else {
                     t = OrderToken(number: UInt64(nextToken)); nextToken += 1
                 }
                 let events = engine.runCollecting(enter(.buy, 1, at: cents(14_000 + UInt32(step % 50)), token: t.description))
-                let duplicate = live[t] != nil || history.contains(t)
-                if duplicate {
+                if live.contains(t) {
                     #expect(events.first?.rejected?.reason == .duplicateToken)
                 } else if events.first?.accepted != nil {
-                    live[t] = 1
+                    live.insert(t)
+                } else {
+                    #expect(events.first?.rejected?.reason == .orderPoolExhausted)
                 }
             }
             #expect(engine.invariantViolations().isEmpty)
@@ -131,17 +129,5 @@ import Testing
         #expect(batches > 5)
         #expect(engine.counters.suspensions > 0)
         #expect(engine.invariantViolations().isEmpty)
-    }
-}
-
-/// FNV-1a over a canonical text of each event: a byte-level fingerprint of an event stream.
-struct EventDigest: Equatable {
-    var value: UInt64 = 0xCBF2_9CE4_8422_2325
-    init(_ events: [EngineEvent]) {
-        for e in events {
-            for byte in String(describing: e).utf8 {
-                value = (value ^ UInt64(byte)) &* 0x100_0000_01B3
-            }
-        }
     }
 }

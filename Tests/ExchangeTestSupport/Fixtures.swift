@@ -16,13 +16,13 @@ public enum Fixtures {
     ]
 
     public static func configuration(
-        poolSize: Int = 10_000, maxClients: Int = 16, priceLevels: Int = 4_096, tokenHistory: Int = 1_000,
+        poolSize: Int = 10_000, maxClients: Int = 16, priceLevels: Int = 4_096,
         eventBufferCapacity: Int = 256, selfTradePrevention: SelfTradePrevention = .cancelNewest,
         collarMarketOrders: Bool = true, instruments: [InstrumentSpec] = Fixtures.instruments
     ) -> EngineConfiguration {
         EngineConfiguration(
             instruments: instruments, orderPoolSize: poolSize, maxClients: maxClients, priceLevels: priceLevels,
-            tokenHistory: tokenHistory, eventBufferCapacity: eventBufferCapacity,
+            eventBufferCapacity: eventBufferCapacity,
             selfTradePrevention: selfTradePrevention, collarMarketOrders: collarMarketOrders)
     }
 }

@@ -77,40 +77,6 @@ struct TokenBucket {
 
 /// The retired-token history: the last `capacity` retirements across all clients, oldest
 /// dropped first (MATCHING.md §Tokens). A plain queue plus a count per key for lookups.
-struct RetiredTokenHistory {
-    let capacity: Int
-    private var queue: [TokenKey] = []
-    private var head = 0
-    private var counts: [TokenKey: Int] = [:]
-
-    init(capacity: Int) { self.capacity = max(0, capacity) }
-
-    var count: Int { queue.count - head }
-
-    func contains(_ key: TokenKey) -> Bool { (counts[key] ?? 0) > 0 }
-
-    /// Appends one retirement; drops the oldest when more than `capacity` are held.
-    mutating func append(_ key: TokenKey) {
-        // "tokenHistory ... (0 = only live ones)": nothing is remembered.
-        guard capacity > 0 else { return }
-        queue.append(key)
-        counts[key, default: 0] += 1
-        while count > capacity {
-            let oldest = queue[head]
-            head += 1
-            let left = (counts[oldest] ?? 1) - 1
-            counts[oldest] = left > 0 ? left : nil
-        }
-        // Occasionally compact the consumed prefix (pure housekeeping).
-        if head >= 1024 && head * 2 >= queue.count {
-            queue.removeFirst(head)
-            head = 0
-        }
-    }
-
-    /// Oldest first; for tests.
-    var entries: [TokenKey] { Array(queue[head...]) }
-}
 
 /// Saturating helpers for wide arithmetic.
 extension UInt128 {

@@ -31,7 +31,6 @@ public struct ReferenceExchange {
 
     /// Live tokens -> order reference (MATCHING.md §Tokens).
     var liveTokens: [TokenKey: OrderReference] = [:]
-    var retiredTokens: RetiredTokenHistory
 
     /// Events of the command being processed, in order.
     var events: [EngineEvent] = []
@@ -39,7 +38,6 @@ public struct ReferenceExchange {
     public init(configuration: EngineConfiguration, limits: RiskLimits) {
         self.configuration = configuration
         self.limits = limits
-        self.retiredTokens = RetiredTokenHistory(capacity: configuration.tokenHistory)
         for (i, spec) in configuration.instruments.enumerated() {
             // An InstrumentIndex is a UInt16; a valid configuration has fewer instruments.
             guard i <= Int(InstrumentIndex.max) else { break }
@@ -124,18 +122,14 @@ extension ReferenceExchange {
         liveTokens[TokenKey(client: order.client, token: order.token)] = order.reference
     }
 
-    /// MATCHING.md §Tokens: "When an order dies its token (with its client) is appended to
-    /// the retired-token history". Called at the moment of death, in event order.
+    /// MATCHING.md §Tokens: when an order dies its token is free again.
     mutating func retire(client: ClientID, token: OrderToken) {
-        let key = TokenKey(client: client, token: token)
-        liveTokens[key] = nil
-        retiredTokens.append(key)
+        liveTokens[TokenKey(client: client, token: token)] = nil
     }
 
-    /// MATCHING.md §Enter check 13: "the client's token is live, or still in the retired-token history".
+    /// MATCHING.md §Enter check 13: "the client's token is held by one of its live orders".
     func isDuplicate(client: ClientID, token: OrderToken) -> Bool {
-        let key = TokenKey(client: client, token: token)
-        return liveTokens[key] != nil || retiredTokens.contains(key)
+        liveTokens[TokenKey(client: client, token: token)] != nil
     }
 
     /// The live order of (client, token), located in the books.

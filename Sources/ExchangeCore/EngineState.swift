@@ -1,0 +1,177 @@
+/// Everything the engine knows, placed at the start of its region. `MatchingEngine` is a
+/// two-word handle to it: a value this size (about 600 bytes) passed to a call in
+/// another module would be copied to the stack on every call.
+@usableFromInline
+struct EngineState: ~Copyable {
+    let configuration: EngineConfiguration
+    let layout: EngineLayout
+
+    @usableFromInline var orders: UnsafeMutablePointer<OrderRecord>
+    @usableFromInline var clientLinks: UnsafeMutablePointer<ClientLink>
+    @usableFromInline var books: UnsafeMutablePointer<InstrumentBook>
+    @usableFromInline var accounts: UnsafeMutablePointer<ClientAccount>
+    @usableFromInline var tokens: TokenTable
+    @usableFromInline var expiries: ExpiryQueue
+    @usableFromInline var eventBuffer: EventBuffer
+    @usableFromInline let symbols: SymbolDirectory
+    @usableFromInline let rejectCounts: UnsafeMutablePointer<UInt64>
+
+    @usableFromInline var freeHead: OrderIndex = nullOrder
+    @usableFromInline let maxClients: UInt32
+    @usableFromInline let poolCapacity: UInt64
+    @usableFromInline let priceLevels: UInt32
+    @usableFromInline let selfTradePrevention: SelfTradePrevention
+    @usableFromInline let collarMarketOrders: Bool
+
+    /// Engine time: the largest command timestamp seen.
+    @usableFromInline var now: Timestamp = 0
+    /// Timestamp of the command in progress; events carry it.
+    @usableFromInline var commandTimestamp: Timestamp = 0
+    @usableFromInline var nextReference: OrderReference = 1
+    @usableFromInline var nextMatchNumber: MatchNumber = 1
+    @usableFromInline var job = Job.idle
+    @usableFromInline var taker = TakerState()
+    @usableFromInline var massCancel = MassCancelState()
+    @usableFromInline var pendingCommand: EngineCommand?
+    var counters = EngineCounters()
+
+    /// Lays the engine out over `region`, which is zeroed (every page touched now, so
+    /// nothing faults in later).
+    init(configuration c: EngineConfiguration, layout: EngineLayout, region: UnsafeMutableRawPointer) {
+        self.configuration = c
+        self.layout = layout
+
+        func at<T>(_ name: String, _ type: T.Type) -> UnsafeMutablePointer<T> {
+            (region + layout.offset(name)).assumingMemoryBound(to: T.self)
+        }
+        orders = at("orders", OrderRecord.self)
+        orders.initialize(repeating: OrderRecord(), count: layout.orderCapacity)
+        clientLinks = at("client_links", ClientLink.self)
+        clientLinks.initialize(repeating: ClientLink(), count: layout.orderCapacity)
+        accounts = at("client_accounts", ClientAccount.self)
+        accounts.initialize(repeating: ClientAccount(), count: c.maxClients)
+        tokens = TokenTable(live: TokenSlots(slots: at("live_tokens", UInt64.self), count: layout.liveTokenSlots))
+        expiries = ExpiryQueue(entries: at("expiry_heap", ExpiryEntry.self))
+        eventBuffer = EventBuffer(storage: at("events", EngineEvent.self), capacity: c.eventBufferCapacity)
+        symbols = SymbolDirectory(storage: region + layout.offset("symbol_directory"), slots: layout.symbolSlots, instruments: c.instruments)
+        rejectCounts = at("reject_counters", UInt64.self)
+        maxClients = UInt32(c.maxClients)
+        poolCapacity = UInt64(c.orderPoolSize)
+        priceLevels = UInt32(c.priceLevels)
+        selfTradePrevention = c.selfTradePrevention
+        collarMarketOrders = c.collarMarketOrders
+
+        // Free list through `next`, lowest index first. Record 0 is the null index.
+        for i in 1..<(layout.orderCapacity - 1) { orders[i].next = OrderIndex(i + 1) }
+        freeHead = 1
+
+        let levelsBase = at("price_levels", PriceLevel.self)
+        levelsBase.initialize(repeating: PriceLevel(), count: c.priceLevels * c.instruments.count)
+        let bitmapBase = at("bitmaps", UInt64.self)
+        let (w, s) = layout.bitmapWords
+        books = at("books", InstrumentBook.self)
+        for (i, spec) in c.instruments.enumerated() {
+            let bits = bitmapBase + 2 * (w + s) * i
+            let referenceTick = spec.referencePrice / spec.tickSize
+            books.advanced(by: i).initialize(to: InstrumentBook(
+                levels: levelsBase + c.priceLevels * i,
+                bids: OccupancyBitmap(words: bits, summary: bits + w),
+                asks: OccupancyBitmap(words: bits + w + s, summary: bits + 2 * w + s),
+                symbol: spec.symbol,
+                baseTick: referenceTick > UInt32(c.priceLevels / 2) ? referenceTick - UInt32(c.priceLevels / 2) : 0,
+                tickSize: spec.tickSize, lotSize: spec.lotSize, tick: Divisor(spec.tickSize), lot: Divisor(spec.lotSize),
+                referencePrice: spec.referencePrice,
+                collarBasisPoints: spec.collarBasisPoints))
+        }
+    }
+
+
+    // MARK: Output
+
+    /// Events of the last `process`/`resume` call, in order. Valid until the next call.
+    var events: UnsafeBufferPointer<EngineEvent> {
+        UnsafeBufferPointer(start: eventBuffer.storage, count: eventBuffer.count)
+    }
+
+    /// Marks the events as consumed. Call before every `process` and `resume`.
+    mutating func clearEvents() { eventBuffer.count = 0 }
+
+    /// True when no command is in progress.
+    var isIdle: Bool { job == .idle && pendingCommand == nil }
+
+    // MARK: Queries (read by risk, the admin plane and tests)
+
+    @inline(__always) func instrument(for symbol: Symbol) -> InstrumentIndex? { symbols.instrument(for: symbol) }
+
+    var instrumentCount: Int { configuration.instruments.count }
+
+    @inline(__always) func symbol(of instrument: InstrumentIndex) -> Symbol { books[Int(instrument)].symbol }
+
+    /// Sum of leaves × price over the client's resting orders (saturated at `UInt64.max`).
+    @inline(__always) func openNotional(client: ClientID) -> Notional {
+        Notional(clamping: exactOpenNotional(client: client))
+    }
+
+    /// Sum of leaves × price over the client's resting orders, exactly.
+    @usableFromInline @inline(__always) func exactOpenNotional(client: ClientID) -> UInt128 {
+        client < maxClients ? accounts[Int(client)].openNotional : 0
+    }
+
+    /// Last trade price, else the configured reference price.
+    @usableFromInline @inline(__always) func referencePrice(of instrument: InstrumentIndex) -> Price { books[Int(instrument)].currentReference }
+
+    /// Last trade price, or nil before the first trade.
+    @inline(__always) func lastTradePrice(of instrument: InstrumentIndex) -> Price? {
+        let p = books[Int(instrument)].lastTradePrice
+        return p == 0 ? nil : p
+    }
+
+    @inline(__always) func isHalted(_ instrument: InstrumentIndex) -> Bool { books[Int(instrument)].halted }
+
+    /// The collar band around the current reference, or nil when the instrument has none.
+    @usableFromInline @inline(__always) func collar(of instrument: InstrumentIndex) -> (lower: Price, upper: Price)? {
+        let book = books[Int(instrument)]
+        guard book.collarBasisPoints > 0 else { return nil }
+        let reference = UInt64(book.currentReference)
+        let band = reference * UInt64(book.collarBasisPoints) / 10_000
+        let upper = min(reference + band, UInt64(Price.max))
+        return (Price(reference > band ? reference - band : 0), Price(upper))
+    }
+
+    /// Rejects of one reason so far.
+    @inline(__always) func rejectCount(_ reason: RejectReason) -> UInt64 { rejectCounts[Int(reason.rawValue)] }
+
+    var restingOrderCount: Int { Int(counters.restingOrders) }
+}
+
+/// The resumable work in progress.
+@usableFromInline
+enum Job: UInt8 {
+    case idle
+    case expiring
+    case matching
+    case massCancel
+}
+
+/// The incoming order while it matches. Its record (`order`) holds token, reference,
+/// firm and open size (`leaves`); this holds what the loop needs besides.
+@usableFromInline
+struct TakerState {
+    @usableFromInline var order: OrderIndex = nullOrder
+    @usableFromInline var instrument: InstrumentIndex = 0
+    @usableFromInline var side: BookSide = .bid
+    /// Worst opposite level it may take: buys take asks at levels ≤ this, sells bids ≥ this.
+    @usableFromInline var limitLevel: Int64 = 0
+    @usableFromInline var restsAfterMatching = false
+    @usableFromInline var timeInForce: TimeInForce = .immediateOrCancel
+    @usableFromInline var timestamp: Timestamp = 0
+}
+
+/// Progress of a mass cancel (cancel-all, kill switches).
+@usableFromInline
+struct MassCancelState {
+    @usableFromInline var client: ClientID = 0
+    @usableFromInline var lastClient: ClientID = 0
+    @usableFromInline var reason: CancelReason = .userRequested
+    @usableFromInline var timestamp: Timestamp = 0
+}
