@@ -83,8 +83,8 @@ struct ClientAccount {
 @usableFromInline
 struct InstrumentBook {
     @usableFromInline var levels: UnsafeMutablePointer<PriceLevel>
-    @usableFromInline var bids: OccupancyBitmap
-    @usableFromInline var asks: OccupancyBitmap
+    var bids: OccupancyBitmap
+    var asks: OccupancyBitmap
     @usableFromInline var symbol: Symbol
     @usableFromInline var baseTick: UInt32
     @usableFromInline var tickSize: Price
@@ -95,11 +95,29 @@ struct InstrumentBook {
     @usableFromInline var lastTradePrice: Price = 0
     @usableFromInline var collarBasisPoints: UInt32
     @usableFromInline var halted = false
+    /// The collar band around `currentReference`, kept current by `setLastTrade`.
+    @usableFromInline var collarLower: Price = 0
+    @usableFromInline var collarUpper: Price = 0
 
     /// The collar's reference: the last trade, else the configured price.
-    @usableFromInline @inline(__always) var currentReference: Price { lastTradePrice != 0 ? lastTradePrice : referencePrice }
+    @inlinable @inline(__always) var currentReference: Price { lastTradePrice != 0 ? lastTradePrice : referencePrice }
 
     @inline(__always) func price(ofLevel level: UInt32) -> Price { (baseTick &+ level) &* tickSize }
+
+    /// Records a trade price; the collar follows it (recomputed only when it moves).
+    @inline(__always) mutating func setLastTrade(_ price: Price) {
+        guard price != lastTradePrice else { return }
+        lastTradePrice = price
+        updateCollar()
+    }
+
+    /// `band = reference × bp / 10 000`, `[reference − band, reference + band]` (docs/MATCHING.md).
+    mutating func updateCollar() {
+        let reference = UInt64(currentReference)
+        let band = reference * UInt64(collarBasisPoints) / 10_000
+        collarUpper = Price(min(reference + band, UInt64(Price.max)))
+        collarLower = Price(reference > band ? reference - band : 0)
+    }
 }
 
 /// Where each structure lives in the engine's region. Computed once from the

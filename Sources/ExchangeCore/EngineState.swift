@@ -82,6 +82,7 @@ struct EngineState: ~Copyable {
                 tickSize: spec.tickSize, lotSize: spec.lotSize, tick: Divisor(spec.tickSize), lot: Divisor(spec.lotSize),
                 referencePrice: spec.referencePrice,
                 collarBasisPoints: spec.collarBasisPoints))
+            books[i].updateCollar()
         }
     }
 
@@ -97,7 +98,7 @@ struct EngineState: ~Copyable {
     mutating func clearEvents() { eventBuffer.count = 0 }
 
     /// True when no command is in progress.
-    var isIdle: Bool { job == .idle && pendingCommand == nil }
+    @inlinable var isIdle: Bool { job == .idle && pendingCommand == nil }
 
     // MARK: Queries (read by risk, the admin plane and tests)
 
@@ -113,12 +114,12 @@ struct EngineState: ~Copyable {
     }
 
     /// Sum of leaves × price over the client's resting orders, exactly.
-    @usableFromInline @inline(__always) func exactOpenNotional(client: ClientID) -> UInt128 {
+    @inlinable @inline(__always) func exactOpenNotional(client: ClientID) -> UInt128 {
         client < maxClients ? accounts[Int(client)].openNotional : 0
     }
 
     /// Last trade price, else the configured reference price.
-    @usableFromInline @inline(__always) func referencePrice(of instrument: InstrumentIndex) -> Price { books[Int(instrument)].currentReference }
+    @inlinable @inline(__always) func referencePrice(of instrument: InstrumentIndex) -> Price { books[Int(instrument)].currentReference }
 
     /// Last trade price, or nil before the first trade.
     @inline(__always) func lastTradePrice(of instrument: InstrumentIndex) -> Price? {
@@ -129,13 +130,10 @@ struct EngineState: ~Copyable {
     @inline(__always) func isHalted(_ instrument: InstrumentIndex) -> Bool { books[Int(instrument)].halted }
 
     /// The collar band around the current reference, or nil when the instrument has none.
-    @usableFromInline @inline(__always) func collar(of instrument: InstrumentIndex) -> (lower: Price, upper: Price)? {
-        let book = books[Int(instrument)]
-        guard book.collarBasisPoints > 0 else { return nil }
-        let reference = UInt64(book.currentReference)
-        let band = reference * UInt64(book.collarBasisPoints) / 10_000
-        let upper = min(reference + band, UInt64(Price.max))
-        return (Price(reference > band ? reference - band : 0), Price(upper))
+    @inlinable @inline(__always) func collar(of instrument: InstrumentIndex) -> (lower: Price, upper: Price)? {
+        let book = books + Int(instrument)
+        guard book.pointee.collarBasisPoints > 0 else { return nil }
+        return (book.pointee.collarLower, book.pointee.collarUpper)
     }
 
     /// Rejects of one reason so far.

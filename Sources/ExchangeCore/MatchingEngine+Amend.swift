@@ -5,9 +5,8 @@ extension EngineState {
     @inline(__always)
     func validate(_ c: ReplaceOrder) -> Result<ReplacePlan, RejectReason> {
         guard c.client < maxClients else { return .failure(.unknownClient) }
-        guard let index = tokens.liveOrder(client: c.client, token: c.existingToken, orders: orders) else {
-            return .failure(.unknownOrder)
-        }
+        let found = tokens.probe(client: c.client, token: c.existingToken, orders: orders)
+        guard let index = found.order else { return .failure(.unknownOrder) }
         let existing = orders[Int(index)]
         let book = books[Int(existing.instrument)]
         if book.halted { return .failure(.instrumentHalted) }
@@ -21,10 +20,12 @@ extension EngineState {
         case .failure(let reason): return .failure(reason)
         case .success(let l): level = l
         }
-        if tokens.liveOrder(client: c.client, token: c.replacementToken, orders: orders) != nil { return .failure(.duplicateToken) }
+        let replacement = tokens.probe(client: c.client, token: c.replacementToken, orders: orders)
+        if replacement.order != nil { return .failure(.duplicateToken) }
         return .success(ReplacePlan(
             instrument: existing.instrument, side: existing.side, existingShares: existing.leaves,
-            existingPrice: existing.price, order: index, level: level))
+            existingPrice: existing.price, order: index, level: level, existingSlot: found.slot,
+            replacementTag: replacement.tag))
     }
 
     /// Replaces an order that passed `validate` (and the risk layer's checks).
@@ -37,7 +38,7 @@ extension EngineState {
         if c.price == existing.price && c.shares <= existing.leaves && !c.timeInForce.isImmediateOrCancel
             && c.display.isDisplayed == existing.display.isDisplayed
         {
-            replaceInPlace(c, index: index)
+            replaceInPlace(c, plan: plan)
             return .completed
         }
 
@@ -52,7 +53,9 @@ extension EngineState {
         }
 
         // The existing order leaves the book; its record becomes the replacement.
-        retireToken(of: index)
+        if orders[Int(index)].resting { unlink(index) }
+        if orders[Int(index)].expirySlot != 0 { expiries.remove(order: index, orders: orders) }
+        tokens.live.delete(plan.existingSlot)
         let reference = nextReference
         nextReference &+= 1
         orders[Int(index)].token = c.replacementToken
@@ -62,7 +65,7 @@ extension EngineState {
         orders[Int(index)].price = book.pointee.price(ofLevel: level)
         orders[Int(index)].display = c.display
         orders[Int(index)].intermarketSweep = c.intermarketSweep
-        tokens.insert(client: c.client, token: c.replacementToken, order: index)
+        tokens.insert(tag: plan.replacementTag, order: index)
         let replacement = orders[Int(index)]
 
         emit(.replaced(OrderReplaced(
@@ -107,9 +110,10 @@ extension EngineState {
     }
 
     /// Same price, no more shares, same visibility: keeps time priority.
-    private mutating func replaceInPlace(_ c: ReplaceOrder, index: OrderIndex) {
+    private mutating func replaceInPlace(_ c: ReplaceOrder, plan: ReplacePlan) {
+        let index = plan.order
         let existing = orders[Int(index)]
-        tokens.retire(order: index, orders: orders)
+        tokens.live.delete(plan.existingSlot)
         if existing.expirySlot != 0 { expiries.remove(order: index, orders: orders) }
         if c.shares < existing.leaves { shrink(index, by: existing.leaves - c.shares) }
         let reference = nextReference
@@ -118,7 +122,7 @@ extension EngineState {
         orders[Int(index)].reference = reference
         orders[Int(index)].display = c.display
         orders[Int(index)].intermarketSweep = c.intermarketSweep
-        tokens.insert(client: c.client, token: c.replacementToken, order: index)
+        tokens.insert(tag: plan.replacementTag, order: index)
         if c.timeInForce.isTimed {
             expiries.push(ExpiryEntry(deadline: deadline(c.timeInForce), reference: reference, order: index), orders: orders)
         }
@@ -135,13 +139,6 @@ extension EngineState {
                 reference: reference, shares: c.shares, price: existing.price)))
         }
         counters.ordersReplaced &+= 1
-    }
-
-    /// Takes a live order out of the book and retires its token, keeping the record.
-    private mutating func retireToken(of index: OrderIndex) {
-        if orders[Int(index)].resting { unlink(index) }
-        if orders[Int(index)].expirySlot != 0 { expiries.remove(order: index, orders: orders) }
-        tokens.retire(order: index, orders: orders)
     }
 
     /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.

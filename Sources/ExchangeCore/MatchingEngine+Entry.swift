@@ -24,8 +24,9 @@ extension EngineState {
             case .success(let l): level = l
             }
         }
-        if tokens.liveOrder(client: c.client, token: c.token, orders: orders) != nil { return .failure(.duplicateToken) }
-        return .success(EntryPlan(instrument: instrument, level: level))
+        let token = tokens.probe(client: c.client, token: c.token, orders: orders)
+        if token.order != nil { return .failure(.duplicateToken) }
+        return .success(EntryPlan(instrument: instrument, level: level, tokenTag: token.tag, tokenSlot: token.slot))
     }
 
     /// Checks 11 and 12: tick conformance and ladder range.
@@ -68,7 +69,7 @@ extension EngineState {
             price: price, client: c.client, firm: c.firm, level: level, expirySlot: 0,
             instrument: plan.instrument, side: c.side, display: c.display, capacity: c.capacity,
             intermarketSweep: c.intermarketSweep, crossType: c.crossType, resting: false)
-        tokens.insert(client: c.client, token: c.token, order: index)
+        tokens.live.store(tag: plan.tokenTag, value: index, at: plan.tokenSlot)
 
         let rests = c.orderType == .limit && !c.timeInForce.isImmediateOrCancel
         emit(.accepted(OrderAccepted(

@@ -98,7 +98,7 @@ extension EngineState {
             makerSide: m.side, makerDisplay: m.display)))
         counters.executions &+= 1
         counters.sharesExecuted &+= UInt64(shares)
-        book.pointee.lastTradePrice = m.price
+        book.pointee.setLastTrade(m.price)
         orders[Int(taker.order)].leaves = t.leaves &- shares
         reduce(maker, by: shares)
     }

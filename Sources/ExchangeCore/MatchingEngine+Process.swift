@@ -73,6 +73,7 @@ extension EngineState {
         counters.commands &+= 1
         if timestamp > now { now = timestamp }
         commandTimestamp = timestamp
+        if (expiries.count == 0 || expiries.entries[0].deadline > now) && hasRoomForStep { return .completed }
         job = .expiring
         return continueExpiry()
     }

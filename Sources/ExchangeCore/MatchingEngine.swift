@@ -11,6 +11,9 @@ public enum ProcessStatus: Sendable, Equatable {
 public struct EntryPlan: Sendable {
     public let instrument: InstrumentIndex
     @usableFromInline let level: UInt32
+    /// Where the token goes in the token table (nothing changes it before `enter`).
+    @usableFromInline let tokenTag: UInt32
+    @usableFromInline let tokenSlot: UInt32
 }
 
 /// A replace that passed the structural checks, with what risk needs of the existing order.
@@ -21,6 +24,9 @@ public struct ReplacePlan: Sendable {
     public let existingPrice: Price
     @usableFromInline let order: OrderIndex
     @usableFromInline let level: UInt32
+    /// The existing token's slot (nothing changes the table before `replace`).
+    @usableFromInline let existingSlot: UInt32
+    @usableFromInline let replacementTag: UInt32
 }
 
 /// The price-time-priority matching engine for all configured instruments.
@@ -90,7 +96,7 @@ public struct MatchingEngine: ~Copyable {
     public mutating func clearEvents() { state.pointee.clearEvents() }
 
     /// True when no command is in progress.
-    public var isIdle: Bool { state.pointee.isIdle }
+    @inlinable public var isIdle: Bool { state.pointee.isIdle }
 
     // MARK: Steps, for a layer that checks in between (ExchangeRisk)
 

@@ -83,6 +83,32 @@ struct TokenTable {
         return UInt32(truncatingIfNeeded: h) | 0x8000_0000
     }
 
+    /// Where a token is, or would go. `slot` is the token's slot when `order` is non-nil,
+    /// else the empty slot that ends its probe run (valid until the table next changes).
+    @usableFromInline
+    struct Probe {
+        @usableFromInline var tag: UInt32
+        @usableFromInline var slot: UInt32
+        @usableFromInline var order: OrderIndex?
+    }
+
+    @inline(__always)
+    func probe(client: ClientID, token: OrderToken, orders: UnsafeMutablePointer<OrderRecord>) -> Probe {
+        let tag = TokenTable.tag(client: client, token: token)
+        var i = tag & live.mask
+        while true {
+            let s = live.entry(i)
+            if s == 0 { return Probe(tag: tag, slot: i, order: nil) }
+            if TokenSlots.tag(s) == tag {
+                let order = TokenSlots.value(s)
+                if orders[Int(order)].token == token && orders[Int(order)].client == client {
+                    return Probe(tag: tag, slot: i, order: order)
+                }
+            }
+            i = (i &+ 1) & live.mask
+        }
+    }
+
     /// The live order holding this token, if any.
     @inline(__always)
     func liveOrder(client: ClientID, token: OrderToken, orders: UnsafeMutablePointer<OrderRecord>) -> OrderIndex? {
@@ -102,7 +128,12 @@ struct TokenTable {
     /// Registers a live token. Precondition: not live (callers check `liveOrder` first).
     @inline(__always)
     mutating func insert(client: ClientID, token: OrderToken, order: OrderIndex) {
-        let tag = TokenTable.tag(client: client, token: token)
+        insert(tag: TokenTable.tag(client: client, token: token), order: order)
+    }
+
+    /// Registers a live token whose tag is known.
+    @inline(__always)
+    mutating func insert(tag: UInt32, order: OrderIndex) {
         var i = tag & live.mask
         while live.entry(i) != 0 { i = (i &+ 1) & live.mask }
         live.store(tag: tag, value: order, at: i)

@@ -70,7 +70,7 @@ struct Replay: ParsableCommand {
         var events = 0
         let start = ContinuousClock.now
         commands.withUnsafeBufferPointer { stream in
-            for command in stream { engine.run(command) { events &+= $0.count } }
+            engine.runBatch(stream) { events &+= $0.count }
         }
         let elapsed = start.duration(to: .now)
         // Once more, untimed, fingerprinting every event: it must match the recording.
@@ -98,8 +98,8 @@ struct Replay: ParsableCommand {
     func summarise(engine: borrowing RiskCheckedEngine, events: Int, elapsed: Duration, deterministic: Bool) {
         let c = engine.engine.counters
         let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        func row(_ label: String, _ value: UInt64) { print("  \(label.padding(toLength: 26, withPad: " ", startingAt: 0)) \(value.formatted())") }
-        print("commands                     \(c.commands.formatted())")
+        func row(_ label: String, _ value: UInt64) { print("  \(label.padding(toLength: 32, withPad: " ", startingAt: 0)) \(value.formatted())") }
+        print("commands                           \(c.commands.formatted())")
         row("orders accepted", c.ordersAccepted)
         row("orders replaced", c.ordersReplaced)
         row("orders modified", c.ordersModified)
@@ -110,14 +110,14 @@ struct Replay: ParsableCommand {
         row("self-trades prevented", c.selfTradesPrevented)
         row("orders resting at end", c.restingOrders)
         row("peak resting orders", c.peakRestingOrders)
-        print("rejects                      \(c.rejects.formatted()) (+ \(c.cancelRejects.formatted()) cancel/modify rejects)")
+        print("rejects                            \(c.rejects.formatted()) (+ \(c.cancelRejects.formatted()) cancel/modify rejects)")
         for reason in RejectReason.allCases where engine.engine.rejectCount(reason) > 0 {
             row("  \(reason) (\(String(UnicodeScalar(reason.ouchCode))))", engine.engine.rejectCount(reason))
         }
-        print("events                       \(events.formatted())")
-        print("elapsed                      \(String(format: "%.3f", secs)) s")
-        print("throughput                   \(String(format: "%.2f", Double(c.commands) / secs / 1e6)) M commands/s, \(String(format: "%.2f", Double(events) / secs / 1e6)) M events/s")
-        print("deterministic                \(deterministic ? "yes: the replay's events equal the recording's" : "NO: the replay's events differ from the recording's")")
+        print("events                             \(events.formatted())")
+        print("elapsed                            \(String(format: "%.3f", secs)) s")
+        print("throughput                         \(String(format: "%.2f", Double(c.commands) / secs / 1e6)) M commands/s, \(String(format: "%.2f", Double(events) / secs / 1e6)) M events/s")
+        print("deterministic                      \(deterministic ? "yes: the replay's events equal the recording's" : "NO: the replay's events differ from the recording's")")
     }
 
     func seconds(since start: ContinuousClock.Instant) -> String {
