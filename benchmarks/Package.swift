@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+// RTES benchmarks: a package of their own so that the malloc counter they link never
+// reaches the appliance. `make bench` builds this in release and runs every benchmark.
+import PackageDescription
+
+let package = Package(
+    name: "RTESBenchmarks",
+    dependencies: [
+        .package(name: "RTES", path: ".."),
+        .package(path: "../CShims/CMallocCounter"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SortedSet (a B-tree) sits behind a trait: used only as the comparison in levels-bench.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0", traits: ["UnstableSortedCollections"]),
+    ],
+    targets: [
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "engine-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ExchangeCore", package: "RTES"),
+                .product(name: "ExchangeRisk", package: "RTES"),
+                .product(name: "OrderFlow", package: "RTES"),
+                .product(name: "ReferenceModel", package: "RTES"),
+                .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "levels-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ExchangeCore", package: "RTES"),
+                .product(name: "OrderFlow", package: "RTES"),
+                .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "SortedCollections", package: "swift-collections"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+    ]
+)
