@@ -1,4 +1,4 @@
-@testable import ExchangeCore
+@_spi(Benchmarks) @testable import ExchangeCore
 import ExchangeTestSupport
 import OrderFlow
 import Testing
