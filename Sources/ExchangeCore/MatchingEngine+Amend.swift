@@ -68,13 +68,8 @@ extension EngineState {
         tokens.insert(tag: plan.replacementTag, order: index)
         let replacement = orders[Int(index)]
 
-        emit(.replaced(OrderReplaced(
-            timestamp: c.timestamp, client: c.client, token: c.replacementToken, previousToken: existing.token,
-            reference: reference, previousReference: existing.reference, instrument: existing.instrument,
-            side: existing.side, shares: c.shares, price: replacement.price, timeInForce: c.timeInForce,
-            firm: existing.firm, display: c.display, capacity: existing.capacity,
-            intermarketSweep: c.intermarketSweep, minimumQuantity: c.minimumQuantity,
-            crossType: existing.crossType, state: c.timeInForce.isImmediateOrCancel ? .dead : .live)))
+        emitReplaced(c, existing: existing, reference: reference, price: replacement.price,
+                     state: c.timeInForce.isImmediateOrCancel ? .dead : .live)
         counters.ordersReplaced &+= 1
 
         taker = TakerState(
@@ -126,19 +121,27 @@ extension EngineState {
         if c.timeInForce.isTimed {
             expiries.push(ExpiryEntry(deadline: deadline(c.timeInForce), reference: reference, order: index), orders: orders)
         }
-        emit(.replaced(OrderReplaced(
-            timestamp: c.timestamp, client: c.client, token: c.replacementToken, previousToken: existing.token,
-            reference: reference, previousReference: existing.reference, instrument: existing.instrument,
-            side: existing.side, shares: c.shares, price: existing.price, timeInForce: c.timeInForce,
-            firm: existing.firm, display: c.display, capacity: existing.capacity,
-            intermarketSweep: c.intermarketSweep, minimumQuantity: c.minimumQuantity,
-            crossType: existing.crossType, state: .live)))
+        emitReplaced(c, existing: existing, reference: reference, price: existing.price, state: .live)
         if c.display.isDisplayed {
             emit(.bookReplace(BookReplace(
                 timestamp: c.timestamp, instrument: existing.instrument, previousReference: existing.reference,
                 reference: reference, shares: c.shares, price: existing.price)))
         }
         counters.ordersReplaced &+= 1
+    }
+
+    /// OUCH `U` Replaced: side, firm, capacity and cross type from the existing order, the
+    /// rest from the replace.
+    @inline(__always)
+    private mutating func emitReplaced(_ c: ReplaceOrder, existing: OrderRecord, reference: OrderReference,
+                                       price: Price, state: OrderState) {
+        emit(.replaced(OrderReplaced(
+            timestamp: c.timestamp, client: c.client, token: c.replacementToken, previousToken: existing.token,
+            reference: reference, previousReference: existing.reference, instrument: existing.instrument,
+            side: existing.side, shares: c.shares, price: price, timeInForce: c.timeInForce,
+            firm: existing.firm, display: c.display, capacity: existing.capacity,
+            intermarketSweep: c.intermarketSweep, minimumQuantity: c.minimumQuantity,
+            crossType: existing.crossType, state: state)))
     }
 
     /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
