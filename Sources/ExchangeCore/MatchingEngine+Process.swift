@@ -5,6 +5,10 @@
 extension EngineState {
     /// Processes one command with the core's checks only. Drain `events` after the call;
     /// on `.suspended`, call `resume()` until `.completed`.
+    // The compiler proves that these take no lock, allocate nothing and call nothing it
+    // cannot see (@_noLocks, @_noAllocation); AllocationTests prove the same at run time
+    // for the risk-checked path, which crosses a module boundary the proof cannot.
+    @_noLocks @_noAllocation
     mutating func process(_ command: EngineCommand) -> ProcessStatus {
         precondition(isIdle, "process(_:) called while a command is suspended: call resume()")
         precondition(eventBuffer.count == 0, "drain events (clearEvents) before process(_:)")
@@ -16,6 +20,7 @@ extension EngineState {
     }
 
     /// Continues a suspended command.
+    @_noLocks @_noAllocation
     mutating func resume() -> ProcessStatus {
         precondition(eventBuffer.count == 0, "drain events (clearEvents) before resume()")
         if resumeJob() == .suspended { return .suspended }
