@@ -5,10 +5,6 @@
 extension EngineState {
     /// Processes one command with the core's checks only. Drain `events` after the call;
     /// on `.suspended`, call `resume()` until `.completed`.
-    // The compiler proves that these take no lock, allocate nothing and call nothing it
-    // cannot see (@_noLocks, @_noAllocation); AllocationTests prove the same at run time
-    // for the risk-checked path, which crosses a module boundary the proof cannot.
-    @_noLocks @_noAllocation
     mutating func process(_ command: EngineCommand) -> ProcessStatus {
         precondition(isIdle, "process(_:) called while a command is suspended: call resume()")
         precondition(eventBuffer.count == 0, "drain events (clearEvents) before process(_:)")
@@ -20,7 +16,6 @@ extension EngineState {
     }
 
     /// Continues a suspended command.
-    @_noLocks @_noAllocation
     mutating func resume() -> ProcessStatus {
         precondition(eventBuffer.count == 0, "drain events (clearEvents) before resume()")
         if resumeJob() == .suspended { return .suspended }
@@ -150,3 +145,18 @@ extension EngineState {
         emit(.tradingState(TradingStateChanged(timestamp: timestamp, instrument: instrument, halted: halted)))
     }
 }
+
+#if !DEBUG
+// The compiler proves that processing a command takes no lock, allocates nothing and calls
+// nothing it cannot see: these wrappers exist only to carry the annotations, which are
+// checked on optimized builds (a debug build keeps generic metadata and calls it cannot
+// prove). AllocationTests prove the same at run time for the risk-checked path, which
+// crosses a module boundary the proof cannot follow.
+extension EngineState {
+    @_noLocks @_noAllocation
+    mutating func provenLockAndAllocationFreeProcess(_ command: EngineCommand) -> ProcessStatus { process(command) }
+
+    @_noLocks @_noAllocation
+    mutating func provenLockAndAllocationFreeResume() -> ProcessStatus { resume() }
+}
+#endif
