@@ -6,6 +6,7 @@
 //   ExchangeRisk      pre-trade risk in front of the core, same thread
 //   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
 //   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
+//   ExchangeRuntime   memory regions, SPSC rings, agents and their runner, counters, the engine agent
 //   rtes-replay       replays a generated order stream through the engine and summarises it
 //   CCPUHints         (CShims/) header-only CPU hints the core uses (prefetch)
 //   CExchangeShim     (CShims/) what Swift cannot say directly: TSC, pause, affinity, …
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "OrderFlow", targets: ["OrderFlow"]),
         .library(name: "ExchangeConfig", targets: ["ExchangeConfig"]),
         .executable(name: "rtes-replay", targets: ["rtes-replay"]),
+        .library(name: "ExchangeRuntime", targets: ["ExchangeRuntime"]),
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
@@ -34,7 +36,11 @@ let package = Package(
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
         .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
-        .target(name: "CExchangeShim", path: "CShims/CExchangeShim"),
+        .target(
+            name: "CExchangeShim", path: "CShims/CExchangeShim",
+            linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
+        ),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeRisk", dependencies: ["ExchangeCore"]),
         .target(name: "OrderFlow", dependencies: ["ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeConfig", dependencies: ["ExchangeCore", "ExchangeRisk"]),
@@ -53,6 +59,13 @@ let package = Package(
         .testTarget(
             name: "DifferentialTests",
             dependencies: ["ExchangeCore", "ExchangeRisk", "OrderFlow", "ReferenceModel", "ExchangeTestSupport"]
+        ),
+        .testTarget(
+            name: "ExchangeRuntimeTests",
+            dependencies: [
+                "ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
         ),
         .testTarget(
             name: "AllocationTests",

@@ -22,16 +22,29 @@ extension EngineState {
 
     /// Aggregated levels of one side, best first, at most `maxLevels`.
     func depth(instrument: InstrumentIndex, side: BookSide, maxLevels: Int = .max) -> [DepthLevel] {
-        var result: [DepthLevel] = []
-        let book = books[Int(instrument)]
-        forEachLevel(instrument: instrument, side: side) { level, head in
-            var count = 0
-            var i = head
-            while i != nullOrder { count += 1; i = orders[Int(i)].next }
-            result.append(DepthLevel(price: book.price(ofLevel: level), shares: book.levels[Int(level)].shares, orders: count))
-            return result.count < maxLevels
+        Array(unsafeUninitializedCapacity: min(maxLevels, Int(priceLevels))) { buffer, count in
+            count = writeDepth(instrument: instrument, side: side, into: buffer)
         }
-        return result
+    }
+
+    /// Writes up to `into.count` aggregated levels of one side, best first, and returns how
+    /// many. Allocates nothing: the engine agent answers snapshot requests with it.
+    func writeDepth(instrument: InstrumentIndex, side: BookSide, into levels: UnsafeMutableBufferPointer<DepthLevel>) -> Int {
+        let book = books + Int(instrument)
+        var written = 0
+        var level = best(side, in: book)
+        while level >= 0 && written < levels.count {
+            var count = 0
+            var i = book.pointee.levels[Int(level)].head
+            while i != nullOrder { count &+= 1; i = orders[Int(i)].next }
+            levels[written] = DepthLevel(price: book.pointee.price(ofLevel: UInt32(level)),
+                                         shares: book.pointee.levels[Int(level)].shares, orders: count)
+            written &+= 1
+            level = side == .bid
+                ? Int64(book.pointee.bids.highest(below: UInt32(level)))
+                : Int64(book.pointee.asks.lowest(above: UInt32(level)))
+        }
+        return written
     }
 
     /// Best bid and ask prices, if any.

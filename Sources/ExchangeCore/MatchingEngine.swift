@@ -180,6 +180,12 @@ public struct MatchingEngine: ~Copyable {
         state.pointee.depth(instrument: instrument, side: side, maxLevels: maxLevels)
     }
 
+    /// Writes up to `into.count` aggregated levels of one side, best first; returns how many.
+    /// Allocates nothing (the engine agent serves order-book snapshots with it).
+    public func writeDepth(instrument: InstrumentIndex, side: BookSide, into levels: UnsafeMutableBufferPointer<DepthLevel>) -> Int {
+        state.pointee.writeDepth(instrument: instrument, side: side, into: levels)
+    }
+
     /// Best bid and ask prices, if any.
     public func bestPrices(instrument: InstrumentIndex) -> (bid: Price?, ask: Price?) { state.pointee.bestPrices(instrument: instrument) }
 

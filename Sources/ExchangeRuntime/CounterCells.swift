@@ -1,0 +1,26 @@
+import Synchronization
+
+/// A copyable view of the counters region for the agents that write it (the region itself
+/// is owned by the process and outlives every agent).
+public struct CounterCells: @unchecked Sendable {
+    public let base: UnsafeMutableRawPointer
+
+    public init(base: UnsafeMutableRawPointer) { self.base = base }
+
+    @inlinable
+    public func store(_ offset: Int, _ value: UInt64) {
+        (base + offset).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.store(value, ordering: .relaxed)
+    }
+
+    @inlinable
+    public func load(_ offset: Int) -> UInt64 {
+        (base + offset).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.load(ordering: .relaxed)
+    }
+
+    public func latencyRecorder() -> LatencyRecorder { LatencyRecorder(base: base + CountersLayout.latencyOffset) }
+}
+
+extension CountersRegion {
+    /// The cells, for agents to write.
+    public var cells: CounterCells { CounterCells(base: base) }
+}

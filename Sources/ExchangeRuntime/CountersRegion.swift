@@ -1,0 +1,104 @@
+import CExchangeShim
+import Glibc
+import Synchronization
+
+/// The counters region, mapped from a file in shared memory (see `CountersLayout`).
+/// Agents write their own cells; any process may map the file read-only and read.
+public struct CountersRegion: ~Copyable, @unchecked Sendable {
+    public let base: UnsafeMutableRawPointer
+    public let path: String?
+    private let mappedBytes: Int
+
+    /// Creates (or truncates) the file at `path`, maps it shared and writes the header.
+    public static func create(path: String, name: String, ticksPerSecond: UInt64) throws(SystemError) -> CountersRegion {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw SystemError(call: "open \(path)", errno: errno) }
+        defer { close(fd) }
+        if ftruncate(fd, off_t(CountersLayout.totalBytes)) != 0 { throw SystemError(call: "ftruncate \(path)", errno: errno) }
+        guard let p = mmap(nil, CountersLayout.totalBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+            throw SystemError(call: "mmap \(path)", errno: errno)
+        }
+        let region = CountersRegion(base: p, path: path, mappedBytes: CountersLayout.totalBytes)
+        region.writeHeader(name: name, ticksPerSecond: ticksPerSecond)
+        return region
+    }
+
+    /// A private, anonymous region (tests, or when no file is wanted).
+    public static func anonymous(name: String, ticksPerSecond: UInt64) -> CountersRegion {
+        let p = mmap(nil, CountersLayout.totalBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
+        precondition(p != MAP_FAILED, "mmap of the counters region failed")
+        let region = CountersRegion(base: p, path: nil, mappedBytes: CountersLayout.totalBytes)
+        region.writeHeader(name: name, ticksPerSecond: ticksPerSecond)
+        return region
+    }
+
+    /// Maps an existing counters file read-only (a reader in another process).
+    public static func open(path: String) throws(SystemError) -> CountersRegion {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw SystemError(call: "open \(path)", errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) != 0 { throw SystemError(call: "fstat \(path)", errno: errno) }
+        guard Int(info.st_size) >= CountersLayout.totalBytes else { throw SystemError(call: "counters file \(path) is too small", errno: EINVAL) }
+        guard let p = mmap(nil, CountersLayout.totalBytes, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+            throw SystemError(call: "mmap \(path)", errno: errno)
+        }
+        let region = CountersRegion(base: p, path: path, mappedBytes: CountersLayout.totalBytes)
+        guard region.load(CountersLayout.Header.magic) == CountersLayout.magic,
+              region.load(CountersLayout.Header.version) == CountersLayout.version else {
+            throw SystemError(call: "\(path) is not an RTES counters file of version \(CountersLayout.version)", errno: EINVAL)
+        }
+        return region
+    }
+
+    private init(base: UnsafeMutableRawPointer, path: String?, mappedBytes: Int) {
+        self.base = base
+        self.path = path
+        self.mappedBytes = mappedBytes
+    }
+
+    deinit { munmap(base, mappedBytes) }
+
+    private func writeHeader(name: String, ticksPerSecond: UInt64) {
+        store(CountersLayout.Header.magic, CountersLayout.magic)
+        store(CountersLayout.Header.version, CountersLayout.version)
+        store(CountersLayout.Header.totalBytes, UInt64(CountersLayout.totalBytes))
+        store(CountersLayout.Header.pid, UInt64(getpid()))
+        store(CountersLayout.Header.startedAtUnixNanoseconds, rtes_realtime_ns())
+        store(CountersLayout.Header.ticksPerSecond, ticksPerSecond)
+        store(CountersLayout.Header.state, CountersLayout.State.starting.rawValue)
+        writeText(name, at: CountersLayout.Header.name, bytes: CountersLayout.Header.nameBytes)
+    }
+
+    // MARK: Cells
+
+    @inlinable public func store(_ offset: Int, _ value: UInt64) { cells.store(offset, value) }
+
+    @inlinable public func load(_ offset: Int) -> UInt64 { cells.load(offset) }
+
+    public func writeText(_ text: String, at offset: Int, bytes: Int) {
+        let utf8 = Array(text.utf8.prefix(bytes - 1))
+        let p = (base + offset).assumingMemoryBound(to: UInt8.self)
+        for i in 0..<bytes { p[i] = i < utf8.count ? utf8[i] : 0 }
+    }
+
+    public var state: CountersLayout.State {
+        get { CountersLayout.State(rawValue: load(CountersLayout.Header.state)) ?? .stopped }
+        nonmutating set { store(CountersLayout.Header.state, newValue.rawValue) }
+    }
+
+    /// Every counter, read now.
+    public func snapshot() -> CountersSnapshot { CountersSnapshot(cells) }
+
+    // MARK: Agents and rings
+
+    public func registerAgent(_ slot: CountersLayout.AgentSlot, name: String) {
+        writeText(name, at: slot.offset + CountersLayout.AgentCell.name, bytes: 32)
+        store(slot.offset + CountersLayout.AgentCell.cpu, .max)
+    }
+
+    public func registerRing(_ slot: CountersLayout.RingSlot, capacity: Int) {
+        writeText(slot.metricName, at: slot.offset + CountersLayout.RingCell.name, bytes: 32)
+        store(slot.offset + CountersLayout.RingCell.capacity, UInt64(capacity))
+    }
+}

@@ -1,0 +1,68 @@
+import ExchangeCore
+
+extension CountersSnapshot {
+    /// The counters file for an exchange named `name`: `/dev/shm/rtes.<name>.counters`
+    /// (characters other than letters, digits, `.`, `_` and `-` become `_`).
+    public static func defaultPath(exchangeName name: String) -> String {
+        let safe = String(name.unicodeScalars.map {
+            ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) ? Character($0) : "_"
+        })
+        return "/dev/shm/rtes.\(safe).counters"
+    }
+
+    /// Human-readable counters; with `previous` and `seconds`, rates over the interval too.
+    public func text(previous: CountersSnapshot? = nil, seconds: Double = 0) -> String {
+        func n(_ v: UInt64) -> String {
+            let digits = Array(String(v))
+            var out = ""
+            for (i, d) in digits.enumerated() {
+                if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+                out.append(d)
+            }
+            return out
+        }
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        func rate(_ key: String) -> String {
+            guard let p = previous, seconds > 0 else { return "" }
+            let delta = (engine[key] ?? 0) &- (p.engine[key] ?? 0)
+            return " (\(n(UInt64(Double(delta) / seconds)))/s)"
+        }
+        func duration(_ seconds: Double) -> String {
+            if seconds < 1e-6 { return "\(Int(seconds * 1e9)) ns" }
+            if seconds < 1e-3 { return String(Int(seconds * 1e7) / 10) + "." + String(Int(seconds * 1e7) % 10) + " µs" }
+            return String(Int(seconds * 1e4) / 10) + "." + String(Int(seconds * 1e4) % 10) + " ms"
+        }
+        var lines: [String] = []
+        lines.append("\(name)  pid \(pid)  \(state)")
+        lines.append("commands \(n(engine["commands"] ?? 0))\(rate("commands"))  orders \(n(engine["orders_received"] ?? 0))\(rate("orders_received"))  trades \(n(engine["trades"] ?? 0))\(rate("trades"))  rejects \(n(engine["rejects"] ?? 0))")
+        var window = latency
+        if let p = previous { window = latency.subtracting(p.latency) }
+        if window.count > 0 {
+            let q = { (x: Double) in duration(self.seconds(ticks: window.quantile(x))) }
+            lines.append("latency  p50 \(q(0.5))  p99 \(q(0.99))  p99.9 \(q(0.999))  max≈ \(q(1.0))\(previous == nil ? " (since start)" : "")")
+        }
+        lines.append("book     resting \(n(engine["resting_orders"] ?? 0)) of \(n(poolCapacity)), peak \(n(engine["peak_resting_orders"] ?? 0))")
+        for r in rings {
+            lines.append("ring     \(pad(r.slot.metricName, 13)) depth \(n(r.depth)) of \(n(r.capacity))  full \(n(r.full))")
+        }
+        for a in agents {
+            lines.append("agent    \(pad(a.name, 13)) \(a.running ? "running" : "stopped")\(a.cpu.map { " on CPU \($0)" } ?? "")  heartbeat \(n(a.heartbeat))  worst duty cycle \(duration(a.maxDutyCycleSeconds))")
+        }
+        let rejects = rejectsByReason.filter { $0.count > 0 }
+        if !rejects.isEmpty {
+            lines.append("rejects  " + rejects.map { "\($0.reason) \(n($0.count))" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension CountersLayout.State: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .starting: "starting"
+        case .running: "running"
+        case .draining: "draining"
+        case .stopped: "stopped"
+        }
+    }
+}

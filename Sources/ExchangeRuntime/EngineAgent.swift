@@ -1,0 +1,177 @@
+import CExchangeShim
+import ExchangeCore
+import ExchangeRisk
+
+/// A command as it travels from the order gateway to the engine: the command and the TSC
+/// reading taken when it was put on the ring, from which the engine agent measures order
+/// latency (ring wait plus processing).
+public struct CommandEnvelope: BitwiseCopyable, Sendable {
+    public var enqueuedAt: UInt64
+    public var command: EngineCommand
+
+    @inlinable
+    public init(enqueuedAt: UInt64, command: EngineCommand) {
+        self.enqueuedAt = enqueuedAt
+        self.command = command
+    }
+}
+
+/// The engine agent: drains commands from its ring in batches (prefetching a few ahead),
+/// runs them through the risk-checked engine and routes the events: order events to the
+/// gateway's ring, book events to the market-data ring (executions to both).
+///
+/// It never waits. When an output ring is full it keeps the events it could not hand on,
+/// counts the condition, and tries again on the next `doWork()` — taking no new command
+/// until they are out. Between batches it answers order-book snapshot requests.
+public struct EngineAgent: Agent, ~Copyable {
+    public var engine: RiskCheckedEngine
+    var commands: SPSCRing<CommandEnvelope>.Consumer
+    var orderEvents: SPSCRing<EngineEvent>.Producer
+    var bookEvents: SPSCRing<EngineEvent>.Producer
+    var snapshots: OrderBookSnapshotServer
+    let cells: CounterCells
+    let latency: LatencyRecorder
+    let batchSize: Int
+    let lookahead: Int
+
+    /// Events of the last process/resume call not yet handed on: the next one's index, and
+    /// whether an execution (routed to both rings) already reached the order-events ring.
+    var nextEvent = 0
+    var executionHalfSent = false
+    var pendingEvents = false
+    var suspended = false
+    var consumed: UInt64 = 0
+    var lastPublished: UInt64 = .max
+    var ordersReceived: UInt64 = 0
+    var orderEventsFull: UInt64 = 0
+    var bookEventsFull: UInt64 = 0
+    var draining = false
+
+    public init(
+        engine: consuming RiskCheckedEngine, commands: consuming SPSCRing<CommandEnvelope>.Consumer,
+        orderEvents: consuming SPSCRing<EngineEvent>.Producer, bookEvents: consuming SPSCRing<EngineEvent>.Producer,
+        snapshots: OrderBookSnapshotServer, cells: CounterCells, batchSize: Int = 64, lookahead: Int = 8
+    ) {
+        self.engine = engine
+        self.commands = commands
+        self.orderEvents = orderEvents
+        self.bookEvents = bookEvents
+        self.snapshots = snapshots
+        self.cells = cells
+        self.latency = cells.latencyRecorder()
+        self.batchSize = batchSize
+        self.lookahead = lookahead
+        cells.store(CountersLayout.Header.poolCapacity, UInt64(self.engine.engine.configuration.orderPoolSize))
+    }
+
+    public mutating func doWork() -> Int {
+        var work = 0
+        // Snapshot requests are answered whatever the load (one atomic load when none waits).
+        if snapshots.serveOne(engine: engine.engine) { work &+= 1 }
+        if pendingEvents {
+            guard forwardEvents() else { return work }
+            work &+= 1
+        }
+        if suspended {
+            suspended = engine.resume() == .suspended
+            pendingEvents = true
+            work &+= 1
+            guard forwardEvents(), !suspended else { return work }
+        }
+        let batch = commands.peek(upTo: batchSize)
+        if batch.isEmpty {
+            if consumed != lastPublished { publish() }
+            return work
+        }
+        for i in 0..<min(lookahead, batch.count) { engine.prefetch(batch[i].command) }
+        var taken = 0
+        while taken < batch.count {
+            if taken &+ lookahead < batch.count { engine.prefetch(batch[taken &+ lookahead].command) }
+            let command = batch[taken].command
+            switch command {
+            case .enter, .replace: ordersReceived &+= 1
+            default: break
+            }
+            let status = engine.process(command)
+            taken &+= 1
+            suspended = status == .suspended
+            pendingEvents = true
+            if !forwardEvents() || suspended { break }
+        }
+        let done = rtes_rdtscp()
+        for i in 0..<taken { latency.record(done &- batch[i].enqueuedAt) }
+        commands.release(taken)
+        consumed &+= UInt64(taken)
+        if consumed &- lastPublished >= 1_024 || taken < batchSize { publish() }
+        return work &+ taken
+    }
+
+    /// Hands the engine's pending events to their rings. False when a ring is full (the rest
+    /// stays pending); true when all are out and the engine's buffer is clear.
+    @inline(__always)
+    mutating func forwardEvents() -> Bool {
+        let events = engine.events
+        while nextEvent < events.count {
+            let event = events[nextEvent]
+            if event.isOrderEvent && !executionHalfSent {
+                guard orderEvents.tryPush(event) else {
+                    orderEventsFull &+= 1
+                    return false
+                }
+                executionHalfSent = event.isBookEvent
+            }
+            if event.isBookEvent {
+                guard bookEvents.tryPush(event) else {
+                    bookEventsFull &+= 1
+                    return false
+                }
+            }
+            executionHalfSent = false
+            nextEvent &+= 1
+        }
+        engine.clearEvents()
+        nextEvent = 0
+        pendingEvents = false
+        return true
+    }
+
+    public mutating func beginDrain() { draining = true }
+
+    /// Drained when no command waits, none is half processed and every event is out.
+    public var isDrained: Bool { !pendingEvents && !suspended && commands.depth == 0 }
+
+    /// Copies the engine's counters to the counters region (relaxed stores, this agent's cells).
+    mutating func publish() {
+        lastPublished = consumed
+        let c = engine.engine.counters
+        let e = CountersLayout.engineOffset
+        cells.store(e + CountersLayout.EngineCell.commands, c.commands)
+        cells.store(e + CountersLayout.EngineCell.ordersReceived, ordersReceived)
+        cells.store(e + CountersLayout.EngineCell.ordersAccepted, c.ordersAccepted)
+        cells.store(e + CountersLayout.EngineCell.ordersReplaced, c.ordersReplaced)
+        cells.store(e + CountersLayout.EngineCell.ordersCanceled, c.ordersCanceled)
+        cells.store(e + CountersLayout.EngineCell.ordersExpired, c.ordersExpired)
+        cells.store(e + CountersLayout.EngineCell.ordersModified, c.ordersModified)
+        cells.store(e + CountersLayout.EngineCell.rejects, c.rejects)
+        cells.store(e + CountersLayout.EngineCell.cancelRejects, c.cancelRejects)
+        cells.store(e + CountersLayout.EngineCell.executions, c.executions)
+        cells.store(e + CountersLayout.EngineCell.sharesExecuted, c.sharesExecuted)
+        cells.store(e + CountersLayout.EngineCell.selfTradesPrevented, c.selfTradesPrevented)
+        cells.store(e + CountersLayout.EngineCell.events, c.events)
+        cells.store(e + CountersLayout.EngineCell.suspensions, c.suspensions)
+        cells.store(e + CountersLayout.EngineCell.restingOrders, c.restingOrders)
+        cells.store(e + CountersLayout.EngineCell.peakRestingOrders, c.peakRestingOrders)
+        for reason in 1..<RejectReason.counterSlots {
+            cells.store(e + CountersLayout.EngineCell.rejectsByReason + 8 * reason,
+                        engine.engine.rejectCount(RejectReason(rawValue: UInt8(reason))!))
+        }
+        let commandsRing = CountersLayout.RingSlot.commands.offset
+        cells.store(commandsRing + CountersLayout.RingCell.consumed, consumed)
+        let orderRing = CountersLayout.RingSlot.orderEvents.offset
+        cells.store(orderRing + CountersLayout.RingCell.produced, orderEvents.published)
+        cells.store(orderRing + CountersLayout.RingCell.full, orderEventsFull)
+        let bookRing = CountersLayout.RingSlot.bookEvents.offset
+        cells.store(bookRing + CountersLayout.RingCell.produced, bookEvents.published)
+        cells.store(bookRing + CountersLayout.RingCell.full, bookEventsFull)
+    }
+}

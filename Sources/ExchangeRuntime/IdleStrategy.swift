@@ -1,0 +1,77 @@
+import CExchangeShim
+import Glibc
+
+/// What a thread does after `doWork()` found nothing to do (Aeron/Agrona's idle strategies).
+public enum IdleStrategyKind: String, Sendable, CaseIterable {
+    /// Spin with a CPU pause hint: lowest latency, one core at 100 %.
+    case busySpin = "busy_spin"
+    /// Spin for a while, then yield the CPU to other threads.
+    case spinYield = "spin_yield"
+    /// Spin, then yield, then park for exponentially longer sleeps (up to 1 ms): for shared
+    /// machines, CI and laptops.
+    case backoff
+}
+
+/// The state machine of one thread's idling. `idle(work)` is called after every
+/// `doWork()`; any work resets it.
+public struct IdleStrategy: Sendable {
+    public let kind: IdleStrategyKind
+    let maxSpins: Int
+    let maxYields: Int
+    let minParkNanoseconds: Int
+    let maxParkNanoseconds: Int
+    private var spins = 0
+    private var yields = 0
+    private var parkNanoseconds: Int
+
+    public init(_ kind: IdleStrategyKind, maxSpins: Int = 100, maxYields: Int = 50,
+                minParkNanoseconds: Int = 1_000, maxParkNanoseconds: Int = 1_000_000) {
+        self.kind = kind
+        self.maxSpins = maxSpins
+        self.maxYields = maxYields
+        self.minParkNanoseconds = minParkNanoseconds
+        self.maxParkNanoseconds = maxParkNanoseconds
+        parkNanoseconds = minParkNanoseconds
+    }
+
+    /// The step the next idle call takes (exposed for tests).
+    public enum Step: Equatable, Sendable {
+        case none, spin, yield, park(nanoseconds: Int)
+    }
+
+    /// Decides and performs the idle step for a `doWork()` that did `work`.
+    @inline(__always)
+    public mutating func idle(_ work: Int) {
+        switch nextStep(work) {
+        case .none: return
+        case .spin: rtes_cpu_pause()
+        case .yield: sched_yield()
+        case .park(let ns):
+            var request = timespec(tv_sec: ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000)
+            nanosleep(&request, nil)
+        }
+    }
+
+    /// The step without performing it.
+    public mutating func nextStep(_ work: Int) -> Step {
+        if work > 0 {
+            spins = 0
+            yields = 0
+            parkNanoseconds = minParkNanoseconds
+            return .none
+        }
+        switch kind {
+        case .busySpin:
+            return .spin
+        case .spinYield:
+            if spins < maxSpins { spins += 1; return .spin }
+            return .yield
+        case .backoff:
+            if spins < maxSpins { spins += 1; return .spin }
+            if yields < maxYields { yields += 1; return .yield }
+            let ns = parkNanoseconds
+            parkNanoseconds = min(parkNanoseconds * 2, maxParkNanoseconds)
+            return .park(nanoseconds: ns)
+        }
+    }
+}

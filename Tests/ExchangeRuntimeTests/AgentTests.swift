@@ -1,0 +1,156 @@
+import CMallocCounter
+import ExchangeCore
+import ExchangeRisk
+@testable import ExchangeRuntime
+import Foundation
+import Synchronization
+import Testing
+
+@Suite struct IdleStrategies {
+    @Test func backsOffFromSpinningToYieldingToParkingAndResetsOnWork() {
+        var idle = IdleStrategy(.backoff, maxSpins: 2, maxYields: 2, minParkNanoseconds: 1_000, maxParkNanoseconds: 4_000)
+        let steps = (0..<7).map { _ in idle.nextStep(0) }
+        #expect(steps == [.spin, .spin, .yield, .yield, .park(nanoseconds: 1_000), .park(nanoseconds: 2_000), .park(nanoseconds: 4_000)])
+        #expect(idle.nextStep(0) == .park(nanoseconds: 4_000))
+        #expect(idle.nextStep(1) == .none)
+        #expect(idle.nextStep(0) == .spin)
+    }
+
+    @Test func busySpinNeverYieldsOrParks() {
+        var idle = IdleStrategy(.busySpin)
+        #expect((0..<1_000).allSatisfy { _ in idle.nextStep(0) == .spin })
+    }
+
+    @Test func spinYieldYieldsAfterItsSpins() {
+        var idle = IdleStrategy(.spinYield, maxSpins: 3)
+        #expect((0..<5).map { _ in idle.nextStep(0) } == [.spin, .spin, .spin, .yield, .yield])
+    }
+}
+
+@Suite struct LatencyHistograms {
+    @Test func placesEveryValueInABucketWhoseRangeHoldsIt() {
+        var value: UInt64 = 1
+        while value < UInt64.max / 3 {
+            for v in [value, value + 1, value * 3 / 2] {
+                let b = LatencyHistogram.bucket(of: v)
+                #expect(LatencyHistogram.lowerBound(of: b) <= v)
+                if b + 1 < LatencyHistogram.bucketCount { #expect(v < LatencyHistogram.lowerBound(of: b + 1)) }
+            }
+            value *= 3
+        }
+    }
+
+    @Test func reportsQuantilesWithinTheBucketResolution() {
+        var buckets = [UInt64](repeating: 0, count: LatencyHistogram.bucketCount)
+        for v in 1...10_000 as ClosedRange<UInt64> { buckets[LatencyHistogram.bucket(of: v)] += 1 }
+        let snapshot = LatencyHistogram.Snapshot(buckets: buckets, count: 10_000, sum: 0)
+        for (q, expected) in [(0.5, 5_000.0), (0.99, 9_900.0), (0.999, 9_990.0)] {
+            let got = Double(snapshot.quantile(q))
+            #expect(abs(got - expected) / expected < 0.07, "q\(q): \(got)")
+        }
+    }
+}
+
+@Suite struct CountersFiles {
+    @Test func aReaderInAnotherMappingSeesWhatTheAgentsWrite() throws {
+        let path = NSTemporaryDirectory() + "rtes-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).counters"
+        defer { unlink(path) }
+        let writer = try CountersRegion.create(path: path, name: "TEST", ticksPerSecond: 2_000_000_000)
+        writer.registerAgent(.engine, name: "engine")
+        writer.registerRing(.commands, capacity: 1_024)
+        writer.store(CountersLayout.engineOffset + CountersLayout.EngineCell.executions, 42)
+        writer.cells.latencyRecorder().record(1_000)
+        writer.state = .running
+        let reader = try CountersRegion.open(path: path)
+        let s = reader.snapshot()
+        #expect(s.name == "TEST" && s.state == .running && s.ticksPerSecond == 2_000_000_000)
+        #expect(s.engine["trades"] == 42)
+        #expect(s.agents.map(\.name) == ["engine"])
+        #expect(s.rings.map(\.capacity) == [1_024])
+        #expect(s.latency.count == 1)
+    }
+
+    @Test func refusesAFileThatIsNotACountersFile() throws {
+        let path = NSTemporaryDirectory() + "rtes-test-bogus-\(getpid())"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(count: CountersLayout.totalBytes))
+        defer { unlink(path) }
+        #expect(throws: SystemError.self) { _ = try CountersRegion.open(path: path) }
+    }
+
+    @Test func namesTheDefaultFileSafely() {
+        #expect(CountersSnapshot.defaultPath(exchangeName: "RTES-DEV") == "/dev/shm/rtes.RTES-DEV.counters")
+        #expect(CountersSnapshot.defaultPath(exchangeName: "a/b c") == "/dev/shm/rtes.a_b_c.counters")
+    }
+}
+
+/// Produces `total` numbers into a ring, a few per call, then reports drained.
+struct CountingProducer: Agent, ~Copyable {
+    var ring: SPSCRing<UInt64>.Producer
+    var next: UInt64 = 0
+    let total: UInt64
+    var draining = false
+
+    mutating func doWork() -> Int {
+        var n = 0
+        while next < total && n < 16 && ring.tryPush(next) { next += 1; n += 1 }
+        return n
+    }
+
+    mutating func beginDrain() { draining = true }
+    var isDrained: Bool { next == total }
+}
+
+/// Consumes numbers and checks they arrive in order.
+struct CheckingConsumer: Agent, ~Copyable {
+    var ring: SPSCRing<UInt64>.Consumer
+    let received: UnsafeMutablePointer<Atomic<UInt64>>
+    let outOfOrder: UnsafeMutablePointer<Atomic<UInt64>>
+
+    mutating func doWork() -> Int {
+        var n = 0
+        while let v = ring.tryPop() {
+            let expected = received.pointee.load(ordering: .relaxed)
+            if v != expected { outOfOrder.pointee.wrappingAdd(1, ordering: .relaxed) }
+            received.pointee.store(expected + 1, ordering: .relaxed)
+            n += 1
+        }
+        return n
+    }
+
+    mutating func beginDrain() {}
+    var isDrained: Bool { ring.depth == 0 }
+}
+
+@Suite(.serialized) struct Runner {
+    func run(dedicated: Bool) {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        var ring = SPSCRing<UInt64>(capacity: 64)
+        let received = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: 2)
+        received.initialize(to: Atomic(0))
+        (received + 1).initialize(to: Atomic(0))
+        defer { received.deallocate() }
+        let runner = AgentRunner(counters: counters.cells)
+        let producer = CountingProducer(ring: ring.makeProducer(), total: 200_000)
+        let consumer = CheckingConsumer(ring: ring.makeConsumer(), received: received, outOfOrder: received + 1)
+        let placement = AgentRunner.Placement(cpus: [], idle: IdleStrategy(.backoff))
+        counters.registerAgent(.engine, name: dedicated ? "consumer" : "shared")
+        if dedicated { counters.registerAgent(.gateway, name: "producer") }
+        if dedicated {
+            _ = try? runner.start(producer, name: "producer", slot: .gateway, stage: 0, placement: placement)
+            _ = try? runner.start(consumer, name: "consumer", slot: .engine, stage: 1, placement: placement)
+        } else {
+            _ = try? runner.start(AgentPair(producer, consumer), name: "shared", slot: .engine, stage: 0, placement: placement)
+        }
+        // Drain at once: the producer finishes what it was asked, the consumer takes it all.
+        runner.drain()
+        #expect(received.pointee.load(ordering: .relaxed) == 200_000)
+        #expect((received + 1).pointee.load(ordering: .relaxed) == 0)
+        let agents = counters.snapshot().agents
+        #expect(agents.count == (dedicated ? 2 : 1))
+        #expect(agents.allSatisfy { !$0.running && $0.heartbeat > 0 })
+    }
+
+    @Test func drainsEveryStageInPipelineOrderOnDedicatedThreads() { run(dedicated: true) }
+
+    @Test func drainsEverythingOnOneSharedThread() { run(dedicated: false) }
+}

@@ -1,0 +1,140 @@
+import CMallocCounter
+import ExchangeCore
+import ExchangeRisk
+@testable import ExchangeRuntime
+import ExchangeTestSupport
+import Foundation
+import OrderFlow
+import Testing
+
+/// The engine agent between real rings: commands in, order and book events out, compared
+/// with what the risk-checked engine produces on its own.
+@Suite struct EngineAgentRouting {
+    static let configuration = Fixtures.configuration(eventBufferCapacity: 64)
+    static let limits = RiskLimits(maxOrderShares: 5_000, maxOpenNotional: 400_000 * 10_000, maxOrdersPerSecond: 40,
+                                   priceCollarsEnabled: true)
+    static let commands: [EngineCommand] = {
+        var engine = RiskCheckedEngine(configuration: configuration, limits: limits)
+        let profile = OrderFlowProfile.randomized(instruments: Fixtures.instruments, clients: 8,
+                                                  limits: RiskLimitsHint(maxOrderShares: 5_000, maxOpenNotional: 400_000 * 10_000))
+        return OrderFlowGenerator.record(profile: profile, seed: 11, count: 6_000) { engine.runCollecting($0) }
+    }()
+    static let expected: [EngineEvent] = {
+        var engine = RiskCheckedEngine(configuration: configuration, limits: limits)
+        return commands.flatMap { engine.runCollecting($0) }
+    }()
+
+    struct Rig: ~Copyable {
+        var agent: EngineAgent
+        var commands: SPSCRing<CommandEnvelope>.Producer
+        var orderEvents: SPSCRing<EngineEvent>.Consumer
+        var bookEvents: SPSCRing<EngineEvent>.Consumer
+        let counters: CountersRegion
+        let snapshotMemory: UnsafeMutableRawPointer
+        // The ends point into these rings' memory: the rig keeps them alive.
+        let commandRing: SPSCRing<CommandEnvelope>
+        let orderRing: SPSCRing<EngineEvent>
+        let bookRing: SPSCRing<EngineEvent>
+    }
+
+    static func rig(outputCapacity: Int) -> Rig {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        var commandRing = SPSCRing<CommandEnvelope>(capacity: 256)
+        var orderRing = SPSCRing<EngineEvent>(capacity: outputCapacity)
+        var bookRing = SPSCRing<EngineEvent>(capacity: outputCapacity)
+        let snapshotMemory = UnsafeMutableRawPointer.allocate(byteCount: OrderBookSnapshots.requiredBytes(maxLevels: 100), alignment: 128)
+        snapshotMemory.initializeMemory(as: UInt8.self, repeating: 0, count: OrderBookSnapshots.requiredBytes(maxLevels: 100))
+        let agent = EngineAgent(
+            engine: RiskCheckedEngine(configuration: configuration, limits: limits), commands: commandRing.makeConsumer(),
+            orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
+            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: 100), cells: counters.cells)
+        let commands = commandRing.makeProducer()
+        let orderEvents = orderRing.makeConsumer()
+        let bookEvents = bookRing.makeConsumer()
+        return Rig(agent: agent, commands: commands, orderEvents: orderEvents, bookEvents: bookEvents, counters: counters,
+                   snapshotMemory: snapshotMemory, commandRing: commandRing, orderRing: orderRing, bookRing: bookRing)
+    }
+
+    /// Feeds every command, stepping the agent and taking at most `take` events per ring per step.
+    static func drive(_ rig: inout Rig, take: Int) -> (orders: [EngineEvent], book: [EngineEvent]) {
+        var orders: [EngineEvent] = []
+        var book: [EngineEvent] = []
+        var next = 0
+        var idleSteps = 0
+        while idleSteps < 3 {
+            while next < commands.count && rig.commands.tryPush(CommandEnvelope(enqueuedAt: 0, command: commands[next])) { next += 1 }
+            let work = rig.agent.doWork()
+            var moved = 0
+            for _ in 0..<take { guard let e = rig.orderEvents.tryPop() else { break }; orders.append(e); moved += 1 }
+            for _ in 0..<take { guard let e = rig.bookEvents.tryPop() else { break }; book.append(e); moved += 1 }
+            idleSteps = work == 0 && moved == 0 && next == commands.count ? idleSteps + 1 : 0
+        }
+        return (orders, book)
+    }
+
+    @Test func routesOrderEventsToTheGatewayAndBookEventsToMarketDataInOrder() {
+        var rig = Self.rig(outputCapacity: 4_096)
+        let (orders, book) = Self.drive(&rig, take: .max)
+        #expect(orders == Self.expected.filter(\.isOrderEvent))
+        #expect(book == Self.expected.filter(\.isBookEvent))
+        let drained = rig.agent.isDrained
+        #expect(drained)
+        #expect(rig.counters.snapshot().engine["commands"] == UInt64(Self.commands.count))
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func keepsEventsWhenAnOutputRingIsFullAndLosesNone() {
+        var rig = Self.rig(outputCapacity: 8)
+        let (orders, book) = Self.drive(&rig, take: 3)
+        #expect(orders == Self.expected.filter(\.isOrderEvent))
+        #expect(book == Self.expected.filter(\.isBookEvent))
+        let fullCounts = rig.agent.orderEventsFull + rig.agent.bookEventsFull
+        #expect(fullCounts > 0)
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func answersAnOrderBookSnapshotRequestBetweenBatches() throws {
+        var rig = Self.rig(outputCapacity: 4_096)
+        _ = Self.drive(&rig, take: .max)
+        let client = OrderBookSnapshotClient(base: rig.snapshotMemory, maxLevels: 100)
+        let answer = Answer()
+        let asked = Thread { answer.set(client.snapshot(instrument: 0, levels: 5)) }
+        asked.start()
+        for _ in 0..<20_000 where answer.get() == nil {
+            _ = rig.agent.doWork()
+            usleep(50)
+        }
+        let snapshot = try #require(try answer.get()?.get())
+        #expect(snapshot.bids == rig.agent.engine.engine.depth(instrument: 0, side: .bid, maxLevels: 5))
+        #expect(snapshot.asks == rig.agent.engine.engine.depth(instrument: 0, side: .ask, maxLevels: 5))
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func processesAndRoutesWithoutTouchingTheHeap() {
+        var rig = Self.rig(outputCapacity: 4_096)
+        let envelopes = Self.commands.map { CommandEnvelope(enqueuedAt: 0, command: $0) }
+        let counts = envelopes.withUnsafeBufferPointer { stream -> rtes_malloc_counts in
+            var next = 0
+            func step(_ rig: inout Rig) {
+                while next < stream.count && rig.commands.tryPush(stream[next]) { next += 1 }
+                _ = rig.agent.doWork()
+                while rig.orderEvents.tryPop() != nil {}
+                while rig.bookEvents.tryPop() != nil {}
+            }
+            while next < stream.count / 2 { step(&rig) }  // warm-up
+            rtes_malloc_counter_start()
+            while next < stream.count { step(&rig) }
+            for _ in 0..<10 { step(&rig) }
+            return rtes_malloc_counter_stop()
+        }
+        #expect(counts.allocations == 0)
+        rig.snapshotMemory.deallocate()
+    }
+}
+
+final class Answer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Result<OrderBookSnapshot, OrderBookSnapshotClient.Failure>?
+    func set(_ v: Result<OrderBookSnapshot, OrderBookSnapshotClient.Failure>) { lock.lock(); value = v; lock.unlock() }
+    func get() -> Result<OrderBookSnapshot, OrderBookSnapshotClient.Failure>? { lock.lock(); defer { lock.unlock() }; return value }
+}
