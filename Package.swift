@@ -7,6 +7,9 @@
 //   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
 //   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
 //   ExchangeRuntime   memory regions, SPSC rings, agents and their runner, counters, the engine agent
+//   ExchangeOps       the appliance assembled from configuration, the admin HTTP plane, metrics, health
+//   trading_exchange  the exchange process
+//   rtes-stat         prints a running exchange's counters from shared memory
 //   rtes-replay       replays a generated order stream through the engine and summarises it
 //   CCPUHints         (CShims/) header-only CPU hints the core uses (prefetch)
 //   CExchangeShim     (CShims/) what Swift cannot say directly: TSC, pause, affinity, …
@@ -24,6 +27,8 @@ let package = Package(
         .library(name: "OrderFlow", targets: ["OrderFlow"]),
         .library(name: "ExchangeConfig", targets: ["ExchangeConfig"]),
         .executable(name: "rtes-replay", targets: ["rtes-replay"]),
+        .executable(name: "trading_exchange", targets: ["trading_exchange"]),
+        .executable(name: "rtes-stat", targets: ["rtes-stat"]),
         .library(name: "ExchangeRuntime", targets: ["ExchangeRuntime"]),
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
         // For the benchmarks' side-by-side comparison only.
@@ -32,6 +37,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(path: "CShims/CMallocCounter"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
@@ -41,6 +48,31 @@ let package = Package(
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeCore", "ExchangeRisk"]),
+        .target(
+            name: "ExchangeOps",
+            dependencies: [
+                "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "trading_exchange",
+            dependencies: [
+                "ExchangeOps", "ExchangeConfig", "ExchangeRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "rtes-stat",
+            dependencies: [
+                "ExchangeRuntime", "ExchangeConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(name: "ExchangeRisk", dependencies: ["ExchangeCore"]),
         .target(name: "OrderFlow", dependencies: ["ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeConfig", dependencies: ["ExchangeCore", "ExchangeRisk"]),
@@ -65,6 +97,13 @@ let package = Package(
             dependencies: [
                 "ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+        .testTarget(
+            name: "ExchangeOpsTests",
+            dependencies: [
+                "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

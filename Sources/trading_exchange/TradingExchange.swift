@@ -1,0 +1,123 @@
+import ArgumentParser
+import ExchangeConfig
+import ExchangeOps
+import ExchangeRuntime
+import Foundation
+import Logging
+
+/// The exchange process.
+@main
+struct TradingExchange: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trading_exchange",
+        abstract: "RTES — a real-time trading exchange simulator.",
+        discussion: """
+            Starts the exchange described by CONFIG: the matching engine with pre-trade risk on its
+            agent thread(s), rings between agents, a counters file in shared memory (read it with
+            rtes-stat), and the admin HTTP plane on exchange.metrics_port (/metrics /health /ready
+            /live /debug/orderbook/SYMBOL). Logs what it obtained (pinning, memory locking, huge
+            pages, NUMA nodes, kernel features). SIGTERM or SIGINT: stop accepting work, drain every
+            ring, print the final counters, exit 0.
+
+            Exit status: 0 after a clean stop (or a valid --check), 2 for a configuration that cannot
+            be used (every problem is listed), 1 when something the configuration asks for cannot be
+            obtained (memory, threads, the admin port).
+
+            Logging: RTES_LOG_LEVEL = trace | debug | info (default) | notice | warning | error | critical.
+            Secrets come only from the environment (never the file, never the logs).
+
+            \(ConfigurationLoader.environmentHelp())
+            """)
+
+    @Argument(help: "The exchange configuration (JSON), e.g. configs/config.dev.json.")
+    var config: String
+
+    @Flag(help: "Validate the configuration and the RTES_* environment, print every problem, and exit.")
+    var check = false
+
+    @Option(help: "The counters file in shared memory (default /dev/shm/rtes.<exchange name>.counters).")
+    var counters: String?
+
+    @Option(help: "Feed a recorded demo order stream at this many commands per second, until the order gateway exists (0: off).")
+    var demoFlow: Int = 0
+
+    @Option(help: "Seed of the demo order stream.")
+    var demoSeed: UInt64 = 1
+
+    func validate() throws {
+        guard demoFlow >= 0 && demoFlow <= 10_000_000 else { throw ValidationError("--demo-flow must be between 0 and 10000000, got \(demoFlow)") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let level: Logger.Level
+        switch LogLevelSetting.parse(environment["RTES_LOG_LEVEL"]) {
+        case .success(let l): level = l
+        case .failure(let message):
+            FileHandle.standardError.write(Data("trading_exchange: \(message)\n".utf8))
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "rtes")
+
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigurationLoader.load(path: config, environment: environment, host: .current())
+        } catch {
+            FileHandle.standardError.write(Data("trading_exchange: \(config) cannot be used:\n\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        if check {
+            print("\(config): valid (\(loaded.configuration.symbols.count) symbols, \(loaded.warnings.count) warnings)")
+            return
+        }
+
+        // Signals are taken by sigwait below: block them before any thread starts.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let path = counters ?? CountersSnapshot.defaultPath(exchangeName: loaded.configuration.exchange.name)
+        logger.info("starting \(loaded.configuration.exchange.name) from \(config); counters in \(path)")
+        let appliance: Appliance
+        do {
+            appliance = try Appliance.start(
+                loaded.configuration, options: Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed),
+                logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        logger.info("running; SIGTERM or SIGINT stops")
+
+        var received: Int32 = 0
+        sigwait(&signals, &received)
+        logger.info("\(received == SIGINT ? "SIGINT" : "SIGTERM"): draining")
+        let final = appliance.drain()
+        print("final counters\n" + final.text())
+        logger.info("stopped")
+    }
+}
+
+enum LogLevelSetting {
+    /// RTES_LOG_LEVEL, or info when unset.
+    static func parse(_ text: String?) -> Result<Logger.Level, LevelError> {
+        guard let text, !text.isEmpty else { return .success(.info) }
+        if let level = Logger.Level(rawValue: text.lowercased()) { return .success(level) }
+        return .failure(LevelError(text: text))
+    }
+
+    struct LevelError: Error, CustomStringConvertible {
+        var text: String
+        var description: String {
+            "RTES_LOG_LEVEL=\(text) is not a log level; use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import ExchangeConfig
+import ExchangeCore
+@testable import ExchangeOps
+import ExchangeRuntime
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Testing
+
+/// A GET with a real HTTP client (URLSession), waiting synchronously.
+func httpGet(_ url: String, timeout: TimeInterval = 5) -> (status: Int, body: String)? {
+    let done = DispatchSemaphore(value: 0)
+    let result = ResultBox()
+    var request = URLRequest(url: URL(string: url)!)
+    request.timeoutInterval = timeout
+    URLSession.shared.dataTask(with: request) { data, response, _ in
+        if let http = response as? HTTPURLResponse {
+            result.value = (http.statusCode, String(decoding: data ?? Data(), as: UTF8.self))
+        }
+        done.signal()
+    }.resume()
+    _ = done.wait(timeout: .now() + timeout + 1)
+    return result.value
+}
+
+final class ResultBox: @unchecked Sendable {
+    var value: (Int, String)?
+}
+
+/// A configuration for tests: the dev profile's symbols, small sizes, shared mode, and the
+/// admin plane on a port the test chooses.
+func testConfiguration(metricsPort: Int, name: String) -> String {
+    """
+    {
+      "exchange": { "name": "\(name)", "bind_address": "127.0.0.1", "metrics_port": \(metricsPort),
+                    "tcp_port": \(metricsPort + 1), "udp_port": \(metricsPort + 2) },
+      "symbols": [
+        { "symbol": "AAPL", "tick_size": 0.01, "reference_price": 230.00 },
+        { "symbol": "MSFT", "tick_size": 0.01, "reference_price": 420.00 }
+      ],
+      "risk": { "max_order_size": 100000, "max_notional_per_client": 10000000, "max_orders_per_second": 10000 },
+      "performance": { "order_pool_size": 20000, "queue_capacity": 4096, "max_clients": 64, "price_levels": 65536,
+                       "threading_mode": "shared", "idle_strategy": "backoff", "enable_cpu_pinning": false,
+                       "hugepages": "auto", "lock_memory": false }
+    }
+    """
+}
+
+/// A port that was free a moment ago.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+@Suite(.serialized) struct ApplianceInProcess {
+    @Test func runsInSharedModeAndServesEveryAdminEndpoint() throws {
+        let port = freePort()
+        let loaded = try ConfigurationLoader.load(json: testConfiguration(metricsPort: port, name: "TEST-APPLIANCE"),
+                                                  source: "test.json", environment: [:], host: .current())
+        let counters = NSTemporaryDirectory() + "rtes-appliance-\(getpid()).counters"
+        defer { unlink(counters) }
+        let appliance = try Appliance.start(
+            loaded.configuration, options: Appliance.Options(countersPath: counters, demoFlowRate: 20_000, demoFlowCommands: 20_000, adminPort: 0),
+            logger: Logger(label: "test"))
+        let base = "http://127.0.0.1:\(appliance.admin!.port)"
+        // Let the demo flow run a moment.
+        var snapshot = appliance.counters.snapshot()
+        for _ in 0..<200 where (snapshot.engine["trades"] ?? 0) == 0 {
+            usleep(20_000)
+            snapshot = appliance.counters.snapshot()
+        }
+        #expect((snapshot.engine["trades"] ?? 0) > 0)
+
+        let health = try #require(httpGet(base + "/health"))
+        #expect(health.status == 200 && health.body.contains(#""status":"healthy""#))
+        let ready = try #require(httpGet(base + "/ready"))
+        #expect(ready.status == 200 && ready.body.contains(#""ready":true"#))
+        #expect(httpGet(base + "/live")?.body.contains(#""alive":true"#) == true)
+        let metrics = try #require(httpGet(base + "/metrics"))
+        for name in ["rtes_orders_received_total", "rtes_orders_rejected_total{reason=\"max_order_size\"}", "rtes_trades_total",
+                     "rtes_order_latency_seconds{quantile=\"0.99\"}", "rtes_active_connections", "rtes_order_pool_used",
+                     "rtes_order_pool_capacity 20000", "rtes_queue_depth{ring=\"commands\"}", "rtes_ring_full_total{ring=\"book_events\"}",
+                     "rtes_agent_max_duty_cycle_seconds{agent=\"engine\"}"] {
+            #expect(metrics.body.contains(name), "missing \(name)")
+        }
+        let book = try #require(httpGet(base + "/debug/orderbook/AAPL?levels=5"))
+        #expect(book.status == 200 && book.body.contains(#""symbol":"AAPL""#) && book.body.contains(#""bids":["#))
+        #expect(httpGet(base + "/debug/orderbook/NOPE")?.status == 404)
+        #expect(httpGet(base + "/debug/orderbook/AAPL?levels=0")?.status == 400)
+        #expect(httpGet(base + "/no/such/path")?.status == 404)
+
+        let final = appliance.drain()
+        #expect(final.state == .stopped)
+        #expect(final.agents.allSatisfy { !$0.running })
+        #expect(final.rings.allSatisfy { $0.depth == 0 })
+        #expect(final.engine["commands"] == final.rings.first { $0.slot == .commands }?.consumed)
+        #expect(httpGet(base + "/live", timeout: 1) == nil)
+    }
+}
+
+@Suite struct AdminPlaneRendering {
+    @Test func rendersPrometheusTextWithHelpAndTypeForEveryFamily() {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        counters.registerRing(.commands, capacity: 8)
+        counters.registerAgent(.engine, name: "engine")
+        counters.state = .running
+        let text = MetricsRenderer.render(counters.snapshot(), recentLatency: counters.snapshot().latency)
+        let families = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE") }.map { $0.split(separator: " ")[2] }
+        #expect(Set(families).count == families.count)
+        #expect(text.contains("# TYPE rtes_order_latency_seconds summary"))
+        #expect(text.contains("rtes_up 1"))
+        #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || $0.hasPrefix("rtes_") })
+    }
+
+    @Test func reportsAStalledAgentAsUnhealthyAndAFillingRingAsDegraded() {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        counters.registerAgent(.engine, name: "engine")
+        counters.registerRing(.bookEvents, capacity: 8)
+        counters.store(CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.running, 1)
+        counters.state = .running
+        var health = HealthEvaluator(stallSeconds: 5)
+        #expect(health.evaluate(counters.snapshot(), now: 0).status == .healthy)
+        counters.store(CountersLayout.RingSlot.bookEvents.offset + CountersLayout.RingCell.full, 3)
+        #expect(health.evaluate(counters.snapshot(), now: 1).status == .degraded)
+        #expect(health.evaluate(counters.snapshot(), now: 2).status == .healthy)
+        #expect(health.evaluate(counters.snapshot(), now: 10).status == .unhealthy)  // heartbeat never moved
+        counters.store(CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.heartbeat, 1_024)
+        #expect(health.evaluate(counters.snapshot(), now: 11).status == .healthy)
+    }
+
+    @Test func formatsPricesToTheTick() {
+        #expect(formatPrice(1_502_500, tick: 100) == "150.25")
+        #expect(formatPrice(1_502_501, tick: 1) == "150.2501")
+        #expect(formatPrice(50_000, tick: 100) == "5.00")
+    }
+}

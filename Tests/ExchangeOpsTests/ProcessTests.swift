@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// The real `trading_exchange` executable (built by `swift build --build-tests`), started
+/// and stopped the way an operator or systemd does.
+@Suite(.serialized) struct ExchangeProcess {
+    static var executable: URL {
+        // The test bundle sits in the build directory beside the executables.
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("trading_exchange").path)
+            && directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("trading_exchange")
+    }
+
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RTES_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    static func finish(_ process: Process, _ out: Pipe, _ err: Pipe) -> Run {
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                   errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    static func writeConfig(_ json: String) throws -> String {
+        let path = NSTemporaryDirectory() + "rtes-process-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static var built: Bool { FileManager.default.isExecutableFile(atPath: executable.path) }
+
+    @Test(.enabled(if: built, "trading_exchange is not built: run `swift build --build-tests` (make test does)"))
+    func startsServesAndStopsCleanlyOnSigterm() throws {
+        let port = freePort()
+        let config = try Self.writeConfig(testConfiguration(metricsPort: port, name: "TEST-PROCESS-\(getpid())"))
+        let counters = NSTemporaryDirectory() + "rtes-process-\(getpid()).counters"
+        defer { unlink(config); unlink(counters) }
+        let (process, out, err) = try Self.start([config, "--counters", counters])
+        var health: (status: Int, body: String)?
+        for _ in 0..<100 {
+            health = httpGet("http://127.0.0.1:\(port)/health", timeout: 1)
+            if health != nil { break }
+            usleep(100_000)
+        }
+        #expect(health?.status == 200)
+        let metrics = httpGet("http://127.0.0.1:\(port)/metrics")
+        #expect(metrics?.body.contains("rtes_up 1") == true)
+        #expect(httpGet("http://127.0.0.1:\(port)/ready")?.body.contains(#""ready":true"#) == true)
+        process.terminate()  // SIGTERM
+        let run = Self.finish(process, out, err)
+        #expect(run.status == 0, "stderr: \(run.errors)")
+        #expect(run.output.contains("final counters"))
+        #expect(run.errors.contains("SIGTERM: draining"))
+        #expect(run.errors.contains("region memory region 'engine'"))
+    }
+
+    @Test(.enabled(if: built, "trading_exchange is not built"))
+    func refusesABadConfigurationListingEveryProblem() throws {
+        let config = try Self.writeConfig("""
+            {"exchange": {"tcp_port": 0, "bogus": 1}, "symbols": [], "risk": {"max_order_size": -5}}
+            """)
+        defer { unlink(config) }
+        let (process, out, err) = try Self.start([config])
+        let run = Self.finish(process, out, err)
+        #expect(run.status == 2)
+        for path in ["exchange.tcp_port", "exchange.bogus", "symbols", "risk.max_order_size"] {
+            #expect(run.errors.contains(path), "missing \(path) in: \(run.errors)")
+        }
+    }
+
+    @Test(.enabled(if: built, "trading_exchange is not built"))
+    func checksAConfigurationWithoutStarting() throws {
+        let config = try Self.writeConfig(testConfiguration(metricsPort: freePort(), name: "CHECK"))
+        defer { unlink(config) }
+        let (process, out, err) = try Self.start(["--check", config])
+        let run = Self.finish(process, out, err)
+        #expect(run.status == 0)
+        #expect(run.output.contains("valid"))
+    }
+
+    @Test(.enabled(if: built, "trading_exchange is not built"))
+    func namesABadLogLevelAndAnUnknownOverride() throws {
+        let config = try Self.writeConfig(testConfiguration(metricsPort: freePort(), name: "ENV"))
+        defer { unlink(config) }
+        var (process, out, err) = try Self.start(["--check", config], environment: ["RTES_LOG_LEVEL": "loud"])
+        var run = Self.finish(process, out, err)
+        #expect(run.status == 2 && run.errors.contains("RTES_LOG_LEVEL=loud"))
+        (process, out, err) = try Self.start(["--check", config], environment: ["RTES_RISK_MAX_ORDR_SIZE": "5"])
+        run = Self.finish(process, out, err)
+        #expect(run.status == 2 && run.errors.contains("RTES_RISK_MAX_ORDR_SIZE"))
+    }
+}
