@@ -1,17 +1,19 @@
 # RTES — the two quick-start commands are `make run` and `make test`. Each installs what it
-# needs first (.ci/deps, idempotent).
+# needs first (.ci/deps, idempotent; make test also installs the ops checkers).
 SHELL := /bin/bash
 CONFIG ?= configs/config.dev.json
 ARGS ?=
 SWIFT ?= swift
 
-.PHONY: help deps build run test test-long bench clean
+.PHONY: help deps build run replay test test-long bench clean
 
 help:
-	@echo "make run        build in release and replay a generated order stream through the engine ($(CONFIG))"
-	@echo "make test       build and run every test (what CI runs)"
+	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
+	@echo "make replay     replay a generated order stream through the engine and summarise it"
+	@echo "make test       build and run every test, and check the operational files (what CI runs)"
 	@echo "make test-long  the differential test at 10 M commands, in release"
 	@echo "make bench      run every benchmark; results in benchmarks/results/"
+	@echo "make install    install binaries, systemd unit and config on this host (systemd/README.md)"
 	@echo "make clean      remove build products"
 
 deps:
@@ -21,6 +23,11 @@ build: deps
 	$(SWIFT) build -c release
 
 run: deps
+	$(SWIFT) build -c release --product trading_exchange
+	$(SWIFT) build -c release --product rtes-stat
+	.build/release/trading_exchange $(CONFIG) $(ARGS)
+
+replay: deps
 	$(SWIFT) build -c release --product rtes-replay
 	.build/release/rtes-replay $(CONFIG) $(ARGS)
 
@@ -30,6 +37,7 @@ test: deps
 	$(SWIFT) build -c release --target ExchangeCore
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	.ci/check-ops
 
 # 8 seeds × 1.25 M commands through the engine and the reference model, every event compared.
 test-long: deps
@@ -45,3 +53,28 @@ bench: deps
 
 clean:
 	rm -rf .build benchmarks/.build
+
+# Operations: install the appliance on this host (systemd/README.md) and check the
+# operational files (tuning/, systemd/, docs/monitoring/). BUILD=0 installs what is
+# already in RELEASE_DIR without building; PURGE=1 makes uninstall remove /etc/rtes and
+# the rtes user too.
+PREFIX ?= /usr/local
+RELEASE_DIR ?= .build/release
+BUILD ?= 1
+PURGE ?= 0
+
+.PHONY: install uninstall check-ops
+
+install:
+ifeq ($(BUILD),1)
+	@.ci/deps
+	$(SWIFT) build -c release --product trading_exchange
+	$(SWIFT) build -c release --product rtes-stat
+endif
+	systemd/install.sh install --from "$(RELEASE_DIR)" --prefix "$(PREFIX)"
+
+uninstall:
+	systemd/install.sh uninstall --prefix "$(PREFIX)" $(if $(filter 1,$(PURGE)),--purge)
+
+check-ops:
+	.ci/check-ops

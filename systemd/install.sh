@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# What `make install` and `make uninstall` run (README.md beside this file). Idempotent:
+# a second install changes nothing and says so. Needs root.
+#
+#   systemd/install.sh install   [--from DIR] [--prefix PREFIX]
+#   systemd/install.sh uninstall [--prefix PREFIX] [--purge]
+#
+# install:   PREFIX/bin/trading_exchange and rtes-stat from DIR (default .build/release),
+#            the unit as /etc/systemd/system/rtes.service (checked with systemd-analyze),
+#            /etc/rtes/config.json from configs/config.prod.json only if absent, an
+#            /etc/rtes/environment template (mode 0600) only if absent, system user and
+#            group rtes if missing, and `systemctl daemon-reload` when systemd is running.
+# uninstall: stops and disables the service (when systemd runs), removes binaries and
+#            unit; --purge also removes /etc/rtes, /var/lib/rtes and the user and group.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+action=${1:-}
+[ $# -eq 0 ] || shift
+from=.build/release
+prefix=/usr/local
+purge=0
+while (($#)); do
+    case "$1" in
+    --from | --prefix)
+        (($# >= 2)) || {
+            echo "install: $1 needs a value" >&2
+            exit 2
+        }
+        if [ "$1" = --from ]; then from=$2; else prefix=$2; fi
+        shift 2
+        ;;
+    --purge)
+        purge=1
+        shift
+        ;;
+    *)
+        echo "install: unknown option $1" >&2
+        exit 2
+        ;;
+    esac
+done
+
+user=rtes
+binaries=(trading_exchange rtes-stat)
+unit=/etc/systemd/system/rtes.service
+etc=/etc/rtes
+
+say() { printf '%s: %s\n' "${action:-install}" "$*"; }
+die() {
+    printf '%s: error: %s\n' "${action:-install}" "$*" >&2
+    exit 1
+}
+run() {
+    printf '+'
+    printf ' %q' "$@"
+    printf '\n'
+    "$@"
+}
+systemd_running() { [ -d /run/systemd/system ]; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (sudo make $action)"
+
+do_install() {
+    local b src dst rendered
+    for b in "${binaries[@]}"; do
+        [ -x "$from/$b" ] || die "$from/$b is missing: build it first (swift build -c release --product $b)"
+    done
+    [[ $prefix == /* ]] || die "--prefix must be absolute, not $prefix"
+
+    # 1. The user and group the service runs as.
+    if getent group "$user" >/dev/null; then
+        say "group $user exists"
+    else
+        run groupadd --system "$user"
+    fi
+    if id -u "$user" >/dev/null 2>&1; then
+        say "user $user exists"
+    else
+        run useradd --system --gid "$user" --home-dir /nonexistent --no-create-home \
+            --shell /usr/sbin/nologin --comment "RTES trading exchange" "$user"
+    fi
+
+    # 2. Binaries.
+    [ -d "$prefix/bin" ] || run install -d -m 0755 "$prefix/bin"
+    for b in "${binaries[@]}"; do
+        src="$from/$b" dst="$prefix/bin/$b"
+        if cmp -s "$src" "$dst"; then
+            say "$dst is up to date"
+        else
+            run install -m 0755 "$src" "$dst"
+        fi
+    done
+
+    # 3. Configuration: never overwrite an operator's file.
+    [ -d "$etc" ] || run install -d -m 0755 "$etc"
+    if [ -e "$etc/config.json" ]; then
+        say "$etc/config.json exists: kept (the shipped profile is configs/config.prod.json)"
+    else
+        run install -m 0644 configs/config.prod.json "$etc/config.json"
+    fi
+    if [ -e "$etc/environment" ]; then
+        say "$etc/environment exists: kept"
+    else
+        say "writing a template $etc/environment (mode 0600, secrets go here)"
+        (
+            umask 077
+            cat >"$etc/environment" <<'EOF'
+# Environment of rtes.service, read by systemd (as root) before the exchange starts.
+# Keep this file root-owned, mode 0600. Secrets come only from here, never from config.json.
+# Files named here (API keys, TLS keys) must be readable by group rtes (e.g. root:rtes 0640).
+#RTES_HMAC_KEY=
+#RTES_API_KEYS_FILE=/etc/rtes/api-keys
+#RTES_TLS_CERT=/etc/rtes/tls/server.crt
+#RTES_TLS_KEY=/etc/rtes/tls/server.key
+#RTES_CA_CERT=/etc/rtes/tls/ca.crt
+#RTES_LOG_LEVEL=info
+# Overrides of config.json settings, e.g. on a bigger host with isolated CPUs 2-4:
+#RTES_PERFORMANCE_CORES_GATEWAY=2
+#RTES_PERFORMANCE_CORES_ENGINE=3
+#RTES_PERFORMANCE_CORES_MARKET_DATA=4
+EOF
+        )
+    fi
+
+    # 4. The unit, pointing at PREFIX.
+    rendered=$(mktemp)
+    sed "s|/usr/local/bin/|$prefix/bin/|g" systemd/rtes.service >"$rendered"
+    if cmp -s "$rendered" "$unit"; then
+        say "$unit is up to date"
+    else
+        run install -m 0644 "$rendered" "$unit"
+    fi
+    rm -f "$rendered"
+    if command -v systemd-analyze >/dev/null; then
+        local out
+        if ! out=$(systemd-analyze verify "$unit" 2>&1) || [ -n "$out" ]; then
+            printf '%s\n' "$out" >&2
+            die "systemd-analyze verify $unit failed"
+        fi
+        say "systemd-analyze verify $unit: ok"
+    fi
+
+    # 5. Tell systemd.
+    if systemd_running; then
+        run systemctl daemon-reload
+        say "start it with: systemctl enable --now rtes (prepare the host first: tuning/README.md)"
+    else
+        say "systemd is not running on this machine (no /run/systemd/system): skipped systemctl daemon-reload"
+    fi
+}
+
+do_uninstall() {
+    local b
+    if systemd_running; then
+        if systemctl is-active --quiet rtes.service; then run systemctl stop rtes.service; fi
+        if systemctl is-enabled --quiet rtes.service 2>/dev/null; then run systemctl disable rtes.service; fi
+    fi
+    for b in "${binaries[@]}"; do
+        if [ -e "$prefix/bin/$b" ]; then run rm -f "$prefix/bin/$b"; else say "$prefix/bin/$b is not installed"; fi
+    done
+    if [ -e "$unit" ]; then run rm -f "$unit"; else say "$unit is not installed"; fi
+    if systemd_running; then
+        run systemctl daemon-reload
+    else
+        say "systemd is not running on this machine: skipped systemctl daemon-reload"
+    fi
+    if ((purge)); then
+        [ ! -e "$etc" ] || run rm -rf "$etc"
+        [ ! -e /var/lib/rtes ] || run rm -rf /var/lib/rtes
+        if id -u "$user" >/dev/null 2>&1; then run userdel "$user"; fi
+        if getent group "$user" >/dev/null; then run groupdel "$user"; fi
+    else
+        say "kept $etc and user $user (make uninstall PURGE=1 removes them too)"
+    fi
+}
+
+case "$action" in
+install) do_install ;;
+uninstall) do_uninstall ;;
+*)
+    echo "usage: $0 install [--from DIR] [--prefix PREFIX] | uninstall [--prefix PREFIX] [--purge]" >&2
+    exit 2
+    ;;
+esac
