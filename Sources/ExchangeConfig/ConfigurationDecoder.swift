@@ -191,6 +191,8 @@ struct ConfigurationDecoder {
         choice(object, "hugepages", in: scope, HugePagesPolicy.allCases.map { ($0.rawValue, $0) })
             .assign(to: &settings.hugePages)
         boolean(object, "lock_memory", in: scope).assign(to: &settings.lockMemory)
+        wholeNumber(object, "realtime_priority", in: scope, 0...99, allowed: "0 (off) or a SCHED_FIFO priority from 1 to 99")
+            .map { Int($0) }.assign(to: &settings.realtimePriority)
         if let cores = section("cores", of: object, in: scope) {
             let coresScope = scope.member("cores")
             for agent in CoreAssignment.Agent.allCases {

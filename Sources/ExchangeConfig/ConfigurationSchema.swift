@@ -95,6 +95,8 @@ enum ConfigurationSchema {
               meaning: "auto (use huge pages when available, else fall back and log), require (fail to start without them) or off"),
         Field(path: "performance.lock_memory", type: .boolean, defaultValue: "false",
               meaning: "lock all memory with mlockall at start (needs CAP_IPC_LOCK or a large RLIMIT_MEMLOCK)"),
+        Field(path: "performance.realtime_priority", type: .wholeNumber, defaultValue: "0",
+              meaning: "SCHED_FIFO priority 1–99 for pinned agent threads (needs CAP_SYS_NICE), 0 to stay SCHED_OTHER"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

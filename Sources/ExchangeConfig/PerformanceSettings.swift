@@ -24,6 +24,10 @@ public struct PerformanceSettings: Sendable, Equatable {
     public var hugePages: HugePagesPolicy = .auto
     /// `lock_memory`: `mlockall` at start (needs CAP_IPC_LOCK or a large RLIMIT_MEMLOCK).
     public var lockMemory = false
+    /// `realtime_priority`: SCHED_FIFO priority for pinned agent threads; 0 keeps SCHED_OTHER.
+    /// A SCHED_FIFO spinner is throttled by `kernel.sched_rt_runtime_us` (50 ms per second by
+    /// default): see tuning/README.md.
+    public var realtimePriority = 0
 
     /// The documented defaults.
     public init() {}

@@ -132,7 +132,9 @@ public final class Appliance: @unchecked Sendable {
         // Threads: one counters slot per thread.
         let idle = IdleStrategy(IdleStrategyKind(rawValue: performance.idleStrategy.rawValue) ?? .backoff)
         func placement(_ agent: CoreAssignment.Agent) -> AgentRunner.Placement {
-            AgentRunner.Placement(cpus: pinning ? [performance.cores[agent]] : [], idle: idle)
+            AgentRunner.Placement(
+                cpus: pinning ? [performance.cores[agent]] : [], idle: idle,
+                fifoPriority: performance.realtimePriority > 0 ? Int32(performance.realtimePriority) : nil)
         }
         switch performance.threadingMode {
         case .shared:

@@ -154,3 +154,22 @@ struct CheckingConsumer: Agent, ~Copyable {
 
     @Test func drainsEverythingOnOneSharedThread() { run(dedicated: false) }
 }
+
+@Suite struct RealtimeThreads {
+    struct OneShot: Agent, ~Copyable {
+        mutating func doWork() -> Int { 0 }
+        mutating func beginDrain() {}
+        var isDrained: Bool { true }
+    }
+
+    @Test(.enabled(if: getuid() == 0, "SCHED_FIFO needs root or CAP_SYS_NICE"))
+    func runsAnAgentThreadUnderSchedFIFOWhenAsked() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        let runner = AgentRunner(counters: counters.cells)
+        let report = try runner.start(OneShot(), name: "fifo", slot: .engine, stage: 0,
+                                      placement: AgentRunner.Placement(cpus: [], idle: IdleStrategy(.backoff), fifoPriority: 1))
+        runner.drain()
+        #expect(report.fifoError == 0)
+        #expect(report.description.contains("SCHED_FIFO"))
+    }
+}
