@@ -50,6 +50,7 @@ bench: deps
 	cd benchmarks && $(SWIFT) build -c release
 	cd benchmarks && .build/release/engine-bench $(ARGS)
 	cd benchmarks && .build/release/levels-bench
+	cd benchmarks && .build/release/ring-bench --realtime-priority 10
 
 clean:
 	rm -rf .build benchmarks/.build

@@ -45,5 +45,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The runtime's SPSC ring written again in C, with its benchmark loops: ring-bench's baseline.
+        // A release build compiles C at -O2 (`swift build -c release -v` shows it); no -march=native,
+        // which made the C ring 4× slower on the development VM.
+        .target(name: "CRingBaseline"),
+        .executableTarget(
+            name: "ring-bench",
+            dependencies: [
+                "BenchSupport",
+                "CRingBaseline",
+                .product(name: "ExchangeRuntime", package: "RTES"),
+                .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
     ]
 )
