@@ -47,10 +47,13 @@ struct ConfigurationDecoder {
         let symbols = decodeSymbols(in: object, at: root.location)
         let risk = decodeRisk(section("risk", of: object))
         let performance = decodePerformance(section("performance", of: object))
-        checkPorts(exchange)
+        let gateway = decodeGateway(section("gateway", of: object))
+        let marketData = decodeMarketData(section("market_data", of: object))
+        checkPorts(exchange, marketData)
         checkCores(performance)
         guard issues.isEmpty, let symbols else { return nil }
-        let configuration = ExchangeConfiguration(exchange: exchange, symbols: symbols, risk: risk, performance: performance)
+        let configuration = ExchangeConfiguration(
+            exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -203,17 +206,80 @@ struct ConfigurationDecoder {
         return settings
     }
 
+    private mutating func decodeGateway(_ object: JSONObject?) -> GatewaySettings {
+        var settings = GatewaySettings()
+        let scope = Scope.root.member("gateway")
+        guard let object else { return settings }
+        let powerOfTwo: (UInt64) -> Bool = { $0 > 0 && $0 & ($0 - 1) == 0 }
+        text(object, "session_name", in: scope, allowed: "up to 10 characters, each a letter A–Z, a–z or a digit (empty: made from the start time)") { name in
+            name.utf8.count <= 10 && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
+        }.assign(to: &settings.sessionName)
+        wholeNumber(object, "max_connections", in: scope, 1...65_536).map { Int($0) }.assign(to: &settings.maxConnections)
+        wholeNumber(object, "session_history_messages", in: scope, 64...16_777_216,
+                    allowed: "a power of two from 64 to 16777216", where: powerOfTwo)
+            .map { Int($0) }.assign(to: &settings.sessionHistoryMessages)
+        wholeNumber(object, "send_queue_bytes", in: scope, 4_096...1 << 30).map { Int($0) }.assign(to: &settings.sendQueueBytes)
+        wholeNumber(object, "heartbeat_interval_ms", in: scope, 10...60_000).map { Int($0) }
+            .assign(to: &settings.heartbeatIntervalMilliseconds)
+        wholeNumber(object, "idle_timeout_ms", in: scope, 100...3_600_000).map { Int($0) }
+            .assign(to: &settings.idleTimeoutMilliseconds)
+        wholeNumber(object, "login_timeout_ms", in: scope, 100...600_000).map { Int($0) }.assign(to: &settings.loginTimeoutMilliseconds)
+        wholeNumber(object, "max_messages_per_second", in: scope, 1...100_000_000).map { Int($0) }
+            .assign(to: &settings.maxMessagesPerSecond)
+        wholeNumber(object, "token_history", in: scope, 1_024...268_435_456).map { Int($0) }.assign(to: &settings.tokenHistory)
+        wholeNumber(object, "recv_buffer_size", in: scope, 512...65_536).map { Int($0) }.assign(to: &settings.receiveBufferSize)
+        wholeNumber(object, "recv_buffer_count", in: scope, 16...32_768, allowed: "a power of two from 16 to 32768", where: powerOfTwo)
+            .map { Int($0) }.assign(to: &settings.receiveBufferCount)
+        boolean(object, "sqpoll", in: scope).assign(to: &settings.submissionQueuePolling)
+        wholeNumber(object, "shutdown_grace_ms", in: scope, 0...60_000).map { Int($0) }.assign(to: &settings.shutdownGraceMilliseconds)
+        let idlePath = scope.member("idle_timeout_ms").path
+        let heartbeatPath = scope.member("heartbeat_interval_ms").path
+        if settings.idleTimeoutMilliseconds <= settings.heartbeatIntervalMilliseconds,
+           !invalidPaths.contains(idlePath), !invalidPaths.contains(heartbeatPath) {
+            let path = locations[idlePath] != nil ? idlePath : heartbeatPath
+            issue(path, locations[path],
+                  "idle_timeout_ms (\(settings.idleTimeoutMilliseconds)) must be longer than heartbeat_interval_ms (\(settings.heartbeatIntervalMilliseconds)); otherwise clients that heartbeat as often as the server are dropped")
+        }
+        return settings
+    }
+
+    private mutating func decodeMarketData(_ object: JSONObject?) -> MarketDataSettings {
+        var settings = MarketDataSettings()
+        let scope = Scope.root.member("market_data")
+        guard let object else { return settings }
+        let powerOfTwo: (UInt64) -> Bool = { $0 > 0 && $0 & ($0 - 1) == 0 }
+        boolean(object, "enabled", in: scope).assign(to: &settings.enabled)
+        address(object, "interface", in: scope,
+                allowed: "the IPv4 address of a local interface, such as 127.0.0.1 (host names are not accepted)") { !$0.isMulticast }
+            .assign(to: &settings.interface)
+        wholeNumber(object, "ttl", in: scope, 0...255).map { Int($0) }.assign(to: &settings.ttl)
+        boolean(object, "loopback", in: scope).assign(to: &settings.loopback)
+        wholeNumber(object, "max_payload_bytes", in: scope, 64...65_507).map { Int($0) }.assign(to: &settings.maxPayloadBytes)
+        wholeNumber(object, "heartbeat_interval_ms", in: scope, 10...60_000).map { Int($0) }
+            .assign(to: &settings.heartbeatIntervalMilliseconds)
+        wholeNumber(object, "retransmit_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.retransmitPort)
+        wholeNumber(object, "retransmit_history_messages", in: scope, 1_024...268_435_456,
+                    allowed: "a power of two from 1024 to 268435456", where: powerOfTwo)
+            .map { Int($0) }.assign(to: &settings.retransmitHistoryMessages)
+        wholeNumber(object, "retransmit_max_requests_per_second", in: scope, 1...1_000_000).map { Int($0) }
+            .assign(to: &settings.retransmitMaxRequestsPerSecond)
+        wholeNumber(object, "snapshot_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.snapshotPort)
+        return settings
+    }
+
     // MARK: Combinations
 
-    private mutating func checkPorts(_ exchange: ExchangeSettings) {
+    private mutating func checkPorts(_ exchange: ExchangeSettings, _ marketData: MarketDataSettings) {
         let ports = [("exchange.tcp_port", exchange.tcpPort), ("exchange.udp_port", exchange.udpPort),
-                     ("exchange.metrics_port", exchange.metricsPort)]
+                     ("exchange.metrics_port", exchange.metricsPort),
+                     ("market_data.retransmit_port", marketData.retransmitPort),
+                     ("market_data.snapshot_port", marketData.snapshotPort)]
             .filter { !invalidPaths.contains($0.0) }
         for (i, later) in ports.enumerated() {
             guard let earlier = ports[..<i].first(where: { $0.1 == later.1 }) else { continue }
             let (path, other) = locations[later.0] != nil || locations[earlier.0] == nil ? (later.0, earlier.0) : (earlier.0, later.0)
             issue(path, locations[path],
-                  "\(later.1) is also used by \(other)\(locations[other] == nil ? " (its default)" : ""); tcp_port, udp_port and metrics_port must all differ")
+                  "\(later.1) is also used by \(other)\(locations[other] == nil ? " (its default)" : ""); every port the exchange listens on must differ")
         }
     }
 

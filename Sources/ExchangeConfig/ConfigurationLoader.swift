@@ -89,10 +89,10 @@ public enum ConfigurationLoader {
 
     // MARK: Files
 
-    private static func readFile(_ path: String) -> Result<[UInt8], ConfigurationIssue> {
+    static func readFile(_ path: String, describedAs kind: String = "configuration file") -> Result<[UInt8], ConfigurationIssue> {
         func failure(_ what: String, _ code: Int32) -> Result<[UInt8], ConfigurationIssue> {
             let reason = String(cString: strerror(code))
-            return .failure(ConfigurationIssue(path: "", location: nil, message: "cannot \(what) the configuration file \(quoted(path)): \(reason) (errno \(code))"))
+            return .failure(ConfigurationIssue(path: "", location: nil, message: "cannot \(what) the \(kind) \(quoted(path)): \(reason) (errno \(code))"))
         }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return failure("open", errno) }
@@ -111,7 +111,7 @@ public enum ConfigurationLoader {
             if contents.count > maximumFileSize {
                 return .failure(ConfigurationIssue(
                     path: "", location: nil,
-                    message: "the configuration file \(quoted(path)) is larger than \(maximumFileSize >> 20) MiB; is it the right file?"))
+                    message: "the \(kind) \(quoted(path)) is larger than \(maximumFileSize >> 20) MiB; is it the right file?"))
             }
         }
     }

@@ -8,12 +8,20 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var symbols: [InstrumentSpec]
     public var risk: RiskSettings
     public var performance: PerformanceSettings
+    public var gateway: GatewaySettings
+    public var marketData: MarketDataSettings
 
-    public init(exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(), performance: PerformanceSettings = PerformanceSettings()) {
+    public init(
+        exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
+        performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
+        marketData: MarketDataSettings = MarketDataSettings()
+    ) {
         self.exchange = exchange
         self.symbols = symbols
         self.risk = risk
         self.performance = performance
+        self.gateway = gateway
+        self.marketData = marketData
     }
 
     /// The matching engine's sizes and rules.

@@ -95,7 +95,7 @@ import Testing
         #expect(found.at("risk.max_order_sise")[0].message.hasPrefix("unknown key (did you mean max_order_size?); allowed keys in risk are max_order_size, "))
         #expect(found.at("exchange.tcp_prot")[0].message.contains("did you mean tcp_port?"))
         #expect(found.at("performance.cores.feed")[0].message.hasSuffix("allowed keys in performance.cores are gateway, engine, market_data"))
-        #expect(found.at("logging")[0].message.contains("allowed keys at the top level are exchange, symbols, risk, performance"))
+        #expect(found.at("logging")[0].message.contains("allowed keys at the top level are exchange, symbols, risk, performance, gateway, market_data"))
         #expect(found.at("symbols[0].tick")[0].location?.column == 57)
     }
 
@@ -205,10 +205,13 @@ import Testing
     @Test func portsMustDifferFromEachOther() {
         let found = issues(document(#""exchange": {"tcp_port": 9000, "udp_port": 9000, "metrics_port": 8888}"#))
         #expect(found.paths == ["exchange.udp_port"])
-        #expect(found[0].message == "9000 is also used by exchange.tcp_port; tcp_port, udp_port and metrics_port must all differ")
+        #expect(found[0].message == "9000 is also used by exchange.tcp_port; every port the exchange listens on must differ")
         let withDefault = issues(document(#""exchange": {"metrics_port": 8888}"#))
-        #expect(withDefault.map(\.message) == ["8888 is also used by exchange.tcp_port (its default); tcp_port, udp_port and metrics_port must all differ"])
+        #expect(withDefault.map(\.message) == ["8888 is also used by exchange.tcp_port (its default); every port the exchange listens on must differ"])
         #expect(issues(document(#""exchange": {"tcp_port": 65535, "udp_port": 1, "metrics_port": 2}"#)).isEmpty)
+        let listeners = issues(document(#""exchange": {"tcp_port": 7000}, "market_data": {"retransmit_port": 7000, "snapshot_port": 8080}"#))
+        #expect(listeners.paths == ["market_data.retransmit_port", "market_data.snapshot_port"])
+        #expect(listeners[1].message == "8080 is also used by exchange.metrics_port (its default); every port the exchange listens on must differ")
         #expect(issues(document(#""exchange": {"tcp_port": 65536}"#)).paths == ["exchange.tcp_port"])
     }
 

@@ -1,0 +1,247 @@
+import ExchangeCore
+import ExchangeRisk
+
+/// The trading accounts allowed to log in to the order gateway, read from the file named by
+/// `RTES_API_KEYS_FILE` (never from the configuration file):
+///
+/// ```json
+/// { "accounts": [
+///     { "username": "ALICE", "password": "s3cret", "firm": "ALCE" },
+///     { "username": "BOB", "password": "hunter22", "firm": "BOBS",
+///       "max_order_size": 5000, "max_notional": 250000, "max_orders_per_second": 100,
+///       "cancel_on_disconnect": true } ] }
+/// ```
+///
+/// `username` is the SoupBinTCP Login Request's 6-character field and `password` its
+/// 10-character one (both matched exactly, after the wire's trailing spaces are removed).
+/// `firm` is put on orders whose Firm field is blank. The optional limits replace the
+/// configuration's `risk` limits for that account (each may only be tighter or looser as the
+/// operator sees fit); `cancel_on_disconnect` cancels the account's resting orders when its
+/// connection drops without a Logout. An account's client ID is its position in the file.
+///
+/// Problems are reported all at once, each with its path; passwords never appear in them.
+public struct APIKeys: Sendable, Equatable {
+    public struct Account: Sendable, Equatable, CustomStringConvertible {
+        public var username: String
+        /// The password, as a `Secret`: printing an account never shows it.
+        public var password: Secret
+        public var firm: Firm
+        public var maxOrderSize: Shares?
+        public var maxNotional: Notional?
+        public var maxOrdersPerSecond: UInt32?
+        public var cancelOnDisconnect: Bool
+
+        public init(username: String, password: Secret, firm: Firm, maxOrderSize: Shares? = nil, maxNotional: Notional? = nil,
+                    maxOrdersPerSecond: UInt32? = nil, cancelOnDisconnect: Bool = false) {
+            self.username = username
+            self.password = password
+            self.firm = firm
+            self.maxOrderSize = maxOrderSize
+            self.maxNotional = maxNotional
+            self.maxOrdersPerSecond = maxOrdersPerSecond
+            self.cancelOnDisconnect = cancelOnDisconnect
+        }
+
+        /// The account's risk limits: its own where it has them, the configuration's otherwise.
+        public func limits(defaults: RiskLimits) -> RiskLimits {
+            RiskLimits(
+                maxOrderShares: maxOrderSize ?? defaults.maxOrderShares,
+                maxOpenNotional: maxNotional ?? defaults.maxOpenNotional,
+                maxOrdersPerSecond: maxOrdersPerSecond ?? defaults.maxOrdersPerSecond,
+                priceCollarsEnabled: defaults.priceCollarsEnabled)
+        }
+
+        public var description: String { "\(username) (firm \(firm))" }
+
+        public static func == (a: Account, b: Account) -> Bool {
+            a.username == b.username && a.password.reveal() == b.password.reveal() && a.firm == b.firm
+                && a.maxOrderSize == b.maxOrderSize && a.maxNotional == b.maxNotional
+                && a.maxOrdersPerSecond == b.maxOrdersPerSecond && a.cancelOnDisconnect == b.cancelOnDisconnect
+        }
+    }
+
+    /// In file order: account `i` trades as client ID `i`.
+    public var accounts: [Account]
+
+    public init(accounts: [Account]) {
+        self.accounts = accounts
+    }
+
+    public static let maximumAccounts = 65_536
+
+    /// Reads and validates the file at `path`.
+    public static func load(path: String) throws(ConfigurationError) -> APIKeys {
+        switch ConfigurationLoader.readFile(path, describedAs: "API keys file") {
+        case .success(let bytes): return try parse(bytes: bytes, source: path)
+        case .failure(let issue): throw ConfigurationError(issues: [issue])
+        }
+    }
+
+    /// Validates API keys JSON; `source` names it in issues.
+    public static func parse(json: String, source: String) throws(ConfigurationError) -> APIKeys {
+        try parse(bytes: Array(json.utf8), source: source)
+    }
+
+    static func parse(bytes: [UInt8], source: String) throws(ConfigurationError) -> APIKeys {
+        let root: JSONValue
+        do {
+            root = try JSONParser.parse(bytes, source: .file(source))
+        } catch {
+            throw ConfigurationError(issues: [ConfigurationIssue(path: "", location: error.location, message: "not valid JSON: \(error.message)")])
+        }
+        var reader = Reader()
+        let accounts = reader.accounts(in: root)
+        guard reader.issues.isEmpty, let accounts else { throw ConfigurationError(issues: reader.issues) }
+        return APIKeys(accounts: accounts)
+    }
+
+    /// The validation, collecting every issue.
+    private struct Reader {
+        var issues: [ConfigurationIssue] = []
+        static let example = #"{"accounts": [{"username": "ALICE", "password": "s3cret", "firm": "ALCE"}]}"#
+        static let keys = ["username", "password", "firm", "max_order_size", "max_notional", "max_orders_per_second", "cancel_on_disconnect"]
+
+        mutating func issue(_ path: String, _ location: SourceLocation?, _ message: String) {
+            issues.append(ConfigurationIssue(path: path, location: location, message: message))
+        }
+
+        mutating func accounts(in root: JSONValue) -> [Account]? {
+            guard let object = root.object else {
+                issue("", root.location, "the API keys file must be a JSON object such as \(Self.example); found \(root.summary)")
+                return nil
+            }
+            for member in object.members where member.key != "accounts" {
+                issue(member.key, member.keyLocation, "unknown key; the API keys file holds only \"accounts\"")
+            }
+            guard let list = object["accounts"] else {
+                issue("accounts", root.location, "is required: list the trading accounts, e.g. \(Self.example)")
+                return nil
+            }
+            guard case .array(let elements) = list.kind, !elements.isEmpty else {
+                issue("accounts", list.location, "must be a non-empty array of accounts such as \(Self.example); found \(list.summary)")
+                return nil
+            }
+            if elements.count > APIKeys.maximumAccounts {
+                issue("accounts", list.location, "lists \(elements.count) accounts; at most \(APIKeys.maximumAccounts) are allowed")
+                return nil
+            }
+            var result: [Account] = []
+            var firstByName: [String: Int] = [:]
+            var duplicated = false
+            for (index, element) in elements.enumerated() {
+                let path = "accounts[\(index)]"
+                let account = self.account(element, path: path)
+                guard let nameValue = element.object?["username"], case .string(let name) = nameValue.kind else { continue }
+                if let first = firstByName[name] {
+                    issue(path + ".username", nameValue.location,
+                          "\(quoted(name)) is already the username of accounts[\(first)]; usernames must be unique")
+                    duplicated = true
+                    continue
+                }
+                firstByName[name] = index
+                if let account { result.append(account) }
+            }
+            if duplicated { return nil }
+            return result.count == elements.count ? result : nil
+        }
+
+        mutating func account(_ element: JSONValue, path: String) -> Account? {
+            guard let object = element.object else {
+                issue(path, element.location, "must be an object such as \(#"{"username": "ALICE", "password": "s3cret", "firm": "ALCE"}"#); found \(element.summary)")
+                return nil
+            }
+            for member in object.members where !Self.keys.contains(member.key) {
+                issue(path + "." + member.key, member.keyLocation, "unknown key; an account has \(Self.keys.joined(separator: ", "))")
+            }
+            for (key, duplicate) in object.duplicates.map({ ($0.duplicate.key, $0.duplicate) }) {
+                issue(path + "." + key, duplicate.keyLocation, "appears more than once")
+            }
+            let username = string(object, "username", path: path, required: true,
+                                  allowed: "1 to 6 letters or digits (the SoupBinTCP Username field)") { name in
+                (1...6).contains(name.utf8.count) && name.utf8.allSatisfy(isLetterOrDigit)
+            }
+            let password = secretString(object, path: path)
+            let firmText = string(object, "firm", path: path, required: true,
+                                  allowed: "1 to 4 upper-case letters or digits (the OUCH Firm field)") { firm in
+                (1...4).contains(firm.utf8.count) && firm.utf8.allSatisfy { isLetterOrDigit($0) && !($0 >= 0x61 && $0 <= 0x7A) }
+            }
+            let maxOrderSize = whole(object, "max_order_size", path: path, 1...UInt64(UInt32.max))
+            let maxNotional = dollars(object, "max_notional", path: path)
+            let maxRate = whole(object, "max_orders_per_second", path: path, 1...UInt64(UInt32.max))
+            var cancelOnDisconnect = false
+            if let value = object["cancel_on_disconnect"] {
+                if case .bool(let flag) = value.kind { cancelOnDisconnect = flag } else {
+                    issue(path + ".cancel_on_disconnect", value.location, "must be true or false; found \(value.summary)")
+                }
+            }
+            guard let username, let password, let firmText, let firm = Firm(firmText) else { return nil }
+            return Account(username: username, password: password, firm: firm, maxOrderSize: maxOrderSize.map { Shares($0) },
+                           maxNotional: maxNotional, maxOrdersPerSecond: maxRate.map { UInt32($0) },
+                           cancelOnDisconnect: cancelOnDisconnect)
+        }
+
+        mutating func string(_ object: JSONObject, _ key: String, path: String, required: Bool, allowed: String,
+                             isValid: (String) -> Bool) -> String? {
+            guard let value = object[key] else {
+                if required { issue(path + "." + key, nil, "is required and missing: \(allowed)") }
+                return nil
+            }
+            guard case .string(let text) = value.kind, isValid(text) else {
+                issue(path + "." + key, value.location, "must be \(allowed); found \(value.summary)")
+                return nil
+            }
+            return text
+        }
+
+        /// The password: checked like any field, but its value is never quoted back.
+        mutating func secretString(_ object: JSONObject, path: String) -> Secret? {
+            let field = path + ".password"
+            let allowed = "1 to 10 printable ASCII characters without spaces (the SoupBinTCP Password field)"
+            guard let value = object["password"] else {
+                issue(field, nil, "is required and missing: \(allowed)")
+                return nil
+            }
+            guard case .string(let text) = value.kind else {
+                let kind = switch value.kind {
+                case .number: "a number"
+                case .bool: "a boolean"
+                case .null: "null"
+                case .array: "an array"
+                case .object: "an object"
+                case .string: "a string"
+                }
+                issue(field, value.location, "must be a string of \(allowed); found \(kind) (value not shown)")
+                return nil
+            }
+            guard (1...10).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                issue(field, value.location, "must be \(allowed); found \(text.unicodeScalars.count) characters (value not shown)")
+                return nil
+            }
+            return Secret(text)
+        }
+
+        mutating func whole(_ object: JSONObject, _ key: String, path: String, _ range: ClosedRange<UInt64>) -> UInt64? {
+            guard let value = object[key] else { return nil }
+            guard case .number(let literal) = value.kind, let number = ExactDecimal(literal: literal),
+                  case .success(let whole) = number.scaled(by: 0), range.contains(whole) else {
+                issue(path + "." + key, value.location, "must be a whole number from \(range.lowerBound) to \(range.upperBound); found \(value.summary)")
+                return nil
+            }
+            return whole
+        }
+
+        mutating func dollars(_ object: JSONObject, _ key: String, path: String) -> Notional? {
+            guard let value = object[key] else { return nil }
+            guard case .number(let literal) = value.kind, let number = ExactDecimal(literal: literal),
+                  case .success(let units) = number.scaled(by: 4), units > 0 else {
+                issue(path + "." + key, value.location, "must be a dollar amount greater than 0 with at most 4 decimals; found \(value.summary)")
+                return nil
+            }
+            return Notional(units)
+        }
+    }
+}
+
+private func isLetterOrDigit(_ byte: UInt8) -> Bool {
+    (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+}

@@ -1,0 +1,68 @@
+/// The `gateway` section: the SoupBinTCP/OUCH order-entry gateway.
+public struct GatewaySettings: Sendable, Equatable {
+    /// `session_name`: the SoupBinTCP session (up to 10 characters). Empty: one is made from
+    /// the start time (`yyMMddHHmm`, UTC), so that every run of the process is a new session
+    /// and a client asking for an earlier run's session is told it is not available.
+    public var sessionName = ""
+    /// `max_connections`: TCP connections served at once (the connection table's size).
+    public var maxConnections = 1_024
+    /// `session_history_messages`: sequenced messages kept per account for replay when a
+    /// client logs in again asking for an earlier sequence number (a power of two).
+    public var sessionHistoryMessages = 65_536
+    /// `send_queue_bytes`: unsent bytes a connection may fall behind before it is
+    /// disconnected as a slow consumer.
+    public var sendQueueBytes = 1_048_576
+    /// `heartbeat_interval_ms`: a Server Heartbeat goes out after this much silence.
+    public var heartbeatIntervalMilliseconds = 1_000
+    /// `idle_timeout_ms`: a client silent this long is disconnected.
+    public var idleTimeoutMilliseconds = 15_000
+    /// `login_timeout_ms`: a connection that has not logged in by then is disconnected.
+    public var loginTimeoutMilliseconds = 5_000
+    /// `max_messages_per_second`: inbound packets per connection per second beyond which it
+    /// is disconnected as a flood (a token bucket holding one second's worth).
+    public var maxMessagesPerSecond = 1_000_000
+    /// `token_history`: order tokens remembered for the day across all accounts, so that a
+    /// token is never reused; when full, new orders are rejected.
+    public var tokenHistory = 4_194_304
+    /// `recv_buffer_size` and `recv_buffer_count`: the provided-buffer ring that multishot
+    /// receives land in (count a power of two).
+    public var receiveBufferSize = 4_096
+    public var receiveBufferCount = 1_024
+    /// `sqpoll`: let a kernel thread poll the submission queue (one more spinning thread).
+    public var submissionQueuePolling = false
+    /// `shutdown_grace_ms`: at shutdown, how long connections get to receive what is owed
+    /// to them and the End of Session before they are closed.
+    public var shutdownGraceMilliseconds = 2_000
+
+    /// The documented defaults.
+    public init() {}
+}
+
+/// The `market_data` section: the ITCH 5.0 feed in MoldUDP64, its recovery and snapshots.
+public struct MarketDataSettings: Sendable, Equatable {
+    /// `enabled`: publish the feed (off: book events are consumed and dropped).
+    public var enabled = true
+    /// `interface`: the IPv4 address of the interface multicast leaves from (127.0.0.1
+    /// keeps the feed on the host; 0.0.0.0 lets the routing table choose).
+    public var interface = IPv4Address(rawValue: 0x7F00_0001)
+    /// `ttl`: multicast hops (0 keeps packets on the host, 1 on the local network).
+    public var ttl = 1
+    /// `loopback`: deliver the feed to receivers on this host too.
+    public var loopback = true
+    /// `max_payload_bytes`: MoldUDP64 packet size at most (header plus message blocks).
+    public var maxPayloadBytes = 1_400
+    /// `heartbeat_interval_ms`: a heartbeat packet (count 0) after this much silence.
+    public var heartbeatIntervalMilliseconds = 1_000
+    /// `retransmit_port`: UDP port of the MoldUDP64 re-request server (on `exchange.bind_address`).
+    public var retransmitPort: UInt16 = 9_998
+    /// `retransmit_history_messages`: past messages the re-request server can resend (a power of two).
+    public var retransmitHistoryMessages = 1_048_576
+    /// `retransmit_max_requests_per_second`: re-requests answered per second across all
+    /// requesters; more are dropped and counted.
+    public var retransmitMaxRequestsPerSecond = 1_000
+    /// `snapshot_port`: TCP port of the snapshot service (SoupBinTCP, Glimpse-style).
+    public var snapshotPort: UInt16 = 8_889
+
+    /// The documented defaults.
+    public init() {}
+}

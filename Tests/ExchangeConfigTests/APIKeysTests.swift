@@ -1,0 +1,83 @@
+import ExchangeCore
+@testable import ExchangeConfig
+import ExchangeRisk
+import Foundation
+import Testing
+
+@Suite struct APIKeysTests {
+    func problems(_ json: String) -> [ConfigurationIssue] {
+        do {
+            _ = try APIKeys.parse(json: json, source: "keys.json")
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    @Test func accountsAreReadInFileOrderWithTheirLimits() throws {
+        let keys = try APIKeys.parse(json: #"""
+            {"accounts": [
+              {"username": "ALICE", "password": "s3cret", "firm": "ALCE"},
+              {"username": "BOB", "password": "hunter22", "firm": "BOBS", "max_order_size": 500,
+               "max_notional": 25000.5, "max_orders_per_second": 7, "cancel_on_disconnect": true}]}
+            """#, source: "keys.json")
+        #expect(keys.accounts.map(\.username) == ["ALICE", "BOB"])
+        #expect(keys.accounts[0].password.reveal() == "s3cret")
+        #expect(keys.accounts[0].firm == Firm("ALCE"))
+        #expect(!keys.accounts[0].cancelOnDisconnect && keys.accounts[1].cancelOnDisconnect)
+        let defaults = RiskLimits(maxOrderShares: 100, maxOpenNotional: 1, maxOrdersPerSecond: 2, priceCollarsEnabled: true)
+        #expect(keys.accounts[0].limits(defaults: defaults) == defaults)
+        #expect(keys.accounts[1].limits(defaults: defaults)
+            == RiskLimits(maxOrderShares: 500, maxOpenNotional: 250_005_000, maxOrdersPerSecond: 7, priceCollarsEnabled: true))
+    }
+
+    @Test func everyProblemIsReportedWithItsPathAndNoPasswordIsShown() {
+        let found = problems(#"""
+            {"accounts": [
+              {"username": "TOOLONGNAME", "password": "has space", "firm": "abc"},
+              {"username": "BOB", "password": "rightbutfartoolong", "firm": "BOBS", "max_order_size": 0, "colour": 1},
+              {"username": "BOB", "password": "ok", "firm": "BOBS"},
+              {"password": 12345, "firm": "X"}], "extra": true}
+            """#)
+        #expect(found.paths == ["accounts[0].username", "accounts[0].password", "accounts[0].firm", "accounts[1].password",
+                                "accounts[1].max_order_size", "accounts[1].colour", "accounts[2].username",
+                                "accounts[3].username", "accounts[3].password", "extra"])
+        let text = found.map(\.description).joined(separator: "\n")
+        for secret in ["has space", "rightbutfartoolong", "12345"] { #expect(!text.contains(secret), "\(secret) leaked") }
+        #expect(found.at("accounts[1].password")[0].message.contains("value not shown"))
+        #expect(found.at("accounts[2].username")[0].message.contains("already the username of accounts[1]"))
+    }
+
+    @Test func theFileMustListAtLeastOneAccount() {
+        #expect(problems(#"{"accounts": []}"#).paths == ["accounts"])
+        #expect(problems(#"{}"#).paths == ["accounts"])
+        #expect(problems(#"[1]"#).paths == [""])
+        #expect(problems(#"{"accounts": [}"#).first?.message.hasPrefix("not valid JSON") == true)
+    }
+
+    @Test func aMissingFileIsOneClearIssue() {
+        do {
+            _ = try APIKeys.load(path: "/nonexistent/keys.json")
+            Issue.record("loaded a file that does not exist")
+        } catch {
+            #expect(error.issues.count == 1)
+            #expect(error.issues[0].message.hasPrefix("cannot open the API keys file \"/nonexistent/keys.json\""))
+        }
+    }
+
+    @Test func printingAnAccountNeverShowsItsPassword() throws {
+        let keys = try APIKeys.parse(json: #"{"accounts": [{"username": "ALICE", "password": "s3cret", "firm": "ALCE"}]}"#, source: "k")
+        let account = keys.accounts[0]
+        for text in ["\(account)", String(describing: account), String(reflecting: account), "\(keys)"] {
+            #expect(!text.contains("s3cret"))
+        }
+        var dumped = ""
+        dump(keys, to: &dumped)
+        #expect(!dumped.contains("s3cret"))
+    }
+
+    @Test func theBundledDevelopmentKeysFileLoads() throws {
+        let keys = try APIKeys.load(path: configsDirectory + "/api_keys.dev.json")
+        #expect(keys.accounts.count >= 2)
+    }
+}
