@@ -281,6 +281,51 @@ static inline unsigned rtes_uring_take_cqes(struct io_uring *ring,
     return n;
 }
 
+/// Sets up `ring` for a busy-polling agent with the best flags the kernel accepts, in this
+/// order: (with `sqpoll`: SQPOLL + SINGLE_ISSUER + COOP_TASKRUN + TASKRUN_FLAG, then less);
+/// SINGLE_ISSUER + DEFER_TASKRUN + TASKRUN_FLAG; SINGLE_ISSUER + COOP_TASKRUN +
+/// TASKRUN_FLAG; COOP_TASKRUN + TASKRUN_FLAG; no flags. The completion queue has 4 ×
+/// `entries` slots. Stores the flags obtained in *obtained. Returns 0 or -errno. With
+/// `disabled`, the ring starts disabled (IORING_SETUP_R_DISABLED): the thread that will use
+/// it calls io_uring_enable_rings and becomes its single issuer; otherwise the calling
+/// thread is.
+int rtes_uring_setup(struct io_uring *ring, unsigned entries, int sqpoll, int sqpoll_cpu,
+                     int disabled, unsigned *obtained);
+
+/// Enables a ring set up with `disabled`; the calling thread becomes its single issuer.
+/// Returns 0 or -errno.
+int rtes_uring_enable(struct io_uring *ring);
+
+/// Maps a provided-buffer ring of `entries` (a power of two, at most 32768) and registers it
+/// as buffer group `group`. Returns it, or NULL with -errno in *error.
+struct io_uring_buf_ring *rtes_uring_buf_ring_register(struct io_uring *ring, unsigned entries,
+                                                       unsigned short group, int *error);
+
+/// Unregisters and unmaps a ring from rtes_uring_buf_ring_register. Returns 0 or -errno.
+int rtes_uring_buf_ring_unregister(struct io_uring *ring, struct io_uring_buf_ring *br,
+                                   unsigned entries, unsigned short group);
+
+/// The submission queue's flags as the kernel last wrote them (IORING_SQ_*).
+static inline unsigned rtes_uring_sq_flags(const struct io_uring *ring) {
+    return IO_URING_READ_ONCE(*ring->sq.kflags);
+}
+
+/// Whether entering the kernel would run pending task work and so produce completions
+/// (IORING_SQ_TASKRUN, set with IORING_SETUP_TASKRUN_FLAG), or an SQPOLL thread sleeps.
+static inline int rtes_uring_wants_enter(const struct io_uring *ring) {
+    return (IO_URING_READ_ONCE(*ring->sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_NEED_WAKEUP)) != 0;
+}
+
+/// Whether any completion is ready (never enters the kernel).
+static inline unsigned rtes_uring_cq_ready(const struct io_uring *ring) {
+    return io_uring_cq_ready(ring);
+}
+
+/// The buffer ID a CQE of a buffer-select request carries (IORING_CQE_F_BUFFER set).
+static inline unsigned short rtes_cqe_buffer_id(uint32_t flags) {
+    return (unsigned short)(flags >> IORING_CQE_BUFFER_SHIFT);
+}
+
 /// What this kernel's io_uring offers. Each field is 0 when the feature works and
 /// -errno when it does not (the setup or submission error), so a log can say why.
 typedef struct rtes_uring_features {
