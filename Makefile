@@ -2,6 +2,9 @@
 # needs first (.ci/deps, idempotent; make test also installs the ops checkers).
 SHELL := /bin/bash
 CONFIG ?= configs/config.dev.json
+# The accounts that may log in; the bundled development file unless the environment names one.
+RTES_API_KEYS_FILE ?= configs/api_keys.dev.json
+export RTES_API_KEYS_FILE
 ARGS ?=
 SWIFT ?= swift
 

@@ -31,6 +31,8 @@ let package = Package(
         .executable(name: "rtes-stat", targets: ["rtes-stat"]),
         .library(name: "ExchangeRuntime", targets: ["ExchangeRuntime"]),
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
+        .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
+        .library(name: "ExchangeGateway", targets: ["ExchangeGateway"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -48,10 +50,13 @@ let package = Package(
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
         .target(
             name: "ExchangeOps",
             dependencies: [
                 "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
+                "ExchangeGateway", "ExchangeWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

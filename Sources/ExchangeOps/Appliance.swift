@@ -1,8 +1,11 @@
 import CExchangeShim
 import ExchangeConfig
 import ExchangeCore
+import ExchangeGateway
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeWire
+import Foundation
 import Logging
 
 /// The exchange process's insides, assembled from configuration: memory regions placed
@@ -10,14 +13,19 @@ import Logging
 /// the admin plane. `trading_exchange` runs one; tests run one in-process.
 ///
 /// ```
-///  [order source] --commands--> [engine agent] --order events--> [gateway / drain]
-///                                      \-------book events-----> [market data / drain]
+///  clients --TCP--> [gateway] --commands--> [engine agent] --order events--> [gateway] --TCP--> clients
+///                  [demo flow] --control--/        \--------book events----> [market data / drain]
 ///  admin plane --snapshot requests--> engine agent (between batches)
 /// ```
 public final class Appliance: @unchecked Sendable {
     public let counters: CountersRegion
     public let runner: AgentRunner
     public private(set) var admin: AdminServer?
+    /// The port the order gateway listens on (the configured one, or the one the kernel
+    /// chose when the options asked for port 0).
+    public private(set) var gatewayPort = 0
+    /// The SoupBinTCP session name of this run.
+    public private(set) var sessionName = ""
     /// What the process obtained, one line each (regions, threads, memory locking).
     public private(set) var report: [String] = []
     private var regions: [RegionHolder] = []
@@ -34,15 +42,21 @@ public final class Appliance: @unchecked Sendable {
         /// The admin plane's address; nil uses the configuration's.
         public var adminHost: String?
         public var adminPort: Int?
+        /// The accounts that may log in (from `RTES_API_KEYS_FILE`).
+        public var apiKeys: APIKeys?
+        /// The order gateway's port; nil uses `exchange.tcp_port`, 0 lets the kernel choose.
+        public var gatewayPort: Int?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
-                    adminHost: String? = nil, adminPort: Int? = nil) {
+                    adminHost: String? = nil, adminPort: Int? = nil, apiKeys: APIKeys? = nil, gatewayPort: Int? = nil) {
             self.countersPath = countersPath
             self.demoFlowRate = demoFlowRate
             self.demoFlowSeed = demoFlowSeed
             self.demoFlowCommands = demoFlowCommands
             self.adminHost = adminHost
             self.adminPort = adminPort
+            self.apiKeys = apiKeys
+            self.gatewayPort = gatewayPort
         }
     }
 
@@ -69,6 +83,16 @@ public final class Appliance: @unchecked Sendable {
     private func assemble(_ configuration: ExchangeConfiguration, options: Options, ticksPerSecond: UInt64) throws {
         let performance = configuration.performance
         let pinning = performance.enableCPUPinning
+        guard let keys = options.apiKeys else {
+            throw ApplianceError("the order gateway needs the accounts that may log in: set RTES_API_KEYS_FILE to an API keys file (configs/api_keys.dev.json is an example)")
+        }
+        guard keys.accounts.count <= performance.maxClients else {
+            throw ApplianceError("the API keys file lists \(keys.accounts.count) accounts but performance.max_clients is \(performance.maxClients); raise max_clients")
+        }
+        let demoClients = min(32, performance.maxClients - keys.accounts.count)
+        if options.demoFlowRate > 0 && demoClients < 1 {
+            throw ApplianceError("--demo-flow needs client IDs beyond the \(keys.accounts.count) accounts: raise performance.max_clients above \(keys.accounts.count)")
+        }
         for line in HostFeatures.probe().report { note(line) }
         if performance.lockMemory {
             do {
@@ -99,6 +123,10 @@ public final class Appliance: @unchecked Sendable {
         let capacity = performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
             capacity: capacity, memory: try ringMemory("commands", SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), owner: .engine))
+        let controlCapacity = min(capacity, 4_096)
+        var controlRing = SPSCRing<CommandEnvelope>(
+            capacity: controlCapacity,
+            memory: try ringMemory("control", SPSCRing<CommandEnvelope>.requiredBytes(capacity: controlCapacity), owner: .engine))
         var orderRing = SPSCRing<EngineEvent>(
             capacity: capacity, memory: try ringMemory("order_events", SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), owner: .gateway))
         var bookRing = SPSCRing<EngineEvent>(
@@ -109,25 +137,60 @@ public final class Appliance: @unchecked Sendable {
         counters.registerRing(.commands, capacity: capacity)
         counters.registerRing(.orderEvents, capacity: capacity)
         counters.registerRing(.bookEvents, capacity: capacity)
+        counters.registerRing(.control, capacity: controlCapacity)
 
         let snapshotLevels = 1_000
         let snapshotMemory = try region("orderbook_snapshots", bytes: OrderBookSnapshots.requiredBytes(maxLevels: snapshotLevels), owner: nil)
-        let engine = RiskCheckedEngine(
+        var engine = RiskCheckedEngine(
             engine: MatchingEngine(configuration: engineConfiguration, region: engineMemory), limits: configuration.riskLimits)
+        for (client, account) in keys.accounts.enumerated() {
+            let own = account.limits(defaults: configuration.riskLimits)
+            if own != configuration.riskLimits { engine.setLimits(own, forClient: ClientID(client)) }
+        }
         let engineAgent = EngineAgent(
-            engine: engine, commands: commandRing.makeConsumer(), orderEvents: orderRing.makeProducer(),
-            bookEvents: bookRing.makeProducer(), snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels),
-            cells: counters.cells)
-        let drainAgent = EventDrainAgent(orderEvents: orderRing.makeConsumer(), bookEvents: bookRing.makeConsumer(), cells: counters.cells)
+            engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
+            orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
+            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells)
+        let drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
+        let clock = WallClock(ticksPerSecond: ticksPerSecond)
+
+        // The order gateway: its listening socket first, so that a port in use is reported now.
+        let gatewaySettings = configuration.gateway
+        let bind = configuration.exchange.bindAddress
+        let port = options.gatewayPort ?? Int(configuration.exchange.tcpPort)
+        let listener = rtes_tcp_listen(bind.rawValue, UInt16(port), 1_024)
+        guard listener >= 0 else {
+            throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(SystemError(call: "listen", errno: -listener).message)")
+        }
+        gatewayPort = Int(rtes_socket_local_port(listener))
+        sessionName = gatewaySettings.sessionName.isEmpty ? Self.sessionName(at: Date()) : gatewaySettings.sessionName
+        let gatewayMemory: UnsafeMutableRawPointer
+        do {
+            gatewayMemory = try region("gateway", bytes: GatewayAgent.requiredBytes(settings: gatewaySettings, accounts: keys.accounts.count),
+                                       owner: .gateway)
+        } catch {
+            _ = rtes_close(listener)
+            throw error
+        }
+        let gatewayOptions = GatewayAgent.Options(
+            settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
+            symbols: configuration.symbols.map(\.symbol), keys: keys, clock: clock)
+        let gateway = try GatewayAgent(
+            options: gatewayOptions, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
+            orderEvents: orderRing.makeConsumer(), cells: counters.cells)
+        note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
+            + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
+            + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off")")
+
         var stream: [EngineCommand] = []
         if options.demoFlowRate > 0 {
             let count = options.demoFlowCommands ?? min(2_000_000, max(10_000, options.demoFlowRate * 300))
             stream = DemoFlowAgent.recordedStream(configuration: engineConfiguration, limits: configuration.riskLimits,
-                                                  count: count, seed: options.demoFlowSeed)
-            note("demo flow: \(count) recorded commands at \(options.demoFlowRate)/s (seed \(options.demoFlowSeed))")
+                                                  clients: demoClients, count: count, seed: options.demoFlowSeed)
+            note("demo flow: \(count) recorded commands at \(options.demoFlowRate)/s (seed \(options.demoFlowSeed)) as clients \(keys.accounts.count)–\(keys.accounts.count + demoClients - 1)")
         }
-        let demoAgent = DemoFlowAgent(commands: stream, producer: commandRing.makeProducer(), rate: options.demoFlowRate,
-                                      ticksPerSecond: ticksPerSecond, cells: counters.cells)
+        let demoAgent = DemoFlowAgent(commands: stream, producer: controlRing.makeProducer(), rate: options.demoFlowRate,
+                                      clock: clock, clientOffset: ClientID(keys.accounts.count), cells: counters.cells)
 
         // Threads: one counters slot per thread.
         let idle = IdleStrategy(IdleStrategyKind(rawValue: performance.idleStrategy.rawValue) ?? .backoff)
@@ -139,18 +202,20 @@ public final class Appliance: @unchecked Sendable {
         switch performance.threadingMode {
         case .shared:
             counters.registerAgent(.engine, name: "shared")
-            let all = AgentPair(demoAgent, AgentPair(engineAgent, drainAgent))
+            let all = AgentPair(AgentPair(gateway, demoAgent), AgentPair(engineAgent, drainAgent))
             note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
-                + " (shared: demo flow, engine, event drain)")
+                + " (shared: gateway, demo flow, engine, market data)")
         case .dedicated:
+            counters.registerAgent(.gateway, name: "gateway")
             counters.registerAgent(.engine, name: "engine")
-            counters.registerAgent(.auxiliary, name: "event_drain")
+            counters.registerAgent(.marketData, name: "market_data")
+            note(try runner.start(gateway, name: "rtes-gateway", slot: .gateway, stage: 0, placement: placement(.gateway)).description)
             if options.demoFlowRate > 0 {
-                counters.registerAgent(.gateway, name: "demo_flow")
-                note(try runner.start(demoAgent, name: "rtes-demo", slot: .gateway, stage: 0, placement: placement(.gateway)).description)
+                counters.registerAgent(.auxiliary, name: "demo_flow")
+                note(try runner.start(demoAgent, name: "rtes-demo", slot: .auxiliary, stage: 0, placement: placement(.gateway)).description)
             }
             note(try runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine)).description)
-            note(try runner.start(drainAgent, name: "rtes-drain", slot: .auxiliary, stage: 2, placement: placement(.marketData)).description)
+            note(try runner.start(drainAgent, name: "rtes-md", slot: .marketData, stage: 2, placement: placement(.marketData)).description)
         }
 
         // The admin plane, on its own unpinned thread.
@@ -160,6 +225,15 @@ public final class Appliance: @unchecked Sendable {
         admin = try AdminServer.start(host: host, port: options.adminPort ?? Int(configuration.exchange.metricsPort), state: state)
         note("admin: http://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
         counters.state = .running
+    }
+
+    /// A session name for a run that starts at `date`: yyMMddHHmm in UTC (10 characters).
+    static func sessionName(at date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ n: Int?) -> String { String(format: "%02d", (n ?? 0) % 100) }
+        return two(c.year) + two(c.month) + two(c.day) + two(c.hour) + two(c.minute)
     }
 
     /// Stops taking work, lets every agent drain in pipeline order, stops the admin plane,
@@ -172,6 +246,12 @@ public final class Appliance: @unchecked Sendable {
         admin = nil
         return counters.snapshot()
     }
+}
+
+/// Something the configuration asks for that cannot be had, in words an operator can act on.
+public struct ApplianceError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Keeps a region alive for the appliance's lifetime.

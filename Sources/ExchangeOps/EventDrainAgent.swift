@@ -1,36 +1,30 @@
 import ExchangeCore
 import ExchangeRuntime
 
-/// Consumes the engine's order and book events and counts them: what the order gateway and
-/// the market-data publisher do with those rings, minus the network. The appliance runs it
-/// in their place until they exist, so the engine's rings keep flowing.
+/// Consumes one of the engine's event rings and counts what it took: what a consumer of
+/// that ring does, minus its work. The appliance runs one on the book-events ring while the
+/// market-data publisher is not there, so the engine's rings keep flowing.
 public struct EventDrainAgent: Agent, ~Copyable {
-    var orderEvents: SPSCRing<EngineEvent>.Consumer
-    var bookEvents: SPSCRing<EngineEvent>.Consumer
+    var events: SPSCRing<EngineEvent>.Consumer
+    let ring: CountersLayout.RingSlot
     let cells: CounterCells
 
-    public init(orderEvents: consuming SPSCRing<EngineEvent>.Consumer, bookEvents: consuming SPSCRing<EngineEvent>.Consumer,
-                cells: CounterCells) {
-        self.orderEvents = orderEvents
-        self.bookEvents = bookEvents
+    public init(events: consuming SPSCRing<EngineEvent>.Consumer, ring: CountersLayout.RingSlot, cells: CounterCells) {
+        self.events = events
+        self.ring = ring
         self.cells = cells
     }
 
     public mutating func doWork() -> Int {
-        let orders = orderEvents.peek(upTo: 1_024).count
-        if orders > 0 {
-            orderEvents.release(orders)
-            cells.store(CountersLayout.RingSlot.orderEvents.offset + CountersLayout.RingCell.consumed, orderEvents.released)
+        let taken = events.peek(upTo: 1_024).count
+        if taken > 0 {
+            events.release(taken)
+            cells.store(ring.offset + CountersLayout.RingCell.consumed, events.released)
         }
-        let book = bookEvents.peek(upTo: 1_024).count
-        if book > 0 {
-            bookEvents.release(book)
-            cells.store(CountersLayout.RingSlot.bookEvents.offset + CountersLayout.RingCell.consumed, bookEvents.released)
-        }
-        return orders &+ book
+        return taken
     }
 
     public mutating func beginDrain() {}
 
-    public var isDrained: Bool { orderEvents.depth == 0 && bookEvents.depth == 0 }
+    public var isDrained: Bool { events.depth == 0 }
 }

@@ -11,6 +11,8 @@ public struct RiskCheckedEngine: ~Copyable {
     public let limits: RiskLimits
     private let buckets: UnsafeMutablePointer<RateBucket>
     private let killed: UnsafeMutablePointer<Bool>
+    /// Each client's size, notional and rate limits (`limits` unless set otherwise).
+    private let clientLimits: UnsafeMutablePointer<ClientLimits>
     private let maxClients: ClientID
     public private(set) var exchangeKilled = false
     private var pending: EngineCommand?
@@ -30,11 +32,34 @@ public struct RiskCheckedEngine: ~Copyable {
         buckets.initialize(repeating: RateBucket(units: capacity, lastRefill: 0), count: clients)
         killed = .allocate(capacity: clients)
         killed.initialize(repeating: false, count: clients)
+        clientLimits = .allocate(capacity: clients)
+        clientLimits.initialize(
+            repeating: ClientLimits(maxOrderShares: limits.maxOrderShares, maxOpenNotional: limits.maxOpenNotional,
+                                    maxOrdersPerSecond: limits.maxOrdersPerSecond),
+            count: clients)
     }
 
     deinit {
         buckets.deallocate()
         killed.deallocate()
+        clientLimits.deallocate()
+    }
+
+    /// Gives one client its own size, notional and rate limits (an account's in the API keys
+    /// file); the collar setting stays the exchange's. Call before the first command.
+    public mutating func setLimits(_ own: RiskLimits, forClient client: ClientID) {
+        precondition(client < maxClients, "client \(client) is beyond max_clients")
+        clientLimits[Int(client)] = ClientLimits(
+            maxOrderShares: own.maxOrderShares, maxOpenNotional: own.maxOpenNotional, maxOrdersPerSecond: own.maxOrdersPerSecond)
+        buckets[Int(client)] = RateBucket(units: UInt64(own.maxOrdersPerSecond) &* PriceScale.nanosecondsPerSecond, lastRefill: 0)
+    }
+
+    /// The limits client `client` trades under.
+    public func limits(forClient client: ClientID) -> RiskLimits {
+        guard client < maxClients else { return limits }
+        let own = clientLimits[Int(client)]
+        return RiskLimits(maxOrderShares: own.maxOrderShares, maxOpenNotional: own.maxOpenNotional,
+                          maxOrdersPerSecond: own.maxOrdersPerSecond, priceCollarsEnabled: limits.priceCollarsEnabled)
     }
 
     // MARK: Processing
@@ -138,13 +163,13 @@ public struct RiskCheckedEngine: ~Copyable {
         guard client < maxClients else { return .unknownClient }
         if exchangeKilled { return .exchangeKilled }
         if killed[Int(client)] { return .clientKilled }
-        return buckets[Int(client)].take(at: engine.now, rate: limits.maxOrdersPerSecond) ? nil : .rateLimited
+        return buckets[Int(client)].take(at: engine.now, rate: clientLimits[Int(client)].maxOrdersPerSecond) ? nil : .rateLimited
     }
 
     /// Checks 14–16 for a new order.
     @inline(__always)
     private func checkLimits(_ c: EnterOrder, plan: EntryPlan) -> RejectReason? {
-        if c.shares > limits.maxOrderShares { return .maxOrderSizeExceeded }
+        if c.shares > clientLimits[Int(c.client)].maxOrderShares { return .maxOrderSizeExceeded }
         let collar = limits.priceCollarsEnabled ? engine.collar(of: plan.instrument) : nil
         var notionalPrice = c.price
         if c.orderType == .limit {
@@ -159,7 +184,7 @@ public struct RiskCheckedEngine: ~Copyable {
     /// Checks 14–16 for a replace: the replacement's notional takes the place of the existing order's.
     @inline(__always)
     private func checkLimits(_ c: ReplaceOrder, plan: ReplacePlan) -> RejectReason? {
-        if c.shares > limits.maxOrderShares { return .maxOrderSizeExceeded }
+        if c.shares > clientLimits[Int(c.client)].maxOrderShares { return .maxOrderSizeExceeded }
         if limits.priceCollarsEnabled, let collar = engine.collar(of: plan.instrument),
            breaches(collar, side: plan.side, price: c.price)
         {
@@ -179,7 +204,20 @@ public struct RiskCheckedEngine: ~Copyable {
 
     @inline(__always)
     private func exceedsNotional(client: ClientID, releasing: Notional, adding: Notional) -> Bool {
-        engine.exactOpenNotional(client: client) - UInt128(releasing) + UInt128(adding) > UInt128(limits.maxOpenNotional)
+        engine.exactOpenNotional(client: client) - UInt128(releasing) + UInt128(adding) > UInt128(clientLimits[Int(client)].maxOpenNotional)
+    }
+}
+
+/// One client's limits, packed (16 bytes) for the hot path.
+struct ClientLimits {
+    var maxOrderShares: Shares
+    var maxOrdersPerSecond: UInt32
+    var maxOpenNotional: Notional
+
+    init(maxOrderShares: Shares, maxOpenNotional: Notional, maxOrdersPerSecond: UInt32) {
+        self.maxOrderShares = maxOrderShares
+        self.maxOpenNotional = maxOpenNotional
+        self.maxOrdersPerSecond = maxOrdersPerSecond
     }
 }
 

@@ -17,6 +17,18 @@ public struct CounterCells: @unchecked Sendable {
         (base + offset).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.load(ordering: .relaxed)
     }
 
+    /// A store that publishes everything this thread wrote before it (for a reader that
+    /// loads with `loadAcquiring`).
+    @inlinable
+    public func storeReleasing(_ offset: Int, _ value: UInt64) {
+        (base + offset).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.store(value, ordering: .releasing)
+    }
+
+    @inlinable
+    public func loadAcquiring(_ offset: Int) -> UInt64 {
+        (base + offset).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.load(ordering: .acquiring)
+    }
+
     public func latencyRecorder() -> LatencyRecorder { LatencyRecorder(base: base + CountersLayout.latencyOffset) }
 }
 

@@ -86,6 +86,9 @@ public enum CountersLayout {
         public static let suspensions = 104
         public static let restingOrders = 112
         public static let peakRestingOrders = 120
+        /// Commands from the gateway's ring whose events are all handed on (stored with
+        /// release ordering: a reader that sees N also sees those events in the rings).
+        public static let commandsHandled = 128
         /// `RejectReason.counterSlots` cells from here, indexed by the reason's raw value.
         public static let rejectsByReason = 256
         public static let rejectSlots = 64
@@ -96,10 +99,50 @@ public enum CountersLayout {
         public static let activeConnections = 0
         public static let acceptedConnections = 8
         public static let closedConnections = 16
+        /// SoupBinTCP packets received from clients.
         public static let messagesIn = 24
+        /// Sequenced messages put in session logs.
         public static let messagesOut = 32
+        /// Disconnects for a protocol violation (framing, packet or OUCH message).
         public static let protocolErrors = 40
+        /// Orders rejected because the command ring to the engine was full.
         public static let backpressureRejects = 48
+        public static let bytesIn = 56
+        public static let bytesOut = 64
+        public static let loginsAccepted = 72
+        /// Login Rejected `A`: unknown username or wrong password.
+        public static let loginsRejectedNotAuthorized = 80
+        /// Login Rejected `S`: unknown session, session in use, or a sequence number older
+        /// than the history.
+        public static let loginsRejectedSession = 88
+        /// Connections closed at once because the connection table was full.
+        public static let refusedConnections = 96
+        /// Sequenced messages sent again to clients that logged in asking for them.
+        public static let replayedMessages = 104
+        public static let heartbeatsSent = 112
+        public static let duplicateTokenRejects = 120
+        public static let tokenHistoryFullRejects = 128
+        /// Messages answered with a reject because a field could not be represented.
+        public static let fieldRejects = 136
+        /// Enter, Replace, Cancel and Modify messages handed to the engine.
+        public static let ordersIn = 144
+        /// Multishot receives stopped because every receive buffer was in use.
+        public static let receiveBuffersExhausted = 152
+        /// The largest number of unsent bytes any connection had.
+        public static let sendQueuePeakBytes = 160
+        /// Accounts logged in.
+        public static let activeSessions = 168
+        /// Order events for clients that are not gateway accounts (e.g. the demo flow).
+        public static let unroutedEvents = 176
+        /// Orders refused because the exchange was shutting down.
+        public static let shutdownRejects = 184
+        /// Failed io_uring submissions.
+        public static let submitFailures = 192
+        /// 1 while the gateway accepts connections.
+        public static let listening = 200
+        /// Disconnects by `reason` (raw value 1…): 8 bytes each from here.
+        public static let disconnectsByReason = 256
+        public static let disconnectReasonSlots = 32
     }
 
     /// The market-data publisher's cells (filled by the publisher).

@@ -34,6 +34,7 @@ public struct CountersSnapshot: Sendable {
     public var engine: [String: UInt64]
     public var rejectsByReason: [(reason: RejectReason, count: UInt64)]
     public var gateway: [String: UInt64]
+    public var disconnectsByReason: [(reason: DisconnectReason, count: UInt64)]
     public var marketData: [String: UInt64]
     public var latency: LatencyHistogram.Snapshot
 
@@ -89,8 +90,19 @@ public struct CountersSnapshot: Sendable {
             "active_connections": cells.load(g + G.activeConnections), "accepted_connections": cells.load(g + G.acceptedConnections),
             "closed_connections": cells.load(g + G.closedConnections), "messages_in": cells.load(g + G.messagesIn),
             "messages_out": cells.load(g + G.messagesOut), "protocol_errors": cells.load(g + G.protocolErrors),
-            "backpressure_rejects": cells.load(g + G.backpressureRejects),
+            "backpressure_rejects": cells.load(g + G.backpressureRejects), "bytes_in": cells.load(g + G.bytesIn),
+            "bytes_out": cells.load(g + G.bytesOut), "logins_accepted": cells.load(g + G.loginsAccepted),
+            "logins_rejected_not_authorized": cells.load(g + G.loginsRejectedNotAuthorized),
+            "logins_rejected_session": cells.load(g + G.loginsRejectedSession),
+            "refused_connections": cells.load(g + G.refusedConnections), "replayed_messages": cells.load(g + G.replayedMessages),
+            "heartbeats_sent": cells.load(g + G.heartbeatsSent), "duplicate_token_rejects": cells.load(g + G.duplicateTokenRejects),
+            "token_history_full_rejects": cells.load(g + G.tokenHistoryFullRejects), "field_rejects": cells.load(g + G.fieldRejects),
+            "orders_in": cells.load(g + G.ordersIn), "receive_buffers_exhausted": cells.load(g + G.receiveBuffersExhausted),
+            "send_queue_peak_bytes": cells.load(g + G.sendQueuePeakBytes), "active_sessions": cells.load(g + G.activeSessions),
+            "unrouted_events": cells.load(g + G.unroutedEvents), "shutdown_rejects": cells.load(g + G.shutdownRejects),
+            "submit_failures": cells.load(g + G.submitFailures), "listening": cells.load(g + G.listening),
         ]
+        disconnectsByReason = DisconnectReason.allCases.map { ($0, cells.load(g + G.disconnectsByReason + 8 * Int($0.rawValue))) }
         let m = CountersLayout.marketDataOffset
         typealias M = CountersLayout.MarketDataCell
         marketData = [

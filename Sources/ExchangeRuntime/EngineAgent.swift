@@ -16,9 +16,13 @@ public struct CommandEnvelope: BitwiseCopyable, Sendable {
     }
 }
 
-/// The engine agent: drains commands from its ring in batches (prefetching a few ahead),
+/// The engine agent: drains commands from its rings in batches (prefetching a few ahead),
 /// runs them through the risk-checked engine and routes the events: order events to the
 /// gateway's ring, book events to the market-data ring (executions to both).
+///
+/// Commands come from two rings, each with one producer: `commands` from the order gateway
+/// and `control` from elsewhere (the demo flow, operator actions). The gateway's ring goes
+/// first; the control ring is served when the gateway's is empty, a batch at a time.
 ///
 /// It never waits. When an output ring is full it keeps the events it could not hand on,
 /// counts the condition, and tries again on the next `doWork()` — taking no new command
@@ -26,6 +30,7 @@ public struct CommandEnvelope: BitwiseCopyable, Sendable {
 public struct EngineAgent: Agent, ~Copyable {
     public var engine: RiskCheckedEngine
     var commands: SPSCRing<CommandEnvelope>.Consumer
+    var control: SPSCRing<CommandEnvelope>.Consumer
     var orderEvents: SPSCRing<EngineEvent>.Producer
     var bookEvents: SPSCRing<EngineEvent>.Producer
     var snapshots: OrderBookSnapshotServer
@@ -41,7 +46,9 @@ public struct EngineAgent: Agent, ~Copyable {
     var pendingEvents = false
     var suspended = false
     var consumed: UInt64 = 0
+    var controlConsumed: UInt64 = 0
     var lastPublished: UInt64 = .max
+    var handledStored: UInt64 = 0
     var ordersReceived: UInt64 = 0
     var orderEventsFull: UInt64 = 0
     var bookEventsFull: UInt64 = 0
@@ -49,11 +56,13 @@ public struct EngineAgent: Agent, ~Copyable {
 
     public init(
         engine: consuming RiskCheckedEngine, commands: consuming SPSCRing<CommandEnvelope>.Consumer,
+        control: consuming SPSCRing<CommandEnvelope>.Consumer,
         orderEvents: consuming SPSCRing<EngineEvent>.Producer, bookEvents: consuming SPSCRing<EngineEvent>.Producer,
         snapshots: OrderBookSnapshotServer, cells: CounterCells, batchSize: Int = 64, lookahead: Int = 8
     ) {
         self.engine = engine
         self.commands = commands
+        self.control = control
         self.orderEvents = orderEvents
         self.bookEvents = bookEvents
         self.snapshots = snapshots
@@ -78,10 +87,25 @@ public struct EngineAgent: Agent, ~Copyable {
             work &+= 1
             guard forwardEvents(), !suspended else { return work }
         }
-        let batch = commands.peek(upTo: batchSize)
+        let taken = processBatch(fromControl: false)
+        work &+= taken
+        if taken < batchSize && !pendingEvents && !suspended { work &+= processBatch(fromControl: true) }
+        if !pendingEvents && !suspended && consumed != handledStored {
+            // Every event of the gateway's commands so far is in the rings: say so.
+            handledStored = consumed
+            cells.storeReleasing(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled, consumed)
+        }
+        return work
+    }
+
+    /// Runs one batch from the gateway's ring or the control ring; returns how many commands
+    /// were taken (0 when the ring was empty).
+    @inline(__always)
+    mutating func processBatch(fromControl: Bool) -> Int {
+        let batch = fromControl ? control.peek(upTo: batchSize) : commands.peek(upTo: batchSize)
         if batch.isEmpty {
-            if consumed != lastPublished { publish() }
-            return work
+            if !fromControl && consumed &+ controlConsumed != lastPublished { publish() }
+            return 0
         }
         for i in 0..<min(lookahead, batch.count) { engine.prefetch(batch[i].command) }
         var taken = 0
@@ -99,11 +123,22 @@ public struct EngineAgent: Agent, ~Copyable {
             if !forwardEvents() || suspended { break }
         }
         let done = rtes_rdtscp()
-        for i in 0..<taken { latency.record(done &- batch[i].enqueuedAt) }
-        commands.release(taken)
-        consumed &+= UInt64(taken)
-        if consumed &- lastPublished >= 1_024 || taken < batchSize { publish() }
-        return work &+ taken
+        for i in 0..<taken {
+            // Order latency: commands that are orders (the clock and operator actions are not).
+            switch batch[i].command {
+            case .enter, .replace, .cancel, .modify: latency.record(done &- batch[i].enqueuedAt)
+            default: break
+            }
+        }
+        if fromControl {
+            control.release(taken)
+            controlConsumed &+= UInt64(taken)
+        } else {
+            commands.release(taken)
+            consumed &+= UInt64(taken)
+        }
+        if (consumed &+ controlConsumed) &- lastPublished >= 1_024 || taken < batchSize { publish() }
+        return taken
     }
 
     /// Hands the engine's pending events to their rings. False when a ring is full (the rest
@@ -138,11 +173,11 @@ public struct EngineAgent: Agent, ~Copyable {
     public mutating func beginDrain() { draining = true }
 
     /// Drained when no command waits, none is half processed and every event is out.
-    public var isDrained: Bool { !pendingEvents && !suspended && commands.depth == 0 }
+    public var isDrained: Bool { !pendingEvents && !suspended && commands.depth == 0 && control.depth == 0 }
 
     /// Copies the engine's counters to the counters region (relaxed stores, this agent's cells).
     mutating func publish() {
-        lastPublished = consumed
+        lastPublished = consumed &+ controlConsumed
         let c = engine.engine.counters
         let e = CountersLayout.engineOffset
         cells.store(e + CountersLayout.EngineCell.commands, c.commands)
@@ -167,6 +202,7 @@ public struct EngineAgent: Agent, ~Copyable {
         }
         let commandsRing = CountersLayout.RingSlot.commands.offset
         cells.store(commandsRing + CountersLayout.RingCell.consumed, consumed)
+        cells.store(CountersLayout.RingSlot.control.offset + CountersLayout.RingCell.consumed, controlConsumed)
         let orderRing = CountersLayout.RingSlot.orderEvents.offset
         cells.store(orderRing + CountersLayout.RingCell.produced, orderEvents.published)
         cells.store(orderRing + CountersLayout.RingCell.full, orderEventsFull)

@@ -1,4 +1,5 @@
 import CExchangeShim
+import Glibc
 
 /// An io_uring owned by one busy-polling agent: set up with the best flags the kernel
 /// accepts (`rtes_uring_setup`: SINGLE_ISSUER + DEFER_TASKRUN + TASKRUN_FLAG first, then
@@ -130,7 +131,6 @@ public struct ProvidedBuffers: ~Copyable, @unchecked Sendable {
     @usableFromInline let ring: UnsafeMutablePointer<io_uring_buf_ring>
     @usableFromInline let mask: Int32
     @usableFromInline var added: Int32 = 0
-    private let owner: UnsafeMutablePointer<io_uring>
 
     /// - Parameters:
     ///   - memory: at least `count × size` bytes, alive as long as the ring.
@@ -146,16 +146,16 @@ public struct ProvidedBuffers: ~Copyable, @unchecked Sendable {
         self.base = memory
         ring = registered
         mask = Int32(count - 1)
-        owner = uring.raw
         for id in 0..<count {
             io_uring_buf_ring_add(ring, memory + id * size, UInt32(size), UInt16(id), mask, Int32(id))
         }
         io_uring_buf_ring_advance(ring, Int32(count))
     }
 
-    /// Must be dropped before the `IOUring` it was registered with.
+    /// Unmaps the ring's memory. The registration itself ends with the `IOUring` (the
+    /// kernel keeps the pages it pinned until then), so the two may go in either order.
     deinit {
-        _ = rtes_uring_buf_ring_unregister(owner, ring, UInt32(count), group)
+        munmap(UnsafeMutableRawPointer(ring), count * MemoryLayout<io_uring_buf>.stride)
     }
 
     /// The bytes of buffer `id`.

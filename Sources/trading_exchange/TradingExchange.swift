@@ -12,16 +12,17 @@ struct TradingExchange: ParsableCommand {
         commandName: "trading_exchange",
         abstract: "RTES — a real-time trading exchange simulator.",
         discussion: """
-            Starts the exchange described by CONFIG: the matching engine with pre-trade risk on its
-            agent thread(s), rings between agents, a counters file in shared memory (read it with
-            rtes-stat), and the admin HTTP plane on exchange.metrics_port (/metrics /health /ready
-            /live /debug/orderbook/SYMBOL). Logs what it obtained (pinning, memory locking, huge
+            Starts the exchange described by CONFIG: the order gateway (SoupBinTCP 3.0 / OUCH 4.2 on
+            exchange.tcp_port, io_uring), the matching engine with pre-trade risk, rings between the
+            agents, a counters file in shared memory (read it with rtes-stat), and the admin HTTP plane
+            on exchange.metrics_port (/metrics /health /ready /live /debug/orderbook/SYMBOL). The
+            accounts that may log in come from the API keys file named by RTES_API_KEYS_FILE. Logs what it obtained (pinning, memory locking, huge
             pages, NUMA nodes, kernel features). SIGTERM or SIGINT: stop accepting work, drain every
             ring, print the final counters, exit 0.
 
             Exit status: 0 after a clean stop (or a valid --check), 2 for a configuration that cannot
             be used (every problem is listed), 1 when something the configuration asks for cannot be
-            obtained (memory, threads, the admin port).
+            obtained (memory, threads, a listening port).
 
             Logging: RTES_LOG_LEVEL = trace | debug | info (default) | notice | warning | error | critical.
             Secrets come only from the environment (never the file, never the logs).
@@ -38,7 +39,7 @@ struct TradingExchange: ParsableCommand {
     @Option(help: "The counters file in shared memory (default /dev/shm/rtes.<exchange name>.counters).")
     var counters: String?
 
-    @Option(help: "Feed a recorded demo order stream at this many commands per second, until the order gateway exists (0: off).")
+    @Option(help: "Feed a recorded demo order stream at this many commands per second beside the clients (0: off); its clients are numbered after the accounts.")
     var demoFlow: Int = 0
 
     @Option(help: "Seed of the demo order stream.")
@@ -72,8 +73,23 @@ struct TradingExchange: ParsableCommand {
             throw ExitCode(2)
         }
         for warning in loaded.warnings { logger.warning("\(warning)") }
+        guard let keysPath = loaded.secrets.apiKeysFile?.reveal() else {
+            FileHandle.standardError.write(Data("""
+                trading_exchange: RTES_API_KEYS_FILE is not set: the order gateway needs the accounts that may log in.
+                Point it at an API keys file, e.g. RTES_API_KEYS_FILE=configs/api_keys.dev.json (see README, "Accounts").
+
+                """.utf8))
+            throw ExitCode(2)
+        }
+        let keys: APIKeys
+        do {
+            keys = try APIKeys.load(path: keysPath)
+        } catch {
+            FileHandle.standardError.write(Data("trading_exchange: the API keys file (RTES_API_KEYS_FILE) cannot be used:\n\(error)\n".utf8))
+            throw ExitCode(2)
+        }
         if check {
-            print("\(config): valid (\(loaded.configuration.symbols.count) symbols, \(loaded.warnings.count) warnings)")
+            print("\(config): valid (\(loaded.configuration.symbols.count) symbols, \(keys.accounts.count) accounts, \(loaded.warnings.count) warnings)")
             return
         }
 
@@ -89,7 +105,7 @@ struct TradingExchange: ParsableCommand {
         let appliance: Appliance
         do {
             appliance = try Appliance.start(
-                loaded.configuration, options: Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed),
+                loaded.configuration, options: Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys),
                 logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")

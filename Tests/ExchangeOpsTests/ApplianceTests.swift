@@ -29,13 +29,24 @@ final class ResultBox: @unchecked Sendable {
     var value: (Int, String)?
 }
 
+/// The repository's bundled development accounts (configs/api_keys.dev.json).
+let devKeysPath: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("configs/api_keys.dev.json").path
+}()
+
+let devKeys: APIKeys = try! APIKeys.load(path: devKeysPath)
+
 /// A configuration for tests: the dev profile's symbols, small sizes, shared mode, and the
-/// admin plane on a port the test chooses.
-func testConfiguration(metricsPort: Int, name: String) -> String {
+/// admin plane and order gateway on ports the test chooses.
+func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> String {
     """
     {
       "exchange": { "name": "\(name)", "bind_address": "127.0.0.1", "metrics_port": \(metricsPort),
-                    "tcp_port": \(metricsPort + 1), "udp_port": \(metricsPort + 2) },
+                    "tcp_port": \(tcpPort ?? freePort()), "udp_port": \(freePort()) },
+      "gateway": { "session_history_messages": 1024, "token_history": 65536, "recv_buffer_count": 64,
+                   "max_connections": 64 },
       "symbols": [
         { "symbol": "AAPL", "tick_size": 0.01, "reference_price": 230.00 },
         { "symbol": "MSFT", "tick_size": 0.01, "reference_price": 420.00 }
@@ -70,7 +81,9 @@ func freePort() -> Int {
         let counters = NSTemporaryDirectory() + "rtes-appliance-\(getpid()).counters"
         defer { unlink(counters) }
         let appliance = try Appliance.start(
-            loaded.configuration, options: Appliance.Options(countersPath: counters, demoFlowRate: 20_000, demoFlowCommands: 20_000, adminPort: 0),
+            loaded.configuration,
+            options: Appliance.Options(countersPath: counters, demoFlowRate: 20_000, demoFlowCommands: 20_000, adminPort: 0,
+                                       apiKeys: devKeys, gatewayPort: 0),
             logger: Logger(label: "test"))
         let base = "http://127.0.0.1:\(appliance.admin!.port)"
         // Let the demo flow run a moment.
@@ -103,7 +116,8 @@ func freePort() -> Int {
         #expect(final.state == .stopped)
         #expect(final.agents.allSatisfy { !$0.running })
         #expect(final.rings.allSatisfy { $0.depth == 0 })
-        #expect(final.engine["commands"] == final.rings.first { $0.slot == .commands }?.consumed)
+        let consumed = final.rings.filter { $0.slot == .commands || $0.slot == .control }.map(\.consumed).reduce(0, +)
+        #expect(final.engine["commands"] == consumed)
         #expect(httpGet(base + "/live", timeout: 1) == nil)
     }
 }

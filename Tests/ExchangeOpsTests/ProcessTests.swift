@@ -25,7 +25,9 @@ import Testing
         process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RTES_") }
+        env["RTES_API_KEYS_FILE"] = devKeysPath
         env.merge(environment) { $1 }
+        env = env.filter { !$0.value.isEmpty || $0.key != "RTES_API_KEYS_FILE" }
         process.environment = env
         let out = Pipe()
         let err = Pipe()
@@ -88,6 +90,18 @@ import Testing
         for path in ["exchange.tcp_port", "exchange.bogus", "symbols", "risk.max_order_size"] {
             #expect(run.errors.contains(path), "missing \(path) in: \(run.errors)")
         }
+    }
+
+    @Test(.enabled(if: built, "trading_exchange is not built"))
+    func refusesToStartWithoutTheAccountsFile() throws {
+        let config = try Self.writeConfig(testConfiguration(metricsPort: freePort(), name: "NOKEYS"))
+        defer { unlink(config) }
+        var (process, out, err) = try Self.start([config], environment: ["RTES_API_KEYS_FILE": ""])
+        var run = Self.finish(process, out, err)
+        #expect(run.status == 2 && run.errors.contains("RTES_API_KEYS_FILE is not set"))
+        (process, out, err) = try Self.start(["--check", config], environment: ["RTES_API_KEYS_FILE": "/nonexistent/keys.json"])
+        run = Self.finish(process, out, err)
+        #expect(run.status == 2 && run.errors.contains("cannot open the API keys file \"/nonexistent/keys.json\""))
     }
 
     @Test(.enabled(if: built, "trading_exchange is not built"))

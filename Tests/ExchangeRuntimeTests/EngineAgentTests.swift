@@ -27,12 +27,14 @@ import Testing
     struct Rig: ~Copyable {
         var agent: EngineAgent
         var commands: SPSCRing<CommandEnvelope>.Producer
+        var control: SPSCRing<CommandEnvelope>.Producer
         var orderEvents: SPSCRing<EngineEvent>.Consumer
         var bookEvents: SPSCRing<EngineEvent>.Consumer
         let counters: CountersRegion
         let snapshotMemory: UnsafeMutableRawPointer
         // The ends point into these rings' memory: the rig keeps them alive.
         let commandRing: SPSCRing<CommandEnvelope>
+        let controlRing: SPSCRing<CommandEnvelope>
         let orderRing: SPSCRing<EngineEvent>
         let bookRing: SPSCRing<EngineEvent>
     }
@@ -40,19 +42,22 @@ import Testing
     static func rig(outputCapacity: Int) -> Rig {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
         var commandRing = SPSCRing<CommandEnvelope>(capacity: 256)
+        var controlRing = SPSCRing<CommandEnvelope>(capacity: 256)
         var orderRing = SPSCRing<EngineEvent>(capacity: outputCapacity)
         var bookRing = SPSCRing<EngineEvent>(capacity: outputCapacity)
         let snapshotMemory = UnsafeMutableRawPointer.allocate(byteCount: OrderBookSnapshots.requiredBytes(maxLevels: 100), alignment: 128)
         snapshotMemory.initializeMemory(as: UInt8.self, repeating: 0, count: OrderBookSnapshots.requiredBytes(maxLevels: 100))
         let agent = EngineAgent(
             engine: RiskCheckedEngine(configuration: configuration, limits: limits), commands: commandRing.makeConsumer(),
-            orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
+            control: controlRing.makeConsumer(), orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
             snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: 100), cells: counters.cells)
         let commands = commandRing.makeProducer()
+        let control = controlRing.makeProducer()
         let orderEvents = orderRing.makeConsumer()
         let bookEvents = bookRing.makeConsumer()
-        return Rig(agent: agent, commands: commands, orderEvents: orderEvents, bookEvents: bookEvents, counters: counters,
-                   snapshotMemory: snapshotMemory, commandRing: commandRing, orderRing: orderRing, bookRing: bookRing)
+        return Rig(agent: agent, commands: commands, control: control, orderEvents: orderEvents, bookEvents: bookEvents,
+                   counters: counters, snapshotMemory: snapshotMemory, commandRing: commandRing, controlRing: controlRing,
+                   orderRing: orderRing, bookRing: bookRing)
     }
 
     /// Feeds every command, stepping the agent and taking at most `take` events per ring per step.
@@ -80,6 +85,45 @@ import Testing
         let drained = rig.agent.isDrained
         #expect(drained)
         #expect(rig.counters.snapshot().engine["commands"] == UInt64(Self.commands.count))
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func takesCommandsFromTheControlRingTooInTheSameOrderOfEvents() {
+        // Every fourth command through the control ring: the engine sees one stream.
+        var rig = Self.rig(outputCapacity: 4_096)
+        var orders: [EngineEvent] = []
+        for (i, command) in Self.commands.enumerated() {
+            let envelope = CommandEnvelope(enqueuedAt: 0, command: command)
+            let pushed = i % 4 == 3 ? rig.control.tryPush(envelope) : rig.commands.tryPush(envelope)
+            #expect(pushed)
+            while rig.agent.doWork() > 0 {}
+            while let e = rig.orderEvents.tryPop() { orders.append(e) }
+            while rig.bookEvents.tryPop() != nil {}
+        }
+        #expect(orders == Self.expected.filter(\.isOrderEvent))
+        #expect(rig.agent.controlConsumed == UInt64(Self.commands.count / 4))
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func publishesHowManyGatewayCommandsAreFullyHandled() {
+        var rig = Self.rig(outputCapacity: 8)
+        let handled = CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled
+        var pushed: UInt64 = 0
+        for command in Self.commands.prefix(200) {
+            while !rig.commands.tryPush(CommandEnvelope(enqueuedAt: 0, command: command)) { _ = rig.agent.doWork() }
+            pushed += 1
+            _ = rig.agent.doWork()
+            // Never ahead of what is in the output rings: the agent keeps events it could not hand on.
+            #expect(rig.counters.cells.loadAcquiring(handled) <= pushed)
+            while rig.orderEvents.tryPop() != nil {}
+            while rig.bookEvents.tryPop() != nil {}
+        }
+        for _ in 0..<10 {
+            _ = rig.agent.doWork()
+            while rig.orderEvents.tryPop() != nil {}
+            while rig.bookEvents.tryPop() != nil {}
+        }
+        #expect(rig.counters.cells.loadAcquiring(handled) == pushed)
         rig.snapshotMemory.deallocate()
     }
 

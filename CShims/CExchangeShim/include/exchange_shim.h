@@ -224,6 +224,24 @@ int rtes_numa_node_count(void);
 /// The node of `cpu`, or -errno (-EINVAL for an unknown CPU). 0 when NUMA is unavailable.
 int rtes_numa_node_of_cpu(int cpu);
 
+// ---- Sockets ---------------------------------------------------------------
+
+/// A non-blocking TCP listening socket bound to `address`:`port` (host byte order; port 0
+/// picks a free one) with SO_REUSEADDR. Returns the descriptor or -errno.
+int rtes_tcp_listen(uint32_t address, uint16_t port, int backlog);
+
+/// The local port a socket is bound to, or -errno.
+int rtes_socket_local_port(int fd);
+
+/// Sets TCP_NODELAY. Returns 0 or -errno.
+int rtes_tcp_set_nodelay(int fd, int on);
+
+/// shutdown(fd, SHUT_RDWR). Returns 0 or -errno.
+int rtes_socket_shutdown(int fd);
+
+/// close(fd). Returns 0 or -errno.
+int rtes_close(int fd);
+
 // ---- io_uring glue (liburing 2.3) ------------------------------------------
 // IOSQE_* are shifts of enum constants and io_uring_for_each_cqe is a statement macro:
 // neither imports into Swift. These do, and inline.

@@ -1,0 +1,201 @@
+import CExchangeShim
+import ExchangeCore
+import ExchangeRuntime
+import ExchangeWire
+
+// What clients send: SoupBinTCP packets, the Login Request, OUCH messages.
+extension GatewayAgent {
+    /// Splits received bytes into packets and handles each, until the connection stops
+    /// reading (it was closed or is flushing).
+    mutating func receive(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        var input = bytes
+        while connections[slot].phase == .awaitingLogin || connections[slot].phase == .active {
+            switch readers[slot].next(&input) {
+            case .frame(let frame):
+                handlePacket(slot, type: frame.type, payload: frame.payload)
+            case .needMoreData:
+                return
+            case .malformed:
+                beginClose(slot, .malformedFrame, flush: true)
+                return
+            }
+        }
+    }
+
+    mutating func handlePacket(_ slot: Int, type: UInt8, payload: UnsafeRawBufferPointer) {
+        count(CountersLayout.GatewayCell.messagesIn)
+        guard admitPacket(slot) else {
+            beginClose(slot, .flood, flush: true)
+            return
+        }
+        if connections[slot].phase == .awaitingLogin {
+            switch type {
+            case SoupPacketType.loginRequest: login(slot, payload)
+            case SoupPacketType.debug, SoupPacketType.clientHeartbeat: break
+            case SoupPacketType.logoutRequest: beginClose(slot, .logout, flush: true)
+            default: beginClose(slot, .notLoggedIn, flush: true)
+            }
+            return
+        }
+        switch type {
+        case SoupPacketType.unsequencedData:
+            handleMessage(slot, payload)
+        case SoupPacketType.clientHeartbeat:
+            if !payload.isEmpty { beginClose(slot, .protocolViolation, flush: true) }
+        case SoupPacketType.debug:
+            break
+        case SoupPacketType.logoutRequest:
+            beginClose(slot, .logout, flush: true)
+        default:
+            // A second Login Request, a server packet type, or an unknown one.
+            beginClose(slot, .protocolViolation, flush: true)
+        }
+    }
+
+    /// The connection's flood bucket: one second's worth of packets, refilled continuously.
+    @inline(__always)
+    mutating func admitPacket(_ slot: Int) -> Bool {
+        let elapsed = min(now &- connections[slot].floodRefilledAt, 1_000_000_000)
+        connections[slot].floodRefilledAt = now
+        let refilled = connections[slot].floodTokens &+ elapsed &* floodRate
+        let tokens = min(refilled, floodCapacity)
+        guard tokens >= 1_000_000_000 else {
+            connections[slot].floodTokens = tokens
+            return false
+        }
+        connections[slot].floodTokens = tokens &- 1_000_000_000
+        return true
+    }
+
+    // MARK: Login
+
+    mutating func login(_ slot: Int, _ payload: UnsafeRawBufferPointer) {
+        guard case .success(let request) = SoupBinTCP.decodeLoginRequest(payload) else {
+            beginClose(slot, .protocolViolation, flush: true)
+            return
+        }
+        guard let account = accounts.authenticate(request.username, request.password) else {
+            count(CountersLayout.GatewayCell.loginsRejectedNotAuthorized)
+            rejectLogin(slot, reason: SoupLoginRejectReason.notAuthorized, explanation: "")
+            return
+        }
+        guard drainPhase == .running else {
+            rejectSession(slot, "RTES: the exchange is shutting down")
+            return
+        }
+        guard request.session.isBlank || request.session == session else {
+            rejectSession(slot, "RTES: unknown session; log in to the current one (blank)")
+            return
+        }
+        guard accounts.connections[account] < 0 else {
+            rejectSession(slot, "RTES: this account is already logged in on another connection")
+            return
+        }
+        let log = accounts.logs[account]
+        let first = request.sequence == 0 ? log.nextSequence : min(request.sequence, log.nextSequence)
+        guard let offset = log.offset(ofSequence: first) else {
+            rejectSession(slot, "RTES: requested sequence number is older than the session history kept")
+            return
+        }
+        count(CountersLayout.GatewayCell.loginsAccepted)
+        count(CountersLayout.GatewayCell.replayedMessages, by: log.nextSequence &- first)
+        connections[slot].phase = .active
+        connections[slot].account = Int32(account)
+        accounts.connections[account] = Int32(slot)
+        connections[slot].logOffset = offset
+        let backlog = log.writeOffset &- offset
+        let keepable = UInt64(log.byteCapacity &- 2 &* SessionLog.maximumPacketBytes)
+        connections[slot].sendLimit = min(keepable, backlog &+ sendQueueBytes)
+        let length = SoupBinTCP.loginAccepted(session: session, sequence: first, to: scratch)
+        queueControl(slot, scratch, length)
+        markDirty(slot)
+    }
+
+    mutating func rejectSession(_ slot: Int, _ explanation: StaticString) {
+        count(CountersLayout.GatewayCell.loginsRejectedSession)
+        rejectLogin(slot, reason: SoupLoginRejectReason.sessionNotAvailable, explanation: explanation)
+    }
+
+    /// Debug (why, when there is something to say) and Login Rejected, then close.
+    mutating func rejectLogin(_ slot: Int, reason: UInt8, explanation: StaticString) {
+        queueDebug(slot, explanation)
+        let length = SoupBinTCP.loginRejected(reason: reason, to: scratch)
+        queueControl(slot, scratch, length)
+        beginClose(slot, .loginRejected, flush: true)
+    }
+
+    // MARK: OUCH
+
+    mutating func handleMessage(_ slot: Int, _ payload: UnsafeRawBufferPointer) {
+        let account = Int(connections[slot].account)
+        let client = ClientID(account)
+        switch OUCHInbound.decode(payload, client: client, defaultFirm: accounts.firms[account], timestamp: now) {
+        case .command(let command):
+            submit(command, account: account, slot: slot)
+        case .rejectable(let token, let reason):
+            count(CountersLayout.GatewayCell.fieldRejects)
+            refuse(type: payload.load(as: UInt8.self), token: token, reason: reason.ouchCode, account: account)
+        case .malformed:
+            beginClose(slot, .malformedMessage, flush: true)
+        }
+    }
+
+    /// Checks what only the gateway can (token reuse, shutdown) and hands the command to
+    /// the engine; anything that cannot go is answered at once.
+    mutating func submit(_ command: EngineCommand, account: Int, slot: Int) {
+        let type: UInt8
+        let token: OrderToken
+        switch command {
+        case .enter(let c):
+            type = OUCH.InboundType.enterOrder
+            token = c.token
+        case .replace(let c):
+            type = OUCH.InboundType.replaceOrder
+            token = c.replacementToken
+        case .cancel(let c):
+            type = OUCH.InboundType.cancelOrder
+            token = c.token
+        case .modify(let c):
+            type = OUCH.InboundType.modifyOrder
+            token = c.token
+        default:
+            return
+        }
+        guard drainPhase == .running else {
+            count(CountersLayout.GatewayCell.shutdownRejects)
+            refuse(type: type, token: token, reason: RejectReason.exchangeKilled.ouchCode, account: account)
+            return
+        }
+        if type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder {
+            switch tokens.insert(token, account: account) {
+            case .inserted:
+                break
+            case .duplicate:
+                count(CountersLayout.GatewayCell.duplicateTokenRejects)
+                refuse(type: type, token: token, reason: RejectReason.duplicateToken.ouchCode, account: account)
+                return
+            case .full:
+                count(CountersLayout.GatewayCell.tokenHistoryFullRejects)
+                refuse(type: type, token: token, reason: RejectReason.orderPoolExhausted.ouchCode, account: account)
+                return
+            }
+        }
+        guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else {
+            count(CountersLayout.GatewayCell.backpressureRejects)
+            refuse(type: type, token: token, reason: RejectReason.orderPoolExhausted.ouchCode, account: account)
+            return
+        }
+        lastCommandAt = now
+        count(CountersLayout.GatewayCell.ordersIn)
+    }
+
+    /// Answers a message the engine will not see: Rejected for Enter and Replace (the
+    /// replacement token), Cancel Reject for Cancel and Modify.
+    mutating func refuse(type: UInt8, token: OrderToken, reason: UInt8, account: Int) {
+        let timestamp = now % WallClock.nanosecondsPerDay
+        let length = type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder
+            ? OUCHOutbound.rejected(timestamp: timestamp, token: token, reason: reason, to: scratch + 3)
+            : OUCHOutbound.cancelReject(timestamp: timestamp, token: token, to: scratch + 3)
+        commitMessage(account: ClientID(account), length: length)
+    }
+}

@@ -1,0 +1,225 @@
+import CExchangeShim
+import ExchangeCore
+import ExchangeRuntime
+import ExchangeWire
+import Glibc
+
+// What goes to clients: engine events into session logs, unsequenced packets into control
+// buffers, and the sends that carry both.
+extension GatewayAgent {
+    /// Takes the engine's order events off their ring and appends each to its account's log
+    /// (an execution to both sides').
+    mutating func routeOrderEvents() -> Int {
+        var routed = 0
+        while true {
+            let batch = orderEvents.peek(upTo: Self.eventBatch)
+            if batch.isEmpty { break }
+            for event in batch { route(event) }
+            orderEvents.release(batch.count)
+            routed &+= batch.count
+            if batch.count < Self.eventBatch { break }
+        }
+        return routed
+    }
+
+    mutating func route(_ event: EngineEvent) {
+        let out = scratch + SoupBinTCP.headerLength
+        switch event {
+        case .accepted(let e):
+            commitMessage(account: e.client, length: OUCHOutbound.accepted(e, symbol: symbol(e.instrument), to: out))
+        case .rejected(let e):
+            commitMessage(account: e.client, length: OUCHOutbound.rejected(e, to: out))
+        case .replaced(let e):
+            commitMessage(account: e.client, length: OUCHOutbound.replaced(e, symbol: symbol(e.instrument), to: out))
+        case .canceled(let e):
+            commitMessage(account: e.client, length: OUCHOutbound.canceled(e, to: out))
+        case .modified(let e):
+            commitMessage(account: e.client, length: OUCHOutbound.modified(e, to: out))
+        case .cancelRejected(let e):
+            commitMessage(account: e.client, length: OUCHOutbound.cancelRejected(e, to: out))
+        case .executed(let e):
+            commitMessage(account: e.takerClient, length: OUCHOutbound.executed(e, as: .taker, to: out))
+            commitMessage(account: e.makerClient, length: OUCHOutbound.executed(e, as: .maker, to: out))
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState:
+            break
+        }
+    }
+
+    @inline(__always)
+    func symbol(_ instrument: InstrumentIndex) -> Symbol {
+        Int(instrument) < symbolCount ? symbols[Int(instrument)] : Symbol(rawValue: 0x2020_2020_2020_2020)
+    }
+
+    /// Appends the OUCH message of `length` bytes at `scratch + 3` to the account's session
+    /// log as a Sequenced Data packet, and wakes the connection logged in to it.
+    mutating func commitMessage(account client: ClientID, length: Int) {
+        let account = Int(client)
+        guard account < accounts.count else {
+            count(CountersLayout.GatewayCell.unroutedEvents)
+            return
+        }
+        _ = SoupBinTCP.sequencedDataHeader(payloadLength: length, to: scratch)
+        accounts.logs[account].append(scratch, count: SoupBinTCP.headerLength &+ length)
+        count(CountersLayout.GatewayCell.messagesOut)
+        let slot = Int(accounts.connections[account])
+        guard slot >= 0 else { return }
+        let phase = connections[slot].phase
+        guard phase == .active || phase == .flushing else { return }
+        let unsent = accounts.logs[account].writeOffset &- connections[slot].logOffset
+        if unsent > counts[CountersLayout.GatewayCell.sendQueuePeakBytes >> 3] {
+            counts[CountersLayout.GatewayCell.sendQueuePeakBytes >> 3] = unsent
+        }
+        if unsent > connections[slot].sendLimit {
+            beginClose(slot, .slowConsumer, flush: false)
+        } else {
+            markDirty(slot)
+        }
+    }
+
+    /// Queues an unsequenced packet in the connection's control buffer. Returns false when
+    /// it does not fit (only heartbeats can meet that, and they are simply skipped).
+    @discardableResult
+    mutating func queueControl(_ slot: Int, _ packet: UnsafeRawPointer, _ length: Int) -> Bool {
+        let buffer = control + slot &* Self.controlBytes
+        var used = Int(connections[slot].controlLength)
+        let sent = Int(connections[slot].controlSent)
+        if used &+ length > Self.controlBytes && sent > 0 && !(connections[slot].sendInFlight > 0 && connections[slot].sendingControl) {
+            // Move what is still unsent to the front.
+            (buffer).copyMemory(from: buffer + sent, byteCount: used &- sent)
+            used &-= sent
+            connections[slot].controlSent = 0
+        }
+        guard used &+ length <= Self.controlBytes else { return false }
+        (buffer + used).copyMemory(from: packet, byteCount: length)
+        connections[slot].controlLength = Int32(used &+ length)
+        markDirty(slot)
+        return true
+    }
+
+    /// Queues a Debug packet with `text` (nothing for empty text).
+    mutating func queueDebug(_ slot: Int, _ text: StaticString) {
+        guard text.utf8CodeUnitCount > 0 else { return }
+        let length = SoupBinTCP.debug(text: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), to: scratch)
+        queueControl(slot, scratch, length)
+    }
+
+    /// Starts a send for every connection with bytes waiting and none in flight: its control
+    /// packets first, then its session log from where it stands.
+    mutating func flushSends() {
+        let listed = dirtyCount
+        for i in 0..<listed {
+            let slot = Int(dirtySlots[i])
+            connections[slot].dirty = false
+            startSend(slot)
+        }
+        // Connections marked while sending (e.g. End of Session queued) wait for the next turn.
+        let added = dirtyCount &- listed
+        if added > 0 { dirtySlots.update(from: dirtySlots + listed, count: added) }
+        dirtyCount = added
+    }
+
+    mutating func startSend(_ slot: Int) {
+        let phase = connections[slot].phase
+        guard phase == .active || phase == .flushing || phase == .awaitingLogin else { return }
+        guard connections[slot].sendInFlight == 0 else { return }
+        var start: UnsafeRawPointer?
+        var length = 0
+        var fromControl = false
+        if connections[slot].controlSent < connections[slot].controlLength {
+            start = UnsafeRawPointer(control + slot &* Self.controlBytes + Int(connections[slot].controlSent))
+            length = Int(connections[slot].controlLength &- connections[slot].controlSent)
+            fromControl = true
+        } else if connections[slot].account >= 0 {
+            let account = Int(connections[slot].account)
+            let pending = accounts.logs[account].contiguousBytes(from: connections[slot].logOffset, limit: Self.maximumSendBytes)
+            if pending.count > 0 {
+                start = pending.baseAddress
+                length = pending.count
+            } else if connections[slot].endOfSessionPending {
+                // Everything owed has gone: End of Session, then close.
+                connections[slot].endOfSessionPending = false
+                let z = SoupBinTCP.endOfSession(to: scratch)
+                queueControl(slot, scratch, z)
+                beginClose(slot, .shutdown, flush: true)
+                return
+            }
+        }
+        guard let bytes = start, length > 0 else {
+            if phase == .flushing { beginClose(slot, connections[slot].closeReason, flush: false) }
+            return
+        }
+        guard let sqe = ring.submissionEntry() else {
+            markDirty(slot)  // try again next turn
+            return
+        }
+        io_uring_prep_send(sqe, connections[slot].fd, bytes, length, Int32(MSG_NOSIGNAL))
+        sqe.pointee.user_data = CompletionTag.make(CompletionTag.send, slot: slot, generation: connections[slot].generation)
+        connections[slot].sendInFlight = Int32(length)
+        connections[slot].sendingControl = fromControl
+        connections[slot].lastSendAt = now
+    }
+
+    // MARK: Closing
+
+    /// Starts closing a connection. With `flush`, what is queued (and a Debug packet naming
+    /// the reason, where there is one) is sent first, for at most a second; without, the
+    /// socket is shut down at once. The reason is counted once.
+    mutating func beginClose(_ slot: Int, _ reason: DisconnectReason, flush: Bool) {
+        switch connections[slot].phase {
+        case .free, .closing:
+            return
+        case .flushing:
+            if flush { return }
+        case .awaitingLogin, .active:
+            countDisconnect(reason)
+            connections[slot].closeReason = reason
+        }
+        if flush {
+            queueDebug(slot, reason.debugText)
+            connections[slot].phase = .flushing
+            connections[slot].flushDeadline = now &+ Self.flushTimeoutNanoseconds
+            markDirty(slot)
+            return
+        }
+        connections[slot].phase = .closing
+        _ = rtes_socket_shutdown(connections[slot].fd)
+        finishIfIdle(slot)
+    }
+
+    /// Closes the descriptor and frees the slot once nothing of the kernel's refers to it.
+    mutating func finishIfIdle(_ slot: Int) {
+        guard connections[slot].phase == .closing, !connections[slot].receiving, connections[slot].sendInFlight == 0 else { return }
+        _ = rtes_close(connections[slot].fd)
+        let account = Int(connections[slot].account)
+        if account >= 0 { releaseSession(account) }
+        readers[slot].reset()
+        let generation = connections[slot].generation &+ 1
+        connections[slot] = Connection()
+        connections[slot].generation = generation
+        freeSlots[freeCount] = Int32(slot)
+        freeCount &+= 1
+        count(CountersLayout.GatewayCell.closedConnections)
+    }
+
+    mutating func releaseSession(_ account: Int) {
+        accounts.connections[account] = -1
+        if accounts.cancelOnDisconnect[account] && !accounts.cancelAllPending[account] {
+            accounts.cancelAllPending[account] = true
+            pendingCancelAlls &+= 1
+            sendPendingCancelAlls()
+        }
+    }
+
+    /// Cancel-on-disconnect: a cancel-all per account that asked for it, retried each
+    /// millisecond while the command ring is full.
+    mutating func sendPendingCancelAlls() {
+        guard pendingCancelAlls > 0 else { return }
+        for account in 0..<accounts.count where accounts.cancelAllPending[account] {
+            let command = EngineCommand.cancelAll(ClientAction(timestamp: now, client: ClientID(account)))
+            guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else { return }
+            accounts.cancelAllPending[account] = false
+            pendingCancelAlls &-= 1
+            lastCommandAt = now
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import CExchangeShim
+import ExchangeCore
+import ExchangeRuntime
+import ExchangeWire
+
+// What happens with time: heartbeats, timeouts, the engine's clock, counters, shutdown.
+extension GatewayAgent {
+    /// Up to this many connection slots are looked at per millisecond tick, so that a
+    /// large table costs a bounded amount per turn (65,536 slots: every 64 ms).
+    static let slotsPerTick = 1_024
+
+    mutating func runTimers() {
+        let scan = min(maxConnections, Self.slotsPerTick)
+        for _ in 0..<scan {
+            let slot = timerCursor
+            timerCursor = timerCursor &+ 1 == maxConnections ? 0 : timerCursor &+ 1
+            switch connections[slot].phase {
+            case .awaitingLogin:
+                if now &- connections[slot].connectedAt > loginNanoseconds { beginClose(slot, .loginTimeout, flush: true) }
+            case .active:
+                if now &- connections[slot].lastReceiveAt > idleNanoseconds {
+                    beginClose(slot, .idleTimeout, flush: true)
+                } else if now &- connections[slot].lastSendAt >= heartbeatNanoseconds && connections[slot].sendInFlight == 0
+                            && connections[slot].controlSent == connections[slot].controlLength {
+                    let length = SoupBinTCP.serverHeartbeat(to: scratch)
+                    if queueControl(slot, scratch, length) { count(CountersLayout.GatewayCell.heartbeatsSent) }
+                }
+            case .flushing:
+                if now > connections[slot].flushDeadline { beginClose(slot, connections[slot].closeReason, flush: false) }
+            case .closing, .free:
+                break
+            }
+        }
+        sendPendingCancelAlls()
+        // Time moves in the engine only with commands: without any for a while, send the
+        // clock so that orders with a time in force expire on time.
+        if now &- lastCommandAt >= Self.clockAdvanceNanoseconds && drainPhase == .running {
+            if commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .advanceTime(now))) { lastCommandAt = now }
+        }
+        publishCounters()
+    }
+
+    mutating func publishCounters() {
+        let g = CountersLayout.gatewayOffset
+        counts[CountersLayout.GatewayCell.activeConnections >> 3] = UInt64(maxConnections &- freeCount)
+        var sessions: UInt64 = 0
+        for account in 0..<accounts.count where accounts.connections[account] >= 0 { sessions &+= 1 }
+        counts[CountersLayout.GatewayCell.activeSessions >> 3] = sessions
+        counts[CountersLayout.GatewayCell.submitFailures >> 3] = ring.submitFailures
+        for cell in 0..<64 where cell != CountersLayout.GatewayCell.listening >> 3 {
+            cells.store(g &+ cell &* 8, counts[cell])
+        }
+        let commandsRing = CountersLayout.RingSlot.commands.offset
+        cells.store(commandsRing + CountersLayout.RingCell.produced, commands.published)
+        cells.store(commandsRing + CountersLayout.RingCell.full, commands.fullCount)
+        let orderRing = CountersLayout.RingSlot.orderEvents.offset
+        cells.store(orderRing + CountersLayout.RingCell.consumed, orderEvents.released)
+    }
+
+    // MARK: Shutdown
+
+    /// Stops accepting connections and orders (orders get Rejected `C`, logins `S`), and
+    /// starts the drain: wait until the engine has handled every command sent, deliver its
+    /// last events, send End of Day and End of Session, close.
+    public mutating func beginDrain() {
+        guard drainPhase == .running else { return }
+        drainPhase = .waitingForEngine
+        drainDeadline = now &+ graceNanoseconds
+        if accepting, let sqe = ring.submissionEntry() {
+            io_uring_prep_cancel64(sqe, CompletionTag.make(CompletionTag.accept, slot: 0, generation: 0), 0)
+            sqe.pointee.user_data = CompletionTag.make(CompletionTag.cancel, slot: 0, generation: 0)
+        }
+        closeListener()
+    }
+
+    public var isDrained: Bool { drainPhase == .done }
+
+    mutating func advanceDrain() -> Int {
+        switch drainPhase {
+        case .running, .done:
+            return 0
+        case .waitingForEngine:
+            let handled = cells.loadAcquiring(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled)
+            let caughtUp = handled >= commands.published && orderEvents.depth == 0
+            guard caughtUp || now > drainDeadline else { return 0 }
+            _ = routeOrderEvents()
+            let timestamp = now % WallClock.nanosecondsPerDay
+            for account in 0..<accounts.count {
+                let length = OUCHOutbound.systemEvent(timestamp: timestamp, eventCode: OUCH.SystemEventCode.endOfDay,
+                                                      to: scratch + SoupBinTCP.headerLength)
+                commitMessage(account: ClientID(account), length: length)
+            }
+            for slot in 0..<maxConnections {
+                switch connections[slot].phase {
+                case .active:
+                    connections[slot].endOfSessionPending = true
+                    markDirty(slot)
+                case .awaitingLogin:
+                    beginClose(slot, .shutdown, flush: false)
+                default:
+                    break
+                }
+            }
+            drainPhase = .endingSessions
+            drainDeadline = now &+ max(graceNanoseconds, Self.flushTimeoutNanoseconds)
+            return 1
+        case .endingSessions:
+            if freeCount == maxConnections {
+                publishCounters()
+                drainPhase = .done
+                return 1
+            }
+            if now > drainDeadline {
+                // Clients that do not read get no more time: shut everything down, and give
+                // the kernel a moment to report the last completions.
+                for slot in 0..<maxConnections where connections[slot].phase != .free && connections[slot].phase != .closing {
+                    beginClose(slot, .shutdown, flush: false)
+                }
+                if now > drainDeadline &+ Self.flushTimeoutNanoseconds {
+                    publishCounters()
+                    drainPhase = .done
+                    return 1
+                }
+            }
+            return 0
+        }
+    }
+}
