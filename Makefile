@@ -8,13 +8,14 @@ export RTES_API_KEYS_FILE
 ARGS ?=
 SWIFT ?= swift
 
-.PHONY: help deps build run replay test test-long bench clean
+.PHONY: help deps build run replay test test-long fuzz-wire bench clean
 
 help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
 	@echo "make replay     replay a generated order stream through the engine and summarise it"
 	@echo "make test       build and run every test, and check the operational files (what CI runs)"
 	@echo "make test-long  the differential test at 10 M commands, in release"
+	@echo "make fuzz-wire  fuzz the SoupBinTCP/OUCH decoders with libFuzzer + ASan (SECONDS=60)"
 	@echo "make bench      run every benchmark; results in benchmarks/results/"
 	@echo "make install    install binaries, systemd unit and config on this host (systemd/README.md)"
 	@echo "make clean      remove build products"
@@ -36,8 +37,10 @@ replay: deps
 
 # The release build of ExchangeCore checks the compiler's proof that processing a command
 # takes no lock and allocates nothing (the annotations are checked on optimized builds).
+# The release build of the gateway target (and everything below it) is where the compiler
+# checks the @_noLocks/@_noAllocation proofs of the hot paths.
 test: deps
-	$(SWIFT) build -c release --target ExchangeCore
+	$(SWIFT) build -c release --target ExchangeGateway
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	.ci/check-ops
@@ -45,6 +48,11 @@ test: deps
 # 8 seeds × 1.25 M commands through the engine and the reference model, every event compared.
 test-long: deps
 	RTES_DIFFERENTIAL_COMMANDS=1250000 $(SWIFT) test -c release -Xswiftc -enable-testing --filter DifferentialTests
+
+# libFuzzer with AddressSanitizer over the SoupBinTCP/OUCH decoders (SECONDS=300 for longer).
+SECONDS ?= 60
+fuzz-wire:
+	.ci/fuzz-wire $(SECONDS)
 
 # SwiftPM can keep a stale file list of the root package in the benchmarks' build plan;
 # dropping the plan (not the build) makes it re-read the sources.

@@ -6,7 +6,9 @@
 //   ExchangeRisk      pre-trade risk in front of the core, same thread
 //   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
 //   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
-//   ExchangeRuntime   memory regions, SPSC rings, agents and their runner, counters, the engine agent
+//   ExchangeWire      SoupBinTCP 3.0 framing and OUCH 4.2 codecs (pure, allocation-free)
+//   ExchangeRuntime   memory regions, SPSC rings, io_uring, agents and their runner, counters, the engine agent
+//   ExchangeGateway   the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //   ExchangeOps       the appliance assembled from configuration, the admin HTTP plane, metrics, health
 //   trading_exchange  the exchange process
 //   rtes-stat         prints a running exchange's counters from shared memory
@@ -111,6 +113,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(
+            name: "ExchangeWireTests",
+            dependencies: [
+                "ExchangeWire", "ExchangeCore",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .testTarget(name: "ExchangeGatewayTests", dependencies: ["ExchangeGateway", "ExchangeCore"]),
         .testTarget(
             name: "AllocationTests",
             dependencies: [

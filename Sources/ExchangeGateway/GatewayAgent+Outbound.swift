@@ -173,6 +173,10 @@ extension GatewayAgent {
         case .awaitingLogin, .active:
             countDisconnect(reason)
             connections[slot].closeReason = reason
+            // The session is free at once (a client may log in again while this connection
+            // sends what it still owes); the connection keeps reading the log until closed.
+            let account = Int(connections[slot].account)
+            if account >= 0 && accounts.connections[account] == Int32(slot) { releaseSession(account) }
         }
         if flush {
             queueDebug(slot, reason.debugText)
@@ -190,8 +194,6 @@ extension GatewayAgent {
     mutating func finishIfIdle(_ slot: Int) {
         guard connections[slot].phase == .closing, !connections[slot].receiving, connections[slot].sendInFlight == 0 else { return }
         _ = rtes_close(connections[slot].fd)
-        let account = Int(connections[slot].account)
-        if account >= 0 { releaseSession(account) }
         readers[slot].reset()
         let generation = connections[slot].generation &+ 1
         connections[slot] = Connection()

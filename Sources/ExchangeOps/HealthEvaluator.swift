@@ -62,6 +62,12 @@ public struct HealthEvaluator: Sendable {
                 ? Check(status: share >= 1 ? .unhealthy : .degraded, detail: "\(used) of \(s.poolCapacity) used")
                 : Check(status: .healthy, detail: "\(used) of \(s.poolCapacity) used")))
         }
+        if s.state == .running {
+            let listening = (s.gateway["listening"] ?? 0) != 0
+            checks.append(("gateway", listening
+                ? Check(status: .healthy, detail: "accepting; \(s.gateway["active_connections"] ?? 0) connections, \(s.gateway["active_sessions"] ?? 0) sessions")
+                : Check(status: .unhealthy, detail: "not accepting connections")))
+        }
         let worst: Status = checks.contains { $0.1.status == .unhealthy } ? .unhealthy
             : checks.contains { $0.1.status == .degraded } ? .degraded : .healthy
         return Report(status: worst, checks: checks)

@@ -48,6 +48,12 @@ extension CountersSnapshot {
         for a in agents {
             lines.append("agent    \(pad(a.name, 13)) \(a.running ? "running" : "stopped")\(a.cpu.map { " on CPU \($0)" } ?? "")  heartbeat \(n(a.heartbeat))  worst duty cycle \(duration(a.maxDutyCycleSeconds))")
         }
+        func g(_ key: String) -> String { n(gateway[key] ?? 0) }
+        lines.append("gateway  connections \(g("active_connections")) (sessions \(g("active_sessions")))  accepted \(g("accepted_connections"))  packets in \(g("messages_in"))  messages out \(g("messages_out"))  logins \(g("logins_accepted")) ok, \(n((gateway["logins_rejected_not_authorized"] ?? 0) + (gateway["logins_rejected_session"] ?? 0))) refused")
+        let disconnects = disconnectsByReason.filter { $0.count > 0 }
+        if !disconnects.isEmpty {
+            lines.append("closed   " + disconnects.map { "\($0.reason) \(n($0.count))" }.joined(separator: ", "))
+        }
         let rejects = rejectsByReason.filter { $0.count > 0 }
         if !rejects.isEmpty {
             lines.append("rejects  " + rejects.map { "\($0.reason) \(n($0.count))" }.joined(separator: ", "))

@@ -141,6 +141,7 @@ func freePort() -> Int {
         counters.registerAgent(.engine, name: "engine")
         counters.registerRing(.bookEvents, capacity: 8)
         counters.store(CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.running, 1)
+        counters.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 1)
         counters.state = .running
         var health = HealthEvaluator(stallSeconds: 5)
         #expect(health.evaluate(counters.snapshot(), now: 0).status == .healthy)
@@ -150,6 +151,11 @@ func freePort() -> Int {
         #expect(health.evaluate(counters.snapshot(), now: 10).status == .unhealthy)  // heartbeat never moved
         counters.store(CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.heartbeat, 1_024)
         #expect(health.evaluate(counters.snapshot(), now: 11).status == .healthy)
+        // A gateway that stopped accepting connections makes the exchange unhealthy.
+        counters.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 0)
+        let report = health.evaluate(counters.snapshot(), now: 12)
+        #expect(report.status == .unhealthy)
+        #expect(report.checks.first { $0.name == "gateway" }?.check.detail == "not accepting connections")
     }
 
     @Test func formatsPricesToTheTick() {
