@@ -102,6 +102,7 @@ extension GatewayAgent {
         connections[slot].phase = .active
         connections[slot].account = Int32(account)
         accounts.connections[account] = Int32(slot)
+        counts[CountersLayout.GatewayCell.activeSessions >> 3] &+= 1
         connections[slot].logOffset = offset
         let backlog = log.writeOffset &- offset
         let keepable = UInt64(log.byteCapacity &- 2 &* SessionLog.maximumPacketBytes)

@@ -148,8 +148,8 @@ extension GatewayAgent {
             if phase == .flushing { beginClose(slot, connections[slot].closeReason, flush: false) }
             return
         }
-        guard let sqe = ring.submissionEntry() else {
-            markDirty(slot)  // try again next turn
+        guard let sqe = ring.availableEntry() else {
+            markDirty(slot)  // the queue is full: try again next turn, after it is submitted
             return
         }
         io_uring_prep_send(sqe, connections[slot].fd, bytes, length, Int32(MSG_NOSIGNAL))
@@ -205,6 +205,7 @@ extension GatewayAgent {
 
     mutating func releaseSession(_ account: Int) {
         accounts.connections[account] = -1
+        counts[CountersLayout.GatewayCell.activeSessions >> 3] &-= 1
         if accounts.cancelOnDisconnect[account] && !accounts.cancelAllPending[account] {
             accounts.cancelAllPending[account] = true
             pendingCancelAlls &+= 1

@@ -294,10 +294,15 @@ public struct GatewayAgent: Agent, ~Copyable {
 
     mutating func handleAccept(result: Int32, flags: UInt32) {
         if flags & IORING_CQE_F_MORE == 0 {
+            // Stopped: at once again after a success; after a failure (e.g. EMFILE, out of
+            // descriptors) at the next millisecond tick, so that a lasting one cannot spin.
             accepting = false
-            if drainPhase == .running && listener >= 0 { armAccept() }
+            if result >= 0 && drainPhase == .running && listener >= 0 { armAccept() }
         }
-        guard result >= 0 else { return }  // e.g. ECONNABORTED: the client gave up first
+        guard result >= 0 else {  // e.g. ECONNABORTED (the client gave up first) or EMFILE
+            count(CountersLayout.GatewayCell.acceptErrors)
+            return
+        }
         let fd = result
         guard freeCount > 0, drainPhase == .running else {
             _ = rtes_close(fd)

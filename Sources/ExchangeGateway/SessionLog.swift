@@ -80,6 +80,6 @@ public struct SessionLog {
     public func contiguousBytes(from offset: UInt64, limit: Int) -> UnsafeRawBufferPointer {
         let start = Int(truncatingIfNeeded: offset & byteMask)
         let pending = Int(truncatingIfNeeded: writeOffset &- offset)
-        return UnsafeRawBufferPointer(start: bytes + start, count: min(pending, byteCapacity &- start, limit))
+        return UnsafeRawBufferPointer(start: bytes + start, count: min(min(pending, byteCapacity &- start), limit))
     }
 }

@@ -156,6 +156,7 @@ public final class Appliance: @unchecked Sendable {
 
         // The order gateway: its listening socket first, so that a port in use is reported now.
         let gatewaySettings = configuration.gateway
+        note(Self.raiseDescriptorLimit(toServe: gatewaySettings.maxConnections))
         let bind = configuration.exchange.bindAddress
         let port = options.gatewayPort ?? Int(configuration.exchange.tcpPort)
         let listener = rtes_tcp_listen(bind.rawValue, UInt16(port), 1_024)
@@ -225,6 +226,21 @@ public final class Appliance: @unchecked Sendable {
         admin = try AdminServer.start(host: host, port: options.adminPort ?? Int(configuration.exchange.metricsPort), state: state)
         note("admin: http://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
         counters.state = .running
+    }
+
+    /// Raises the soft RLIMIT_NOFILE so that `connections` client sockets fit beside the
+    /// process's own descriptors (up to the hard limit); says what it found and did.
+    static func raiseDescriptorLimit(toServe connections: Int) -> String {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return "descriptors: getrlimit failed" }
+        let wanted = rlim_t(connections + 256)
+        guard limit.rlim_cur < wanted else { return "descriptors: limit \(limit.rlim_cur), enough for \(connections) connections" }
+        let before = limit.rlim_cur
+        limit.rlim_cur = min(wanted, limit.rlim_max)
+        let raised = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
+        let now = raised ? limit.rlim_cur : before
+        let enough = now >= wanted ? "enough" : "NOT enough (raise LimitNOFILE / ulimit -n)"
+        return "descriptors: limit \(before) → \(now), \(enough) for \(connections) connections"
     }
 
     /// A session name for a run that starts at `date`: yyMMddHHmm in UTC (10 characters).

@@ -60,6 +60,8 @@ public enum MetricsRenderer {
         one("rtes_gateway_unrouted_events_total", "counter", "Order events for clients that are not gateway accounts (demo flow).",
             s.gateway["unrouted_events"] ?? 0)
         one("rtes_gateway_submit_failures_total", "counter", "Failed io_uring submissions.", s.gateway["submit_failures"] ?? 0)
+        one("rtes_gateway_accept_errors_total", "counter", "Accepts that failed (client gone first, out of descriptors).",
+            s.gateway["accept_errors"] ?? 0)
         one("rtes_order_pool_used", "gauge", "Orders resting in the book.", s.engine["resting_orders"] ?? 0)
         one("rtes_order_pool_capacity", "gauge", "Orders that can rest at once.", s.poolCapacity)
         metric("rtes_queue_depth", "gauge", "Messages waiting in each ring.",

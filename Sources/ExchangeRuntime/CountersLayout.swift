@@ -140,6 +140,8 @@ public enum CountersLayout {
         public static let submitFailures = 192
         /// 1 while the gateway accepts connections.
         public static let listening = 200
+        /// Accepts that failed (the client gave up first, or the process is out of descriptors).
+        public static let acceptErrors = 208
         /// Disconnects by `reason` (raw value 1…): 8 bytes each from here.
         public static let disconnectsByReason = 256
         public static let disconnectReasonSlots = 32

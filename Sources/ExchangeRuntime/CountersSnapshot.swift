@@ -101,6 +101,7 @@ public struct CountersSnapshot: Sendable {
             "send_queue_peak_bytes": cells.load(g + G.sendQueuePeakBytes), "active_sessions": cells.load(g + G.activeSessions),
             "unrouted_events": cells.load(g + G.unroutedEvents), "shutdown_rejects": cells.load(g + G.shutdownRejects),
             "submit_failures": cells.load(g + G.submitFailures), "listening": cells.load(g + G.listening),
+            "accept_errors": cells.load(g + G.acceptErrors),
         ]
         disconnectsByReason = DisconnectReason.allCases.map { ($0, cells.load(g + G.disconnectsByReason + 8 * Int($0.rawValue))) }
         let m = CountersLayout.marketDataOffset

@@ -82,6 +82,13 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
         return io_uring_get_sqe(raw)
     }
 
+    /// A submission queue entry to fill, or nil when the queue is full (never enters the
+    /// kernel: for paths that must not make a system call; the caller retries next turn).
+    @inlinable
+    public mutating func availableEntry() -> UnsafeMutablePointer<io_uring_sqe>? {
+        io_uring_get_sqe(raw)
+    }
+
     /// Prepared entries not yet handed to the kernel.
     @inlinable public var pendingSubmissions: UInt32 { io_uring_sq_ready(raw) }
 
