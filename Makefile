@@ -57,11 +57,13 @@ fuzz-wire:
 # SwiftPM can keep a stale file list of the root package in the benchmarks' build plan;
 # dropping the plan (not the build) makes it re-read the sources.
 bench: deps
+	$(SWIFT) build -c release --product trading_exchange
 	rm -f benchmarks/.build/*/release/description.json
 	cd benchmarks && $(SWIFT) build -c release
 	cd benchmarks && .build/release/engine-bench $(ARGS)
 	cd benchmarks && .build/release/levels-bench
 	cd benchmarks && .build/release/ring-bench --realtime-priority 10
+	cd benchmarks && .build/release/gateway-bench
 
 clean:
 	rm -rf .build benchmarks/.build

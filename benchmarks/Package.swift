@@ -10,6 +10,8 @@ let package = Package(
         .package(path: "../CShims/CMallocCounter"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // gateway-bench's comparison server (the root package already resolves it).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         // SortedSet (a B-tree) sits behind a trait: used only as the comparison in levels-bench.
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0", traits: ["UnstableSortedCollections"]),
     ],
@@ -56,6 +58,25 @@ let package = Package(
                 "CRingBaseline",
                 .product(name: "ExchangeRuntime", package: "RTES"),
                 .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // gateway-bench's floor: a minimal io_uring server answering order-entry packets with
+        // packets of the exchange's sizes (same ring design as the gateway, no protocol work).
+        .target(name: "CEchoFloor", linkerSettings: [.linkedLibrary("uring")]),
+        .executableTarget(
+            name: "gateway-bench",
+            dependencies: [
+                "BenchSupport",
+                "CEchoFloor",
+                .product(name: "ExchangeCore", package: "RTES"),
+                .product(name: "ExchangeRisk", package: "RTES"),
+                .product(name: "ExchangeWire", package: "RTES"),
+                .product(name: "ExchangeConfig", package: "RTES"),
+                .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -1,0 +1,215 @@
+import BenchSupport
+import Foundation
+import Glibc
+import Histogram
+
+/// The servers of one run, the order in which they are measured, and what was measured.
+struct Bench {
+    let clock: TSCClock
+    let options: GatewayBench
+    let latencyAccount: BenchAccount
+    let throughputAccounts: [BenchAccount]
+    private var nio: NIOOrderEntryServer?
+    private var exchange: ExchangeProcess?
+    /// Why a server has no (more) measurements.
+    private var unavailable: [ServerKind: String] = [:]
+    private var enter: [ServerKind: Histogram<UInt64>] = [:]
+    private var cancel: [ServerKind: Histogram<UInt64>] = [:]
+    private var rounds: [ServerKind: [LatencySummary]] = [:]
+    private var throughput: [PipelinedRun] = []
+    private var throughputNotes: [String] = []
+    /// IORING_SETUP_* flags the floor's ring was created with (the last start).
+    private var floorSetupFlags: UInt32?
+    /// Latency runs number their tokens from here on ("L" + 13 digits).
+    private var nextToken: UInt64 = 1
+
+    init(clock: TSCClock, options: GatewayBench, latencyAccount: BenchAccount, throughputAccounts: [BenchAccount]) {
+        self.clock = clock
+        self.options = options
+        self.latencyAccount = latencyAccount
+        self.throughputAccounts = throughputAccounts
+    }
+
+    private var wanted: Set<ServerKind> {
+        Set((options.noLatency ? [] : options.servers) + (options.noThroughput ? [] : options.throughputServers))
+    }
+
+    /// Starts the SwiftNIO server (idle in epoll until used) and RTES (paused once it
+    /// accepts connections). The floor starts and stops around each measurement.
+    mutating func startServers(accounts: [BenchAccount]) throws {
+        if wanted.contains(.rtes) {
+            let latencyEnters = options.noLatency ? 0 : options.rounds * (options.warmup + options.orders)
+            let throughputEnters = options.noThroughput ? 0 : throughputAccounts.count * (options.throughputMaxMessages / 2 + 1)
+            let settings = ExchangeProcess.Settings(
+                binary: options.exchangeBinary, apiKeysFile: options.apiKeys, cpu: options.serverCPU,
+                fifoPriority: options.realtimePriority, tokenHistory: latencyEnters + throughputEnters + 65_536,
+                marketData: options.marketData, startTimeoutSeconds: options.exchangeStartTimeout)
+            do {
+                let started = try ExchangeProcess(settings)
+                started.pause()
+                exchange = started
+                print("rtes: trading_exchange (pid \(started.pid)) accepts connections on 127.0.0.1:\(started.port); configuration \(started.configPath)")
+            } catch {
+                unavailable[.rtes] = "not measured: \(error)"
+                print("rtes: \(unavailable[.rtes]!)")
+            }
+        }
+        if wanted.contains(.swiftnio) {
+            nio = try NIOOrderEntryServer(cpu: options.serverCPU, fifoPriority: options.realtimePriority, accounts: accounts)
+        }
+    }
+
+    /// Runs `body` with the port of a running `kind` server: the floor is started for it and
+    /// stopped after, RTES resumed and paused again.
+    private mutating func withServer<Result>(_ kind: ServerKind, _ body: (UInt16) throws -> Result) throws -> Result {
+        // Real-time threads may use 950 ms of every second (sched_rt_runtime_us): a pause
+        // after each measurement gives the next one a fresh budget.
+        defer { if options.realtimePriority > 0 { usleep(600_000) } }
+        switch kind {
+        case .floor:
+            let floor = try FloorServer(cpu: options.serverCPU, fifoPriority: options.realtimePriority)
+            defer {
+                let stats = floor.stop()
+                floorSetupFlags = stats.setup_flags
+                if stats.error != 0 { print("floor: a connection ended with \(String(cString: strerror(-stats.error)))") }
+            }
+            return try body(floor.port)
+        case .swiftnio:
+            guard let nio else { throw BenchFailure("the SwiftNIO server is not running") }
+            return try body(nio.port)
+        case .rtes:
+            guard let exchange else { throw BenchFailure("RTES is not running") }
+            exchange.resume()
+            defer {
+                usleep(200_000)  // the gateway sees the client's Logout and close before it stops
+                exchange.pause()
+            }
+            return try body(exchange.port)
+        }
+    }
+
+    mutating func measureLatency() throws {
+        let servers = options.servers
+        for round in 0..<options.rounds {
+            let shift = round % servers.count
+            let order: [ServerKind] = Array(servers[shift...]) + Array(servers[..<shift])
+            for kind in order where unavailable[kind] == nil {
+                let firstToken = nextToken
+                nextToken += UInt64(options.warmup + options.orders)
+                let (account, warmup, orders, clock) = (latencyAccount, options.warmup, options.orders, clock)
+                let (cpu, priority) = (options.clientCPU, options.realtimePriority)
+                let timeout = UInt64(options.replyTimeout * Double(clock.ticksPerSecond))
+                do {
+                    let run = try withServer(kind) { port in
+                        try PinnedThread.run(cpu: cpu, fifoPriority: priority) {
+                            try ClosedLoop.run(port: port, account: account, tokenPrefix: UInt8(ascii: "L"), firstToken: firstToken,
+                                               warmup: warmup, count: orders, clock: clock, replyTimeout: timeout)
+                        }
+                    }
+                    enter[kind, default: makeLatencyHistogram()].add(run.enter)
+                    cancel[kind, default: makeLatencyHistogram()].add(run.cancel)
+                    let summary = LatencySummary(run.enter)
+                    rounds[kind, default: []].append(summary)
+                    print("round \(round + 1)/\(options.rounds) \(kind.rawValue): Enter → Accepted p50 \(formatNanoseconds(summary.p50)), " +
+                          "p99 \(formatNanoseconds(summary.p99)), p99.9 \(formatNanoseconds(summary.p999)), max \(formatNanoseconds(summary.max))")
+                } catch {
+                    unavailable[kind] = "round \(round + 1) failed: \(error)"
+                    print("\(kind.rawValue): \(unavailable[kind]!)")
+                }
+            }
+        }
+    }
+
+    mutating func measureThroughput() {
+        for kind in options.throughputServers {
+            if let reason = unavailable[kind] {
+                throughputNotes.append("\(kind.rawValue): \(reason)")
+                continue
+            }
+            let (accounts, window, seconds, maximum, clock) = (
+                throughputAccounts, options.window, options.throughputSeconds, options.throughputMaxMessages, clock)
+            let (cpu, priority) = (options.clientCPU, options.realtimePriority)
+            do {
+                let run = try withServer(kind) { port in
+                    try PinnedThread.run(cpu: cpu, fifoPriority: priority) {
+                        try Pipelined.run(server: kind.rawValue, port: port, accounts: accounts, window: window, seconds: seconds,
+                                          maximumMessages: maximum, tokenPrefix: UInt8(ascii: "T"), clock: clock)
+                    }
+                }
+                throughput.append(run)
+                print(String(format: "throughput %@: %.0f Enter orders/s, %.0f messages/s, %d lost", kind.rawValue,
+                             run.ordersPerSecond, run.messagesPerSecond, run.lost))
+            } catch {
+                throughputNotes.append("\(kind.rawValue): failed: \(error)")
+                print("throughput \(kind.rawValue): failed: \(error)")
+            }
+        }
+    }
+
+    /// Stops every server; idempotent.
+    mutating func shutDown() {
+        nio?.stop()
+        nio = nil
+        if let exchange {
+            let status = exchange.stop()
+            if unavailable[.rtes] == nil && status != 0 {
+                print("rtes: trading_exchange did not exit cleanly (status \(status.map(String.init) ?? "killed")); log: \(exchange.logPath)")
+            } else if !options.keepExchangeFiles {
+                try? FileManager.default.removeItem(atPath: exchange.directory)
+            } else {
+                print("rtes: configuration and log kept in \(exchange.directory)")
+            }
+        }
+        exchange = nil
+    }
+
+    func report(host: BenchmarkHost, pinning: String) -> GatewayReport {
+        let latency = options.noLatency ? [] : options.servers.map { kind in
+            ServerLatency(
+                server: kind.rawValue, about: kind.about, status: unavailable[kind] ?? "measured",
+                enter: enter[kind].map(LatencySummary.init), cancel: cancel[kind].map(LatencySummary.init),
+                rounds: rounds[kind] ?? [])
+        }
+        func summary(_ kind: ServerKind) -> LatencySummary? { enter[kind].map(LatencySummary.init) }
+        func ratio(_ a: UInt64?, _ b: UInt64?) -> Double? {
+            guard let a, let b, b > 0 else { return nil }
+            return (Double(a) / Double(b) * 100).rounded() / 100
+        }
+        let floor = summary(.floor), nio = summary(.swiftnio), rtes = summary(.rtes)
+        let ratios = Ratios(rtesOverFloorP50: ratio(rtes?.p50, floor?.p50), rtesOverFloorP99: ratio(rtes?.p99, floor?.p99),
+                            nioOverRTESP50: ratio(nio?.p50, rtes?.p50), nioOverFloorP50: ratio(nio?.p50, floor?.p50))
+        func stated(_ value: Double?, _ detail: String) -> String { value.map { String(format: "%.2f× (%@)", $0, detail) } ?? "—" }
+        let rtesThroughput = throughput.first { $0.server == ServerKind.rtes.rawValue }
+        let goals = [
+            Goal(goal: "RTES p50 ≤ 1.3 × floor p50",
+                 measured: stated(ratios.rtesOverFloorP50, "RTES \(rtes.map { formatNanoseconds($0.p50) } ?? "—"), floor \(floor.map { formatNanoseconds($0.p50) } ?? "—")"),
+                 met: ratios.rtesOverFloorP50.map { $0 <= 1.3 }),
+            Goal(goal: "RTES p99 ≤ 1.5 × floor p99",
+                 measured: stated(ratios.rtesOverFloorP99, "RTES \(rtes.map { formatNanoseconds($0.p99) } ?? "—"), floor \(floor.map { formatNanoseconds($0.p99) } ?? "—")"),
+                 met: ratios.rtesOverFloorP99.map { $0 <= 1.5 }),
+            Goal(goal: "SwiftNIO p50 ≥ 3 × RTES p50",
+                 measured: stated(ratios.nioOverRTESP50, "SwiftNIO \(nio.map { formatNanoseconds($0.p50) } ?? "—")"),
+                 met: ratios.nioOverRTESP50.map { $0 >= 3 }),
+            Goal(goal: "RTES ≥ 1 M Enter orders/s over 8 pipelining connections, every answer received",
+                 measured: rtesThroughput.map {
+                     String(format: "%.2f M Enter orders/s (%.2f M messages/s), %d lost", $0.ordersPerSecond / 1e6, $0.messagesPerSecond / 1e6, $0.lost)
+                 } ?? "—",
+                 met: rtesThroughput.map { $0.ordersPerSecond >= 1e6 && $0.lost == 0 && $0.connections == 8 }),
+        ]
+        let method = """
+            Latency: 1 connection, closed loop, \(options.rounds) rounds × (\(options.warmup) warm-up + \(options.orders) measured) \
+            orders per server, the servers' order rotating per round; each order is an Enter Order (buy 100 AAPL at 220.00, day, \
+            resting far from any touch) timed to its Accepted, then its Cancel timed to its Canceled, so one order rests at a time. \
+            TSC read before send() and right after the recv() that brought the answer (rdtscp). Throughput: \
+            \(throughputAccounts.count) connections on one client thread, \(options.window) messages outstanding each, Enter and \
+            Cancel alternating, \(options.throughputSeconds) s or \(options.throughputMaxMessages) messages per connection, every \
+            message answered. RTES market_data.enabled: \(options.marketData).
+            """
+        return GatewayReport(
+            host: host, command: CommandLine.arguments.joined(separator: " "), pinning: pinning, method: method,
+            packetBytes: ["enter_order": BenchMarket.enterPacketBytes, "accepted": BenchMarket.acceptedPacketBytes,
+                          "cancel_order": BenchMarket.cancelPacketBytes, "canceled": BenchMarket.canceledPacketBytes],
+            latency: latency, ratios: ratios, throughput: throughput, throughputNotes: throughputNotes,
+            floorRing: floorSetupFlags.map(FloorServer.describe), goals: goals)
+    }
+}

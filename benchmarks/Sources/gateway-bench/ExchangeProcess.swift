@@ -1,0 +1,206 @@
+import CExchangeShim
+import Foundation
+import Glibc
+
+/// The real exchange: `trading_exchange` started as a child process on a configuration
+/// written for the benchmark (shared threading mode, busy_spin, pinned to one CPU, limits
+/// and token history no run reaches), listening on 127.0.0.1 ports chosen free.
+///
+/// The child is started through `setpriv --pdeathsig KILL`, so it dies with the benchmark
+/// whatever ends it (a crash, SIGKILL, Ctrl-C); `stop()` ends it normally (SIGTERM, then
+/// SIGKILL after 10 s). `pause()` / `resume()` (SIGSTOP / SIGCONT) keep its spinning thread
+/// off the CPU while another server is measured.
+final class ExchangeProcess {
+    struct Settings {
+        var binary: String
+        var apiKeysFile: String
+        var cpu: Int
+        var fifoPriority: Int
+        var tokenHistory: Int
+        var marketData: Bool
+        var startTimeoutSeconds: Double
+    }
+
+    let port: UInt16
+    let directory: String
+    let configPath: String
+    let logPath: String
+    let pid: pid_t
+    private var exited = false
+
+    init(_ settings: Settings) throws {
+        guard access(settings.binary, X_OK) == 0 else {
+            throw BenchFailure("\(settings.binary) is not an executable: build it first (swift build -c release --product trading_exchange)")
+        }
+        guard access(settings.apiKeysFile, R_OK) == 0 else { throw BenchFailure("cannot read the API keys file \(settings.apiKeysFile)") }
+        var template = Array("/tmp/gateway-bench.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw BenchFailure("mkdtemp: \(String(cString: strerror(errno)))") }
+        directory = String(cString: made)
+        configPath = directory + "/exchange.json"
+        logPath = directory + "/exchange.log"
+        let ports = try FreePorts.take(5)
+        port = ports[0]
+        try Self.configuration(settings, ports: ports).write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["RTES_API_KEYS_FILE"] = URL(fileURLWithPath: settings.apiKeysFile).standardizedFileURL.path
+        environment["RTES_CONFIG"] = nil
+        let arguments = ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--", settings.binary, configPath,
+                         "--counters", directory + "/counters"]
+        pid = try Self.spawn(arguments, environment: environment, output: logPath)
+        do {
+            try waitUntilListening(timeoutSeconds: settings.startTimeoutSeconds)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    deinit { stop() }
+
+    /// SIGSTOP: the exchange's threads stop spinning; its sockets stay open.
+    func pause() {
+        if !exited { kill(pid, SIGSTOP) }
+    }
+
+    /// SIGCONT.
+    func resume() {
+        if !exited { kill(pid, SIGCONT) }
+    }
+
+    /// Ends the exchange (SIGTERM, SIGKILL after 10 s) and reaps it; its exit status, or nil
+    /// when it had to be killed or was gone already.
+    @discardableResult
+    func stop() -> Int32? {
+        guard !exited else { return nil }
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        for _ in 0..<1_000 {
+            if waitpid(pid, &status, WNOHANG) == pid {
+                exited = true
+                return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : nil
+            }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+        waitpid(pid, &status, 0)
+        exited = true
+        return nil
+    }
+
+    /// The last lines the exchange logged.
+    func logTail(lines: Int = 15) -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    /// Connects until the gateway accepts (then closes that probe connection at once).
+    private func waitUntilListening(timeoutSeconds: Double) throws {
+        let deadline = rtes_monotonic_ns() + UInt64(timeoutSeconds * 1e9)
+        while rtes_monotonic_ns() < deadline {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                exited = true
+                throw BenchFailure("trading_exchange exited during start-up (status \(status)); its log (\(logPath)):\n\(logTail())")
+            }
+            if FreePorts.accepts(port: port) { return }
+            usleep(50_000)
+        }
+        throw BenchFailure("trading_exchange did not accept connections on 127.0.0.1:\(port) within \(timeoutSeconds) s " +
+                           "(does this build have the order gateway?); its log (\(logPath)):\n\(logTail())")
+    }
+
+    private static func spawn(_ arguments: [String], environment: [String: String], output: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        guard result == 0 else { throw BenchFailure("cannot start \(arguments[0]): \(String(cString: strerror(result)))") }
+        return pid
+    }
+
+    /// The benchmark configuration (JSON; configs/README.md describes every key).
+    static func configuration(_ s: Settings, ports: [UInt16]) -> String {
+        let symbols = BenchMarket.instruments.map {
+            #"    { "symbol": "\#($0.symbol)", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": \#($0.referenceDollars) }"#
+        }.joined(separator: ",\n")
+        return """
+            {
+              "exchange": { "name": "RTES-GWBENCH", "bind_address": "127.0.0.1", "tcp_port": \(ports[0]),
+                            "udp_multicast_group": "239.7.0.1", "udp_port": \(ports[1]), "metrics_port": \(ports[2]) },
+              "symbols": [
+            \(symbols)
+              ],
+              "risk": { "max_order_size": \(BenchMarket.maxOrderShares), "max_notional_per_client": \(BenchMarket.maxOpenNotionalDollars),
+                        "max_orders_per_second": \(BenchMarket.maxOrdersPerSecond), "price_collar_enabled": true,
+                        "self_trade_prevention": "cancel_newest" },
+              "performance": { "order_pool_size": \(BenchMarket.orderPoolSize), "queue_capacity": 65536,
+                               "enable_cpu_pinning": true, "tcp_nodelay": true, "max_clients": \(BenchMarket.maxClients),
+                               "price_levels": \(BenchMarket.priceLevels), "threading_mode": "shared", "idle_strategy": "busy_spin",
+                               "cores": { "gateway": \(s.cpu), "engine": \(s.cpu), "market_data": \(s.cpu) },
+                               "hugepages": "auto", "lock_memory": false, "realtime_priority": \(s.fifoPriority) },
+              "gateway": { "session_name": "GWBENCH", "max_connections": 64, "session_history_messages": 65536,
+                           "send_queue_bytes": 4194304, "max_messages_per_second": 100000000,
+                           "token_history": \(s.tokenHistory), "recv_buffer_size": 4096, "recv_buffer_count": 1024 },
+              "market_data": { "enabled": \(s.marketData), "interface": "127.0.0.1", "ttl": 0,
+                               "retransmit_port": \(ports[3]), "snapshot_port": \(ports[4]) }
+            }
+
+            """
+    }
+}
+
+/// Ports on 127.0.0.1.
+enum FreePorts {
+    /// `count` distinct ports that were free a moment ago (bound to port 0 together, then released).
+    static func take(_ count: Int) throws -> [UInt16] {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        var ports: [UInt16] = []
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw BenchFailure("socket: \(String(cString: strerror(errno)))") }
+            sockets.append(fd)
+            var address = loopback(port: 0)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                    bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+                }
+            }
+            guard bound else { throw BenchFailure("cannot find a free port: \(String(cString: strerror(errno)))") }
+            ports.append(UInt16(bigEndian: address.sin_port))
+        }
+        return ports
+    }
+
+    /// Whether something accepts a TCP connection on 127.0.0.1:`port` now.
+    static func accepts(port: UInt16) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
+    static func loopback(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import BenchSupport
+import CExchangeShim
+import Foundation
+import Histogram
+
+/// Wire-to-wire order entry latency on loopback, side by side in one run: the floor (a
+/// minimal C io_uring server answering packets of the same sizes), the same protocol served
+/// through SwiftNIO with the real engine, and RTES itself (`trading_exchange` as a child
+/// process). Then sustained throughput over 8 pipelining connections.
+@main
+struct GatewayBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway-bench",
+        abstract: "Order entry wire-to-wire: the C io_uring floor, SwiftNIO and RTES side by side; writes results/gateway.json.",
+        discussion: """
+            Latency: one connection, closed loop (Enter Order → Accepted, then its Cancel → Canceled, repeat), client \
+            spinning on a non-blocking socket on --client-cpu, each server on --server-cpu, one server running at a time. \
+            Rounds rotate the order of the servers; each round has its own connection, login and warm-up. RTES is paused \
+            (SIGSTOP) while the others run so that its spinning thread leaves the CPU to them.
+
+            Throughput: --connections logged-in connections driven by one client thread, each with --window messages \
+            outstanding, alternating Enter and Cancel, for --throughput-seconds; every message must be answered.
+
+            RTES is started from --exchange-binary on a generated configuration (in /tmp/gateway-bench.*, removed at the \
+            end unless --keep-exchange-files) with RTES_API_KEYS_FILE=--api-keys; RTES_* variables in the environment \
+            still override it. It is killed with the benchmark whatever ends it (setpriv --pdeathsig KILL).
+            """)
+
+    @Option(parsing: .upToNextOption, help: "Servers to measure: floor, swiftnio, rtes.") var servers: [ServerKind] = ServerKind.allCases
+    @Option(help: "Measured orders per server per round (each also cancelled).") var orders: Int = 50_000
+    @Option(help: "Warm-up orders per server per round, not recorded.") var warmup: Int = 10_000
+    @Option(help: "Rounds; the servers' order rotates from round to round.") var rounds: Int = 3
+    @Option(help: "CPU of the client thread.") var clientCPU: Int = 0
+    @Option(help: "CPU of every server (floor thread, SwiftNIO event loop, RTES's shared agent thread).") var serverCPU: Int = 1
+    @Option(help: ArgumentHelp("SCHED_FIFO priority for the client and server threads (0: the normal scheduler).",
+                               discussion: "RTES gets it as performance.realtime_priority. A spinning SCHED_FIFO thread is throttled 50 ms of every second by kernel.sched_rt_runtime_us unless the host is tuned: each measurement is followed by a 0.6 s pause, but one longer than 0.95 s still meets the throttle (maxima of 40–54 ms)."))
+    var realtimePriority: Int = 0
+    @Option(help: "The trading_exchange binary (build it with swift build -c release --product trading_exchange in the repository root).")
+    var exchangeBinary: String = "../.build/release/trading_exchange"
+    @Option(help: "The API keys file: the accounts the client logs in with, given to RTES as RTES_API_KEYS_FILE and read by the SwiftNIO server.")
+    var apiKeys: String = "../configs/api_keys.dev.json"
+    @Option(help: "Account of the latency connection.") var latencyAccount: String = "LOAD1"
+    @Option(parsing: .upToNextOption, help: "Accounts of the throughput connections (one connection each).")
+    var throughputAccounts: [String] = (1...8).map { "LOAD\($0)" }
+    @Option(help: "Messages outstanding per throughput connection.") var window: Int = 1_024
+    @Option(help: "Seconds each throughput run sends for.") var throughputSeconds: Double = 3
+    @Option(help: "Messages per throughput connection at most (half are Enter Orders).") var throughputMaxMessages: Int = 1_000_000
+    @Option(parsing: .upToNextOption, help: "Servers of the throughput runs.") var throughputServers: [ServerKind] = ServerKind.allCases
+    @Flag(help: "Skip the latency runs.") var noLatency = false
+    @Flag(help: "Skip the throughput runs.") var noThroughput = false
+    @Flag(help: "Run RTES with market_data.enabled (ITCH multicast on 127.0.0.1); off by default, as the other servers publish nothing.")
+    var marketData = false
+    @Option(help: "Seconds RTES may take to accept connections.") var exchangeStartTimeout: Double = 20
+    @Flag(help: "Keep RTES's generated configuration and log.") var keepExchangeFiles = false
+    @Option(help: "Seconds an answer may take before a latency run fails.") var replyTimeout: Double = 2
+    @Option(help: "Where to write the JSON results.") var output: String = "results/gateway.json"
+
+    func validate() throws {
+        guard orders > 0, warmup >= 0, rounds > 0, window > 0, throughputSeconds > 0, throughputMaxMessages > 1 else {
+            throw ValidationError("--orders, --rounds, --window, --throughput-seconds and --throughput-max-messages must be positive")
+        }
+        guard clientCPU != serverCPU else { throw ValidationError("--client-cpu and --server-cpu must differ") }
+    }
+
+    func run() throws {
+        let clock = TSCClock()
+        let host = BenchmarkHost.current(pinnedCPU: clientCPU, clock: clock)
+        let scheduling = realtimePriority > 0 ? "SCHED_FIFO \(realtimePriority)" : "SCHED_OTHER"
+        let pinning = "client thread on CPU \(clientCPU), every server on CPU \(serverCPU) (one server running at a time), \(scheduling)"
+        print("gateway-bench on \(host.summary)")
+        print(pinning)
+
+        let accounts = try BenchAccount.load(path: apiKeys)
+        func account(_ name: String) throws -> BenchAccount {
+            guard let found = accounts.first(where: { $0.username.description == name }) else {
+                throw BenchFailure("no account \(name) in \(apiKeys)")
+            }
+            return found
+        }
+        let latencyAccount = try account(latencyAccount)
+        let throughputAccounts = try throughputAccounts.map(account)
+
+        var bench = Bench(clock: clock, options: self, latencyAccount: latencyAccount, throughputAccounts: throughputAccounts)
+        defer { bench.shutDown() }
+        try bench.startServers(accounts: accounts)
+        if !noLatency { try bench.measureLatency() }
+        if !noThroughput { bench.measureThroughput() }
+        bench.shutDown()
+
+        let report = bench.report(host: host, pinning: pinning)
+        print()
+        print(report.latencyTable())
+        if !report.throughput.isEmpty {
+            print()
+            print(report.throughputTable())
+        }
+        report.throughputNotes.forEach { print("throughput \($0)") }
+        print()
+        print(report.goalTable())
+        try writeJSON(report, to: output)
+        print("wrote \(output)")
+        if report.throughput.contains(where: { $0.lost > 0 }) { throw ExitCode(1) }
+    }
+}
+
+enum ServerKind: String, CaseIterable, Codable, ExpressibleByArgument {
+    case floor
+    case swiftnio
+    case rtes
+
+    var about: String {
+        switch self {
+        case .floor: "C io_uring server answering packets of the exchange's sizes: multishot recv into a provided-buffer ring, DEFER_TASKRUN + SINGLE_ISSUER + TASKRUN_FLAG, completion queue busy-polled, no protocol work"
+        case .swiftnio: "SwiftNIO 2, one event loop (epoll), ByteToMessageDecoder framing, RTES's codecs and RiskCheckedEngine in process on the loop"
+        case .rtes: "trading_exchange: io_uring gateway and engine, threading_mode shared, idle_strategy busy_spin, pinned"
+        }
+    }
+}

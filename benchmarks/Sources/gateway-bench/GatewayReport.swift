@@ -1,0 +1,94 @@
+import BenchSupport
+import Foundation
+
+/// One server's closed-loop latency over all rounds.
+struct ServerLatency: Codable {
+    var server: String
+    var about: String
+    /// "measured", or why there is no measurement.
+    var status: String
+    /// Enter Order → Accepted, every round's samples together.
+    var enter: LatencySummary?
+    /// Cancel Order → Canceled, every round's samples together.
+    var cancel: LatencySummary?
+    /// Enter Order → Accepted, each round on its own (run-to-run spread).
+    var rounds: [LatencySummary]
+
+    enum CodingKeys: String, CodingKey {
+        case server, about, status, enter = "enter_to_accepted", cancel = "cancel_to_canceled", rounds = "enter_to_accepted_rounds"
+    }
+}
+
+struct Ratios: Codable {
+    var rtesOverFloorP50: Double?
+    var rtesOverFloorP99: Double?
+    var nioOverRTESP50: Double?
+    var nioOverFloorP50: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case rtesOverFloorP50 = "rtes_over_floor_p50", rtesOverFloorP99 = "rtes_over_floor_p99"
+        case nioOverRTESP50 = "swiftnio_over_rtes_p50", nioOverFloorP50 = "swiftnio_over_floor_p50"
+    }
+}
+
+/// A goal of issue 4 and where the run left it.
+struct Goal: Codable {
+    var goal: String
+    var measured: String
+    /// nil: not measured in this run.
+    var met: Bool?
+}
+
+struct GatewayReport: Codable {
+    var host: BenchmarkHost
+    var command: String
+    var pinning: String
+    var method: String
+    var packetBytes: [String: Int]
+    var latency: [ServerLatency]
+    var ratios: Ratios
+    var throughput: [PipelinedRun]
+    var throughputNotes: [String]
+    /// The ring setup the floor server obtained, from its IORING_SETUP_* flags.
+    var floorRing: String?
+    var goals: [Goal]
+
+    enum CodingKeys: String, CodingKey {
+        case host, command, pinning, method, packetBytes = "packet_bytes", latency, ratios, throughput
+        case throughputNotes = "throughput_notes", floorRing = "floor_ring", goals
+    }
+
+    func latencyTable() -> String {
+        var table = TextTable("Enter → Accepted", "p50", "p90", "p99", "p99.9", "max", "count", "p50 per round", "Cancel → Canceled p50")
+        for server in latency {
+            guard let e = server.enter else {
+                let reason = server.status.prefix { $0 != "\n" }
+                table.add(server.server, "—", "—", "—", "—", "—", "0", reason.count > 60 ? reason.prefix(57) + "…" : String(reason), "—")
+                continue
+            }
+            table.add(server.server, formatNanoseconds(e.p50), formatNanoseconds(e.p90), formatNanoseconds(e.p99),
+                      formatNanoseconds(e.p999), formatNanoseconds(e.max), "\(e.count)",
+                      server.rounds.map { formatNanoseconds($0.p50) }.joined(separator: " / "),
+                      server.cancel.map { formatNanoseconds($0.p50) } ?? "—")
+        }
+        return table.render()
+    }
+
+    func throughputTable() -> String {
+        var table = TextTable("8 connections pipelining", "Enter orders/s", "messages/s", "answered", "accepted", "canceled",
+                              "rejected", "lost", "seconds", "window")
+        for run in throughput {
+            table.add(run.server, String(format: "%.0f", run.ordersPerSecond), String(format: "%.0f", run.messagesPerSecond),
+                      "\(run.accepted + run.canceled + run.rejected + run.cancelRejected) of \(run.sent)", "\(run.accepted)",
+                      "\(run.canceled)", "\(run.rejected + run.cancelRejected)", "\(run.lost)",
+                      String(format: "%.2f", run.elapsedSeconds), "\(run.window)")
+        }
+        return table.render()
+    }
+
+    func goalTable() -> String {
+        var table = TextTable("goal (issue 4)", "measured", "met")
+        for goal in goals { table.add(goal.goal, goal.measured, goal.met.map { $0 ? "yes" : "NO" } ?? "not measured") }
+        return table.render()
+    }
+}

@@ -1,0 +1,196 @@
+import BenchSupport
+import CExchangeShim
+import ExchangeWire
+import Glibc
+
+/// A client's order-entry connection to 127.0.0.1: a non-blocking TCP socket (TCP_NODELAY)
+/// that the caller spins on, SoupBinTCP framing of what arrives, and a send queue.
+///
+/// Nothing here allocates after `init`: the receive and send buffers are fixed, frames point
+/// into the receive buffer (or the frame reader's own buffer for a packet split across two
+/// receives) and are valid until the next `poll`.
+struct OrderEntryConnection: ~Copyable {
+    let port: UInt16
+    private let fd: Int32
+    private var reader: SoupFrameReader
+    private let receiveBuffer: UnsafeMutableRawPointer
+    private let receiveCapacity: Int
+    private var unread: UnsafeRawBufferPointer
+    /// The TSC (rdtscp) read right after the last receive that returned bytes: the arrival
+    /// time of every frame in those bytes.
+    private(set) var lastReceiveTSC: UInt64 = 0
+    private let sendBuffer: UnsafeMutableRawPointer
+    private let sendCapacity: Int
+    private var sendEnd = 0
+    private var sendStart = 0
+
+    init(port: UInt16, receiveCapacity: Int = 1 << 16, sendCapacity: Int = 1 << 16) throws(BenchFailure) {
+        self.port = port
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { throw BenchFailure("socket: \(String(cString: strerror(errno)))") }
+        var address = FreePorts.loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            let error = errno
+            close(socket)
+            throw BenchFailure("connect to 127.0.0.1:\(port): \(String(cString: strerror(error)))")
+        }
+        var one: Int32 = 1
+        setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
+        fd = socket
+        reader = SoupFrameReader(maximumPacketLength: 1 + OUCH.maximumOutboundLength)
+        self.receiveCapacity = receiveCapacity
+        receiveBuffer = .allocate(byteCount: receiveCapacity, alignment: 64)
+        unread = UnsafeRawBufferPointer(start: receiveBuffer, count: 0)
+        self.sendCapacity = sendCapacity
+        sendBuffer = .allocate(byteCount: sendCapacity, alignment: 64)
+    }
+
+    deinit {
+        close(fd)
+        receiveBuffer.deallocate()
+        sendBuffer.deallocate()
+    }
+
+    // MARK: Receiving
+
+    /// The next whole packet if one has arrived, else nil (after one `recv` that found
+    /// nothing). Throws when the server closed the connection or sent something unframeable.
+    @inline(__always)
+    mutating func poll() throws(BenchFailure) -> SoupFrame? {
+        while true {
+            if unread.count > 0 {
+                switch reader.next(&unread) {
+                case .frame(let frame): return frame
+                case .needMoreData: break
+                case .malformed(let error): throw BenchFailure("port \(port): unframeable bytes from the server: \(error)")
+                }
+            }
+            let received = recv(fd, receiveBuffer, receiveCapacity, Int32(MSG_DONTWAIT))
+            if received > 0 {
+                lastReceiveTSC = rtes_rdtscp()
+                unread = UnsafeRawBufferPointer(start: receiveBuffer, count: received)
+                continue
+            }
+            if received == 0 { throw BenchFailure("port \(port): the server closed the connection") }
+            let error = errno
+            if error == EAGAIN || error == EWOULDBLOCK { return nil }
+            if error != EINTR { throw BenchFailure("port \(port): recv: \(String(cString: strerror(error)))") }
+        }
+    }
+
+    /// Spins on `poll` until a packet arrives; gives up at the TSC `deadline`.
+    @inline(__always)
+    mutating func nextFrame(deadline: UInt64) throws(BenchFailure) -> SoupFrame {
+        var spins: UInt32 = 0
+        while true {
+            if let frame = try poll() { return frame }
+            spins &+= 1
+            if spins & 1_023 == 0 && rtes_rdtsc() > deadline {
+                throw BenchFailure("port \(port): no answer within the time allowed")
+            }
+        }
+    }
+
+    // MARK: Sending
+
+    /// Room left in the send queue.
+    var sendRoom: Int { sendCapacity - sendEnd }
+
+    /// Bytes queued and not yet sent.
+    var unsent: Int { sendEnd - sendStart }
+
+    /// Appends one packet written by `write` (which returns its length) to the send queue.
+    /// The caller checks `sendRoom` first.
+    @inline(__always)
+    mutating func queue(_ write: (UnsafeMutableRawPointer) -> Int) {
+        sendEnd += write(sendBuffer + sendEnd)
+    }
+
+    /// Sends what the socket takes now; true when the queue is empty afterwards.
+    @inline(__always)
+    @discardableResult
+    mutating func flush() throws(BenchFailure) -> Bool {
+        while sendStart < sendEnd {
+            let sent = send(fd, sendBuffer + sendStart, sendEnd - sendStart, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+            if sent > 0 {
+                sendStart += sent
+                continue
+            }
+            let error = errno
+            if error == EAGAIN || error == EWOULDBLOCK { break }
+            if error != EINTR { throw BenchFailure("port \(port): send: \(String(cString: strerror(error)))") }
+        }
+        if sendStart == sendEnd {
+            sendStart = 0
+            sendEnd = 0
+            return true
+        }
+        if sendStart > sendCapacity / 2 {  // keep room at the end: move the unsent bytes to the front
+            sendBuffer.copyMemory(from: sendBuffer + sendStart, byteCount: sendEnd - sendStart)
+            sendEnd -= sendStart
+            sendStart = 0
+        }
+        return false
+    }
+
+    /// Sends the whole queue, spinning; gives up at the TSC `deadline`.
+    @inline(__always)
+    mutating func flushAll(deadline: UInt64) throws(BenchFailure) {
+        while try !flush() {
+            if rtes_rdtsc() > deadline { throw BenchFailure("port \(port): the server stopped reading") }
+        }
+    }
+
+    // MARK: Session
+
+    /// Connects and logs in `account`. A Login Rejected "session not available" is retried
+    /// for up to two seconds on a new connection: the server may not yet have seen the
+    /// account's previous connection close.
+    static func loggedIn(port: UInt16, account: BenchAccount, clock: TSCClock) throws(BenchFailure) -> OrderEntryConnection {
+        var attempt = 0
+        while true {
+            var connection = try OrderEntryConnection(port: port)
+            if try connection.login(account, deadline: rtes_rdtsc() &+ clock.ticksPerSecond &* 5) != nil { return connection }
+            attempt += 1
+            if attempt == 40 { throw BenchFailure("port \(port): login of \(account.username): session not available, 40 times") }
+            usleep(50_000)
+        }
+    }
+
+    /// Logs in (Login Request, blank session, sequence 0: start with the newest message)
+    /// and waits for Login Accepted. Returns the next sequence number the server stated, or
+    /// nil for Login Rejected "session not available" (the server then closes).
+    mutating func login(_ account: BenchAccount, deadline: UInt64) throws(BenchFailure) -> UInt64? {
+        queue { SoupBinTCP.loginRequest(username: account.username, password: account.password, to: $0) }
+        try flushAll(deadline: deadline)
+        while true {
+            let frame = try nextFrame(deadline: deadline)
+            switch frame.type {
+            case SoupPacketType.loginAccepted:
+                guard let accepted = SoupBinTCP.parseLoginAccepted(frame.payload) else {
+                    throw BenchFailure("port \(port): a Login Accepted of \(frame.payload.count) bytes")
+                }
+                return accepted.sequence
+            case SoupPacketType.loginRejected:
+                let reason = SoupBinTCP.parseLoginRejected(frame.payload)
+                if reason == SoupLoginRejectReason.sessionNotAvailable { return nil }
+                throw BenchFailure("port \(port): login of \(account.username) rejected (\(reason.map { String(UnicodeScalar($0)) } ?? "?"))")
+            case SoupPacketType.serverHeartbeat, SoupPacketType.debug:
+                continue
+            default:
+                throw BenchFailure("port \(port): packet type \(frame.type) before Login Accepted")
+            }
+        }
+    }
+
+    /// Logout Request, sent without waiting (the connection closes when this value dies).
+    mutating func logout() {
+        guard sendRoom >= SoupBinTCP.headerLength else { return }
+        queue { SoupBinTCP.logoutRequest(to: $0) }
+        _ = try? flush()
+    }
+}
