@@ -138,6 +138,28 @@ public struct InstrumentAction: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
+/// A message the order gateway refuses itself (a reused token, a field the engine's
+/// vocabulary cannot hold, an order during shutdown). It goes through the engine anyway so
+/// that the answer — Rejected, or Cancel Reject for a cancel or modify — takes its place in
+/// the client's stream after the answers to everything the client sent before it.
+public struct Refusal: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    /// For an enter, its token; for a replace, the replacement token; else the order's.
+    public var token: OrderToken
+    public var reason: RejectReason
+    /// Answer with Cancel Reject (a cancel or modify) rather than Rejected.
+    public var asCancelReject: Bool
+
+    public init(timestamp: Timestamp, client: ClientID, token: OrderToken, reason: RejectReason, asCancelReject: Bool) {
+        self.timestamp = timestamp
+        self.client = client
+        self.token = token
+        self.reason = reason
+        self.asCancelReject = asCancelReject
+    }
+}
+
 public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     case enter(EnterOrder)
     case replace(ReplaceOrder)
@@ -159,6 +181,8 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     case resumeInstrument(InstrumentAction)
     /// Moves time forward without other work, so that timed orders expire.
     case advanceTime(Timestamp)
+    /// Answers a message the gateway refused, in order (see `Refusal`).
+    case refuse(Refusal)
 
     @inlinable public var timestamp: Timestamp {
         switch self {
@@ -169,6 +193,7 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
         case .cancelAll(let c), .killClient(let c), .reinstateClient(let c): c.timestamp
         case .killExchange(let t), .reinstateExchange(let t), .advanceTime(let t): t
         case .haltInstrument(let c), .resumeInstrument(let c): c.timestamp
+        case .refuse(let r): r.timestamp
         }
     }
 }

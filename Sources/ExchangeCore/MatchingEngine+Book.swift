@@ -174,6 +174,15 @@ extension EngineState {
         counters.rejects &+= 1
     }
 
+    /// Answers a refusal from the gateway as Rejected or Cancel Reject, counted by reason.
+    mutating func refuse(_ r: Refusal) {
+        if r.asCancelReject {
+            rejectCancel(client: r.client, token: r.token, reason: r.reason, timestamp: r.timestamp)
+        } else {
+            reject(client: r.client, token: r.token, reason: r.reason, timestamp: r.timestamp)
+        }
+    }
+
     @inline(__always)
     mutating func rejectCancel(client: ClientID, token: OrderToken, reason: RejectReason, timestamp: Timestamp) {
         emit(.cancelRejected(CancelRejected(timestamp: timestamp, client: client, token: token, reason: reason)))

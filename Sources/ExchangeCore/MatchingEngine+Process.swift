@@ -60,6 +60,9 @@ extension EngineState {
         case .resumeInstrument(let a):
             setHalted(false, symbol: a.symbol, timestamp: a.timestamp)
             return .completed
+        case .refuse(let r):
+            refuse(r)
+            return .completed
         case .reinstateClient, .reinstateExchange, .advanceTime:
             return .completed
         }

@@ -144,6 +144,11 @@ public struct MatchingEngine: ~Copyable {
         state.pointee.reject(client: client, token: token, reason: reason, timestamp: timestamp)
     }
 
+    /// Answers a refusal from the gateway (`EngineCommand.refuse`).
+    public mutating func refuse(_ refusal: Refusal) {
+        state.pointee.refuse(refusal)
+    }
+
     // MARK: Queries
 
     public var configuration: EngineConfiguration { state.pointee.configuration }

@@ -28,13 +28,22 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
     // Cancel and modify requests that cannot apply
     case cancelSizeNotSmaller
     case invalidModify
+    // Refused by the order gateway (EngineCommand.refuse), or, for systemBusy, answered by
+    // it at once when the ring to the engine is full
+    case tokenHistoryFull
+    case invalidSide
+    case marketPriceOnReplace
+    case exchangeClosing
+    case systemBusy
 
     /// The OUCH 4.2 Rejected-message reason byte.
     @inlinable public var ouchCode: UInt8 {
         switch self {
         case .unknownClient, .rateLimited, .invalidShares, .invalidTimeInForce,
-             .duplicateToken, .unknownOrder, .cancelSizeNotSmaller, .invalidModify, .orderPoolExhausted:
+             .duplicateToken, .unknownOrder, .cancelSizeNotSmaller, .invalidModify, .orderPoolExhausted,
+             .tokenHistoryFull, .invalidSide, .systemBusy:
             return 0x4F  // O  Other
+        case .exchangeClosing: return 0x43         // C  closed
         case .exchangeKilled: return 0x43          // C  closed
         case .clientKilled: return 0x61            // a  Reject All enabled
         case .unknownSymbol: return 0x53           // S  Invalid Stock
@@ -42,7 +51,7 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
         case .invalidDisplay: return 0x44          // D  Invalid Display Type
         case .invalidMinimumQuantity: return 0x4E  // N  Invalid Minimum Quantity
         case .oddLot: return 0x65                  // e  Odd lot order restriction
-        case .invalidPriceIncrement, .priceOutOfRange, .postOnlyCannotPost, .priceCollarBreached:
+        case .invalidPriceIncrement, .priceOutOfRange, .postOnlyCannotPost, .priceCollarBreached, .marketPriceOnReplace:
             return 0x58                            // X  Invalid Price
         case .maxOrderSizeExceeded: return 0x5A    // Z  Shares exceed safety threshold
         case .maxNotionalExceeded: return 0x6E     // n  Exceeded dollar value limit
@@ -74,6 +83,11 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
         case .maxNotionalExceeded: "max_notional"
         case .cancelSizeNotSmaller: "cancel_size_not_smaller"
         case .invalidModify: "invalid_modify"
+        case .tokenHistoryFull: "token_history_full"
+        case .invalidSide: "invalid_side"
+        case .marketPriceOnReplace: "market_price_on_replace"
+        case .exchangeClosing: "exchange_closing"
+        case .systemBusy: "system_busy"
         }
     }
 

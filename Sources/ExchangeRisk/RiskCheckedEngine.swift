@@ -146,6 +146,9 @@ public struct RiskCheckedEngine: ~Copyable {
             return .completed
         case .advanceTime:
             return .completed
+        case .refuse(let r):
+            engine.refuse(r)
+            return .completed
         }
     }
 

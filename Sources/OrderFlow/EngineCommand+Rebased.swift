@@ -43,6 +43,10 @@ extension EngineCommand {
             c.timestamp = timestamp
             return .resumeInstrument(c)
         case .advanceTime: return .advanceTime(timestamp)
+        case .refuse(var r):
+            r.timestamp = timestamp
+            r.client &+= clientOffset
+            return .refuse(r)
         }
     }
 }

@@ -20,6 +20,11 @@ public struct OrderFlowGenerator {
     private var exchangeKilled = false
     private var lastClient: ClientID = 0
     private var burstLeft = 0
+    private var refusals = 0
+    /// What the gateway refuses through the engine, taken in turn so every seed sees each.
+    private static let refusalReasons: [RejectReason] = [
+        .duplicateToken, .tokenHistoryFull, .invalidSide, .marketPriceOnReplace, .exchangeClosing,
+    ]
 
     struct TokenKey: Hashable {
         var client: ClientID
@@ -344,8 +349,15 @@ public struct OrderFlowGenerator {
         case 6:
             exchangeKilled = true
             return .killExchange(time)
-        default:
+        case 7, 8:
             return .cancelAll(ClientAction(timestamp: time, client: ClientID(random.below(profile.clients))))
+        default:
+            // A message the gateway refused, passed through the engine to be answered in order.
+            let c = client()
+            let reason = Self.refusalReasons[refusals % Self.refusalReasons.count]
+            refusals += 1
+            return .refuse(Refusal(timestamp: time, client: c, token: freshToken(for: c),
+                                   reason: reason, asCancelReject: random.chance(300)))
         }
     }
 }

@@ -35,6 +35,11 @@ extension ReferenceExchange {
         emit(.cancelRejected(CancelRejected(timestamp: commandTime, client: client, token: token, reason: reason)))
     }
 
+    /// MATCHING.md §Refusals: the gateway's answer, echoed as it is.
+    mutating func refuse(_ r: Refusal) {
+        if r.asCancelReject { rejectCancel(client: r.client, token: r.token, r.reason) } else { rejectOrder(client: r.client, token: r.token, r.reason) }
+    }
+
     /// §Cancel order (new open size). Never rate limited; works for killed clients and
     /// halted instruments.
     mutating func cancel(_ c: CancelOrder) {

@@ -73,6 +73,7 @@ public struct ReferenceExchange {
         case .haltInstrument(let c): setHalted(symbol: c.symbol, halted: true)
         case .resumeInstrument(let c): setHalted(symbol: c.symbol, halted: false)
         case .advanceTime: break  // "advanceTime: nothing beyond expiry."
+        case .refuse(let r): refuse(r)
         }
         let out = events
         events = []
