@@ -17,7 +17,7 @@ import ExchangeRisk
 /// `firm` is put on orders whose Firm field is blank. The optional limits replace the
 /// configuration's `risk` limits for that account (each may only be tighter or looser as the
 /// operator sees fit); `cancel_on_disconnect` cancels the account's resting orders when its
-/// connection drops without a Logout. An account's client ID is its position in the file.
+/// connection ends for any reason, Logout included. An account's client ID is its position in the file.
 ///
 /// Problems are reported all at once, each with its path; passwords never appear in them.
 public struct APIKeys: Sendable, Equatable {

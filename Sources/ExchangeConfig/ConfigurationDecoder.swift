@@ -227,11 +227,19 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_messages_per_second", in: scope, 1...100_000_000).map { Int($0) }
             .assign(to: &settings.maxMessagesPerSecond)
         wholeNumber(object, "token_history", in: scope, 1_024...268_435_456).map { Int($0) }.assign(to: &settings.tokenHistory)
+        wholeNumber(object, "max_tokens_per_account", in: scope, 0...268_435_456).map { Int($0) }
+            .assign(to: &settings.maxTokensPerAccount)
         wholeNumber(object, "recv_buffer_size", in: scope, 512...65_536).map { Int($0) }.assign(to: &settings.receiveBufferSize)
         wholeNumber(object, "recv_buffer_count", in: scope, 16...32_768, allowed: "a power of two from 16 to 32768", where: powerOfTwo)
             .map { Int($0) }.assign(to: &settings.receiveBufferCount)
         boolean(object, "sqpoll", in: scope).assign(to: &settings.submissionQueuePolling)
         wholeNumber(object, "shutdown_grace_ms", in: scope, 0...60_000).map { Int($0) }.assign(to: &settings.shutdownGraceMilliseconds)
+        let tokensPath = scope.member("max_tokens_per_account").path
+        if settings.maxTokensPerAccount > settings.tokenHistory, !invalidPaths.contains(tokensPath),
+           !invalidPaths.contains(scope.member("token_history").path) {
+            issue(tokensPath, locations[tokensPath],
+                  "\(settings.maxTokensPerAccount) is more than token_history (\(settings.tokenHistory)), which holds every account's tokens")
+        }
         let idlePath = scope.member("idle_timeout_ms").path
         let heartbeatPath = scope.member("heartbeat_interval_ms").path
         if settings.idleTimeoutMilliseconds <= settings.heartbeatIntervalMilliseconds,

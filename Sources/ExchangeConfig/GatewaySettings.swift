@@ -20,10 +20,13 @@ public struct GatewaySettings: Sendable, Equatable {
     public var loginTimeoutMilliseconds = 5_000
     /// `max_messages_per_second`: inbound packets per connection per second beyond which it
     /// is disconnected as a flood (a token bucket holding one second's worth).
-    public var maxMessagesPerSecond = 1_000_000
+    public var maxMessagesPerSecond = 100_000
     /// `token_history`: order tokens remembered for the day across all accounts, so that a
     /// token is never reused; when full, new orders are rejected.
     public var tokenHistory = 4_194_304
+    /// `max_tokens_per_account`: tokens one account may use in a day; 0 gives each account an
+    /// even share of `token_history`, so that one account cannot use up everyone's.
+    public var maxTokensPerAccount = 0
     /// `recv_buffer_size` and `recv_buffer_count`: the provided-buffer ring that multishot
     /// receives land in (count a power of two).
     public var receiveBufferSize = 4_096

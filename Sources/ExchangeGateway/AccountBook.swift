@@ -14,6 +14,8 @@ struct AccountBook {
     /// The connection slot logged in to each session, -1 for none.
     let connections: UnsafeMutablePointer<Int32>
     let logs: UnsafeMutablePointer<SessionLog>
+    /// Tokens the account used today.
+    let tokensUsed: UnsafeMutablePointer<Int>
     /// A cancel-all for the account is owed to the engine (the ring was full when it was due).
     let cancelAllPending: UnsafeMutablePointer<Bool>
     /// Username → account, open addressing over `lookupMask + 1` slots (-1 empty).
@@ -28,6 +30,8 @@ struct AccountBook {
         cancelOnDisconnect = .allocate(capacity: count)
         connections = .allocate(capacity: count)
         connections.initialize(repeating: -1, count: count)
+        tokensUsed = .allocate(capacity: count)
+        tokensUsed.initialize(repeating: 0, count: count)
         cancelAllPending = .allocate(capacity: count)
         cancelAllPending.initialize(repeating: false, count: count)
         logs = .allocate(capacity: count)
@@ -61,6 +65,7 @@ struct AccountBook {
         cancelOnDisconnect.deallocate()
         connections.deallocate()
         cancelAllPending.deallocate()
+        tokensUsed.deallocate()
         logs.deallocate()
         lookup.deallocate()
     }

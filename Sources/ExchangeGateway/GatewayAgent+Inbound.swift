@@ -24,6 +24,9 @@ extension GatewayAgent {
 
     mutating func handlePacket(_ slot: Int, type: UInt8, payload: UnsafeRawBufferPointer) {
         count(CountersLayout.GatewayCell.messagesIn)
+        // Only whole packets count as hearing from the client: a trickle of bytes that never
+        // completes one does not keep a connection alive.
+        connections[slot].lastReceiveAt = now
         guard admitPacket(slot) else {
             beginClose(slot, .flood, flush: true)
             return
@@ -135,7 +138,8 @@ extension GatewayAgent {
             submit(command, account: account, slot: slot)
         case .rejectable(let token, let reason):
             count(CountersLayout.GatewayCell.fieldRejects)
-            refuse(type: payload.load(as: UInt8.self), token: token, reason: reason.ouchCode, account: account)
+            let refusal: RejectReason = reason == .invalidSide ? .invalidSide : .marketPriceOnReplace
+            refuse(type: payload.load(as: UInt8.self), token: token, reason: refusal, account: account)
         case .malformed:
             beginClose(slot, .malformedMessage, flush: true)
         }
@@ -164,38 +168,54 @@ extension GatewayAgent {
         }
         guard drainPhase == .running else {
             count(CountersLayout.GatewayCell.shutdownRejects)
-            refuse(type: type, token: token, reason: RejectReason.exchangeKilled.ouchCode, account: account)
+            refuse(type: type, token: token, reason: .exchangeClosing, account: account)
             return
         }
         if type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder {
-            switch tokens.insert(token, account: account) {
+            let outcome = accounts.tokensUsed[account] < tokensPerAccount ? tokens.insert(token, account: account) : .full
+            switch outcome {
             case .inserted:
-                break
+                accounts.tokensUsed[account] &+= 1
             case .duplicate:
                 count(CountersLayout.GatewayCell.duplicateTokenRejects)
-                refuse(type: type, token: token, reason: RejectReason.duplicateToken.ouchCode, account: account)
+                refuse(type: type, token: token, reason: .duplicateToken, account: account)
                 return
             case .full:
                 count(CountersLayout.GatewayCell.tokenHistoryFullRejects)
-                refuse(type: type, token: token, reason: RejectReason.orderPoolExhausted.ouchCode, account: account)
+                refuse(type: type, token: token, reason: .tokenHistoryFull, account: account)
                 return
             }
         }
         guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else {
             count(CountersLayout.GatewayCell.backpressureRejects)
-            refuse(type: type, token: token, reason: RejectReason.orderPoolExhausted.ouchCode, account: account)
+            answerNow(type: type, token: token, reason: .systemBusy, account: account)
             return
         }
         lastCommandAt = now
         count(CountersLayout.GatewayCell.ordersIn)
     }
 
-    /// Answers a message the engine will not see: Rejected for Enter and Replace (the
-    /// replacement token), Cancel Reject for Cancel and Modify.
-    mutating func refuse(type: UInt8, token: OrderToken, reason: UInt8, account: Int) {
+    /// Refuses a message through the engine (`EngineCommand.refuse`), so that the answer
+    /// comes after the answers to the client's earlier messages; when the ring to the engine
+    /// is full, at once (counted as backpressure too).
+    mutating func refuse(type: UInt8, token: OrderToken, reason: RejectReason, account: Int) {
+        let refusal = Refusal(timestamp: now, client: ClientID(account), token: token, reason: reason,
+                              asCancelReject: type == OUCH.InboundType.cancelOrder || type == OUCH.InboundType.modifyOrder)
+        if commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .refuse(refusal))) {
+            lastCommandAt = now
+            return
+        }
+        count(CountersLayout.GatewayCell.backpressureRejects)
+        answerNow(type: type, token: token, reason: reason, account: account)
+    }
+
+    /// Answers a message the engine will not see, at once: Rejected for Enter and Replace
+    /// (the replacement token), Cancel Reject for Cancel and Modify. Only when the ring to
+    /// the engine is full — the answer may then overtake answers to earlier messages.
+    mutating func answerNow(type: UInt8, token: OrderToken, reason: RejectReason, account: Int) {
         let timestamp = now % WallClock.nanosecondsPerDay
         let length = type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder
-            ? OUCHOutbound.rejected(timestamp: timestamp, token: token, reason: reason, to: scratch + 3)
+            ? OUCHOutbound.rejected(timestamp: timestamp, token: token, reason: reason.ouchCode, to: scratch + 3)
             : OUCHOutbound.cancelReject(timestamp: timestamp, token: token, to: scratch + 3)
         commitMessage(account: ClientID(account), length: length)
     }

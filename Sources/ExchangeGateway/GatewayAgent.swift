@@ -100,6 +100,8 @@ public struct GatewayAgent: Agent, ~Copyable {
     var dirtyCount = 0
     var accounts: AccountBook
     var tokens: TokenHistory
+    /// Tokens one account may use in a day (its share of the token history).
+    let tokensPerAccount: Int
     let symbols: UnsafeMutablePointer<Symbol>
     let symbolCount: Int
     let scratch: UnsafeMutableRawPointer
@@ -170,6 +172,8 @@ public struct GatewayAgent: Agent, ~Copyable {
         dirtySlots = .allocate(capacity: 2 * maxConnections)
         accounts = AccountBook(keys: options.keys, historyMessages: settings.sessionHistoryMessages, logMemory: memory + layout.logs)
         tokens = TokenHistory(capacity: settings.tokenHistory, memory: memory + layout.tokens)
+        let accountCount = max(1, options.keys.accounts.count)
+        tokensPerAccount = settings.maxTokensPerAccount > 0 ? settings.maxTokensPerAccount : max(1, settings.tokenHistory / accountCount)
         symbolCount = options.symbols.count
         symbols = .allocate(capacity: max(1, symbolCount))
         _ = UnsafeMutableBufferPointer(start: symbols, count: symbolCount).initialize(from: options.symbols)
@@ -245,7 +249,11 @@ public struct GatewayAgent: Agent, ~Copyable {
             nextTimerAt = now &+ Self.timerIntervalNanoseconds
             runTimers()
         }
-        if drainPhase != .running { work &+= advanceDrain() }
+        if drainPhase != .running {
+            work &+= advanceDrain()
+            // Drained, but events (e.g. of the demo flow) may still arrive: keep the counters true.
+            if drainPhase == .done && work > 0 { publishCounters() }
+        }
 
         // 4. Sends, then one submission for everything prepared this turn.
         flushSends()
@@ -351,7 +359,6 @@ public struct GatewayAgent: Agent, ~Copyable {
             count(CountersLayout.GatewayCell.bytesIn, by: UInt64(result))
             let phase = connections[slot].phase
             if phase == .awaitingLogin || phase == .active {
-                connections[slot].lastReceiveAt = now
                 receive(slot, UnsafeRawBufferPointer(start: buffers.buffer(bufferID), count: Int(result)))
             }
         } else if result == 0 {

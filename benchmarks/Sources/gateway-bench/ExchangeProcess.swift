@@ -152,7 +152,8 @@ final class ExchangeProcess {
                                "hugepages": "auto", "lock_memory": false, "realtime_priority": \(s.fifoPriority) },
               "gateway": { "session_name": "GWBENCH", "max_connections": 64, "session_history_messages": 65536,
                            "send_queue_bytes": 4194304, "max_messages_per_second": 100000000,
-                           "token_history": \(s.tokenHistory), "recv_buffer_size": 4096, "recv_buffer_count": 1024 },
+                           "token_history": \(s.tokenHistory), "max_tokens_per_account": \(s.tokenHistory),
+                           "recv_buffer_size": 4096, "recv_buffer_count": 1024 },
               "market_data": { "enabled": \(s.marketData), "interface": "127.0.0.1", "ttl": 0,
                                "retransmit_port": \(ports[3]), "snapshot_port": \(ports[4]) }
             }
