@@ -9,6 +9,9 @@
 //   ExchangeWire      SoupBinTCP 3.0 framing and OUCH 4.2 codecs (pure, allocation-free)
 //   ExchangeRuntime   memory regions, SPSC rings, io_uring, agents and their runner, counters, the engine agent
 //   ExchangeGateway   the order-entry gateway agent: SoupBinTCP sessions over io_uring
+//   ExchangeClient    a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
+//   rtes-client       sends one order, cancel, replace or modify from the command line
+//   rtes-loadgen      N connections of order flow, round trips in HdrHistogram
 //   ExchangeOps       the appliance assembled from configuration, the admin HTTP plane, metrics, health
 //   trading_exchange  the exchange process
 //   rtes-stat         prints a running exchange's counters from shared memory
@@ -35,6 +38,9 @@ let package = Package(
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
         .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
         .library(name: "ExchangeGateway", targets: ["ExchangeGateway"]),
+        .library(name: "ExchangeClient", targets: ["ExchangeClient"]),
+        .executable(name: "rtes-client", targets: ["rtes-client"]),
+        .executable(name: "rtes-loadgen", targets: ["rtes-loadgen"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -43,6 +49,7 @@ let package = Package(
         .package(path: "CShims/CMallocCounter"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
@@ -54,6 +61,28 @@ let package = Package(
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
+        .target(
+            name: "ExchangeClient",
+            dependencies: [
+                "ExchangeWire", "ExchangeCore", "OrderFlow", "CExchangeShim",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "rtes-client",
+            dependencies: [
+                "ExchangeClient", "ExchangeWire", "ExchangeCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "rtes-loadgen",
+            dependencies: [
+                "ExchangeClient", "ExchangeWire", "ExchangeCore", "CExchangeShim",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(
             name: "ExchangeOps",
             dependencies: [
@@ -122,6 +151,24 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .testTarget(name: "ExchangeGatewayTests", dependencies: ["ExchangeGateway", "ExchangeCore"]),
+        .testTarget(
+            name: "ExchangeClientTests",
+            dependencies: [
+                "ExchangeClient", "ExchangeOps", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
+                "ExchangeWire", "OrderFlow", "CExchangeShim",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["NasdaqProtocols", "README.md"]
+        ),
         .testTarget(
             name: "AllocationTests",
             dependencies: [

@@ -1,0 +1,317 @@
+import ExchangeClient
+import ExchangeCore
+import ExchangeWire
+import Glibc
+import Testing
+
+let aapl = Symbol("AAPL")!
+
+func token(_ text: String) -> OrderToken { OrderToken(text)! }
+
+/// The client against a real in-process exchange: login, each OUCH request and its answer,
+/// trades, replay after a new login, heartbeats, and every way a session can fail.
+@Suite(.serialized) struct OrderEntryClientAgainstTheExchange {
+    @Test func logsInAndLearnsTheSessionAndTheNextSequenceNumber() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try OrderEntryClient(port: exchange.port)
+        defer { client.close() }
+        let outcome = try client.login(username: "DEMO1", password: "demo1pass")
+        // Message 1 of every session is the System Event that starts the day.
+        #expect(outcome == .accepted(session: exchange.session, nextSequence: 2))
+        #expect(client.isLoggedIn && client.session == exchange.session && client.nextSequence == 2)
+    }
+
+    @Test func refusesAWrongPasswordAndAnUnknownUserAsNotAuthorized() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        for (user, password) in [("DEMO1", "wrong"), ("NOBODY", "demo1pass")] {
+            let client = try OrderEntryClient(port: exchange.port)
+            defer { client.close() }
+            let outcome = try client.login(username: user, password: password)
+            #expect(outcome == .rejected(.notAuthorized, debug: nil), "\(user)")
+            #expect(!client.isLoggedIn)
+            // The exchange closes the connection after Login Rejected.
+            #expect(throws: ClientError.closedByPeer(debug: nil)) { try client.receive(timeout: .seconds(2)) }
+        }
+        #expect(throws: ClientError.loginRejected(.notAuthorized, debug: nil)) {
+            try OrderEntryClient.connect(port: exchange.port, username: "DEMO2", password: "demo1pass")
+        }
+    }
+
+    @Test func refusesASecondSessionForTheSameAccountWithItsReason() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let first = try exchange.client("DEMO1")
+        defer { first.close() }
+        let second = try OrderEntryClient(port: exchange.port)
+        defer { second.close() }
+        let outcome = try second.login(username: "DEMO1", password: "demo1pass")
+        #expect(outcome == .rejected(.sessionNotAvailable, debug: "RTES: this account is already logged in on another connection"))
+    }
+
+    @Test func restsAnOrderWithStateLiveAndAnOrderReference() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        try client.enter(token: token("REST1"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
+        let reply = try client.nextMessage(timeout: .seconds(2))
+        #expect(reply.sequence == 2)
+        guard case .accepted(let accepted) = reply.message else {
+            Issue.record("expected Accepted, got \(reply)")
+            return
+        }
+        #expect(accepted.token == token("REST1") && accepted.side == .buy && accepted.shares == 100 && accepted.symbol == aapl)
+        #expect(accepted.price == 2_290_000 && accepted.state == .live && accepted.reference > 0)
+        #expect(accepted.timeInForce == .marketHours && accepted.firm == Firm("DEM1")!)
+        #expect(reply.description.hasPrefix("#2 Accepted token=REST1 side=B shares=100 AAPL @ 229.0000 ref=\(accepted.reference) state=L"))
+    }
+
+    @Test func tradesTwoOrdersAndTellsBothSidesTheSameMatchNumber() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let buyer = try exchange.client("DEMO1")
+        defer { buyer.close() }
+        let seller = try exchange.client("DEMO2")
+        defer { seller.close() }
+        try buyer.enter(token: token("BUY1"), side: .buy, shares: 100, symbol: aapl, price: 2_300_000)
+        guard case .accepted(let resting) = try buyer.nextMessage(timeout: .seconds(2)).message else {
+            Issue.record("the buy order was not accepted")
+            return
+        }
+        #expect(resting.state == .live)
+
+        try seller.enter(token: token("SELL1"), side: .sell, shares: 100, symbol: aapl, price: 2_300_000)
+        let sellerReplies = try seller.nextMessages(2, timeout: .seconds(2)).map(\.message)
+        guard case .accepted(let taker) = sellerReplies[0],
+              case .executed(_, let takerToken, let takerShares, let takerPrice, let takerLiquidity, let takerMatch) = sellerReplies[1]
+        else {
+            Issue.record("expected Accepted then Executed, got \(sellerReplies)")
+            return
+        }
+        #expect(taker.token == token("SELL1") && taker.side == .sell)
+        #expect(takerToken == token("SELL1") && takerShares == 100 && takerPrice == 2_300_000)
+        #expect(takerLiquidity == LiquidityFlag.removed.rawValue)
+
+        guard case .executed(_, let makerToken, let makerShares, let makerPrice, let makerLiquidity, let makerMatch) =
+            try buyer.nextMessage(timeout: .seconds(2)).message
+        else {
+            Issue.record("the resting buyer was not told of its execution")
+            return
+        }
+        #expect(makerToken == token("BUY1") && makerShares == 100 && makerPrice == 2_300_000)
+        #expect(makerLiquidity == LiquidityFlag.added.rawValue)
+        #expect(makerMatch == takerMatch && makerMatch > 0)
+    }
+
+    @Test func cancelsARestingOrderAndRejectsCancellingAnUnknownOne() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        try client.enter(token: token("C1"), side: .sell, shares: 300, symbol: aapl, price: 2_310_000)
+        _ = try client.nextMessage(timeout: .seconds(2))
+        try client.cancel(token: token("C1"), shares: 100)
+        try client.cancel(token: token("C1"))
+        try client.cancel(token: token("NOSUCH"))
+        let replies = try client.nextMessages(3, timeout: .seconds(2)).map(\.message)
+        #expect(replies[0] == .canceled(timestamp: replies[0].timestamp, token: token("C1"), decrement: 200,
+                                        reason: CancelReason.userRequested.rawValue))
+        #expect(replies[1] == .canceled(timestamp: replies[1].timestamp, token: token("C1"), decrement: 100,
+                                        reason: CancelReason.userRequested.rawValue))
+        #expect(replies[2] == .cancelReject(timestamp: replies[2].timestamp, token: token("NOSUCH")))
+    }
+
+    @Test func replacesARestingOrderWithANewTokenSizeAndPrice() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        try client.enter(token: token("OLD"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
+        guard case .accepted(let original) = try client.nextMessage(timeout: .seconds(2)).message else {
+            Issue.record("not accepted")
+            return
+        }
+        try client.replace(existing: token("OLD"), replacement: token("NEW"), shares: 200, price: 2_295_000)
+        guard case .replaced(let replaced) = try client.nextMessage(timeout: .seconds(2)).message else {
+            Issue.record("not replaced")
+            return
+        }
+        #expect(replaced.token == token("NEW") && replaced.previousToken == token("OLD"))
+        #expect(replaced.shares == 200 && replaced.price == 2_295_000 && replaced.side == .buy && replaced.symbol == aapl)
+        #expect(replaced.state == .live && replaced.reference != original.reference)
+        // The old token is gone; replacing it again is refused under the replacement token.
+        try client.replace(existing: token("OLD"), replacement: token("NEWER"), shares: 100, price: 2_290_000)
+        guard case .rejected(_, let rejected, _) = try client.nextMessage(timeout: .seconds(2)).message else {
+            Issue.record("a replace of a dead order was not rejected")
+            return
+        }
+        #expect(rejected == token("NEWER"))
+    }
+
+    @Test func modifiesARestingOrdersSideAndSize() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        try client.enter(token: token("M1"), side: .sell, shares: 100, symbol: aapl, price: 2_320_000)
+        _ = try client.nextMessage(timeout: .seconds(2))
+        try client.modify(token: token("M1"), side: .sellShort, shares: 60)
+        let modified = try client.nextMessage(timeout: .seconds(2)).message
+        #expect(modified == .orderModified(timestamp: modified.timestamp, token: token("M1"), side: .sellShort, shares: 60))
+        // A buy side for a sell order is not a modification: Cancel Reject.
+        try client.modify(token: token("M1"), side: .buy, shares: 50)
+        let refused = try client.nextMessage(timeout: .seconds(2)).message
+        #expect(refused == .cancelReject(timestamp: refused.timestamp, token: token("M1")))
+        try client.cancel(token: token("M1"))
+        let canceled = try client.nextMessage(timeout: .seconds(2)).message
+        #expect(canceled == .canceled(timestamp: canceled.timestamp, token: token("M1"), decrement: 60,
+                                      reason: CancelReason.userRequested.rawValue))
+    }
+
+    @Test func rejectsADuplicateToken() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        try client.enter(token: token("DUP"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
+        try client.enter(token: token("DUP"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
+        // The gateway refuses the second at once, so its Rejected may overtake the first's Accepted.
+        let replies = try client.nextMessages(2, timeout: .seconds(2)).map(\.message)
+        let rejected = try #require(replies.first { if case .rejected = $0 { true } else { false } })
+        #expect(rejected == .rejected(timestamp: rejected.timestamp, token: token("DUP"), reason: 0x4F))
+        #expect(MessageText.line(rejected) == "Rejected token=DUP reason=O (other)")
+        #expect(replies.contains { if case .accepted(let m) = $0 { m.token == token("DUP") } else { false } })
+    }
+
+    @Test func replaysWhatItMissedWhenItLogsInAgainFromASequenceNumber() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let first = try exchange.client("DEMO1", sequence: 1)
+        defer { first.close() }
+        let startOfDay = try first.nextMessage(timeout: .seconds(2))
+        #expect(startOfDay.sequence == 1)
+        #expect(startOfDay.message == .systemEvent(timestamp: startOfDay.message.timestamp, eventCode: OUCH.SystemEventCode.startOfDay))
+        try first.enter(token: token("AWAY"), side: .buy, shares: 100, symbol: aapl, price: 2_300_000)
+        let accepted = try first.nextMessage(timeout: .seconds(2))
+        #expect(accepted.sequence == 2)
+        try first.logout()
+
+        // While DEMO1 is away its order trades: the execution waits in its session.
+        let seller = try exchange.client("DEMO2")
+        defer { seller.close() }
+        try seller.enter(token: token("HIT"), side: .sell, shares: 100, symbol: aapl, price: 2_300_000)
+        _ = try seller.nextMessages(2, timeout: .seconds(2))
+
+        let again = try logInRetrying(exchange, "DEMO1", sequence: 2)
+        defer { again.close() }
+        #expect(again.nextSequence == 2)
+        let replayed = try again.nextMessages(2, timeout: .seconds(2))
+        #expect(replayed[0] == accepted)
+        #expect(replayed[1].sequence == 3)
+        guard case .executed(_, let executed, 100, 2_300_000, LiquidityFlag.added.rawValue, _) = replayed[1].message else {
+            Issue.record("expected the missed execution, got \(replayed[1])")
+            return
+        }
+        #expect(executed == token("AWAY"))
+        try again.logout()
+
+        // Sequence 0: only what is new.
+        let latest = try logInRetrying(exchange, "DEMO1", sequence: 0)
+        defer { latest.close() }
+        #expect(latest.nextSequence == 4)
+        #expect(try latest.poll(timeout: .milliseconds(100)) == nil)
+    }
+
+    @Test func reportsTheExchangesReasonWhenItClosesTheConnection() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        try client.connection.send([0x00, 0x00])  // a SoupBinTCP length of 0
+        let reason = "RTES: disconnected: malformed SoupBinTCP packet length"
+        #expect(throws: ClientError.closedByPeer(debug: reason)) { try client.nextMessage(timeout: .seconds(2)) }
+        #expect(!client.connection.isOpen)
+        // Sticky: every later call says the same.
+        #expect(throws: ClientError.closedByPeer(debug: reason)) {
+            try client.enter(token: token("LATE"), side: .buy, shares: 1, symbol: aapl, price: 2_300_000)
+        }
+    }
+
+    @Test func reportsAnOUCHMessageTheExchangeCannotDecode() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        try client.sendOUCHMessage([0x51, 0x01, 0x02])  // type Q: not an OUCH 4.2 client message
+        let packets = client.connection.receiveUntilClosed(timeout: .seconds(2))
+        #expect(packets.closed)
+        #expect(packets.packets == [SoupPacket(type: SoupPacketType.debug, payload: Array("RTES: disconnected: malformed OUCH 4.2 message".utf8))])
+    }
+
+    @Test func reportsConnectionRefusedWhenNothingListens() {
+        let port = freePort()
+        #expect(throws: ClientError.connectionRefused(host: "127.0.0.1", port: port)) {
+            try OrderEntryClient(port: port)
+        }
+        #expect(throws: ClientError.self) { try OrderEntryClient(host: "no-such-host.invalid", port: 1) }
+    }
+
+    @Test func timesOutWhenNothingArrives() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        #expect(throws: ClientError.timedOut(waitingFor: "an OUCH message", seconds: 0.05)) {
+            try client.nextMessage(timeout: .milliseconds(50))
+        }
+        #expect(try client.poll(timeout: .milliseconds(20)) == nil)
+        #expect(client.connection.isOpen)
+    }
+
+    @Test func keepsASessionUpWithHeartbeatsAndLosesOneWithout() throws {
+        let exchange = try TestExchange(heartbeatMilliseconds: 100, idleTimeoutMilliseconds: 600)
+        defer { exchange.stop() }
+        let beating = try exchange.client("DEMO1", options: .init(heartbeatInterval: .milliseconds(100)))
+        defer { beating.close() }
+        let silent = try exchange.client("DEMO2", options: .init(heartbeatInterval: nil))
+        defer { silent.close() }
+
+        let heard = try beating.packets(for: .milliseconds(1_200))
+        #expect(heard.contains(.heartbeat))
+        #expect(beating.connection.isOpen)
+        try beating.enter(token: token("ALIVE"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
+        #expect(try beating.nextMessage(timeout: .seconds(2)).message.timestamp > 0)
+
+        let reason = "RTES: disconnected: no heartbeat from client"
+        #expect(throws: ClientError.closedByPeer(debug: reason)) { try silent.nextMessage(timeout: .seconds(2)) }
+    }
+
+    @Test func receivesEndOfDayAndEndOfSessionWhenTheExchangeShutsDown() throws {
+        let exchange = try TestExchange()
+        let client = try exchange.client("DEMO1")
+        defer { client.close() }
+        exchange.stop()
+        let endOfDay = try client.nextMessage(timeout: .seconds(2))
+        #expect(endOfDay.message == .systemEvent(timestamp: endOfDay.message.timestamp, eventCode: OUCH.SystemEventCode.endOfDay))
+        var rest: [ServerPacket] = []
+        while let packet = try client.poll(timeout: .seconds(2)), packet != .endOfSession { rest.append(packet) }
+        #expect(rest.allSatisfy { $0 == .heartbeat })
+        #expect(throws: ClientError.closedByPeer(debug: nil)) { try client.receive(timeout: .seconds(2)) }
+    }
+}
+
+/// Logs in, trying again while the exchange still holds the account's previous session (it
+/// is released once the previous connection is closed).
+func logInRetrying(_ exchange: TestExchange, _ username: String, sequence: UInt64) throws -> OrderEntryClient {
+    var attempts = 0
+    while true {
+        do {
+            return try exchange.client(username, sequence: sequence)
+        } catch ClientError.loginRejected(.sessionNotAvailable, _) where attempts < 100 {
+            attempts += 1
+            usleep(20_000)
+        }
+    }
+}

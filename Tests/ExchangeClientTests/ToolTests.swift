@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+/// The `rtes-client` and `rtes-loadgen` executables (built by `swift build --build-tests`)
+/// against an in-process exchange, the way a user runs them.
+@Suite(.serialized) struct CommandLineTools {
+    static func executable(_ name: String) -> URL {
+        // The test bundle sits in the build directory beside the executables.
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) && directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent(name)
+    }
+
+    static var built: Bool {
+        FileManager.default.isExecutableFile(atPath: executable("rtes-client").path)
+            && FileManager.default.isExecutableFile(atPath: executable("rtes-loadgen").path)
+    }
+
+    struct Run {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
+                    in directory: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = executable(tool)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RTES_") }.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                   errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: built, "rtes-client is not built: run `swift build --build-tests` (make test does)"))
+    func rtesClientPlacesTradesCancelsAndSaysWhyItFails() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let port = String(exchange.port)
+
+        let buy = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass", "buy", "100", "AAPL", "230.00",
+                                               "--token", "CLI1"])
+        #expect(buy.status == 0, "\(buy.errors)")
+        #expect(buy.output.contains("sent Enter Order token=CLI1 side=B shares=100 AAPL @ 230.0000 tif=99998"))
+        #expect(buy.output.contains("Accepted token=CLI1 side=B shares=100 AAPL @ 230.0000 ref="))
+        #expect(buy.output.contains("state=L"))
+
+        // The password from the environment; the order trades with the resting one.
+        let sell = try Self.run("rtes-client", ["sell", "100", "AAPL", "230", "--tif", "ioc", "--token", "CLI2", "--port", port, "-u", "DEMO2"],
+                                environment: ["RTES_CLIENT_PASSWORD": "demo2pass"])
+        #expect(sell.status == 0, "\(sell.errors)")
+        #expect(sell.output.contains("Executed token=CLI2 shares=100 @ 230.0000 liquidity=R (removed) match="))
+
+        let rest = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass", "sell", "50", "AAPL", "231.00",
+                                                "--token", "CLI3"])
+        #expect(rest.status == 0)
+        let replace = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass",
+                                                   "replace", "CLI3", "40", "231.50", "--new-token", "CLI4"])
+        #expect(replace.status == 0, "\(replace.errors)")
+        #expect(replace.output.contains("Replaced token=CLI4 previous=CLI3 side=S shares=40 AAPL @ 231.5000"))
+        let modify = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass", "modify", "CLI4", "T", "30"])
+        #expect(modify.status == 0 && modify.output.contains("Order Modified token=CLI4 side=T shares=30"))
+        let cancel = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass", "cancel", "CLI4"])
+        #expect(cancel.status == 0 && cancel.output.contains("Canceled token=CLI4 shares=30 reason=U (user requested)"))
+
+        let unknown = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass", "cancel", "CLI4"])
+        #expect(unknown.status == 1)
+        #expect(unknown.errors.contains("rtes-client: refused: Cancel Reject"))
+
+        let badPrice = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass", "buy", "100", "AAPL", "999.00"])
+        #expect(badPrice.status == 1)
+        #expect(badPrice.errors.contains("refused: Rejected reason X (invalid price)"))
+
+        let badLogin = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "nope", "buy", "1", "AAPL", "230"])
+        #expect(badLogin.status == 1)
+        #expect(badLogin.errors.contains("login rejected: A (not authorized"))
+
+        let noPassword = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "buy", "1", "AAPL", "230"])
+        #expect(noPassword.status == 64 && noPassword.errors.contains("RTES_CLIENT_PASSWORD"))
+
+        let nobody = try Self.run("rtes-client", ["--port", String(freePort()), "--user", "DEMO1", "--password", "x", "buy", "1", "AAPL", "230"])
+        #expect(nobody.status == 2)
+        #expect(nobody.errors.contains("connection refused by 127.0.0.1:"))
+    }
+
+    @Test(.enabled(if: built, "rtes-loadgen is not built: run `swift build --build-tests` (make test does)"))
+    func rtesLoadgenPrintsPercentilesAndWritesHistogramFiles() throws {
+        let exchange = try TestExchange()
+        defer { exchange.stop() }
+        let directory = NSTemporaryDirectory() + "rtes-loadgen-test-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        let run = try Self.run("rtes-loadgen", ["--port", String(exchange.port), "--connections", "2", "--count", "2000",
+                                                "--idle", "block", "--token-prefix", "TCLI"], in: directory)
+        #expect(run.status == 0, "\(run.output)\n\(run.errors)")
+        for line in ["sent 2000 requests", "order → Accepted", "order → Executed", "cancel → Canceled", "p99.9", "wrote rtes-loadgen-accepted.hgrm"] {
+            #expect(run.output.contains(line), "missing \(line) in\n\(run.output)")
+        }
+        let hgrm = try String(contentsOfFile: directory + "/rtes-loadgen-accepted.hgrm", encoding: .utf8)
+        #expect(hgrm.contains("Value     Percentile TotalCount 1/(1-Percentile)"))
+        #expect(hgrm.contains("#[Max     ="))
+
+        let remote = try Self.run("rtes-loadgen", ["--host", "192.0.2.1", "--count", "1"])
+        #expect(remote.status == 2 && remote.errors.contains("not a loopback address"))
+    }
+}

@@ -1,0 +1,146 @@
+import CExchangeShim
+import CMallocCounter
+import ExchangeConfig
+import ExchangeCore
+import ExchangeGateway
+import ExchangeRisk
+import ExchangeRuntime
+import ExchangeWire
+import Glibc
+import Testing
+
+/// The gateway's steady state allocates nothing. "Steady state" with sockets is three things,
+/// each measured on its own after a warm-up of the same kind:
+///
+/// 1. order flow on established sessions: orders in, Accepted and Executed out, in batches,
+///    with sends that the kernel may take in part;
+/// 2. quiet time: the millisecond timers, server heartbeats (10 ms interval) and client
+///    heartbeats, the engine's clock advanced by the gateway, counters published;
+/// 3. connection churn: accept, login, an order, Logout, close, slot reuse — ten times.
+///
+/// The gateway and the engine agent run on the test thread (their rings between them, as in
+/// shared mode), and so do the clients: raw non-blocking sockets whose replies are counted
+/// packet by packet without allocating. The malloc counter counts this thread only; the
+/// kernel's side of io_uring is not the process's heap.
+@Suite struct GatewayAllocation {
+    @Test func handlesOrdersTimersAndConnectionChurnWithoutTouchingTheHeap() throws {
+        // The counter is linked and sees this thread's allocations.
+        rtes_malloc_counter_start()
+        let probe = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        probe.deallocate()
+        #expect(rtes_malloc_counter_stop().allocations == 1)
+
+        let knobs = GatewayKnobs(heartbeatIntervalMilliseconds: 10, idleTimeoutMilliseconds: 60_000)
+        let configuration = try ConfigurationLoader.load(json: knobs.json, source: "rig.json", environment: [:], host: .current())
+            .configuration
+        var rig = try GatewayEngineRig(configuration: configuration)
+        let memory = rig.memory
+
+        // Everything the clients send, encoded before any measurement.
+        let pairs = 3_000
+        let sells = (0..<pairs).flatMap { Client.order("S\($0)", "S", 100, "AAPL", price(230)) }
+        let buys = (0..<pairs).flatMap { Client.order("B\($0)", "B", 100, "AAPL", price(230)) }
+        let orderBytes = Client.order("S0", "S", 100, "AAPL", price(230)).count
+        let churnLogin = Client.login(.load(1))
+        let churnOrders = (0..<20).flatMap { Client.order("C\($0)", "S", 100, "MSFT", price(500)) }
+        let heartbeat = Client.heartbeat
+        let logout = Client.logout
+
+        let sellerLogin = Client.login(.demo1)
+        let buyerLogin = Client.login(.demo2)
+        var clients = RawClients(capacity: 3)
+        clients.fds[0] = connectLoopback(Int32(rig.port))
+        clients.fds[1] = connectLoopback(Int32(rig.port))
+        #expect(clients.fds[0] >= 0 && clients.fds[1] >= 0)
+        sellerLogin.withUnsafeBytes { clients.send(0, $0, rig: &rig) }
+        buyerLogin.withUnsafeBytes { clients.send(1, $0, rig: &rig) }
+        #expect(clients.pump(&rig, seconds: 2) { $0.tallies[0].loginAccepted == 1 && $0.tallies[1].loginAccepted == 1 })
+
+        /// Sends pairs `range` in batches of 16 per side and waits for every Accepted and Executed.
+        func trade(_ range: Range<Int>, _ rig: inout GatewayEngineRig, _ clients: inout RawClients) -> Bool {
+            let before0 = clients.tallies[0].sequenced
+            let before1 = clients.tallies[1].sequenced
+            var next = range.lowerBound
+            while next < range.upperBound {
+                let end = min(next + 16, range.upperBound)
+                sells.withUnsafeBytes { clients.send(0, UnsafeRawBufferPointer(rebasing: $0[next * orderBytes..<end * orderBytes]), rig: &rig) }
+                buys.withUnsafeBytes { clients.send(1, UnsafeRawBufferPointer(rebasing: $0[next * orderBytes..<end * orderBytes]), rig: &rig) }
+                next = end
+                clients.turn(&rig)
+            }
+            let wanted = 2 * range.count
+            return clients.pump(&rig, seconds: 5) {
+                $0.tallies[0].sequenced - before0 == wanted && $0.tallies[1].sequenced - before1 == wanted
+            }
+        }
+
+        // 1. Order flow.
+        #expect(trade(0..<500, &rig, &clients))
+        rtes_malloc_counter_start()
+        let traded = trade(500..<pairs, &rig, &clients)
+        let flow = rtes_malloc_counter_stop()
+        #expect(traded)
+        #expect(flow.allocations == 0, "order flow: \(flow.allocations) allocations, \(flow.bytes) bytes")
+
+        // 2. Quiet time: heartbeats both ways for 60 ms (and the same before, as warm-up).
+        func quiet(_ rig: inout GatewayEngineRig, _ clients: inout RawClients) -> Int {
+            let before = clients.tallies[0].heartbeats
+            let started = monotonicNanoseconds()
+            var nextHeartbeat = started
+            while monotonicNanoseconds() - started < 60_000_000 {
+                if monotonicNanoseconds() >= nextHeartbeat {
+                    heartbeat.withUnsafeBytes { clients.send(1, $0, rig: &rig) }
+                    nextHeartbeat += 20_000_000
+                }
+                clients.turn(&rig)
+            }
+            return clients.tallies[0].heartbeats - before
+        }
+        #expect(quiet(&rig, &clients) > 0)
+        rtes_malloc_counter_start()
+        let heartbeats = quiet(&rig, &clients)
+        let idle = rtes_malloc_counter_stop()
+        #expect(heartbeats >= 2, "\(heartbeats) server heartbeats in 60 ms at a 10 ms interval")
+        #expect(idle.allocations == 0, "timers and heartbeats: \(idle.allocations) allocations, \(idle.bytes) bytes")
+
+        // 3. Churn: connect, log in, one order, Logout, wait for the close; ten times.
+        func churn(_ rounds: Range<Int>, _ rig: inout GatewayEngineRig, _ clients: inout RawClients) -> Int {
+            var completed = 0
+            for round in rounds {
+                let fd = connectLoopback(Int32(rig.port))
+                guard fd >= 0 else { break }
+                clients.fds[2] = fd
+                clients.tallies[2] = PacketTally()
+                churnLogin.withUnsafeBytes { clients.send(2, $0, rig: &rig) }
+                let loggedIn = clients.pump(&rig, seconds: 2) { $0.tallies[2].loginAccepted == 1 }
+                churnOrders.withUnsafeBytes {
+                    clients.send(2, UnsafeRawBufferPointer(rebasing: $0[round * orderBytes..<(round + 1) * orderBytes]), rig: &rig)
+                }
+                let accepted = clients.pump(&rig, seconds: 2) { $0.tallies[2].sequenced == 1 }
+                logout.withUnsafeBytes { clients.send(2, $0, rig: &rig) }
+                let closed = clients.pump(&rig, seconds: 2) { $0.tallies[2].closed }
+                Glibc.close(fd)
+                clients.fds[2] = -1
+                if loggedIn && accepted && closed { completed += 1 }
+            }
+            // Let the gateway see its side of the last close.
+            _ = clients.pump(&rig, seconds: 0.02) { _ in false }
+            return completed
+        }
+        #expect(churn(0..<10, &rig, &clients) == 10)
+        rtes_malloc_counter_start()
+        let churned = churn(10..<20, &rig, &clients)
+        let reconnects = rtes_malloc_counter_stop()
+        #expect(churned == 10)
+        #expect(reconnects.allocations == 0, "connection churn: \(reconnects.allocations) allocations, \(reconnects.bytes) bytes")
+
+        let snapshot = rig.memory.counters.snapshot()
+        #expect(snapshot.gatewayCount("accepted_connections") == 22)
+        #expect(snapshot.gatewayCount("logins_accepted") == 22)
+        #expect(snapshot.engine["trades"] == UInt64(pairs))
+        #expect(clients.tallies[0].other == 0 && clients.tallies[1].other == 0)
+        clients.closeAll()
+        rig.shutDown()
+        memory.release()
+    }
+}

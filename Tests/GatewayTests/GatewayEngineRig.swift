@@ -1,0 +1,253 @@
+import CExchangeShim
+import ExchangeConfig
+import ExchangeCore
+import ExchangeGateway
+import ExchangeRisk
+import ExchangeRuntime
+import ExchangeWire
+import Glibc
+
+// A gateway and an engine agent driven by the test's own thread, with raw clients that
+// count what they receive without allocating: for the allocation test and for cases that
+// need the engine stalled (a full command ring, orders during shutdown).
+
+func monotonicNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+}
+
+/// A blocking connect to 127.0.0.1:`port` (the kernel completes it from the listen backlog),
+/// with TCP_NODELAY, then non-blocking unless asked otherwise. `receiveBuffer` sets SO_RCVBUF
+/// first (the kernel doubles it and keeps a minimum). Returns the descriptor, or -errno.
+/// Plain system calls: nothing allocates.
+func connectLoopback(_ port: Int32, receiveBuffer: Int32? = nil, nonBlocking: Bool = true) -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard fd >= 0 else { return -errno }
+    if var size = receiveBuffer {
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+    var one: Int32 = 1
+    _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard result == 0 else {
+        let error = errno
+        Glibc.close(fd)
+        return -error
+    }
+    if nonBlocking { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+    return fd
+}
+
+/// SoupBinTCP packets counted by type as bytes stream in, one byte at a time, without
+/// buffering anything.
+struct PacketTally {
+    var headerBytes = 0
+    var lengthHigh: UInt8 = 0
+    var remaining = 0
+    var atType = false
+    var sequenced = 0
+    var heartbeats = 0
+    var loginAccepted = 0
+    var other = 0
+    var closed = false
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            switch headerBytes {
+            case 0:
+                lengthHigh = byte
+                headerBytes = 1
+            case 1:
+                remaining = Int(lengthHigh) << 8 | Int(byte)
+                headerBytes = 2
+                atType = true
+            default:
+                if atType {
+                    switch byte {
+                    case 0x53: sequenced += 1
+                    case 0x48: heartbeats += 1
+                    case 0x41: loginAccepted += 1
+                    default: other += 1
+                    }
+                    atType = false
+                }
+                remaining -= 1
+                if remaining == 0 { headerBytes = 0 }
+            }
+        }
+    }
+}
+
+/// The rig's clients: descriptors, tallies and one receive buffer, all allocated up front.
+struct RawClients {
+    let fds: UnsafeMutablePointer<Int32>
+    let tallies: UnsafeMutablePointer<PacketTally>
+    let count: Int
+    let buffer: UnsafeMutableRawBufferPointer
+
+    init(capacity: Int) {
+        count = capacity
+        fds = .allocate(capacity: capacity)
+        fds.initialize(repeating: -1, count: capacity)
+        tallies = .allocate(capacity: capacity)
+        tallies.initialize(repeating: PacketTally(), count: capacity)
+        buffer = .allocate(byteCount: 65_536, alignment: 64)
+    }
+
+    func closeAll() {
+        for i in 0..<count where fds[i] >= 0 { Glibc.close(fds[i]) }
+        fds.deallocate()
+        tallies.deallocate()
+        buffer.deallocate()
+    }
+
+    /// One turn of the gateway and the engine, then whatever each client can read.
+    func turn(_ rig: inout GatewayEngineRig) {
+        rig.turn()
+        for i in 0..<count where fds[i] >= 0 && !tallies[i].closed {
+            while true {
+                let n = recv(fds[i], buffer.baseAddress!, buffer.count, Int32(MSG_DONTWAIT))
+                if n > 0 {
+                    tallies[i].feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                } else {
+                    if n == 0 || (errno != EAGAIN && errno != EINTR) { tallies[i].closed = true }
+                    break
+                }
+            }
+        }
+    }
+
+    /// Turns until `done` or `seconds` pass.
+    func pump(_ rig: inout GatewayEngineRig, seconds: Double, until done: (RawClients) -> Bool) -> Bool {
+        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        while monotonicNanoseconds() < deadline {
+            turn(&rig)
+            if done(self) { return true }
+        }
+        return done(self)
+    }
+
+    /// Sends every byte, turning the rig while the socket is full.
+    func send(_ client: Int, _ bytes: UnsafeRawBufferPointer, rig: inout GatewayEngineRig) {
+        var offset = 0
+        let deadline = monotonicNanoseconds() + 5_000_000_000
+        while offset < bytes.count && monotonicNanoseconds() < deadline {
+            let n = Glibc.send(fds[client], bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            if n > 0 { offset += n } else if n < 0 && errno != EAGAIN && errno != EINTR { return } else { turn(&rig) }
+        }
+    }
+}
+
+/// A gateway and an engine agent joined by their rings, both driven by the caller's thread,
+/// as the shared threading mode runs them.
+struct GatewayEngineRig: ~Copyable {
+    var gateway: GatewayAgent
+    var engine: EngineAgent
+    var bookEvents: SPSCRing<EngineEvent>.Consumer
+    let port: Int
+    let memory: RigMemory
+
+    init(configuration: ExchangeConfiguration) throws {
+        let memory = RigMemory()
+        let ticksPerSecond = max(1, rtes_tsc_ticks_per_second(20_000_000))
+        let capacity = configuration.performance.queueCapacity
+        var commandRing = SPSCRing<CommandEnvelope>(
+            capacity: capacity, memory: memory.take(SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), alignment: 128))
+        var controlRing = SPSCRing<CommandEnvelope>(
+            capacity: 64, memory: memory.take(SPSCRing<CommandEnvelope>.requiredBytes(capacity: 64), alignment: 128))
+        var orderRing = SPSCRing<EngineEvent>(
+            capacity: capacity, memory: memory.take(SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), alignment: 128))
+        var bookRing = SPSCRing<EngineEvent>(
+            capacity: capacity, memory: memory.take(SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), alignment: 128))
+        let snapshots = memory.take(OrderBookSnapshots.requiredBytes(maxLevels: 16), alignment: 128)
+        let engine = EngineAgent(
+            engine: RiskCheckedEngine(configuration: configuration.engineConfiguration(), limits: configuration.riskLimits),
+            commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(), orderEvents: orderRing.makeProducer(),
+            bookEvents: bookRing.makeProducer(), snapshots: OrderBookSnapshotServer(base: snapshots.baseAddress!, maxLevels: 16),
+            cells: memory.counters.cells)
+        let bookEvents = bookRing.makeConsumer()
+        let listener = rtes_tcp_listen(0x7F00_0001, 0, 128)
+        guard listener >= 0 else { throw SystemError(call: "listen", errno: -listener) }
+        let port = Int(rtes_socket_local_port(listener))
+        let settings = configuration.gateway
+        let region = memory.take(GatewayAgent.requiredBytes(settings: settings, accounts: devKeys.accounts.count), alignment: 4_096)
+        let gateway = try GatewayAgent(
+            options: GatewayAgent.Options(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
+                                          symbols: configuration.symbols.map(\.symbol), keys: devKeys,
+                                          clock: WallClock(ticksPerSecond: ticksPerSecond)),
+            listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
+            orderEvents: orderRing.makeConsumer(), cells: memory.counters.cells)
+        self.gateway = gateway
+        self.engine = engine
+        self.bookEvents = bookEvents
+        self.port = port
+        self.memory = memory
+    }
+
+    mutating func turn() {
+        _ = gateway.doWork()
+        _ = engine.doWork()
+        while bookEvents.tryPop() != nil {}
+    }
+
+    /// Drains both agents, then ends them (the gateway closes its sockets and ring) before
+    /// their memory goes.
+    consuming func shutDown() {
+        gateway.beginDrain()
+        engine.beginDrain()
+        for _ in 0..<200_000 where !(gateway.isDrained && engine.isDrained) { turn() }
+    }
+}
+
+/// The rig's memory: zeroed, aligned blocks freed together once the agents are gone, and the
+/// counters region.
+final class RigMemory {
+    private var blocks: [UnsafeMutableRawBufferPointer] = []
+    let counters = CountersRegion.anonymous(name: "GATEWAY-RIG", ticksPerSecond: 1_000_000_000)
+
+    func take(_ bytes: Int, alignment: Int) -> UnsafeMutableRawBufferPointer {
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: alignment)
+        block.initializeMemory(as: UInt8.self, repeating: 0)
+        blocks.append(block)
+        return block
+    }
+
+    func release() {
+        for block in blocks { block.deallocate() }
+        blocks.removeAll()
+    }
+}
+
+extension GatewayEngineRig {
+    /// One turn of the gateway alone: the engine stalls.
+    mutating func turnGatewayOnly() {
+        _ = gateway.doWork()
+    }
+
+    /// Turns (the engine too, unless `engine` is false) until `client` has a packet or its
+    /// connection ends, for at most `seconds`.
+    mutating func next(_ client: SoupTestClient, engine: Bool = true, seconds: Double = 2) -> SoupTestClient.Event {
+        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        while monotonicNanoseconds() < deadline {
+            let event = client.next(timeout: 0)
+            if event != .timeout { return event }
+            if engine { turn() } else { turnGatewayOnly() }
+        }
+        return .timeout
+    }
+
+    /// Turns for `seconds`.
+    mutating func run(seconds: Double, engine: Bool = true) {
+        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        while monotonicNanoseconds() < deadline {
+            if engine { turn() } else { turnGatewayOnly() }
+        }
+    }
+}
