@@ -8,10 +8,12 @@ export RTES_API_KEYS_FILE
 ARGS ?=
 SWIFT ?= swift
 
-.PHONY: help deps build run replay test test-long fuzz-wire bench clean
+.PHONY: help deps build run client loadgen replay test test-long fuzz-wire bench clean
 
 help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
+	@echo "make client     build rtes-client (one order, cancel or replace from the command line)"
+	@echo "make loadgen    build rtes-loadgen and run it (ARGS=\"--connections 2 --count 100000\")"
 	@echo "make replay     replay a generated order stream through the engine and summarise it"
 	@echo "make test       build and run every test, and check the operational files (what CI runs)"
 	@echo "make test-long  the differential test at 10 M commands, in release"
@@ -29,7 +31,15 @@ build: deps
 run: deps
 	$(SWIFT) build -c release --product trading_exchange
 	$(SWIFT) build -c release --product rtes-stat
+	$(SWIFT) build -c release --product rtes-client
 	.build/release/trading_exchange $(CONFIG) $(ARGS)
+
+client: deps
+	$(SWIFT) build -c release --product rtes-client
+
+loadgen: deps
+	$(SWIFT) build -c release --product rtes-loadgen
+	.build/release/rtes-loadgen $(ARGS)
 
 replay: deps
 	$(SWIFT) build -c release --product rtes-replay
