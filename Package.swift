@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "rtes-replay", targets: ["rtes-replay"]),
         .executable(name: "trading_exchange", targets: ["trading_exchange"]),
         .executable(name: "rtes-stat", targets: ["rtes-stat"]),
+        .executable(name: "rtes-feed", targets: ["rtes-feed"]),
         .library(name: "ExchangeRuntime", targets: ["ExchangeRuntime"]),
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
         .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
@@ -41,6 +42,7 @@ let package = Package(
         .library(name: "ExchangeClient", targets: ["ExchangeClient"]),
         .executable(name: "rtes-client", targets: ["rtes-client"]),
         .executable(name: "rtes-loadgen", targets: ["rtes-loadgen"]),
+        .library(name: "ExchangeMarketData", targets: ["ExchangeMarketData"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -61,6 +63,7 @@ let package = Package(
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
+        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim"]),
         .target(
             name: "ExchangeClient",
             dependencies: [
@@ -87,7 +90,7 @@ let package = Package(
             name: "ExchangeOps",
             dependencies: [
                 "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
-                "ExchangeGateway", "ExchangeWire",
+                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,6 +103,13 @@ let package = Package(
                 "ExchangeOps", "ExchangeConfig", "ExchangeRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "rtes-feed",
+            dependencies: [
+                "ExchangeMarketData", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "CExchangeShim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
@@ -168,6 +178,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["NasdaqProtocols", "README.md"]
+        ),
+        .testTarget(
+            name: "ExchangeMarketDataTests",
+            dependencies: [
+                "ExchangeMarketData", "ExchangeWire", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeOps", "OrderFlow",
+                "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
         ),
         .testTarget(
             name: "AllocationTests",

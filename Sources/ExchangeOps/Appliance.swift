@@ -2,6 +2,7 @@ import CExchangeShim
 import ExchangeConfig
 import ExchangeCore
 import ExchangeGateway
+import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime
 import ExchangeWire
@@ -24,6 +25,9 @@ public final class Appliance: @unchecked Sendable {
     /// The port the order gateway listens on (the configured one, or the one the kernel
     /// chose when the options asked for port 0).
     public private(set) var gatewayPort = 0
+    /// The market-data ports actually bound (0 when market data is disabled).
+    public private(set) var retransmitPort = 0
+    public private(set) var snapshotPort = 0
     /// The SoupBinTCP session name of this run.
     public private(set) var sessionName = ""
     /// What the process obtained, one line each (regions, threads, memory locking).
@@ -46,9 +50,14 @@ public final class Appliance: @unchecked Sendable {
         public var apiKeys: APIKeys?
         /// The order gateway's port; nil uses `exchange.tcp_port`, 0 lets the kernel choose.
         public var gatewayPort: Int?
+        /// The market-data re-request server's and snapshot service's ports; nil uses
+        /// `market_data.retransmit_port` / `snapshot_port`, 0 lets the kernel choose.
+        public var retransmitPort: Int?
+        public var snapshotPort: Int?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
-                    adminHost: String? = nil, adminPort: Int? = nil, apiKeys: APIKeys? = nil, gatewayPort: Int? = nil) {
+                    adminHost: String? = nil, adminPort: Int? = nil, apiKeys: APIKeys? = nil, gatewayPort: Int? = nil,
+                    retransmitPort: Int? = nil, snapshotPort: Int? = nil) {
             self.countersPath = countersPath
             self.demoFlowRate = demoFlowRate
             self.demoFlowSeed = demoFlowSeed
@@ -57,6 +66,8 @@ public final class Appliance: @unchecked Sendable {
             self.adminPort = adminPort
             self.apiKeys = apiKeys
             self.gatewayPort = gatewayPort
+            self.retransmitPort = retransmitPort
+            self.snapshotPort = snapshotPort
         }
     }
 
@@ -151,7 +162,6 @@ public final class Appliance: @unchecked Sendable {
             engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
             orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
             snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells)
-        let drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
         let clock = WallClock(ticksPerSecond: ticksPerSecond)
 
         // The order gateway: its listening socket first, so that a port in use is reported now.
@@ -193,6 +203,37 @@ public final class Appliance: @unchecked Sendable {
         let demoAgent = DemoFlowAgent(commands: stream, producer: controlRing.makeProducer(), rate: options.demoFlowRate,
                                       clock: clock, clientOffset: ClientID(keys.accounts.count), cells: counters.cells)
 
+        // Market data: the ITCH feed, its re-request server and snapshot service; or, when
+        // disabled, a drain that consumes the book events. The session closes (End of Session)
+        // once the engine can publish nothing more: in shared mode when the agents before it
+        // on the thread are drained, in dedicated mode when the engine's thread has left.
+        let upstreamDrained = UpstreamDrainSignal()
+        let cells = counters.cells
+        let engineRunning = CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.running
+        let shared = performance.threadingMode == .shared
+        var marketData: MarketDataAgent?
+        var drainAgent: EventDrainAgent?
+        if configuration.marketData.enabled {
+            var settings = MarketDataAgent.Configuration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys,
+                                                         clock: clock)
+            if let port = options.retransmitPort { settings.retransmitPort = UInt16(clamping: port) }
+            if let port = options.snapshotPort { settings.snapshotPort = UInt16(clamping: port) }
+            let agent: MarketDataAgent
+            do {
+                agent = try MarketDataAgent(configuration: settings, events: bookRing.makeConsumer(), cells: cells,
+                                            upstreamFinished: { shared ? upstreamDrained.isRaised : cells.load(engineRunning) == 0 })
+            } catch {
+                throw ApplianceError("market data cannot start: \(error)")
+            }
+            for line in agent.report { note(line) }
+            retransmitPort = Int(agent.retransmitPort)
+            snapshotPort = Int(agent.snapshotPort)
+            marketData = consume agent
+        } else {
+            drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
+            note("market data: disabled (market_data.enabled is false); book events are consumed and dropped")
+        }
+
         // Threads: one counters slot per thread.
         let idle = IdleStrategy(IdleStrategyKind(rawValue: performance.idleStrategy.rawValue) ?? .backoff)
         func placement(_ agent: CoreAssignment.Agent) -> AgentRunner.Placement {
@@ -203,9 +244,16 @@ public final class Appliance: @unchecked Sendable {
         switch performance.threadingMode {
         case .shared:
             counters.registerAgent(.engine, name: "shared")
-            let all = AgentPair(AgentPair(gateway, demoAgent), AgentPair(engineAgent, drainAgent))
-            note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
-                + " (shared: gateway, demo flow, engine, market data)")
+            let upstream = UpstreamDrainReporter(AgentPair(AgentPair(gateway, demoAgent), engineAgent), signal: upstreamDrained)
+            if let marketData = marketData.take() {
+                let all = AgentPair(upstream, marketData)
+                note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
+                    + " (shared: gateway, demo flow, engine, market data)")
+            } else {
+                let all = AgentPair(upstream, drainAgent.take()!)
+                note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
+                    + " (shared: gateway, demo flow, engine, book-event drain)")
+            }
         case .dedicated:
             counters.registerAgent(.gateway, name: "gateway")
             counters.registerAgent(.engine, name: "engine")
@@ -216,7 +264,11 @@ public final class Appliance: @unchecked Sendable {
                 note(try runner.start(demoAgent, name: "rtes-demo", slot: .auxiliary, stage: 0, placement: placement(.gateway)).description)
             }
             note(try runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine)).description)
-            note(try runner.start(drainAgent, name: "rtes-md", slot: .marketData, stage: 2, placement: placement(.marketData)).description)
+            if let marketData = marketData.take() {
+                note(try runner.start(marketData, name: "rtes-md", slot: .marketData, stage: 2, placement: placement(.marketData)).description)
+            } else {
+                note(try runner.start(drainAgent.take()!, name: "rtes-md", slot: .marketData, stage: 2, placement: placement(.marketData)).description)
+            }
         }
 
         // The admin plane, on its own unpinned thread.

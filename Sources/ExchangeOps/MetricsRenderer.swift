@@ -70,6 +70,7 @@ public enum MetricsRenderer {
                s.agents.map { (#"{agent="\#($0.slot.metricName)"}"#, number($0.maxDutyCycleSeconds)) })
         metric("rtes_agent_heartbeat_total", "counter", "Loop iterations of each agent (advances while it runs).",
                s.agents.map { (#"{agent="\#($0.slot.metricName)"}"#, String($0.heartbeat)) })
+        out += MarketDataMetrics.render(s)
         return out
     }
 }

@@ -105,11 +105,7 @@ public struct CountersSnapshot: Sendable {
         ]
         disconnectsByReason = DisconnectReason.allCases.map { ($0, cells.load(g + G.disconnectsByReason + 8 * Int($0.rawValue))) }
         let m = CountersLayout.marketDataOffset
-        typealias M = CountersLayout.MarketDataCell
-        marketData = [
-            "messages": cells.load(m + M.messages), "packets": cells.load(m + M.packets), "bytes": cells.load(m + M.bytes),
-            "retransmit_requests": cells.load(m + M.retransmitRequests), "retransmit_rejected": cells.load(m + M.retransmitRejected),
-        ]
+        marketData = Dictionary(uniqueKeysWithValues: CountersLayout.MarketDataCell.all.map { ($0.name, cells.load(m + $0.offset)) })
         let n = LatencyHistogram.bucketCount
         latency = LatencyHistogram.Snapshot(
             buckets: (0..<n).map { cells.load(CountersLayout.latencyOffset + 8 * $0) },

@@ -31,6 +31,7 @@ final class TestExchange {
             {
               "exchange": { "name": "TEST-CLIENT", "bind_address": "127.0.0.1", "metrics_port": \(freePort()),
                             "tcp_port": \(freePort()), "udp_port": \(freePort()) },
+              "market_data": { "retransmit_history_messages": 4096 },
               "gateway": { "session_history_messages": 4096, "token_history": 65536, "recv_buffer_count": 64,
                            "max_connections": 64, "heartbeat_interval_ms": \(heartbeatMilliseconds),
                            "idle_timeout_ms": \(idleTimeoutMilliseconds) },
@@ -48,7 +49,8 @@ final class TestExchange {
         countersPath = NSTemporaryDirectory() + "rtes-client-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).counters"
         appliance = try Appliance.start(
             loaded.configuration,
-            options: Appliance.Options(countersPath: countersPath, adminPort: 0, apiKeys: Self.keys, gatewayPort: 0),
+            options: Appliance.Options(countersPath: countersPath, adminPort: 0, apiKeys: Self.keys, gatewayPort: 0,
+                                       retransmitPort: 0, snapshotPort: 0),
             logger: Logger(label: "client-test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 

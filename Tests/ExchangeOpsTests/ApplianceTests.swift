@@ -47,6 +47,7 @@ func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> S
                     "tcp_port": \(tcpPort ?? freePort()), "udp_port": \(freePort()) },
       "gateway": { "session_history_messages": 1024, "token_history": 65536, "recv_buffer_count": 64,
                    "max_connections": 64 },
+      "market_data": { "retransmit_port": \(freePort()), "snapshot_port": \(freePort()), "retransmit_history_messages": 4096 },
       "symbols": [
         { "symbol": "AAPL", "tick_size": 0.01, "reference_price": 230.00 },
         { "symbol": "MSFT", "tick_size": 0.01, "reference_price": 420.00 }

@@ -53,6 +53,7 @@ struct GatewayKnobs {
         {
           "exchange": { "name": "TEST-GATEWAY", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
                         "udp_port": 65003 },
+          "market_data": { "retransmit_history_messages": 4096 },
           "gateway": { "session_name": "TESTSESS01", "max_connections": \(maxConnections),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
                        "heartbeat_interval_ms": \(heartbeatIntervalMilliseconds), "idle_timeout_ms": \(idleTimeoutMilliseconds),
@@ -94,7 +95,8 @@ final class TestExchange: @unchecked Sendable {
         countersPath = NSTemporaryDirectory() + "rtes-gateway-test-\(getpid())-\(UUID().uuidString).counters"
         appliance = try Appliance.start(
             loaded.configuration,
-            options: Appliance.Options(countersPath: countersPath, adminPort: 0, apiKeys: keys, gatewayPort: 0),
+            options: Appliance.Options(countersPath: countersPath, adminPort: 0, apiKeys: keys, gatewayPort: 0,
+                                       retransmitPort: 0, snapshotPort: 0),
             logger: Logger(label: "gateway-test", factory: { _ in SwiftLogNoOpLogHandler() }))
         port = appliance.gatewayPort
     }

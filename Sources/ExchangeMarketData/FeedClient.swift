@@ -1,0 +1,251 @@
+import CExchangeShim
+import ExchangeRuntime
+import ExchangeWire
+import Glibc
+
+/// A feed handler on real sockets, for tests and tools: joins the multicast group, asks the
+/// re-request server for what it misses (from its own UDP socket, where the answers come
+/// back), and can start from a snapshot. Blocking calls with timeouts; not for a hot path.
+public final class FeedClient {
+    public var handler: FeedHandler
+    public let multicastFD: Int32
+    public let requestFD: Int32
+    let retransmitAddress: sockaddr_in
+    let buffer: UnsafeMutableRawPointer
+    static let bufferBytes = 65_536
+    /// Decides, per multicast packet (numbered from 0), whether to drop it on purpose.
+    public var drop: (Int) -> Bool = { _ in false }
+    public private(set) var multicastPackets = 0
+    public private(set) var dropped = 0
+    public private(set) var answers = 0
+    /// The kernel's receive time (CLOCK_REALTIME ns) of the last multicast packet.
+    public private(set) var lastReceiveNanoseconds: UInt64 = 0
+    /// Called with each multicast packet that is not dropped, and its kernel receive time.
+    public var onPacket: ((UnsafeRawBufferPointer, UInt64) -> Void)?
+
+    /// Joins `group:port` on `interface` (127.0.0.1 keeps it on the host); re-requests go to
+    /// `retransmitHost:retransmitPort`.
+    public init(group: UInt32, port: UInt16, interface: UInt32, retransmitHost: UInt32, retransmitPort: UInt16,
+                instrumentCount: Int, orderCapacity: Int, receiveBuffer: Int = 32 << 20) throws(SystemError) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var size = Int32(clamping: receiveBuffer)
+        if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        _ = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, socklen_t(MemoryLayout<Int32>.size))
+        var local = MarketDataSockets.socketAddress(group, port)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let e = errno
+            close(fd)
+            throw SystemError(call: "bind(\(MarketDataSockets.dotted(group)):\(port))", errno: e)
+        }
+        var membership = ip_mreq(imr_multiaddr: in_addr(s_addr: group.bigEndian), imr_interface: in_addr(s_addr: interface.bigEndian))
+        guard setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &membership, socklen_t(MemoryLayout<ip_mreq>.size)) == 0 else {
+            let e = errno
+            close(fd)
+            throw SystemError(call: "setsockopt(IP_ADD_MEMBERSHIP)", errno: e)
+        }
+        let requests: (Int32, UInt16)
+        do {
+            requests = try MarketDataSockets.openDatagramServer(address: 0x7F00_0001, port: 0, receiveBuffer: 4 << 20)
+        } catch {
+            close(fd)
+            throw error
+        }
+        multicastFD = fd
+        requestFD = requests.0
+        retransmitAddress = MarketDataSockets.socketAddress(retransmitHost, retransmitPort)
+        handler = FeedHandler(instrumentCount: instrumentCount, orderCapacity: orderCapacity)
+        buffer = .allocate(byteCount: Self.bufferBytes, alignment: 64)
+    }
+
+    deinit {
+        close(multicastFD)
+        close(requestFD)
+        buffer.deallocate()
+    }
+
+    /// Sends a raw datagram to the re-request server (tests send malformed ones with it).
+    @discardableResult
+    public func sendToRetransmitServer(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var to = retransmitAddress
+        return withUnsafePointer(to: &to) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(requestFD, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == bytes.count
+    }
+
+    func send(_ request: FeedHandler.Request) {
+        var bytes = (UInt64(0), UInt64(0), UInt32(0))
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            let n = MoldUDP64.writeRequest(session: request.session, sequence: request.sequence, count: request.count, to: raw.baseAddress!)
+            sendToRetransmitServer(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+        }
+    }
+
+    /// Waits up to `timeoutMilliseconds` for packets on either socket and handles all that
+    /// are there. Returns how many packets were handled.
+    @discardableResult
+    public func poll(timeoutMilliseconds: Int32) -> Int {
+        var fds = [pollfd(fd: multicastFD, events: Int16(POLLIN), revents: 0), pollfd(fd: requestFD, events: Int16(POLLIN), revents: 0)]
+        let ready = Glibc.poll(&fds, 2, timeoutMilliseconds)
+        var handled = 0
+        let now = rtes_monotonic_ns()
+        if ready > 0 {
+            while let (n, stamp) = receive(multicastFD) {
+                let index = multicastPackets
+                multicastPackets += 1
+                if drop(index) {
+                    dropped += 1
+                    continue
+                }
+                lastReceiveNanoseconds = stamp
+                let packet = UnsafeRawBufferPointer(start: buffer, count: n)
+                onPacket?(packet, stamp)
+                if let request = handler.handle(packet, now: now) { send(request) }
+                handled += 1
+            }
+            while let (n, _) = receive(requestFD) {
+                answers += 1
+                if let request = handler.handle(UnsafeRawBufferPointer(start: buffer, count: n), now: now) { send(request) }
+                handled += 1
+            }
+        }
+        if let request = handler.pendingRequest(now: now) { send(request) }
+        return handled
+    }
+
+    /// One datagram without waiting, with its kernel receive timestamp; nil when none is there.
+    func receive(_ fd: Int32) -> (Int, UInt64)? {
+        var iov = iovec(iov_base: buffer, iov_len: Self.bufferBytes)
+        var control = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        return withUnsafeMutableBytes(of: &control) { controlBytes -> (Int, UInt64)? in
+            withUnsafeMutablePointer(to: &iov) { iovPointer -> (Int, UInt64)? in
+                var header = msghdr()
+                header.msg_iov = iovPointer
+                header.msg_iovlen = 1
+                header.msg_control = controlBytes.baseAddress
+                header.msg_controllen = controlBytes.count
+                let n = recvmsg(fd, &header, Int32(MSG_DONTWAIT))
+                guard n >= 0 else { return nil }
+                var stamp: UInt64 = 0
+                if header.msg_controllen >= MemoryLayout<cmsghdr>.size {
+                    let cmsg = controlBytes.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+                    if cmsg.pointee.cmsg_level == SOL_SOCKET && cmsg.pointee.cmsg_type == SO_TIMESTAMPNS {
+                        let ts = (controlBytes.baseAddress! + MemoryLayout<cmsghdr>.size).loadUnaligned(as: timespec.self)
+                        stamp = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+                    }
+                }
+                return (n, stamp)
+            }
+        }
+    }
+}
+
+/// Fetches a snapshot from the snapshot service (blocking, with a timeout) and loads it
+/// into a feed handler.
+public enum SnapshotClient {
+    public enum Failure: Error, Equatable {
+        case connect(Int32)
+        case rejected(UInt8)
+        case closedEarly
+        case timedOut
+        case protocolError(String)
+    }
+
+    public struct Snapshot {
+        public var session: SoupSessionName
+        public var nextSequence: UInt64
+        /// The ITCH messages, in order (End of Snapshot not included).
+        public var messages: [[UInt8]]
+    }
+
+    /// Logs in, reads until End of Snapshot, logs out.
+    public static func fetch(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword,
+                             session: SoupSessionName = .blank, timeoutMilliseconds: Int = 10_000) -> Result<Snapshot, Failure> {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return .failure(.connect(errno)) }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = MarketDataSockets.socketAddress(host, port)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { return .failure(.connect(errno)) }
+        var login = [UInt8](repeating: 0, count: 64)
+        let n = login.withUnsafeMutableBytes {
+            SoupBinTCP.loginRequest(username: username, password: password, session: session, sequence: 0, to: $0.baseAddress!)
+        }
+        guard write(fd, login, n) == n else { return .failure(.closedEarly) }
+        var reader = SoupFrameReader(maximumPacketLength: 4_096)
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        var result = Snapshot(session: .blank, nextSequence: 0, messages: [])
+        var loggedIn = false
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if got < 0 { return .failure(errno == EAGAIN || errno == EWOULDBLOCK ? .timedOut : .closedEarly) }
+            if got == 0 { return .failure(.closedEarly) }
+            var done: Result<Snapshot, Failure>?
+            chunk.withUnsafeBytes { raw in
+                var input = UnsafeRawBufferPointer(rebasing: raw[0..<got])
+                loop: while done == nil {
+                    switch reader.next(&input) {
+                    case .needMoreData: break loop
+                    case .malformed(let e): done = .failure(.protocolError("\(e)"))
+                    case .frame(let frame):
+                        switch frame.type {
+                        case SoupPacketType.loginAccepted:
+                            guard let accepted = SoupBinTCP.parseLoginAccepted(frame.payload) else {
+                                done = .failure(.protocolError("login accepted"))
+                                break
+                            }
+                            result.session = accepted.session
+                            loggedIn = true
+                        case SoupPacketType.loginRejected:
+                            done = .failure(.rejected(SoupBinTCP.parseLoginRejected(frame.payload) ?? 0))
+                        case SoupPacketType.sequencedData where loggedIn:
+                            if let next = GlimpseSnapshot.readEndOfSnapshot(frame.payload) {
+                                result.nextSequence = next
+                                done = .success(result)
+                            } else {
+                                result.messages.append(Array(frame.payload))
+                            }
+                        case SoupPacketType.serverHeartbeat: break
+                        default: done = .failure(.protocolError("packet type \(frame.type)"))
+                        }
+                    }
+                }
+            }
+            if let done {
+                var logout = [UInt8](repeating: 0, count: 3)
+                _ = logout.withUnsafeMutableBytes { SoupBinTCP.logoutRequest(to: $0.baseAddress!) }
+                _ = write(fd, logout, 3)
+                return done
+            }
+        }
+    }
+}
+
+extension FeedClient {
+    /// Joins late: keeps multicast packets while fetching the snapshot, loads it, then
+    /// continues from the snapshot's sequence number.
+    public func joinFromSnapshot(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword) -> Result<UInt64, SnapshotClient.Failure> {
+        handler.beginSnapshot()
+        _ = poll(timeoutMilliseconds: 0)
+        switch SnapshotClient.fetch(host: host, port: port, username: username, password: password) {
+        case .failure(let f): return .failure(f)
+        case .success(let snapshot):
+            for message in snapshot.messages { message.withUnsafeBytes { handler.applySnapshot($0) } }
+            handler.endSnapshot(nextSequence: snapshot.nextSequence, session: snapshot.session)
+            return .success(snapshot.nextSequence)
+        }
+    }
+}

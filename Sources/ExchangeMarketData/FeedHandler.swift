@@ -1,0 +1,196 @@
+import ExchangeCore
+import ExchangeWire
+
+/// A receiver's view of the feed, without I/O: it takes MoldUDP64 packets as they arrive
+/// (from the multicast group or from the re-request server), applies their messages to a
+/// `BookReplica` strictly in sequence order, and says which sequence numbers to ask for
+/// again. Any ITCH 5.0 handler follows the feed the same way:
+///
+/// - a packet that starts at the next expected sequence number is applied;
+/// - one that starts later means a gap: it is kept (bounded) and a re-request for the gap
+///   goes out; when the gap is filled the kept packets are applied in order;
+/// - a packet entirely below the expected number is a duplicate and is ignored; one that
+///   overlaps is applied from the expected number on;
+/// - a heartbeat carries the next sequence number, so a gap at the end of a burst shows too;
+/// - End of Session ends the feed.
+///
+/// Late joining: `beginSnapshot()` clears the books; the snapshot's messages go through
+/// `applySnapshot(_:)`; `endSnapshot(nextSequence:)` sets where the feed continues — packets
+/// kept meanwhile (the handler should join the group *before* asking for the snapshot) are
+/// then applied from there.
+///
+/// It allocates (kept packets are arrays): it is a client tool, not the exchange's hot path.
+public struct FeedHandler: ~Copyable {
+    public var replica: BookReplica
+    public private(set) var session: SoupSessionName?
+    /// The next sequence number to apply.
+    public private(set) var expected: UInt64 = 1
+    public private(set) var ended = false
+    /// Between `beginSnapshot()` and `endSnapshot`: packets are kept, nothing is asked for.
+    public private(set) var joining = false
+    public private(set) var counters = Counters()
+    /// Packets ahead of `expected`, by first sequence number.
+    var kept: [UInt64: [UInt8]] = [:]
+    public let maximumKeptPackets: Int
+    /// The gap asked for last and when (caller's clock), to re-ask after `retryNanoseconds`.
+    var requested: (sequence: UInt64, at: UInt64)?
+    public var retryNanoseconds: UInt64 = 50_000_000
+    /// Messages seen, in order, when `recording` (for tests and captures).
+    public var recording = false
+    public private(set) var recorded: [[UInt8]] = []
+    /// The symbol of each stock locate, from the Stock Directory.
+    public private(set) var symbols: [UInt16: Symbol] = [:]
+
+    public struct Counters: Equatable, Sendable {
+        public var packets: UInt64 = 0
+        public var messages: UInt64 = 0
+        public var heartbeats: UInt64 = 0
+        public var duplicates: UInt64 = 0
+        public var gaps: UInt64 = 0
+        public var requests: UInt64 = 0
+        public var malformed: UInt64 = 0
+        public var otherSession: UInt64 = 0
+        /// Messages that did not decode, or that the books disagreed with.
+        public var messageErrors: UInt64 = 0
+        public var keptPackets: UInt64 = 0
+        public var lastError: String?
+        public init() {}
+    }
+
+    /// A re-request to send: the session, the first missing sequence number and how many.
+    public typealias Request = MoldUDP64.Request
+
+    public init(instrumentCount: Int, orderCapacity: Int, session: SoupSessionName? = nil, maximumKeptPackets: Int = 1 << 20) {
+        replica = BookReplica(instrumentCount: instrumentCount, orderCapacity: orderCapacity)
+        self.session = session
+        self.maximumKeptPackets = maximumKeptPackets
+    }
+
+    /// Whether a gap is open (messages missing before kept packets).
+    public var isRecovering: Bool { !kept.isEmpty }
+
+    /// Handles one packet; returns a re-request to send, if one is due. `now` is any
+    /// monotonic clock in nanoseconds (it paces repeated requests).
+    public mutating func handle(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> Request? {
+        guard case .success(let packet) = MoldUDP64.readPacket(bytes) else {
+            counters.malformed += 1
+            return nil
+        }
+        counters.packets += 1
+        if session == nil { session = packet.session }
+        guard packet.session == session else {
+            counters.otherSession += 1
+            return nil
+        }
+        if packet.isHeartbeat { counters.heartbeats += 1 }
+        let end = packet.sequence &+ UInt64(packet.messageCount)
+        if packet.isEndOfSession || packet.isHeartbeat {
+            if packet.sequence > expected {
+                counters.gaps += 1
+                return request(now: now, upTo: packet.sequence)
+            }
+            if packet.isEndOfSession && kept.isEmpty { ended = true }
+            return nil
+        }
+        if end <= expected {
+            counters.duplicates += 1
+            return nil
+        }
+        if joining || packet.sequence > expected {
+            if kept[packet.sequence] == nil && kept.count < maximumKeptPackets {
+                kept[packet.sequence] = Array(bytes)
+                counters.keptPackets += 1
+                if kept.count == 1 { counters.gaps += 1 }
+            }
+            return joining ? nil : request(now: now, upTo: packet.sequence)
+        }
+        apply(packet)
+        drainKept()
+        return kept.isEmpty ? nil : request(now: now, upTo: kept.keys.min()!)
+    }
+
+    /// A request for [expected, upTo) unless the same was asked less than the retry time ago.
+    mutating func request(now: UInt64, upTo: UInt64) -> Request? {
+        guard let session, upTo > expected else { return nil }
+        if let r = requested, r.sequence == expected, now &- r.at < retryNanoseconds { return nil }
+        requested = (expected, now)
+        counters.requests += 1
+        return Request(session: session, sequence: expected, count: UInt16(min(upTo &- expected, 0xFFFE)))
+    }
+
+    /// A request to repeat if the last one has gone unanswered for the retry time (call it
+    /// when nothing arrives).
+    public mutating func pendingRequest(now: UInt64) -> Request? {
+        guard let first = kept.keys.min() else { return nil }
+        return request(now: now, upTo: first)
+    }
+
+    mutating func apply(_ packet: MoldUDP64.Packet) {
+        packet.forEachMessage { sequence, message in
+            guard sequence == expected else { return }
+            applyMessage(message)
+            expected &+= 1
+        }
+    }
+
+    mutating func applyMessage(_ message: UnsafeRawBufferPointer) {
+        counters.messages += 1
+        if recording { recorded.append(Array(message)) }
+        applyToBooks(message, source: "feed")
+    }
+
+    /// Decodes a message and applies it to the books; a message that does not decode, or
+    /// that the books disagree with, is counted with what went wrong.
+    mutating func applyToBooks(_ message: UnsafeRawBufferPointer, source: String) {
+        switch ITCHDecoder.decode(message) {
+        case .success(let decoded):
+            if case .stockDirectory(let d) = decoded { symbols[d.locate] = d.symbol }
+            let outcome = replica.apply(decoded)
+            if outcome != .applied && outcome != .ignored {
+                counters.messageErrors += 1
+                counters.lastError = "\(source): \(outcome) for \(decoded)"
+            }
+        case .failure(let error):
+            counters.messageErrors += 1
+            counters.lastError = "\(source): \(error)"
+        }
+    }
+
+    mutating func drainKept() {
+        while let first = kept.keys.min(), first <= expected {
+            let bytes = kept.removeValue(forKey: first)!
+            bytes.withUnsafeBytes { raw in
+                if case .success(let packet) = MoldUDP64.readPacket(raw) { apply(packet) }
+            }
+        }
+        if kept.isEmpty { requested = nil }
+    }
+
+    // MARK: Late join
+
+    public mutating func beginSnapshot() {
+        joining = true
+        replica.removeAll()
+    }
+
+    /// One ITCH message of the snapshot (not counted as a feed message).
+    public mutating func applySnapshot(_ message: UnsafeRawBufferPointer) {
+        applyToBooks(message, source: "snapshot")
+    }
+
+    /// The feed continues at `nextSequence`: kept packets from there on are applied.
+    public mutating func endSnapshot(nextSequence: UInt64, session snapshotSession: SoupSessionName) {
+        session = snapshotSession
+        expected = nextSequence
+        joining = false
+        for key in kept.keys where key < nextSequence {
+            // Keep packets that straddle the snapshot point: they are applied from `expected` on.
+            if let bytes = kept[key], bytes.withUnsafeBytes({ raw in
+                (try? MoldUDP64.readPacket(raw).get()).map { $0.sequence &+ UInt64($0.messageCount) <= nextSequence } ?? true
+            }) {
+                kept.removeValue(forKey: key)
+            }
+        }
+        drainKept()
+    }
+}

@@ -1,0 +1,262 @@
+import ExchangeCore
+import ExchangeWire
+
+/// The pure half of the market-data publisher: turns the engine's book events into ITCH
+/// 5.0 messages, numbers them, packs them into MoldUDP64 packets in `packets`, keeps each
+/// in the re-request `history`, and applies it to the `replica` the snapshot service reads.
+/// No I/O and no clock: the agent hands finished packets to the socket and passes time in.
+///
+/// Packing: messages go into the open packet until the next would pass `maxPayload`; then
+/// the packet is closed and a new one opened. `flush()` closes the open packet — the agent
+/// calls it at the end of every batch of engine events, so no message waits for a full
+/// packet. Every call that may close a packet needs a free slot beyond the open one:
+/// `canPublish` says whether there is room for one more event.
+///
+/// Session framing: `advanceOpening` publishes System Event `O`, a Stock Directory per
+/// instrument, `S`, `Q`, then a Trading Action per instrument (its state at the start);
+/// `advanceClosing` publishes `M`, `E`, `C` and then an End of Session packet (count 0xFFFF).
+/// Both go as far as free slots allow and resume on the next call.
+///
+/// Event → message (docs/MATCHING.md, "What the book events give ITCH"):
+///
+/// | engine event | ITCH |
+/// |---|---|
+/// | `bookAdd` | `A`, or `F` with the firm when attributed |
+/// | `bookReduce` remaining > 0 | `X` canceled shares |
+/// | `bookReduce` remaining = 0 | `D` |
+/// | `bookReplace` | `U` |
+/// | `executed`, displayed maker | `E` (the continuous book always trades at the maker's price, so never `C`) |
+/// | `executed`, non-displayed maker | `P`, order reference 0, the maker's side |
+/// | `tradingState` | `H`, halted (`O1`) or trading |
+public struct FeedPublisher: ~Copyable, @unchecked Sendable {
+    public let session: SoupSessionName
+    public let maxPayload: Int
+    public var packets: PacketSlots
+    public var history: RetransmitHistory
+    public var replica: BookReplica
+    @usableFromInline let instruments: UnsafeMutablePointer<InstrumentSpec>
+    public let instrumentCount: Int
+
+    /// Sequence number of the next message.
+    public var nextSequence: UInt64 { storedNextSequence }
+    @usableFromInline var storedNextSequence: UInt64 = 1
+    @usableFromInline var openCount = 0
+    @usableFromInline var openBytes = 0
+    @usableFromInline var openFirst: UInt64 = 1
+
+    public internal(set) var phase: Phase = .opening(0)
+    @usableFromInline var storedCounters = Counters()
+    public var counters: Counters { storedCounters }
+
+    public enum Phase: Equatable, Sendable {
+        /// The next opening message's index.
+        case opening(Int)
+        case live
+        /// The next closing message's index.
+        case closing(Int)
+        case ended
+    }
+
+    public struct Counters: Equatable, Sendable {
+        public var messages: UInt64 = 0
+        public var packets: UInt64 = 0
+        public var bytes: UInt64 = 0
+        public var heartbeats: UInt64 = 0
+        /// Book events the replica disagreed with (never, unless the engine and this
+        /// publisher disagree about the book: a bug to investigate).
+        public var replicaMismatches: UInt64 = 0
+        public init() {}
+    }
+
+    /// - Parameters:
+    ///   - maxPayload: MoldUDP64 packet size at most, 64…65507.
+    ///   - packetSlots: packets that may be ready or in flight at once (a power of two ≥ 4).
+    ///   - historyMessages: messages kept for re-requests (a power of two).
+    ///   - orderCapacity: resting orders the replica can hold (the engine's order pool).
+    public init(session: SoupSessionName, maxPayload: Int, instruments: [InstrumentSpec], packetSlots: Int,
+                historyMessages: Int, orderCapacity: Int) {
+        precondition((64...MoldUDP64.maximumPayload).contains(maxPayload), "max payload out of range")
+        precondition(packetSlots >= 4, "at least four packet slots")
+        precondition(!instruments.isEmpty, "no instruments")
+        self.session = session
+        self.maxPayload = maxPayload
+        packets = PacketSlots(count: packetSlots, slotBytes: maxPayload)
+        history = RetransmitHistory(capacity: historyMessages)
+        replica = BookReplica(instrumentCount: instruments.count, orderCapacity: orderCapacity)
+        self.instruments = .allocate(capacity: instruments.count)
+        self.instruments.initialize(from: instruments, count: instruments.count)
+        instrumentCount = instruments.count
+    }
+
+    deinit { instruments.deallocate() }
+
+    /// Whether one more event (or one more opening/closing message) has room: a free slot
+    /// beyond the open packet's.
+    @inlinable public var canPublish: Bool { packets.free >= 2 }
+
+    /// The instrument configured at `index`.
+    public func instrument(_ index: Int) -> InstrumentSpec { instruments[index] }
+
+    // MARK: Engine events
+
+    /// Publishes what a book event says (other events are not book events and are ignored).
+    /// Needs `canPublish`.
+    @inlinable
+    public mutating func publish(_ event: EngineEvent) {
+        switch event {
+        case .bookAdd(let e):
+            publish(.addOrder(.init(
+                locate: e.instrument &+ 1, timestamp: e.timestamp, reference: e.reference,
+                side: e.side == .bid ? ITCH.buy : ITCH.sell, shares: e.shares, symbol: instruments[Int(e.instrument)].symbol,
+                price: e.price, attribution: e.attribution)))
+            check(replica.add(instrument: e.instrument, side: e.side, reference: e.reference, shares: e.shares,
+                              price: e.price, attribution: e.attribution))
+        case .bookReduce(let e):
+            if e.remaining > 0 {
+                publish(.orderCancel(.init(locate: e.instrument &+ 1, timestamp: e.timestamp, reference: e.reference,
+                                           canceledShares: e.canceledShares)))
+                check(replica.reduce(reference: e.reference, by: e.canceledShares))
+            } else {
+                publish(.orderDelete(.init(locate: e.instrument &+ 1, timestamp: e.timestamp, reference: e.reference)))
+                check(replica.delete(reference: e.reference))
+            }
+        case .bookReplace(let e):
+            publish(.orderReplace(.init(locate: e.instrument &+ 1, timestamp: e.timestamp, originalReference: e.previousReference,
+                                        newReference: e.reference, shares: e.shares, price: e.price)))
+            check(replica.replace(reference: e.previousReference, with: e.reference, shares: e.shares, price: e.price))
+        case .executed(let e):
+            if e.makerDisplay.isDisplayed {
+                publish(.orderExecuted(.init(locate: e.instrument &+ 1, timestamp: e.timestamp, reference: e.makerReference,
+                                             shares: e.shares, matchNumber: e.matchNumber)))
+                check(replica.reduce(reference: e.makerReference, by: e.shares))
+            } else {
+                publish(.trade(.init(locate: e.instrument &+ 1, timestamp: e.timestamp, reference: 0,
+                                     side: e.makerSide.bookSide == .bid ? ITCH.buy : ITCH.sell, shares: e.shares,
+                                     symbol: instruments[Int(e.instrument)].symbol, price: e.price, matchNumber: e.matchNumber)))
+            }
+        case .tradingState(let e):
+            publish(tradingAction(instrument: Int(e.instrument), timestamp: e.timestamp, halted: e.halted))
+            check(replica.setHalted(instrument: e.instrument, e.halted))
+        case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected:
+            break
+        }
+    }
+
+    @inlinable @inline(__always)
+    mutating func check(_ outcome: BookReplica.Outcome) {
+        if outcome != .applied { storedCounters.replicaMismatches &+= 1 }
+    }
+
+    /// Appends one message to the open packet (opening one, or closing a full one first).
+    @inlinable
+    public mutating func publish(_ message: ITCHMessage) {
+        let length = message.length
+        if openCount > 0 && openBytes &+ MoldUDP64.blockHeaderLength &+ length > maxPayload { closePacket() }
+        guard let slot = packets.fillingSlot else { preconditionFailure("publish without a free packet slot") }
+        if openCount == 0 {
+            openBytes = MoldUDP64.headerLength
+            openFirst = nextSequence
+        }
+        let base = packets.bytes(slot)
+        BigEndian.write(UInt16(truncatingIfNeeded: length), to: base, at: openBytes)
+        let body = base + (openBytes &+ MoldUDP64.blockHeaderLength)
+        _ = ITCHEncoder.write(message, to: body)
+        history.append(body, length: length)
+        openBytes &+= MoldUDP64.blockHeaderLength &+ length
+        openCount &+= 1
+        storedNextSequence &+= 1
+        storedCounters.messages &+= 1
+    }
+
+    /// Closes the open packet, if any: it becomes ready to send.
+    @inlinable
+    public mutating func flush() {
+        if openCount > 0 { closePacket() }
+    }
+
+    /// Messages in the open packet.
+    @inlinable public var pendingMessages: Int { openCount }
+
+    @inlinable
+    mutating func closePacket() {
+        let slot = packets.fillingSlot!
+        MoldUDP64.writeHeader(session: session, sequence: openFirst, count: UInt16(truncatingIfNeeded: openCount), to: packets.bytes(slot))
+        packets.commit(length: openBytes)
+        storedCounters.packets &+= 1
+        storedCounters.bytes &+= UInt64(openBytes)
+        openCount = 0
+        openBytes = 0
+    }
+
+    /// A heartbeat packet (count 0, the next sequence number). Needs `canPublish`.
+    public mutating func heartbeat() {
+        headerOnlyPacket(count: MoldUDP64.heartbeatCount)
+        storedCounters.heartbeats &+= 1
+    }
+
+    mutating func headerOnlyPacket(count: UInt16) {
+        flush()
+        guard let slot = packets.fillingSlot else { preconditionFailure("no free packet slot") }
+        MoldUDP64.writeHeader(session: session, sequence: nextSequence, count: count, to: packets.bytes(slot))
+        packets.commit(length: MoldUDP64.headerLength)
+        storedCounters.packets &+= 1
+        storedCounters.bytes &+= UInt64(MoldUDP64.headerLength)
+    }
+
+    // MARK: Opening and closing
+
+    /// Publishes the opening messages as far as free slots allow; true once all are out
+    /// (the feed is live). `timestamp`: now, nanoseconds since midnight.
+    public mutating func advanceOpening(timestamp: Timestamp) -> Bool {
+        guard case .opening(var index) = phase else { return phase == .live }
+        let n = instrumentCount
+        while index < 3 + 2 * n && canPublish {
+            switch index {
+            case 0: publish(.systemEvent(.init(timestamp: timestamp, code: .startOfMessages)))
+            case 1...n:
+                publish(.stockDirectory(.init(locate: UInt16(index), timestamp: timestamp, instrument: instruments[index - 1])))
+            case n + 1: publish(.systemEvent(.init(timestamp: timestamp, code: .startOfSystemHours)))
+            case n + 2: publish(.systemEvent(.init(timestamp: timestamp, code: .startOfMarketHours)))
+            default:
+                let instrument = index - n - 3
+                publish(tradingAction(instrument: instrument, timestamp: timestamp, halted: replica.isHalted(InstrumentIndex(instrument))))
+            }
+            index += 1
+        }
+        flush()
+        phase = index == 3 + 2 * n ? .live : .opening(index)
+        return phase == .live
+    }
+
+    /// Publishes the closing messages (`M`, `E`, `C`) and the End of Session packet as far
+    /// as free slots allow; true once the End of Session is out. Starts closing if live.
+    public mutating func advanceClosing(timestamp: Timestamp) -> Bool {
+        var index: Int
+        switch phase {
+        case .ended: return true
+        case .closing(let i): index = i
+        case .opening, .live: index = 0
+        }
+        while index < 3 && canPublish {
+            let code: ITCH.EventCode = index == 0 ? .endOfMarketHours : index == 1 ? .endOfSystemHours : .endOfMessages
+            publish(.systemEvent(.init(timestamp: timestamp, code: code)))
+            index += 1
+        }
+        if index == 3 && canPublish {
+            headerOnlyPacket(count: MoldUDP64.endOfSessionCount)
+            phase = .ended
+            return true
+        }
+        flush()
+        phase = .closing(index)
+        return false
+    }
+
+    @inlinable
+    func tradingAction(instrument: Int, timestamp: Timestamp, halted: Bool) -> ITCHMessage {
+        .tradingAction(.init(locate: UInt16(truncatingIfNeeded: instrument &+ 1), timestamp: timestamp,
+                             symbol: instruments[instrument].symbol,
+                             state: halted ? ITCH.TradingState.halted.rawValue : ITCH.TradingState.trading.rawValue,
+                             reason: halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none))
+    }
+}

@@ -1,0 +1,473 @@
+import CExchangeShim
+import ExchangeCore
+import ExchangeRuntime
+import ExchangeWire
+import Glibc
+
+/// The market-data publisher: consumes the engine's book events, publishes them as ITCH 5.0
+/// in MoldUDP64 packets on the multicast group, answers MoldUDP64 re-requests from its
+/// history, and serves Glimpse-style snapshots to late joiners — all from one io_uring,
+/// on the agent's own thread, without blocking, locking or allocating in `doWork()`.
+///
+/// One duty cycle, live feed first:
+///
+/// 1. Completions are taken from the ring; feed-send completions free their packet slots
+///    at once, the others (re-requests, snapshot connections) wait for step 4.
+/// 2. Up to `eventBatch` book events are encoded and packed; at the end of the batch the
+///    open packet is closed (nothing waits for a full packet) and every ready packet is
+///    submitted as a `send` on the connected feed socket — one `io_uring_enter` for the batch.
+/// 3. With no events: a heartbeat after `heartbeatInterval` of silence, and timers.
+/// 4. Re-requests (at most `retransmitReceives` per cycle, one packet each, from their own
+///    slots and socket) and snapshot connections (one send in flight per connection) are
+///    served, then submitted.
+///
+/// The live feed is never starved: re-requests are bounded per cycle and rate limited
+/// (`RetransmitPolicy`), their answers never take live packet slots; a snapshot is built in
+/// one go between two batches (so it is consistent at one sequence number — the pause is
+/// counted in `worstSnapshotBuildTicks`, about 20 ns per resting order) and then streamed in
+/// chunks of at most `snapshotChunkBytes` with one send in flight per connection.
+///
+/// When every packet slot is in flight, events stay on the ring (counted as backpressure);
+/// the engine then sees its ring fill and waits, as it does for any slow consumer.
+public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var session: SoupSessionName
+        public var instruments: [InstrumentSpec]
+        /// Resting orders the replica can hold: the engine's order pool.
+        public var orderCapacity: Int
+        public var group: UInt32
+        public var port: UInt16
+        public var interface: UInt32
+        public var ttl: Int
+        public var loopback: Bool
+        public var sendBufferBytes: Int
+        public var maxPayloadBytes: Int
+        public var heartbeatIntervalNanoseconds: UInt64
+        /// Where the re-request server and the snapshot service listen (port 0: any free port).
+        public var bindAddress: UInt32
+        public var retransmitPort: UInt16
+        public var retransmitHistoryMessages: Int
+        public var retransmitMaxRequestsPerSecond: Int
+        public var snapshotPort: UInt16
+        /// Who may log in to the snapshot service (username, password); nil lets anyone in.
+        public var snapshotAccounts: [SnapshotAccount]?
+        public var snapshotLoginTimeoutNanoseconds: UInt64 = 5_000_000_000
+        public var snapshotIdleTimeoutNanoseconds: UInt64 = 15_000_000_000
+        /// A snapshot not read within this long closes its connection (a slow consumer).
+        public var snapshotSendTimeoutNanoseconds: UInt64 = 30_000_000_000
+        public var maxSnapshotConnections = 16
+        public var snapshotChunkBytes = 262_144
+        /// Packets ready or in flight at once (a power of two).
+        public var packetSlots = 256
+        public var answerSlots = 64
+        public var retransmitReceives = 8
+        public var eventBatch = 256
+        public var ringEntries: UInt32 = 1_024
+        /// Time of day for System Events and snapshots; a test may fix it.
+        public var clock = MarketDataClock.realtime
+
+        public init(session: SoupSessionName, instruments: [InstrumentSpec], orderCapacity: Int, group: UInt32, port: UInt16,
+                    interface: UInt32, ttl: Int, loopback: Bool, sendBufferBytes: Int, maxPayloadBytes: Int,
+                    heartbeatIntervalNanoseconds: UInt64, bindAddress: UInt32, retransmitPort: UInt16,
+                    retransmitHistoryMessages: Int, retransmitMaxRequestsPerSecond: Int, snapshotPort: UInt16,
+                    snapshotAccounts: [SnapshotAccount]?) {
+            self.session = session
+            self.instruments = instruments
+            self.orderCapacity = orderCapacity
+            self.group = group
+            self.port = port
+            self.interface = interface
+            self.ttl = ttl
+            self.loopback = loopback
+            self.sendBufferBytes = sendBufferBytes
+            self.maxPayloadBytes = maxPayloadBytes
+            self.heartbeatIntervalNanoseconds = heartbeatIntervalNanoseconds
+            self.bindAddress = bindAddress
+            self.retransmitPort = retransmitPort
+            self.retransmitHistoryMessages = retransmitHistoryMessages
+            self.retransmitMaxRequestsPerSecond = retransmitMaxRequestsPerSecond
+            self.snapshotPort = snapshotPort
+            self.snapshotAccounts = snapshotAccounts
+        }
+    }
+
+    /// One account allowed to log in to the snapshot service.
+    public struct SnapshotAccount: Sendable {
+        public var username: SoupUsername
+        public var password: SoupPassword
+        public init(username: SoupUsername, password: SoupPassword) {
+            self.username = username
+            self.password = password
+        }
+    }
+
+    /// What start-up obtained, one line each, for the log.
+    public let report: [String]
+    /// The ports actually bound (useful when the configuration asked for 0).
+    public let retransmitPort: UInt16
+    public let snapshotPort: UInt16
+
+    public var publisher: FeedPublisher
+    var events: SPSCRing<EngineEvent>.Consumer
+    var ring: IOUring
+    var policy: RetransmitPolicy
+    var answers: PacketSlots
+    let cells: CounterCells
+    let configuration: Configuration
+    let upstreamFinished: @Sendable () -> Bool
+
+    let feedFD: Int32
+    let retransmitFD: Int32
+    let listenFD: Int32
+    let completions: UnsafeMutableBufferPointer<io_uring_cqe>
+    /// Per re-request receive: its msghdr, iovec, source address and buffer.
+    let requestHeaders: UnsafeMutablePointer<msghdr>
+    let requestVectors: UnsafeMutablePointer<iovec>
+    let requestSources: UnsafeMutablePointer<sockaddr_in>
+    let requestBuffers: UnsafeMutableRawPointer
+    static let requestBufferBytes = 128
+    /// Per answer slot: msghdr, iovec, destination.
+    let answerHeaders: UnsafeMutablePointer<msghdr>
+    let answerVectors: UnsafeMutablePointer<iovec>
+    let answerDestinations: UnsafeMutablePointer<sockaddr_in>
+    var snapshots: SnapshotConnections
+
+    var started = false
+    var draining = false
+    var closing = false
+    var operationsInFlight = 0
+    var lastClock: UInt64 = 0
+    var lastPacketAt: UInt64 = 0
+    var packetsAtLastCheck: UInt64 = 0
+    var eventsConsumed: UInt64 = 0
+    var sendErrors: UInt64 = 0
+    var backpressure: UInt64 = 0
+    var retransmitCounts: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    var retransmitRequests: UInt64 = 0
+    var retransmitMessages: UInt64 = 0
+    var answerDropped: UInt64 = 0
+    var published = false
+
+    /// Opens the sockets and the ring (disabled: the agent's thread adopts it on its first
+    /// duty cycle and becomes its single issuer). `upstreamFinished` says, once draining,
+    /// whether the engine can still publish events: the session closes (M, E, C, End of
+    /// Session) only when it cannot and the ring is empty.
+    public init(configuration: Configuration, events: consuming SPSCRing<EngineEvent>.Consumer, cells: CounterCells,
+                upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
+        var lines: [String] = []
+        let (feed, feedReport) = try MarketDataSockets.openFeed(
+            group: configuration.group, port: configuration.port, interface: configuration.interface, ttl: configuration.ttl,
+            loopback: configuration.loopback, sendBuffer: configuration.sendBufferBytes)
+        let retransmit: (Int32, UInt16)
+        let listener: (Int32, UInt16)
+        do {
+            retransmit = try MarketDataSockets.openDatagramServer(address: configuration.bindAddress, port: configuration.retransmitPort,
+                                                                  receiveBuffer: 262_144)
+        } catch {
+            close(feed)
+            throw error
+        }
+        do {
+            listener = try MarketDataSockets.openListener(address: configuration.bindAddress, port: configuration.snapshotPort)
+        } catch {
+            close(feed)
+            close(retransmit.0)
+            throw error
+        }
+        let uring: IOUring
+        do {
+            uring = try IOUring(entries: configuration.ringEntries, startDisabled: true)
+        } catch {
+            close(feed)
+            close(retransmit.0)
+            close(listener.0)
+            throw error
+        }
+        feedFD = feed
+        retransmitFD = retransmit.0
+        listenFD = listener.0
+        retransmitPort = retransmit.1
+        snapshotPort = listener.1
+        ring = uring
+        self.events = events
+        self.cells = cells
+        self.configuration = configuration
+        self.upstreamFinished = upstreamFinished
+        publisher = FeedPublisher(session: configuration.session, maxPayload: configuration.maxPayloadBytes,
+                                  instruments: configuration.instruments, packetSlots: configuration.packetSlots,
+                                  historyMessages: configuration.retransmitHistoryMessages, orderCapacity: configuration.orderCapacity)
+        policy = RetransmitPolicy(session: configuration.session, maxRequestsPerSecond: configuration.retransmitMaxRequestsPerSecond)
+        answers = PacketSlots(count: configuration.answerSlots, slotBytes: configuration.maxPayloadBytes)
+        completions = UnsafeMutableBufferPointer(start: .filled(128, with: io_uring_cqe()), count: 128)
+        let receives = configuration.retransmitReceives
+        requestHeaders = .filled(receives, with: msghdr())
+        requestSources = .filled(receives, with: sockaddr_in())
+        requestBuffers = .allocate(byteCount: receives * Self.requestBufferBytes, alignment: 64)
+        requestVectors = .filled(receives, with: iovec())
+        for i in 0..<receives {
+            requestVectors[i] = iovec(iov_base: requestBuffers + i * Self.requestBufferBytes, iov_len: Self.requestBufferBytes)
+        }
+        answerHeaders = .filled(configuration.answerSlots, with: msghdr())
+        answerVectors = .filled(configuration.answerSlots, with: iovec())
+        answerDestinations = .filled(configuration.answerSlots, with: sockaddr_in())
+        snapshots = SnapshotConnections(
+            capacity: configuration.maxSnapshotConnections,
+            snapshotBytes: SoupBinTCP.headerLength + SoupBinTCP.LoginAcceptedLayout.payloadLength
+                + GlimpseSnapshot.maximumBytes(instruments: configuration.instruments.count, orders: configuration.orderCapacity),
+            accounts: configuration.snapshotAccounts)
+        lines.append("market data: ITCH 5.0 / MoldUDP64 session \(configuration.session) to "
+            + "\(MarketDataSockets.dotted(configuration.group)):\(configuration.port) via \(MarketDataSockets.dotted(configuration.interface)), "
+            + "ttl \(configuration.ttl), loopback \(configuration.loopback ? "on" : "off"), \(feedReport), io_uring \(ring.setupDescription)")
+        lines.append("market data: re-requests on udp \(MarketDataSockets.dotted(configuration.bindAddress)):\(retransmitPort) "
+            + "(history \(configuration.retransmitHistoryMessages) messages, \(configuration.retransmitMaxRequestsPerSecond)/s); "
+            + "snapshots on tcp \(MarketDataSockets.dotted(configuration.bindAddress)):\(snapshotPort) "
+            + (configuration.snapshotAccounts == nil ? "(any login)" : "(\(configuration.snapshotAccounts!.count) accounts)"))
+        report = lines
+    }
+
+    deinit {
+        // Nothing may still write into buffers about to be freed: cancel every operation and
+        // wait (bounded) for their completions before closing and freeing. (liburing directly:
+        // a deinit cannot call the ring's mutating methods.)
+        if started {
+            let raw = ring.raw
+            var fds = [feedFD, retransmitFD, listenFD]
+            snapshots.forEachOpen { fds.append($0) }
+            for fd in fds {
+                guard let sqe = io_uring_get_sqe(raw) else { break }
+                io_uring_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
+                sqe.pointee.user_data = Self.cancelTag
+            }
+            var inFlight = operationsInFlight
+            var waited = 0
+            while inFlight > 0 && waited < 100 {
+                _ = io_uring_submit_and_get_events(raw)
+                var cqe: UnsafeMutablePointer<io_uring_cqe>?
+                var timeout = __kernel_timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                if io_uring_wait_cqe_timeout(raw, &cqe, &timeout) != 0 { waited += 1 }
+                let n = Int(rtes_uring_take_cqes(raw, completions.baseAddress!, UInt32(completions.count)))
+                for i in 0..<n where completions[i].user_data != Self.cancelTag { inFlight -= 1 }
+            }
+        }
+        snapshots.closeAll()
+        close(feedFD)
+        close(retransmitFD)
+        close(listenFD)
+        completions.deallocate()
+        requestHeaders.deallocate()
+        requestVectors.deallocate()
+        requestSources.deallocate()
+        requestBuffers.deallocate()
+        answerHeaders.deallocate()
+        answerVectors.deallocate()
+        answerDestinations.deallocate()
+    }
+
+    // MARK: Agent
+
+    public mutating func doWork() -> Int {
+        if !started {
+            start()
+            return 1
+        }
+        var work = 0
+        let n = ring.takeCompletions(into: completions)
+        // Free live packet slots first.
+        for i in 0..<n where Self.tag(of: completions[i].user_data) == Self.feedTag {
+            feedSent(completions[i])
+            work &+= 1
+        }
+        work &+= publishEvents()
+        // Then everything else the ring completed.
+        for i in 0..<n where Self.tag(of: completions[i].user_data) != Self.feedTag {
+            handle(completions[i])
+            work &+= 1
+        }
+        if work == 0 { work &+= idle() }
+        submitAnswers()
+        ring.submitAndPoll()
+        return work
+    }
+
+    public mutating func beginDrain() { draining = true }
+
+    /// Drained once the End of Session packet is out and every live packet has completed.
+    public var isDrained: Bool {
+        started && publisher.phase == .ended && publisher.packets.taken == 0
+    }
+
+    // MARK: The live feed
+
+    mutating func start() {
+        started = true
+        do { try ring.adopt() } catch { sendErrors &+= 1 }
+        for i in 0..<configuration.retransmitReceives { armRequestReceive(i) }
+        armAccept()
+        let now = rtes_monotonic_ns()
+        lastClock = now
+        lastPacketAt = now
+        _ = publisher.advanceOpening(timestamp: configuration.clock.nanosecondsSinceMidnight())
+        submitFeedPackets()
+        ring.submitAndPoll()
+        publishCounters()
+    }
+
+    /// Encodes a batch of events, closes the open packet, submits every ready packet.
+    @inline(__always)
+    mutating func publishEvents() -> Int {
+        guard publisher.phase == .live else {
+            if case .opening = publisher.phase {
+                _ = publisher.advanceOpening(timestamp: configuration.clock.nanosecondsSinceMidnight())
+                submitFeedPackets()
+            }
+            return 0
+        }
+        let batch = events.peek(upTo: configuration.eventBatch)
+        guard !batch.isEmpty else { return 0 }
+        var taken = 0
+        while taken < batch.count {
+            guard publisher.canPublish else {
+                backpressure &+= 1
+                break
+            }
+            publisher.publish(batch[taken])
+            taken &+= 1
+        }
+        events.release(taken)
+        eventsConsumed &+= UInt64(taken)
+        publisher.flush()
+        submitFeedPackets()
+        ring.submitAndPoll()
+        if eventsConsumed & 4095 < UInt64(taken) { publishCounters() }
+        return taken
+    }
+
+    @inline(__always)
+    mutating func submitFeedPackets() {
+        while let slot = publisher.packets.takeReady() {
+            guard let sqe = ring.submissionEntry() else {
+                publisher.packets.untake()
+                return
+            }
+            io_uring_prep_send(sqe, feedFD, publisher.packets.bytes(slot), publisher.packets.length(slot), 0)
+            sqe.pointee.user_data = Self.feedTag << 56 | UInt64(slot)
+            operationsInFlight &+= 1
+        }
+    }
+
+    @inline(__always)
+    mutating func feedSent(_ cqe: io_uring_cqe) {
+        operationsInFlight &-= 1
+        if cqe.res < 0 { sendErrors &+= 1 }
+        publisher.packets.complete(Int(truncatingIfNeeded: cqe.user_data & 0xFFFF_FFFF))
+    }
+
+    /// No events this cycle: heartbeat, closing, timers, counters.
+    mutating func idle() -> Int {
+        let now = rtes_monotonic_ns()
+        guard now &- lastClock >= 1_000_000 else { return 0 }  // at most once a millisecond
+        lastClock = now
+        var work = 0
+        if publisher.counters.packets != packetsAtLastCheck {
+            packetsAtLastCheck = publisher.counters.packets
+            lastPacketAt = now
+        } else if publisher.phase == .live && now &- lastPacketAt >= configuration.heartbeatIntervalNanoseconds && publisher.canPublish {
+            publisher.heartbeat()
+            submitFeedPackets()
+            work &+= 1
+        }
+        if draining && publisher.phase != .ended && events.depth == 0 && (closing || upstreamFinished()) {
+            closing = true
+            _ = publisher.advanceClosing(timestamp: configuration.clock.nanosecondsSinceMidnight())
+            submitFeedPackets()
+            if publisher.phase == .ended { snapshots.shutdownAll() }
+            work &+= 1
+        }
+        work &+= snapshotTimers(now: now)
+        publishCounters()
+        return work
+    }
+
+    /// Copies the counters to the counters region (relaxed stores).
+    mutating func publishCounters() {
+        let base = CountersLayout.marketDataOffset
+        typealias Cell = CountersLayout.MarketDataCell
+        let c = publisher.counters
+        cells.store(base + Cell.messages, c.messages)
+        cells.store(base + Cell.packets, c.packets)
+        cells.store(base + Cell.bytes, c.bytes)
+        cells.store(base + Cell.heartbeats, c.heartbeats)
+        cells.store(base + Cell.nextSequence, publisher.nextSequence)
+        cells.store(base + Cell.replicaMismatches, c.replicaMismatches)
+        cells.store(base + Cell.restingOrders, UInt64(publisher.replica.orderCount))
+        cells.store(base + Cell.events, eventsConsumed)
+        cells.store(base + Cell.sendErrors, sendErrors)
+        cells.store(base + Cell.backpressure, backpressure)
+        cells.store(base + Cell.historyOldest, publisher.history.oldestSequence)
+        cells.store(base + Cell.retransmitRequests, retransmitRequests)
+        cells.store(base + Cell.retransmitRejected, retransmitRequests &- retransmitCounts.0)
+        cells.store(base + Cell.retransmitAnswered, retransmitCounts.0)
+        cells.store(base + Cell.retransmitMalformed, retransmitCounts.1)
+        cells.store(base + Cell.retransmitWrongSession, retransmitCounts.2)
+        cells.store(base + Cell.retransmitRateLimited, retransmitCounts.3)
+        cells.store(base + Cell.retransmitBeforeHistory, retransmitCounts.4)
+        cells.store(base + Cell.retransmitNotYetPublished, retransmitCounts.5)
+        cells.store(base + Cell.retransmitMessages, retransmitMessages)
+        cells.store(base + Cell.retransmitAnswerDropped, answerDropped)
+        snapshots.publish(cells, base: base)
+        let ring = CountersLayout.RingSlot.bookEvents.offset
+        cells.store(ring + CountersLayout.RingCell.consumed, events.released)
+    }
+
+    // MARK: Completion tags
+
+    static let feedTag: UInt64 = 1
+    static let requestTag: UInt64 = 2
+    static let answerTag: UInt64 = 3
+    static let acceptTag: UInt64 = 4
+    static let snapshotReceiveTag: UInt64 = 5
+    static let snapshotSendTag: UInt64 = 6
+    static let cancelTag: UInt64 = 0xFF << 56
+
+    @inline(__always) static func tag(of userData: UInt64) -> UInt64 { userData >> 56 }
+    @inline(__always) static func index(of userData: UInt64) -> Int { Int(truncatingIfNeeded: userData & 0xFFFF_FFFF) }
+
+    mutating func handle(_ cqe: io_uring_cqe) {
+        if cqe.user_data == Self.cancelTag { return }
+        operationsInFlight &-= 1
+        switch Self.tag(of: cqe.user_data) {
+        case Self.requestTag: requestReceived(Self.index(of: cqe.user_data), result: cqe.res)
+        case Self.answerTag:
+            if cqe.res < 0 { sendErrors &+= 1 }
+            answers.complete(Self.index(of: cqe.user_data))
+        case Self.acceptTag: accepted(cqe.res)
+        case Self.snapshotReceiveTag: snapshotReceived(Self.index(of: cqe.user_data), result: cqe.res)
+        case Self.snapshotSendTag: snapshotSent(Self.index(of: cqe.user_data), result: cqe.res)
+        default: break
+        }
+    }
+
+    mutating func cancelAll(fd: Int32) {
+        guard let sqe = ring.submissionEntry() else { return }
+        io_uring_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
+        sqe.pointee.user_data = Self.cancelTag
+    }
+}
+
+/// The time of day the feed stamps on System Events and snapshots.
+public enum MarketDataClock: Sendable {
+    /// CLOCK_REALTIME, nanoseconds since midnight UTC.
+    case realtime
+    /// The clock the gateway stamps commands with (so System Events and order events share it).
+    case wall(WallClock)
+    /// A fixed time (tests).
+    case fixed(Timestamp)
+
+    public func nanosecondsSinceMidnight() -> Timestamp {
+        switch self {
+        case .realtime: rtes_realtime_ns() % WallClock.nanosecondsPerDay
+        case .wall(let clock): clock.nanoseconds(atTicks: rtes_rdtsc()) % WallClock.nanosecondsPerDay
+        case .fixed(let t): t
+        }
+    }
+}

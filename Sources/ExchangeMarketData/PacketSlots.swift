@@ -1,0 +1,99 @@
+/// A fixed ring of packet buffers between whoever fills packets and the socket that sends
+/// them, allocated once. Slots move through four states, in ring order:
+///
+/// ```
+///  completed ≤ submitted ≤ ready ≤ (filling)
+///  [in flight: submitted, awaiting completion][ready: to submit][free …]
+/// ```
+///
+/// `fillingSlot` is the slot after the last ready one, free to write while fewer than
+/// `count` slots are taken; `commit(length:)` makes it ready; `takeReady()` hands ready
+/// slots to the sender in order; `complete(_:)` returns a sent slot (completions may arrive
+/// in any order: the ring frees slots from the oldest once each is complete).
+/// Each slot is 64-byte aligned; `destination` is a per-slot 8 bytes the caller may use
+/// (the re-request server keeps the requester's address and port there).
+public struct PacketSlots: ~Copyable, @unchecked Sendable {
+    public let count: Int
+    public let slotBytes: Int
+    @usableFromInline let memory: UnsafeMutableRawPointer
+    @usableFromInline let lengths: UnsafeMutablePointer<Int32>
+    @usableFromInline let done: UnsafeMutablePointer<Bool>
+    @usableFromInline let destinations: UnsafeMutablePointer<UInt64>
+    @usableFromInline var completed: UInt64 = 0
+    @usableFromInline var submitted: UInt64 = 0
+    @usableFromInline var ready: UInt64 = 0
+
+    /// `count` slots (a power of two) of `slotBytes` each.
+    public init(count: Int, slotBytes: Int) {
+        precondition(count > 0 && count & (count - 1) == 0, "slot count must be a power of two")
+        self.count = count
+        self.slotBytes = (slotBytes + 63) & ~63
+        memory = .allocate(byteCount: count * self.slotBytes, alignment: 64)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: count * self.slotBytes)
+        lengths = .filled(count, with: 0)
+        done = .filled(count, with: false)
+        destinations = .filled(count, with: 0)
+    }
+
+    deinit {
+        memory.deallocate()
+        lengths.deallocate()
+        done.deallocate()
+        destinations.deallocate()
+    }
+
+    @inlinable var mask: UInt64 { UInt64(count &- 1) }
+
+    /// Slots taken (in flight or ready).
+    @inlinable public var taken: Int { Int(truncatingIfNeeded: ready &- completed) }
+    /// Slots free to fill.
+    @inlinable public var free: Int { count &- taken }
+    /// Slots ready and not yet handed to the sender.
+    @inlinable public var readyCount: Int { Int(truncatingIfNeeded: ready &- submitted) }
+    /// Slots handed to the sender and not yet complete.
+    @inlinable public var inFlight: Int { Int(truncatingIfNeeded: submitted &- completed) }
+
+    /// The index of the slot to fill next, or nil when every slot is taken.
+    @inlinable public var fillingSlot: Int? { taken < count ? Int(truncatingIfNeeded: ready & mask) : nil }
+
+    @inlinable public func bytes(_ slot: Int) -> UnsafeMutableRawPointer { memory + slot &* slotBytes }
+    @inlinable public func length(_ slot: Int) -> Int { Int(lengths[slot]) }
+    @inlinable public func destination(_ slot: Int) -> UInt64 { destinations[slot] }
+    @inlinable public func setDestination(_ slot: Int, _ value: UInt64) { destinations[slot] = value }
+
+    /// Makes the filling slot ready with `length` bytes. Traps when no slot was free.
+    @inlinable
+    public mutating func commit(length: Int) {
+        precondition(taken < count, "commit without a free slot")
+        let slot = Int(truncatingIfNeeded: ready & mask)
+        lengths[slot] = Int32(truncatingIfNeeded: length)
+        done[slot] = false
+        ready &+= 1
+    }
+
+    /// The oldest ready slot, now in flight; nil when none is ready.
+    @inlinable
+    public mutating func takeReady() -> Int? {
+        guard submitted != ready else { return nil }
+        let slot = Int(truncatingIfNeeded: submitted & mask)
+        submitted &+= 1
+        return slot
+    }
+
+    /// Gives back the most recently taken ready slot, unsent (the sender had no room for it).
+    @inlinable
+    public mutating func untake() {
+        precondition(submitted != completed, "untake without a taken slot")
+        submitted &-= 1
+    }
+
+    /// Marks an in-flight slot sent; frees every slot from the oldest that is complete.
+    @inlinable
+    public mutating func complete(_ slot: Int) {
+        done[slot] = true
+        while completed != submitted && done[Int(truncatingIfNeeded: completed & mask)] {
+            done[Int(truncatingIfNeeded: completed & mask)] = false
+            completed &+= 1
+        }
+    }
+}

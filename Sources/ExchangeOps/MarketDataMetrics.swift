@@ -1,0 +1,46 @@
+import ExchangeRuntime
+
+/// The market-data publisher's Prometheus metrics, from the counters snapshot's
+/// `marketData` cells (names in `CountersLayout.MarketDataCell.all`).
+public enum MarketDataMetrics {
+    public static func render(_ s: CountersSnapshot) -> String {
+        var out = ""
+        let m = s.marketData
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, UInt64)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
+        }
+        func one(_ name: String, _ type: String, _ help: String, _ key: String) { metric(name, type, help, [("", m[key] ?? 0)]) }
+        func outcomes(_ keys: [(String, String)]) -> [(String, UInt64)] { keys.map { (#"{outcome="\#($0.0)"}"#, m[$0.1] ?? 0) } }
+        one("rtes_md_messages_total", "counter", "ITCH messages published on the multicast feed.", "messages")
+        one("rtes_md_packets_total", "counter", "MoldUDP64 packets published (heartbeats and End of Session included).", "packets")
+        one("rtes_md_bytes_total", "counter", "MoldUDP64 bytes published (UDP payload).", "bytes")
+        one("rtes_md_heartbeats_total", "counter", "Heartbeat packets sent after a second of silence.", "heartbeats")
+        one("rtes_md_next_sequence", "gauge", "Sequence number the next ITCH message gets.", "next_sequence")
+        one("rtes_md_events_total", "counter", "Book events consumed from the engine.", "events")
+        one("rtes_md_send_errors_total", "counter", "Sends the kernel failed (receivers recover them by re-request).", "send_errors")
+        one("rtes_md_backpressure_total", "counter", "Times every packet slot was in flight and events waited on the ring.", "backpressure")
+        one("rtes_md_replica_mismatches_total", "counter", "Book events the snapshot replica disagreed with (0 unless there is a bug).",
+            "replica_mismatches")
+        one("rtes_md_resting_orders", "gauge", "Displayed orders on the replica's books.", "resting_orders")
+        one("rtes_md_history_oldest_sequence", "gauge", "Oldest sequence number the re-request server can resend.", "history_oldest")
+        metric("rtes_md_retransmit_requests_total", "counter", "MoldUDP64 re-requests by outcome.",
+               outcomes([("answered", "retransmit_answered"), ("malformed", "retransmit_malformed"),
+                         ("wrong_session", "retransmit_wrong_session"), ("rate_limited", "retransmit_rate_limited"),
+                         ("before_history", "retransmit_before_history"), ("not_yet_published", "retransmit_not_yet_published"),
+                         ("answer_dropped", "retransmit_answer_dropped")]))
+        one("rtes_md_retransmit_messages_total", "counter", "Messages resent in re-request answers.", "retransmit_messages")
+        metric("rtes_md_snapshot_connections_total", "counter", "Snapshot service connections by outcome.",
+               outcomes([("served", "snapshots_served"), ("login_rejected", "snapshot_logins_rejected"),
+                         ("protocol_error", "snapshot_protocol_errors"), ("timed_out", "snapshot_timeouts"),
+                         ("refused", "snapshot_refused")]))
+        one("rtes_md_snapshot_connections_accepted_total", "counter", "Snapshot service connections accepted.", "snapshot_connections")
+        one("rtes_md_snapshot_connections_open", "gauge", "Snapshot service connections open.", "snapshot_connections_open")
+        one("rtes_md_snapshot_bytes_total", "counter", "Snapshot bytes sent.", "snapshot_bytes")
+        let ticks = Double(max(1, s.ticksPerSecond))
+        out += "# HELP rtes_md_snapshot_build_max_seconds Longest snapshot build (the pause it cost the live feed).\n"
+        out += "# TYPE rtes_md_snapshot_build_max_seconds gauge\n"
+        out += "rtes_md_snapshot_build_max_seconds \(Double(m["worst_snapshot_build_ticks"] ?? 0) / ticks)\n"
+        return out
+    }
+}

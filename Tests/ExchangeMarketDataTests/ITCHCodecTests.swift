@@ -1,0 +1,117 @@
+import ExchangeCore
+import ExchangeMarketData
+import Testing
+
+/// Golden bytes, computed independently from the ITCH 5.0 layouts with Python's struct.pack.
+@Suite struct ITCHCodecTests {
+    static let ts: Timestamp = 34_200_000_000_123  // 09:30:00.000000123
+
+    static let goldens: [(String, ITCHMessage, String)] = [
+        ("S system event", .systemEvent(.init(timestamp: ts, code: .startOfMessages)), "53000000001f1aced9f07b4f"),
+        ("R stock directory", .stockDirectory(.init(locate: 1, timestamp: ts, instrument: spec("AAPL", reference: 2_300_000, lot: 100))),
+         "52000100001f1aced9f07b4141504c2020202020200000006459435a20504e20204e000000004e"),
+        ("H trading action", .tradingAction(.init(locate: 2, timestamp: ts, symbol: msft, state: ITCH.TradingState.halted.rawValue,
+                                                  reason: ITCH.Reason.operationsHalt)),
+         "48000200001f1aced9f07b4d5346542020202048204f312020"),
+        ("A add order", .addOrder(.init(locate: 1, timestamp: ts, reference: 42, side: ITCH.buy, shares: 300, symbol: aapl, price: 2_301_500)),
+         "41000100001f1aced9f07b000000000000002a420000012c4141504c2020202000231e3c"),
+        ("F add order with MPID", .addOrder(.init(locate: 1, timestamp: ts, reference: 43, side: ITCH.sell, shares: 200, symbol: aapl,
+                                                  price: 2_302_000, attribution: Firm("ALCE")!)),
+         "46000100001f1aced9f07b000000000000002b53000000c84141504c2020202000232030414c4345"),
+        ("E order executed", .orderExecuted(.init(locate: 1, timestamp: ts, reference: 42, shares: 100, matchNumber: 7)),
+         "45000100001f1aced9f07b000000000000002a000000640000000000000007"),
+        ("C executed with price", .orderExecutedWithPrice(.init(locate: 1, timestamp: ts, reference: 42, shares: 100, matchNumber: 8,
+                                                                printable: 0x59, price: 2_301_400)),
+         "43000100001f1aced9f07b000000000000002a0000006400000000000000085900231dd8"),
+        ("X order cancel", .orderCancel(.init(locate: 1, timestamp: ts, reference: 42, canceledShares: 50)),
+         "58000100001f1aced9f07b000000000000002a00000032"),
+        ("D order delete", .orderDelete(.init(locate: 1, timestamp: ts, reference: 42)), "44000100001f1aced9f07b000000000000002a"),
+        ("U order replace", .orderReplace(.init(locate: 1, timestamp: ts, originalReference: 42, newReference: 44, shares: 150, price: 2_301_600)),
+         "55000100001f1aced9f07b000000000000002a000000000000002c0000009600231ea0"),
+        ("P trade", .trade(.init(locate: 1, timestamp: ts, side: ITCH.sell, shares: 25, symbol: aapl, price: 2_302_500, matchNumber: 9)),
+         "50000100001f1aced9f07b000000000000000053000000194141504c20202020002322240000000000000009"),
+    ]
+
+    @Test(arguments: 0..<goldens.count)
+    func encodesEveryMessageToItsPublishedLayout(_ i: Int) {
+        let (name, message, golden) = Self.goldens[i]
+        let bytes = encoded(message)
+        #expect(hex(bytes) == golden, "\(name)")
+        #expect(bytes.count == message.length, "\(name)")
+        #expect(ITCH.Length.of(type: bytes[0]) == bytes.count, "\(name)")
+    }
+
+    @Test(arguments: 0..<goldens.count)
+    func decodesEveryGoldenMessageBackToItsValues(_ i: Int) {
+        let (name, message, golden) = Self.goldens[i]
+        #expect(decoded(bytes(hex: golden)) == .success(message), "\(name)")
+    }
+
+    @Test func wrapsATimestampPastMidnightIntoTheDay() {
+        // The gateway's clock keeps counting past midnight; ITCH carries the time of day.
+        let nextDay: Timestamp = ITCHEncoder.nanosecondsPerDay + Self.ts
+        let bytes = encoded(.orderDelete(.init(locate: 3, timestamp: nextDay, reference: 1)))
+        #expect(hex(bytes[5..<11]) == "1f1aced9f07b")
+        let lastNanosecond = encoded(.orderDelete(.init(locate: 3, timestamp: ITCHEncoder.nanosecondsPerDay - 1, reference: 1)))
+        #expect(hex(lastNanosecond[5..<11]) == "4e94914effff")
+    }
+
+    @Test func rejectsAMessageOfTheWrongLength() {
+        var golden = bytes(hex: "44000100001f1aced9f07b000000000000002a")
+        golden.append(0)
+        #expect(decoded(golden) == .failure(.wrongLength(type: 0x44, expected: 19, actual: 20)))
+        #expect(decoded(Array(golden.prefix(18))) == .failure(.wrongLength(type: 0x44, expected: 19, actual: 18)))
+    }
+
+    @Test func rejectsAnUnknownTypeAndAnEmptyBuffer() {
+        #expect(decoded([0x5A, 0, 0]) == .failure(.unknownType(0x5A)))
+        #expect(decoded([]) == .failure(.empty))
+    }
+
+    @Test func rejectsASideThatIsNeitherBuyNorSell() {
+        var add = bytes(hex: "41000100001f1aced9f07b000000000000002a420000012c4141504c2020202000231e3c")
+        add[19] = 0x54
+        #expect(decoded(add) == .failure(.invalidCode(type: 0x41, offset: 19, value: 0x54)))
+    }
+
+    @Test func decodesEveryByteSequenceToAMessageOrAnError() {
+        // Fuzz: random lengths and types, including every known type at its exact length.
+        var random = SystemRandomNumberGenerator()
+        let types: [UInt8] = [0x53, 0x52, 0x48, 0x41, 0x46, 0x45, 0x43, 0x58, 0x44, 0x55, 0x50, 0x00, 0xFF]
+        for _ in 0..<20_000 {
+            let type = types.randomElement(using: &random)!
+            let length = Bool.random(using: &random) ? (ITCH.Length.of(type: type) ?? 5) : Int.random(in: 0...60, using: &random)
+            var bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+            if !bytes.isEmpty { bytes[0] = type }
+            if bytes.count >= 5 { bytes[3] = 0; bytes[4] = 0 }  // tracking number: always 0 here
+            if bytes.count >= 6 { bytes[5] = 0 }  // timestamps below 2^40 ns (a day is 8.64e13 < 2^47)
+            if bytes.count >= 3 && type == ITCH.MessageType.systemEvent { bytes[1] = 0; bytes[2] = 0 }  // about no stock
+            switch decoded(bytes) {
+            case .success(let message):
+                #expect(message.length == bytes.count)
+                #expect(encoded(message) == bytes)
+            case .failure(.wrongLength(_, let expected, let actual)):
+                #expect(expected != actual && actual == bytes.count)
+            case .failure: break
+            }
+        }
+    }
+
+    @Test func reEncodesEveryDecodedMessageToTheSameBytes() {
+        // Whatever decodes must re-encode identically (tracking number aside, which is always 0 here).
+        var random = SystemRandomNumberGenerator()
+        var checked = 0
+        for (_, _, golden) in Self.goldens {
+            let base = bytes(hex: golden)
+            for _ in 0..<500 {
+                var mutated = base
+                for i in 11..<mutated.count where Bool.random(using: &random) { mutated[i] = UInt8.random(in: 0...255, using: &random) }
+                if case .success(let message) = decoded(mutated) {
+                    #expect(encoded(message) == mutated)
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 1_000)
+    }
+}
