@@ -50,6 +50,12 @@ extension CountersSnapshot {
         }
         func g(_ key: String) -> String { n(gateway[key] ?? 0) }
         lines.append("gateway  connections \(g("active_connections")) (sessions \(g("active_sessions")))  accepted \(g("accepted_connections"))  packets in \(g("messages_in"))  messages out \(g("messages_out"))  logins \(g("logins_accepted")) ok, \(n((gateway["logins_rejected_not_authorized"] ?? 0) + (gateway["logins_rejected_session"] ?? 0))) refused")
+        func m(_ key: String) -> String { n(marketData[key] ?? 0) }
+        if (marketData["next_sequence"] ?? 0) > 0 {
+            lines.append("feed     next \(m("next_sequence"))  messages \(m("messages"))  packets \(m("packets"))  heartbeats \(m("heartbeats"))  "
+                + "re-requests \(m("retransmit_answered")) answered, \(m("retransmit_rejected")) not  snapshots \(m("snapshots_served"))  "
+                + "send errors \(m("send_errors"))")
+        }
         let disconnects = disconnectsByReason.filter { $0.count > 0 }
         if !disconnects.isEmpty {
             lines.append("closed   " + disconnects.map { "\($0.reason) \(n($0.count))" }.joined(separator: ", "))
