@@ -8,11 +8,12 @@ export RTES_API_KEYS_FILE
 ARGS ?=
 SWIFT ?= swift
 
-.PHONY: help deps build run client loadgen replay test test-long fuzz-wire bench clean
+.PHONY: help deps build run client feed loadgen replay test test-long fuzz-wire bench clean
 
 help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
 	@echo "make client     build rtes-client (one order, cancel or replace from the command line)"
+	@echo "make feed       build rtes-feed and follow the running exchange's ITCH feed (ARGS=\"--snapshot DEMO1:demo1pass\")"
 	@echo "make loadgen    build rtes-loadgen and run it (ARGS=\"--connections 2 --count 100000\")"
 	@echo "make replay     replay a generated order stream through the engine and summarise it"
 	@echo "make test       build and run every test, and check the operational files (what CI runs)"
@@ -32,10 +33,16 @@ run: deps
 	$(SWIFT) build -c release --product trading_exchange
 	$(SWIFT) build -c release --product rtes-stat
 	$(SWIFT) build -c release --product rtes-client
+	$(SWIFT) build -c release --product rtes-feed
 	.build/release/trading_exchange $(CONFIG) $(ARGS)
 
 client: deps
 	$(SWIFT) build -c release --product rtes-client
+
+# Follows a running exchange's market-data feed (docs/MARKETDATA.md), from a second terminal.
+feed: deps
+	$(SWIFT) build -c release --product rtes-feed
+	.build/release/rtes-feed $(CONFIG) $(ARGS)
 
 loadgen: deps
 	$(SWIFT) build -c release --product rtes-loadgen
@@ -74,6 +81,7 @@ bench: deps
 	cd benchmarks && .build/release/levels-bench
 	cd benchmarks && .build/release/ring-bench --realtime-priority 10
 	cd benchmarks && .build/release/gateway-bench
+	cd benchmarks && .build/release/marketdata-bench
 
 clean:
 	rm -rf .build benchmarks/.build
