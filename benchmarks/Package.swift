@@ -47,6 +47,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "marketdata-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ExchangeMarketData", package: "RTES"),
+                .product(name: "ExchangeRuntime", package: "RTES"),
+                .product(name: "ExchangeCore", package: "RTES"),
+                .product(name: "ExchangeRisk", package: "RTES"),
+                .product(name: "ExchangeWire", package: "RTES"),
+                .product(name: "OrderFlow", package: "RTES"),
+                .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // The runtime's SPSC ring written again in C, with its benchmark loops: ring-bench's baseline.
         // A release build compiles C at -O2 (`swift build -c release -v` shows it); no -march=native,
         // which made the C ring 4× slower on the development VM.
