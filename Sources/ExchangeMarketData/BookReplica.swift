@@ -1,3 +1,4 @@
+import CCPUHints
 import ExchangeCore
 
 /// Every displayed order of every book, rebuilt from the published ITCH messages: what the
@@ -280,6 +281,23 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
     @inlinable @inline(__always)
     static func hash(_ key: UInt64, mask: Int) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    }
+
+    /// Starts loading the order-table lines a message about `reference` will probe (the
+    /// publisher calls it a few events ahead; it changes nothing).
+    @inlinable @inline(__always)
+    public func prefetch(reference: UInt64) {
+        let i = Self.hash(reference, mask: orderMask)
+        rtes_prefetch(orderKeys + i)
+        rtes_prefetch(orderSlots + i)
+    }
+
+    /// Starts loading the level-table lines of (instrument, side, price).
+    @inlinable @inline(__always)
+    public func prefetchLevel(instrument: InstrumentIndex, side: BookSide, price: Price) {
+        let i = Self.hash(Self.levelKey(instrument: instrument, side: side, price: price), mask: levelMask)
+        rtes_prefetch(levelKeys + i)
+        rtes_prefetch(levelSlots + i)
     }
 
     @inlinable

@@ -325,11 +325,14 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
         let batch = events.peek(upTo: configuration.eventBatch)
         guard !batch.isEmpty else { return 0 }
         var taken = 0
+        let lookahead = Self.prefetchLookahead
+        for i in 0..<min(lookahead, batch.count) { publisher.prefetch(batch[i]) }
         while taken < batch.count {
             guard publisher.canPublish else {
                 backpressure &+= 1
                 break
             }
+            if taken &+ lookahead < batch.count { publisher.prefetch(batch[taken &+ lookahead]) }
             publisher.publish(batch[taken])
             taken &+= 1
         }
@@ -418,6 +421,10 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
         let ring = CountersLayout.RingSlot.bookEvents.offset
         cells.store(ring + CountersLayout.RingCell.consumed, events.released)
     }
+
+    /// How many events ahead the replica's lines are prefetched (as the engine does for its
+    /// commands; see benchmarks/RESULTS.md, market data).
+    static let prefetchLookahead = 8
 
     // MARK: Completion tags
 

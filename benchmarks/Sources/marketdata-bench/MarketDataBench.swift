@@ -32,8 +32,11 @@ struct MarketDataBench: ParsableCommand {
     @Option(help: "CPU of the load generator and receiver (and of market data in dedicated mode).") var loadCPU: Int = 0
     @Option(help: "Offered rates for tick to wire, commands per second.") var rates: [Int] = [20_000, 100_000]
     @Option(help: "Seconds per offered rate.") var seconds: Double = 3
-    @Option(help: "Commands per flat-out throughput run.") var throughputCommands: Int = 400_000
-    @Option(help: "Flat-out repetitions; the median is reported.") var repetitions: Int = 3
+    @Option(help: "Commands per flat-out throughput run (long enough that start-up and the first fills of the book do not decide it).")
+    var throughputCommands: Int = 2_000_000
+    @Option(help: "Flat-out repetitions; the median is reported.") var repetitions: Int = 5
+    @Option(help: "Threading modes for the flat-out runs: shared, dedicated.") var modes: [String] = ["shared", "dedicated"]
+    @Flag(help: "Only the flat-out runs (for profiling).") var throughputOnly = false
     @Option(help: "Where to write the results.") var output: String = "results/marketdata.json"
 
     func run() throws {
@@ -47,7 +50,7 @@ struct MarketDataBench: ParsableCommand {
         print("stream: \(stream.count) commands over \(MarketDataRig.instruments.count) instruments")
 
         var latencyRows: [LatencyResult] = []
-        for rate in rates {
+        for rate in throughputOnly ? [] : rates {
             let count = Int(Double(rate) * seconds)
             let off = try latencyRun(stream: Array(stream.prefix(count)), rate: rate, marketData: false, clock: clock, wall: wall)
             let on = try latencyRun(stream: Array(stream.prefix(count)), rate: rate, marketData: true, clock: clock, wall: wall)
@@ -55,7 +58,8 @@ struct MarketDataBench: ParsableCommand {
                                              packets: on.packets, messages: on.messages))
         }
         var throughputRows: [ThroughputResult] = []
-        for mode in ["shared", "dedicated"] {
+        for mode in modes {
+            guard mode == "shared" || mode == "dedicated" else { throw ValidationError("--modes: shared or dedicated, not \(mode)") }
             var off: [Double] = []
             var on: [Double] = []
             for _ in 0..<repetitions {
@@ -152,20 +156,25 @@ struct MarketDataBench: ParsableCommand {
                                     retransmitPort: 1, instrumentCount: 1, orderCapacity: 1)
         let engine = AgentRunner.Placement(cpus: [engineCPU], idle: IdleStrategy(.busySpin))
         let other = AgentRunner.Placement(cpus: [loadCPU], idle: IdleStrategy(.busySpin))
-        let t0 = clock.now()
+        // Everything is built before the clock starts (the market-data agent's history and
+        // snapshot buffers are tens of MB, zero-filled: not part of the order path's rate).
         let front = AgentPair(rig.engineAgent(), RingSink(events: rig.orderRing.makeConsumer()))
-        switch (marketData, shared) {
-        case (true, true):
-            try rig.runner.start(AgentPair(front, try rig.marketDataAgent(clock: wall)), name: "bench-shared", slot: .engine, stage: 0, placement: engine)
-        case (false, true):
-            try rig.runner.start(AgentPair(front, RingSink(events: rig.bookRing.makeConsumer())), name: "bench-shared", slot: .engine,
-                                 stage: 0, placement: engine)
-        case (true, false):
+        var marketDataAgent = marketData ? try rig.marketDataAgent(clock: wall) : nil
+        var sink = marketData ? nil : RingSink(events: rig.bookRing.makeConsumer())
+        let t0 = clock.now()
+        if shared {
+            if let agent = marketDataAgent.take() {
+                try rig.runner.start(AgentPair(front, agent), name: "bench-shared", slot: .engine, stage: 0, placement: engine)
+            } else {
+                try rig.runner.start(AgentPair(front, sink.take()!), name: "bench-shared", slot: .engine, stage: 0, placement: engine)
+            }
+        } else {
             try rig.runner.start(front, name: "bench-engine", slot: .engine, stage: 0, placement: engine)
-            try rig.runner.start(try rig.marketDataAgent(clock: wall), name: "bench-md", slot: .marketData, stage: 1, placement: other)
-        case (false, false):
-            try rig.runner.start(front, name: "bench-engine", slot: .engine, stage: 0, placement: engine)
-            try rig.runner.start(RingSink(events: rig.bookRing.makeConsumer()), name: "bench-sink", slot: .marketData, stage: 1, placement: other)
+            if let agent = marketDataAgent.take() {
+                try rig.runner.start(agent, name: "bench-md", slot: .marketData, stage: 1, placement: other)
+            } else {
+                try rig.runner.start(sink.take()!, name: "bench-sink", slot: .marketData, stage: 1, placement: other)
+            }
         }
         while rig.commandsConsumed < UInt64(stream.count) { usleep(50) }
         let elapsed = Double(clock.now() - t0) * clock.nanosecondsPerTick / 1e9
