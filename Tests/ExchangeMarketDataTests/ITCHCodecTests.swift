@@ -114,4 +114,14 @@ import Testing
         }
         #expect(checked > 1_000)
     }
+
+    @Test func describesEachMessageOnOneReadableLine() {
+        let lines = Self.goldens.map { $0.1.description }
+        #expect(lines.contains("A add order ref 42 B 300 AAPL @ 230.1500"))
+        #expect(lines.contains("F add order (MPID ALCE) ref 43 S 200 AAPL @ 230.2000"))
+        #expect(lines.contains("U replace ref 42 → 44 150 @ 230.1600"))
+        #expect(lines.contains("X cancel ref 42 50 shares"))
+        #expect(lines.contains("S system event O"))
+        #expect(lines.allSatisfy { !$0.contains("\n") && !$0.isEmpty })
+    }
 }
