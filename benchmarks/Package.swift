@@ -89,6 +89,7 @@ let package = Package(
                 .product(name: "ExchangeRisk", package: "RTES"),
                 .product(name: "ExchangeWire", package: "RTES"),
                 .product(name: "ExchangeConfig", package: "RTES"),
+                .product(name: "ExchangeMarketData", package: "RTES"),
                 .product(name: "CExchangeShim", package: "RTES"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -244,15 +244,18 @@ public final class Appliance: @unchecked Sendable {
         switch performance.threadingMode {
         case .shared:
             counters.registerAgent(.engine, name: "shared")
-            let upstream = UpstreamDrainReporter(AgentPair(AgentPair(gateway, demoAgent), engineAgent), signal: upstreamDrained)
+            // Each turn: the engine takes what the gateway queued last turn, the gateway sends
+            // the answers right away (and takes new orders), and only then does market data
+            // make its sends — so a client's answer never waits behind the feed's syscalls.
+            let upstream = UpstreamDrainReporter(AgentPair(engineAgent, AgentPair(gateway, demoAgent)), signal: upstreamDrained)
             if let marketData = marketData.take() {
                 let all = AgentPair(upstream, marketData)
                 note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
-                    + " (shared: gateway, demo flow, engine, market data)")
+                    + " (shared: engine, gateway, demo flow, market data)")
             } else {
                 let all = AgentPair(upstream, drainAgent.take()!)
                 note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
-                    + " (shared: gateway, demo flow, engine, book-event drain)")
+                    + " (shared: engine, gateway, demo flow, book-event drain)")
             }
         case .dedicated:
             counters.registerAgent(.gateway, name: "gateway")

@@ -10,11 +10,14 @@ struct Bench {
     let latencyAccount: BenchAccount
     let throughputAccounts: [BenchAccount]
     private var nio: NIOOrderEntryServer?
-    private var exchange: ExchangeProcess?
+    /// RTES, and RTES with market data.
+    private var exchanges: [ServerKind: ExchangeProcess] = [:]
     /// Why a server has no (more) measurements.
     private var unavailable: [ServerKind: String] = [:]
     private var enter: [ServerKind: Histogram<UInt64>] = [:]
     private var cancel: [ServerKind: Histogram<UInt64>] = [:]
+    /// Enter Order → its Add Order on the ITCH feed (rtes-md).
+    private var itch: [ServerKind: Histogram<UInt64>] = [:]
     private var rounds: [ServerKind: [LatencySummary]] = [:]
     private var throughput: [PipelinedRun] = []
     private var throughputNotes: [String] = []
@@ -37,21 +40,21 @@ struct Bench {
     /// Starts the SwiftNIO server (idle in epoll until used) and RTES (paused once it
     /// accepts connections). The floor starts and stops around each measurement.
     mutating func startServers(accounts: [BenchAccount]) throws {
-        if wanted.contains(.rtes) {
+        for kind in [ServerKind.rtes, .rtesMarketData] where wanted.contains(kind) {
             let latencyEnters = options.noLatency ? 0 : options.rounds * (options.warmup + options.orders)
             let throughputEnters = options.noThroughput ? 0 : throughputAccounts.count * (options.throughputMaxMessages / 2 + 1)
             let settings = ExchangeProcess.Settings(
                 binary: options.exchangeBinary, apiKeysFile: options.apiKeys, cpu: options.serverCPU,
                 fifoPriority: options.realtimePriority, tokenHistory: latencyEnters + throughputEnters + 65_536,
-                marketData: options.marketData, startTimeoutSeconds: options.exchangeStartTimeout)
+                marketData: kind == .rtesMarketData, startTimeoutSeconds: options.exchangeStartTimeout)
             do {
                 let started = try ExchangeProcess(settings)
                 started.pause()
-                exchange = started
-                print("rtes: trading_exchange (pid \(started.pid)) accepts connections on 127.0.0.1:\(started.port); configuration \(started.configPath)")
+                exchanges[kind] = started
+                print("\(kind.rawValue): trading_exchange (pid \(started.pid)) accepts connections on 127.0.0.1:\(started.port); configuration \(started.configPath)")
             } catch {
-                unavailable[.rtes] = "not measured: \(error)"
-                print("rtes: \(unavailable[.rtes]!)")
+                unavailable[kind] = "not measured: \(error)"
+                print("\(kind.rawValue): \(unavailable[kind]!)")
             }
         }
         if wanted.contains(.swiftnio) {
@@ -77,8 +80,8 @@ struct Bench {
         case .swiftnio:
             guard let nio else { throw BenchFailure("the SwiftNIO server is not running") }
             return try body(nio.port)
-        case .rtes:
-            guard let exchange else { throw BenchFailure("RTES is not running") }
+        case .rtes, .rtesMarketData:
+            guard let exchange = exchanges[kind] else { throw BenchFailure("\(kind.rawValue) is not running") }
             exchange.resume()
             defer {
                 usleep(200_000)  // the gateway sees the client's Logout and close before it stops
@@ -99,15 +102,19 @@ struct Bench {
                 let (account, warmup, orders, clock) = (latencyAccount, options.warmup, options.orders, clock)
                 let (cpu, priority) = (options.clientCPU, options.realtimePriority)
                 let timeout = UInt64(options.replyTimeout * Double(clock.ticksPerSecond))
+                let feed = kind == .rtesMarketData ? exchanges[kind].map {
+                    FeedAddress(group: ExchangeProcess.group, port: $0.feedPort, retransmitPort: $0.retransmitPort)
+                } : nil
                 do {
                     let run = try withServer(kind) { port in
                         try PinnedThread.run(cpu: cpu, fifoPriority: priority) {
                             try ClosedLoop.run(port: port, account: account, tokenPrefix: UInt8(ascii: "L"), firstToken: firstToken,
-                                               warmup: warmup, count: orders, clock: clock, replyTimeout: timeout)
+                                               warmup: warmup, count: orders, clock: clock, replyTimeout: timeout, feed: feed)
                         }
                     }
                     enter[kind, default: makeLatencyHistogram()].add(run.enter)
                     cancel[kind, default: makeLatencyHistogram()].add(run.cancel)
+                    if let wire = run.itch { itch[kind, default: makeLatencyHistogram()].add(wire) }
                     let summary = LatencySummary(run.enter)
                     rounds[kind, default: []].append(summary)
                     print("round \(round + 1)/\(options.rounds) \(kind.rawValue): Enter → Accepted p50 \(formatNanoseconds(summary.p50)), " +
@@ -150,17 +157,17 @@ struct Bench {
     mutating func shutDown() {
         nio?.stop()
         nio = nil
-        if let exchange {
+        for (kind, exchange) in exchanges.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let status = exchange.stop()
-            if unavailable[.rtes] == nil && status != 0 {
-                print("rtes: trading_exchange did not exit cleanly (status \(status.map(String.init) ?? "killed")); log: \(exchange.logPath)")
+            if unavailable[kind] == nil && status != 0 {
+                print("\(kind.rawValue): trading_exchange did not exit cleanly (status \(status.map(String.init) ?? "killed")); log: \(exchange.logPath)")
             } else if !options.keepExchangeFiles {
                 try? FileManager.default.removeItem(atPath: exchange.directory)
             } else {
-                print("rtes: configuration and log kept in \(exchange.directory)")
+                print("\(kind.rawValue): configuration and log kept in \(exchange.directory)")
             }
         }
-        exchange = nil
+        exchanges = [:]
     }
 
     func report(host: BenchmarkHost, pinning: String) -> GatewayReport {
@@ -168,7 +175,7 @@ struct Bench {
             ServerLatency(
                 server: kind.rawValue, about: kind.about, status: unavailable[kind] ?? "measured",
                 enter: enter[kind].map(LatencySummary.init), cancel: cancel[kind].map(LatencySummary.init),
-                rounds: rounds[kind] ?? [])
+                enterToITCH: itch[kind].map(LatencySummary.init), rounds: rounds[kind] ?? [])
         }
         func summary(_ kind: ServerKind) -> LatencySummary? { enter[kind].map(LatencySummary.init) }
         func ratio(_ a: UInt64?, _ b: UInt64?) -> Double? {
@@ -180,6 +187,10 @@ struct Bench {
                             nioOverRTESP50: ratio(nio?.p50, rtes?.p50), nioOverFloorP50: ratio(nio?.p50, floor?.p50))
         func stated(_ value: Double?, _ detail: String) -> String { value.map { String(format: "%.2f× (%@)", $0, detail) } ?? "—" }
         let rtesThroughput = throughput.first { $0.server == ServerKind.rtes.rawValue }
+        let marketDataThroughput = throughput.first { $0.server == ServerKind.rtesMarketData.rawValue }
+        let withMarketData = summary(.rtesMarketData)
+        let addedP50 = withMarketData.flatMap { md in rtes.map { Int64(md.p50) - Int64($0.p50) } }
+        let throughputRatio = marketDataThroughput.flatMap { md in rtesThroughput.map { md.ordersPerSecond / $0.ordersPerSecond } }
         let goals = [
             Goal(goal: "RTES p50 ≤ 1.3 × floor p50",
                  measured: stated(ratios.rtesOverFloorP50, "RTES \(rtes.map { formatNanoseconds($0.p50) } ?? "—"), floor \(floor.map { formatNanoseconds($0.p50) } ?? "—")"),
@@ -195,6 +206,13 @@ struct Bench {
                      String(format: "%.2f M Enter orders/s (%.2f M messages/s), %d lost", $0.ordersPerSecond / 1e6, $0.messagesPerSecond / 1e6, $0.lost)
                  } ?? "—",
                  met: rtesThroughput.map { $0.ordersPerSecond >= 1e6 && $0.lost == 0 && $0.connections == 8 }),
+            Goal(goal: "(issue 5) market data adds < 1 µs to Enter → Accepted p50 (rtes-md − rtes)",
+                 measured: addedP50.map { "\($0) ns (rtes-md \(formatNanoseconds(withMarketData!.p50)), rtes \(formatNanoseconds(rtes!.p50)))" } ?? "—",
+                 met: addedP50.map { $0 < 1_000 }),
+            Goal(goal: "(issue 5) market data costs < 10 % of the order rate (rtes-md / rtes, 8 connections)",
+                 measured: throughputRatio.map { String(format: "%.2f× (%.2f M against %.2f M Enter orders/s; one thread for gateway, engine and feed)",
+                                                        $0, marketDataThroughput!.ordersPerSecond / 1e6, rtesThroughput!.ordersPerSecond / 1e6) } ?? "—",
+                 met: throughputRatio.map { $0 >= 0.9 }),
         ]
         let method = """
             Latency: 1 connection, closed loop, \(options.rounds) rounds × (\(options.warmup) warm-up + \(options.orders) measured) \
@@ -203,7 +221,9 @@ struct Bench {
             TSC read before send() and right after the recv() that brought the answer (rdtscp). Throughput: \
             \(throughputAccounts.count) connections on one client thread, \(options.window) messages outstanding each, Enter and \
             Cancel alternating, \(options.throughputSeconds) s or \(options.throughputMaxMessages) messages per connection, every \
-            message answered. RTES market_data.enabled: \(options.marketData).
+            message answered. rtes runs with market_data.enabled false, rtes-md with it true; for rtes-md the client also \
+            joins the feed's group and times Enter → the Add Order datagram (CLOCK_REALTIME before send against the \
+            kernel's SO_TIMESTAMPNS receive stamp).
             """
         return GatewayReport(
             host: host, command: CommandLine.arguments.joined(separator: " "), pinning: pinning, method: method,

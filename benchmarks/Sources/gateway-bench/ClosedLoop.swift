@@ -1,6 +1,7 @@
 import BenchSupport
 import CExchangeShim
 import ExchangeCore
+import ExchangeMarketData
 import ExchangeWire
 import Histogram
 
@@ -14,8 +15,54 @@ struct ClosedLoopRun: Sendable {
     var enter: Histogram<UInt64>
     /// Cancel Order → Canceled, after the warm-up.
     var cancel: Histogram<UInt64>
+    /// Enter Order → its Add Order on the ITCH feed, after the warm-up (with a feed).
+    var itch: Histogram<UInt64>?
     /// Sequenced messages that answered neither (e.g. a System Event after login).
     var otherMessages = 0
+}
+
+/// Where an exchange publishes its feed.
+struct FeedAddress: Sendable {
+    var group: UInt32
+    var port: UInt16
+    var retransmitPort: UInt16
+}
+
+/// A receiver on the exchange's multicast group that notes the kernel receive time
+/// (SO_TIMESTAMPNS, CLOCK_REALTIME) of the next datagram carrying an Add Order.
+final class FeedTap {
+    let client: FeedClient
+    /// Kernel receive stamp of the last Add Order seen since `expectAddOrder()`; 0 before.
+    private(set) var addOrderAt: UInt64 = 0
+
+    init(_ address: FeedAddress) throws(BenchFailure) {
+        do {
+            client = try FeedClient(group: address.group, port: address.port, interface: 0x7F00_0001, retransmitHost: 0x7F00_0001,
+                                    retransmitPort: address.retransmitPort, instrumentCount: BenchMarket.instruments.count,
+                                    orderCapacity: 1_024)
+        } catch {
+            throw BenchFailure("cannot join the feed: \(error)")
+        }
+        client.onPacket = { [unowned self] packet, received in
+            guard self.addOrderAt == 0, case .success(let p) = MoldUDP64.readPacket(packet) else { return }
+            p.forEachMessage { _, message in
+                if let type = message.first, type == ITCH.MessageType.addOrder || type == ITCH.MessageType.addOrderAttributed {
+                    self.addOrderAt = received
+                }
+            }
+        }
+    }
+
+    func expectAddOrder() { addOrderAt = 0 }
+
+    /// Polls until an Add Order has arrived since `expectAddOrder()`; its kernel stamp.
+    func awaitAddOrder(deadline: UInt64) throws(BenchFailure) -> UInt64 {
+        while addOrderAt == 0 {
+            client.poll(timeoutMilliseconds: 0)
+            if rtes_rdtsc() > deadline { throw BenchFailure("no Add Order on the feed in time") }
+        }
+        return addOrderAt
+    }
 }
 
 enum ClosedLoop {
@@ -24,13 +71,20 @@ enum ClosedLoop {
     ///     (one per order, numbered on).
     ///   - replyTimeout: TSC ticks an answer may take before the run fails.
     static func run(port: UInt16, account: BenchAccount, tokenPrefix: UInt8, firstToken: UInt64, warmup: Int, count: Int,
-                    clock: TSCClock, replyTimeout: UInt64) throws(BenchFailure) -> ClosedLoopRun {
+                    clock: TSCClock, replyTimeout: UInt64, feed: FeedAddress? = nil) throws(BenchFailure) -> ClosedLoopRun {
+        let tap = try feed.map { (address) throws(BenchFailure) in try FeedTap(address) }
         var connection = try OrderEntryConnection.loggedIn(port: port, account: account, clock: clock)
-        var run = ClosedLoopRun(enter: makeLatencyHistogram(), cancel: makeLatencyHistogram())
+        var run = ClosedLoopRun(enter: makeLatencyHistogram(), cancel: makeLatencyHistogram(), itch: tap.map { _ in makeLatencyHistogram() })
         for i in 0..<(warmup + count) {
             let token = BenchToken.make(tokenPrefix, firstToken &+ UInt64(i))
+            tap?.expectAddOrder()
+            let sentAt = tap == nil ? 0 : rtes_realtime_ns()
             let entered = try roundTrip(&connection, answer: OUCH.OutboundType.accepted, token: token, timeout: replyTimeout,
                                         other: &run.otherMessages) { BenchMarket.writeEnter(token: token, to: $0) }
+            if let tap {
+                let published = try tap.awaitAddOrder(deadline: rtes_rdtsc() &+ replyTimeout)
+                if i >= warmup && published > sentAt { _ = run.itch!.record(published - sentAt) }
+            }
             let canceled = try roundTrip(&connection, answer: OUCH.OutboundType.canceled, token: token, timeout: replyTimeout,
                                          other: &run.otherMessages) { BenchMarket.writeCancel(token: token, to: $0) }
             if i >= warmup {

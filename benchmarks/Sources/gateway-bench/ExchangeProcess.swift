@@ -22,6 +22,10 @@ final class ExchangeProcess {
     }
 
     let port: UInt16
+    /// The market-data feed (when enabled): the multicast group and port, the re-request port.
+    static let group: UInt32 = 0xEF07_0001  // 239.7.0.1
+    let feedPort: UInt16
+    let retransmitPort: UInt16
     let directory: String
     let configPath: String
     let logPath: String
@@ -40,6 +44,8 @@ final class ExchangeProcess {
         logPath = directory + "/exchange.log"
         let ports = try FreePorts.take(5)
         port = ports[0]
+        feedPort = ports[1]
+        retransmitPort = ports[3]
         try Self.configuration(settings, ports: ports).write(toFile: configPath, atomically: true, encoding: .utf8)
 
         var environment = ProcessInfo.processInfo.environment

@@ -19,6 +19,12 @@ struct GatewayBench: ParsableCommand {
             Rounds rotate the order of the servers; each round has its own connection, login and warm-up. RTES is paused \
             (SIGSTOP) while the others run so that its spinning thread leaves the CPU to them.
 
+            rtes-md is a second trading_exchange with market_data.enabled (ITCH 5.0 in MoldUDP64 to a loopback multicast \
+            group, the publisher on the same thread as gateway and engine): beside its Enter → Accepted, the client joins \
+            the group and times Enter → the Add Order on the feed (CLOCK_REALTIME before the send, against the kernel's \
+            SO_TIMESTAMPNS receive stamp of the datagram — on loopback, the moment it is on the wire). rtes beside rtes-md \
+            is what market data costs the order path.
+
             Throughput: --connections logged-in connections driven by one client thread, each with --window messages \
             outstanding, alternating Enter and Cancel, for --throughput-seconds; every message must be answered.
 
@@ -27,7 +33,7 @@ struct GatewayBench: ParsableCommand {
             still override it. It is killed with the benchmark whatever ends it (setpriv --pdeathsig KILL).
             """)
 
-    @Option(parsing: .upToNextOption, help: "Servers to measure: floor, swiftnio, rtes.") var servers: [ServerKind] = ServerKind.allCases
+    @Option(parsing: .upToNextOption, help: "Servers to measure: floor, swiftnio, rtes, rtes-md.") var servers: [ServerKind] = ServerKind.allCases
     @Option(help: "Measured orders per server per round (each also cancelled).") var orders: Int = 50_000
     @Option(help: "Warm-up orders per server per round, not recorded.") var warmup: Int = 10_000
     @Option(help: "Rounds; the servers' order rotates from round to round.") var rounds: Int = 3
@@ -49,8 +55,6 @@ struct GatewayBench: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Servers of the throughput runs.") var throughputServers: [ServerKind] = ServerKind.allCases
     @Flag(help: "Skip the latency runs.") var noLatency = false
     @Flag(help: "Skip the throughput runs.") var noThroughput = false
-    @Flag(help: "Run RTES with market_data.enabled (ITCH multicast on 127.0.0.1); off by default, as the other servers publish nothing.")
-    var marketData = false
     @Option(help: "Seconds RTES may take to accept connections.") var exchangeStartTimeout: Double = 20
     @Flag(help: "Keep RTES's generated configuration and log.") var keepExchangeFiles = false
     @Option(help: "Seconds an answer may take before a latency run fails.") var replyTimeout: Double = 2
@@ -91,6 +95,10 @@ struct GatewayBench: ParsableCommand {
         let report = bench.report(host: host, pinning: pinning)
         print()
         print(report.latencyTable())
+        if let itch = report.itchTable() {
+            print()
+            print(itch)
+        }
         if !report.throughput.isEmpty {
             print()
             print(report.throughputTable())
@@ -108,12 +116,14 @@ enum ServerKind: String, CaseIterable, Codable, ExpressibleByArgument {
     case floor
     case swiftnio
     case rtes
+    case rtesMarketData = "rtes-md"
 
     var about: String {
         switch self {
         case .floor: "C io_uring server answering packets of the exchange's sizes: multishot recv into a provided-buffer ring, DEFER_TASKRUN + SINGLE_ISSUER + TASKRUN_FLAG, completion queue busy-polled, no protocol work"
         case .swiftnio: "SwiftNIO 2, one event loop (epoll), ByteToMessageDecoder framing, RTES's codecs and RiskCheckedEngine in process on the loop"
-        case .rtes: "trading_exchange: io_uring gateway and engine, threading_mode shared, idle_strategy busy_spin, pinned"
+        case .rtes: "trading_exchange: io_uring gateway and engine, threading_mode shared, idle_strategy busy_spin, pinned, market data off"
+        case .rtesMarketData: "trading_exchange as rtes with market_data.enabled: ITCH 5.0 / MoldUDP64 to a loopback multicast group from the same thread"
         }
     }
 }

@@ -11,11 +11,14 @@ struct ServerLatency: Codable {
     var enter: LatencySummary?
     /// Cancel Order → Canceled, every round's samples together.
     var cancel: LatencySummary?
+    /// Enter Order → its Add Order on the ITCH feed (rtes-md only).
+    var enterToITCH: LatencySummary?
     /// Enter Order → Accepted, each round on its own (run-to-run spread).
     var rounds: [LatencySummary]
 
     enum CodingKeys: String, CodingKey {
         case server, about, status, enter = "enter_to_accepted", cancel = "cancel_to_canceled", rounds = "enter_to_accepted_rounds"
+        case enterToITCH = "enter_to_itch_add_order"
     }
 }
 
@@ -74,6 +77,18 @@ struct GatewayReport: Codable {
         return table.render()
     }
 
+    /// Enter Order → Add Order on the ITCH feed, for the servers that publish one; nil when none did.
+    func itchTable() -> String? {
+        let rows = latency.compactMap { server in server.enterToITCH.map { (server.server, $0) } }
+        guard !rows.isEmpty else { return nil }
+        var table = TextTable("Enter → ITCH Add Order", "p50", "p90", "p99", "p99.9", "max", "count")
+        for (name, s) in rows {
+            table.add(name, formatNanoseconds(s.p50), formatNanoseconds(s.p90), formatNanoseconds(s.p99), formatNanoseconds(s.p999),
+                      formatNanoseconds(s.max), "\(s.count)")
+        }
+        return table.render()
+    }
+
     func throughputTable() -> String {
         var table = TextTable("8 connections pipelining", "Enter orders/s", "messages/s", "answered", "accepted", "canceled",
                               "rejected", "lost", "seconds", "window")
@@ -87,7 +102,7 @@ struct GatewayReport: Codable {
     }
 
     func goalTable() -> String {
-        var table = TextTable("goal (issue 4)", "measured", "met")
+        var table = TextTable("goal", "measured", "met")
         for goal in goals { table.add(goal.goal, goal.measured, goal.met.map { $0 ? "yes" : "NO" } ?? "not measured") }
         return table.render()
     }
