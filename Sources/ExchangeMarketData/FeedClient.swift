@@ -22,6 +22,9 @@ public final class FeedClient {
     public private(set) var lastReceiveNanoseconds: UInt64 = 0
     /// Called with each multicast packet that is not dropped, and its kernel receive time.
     public var onPacket: ((UnsafeRawBufferPointer, UInt64) -> Void)?
+    /// Called with each re-request answer (messages recovered for a gap, in the sequence
+    /// they fill; they may repeat what was seen).
+    public var onAnswer: ((UnsafeRawBufferPointer) -> Void)?
 
     /// Joins `group:port` on `interface` (127.0.0.1 keeps it on the host); re-requests go to
     /// `retransmitHost:retransmitPort`.
@@ -114,7 +117,9 @@ public final class FeedClient {
             }
             while let (n, _) = receive(requestFD) {
                 answers += 1
-                if let request = handler.handle(UnsafeRawBufferPointer(start: buffer, count: n), now: now) { send(request) }
+                let packet = UnsafeRawBufferPointer(start: buffer, count: n)
+                onAnswer?(packet)
+                if let request = handler.handle(packet, now: now) { send(request) }
                 handled += 1
             }
         }

@@ -49,7 +49,10 @@ struct RTESFeed: ParsableCommand {
             case .failure(let failure): throw ValidationError("snapshot failed: \(failure)")
             }
         }
-        if messages { client.onPacket = { packet, _ in Self.printMessages(packet) } }
+        if messages {
+            client.onPacket = { packet, _ in Self.printMessages(packet) }
+            client.onAnswer = { packet in Self.printMessages(packet, prefix: "(recovered) ") }
+        }
         let start = Date()
         var lastReport = Date()
         while !client.handler.ended && (seconds == 0 || Date().timeIntervalSince(start) < seconds) {
@@ -78,14 +81,14 @@ struct RTESFeed: ParsableCommand {
         print(line)
     }
 
-    static func printMessages(_ packet: UnsafeRawBufferPointer) {
-        guard case .success(let p) = MoldUDP64.readPacket(packet) else { return print("malformed packet") }
-        if p.isHeartbeat { return print("\(p.sequence) heartbeat") }
-        if p.isEndOfSession { return print("\(p.sequence) end of session") }
+    static func printMessages(_ packet: UnsafeRawBufferPointer, prefix: String = "") {
+        guard case .success(let p) = MoldUDP64.readPacket(packet) else { return print("\(prefix)malformed packet") }
+        if p.isHeartbeat { return print("\(prefix)\(p.sequence) heartbeat") }
+        if p.isEndOfSession { return print("\(prefix)\(p.sequence) end of session") }
         p.forEachMessage { sequence, bytes in
             switch ITCHDecoder.decode(bytes) {
-            case .success(let m): print("\(sequence) \(m)")
-            case .failure(let e): print("\(sequence) \(e)")
+            case .success(let m): print("\(prefix)\(sequence) \(m)")
+            case .failure(let e): print("\(prefix)\(sequence) \(e)")
             }
         }
     }
