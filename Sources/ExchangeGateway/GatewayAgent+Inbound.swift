@@ -138,8 +138,7 @@ extension GatewayAgent {
             submit(command, account: account, slot: slot)
         case .rejectable(let token, let reason):
             count(CountersLayout.GatewayCell.fieldRejects)
-            let refusal: RejectReason = reason == .invalidSide ? .invalidSide : .marketPriceOnReplace
-            refuse(type: payload.load(as: UInt8.self), token: token, reason: refusal, account: account)
+            refuse(type: payload.load(as: UInt8.self), token: token, reason: reason, account: account)
         case .malformed:
             beginClose(slot, .malformedMessage, flush: true)
         }

@@ -115,8 +115,7 @@ public enum OUCHOutbound {
         return L.length
     }
 
-    /// `J` Rejected with an OUCH reason byte (`RejectReason.ouchCode`,
-    /// `WireRejectReason.ouchCode`). 24 bytes.
+    /// `J` Rejected with an OUCH reason byte (`RejectReason.ouchCode`). 24 bytes.
     @inlinable
     public static func rejected(timestamp: Timestamp, token: OrderToken, reason: UInt8, to out: UnsafeMutableRawPointer) -> Int {
         typealias L = OUCHLayout.Rejected

@@ -108,7 +108,7 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
     func refusesAnUnknownSideWithTheOrdersToken(side: Character) {
         #expect(decodeInbound(InboundGolden.enter(side: side)) == .rejectable(token: Fixture.token, reason: .invalidSide))
         #expect(decodeInbound(InboundGolden.modify(side: side)) == .rejectable(token: Fixture.token, reason: .invalidSide))
-        #expect(WireRejectReason.invalidSide.ouchCode == 0x4F)
+        #expect(RejectReason.invalidSide.ouchCode == 0x4F)
     }
 
     @Test func passesEchoedAndEngineValidatedBytesThrough() {
@@ -136,7 +136,7 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
     @Test func refusesAMarketPriceOnReplaceWithTheReplacementToken() {
         #expect(decodeInbound(InboundGolden.replace(price: 0x7FFF_FFFF))
             == .rejectable(token: Fixture.token2, reason: .marketPriceOnReplace))
-        #expect(WireRejectReason.marketPriceOnReplace.ouchCode == 0x58)
+        #expect(RejectReason.marketPriceOnReplace.ouchCode == 0x58)
     }
 
     @Test func decodesCancelOrder() {

@@ -190,7 +190,7 @@ struct TsharkAgreement {
         }
         s.sequenced(["SeqNum=10", "OUCH, Rejected", "Order Token: ORD00000000002", "Reject Reason: Invalid Price ('X')"]) {
             OUCHOutbound.rejected(timestamp: Fixture.timestamp, token: Fixture.token2,
-                                  reason: WireRejectReason.marketPriceOnReplace.ouchCode, to: $0)
+                                  reason: RejectReason.marketPriceOnReplace.ouchCode, to: $0)
         }
         s.sequenced(["SeqNum=11", "OUCH, Broken Trade", "Order Token: ORD00000000001", "Match Number: 77001",
                      "Broken Trade Reason: Erroneous ('E')"]) {
