@@ -45,10 +45,7 @@ public enum MessageText {
     }
 
     /// A price with its 4 implied decimals: 2300000 → `230.0000`.
-    public static func price(_ price: Price) -> String {
-        let fraction = String(price % 10_000)
-        return "\(price / 10_000)." + String(repeating: "0", count: 4 - fraction.count) + fraction
-    }
+    public static func price(_ price: Price) -> String { PriceText.format(price) }
 
     /// Parses a decimal price with at most 4 decimals (`230`, `230.5`, `230.0125`) into
     /// price units; nil for anything else or a price above 214748.3647.

@@ -14,29 +14,23 @@ extension ITCHMessage: CustomStringConvertible {
             return "H trading action \(m.symbol) locate \(m.locate) state \(Self.letter(m.state))"
         case .addOrder(let m):
             let kind = m.attribution.map { "F add order (MPID \($0))" } ?? "A add order"
-            return "\(kind) ref \(m.reference) \(Self.letter(m.side)) \(m.shares) \(m.symbol) @ \(Self.price(m.price))"
+            return "\(kind) ref \(m.reference) \(Self.letter(m.side)) \(m.shares) \(m.symbol) @ \(PriceText.format(m.price))"
         case .orderExecuted(let m):
             return "E executed ref \(m.reference) \(m.shares) shares match \(m.matchNumber)"
         case .orderExecutedWithPrice(let m):
-            return "C executed ref \(m.reference) \(m.shares) shares @ \(Self.price(m.price)) match \(m.matchNumber) printable \(Self.letter(m.printable))"
+            return "C executed ref \(m.reference) \(m.shares) shares @ \(PriceText.format(m.price)) match \(m.matchNumber) printable \(Self.letter(m.printable))"
         case .orderCancel(let m):
             return "X cancel ref \(m.reference) \(m.canceledShares) shares"
         case .orderDelete(let m):
             return "D delete ref \(m.reference)"
         case .orderReplace(let m):
-            return "U replace ref \(m.originalReference) → \(m.newReference) \(m.shares) @ \(Self.price(m.price))"
+            return "U replace ref \(m.originalReference) → \(m.newReference) \(m.shares) @ \(PriceText.format(m.price))"
         case .trade(let m):
-            return "P trade \(Self.letter(m.side)) \(m.shares) \(m.symbol) @ \(Self.price(m.price)) match \(m.matchNumber)"
+            return "P trade \(Self.letter(m.side)) \(m.shares) \(m.symbol) @ \(PriceText.format(m.price)) match \(m.matchNumber)"
         }
     }
 
     static func letter(_ byte: UInt8) -> String {
         (0x21...0x7E).contains(byte) ? String(UnicodeScalar(byte)) : "0x" + String(byte, radix: 16)
-    }
-
-    /// A price with its 4 implied decimals (`2295000` → `229.5000`).
-    static func price(_ p: Price) -> String {
-        let fraction = String(p % 10_000)
-        return "\(p / 10_000)." + String(repeating: "0", count: 4 - fraction.count) + fraction
     }
 }

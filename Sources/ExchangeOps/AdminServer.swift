@@ -223,13 +223,10 @@ private final class AdminHandler: ChannelInboundHandler, @unchecked Sendable {
 
 /// A price with its implied decimals, trimmed to the tick's precision ("150.25").
 func formatPrice(_ price: Price, tick: Price) -> String {
-    let whole = price / 10_000
-    let fraction = price % 10_000
     var decimals = 4
     var t = tick
     while decimals > 2 && t % 10 == 0 { t /= 10; decimals -= 1 }
-    let digits = String(fraction).leftPadded(to: 4)
-    return "\(whole).\(digits.prefix(decimals))"
+    return PriceText.format(price, decimals: decimals)
 }
 
 /// A JSON string literal.
@@ -247,6 +244,3 @@ func quote(_ text: String) -> String {
     return out + "\""
 }
 
-extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
-}
