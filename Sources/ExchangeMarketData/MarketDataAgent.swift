@@ -379,7 +379,10 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
             submitFeedPackets()
             work &+= 1
         }
-        if draining && publisher.phase != .ended && events.depth == 0 && (closing || upstreamFinished()) {
+        // Upstream first: once it has finished (acquire), the ring holds its last event, so an
+        // empty ring then is empty for good. The other way round an event pushed between the
+        // two reads would be lost.
+        if draining && publisher.phase != .ended && (closing || upstreamFinished()) && events.depth == 0 {
             closing = true
             _ = publisher.advanceClosing(timestamp: configuration.clock.nanosecondsSinceMidnight())
             submitFeedPackets()

@@ -7,8 +7,8 @@ import Synchronization
 /// Shared mode (every agent on one thread): wrap the upstream agents in
 /// `UpstreamDrainReporter`, which raises the signal the first time, while draining, they did
 /// no work and report themselves drained — on one thread nothing can reach them after that.
-/// Dedicated mode: the engine's thread has left once its `running` counter cell is 0
-/// (`MarketDataAgent`'s `upstreamFinished` reads it).
+/// Dedicated mode needs no signal: the runner knows when every thread of the earlier stages
+/// has left (`AgentRunner.upstreamFinished(before:)`, with acquire ordering).
 public final class UpstreamDrainSignal: Sendable {
     private let raised = Atomic<Bool>(false)
     public init() {}

@@ -19,6 +19,9 @@ import Logging
 ///  admin plane --snapshot requests--> engine agent (between batches)
 /// ```
 public final class Appliance: @unchecked Sendable {
+    /// Pipeline stages in dedicated mode: gateway and demo flow, then the engine, then
+    /// market data (a thread leaves only after every earlier stage has).
+    static let marketDataStage = 2
     public let counters: CountersRegion
     public let runner: AgentRunner
     public private(set) var admin: AdminServer?
@@ -206,10 +209,11 @@ public final class Appliance: @unchecked Sendable {
         // Market data: the ITCH feed, its re-request server and snapshot service; or, when
         // disabled, a drain that consumes the book events. The session closes (End of Session)
         // once the engine can publish nothing more: in shared mode when the agents before it
-        // on the thread are drained, in dedicated mode when the engine's thread has left.
+        // on the thread are drained, in dedicated mode when the runner says every thread of
+        // the stages before market data's has left.
         let upstreamDrained = UpstreamDrainSignal()
         let cells = counters.cells
-        let engineRunning = CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.running
+        let runner = self.runner
         let shared = performance.threadingMode == .shared
         var marketData: MarketDataAgent?
         var drainAgent: EventDrainAgent?
@@ -221,7 +225,7 @@ public final class Appliance: @unchecked Sendable {
             let agent: MarketDataAgent
             do {
                 agent = try MarketDataAgent(configuration: settings, events: bookRing.makeConsumer(), cells: cells,
-                                            upstreamFinished: { shared ? upstreamDrained.isRaised : cells.load(engineRunning) == 0 })
+                                            upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
             } catch {
                 throw ApplianceError("market data cannot start: \(error)")
             }
@@ -268,9 +272,9 @@ public final class Appliance: @unchecked Sendable {
             }
             note(try runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine)).description)
             if let marketData = marketData.take() {
-                note(try runner.start(marketData, name: "rtes-md", slot: .marketData, stage: 2, placement: placement(.marketData)).description)
+                note(try runner.start(marketData, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData)).description)
             } else {
-                note(try runner.start(drainAgent.take()!, name: "rtes-md", slot: .marketData, stage: 2, placement: placement(.marketData)).description)
+                note(try runner.start(drainAgent.take()!, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData)).description)
             }
         }
 

@@ -106,8 +106,9 @@ public final class AgentRunner: @unchecked Sendable {
 
     fileprivate var isDraining: Bool { drainRequested.load(ordering: .acquiring) }
 
-    /// Whether every thread of every earlier stage has left.
-    fileprivate func upstreamFinished(before stage: Int) -> Bool {
+    /// Whether every thread of every earlier stage has left (acquire: what those threads
+    /// wrote before leaving, ring slots included, is visible to the caller).
+    public func upstreamFinished(before stage: Int) -> Bool {
         for s in 0..<stage where stageStarted[s].load(ordering: .acquiring) > stageFinished[s].load(ordering: .acquiring) {
             return false
         }
