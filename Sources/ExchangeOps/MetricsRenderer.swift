@@ -18,15 +18,9 @@ public enum MetricsRenderer {
         one("rtes_commands_total", "counter", "Commands the engine processed.", s.engine["commands"] ?? 0)
         one("rtes_orders_received_total", "counter", "Enter and replace messages that reached the engine.", s.engine["orders_received"] ?? 0)
         one("rtes_orders_accepted_total", "counter", "Orders accepted.", s.engine["orders_accepted"] ?? 0)
-        // Every refusal goes through the engine (so its answer stays in order) and is counted
-        // there by reason; only what the gateway had to answer at once because the ring to the
-        // engine was full is counted by the gateway, and it shows here as system_busy.
-        let answeredAtOnce = s.gateway["backpressure_rejects"] ?? 0
         metric("rtes_orders_rejected_total", "counter",
                "Orders, replaces, cancels and modifies rejected, by reason (risk, matching and gateway checks).",
-               s.rejectsByReason.map { entry in
-                   (#"{reason="\#(entry.reason)"}"#, String(entry.count + (entry.reason == .systemBusy ? answeredAtOnce : 0)))
-               })
+               s.rejectsByReason.map { (#"{reason="\#($0.reason)"}"#, String($0.count)) })
         one("rtes_trades_total", "counter", "Executions (one per fill).", s.engine["trades"] ?? 0)
         one("rtes_shares_traded_total", "counter", "Shares executed.", s.engine["shares_traded"] ?? 0)
         one("rtes_events_total", "counter", "Events the engine emitted.", s.engine["events"] ?? 0)

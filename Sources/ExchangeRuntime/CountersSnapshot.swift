@@ -83,9 +83,15 @@ public struct CountersSnapshot: Sendable {
             "events": cells.load(e + C.events), "suspensions": cells.load(e + C.suspensions),
             "resting_orders": cells.load(e + C.restingOrders), "peak_resting_orders": cells.load(e + C.peakRestingOrders),
         ]
-        rejectsByReason = RejectReason.allCases.map { ($0, cells.load(e + C.rejectsByReason + 8 * Int($0.rawValue))) }
         let g = CountersLayout.gatewayOffset
         typealias G = CountersLayout.GatewayCell
+        // What the gateway answered at once because the ring to the engine was full never
+        // reached the engine; it counts as system_busy (docs/GATEWAY.md).
+        let answeredAtOnce = cells.load(g + G.backpressureRejects)
+        rejectsByReason = RejectReason.allCases.map { reason in
+            let counted = cells.load(e + C.rejectsByReason + 8 * Int(reason.rawValue))
+            return (reason, reason == .systemBusy ? counted &+ answeredAtOnce : counted)
+        }
         gateway = [
             "active_connections": cells.load(g + G.activeConnections), "accepted_connections": cells.load(g + G.acceptedConnections),
             "closed_connections": cells.load(g + G.closedConnections), "messages_in": cells.load(g + G.messagesIn),
