@@ -38,8 +38,7 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     public let instrumentCount: Int
 
     /// Sequence number of the next message.
-    public var nextSequence: UInt64 { storedNextSequence }
-    @usableFromInline var storedNextSequence: UInt64 = 1
+    @inlinable public var nextSequence: UInt64 { history.nextSequence }
     @usableFromInline var openCount = 0
     @usableFromInline var openBytes = 0
     @usableFromInline var openFirst: UInt64 = 1
@@ -93,9 +92,6 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     /// Whether one more event (or one more opening/closing message) has room: a free slot
     /// beyond the open packet's.
     @inlinable public var canPublish: Bool { packets.free >= 2 }
-
-    /// The instrument configured at `index`.
-    public func instrument(_ index: Int) -> InstrumentSpec { instruments[index] }
 
     // MARK: Engine events
 
@@ -178,14 +174,12 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
             openBytes = MoldUDP64.headerLength
             openFirst = nextSequence
         }
-        let base = packets.bytes(slot)
-        BigEndian.write(UInt16(truncatingIfNeeded: length), to: base, at: openBytes)
-        let body = base + (openBytes &+ MoldUDP64.blockHeaderLength)
-        _ = ITCHEncoder.write(message, to: body)
-        history.append(body, length: length)
+        let block = packets.bytes(slot) + openBytes
+        BigEndian.write(UInt16(truncatingIfNeeded: length), to: block, at: 0)
+        _ = ITCHEncoder.write(message, to: block + MoldUDP64.blockHeaderLength)
+        history.appendBlock(block)
         openBytes &+= MoldUDP64.blockHeaderLength &+ length
         openCount &+= 1
-        storedNextSequence &+= 1
         storedCounters.messages &+= 1
     }
 
@@ -195,8 +189,6 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
         if openCount > 0 { closePacket() }
     }
 
-    /// Messages in the open packet.
-    @inlinable public var pendingMessages: Int { openCount }
 
     @inlinable
     mutating func closePacket() {

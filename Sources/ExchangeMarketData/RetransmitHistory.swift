@@ -22,8 +22,8 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
 
     public static let maximumBlock = ITCH.Length.maximum + MoldUDP64.blockHeaderLength
 
-    /// Keeps `capacity` messages (a power of two); the first appended is `firstSequence`.
-    public init(capacity: Int, firstSequence: UInt64 = 1) {
+    /// Keeps `capacity` messages (a power of two); the first appended is sequence 1.
+    public init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0, "history capacity must be a power of two")
         self.capacity = capacity
         var ringBytes = 64
@@ -32,8 +32,7 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
         ring = .allocate(byteCount: ringBytes, alignment: 64)
         ring.initializeMemory(as: UInt8.self, repeating: 0, count: ringBytes)
         ringMask = UInt64(ringBytes - 1)
-        storedNext = firstSequence
-        firstKept = firstSequence
+        storedNext = 1
     }
 
     deinit {
@@ -41,13 +40,8 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
         ring.deallocate()
     }
 
-    /// Bytes of the byte ring (for the start-up log).
-    public var ringBytes: Int { Int(ringMask) + 1 }
-
-    @usableFromInline var firstKept: UInt64
-
     /// The oldest sequence number still kept.
-    @inlinable public var oldestSequence: UInt64 { max(firstKept, nextSequence &- min(nextSequence, UInt64(capacity))) }
+    @inlinable public var oldestSequence: UInt64 { max(1, nextSequence &- min(nextSequence, UInt64(capacity))) }
 
     /// Whether `sequence` can be resent.
     @inlinable public func contains(_ sequence: UInt64) -> Bool { sequence >= oldestSequence && sequence < nextSequence }
@@ -59,6 +53,16 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
         var header = UInt16(truncatingIfNeeded: length).bigEndian
         withUnsafeBytes(of: &header) { put($0.baseAddress!, count: 2) }
         put(message, count: length)
+        storedNext &+= 1
+    }
+
+    /// Keeps a MoldUDP64 block already laid out — u16 length, then the message — as sequence
+    /// `nextSequence`, in one copy (the publisher hands over the block it wrote in its packet).
+    @inlinable
+    public mutating func appendBlock(_ block: UnsafeRawPointer) {
+        let length = Int(UInt16(bigEndian: block.loadUnaligned(as: UInt16.self)))
+        positions[Int(truncatingIfNeeded: nextSequence & UInt64(capacity &- 1))] = writePosition
+        put(block, count: MoldUDP64.blockHeaderLength &+ length)
         storedNext &+= 1
     }
 
