@@ -92,9 +92,8 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
     @usableFromInline let levelKeys: UnsafeMutablePointer<UInt64>
     @usableFromInline let levelSlots: UnsafeMutablePointer<UInt32>
     @usableFromInline let levelMask: Int
-    /// Per (instrument, side): first level of its list, and how many.
+    /// Per (instrument, side): first level of its list.
     @usableFromInline let sideHeads: UnsafeMutablePointer<UInt32>
-    @usableFromInline let sideLevelCounts: UnsafeMutablePointer<UInt32>
     @usableFromInline let haltedFlags: UnsafeMutablePointer<Bool>
     /// Scratch for sorting one side's levels (views only).
     @usableFromInline let scratch: UnsafeMutablePointer<UInt32>
@@ -129,7 +128,6 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         levelSlots = .filled(tableSize, with: 0)
         levelMask = tableSize - 1
         sideHeads = .filled(instrumentCount * 2, with: Self.none)
-        sideLevelCounts = .filled(instrumentCount * 2, with: 0)
         haltedFlags = .filled(instrumentCount, with: false)
         scratch = .allocate(capacity: orderCapacity)
     }
@@ -142,7 +140,6 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         levelKeys.deallocate()
         levelSlots.deallocate()
         sideHeads.deallocate()
-        sideLevelCounts.deallocate()
         haltedFlags.deallocate()
         scratch.deallocate()
     }
@@ -374,7 +371,6 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         levels[Int(level)] = Level(key: key, shares: 0, head: Self.none, tail: Self.none, orders: 0, previous: Self.none, next: head)
         if head != Self.none { levels[Int(head)].previous = level }
         sideHeads[side] = level
-        sideLevelCounts[side] &+= 1
         Self.insert(key, level, keys: levelKeys, slots: levelSlots, mask: levelMask)
         storedLevelCount &+= 1
         return level
@@ -415,7 +411,6 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         let side = Int((l.key >> 33) & 0xFFFF) &* 2 &+ Int((l.key >> 32) & 1)
         if l.previous == Self.none { sideHeads[side] = l.next } else { levels[Int(l.previous)].next = l.next }
         if l.next != Self.none { levels[Int(l.next)].previous = l.previous }
-        sideLevelCounts[side] &-= 1
         Self.remove(l.key, keys: levelKeys, slots: levelSlots, mask: levelMask)
         levels[Int(level)].key = 0
         levels[Int(level)].next = freeLevel

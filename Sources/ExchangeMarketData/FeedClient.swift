@@ -18,8 +18,6 @@ public final class FeedClient {
     public private(set) var multicastPackets = 0
     public private(set) var dropped = 0
     public private(set) var answers = 0
-    /// The kernel's receive time (CLOCK_REALTIME ns) of the last multicast packet.
-    public private(set) var lastReceiveNanoseconds: UInt64 = 0
     /// Called with each multicast packet that is not dropped, and its kernel receive time.
     public var onPacket: ((UnsafeRawBufferPointer, UInt64) -> Void)?
     /// Called with each re-request answer (messages recovered for a gap, in the sequence
@@ -109,7 +107,6 @@ public final class FeedClient {
                     dropped += 1
                     continue
                 }
-                lastReceiveNanoseconds = stamp
                 let packet = UnsafeRawBufferPointer(start: buffer, count: n)
                 onPacket?(packet, stamp)
                 if let request = handler.handle(packet, now: now) { send(request) }

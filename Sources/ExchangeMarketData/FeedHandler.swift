@@ -38,8 +38,6 @@ public struct FeedHandler: ~Copyable {
     /// Messages seen, in order, when `recording` (for tests and captures).
     public var recording = false
     public private(set) var recorded: [[UInt8]] = []
-    /// The symbol of each stock locate, from the Stock Directory.
-    public private(set) var symbols: [UInt16: Symbol] = [:]
 
     public struct Counters: Equatable, Sendable {
         public var packets: UInt64 = 0
@@ -144,7 +142,6 @@ public struct FeedHandler: ~Copyable {
     mutating func applyToBooks(_ message: UnsafeRawBufferPointer, source: String) {
         switch ITCHDecoder.decode(message) {
         case .success(let decoded):
-            if case .stockDirectory(let d) = decoded { symbols[d.locate] = d.symbol }
             let outcome = replica.apply(decoded)
             if outcome != .applied && outcome != .ignored {
                 counters.messageErrors += 1

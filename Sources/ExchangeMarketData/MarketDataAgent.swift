@@ -477,14 +477,11 @@ public enum MarketDataClock: Sendable {
     case realtime
     /// The clock the gateway stamps commands with (so System Events and order events share it).
     case wall(WallClock)
-    /// A fixed time (tests).
-    case fixed(Timestamp)
 
     public func nanosecondsSinceMidnight() -> Timestamp {
         switch self {
         case .realtime: rtes_realtime_ns() % WallClock.nanosecondsPerDay
         case .wall(let clock): clock.nanoseconds(atTicks: rtes_rdtsc()) % WallClock.nanosecondsPerDay
-        case .fixed(let t): t
         }
     }
 }

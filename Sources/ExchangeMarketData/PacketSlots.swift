@@ -10,15 +10,13 @@
 /// `count` slots are taken; `commit(length:)` makes it ready; `takeReady()` hands ready
 /// slots to the sender in order; `complete(_:)` returns a sent slot (completions may arrive
 /// in any order: the ring frees slots from the oldest once each is complete).
-/// Each slot is 64-byte aligned; `destination` is a per-slot 8 bytes the caller may use
-/// (the re-request server keeps the requester's address and port there).
+/// Each slot is 64-byte aligned.
 public struct PacketSlots: ~Copyable, @unchecked Sendable {
     public let count: Int
     public let slotBytes: Int
     @usableFromInline let memory: UnsafeMutableRawPointer
     @usableFromInline let lengths: UnsafeMutablePointer<Int32>
     @usableFromInline let done: UnsafeMutablePointer<Bool>
-    @usableFromInline let destinations: UnsafeMutablePointer<UInt64>
     @usableFromInline var completed: UInt64 = 0
     @usableFromInline var submitted: UInt64 = 0
     @usableFromInline var ready: UInt64 = 0
@@ -32,14 +30,12 @@ public struct PacketSlots: ~Copyable, @unchecked Sendable {
         memory.initializeMemory(as: UInt8.self, repeating: 0, count: count * self.slotBytes)
         lengths = .filled(count, with: 0)
         done = .filled(count, with: false)
-        destinations = .filled(count, with: 0)
     }
 
     deinit {
         memory.deallocate()
         lengths.deallocate()
         done.deallocate()
-        destinations.deallocate()
     }
 
     @inlinable var mask: UInt64 { UInt64(count &- 1) }
@@ -48,18 +44,12 @@ public struct PacketSlots: ~Copyable, @unchecked Sendable {
     @inlinable public var taken: Int { Int(truncatingIfNeeded: ready &- completed) }
     /// Slots free to fill.
     @inlinable public var free: Int { count &- taken }
-    /// Slots ready and not yet handed to the sender.
-    @inlinable public var readyCount: Int { Int(truncatingIfNeeded: ready &- submitted) }
-    /// Slots handed to the sender and not yet complete.
-    @inlinable public var inFlight: Int { Int(truncatingIfNeeded: submitted &- completed) }
 
     /// The index of the slot to fill next, or nil when every slot is taken.
     @inlinable public var fillingSlot: Int? { taken < count ? Int(truncatingIfNeeded: ready & mask) : nil }
 
     @inlinable public func bytes(_ slot: Int) -> UnsafeMutableRawPointer { memory + slot &* slotBytes }
     @inlinable public func length(_ slot: Int) -> Int { Int(lengths[slot]) }
-    @inlinable public func destination(_ slot: Int) -> UInt64 { destinations[slot] }
-    @inlinable public func setDestination(_ slot: Int, _ value: UInt64) { destinations[slot] = value }
 
     /// Makes the filling slot ready with `length` bytes. Traps when no slot was free.
     @inlinable

@@ -43,7 +43,6 @@ struct SnapshotConnections: ~Copyable {
 
     /// The snapshot buffer: Login Accepted, then the snapshot; owned by one connection at a time.
     let buffer: UnsafeMutableRawPointer
-    let bufferBytes: Int
     var owner = -1
     var length = 0
     var offset = 0
@@ -75,7 +74,6 @@ struct SnapshotConnections: ~Copyable {
         readers = .allocate(capacity: capacity)
         for i in 0..<capacity { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: 64)) }
         self.accounts = accounts
-        bufferBytes = snapshotBytes
         buffer = .allocate(byteCount: snapshotBytes, alignment: 64)
     }
 
