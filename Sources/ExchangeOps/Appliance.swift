@@ -46,31 +46,16 @@ public final class Appliance: @unchecked Sendable {
         public var demoFlowSeed: UInt64 = 1
         /// Commands in the demo stream (default: five minutes' worth, at most 2,000,000).
         public var demoFlowCommands: Int?
-        /// The admin plane's address; nil uses the configuration's.
-        public var adminHost: String?
-        public var adminPort: Int?
         /// The accounts that may log in (from `RTES_API_KEYS_FILE`).
         public var apiKeys: APIKeys?
-        /// The order gateway's port; nil uses `exchange.tcp_port`, 0 lets the kernel choose.
-        public var gatewayPort: Int?
-        /// The market-data re-request server's and snapshot service's ports; nil uses
-        /// `market_data.retransmit_port` / `snapshot_port`, 0 lets the kernel choose.
-        public var retransmitPort: Int?
-        public var snapshotPort: Int?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
-                    adminHost: String? = nil, adminPort: Int? = nil, apiKeys: APIKeys? = nil, gatewayPort: Int? = nil,
-                    retransmitPort: Int? = nil, snapshotPort: Int? = nil) {
+                    apiKeys: APIKeys? = nil) {
             self.countersPath = countersPath
             self.demoFlowRate = demoFlowRate
             self.demoFlowSeed = demoFlowSeed
             self.demoFlowCommands = demoFlowCommands
-            self.adminHost = adminHost
-            self.adminPort = adminPort
             self.apiKeys = apiKeys
-            self.gatewayPort = gatewayPort
-            self.retransmitPort = retransmitPort
-            self.snapshotPort = snapshotPort
         }
     }
 
@@ -171,7 +156,7 @@ public final class Appliance: @unchecked Sendable {
         let gatewaySettings = configuration.gateway
         note(Self.raiseDescriptorLimit(toServe: gatewaySettings.maxConnections))
         let bind = configuration.exchange.bindAddress
-        let port = options.gatewayPort ?? Int(configuration.exchange.tcpPort)
+        let port = Int(configuration.exchange.tcpPort)
         let listener = rtes_tcp_listen(bind.rawValue, UInt16(port), 1_024)
         guard listener >= 0 else {
             throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(SystemError(call: "listen", errno: -listener).message)")
@@ -220,8 +205,6 @@ public final class Appliance: @unchecked Sendable {
         if configuration.marketData.enabled {
             var settings = MarketDataAgent.Configuration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys,
                                                          clock: clock)
-            if let port = options.retransmitPort { settings.retransmitPort = UInt16(clamping: port) }
-            if let port = options.snapshotPort { settings.snapshotPort = UInt16(clamping: port) }
             let agent: MarketDataAgent
             do {
                 agent = try MarketDataAgent(configuration: settings, events: bookRing.makeConsumer(), cells: cells,
@@ -281,8 +264,8 @@ public final class Appliance: @unchecked Sendable {
         // The admin plane, on its own unpinned thread.
         let state = AdminState(cells: counters.cells, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
                                instruments: engineConfiguration.instruments)
-        let host = options.adminHost ?? configuration.exchange.bindAddress.description
-        admin = try AdminServer.start(host: host, port: options.adminPort ?? Int(configuration.exchange.metricsPort), state: state)
+        let host = configuration.exchange.bindAddress.description
+        admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state)
         note("admin: http://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
         counters.state = .running
     }

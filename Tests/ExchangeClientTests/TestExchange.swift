@@ -47,10 +47,14 @@ final class TestExchange {
             """
         let loaded = try ConfigurationLoader.load(json: json, source: "client-test.json", environment: [:], host: .current())
         countersPath = NSTemporaryDirectory() + "rtes-client-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).counters"
+        var configuration = loaded.configuration
+        configuration.exchange.tcpPort = 0  // every port chosen by the kernel
+        configuration.exchange.metricsPort = 0
+        configuration.marketData.retransmitPort = 0
+        configuration.marketData.snapshotPort = 0
         appliance = try Appliance.start(
-            loaded.configuration,
-            options: Appliance.Options(countersPath: countersPath, adminPort: 0, apiKeys: Self.keys, gatewayPort: 0,
-                                       retransmitPort: 0, snapshotPort: 0),
+            configuration,
+            options: Appliance.Options(countersPath: countersPath, apiKeys: Self.keys),
             logger: Logger(label: "client-test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 

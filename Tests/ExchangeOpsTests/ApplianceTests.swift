@@ -81,10 +81,12 @@ func freePort() -> Int {
                                                   source: "test.json", environment: [:], host: .current())
         let counters = NSTemporaryDirectory() + "rtes-appliance-\(getpid()).counters"
         defer { unlink(counters) }
+        var configuration = loaded.configuration
+        configuration.exchange.metricsPort = 0  // ports the kernel chooses
+        configuration.exchange.tcpPort = 0
         let appliance = try Appliance.start(
-            loaded.configuration,
-            options: Appliance.Options(countersPath: counters, demoFlowRate: 20_000, demoFlowCommands: 20_000, adminPort: 0,
-                                       apiKeys: devKeys, gatewayPort: 0),
+            configuration,
+            options: Appliance.Options(countersPath: counters, demoFlowRate: 20_000, demoFlowCommands: 20_000, apiKeys: devKeys),
             logger: Logger(label: "test"))
         let base = "http://127.0.0.1:\(appliance.admin!.port)"
         // Let the demo flow run a moment.

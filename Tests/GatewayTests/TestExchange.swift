@@ -90,13 +90,17 @@ final class TestExchange: @unchecked Sendable {
     private let lock = NSLock()
 
     init(_ knobs: GatewayKnobs = GatewayKnobs(), keys: APIKeys = devKeys) throws {
-        // The configured ports are never bound: the options ask for ports the kernel chooses.
+        // The configured ports are never bound: the kernel chooses them.
         let loaded = try ConfigurationLoader.load(json: knobs.json, source: "gateway-test.json", environment: [:], host: .current())
         countersPath = NSTemporaryDirectory() + "rtes-gateway-test-\(getpid())-\(UUID().uuidString).counters"
+        var configuration = loaded.configuration
+        configuration.exchange.tcpPort = 0  // every port chosen by the kernel
+        configuration.exchange.metricsPort = 0
+        configuration.marketData.retransmitPort = 0
+        configuration.marketData.snapshotPort = 0
         appliance = try Appliance.start(
-            loaded.configuration,
-            options: Appliance.Options(countersPath: countersPath, adminPort: 0, apiKeys: keys, gatewayPort: 0,
-                                       retransmitPort: 0, snapshotPort: 0),
+            configuration,
+            options: Appliance.Options(countersPath: countersPath, apiKeys: keys),
             logger: Logger(label: "gateway-test", factory: { _ in SwiftLogNoOpLogHandler() }))
         port = appliance.gatewayPort
     }
