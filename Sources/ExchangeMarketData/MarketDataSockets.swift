@@ -67,20 +67,12 @@ public enum MarketDataSockets {
         }
     }
 
-    /// A listening TCP socket bound to `address:port` (port 0: any free port). Returns it and its port.
+    /// A listening TCP socket bound to `address:port` (port 0: any free port), as the
+    /// gateway's (`rtes_tcp_listen`: non-blocking, SO_REUSEADDR). Returns it and its port.
     public static func openListener(address: UInt32, port: UInt16, backlog: Int32 = 64) throws(SystemError) -> (Int32, UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError(call: "socket(AF_INET, SOCK_STREAM)", errno: errno) }
-        do throws(SystemError) {
-            var one: Int32 = 1
-            try option(fd, SOL_SOCKET, SO_REUSEADDR, &one, "setsockopt(SO_REUSEADDR)")
-            let bound = try bindAndName(fd, address: address, port: port)
-            guard listen(fd, backlog) == 0 else { throw SystemError(call: "listen", errno: errno) }
-            return (fd, bound)
-        } catch {
-            close(fd)
-            throw error
-        }
+        let fd = rtes_tcp_listen(address, port, backlog)
+        guard fd >= 0 else { throw SystemError(call: "listen on \(dotted(address)):\(port)", errno: -fd) }
+        return (fd, UInt16(truncatingIfNeeded: rtes_socket_local_port(fd)))
     }
 
     public static func socketAddress(_ address: UInt32, _ port: UInt16) -> sockaddr_in {

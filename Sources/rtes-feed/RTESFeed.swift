@@ -74,7 +74,7 @@ struct RTESFeed: ParsableCommand {
         for (i, spec) in symbols.enumerated() {
             let bid = client.handler.replica.depth(instrument: InstrumentIndex(i), side: .bid).first
             let ask = client.handler.replica.depth(instrument: InstrumentIndex(i), side: .ask).first
-            func show(_ level: DepthLevel?) -> String { level.map { "\($0.shares)@\(Double($0.price) / 10_000)" } ?? "-" }
+            func show(_ level: DepthLevel?) -> String { level.map { "\($0.shares)@\(PriceText.format($0.price))" } ?? "-" }
             line += "\n  \(spec.symbol.description.padding(toLength: 8, withPad: " ", startingAt: 0)) \(show(bid)) / \(show(ask))"
                 + (client.handler.replica.isHalted(InstrumentIndex(i)) ? " HALTED" : "")
         }
