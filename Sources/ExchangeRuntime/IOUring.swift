@@ -48,7 +48,10 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
     public mutating func adopt() throws(SystemError) {
         guard !isEnabled else { return }
         let rc = rtes_uring_enable(raw)
-        guard rc == 0 else { throw SystemError(call: "io_uring_enable_rings", errno: -rc) }
+        guard rc == 0 else {
+            submitErrors &+= 1  // counted with the submit failures: the ring can do nothing
+            throw SystemError(call: "io_uring_enable_rings", errno: -rc)
+        }
         isEnabled = true
         _ = io_uring_register_ring_fd(raw)
     }
@@ -115,7 +118,7 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
         Int(rtes_uring_take_cqes(raw, batch.baseAddress!, UInt32(batch.count)))
     }
 
-    /// Failed `io_uring_enter` calls (other than EINTR/EAGAIN/EBUSY) since start.
+    /// Failed `io_uring_enter` calls (other than EINTR/EAGAIN/EBUSY) since start, and a failed `adopt()`.
     public var submitFailures: UInt64 { submitErrors }
 
     /// Waits up to `milliseconds` for one completion (for tests and shutdown paths, never
