@@ -45,13 +45,9 @@ public struct EngineAgent: Agent, ~Copyable {
     var executionHalfSent = false
     var pendingEvents = false
     var suspended = false
-    var consumed: UInt64 = 0
-    var controlConsumed: UInt64 = 0
     var lastPublished: UInt64 = .max
     var handledStored: UInt64 = 0
     var ordersReceived: UInt64 = 0
-    var orderEventsFull: UInt64 = 0
-    var bookEventsFull: UInt64 = 0
     var draining = false
 
     public init(
@@ -90,10 +86,10 @@ public struct EngineAgent: Agent, ~Copyable {
         let taken = processBatch(fromControl: false)
         work &+= taken
         if taken < batchSize && !pendingEvents && !suspended { work &+= processBatch(fromControl: true) }
-        if !pendingEvents && !suspended && consumed != handledStored {
+        if !pendingEvents && !suspended && commands.released != handledStored {
             // Every event of the gateway's commands so far is in the rings: say so.
-            handledStored = consumed
-            cells.storeReleasing(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled, consumed)
+            handledStored = commands.released
+            cells.storeReleasing(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled, handledStored)
         }
         return work
     }
@@ -104,7 +100,7 @@ public struct EngineAgent: Agent, ~Copyable {
     mutating func processBatch(fromControl: Bool) -> Int {
         let batch = fromControl ? control.peek(upTo: batchSize) : commands.peek(upTo: batchSize)
         if batch.isEmpty {
-            if !fromControl && consumed &+ controlConsumed != lastPublished { publish() }
+            if !fromControl && commandsTaken != lastPublished { publish() }
             return 0
         }
         for i in 0..<min(lookahead, batch.count) { engine.prefetch(batch[i].command) }
@@ -130,14 +126,9 @@ public struct EngineAgent: Agent, ~Copyable {
             default: break
             }
         }
-        if fromControl {
-            control.release(taken)
-            controlConsumed &+= UInt64(taken)
-        } else {
-            commands.release(taken)
-            consumed &+= UInt64(taken)
-        }
-        if (consumed &+ controlConsumed) &- lastPublished >= 1_024 || taken < batchSize { publish() }
+        if fromControl { control.release(taken) } else { commands.release(taken) }
+        // Every 1,024 commands under load; an emptied ring publishes the rest (above).
+        if commandsTaken &- lastPublished >= 1_024 { publish() }
         return taken
     }
 
@@ -149,17 +140,11 @@ public struct EngineAgent: Agent, ~Copyable {
         while nextEvent < events.count {
             let event = events[nextEvent]
             if event.isOrderEvent && !executionHalfSent {
-                guard orderEvents.tryPush(event) else {
-                    orderEventsFull &+= 1
-                    return false
-                }
+                guard orderEvents.tryPush(event) else { return false }  // counted by the ring end
                 executionHalfSent = event.isBookEvent
             }
             if event.isBookEvent {
-                guard bookEvents.tryPush(event) else {
-                    bookEventsFull &+= 1
-                    return false
-                }
+                guard bookEvents.tryPush(event) else { return false }
             }
             executionHalfSent = false
             nextEvent &+= 1
@@ -175,9 +160,12 @@ public struct EngineAgent: Agent, ~Copyable {
     /// Drained when no command waits, none is half processed and every event is out.
     public var isDrained: Bool { !pendingEvents && !suspended && commands.depth == 0 && control.depth == 0 }
 
+    /// Commands taken from both rings so far.
+    var commandsTaken: UInt64 { commands.released &+ control.released }
+
     /// Copies the engine's counters to the counters region (relaxed stores, this agent's cells).
     mutating func publish() {
-        lastPublished = consumed &+ controlConsumed
+        lastPublished = commandsTaken
         let c = engine.engine.counters
         let e = CountersLayout.engineOffset
         cells.store(e + CountersLayout.EngineCell.commands, c.commands)
@@ -201,13 +189,13 @@ public struct EngineAgent: Agent, ~Copyable {
                         engine.engine.rejectCount(RejectReason(rawValue: UInt8(reason))!))
         }
         let commandsRing = CountersLayout.RingSlot.commands.offset
-        cells.store(commandsRing + CountersLayout.RingCell.consumed, consumed)
-        cells.store(CountersLayout.RingSlot.control.offset + CountersLayout.RingCell.consumed, controlConsumed)
+        cells.store(commandsRing + CountersLayout.RingCell.consumed, commands.released)
+        cells.store(CountersLayout.RingSlot.control.offset + CountersLayout.RingCell.consumed, control.released)
         let orderRing = CountersLayout.RingSlot.orderEvents.offset
         cells.store(orderRing + CountersLayout.RingCell.produced, orderEvents.published)
-        cells.store(orderRing + CountersLayout.RingCell.full, orderEventsFull)
+        cells.store(orderRing + CountersLayout.RingCell.full, orderEvents.fullCount)
         let bookRing = CountersLayout.RingSlot.bookEvents.offset
         cells.store(bookRing + CountersLayout.RingCell.produced, bookEvents.published)
-        cells.store(bookRing + CountersLayout.RingCell.full, bookEventsFull)
+        cells.store(bookRing + CountersLayout.RingCell.full, bookEvents.fullCount)
     }
 }

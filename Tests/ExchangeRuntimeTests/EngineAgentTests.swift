@@ -101,7 +101,7 @@ import Testing
             while rig.bookEvents.tryPop() != nil {}
         }
         #expect(orders == Self.expected.filter(\.isOrderEvent))
-        #expect(rig.agent.controlConsumed == UInt64(Self.commands.count / 4))
+        #expect(rig.agent.control.released == UInt64(Self.commands.count / 4))
         rig.snapshotMemory.deallocate()
     }
 
@@ -132,7 +132,7 @@ import Testing
         let (orders, book) = Self.drive(&rig, take: 3)
         #expect(orders == Self.expected.filter(\.isOrderEvent))
         #expect(book == Self.expected.filter(\.isBookEvent))
-        let fullCounts = rig.agent.orderEventsFull + rig.agent.bookEventsFull
+        let fullCounts = rig.agent.orderEvents.fullCount + rig.agent.bookEvents.fullCount
         #expect(fullCounts > 0)
         rig.snapshotMemory.deallocate()
     }
