@@ -94,12 +94,6 @@ int rtes_current_cpu(void) {
     return cpu < 0 ? -errno : cpu;
 }
 
-int rtes_affinity_cpu_count(void) {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -errno;
-    return CPU_COUNT(&set);
-}
-
 int rtes_affinity_cpus(int32_t *out, int32_t capacity) {
     if (out == NULL && capacity > 0) return -EINVAL;
     cpu_set_t set;
@@ -154,12 +148,6 @@ int rtes_set_current_thread_fifo(int32_t priority) {
     return rc == 0 ? 0 : -rc;
 }
 
-int rtes_set_current_thread_normal(void) {
-    struct sched_param param = { .sched_priority = 0 };
-    int rc = pthread_setschedparam(pthread_self(), SCHED_OTHER, &param);
-    return rc == 0 ? 0 : -rc;
-}
-
 int rtes_current_thread_policy(int32_t *priority) {
     int policy;
     struct sched_param param;
@@ -183,10 +171,6 @@ int rtes_fifo_priority_max(void) {
 
 int rtes_lock_all_memory(void) {
     return mlockall(MCL_CURRENT | MCL_FUTURE) == 0 ? 0 : -errno;
-}
-
-int rtes_unlock_all_memory(void) {
-    return munlockall() == 0 ? 0 : -errno;
 }
 
 int rtes_lock_range(const void *address, size_t length) {

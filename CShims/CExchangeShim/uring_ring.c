@@ -83,13 +83,6 @@ struct io_uring_buf_ring *rtes_uring_buf_ring_register(struct io_uring *ring, un
     return br;
 }
 
-int rtes_uring_buf_ring_unregister(struct io_uring *ring, struct io_uring_buf_ring *br,
-                                   unsigned entries, unsigned short group) {
-    int rc = io_uring_unregister_buf_ring(ring, group);
-    munmap(br, (size_t)entries * sizeof(struct io_uring_buf));
-    return rc;
-}
-
 int rtes_uring_enable(struct io_uring *ring) {
     // io_uring_enable_rings is declared by liburing 2.3 but not exported by Debian's build.
     long rc = syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);

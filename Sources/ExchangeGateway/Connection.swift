@@ -48,8 +48,6 @@ struct Connection {
     var dirty = false
     /// End of Session goes out once the log has been sent (shutdown).
     var endOfSessionPending = false
-    /// The session was released (and cancel-on-disconnect asked for) already.
-    var released = false
 }
 
 /// What a completion is for: kind in the top byte, the slot's generation in the next three,

@@ -18,11 +18,6 @@ public enum CPUAffinity {
         }
     }
 
-    /// The CPU the calling thread is running on now (sched_getcpu).
-    public static func currentCPU() throws(SystemError) -> Int {
-        Int(try SystemError.check(rtes_current_cpu(), "sched_getcpu"))
-    }
-
     /// The CPUs the calling thread may run on, ascending (sched_getaffinity).
     public static func allowedCPUs() throws(SystemError) -> [Int] {
         try readList("sched_getaffinity") { rtes_affinity_cpus($0, $1) }

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeCore
 import Glibc
 import Synchronization
 
@@ -60,6 +61,10 @@ public struct CountersRegion: ~Copyable, @unchecked Sendable {
     deinit { munmap(base, mappedBytes) }
 
     private func writeHeader(name: String, ticksPerSecond: UInt64) {
+        // The per-reason blocks must hold every reason (a new reason cannot overrun its block).
+        precondition(RejectReason.counterSlots <= CountersLayout.EngineCell.rejectSlots, "too many reject reasons for the counters layout")
+        precondition(DisconnectReason.allCases.count < CountersLayout.GatewayCell.disconnectReasonSlots,
+                     "too many disconnect reasons for the counters layout")
         store(CountersLayout.Header.magic, CountersLayout.magic)
         store(CountersLayout.Header.version, CountersLayout.version)
         store(CountersLayout.Header.totalBytes, UInt64(CountersLayout.totalBytes))

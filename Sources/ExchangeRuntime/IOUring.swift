@@ -74,7 +74,6 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
     }
 
     public var usesDeferredTaskRun: Bool { setupFlags & IORING_SETUP_DEFER_TASKRUN != 0 }
-    public var usesSubmissionQueuePolling: Bool { setupFlags & IORING_SETUP_SQPOLL != 0 }
 
     /// A submission queue entry to fill, or nil when the queue is full even after submitting
     /// what it holds. Fill every field you rely on: liburing's prep functions do.
@@ -104,12 +103,6 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
         guard pending > 0 || rtes_uring_wants_enter(raw) != 0 else { return }
         let rc = usesDeferredTaskRun ? io_uring_submit_and_get_events(raw) : io_uring_submit(raw)
         if rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY { submitErrors &+= 1 }
-    }
-
-    /// Lets the kernel run deferred completions even when the TASKRUN flag is not set
-    /// (e.g. before deciding that nothing is left). One `io_uring_enter`.
-    public mutating func flushCompletions() {
-        _ = usesDeferredTaskRun ? io_uring_submit_and_get_events(raw) : io_uring_submit(raw)
     }
 
     /// Copies up to `into.count` ready completions and consumes them. Never enters the kernel.

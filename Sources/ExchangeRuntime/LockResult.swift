@@ -5,8 +5,6 @@ public enum LockResult: Sendable, Hashable, CustomStringConvertible {
     case locked
     case failed(SystemError)
 
-    public var isLocked: Bool { self == .locked }
-
     public var description: String {
         switch self {
         case .notRequested: "not locked"

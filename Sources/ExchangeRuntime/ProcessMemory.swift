@@ -8,11 +8,6 @@ public enum ProcessMemory {
         try SystemError.check(rtes_lock_all_memory(), "mlockall")
     }
 
-    /// munlockall().
-    public static func unlockAll() throws(SystemError) {
-        try SystemError.check(rtes_unlock_all_memory(), "munlockall")
-    }
-
     /// mlock of one range.
     public static func lock(_ address: UnsafeRawPointer, bytes: Int) throws(SystemError) {
         try SystemError.check(rtes_lock_range(address, bytes), "mlock")

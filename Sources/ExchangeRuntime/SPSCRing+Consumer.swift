@@ -85,9 +85,5 @@ extension SPSCRing {
         public var depth: Int {
             SPSCRing.depth(published: publishedIndex, released: releasedIndex, capacity: capacity)
         }
-
-        /// Elements ready as far as this end knows without reading the producer's index: a lower bound.
-        @inlinable
-        public var knownReadySlots: Int { Int(truncatingIfNeeded: cachedTail &- head) }
     }
 }

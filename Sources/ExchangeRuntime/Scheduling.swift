@@ -14,11 +14,6 @@ public enum Scheduling {
         }
     }
 
-    /// Returns the calling thread to SCHED_OTHER.
-    public static func useNormal() throws(SystemError) {
-        try SystemError.check(rtes_set_current_thread_normal(), "pthread_setschedparam(SCHED_OTHER)")
-    }
-
     /// The calling thread's policy and priority.
     public static func current() throws(SystemError) -> (policy: SchedulingPolicy, priority: Int32) {
         var priority: Int32 = 0

@@ -46,9 +46,4 @@ public enum AlphaField {
         BigEndian.write(UInt16(truncatingIfNeeded: token.low >> 16), to: base, at: offset + 12)
     }
 
-    /// Fills `width` bytes with spaces.
-    @inlinable
-    public static func writeBlank(width: Int, to base: UnsafeMutableRawPointer, at offset: Int) {
-        (base + offset).initializeMemory(as: UInt8.self, repeating: 0x20, count: width)
-    }
 }

@@ -9,9 +9,4 @@ static inline void rtes_prefetch(const void *address) {
     __builtin_prefetch(address, 0, 3);
 }
 
-/// The same, for a line about to be written.
-static inline void rtes_prefetch_for_write(const void *address) {
-    __builtin_prefetch(address, 1, 3);
-}
-
 #endif

@@ -74,9 +74,6 @@ int rtes_set_current_thread_name(const char *name);
 /// The CPU the calling thread runs on now, or -errno.
 int rtes_current_cpu(void);
 
-/// Number of CPUs in the calling thread's affinity mask, or -errno.
-int rtes_affinity_cpu_count(void);
-
 /// The CPUs in the calling thread's affinity mask, ascending. Writes at most `capacity`
 /// numbers into `out` and returns how many there are in all (which may exceed
 /// `capacity`), or -errno.
@@ -100,9 +97,6 @@ int rtes_online_cpus(int32_t *out, int32_t capacity);
 /// Returns 0 or -errno (-EPERM without CAP_SYS_NICE / RLIMIT_RTPRIO).
 int rtes_set_current_thread_fifo(int32_t priority);
 
-/// Returns the calling thread to SCHED_OTHER (priority 0). Returns 0 or -errno.
-int rtes_set_current_thread_normal(void);
-
 /// The calling thread's policy (RTES_SCHED_*) or -errno; its priority into *priority.
 int rtes_current_thread_policy(int32_t *priority);
 
@@ -114,9 +108,6 @@ int rtes_fifo_priority_max(void);
 
 /// mlockall(MCL_CURRENT | MCL_FUTURE). Returns 0 or -errno.
 int rtes_lock_all_memory(void);
-
-/// munlockall(). Returns 0 or -errno.
-int rtes_unlock_all_memory(void);
 
 /// mlock / munlock of one range. Return 0 or -errno.
 int rtes_lock_range(const void *address, size_t length);
@@ -246,37 +237,11 @@ int rtes_close(int fd);
 // IOSQE_* are shifts of enum constants and io_uring_for_each_cqe is a statement macro:
 // neither imports into Swift. These do, and inline.
 
-static inline uint8_t rtes_iosqe_fixed_file(void)       { return (uint8_t)IOSQE_FIXED_FILE; }
-static inline uint8_t rtes_iosqe_io_drain(void)         { return (uint8_t)IOSQE_IO_DRAIN; }
-static inline uint8_t rtes_iosqe_io_link(void)          { return (uint8_t)IOSQE_IO_LINK; }
-static inline uint8_t rtes_iosqe_io_hardlink(void)      { return (uint8_t)IOSQE_IO_HARDLINK; }
-static inline uint8_t rtes_iosqe_async(void)            { return (uint8_t)IOSQE_ASYNC; }
 static inline uint8_t rtes_iosqe_buffer_select(void)    { return (uint8_t)IOSQE_BUFFER_SELECT; }
-static inline uint8_t rtes_iosqe_cqe_skip_success(void) { return (uint8_t)IOSQE_CQE_SKIP_SUCCESS; }
 
 /// Replaces sqe->flags with `flags` (a union of rtes_iosqe_*()).
 static inline void rtes_sqe_set_flags(struct io_uring_sqe *sqe, uint8_t flags) {
     sqe->flags = flags;
-}
-
-/// Adds `flags` to sqe->flags.
-static inline void rtes_sqe_add_flags(struct io_uring_sqe *sqe, uint8_t flags) {
-    sqe->flags = (uint8_t)(sqe->flags | flags);
-}
-
-/// The role of io_uring_for_each_cqe: stores pointers to up to `max` ready CQEs, oldest
-/// first, into `cqes` and returns how many. Does not consume them: after handling them
-/// call io_uring_cq_advance(ring, n). Never enters the kernel.
-static inline unsigned rtes_uring_collect_cqes(struct io_uring *ring,
-                                               struct io_uring_cqe **cqes, unsigned max) {
-    unsigned head = *ring->cq.khead;
-    unsigned tail = io_uring_smp_load_acquire(ring->cq.ktail);
-    unsigned n = 0;
-    while (head != tail && n < max) {
-        cqes[n++] = &ring->cq.cqes[io_uring_cqe_index(ring, head, ring->cq.ring_mask)];
-        head++;
-    }
-    return n;
 }
 
 /// Copies up to `max` ready CQEs (16 bytes each; the big-CQE tail is not copied) into
@@ -319,24 +284,10 @@ int rtes_uring_enable(struct io_uring *ring);
 struct io_uring_buf_ring *rtes_uring_buf_ring_register(struct io_uring *ring, unsigned entries,
                                                        unsigned short group, int *error);
 
-/// Unregisters and unmaps a ring from rtes_uring_buf_ring_register. Returns 0 or -errno.
-int rtes_uring_buf_ring_unregister(struct io_uring *ring, struct io_uring_buf_ring *br,
-                                   unsigned entries, unsigned short group);
-
-/// The submission queue's flags as the kernel last wrote them (IORING_SQ_*).
-static inline unsigned rtes_uring_sq_flags(const struct io_uring *ring) {
-    return IO_URING_READ_ONCE(*ring->sq.kflags);
-}
-
 /// Whether entering the kernel would run pending task work and so produce completions
 /// (IORING_SQ_TASKRUN, set with IORING_SETUP_TASKRUN_FLAG), or an SQPOLL thread sleeps.
 static inline int rtes_uring_wants_enter(const struct io_uring *ring) {
     return (IO_URING_READ_ONCE(*ring->sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_NEED_WAKEUP)) != 0;
-}
-
-/// Whether any completion is ready (never enters the kernel).
-static inline unsigned rtes_uring_cq_ready(const struct io_uring *ring) {
-    return io_uring_cq_ready(ring);
 }
 
 /// The buffer ID a CQE of a buffer-select request carries (IORING_CQE_F_BUFFER set).
