@@ -214,8 +214,8 @@ extension GatewayAgent {
     mutating func answerNow(type: UInt8, token: OrderToken, reason: RejectReason, account: Int) {
         let timestamp = now % WallClock.nanosecondsPerDay
         let length = type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder
-            ? OUCHOutbound.rejected(timestamp: timestamp, token: token, reason: reason.ouchCode, to: scratch + 3)
-            : OUCHOutbound.cancelReject(timestamp: timestamp, token: token, to: scratch + 3)
+            ? OUCHOutbound.rejected(timestamp: timestamp, token: token, reason: reason.ouchCode, to: scratch + SoupBinTCP.headerLength)
+            : OUCHOutbound.cancelReject(timestamp: timestamp, token: token, to: scratch + SoupBinTCP.headerLength)
         commitMessage(account: ClientID(account), length: length)
     }
 }

@@ -50,7 +50,7 @@ extension GatewayAgent {
         Int(instrument) < symbolCount ? symbols[Int(instrument)] : Symbol(rawValue: 0x2020_2020_2020_2020)
     }
 
-    /// Appends the OUCH message of `length` bytes at `scratch + 3` to the account's session
+    /// Appends the OUCH message of `length` bytes at `scratch + SoupBinTCP.headerLength` to the account's session
     /// log as a Sequenced Data packet, and wakes the connection logged in to it.
     mutating func commitMessage(account client: ClientID, length: Int) {
         let account = Int(client)

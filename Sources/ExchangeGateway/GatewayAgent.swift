@@ -197,7 +197,7 @@ public struct GatewayAgent: Agent, ~Copyable {
         let start = clock.nanoseconds(atTicks: rtes_rdtsc())
         for account in 0..<accounts.count {
             let length = OUCHOutbound.systemEvent(timestamp: start % WallClock.nanosecondsPerDay,
-                                                  eventCode: OUCH.SystemEventCode.startOfDay, to: scratch + 3)
+                                                  eventCode: OUCH.SystemEventCode.startOfDay, to: scratch + SoupBinTCP.headerLength)
             commitMessage(account: ClientID(account), length: length)
         }
     }

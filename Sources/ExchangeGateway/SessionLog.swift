@@ -1,3 +1,4 @@
+import ExchangeWire
 /// One account's outbound SoupBinTCP stream: every Sequenced Data packet it was sent, as
 /// the bytes that went (or will go) on the wire, numbered from 1.
 ///
@@ -14,8 +15,8 @@
 /// the last `messageCapacity` messages are always there. Memory comes from the caller
 /// (a start-up region) and lives as long as the gateway.
 public struct SessionLog {
-    /// The largest packet a log holds: SoupBinTCP header (3) + OUCH Replaced (80).
-    public static let maximumPacketBytes = 83
+    /// The largest packet a log holds: SoupBinTCP header + the longest OUCH message (Replaced).
+    public static let maximumPacketBytes = SoupBinTCP.headerLength + OUCH.maximumOutboundLength
 
     public let bytes: UnsafeMutableRawPointer
     public let byteCapacity: Int
