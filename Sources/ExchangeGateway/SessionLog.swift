@@ -1,4 +1,5 @@
 import ExchangeWire
+
 /// One account's outbound SoupBinTCP stream: every Sequenced Data packet it was sent, as
 /// the bytes that went (or will go) on the wire, numbered from 1.
 ///
