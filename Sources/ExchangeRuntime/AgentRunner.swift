@@ -11,13 +11,13 @@ import Synchronization
 /// when its agent is drained and every thread of an earlier stage (upstream in the
 /// pipeline) has left, so nothing accepted upstream is stranded.
 public final class AgentRunner: @unchecked Sendable {
-    fileprivate let cells: CounterCells
+    @usableFromInline let cells: CounterCells
     private let drainRequested = Atomic<Bool>(false)
     /// Per stage: threads started, threads that left.
-    fileprivate let stageStarted: UnsafeMutablePointer<Atomic<Int>>
-    fileprivate let stageFinished: UnsafeMutablePointer<Atomic<Int>>
-    private static let stages = 8
-    private var threads: [pthread_t] = []
+    @usableFromInline let stageStarted: UnsafeMutablePointer<Atomic<Int>>
+    @usableFromInline let stageFinished: UnsafeMutablePointer<Atomic<Int>>
+    @usableFromInline static let stages = 8
+    @usableFromInline var threads: [pthread_t] = []
 
     public init(counters: CounterCells) {
         cells = counters
@@ -54,6 +54,10 @@ public final class AgentRunner: @unchecked Sendable {
         public var pinned: [Int]
         public var pinError: Int32?
         public var fifoError: Int32?
+        @usableFromInline init(name: String, pinned: [Int]) {
+            self.name = name
+            self.pinned = pinned
+        }
         public var description: String {
             var text = "thread \(name): "
             if pinned.isEmpty { text += "not pinned" } else if let e = pinError { text += "pinning to \(pinned) failed (errno \(e))" } else { text += "pinned to CPU \(pinned.map(String.init).joined(separator: ","))" }
@@ -64,7 +68,9 @@ public final class AgentRunner: @unchecked Sendable {
 
     /// Starts `agent` on a new thread. `stage` orders draining: 0 first (the gateway), then 1
     /// (the engine), then 2 (market data). Returns once the thread runs and is placed.
-    @discardableResult
+    /// Inlinable so that the caller's module specializes the thread's loop for the agent's
+    /// concrete type: `doWork()` (and an `AgentPair`'s halves) are direct calls, not witnesses.
+    @discardableResult @inlinable
     public func start<A: Agent & ~Copyable>(
         _ agent: consuming A, name: String, slot: CountersLayout.AgentSlot, stage: Int, placement: Placement
     ) throws(SystemError) -> ThreadReport {
@@ -104,7 +110,7 @@ public final class AgentRunner: @unchecked Sendable {
 
     // MARK: For the threads
 
-    fileprivate var isDraining: Bool { drainRequested.load(ordering: .acquiring) }
+    @usableFromInline var isDraining: Bool { drainRequested.load(ordering: .acquiring) }
 
     /// Whether every thread of every earlier stage has left (acquire: what those threads
     /// wrote before leaving, ring slots included, is visible to the caller).
@@ -117,16 +123,31 @@ public final class AgentRunner: @unchecked Sendable {
 }
 
 /// Everything a runner thread needs, handed over once at start.
-private struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
-    let storage: UnsafeMutablePointer<A>
-    let started: UnsafeMutablePointer<Atomic<Int>>
-    let report: UnsafeMutablePointer<AgentRunner.ThreadReport>
-    let runner: AgentRunner
-    let slot: CountersLayout.AgentSlot
-    let stage: Int
-    let placement: AgentRunner.Placement
-    let name: String
+@usableFromInline
+struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
+    @usableFromInline let storage: UnsafeMutablePointer<A>
+    @usableFromInline let started: UnsafeMutablePointer<Atomic<Int>>
+    @usableFromInline let report: UnsafeMutablePointer<AgentRunner.ThreadReport>
+    @usableFromInline let runner: AgentRunner
+    @usableFromInline let slot: CountersLayout.AgentSlot
+    @usableFromInline let stage: Int
+    @usableFromInline let placement: AgentRunner.Placement
+    @usableFromInline let name: String
 
+    @usableFromInline
+    init(storage: UnsafeMutablePointer<A>, started: UnsafeMutablePointer<Atomic<Int>>, report: UnsafeMutablePointer<AgentRunner.ThreadReport>,
+         runner: AgentRunner, slot: CountersLayout.AgentSlot, stage: Int, placement: AgentRunner.Placement, name: String) {
+        self.storage = storage
+        self.started = started
+        self.report = report
+        self.runner = runner
+        self.slot = slot
+        self.stage = stage
+        self.placement = placement
+        self.name = name
+    }
+
+    @inlinable
     func run() {
         _ = name.withCString { rtes_set_current_thread_name($0) }
         if !placement.cpus.isEmpty {
@@ -151,7 +172,8 @@ private struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
     }
 
     /// The agent's life: work, idle, publish; drain when asked.
-    private func loop(cells: CounterCells) {
+    @inlinable
+    func loop(cells: CounterCells) {
         var idle = placement.idle
         let heartbeatCell = slot.offset + CountersLayout.AgentCell.heartbeat
         let workCell = slot.offset + CountersLayout.AgentCell.workCount
@@ -190,12 +212,14 @@ private struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
     }
 }
 
-private final class ThreadStart {
+@usableFromInline
+final class ThreadStart {
     let body: () -> Void
-    init(_ body: @escaping () -> Void) { self.body = body }
+    @usableFromInline init(_ body: @escaping () -> Void) { self.body = body }
 }
 
-private func runnerThreadEntry(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+@usableFromInline
+func runnerThreadEntry(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
     let start = Unmanaged<ThreadStart>.fromOpaque(context!).takeRetainedValue()
     start.body()
     return nil
