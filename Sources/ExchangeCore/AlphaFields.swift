@@ -66,16 +66,27 @@ public struct OrderToken: Hashable, Sendable, BitwiseCopyable, CustomStringConve
     }
 
     /// A token made from a number, right-aligned in 14 digits (handy for generators).
-    public init(number: UInt64) {
-        var digits = [UInt8](repeating: 0x30, count: 14)
+    @inlinable public init(number: UInt64) { self.init(prefix: 0, prefixLength: 0, number: number) }
+
+    /// A token of `prefixLength` (0…8) characters already placed in the top bytes of
+    /// `prefix`, then `number` right-aligned and zero-padded in the characters left (higher
+    /// digits dropped): `OrderToken(prefix: "K3ZQ" << 32, prefixLength: 4, number: 42)` is
+    /// `K3ZQ0000000042`. Allocates nothing.
+    @inlinable public init(prefix: UInt64, prefixLength: Int, number: UInt64) {
         var n = number
-        var i = 13
-        while n > 0 && i >= 0 {
-            digits[i] = UInt8(truncatingIfNeeded: 0x30 + n % 10)
+        var low: UInt64 = 0
+        for shift in stride(from: 16, through: 56, by: 8) {  // characters 13 down to 8
+            low |= (0x30 &+ n % 10) << UInt64(shift)
             n /= 10
-            i -= 1
         }
-        self.init(String(decoding: digits, as: UTF8.self))!
+        var high = prefix
+        var shift = 0
+        while shift < 8 * (8 - prefixLength) {  // characters 7 down to prefixLength
+            high |= (0x30 &+ n % 10) << UInt64(shift)
+            n /= 10
+            shift += 8
+        }
+        self.init(high: high, low: low)
     }
 
     public var description: String {

@@ -14,20 +14,7 @@ struct LoadTokenCodec {
     }
 
     @inline(__always)
-    func token(_ number: UInt64) -> OrderToken {
-        var n = number
-        var low: UInt64 = 0
-        for i in 0..<6 {  // characters 13 down to 8
-            low |= (0x30 &+ n % 10) << UInt64(16 + 8 * i)
-            n /= 10
-        }
-        var high = prefix
-        for i in 0..<4 {  // characters 7 down to 4
-            high |= (0x30 &+ n % 10) << UInt64(8 * i)
-            n /= 10
-        }
-        return OrderToken(high: high, low: low)
-    }
+    func token(_ number: UInt64) -> OrderToken { OrderToken(prefix: prefix, prefixLength: 4, number: number) }
 
     /// The number in one of this run's tokens; nil for any other token.
     @inline(__always)

@@ -59,23 +59,11 @@ enum BenchMarket {
 }
 
 /// Order tokens unique for the exchange's day: a letter naming the phase that sent the
-/// order, then 13 decimal digits. Built without allocating (ExchangeCore's
-/// `OrderToken(number:)` builds an array).
+/// order, then 13 decimal digits.
 enum BenchToken {
     @inline(__always)
     static func make(_ prefix: UInt8, _ number: UInt64) -> OrderToken {
-        var n = number
-        var low: UInt64 = 0
-        for shift in stride(from: 16, through: 56, by: 8) {  // digits 13…8 of the field
-            low |= (0x30 &+ n % 10) << UInt64(shift)
-            n /= 10
-        }
-        var high: UInt64 = 0
-        for shift in stride(from: 0, through: 48, by: 8) {   // digits 7…1
-            high |= (0x30 &+ n % 10) << UInt64(shift)
-            n /= 10
-        }
-        return OrderToken(high: high | UInt64(prefix) << 56, low: low)
+        OrderToken(prefix: UInt64(prefix) << 56, prefixLength: 1, number: number)
     }
 }
 
