@@ -90,6 +90,7 @@ public struct APIKeys: Sendable, Equatable {
             throw ConfigurationError(issues: [ConfigurationIssue(path: "", location: error.location, message: "not valid JSON: \(error.message)")])
         }
         var reader = Reader()
+        reader.issues = DocumentAudit.issues(in: root, secrets: false)  // duplicate keys, at any depth
         let accounts = reader.accounts(in: root)
         guard reader.issues.isEmpty, let accounts else { throw ConfigurationError(issues: reader.issues) }
         return APIKeys(accounts: accounts)
@@ -152,9 +153,6 @@ public struct APIKeys: Sendable, Equatable {
             }
             for member in object.members where !Self.keys.contains(member.key) {
                 issue(path + "." + member.key, member.keyLocation, "unknown key; an account has \(Self.keys.joined(separator: ", "))")
-            }
-            for (key, duplicate) in object.duplicates.map({ ($0.duplicate.key, $0.duplicate) }) {
-                issue(path + "." + key, duplicate.keyLocation, "appears more than once")
             }
             let username = string(object, "username", path: path, required: true,
                                   allowed: "1 to 6 letters or digits (the SoupBinTCP Username field)") { name in

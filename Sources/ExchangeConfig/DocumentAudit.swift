@@ -1,13 +1,14 @@
 /// Checks that apply to every object in the document, whether or not the schema knows
-/// it: duplicate keys, and keys that look like secrets (which belong in the environment).
+/// it: duplicate keys, and (`secrets`) keys that look like secrets (which belong in the
+/// environment). The API keys file, which holds passwords by design, asks for the first only.
 enum DocumentAudit {
-    static func issues(in root: JSONValue) -> [ConfigurationIssue] {
+    static func issues(in root: JSONValue, secrets: Bool = true) -> [ConfigurationIssue] {
         var issues: [ConfigurationIssue] = []
-        visit(root, path: "", into: &issues)
+        visit(root, path: "", secrets: secrets, into: &issues)
         return issues
     }
 
-    private static func visit(_ value: JSONValue, path: String, into issues: inout [ConfigurationIssue]) {
+    private static func visit(_ value: JSONValue, path: String, secrets: Bool, into issues: inout [ConfigurationIssue]) {
         switch value.kind {
         case .object(let object):
             for (first, duplicate) in object.duplicates {
@@ -18,18 +19,18 @@ enum DocumentAudit {
             for member in object.members {
                 let memberPath = ConfigurationPath.member(path, member.key)
                 let secret = ConfigurationSchema.secretKey(member.key)
-                if secret.isSecret {
+                if secrets && secret.isSecret {
                     let source = secret.variable.map { "the environment variable \($0)" }
                         ?? "the environment variables " + Secrets.variables.map(\.name).joined(separator: ", ")
                     issues.append(ConfigurationIssue(
                         path: memberPath, location: member.keyLocation,
                         message: "looks like a secret, and secrets must not be in the configuration file; they come only from \(source)"))
                 }
-                visit(member.value, path: memberPath, into: &issues)
+                visit(member.value, path: memberPath, secrets: secrets, into: &issues)
             }
         case .array(let elements):
             for (index, element) in elements.enumerated() {
-                visit(element, path: ConfigurationPath.element(path, index), into: &issues)
+                visit(element, path: ConfigurationPath.element(path, index), secrets: secrets, into: &issues)
             }
         case .string, .number, .bool, .null:
             break

@@ -55,6 +55,16 @@ import Testing
         #expect(problems(#"{"accounts": [}"#).first?.message.hasPrefix("not valid JSON") == true)
     }
 
+    @Test func aKeyWrittenTwiceAnywhereIsReportedNotSilentlyOverridden() {
+        let found = problems(#"""
+            {"accounts": [{"username": "ALICE", "password": "s3cret", "firm": "ALCE", "firm": "ALC2"}],
+             "accounts": [{"username": "BOB", "password": "hunter22", "firm": "BOBS"}]}
+            """#)
+        #expect(found.paths.contains("accounts[0].firm"))
+        #expect(found.paths.contains("accounts"))
+        #expect(found.at("accounts").contains { $0.message.hasPrefix("duplicate key") })
+    }
+
     @Test func aMissingFileIsOneClearIssue() {
         do {
             _ = try APIKeys.load(path: "/nonexistent/keys.json")
