@@ -48,10 +48,9 @@ public final class SoupConnection {
     public private(set) var isOpen = true
     /// The text of the last Debug packet received (the exchange explains disconnects with one).
     public private(set) var lastDebug: String?
-    /// When bytes last went out (CLOCK_MONOTONIC nanoseconds), for heartbeats.
+    /// When the last blocking send finished (CLOCK_MONOTONIC nanoseconds), for the blocking
+    /// API's heartbeats; the non-blocking path (the load generator) keeps its own time.
     public private(set) var lastSendNanoseconds: UInt64
-    public private(set) var bytesSent: UInt64 = 0
-    public private(set) var bytesReceived: UInt64 = 0
     /// Why the connection ended (thrown again by every later call).
     var failure: ClientError?
 
@@ -81,11 +80,6 @@ public final class SoupConnection {
         isOpen = false
         if failure == nil { failure = .closed }
         socket.close()
-    }
-
-    /// Half-closes: the exchange reads end of stream; this side can still receive.
-    public func shutdownWrite() {
-        if isOpen { socket.shutdownWrite() }
     }
 
     // MARK: Sending
@@ -172,8 +166,6 @@ public final class SoupConnection {
             switch socket.send(sendBuffer + sendStart, count: sendEnd - sendStart) {
             case .bytes(let n):
                 sendStart += n
-                bytesSent &+= UInt64(n)
-                lastSendNanoseconds = Monotonic.now()
             case .wouldBlock:
                 return false
             case .failed(let errno):
@@ -194,6 +186,7 @@ public final class SoupConnection {
                 throw ClientError.timedOut(waitingFor: "the exchange to take \(unsentBytes) queued bytes", seconds: 0)
             }
         }
+        lastSendNanoseconds = Monotonic.now()
     }
 
     // MARK: Receiving
@@ -233,7 +226,6 @@ public final class SoupConnection {
         case .bytes(let n):
             receiveStart = 0
             receiveEnd = n
-            bytesReceived &+= UInt64(n)
             return n
         case .wouldBlock:
             return 0
@@ -255,13 +247,6 @@ public final class SoupConnection {
         }
     }
 
-    /// The next packet as a copy, waiting up to `timeout`.
-    public func receivePacket(timeout: Duration = .seconds(5)) throws(ClientError) -> SoupPacket {
-        guard let frame = try nextFrame(until: Monotonic.deadline(after: timeout)) else {
-            throw ClientError.timedOut(waitingFor: "a packet from the exchange", seconds: Monotonic.seconds(timeout))
-        }
-        return SoupPacket(type: frame.type, payload: Array(frame.payload))
-    }
 
     /// Every packet until the exchange closes the connection (true) or `timeout` passes
     /// (false). For tests of what the exchange does with bad input.

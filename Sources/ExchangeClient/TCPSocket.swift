@@ -131,11 +131,6 @@ struct TCPSocket {
         }
     }
 
-    /// No more bytes from this side (the peer reads end of stream); receiving goes on.
-    func shutdownWrite() {
-        _ = Glibc.shutdown(descriptor, Int32(SHUT_WR))
-    }
-
     func close() {
         _ = rtes_close(descriptor)
     }
