@@ -54,14 +54,6 @@ public struct RiskCheckedEngine: ~Copyable {
         buckets[Int(client)] = RateBucket(units: UInt64(own.maxOrdersPerSecond) &* PriceScale.nanosecondsPerSecond, lastRefill: 0)
     }
 
-    /// The limits client `client` trades under.
-    public func limits(forClient client: ClientID) -> RiskLimits {
-        guard client < maxClients else { return limits }
-        let own = clientLimits[Int(client)]
-        return RiskLimits(maxOrderShares: own.maxOrderShares, maxOpenNotional: own.maxOpenNotional,
-                          maxOrdersPerSecond: own.maxOrdersPerSecond, priceCollarsEnabled: limits.priceCollarsEnabled)
-    }
-
     // MARK: Processing
 
     /// Processes one command. Drain `events` after the call; on `.suspended`, call
