@@ -95,27 +95,24 @@ public final class OrderEntryClient {
             guard let frame = try connection.nextFrame(until: deadline) else {
                 throw ClientError.timedOut(waitingFor: "Login Accepted or Login Rejected", seconds: Monotonic.seconds(timeout))
             }
-            switch frame.type {
-            case SoupPacketType.loginAccepted:
-                guard let accepted = SoupBinTCP.parseLoginAccepted(frame.payload) else {
-                    throw connection.fail(.malformedPacket(type: frame.type, length: frame.payload.count, why: "not a Login Accepted payload"))
-                }
-                self.session = accepted.session.description
-                nextSequence = accepted.sequence
-                isLoggedIn = true
-                return .accepted(session: accepted.session.description, nextSequence: accepted.sequence)
-            case SoupPacketType.loginRejected:
-                guard let code = SoupBinTCP.parseLoginRejected(frame.payload) else {
-                    throw connection.fail(.malformedPacket(type: frame.type, length: frame.payload.count, why: "not a Login Rejected payload"))
-                }
-                return .rejected(LoginRejection(code: code), debug: debug)
-            case SoupPacketType.debug:
-                debug = connection.lastDebug
-            case SoupPacketType.serverHeartbeat:
-                break
-            default:
+            // Only the login answers, Debug and Heartbeat may come first.
+            guard frame.type == SoupPacketType.loginAccepted || frame.type == SoupPacketType.loginRejected
+                || frame.type == SoupPacketType.debug || frame.type == SoupPacketType.serverHeartbeat else {
                 throw connection.fail(.malformedPacket(type: frame.type, length: frame.payload.count,
                                                        why: "expected Login Accepted or Login Rejected"))
+            }
+            switch try decode(frame) {
+            case .loginAccepted(let session, let sequence):
+                self.session = session
+                nextSequence = sequence
+                isLoggedIn = true
+                return .accepted(session: session, nextSequence: sequence)
+            case .loginRejected(let rejection):
+                return .rejected(rejection, debug: debug)
+            case .debug(let text):
+                debug = text
+            default:
+                break  // a heartbeat
             }
         }
     }
