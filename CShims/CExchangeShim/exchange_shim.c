@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,15 @@ int rtes_pin_current_thread_to_cpus(const int32_t *cpus, int32_t count) {
     }
     if (sched_setaffinity(0, sizeof(set), &set) != 0) return -errno;
     return 0;
+}
+
+long rtes_current_thread_timer_slack(void) {
+    int rc = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    return rc < 0 ? -errno : rc;
+}
+
+int rtes_set_current_thread_timer_slack(unsigned long nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0) < 0 ? -errno : 0;
 }
 
 int rtes_set_current_thread_name(const char *name) {

@@ -71,6 +71,13 @@ int rtes_pin_current_thread_to_cpus(const int32_t *cpus, int32_t count);
 /// export), truncated to the kernel's 15 bytes. Returns 0 or -errno.
 int rtes_set_current_thread_name(const char *name);
 
+/// The calling thread's timer slack in nanoseconds (prctl PR_GET_TIMERSLACK), or -errno.
+long rtes_current_thread_timer_slack(void);
+
+/// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK; 0 restores the
+/// thread's default). Returns 0 or -errno.
+int rtes_set_current_thread_timer_slack(unsigned long nanoseconds);
+
 /// The CPU the calling thread runs on now, or -errno.
 int rtes_current_cpu(void);
 
