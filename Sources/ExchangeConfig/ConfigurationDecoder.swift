@@ -133,7 +133,7 @@ struct ConfigurationDecoder {
                                 allowed: "a percentage greater than 0 and below 100, with at most 2 decimals (10 means 10 %)")
         let referencePrice = fixedPoint(object, "reference_price", in: scope, decimals: 4, 1...UInt64(UInt32.max) - 1,
                                         allowed: "a price in dollars greater than 0 and below 429496.7295, with at most 4 decimals")
-        for key in ["symbol", "reference_price"] where object[key] == nil {
+        for key in ConfigurationSchema.requiredSymbolKeys where object[key] == nil {
             let field = scope.member(key)
             let meaning = ConfigurationSchema.fields.first { $0.path == field.schemaPath }?.meaning ?? key
             issue(field.path, element.location, "is required and missing: \(meaning)")
@@ -172,11 +172,10 @@ struct ConfigurationDecoder {
         var settings = PerformanceSettings()
         let scope = Scope.root.member("performance")
         guard let object else { return settings }
-        let powerOfTwo: (UInt64) -> Bool = { $0 > 0 && $0 & ($0 - 1) == 0 }
         wholeNumber(object, "order_pool_size", in: scope, 1...2_147_483_646)
             .map { Int($0) }.assign(to: &settings.orderPoolSize)
         wholeNumber(object, "queue_capacity", in: scope, 2...1 << 30,
-                    allowed: "a power of two from 2 to 1073741824", where: powerOfTwo)
+                    allowed: "a power of two from 2 to 1073741824", where: isPowerOfTwo)
             .map { Int($0) }.assign(to: &settings.queueCapacity)
         boolean(object, "enable_cpu_pinning", in: scope).assign(to: &settings.enableCPUPinning)
         boolean(object, "tcp_nodelay", in: scope).assign(to: &settings.tcpNoDelay)
@@ -185,7 +184,7 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_clients", in: scope, 1...16_777_216)
             .map { Int($0) }.assign(to: &settings.maxClients)
         wholeNumber(object, "price_levels", in: scope, 64...262_144,
-                    allowed: "a power of two from 64 to 262144", where: powerOfTwo)
+                    allowed: "a power of two from 64 to 262144", where: isPowerOfTwo)
             .map { Int($0) }.assign(to: &settings.priceLevels)
         choice(object, "threading_mode", in: scope, ThreadingMode.allCases.map { ($0.rawValue, $0) })
             .assign(to: &settings.threadingMode)
@@ -210,13 +209,12 @@ struct ConfigurationDecoder {
         var settings = GatewaySettings()
         let scope = Scope.root.member("gateway")
         guard let object else { return settings }
-        let powerOfTwo: (UInt64) -> Bool = { $0 > 0 && $0 & ($0 - 1) == 0 }
         text(object, "session_name", in: scope, allowed: "up to 10 characters, each a letter A–Z, a–z or a digit (empty: made from the start time)") { name in
             name.utf8.count <= 10 && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
         }.assign(to: &settings.sessionName)
         wholeNumber(object, "max_connections", in: scope, 1...65_536).map { Int($0) }.assign(to: &settings.maxConnections)
         wholeNumber(object, "session_history_messages", in: scope, 64...16_777_216,
-                    allowed: "a power of two from 64 to 16777216", where: powerOfTwo)
+                    allowed: "a power of two from 64 to 16777216", where: isPowerOfTwo)
             .map { Int($0) }.assign(to: &settings.sessionHistoryMessages)
         wholeNumber(object, "send_queue_bytes", in: scope, 4_096...1 << 30).map { Int($0) }.assign(to: &settings.sendQueueBytes)
         wholeNumber(object, "heartbeat_interval_ms", in: scope, 10...60_000).map { Int($0) }
@@ -230,7 +228,7 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_tokens_per_account", in: scope, 0...268_435_456).map { Int($0) }
             .assign(to: &settings.maxTokensPerAccount)
         wholeNumber(object, "recv_buffer_size", in: scope, 512...65_536).map { Int($0) }.assign(to: &settings.receiveBufferSize)
-        wholeNumber(object, "recv_buffer_count", in: scope, 16...32_768, allowed: "a power of two from 16 to 32768", where: powerOfTwo)
+        wholeNumber(object, "recv_buffer_count", in: scope, 16...32_768, allowed: "a power of two from 16 to 32768", where: isPowerOfTwo)
             .map { Int($0) }.assign(to: &settings.receiveBufferCount)
         boolean(object, "sqpoll", in: scope).assign(to: &settings.submissionQueuePolling)
         wholeNumber(object, "shutdown_grace_ms", in: scope, 0...60_000).map { Int($0) }.assign(to: &settings.shutdownGraceMilliseconds)
@@ -255,7 +253,6 @@ struct ConfigurationDecoder {
         var settings = MarketDataSettings()
         let scope = Scope.root.member("market_data")
         guard let object else { return settings }
-        let powerOfTwo: (UInt64) -> Bool = { $0 > 0 && $0 & ($0 - 1) == 0 }
         boolean(object, "enabled", in: scope).assign(to: &settings.enabled)
         address(object, "interface", in: scope,
                 allowed: "the IPv4 address of a local interface, such as 127.0.0.1 (host names are not accepted)") { !$0.isMulticast }
@@ -267,7 +264,7 @@ struct ConfigurationDecoder {
             .assign(to: &settings.heartbeatIntervalMilliseconds)
         wholeNumber(object, "retransmit_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.retransmitPort)
         wholeNumber(object, "retransmit_history_messages", in: scope, 1_024...268_435_456,
-                    allowed: "a power of two from 1024 to 268435456", where: powerOfTwo)
+                    allowed: "a power of two from 1024 to 268435456", where: isPowerOfTwo)
             .map { Int($0) }.assign(to: &settings.retransmitHistoryMessages)
         wholeNumber(object, "retransmit_max_requests_per_second", in: scope, 1...1_000_000).map { Int($0) }
             .assign(to: &settings.retransmitMaxRequestsPerSecond)
@@ -478,3 +475,6 @@ struct ConfigurationDecoder {
         issue(path, value.location, message)
     }
 }
+
+/// For the settings that must be powers of two (ring and table capacities).
+private func isPowerOfTwo(_ value: UInt64) -> Bool { value > 0 && value & (value - 1) == 0 }

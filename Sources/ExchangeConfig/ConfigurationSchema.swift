@@ -25,6 +25,11 @@ enum ConfigurationSchema {
         }
     }
 
+    /// The keys every `symbols` entry must have: the schema's symbol fields without a default.
+    static let requiredSymbolKeys: [String] = fields.compactMap { field in
+        field.defaultValue == nil && field.path.hasPrefix("symbols[].") ? String(field.path.dropFirst("symbols[].".count)) : nil
+    }
+
     static let fields: [Field] = [
         Field(path: "exchange.name", type: .string, defaultValue: #""RTES""#,
               meaning: "name shown in logs and metrics, 1–64 printable characters"),
