@@ -3,15 +3,15 @@ import ExchangeRuntime
 /// The market-data publisher's Prometheus metrics, from the counters snapshot's
 /// `marketData` cells (names in `CountersLayout.MarketDataCell.all`).
 public enum MarketDataMetrics {
-    public static func render(_ s: CountersSnapshot) -> String {
-        var out = ""
+    static func render(_ s: CountersSnapshot, into out: inout PrometheusText) {
         let m = s.marketData
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, UInt64)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
+        func one(_ name: String, _ type: String, _ help: String, _ key: String) { out.one(name, type, help, m[key] ?? 0) }
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
+            out.metric(name, type, help, samples)
         }
-        func one(_ name: String, _ type: String, _ help: String, _ key: String) { metric(name, type, help, [("", m[key] ?? 0)]) }
-        func outcomes(_ keys: [(String, String)]) -> [(String, UInt64)] { keys.map { (#"{outcome="\#($0.0)"}"#, m[$0.1] ?? 0) } }
+        func outcomes(_ keys: [(String, String)]) -> [(labels: String, value: String)] {
+            keys.map { (#"{outcome="\#($0.0)"}"#, String(m[$0.1] ?? 0)) }
+        }
         one("rtes_md_messages_total", "counter", "ITCH messages published on the multicast feed.", "messages")
         one("rtes_md_packets_total", "counter", "MoldUDP64 packets published (heartbeats and End of Session included).", "packets")
         one("rtes_md_bytes_total", "counter", "MoldUDP64 bytes published (UDP payload).", "bytes")
@@ -38,9 +38,7 @@ public enum MarketDataMetrics {
         one("rtes_md_snapshot_connections_open", "gauge", "Snapshot service connections open.", "snapshot_connections_open")
         one("rtes_md_snapshot_bytes_total", "counter", "Snapshot bytes sent.", "snapshot_bytes")
         let ticks = Double(max(1, s.ticksPerSecond))
-        out += "# HELP rtes_md_snapshot_build_max_seconds Longest snapshot build (the pause it cost the live feed).\n"
-        out += "# TYPE rtes_md_snapshot_build_max_seconds gauge\n"
-        out += "rtes_md_snapshot_build_max_seconds \(Double(m["worst_snapshot_build_ticks"] ?? 0) / ticks)\n"
-        return out
+        out.metric("rtes_md_snapshot_build_max_seconds", "gauge", "Longest snapshot build (the pause it cost the live feed).",
+                   [("", PrometheusText.number(Double(m["worst_snapshot_build_ticks"] ?? 0) / ticks))])
     }
 }

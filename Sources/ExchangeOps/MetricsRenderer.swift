@@ -5,66 +5,59 @@ import ExchangeRuntime
 /// Latency quantiles come from the recent window the admin plane keeps (`LatencyWindow`).
 public enum MetricsRenderer {
     public static func render(_ s: CountersSnapshot, recentLatency: LatencyHistogram.Snapshot) -> String {
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for sample in samples { out += "\(name)\(sample.labels) \(sample.value)\n" }
-        }
-        func one(_ name: String, _ type: String, _ help: String, _ value: UInt64) {
-            metric(name, type, help, [("", String(value))])
-        }
-        func number(_ value: Double) -> String { value.isFinite ? String(value) : "NaN" }
-        one("rtes_up", "gauge", "1 while the exchange process runs its agents.", s.state == .running ? 1 : 0)
-        one("rtes_commands_total", "counter", "Commands the engine processed.", s.engine["commands"] ?? 0)
-        one("rtes_orders_received_total", "counter", "Enter and replace messages that reached the engine.", s.engine["orders_received"] ?? 0)
-        one("rtes_orders_accepted_total", "counter", "Orders accepted.", s.engine["orders_accepted"] ?? 0)
-        metric("rtes_orders_rejected_total", "counter",
+        var out = PrometheusText()
+        let number = PrometheusText.number
+        out.one("rtes_up", "gauge", "1 while the exchange process runs its agents.", s.state == .running ? 1 : 0)
+        out.one("rtes_commands_total", "counter", "Commands the engine processed.", s.engine["commands"] ?? 0)
+        out.one("rtes_orders_received_total", "counter", "Enter and replace messages that reached the engine.", s.engine["orders_received"] ?? 0)
+        out.one("rtes_orders_accepted_total", "counter", "Orders accepted.", s.engine["orders_accepted"] ?? 0)
+        out.metric("rtes_orders_rejected_total", "counter",
                "Orders, replaces, cancels and modifies rejected, by reason (risk, matching and gateway checks).",
                s.rejectsByReason.map { (#"{reason="\#($0.reason)"}"#, String($0.count)) })
-        one("rtes_trades_total", "counter", "Executions (one per fill).", s.engine["trades"] ?? 0)
-        one("rtes_shares_traded_total", "counter", "Shares executed.", s.engine["shares_traded"] ?? 0)
-        one("rtes_events_total", "counter", "Events the engine emitted.", s.engine["events"] ?? 0)
+        out.one("rtes_trades_total", "counter", "Executions (one per fill).", s.engine["trades"] ?? 0)
+        out.one("rtes_shares_traded_total", "counter", "Shares executed.", s.engine["shares_traded"] ?? 0)
+        out.one("rtes_events_total", "counter", "Events the engine emitted.", s.engine["events"] ?? 0)
         let ticks = Double(max(1, s.ticksPerSecond))
-        metric("rtes_order_latency_seconds", "summary",
+        out.metric("rtes_order_latency_seconds", "summary",
                "Time from a command entering the engine's ring to the end of its processing, over the last minute.",
                [0.5, 0.99, 0.999].map { q in (#"{quantile="\#(q)"}"#, number(Double(recentLatency.quantile(q)) / ticks)) }
                    + [("_sum", number(Double(s.latency.sum) / ticks)), ("_count", String(s.latency.count))])
-        one("rtes_active_connections", "gauge", "Order-entry TCP connections open.", s.gateway["active_connections"] ?? 0)
-        one("rtes_gateway_sessions_active", "gauge", "Accounts logged in.", s.gateway["active_sessions"] ?? 0)
-        one("rtes_gateway_listening", "gauge", "1 while the order gateway accepts connections.", s.gateway["listening"] ?? 0)
-        one("rtes_gateway_connections_total", "counter", "Connections accepted.", s.gateway["accepted_connections"] ?? 0)
-        metric("rtes_gateway_disconnects_total", "counter", "Connections closed, by reason (docs/GATEWAY.md).",
+        out.one("rtes_active_connections", "gauge", "Order-entry TCP connections open.", s.gateway["active_connections"] ?? 0)
+        out.one("rtes_gateway_sessions_active", "gauge", "Accounts logged in.", s.gateway["active_sessions"] ?? 0)
+        out.one("rtes_gateway_listening", "gauge", "1 while the order gateway accepts connections.", s.gateway["listening"] ?? 0)
+        out.one("rtes_gateway_connections_total", "counter", "Connections accepted.", s.gateway["accepted_connections"] ?? 0)
+        out.metric("rtes_gateway_disconnects_total", "counter", "Connections closed, by reason (docs/GATEWAY.md).",
                s.disconnectsByReason.map { (#"{reason="\#($0.reason)"}"#, String($0.count)) })
-        metric("rtes_gateway_logins_total", "counter", "Login Requests by outcome.",
+        out.metric("rtes_gateway_logins_total", "counter", "Login Requests by outcome.",
                [(#"{result="accepted"}"#, String(s.gateway["logins_accepted"] ?? 0)),
                 (#"{result="not_authorized"}"#, String(s.gateway["logins_rejected_not_authorized"] ?? 0)),
                 (#"{result="session_not_available"}"#, String(s.gateway["logins_rejected_session"] ?? 0))])
-        one("rtes_gateway_packets_in_total", "counter", "SoupBinTCP packets received from clients.", s.gateway["messages_in"] ?? 0)
-        one("rtes_gateway_messages_out_total", "counter", "Sequenced messages written to sessions.", s.gateway["messages_out"] ?? 0)
-        one("rtes_gateway_bytes_in_total", "counter", "Bytes received from clients.", s.gateway["bytes_in"] ?? 0)
-        one("rtes_gateway_bytes_out_total", "counter", "Bytes sent to clients.", s.gateway["bytes_out"] ?? 0)
-        one("rtes_gateway_protocol_errors_total", "counter", "Disconnects for protocol violations.", s.gateway["protocol_errors"] ?? 0)
-        one("rtes_gateway_replayed_messages_total", "counter", "Sequenced messages sent again on re-login.", s.gateway["replayed_messages"] ?? 0)
-        one("rtes_gateway_heartbeats_sent_total", "counter", "Server Heartbeats sent.", s.gateway["heartbeats_sent"] ?? 0)
-        one("rtes_gateway_receive_buffers_exhausted_total", "counter", "Times every receive buffer was in use.",
+        out.one("rtes_gateway_packets_in_total", "counter", "SoupBinTCP packets received from clients.", s.gateway["messages_in"] ?? 0)
+        out.one("rtes_gateway_messages_out_total", "counter", "Sequenced messages written to sessions.", s.gateway["messages_out"] ?? 0)
+        out.one("rtes_gateway_bytes_in_total", "counter", "Bytes received from clients.", s.gateway["bytes_in"] ?? 0)
+        out.one("rtes_gateway_bytes_out_total", "counter", "Bytes sent to clients.", s.gateway["bytes_out"] ?? 0)
+        out.one("rtes_gateway_protocol_errors_total", "counter", "Disconnects for protocol violations.", s.gateway["protocol_errors"] ?? 0)
+        out.one("rtes_gateway_replayed_messages_total", "counter", "Sequenced messages sent again on re-login.", s.gateway["replayed_messages"] ?? 0)
+        out.one("rtes_gateway_heartbeats_sent_total", "counter", "Server Heartbeats sent.", s.gateway["heartbeats_sent"] ?? 0)
+        out.one("rtes_gateway_receive_buffers_exhausted_total", "counter", "Times every receive buffer was in use.",
             s.gateway["receive_buffers_exhausted"] ?? 0)
-        one("rtes_gateway_send_queue_peak_bytes", "gauge", "Most unsent bytes any connection has had.", s.gateway["send_queue_peak_bytes"] ?? 0)
-        one("rtes_gateway_unrouted_events_total", "counter", "Order events for clients that are not gateway accounts (demo flow).",
+        out.one("rtes_gateway_send_queue_peak_bytes", "gauge", "Most unsent bytes any connection has had.", s.gateway["send_queue_peak_bytes"] ?? 0)
+        out.one("rtes_gateway_unrouted_events_total", "counter", "Order events for clients that are not gateway accounts (demo flow).",
             s.gateway["unrouted_events"] ?? 0)
-        one("rtes_gateway_submit_failures_total", "counter", "Failed io_uring submissions.", s.gateway["submit_failures"] ?? 0)
-        one("rtes_gateway_accept_errors_total", "counter", "Accepts that failed (client gone first, out of descriptors).",
+        out.one("rtes_gateway_submit_failures_total", "counter", "Failed io_uring submissions.", s.gateway["submit_failures"] ?? 0)
+        out.one("rtes_gateway_accept_errors_total", "counter", "Accepts that failed (client gone first, out of descriptors).",
             s.gateway["accept_errors"] ?? 0)
-        one("rtes_order_pool_used", "gauge", "Orders resting in the book.", s.engine["resting_orders"] ?? 0)
-        one("rtes_order_pool_capacity", "gauge", "Orders that can rest at once.", s.poolCapacity)
-        metric("rtes_queue_depth", "gauge", "Messages waiting in each ring.",
+        out.one("rtes_order_pool_used", "gauge", "Orders resting in the book.", s.engine["resting_orders"] ?? 0)
+        out.one("rtes_order_pool_capacity", "gauge", "Orders that can rest at once.", s.poolCapacity)
+        out.metric("rtes_queue_depth", "gauge", "Messages waiting in each ring.",
                s.rings.map { (#"{ring="\#($0.slot.metricName)"}"#, String($0.depth)) })
-        metric("rtes_ring_full_total", "counter", "Times a producer found its ring full (the message waited, never dropped).",
+        out.metric("rtes_ring_full_total", "counter", "Times a producer found its ring full (the message waited, never dropped).",
                s.rings.map { (#"{ring="\#($0.slot.metricName)"}"#, String($0.full)) })
-        metric("rtes_agent_max_duty_cycle_seconds", "gauge", "Longest single doWork() of each agent since start.",
+        out.metric("rtes_agent_max_duty_cycle_seconds", "gauge", "Longest single doWork() of each agent since start.",
                s.agents.map { (#"{agent="\#($0.slot.metricName)"}"#, number($0.maxDutyCycleSeconds)) })
-        metric("rtes_agent_heartbeat_total", "counter", "Loop iterations of each agent (advances while it runs).",
+        out.metric("rtes_agent_heartbeat_total", "counter", "Loop iterations of each agent (advances while it runs).",
                s.agents.map { (#"{agent="\#($0.slot.metricName)"}"#, String($0.heartbeat)) })
-        out += MarketDataMetrics.render(s)
-        return out
+        MarketDataMetrics.render(s, into: &out)
+        return out.text
     }
 }
