@@ -37,6 +37,7 @@ let package = Package(
         .executable(name: "rtes-feed", targets: ["rtes-feed"]),
         .library(name: "ExchangeRuntime", targets: ["ExchangeRuntime"]),
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
+        .library(name: "ExchangeClock", targets: ["ExchangeClock"]),
         .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
         .library(name: "ExchangeGateway", targets: ["ExchangeGateway"]),
         .library(name: "ExchangeClient", targets: ["ExchangeClient"]),
@@ -55,12 +56,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
+        .target(name: "CClock", path: "CShims/CClock"),
+        .target(name: "ExchangeClock", dependencies: ["CClock"]),
         .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
         .target(
-            name: "CExchangeShim", path: "CShims/CExchangeShim",
+            name: "CExchangeShim", dependencies: ["CClock"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),

@@ -1,4 +1,4 @@
-// Time, errors, threads (affinity, scheduling), process memory and NUMA helpers.
+// Errors, threads (affinity, scheduling), process memory and NUMA helpers.
 // Regions and hugepage facts are in memory_region.c, the io_uring probe in uring_probe.c.
 #define _GNU_SOURCE
 #include "exchange_shim.h"
@@ -16,35 +16,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-// ---- Time ------------------------------------------------------------------
-
-uint64_t rtes_monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t rtes_realtime_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t rtes_tsc_ticks_per_second(uint64_t duration_ns) {
-#if defined(__x86_64__)
-    uint64_t t0 = rtes_monotonic_ns();
-    uint64_t c0 = rtes_rdtscp();
-    uint64_t t1;
-    do { t1 = rtes_monotonic_ns(); } while (t1 - t0 < duration_ns);
-    uint64_t c1 = rtes_rdtscp();
-    if (c1 <= c0) return 0;
-    return (uint64_t)((__uint128_t)(c1 - c0) * 1000000000ull / (t1 - t0));
-#else
-    (void)duration_ns;
-    return 0;
-#endif
-}
 
 // ---- Errors ----------------------------------------------------------------
 

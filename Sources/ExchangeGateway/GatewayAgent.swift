@@ -25,6 +25,8 @@ import Glibc
 /// at start; nothing on these paths allocates, locks or logs. docs/GATEWAY.md describes
 /// every outcome.
 public struct GatewayAgent: Agent, ~Copyable {
+    public var roleName: String { "gateway" }
+
     /// Everything the gateway needs besides its rings and memory.
     public struct Options: Sendable {
         public var settings: GatewaySettings

@@ -30,6 +30,8 @@ import Glibc
 /// When every packet slot is in flight, events stay on the ring (counted as backpressure);
 /// the engine then sees its ring fill and waits, as it does for any slow consumer.
 public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
+    public var roleName: String { "market-data" }
+
     public struct Configuration: Sendable {
         public var session: SoupSessionName
         public var instruments: [InstrumentSpec]

@@ -11,6 +11,8 @@ import OrderFlow
 /// gateway's accounts, so demo orders trade with real clients' orders but their replies go
 /// nowhere. The stream stops when it runs out.
 public struct DemoFlowAgent: Agent, ~Copyable {
+    public var roleName: String { "demo-flow" }
+
     let commands: UnsafeMutableBufferPointer<EngineCommand>
     var producer: SPSCRing<CommandEnvelope>.Producer
     let ticksPerCommand: Double

@@ -5,6 +5,8 @@ import ExchangeRuntime
 /// that ring does, minus its work. The appliance runs one on the book-events ring while the
 /// market-data publisher is not there, so the engine's rings keep flowing.
 public struct EventDrainAgent: Agent, ~Copyable {
+    public var roleName: String { "event-drain" }
+
     var events: SPSCRing<EngineEvent>.Consumer
     let ring: CountersLayout.RingSlot
     let cells: CounterCells

@@ -1,7 +1,19 @@
-/// A unit of work owned by one thread: `doWork()` does whatever is ready and returns how
-/// much it did (0 = nothing), never blocking. What a thread does when there was nothing to
-/// do is its idle strategy's business, which agent runs on which thread is configuration.
+/// A unit of work owned by one thread (Agrona's `Agent`): `onStart()` once on that thread,
+/// then `doWork()` turns that do whatever is ready and return how much they did (0 =
+/// nothing), never blocking, then `onClose()` once on the same thread. What a thread does
+/// when there was nothing to do is its idle strategy's business; which agent runs on which
+/// thread is configuration.
+///
+/// A duty cycle has no "first turn" branch: what must happen on the agent's own thread
+/// before work (adopting an io_uring as its single issuer, arming accepts) is `onStart`;
+/// what must happen after the last turn (cancelling operations in flight, closing
+/// descriptors) is `onClose`, not a deinit that repeats it.
 public protocol Agent: ~Copyable {
+    /// What the agent is ("gateway", "engine", "market-data"), for thread names and reports.
+    var roleName: String { get }
+    /// Runs once on the agent's own thread before the first `doWork()`. A throw stops the
+    /// thread before any work: the runner reports the error and still calls `onClose()`.
+    mutating func onStart() throws(AgentStartError)
     /// Does what is ready; returns the amount of work done (0 when idle).
     mutating func doWork() -> Int
     /// Stops taking new work from outside (a gateway stops accepting orders); work already
@@ -9,6 +21,33 @@ public protocol Agent: ~Copyable {
     mutating func beginDrain()
     /// True once everything accepted has been processed and handed on.
     var isDrained: Bool { get }
+    /// Runs once on the agent's own thread after the last `doWork()` (or after `onStart()`
+    /// failed): releases what the agent holds in the kernel (operations in flight,
+    /// descriptors). Memory goes with the agent's deinit.
+    mutating func onClose()
+    /// Errors the agent met and counted since start (failed submissions, sends that
+    /// failed): published by the runner beside its heartbeat.
+    var errorCount: UInt64 { get }
+}
+
+extension Agent where Self: ~Copyable {
+    public mutating func onStart() throws(AgentStartError) {}
+    public mutating func onClose() {}
+    public var errorCount: UInt64 { 0 }
+}
+
+/// Why an agent could not start on its thread.
+public struct AgentStartError: Error, Sendable, CustomStringConvertible {
+    public var role: String
+    public var reason: String
+    public init(role: String, reason: String) {
+        self.role = role
+        self.reason = reason
+    }
+    public init(role: String, _ error: SystemError) {
+        self.init(role: role, reason: error.description)
+    }
+    public var description: String { "\(role) agent did not start: \(reason)" }
 }
 
 /// Two agents run as one, in order: how the shared mode puts every agent on one thread
@@ -22,6 +61,20 @@ public struct AgentPair<First: Agent & ~Copyable, Second: Agent & ~Copyable>: Ag
         self.second = second
     }
 
+    public var roleName: String { "\(first.roleName)+\(second.roleName)" }
+
+    /// Starts the first, then the second; when the second fails the first is closed again,
+    /// so a failed start leaves nothing running.
+    public mutating func onStart() throws(AgentStartError) {
+        try first.onStart()
+        do {
+            try second.onStart()
+        } catch {
+            first.onClose()
+            throw error
+        }
+    }
+
     @inlinable
     public mutating func doWork() -> Int { first.doWork() &+ second.doWork() }
 
@@ -31,4 +84,12 @@ public struct AgentPair<First: Agent & ~Copyable, Second: Agent & ~Copyable>: Ag
     }
 
     public var isDrained: Bool { first.isDrained && second.isDrained }
+
+    /// Closes in the reverse order of starting.
+    public mutating func onClose() {
+        second.onClose()
+        first.onClose()
+    }
+
+    public var errorCount: UInt64 { first.errorCount &+ second.errorCount }
 }

@@ -54,6 +54,8 @@ public final class AgentRunner: @unchecked Sendable {
         public var pinned: [Int]
         public var pinError: Int32?
         public var fifoError: Int32?
+        /// Set when the agent's `onStart()` failed: the thread closed the agent and left.
+        public var startError: AgentStartError?
         @usableFromInline init(name: String, pinned: [Int]) {
             self.name = name
             self.pinned = pinned
@@ -62,12 +64,15 @@ public final class AgentRunner: @unchecked Sendable {
             var text = "thread \(name): "
             if pinned.isEmpty { text += "not pinned" } else if let e = pinError { text += "pinning to \(pinned) failed (errno \(e))" } else { text += "pinned to CPU \(pinned.map(String.init).joined(separator: ","))" }
             if let e = fifoError { text += e == 0 ? ", SCHED_FIFO" : ", SCHED_FIFO refused (errno \(e))" }
+            if let e = startError { text += "; \(e)" }
             return text
         }
     }
 
     /// Starts `agent` on a new thread. `stage` orders draining: 0 first (the gateway), then 1
-    /// (the engine), then 2 (market data). Returns once the thread runs and is placed.
+    /// (the engine), then 2 (market data). Returns once the thread runs, is placed and has
+    /// run the agent's `onStart()`; when that failed, the thread has closed the agent and
+    /// left, and the report's `startError` says why (the thread is joined by `drain()`).
     /// Inlinable so that the caller's module specializes the thread's loop for the agent's
     /// concrete type: `doWork()` (and an `AgentPair`'s halves) are direct calls, not witnesses.
     @discardableResult @inlinable
@@ -160,11 +165,25 @@ struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
         let cells = runner.cells
         let cpu = rtes_current_cpu()
         cells.store(slot.offset + CountersLayout.AgentCell.cpu, cpu >= 0 ? UInt64(cpu) : .max)
+        do {
+            try storage.pointee.onStart()
+        } catch {
+            report.pointee.startError = error
+            cells.store(slot.offset + CountersLayout.AgentCell.startFailed, 1)
+            storage.pointee.onClose()
+            storage.deinitialize(count: 1)
+            storage.deallocate()
+            runner.stageFinished[stage].wrappingAdd(1, ordering: .releasing)
+            started.pointee.store(1, ordering: .releasing)
+            return
+        }
         cells.store(slot.offset + CountersLayout.AgentCell.running, 1)
         started.pointee.store(1, ordering: .releasing)
 
         loop(cells: cells)
 
+        storage.pointee.onClose()
+        cells.store(slot.offset + CountersLayout.AgentCell.errors, storage.pointee.errorCount)
         storage.deinitialize(count: 1)
         storage.deallocate()
         cells.store(slot.offset + CountersLayout.AgentCell.running, 0)
@@ -178,6 +197,7 @@ struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
         let heartbeatCell = slot.offset + CountersLayout.AgentCell.heartbeat
         let workCell = slot.offset + CountersLayout.AgentCell.workCount
         let dutyCell = slot.offset + CountersLayout.AgentCell.maxDutyCycleTicks
+        let errorCell = slot.offset + CountersLayout.AgentCell.errors
         var iterations: UInt64 = 0
         var work: UInt64 = 0
         var worstDuty: UInt64 = 0
@@ -197,6 +217,7 @@ struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
             if iterations & 1023 == 0 {
                 cells.store(heartbeatCell, iterations)
                 cells.store(workCell, work)
+                cells.store(errorCell, storage.pointee.errorCount)
             }
             if !draining && runner.isDraining {
                 draining = true

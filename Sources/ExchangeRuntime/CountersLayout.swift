@@ -56,6 +56,10 @@ public enum CountersLayout {
         public static let maxDutyCycleTicks = 48
         public static let cpu = 56
         public static let running = 64
+        /// Errors the agent counted (`Agent.errorCount`).
+        public static let errors = 72
+        /// 1 when the agent's `onStart()` failed (the thread left without working).
+        public static let startFailed = 80
     }
 
     /// Per-ring cells, from the ring's block start.

@@ -28,6 +28,8 @@ public struct CommandEnvelope: BitwiseCopyable, Sendable {
 /// counts the condition, and tries again on the next `doWork()` — taking no new command
 /// until they are out. Between batches it answers order-book snapshot requests.
 public struct EngineAgent: Agent, ~Copyable {
+    public var roleName: String { "engine" }
+
     public var engine: RiskCheckedEngine
     var commands: SPSCRing<CommandEnvelope>.Consumer
     var control: SPSCRing<CommandEnvelope>.Consumer

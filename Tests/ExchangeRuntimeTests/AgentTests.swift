@@ -85,6 +85,7 @@ import Testing
 
 /// Produces `total` numbers into a ring, a few per call, then reports drained.
 struct CountingProducer: Agent, ~Copyable {
+    var roleName: String { "producer" }
     var ring: SPSCRing<UInt64>.Producer
     var next: UInt64 = 0
     let total: UInt64
@@ -102,6 +103,7 @@ struct CountingProducer: Agent, ~Copyable {
 
 /// Consumes numbers and checks they arrive in order.
 struct CheckingConsumer: Agent, ~Copyable {
+    var roleName: String { "consumer" }
     var ring: SPSCRing<UInt64>.Consumer
     let received: UnsafeMutablePointer<Atomic<UInt64>>
     let outOfOrder: UnsafeMutablePointer<Atomic<UInt64>>
@@ -157,6 +159,7 @@ struct CheckingConsumer: Agent, ~Copyable {
 
 @Suite struct RealtimeThreads {
     struct OneShot: Agent, ~Copyable {
+        var roleName: String { "one-shot" }
         mutating func doWork() -> Int { 0 }
         mutating func beginDrain() {}
         var isDrained: Bool { true }

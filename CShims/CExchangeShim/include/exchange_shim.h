@@ -14,43 +14,9 @@
 #include <stdint.h>
 #include <liburing.h>
 
-// ---- Time ------------------------------------------------------------------
+// ---- Time: rtes_clock.h (the CClock target), re-exported ---------------
 
-/// The time-stamp counter. Cheap, not ordered: use rtes_rdtscp on a consuming side.
-static inline uint64_t rtes_rdtsc(void) {
-#if defined(__x86_64__)
-    return __builtin_ia32_rdtsc();
-#else
-    return 0;
-#endif
-}
-
-/// The time-stamp counter after all earlier instructions completed.
-static inline uint64_t rtes_rdtscp(void) {
-#if defined(__x86_64__)
-    unsigned int aux;
-    return __builtin_ia32_rdtscp(&aux);
-#else
-    return 0;
-#endif
-}
-
-/// A spin-wait hint to the CPU.
-static inline void rtes_cpu_pause(void) {
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#endif
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-uint64_t rtes_monotonic_ns(void);
-
-/// CLOCK_REALTIME in nanoseconds since the Unix epoch.
-uint64_t rtes_realtime_ns(void);
-
-/// Measures TSC ticks per second against CLOCK_MONOTONIC over `duration_ns`.
-/// Returns 0 where there is no usable TSC.
-uint64_t rtes_tsc_ticks_per_second(uint64_t duration_ns);
+#include "rtes_clock.h"
 
 // ---- Errors ----------------------------------------------------------------
 

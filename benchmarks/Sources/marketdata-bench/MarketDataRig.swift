@@ -10,6 +10,7 @@ import OrderFlow
 /// Consumes a ring and does nothing else: the order gateway's place, and the book-event
 /// drain that stands in for market data when it is off.
 struct RingSink: Agent, ~Copyable {
+    var roleName: String { "sink" }
     var events: SPSCRing<EngineEvent>.Consumer
     mutating func doWork() -> Int {
         let n = events.peek(upTo: 1_024).count

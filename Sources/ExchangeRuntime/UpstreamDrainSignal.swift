@@ -1,7 +1,6 @@
-import ExchangeRuntime
 import Synchronization
 
-/// Tells the market-data agent that the agents upstream of it can publish nothing more, so
+/// Tells a downstream agent (market data) that the agents upstream of it can publish nothing more, so
 /// the session may close (System Events M, E, C, then End of Session) after the last event.
 ///
 /// Shared mode (every agent on one thread): wrap the upstream agents in
@@ -43,4 +42,9 @@ public struct UpstreamDrainReporter<Upstream: Agent & ~Copyable>: Agent, ~Copyab
     }
 
     public var isDrained: Bool { upstream.isDrained }
+
+    public var roleName: String { upstream.roleName }
+    public mutating func onStart() throws(AgentStartError) { try upstream.onStart() }
+    public mutating func onClose() { upstream.onClose() }
+    public var errorCount: UInt64 { upstream.errorCount }
 }
