@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "ExchangeOps",
             dependencies: [
-                "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
+                "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -144,14 +144,14 @@ let package = Package(
         .testTarget(
             name: "ExchangeRuntimeTests",
             dependencies: [
-                "ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
+                "ExchangeRuntime", "ExchangeClock", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
         .testTarget(
             name: "ExchangeOpsTests",
             dependencies: [
-                "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore",
+                "ExchangeOps", "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "ExchangeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -185,7 +185,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeMarketDataTests",
             dependencies: [
-                "ExchangeMarketData", "ExchangeWire", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeOps", "OrderFlow",
+                "ExchangeMarketData", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeOps", "OrderFlow",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
