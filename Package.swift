@@ -17,7 +17,10 @@
 //   rtes-stat         prints a running exchange's counters from shared memory
 //   rtes-replay       replays a generated order stream through the engine and summarises it
 //   CCPUHints         (CShims/) header-only CPU hints the core uses (prefetch)
-//   CExchangeShim     (CShims/) what Swift cannot say directly: TSC, pause, affinity, …
+//   CClock            (CShims/) the TSC, CLOCK_MONOTONIC/REALTIME, pause: links nothing
+//   CClientShim       (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
+//   CExchangeShim     (CShims/) what Swift cannot say directly: affinity, io_uring, hugepages, NUMA, …
+//                     (links liburing, libnuma, libhugetlbfs; re-exports CClock and CClientShim)
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
 // compare the fast engine against. CShims/CMallocCounter is a separate package so that its
@@ -57,10 +60,11 @@ let package = Package(
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
         .target(name: "CClock", path: "CShims/CClock"),
+        .target(name: "CClientShim", path: "CShims/CClientShim"),
         .target(name: "ExchangeClock", dependencies: ["CClock"]),
         .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
         .target(
-            name: "CExchangeShim", dependencies: ["CClock"], path: "CShims/CExchangeShim",
+            name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore", "ExchangeRisk"]),
@@ -70,21 +74,21 @@ let package = Package(
         .target(
             name: "ExchangeClient",
             dependencies: [
-                "ExchangeWire", "ExchangeCore", "OrderFlow", "CExchangeShim",
+                "ExchangeWire", "ExchangeCore", "OrderFlow", "ExchangeClock", "CClock", "CClientShim",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
             name: "rtes-client",
             dependencies: [
-                "ExchangeClient", "ExchangeWire", "ExchangeCore",
+                "ExchangeClient", "ExchangeClock", "CClock", "ExchangeWire", "ExchangeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rtes-loadgen",
             dependencies: [
-                "ExchangeClient", "ExchangeWire", "ExchangeCore", "CExchangeShim",
+                "ExchangeClient", "ExchangeClock", "ExchangeWire", "ExchangeCore",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
