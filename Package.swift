@@ -172,6 +172,7 @@ let package = Package(
             name: "ExchangeClientTests",
             dependencies: [
                 "ExchangeClient", "ExchangeOps", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeRuntime",
+                "ExchangeClock", "ExchangeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
