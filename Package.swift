@@ -67,7 +67,7 @@ let package = Package(
             name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),
@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeRuntimeTests",
             dependencies: [
-                "ExchangeRuntime", "ExchangeClock", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
+                "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),

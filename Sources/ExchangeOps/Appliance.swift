@@ -117,11 +117,7 @@ public final class Appliance: @unchecked Sendable {
                 note("memory: mlockall failed (\(error)); regions are still locked one by one where allowed")
             }
         }
-        let policy: HugePagePolicy = switch performance.hugePages {
-        case .auto: .auto
-        case .require: .require
-        case .off: .off
-        }
+        let policy = performance.hugePages
         func node(of agent: CoreAssignment.Agent) -> Int? { pinning ? try? NUMATopology.node(ofCPU: performance.cores[agent]) : nil }
         func region(_ name: String, bytes: Int, owner: CoreAssignment.Agent?) throws -> UnsafeMutableRawPointer {
             let r = try MemoryRegion.allocate(name: name, bytes: bytes, policy: policy, node: owner.flatMap(node(of:)),
@@ -241,7 +237,7 @@ public final class Appliance: @unchecked Sendable {
         }
 
         // Threads: one counters slot per thread.
-        let idle = IdleStrategy(IdleStrategyKind(rawValue: performance.idleStrategy.rawValue) ?? .backoff)
+        let idle = IdleStrategy(performance.idleStrategy)
         func placement(_ agent: CoreAssignment.Agent) -> AgentRunner.Placement {
             AgentRunner.Placement(
                 cpus: pinning ? [performance.cores[agent]] : [], idle: idle,
