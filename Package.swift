@@ -17,7 +17,10 @@
 //   rtes-stat         prints a running exchange's counters from shared memory
 //   rtes-replay       replays a generated order stream through the engine and summarises it
 //   CCPUHints         (CShims/) header-only CPU hints the core uses (prefetch)
-//   CExchangeShim     (CShims/) what Swift cannot say directly: TSC, pause, affinity, …
+//   CClock            (CShims/) the TSC, CLOCK_MONOTONIC/REALTIME, pause: links nothing
+//   CClientShim       (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
+//   CExchangeShim     (CShims/) what Swift cannot say directly: affinity, io_uring, hugepages, NUMA, …
+//                     (links liburing, libnuma, libhugetlbfs; re-exports CClock and CClientShim)
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
 // compare the fast engine against. CShims/CMallocCounter is a separate package so that its
@@ -57,34 +60,35 @@ let package = Package(
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
         .target(name: "CClock", path: "CShims/CClock"),
+        .target(name: "CClientShim", path: "CShims/CClientShim"),
         .target(name: "ExchangeClock", dependencies: ["CClock"]),
         .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
         .target(
-            name: "CExchangeShim", dependencies: ["CClock"], path: "CShims/CExchangeShim",
+            name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),
         .target(
             name: "ExchangeClient",
             dependencies: [
-                "ExchangeWire", "ExchangeCore", "OrderFlow", "CExchangeShim",
+                "ExchangeWire", "ExchangeCore", "OrderFlow", "ExchangeClock", "CClock", "CClientShim",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
             name: "rtes-client",
             dependencies: [
-                "ExchangeClient", "ExchangeWire", "ExchangeCore",
+                "ExchangeClient", "ExchangeClock", "CClock", "ExchangeWire", "ExchangeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rtes-loadgen",
             dependencies: [
-                "ExchangeClient", "ExchangeWire", "ExchangeCore", "CExchangeShim",
+                "ExchangeClient", "ExchangeClock", "ExchangeWire", "ExchangeCore",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -92,7 +96,7 @@ let package = Package(
         .target(
             name: "ExchangeOps",
             dependencies: [
-                "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
+                "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -144,14 +148,14 @@ let package = Package(
         .testTarget(
             name: "ExchangeRuntimeTests",
             dependencies: [
-                "ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
+                "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
         .testTarget(
             name: "ExchangeOpsTests",
             dependencies: [
-                "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore",
+                "ExchangeOps", "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "ExchangeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -168,6 +172,7 @@ let package = Package(
             name: "ExchangeClientTests",
             dependencies: [
                 "ExchangeClient", "ExchangeOps", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeRuntime",
+                "ExchangeClock", "ExchangeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
@@ -185,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeMarketDataTests",
             dependencies: [
-                "ExchangeMarketData", "ExchangeWire", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeOps", "OrderFlow",
+                "ExchangeMarketData", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeOps", "OrderFlow",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
