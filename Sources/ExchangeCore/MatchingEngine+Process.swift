@@ -190,8 +190,9 @@ extension EngineState {
 // The compiler proves that processing a command takes no lock, allocates nothing and calls
 // nothing it cannot see: these wrappers exist only to carry the annotations, which are
 // checked on optimized builds (a debug build keeps generic metadata and calls it cannot
-// prove). AllocationTests prove the same at run time for the risk-checked path, which
-// crosses a module boundary the proof cannot follow.
+// prove). The steps the dispatcher calls (MatchingEngine.swift) carry the annotations
+// themselves, so that the risk layer's specialisation of the dispatcher, in another module,
+// is proven too (RiskCheckedEngine.swift); AllocationTests prove it at run time as well.
 extension MatchingEngine {
     @_noLocks @_noAllocation
     mutating func provenLockAndAllocationFreeProcess(_ command: EngineCommand) -> ProcessStatus { process(command) }

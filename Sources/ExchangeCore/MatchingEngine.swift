@@ -108,52 +108,94 @@ public struct MatchingEngine: ~Copyable {
     @inlinable public var isIdle: Bool { state.pointee.isIdle }
 
     // MARK: Steps, for the dispatcher (MatchingEngine+Process.swift)
+    //
+    // Each carries the no-lock/no-allocation proof in optimized builds, so that a
+    // specialisation of the dispatcher in another module (ExchangeRisk) can be proven too.
 
     /// Moves engine time to `timestamp` (never backwards) and expires due orders.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func beginCommand(at timestamp: Timestamp) -> ProcessStatus { state.pointee.beginCommand(at: timestamp) }
 
     /// Continues whatever was suspended: expiry, matching or a mass cancel.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func resumeJob() -> ProcessStatus { state.pointee.resumeJob() }
 
     /// Checks 4–13 of docs/MATCHING.md, changing nothing.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline func validate(_ order: EnterOrder) -> Result<EntryPlan, RejectReason> { state.pointee.validate(order) }
 
     /// Structural checks of a replace, changing nothing.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline func validate(_ replace: ReplaceOrder) -> Result<ReplacePlan, RejectReason> { state.pointee.validate(replace) }
 
     /// Enters an order that passed `validate` (and the pre-trade checks).
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func enter(_ order: EnterOrder, plan: EntryPlan) -> ProcessStatus { state.pointee.enter(order, plan: plan) }
 
     /// Replaces an order that passed `validate` (and the pre-trade checks).
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func replace(_ replace: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus { state.pointee.replace(replace, plan: plan) }
 
     /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func cancel(_ cancel: CancelOrder) { state.pointee.cancel(cancel) }
 
     /// OUCH `M`: change between sell variants and/or reduce, keeping priority. Never suspends.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func modify(_ modify: ModifyOrder) { state.pointee.modify(modify) }
 
     /// Cancels every resting order of `client` in the order they came to rest.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func cancelAll(client: ClientID, reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
         state.pointee.cancelAll(client: client, reason: reason, timestamp: timestamp)
     }
 
     /// Cancels every resting order, clients in ascending ID.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func cancelAllClients(reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
         state.pointee.cancelAllClients(reason: reason, timestamp: timestamp)
     }
 
     /// Halts or resumes an instrument; emits `tradingState` only on a change.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func setHalted(_ halted: Bool, symbol: Symbol, timestamp: Timestamp) {
         state.pointee.setHalted(halted, symbol: symbol, timestamp: timestamp)
     }
 
     /// Emits `rejected` and counts the reason.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func reject(client: ClientID, token: OrderToken, reason: RejectReason, timestamp: Timestamp) {
         state.pointee.reject(client: client, token: token, reason: reason, timestamp: timestamp)
     }
 
     /// Answers a refusal from the gateway (`EngineCommand.refuse`).
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
     @usableFromInline mutating func refuse(_ refusal: Refusal) {
         state.pointee.refuse(refusal)
     }

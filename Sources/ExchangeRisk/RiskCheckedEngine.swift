@@ -191,3 +191,16 @@ struct RateBucket {
     }
 }
 extension RiskCheckedEngine: CommandProcessing {}
+
+#if !DEBUG
+// The compiler proves the risk-checked path too (optimized builds, as the core's proof in
+// MatchingEngine+Process.swift): the dispatcher is specialised here, and the core steps it
+// calls across the module boundary carry the same annotations, proven in ExchangeCore.
+extension RiskCheckedEngine {
+    @_noLocks @_noAllocation
+    mutating func provenLockAndAllocationFreeProcess(_ command: EngineCommand) -> ProcessStatus { process(command) }
+
+    @_noLocks @_noAllocation
+    mutating func provenLockAndAllocationFreeResume() -> ProcessStatus { resume() }
+}
+#endif
