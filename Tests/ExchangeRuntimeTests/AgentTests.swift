@@ -124,7 +124,7 @@ struct CheckingConsumer: Agent, ~Copyable {
 }
 
 @Suite(.serialized) struct Runner {
-    func run(dedicated: Bool) {
+    func run(dedicated: Bool) throws {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
         var ring = SPSCRing<UInt64>(capacity: 64)
         let received = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: 2)
@@ -138,10 +138,10 @@ struct CheckingConsumer: Agent, ~Copyable {
         counters.registerAgent(.engine, name: dedicated ? "consumer" : "shared")
         if dedicated { counters.registerAgent(.gateway, name: "producer") }
         if dedicated {
-            _ = try? runner.start(producer, name: "producer", slot: .gateway, stage: 0, placement: placement)
-            _ = try? runner.start(consumer, name: "consumer", slot: .engine, stage: 1, placement: placement)
+            _ = try runner.start(producer, name: "producer", slot: .gateway, stage: 0, placement: placement)
+            _ = try runner.start(consumer, name: "consumer", slot: .engine, stage: 1, placement: placement)
         } else {
-            _ = try? runner.start(AgentPair(producer, consumer), name: "shared", slot: .engine, stage: 0, placement: placement)
+            _ = try runner.start(AgentPair(producer, consumer), name: "shared", slot: .engine, stage: 0, placement: placement)
         }
         // Drain at once: the producer finishes what it was asked, the consumer takes it all.
         runner.drain()
@@ -152,9 +152,9 @@ struct CheckingConsumer: Agent, ~Copyable {
         #expect(agents.allSatisfy { !$0.running && $0.heartbeat > 0 })
     }
 
-    @Test func drainsEveryStageInPipelineOrderOnDedicatedThreads() { run(dedicated: true) }
+    @Test func drainsEveryStageInPipelineOrderOnDedicatedThreads() throws { try run(dedicated: true) }
 
-    @Test func drainsEverythingOnOneSharedThread() { run(dedicated: false) }
+    @Test func drainsEverythingOnOneSharedThread() throws { try run(dedicated: false) }
 }
 
 @Suite struct RealtimeThreads {
