@@ -49,21 +49,3 @@ struct Connection {
     /// End of Session goes out once the log has been sent (shutdown).
     var endOfSessionPending = false
 }
-
-/// What a completion is for: kind in the top byte, the slot's generation in the next three,
-/// the slot in the low four.
-enum CompletionTag {
-    static let accept: UInt64 = 1
-    static let receive: UInt64 = 2
-    static let send: UInt64 = 3
-    static let cancel: UInt64 = 4
-
-    @inline(__always)
-    static func make(_ kind: UInt64, slot: Int, generation: UInt32) -> UInt64 {
-        kind << 56 | UInt64(generation & 0xFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: slot))
-    }
-
-    @inline(__always) static func kind(_ tag: UInt64) -> UInt64 { tag >> 56 }
-    @inline(__always) static func slot(_ tag: UInt64) -> Int { Int(truncatingIfNeeded: tag & 0xFFFF_FFFF) }
-    @inline(__always) static func generation(_ tag: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: tag >> 32) & 0xFF_FFFF }
-}

@@ -148,12 +148,12 @@ extension GatewayAgent {
             if phase == .flushing { beginClose(slot, connections[slot].closeReason, flush: false) }
             return
         }
-        guard let sqe = ring.availableEntry() else {
+        guard ring.prepareSend(fd: connections[slot].fd, bytes: bytes, count: length,
+                               tag: CompletionTag(kind: Self.sendKind, index: slot, generation: connections[slot].generation),
+                               enteringKernelWhenFull: false) else {
             markDirty(slot)  // the queue is full: try again next turn, after it is submitted
             return
         }
-        io_uring_prep_send(sqe, connections[slot].fd, bytes, length, Int32(MSG_NOSIGNAL))
-        sqe.pointee.user_data = CompletionTag.make(CompletionTag.send, slot: slot, generation: connections[slot].generation)
         connections[slot].sendInFlight = Int32(length)
         connections[slot].sendingControl = fromControl
         connections[slot].lastSendAt = now

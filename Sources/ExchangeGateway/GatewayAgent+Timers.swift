@@ -65,10 +65,7 @@ extension GatewayAgent {
         guard drainPhase == .running else { return }
         drainPhase = .waitingForEngine
         drainDeadline = now &+ graceNanoseconds
-        if accepting, let sqe = ring.submissionEntry() {
-            io_uring_prep_cancel64(sqe, CompletionTag.make(CompletionTag.accept, slot: 0, generation: 0), 0)
-            sqe.pointee.user_data = CompletionTag.make(CompletionTag.cancel, slot: 0, generation: 0)
-        }
+        if accepting { ring.prepareCancel(CompletionTag(kind: Self.acceptKind)) }
         closeListener()
     }
 

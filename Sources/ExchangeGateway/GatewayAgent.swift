@@ -53,6 +53,9 @@ public struct GatewayAgent: Agent, ~Copyable {
     /// Debug packet with up to 1,023 characters of text; anything longer is a malformed frame.
     public static let maximumInboundPacket = 1_024
     static let completionBatch = 256
+    static let acceptKind = CompletionTag.Kind(rawValue: 1)
+    static let receiveKind = CompletionTag.Kind(rawValue: 2)
+    static let sendKind = CompletionTag.Kind(rawValue: 3)
     static let eventBatch = 256
     static let maximumSendBytes = 256 * 1_024
     static let timerIntervalNanoseconds: UInt64 = 1_000_000
@@ -89,7 +92,7 @@ public struct GatewayAgent: Agent, ~Copyable {
     var listener: Int32
     var accepting = false
     var started = false
-    let completions: UnsafeMutableBufferPointer<io_uring_cqe>
+    let completions: UnsafeMutableBufferPointer<Completion>
 
     // Tables
     let connections: UnsafeMutablePointer<Connection>
@@ -280,24 +283,22 @@ public struct GatewayAgent: Agent, ~Copyable {
 
     // MARK: Completions
 
-    mutating func handleCompletion(_ cqe: io_uring_cqe) {
-        let tag = cqe.user_data
-        switch CompletionTag.kind(tag) {
-        case CompletionTag.accept:
-            handleAccept(result: cqe.res, flags: cqe.flags)
-        case CompletionTag.receive:
-            handleReceive(slot: CompletionTag.slot(tag), generation: CompletionTag.generation(tag), result: cqe.res, flags: cqe.flags)
-        case CompletionTag.send:
-            handleSend(slot: CompletionTag.slot(tag), generation: CompletionTag.generation(tag), result: cqe.res)
+    mutating func handleCompletion(_ completion: Completion) {
+        let tag = completion.tag
+        switch tag.kind {
+        case Self.acceptKind:
+            handleAccept(result: completion.result, flags: completion.flags)
+        case Self.receiveKind:
+            handleReceive(slot: tag.index, generation: tag.generation, result: completion.result, flags: completion.flags)
+        case Self.sendKind:
+            handleSend(slot: tag.index, generation: tag.generation, result: completion.result)
         default:
             break
         }
     }
 
     mutating func armAccept() {
-        guard listener >= 0, let sqe = ring.submissionEntry() else { return }
-        io_uring_prep_multishot_accept(sqe, listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
-        sqe.pointee.user_data = CompletionTag.make(CompletionTag.accept, slot: 0, generation: 0)
+        guard listener >= 0, ring.prepareMultishotAccept(listener: listener, tag: CompletionTag(kind: Self.acceptKind)) else { return }
         accepting = true
     }
 
@@ -337,14 +338,11 @@ public struct GatewayAgent: Agent, ~Copyable {
     }
 
     mutating func armReceive(_ slot: Int) {
-        guard let sqe = ring.submissionEntry() else {
+        guard ring.prepareMultishotReceive(fd: connections[slot].fd, bufferGroup: buffers.group,
+                                           tag: CompletionTag(kind: Self.receiveKind, index: slot, generation: connections[slot].generation)) else {
             beginClose(slot, .connectionError, flush: false)
             return
         }
-        io_uring_prep_recv_multishot(sqe, connections[slot].fd, nil, 0, 0)
-        rtes_sqe_set_flags(sqe, rtes_iosqe_buffer_select())
-        sqe.pointee.buf_group = buffers.group
-        sqe.pointee.user_data = CompletionTag.make(CompletionTag.receive, slot: slot, generation: connections[slot].generation)
         connections[slot].receiving = true
     }
 
