@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
-        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "ExchangeClock", "CExchangeShim"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),
         .target(
             name: "ExchangeClient",
@@ -93,7 +93,7 @@ let package = Package(
             name: "ExchangeOps",
             dependencies: [
                 "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
-                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
+                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeClock",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -176,7 +176,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeWire", "OrderFlow", "CExchangeShim",
+                "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
             ],

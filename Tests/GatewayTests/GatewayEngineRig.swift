@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeGateway
@@ -148,7 +149,7 @@ struct RawClients {
 /// A gateway and an engine agent joined by their rings, both driven by the caller's thread,
 /// as the shared threading mode runs them.
 struct GatewayEngineRig: ~Copyable {
-    var gateway: GatewayAgent
+    var gateway: GatewayAgent<TSCClock>
     var engine: EngineAgent
     var bookEvents: SPSCRing<EngineEvent>.Consumer
     let port: Int
@@ -173,17 +174,17 @@ struct GatewayEngineRig: ~Copyable {
             bookEvents: bookRing.makeProducer(), snapshots: OrderBookSnapshotServer(base: snapshots.baseAddress!, maxLevels: 16),
             cells: memory.counters.cells)
         let bookEvents = bookRing.makeConsumer()
-        let listener = rtes_tcp_listen(0x7F00_0001, 0, 128)
-        guard listener >= 0 else { throw SystemError(call: "listen", errno: -listener) }
-        let port = Int(rtes_socket_local_port(listener))
+        let listener = try TCPListener(address: 0x7F00_0001, port: 0, backlog: 128)
+        let port = Int(listener.port)
         let settings = configuration.gateway
-        let region = memory.take(GatewayAgent.requiredBytes(settings: settings, accounts: devKeys.accounts.count), alignment: 4_096)
-        let gateway = try GatewayAgent(
-            options: GatewayAgent.Options(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
-                                          symbols: configuration.symbols.map(\.symbol), keys: devKeys,
-                                          clock: WallClock(ticksPerSecond: ticksPerSecond)),
+        let region = memory.take(GatewayLayout.requiredBytes(settings: settings, accounts: devKeys.accounts.count), alignment: 4_096)
+        var gateway = try GatewayAgent(
+            options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
+                                    symbols: configuration.symbols.map(\.symbol), keys: devKeys),
+            clock: TSCClock(ticksPerSecond: ticksPerSecond),
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), cells: memory.counters.cells)
+        try gateway.onStart()
         self.gateway = gateway
         self.engine = engine
         self.bookEvents = bookEvents
@@ -203,6 +204,7 @@ struct GatewayEngineRig: ~Copyable {
         gateway.beginDrain()
         engine.beginDrain()
         for _ in 0..<200_000 where !(gateway.isDrained && engine.isDrained) { turn() }
+        gateway.onClose()
     }
 }
 
