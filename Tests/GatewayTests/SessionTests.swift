@@ -19,6 +19,25 @@ import Testing
         #expect(outcome.final.gatewayCount("logins_rejected_session") == 0)
     }
 
+    /// docs/GATEWAY.md: after a Logout Request "what is owed is sent, then the connection is
+    /// closed" — including the answers to orders sent just before it in the same write, which
+    /// the engine has not handled yet when the Logout is read.
+    @Test func answersEveryOrderSentBeforeALogoutInTheSameWriteThenCloses() throws {
+        let count = 300
+        let outcome = try withExchange { exchange, _ in
+            let client = try SoupTestClient(port: exchange.port)
+            #expect(client.login(.demo1).packet?.loginAccepted != nil)
+            client.send((1...count).flatMap { Client.order("LO\($0)", "S", 100, "AAPL", price(250)) } + Client.logout)
+            let (packets, end) = client.readUntilClosed(timeout: 10)
+            let answered = packets.compactMap(\.ouch).map(\.token).filter { $0.hasPrefix("LO") }
+            #expect(answered.count == count)
+            #expect(answered == (1...count).map { "LO\($0)" })
+            #expect(end == .closed)
+        }
+        #expect(outcome.disconnects == ["logout": 2])
+        #expect(outcome.otherOrdersIn == UInt64(count))
+    }
+
     @Test func rejectsAnUnknownSessionWithSessionNotAvailableAndSaysWhy() throws {
         let outcome = try withExchange { exchange, _ in
             let client = try SoupTestClient(port: exchange.port)
