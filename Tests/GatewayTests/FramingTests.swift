@@ -70,40 +70,6 @@ import Testing
         #expect(outcome.final.gatewayCount("protocol_errors") == 0)
     }
 
-    @Test func dropsAConnectionWhosePartialLoginNeverCompletesAtTheLoginTimeout() throws {
-        let knobs = GatewayKnobs(loginTimeoutMilliseconds: 200)
-        let outcome = try withExchange(knobs) { exchange, _ in
-            let started = Date()  // before the connection exists: the timeout counts from its accept
-            let client = try SoupTestClient(port: exchange.port)
-            client.send(Array(Client.login(.demo1).prefix(20)))  // promises 47 bytes, sends 18 of them
-            let (packets, end) = client.readUntilClosed()
-            let waited = Date().timeIntervalSince(started)
-            #expect(packets == [DisconnectReason.loginTimeout.debugPacket])
-            #expect(end == .closed)
-            #expect(waited >= 0.2 && waited < 2, "closed after \(waited) s")
-        }
-        #expect(outcome.disconnects == ["login_timeout": 1, "logout": 1])
-        #expect(outcome.final.gatewayCount("protocol_errors") == 0)
-    }
-
-    @Test func dropsASessionWhosePartialFrameNeverCompletesAtTheIdleTimeout() throws {
-        let knobs = GatewayKnobs(heartbeatIntervalMilliseconds: 100, idleTimeoutMilliseconds: 600)
-        let outcome = try withExchange(knobs) { exchange, bystander in
-            let client = try SoupTestClient.loggedIn(port: exchange.port, .demo1)
-            let started = Date()
-            client.send(Array(Client.order("HALF1", "B", 100, "AAPL", price(229)).prefix(30)))
-            let (packets, end) = client.readUntilClosed(timeout: 4, meanwhile: bystander.keepAlive)
-            let waited = Date().timeIntervalSince(started)
-            // Server heartbeats while the client is silent, then the Debug and the close.
-            #expect(packets.filter { !$0.isHeartbeat } == [DisconnectReason.idleTimeout.debugPacket])
-            #expect(packets.contains { $0.isHeartbeat })
-            #expect(end == .closed)
-            #expect(waited >= 0.6 && waited < 3, "closed after \(waited) s")
-        }
-        #expect(outcome.disconnects == ["idle_timeout": 1, "logout": 1])
-        #expect(outcome.otherOrdersIn == 0)
-    }
-
     /// Garbage of several kinds, sent before login; each ends the one way its first bytes decide.
     @Test(arguments: [
         ("an HTTP request", Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8), "malformed_frame"),

@@ -110,7 +110,7 @@ struct RawClients {
     }
 
     /// One turn of the gateway and the engine, then whatever each client can read.
-    func turn(_ rig: inout GatewayEngineRig) {
+    func turn(_ rig: inout GatewayEngineRig<TSCClock>) {
         rig.turn()
         for i in 0..<count where fds[i] >= 0 && !tallies[i].closed {
             while true {
@@ -126,7 +126,7 @@ struct RawClients {
     }
 
     /// Turns until `done` or `seconds` pass.
-    func pump(_ rig: inout GatewayEngineRig, seconds: Double, until done: (RawClients) -> Bool) -> Bool {
+    func pump(_ rig: inout GatewayEngineRig<TSCClock>, seconds: Double, until done: (RawClients) -> Bool) -> Bool {
         let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
         while monotonicNanoseconds() < deadline {
             turn(&rig)
@@ -136,7 +136,7 @@ struct RawClients {
     }
 
     /// Sends every byte, turning the rig while the socket is full.
-    func send(_ client: Int, _ bytes: UnsafeRawBufferPointer, rig: inout GatewayEngineRig) {
+    func send(_ client: Int, _ bytes: UnsafeRawBufferPointer, rig: inout GatewayEngineRig<TSCClock>) {
         var offset = 0
         let deadline = monotonicNanoseconds() + 5_000_000_000
         while offset < bytes.count && monotonicNanoseconds() < deadline {
@@ -148,16 +148,16 @@ struct RawClients {
 
 /// A gateway and an engine agent joined by their rings, both driven by the caller's thread,
 /// as the shared threading mode runs them.
-struct GatewayEngineRig: ~Copyable {
-    var gateway: GatewayAgent<TSCClock>
+struct GatewayEngineRig<C: Clock>: ~Copyable {
+    var gateway: GatewayAgent<C>
     var engine: EngineAgent
     var bookEvents: SPSCRing<EngineEvent>.Consumer
     let port: Int
     let memory: RigMemory
 
-    init(configuration: ExchangeConfiguration) throws {
+    /// - Parameter clock: the gateway's time (a `ManualClock` lets a test move it).
+    init(configuration: ExchangeConfiguration, clock: C) throws {
         let memory = RigMemory()
-        let ticksPerSecond = max(1, rtes_tsc_ticks_per_second(20_000_000))
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
             capacity: capacity, memory: memory.take(SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), alignment: 128))
@@ -181,7 +181,7 @@ struct GatewayEngineRig: ~Copyable {
         var gateway = try GatewayAgent(
             options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
                                     symbols: configuration.symbols.map(\.symbol), keys: devKeys),
-            clock: TSCClock(ticksPerSecond: ticksPerSecond),
+            clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), cells: memory.counters.cells)
         try gateway.onStart()
@@ -205,6 +205,21 @@ struct GatewayEngineRig: ~Copyable {
         engine.beginDrain()
         for _ in 0..<200_000 where !(gateway.isDrained && engine.isDrained) { turn() }
         gateway.onClose()
+    }
+}
+
+extension GatewayEngineRig where C == TSCClock {
+    /// A rig on the production clock.
+    init(configuration: ExchangeConfiguration) throws {
+        try self.init(configuration: configuration, clock: TSCClock(ticksPerSecond: max(1, rtes_tsc_ticks_per_second(20_000_000))))
+    }
+}
+
+extension GatewayEngineRig where C == ManualClock {
+    /// Moves the gateway's clock and lets both agents turn on it (timers run on the first turn).
+    mutating func advance(_ clock: ManualClock, milliseconds: UInt64) {
+        clock.advance(milliseconds: milliseconds)
+        for _ in 0..<4 { turn() }
     }
 }
 
