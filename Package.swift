@@ -7,7 +7,7 @@
 //   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
 //   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
 //   ExchangeWire      SoupBinTCP 3.0 framing and OUCH 4.2 codecs (pure, allocation-free)
-//   ExchangeRuntime   memory regions, SPSC rings, io_uring, agents and their runner, counters, the engine agent
+//   ExchangeRuntime   memory regions, SPSC rings, io_uring and the TCP connection layer, agents and their runner, counters, the engine agent
 //   ExchangeGateway   the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //   ExchangeClient    a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
 //   rtes-client       sends one order, cancel, replace or modify from the command line
