@@ -119,7 +119,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         while entries < UInt32(min(settings.maxConnections * 2, 4_096)) { entries <<= 1 }
         let ring = try IOUring(entries: entries, submissionQueuePolling: settings.submissionQueuePolling, startDisabled: true)
         let tableConfiguration = ConnectionTable<Connection>.Configuration(
-            capacity: settings.maxConnections, preLoginLimit: options.preLoginConnections,
+            capacity: settings.maxConnections,
+            preLoginLimit: options.preLoginConnections ?? (settings.maxPreLoginConnections > 0 ? settings.maxPreLoginConnections : nil),
             receiveBufferCount: settings.receiveBufferCount, receiveBufferSize: settings.receiveBufferSize,
             bufferGroup: 1, tagBase: 1, noDelay: options.tcpNoDelay)
         table = try ConnectionTable(configuration: tableConfiguration, listener: listener, ring: ring,

@@ -10,9 +10,10 @@ public struct GatewayOptions: Sendable {
     /// Symbols by instrument index (for Accepted and Replaced).
     public var symbols: [Symbol]
     public var keys: APIKeys
-    /// Slots that connections not yet logged in may hold (nil: every slot), so that
-    /// sockets that never log in cannot lock traders out; beyond it a new connection is
-    /// closed at once (`table_full`).
+    /// Slots that connections not yet logged in may hold (nil: from
+    /// `settings.maxPreLoginConnections`, where 0 means every slot), so that sockets that
+    /// never log in cannot lock traders out; beyond it a new connection is closed at once
+    /// (`table_full`).
     public var preLoginConnections: Int?
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,

@@ -86,6 +86,32 @@ import Testing
         #expect(outcome.final.gatewayCount("refused_connections") == 1)
     }
 
+    @Test func refusesConnectionsBeyondThePreLoginShareWhileLoggedInSessionsKeepTheirSlots() throws {
+        let knobs = GatewayKnobs(maxConnections: 8, maxPreLoginConnections: 2)
+        let outcome = try withExchange(knobs) { exchange, bystander in
+            // The bystander is logged in; two sockets that never log in take the whole share.
+            let idle = try (0..<2).map { _ in try SoupTestClient(port: exchange.port) }
+            #expect(exchange.waitFor { $0.gatewayCount("accepted_connections") == 3 })
+            let refused = try SoupTestClient(port: exchange.port)
+            let (packets, end) = refused.readUntilClosed()
+            #expect(packets.isEmpty)
+            #expect(end == .closed || end == .reset(ECONNRESET))
+            #expect(exchange.waitFor { $0.gatewayCount("refused_connections") == 1 })
+            // The logged-in session is served meanwhile; once a pre-login slot frees, a trader gets in.
+            bystander.roundTrip()
+            idle[0].close()
+            #expect(exchange.waitFor { $0.gatewayCount("active_connections") == 2 })
+            let trader = try SoupTestClient.loggedIn(port: exchange.port, .demo1)
+            trader.send(Client.order("PRE1", "S", 100, "AAPL", price(231)))
+            #expect(trader.replies(1)?.first?.token == "PRE1")
+            #expect(trader.logOut())
+            idle[1].send(Client.logout)
+            #expect(idle[1].readUntilClosed() == ([], .closed))
+        }
+        #expect(outcome.disconnects == ["table_full": 1, "peer_closed": 1, "logout": 3])
+        #expect(outcome.final.gatewayCount("refused_connections") == 1)
+    }
+
     @Test func keepsServingEveryConnectionWhenAllReceiveBuffersAreInUse() throws {
         // 16 receive buffers of 512 bytes; 64 sessions each send 40 orders (2,080 bytes) at once.
         let count = 64
