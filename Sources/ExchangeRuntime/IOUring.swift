@@ -107,9 +107,9 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
     @inlinable
     public func takeCompletions(into batch: UnsafeMutableBufferPointer<Completion>) -> Int {
         guard let base = batch.baseAddress else { return 0 }
-        return base.withMemoryRebound(to: io_uring_cqe.self, capacity: batch.count) {
-            Int(rtes_uring_take_cqes(raw, $0, UInt32(batch.count)))
-        }
+        // `Completion` is the cqe's head, laid out as the kernel's: the shim fills it directly.
+        let cqes = UnsafeMutableRawPointer(base).assumingMemoryBound(to: io_uring_cqe.self)
+        return Int(rtes_uring_take_cqes(raw, cqes, UInt32(batch.count)))
     }
 
     /// Hands prepared entries to the kernel and lets it post completions, without counting

@@ -18,6 +18,15 @@ struct IOUringTests {
         #expect(!description.isEmpty)
     }
 
+    @Test func aCompletionIsLaidOutAsTheKernelsCompletionQueueEntry() {
+        #expect(MemoryLayout<Completion>.size == MemoryLayout<io_uring_cqe>.size)
+        #expect(MemoryLayout<Completion>.stride == MemoryLayout<io_uring_cqe>.stride)
+        let tag = CompletionTag(kind: .init(rawValue: 0xAB), index: 0x1234_5678, generation: 0x1FF_FFFF)
+        #expect(tag.rawValue == 0xAB_FF_FFFF_1234_5678 && tag.generation == 0xFF_FFFF && tag.index == 0x1234_5678)
+        let completion = Completion(tag: tag, result: -105, flags: Completion.flags(more: true, buffer: 7))
+        #expect(completion.tag == tag && completion.result == -105 && completion.hasMore && completion.hasBuffer && completion.bufferID == 7)
+    }
+
     @Test func aRingCreatedDisabledIsDrivenByTheThreadThatAdoptsIt() throws {
         var pair: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
