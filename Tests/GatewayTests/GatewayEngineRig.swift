@@ -260,11 +260,13 @@ extension GatewayEngineRig {
         return .timeout
     }
 
-    /// Turns for `seconds`.
+    /// Turns for `seconds`, and at least 16 times (a descheduled test thread still turns).
     mutating func run(seconds: Double, engine: Bool = true) {
         let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
-        while monotonicNanoseconds() < deadline {
+        var turns = 0
+        while turns < 16 || monotonicNanoseconds() < deadline {
             if engine { turn() } else { turnGatewayOnly() }
+            turns += 1
         }
     }
 }
