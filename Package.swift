@@ -7,7 +7,7 @@
 //   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
 //   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
 //   ExchangeWire      SoupBinTCP 3.0 framing and OUCH 4.2 codecs (pure, allocation-free)
-//   ExchangeRuntime   memory regions, SPSC rings, io_uring, agents and their runner, counters, the engine agent
+//   ExchangeRuntime   memory regions, SPSC rings, io_uring and the TCP connection layer, agents and their runner, counters, the engine agent
 //   ExchangeGateway   the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //   ExchangeClient    a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
 //   rtes-client       sends one order, cancel, replace or modify from the command line
@@ -69,7 +69,7 @@ let package = Package(
         ),
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
-        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "ExchangeClock", "CExchangeShim"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),
         .target(
             name: "ExchangeClient",
@@ -181,7 +181,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeWire", "OrderFlow", "CExchangeShim",
+                "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
             ],

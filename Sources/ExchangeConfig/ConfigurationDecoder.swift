@@ -213,6 +213,8 @@ struct ConfigurationDecoder {
             name.utf8.count <= 10 && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
         }.assign(to: &settings.sessionName)
         wholeNumber(object, "max_connections", in: scope, 1...65_536).map { Int($0) }.assign(to: &settings.maxConnections)
+        wholeNumber(object, "max_pre_login_connections", in: scope, 0...65_536).map { Int($0) }
+            .assign(to: &settings.maxPreLoginConnections)
         wholeNumber(object, "session_history_messages", in: scope, 64...16_777_216,
                     allowed: "a power of two from 64 to 16777216", where: isPowerOfTwo)
             .map { Int($0) }.assign(to: &settings.sessionHistoryMessages)

@@ -107,6 +107,8 @@ enum ConfigurationSchema {
               meaning: "SoupBinTCP session name, up to 10 letters and digits; empty makes one from the start time (yyMMddHHmm, UTC)"),
         Field(path: "gateway.max_connections", type: .wholeNumber, defaultValue: "1024",
               meaning: "TCP connections served at once, 1–65536"),
+        Field(path: "gateway.max_pre_login_connections", type: .wholeNumber, defaultValue: "0",
+              meaning: "connection slots that connections not yet logged in may hold, so that sockets that never log in cannot lock traders out; 0 lets them hold every slot"),
         Field(path: "gateway.session_history_messages", type: .wholeNumber, defaultValue: "65536",
               meaning: "sequenced messages kept per account for replay on re-login, a power of two from 64 to 16777216"),
         Field(path: "gateway.send_queue_bytes", type: .wholeNumber, defaultValue: "1048576",

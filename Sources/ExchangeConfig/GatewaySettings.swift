@@ -6,6 +6,10 @@ public struct GatewaySettings: Sendable, Equatable {
     public var sessionName = ""
     /// `max_connections`: TCP connections served at once (the connection table's size).
     public var maxConnections = 1_024
+    /// `max_pre_login_connections`: slots that connections not yet logged in may hold (at
+    /// most `max_connections`), so that sockets that never log in cannot lock traders out;
+    /// beyond it a new connection is closed at once. 0: they may hold every slot.
+    public var maxPreLoginConnections = 0
     /// `session_history_messages`: sequenced messages kept per account for replay when a
     /// client logs in again asking for an earlier sequence number (a power of two).
     public var sessionHistoryMessages = 65_536

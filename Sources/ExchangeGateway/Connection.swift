@@ -1,8 +1,8 @@
 import ExchangeRuntime
 
-/// One TCP connection's state, in the gateway's preallocated connection table. Slots are
-/// reused; `generation` changes with each reuse so that a completion for an earlier
-/// connection in the same slot is recognised and ignored.
+/// One connection's SoupBinTCP session state: the gateway's part of a `ConnectionTable`
+/// slot (the table keeps the descriptor, generation, receive and send in flight, and resets
+/// this to `Connection()` when a connection takes the slot and when it leaves).
 struct Connection {
     enum Phase: UInt8 {
         /// The slot is unused.
@@ -11,21 +11,18 @@ struct Connection {
         case awaitingLogin
         /// Logged in to `account`'s session.
         case active
+        /// Sent a Logout Request: reads nothing more, still receives the engine's answers to
+        /// what it sent before; flushes and closes once the engine has handled all of it.
+        case loggingOut
         /// Closing once what is queued has been sent (Login Rejected, Debug, End of Session).
         case flushing
         /// Shut down; waiting for the receive and any send to finish before closing the descriptor.
         case closing
     }
 
-    var fd: Int32 = -1
-    var generation: UInt32 = 0
     var phase: Phase = .free
     var account: Int32 = -1
     var closeReason: DisconnectReason = .peerClosed
-    /// The multishot receive is armed (its last completion has not arrived).
-    var receiving = false
-    /// Bytes of the send in flight (0: none).
-    var sendInFlight: Int32 = 0
     /// The send in flight is from the control buffer (else from the session log).
     var sendingControl = false
     /// Unsequenced packets (Login Accepted/Rejected, Heartbeat, Debug, End of Session)
@@ -34,8 +31,9 @@ struct Connection {
     var controlSent: Int32 = 0
     /// Next byte of the account's session log to send.
     var logOffset: UInt64 = 0
-    /// Unsent log bytes beyond which the connection is a slow consumer.
-    var sendLimit: UInt64 = 0
+    /// The gateway's commands sent to the engine when this connection's last message was
+    /// handled: its answers are all in once the engine has handled that many.
+    var lastCommand: UInt64 = 0
     /// Times in nanoseconds (the gateway's clock).
     var connectedAt: UInt64 = 0
     var lastReceiveAt: UInt64 = 0
@@ -48,22 +46,4 @@ struct Connection {
     var dirty = false
     /// End of Session goes out once the log has been sent (shutdown).
     var endOfSessionPending = false
-}
-
-/// What a completion is for: kind in the top byte, the slot's generation in the next three,
-/// the slot in the low four.
-enum CompletionTag {
-    static let accept: UInt64 = 1
-    static let receive: UInt64 = 2
-    static let send: UInt64 = 3
-    static let cancel: UInt64 = 4
-
-    @inline(__always)
-    static func make(_ kind: UInt64, slot: Int, generation: UInt32) -> UInt64 {
-        kind << 56 | UInt64(generation & 0xFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: slot))
-    }
-
-    @inline(__always) static func kind(_ tag: UInt64) -> UInt64 { tag >> 56 }
-    @inline(__always) static func slot(_ tag: UInt64) -> Int { Int(truncatingIfNeeded: tag & 0xFFFF_FFFF) }
-    @inline(__always) static func generation(_ tag: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: tag >> 32) & 0xFF_FFFF }
 }

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeCore
 import ExchangeRuntime
 import ExchangeWire
@@ -43,12 +44,13 @@ extension GatewayAgent {
         switch type {
         case SoupPacketType.unsequencedData:
             handleMessage(slot, payload)
+            connections[slot].lastCommand = commands.published
         case SoupPacketType.clientHeartbeat:
             if !payload.isEmpty { beginClose(slot, .protocolViolation, flush: true) }
         case SoupPacketType.debug:
             break
         case SoupPacketType.logoutRequest:
-            beginClose(slot, .logout, flush: true)
+            beginLogout(slot)
         default:
             // A second Login Request, a server packet type, or an unknown one.
             beginClose(slot, .protocolViolation, flush: true)
@@ -106,10 +108,11 @@ extension GatewayAgent {
         connections[slot].account = Int32(account)
         accounts.connections[account] = Int32(slot)
         counts[CountersLayout.GatewayCell.activeSessions >> 3] &+= 1
+        table.markLoggedIn(slot)
         connections[slot].logOffset = offset
         let backlog = log.writeOffset &- offset
         let keepable = UInt64(log.byteCapacity &- 2 &* SessionLog.maximumPacketBytes)
-        connections[slot].sendLimit = min(keepable, backlog &+ sendQueueBytes)
+        table.setSendBound(slot, bytes: min(keepable, backlog &+ sendQueueBytes))
         let length = SoupBinTCP.loginAccepted(session: session, sequence: first, to: scratch)
         queueControl(slot, scratch, length)
         markDirty(slot)
@@ -212,7 +215,7 @@ extension GatewayAgent {
     /// (the replacement token), Cancel Reject for Cancel and Modify. Only when the ring to
     /// the engine is full — the answer may then overtake answers to earlier messages.
     mutating func answerNow(type: UInt8, token: OrderToken, reason: RejectReason, account: Int) {
-        let timestamp = now % WallClock.nanosecondsPerDay
+        let timestamp = now % Clocks.nanosecondsPerDay
         let length = type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder
             ? OUCHOutbound.rejected(timestamp: timestamp, token: token, reason: reason.ouchCode, to: scratch + SoupBinTCP.headerLength)
             : OUCHOutbound.cancelReject(timestamp: timestamp, token: token, to: scratch + SoupBinTCP.headerLength)

@@ -64,12 +64,9 @@ extension GatewayAgent {
         let slot = Int(accounts.connections[account])
         guard slot >= 0 else { return }
         let phase = connections[slot].phase
-        guard phase == .active || phase == .flushing else { return }
+        guard phase == .active || phase == .loggingOut || phase == .flushing else { return }
         let unsent = accounts.logs[account].writeOffset &- connections[slot].logOffset
-        if unsent > counts[CountersLayout.GatewayCell.sendQueuePeakBytes >> 3] {
-            counts[CountersLayout.GatewayCell.sendQueuePeakBytes >> 3] = unsent
-        }
-        if unsent > connections[slot].sendLimit {
+        if !table.admitBacklog(slot, unsentBytes: unsent) {
             beginClose(slot, .slowConsumer, flush: false)
         } else {
             markDirty(slot)
@@ -83,7 +80,7 @@ extension GatewayAgent {
         let buffer = control + slot &* Self.controlBytes
         var used = Int(connections[slot].controlLength)
         let sent = Int(connections[slot].controlSent)
-        if used &+ length > Self.controlBytes && sent > 0 && !(connections[slot].sendInFlight > 0 && connections[slot].sendingControl) {
+        if used &+ length > Self.controlBytes && sent > 0 && !(table.isSending(slot) && connections[slot].sendingControl) {
             // Move what is still unsent to the front.
             (buffer).copyMemory(from: buffer + sent, byteCount: used &- sent)
             used &-= sent
@@ -120,8 +117,8 @@ extension GatewayAgent {
 
     mutating func startSend(_ slot: Int) {
         let phase = connections[slot].phase
-        guard phase == .active || phase == .flushing || phase == .awaitingLogin else { return }
-        guard connections[slot].sendInFlight == 0 else { return }
+        guard phase == .active || phase == .loggingOut || phase == .flushing || phase == .awaitingLogin else { return }
+        guard !table.isSending(slot) else { return }
         var start: UnsafeRawPointer?
         var length = 0
         var fromControl = false
@@ -148,13 +145,15 @@ extension GatewayAgent {
             if phase == .flushing { beginClose(slot, connections[slot].closeReason, flush: false) }
             return
         }
-        guard let sqe = ring.availableEntry() else {
+        switch table.send(slot, bytes: bytes, count: length, ring: ring) {
+        case .started:
+            break
+        case .submissionQueueFull:
             markDirty(slot)  // the queue is full: try again next turn, after it is submitted
             return
+        case .busy, .notOpen:
+            return
         }
-        io_uring_prep_send(sqe, connections[slot].fd, bytes, length, Int32(MSG_NOSIGNAL))
-        sqe.pointee.user_data = CompletionTag.make(CompletionTag.send, slot: slot, generation: connections[slot].generation)
-        connections[slot].sendInFlight = Int32(length)
         connections[slot].sendingControl = fromControl
         connections[slot].lastSendAt = now
     }
@@ -170,7 +169,8 @@ extension GatewayAgent {
             return
         case .flushing:
             if flush { return }
-        case .awaitingLogin, .active:
+        case .awaitingLogin, .active, .loggingOut:
+            if connections[slot].phase == .loggingOut { loggingOut &-= 1 }
             countDisconnect(reason)
             connections[slot].closeReason = reason
             // The session is free at once (a client may log in again while this connection
@@ -185,22 +185,39 @@ extension GatewayAgent {
             markDirty(slot)
             return
         }
+        // The table shuts the socket down and frees the slot once nothing of the kernel's
+        // refers to it: now, or with the last completion (`.released`).
         connections[slot].phase = .closing
-        _ = rtes_socket_shutdown(connections[slot].fd)
-        finishIfIdle(slot)
+        if table.close(slot) { released(slot) }
     }
 
-    /// Closes the descriptor and frees the slot once nothing of the kernel's refers to it.
-    mutating func finishIfIdle(_ slot: Int) {
-        guard connections[slot].phase == .closing, !connections[slot].receiving, connections[slot].sendInFlight == 0 else { return }
-        _ = rtes_close(connections[slot].fd)
-        readers[slot].reset()
-        let generation = connections[slot].generation &+ 1
-        connections[slot] = Connection()
-        connections[slot].generation = generation
-        freeSlots[freeCount] = Int32(slot)
-        freeCount &+= 1
-        count(CountersLayout.GatewayCell.closedConnections)
+    /// A Logout Request: the session stays bound to the connection (so the engine's answers
+    /// to what it sent before the Logout reach it) until the engine has handled all of it,
+    /// or for at most the flush timeout when the engine does not answer; then what is owed is
+    /// flushed and the connection closed (`finishLogouts`).
+    mutating func beginLogout(_ slot: Int) {
+        connections[slot].phase = .loggingOut
+        connections[slot].flushDeadline = now &+ Self.flushTimeoutNanoseconds
+        loggingOut &+= 1
+    }
+
+    /// Starts the flush-and-close of each logging-out connection whose commands the engine
+    /// has all handled (their events are then in the ring: routed first).
+    mutating func finishLogouts() -> Int {
+        let handled = cells.loadAcquiring(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled)
+        var routed = false
+        var finished = 0
+        for slot in 0..<maxConnections where connections[slot].phase == .loggingOut {
+            guard handled >= connections[slot].lastCommand || now > connections[slot].flushDeadline else { continue }
+            if !routed {
+                _ = routeOrderEvents()
+                routed = true
+            }
+            beginClose(slot, .logout, flush: true)
+            finished &+= 1
+            if loggingOut == 0 { break }
+        }
+        return finished
     }
 
     mutating func releaseSession(_ account: Int) {

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeCore
 import ExchangeRuntime
 import ExchangeWire
@@ -8,7 +9,7 @@ extension GatewayAgent {
     /// Up to this many connection slots are looked at per millisecond tick, so that a large
     /// table costs a bounded amount per turn (about a microsecond): 1,024 slots are all seen
     /// every 4 ms, 65,536 every 256 ms — well within a heartbeat interval.
-    static let slotsPerTick = 256
+    static var slotsPerTick: Int { 256 }
 
     mutating func runTimers() {
         let scan = min(maxConnections, Self.slotsPerTick)
@@ -21,19 +22,19 @@ extension GatewayAgent {
             case .active:
                 if now &- connections[slot].lastReceiveAt > idleNanoseconds {
                     beginClose(slot, .idleTimeout, flush: true)
-                } else if now &- connections[slot].lastSendAt >= heartbeatNanoseconds && connections[slot].sendInFlight == 0
+                } else if now &- connections[slot].lastSendAt >= heartbeatNanoseconds && !table.isSending(slot)
                             && connections[slot].controlSent == connections[slot].controlLength {
                     let length = SoupBinTCP.serverHeartbeat(to: scratch)
                     if queueControl(slot, scratch, length) { count(CountersLayout.GatewayCell.heartbeatsSent) }
                 }
             case .flushing:
                 if now > connections[slot].flushDeadline { beginClose(slot, connections[slot].closeReason, flush: false) }
-            case .closing, .free:
+            case .loggingOut, .closing, .free:
                 break
             }
         }
         sendPendingCancelAlls()
-        if !accepting && drainPhase == .running && listener >= 0 { armAccept() }
+        if drainPhase == .running { table.tick(ring: ring) }
         // Time moves in the engine only with commands: without any for a while, send the
         // clock so that orders with a time in force expire on time.
         if now &- lastCommandAt >= Self.clockAdvanceNanoseconds && drainPhase == .running {
@@ -44,7 +45,12 @@ extension GatewayAgent {
 
     mutating func publishCounters() {
         let g = CountersLayout.gatewayOffset
-        counts[CountersLayout.GatewayCell.activeConnections >> 3] = UInt64(maxConnections &- freeCount)
+        counts[CountersLayout.GatewayCell.activeConnections >> 3] = UInt64(table.occupied)
+        let stats = table.stats
+        counts[CountersLayout.GatewayCell.bytesIn >> 3] = stats.bytesIn
+        counts[CountersLayout.GatewayCell.bytesOut >> 3] = stats.bytesOut
+        counts[CountersLayout.GatewayCell.receiveBuffersExhausted >> 3] = stats.receiveBuffersExhausted
+        counts[CountersLayout.GatewayCell.sendQueuePeakBytes >> 3] = stats.sendQueuePeakBytes
         counts[CountersLayout.GatewayCell.submitFailures >> 3] = ring.submitFailures
         for cell in 0..<64 where cell != CountersLayout.GatewayCell.listening >> 3 {
             cells.store(g &+ cell &* 8, counts[cell])
@@ -65,11 +71,7 @@ extension GatewayAgent {
         guard drainPhase == .running else { return }
         drainPhase = .waitingForEngine
         drainDeadline = now &+ graceNanoseconds
-        if accepting, let sqe = ring.submissionEntry() {
-            io_uring_prep_cancel64(sqe, CompletionTag.make(CompletionTag.accept, slot: 0, generation: 0), 0)
-            sqe.pointee.user_data = CompletionTag.make(CompletionTag.cancel, slot: 0, generation: 0)
-        }
-        closeListener()
+        stopAccepting()
     }
 
     public var isDrained: Bool { drainPhase == .done }
@@ -83,7 +85,7 @@ extension GatewayAgent {
             let caughtUp = handled >= commands.published && orderEvents.depth == 0
             guard caughtUp || now > drainDeadline else { return 0 }
             _ = routeOrderEvents()
-            let timestamp = now % WallClock.nanosecondsPerDay
+            let timestamp = now % Clocks.nanosecondsPerDay
             for account in 0..<accounts.count {
                 let length = OUCHOutbound.systemEvent(timestamp: timestamp, eventCode: OUCH.SystemEventCode.endOfDay,
                                                       to: scratch + SoupBinTCP.headerLength)
@@ -104,7 +106,7 @@ extension GatewayAgent {
             drainDeadline = now &+ max(graceNanoseconds, Self.flushTimeoutNanoseconds)
             return 1
         case .endingSessions:
-            if freeCount == maxConnections {
+            if table.occupied == 0 {
                 publishCounters()
                 drainPhase = .done
                 return 1

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeRuntime
@@ -7,6 +8,14 @@ import Glibc
 
 /// The order-entry gateway: SoupBinTCP 3.0 sessions carrying OUCH 4.2, served with io_uring
 /// by one agent that never blocks.
+///
+/// The connections sit on the runtime's connection layer (`ConnectionTable`: listener,
+/// multishot accept, slots with generations, provided-buffer receives, one send per
+/// connection, close and drain); the gateway keeps the SoupBinTCP session state per slot
+/// (`Connection`). Time comes from the injected clock `C` (`TSCClock` in production,
+/// `ManualClock` in tests), read once per turn. `onStart` adopts the ring and arms the
+/// accept on the agent's thread; `onClose` cancels what is in flight, waits (bounded) for
+/// it and closes every descriptor.
 ///
 /// Each `doWork()` turn:
 /// 1. lets the kernel post completions (one `io_uring_enter`, only when the ring's
@@ -24,80 +33,30 @@ import Glibc
 /// once (counted), never silence. Connection and session state lives in tables allocated
 /// at start; nothing on these paths allocates, locks or logs. docs/GATEWAY.md describes
 /// every outcome.
-public struct GatewayAgent: Agent, ~Copyable {
+public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     public var roleName: String { "gateway" }
 
-    /// Everything the gateway needs besides its rings and memory.
-    public struct Options: Sendable {
-        public var settings: GatewaySettings
-        public var tcpNoDelay: Bool
-        public var session: SoupSessionName
-        /// Symbols by instrument index (for Accepted and Replaced).
-        public var symbols: [Symbol]
-        public var keys: APIKeys
-        public var clock: WallClock
+    public typealias Options = GatewayOptions
 
-        public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys, clock: WallClock) {
-            self.settings = settings
-            self.tcpNoDelay = tcpNoDelay
-            self.session = session
-            self.symbols = symbols
-            self.keys = keys
-            self.clock = clock
-        }
-    }
-
-    /// Bytes per connection for unsequenced packets (Login Accepted, Debug, Heartbeat, …).
-    static let controlBytes = 256
-    /// SoupBinTCP packets a client may send are at most this long (length field value): a
-    /// Debug packet with up to 1,023 characters of text; anything longer is a malformed frame.
-    public static let maximumInboundPacket = 1_024
-    static let completionBatch = 256
-    static let eventBatch = 256
-    static let maximumSendBytes = 256 * 1_024
-    static let timerIntervalNanoseconds: UInt64 = 1_000_000
-    static let clockAdvanceNanoseconds: UInt64 = 10_000_000
-    static let flushTimeoutNanoseconds: UInt64 = 1_000_000_000
-
-    /// The memory the gateway needs from its region: session logs, token history, receive
-    /// buffers and control buffers.
-    public static func requiredBytes(settings: GatewaySettings, accounts: Int) -> Int {
-        Layout(settings: settings, accounts: accounts).totalBytes
-    }
-
-    struct Layout {
-        let logs: Int
-        let tokens: Int
-        let receiveBuffers: Int
-        let control: Int
-        let totalBytes: Int
-
-        init(settings: GatewaySettings, accounts: Int) {
-            func aligned(_ n: Int) -> Int { (n + 4_095) & ~4_095 }
-            logs = 0
-            let tokensAt = aligned(AccountBook.logMemoryBytes(accounts: accounts, historyMessages: settings.sessionHistoryMessages))
-            tokens = tokensAt
-            receiveBuffers = tokensAt + aligned(TokenHistory.requiredBytes(capacity: settings.tokenHistory))
-            control = receiveBuffers + aligned(settings.receiveBufferCount * settings.receiveBufferSize)
-            totalBytes = control + aligned(settings.maxConnections * GatewayAgent.controlBytes)
-        }
-    }
+    static var controlBytes: Int { GatewayLayout.controlBytes }
+    static var completionBatch: Int { 256 }
+    static var eventBatch: Int { 256 }
+    static var maximumSendBytes: Int { 256 * 1_024 }
+    static var timerIntervalNanoseconds: UInt64 { 1_000_000 }
+    static var clockAdvanceNanoseconds: UInt64 { 10_000_000 }
+    static var flushTimeoutNanoseconds: UInt64 { 1_000_000_000 }
 
     // I/O
     var ring: IOUring
-    var buffers: ProvidedBuffers
-    var listener: Int32
-    var accepting = false
-    var started = false
-    let completions: UnsafeMutableBufferPointer<io_uring_cqe>
+    var table: ConnectionTable<Connection>
+    let completions: UnsafeMutableBufferPointer<Completion>
 
     // Tables
+    /// The session state per slot: the table's `sessions`.
     let connections: UnsafeMutablePointer<Connection>
     let readers: UnsafeMutablePointer<SoupFrameReader>
     let maxConnections: Int
     let control: UnsafeMutableRawPointer
-    let freeSlots: UnsafeMutablePointer<Int32>
-    var freeCount: Int
     let dirtySlots: UnsafeMutablePointer<Int32>
     var dirtyCount = 0
     var accounts: AccountBook
@@ -114,7 +73,7 @@ public struct GatewayAgent: Agent, ~Copyable {
 
     // Settings
     let session: SoupSessionName
-    let clock: WallClock
+    let clock: C
     let tcpNoDelay: Bool
     let heartbeatNanoseconds: UInt64
     let idleNanoseconds: UInt64
@@ -135,6 +94,9 @@ public struct GatewayAgent: Agent, ~Copyable {
     let counts: UnsafeMutablePointer<UInt64>
     let cells: CounterCells
     var pendingCancelAlls = 0
+    /// Connections that sent a Logout Request and wait for the engine's answers to what
+    /// they sent before it.
+    var loggingOut = 0
 
     // Shutdown
     enum DrainPhase { case running, waitingForEngine, endingSessions, done }
@@ -142,35 +104,34 @@ public struct GatewayAgent: Agent, ~Copyable {
     var drainDeadline: UInt64 = 0
 
     /// - Parameters:
-    ///   - listener: a bound, listening, non-blocking TCP socket (`rtes_tcp_listen`); the
-    ///     gateway owns it from now on.
-    ///   - memory: `requiredBytes(settings:accounts:)` bytes from a start-up region.
+    ///   - clock: the gateway's time (commands are stamped with it; timers run on it).
+    ///   - listener: where clients connect; the gateway owns it from now on.
+    ///   - memory: `GatewayLayout.requiredBytes(settings:accounts:)` bytes from a start-up region.
     public init(
-        options: Options, listener: Int32, memory: UnsafeMutableRawPointer,
+        options: Options, clock: C, listener: consuming TCPListener, memory: UnsafeMutableRawPointer,
         commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<EngineEvent>.Consumer,
         cells: CounterCells
     ) throws(SystemError) {
         let settings = options.settings
-        let layout = Layout(settings: settings, accounts: options.keys.accounts.count)
+        let layout = GatewayLayout.Regions(settings: settings, accounts: options.keys.accounts.count)
         // Submission slots: a receive and a send per connection can be prepared in one turn.
         var entries: UInt32 = 256
         while entries < UInt32(min(settings.maxConnections * 2, 4_096)) { entries <<= 1 }
         let ring = try IOUring(entries: entries, submissionQueuePolling: settings.submissionQueuePolling, startDisabled: true)
-        let buffers = try ProvidedBuffers(ring: ring, group: 1, count: settings.receiveBufferCount, size: settings.receiveBufferSize,
-                                          memory: memory + layout.receiveBuffers)
+        let tableConfiguration = ConnectionTable<Connection>.Configuration(
+            capacity: settings.maxConnections,
+            preLoginLimit: options.preLoginConnections ?? (settings.maxPreLoginConnections > 0 ? settings.maxPreLoginConnections : nil),
+            receiveBufferCount: settings.receiveBufferCount, receiveBufferSize: settings.receiveBufferSize,
+            bufferGroup: 1, tagBase: 1, noDelay: options.tcpNoDelay)
+        table = try ConnectionTable(configuration: tableConfiguration, listener: listener, ring: ring,
+                                    bufferMemory: memory + layout.receiveBuffers, emptySession: Connection())
         self.ring = ring
-        self.buffers = buffers
-        self.listener = listener
         completions = .allocate(capacity: Self.completionBatch)
         maxConnections = settings.maxConnections
-        connections = .allocate(capacity: maxConnections)
-        connections.initialize(repeating: Connection(), count: maxConnections)
+        connections = table.sessions
         readers = .allocate(capacity: maxConnections)
-        for i in 0..<maxConnections { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: Self.maximumInboundPacket)) }
+        for i in 0..<maxConnections { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: GatewayLayout.maximumInboundPacket)) }
         control = memory + layout.control
-        freeSlots = .allocate(capacity: maxConnections)
-        for i in 0..<maxConnections { freeSlots[i] = Int32(maxConnections - 1 - i) }
-        freeCount = maxConnections
         dirtySlots = .allocate(capacity: 2 * maxConnections)
         accounts = AccountBook(keys: options.keys, historyMessages: settings.sessionHistoryMessages, logMemory: memory + layout.logs)
         tokens = TokenHistory(capacity: settings.tokenHistory, memory: memory + layout.tokens)
@@ -183,7 +144,7 @@ public struct GatewayAgent: Agent, ~Copyable {
         self.commands = commands
         self.orderEvents = orderEvents
         session = options.session
-        clock = options.clock
+        self.clock = clock
         tcpNoDelay = options.tcpNoDelay
         heartbeatNanoseconds = UInt64(settings.heartbeatIntervalMilliseconds) * 1_000_000
         idleNanoseconds = UInt64(settings.idleTimeoutMilliseconds) * 1_000_000
@@ -196,23 +157,18 @@ public struct GatewayAgent: Agent, ~Copyable {
         counts.initialize(repeating: 0, count: 64)
         self.cells = cells
         // The start of the day, as the first sequenced message of every session.
-        let start = clock.nanoseconds(atTicks: rtes_rdtsc())
+        let start = clock.now()
         for account in 0..<accounts.count {
-            let length = OUCHOutbound.systemEvent(timestamp: start % WallClock.nanosecondsPerDay,
+            let length = OUCHOutbound.systemEvent(timestamp: start % Clocks.nanosecondsPerDay,
                                                   eventCode: OUCH.SystemEventCode.startOfDay, to: scratch + SoupBinTCP.headerLength)
             commitMessage(account: ClientID(account), length: length)
         }
     }
 
+    /// Frees memory only: descriptors and operations in flight are `onClose`'s.
     deinit {
-        for slot in 0..<maxConnections where connections[slot].phase != .free {
-            _ = rtes_close(connections[slot].fd)
-        }
-        if listener >= 0 { _ = rtes_close(listener) }
         readers.deinitialize(count: maxConnections)
         readers.deallocate()
-        connections.deallocate()
-        freeSlots.deallocate()
         dirtySlots.deallocate()
         completions.deallocate()
         symbols.deallocate()
@@ -227,9 +183,8 @@ public struct GatewayAgent: Agent, ~Copyable {
     // MARK: The loop
 
     public mutating func doWork() -> Int {
-        nowTicks = rtes_rdtsc()
+        nowTicks = clock.ticks()
         now = clock.nanoseconds(atTicks: nowTicks)
-        if !started { start() }
         var work = 0
 
         // 1. Completions.
@@ -241,10 +196,11 @@ public struct GatewayAgent: Agent, ~Copyable {
             work &+= n
             if n < Self.completionBatch { break }
         }
-        buffers.publishRecycled()
+        table.finishBatch()
 
-        // 2. The engine's order events.
+        // 2. The engine's order events; then the logouts whose answers are all in.
         work &+= routeOrderEvents()
+        if loggingOut > 0 { work &+= finishLogouts() }
 
         // 3. Timers.
         if now >= nextTimerAt {
@@ -263,69 +219,68 @@ public struct GatewayAgent: Agent, ~Copyable {
         return work
     }
 
-    /// The first turn, on the agent's own thread: take the ring over and start accepting.
-    mutating func start() {
-        started = true
+    /// On the agent's own thread, before the first turn: take the ring over (its single
+    /// issuer) and start accepting.
+    public mutating func onStart() throws(AgentStartError) {
+        nowTicks = clock.ticks()
+        now = clock.nanoseconds(atTicks: nowTicks)
         nextTimerAt = now
         lastCommandAt = now
         do {
-            try ring.adopt()  // a failure shows in submitFailures (published with the timers)
+            try ring.adopt()
         } catch {
-            closeListener()
+            stopAccepting()
+            throw AgentStartError(role: roleName, error)
+        }
+        table.startAccepting(ring: ring)
+        cells.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, table.isListening && table.isAccepting ? 1 : 0)
+        ring.submitAndPoll()
+    }
+
+    /// After the last turn, on the agent's own thread: cancel the accept and every receive
+    /// and send in flight, wait (bounded) for their completions, close every descriptor.
+    public mutating func onClose() {
+        guard ring.isEnabled else {
+            stopAccepting()
             return
         }
-        armAccept()
-        cells.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, listener >= 0 && accepting ? 1 : 0)
+        table.closeAll(ring: &ring)
+        for slot in 0..<maxConnections { readers[slot].reset() }
+        cells.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 0)
+        publishCounters()
     }
+
+    /// Failed submissions (counted by the ring).
+    public var errorCount: UInt64 { ring.submitFailures }
 
     // MARK: Completions
 
-    mutating func handleCompletion(_ cqe: io_uring_cqe) {
-        let tag = cqe.user_data
-        switch CompletionTag.kind(tag) {
-        case CompletionTag.accept:
-            handleAccept(result: cqe.res, flags: cqe.flags)
-        case CompletionTag.receive:
-            handleReceive(slot: CompletionTag.slot(tag), generation: CompletionTag.generation(tag), result: cqe.res, flags: cqe.flags)
-        case CompletionTag.send:
-            handleSend(slot: CompletionTag.slot(tag), generation: CompletionTag.generation(tag), result: cqe.res)
-        default:
+    mutating func handleCompletion(_ completion: Completion) {
+        switch table.handle(completion, ring: ring) {
+        case .none:
             break
-        }
-    }
-
-    mutating func armAccept() {
-        guard listener >= 0, let sqe = ring.submissionEntry() else { return }
-        io_uring_prep_multishot_accept(sqe, listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
-        sqe.pointee.user_data = CompletionTag.make(CompletionTag.accept, slot: 0, generation: 0)
-        accepting = true
-    }
-
-    mutating func handleAccept(result: Int32, flags: UInt32) {
-        if flags & IORING_CQE_F_MORE == 0 {
-            // Stopped: at once again after a success; after a failure (e.g. EMFILE, out of
-            // descriptors) at the next millisecond tick, so that a lasting one cannot spin.
-            accepting = false
-            if result >= 0 && drainPhase == .running && listener >= 0 { armAccept() }
-        }
-        guard result >= 0 else {  // e.g. ECONNABORTED (the client gave up first) or EMFILE
-            count(CountersLayout.GatewayCell.acceptErrors)
-            return
-        }
-        let fd = result
-        guard freeCount > 0, drainPhase == .running else {
-            _ = rtes_close(fd)
+        case .accepted(let slot):
+            accepted(slot)
+        case .refused:
             count(CountersLayout.GatewayCell.refusedConnections)
             countDisconnect(.tableFull)
-            return
+        case .acceptFailed:  // e.g. ECONNABORTED (the client gave up first) or EMFILE
+            count(CountersLayout.GatewayCell.acceptErrors)
+        case .received(let slot, let bytes):
+            let phase = connections[slot].phase
+            if phase == .awaitingLogin || phase == .active { receive(slot, bytes) }
+        case .peerClosed(let slot):
+            beginClose(slot, .peerClosed, flush: false)
+        case .sent(let slot, let bytes):
+            sent(slot, bytes: bytes)
+        case .failed(let slot, _):
+            beginClose(slot, .connectionError, flush: false)
+        case .released(let slot):
+            released(slot)
         }
-        freeCount &-= 1
-        let slot = Int(freeSlots[freeCount])
-        if tcpNoDelay { _ = rtes_tcp_set_nodelay(fd, 1) }
-        let generation = connections[slot].generation
-        connections[slot] = Connection()
-        connections[slot].generation = generation
-        connections[slot].fd = fd
+    }
+
+    mutating func accepted(_ slot: Int) {
         connections[slot].phase = .awaitingLogin
         connections[slot].connectedAt = now
         connections[slot].lastReceiveAt = now
@@ -333,79 +288,25 @@ public struct GatewayAgent: Agent, ~Copyable {
         connections[slot].floodTokens = floodCapacity
         connections[slot].floodRefilledAt = now
         count(CountersLayout.GatewayCell.acceptedConnections)
-        armReceive(slot)
     }
 
-    mutating func armReceive(_ slot: Int) {
-        guard let sqe = ring.submissionEntry() else {
-            beginClose(slot, .connectionError, flush: false)
-            return
+    mutating func sent(_ slot: Int, bytes: Int) {
+        if connections[slot].sendingControl {
+            connections[slot].controlSent &+= Int32(truncatingIfNeeded: bytes)
+            if connections[slot].controlSent >= connections[slot].controlLength {
+                connections[slot].controlSent = 0
+                connections[slot].controlLength = 0
+            }
+        } else {
+            connections[slot].logOffset &+= UInt64(bytes)
         }
-        io_uring_prep_recv_multishot(sqe, connections[slot].fd, nil, 0, 0)
-        rtes_sqe_set_flags(sqe, rtes_iosqe_buffer_select())
-        sqe.pointee.buf_group = buffers.group
-        sqe.pointee.user_data = CompletionTag.make(CompletionTag.receive, slot: slot, generation: connections[slot].generation)
-        connections[slot].receiving = true
+        markDirty(slot)
     }
 
-    mutating func handleReceive(slot: Int, generation: UInt32, result: Int32, flags: UInt32) {
-        let hasBuffer = flags & IORING_CQE_F_BUFFER != 0
-        let bufferID = rtes_cqe_buffer_id(flags)
-        defer { if hasBuffer { buffers.recycle(bufferID) } }
-        guard slot < maxConnections, connections[slot].generation & 0xFF_FFFF == generation,
-              connections[slot].phase != .free else { return }
-        let more = flags & IORING_CQE_F_MORE != 0
-        if !more { connections[slot].receiving = false }
-        if result > 0 && hasBuffer {
-            count(CountersLayout.GatewayCell.bytesIn, by: UInt64(result))
-            let phase = connections[slot].phase
-            if phase == .awaitingLogin || phase == .active {
-                receive(slot, UnsafeRawBufferPointer(start: buffers.buffer(bufferID), count: Int(result)))
-            }
-        } else if result == 0 {
-            beginClose(slot, .peerClosed, flush: false)
-        } else if result == -ENOBUFS {
-            // Every receive buffer is in use: this receive stopped; start it again once
-            // buffers come back (they are recycled at the end of this batch).
-            count(CountersLayout.GatewayCell.receiveBuffersExhausted)
-        } else if result < 0 {
-            beginClose(slot, .connectionError, flush: false)
-        }
-        if !connections[slot].receiving {
-            switch connections[slot].phase {
-            case .awaitingLogin, .active:
-                // A receive that stopped for want of buffers (or for no stated reason) starts
-                // again; one that saw the end of the stream or an error began the close above.
-                if result == -ENOBUFS || result > 0 { armReceive(slot) }
-            case .closing:
-                finishIfIdle(slot)
-            case .flushing, .free:
-                break
-            }
-        }
-    }
-
-    mutating func handleSend(slot: Int, generation: UInt32, result: Int32) {
-        guard slot < maxConnections, connections[slot].generation & 0xFF_FFFF == generation,
-              connections[slot].phase != .free else { return }
-        let wasControl = connections[slot].sendingControl
-        connections[slot].sendInFlight = 0
-        if result > 0 {
-            count(CountersLayout.GatewayCell.bytesOut, by: UInt64(result))
-            if wasControl {
-                connections[slot].controlSent &+= result
-                if connections[slot].controlSent >= connections[slot].controlLength {
-                    connections[slot].controlSent = 0
-                    connections[slot].controlLength = 0
-                }
-            } else {
-                connections[slot].logOffset &+= UInt64(result)
-            }
-            markDirty(slot)
-        } else if connections[slot].phase != .closing {
-            beginClose(slot, .connectionError, flush: false)
-        }
-        if connections[slot].phase == .closing { finishIfIdle(slot) }
+    /// The table closed the slot's descriptor and freed it (its session state is reset).
+    mutating func released(_ slot: Int) {
+        readers[slot].reset()
+        count(CountersLayout.GatewayCell.closedConnections)
     }
 
     // MARK: Helpers shared by the facets
@@ -429,11 +330,8 @@ public struct GatewayAgent: Agent, ~Copyable {
         dirtyCount &+= 1
     }
 
-    mutating func closeListener() {
-        if listener >= 0 {
-            _ = rtes_close(listener)
-            listener = -1
-        }
+    mutating func stopAccepting() {
+        table.stopAccepting(ring: ring)
         cells.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 0)
     }
 }

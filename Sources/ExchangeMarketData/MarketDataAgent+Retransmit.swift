@@ -11,11 +11,10 @@ import Glibc
 // counted (the requester asks again).
 extension MarketDataAgent {
     mutating func armRequestReceive(_ i: Int) {
-        guard let sqe = ring.submissionEntry() else { return }
         requestVectors[i].iov_len = Self.requestBufferBytes
         requestHeaders[i] = Self.datagramHeader(address: requestSources + i, vector: requestVectors + i)
-        io_uring_prep_recvmsg(sqe, retransmitFD, requestHeaders + i, 0)
-        sqe.pointee.user_data = Self.requestTag << 56 | UInt64(i)
+        guard ring.prepareReceiveMessage(fd: retransmitFD, message: requestHeaders + i, tag: CompletionTag(kind: Self.requestKind, index: i))
+        else { return }
         operationsInFlight &+= 1
     }
 
@@ -58,14 +57,13 @@ extension MarketDataAgent {
     /// Submits every ready answer as a sendmsg to its requester.
     mutating func submitAnswers() {
         while let slot = answers.takeReady() {
-            guard let sqe = ring.submissionEntry() else {
+            answerVectors[slot] = iovec(iov_base: answers.bytes(slot), iov_len: answers.length(slot))
+            answerHeaders[slot] = Self.datagramHeader(address: answerDestinations + slot, vector: answerVectors + slot)
+            guard ring.prepareSendMessage(fd: retransmitFD, message: answerHeaders + slot, tag: CompletionTag(kind: Self.answerKind, index: slot))
+            else {
                 answers.untake()
                 return
             }
-            answerVectors[slot] = iovec(iov_base: answers.bytes(slot), iov_len: answers.length(slot))
-            answerHeaders[slot] = Self.datagramHeader(address: answerDestinations + slot, vector: answerVectors + slot)
-            io_uring_prep_sendmsg(sqe, retransmitFD, answerHeaders + slot, 0)
-            sqe.pointee.user_data = Self.answerTag << 56 | UInt64(slot)
             operationsInFlight &+= 1
         }
     }

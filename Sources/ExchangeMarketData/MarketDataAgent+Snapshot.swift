@@ -12,9 +12,7 @@ import Glibc
 // malformed frame) is a protocol error and closes the connection. Every outcome is counted.
 extension MarketDataAgent {
     mutating func armAccept() {
-        guard let sqe = ring.submissionEntry() else { return }
-        io_uring_prep_accept(sqe, listenFD, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
-        sqe.pointee.user_data = Self.acceptTag << 56
+        guard ring.prepareAccept(listener: listenFD, tag: CompletionTag(kind: Self.acceptKind)) else { return }
         operationsInFlight &+= 1
     }
 
@@ -43,12 +41,11 @@ extension MarketDataAgent {
     }
 
     mutating func armSnapshotReceive(_ c: Int) {
-        guard let sqe = ring.submissionEntry() else {
+        guard ring.prepareReceive(fd: snapshots.fds[c], into: snapshots.receiveBuffer(c), count: SnapshotConnections.receiveBytes,
+                                  tag: CompletionTag(kind: Self.snapshotReceiveKind, index: c)) else {
             beginClose(c)
             return
         }
-        io_uring_prep_recv(sqe, snapshots.fds[c], snapshots.receiveBuffer(c), SnapshotConnections.receiveBytes, 0)
-        sqe.pointee.user_data = Self.snapshotReceiveTag << 56 | UInt64(c)
         snapshots.receivesInFlight[c] &+= 1
         operationsInFlight &+= 1
     }
@@ -123,19 +120,18 @@ extension MarketDataAgent {
     }
 
     mutating func sendSnapshotChunk(_ c: Int) {
-        guard let sqe = ring.submissionEntry() else { return beginClose(c) }
         let chunk = min(snapshots.length - snapshots.offset, configuration.snapshotChunkBytes)
-        io_uring_prep_send(sqe, snapshots.fds[c], snapshots.buffer + snapshots.offset, chunk, Int32(MSG_NOSIGNAL))
-        sqe.pointee.user_data = Self.snapshotSendTag << 56 | UInt64(c)
+        guard ring.prepareSend(fd: snapshots.fds[c], bytes: snapshots.buffer + snapshots.offset, count: chunk,
+                               tag: CompletionTag(kind: Self.snapshotSendKind, index: c)) else { return beginClose(c) }
         snapshots.sendsInFlight[c] &+= 1
         snapshots.controlInFlight[c] = false
         operationsInFlight &+= 1
     }
 
     mutating func sendControl(_ c: Int, length: Int) {
-        guard snapshots.sendsInFlight[c] == 0, let sqe = ring.submissionEntry() else { return }
-        io_uring_prep_send(sqe, snapshots.fds[c], snapshots.controlBuffer(c), length, Int32(MSG_NOSIGNAL))
-        sqe.pointee.user_data = Self.snapshotSendTag << 56 | UInt64(c)
+        guard snapshots.sendsInFlight[c] == 0,
+              ring.prepareSend(fd: snapshots.fds[c], bytes: snapshots.controlBuffer(c), count: length,
+                               tag: CompletionTag(kind: Self.snapshotSendKind, index: c)) else { return }
         snapshots.sendsInFlight[c] &+= 1
         snapshots.controlInFlight[c] = true
         operationsInFlight &+= 1

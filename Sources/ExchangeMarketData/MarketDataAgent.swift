@@ -121,7 +121,7 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
     let feedFD: Int32
     let retransmitFD: Int32
     let listenFD: Int32
-    let completions: UnsafeMutableBufferPointer<io_uring_cqe>
+    let completions: UnsafeMutableBufferPointer<Completion>
     /// Per re-request receive: its msghdr, iovec, source address and buffer.
     let requestHeaders: UnsafeMutablePointer<msghdr>
     let requestVectors: UnsafeMutablePointer<iovec>
@@ -203,7 +203,7 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
                                   historyMessages: configuration.retransmitHistoryMessages, orderCapacity: configuration.orderCapacity)
         policy = RetransmitPolicy(session: configuration.session, maxRequestsPerSecond: configuration.retransmitMaxRequestsPerSecond)
         answers = PacketSlots(count: configuration.answerSlots, slotBytes: configuration.maxPayloadBytes)
-        completions = UnsafeMutableBufferPointer(start: .filled(128, with: io_uring_cqe()), count: 128)
+        completions = .allocate(capacity: 128)
         let receives = configuration.retransmitReceives
         requestHeaders = .filled(receives, with: msghdr())
         requestSources = .filled(receives, with: sockaddr_in())
@@ -232,26 +232,21 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
 
     deinit {
         // Nothing may still write into buffers about to be freed: cancel every operation and
-        // wait (bounded) for their completions before closing and freeing. (liburing directly:
-        // a deinit cannot call the ring's mutating methods.)
+        // wait (bounded) for their completions before closing and freeing. (Through the
+        // ring's non-mutating helpers: a deinit holds it borrowed.)
         if started {
-            let raw = ring.raw
             var fds = [feedFD, retransmitFD, listenFD]
             snapshots.forEachOpen { fds.append($0) }
             for fd in fds {
-                guard let sqe = io_uring_get_sqe(raw) else { break }
-                io_uring_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
-                sqe.pointee.user_data = Self.cancelTag
+                guard ring.prepareCancelAll(fd: fd) else { break }
             }
             var inFlight = operationsInFlight
             var waited = 0
             while inFlight > 0 && waited < 100 {
-                _ = io_uring_submit_and_get_events(raw)
-                var cqe: UnsafeMutablePointer<io_uring_cqe>?
-                var timeout = __kernel_timespec(tv_sec: 0, tv_nsec: 5_000_000)
-                if io_uring_wait_cqe_timeout(raw, &cqe, &timeout) != 0 { waited += 1 }
-                let n = Int(rtes_uring_take_cqes(raw, completions.baseAddress!, UInt32(completions.count)))
-                for i in 0..<n where completions[i].user_data != Self.cancelTag { inFlight -= 1 }
+                ring.submitDuringClose()
+                if !ring.waitForCompletion(milliseconds: 5) { waited += 1 }
+                let n = ring.takeCompletions(into: completions)
+                for i in 0..<n where completions[i].tag.kind != .cancel { inFlight -= 1 }
             }
         }
         snapshots.closeAll()
@@ -278,13 +273,13 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
         var work = 0
         let n = ring.takeCompletions(into: completions)
         // Free live packet slots first.
-        for i in 0..<n where Self.tag(of: completions[i].user_data) == Self.feedTag {
+        for i in 0..<n where completions[i].tag.kind == Self.feedKind {
             feedSent(completions[i])
             work &+= 1
         }
         work &+= publishEvents()
         // Then everything else the ring completed.
-        for i in 0..<n where Self.tag(of: completions[i].user_data) != Self.feedTag {
+        for i in 0..<n where completions[i].tag.kind != Self.feedKind {
             handle(completions[i])
             work &+= 1
         }
@@ -353,21 +348,20 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
     @inline(__always)
     mutating func submitFeedPackets() {
         while let slot = publisher.packets.takeReady() {
-            guard let sqe = ring.submissionEntry() else {
+            guard ring.prepareSend(fd: feedFD, bytes: publisher.packets.bytes(slot), count: publisher.packets.length(slot), flags: 0,
+                                   tag: CompletionTag(kind: Self.feedKind, index: slot)) else {
                 publisher.packets.untake()
                 return
             }
-            io_uring_prep_send(sqe, feedFD, publisher.packets.bytes(slot), publisher.packets.length(slot), 0)
-            sqe.pointee.user_data = Self.feedTag << 56 | UInt64(slot)
             operationsInFlight &+= 1
         }
     }
 
     @inline(__always)
-    mutating func feedSent(_ cqe: io_uring_cqe) {
+    mutating func feedSent(_ completion: Completion) {
         operationsInFlight &-= 1
-        if cqe.res < 0 { sendErrors &+= 1 }
-        publisher.packets.complete(Int(truncatingIfNeeded: cqe.user_data & 0xFFFF_FFFF))
+        if completion.result < 0 { sendErrors &+= 1 }
+        publisher.packets.complete(completion.tag.index)
     }
 
     /// No events this cycle: heartbeat, closing, timers, counters.
@@ -440,36 +434,31 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
 
     // MARK: Completion tags
 
-    static let feedTag: UInt64 = 1
-    static let requestTag: UInt64 = 2
-    static let answerTag: UInt64 = 3
-    static let acceptTag: UInt64 = 4
-    static let snapshotReceiveTag: UInt64 = 5
-    static let snapshotSendTag: UInt64 = 6
-    static let cancelTag: UInt64 = 0xFF << 56
+    static let feedKind = CompletionTag.Kind(rawValue: 1)
+    static let requestKind = CompletionTag.Kind(rawValue: 2)
+    static let answerKind = CompletionTag.Kind(rawValue: 3)
+    static let acceptKind = CompletionTag.Kind(rawValue: 4)
+    static let snapshotReceiveKind = CompletionTag.Kind(rawValue: 5)
+    static let snapshotSendKind = CompletionTag.Kind(rawValue: 6)
 
-    @inline(__always) static func tag(of userData: UInt64) -> UInt64 { userData >> 56 }
-    @inline(__always) static func index(of userData: UInt64) -> Int { Int(truncatingIfNeeded: userData & 0xFFFF_FFFF) }
-
-    mutating func handle(_ cqe: io_uring_cqe) {
-        if cqe.user_data == Self.cancelTag { return }
+    mutating func handle(_ completion: Completion) {
+        let tag = completion.tag
+        if tag.kind == .cancel { return }
         operationsInFlight &-= 1
-        switch Self.tag(of: cqe.user_data) {
-        case Self.requestTag: requestReceived(Self.index(of: cqe.user_data), result: cqe.res)
-        case Self.answerTag:
-            if cqe.res < 0 { sendErrors &+= 1 }
-            answers.complete(Self.index(of: cqe.user_data))
-        case Self.acceptTag: accepted(cqe.res)
-        case Self.snapshotReceiveTag: snapshotReceived(Self.index(of: cqe.user_data), result: cqe.res)
-        case Self.snapshotSendTag: snapshotSent(Self.index(of: cqe.user_data), result: cqe.res)
+        switch tag.kind {
+        case Self.requestKind: requestReceived(tag.index, result: completion.result)
+        case Self.answerKind:
+            if completion.result < 0 { sendErrors &+= 1 }
+            answers.complete(tag.index)
+        case Self.acceptKind: accepted(completion.result)
+        case Self.snapshotReceiveKind: snapshotReceived(tag.index, result: completion.result)
+        case Self.snapshotSendKind: snapshotSent(tag.index, result: completion.result)
         default: break
         }
     }
 
     mutating func cancelAll(fd: Int32) {
-        guard let sqe = ring.submissionEntry() else { return }
-        io_uring_prep_cancel_fd(sqe, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
-        sqe.pointee.user_data = Self.cancelTag
+        ring.prepareCancelAll(fd: fd)
     }
 }
 

@@ -162,32 +162,40 @@ public final class Appliance: @unchecked Sendable {
             engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
             orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
             snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells)
-        let clock = WallClock(ticksPerSecond: ticksPerSecond)
+        // One anchor for both clocks, so that the gateway's stamps and the demo flow's and
+        // market data's agree (the gateway takes the injected TSCClock; the others move to it
+        // with the removal of WallClock).
+        let anchorTicks = rtes_rdtsc()
+        let anchorRealtime = rtes_realtime_ns()
+        let clock = WallClock(ticksPerSecond: ticksPerSecond, ticks: anchorTicks, realtimeNanoseconds: anchorRealtime)
+        let gatewayClock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: anchorTicks, realtimeNanoseconds: anchorRealtime)
 
         // The order gateway: its listening socket first, so that a port in use is reported now.
         let gatewaySettings = configuration.gateway
         note(Self.raiseDescriptorLimit(toServe: gatewaySettings.maxConnections))
         let bind = configuration.exchange.bindAddress
         let port = Int(configuration.exchange.tcpPort)
-        let listener = rtes_tcp_listen(bind.rawValue, UInt16(port), 1_024)
-        guard listener >= 0 else {
-            throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(SystemError(call: "listen", errno: -listener).message)")
+        let listener: TCPListener
+        do {
+            listener = try TCPListener(address: bind.rawValue, port: UInt16(port), backlog: 1_024)
+        } catch {
+            throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(error.message)")
         }
-        gatewayPort = Int(rtes_socket_local_port(listener))
+        gatewayPort = Int(listener.port)
         sessionName = gatewaySettings.sessionName.isEmpty ? Self.sessionName(at: Date()) : gatewaySettings.sessionName
         let gatewayMemory: UnsafeMutableRawPointer
         do {
-            gatewayMemory = try region("gateway", bytes: GatewayAgent.requiredBytes(settings: gatewaySettings, accounts: keys.accounts.count),
+            gatewayMemory = try region("gateway", bytes: GatewayLayout.requiredBytes(settings: gatewaySettings, accounts: keys.accounts.count),
                                        owner: .gateway)
         } catch {
-            _ = rtes_close(listener)
+            _ = consume listener
             throw error
         }
-        let gatewayOptions = GatewayAgent.Options(
+        let gatewayOptions = GatewayOptions(
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
-            symbols: configuration.symbols.map(\.symbol), keys: keys, clock: clock)
+            symbols: configuration.symbols.map(\.symbol), keys: keys)
         let gateway = try GatewayAgent(
-            options: gatewayOptions, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
+            options: gatewayOptions, clock: gatewayClock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), cells: counters.cells)
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "

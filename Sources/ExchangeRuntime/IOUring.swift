@@ -9,13 +9,15 @@ import Glibc
 ///
 /// The loop of an agent:
 /// ```
-/// if let sqe = ring.submissionEntry() { io_uring_prep_send(sqe, …); sqe.pointee.user_data = … }
+/// ring.prepareSend(fd: fd, bytes: p, count: n, tag: CompletionTag(kind: k, index: slot, generation: g))
 /// ring.submitAndPoll()                            // one syscall, only when there is something to do
 /// let n = ring.takeCompletions(into: batch)       // never enters the kernel
 /// ```
+/// Operations are prepared only through the typed `prepare…` helpers
+/// (`IOUring+Submissions.swift`); the SQE and `user_data` stay inside the connection layer.
 /// `struct io_uring` lives at a fixed address allocated once (liburing keeps pointers into it).
 public struct IOUring: ~Copyable, @unchecked Sendable {
-    public let raw: UnsafeMutablePointer<io_uring>
+    @usableFromInline let raw: UnsafeMutablePointer<io_uring>
     /// The IORING_SETUP_* flags obtained.
     public let setupFlags: UInt32
     public let entries: UInt32
@@ -73,22 +75,18 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
         return names.isEmpty ? "no setup flags (completions by interrupt)" : names.joined(separator: " + ")
     }
 
-    public var usesDeferredTaskRun: Bool { setupFlags & IORING_SETUP_DEFER_TASKRUN != 0 }
+    @inlinable public var usesDeferredTaskRun: Bool { setupFlags & IORING_SETUP_DEFER_TASKRUN != 0 }
 
-    /// A submission queue entry to fill, or nil when the queue is full even after submitting
-    /// what it holds. Fill every field you rely on: liburing's prep functions do.
+    /// A submission queue entry to fill, or nil when the queue is full — after handing what
+    /// it holds to the kernel when `enteringKernelWhenFull`, else without a system call (for
+    /// paths that must not make one; the caller retries next turn). Only the typed
+    /// `prepare…` helpers use it, and they fill every field they rely on.
     @inlinable
-    public mutating func submissionEntry() -> UnsafeMutablePointer<io_uring_sqe>? {
+    func entry(enteringKernelWhenFull: Bool) -> UnsafeMutablePointer<io_uring_sqe>? {
         if let sqe = io_uring_get_sqe(raw) { return sqe }
-        submitAndPoll()
+        guard enteringKernelWhenFull else { return nil }
+        _ = usesDeferredTaskRun ? io_uring_submit_and_get_events(raw) : io_uring_submit(raw)
         return io_uring_get_sqe(raw)
-    }
-
-    /// A submission queue entry to fill, or nil when the queue is full (never enters the
-    /// kernel: for paths that must not make a system call; the caller retries next turn).
-    @inlinable
-    public mutating func availableEntry() -> UnsafeMutablePointer<io_uring_sqe>? {
-        io_uring_get_sqe(raw)
     }
 
     /// Prepared entries not yet handed to the kernel.
@@ -107,8 +105,17 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
 
     /// Copies up to `into.count` ready completions and consumes them. Never enters the kernel.
     @inlinable
-    public mutating func takeCompletions(into batch: UnsafeMutableBufferPointer<io_uring_cqe>) -> Int {
-        Int(rtes_uring_take_cqes(raw, batch.baseAddress!, UInt32(batch.count)))
+    public func takeCompletions(into batch: UnsafeMutableBufferPointer<Completion>) -> Int {
+        guard let base = batch.baseAddress else { return 0 }
+        // `Completion` is the cqe's head, laid out as the kernel's: the shim fills it directly.
+        let cqes = UnsafeMutableRawPointer(base).assumingMemoryBound(to: io_uring_cqe.self)
+        return Int(rtes_uring_take_cqes(raw, cqes, UInt32(batch.count)))
+    }
+
+    /// Hands prepared entries to the kernel and lets it post completions, without counting
+    /// failures: for close paths that hold the ring borrowed (an agent's deinit).
+    public func submitDuringClose() {
+        _ = usesDeferredTaskRun ? io_uring_submit_and_get_events(raw) : io_uring_submit(raw)
     }
 
     /// Failed `io_uring_enter` calls (other than EINTR/EAGAIN/EBUSY) since start, and a failed `adopt()`.
@@ -116,67 +123,9 @@ public struct IOUring: ~Copyable, @unchecked Sendable {
 
     /// Waits up to `milliseconds` for one completion (for tests and shutdown paths, never
     /// on a hot path). Returns false on timeout.
-    public mutating func waitForCompletion(milliseconds: Int) -> Bool {
+    public func waitForCompletion(milliseconds: Int) -> Bool {
         var cqe: UnsafeMutablePointer<io_uring_cqe>?
         var timeout = __kernel_timespec(tv_sec: Int64(milliseconds / 1000), tv_nsec: Int64(milliseconds % 1000) * 1_000_000)
         return io_uring_wait_cqe_timeout(raw, &cqe, &timeout) == 0
-    }
-}
-
-/// A provided-buffer ring (buffer group) for multishot receives: `count` buffers of `size`
-/// bytes in memory the caller placed, registered with the ring. The kernel picks a buffer
-/// for each receive; the agent hands it back with `recycle` once it has consumed the bytes.
-public struct ProvidedBuffers: ~Copyable, @unchecked Sendable {
-    public let group: UInt16
-    public let count: Int
-    public let size: Int
-    public let base: UnsafeMutableRawPointer
-    @usableFromInline let ring: UnsafeMutablePointer<io_uring_buf_ring>
-    @usableFromInline let mask: Int32
-    @usableFromInline var added: Int32 = 0
-
-    /// - Parameters:
-    ///   - memory: at least `count × size` bytes, alive as long as the ring.
-    public init(ring uring: borrowing IOUring, group: UInt16, count: Int, size: Int, memory: UnsafeMutableRawPointer) throws(SystemError) {
-        precondition(count > 0 && count & (count - 1) == 0 && count <= 32_768, "buffer count must be a power of two ≤ 32768")
-        var error: Int32 = 0
-        guard let registered = rtes_uring_buf_ring_register(uring.raw, UInt32(count), group, &error) else {
-            throw SystemError(call: "io_uring_register_buf_ring", errno: -error)
-        }
-        self.group = group
-        self.count = count
-        self.size = size
-        self.base = memory
-        ring = registered
-        mask = Int32(count - 1)
-        for id in 0..<count {
-            io_uring_buf_ring_add(ring, memory + id * size, UInt32(size), UInt16(id), mask, Int32(id))
-        }
-        io_uring_buf_ring_advance(ring, Int32(count))
-    }
-
-    /// Unmaps the ring's memory. The registration itself ends with the `IOUring` (the
-    /// kernel keeps the pages it pinned until then), so the two may go in either order.
-    deinit {
-        munmap(UnsafeMutableRawPointer(ring), count * MemoryLayout<io_uring_buf>.stride)
-    }
-
-    /// The bytes of buffer `id`.
-    @inlinable
-    public func buffer(_ id: UInt16) -> UnsafeMutableRawPointer { base + Int(id) * size }
-
-    /// Queues buffer `id` to go back to the kernel; `publishRecycled()` makes the queued ones
-    /// visible (one release store for a whole batch).
-    @inlinable
-    public mutating func recycle(_ id: UInt16) {
-        io_uring_buf_ring_add(ring, base + Int(id) * size, UInt32(size), id, mask, added)
-        added &+= 1
-    }
-
-    @inlinable
-    public mutating func publishRecycled() {
-        guard added > 0 else { return }
-        io_uring_buf_ring_advance(ring, added)
-        added = 0
     }
 }

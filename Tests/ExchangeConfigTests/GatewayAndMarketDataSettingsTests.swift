@@ -4,7 +4,7 @@ import Testing
 @Suite struct GatewayAndMarketDataSettingsTests {
     @Test func gatewayAndMarketDataSettingsAreReadWithTheirUnits() throws {
         let json = document(#"""
-            "gateway": {"session_name": "DAY1", "max_connections": 16, "session_history_messages": 1024,
+            "gateway": {"session_name": "DAY1", "max_connections": 16, "max_pre_login_connections": 12, "session_history_messages": 1024,
                         "send_queue_bytes": 65536, "heartbeat_interval_ms": 500, "idle_timeout_ms": 3000,
                         "login_timeout_ms": 1000, "max_messages_per_second": 5000, "token_history": 2048,
                         "recv_buffer_size": 2048, "recv_buffer_count": 64, "sqpoll": true, "shutdown_grace_ms": 0},
@@ -18,7 +18,7 @@ import Testing
         #expect(gateway.sendQueueBytes == 65536 && gateway.heartbeatIntervalMilliseconds == 500 && gateway.idleTimeoutMilliseconds == 3000)
         #expect(gateway.loginTimeoutMilliseconds == 1000 && gateway.maxMessagesPerSecond == 5000 && gateway.tokenHistory == 2048)
         #expect(gateway.receiveBufferSize == 2048 && gateway.receiveBufferCount == 64 && gateway.submissionQueuePolling)
-        #expect(gateway.shutdownGraceMilliseconds == 0)
+        #expect(gateway.shutdownGraceMilliseconds == 0 && gateway.maxPreLoginConnections == 12)
         let feed = configuration.marketData
         #expect(!feed.enabled && feed.interface.description == "10.0.0.5" && feed.ttl == 0 && !feed.loopback)
         #expect(feed.maxPayloadBytes == 1200 && feed.heartbeatIntervalMilliseconds == 250 && feed.retransmitPort == 7001)

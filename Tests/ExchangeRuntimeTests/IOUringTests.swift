@@ -18,6 +18,15 @@ struct IOUringTests {
         #expect(!description.isEmpty)
     }
 
+    @Test func aCompletionIsLaidOutAsTheKernelsCompletionQueueEntry() {
+        #expect(MemoryLayout<Completion>.size == MemoryLayout<io_uring_cqe>.size)
+        #expect(MemoryLayout<Completion>.stride == MemoryLayout<io_uring_cqe>.stride)
+        let tag = CompletionTag(kind: .init(rawValue: 0xAB), index: 0x1234_5678, generation: 0x1FF_FFFF)
+        #expect(tag.rawValue == 0xAB_FF_FFFF_1234_5678 && tag.generation == 0xFF_FFFF && tag.index == 0x1234_5678)
+        let completion = Completion(tag: tag, result: -105, flags: Completion.flags(more: true, buffer: 7))
+        #expect(completion.tag == tag && completion.result == -105 && completion.hasMore && completion.hasBuffer && completion.bufferID == 7)
+    }
+
     @Test func aRingCreatedDisabledIsDrivenByTheThreadThatAdoptsIt() throws {
         var pair: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
@@ -29,28 +38,27 @@ struct IOUringTests {
             let memory = holder.memory
             try holder.ring.adopt()
             var buffers = try ProvidedBuffers(ring: holder.ring, group: 7, count: 16, size: 256, memory: memory)
-            let sqe = holder.ring.submissionEntry()!
-            io_uring_prep_recv_multishot(sqe, receiver, nil, 0, 0)
-            rtes_sqe_set_flags(sqe, rtes_iosqe_buffer_select())
-            sqe.pointee.buf_group = 7
-            sqe.pointee.user_data = 42
+            let tag = CompletionTag(kind: .init(rawValue: 9), index: 42, generation: 3)
+            let armed = holder.ring.prepareMultishotReceive(fd: receiver, bufferGroup: 7, tag: tag)
+            #expect(armed)
             holder.ring.submitAndPoll()
             let message: [UInt8] = Array("hello, exchange".utf8)
             #expect(write(sender, message, message.count) == message.count)
-            let batch = UnsafeMutableBufferPointer<io_uring_cqe>.allocate(capacity: 8)
+            let batch = UnsafeMutableBufferPointer<Completion>.allocate(capacity: 8)
             defer { batch.deallocate() }
             var bytes: [UInt8] = []
             for _ in 0..<1_000 where bytes.count < message.count {
                 holder.ring.submitAndPoll()
                 let n = holder.ring.takeCompletions(into: batch)
                 if n == 0 { _ = holder.ring.waitForCompletion(milliseconds: 10); continue }
-                for cqe in batch[..<n] {
-                    #expect(cqe.user_data == 42)
-                    #expect(cqe.res > 0)
-                    #expect(cqe.flags & IORING_CQE_F_BUFFER != 0)
-                    #expect(cqe.flags & IORING_CQE_F_MORE != 0, "multishot receive stays armed")
-                    let id = rtes_cqe_buffer_id(cqe.flags)
-                    bytes += UnsafeRawBufferPointer(start: buffers.buffer(id), count: Int(cqe.res))
+                for completion in batch[..<n] {
+                    #expect(completion.tag == tag)
+                    #expect(completion.tag.kind.rawValue == 9 && completion.tag.index == 42 && completion.tag.generation == 3)
+                    #expect(completion.result > 0)
+                    #expect(completion.hasBuffer)
+                    #expect(completion.hasMore, "multishot receive stays armed")
+                    let id = completion.bufferID
+                    bytes += UnsafeRawBufferPointer(start: buffers.buffer(id), count: Int(completion.result))
                     buffers.recycle(id)
                 }
                 buffers.publishRecycled()

@@ -1,5 +1,6 @@
 import CExchangeShim
 import CMallocCounter
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeGateway
@@ -57,7 +58,7 @@ import Testing
         #expect(clients.pump(&rig, seconds: 2) { $0.tallies[0].loginAccepted == 1 && $0.tallies[1].loginAccepted == 1 })
 
         /// Sends pairs `range` in batches of 16 per side and waits for every Accepted and Executed.
-        func trade(_ range: Range<Int>, _ rig: inout GatewayEngineRig, _ clients: inout RawClients) -> Bool {
+        func trade(_ range: Range<Int>, _ rig: inout GatewayEngineRig<TSCClock>, _ clients: inout RawClients) -> Bool {
             let before0 = clients.tallies[0].sequenced
             let before1 = clients.tallies[1].sequenced
             var next = range.lowerBound
@@ -83,7 +84,7 @@ import Testing
         #expect(flow.allocations == 0, "order flow: \(flow.allocations) allocations, \(flow.bytes) bytes")
 
         // 2. Quiet time: heartbeats both ways for 60 ms (and the same before, as warm-up).
-        func quiet(_ rig: inout GatewayEngineRig, _ clients: inout RawClients) -> Int {
+        func quiet(_ rig: inout GatewayEngineRig<TSCClock>, _ clients: inout RawClients) -> Int {
             let before = clients.tallies[0].heartbeats
             let started = monotonicNanoseconds()
             var nextHeartbeat = started
@@ -104,7 +105,7 @@ import Testing
         #expect(idle.allocations == 0, "timers and heartbeats: \(idle.allocations) allocations, \(idle.bytes) bytes")
 
         // 3. Churn: connect, log in, one order, Logout, wait for the close; ten times.
-        func churn(_ rounds: Range<Int>, _ rig: inout GatewayEngineRig, _ clients: inout RawClients) -> Int {
+        func churn(_ rounds: Range<Int>, _ rig: inout GatewayEngineRig<TSCClock>, _ clients: inout RawClients) -> Int {
             var completed = 0
             for round in rounds {
                 let fd = connectLoopback(Int32(rig.port))

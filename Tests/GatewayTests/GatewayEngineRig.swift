@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeGateway
@@ -109,7 +110,7 @@ struct RawClients {
     }
 
     /// One turn of the gateway and the engine, then whatever each client can read.
-    func turn(_ rig: inout GatewayEngineRig) {
+    func turn(_ rig: inout GatewayEngineRig<TSCClock>) {
         rig.turn()
         for i in 0..<count where fds[i] >= 0 && !tallies[i].closed {
             while true {
@@ -125,7 +126,7 @@ struct RawClients {
     }
 
     /// Turns until `done` or `seconds` pass.
-    func pump(_ rig: inout GatewayEngineRig, seconds: Double, until done: (RawClients) -> Bool) -> Bool {
+    func pump(_ rig: inout GatewayEngineRig<TSCClock>, seconds: Double, until done: (RawClients) -> Bool) -> Bool {
         let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
         while monotonicNanoseconds() < deadline {
             turn(&rig)
@@ -135,7 +136,7 @@ struct RawClients {
     }
 
     /// Sends every byte, turning the rig while the socket is full.
-    func send(_ client: Int, _ bytes: UnsafeRawBufferPointer, rig: inout GatewayEngineRig) {
+    func send(_ client: Int, _ bytes: UnsafeRawBufferPointer, rig: inout GatewayEngineRig<TSCClock>) {
         var offset = 0
         let deadline = monotonicNanoseconds() + 5_000_000_000
         while offset < bytes.count && monotonicNanoseconds() < deadline {
@@ -147,16 +148,16 @@ struct RawClients {
 
 /// A gateway and an engine agent joined by their rings, both driven by the caller's thread,
 /// as the shared threading mode runs them.
-struct GatewayEngineRig: ~Copyable {
-    var gateway: GatewayAgent
+struct GatewayEngineRig<C: Clock>: ~Copyable {
+    var gateway: GatewayAgent<C>
     var engine: EngineAgent
     var bookEvents: SPSCRing<EngineEvent>.Consumer
     let port: Int
     let memory: RigMemory
 
-    init(configuration: ExchangeConfiguration) throws {
+    /// - Parameter clock: the gateway's time (a `ManualClock` lets a test move it).
+    init(configuration: ExchangeConfiguration, clock: C) throws {
         let memory = RigMemory()
-        let ticksPerSecond = max(1, rtes_tsc_ticks_per_second(20_000_000))
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
             capacity: capacity, memory: memory.take(SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), alignment: 128))
@@ -173,17 +174,17 @@ struct GatewayEngineRig: ~Copyable {
             bookEvents: bookRing.makeProducer(), snapshots: OrderBookSnapshotServer(base: snapshots.baseAddress!, maxLevels: 16),
             cells: memory.counters.cells)
         let bookEvents = bookRing.makeConsumer()
-        let listener = rtes_tcp_listen(0x7F00_0001, 0, 128)
-        guard listener >= 0 else { throw SystemError(call: "listen", errno: -listener) }
-        let port = Int(rtes_socket_local_port(listener))
+        let listener = try TCPListener(address: 0x7F00_0001, port: 0, backlog: 128)
+        let port = Int(listener.port)
         let settings = configuration.gateway
-        let region = memory.take(GatewayAgent.requiredBytes(settings: settings, accounts: devKeys.accounts.count), alignment: 4_096)
-        let gateway = try GatewayAgent(
-            options: GatewayAgent.Options(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
-                                          symbols: configuration.symbols.map(\.symbol), keys: devKeys,
-                                          clock: WallClock(ticksPerSecond: ticksPerSecond)),
+        let region = memory.take(GatewayLayout.requiredBytes(settings: settings, accounts: devKeys.accounts.count), alignment: 4_096)
+        var gateway = try GatewayAgent(
+            options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
+                                    symbols: configuration.symbols.map(\.symbol), keys: devKeys),
+            clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), cells: memory.counters.cells)
+        try gateway.onStart()
         self.gateway = gateway
         self.engine = engine
         self.bookEvents = bookEvents
@@ -203,6 +204,22 @@ struct GatewayEngineRig: ~Copyable {
         gateway.beginDrain()
         engine.beginDrain()
         for _ in 0..<200_000 where !(gateway.isDrained && engine.isDrained) { turn() }
+        gateway.onClose()
+    }
+}
+
+extension GatewayEngineRig where C == TSCClock {
+    /// A rig on the production clock.
+    init(configuration: ExchangeConfiguration) throws {
+        try self.init(configuration: configuration, clock: TSCClock(ticksPerSecond: max(1, rtes_tsc_ticks_per_second(20_000_000))))
+    }
+}
+
+extension GatewayEngineRig where C == ManualClock {
+    /// Moves the gateway's clock and lets both agents turn on it (timers run on the first turn).
+    mutating func advance(_ clock: ManualClock, milliseconds: UInt64) {
+        clock.advance(milliseconds: milliseconds)
+        for _ in 0..<4 { turn() }
     }
 }
 
@@ -243,11 +260,13 @@ extension GatewayEngineRig {
         return .timeout
     }
 
-    /// Turns for `seconds`.
+    /// Turns for `seconds`, and at least 16 times (a descheduled test thread still turns).
     mutating func run(seconds: Double, engine: Bool = true) {
         let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
-        while monotonicNanoseconds() < deadline {
+        var turns = 0
+        while turns < 16 || monotonicNanoseconds() < deadline {
             if engine { turn() } else { turnGatewayOnly() }
+            turns += 1
         }
     }
 }

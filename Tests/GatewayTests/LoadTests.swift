@@ -70,26 +70,6 @@ import Testing
         #expect(outcome.disconnects == ["slow_consumer": 1, "logout": 2])
     }
 
-    @Test func disconnectsAClientThatSendsMorePacketsPerSecondThanTheLimit() throws {
-        let knobs = GatewayKnobs(maxMessagesPerSecond: 100)
-        let outcome = try withExchange(knobs) { exchange, _ in
-            // Within the limit: a burst of 50 (with the login, 51 of the bucket's 100).
-            let calm = try SoupTestClient.loggedIn(port: exchange.port, .demo2)
-            calm.send([UInt8]((0..<50).flatMap { _ in Client.heartbeat }))
-            // Over it: 300 at once.
-            let flooder = try SoupTestClient.loggedIn(port: exchange.port, .demo1)
-            flooder.send([UInt8]((0..<300).flatMap { _ in Client.heartbeat }))
-            let (packets, end) = flooder.readUntilClosed()
-            #expect(packets == [DisconnectReason.flood.debugPacket])
-            #expect(end == .closed || end == .reset(ECONNRESET))
-            calm.send(Client.order("CALM1", "S", 100, "AAPL", price(231)))
-            #expect(calm.replies(1)?.first?.token == "CALM1")
-            #expect(calm.logOut())
-        }
-        #expect(outcome.disconnects == ["flood": 1, "logout": 2])
-        #expect(outcome.final.gatewayCount("protocol_errors") == 0)
-    }
-
     @Test func refusesAConnectionBeyondTheTableAtOnce() throws {
         let knobs = GatewayKnobs(maxConnections: 4)
         let outcome = try withExchange(knobs) { exchange, _ in
@@ -103,6 +83,32 @@ import Testing
             for client in others { #expect(client.readUntilClosed() == ([], .closed)) }
         }
         #expect(outcome.disconnects == ["table_full": 1, "logout": 4])
+        #expect(outcome.final.gatewayCount("refused_connections") == 1)
+    }
+
+    @Test func refusesConnectionsBeyondThePreLoginShareWhileLoggedInSessionsKeepTheirSlots() throws {
+        let knobs = GatewayKnobs(maxConnections: 8, maxPreLoginConnections: 2)
+        let outcome = try withExchange(knobs) { exchange, bystander in
+            // The bystander is logged in; two sockets that never log in take the whole share.
+            let idle = try (0..<2).map { _ in try SoupTestClient(port: exchange.port) }
+            #expect(exchange.waitFor { $0.gatewayCount("accepted_connections") == 3 })
+            let refused = try SoupTestClient(port: exchange.port)
+            let (packets, end) = refused.readUntilClosed()
+            #expect(packets.isEmpty)
+            #expect(end == .closed || end == .reset(ECONNRESET))
+            #expect(exchange.waitFor { $0.gatewayCount("refused_connections") == 1 })
+            // The logged-in session is served meanwhile; once a pre-login slot frees, a trader gets in.
+            bystander.roundTrip()
+            idle[0].close()
+            #expect(exchange.waitFor { $0.gatewayCount("active_connections") == 2 })
+            let trader = try SoupTestClient.loggedIn(port: exchange.port, .demo1)
+            trader.send(Client.order("PRE1", "S", 100, "AAPL", price(231)))
+            #expect(trader.replies(1)?.first?.token == "PRE1")
+            #expect(trader.logOut())
+            idle[1].send(Client.logout)
+            #expect(idle[1].readUntilClosed() == ([], .closed))
+        }
+        #expect(outcome.disconnects == ["table_full": 1, "peer_closed": 1, "logout": 3])
         #expect(outcome.final.gatewayCount("refused_connections") == 1)
     }
 

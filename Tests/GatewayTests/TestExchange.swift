@@ -31,6 +31,7 @@ struct Credentials: Sendable {
 /// finishes in well under a second; anything a test does not set keeps these values.
 struct GatewayKnobs {
     var maxConnections = 64
+    var maxPreLoginConnections = 0
     var sessionHistoryMessages = 1_024
     var sendQueueBytes = 1_048_576
     var heartbeatIntervalMilliseconds = 1_000
@@ -54,7 +55,7 @@ struct GatewayKnobs {
           "exchange": { "name": "TEST-GATEWAY", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
                         "udp_port": 65003 },
           "market_data": { "retransmit_history_messages": 4096 },
-          "gateway": { "session_name": "TESTSESS01", "max_connections": \(maxConnections),
+          "gateway": { "session_name": "TESTSESS01", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
                        "heartbeat_interval_ms": \(heartbeatIntervalMilliseconds), "idle_timeout_ms": \(idleTimeoutMilliseconds),
                        "login_timeout_ms": \(loginTimeoutMilliseconds), "max_messages_per_second": \(maxMessagesPerSecond),

@@ -1,0 +1,28 @@
+import ExchangeConfig
+import ExchangeCore
+import ExchangeWire
+
+/// Everything the gateway needs besides its rings and memory.
+public struct GatewayOptions: Sendable {
+    public var settings: GatewaySettings
+    public var tcpNoDelay: Bool
+    public var session: SoupSessionName
+    /// Symbols by instrument index (for Accepted and Replaced).
+    public var symbols: [Symbol]
+    public var keys: APIKeys
+    /// Slots that connections not yet logged in may hold (nil: from
+    /// `settings.maxPreLoginConnections`, where 0 means every slot), so that sockets that
+    /// never log in cannot lock traders out; beyond it a new connection is closed at once
+    /// (`table_full`).
+    public var preLoginConnections: Int?
+
+    public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
+                preLoginConnections: Int? = nil) {
+        self.settings = settings
+        self.tcpNoDelay = tcpNoDelay
+        self.session = session
+        self.symbols = symbols
+        self.keys = keys
+        self.preLoginConnections = preLoginConnections
+    }
+}
