@@ -67,14 +67,6 @@ public enum MarketDataSockets {
         }
     }
 
-    /// A listening TCP socket bound to `address:port` (port 0: any free port), as the
-    /// gateway's (`rtes_tcp_listen`: non-blocking, SO_REUSEADDR). Returns it and its port.
-    public static func openListener(address: UInt32, port: UInt16, backlog: Int32 = 64) throws(SystemError) -> (Int32, UInt16) {
-        let fd = rtes_tcp_listen(address, port, backlog)
-        guard fd >= 0 else { throw SystemError(call: "listen on \(dotted(address)):\(port)", errno: -fd) }
-        return (fd, UInt16(truncatingIfNeeded: rtes_socket_local_port(fd)))
-    }
-
     public static func socketAddress(_ address: UInt32, _ port: UInt16) -> sockaddr_in {
         var a = sockaddr_in()
         a.sin_family = sa_family_t(AF_INET)
