@@ -196,7 +196,7 @@ import Testing
         let length = agent.snapshots.length
         #expect(length > 100_000, "a snapshot bigger than the socket buffers (\(length) bytes)")
         // The slow reader's send stays in flight: the kernel has no room for it.
-        _ = rig.pump(&agent, [slow], seconds: 0.3) { _ in false }
+        rig.turns(&agent, 100)
         let check7 = agent.snapshots.table.isSending(slot)
         #expect(check7)
         let check8 = agent.snapshots.offset < length
