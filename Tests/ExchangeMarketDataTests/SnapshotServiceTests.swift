@@ -230,6 +230,48 @@ import Testing
         #expect(next.frames.dropFirst().allSatisfy { $0.type == SoupPacketType.sequencedData || $0.type == SoupPacketType.serverHeartbeat })
         #expect(next.frames.last { $0.type == SoupPacketType.sequencedData }?.payload.first == GlimpseSnapshot.endOfSnapshotType)
     }
+    /// `onClose` with a snapshot connection mid-send, one not logged in and re-request
+    /// receives armed: every operation drained, every descriptor of the agent's closed.
+    @Test func closesEveryDescriptorAndDrainsWhatIsInFlightOnClose() throws {
+        let rig = try SnapshotTestRig(commands: 40_000)
+        var agent = try rig.makeAgent()
+        rig.publishAll(&agent)
+        let slow = try SnapshotTestClient(port: agent.snapshotPort, receiveBuffer: 4_096, reads: false)
+        let silent = try SnapshotTestClient(port: agent.snapshotPort)
+        #expect(rig.pump(&agent, [slow, silent]) { _ in rig.counter(Cell.snapshotConnections) == 2 })
+        var size: Int32 = 4_096
+        var descriptors = [agent.feedFD, agent.retransmitFD]
+        for slot in 0..<agent.snapshots.capacity where agent.snapshots.table.state(slot) == .open {
+            descriptors.append(agent.snapshots.table.descriptor(slot))
+            _ = setsockopt(agent.snapshots.table.descriptor(slot), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        slow.login()
+        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.owner >= 0 })
+        rig.turns(&agent, 100)
+        let owner = agent.snapshots.owner
+        let sending = agent.snapshots.table.isSending(owner)
+        #expect(sending)
+        // Other tests run beside this one and may reuse a number: a descriptor counts as
+        // closed when it is gone or names another socket.
+        let identities = descriptors.map(descriptorIdentity)
+        #expect(identities.allSatisfy { $0 != nil })
+        let port = agent.snapshotPort
+        agent.onClose()
+        let occupied = agent.snapshots.table.occupied
+        #expect(occupied == 0)
+        let inFlight = agent.operationsInFlight
+        #expect(inFlight == 0)
+        for (fd, identity) in zip(descriptors, identities) { #expect(descriptorIdentity(fd) != identity, "descriptor \(fd)") }
+        #expect(throws: RigError.self) { _ = try SnapshotTestClient(port: port) }  // the listener is closed
+        silent.poll()
+        #expect(silent.closed)
+        _ = consume agent
+    }
+}
+
+/// What a descriptor names ("socket:[inode]"), nil when it is not open.
+func descriptorIdentity(_ fd: Int32) -> String? {
+    try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")
 }
 
 /// An agent on a `ManualClock`, driven by the test's thread.
