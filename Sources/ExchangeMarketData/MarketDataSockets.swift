@@ -2,8 +2,10 @@ import CExchangeShim
 import ExchangeRuntime
 import Glibc
 
-/// The market-data agent's sockets, opened at start (off the hot path). Every failure is a
-/// `SystemError` naming the call; addresses are IPv4 in host byte order.
+/// The market-data agent's datagram sockets (the feed, the re-request server), opened at
+/// start (off the hot path); the snapshot service listens through the connection layer's
+/// `TCPListener`. Every failure is a `SystemError` naming the call; addresses are IPv4 in
+/// host byte order.
 ///
 /// The sockets are blocking on purpose: io_uring never blocks the agent, and on a blocking
 /// socket it waits for readiness itself (a full send buffer delays a packet rather than
