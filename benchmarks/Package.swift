@@ -51,6 +51,7 @@ let package = Package(
             name: "marketdata-bench",
             dependencies: [
                 "BenchSupport",
+                .product(name: "ExchangeClock", package: "RTES"),
                 .product(name: "ExchangeMarketData", package: "RTES"),
                 .product(name: "ExchangeRuntime", package: "RTES"),
                 .product(name: "ExchangeCore", package: "RTES"),

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeRuntime
 import ExchangeWire
 import Glibc
@@ -29,7 +30,7 @@ extension MarketDataAgent {
         let requester = UInt64(UInt32(bigEndian: source.sin_addr.s_addr)) << 16 | UInt64(UInt16(bigEndian: source.sin_port))
         let decision = policy.decide(
             UnsafeRawBufferPointer(start: requestBuffers + i * Self.requestBufferBytes, count: Int(result)),
-            requester: requester, now: rtes_monotonic_ns(), oldest: publisher.history.oldestSequence,
+            requester: requester, now: clock.now(), oldest: publisher.history.oldestSequence,
             next: publisher.history.nextSequence)
         switch decision.outcome {
         case .answer: retransmitCounts.0 &+= 1

@@ -1,213 +1,217 @@
-import CExchangeShim
+import ExchangeClock
 import ExchangeRuntime
 import ExchangeWire
-import Glibc
 
-// The snapshot service (Glimpse-style, SoupBinTCP 3.0 on TCP). A connection must send a
-// Login Request within the login timeout; a wrong session gets Login Rejected `S`, an
-// unknown account or password `A` (then the connection closes). An accepted login gets
-// Login Accepted (this feed's session, sequence 1) and the snapshot (`GlimpseSnapshot`),
-// after which the client logs out (`O`); the server sends heartbeats while it waits and
-// closes a connection silent for the idle timeout. Anything else a client sends (or a
-// malformed frame) is a protocol error and closes the connection. Every outcome is counted.
+// The snapshot service (Glimpse-style, SoupBinTCP 3.0 on TCP), on the runtime's connection
+// layer: the table accepts (multishot), refuses what does not fit (every slot taken, or
+// the pre-login share held by connections that have not logged in), receives into provided
+// buffers, sends one message at a time per connection and closes; completions for an
+// earlier occupant of a slot are ignored by their generation. The service does the
+// protocol. A connection must send a Login Request within the login timeout; a wrong
+// session gets Login Rejected `S`, an unknown account or password `A` (then the connection
+// closes). An accepted login gets Login Accepted (this feed's session, sequence 1) and the
+// snapshot (`GlimpseSnapshot`), after which the client logs out (`O`); the server sends
+// heartbeats while it waits and closes a connection silent for the idle timeout. Anything
+// else a client sends (or a malformed frame) is a protocol error and closes the connection.
+// Every outcome is counted.
 extension MarketDataAgent {
-    mutating func armAccept() {
-        guard ring.prepareAccept(listener: listenFD, tag: CompletionTag(kind: Self.acceptKind)) else { return }
-        operationsInFlight &+= 1
-    }
-
-    mutating func accepted(_ result: Int32) {
-        if !(draining && publisher.phase == .ended) { armAccept() }
-        guard result >= 0 else { return }
-        guard publisher.phase != .ended, let c = snapshots.freeEntry() else {
+    /// Does the table's part of one of its completions, then the service's.
+    mutating func snapshotCompletion(_ completion: Completion) {
+        switch snapshots.table.handle(completion, ring: ring) {
+        case .none, .acceptFailed:  // a failed accept is counted by the table and re-armed by its tick
+            break
+        case .accepted(let slot):
+            accepted(slot)
+        case .refused:
             snapshots.refused &+= 1
-            close(result)
-            return
+        case .received(let slot, let bytes):
+            snapshotReceived(slot, bytes)
+        case .peerClosed(let slot), .failed(let slot, _):
+            closeSnapshotConnection(slot)
+        case .sent(let slot, let bytes):
+            snapshotSent(slot, bytes: bytes)
+        case .released(let slot):
+            snapshotReleased(slot)
         }
-        var one: Int32 = 1
-        _ = setsockopt(result, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let now = rtes_monotonic_ns()
-        snapshots.fds[c] = result
-        snapshots.states[c] = .awaitingLogin
-        snapshots.connectedAt[c] = now
-        snapshots.receivedAt[c] = now
-        snapshots.sentAt[c] = now
-        snapshots.closeAfterSend[c] = false
-        snapshots.controlInFlight[c] = false
-        snapshots.readers[c].reset()
-        snapshots.connections &+= 1
+    }
+
+    mutating func accepted(_ slot: Int) {
         snapshots.open &+= 1
-        armSnapshotReceive(c)
-    }
-
-    mutating func armSnapshotReceive(_ c: Int) {
-        guard ring.prepareReceive(fd: snapshots.fds[c], into: snapshots.receiveBuffer(c), count: SnapshotConnections.receiveBytes,
-                                  tag: CompletionTag(kind: Self.snapshotReceiveKind, index: c)) else {
-            beginClose(c)
-            return
+        snapshots.readers[slot].reset()
+        guard publisher.phase != .ended else {
+            snapshots.refused &+= 1
+            return closeSnapshotConnection(slot)
         }
-        snapshots.receivesInFlight[c] &+= 1
-        operationsInFlight &+= 1
+        let now = clock.now()
+        snapshots.sessions[slot].phase = .awaitingLogin
+        snapshots.sessions[slot].connectedAt = now
+        snapshots.sessions[slot].receivedAt = now
+        snapshots.sessions[slot].sentAt = now
+        snapshots.connections &+= 1
     }
 
-    mutating func snapshotReceived(_ c: Int, result: Int32) {
-        snapshots.receivesInFlight[c] &-= 1
-        if snapshots.states[c] == .closing { return finishCloseIfIdle(c) }
-        guard result > 0 else { return beginClose(c) }  // the client closed, or an error
-        snapshots.receivedAt[c] = rtes_monotonic_ns()
-        var input = UnsafeRawBufferPointer(start: snapshots.receiveBuffer(c), count: Int(result))
-        loop: while snapshots.isOpen(c) {
-            switch snapshots.readers[c].next(&input) {
+    mutating func snapshotReceived(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        guard snapshots.isServing(slot) else { return }
+        snapshots.sessions[slot].receivedAt = clock.now()
+        var input = bytes
+        loop: while snapshots.isServing(slot) {
+            switch snapshots.readers[slot].next(&input) {
             case .needMoreData: break loop
             case .malformed:
                 snapshots.protocolErrors &+= 1
-                beginClose(c)
+                closeSnapshotConnection(slot)
             case .frame(let frame):
-                switch (frame.type, snapshots.states[c]) {
-                case (SoupPacketType.loginRequest, .awaitingLogin): login(c, frame.payload)
+                switch (frame.type, snapshots.sessions[slot].phase) {
+                case (SoupPacketType.loginRequest, .awaitingLogin): login(slot, frame.payload)
                 case (SoupPacketType.clientHeartbeat, _): break
-                case (SoupPacketType.logoutRequest, _): beginClose(c)
+                case (SoupPacketType.logoutRequest, _): closeSnapshotConnection(slot)
                 default:
                     snapshots.protocolErrors &+= 1
-                    beginClose(c)
+                    closeSnapshotConnection(slot)
                 }
             }
         }
-        if snapshots.isOpen(c) { armSnapshotReceive(c) }
     }
 
-    mutating func login(_ c: Int, _ payload: UnsafeRawBufferPointer) {
+    mutating func login(_ slot: Int, _ payload: UnsafeRawBufferPointer) {
         guard case .success(let request) = SoupBinTCP.decodeLoginRequest(payload) else {
             snapshots.protocolErrors &+= 1
-            return beginClose(c)
+            return closeSnapshotConnection(slot)
         }
         if !request.session.isBlank && request.session != publisher.session {
-            return reject(c, SoupLoginRejectReason.sessionNotAvailable)
+            return reject(slot, SoupLoginRejectReason.sessionNotAvailable)
         }
-        guard snapshots.authorizes(request.username, request.password) else {
-            return reject(c, SoupLoginRejectReason.notAuthorized)
+        guard snapshots.accounts.authorizes(request.username, request.password) else {
+            return reject(slot, SoupLoginRejectReason.notAuthorized)
         }
-        snapshots.states[c] = .waitingForBuffer
+        snapshots.table.markLoggedIn(slot)
+        snapshots.sessions[slot].phase = .waitingForBuffer
         startNextSnapshot()
     }
 
-    mutating func reject(_ c: Int, _ reason: UInt8) {
+    mutating func reject(_ slot: Int, _ reason: UInt8) {
         snapshots.loginsRejected &+= 1
-        let n = SoupBinTCP.loginRejected(reason: reason, to: snapshots.controlBuffer(c))
-        snapshots.closeAfterSend[c] = true
-        sendControl(c, length: n)
+        let n = SoupBinTCP.loginRejected(reason: reason, to: snapshots.controlBuffer(slot))
+        snapshots.sessions[slot].closeAfterSend = true
+        sendControl(slot, length: n)
     }
 
-    /// Builds the snapshot for the longest-waiting logged-in connection, if the buffer is free.
+    /// Builds the snapshot for the longest-waiting logged-in connection, if the buffer is
+    /// free (no connection's send from it is in flight).
     mutating func startNextSnapshot() {
         guard snapshots.owner < 0 else { return }
         var next = -1
-        for c in 0..<snapshots.capacity where snapshots.states[c] == .waitingForBuffer {
-            if next < 0 || snapshots.connectedAt[c] < snapshots.connectedAt[next] { next = c }
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) && snapshots.sessions[slot].phase == .waitingForBuffer {
+            if next < 0 || snapshots.sessions[slot].connectedAt < snapshots.sessions[next].connectedAt { next = slot }
         }
         guard next >= 0 else { return }
-        let t0 = rtes_rdtsc()
+        let t0 = clock.ticks()
         var n = SoupBinTCP.loginAccepted(session: publisher.session, sequence: 1, to: snapshots.buffer)
-        n += publisher.writeSnapshot(timestamp: configuration.clock.nanosecondsSinceMidnight(), to: snapshots.buffer + n).bytes
-        let ticks = rtes_rdtsc() &- t0
-        if ticks > snapshots.worstBuildTicks { snapshots.worstBuildTicks = ticks }
+        n += publisher.writeSnapshot(timestamp: clock.nanoseconds(atTicks: t0) % Clocks.nanosecondsPerDay, to: snapshots.buffer + n).bytes
+        let t1 = clock.ticks()
+        if t1 &- t0 > snapshots.worstBuildTicks { snapshots.worstBuildTicks = t1 &- t0 }
         snapshots.owner = next
         snapshots.length = n
         snapshots.offset = 0
-        snapshots.states[next] = .sending
-        snapshots.sendStartedAt[next] = rtes_monotonic_ns()
-        if snapshots.sendsInFlight[next] == 0 { sendSnapshotChunk(next) }
+        snapshots.sessions[next].phase = .sending
+        snapshots.sessions[next].sendStartedAt = clock.nanoseconds(atTicks: t1)
+        if !snapshots.table.isSending(next) { sendSnapshotChunk(next) }
     }
 
-    mutating func sendSnapshotChunk(_ c: Int) {
+    mutating func sendSnapshotChunk(_ slot: Int) {
         let chunk = min(snapshots.length - snapshots.offset, configuration.snapshotChunkBytes)
-        guard ring.prepareSend(fd: snapshots.fds[c], bytes: snapshots.buffer + snapshots.offset, count: chunk,
-                               tag: CompletionTag(kind: Self.snapshotSendKind, index: c)) else { return beginClose(c) }
-        snapshots.sendsInFlight[c] &+= 1
-        snapshots.controlInFlight[c] = false
-        operationsInFlight &+= 1
+        if send(slot, bytes: snapshots.buffer + snapshots.offset, count: chunk) {
+            snapshots.sessions[slot].controlInFlight = false
+        } else {
+            closeSnapshotConnection(slot)
+        }
     }
 
-    mutating func sendControl(_ c: Int, length: Int) {
-        guard snapshots.sendsInFlight[c] == 0,
-              ring.prepareSend(fd: snapshots.fds[c], bytes: snapshots.controlBuffer(c), count: length,
-                               tag: CompletionTag(kind: Self.snapshotSendKind, index: c)) else { return }
-        snapshots.sendsInFlight[c] &+= 1
-        snapshots.controlInFlight[c] = true
-        operationsInFlight &+= 1
+    mutating func sendControl(_ slot: Int, length: Int) {
+        guard !snapshots.table.isSending(slot), send(slot, bytes: snapshots.controlBuffer(slot), count: length) else { return }
+        snapshots.sessions[slot].controlInFlight = true
     }
 
-    mutating func snapshotSent(_ c: Int, result: Int32) {
-        snapshots.sendsInFlight[c] &-= 1
-        if snapshots.states[c] == .closing { return finishCloseIfIdle(c) }
-        guard result >= 0 else { return beginClose(c) }
-        snapshots.sentAt[c] = rtes_monotonic_ns()
-        if snapshots.controlInFlight[c] {
-            snapshots.controlInFlight[c] = false
-            if snapshots.closeAfterSend[c] { beginClose(c) }
+    /// Starts a send on the slot (after handing the prepared entries to the kernel when the
+    /// submission queue is full). False when it could not be started.
+    mutating func send(_ slot: Int, bytes: UnsafeRawPointer, count: Int) -> Bool {
+        switch snapshots.table.send(slot, bytes: bytes, count: count, ring: ring) {
+        case .started: return true
+        case .busy, .notOpen: return false
+        case .submissionQueueFull:
+            ring.submitAndPoll()
+            return snapshots.table.send(slot, bytes: bytes, count: count, ring: ring) == .started
+        }
+    }
+
+    mutating func snapshotSent(_ slot: Int, bytes: Int) {
+        guard snapshots.isServing(slot) else { return }
+        snapshots.sessions[slot].sentAt = clock.now()
+        if snapshots.sessions[slot].controlInFlight {
+            snapshots.sessions[slot].controlInFlight = false
+            if snapshots.sessions[slot].closeAfterSend { return closeSnapshotConnection(slot) }
+            // The snapshot may have been built while a control message was going out.
+            if snapshots.sessions[slot].phase == .sending && snapshots.owner == slot { sendSnapshotChunk(slot) }
             return
         }
-        guard snapshots.states[c] == .sending && snapshots.owner == c else { return }
-        snapshots.offset += Int(result)
+        guard snapshots.sessions[slot].phase == .sending && snapshots.owner == slot else { return }
+        snapshots.offset += bytes
         if snapshots.offset < snapshots.length {
-            sendSnapshotChunk(c)
+            sendSnapshotChunk(slot)
             return
         }
         snapshots.served &+= 1
         snapshots.bytes &+= UInt64(snapshots.length)
-        snapshots.states[c] = .sent
+        snapshots.sessions[slot].phase = .sent
         snapshots.owner = -1
         startNextSnapshot()
     }
 
-    /// Shuts the connection down; it closes once its operations have completed.
-    mutating func beginClose(_ c: Int) {
-        guard snapshots.states[c] != .closing && snapshots.states[c] != .free else { return }
-        shutdown(snapshots.fds[c], Int32(SHUT_RDWR))
-        snapshots.states[c] = .closing
-        if snapshots.owner == c {
+    /// Shuts the connection down; the table releases its slot once nothing of the kernel's
+    /// refers to it. The snapshot buffer stays the connection's until then: a chunk in
+    /// flight is never overwritten by the next snapshot.
+    mutating func closeSnapshotConnection(_ slot: Int) {
+        if snapshots.table.close(slot) { snapshotReleased(slot) }
+    }
+
+    /// The slot is free: its descriptor is closed and no operation of its own is in flight.
+    mutating func snapshotReleased(_ slot: Int) {
+        snapshots.open &-= 1
+        if snapshots.owner == slot {
             snapshots.owner = -1
             startNextSnapshot()
         }
-        finishCloseIfIdle(c)
-    }
-
-    mutating func finishCloseIfIdle(_ c: Int) {
-        guard snapshots.receivesInFlight[c] == 0 && snapshots.sendsInFlight[c] == 0 else { return }
-        close(snapshots.fds[c])
-        snapshots.fds[c] = -1
-        snapshots.states[c] = .free
-        snapshots.open &-= 1
     }
 
     /// Login, idle and slow-reader timeouts, and heartbeats to clients that wait to log out.
     mutating func snapshotTimers(now: UInt64) -> Int {
+        snapshots.table.tick(ring: ring)
         var work = 0
-        for c in 0..<snapshots.capacity {
-            switch snapshots.states[c] {
-            case .free, .closing: continue
-            case .awaitingLogin where now &- snapshots.connectedAt[c] > configuration.snapshotLoginTimeoutNanoseconds,
-                 .waitingForBuffer where now &- snapshots.receivedAt[c] > configuration.snapshotIdleTimeoutNanoseconds,
-                 .sent where now &- snapshots.receivedAt[c] > configuration.snapshotIdleTimeoutNanoseconds,
-                 .sending where now &- snapshots.sendStartedAt[c] > configuration.snapshotSendTimeoutNanoseconds:
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) {
+            let s = snapshots.sessions[slot]
+            switch s.phase {
+            case .awaitingLogin where now &- s.connectedAt > configuration.snapshotLoginTimeoutNanoseconds,
+                 .waitingForBuffer where now &- s.receivedAt > configuration.snapshotIdleTimeoutNanoseconds,
+                 .sent where now &- s.receivedAt > configuration.snapshotIdleTimeoutNanoseconds,
+                 .sending where now &- s.sendStartedAt > configuration.snapshotSendTimeoutNanoseconds:
                 snapshots.timeouts &+= 1
-                beginClose(c)
+                closeSnapshotConnection(slot)
                 work &+= 1
-            case .sent where now &- snapshots.sentAt[c] >= 1_000_000_000 && snapshots.sendsInFlight[c] == 0:
-                sendControl(c, length: SoupBinTCP.serverHeartbeat(to: snapshots.controlBuffer(c)))
+            case .sent where now &- s.sentAt >= Self.snapshotHeartbeatNanoseconds && !snapshots.table.isSending(slot):
+                sendControl(slot, length: SoupBinTCP.serverHeartbeat(to: snapshots.controlBuffer(slot)))
                 work &+= 1
             default: continue
             }
         }
         return work
     }
-}
 
-extension SnapshotConnections {
-    /// Shuts every open connection down (at the end of the session).
-    mutating func shutdownAll() {
-        for c in 0..<capacity where states[c] != .free && states[c] != .closing {
-            shutdown(fds[c], Int32(SHUT_RDWR))
-        }
+    /// At the end of the session: stop accepting and close every connection.
+    mutating func endSnapshotService() {
+        snapshots.table.stopAccepting(ring: ring)
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) { closeSnapshotConnection(slot) }
     }
+
+    /// A server heartbeat to a client that waits to log out, after this much silence.
+    static var snapshotHeartbeatNanoseconds: UInt64 { 1_000_000_000 }
 }

@@ -1,8 +1,73 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeCore
 import ExchangeRuntime
 import ExchangeWire
 import Glibc
+
+/// The market-data agent's settings (`MarketDataAgent.Configuration`).
+public struct MarketDataConfiguration: Sendable {
+    public var session: SoupSessionName
+    public var instruments: [InstrumentSpec]
+    /// Resting orders the replica can hold: the engine's order pool.
+    public var orderCapacity: Int
+    public var group: UInt32
+    public var port: UInt16
+    public var interface: UInt32
+    public var ttl: Int
+    public var loopback: Bool
+    public var sendBufferBytes: Int
+    public var maxPayloadBytes: Int
+    public var heartbeatIntervalNanoseconds: UInt64
+    /// Where the re-request server and the snapshot service listen (port 0: any free port).
+    public var bindAddress: UInt32
+    public var retransmitPort: UInt16
+    public var retransmitHistoryMessages: Int
+    public var retransmitMaxRequestsPerSecond: Int
+    public var snapshotPort: UInt16
+    /// Who may log in to the snapshot service (username, password); nil lets anyone in.
+    public var snapshotAccounts: [SnapshotAccount]?
+    public var snapshotLoginTimeoutNanoseconds: UInt64 = 5_000_000_000
+    public var snapshotIdleTimeoutNanoseconds: UInt64 = 15_000_000_000
+    /// A snapshot not read within this long closes its connection (a slow consumer).
+    public var snapshotSendTimeoutNanoseconds: UInt64 = 30_000_000_000
+    /// Snapshot connections at once; more are refused (closed at once, counted).
+    public var maxSnapshotConnections = 16
+    /// Of those, how many may be not logged in yet: sockets that never log in cannot hold
+    /// more than this share (each is closed after the login timeout).
+    public var maxSnapshotPreLoginConnections = 8
+    public var snapshotChunkBytes = 262_144
+    /// Packets ready or in flight at once (a power of two).
+    public var packetSlots = 256
+    public var answerSlots = 64
+    public var retransmitReceives = 8
+    public var eventBatch = 256
+    public var ringEntries: UInt32 = 1_024
+
+    public init(session: SoupSessionName, instruments: [InstrumentSpec], orderCapacity: Int, group: UInt32, port: UInt16,
+                interface: UInt32, ttl: Int, loopback: Bool, sendBufferBytes: Int, maxPayloadBytes: Int,
+                heartbeatIntervalNanoseconds: UInt64, bindAddress: UInt32, retransmitPort: UInt16,
+                retransmitHistoryMessages: Int, retransmitMaxRequestsPerSecond: Int, snapshotPort: UInt16,
+                snapshotAccounts: [SnapshotAccount]?) {
+        self.session = session
+        self.instruments = instruments
+        self.orderCapacity = orderCapacity
+        self.group = group
+        self.port = port
+        self.interface = interface
+        self.ttl = ttl
+        self.loopback = loopback
+        self.sendBufferBytes = sendBufferBytes
+        self.maxPayloadBytes = maxPayloadBytes
+        self.heartbeatIntervalNanoseconds = heartbeatIntervalNanoseconds
+        self.bindAddress = bindAddress
+        self.retransmitPort = retransmitPort
+        self.retransmitHistoryMessages = retransmitHistoryMessages
+        self.retransmitMaxRequestsPerSecond = retransmitMaxRequestsPerSecond
+        self.snapshotPort = snapshotPort
+        self.snapshotAccounts = snapshotAccounts
+    }
+}
 
 /// The market-data publisher: consumes the engine's book events, publishes them as ITCH 5.0
 /// in MoldUDP64 packets on the multicast group, answers MoldUDP64 re-requests from its
@@ -27,81 +92,20 @@ import Glibc
 /// counted in `worstSnapshotBuildTicks`, about 20 ns per resting order) and then streamed in
 /// chunks of at most `snapshotChunkBytes` with one send in flight per connection.
 ///
+/// The snapshot service sits on the runtime's connection layer (`ConnectionTable`); every
+/// operation on the ring is tagged with the one `CompletionTag` through `IOUring`'s typed
+/// helpers. Time comes from the injected clock `C` (`TSCClock` in production, `ManualClock`
+/// in tests): heartbeats, timers, snapshot timeouts, System Event and snapshot timestamps.
+/// `onStart` adopts the ring (its single issuer), arms the re-request receives and the
+/// accept and opens the session; `onClose` cancels what is in flight, waits (bounded) for
+/// it and closes every descriptor; deinit frees memory.
+///
 /// When every packet slot is in flight, events stay on the ring (counted as backpressure);
 /// the engine then sees its ring fill and waits, as it does for any slow consumer.
-public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
+public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     public var roleName: String { "market-data" }
 
-    public struct Configuration: Sendable {
-        public var session: SoupSessionName
-        public var instruments: [InstrumentSpec]
-        /// Resting orders the replica can hold: the engine's order pool.
-        public var orderCapacity: Int
-        public var group: UInt32
-        public var port: UInt16
-        public var interface: UInt32
-        public var ttl: Int
-        public var loopback: Bool
-        public var sendBufferBytes: Int
-        public var maxPayloadBytes: Int
-        public var heartbeatIntervalNanoseconds: UInt64
-        /// Where the re-request server and the snapshot service listen (port 0: any free port).
-        public var bindAddress: UInt32
-        public var retransmitPort: UInt16
-        public var retransmitHistoryMessages: Int
-        public var retransmitMaxRequestsPerSecond: Int
-        public var snapshotPort: UInt16
-        /// Who may log in to the snapshot service (username, password); nil lets anyone in.
-        public var snapshotAccounts: [SnapshotAccount]?
-        public var snapshotLoginTimeoutNanoseconds: UInt64 = 5_000_000_000
-        public var snapshotIdleTimeoutNanoseconds: UInt64 = 15_000_000_000
-        /// A snapshot not read within this long closes its connection (a slow consumer).
-        public var snapshotSendTimeoutNanoseconds: UInt64 = 30_000_000_000
-        public var maxSnapshotConnections = 16
-        public var snapshotChunkBytes = 262_144
-        /// Packets ready or in flight at once (a power of two).
-        public var packetSlots = 256
-        public var answerSlots = 64
-        public var retransmitReceives = 8
-        public var eventBatch = 256
-        public var ringEntries: UInt32 = 1_024
-        /// Time of day for System Events and snapshots; a test may fix it.
-        public var clock = MarketDataClock.realtime
-
-        public init(session: SoupSessionName, instruments: [InstrumentSpec], orderCapacity: Int, group: UInt32, port: UInt16,
-                    interface: UInt32, ttl: Int, loopback: Bool, sendBufferBytes: Int, maxPayloadBytes: Int,
-                    heartbeatIntervalNanoseconds: UInt64, bindAddress: UInt32, retransmitPort: UInt16,
-                    retransmitHistoryMessages: Int, retransmitMaxRequestsPerSecond: Int, snapshotPort: UInt16,
-                    snapshotAccounts: [SnapshotAccount]?) {
-            self.session = session
-            self.instruments = instruments
-            self.orderCapacity = orderCapacity
-            self.group = group
-            self.port = port
-            self.interface = interface
-            self.ttl = ttl
-            self.loopback = loopback
-            self.sendBufferBytes = sendBufferBytes
-            self.maxPayloadBytes = maxPayloadBytes
-            self.heartbeatIntervalNanoseconds = heartbeatIntervalNanoseconds
-            self.bindAddress = bindAddress
-            self.retransmitPort = retransmitPort
-            self.retransmitHistoryMessages = retransmitHistoryMessages
-            self.retransmitMaxRequestsPerSecond = retransmitMaxRequestsPerSecond
-            self.snapshotPort = snapshotPort
-            self.snapshotAccounts = snapshotAccounts
-        }
-    }
-
-    /// One account allowed to log in to the snapshot service.
-    public struct SnapshotAccount: Sendable {
-        public var username: SoupUsername
-        public var password: SoupPassword
-        public init(username: SoupUsername, password: SoupPassword) {
-            self.username = username
-            self.password = password
-        }
-    }
+    public typealias Configuration = MarketDataConfiguration
 
     /// What start-up obtained, one line each, for the log.
     public let report: [String]
@@ -118,30 +122,34 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
     let configuration: Configuration
     let upstreamFinished: @Sendable () -> Bool
 
+    let clock: C
+    /// Clock ticks in a millisecond: an idle turn reads `clock.ticks()` and converts to
+    /// nanoseconds (timers, heartbeats) only when at least this many have passed.
+    let millisecondTicks: UInt64
+
     let feedFD: Int32
     let retransmitFD: Int32
-    let listenFD: Int32
+    /// The feed and re-request sockets are open (until `onClose`).
+    var socketsOpen = true
     let completions: UnsafeMutableBufferPointer<Completion>
     /// Per re-request receive: its msghdr, iovec, source address and buffer.
     let requestHeaders: UnsafeMutablePointer<msghdr>
     let requestVectors: UnsafeMutablePointer<iovec>
     let requestSources: UnsafeMutablePointer<sockaddr_in>
     let requestBuffers: UnsafeMutableRawPointer
-    static let requestBufferBytes = 128
+    static var requestBufferBytes: Int { 128 }
     /// Per answer slot: msghdr, iovec, destination.
     let answerHeaders: UnsafeMutablePointer<msghdr>
     let answerVectors: UnsafeMutablePointer<iovec>
     let answerDestinations: UnsafeMutablePointer<sockaddr_in>
-    var snapshots: SnapshotConnections
+    var snapshots: SnapshotService
 
-    var started = false
     var draining = false
     var closing = false
+    /// Feed sends, re-request receives and answer sends in flight (the snapshot service's
+    /// operations are its table's).
     var operationsInFlight = 0
-    var lastClock: UInt64 = 0
-    var lastClockTicks: UInt64 = 0
-    /// TSC ticks between clock reads while idle: at most 0.52 ms at any TSC rate ≥ 1 GHz.
-    static let idleClockCheckTicks: UInt64 = 1 << 19
+    var lastIdleTicks: UInt64 = 0
     var lastPacketAt: UInt64 = 0
     var packetsAtLastCheck: UInt64 = 0
     var eventsConsumed: UInt64 = 0
@@ -151,20 +159,20 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
     var retransmitRequests: UInt64 = 0
     var retransmitMessages: UInt64 = 0
     var answerDropped: UInt64 = 0
-    var published = false
 
-    /// Opens the sockets and the ring (disabled: the agent's thread adopts it on its first
-    /// duty cycle and becomes its single issuer). `upstreamFinished` says, once draining,
-    /// whether the engine can still publish events: the session closes (M, E, C, End of
-    /// Session) only when it cannot and the ring is empty.
-    public init(configuration: Configuration, events: consuming SPSCRing<EngineEvent>.Consumer, cells: CounterCells,
+    /// Opens the sockets, the snapshot listener and the ring (disabled: the agent's thread
+    /// adopts it in `onStart` and becomes its single issuer). `upstreamFinished` says, once
+    /// draining, whether the engine can still publish events: the session closes (M, E, C,
+    /// End of Session) only when it cannot and the ring is empty.
+    /// - Parameter clock: the agent's time (the gateway's `TSCClock` in production, so System
+    ///   Events and order events share it).
+    public init(configuration: Configuration, clock: C, events: consuming SPSCRing<EngineEvent>.Consumer, cells: CounterCells,
                 upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
         var lines: [String] = []
         let (feed, feedReport) = try MarketDataSockets.openFeed(
             group: configuration.group, port: configuration.port, interface: configuration.interface, ttl: configuration.ttl,
             loopback: configuration.loopback, sendBuffer: configuration.sendBufferBytes)
         let retransmit: (Int32, UInt16)
-        let listener: (Int32, UInt16)
         do {
             retransmit = try MarketDataSockets.openDatagramServer(address: configuration.bindAddress, port: configuration.retransmitPort,
                                                                   receiveBuffer: 262_144)
@@ -172,28 +180,44 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
             close(feed)
             throw error
         }
-        do {
-            listener = try MarketDataSockets.openListener(address: configuration.bindAddress, port: configuration.snapshotPort)
-        } catch {
+        func closeSockets() {
             close(feed)
             close(retransmit.0)
+        }
+        let listener: TCPListener
+        do {
+            listener = try TCPListener(address: configuration.bindAddress, port: configuration.snapshotPort, backlog: 64)
+        } catch {
+            closeSockets()
             throw error
         }
+        let boundSnapshotPort = listener.port
         let uring: IOUring
         do {
             uring = try IOUring(entries: configuration.ringEntries, startDisabled: true)
         } catch {
-            close(feed)
-            close(retransmit.0)
-            close(listener.0)
+            closeSockets()
+            throw error
+        }
+        let service: SnapshotService
+        do {
+            service = try SnapshotService(
+                capacity: configuration.maxSnapshotConnections, preLoginLimit: configuration.maxSnapshotPreLoginConnections,
+                snapshotBytes: SoupBinTCP.headerLength + SoupBinTCP.LoginAcceptedLayout.payloadLength
+                    + GlimpseSnapshot.maximumBytes(instruments: configuration.instruments.count, orders: configuration.orderCapacity),
+                accounts: configuration.snapshotAccounts, listener: listener, ring: uring)
+        } catch {
+            closeSockets()
             throw error
         }
         feedFD = feed
         retransmitFD = retransmit.0
-        listenFD = listener.0
         retransmitPort = retransmit.1
-        snapshotPort = listener.1
+        snapshotPort = boundSnapshotPort
         ring = uring
+        snapshots = service
+        self.clock = clock
+        millisecondTicks = max(1, clock.ticks(forNanoseconds: 1_000_000))
         self.events = events
         self.cells = cells
         self.configuration = configuration
@@ -215,44 +239,24 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
         answerHeaders = .filled(configuration.answerSlots, with: msghdr())
         answerVectors = .filled(configuration.answerSlots, with: iovec())
         answerDestinations = .filled(configuration.answerSlots, with: sockaddr_in())
-        snapshots = SnapshotConnections(
-            capacity: configuration.maxSnapshotConnections,
-            snapshotBytes: SoupBinTCP.headerLength + SoupBinTCP.LoginAcceptedLayout.payloadLength
-                + GlimpseSnapshot.maximumBytes(instruments: configuration.instruments.count, orders: configuration.orderCapacity),
-            accounts: configuration.snapshotAccounts)
         lines.append("market data: ITCH 5.0 / MoldUDP64 session \(configuration.session) to "
             + "\(MarketDataSockets.dotted(configuration.group)):\(configuration.port) via \(MarketDataSockets.dotted(configuration.interface)), "
             + "ttl \(configuration.ttl), loopback \(configuration.loopback ? "on" : "off"), \(feedReport), io_uring \(ring.setupDescription)")
         lines.append("market data: re-requests on udp \(MarketDataSockets.dotted(configuration.bindAddress)):\(retransmitPort) "
             + "(history \(configuration.retransmitHistoryMessages) messages, \(configuration.retransmitMaxRequestsPerSecond)/s); "
             + "snapshots on tcp \(MarketDataSockets.dotted(configuration.bindAddress)):\(snapshotPort) "
-            + (configuration.snapshotAccounts == nil ? "(any login)" : "(\(configuration.snapshotAccounts!.count) accounts)"))
+            + (configuration.snapshotAccounts == nil ? "(any login)" : "(\(configuration.snapshotAccounts!.count) accounts)")
+            + ", at most \(configuration.maxSnapshotConnections) connections, \(configuration.maxSnapshotPreLoginConnections) before login")
         report = lines
     }
 
+    /// Frees memory. Operations in flight and descriptors are `onClose`'s; an agent that
+    /// never ran still owns its two datagram sockets, which go with it.
     deinit {
-        // Nothing may still write into buffers about to be freed: cancel every operation and
-        // wait (bounded) for their completions before closing and freeing. (Through the
-        // ring's non-mutating helpers: a deinit holds it borrowed.)
-        if started {
-            var fds = [feedFD, retransmitFD, listenFD]
-            snapshots.forEachOpen { fds.append($0) }
-            for fd in fds {
-                guard ring.prepareCancelAll(fd: fd) else { break }
-            }
-            var inFlight = operationsInFlight
-            var waited = 0
-            while inFlight > 0 && waited < 100 {
-                ring.submitDuringClose()
-                if !ring.waitForCompletion(milliseconds: 5) { waited += 1 }
-                let n = ring.takeCompletions(into: completions)
-                for i in 0..<n where completions[i].tag.kind != .cancel { inFlight -= 1 }
-            }
+        if socketsOpen {
+            close(feedFD)
+            close(retransmitFD)
         }
-        snapshots.closeAll()
-        close(feedFD)
-        close(retransmitFD)
-        close(listenFD)
         completions.deallocate()
         requestHeaders.deallocate()
         requestVectors.deallocate()
@@ -265,11 +269,26 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
 
     // MARK: Agent
 
-    public mutating func doWork() -> Int {
-        if !started {
-            start()
-            return 1
+    /// On the agent's own thread, before the first turn: take the ring over (its single
+    /// issuer), arm the re-request receives and the snapshot accept, open the session.
+    public mutating func onStart() throws(AgentStartError) {
+        do {
+            try ring.adopt()
+        } catch {
+            throw AgentStartError(role: roleName, error)
         }
+        for i in 0..<configuration.retransmitReceives { armRequestReceive(i) }
+        snapshots.table.startAccepting(ring: ring)
+        let ticks = clock.ticks()
+        lastIdleTicks = ticks
+        lastPacketAt = clock.nanoseconds(atTicks: ticks)
+        _ = publisher.advanceOpening(timestamp: clock.timeOfDay())
+        submitFeedPackets()
+        ring.submitAndPoll()
+        publishCounters()
+    }
+
+    public mutating func doWork() -> Int {
         var work = 0
         let n = ring.takeCompletions(into: completions)
         // Free live packet slots first.
@@ -279,9 +298,12 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
         }
         work &+= publishEvents()
         // Then everything else the ring completed.
-        for i in 0..<n where completions[i].tag.kind != Self.feedKind {
-            handle(completions[i])
-            work &+= 1
+        if n > 0 {
+            for i in 0..<n where completions[i].tag.kind != Self.feedKind {
+                handle(completions[i])
+                work &+= 1
+            }
+            snapshots.table.finishBatch()
         }
         if work == 0 { work &+= idle() }
         submitAnswers()
@@ -289,35 +311,72 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
         return work
     }
 
+    /// After the last turn, on the agent's own thread: stop accepting, cancel every feed
+    /// send, re-request receive and answer in flight and wait (bounded, 500 ms) for their
+    /// completions, then close every snapshot connection the same way (the table's
+    /// `closeAll`) and the sockets.
+    public mutating func onClose() {
+        defer {
+            if socketsOpen {
+                close(feedFD)
+                close(retransmitFD)
+                socketsOpen = false
+            }
+            publishCounters()
+        }
+        guard ring.isEnabled else {
+            snapshots.table.stopAccepting(ring: ring)  // nothing armed: closes the listener
+            return
+        }
+        snapshots.table.stopAccepting(ring: ring)
+        ring.prepareCancelAll(fd: feedFD)
+        ring.prepareCancelAll(fd: retransmitFD)
+        var waited = 0
+        while operationsInFlight > 0 && waited < 500 {
+            ring.submitAndPoll()
+            let n = ring.takeCompletions(into: completions)
+            for i in 0..<n {
+                let completion = completions[i]
+                if snapshots.table.owns(completion) {
+                    if case .released = snapshots.table.handle(completion, ring: ring) { snapshots.open &-= 1 }
+                    continue
+                }
+                switch completion.tag.kind {
+                case .cancel: continue
+                case Self.feedKind: publisher.packets.complete(completion.tag.index)
+                case Self.answerKind: answers.complete(completion.tag.index)
+                default: break
+                }
+                operationsInFlight &-= 1
+            }
+            snapshots.table.finishBatch()
+            if n == 0 && !ring.waitForCompletion(milliseconds: 5) { waited += 5 }
+        }
+        var released = 0
+        snapshots.table.closeAll(ring: &ring) { _ in released += 1 }
+        snapshots.open -= released
+        snapshots.owner = -1
+    }
+
+    /// Failed submissions (counted by the ring, a failed `adopt()` among them) and failed
+    /// sends and receives.
+    public var errorCount: UInt64 { ring.submitFailures &+ sendErrors }
+
     public mutating func beginDrain() { draining = true }
 
     /// Drained once the End of Session packet is out and every live packet has completed.
     public var isDrained: Bool {
-        started && publisher.phase == .ended && publisher.packets.taken == 0
+        publisher.phase == .ended && publisher.packets.taken == 0
     }
 
     // MARK: The live feed
-
-    mutating func start() {
-        started = true
-        do { try ring.adopt() } catch { sendErrors &+= 1 }
-        for i in 0..<configuration.retransmitReceives { armRequestReceive(i) }
-        armAccept()
-        let now = rtes_monotonic_ns()
-        lastClock = now
-        lastPacketAt = now
-        _ = publisher.advanceOpening(timestamp: configuration.clock.nanosecondsSinceMidnight())
-        submitFeedPackets()
-        ring.submitAndPoll()
-        publishCounters()
-    }
 
     /// Encodes a batch of events, closes the open packet, submits every ready packet.
     @inline(__always)
     mutating func publishEvents() -> Int {
         guard publisher.phase == .live else {
             if case .opening = publisher.phase {
-                _ = publisher.advanceOpening(timestamp: configuration.clock.nanosecondsSinceMidnight())
+                _ = publisher.advanceOpening(timestamp: clock.timeOfDay())
                 submitFeedPackets()
             }
             return 0
@@ -366,13 +425,11 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
 
     /// No events this cycle: heartbeat, closing, timers, counters.
     mutating func idle() -> Int {
-        // The TSC gates the clock read: an idle spin costs one rdtsc, not a clock_gettime.
-        let ticks = rtes_rdtsc()
-        guard ticks &- lastClockTicks >= Self.idleClockCheckTicks else { return 0 }
-        lastClockTicks = ticks
-        let now = rtes_monotonic_ns()
-        guard now &- lastClock >= 1_000_000 else { return 0 }  // at most once a millisecond
-        lastClock = now
+        // One counter read per idle turn; nanoseconds only once a millisecond has passed.
+        let ticks = clock.ticks()
+        guard ticks &- lastIdleTicks >= millisecondTicks else { return 0 }
+        lastIdleTicks = ticks
+        let now = clock.nanoseconds(atTicks: ticks)
         var work = 0
         if publisher.counters.packets != packetsAtLastCheck {
             packetsAtLastCheck = publisher.counters.packets
@@ -387,9 +444,9 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
         // two reads would be lost.
         if draining && publisher.phase != .ended && (closing || upstreamFinished()) && events.depth == 0 {
             closing = true
-            _ = publisher.advanceClosing(timestamp: configuration.clock.nanosecondsSinceMidnight())
+            _ = publisher.advanceClosing(timestamp: now % Clocks.nanosecondsPerDay)
             submitFeedPackets()
-            if publisher.phase == .ended { snapshots.shutdownAll() }
+            if publisher.phase == .ended { endSnapshotService() }
             work &+= 1
         }
         work &+= snapshotTimers(now: now)
@@ -430,49 +487,27 @@ public struct MarketDataAgent: ~Copyable, Agent, @unchecked Sendable {
 
     /// How many events ahead the replica's lines are prefetched (as the engine does for its
     /// commands; see benchmarks/RESULTS.md, market data).
-    static let prefetchLookahead = 8
+    static var prefetchLookahead: Int { 8 }
 
     // MARK: Completion tags
 
-    static let feedKind = CompletionTag.Kind(rawValue: 1)
-    static let requestKind = CompletionTag.Kind(rawValue: 2)
-    static let answerKind = CompletionTag.Kind(rawValue: 3)
-    static let acceptKind = CompletionTag.Kind(rawValue: 4)
-    static let snapshotReceiveKind = CompletionTag.Kind(rawValue: 5)
-    static let snapshotSendKind = CompletionTag.Kind(rawValue: 6)
+    // Kinds 1–3 are the agent's own; the snapshot service's table takes 4–6
+    // (`SnapshotService.tagBase`).
+    static var feedKind: CompletionTag.Kind { CompletionTag.Kind(rawValue: 1) }
+    static var requestKind: CompletionTag.Kind { CompletionTag.Kind(rawValue: 2) }
+    static var answerKind: CompletionTag.Kind { CompletionTag.Kind(rawValue: 3) }
 
     mutating func handle(_ completion: Completion) {
         let tag = completion.tag
         if tag.kind == .cancel { return }
+        if snapshots.table.owns(completion) { return snapshotCompletion(completion) }
         operationsInFlight &-= 1
         switch tag.kind {
         case Self.requestKind: requestReceived(tag.index, result: completion.result)
         case Self.answerKind:
             if completion.result < 0 { sendErrors &+= 1 }
             answers.complete(tag.index)
-        case Self.acceptKind: accepted(completion.result)
-        case Self.snapshotReceiveKind: snapshotReceived(tag.index, result: completion.result)
-        case Self.snapshotSendKind: snapshotSent(tag.index, result: completion.result)
         default: break
-        }
-    }
-
-    mutating func cancelAll(fd: Int32) {
-        ring.prepareCancelAll(fd: fd)
-    }
-}
-
-/// The time of day the feed stamps on System Events and snapshots.
-public enum MarketDataClock: Sendable {
-    /// CLOCK_REALTIME, nanoseconds since midnight UTC.
-    case realtime
-    /// The clock the gateway stamps commands with (so System Events and order events share it).
-    case wall(WallClock)
-
-    public func nanosecondsSinceMidnight() -> Timestamp {
-        switch self {
-        case .realtime: rtes_realtime_ns() % WallClock.nanosecondsPerDay
-        case .wall(let clock): clock.nanoseconds(atTicks: rtes_rdtsc()) % WallClock.nanosecondsPerDay
         }
     }
 }

@@ -2,8 +2,10 @@ import CExchangeShim
 import ExchangeRuntime
 import Glibc
 
-/// The market-data agent's sockets, opened at start (off the hot path). Every failure is a
-/// `SystemError` naming the call; addresses are IPv4 in host byte order.
+/// The market-data agent's datagram sockets (the feed, the re-request server), opened at
+/// start (off the hot path); the snapshot service listens through the connection layer's
+/// `TCPListener`. Every failure is a `SystemError` naming the call; addresses are IPv4 in
+/// host byte order.
 ///
 /// The sockets are blocking on purpose: io_uring never blocks the agent, and on a blocking
 /// socket it waits for readiness itself (a full send buffer delays a packet rather than
@@ -65,14 +67,6 @@ public enum MarketDataSockets {
             close(fd)
             throw error
         }
-    }
-
-    /// A listening TCP socket bound to `address:port` (port 0: any free port), as the
-    /// gateway's (`rtes_tcp_listen`: non-blocking, SO_REUSEADDR). Returns it and its port.
-    public static func openListener(address: UInt32, port: UInt16, backlog: Int32 = 64) throws(SystemError) -> (Int32, UInt16) {
-        let fd = rtes_tcp_listen(address, port, backlog)
-        guard fd >= 0 else { throw SystemError(call: "listen on \(dotted(address)):\(port)", errno: -fd) }
-        return (fd, UInt16(truncatingIfNeeded: rtes_socket_local_port(fd)))
     }
 
     public static func socketAddress(_ address: UInt32, _ port: UInt16) -> sockaddr_in {

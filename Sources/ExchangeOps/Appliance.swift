@@ -223,14 +223,13 @@ public final class Appliance: @unchecked Sendable {
         let cells = counters.cells
         let runner = self.runner
         let shared = performance.threadingMode == .shared
-        var marketData: MarketDataAgent?
+        var marketData: MarketDataAgent<TSCClock>?
         var drainAgent: EventDrainAgent?
         if configuration.marketData.enabled {
-            var settings = MarketDataAgent.Configuration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys,
-                                                         clock: clock)
-            let agent: MarketDataAgent
+            var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys)
+            let agent: MarketDataAgent<TSCClock>
             do {
-                agent = try MarketDataAgent(configuration: settings, events: bookRing.makeConsumer(), cells: cells,
+                agent = try MarketDataAgent(configuration: settings, clock: gatewayClock, events: bookRing.makeConsumer(), cells: cells,
                                             upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
             } catch {
                 throw ApplianceError("market data cannot start: \(error)")

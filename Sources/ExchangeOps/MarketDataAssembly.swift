@@ -4,13 +4,13 @@ import ExchangeMarketData
 import ExchangeRuntime
 import ExchangeWire
 
-extension MarketDataAgent.Configuration {
+extension MarketDataConfiguration {
     /// The market-data agent's settings from the configuration: the feed goes to
     /// `exchange.udp_multicast_group:udp_port` out of `market_data.interface`; the re-request
     /// server and the snapshot service listen on `exchange.bind_address`; the replica holds
     /// `performance.order_pool_size` orders; the feed's MoldUDP64 session is the gateway's
     /// session name; the accounts of the API keys file may log in to the snapshot service.
-    public init(configuration c: ExchangeConfiguration, session: SoupSessionName, keys: APIKeys, clock: WallClock) {
+    public init(configuration c: ExchangeConfiguration, session: SoupSessionName, keys: APIKeys) {
         let m = c.marketData
         self.init(
             session: session, instruments: c.symbols, orderCapacity: c.performance.orderPoolSize,
@@ -22,8 +22,7 @@ extension MarketDataAgent.Configuration {
             snapshotPort: m.snapshotPort,
             snapshotAccounts: keys.accounts.compactMap { account in
                 guard let username = SoupUsername(account.username), let password = SoupPassword(account.password.reveal()) else { return nil }
-                return MarketDataAgent.SnapshotAccount(username: username, password: password)
+                return SnapshotAccount(username: username, password: password)
             })
-        self.clock = .wall(clock)
     }
 }

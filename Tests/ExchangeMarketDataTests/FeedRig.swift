@@ -34,7 +34,7 @@ final class FeedRig {
     private var bookRing: SPSCRing<EngineEvent>
     private var started = false
     /// Agents, built at init and handed to the runner by `start()`.
-    private var pending: UnsafeMutablePointer<AgentPair<UpstreamDrainReporter<AgentPair<DemoFlowAgent<TSCClock>, AgentPair<EngineAgent, EventDrainAgent>>>, MarketDataAgent>>?
+    private var pending: UnsafeMutablePointer<AgentPair<UpstreamDrainReporter<AgentPair<DemoFlowAgent<TSCClock>, AgentPair<EngineAgent, EventDrainAgent>>>, MarketDataAgent<TSCClock>>>?
 
     static let symbols = ["AAPL", "MSFT", "AMZN", "GOOGL"]
 
@@ -55,7 +55,7 @@ final class FeedRig {
     ///     which the feed never shows).
     ///   - rate: commands per second fed to the engine.
     init(commandCount: Int, seed: UInt64, rate: Int, maxPayload: Int = 1_400, history: Int = 1 << 20,
-         requestsPerSecond: Int = 1_000, accounts: [MarketDataAgent.SnapshotAccount]? = nil, nonDisplayedPerMille: Int = 0,
+         requestsPerSecond: Int = 1_000, accounts: [SnapshotAccount]? = nil, nonDisplayedPerMille: Int = 0,
          heartbeatNanoseconds: UInt64 = 1_000_000_000) throws {
         instruments = Self.makeInstruments()
         let configuration = EngineConfiguration(instruments: instruments, orderPoolSize: orderCapacity, maxClients: 64, priceLevels: 4_096)
@@ -85,19 +85,17 @@ final class FeedRig {
             engine: RiskCheckedEngine(configuration: configuration, limits: limits), commands: commandRing.makeConsumer(),
             control: controlRing.makeConsumer(), orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
             snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: 1_000), cells: cells)
-        let clock = WallClock(ticksPerSecond: max(1, rtes_tsc_ticks_per_second(20_000_000)))
-        let demoClock = TSCClock(ticksPerSecond: clock.ticksPerSecond, ticks: clock.baseTicks, realtimeNanoseconds: clock.baseNanoseconds)
-        let demo = DemoFlowAgent(commands: commands, producer: controlRing.makeProducer(), rate: rate, clock: demoClock, clientOffset: 0,
+        let clock = TSCClock(ticksPerSecond: max(1, rtes_tsc_ticks_per_second(20_000_000)))
+        let demo = DemoFlowAgent(commands: commands, producer: controlRing.makeProducer(), rate: rate, clock: clock, clientOffset: 0,
                                  cells: cells)
         let signal = UpstreamDrainSignal()
-        var md = MarketDataAgent.Configuration(
+        let md = MarketDataConfiguration(
             session: session, instruments: instruments, orderCapacity: orderCapacity, group: group, port: port,
             interface: 0x7F00_0001, ttl: 0, loopback: true, sendBufferBytes: 4 << 20, maxPayloadBytes: maxPayload,
             heartbeatIntervalNanoseconds: heartbeatNanoseconds, bindAddress: 0x7F00_0001, retransmitPort: 0,
             retransmitHistoryMessages: history, retransmitMaxRequestsPerSecond: requestsPerSecond, snapshotPort: 0,
             snapshotAccounts: accounts)
-        md.clock = .wall(clock)
-        let marketData = try MarketDataAgent(configuration: md, events: bookRing.makeConsumer(), cells: cells,
+        let marketData = try MarketDataAgent(configuration: md, clock: clock, events: bookRing.makeConsumer(), cells: cells,
                                              upstreamFinished: { signal.isRaised })
         retransmitPort = marketData.retransmitPort
         snapshotPort = marketData.snapshotPort

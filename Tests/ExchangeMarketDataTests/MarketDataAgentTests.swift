@@ -1,5 +1,6 @@
 import CExchangeShim
 import CMallocCounter
+import ExchangeClock
 import ExchangeCore
 import ExchangeMarketData
 import ExchangeRisk
@@ -69,7 +70,7 @@ import Testing
     }
 
     @Test func rejectsSnapshotLoginsWithAWrongPasswordOrSessionAndServesTheRightOne() throws {
-        let account = MarketDataAgent.SnapshotAccount(username: SoupUsername("ALICE")!, password: SoupPassword("s3cret")!)
+        let account = SnapshotAccount(username: SoupUsername("ALICE")!, password: SoupPassword("s3cret")!)
         let rig = try FeedRig(commandCount: 2_000, seed: 5, rate: 50_000, accounts: [account])
         let receiver = try rig.receiver()
         try rig.start()
@@ -128,20 +129,22 @@ import Testing
         let group = FeedRig.uniqueGroup() &+ 1
         let port = UInt16(freeUDPPort())
         let session = SoupSessionName("ALLOC")!
-        let md = MarketDataAgent.Configuration(
+        let md = MarketDataConfiguration(
             session: session, instruments: instruments, orderCapacity: 20_000, group: group, port: port, interface: 0x7F00_0001,
             ttl: 0, loopback: true, sendBufferBytes: 4 << 20, maxPayloadBytes: 1_400, heartbeatIntervalNanoseconds: 1_000_000,
             bindAddress: 0x7F00_0001, retransmitPort: 0, retransmitHistoryMessages: 1 << 16, retransmitMaxRequestsPerSecond: 1_000_000,
             snapshotPort: 0, snapshotAccounts: nil)
         var producer = ring.makeProducer()
-        var agent = try MarketDataAgent(configuration: md, events: ring.makeConsumer(), cells: CounterCells(base: counters),
+        let clock = ManualClock()
+        var agent = try MarketDataAgent(configuration: md, clock: clock, events: ring.makeConsumer(), cells: CounterCells(base: counters),
                                         upstreamFinished: { true })
+        try agent.onStart()
         let requester = try FeedClient(group: group, port: port, interface: 0x7F00_0001, retransmitHost: 0x7F00_0001,
                                        retransmitPort: agent.retransmitPort, instrumentCount: instruments.count, orderCapacity: 20_000)
         var request = [UInt8](repeating: 0, count: 20)
         _ = request.withUnsafeMutableBytes { MoldUDP64.writeRequest(session: session, sequence: 3, count: 30, to: $0.baseAddress!) }
         var next = 0
-        func step(_ agent: inout MarketDataAgent) {
+        func step(_ agent: inout MarketDataAgent<ManualClock>) {
             while next < events.count && producer.tryPush(events[next]) { next += 1 }
             _ = agent.doWork()
         }
@@ -152,7 +155,9 @@ import Testing
         while next < events.count { step(&agent) }
         for _ in 0..<20 { request.withUnsafeBytes { _ = requester.sendToRetransmitServer($0) } }
         for _ in 0..<2_000 { step(&agent) }
-        usleep(2_000)
+        clock.advance(milliseconds: 1)
+        for _ in 0..<10 { step(&agent) }  // idle: the packets seen, timers
+        clock.advance(milliseconds: 2)
         for _ in 0..<2_000 { step(&agent) }  // idle: heartbeats, timers
         let counts = rtes_malloc_counter_stop()
         #expect(counts.allocations == 0)
@@ -160,6 +165,7 @@ import Testing
         #expect(cells.load(CountersLayout.marketDataOffset + Cell.events) == UInt64(events.count))
         #expect(cells.load(CountersLayout.marketDataOffset + Cell.retransmitAnswered) == 40)
         #expect(cells.load(CountersLayout.marketDataOffset + Cell.heartbeats) > 0)
+        agent.onClose()
         _ = consume agent
     }
 }

@@ -87,7 +87,7 @@ struct MarketDataBench: ParsableCommand {
         var receiver: FeedClient?
         let wire = Box(makeLatencyHistogram())
         if marketData {
-            let md = try rig.marketDataAgent(clock: wall)
+            let md = try rig.marketDataAgent(ticksPerSecond: clock.ticksPerSecond)
             receiver = try FeedClient(group: rig.group, port: rig.port, interface: 0x7F00_0001, retransmitHost: 0x7F00_0001,
                                       retransmitPort: rig.retransmitPort, instrumentCount: MarketDataRig.instruments.count,
                                       orderCapacity: MarketDataRig.orderPool)
@@ -159,7 +159,7 @@ struct MarketDataBench: ParsableCommand {
         // Everything is built before the clock starts (the market-data agent's history and
         // snapshot buffers are tens of MB, zero-filled: not part of the order path's rate).
         let front = AgentPair(rig.engineAgent(), RingSink(events: rig.orderRing.makeConsumer()))
-        var marketDataAgent = marketData ? try rig.marketDataAgent(clock: wall) : nil
+        var marketDataAgent = marketData ? try rig.marketDataAgent(ticksPerSecond: clock.ticksPerSecond) : nil
         var sink = marketData ? nil : RingSink(events: rig.bookRing.makeConsumer())
         let t0 = clock.now()
         if shared {

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeCore
 import ExchangeMarketData
 import ExchangeRisk
@@ -66,14 +67,15 @@ final class MarketDataRig {
                     snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: 16), cells: cells)
     }
 
-    func marketDataAgent(clock: WallClock) throws -> MarketDataAgent {
-        var settings = MarketDataAgent.Configuration(
+    /// The agent, on a TSC clock at `ticksPerSecond` anchored now (its System Events; the
+    /// book messages carry the commands' own stamps).
+    func marketDataAgent(ticksPerSecond: UInt64) throws -> MarketDataAgent<ExchangeClock.TSCClock> {
+        let settings = MarketDataConfiguration(
             session: SoupSessionName("BENCH")!, instruments: Self.instruments, orderCapacity: Self.orderPool, group: group, port: port,
             interface: 0x7F00_0001, ttl: 0, loopback: true, sendBufferBytes: 8 << 20, maxPayloadBytes: 1_400,
             heartbeatIntervalNanoseconds: 1_000_000_000, bindAddress: 0x7F00_0001, retransmitPort: 0,
             retransmitHistoryMessages: 1 << 20, retransmitMaxRequestsPerSecond: 1_000, snapshotPort: 0, snapshotAccounts: nil)
-        settings.clock = .wall(clock)
-        let agent = try MarketDataAgent(configuration: settings, events: bookRing.makeConsumer(), cells: cells, upstreamFinished: { true })
+        let agent = try MarketDataAgent(configuration: settings, clock: ExchangeClock.TSCClock(ticksPerSecond: ticksPerSecond), events: bookRing.makeConsumer(), cells: cells, upstreamFinished: { true })
         retransmitPort = agent.retransmitPort
         return agent
     }

@@ -1,0 +1,150 @@
+import ExchangeRuntime
+import ExchangeWire
+
+/// One snapshot connection's protocol state, kept per slot of the service's
+/// `ConnectionTable` (which owns the descriptor, the generation, receives and sends, and
+/// the close). Times are the agent clock's nanoseconds.
+struct SnapshotSession {
+    enum Phase: UInt8 {
+        /// Connected, no Login Request yet.
+        case awaitingLogin
+        /// Logged in; waits for the snapshot buffer (another connection's snapshot is going out).
+        case waitingForBuffer
+        /// The snapshot is going out.
+        case sending
+        /// The snapshot went out; waits for the client's Logout.
+        case sent
+    }
+
+    var phase = Phase.awaitingLogin
+    var connectedAt: UInt64 = 0
+    var receivedAt: UInt64 = 0
+    var sentAt: UInt64 = 0
+    var sendStartedAt: UInt64 = 0
+    /// The send in flight is a control message (heartbeat, reject), not the snapshot.
+    var controlInFlight = false
+    /// Close once the control message in flight is out (a Login Rejected).
+    var closeAfterSend = false
+}
+
+/// The snapshot service's storage, allocated once: the connection table (on the runtime's
+/// connection layer), a frame reader and a control buffer per slot, the one snapshot
+/// buffer, the accounts and the counters. Logic lives in `MarketDataAgent+Snapshot.swift`.
+struct SnapshotService: ~Copyable {
+    typealias Table = ConnectionTable<SnapshotSession>
+
+    static let receiveBufferSize = 256
+    static let controlBytes = 64
+    /// Kinds of the table's tags: accept, receive, send (after the agent's feed, request and
+    /// answer kinds).
+    static let tagBase: UInt8 = 4
+
+    var table: Table
+    let capacity: Int
+    let readers: UnsafeMutablePointer<SoupFrameReader>
+    let controlBuffers: UnsafeMutableRawPointer
+    let receiveBuffers: UnsafeMutableRawPointer
+    let accounts: SnapshotAccounts
+
+    /// The snapshot buffer: Login Accepted, then the snapshot; owned by one connection at a
+    /// time, from the build until its slot's last send completed (or the slot was released).
+    let buffer: UnsafeMutableRawPointer
+    var owner = -1
+    var length = 0
+    var offset = 0
+
+    var connections: UInt64 = 0
+    var served: UInt64 = 0
+    var loginsRejected: UInt64 = 0
+    var protocolErrors: UInt64 = 0
+    var timeouts: UInt64 = 0
+    var refused: UInt64 = 0
+    var bytes: UInt64 = 0
+    var worstBuildTicks: UInt64 = 0
+    var open = 0
+
+    /// - Parameters:
+    ///   - capacity: connections at once; `preLoginLimit` of them may be not logged in yet.
+    init(capacity: Int, preLoginLimit: Int, snapshotBytes: Int, accounts: [SnapshotAccount]?, listener: consuming TCPListener,
+         ring: borrowing IOUring) throws(SystemError) {
+        var count = 16
+        while count < 2 * capacity { count <<= 1 }
+        let configuration = Table.Configuration(
+            capacity: capacity, preLoginLimit: preLoginLimit, receiveBufferCount: count, receiveBufferSize: Self.receiveBufferSize,
+            bufferGroup: 1, tagBase: Self.tagBase, noDelay: true)
+        receiveBuffers = .allocate(byteCount: configuration.receiveBufferBytes, alignment: 64)
+        do {
+            table = try Table(configuration: configuration, listener: listener, ring: ring, bufferMemory: receiveBuffers,
+                              emptySession: SnapshotSession())
+        } catch {
+            receiveBuffers.deallocate()
+            throw error
+        }
+        self.capacity = capacity
+        readers = .allocate(capacity: capacity)
+        for i in 0..<capacity { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: 64)) }
+        controlBuffers = .allocate(byteCount: capacity * Self.controlBytes, alignment: 64)
+        self.accounts = SnapshotAccounts(accounts)
+        buffer = .allocate(byteCount: snapshotBytes, alignment: 64)
+    }
+
+    /// Frees memory only: descriptors and operations in flight are the agent's `onClose`.
+    deinit {
+        readers.deinitialize(count: capacity)
+        readers.deallocate()
+        controlBuffers.deallocate()
+        buffer.deallocate()
+        // The table's provided buffers: the ring that could still write into them is closed
+        // by then (onClose drained every receive).
+        receiveBuffers.deallocate()
+    }
+
+    var sessions: UnsafeMutablePointer<SnapshotSession> { table.sessions }
+
+    func controlBuffer(_ slot: Int) -> UnsafeMutableRawPointer { controlBuffers + slot * Self.controlBytes }
+
+    /// Whether the slot holds a connection the service still serves (open, not closing).
+    func isServing(_ slot: Int) -> Bool { table.state(slot) == .open }
+
+    func publish(_ cells: CounterCells, base: Int) {
+        typealias Cell = CountersLayout.MarketDataCell
+        cells.store(base + Cell.snapshotConnections, connections)
+        cells.store(base + Cell.snapshotsServed, served)
+        cells.store(base + Cell.snapshotLoginsRejected, loginsRejected)
+        cells.store(base + Cell.snapshotProtocolErrors, protocolErrors)
+        cells.store(base + Cell.snapshotTimeouts, timeouts)
+        cells.store(base + Cell.snapshotRefused, refused)
+        cells.store(base + Cell.snapshotBytes, bytes)
+        cells.store(base + Cell.worstSnapshotBuildTicks, worstBuildTicks)
+        cells.store(base + Cell.snapshotConnectionsOpen, UInt64(open))
+    }
+}
+
+/// One account allowed to log in to the snapshot service.
+public struct SnapshotAccount: Sendable {
+    public var username: SoupUsername
+    public var password: SoupPassword
+    public init(username: SoupUsername, password: SoupPassword) {
+        self.username = username
+        self.password = password
+    }
+}
+
+/// Who may log in to the snapshot service. The password is compared in constant time
+/// against every account, so the answer takes as long whether or not the username exists.
+/// (The gateway's `AccountBook.authenticate` makes the same check over its own table; the
+/// two are not shared because that table lives inside the gateway target with its session
+/// logs — see the note in docs/MARKETDATA.md.)
+struct SnapshotAccounts {
+    let accounts: [SnapshotAccount]?
+
+    init(_ accounts: [SnapshotAccount]?) { self.accounts = accounts }
+
+    /// Whether the account may log in (anyone when no accounts are configured).
+    func authorizes(_ username: SoupUsername, _ password: SoupPassword) -> Bool {
+        guard let accounts else { return true }
+        var ok = false
+        for account in accounts where account.username == username && account.password.constantTimeEquals(password) { ok = true }
+        return ok
+    }
+}
