@@ -162,13 +162,9 @@ public final class Appliance: @unchecked Sendable {
             engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
             orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
             snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells)
-        // One anchor for both clocks, so that the gateway's stamps and the demo flow's and
-        // market data's agree (the gateway takes the injected TSCClock; the others move to it
-        // with the removal of WallClock).
-        let anchorTicks = rtes_rdtsc()
-        let anchorRealtime = rtes_realtime_ns()
-        let clock = WallClock(ticksPerSecond: ticksPerSecond, ticks: anchorTicks, realtimeNanoseconds: anchorRealtime)
-        let gatewayClock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: anchorTicks, realtimeNanoseconds: anchorRealtime)
+        // One clock for every agent, so that the gateway's stamps, the demo flow's and market
+        // data's agree: the TSC (or CLOCK_MONOTONIC) anchored to CLOCK_REALTIME once, here.
+        let clock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: rtes_rdtsc(), realtimeNanoseconds: rtes_realtime_ns())
 
         // The order gateway: its listening socket first, so that a port in use is reported now.
         let gatewaySettings = configuration.gateway
@@ -195,7 +191,7 @@ public final class Appliance: @unchecked Sendable {
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
             symbols: configuration.symbols.map(\.symbol), keys: keys)
         let gateway = try GatewayAgent(
-            options: gatewayOptions, clock: gatewayClock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
+            options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), cells: counters.cells)
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
@@ -208,11 +204,8 @@ public final class Appliance: @unchecked Sendable {
                                                   clients: demoClients, count: count, seed: options.demoFlowSeed)
             note("demo flow: \(count) recorded commands at \(options.demoFlowRate)/s (seed \(options.demoFlowSeed)) as clients \(keys.accounts.count)–\(keys.accounts.count + demoClients - 1)")
         }
-        // The demo flow reads the gateway's clock: the same TSC anchored at the same instant.
-        let demoClock = TSCClock(ticksPerSecond: clock.ticksPerSecond, ticks: clock.baseTicks,
-                                 realtimeNanoseconds: clock.baseNanoseconds)
         let demoAgent = DemoFlowAgent(commands: stream, producer: controlRing.makeProducer(), rate: options.demoFlowRate,
-                                      clock: demoClock, clientOffset: ClientID(keys.accounts.count), cells: counters.cells)
+                                      clock: clock, clientOffset: ClientID(keys.accounts.count), cells: counters.cells)
 
         // Market data: the ITCH feed, its re-request server and snapshot service; or, when
         // disabled, a drain that consumes the book events. The session closes (End of Session)
@@ -229,7 +222,7 @@ public final class Appliance: @unchecked Sendable {
             var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys)
             let agent: MarketDataAgent<TSCClock>
             do {
-                agent = try MarketDataAgent(configuration: settings, clock: gatewayClock, events: bookRing.makeConsumer(), cells: cells,
+                agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(), cells: cells,
                                             upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
             } catch {
                 throw ApplianceError("market data cannot start: \(error)")
