@@ -36,6 +36,7 @@ let package = Package(
         .executable(name: "rtes-stat", targets: ["rtes-stat"]),
         .executable(name: "rtes-feed", targets: ["rtes-feed"]),
         .library(name: "ExchangeRuntime", targets: ["ExchangeRuntime"]),
+        .library(name: "ExchangeEngine", targets: ["ExchangeEngine"]),
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
         .library(name: "ExchangeClock", targets: ["ExchangeClock"]),
         .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
@@ -63,9 +64,10 @@ let package = Package(
             name: "CExchangeShim", dependencies: ["CClock"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore"]),
+        .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
-        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),
         .target(
             name: "ExchangeClient",
@@ -92,7 +94,7 @@ let package = Package(
         .target(
             name: "ExchangeOps",
             dependencies: [
-                "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
+                "ExchangeRuntime", "ExchangeEngine", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -149,6 +151,13 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ExchangeEngineTests",
+            dependencies: [
+                "ExchangeEngine", "ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeTestSupport",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+        .testTarget(
             name: "ExchangeOpsTests",
             dependencies: [
                 "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore",
@@ -175,8 +184,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeWire", "OrderFlow", "CExchangeShim",
+                "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeConfig", "ExchangeCore",
+                "ExchangeRisk", "ExchangeWire", "OrderFlow", "CExchangeShim",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -185,7 +194,8 @@ let package = Package(
         .testTarget(
             name: "ExchangeMarketDataTests",
             dependencies: [
-                "ExchangeMarketData", "ExchangeWire", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeOps", "OrderFlow",
+                "ExchangeMarketData", "ExchangeWire", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
+                "OrderFlow",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),

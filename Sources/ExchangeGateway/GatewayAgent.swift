@@ -1,6 +1,7 @@
 import CExchangeShim
 import ExchangeConfig
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRuntime
 import ExchangeWire
 import Glibc

@@ -1,6 +1,7 @@
 import CExchangeShim
 import ExchangeConfig
 import ExchangeCore
+import ExchangeEngine
 import ExchangeGateway
 import ExchangeMarketData
 import ExchangeRisk
