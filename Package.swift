@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-replay",
             dependencies: [
-                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig",
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
