@@ -135,7 +135,7 @@ let package = Package(
             ]
         ),
         .target(name: "ReferenceModel", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ReferenceModel"),
-        .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ExchangeTestSupport"),
+        .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeWire"], path: "Tests/ExchangeTestSupport"),
         .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),
         .testTarget(name: "ExchangeRiskTests", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeTestSupport"]),
         .testTarget(name: "ExchangeConfigTests", dependencies: ["ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeWireTests",
             dependencies: [
-                "ExchangeWire", "ExchangeCore",
+                "ExchangeWire", "ExchangeCore", "ExchangeTestSupport",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ],
             exclude: ["README.md"]
@@ -195,7 +195,7 @@ let package = Package(
             name: "ExchangeMarketDataTests",
             dependencies: [
                 "ExchangeMarketData", "ExchangeWire", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
-                "OrderFlow",
+                "OrderFlow", "ExchangeTestSupport",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
