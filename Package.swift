@@ -45,6 +45,8 @@ let package = Package(
         .executable(name: "rtes-client", targets: ["rtes-client"]),
         .executable(name: "rtes-loadgen", targets: ["rtes-loadgen"]),
         .library(name: "ExchangeMarketData", targets: ["ExchangeMarketData"]),
+        .library(name: "ExchangeBookReplica", targets: ["ExchangeBookReplica"]),
+        .library(name: "ExchangeFeed", targets: ["ExchangeFeed"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -68,7 +70,9 @@ let package = Package(
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
-        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),
+        .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
+        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeCore", "CExchangeShim", "CCPUHints"]),
+        .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock"]),
         .target(
             name: "ExchangeClient",
             dependencies: [
@@ -113,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-feed",
             dependencies: [
-                "ExchangeMarketData", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "CExchangeShim",
+                "ExchangeFeed", "ExchangeBookReplica", "ExchangeConfig", "ExchangeCore", "ExchangeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -194,7 +198,8 @@ let package = Package(
         .testTarget(
             name: "ExchangeMarketDataTests",
             dependencies: [
-                "ExchangeMarketData", "ExchangeWire", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
+                "ExchangeMarketData", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeRisk",
+                "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
                 "OrderFlow", "ExchangeTestSupport",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]

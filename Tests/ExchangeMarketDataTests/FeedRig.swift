@@ -1,5 +1,7 @@
 import CExchangeShim
+import ExchangeBookReplica
 import ExchangeCore
+import ExchangeFeed
 import ExchangeEngine
 import ExchangeMarketData
 @testable import ExchangeOps

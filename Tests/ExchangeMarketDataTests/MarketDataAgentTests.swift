@@ -1,6 +1,8 @@
 import CExchangeShim
 import CMallocCounter
+import ExchangeBookReplica
 import ExchangeCore
+import ExchangeFeed
 import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime
