@@ -1,27 +1,44 @@
 // swift-tools-version: 6.1
 // RTES — a real-time trading exchange simulator. Target graph (pure logic at the bottom,
-// I/O at the edges):
+// I/O at the edges; each line: the target, what it is, ← the package targets it builds on):
 //
-//   ExchangeCore      order book, matching, events (no Foundation, no I/O, no clock, no threads)
-//   ExchangeRisk      pre-trade risk in front of the core, same thread
-//   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
-//   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
-//   ExchangeWire      SoupBinTCP 3.0 framing and OUCH 4.2 codecs (pure, allocation-free)
-//   ExchangeRuntime   memory regions, SPSC rings, io_uring, agents and their runner, counters, the engine agent
-//   ExchangeGateway   the order-entry gateway agent: SoupBinTCP sessions over io_uring
-//   ExchangeClient    a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
-//   rtes-client       sends one order, cancel, replace or modify from the command line
-//   rtes-loadgen      N connections of order flow, round trips in HdrHistogram
-//   ExchangeOps       the appliance assembled from configuration, the admin HTTP plane, metrics, health
-//   trading_exchange  the exchange process
-//   rtes-stat         prints a running exchange's counters from shared memory
-//   rtes-replay       replays a generated order stream through the engine and summarises it
-//   CCPUHints         (CShims/) header-only CPU hints the core uses (prefetch)
-//   CExchangeShim     (CShims/) what Swift cannot say directly: TSC, pause, affinity, …
+//   ExchangeCore        order book, matching, events (no Foundation, no I/O, no clock, no threads) ← CCPUHints
+//   ExchangeRisk        pre-trade risk in front of the core, same thread ← Core
+//   OrderFlow           seeded command streams: workloads for tests, replay and benchmarks ← Core, Risk
+//   ExchangeConfig      the JSON configuration: parsing, validation, environment overrides ← Core, Risk
+//   ExchangeWire        codecs, pure and allocation-free: SoupBinTCP 3.0, OUCH 4.2, ITCH 5.0, MoldUDP64,
+//                       Glimpse framing ← Core
+//   ExchangeBookReplica order books rebuilt from ITCH, kept by the publisher and by feed handlers
+//                       ← Wire, Core, CCPUHints
+//   ExchangeClock       the Clock abstraction: TSCClock (production), ManualClock (tests) ← CClock
+//   ExchangeRuntime     machinery: memory regions, SPSC rings, io_uring, agents and their runner, idle
+//                       strategies, the counters region ← CExchangeShim, Clock, Core (reject-reason counters)
+//   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
+//   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
+//                       ← Wire, Runtime, Engine, Config, CExchangeShim
+//   ExchangeMarketData  the market-data agent: ITCH publisher, re-request server, snapshot service
+//                       ← Wire, BookReplica, Runtime, CExchangeShim
+//   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock
+//                       (links no liburing, libnuma or libhugetlbfs)
+//   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
+//                       ← Wire, Core, OrderFlow, CExchangeShim
+//   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health
+//                       ← Runtime, Engine, Gateway, MarketData, Wire, Config, Risk, OrderFlow (and swift-nio, swift-log)
+//   trading_exchange    the exchange process ← Ops, Config, Runtime
+//   rtes-stat           prints a running exchange's counters from shared memory ← Runtime, Config
+//   rtes-feed           follows the feed, rebuilds the books ← Feed, Config
+//   rtes-client         sends one order, cancel, replace or modify from the command line ← Client
+//   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, CExchangeShim
+//   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
+//   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
+//   CClock              (CShims/) TSC, pause, CLOCK_MONOTONIC/REALTIME; links nothing
+//   CExchangeShim       (CShims/) what Swift cannot say directly: affinity, mlock, hugepages, NUMA, liburing's
+//                       macros, sockets ← CClock; links liburing, libnuma, libhugetlbfs
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
-// compare the fast engine against. CShims/CMallocCounter is a separate package so that its
-// malloc interposer links into tests and benchmarks only, never into the appliance.
+// compare the fast engine against; Tests/ExchangeTestSupport holds fixtures several test
+// targets share. CShims/CMallocCounter is a separate package so that its malloc interposer
+// links into tests and benchmarks only, never into the appliance.
 import PackageDescription
 
 let package = Package(
