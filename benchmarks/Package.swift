@@ -52,7 +52,9 @@ let package = Package(
             dependencies: [
                 "BenchSupport",
                 .product(name: "ExchangeMarketData", package: "RTES"),
+                .product(name: "ExchangeFeed", package: "RTES"),
                 .product(name: "ExchangeRuntime", package: "RTES"),
+                .product(name: "ExchangeEngine", package: "RTES"),
                 .product(name: "ExchangeCore", package: "RTES"),
                 .product(name: "ExchangeRisk", package: "RTES"),
                 .product(name: "ExchangeWire", package: "RTES"),
@@ -89,7 +91,7 @@ let package = Package(
                 .product(name: "ExchangeRisk", package: "RTES"),
                 .product(name: "ExchangeWire", package: "RTES"),
                 .product(name: "ExchangeConfig", package: "RTES"),
-                .product(name: "ExchangeMarketData", package: "RTES"),
+                .product(name: "ExchangeFeed", package: "RTES"),
                 .product(name: "CExchangeShim", package: "RTES"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
