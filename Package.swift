@@ -178,6 +178,7 @@ let package = Package(
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
+        .testTarget(name: "ExchangeBookReplicaTests", dependencies: ["ExchangeBookReplica", "ExchangeCore"]),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeOpsTests",
