@@ -12,7 +12,8 @@
 //                       ← Wire, Core, CCPUHints
 //   ExchangeClock       the Clock abstraction: TSCClock (production), ManualClock (tests) ← CClock
 //   ExchangeRuntime     machinery: memory regions, SPSC rings, io_uring, agents and their runner, idle
-//                       strategies, the counters region ← CExchangeShim, Clock, Core (reject-reason counters)
+//                       strategies, the counters region
+//                       ← CExchangeShim, Clock, Config (idle-strategy kind, hugepage policy), Core (reject-reason counters)
 //   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //                       ← Wire, Runtime, Engine, Config, CExchangeShim
@@ -21,19 +22,20 @@
 //   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock
 //                       (links no liburing, libnuma or libhugetlbfs)
 //   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
-//                       ← Wire, Core, OrderFlow, CExchangeShim
+//                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health
 //                       ← Runtime, Engine, Gateway, MarketData, Wire, Config, Risk, OrderFlow (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Runtime, Config
 //   rtes-feed           follows the feed, rebuilds the books ← Feed, Config
-//   rtes-client         sends one order, cancel, replace or modify from the command line ← Client
-//   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, CExchangeShim
+//   rtes-client         sends one order, cancel, replace or modify from the command line ← Client, Clock, CClock
+//   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
 //   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
 //   CClock              (CShims/) TSC, pause, CLOCK_MONOTONIC/REALTIME; links nothing
+//   CClientShim         (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
 //   CExchangeShim       (CShims/) what Swift cannot say directly: affinity, mlock, hugepages, NUMA, liburing's
-//                       macros, sockets ← CClock; links liburing, libnuma, libhugetlbfs
+//                       macros, sockets ← CClock, CClientShim (re-exported); links liburing, libnuma, libhugetlbfs
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
 // compare the fast engine against; Tests/ExchangeTestSupport holds fixtures several test
@@ -77,13 +79,14 @@ let package = Package(
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
         .target(name: "CClock", path: "CShims/CClock"),
+        .target(name: "CClientShim", path: "CShims/CClientShim"),
         .target(name: "ExchangeClock", dependencies: ["CClock"]),
         .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
         .target(
-            name: "CExchangeShim", dependencies: ["CClock"], path: "CShims/CExchangeShim",
+            name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeCore"]),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig", "ExchangeCore"]),
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "CExchangeShim"]),
@@ -93,21 +96,21 @@ let package = Package(
         .target(
             name: "ExchangeClient",
             dependencies: [
-                "ExchangeWire", "ExchangeCore", "OrderFlow", "CExchangeShim",
+                "ExchangeWire", "ExchangeCore", "OrderFlow", "ExchangeClock", "CClock", "CClientShim",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
             name: "rtes-client",
             dependencies: [
-                "ExchangeClient", "ExchangeWire", "ExchangeCore",
+                "ExchangeClient", "ExchangeClock", "CClock", "ExchangeWire", "ExchangeCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rtes-loadgen",
             dependencies: [
-                "ExchangeClient", "ExchangeWire", "ExchangeCore", "CExchangeShim",
+                "ExchangeClient", "ExchangeClock", "ExchangeWire", "ExchangeCore",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -115,7 +118,7 @@ let package = Package(
         .target(
             name: "ExchangeOps",
             dependencies: [
-                "ExchangeRuntime", "ExchangeEngine", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
+                "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -167,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeRuntimeTests",
             dependencies: [
-                "ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
+                "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "CExchangeShim", "OrderFlow", "ExchangeTestSupport",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
@@ -183,7 +186,8 @@ let package = Package(
         .testTarget(
             name: "ExchangeOpsTests",
             dependencies: [
-                "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore",
+                "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
+                "ExchangeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -200,6 +204,7 @@ let package = Package(
             name: "ExchangeClientTests",
             dependencies: [
                 "ExchangeClient", "ExchangeOps", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeRuntime",
+                "ExchangeClock", "ExchangeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
@@ -217,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeMarketDataTests",
             dependencies: [
-                "ExchangeMarketData", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeRisk",
+                "ExchangeMarketData", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk",
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
                 "OrderFlow", "ExchangeTestSupport",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),

@@ -1,4 +1,5 @@
-// Errors, threads (affinity, scheduling), process memory and NUMA helpers.
+// Threads (affinity, scheduling), process memory and NUMA helpers (error text, timer slack
+// and close are in CShims/CClientShim, which clients link without this shim).
 // Regions and hugepage facts are in memory_region.c, the io_uring probe in uring_probe.c.
 #define _GNU_SOURCE
 #include "exchange_shim.h"
@@ -16,19 +17,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-// ---- Errors ----------------------------------------------------------------
-
-int rtes_strerror(int errnum, char *buf, size_t capacity) {
-    if (buf == NULL || capacity == 0) return -EINVAL;
-    char scratch[256];
-    const char *text = strerror_r(errnum, scratch, sizeof scratch); // GNU variant
-    size_t length = strlen(text);
-    if (length >= capacity) length = capacity - 1;
-    memcpy(buf, text, length);
-    buf[length] = '\0';
-    return (int)length;
-}
 
 // ---- Threads: affinity -----------------------------------------------------
 
@@ -51,15 +39,6 @@ int rtes_pin_current_thread_to_cpus(const int32_t *cpus, int32_t count) {
     }
     if (sched_setaffinity(0, sizeof(set), &set) != 0) return -errno;
     return 0;
-}
-
-long rtes_current_thread_timer_slack(void) {
-    int rc = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-    return rc < 0 ? -errno : rc;
-}
-
-int rtes_set_current_thread_timer_slack(unsigned long nanoseconds) {
-    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0) < 0 ? -errno : 0;
 }
 
 int rtes_set_current_thread_name(const char *name) {

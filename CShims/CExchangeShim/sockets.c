@@ -35,15 +35,6 @@ int rtes_socket_local_port(int fd) {
     return ntohs(sin.sin_port);
 }
 
-int rtes_tcp_set_nodelay(int fd, int on) {
-    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0 ? 0 : -errno;
-}
-
 int rtes_socket_shutdown(int fd) {
     return shutdown(fd, SHUT_RDWR) == 0 ? 0 : -errno;
-}
-
-int rtes_close(int fd) {
-    // close() is not retried on EINTR: on Linux the descriptor is released either way.
-    return close(fd) == 0 ? 0 : -errno;
 }

@@ -1,4 +1,4 @@
-import CExchangeShim
+import CClientShim
 import ExchangeWire
 
 /// Everything that can go wrong talking to the exchange, in words a user can act on.

@@ -1,4 +1,5 @@
-import CExchangeShim
+import CClientShim
+import ExchangeClock
 import Glibc
 
 /// What one non-blocking transfer did.
@@ -147,9 +148,13 @@ func retryingEINTR<R: BinaryInteger>(_ call: () -> R) -> Int {
     }
 }
 
-/// CLOCK_MONOTONIC, in nanoseconds.
+/// Deadlines of the blocking calls: CLOCK_MONOTONIC nanoseconds, read through the one clock
+/// abstraction (`TSCClock` on its CLOCK_MONOTONIC source, so a deadline means the same
+/// thing to `poll` and to every caller that passes one in).
 enum Monotonic {
-    @inline(__always) static func now() -> UInt64 { rtes_monotonic_ns() }
+    static let clock = TSCClock.calibrated(.monotonic)
+
+    @inline(__always) static func now() -> UInt64 { clock.ticks() }
 
     static func nanoseconds(_ duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components

@@ -17,11 +17,11 @@ public struct PerformanceSettings: Sendable, Equatable {
     /// `threading_mode`.
     public var threadingMode: ThreadingMode = .shared
     /// `idle_strategy`.
-    public var idleStrategy: IdleStrategy = .backoff
+    public var idleStrategy: IdleStrategyKind = .backoff
     /// `cores`: the CPU of each agent, used when `enableCPUPinning` is on.
     public var cores = CoreAssignment()
     /// `hugepages`.
-    public var hugePages: HugePagesPolicy = .auto
+    public var hugePages: HugePagePolicy = .auto
     /// `lock_memory`: `mlockall` at start (needs CAP_IPC_LOCK or a large RLIMIT_MEMLOCK).
     public var lockMemory = false
     /// `realtime_priority`: SCHED_FIFO priority for pinned agent threads; 0 keeps SCHED_OTHER.

@@ -32,7 +32,11 @@ struct EngineState: ~Copyable {
     @usableFromInline var job = Job.idle
     @usableFromInline var taker = TakerState()
     @usableFromInline var massCancel = MassCancelState()
-    @usableFromInline var pendingCommand: EngineCommand?
+    /// A command whose expiry filled the event buffer before it could start (`resume` runs
+    /// it). A flag beside a plain value rather than an optional: the flag is what every
+    /// command reads, and the value is written only when a command suspends.
+    @usableFromInline var pendingCommand = EngineCommand.advanceTime(0)
+    @usableFromInline var hasPendingCommand = false
     var counters = EngineCounters()
 
     /// Lays the engine out over `region`, which is zeroed (every page touched now, so
@@ -98,7 +102,7 @@ struct EngineState: ~Copyable {
     mutating func clearEvents() { eventBuffer.count = 0 }
 
     /// True when no command is in progress.
-    @inlinable var isIdle: Bool { job == .idle && pendingCommand == nil }
+    @inlinable var isIdle: Bool { job == .idle && !hasPendingCommand }
 
     // MARK: Queries (read by risk, the admin plane and tests)
 

@@ -1,45 +1,66 @@
-// Command dispatch, time, expiry and mass actions. The risk layer (ExchangeRisk) drives the
-// same pieces with its admission and limit checks in between; `process` here runs the
-// core alone (structural checks only, no kill switches or limits).
+// The one command dispatcher (time, expiry, the command itself, suspension and resumption),
+// then time, expiry and mass actions. The risk layer (ExchangeRisk) runs through the same
+// dispatcher with its admission and limit checks in between (`PreTradeChecks`); `process`
+// without checks runs the core alone (structural checks only, no kill switches or limits).
 
-extension EngineState {
-    /// Processes one command with the core's checks only. Drain `events` after the call;
-    /// on `.suspended`, call `resume()` until `.completed`.
-    mutating func process(_ command: EngineCommand) -> ProcessStatus {
-        precondition(isIdle, "process(_:) called while a command is suspended: call resume()")
-        precondition(eventBuffer.count == 0, "drain events (clearEvents) before process(_:)")
+extension MatchingEngine {
+    /// Processes one command, running `checks` where docs/MATCHING.md puts them. Drain
+    /// `events` after the call; on `.suspended`, call `resume(checks:)` with the same checks
+    /// until `.completed`.
+    ///
+    /// Generic and inlinable so that each kind of checks gets its own specialised copy (the
+    /// core's own `process(_:)` uses `NoPreTradeChecks`, whose checks compile to nothing).
+    @inlinable
+    public mutating func process<Checks: PreTradeChecks>(_ command: EngineCommand, checks: inout Checks) -> ProcessStatus {
+        precondition(state.pointee.isIdle, "process(_:) called while a command is suspended: call resume()")
+        precondition(state.pointee.eventBuffer.count == 0, "drain events (clearEvents) before process(_:)")
         if beginCommand(at: command.timestamp) == .suspended {
-            pendingCommand = command
+            // Expiry filled the buffer before the command could start: keep it for `resume`.
+            // The only place a command is copied into the engine, and a rare one.
+            state.pointee.pendingCommand = command
+            state.pointee.hasPendingCommand = true
             return .suspended
         }
-        return execute(command)
+        return execute(command, checks: &checks)
     }
 
-    /// Continues a suspended command.
-    mutating func resume() -> ProcessStatus {
-        precondition(eventBuffer.count == 0, "drain events (clearEvents) before resume()")
+    /// Continues a suspended command with the checks it started with.
+    @inlinable
+    public mutating func resume<Checks: PreTradeChecks>(checks: inout Checks) -> ProcessStatus {
+        precondition(state.pointee.eventBuffer.count == 0, "drain events (clearEvents) before resume()")
         if resumeJob() == .suspended { return .suspended }
-        guard let command = pendingCommand else { return .completed }
-        pendingCommand = nil
-        return execute(command)
+        guard state.pointee.hasPendingCommand else { return .completed }
+        state.pointee.hasPendingCommand = false
+        return execute(state.pointee.pendingCommand, checks: &checks)
     }
 
-    private mutating func execute(_ command: EngineCommand) -> ProcessStatus {
+    @inlinable
+    mutating func execute<Checks: PreTradeChecks>(_ command: EngineCommand, checks: inout Checks) -> ProcessStatus {
         switch command {
         case .enter(let c):
+            if let reason = checks.admit(client: c.client, engine: self) {
+                return rejected(c.client, c.token, reason, c.timestamp)
+            }
             switch validate(c) {
             case .failure(let reason):
-                reject(client: c.client, token: c.token, reason: reason, timestamp: c.timestamp)
-                return .completed
+                return rejected(c.client, c.token, reason, c.timestamp)
             case .success(let plan):
+                if let reason = checks.checkLimits(c, plan: plan, engine: self) {
+                    return rejected(c.client, c.token, reason, c.timestamp)
+                }
                 return enter(c, plan: plan)
             }
         case .replace(let c):
+            if let reason = checks.admit(client: c.client, engine: self) {
+                return rejected(c.client, c.replacementToken, reason, c.timestamp)
+            }
             switch validate(c) {
             case .failure(let reason):
-                reject(client: c.client, token: c.replacementToken, reason: reason, timestamp: c.timestamp)
-                return .completed
+                return rejected(c.client, c.replacementToken, reason, c.timestamp)
             case .success(let plan):
+                if let reason = checks.checkLimits(c, plan: plan, engine: self) {
+                    return rejected(c.client, c.replacementToken, reason, c.timestamp)
+                }
                 return replace(c, plan: plan)
             }
         case .cancel(let c):
@@ -51,9 +72,17 @@ extension EngineState {
         case .cancelAll(let a):
             return cancelAll(client: a.client, reason: .userRequested, timestamp: a.timestamp)
         case .killClient(let a):
+            checks.setKilled(true, client: a.client)
             return cancelAll(client: a.client, reason: .supervisory, timestamp: a.timestamp)
+        case .reinstateClient(let a):
+            checks.setKilled(false, client: a.client)
+            return .completed
         case .killExchange(let t):
+            checks.setExchangeKilled(true)
             return cancelAllClients(reason: .supervisory, timestamp: t)
+        case .reinstateExchange:
+            checks.setExchangeKilled(false)
+            return .completed
         case .haltInstrument(let a):
             setHalted(true, symbol: a.symbol, timestamp: a.timestamp)
             return .completed
@@ -63,11 +92,19 @@ extension EngineState {
         case .refuse(let r):
             refuse(r)
             return .completed
-        case .reinstateClient, .reinstateExchange, .advanceTime:
+        case .advanceTime:
             return .completed
         }
     }
 
+    @inlinable @inline(__always)
+    mutating func rejected(_ client: ClientID, _ token: OrderToken, _ reason: RejectReason, _ timestamp: Timestamp) -> ProcessStatus {
+        reject(client: client, token: token, reason: reason, timestamp: timestamp)
+        return .completed
+    }
+}
+
+extension EngineState {
     // MARK: Time
 
     /// Moves engine time to `timestamp` (never backwards) and expires due orders. Leaves
@@ -153,9 +190,10 @@ extension EngineState {
 // The compiler proves that processing a command takes no lock, allocates nothing and calls
 // nothing it cannot see: these wrappers exist only to carry the annotations, which are
 // checked on optimized builds (a debug build keeps generic metadata and calls it cannot
-// prove). AllocationTests prove the same at run time for the risk-checked path, which
-// crosses a module boundary the proof cannot follow.
-extension EngineState {
+// prove). The steps the dispatcher calls (MatchingEngine.swift) carry the annotations
+// themselves, so that the risk layer's specialisation of the dispatcher, in another module,
+// is proven too (RiskCheckedEngine.swift); AllocationTests prove it at run time as well.
+extension MatchingEngine {
     @_noLocks @_noAllocation
     mutating func provenLockAndAllocationFreeProcess(_ command: EngineCommand) -> ProcessStatus { process(command) }
 

@@ -37,7 +37,9 @@ public struct ReplacePlan: Sendable {
 /// docs/MATCHING.md.
 ///
 /// Use: `process(command)`, then read `events` and `clearEvents()`; if the status was
-/// `.suspended`, call `resume()` and drain again until `.completed`.
+/// `.suspended`, call `resume()` and drain again until `.completed`. A layer with checks of
+/// its own (ExchangeRisk) calls `process(command, checks: &itsChecks)` and
+/// `resume(checks:)`: one dispatcher for both (MatchingEngine+Process.swift).
 ///
 /// This is a handle: the state (`EngineState`) sits at the start of the region, so passing
 /// the engine to a call costs two registers however large the state grows.
@@ -83,11 +85,18 @@ public struct MatchingEngine: ~Copyable {
 
     /// Processes one command with the core's checks only (no kill switches or limits:
     /// that is ExchangeRisk). Drain `events` after the call; on `.suspended`, call
-    /// `resume()` until `.completed`.
-    public mutating func process(_ command: EngineCommand) -> ProcessStatus { state.pointee.process(command) }
+    /// `resume()` until `.completed`. The one dispatcher, `process(_:checks:)`, with checks
+    /// that compile to nothing.
+    public mutating func process(_ command: EngineCommand) -> ProcessStatus {
+        var none = NoPreTradeChecks()
+        return process(command, checks: &none)
+    }
 
     /// Continues a suspended command.
-    public mutating func resume() -> ProcessStatus { state.pointee.resume() }
+    public mutating func resume() -> ProcessStatus {
+        var none = NoPreTradeChecks()
+        return resume(checks: &none)
+    }
 
     /// Events of the last `process`/`resume` call, in order. Valid until the next call.
     public var events: UnsafeBufferPointer<EngineEvent> { state.pointee.events }
@@ -98,54 +107,96 @@ public struct MatchingEngine: ~Copyable {
     /// True when no command is in progress.
     @inlinable public var isIdle: Bool { state.pointee.isIdle }
 
-    // MARK: Steps, for a layer that checks in between (ExchangeRisk)
+    // MARK: Steps, for the dispatcher (MatchingEngine+Process.swift)
+    //
+    // Each carries the no-lock/no-allocation proof in optimized builds, so that a
+    // specialisation of the dispatcher in another module (ExchangeRisk) can be proven too.
 
     /// Moves engine time to `timestamp` (never backwards) and expires due orders.
-    public mutating func beginCommand(at timestamp: Timestamp) -> ProcessStatus { state.pointee.beginCommand(at: timestamp) }
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func beginCommand(at timestamp: Timestamp) -> ProcessStatus { state.pointee.beginCommand(at: timestamp) }
 
     /// Continues whatever was suspended: expiry, matching or a mass cancel.
-    public mutating func resumeJob() -> ProcessStatus { state.pointee.resumeJob() }
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func resumeJob() -> ProcessStatus { state.pointee.resumeJob() }
 
     /// Checks 4–13 of docs/MATCHING.md, changing nothing.
-    public func validate(_ order: EnterOrder) -> Result<EntryPlan, RejectReason> { state.pointee.validate(order) }
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline func validate(_ order: EnterOrder) -> Result<EntryPlan, RejectReason> { state.pointee.validate(order) }
 
     /// Structural checks of a replace, changing nothing.
-    public func validate(_ replace: ReplaceOrder) -> Result<ReplacePlan, RejectReason> { state.pointee.validate(replace) }
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline func validate(_ replace: ReplaceOrder) -> Result<ReplacePlan, RejectReason> { state.pointee.validate(replace) }
 
-    /// Enters an order that passed `validate` (and the risk layer's checks).
-    public mutating func enter(_ order: EnterOrder, plan: EntryPlan) -> ProcessStatus { state.pointee.enter(order, plan: plan) }
+    /// Enters an order that passed `validate` (and the pre-trade checks).
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func enter(_ order: EnterOrder, plan: EntryPlan) -> ProcessStatus { state.pointee.enter(order, plan: plan) }
 
-    /// Replaces an order that passed `validate` (and the risk layer's checks).
-    public mutating func replace(_ replace: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus { state.pointee.replace(replace, plan: plan) }
+    /// Replaces an order that passed `validate` (and the pre-trade checks).
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func replace(_ replace: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus { state.pointee.replace(replace, plan: plan) }
 
     /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
-    public mutating func cancel(_ cancel: CancelOrder) { state.pointee.cancel(cancel) }
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func cancel(_ cancel: CancelOrder) { state.pointee.cancel(cancel) }
 
     /// OUCH `M`: change between sell variants and/or reduce, keeping priority. Never suspends.
-    public mutating func modify(_ modify: ModifyOrder) { state.pointee.modify(modify) }
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func modify(_ modify: ModifyOrder) { state.pointee.modify(modify) }
 
     /// Cancels every resting order of `client` in the order they came to rest.
-    public mutating func cancelAll(client: ClientID, reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func cancelAll(client: ClientID, reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
         state.pointee.cancelAll(client: client, reason: reason, timestamp: timestamp)
     }
 
     /// Cancels every resting order, clients in ascending ID.
-    public mutating func cancelAllClients(reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func cancelAllClients(reason: CancelReason, timestamp: Timestamp) -> ProcessStatus {
         state.pointee.cancelAllClients(reason: reason, timestamp: timestamp)
     }
 
     /// Halts or resumes an instrument; emits `tradingState` only on a change.
-    public mutating func setHalted(_ halted: Bool, symbol: Symbol, timestamp: Timestamp) {
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func setHalted(_ halted: Bool, symbol: Symbol, timestamp: Timestamp) {
         state.pointee.setHalted(halted, symbol: symbol, timestamp: timestamp)
     }
 
     /// Emits `rejected` and counts the reason.
-    public mutating func reject(client: ClientID, token: OrderToken, reason: RejectReason, timestamp: Timestamp) {
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func reject(client: ClientID, token: OrderToken, reason: RejectReason, timestamp: Timestamp) {
         state.pointee.reject(client: client, token: token, reason: reason, timestamp: timestamp)
     }
 
     /// Answers a refusal from the gateway (`EngineCommand.refuse`).
-    public mutating func refuse(_ refusal: Refusal) {
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func refuse(_ refusal: Refusal) {
         state.pointee.refuse(refusal)
     }
 

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
@@ -65,8 +66,23 @@ public final class Appliance: @unchecked Sendable {
         let ticksPerSecond = max(1, rtes_tsc_ticks_per_second(100_000_000))
         let counters = try CountersRegion.create(path: options.countersPath, name: configuration.exchange.name, ticksPerSecond: ticksPerSecond)
         let appliance = Appliance(counters: counters, logger: logger)
-        try appliance.assemble(configuration, options: options, ticksPerSecond: ticksPerSecond)
+        do {
+            try appliance.assemble(configuration, options: options, ticksPerSecond: ticksPerSecond)
+        } catch {
+            // Whatever started before the failure stops again: no thread outlives a failed start.
+            _ = appliance.drain()
+            throw error
+        }
         return appliance
+    }
+
+    /// The start-up log line of a thread the runner started, or the agent's start error as an
+    /// `ApplianceError` when its `onStart()` failed (the thread has closed the agent and left).
+    static func started(_ report: AgentRunner.ThreadReport) throws(ApplianceError) -> String {
+        if let error = report.startError {
+            throw ApplianceError("thread \(report.name) did not start: \(error)")
+        }
+        return report.description
     }
 
     private init(counters: consuming CountersRegion, logger: Logger) {
@@ -102,11 +118,7 @@ public final class Appliance: @unchecked Sendable {
                 note("memory: mlockall failed (\(error)); regions are still locked one by one where allowed")
             }
         }
-        let policy: HugePagePolicy = switch performance.hugePages {
-        case .auto: .auto
-        case .require: .require
-        case .off: .off
-        }
+        let policy = performance.hugePages
         func node(of agent: CoreAssignment.Agent) -> Int? { pinning ? try? NUMATopology.node(ofCPU: performance.cores[agent]) : nil }
         func region(_ name: String, bytes: Int, owner: CoreAssignment.Agent?) throws -> UnsafeMutableRawPointer {
             let r = try MemoryRegion.allocate(name: name, bytes: bytes, policy: policy, node: owner.flatMap(node(of:)),
@@ -185,12 +197,15 @@ public final class Appliance: @unchecked Sendable {
         var stream: [EngineCommand] = []
         if options.demoFlowRate > 0 {
             let count = options.demoFlowCommands ?? min(2_000_000, max(10_000, options.demoFlowRate * 300))
-            stream = DemoFlowAgent.recordedStream(configuration: engineConfiguration, limits: configuration.riskLimits,
+            stream = DemoFlowAgent<TSCClock>.recordedStream(configuration: engineConfiguration, limits: configuration.riskLimits,
                                                   clients: demoClients, count: count, seed: options.demoFlowSeed)
             note("demo flow: \(count) recorded commands at \(options.demoFlowRate)/s (seed \(options.demoFlowSeed)) as clients \(keys.accounts.count)–\(keys.accounts.count + demoClients - 1)")
         }
+        // The demo flow reads the gateway's clock: the same TSC anchored at the same instant.
+        let demoClock = TSCClock(ticksPerSecond: clock.ticksPerSecond, ticks: clock.baseTicks,
+                                 realtimeNanoseconds: clock.baseNanoseconds)
         let demoAgent = DemoFlowAgent(commands: stream, producer: controlRing.makeProducer(), rate: options.demoFlowRate,
-                                      clock: clock, clientOffset: ClientID(keys.accounts.count), cells: counters.cells)
+                                      clock: demoClock, clientOffset: ClientID(keys.accounts.count), cells: counters.cells)
 
         // Market data: the ITCH feed, its re-request server and snapshot service; or, when
         // disabled, a drain that consumes the book events. The session closes (End of Session)
@@ -223,7 +238,7 @@ public final class Appliance: @unchecked Sendable {
         }
 
         // Threads: one counters slot per thread.
-        let idle = IdleStrategy(IdleStrategyKind(rawValue: performance.idleStrategy.rawValue) ?? .backoff)
+        let idle = IdleStrategy(performance.idleStrategy)
         func placement(_ agent: CoreAssignment.Agent) -> AgentRunner.Placement {
             AgentRunner.Placement(
                 cpus: pinning ? [performance.cores[agent]] : [], idle: idle,
@@ -238,27 +253,27 @@ public final class Appliance: @unchecked Sendable {
             let upstream = UpstreamDrainReporter(AgentPair(engineAgent, AgentPair(gateway, demoAgent)), signal: upstreamDrained)
             if let marketData = marketData.take() {
                 let all = AgentPair(upstream, marketData)
-                note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
+                note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))
                     + " (shared: engine, gateway, demo flow, market data)")
             } else {
                 let all = AgentPair(upstream, drainAgent.take()!)
-                note(try runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)).description
+                note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))
                     + " (shared: engine, gateway, demo flow, book-event drain)")
             }
         case .dedicated:
             counters.registerAgent(.gateway, name: "gateway")
             counters.registerAgent(.engine, name: "engine")
             counters.registerAgent(.marketData, name: "market_data")
-            note(try runner.start(gateway, name: "rtes-gateway", slot: .gateway, stage: 0, placement: placement(.gateway)).description)
+            note(try Self.started(runner.start(gateway, name: "rtes-gateway", slot: .gateway, stage: 0, placement: placement(.gateway))))
             if options.demoFlowRate > 0 {
                 counters.registerAgent(.auxiliary, name: "demo_flow")
-                note(try runner.start(demoAgent, name: "rtes-demo", slot: .auxiliary, stage: 0, placement: placement(.gateway)).description)
+                note(try Self.started(runner.start(demoAgent, name: "rtes-demo", slot: .auxiliary, stage: 0, placement: placement(.gateway))))
             }
-            note(try runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine)).description)
+            note(try Self.started(runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine))))
             if let marketData = marketData.take() {
-                note(try runner.start(marketData, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData)).description)
+                note(try Self.started(runner.start(marketData, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData))))
             } else {
-                note(try runner.start(drainAgent.take()!, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData)).description)
+                note(try Self.started(runner.start(drainAgent.take()!, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData))))
             }
         }
 

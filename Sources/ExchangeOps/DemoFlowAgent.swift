@@ -1,4 +1,4 @@
-import CExchangeShim
+import ExchangeClock
 import ExchangeCore
 import ExchangeEngine
 import ExchangeRisk
@@ -11,14 +11,18 @@ import OrderFlow
 /// clients. Each command is stamped with the live clock and its client moved past the
 /// gateway's accounts, so demo orders trade with real clients' orders but their replies go
 /// nowhere. The stream stops when it runs out.
-public struct DemoFlowAgent: Agent, ~Copyable {
+///
+/// Time comes from the injected clock `C` (`TSCClock` in the appliance, `ManualClock` in
+/// tests): the rate is paced in its ticks, counted from `onStart()`, and commands carry its
+/// nanoseconds as their timestamp and its ticks as their enqueue time.
+public struct DemoFlowAgent<C: Clock>: Agent, ~Copyable {
     public var roleName: String { "demo-flow" }
 
     let commands: UnsafeMutableBufferPointer<EngineCommand>
     var producer: SPSCRing<CommandEnvelope>.Producer
     let ticksPerCommand: Double
     let cells: CounterCells
-    let clock: WallClock
+    let clock: C
     let clientOffset: ClientID
     var next = 0
     var start: UInt64 = 0
@@ -35,7 +39,7 @@ public struct DemoFlowAgent: Agent, ~Copyable {
     }
 
     public init(commands stream: [EngineCommand], producer: consuming SPSCRing<CommandEnvelope>.Producer,
-                rate: Int, clock: WallClock, clientOffset: ClientID, cells: CounterCells) {
+                rate: Int, clock: C, clientOffset: ClientID, cells: CounterCells) {
         let ticksPerSecond = clock.ticksPerSecond
         commands = .allocate(capacity: stream.count)
         _ = commands.initialize(from: stream)
@@ -48,10 +52,14 @@ public struct DemoFlowAgent: Agent, ~Copyable {
 
     deinit { commands.deallocate() }
 
+    /// The pace counts from here: the first command is due at once.
+    public mutating func onStart() throws(AgentStartError) {
+        start = clock.ticks()
+    }
+
     public mutating func doWork() -> Int {
         guard !draining && next < commands.count else { return 0 }
-        let now = rtes_rdtsc()
-        if start == 0 { start = now }
+        let now = clock.ticks()
         let due = min(commands.count, Int(Double(now &- start) / ticksPerCommand) &+ 1)
         var pushed = 0
         let timestamp = clock.nanoseconds(atTicks: now)

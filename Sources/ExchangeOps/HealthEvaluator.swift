@@ -39,7 +39,9 @@ public struct HealthEvaluator: Sendable {
             }
             let still = now - (lastHeartbeat[agent.slot]?.since ?? now)
             let check: Check
-            if !agent.running {
+            if agent.startFailed {
+                check = Check(status: .unhealthy, detail: "did not start")
+            } else if !agent.running {
                 check = Check(status: .unhealthy, detail: "not running")
             } else if still > stallSeconds {
                 check = Check(status: .unhealthy, detail: "no progress for \(Int(still)) s")

@@ -52,9 +52,16 @@ public struct AgentStartError: Error, Sendable, CustomStringConvertible {
 
 /// Two agents run as one, in order: how the shared mode puts every agent on one thread
 /// without existentials or dynamic dispatch.
+///
+/// Each half gets one `onClose()` for its one `onStart()`: the pair starts the first, then
+/// the second, and closes in the reverse order only the halves whose start it tried. When
+/// the second's start fails, the runner's `onClose()` closes the second (after its failed
+/// start, as for any agent) and then the first, so a failed start leaves nothing running.
 public struct AgentPair<First: Agent & ~Copyable, Second: Agent & ~Copyable>: Agent, ~Copyable {
     public var first: First
     public var second: Second
+    /// How many halves `onStart()` reached (0, 1 or 2): the ones `onClose()` closes.
+    var halvesStarted = 0
 
     public init(_ first: consuming First, _ second: consuming Second) {
         self.first = first
@@ -63,16 +70,12 @@ public struct AgentPair<First: Agent & ~Copyable, Second: Agent & ~Copyable>: Ag
 
     public var roleName: String { "\(first.roleName)+\(second.roleName)" }
 
-    /// Starts the first, then the second; when the second fails the first is closed again,
-    /// so a failed start leaves nothing running.
+    /// Starts the first, then the second (not the second when the first failed).
     public mutating func onStart() throws(AgentStartError) {
+        halvesStarted = 1
         try first.onStart()
-        do {
-            try second.onStart()
-        } catch {
-            first.onClose()
-            throw error
-        }
+        halvesStarted = 2
+        try second.onStart()
     }
 
     @inlinable
@@ -85,10 +88,11 @@ public struct AgentPair<First: Agent & ~Copyable, Second: Agent & ~Copyable>: Ag
 
     public var isDrained: Bool { first.isDrained && second.isDrained }
 
-    /// Closes in the reverse order of starting.
+    /// Closes in the reverse order of starting, each half whose start was tried.
     public mutating func onClose() {
-        second.onClose()
-        first.onClose()
+        if halvesStarted >= 2 { second.onClose() }
+        if halvesStarted >= 1 { first.onClose() }
+        halvesStarted = 0
     }
 
     public var errorCount: UInt64 { first.errorCount &+ second.errorCount }

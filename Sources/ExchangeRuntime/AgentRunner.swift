@@ -171,6 +171,7 @@ struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
             report.pointee.startError = error
             cells.store(slot.offset + CountersLayout.AgentCell.startFailed, 1)
             storage.pointee.onClose()
+            cells.store(slot.offset + CountersLayout.AgentCell.errors, storage.pointee.errorCount)
             storage.deinitialize(count: 1)
             storage.deallocate()
             runner.stageFinished[stage].wrappingAdd(1, ordering: .releasing)

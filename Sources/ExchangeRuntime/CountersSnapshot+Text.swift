@@ -46,7 +46,8 @@ extension CountersSnapshot {
             lines.append("ring     \(pad(r.slot.metricName, 13)) depth \(n(r.depth)) of \(n(r.capacity))  full \(n(r.full))")
         }
         for a in agents {
-            lines.append("agent    \(pad(a.name, 13)) \(a.running ? "running" : "stopped")\(a.cpu.map { " on CPU \($0)" } ?? "")  heartbeat \(n(a.heartbeat))  worst duty cycle \(duration(a.maxDutyCycleSeconds))")
+            let state = a.startFailed ? "did not start" : a.running ? "running" : "stopped"
+            lines.append("agent    \(pad(a.name, 13)) \(state)\(a.cpu.map { " on CPU \($0)" } ?? "")  heartbeat \(n(a.heartbeat))  worst duty cycle \(duration(a.maxDutyCycleSeconds))  errors \(n(a.errors))")
         }
         func g(_ key: String) -> String { n(gateway[key] ?? 0) }
         lines.append("gateway  connections \(g("active_connections")) (sessions \(g("active_sessions")))  accepted \(g("accepted_connections"))  packets in \(g("messages_in"))  messages out \(g("messages_out"))  logins \(g("logins_accepted")) ok, \(n((gateway["logins_rejected_not_authorized"] ?? 0) + (gateway["logins_rejected_session"] ?? 0))) refused")

@@ -11,6 +11,10 @@ public struct CountersSnapshot: Sendable {
         public var maxDutyCycleSeconds: Double
         public var cpu: Int?
         public var running: Bool
+        /// Errors the agent counted (`Agent.errorCount`, published by its runner thread).
+        public var errors: UInt64
+        /// The agent's `onStart()` failed: its thread left without doing any work.
+        public var startFailed: Bool
     }
 
     public struct RingState: Sendable {
@@ -61,7 +65,9 @@ public struct CountersSnapshot: Sendable {
                 slot: slot, name: name, heartbeat: cells.load(slot.offset + CountersLayout.AgentCell.heartbeat),
                 workCount: cells.load(slot.offset + CountersLayout.AgentCell.workCount),
                 maxDutyCycleSeconds: Double(cells.load(slot.offset + CountersLayout.AgentCell.maxDutyCycleTicks)) / tps,
-                cpu: cpu == .max ? nil : Int(cpu), running: cells.load(slot.offset + CountersLayout.AgentCell.running) != 0)
+                cpu: cpu == .max ? nil : Int(cpu), running: cells.load(slot.offset + CountersLayout.AgentCell.running) != 0,
+                errors: cells.load(slot.offset + CountersLayout.AgentCell.errors),
+                startFailed: cells.load(slot.offset + CountersLayout.AgentCell.startFailed) != 0)
         }
         rings = CountersLayout.RingSlot.allCases.compactMap { slot in
             let capacity = cells.load(slot.offset + CountersLayout.RingCell.capacity)

@@ -1,19 +1,9 @@
 import CExchangeShim
+import ExchangeConfig
 import Glibc
 
-/// What a thread does after `doWork()` found nothing to do (Aeron/Agrona's idle strategies).
-public enum IdleStrategyKind: String, Sendable, CaseIterable {
-    /// Spin with a CPU pause hint: lowest latency, one core at 100 %.
-    case busySpin = "busy_spin"
-    /// Spin for a while, then yield the CPU to other threads.
-    case spinYield = "spin_yield"
-    /// Spin, then yield, then park for exponentially longer sleeps (up to 1 ms): for shared
-    /// machines, CI and laptops.
-    case backoff
-}
-
-/// The state machine of one thread's idling. `idle(work)` is called after every
-/// `doWork()`; any work resets it.
+/// The state machine of one thread's idling, running a configured `IdleStrategyKind`.
+/// `idle(work)` is called after every `doWork()`; any work resets it.
 public struct IdleStrategy: Sendable {
     public let kind: IdleStrategyKind
     let maxSpins: Int

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CClock
 import ExchangeClient
 import ExchangeCore
 import ExchangeWire
@@ -251,9 +252,7 @@ func makeToken(_ text: String?) throws(ClientError) -> OrderToken {
         }
         return token
     }
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    let milliseconds = UInt64(ts.tv_sec) * 1_000 + UInt64(ts.tv_nsec) / 1_000_000
+    let milliseconds = rtes_realtime_ns() / 1_000_000
     return OrderToken("C" + String(milliseconds % 10_000_000_000_000))!
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeClient
+import ExchangeClock
 import ExchangeCore
 import ExchangeWire
 import Glibc
@@ -95,14 +96,18 @@ func runSession(_ options: SessionOptions, request: (OrderEntryClient) throws(Cl
         }
         print("sent " + (try request(client)))
         var outcome: Answer?
-        var deadline = Clock.seconds(from: options.wait)
+        let clock = TSCClock.calibrated(.monotonic)
+        func ticks(after seconds: Double) -> UInt64 { clock.ticks() &+ clock.ticks(forNanoseconds: UInt64(max(0, seconds) * 1e9)) }
+        var deadline = ticks(after: options.wait)
         while true {
-            let left = deadline - Clock.now()
-            guard left > 0, let packet = try client.poll(timeout: .nanoseconds(Int64(left * 1e9))) else { break }
+            let now = clock.ticks()
+            guard deadline > now,
+                let packet = try client.poll(timeout: .nanoseconds(Int64(clock.nanoseconds(inTicks: deadline &- now))))
+            else { break }
             show(packet, options)
             if outcome == nil, let message = packet.message, let result = answer(message) {
                 outcome = result
-                deadline = Clock.seconds(from: options.linger)
+                deadline = ticks(after: options.linger)
             }
         }
         _ = try? client.logout(timeout: .seconds(1))
@@ -142,15 +147,4 @@ func fail(_ message: String, status: Int32) -> Never {
     var line = "rtes-client: \(message)\n"
     line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     exit(status)
-}
-
-/// CLOCK_MONOTONIC in seconds, for the waiting loop.
-enum Clock {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    static func seconds(from offset: Double) -> Double { now() + offset }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeClient
+import ExchangeClock
 import ExchangeCore
 import ExchangeWire
 import Glibc
@@ -114,7 +115,7 @@ struct RTESLoadgen: ParsableCommand {
     var idle = LoadPlan.Idle.block
 
     @Option(help: "Time source: tsc or monotonic.")
-    var clock = LoadClock.Source.tsc
+    var clock = TSCClock.Source.tsc
 
     @Option(name: .customLong("hgrm-prefix"), help: "Where the .hgrm files go: PREFIX-accepted.hgrm, PREFIX-executed.hgrm, PREFIX-canceled.hgrm.")
     var hgrmPrefix = "rtes-loadgen"
@@ -133,7 +134,7 @@ struct RTESLoadgen: ParsableCommand {
 
     func run() throws {
         let plan = try makePlan()
-        let clockSource = LoadClock.calibrated(clock)
+        let clockSource = TSCClock.calibrated(clock)
         print("rtes-loadgen: \(plan.accounts.count) connection(s) (\(plan.accounts.map(\.username).joined(separator: ", "))) "
               + "to \(host):\(port), \(plan.pacing)")
         print("  " + [plan.requests.map { "\($0) requests" }, duration.map { "\($0) s" }]
@@ -205,7 +206,7 @@ struct RTESLoadgen: ParsableCommand {
 }
 
 extension LoadPlan.Idle: ExpressibleByArgument {}
-extension LoadClock.Source: ExpressibleByArgument {}
+extension TSCClock.Source: ExpressibleByArgument {}
 
 /// Writes the histogram's percentile distribution (the .hgrm format), in microseconds.
 func writeHistogram(_ histogram: Histogram<UInt64>, to path: String) -> Bool {

@@ -1,5 +1,6 @@
 import ExchangeClient
 import ExchangeCore
+import ExchangeTestSupport
 import ExchangeWire
 import Glibc
 import Testing
@@ -305,13 +306,14 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 /// Logs in, trying again while the exchange still holds the account's previous session (it
 /// is released once the previous connection is closed).
 func logInRetrying(_ exchange: TestExchange, _ username: String, sequence: UInt64) throws -> OrderEntryClient {
-    var attempts = 0
-    while true {
+    var client: OrderEntryClient?
+    try waitUntil(pollInterval: .milliseconds(5)) {
         do {
-            return try exchange.client(username, sequence: sequence)
-        } catch ClientError.loginRejected(.sessionNotAvailable, _) where attempts < 100 {
-            attempts += 1
-            usleep(20_000)
+            client = try exchange.client(username, sequence: sequence)
+            return true
+        } catch ClientError.loginRejected(.sessionNotAvailable, _) {
+            return false
         }
     }
+    return try #require(client, "the exchange still held \(username)'s previous session after 10 s")
 }

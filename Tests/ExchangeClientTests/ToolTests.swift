@@ -100,7 +100,7 @@ import Testing
         defer { exchange.stop() }
         let directory = NSTemporaryDirectory() + "rtes-loadgen-test-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { try? FileManager.default.removeItem(atPath: directory) }  // clean-up only: a leftover directory fails nothing
 
         let run = try Self.run("rtes-loadgen", ["--port", String(exchange.port), "--connections", "2", "--count", "2000",
                                                 "--idle", "block", "--token-prefix", "TCLI"], in: directory)

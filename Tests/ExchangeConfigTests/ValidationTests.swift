@@ -312,10 +312,10 @@ import Testing
 }
 
 @Suite struct RealtimePriority {
-    @Test func acceptsZeroToNinetyNineAndNamesAnythingElse() {
+    @Test func acceptsZeroToNinetyNineAndNamesAnythingElse() throws {
         let good = #"{"symbols": [{"symbol": "AAPL", "reference_price": 100}], "performance": {"realtime_priority": 50}}"#
-        let loaded = try? ConfigurationLoader.load(json: good, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2))
-        #expect(loaded?.configuration.performance.realtimePriority == 50)
+        let loaded = try ConfigurationLoader.load(json: good, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2))
+        #expect(loaded.configuration.performance.realtimePriority == 50)
         let bad = #"{"symbols": [{"symbol": "AAPL", "reference_price": 100}], "performance": {"realtime_priority": 100}}"#
         do {
             _ = try ConfigurationLoader.load(json: bad, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2))

@@ -130,4 +130,29 @@ import Testing
         #expect(engine.counters.suspensions > 0)
         #expect(engine.invariantViolations().isEmpty)
     }
+
+    /// Expiry that fills the event buffer before a command can start: the command waits,
+    /// whole, until `resume` has drained the expiry, then runs as it would have unsuspended.
+    @Test func runsACommandThatExpiryHeldBackOnceTheExpiryIsDrained() {
+        let commands = (0..<100).map { enter(.buy, 100, at: cents(14_900), token: "E\($0)", tif: .seconds(1)) }
+            + [enter(.sell, 100, at: cents(15_000), token: "LATE", time: 3_000_000_000)]
+        var engine = MatchingEngine(configuration: Fixtures.configuration(eventBufferCapacity: 64))
+        for c in commands.dropLast() { _ = engine.runCollecting(c) }
+        var status = engine.process(commands[100])
+        let idleWhileHeld = engine.isIdle
+        #expect(status == .suspended)
+        #expect(!idleWhileHeld)
+        var events: [EngineEvent] = []
+        while true {
+            events += engine.events
+            engine.clearEvents()
+            if status == .completed { break }
+            status = engine.resume()
+        }
+        let idleAfter = engine.isIdle
+        #expect(idleAfter)
+        #expect(events.count == 202)  // 100 × (canceled, bookReduce), then accepted, bookAdd
+        #expect(events.suffix(2).kinds == ["accepted", "bookAdd"])
+        #expect(events == Array(Determinism.run(eventBufferCapacity: 100_000, commands: commands).suffix(202)))
+    }
 }

@@ -145,10 +145,12 @@ import Testing
         let answer = Answer()
         let asked = Thread { answer.set(client.snapshot(instrument: 0, levels: 5)) }
         asked.start()
-        for _ in 0..<20_000 where answer.get() == nil {
+        // The agent answers between batches: turn it until the asking thread has its answer.
+        let answered = waitUntil(pollInterval: .microseconds(50)) {
             _ = rig.agent.doWork()
-            usleep(50)
+            return answer.get() != nil
         }
+        #expect(answered)
         let snapshot = try #require(try answer.get()?.get())
         #expect(snapshot.bids == rig.agent.engine.engine.depth(instrument: 0, side: .bid, maxLevels: 5))
         #expect(snapshot.asks == rig.agent.engine.engine.depth(instrument: 0, side: .ask, maxLevels: 5))

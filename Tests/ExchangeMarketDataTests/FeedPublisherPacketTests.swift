@@ -39,7 +39,7 @@ import Testing
             == "3236313132313137333000000000000000" + "0a" + "ffff")  // M, E, C took 7, 8, 9: the next is 10
     }
 
-    @Test func neverLetsAPacketPassTheConfiguredPayload() {
+    @Test func neverLetsAPacketPassTheConfiguredPayload() throws {
         var publisher = FeedPublisher(session: testSession, maxPayload: 100, instruments: [spec("AAPL", reference: 2_300_000)],
                                       packetSlots: 64, historyMessages: 256, orderCapacity: 16)
         for i in 0..<50 {
@@ -53,11 +53,11 @@ import Testing
             let length = publisher.packets.length(slot)
             #expect(length <= 100)
             let packet = UnsafeRawBufferPointer(start: publisher.packets.bytes(slot), count: length)
-            let read = try? MoldUDP64.readPacket(packet).get()
-            #expect(read?.sequence == expectedSequence)
-            #expect(read?.count == 2)  // 20 + 2 × 38 = 96; a third would make 134
-            expectedSequence += UInt64(read?.count ?? 0)
-            total += Int(read?.count ?? 0)
+            let read = try MoldUDP64.readPacket(packet).get()
+            #expect(read.sequence == expectedSequence)
+            #expect(read.count == 2)  // 20 + 2 × 38 = 96; a third would make 134
+            expectedSequence += UInt64(read.count)
+            total += Int(read.count)
         }
         #expect(total == 50)
     }

@@ -1,5 +1,6 @@
 import CExchangeShim
 import ExchangeBookReplica
+import ExchangeClock
 import ExchangeCore
 import ExchangeFeed
 import ExchangeEngine
@@ -36,7 +37,7 @@ final class FeedRig {
     private var bookRing: SPSCRing<EngineEvent>
     private var started = false
     /// Agents, built at init and handed to the runner by `start()`.
-    private var pending: UnsafeMutablePointer<AgentPair<UpstreamDrainReporter<AgentPair<DemoFlowAgent, AgentPair<EngineAgent, EventDrainAgent>>>, MarketDataAgent>>?
+    private var pending: UnsafeMutablePointer<AgentPair<UpstreamDrainReporter<AgentPair<DemoFlowAgent<TSCClock>, AgentPair<EngineAgent, EventDrainAgent>>>, MarketDataAgent>>?
 
     static let symbols = ["AAPL", "MSFT", "AMZN", "GOOGL"]
 
@@ -88,7 +89,8 @@ final class FeedRig {
             control: controlRing.makeConsumer(), orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
             snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: 1_000), cells: cells)
         let clock = WallClock(ticksPerSecond: max(1, rtes_tsc_ticks_per_second(20_000_000)))
-        let demo = DemoFlowAgent(commands: commands, producer: controlRing.makeProducer(), rate: rate, clock: clock, clientOffset: 0,
+        let demoClock = TSCClock(ticksPerSecond: clock.ticksPerSecond, ticks: clock.baseTicks, realtimeNanoseconds: clock.baseNanoseconds)
+        let demo = DemoFlowAgent(commands: commands, producer: controlRing.makeProducer(), rate: rate, clock: demoClock, clientOffset: 0,
                                  cells: cells)
         let signal = UpstreamDrainSignal()
         var md = MarketDataAgent.Configuration(

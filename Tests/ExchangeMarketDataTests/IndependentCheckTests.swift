@@ -51,9 +51,9 @@ enum Peers {
         return status == 0
     }()
 
-    static func temporaryDirectory() -> URL {
+    static func temporaryDirectory() throws -> URL {
         let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("rtes-md-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 }
@@ -64,7 +64,7 @@ final class CapturedFeed: @unchecked Sendable {
     var packets: [[UInt8]] = []
     var messages: [[UInt8]] = []
 
-    static let shared: CapturedFeed? = try? CapturedFeed()
+    static let shared: Result<CapturedFeed, any Error> = Result { try CapturedFeed() }
 
     init() throws {
         let rig = try FeedRig(commandCount: 8_000, seed: 42, rate: 40_000, nonDisplayedPerMille: 150, heartbeatNanoseconds: 50_000_000)
@@ -151,15 +151,15 @@ final class CapturedFeed: @unchecked Sendable {
 
     @Test(.enabled(if: Peers.itchfeedPython != nil, "itchfeed could not be installed (see .ci/itchfeed)"))
     func itchfeedParsesEveryMessageOfACapturedSessionWithOurFieldValues() throws {
-        let feed = try #require(CapturedFeed.shared)
+        let feed = try CapturedFeed.shared.get()
         // Every golden message (so `C`, which the continuous book never produces, is checked
         // too), then the session (itchfeed stops at its End of Messages, as a handler should).
         let goldens = ITCHGoldens.all.map { bytes(hex: $0.hex) }
         let messages = goldens + feed.messages
         let kinds = Set(messages.map { $0[0] })
         #expect(kinds.isSuperset(of: Array("SRHAFECXDUP".utf8)), "message types captured: \(String(decoding: Array(kinds).sorted(), as: UTF8.self))")
-        let directory = Peers.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = try Peers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }  // clean-up only: a leftover directory fails nothing
         var file: [UInt8] = []
         for m in messages { file += [UInt8(m.count >> 8), UInt8(m.count & 0xFF)] + m }
         try Data(file).write(to: directory.appendingPathComponent("session.itch"))
@@ -194,8 +194,9 @@ final class CapturedFeed: @unchecked Sendable {
 
     @Test(.enabled(if: Peers.tshark, "tshark/text2pcap could not be installed (see .ci/tools)"))
     func wiresharkDecodesTheFramingOfEveryCapturedPacket() throws {
-        let feed = try #require(CapturedFeed.shared)
-        let directory = Peers.temporaryDirectory()
+        let feed = try CapturedFeed.shared.get()
+        let directory = try Peers.temporaryDirectory()
+        // Clean-up only (try?): a leftover directory fails nothing.
         defer { if ProcessInfo.processInfo.environment["RTES_KEEP_CAPTURE"] == nil { try? FileManager.default.removeItem(at: directory) } }
         print("capture: \(directory.path)")
         // One UDP datagram per packet, 127.0.0.1:9999 → 239.0.0.1:9999, in text2pcap's hex dump form.

@@ -2,6 +2,7 @@ import ExchangeConfig
 import ExchangeCore
 @testable import ExchangeOps
 import ExchangeRuntime
+import ExchangeTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -89,11 +90,11 @@ func freePort() -> Int {
             options: Appliance.Options(countersPath: counters, demoFlowRate: 20_000, demoFlowCommands: 20_000, apiKeys: devKeys),
             logger: Logger(label: "test"))
         let base = "http://127.0.0.1:\(appliance.admin!.port)"
-        // Let the demo flow run a moment.
+        // The demo flow runs until its orders trade (bounded: 10 s).
         var snapshot = appliance.counters.snapshot()
-        for _ in 0..<200 where (snapshot.engine["trades"] ?? 0) == 0 {
-            usleep(20_000)
+        waitUntil {
             snapshot = appliance.counters.snapshot()
+            return (snapshot.engine["trades"] ?? 0) > 0
         }
         #expect((snapshot.engine["trades"] ?? 0) > 0)
 

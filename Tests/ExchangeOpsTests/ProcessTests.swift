@@ -1,3 +1,4 @@
+import ExchangeTestSupport
 import Foundation
 import Testing
 
@@ -60,11 +61,11 @@ import Testing
         let counters = NSTemporaryDirectory() + "rtes-process-\(getpid()).counters"
         defer { unlink(config); unlink(counters) }
         let (process, out, err) = try Self.start([config, "--counters", counters])
+        // The admin plane answers once the process has started (bounded: 10 s).
         var health: (status: Int, body: String)?
-        for _ in 0..<100 {
+        waitUntil(pollInterval: .milliseconds(20)) {
             health = httpGet("http://127.0.0.1:\(port)/health", timeout: 1)
-            if health != nil { break }
-            usleep(100_000)
+            return health != nil
         }
         #expect(health?.status == 200)
         let metrics = httpGet("http://127.0.0.1:\(port)/metrics")

@@ -176,6 +176,29 @@ func limits(size: Shares = .max, notional: Notional = .max, rate: UInt32 = .max,
     }
 }
 
+@Suite struct HeldBackCommands {
+    /// A command that expiry held back (the event buffer filled before it could start) gets
+    /// its risk checks when it runs, after `resume` drained the expiry.
+    @Test func checksACommandThatExpiryHeldBackWhenItRuns() {
+        var engine = RiskCheckedEngine(configuration: Fixtures.configuration(eventBufferCapacity: 64), limits: limits())
+        _ = engine.runCollecting(.killClient(ClientAction(timestamp: 1, client: 1)))
+        for i in 0..<100 { _ = engine.runCollecting(enter(.buy, 100, at: cents(14_900), token: "E\(i)", client: 2, tif: .seconds(1))) }
+        var status = engine.process(enter(.buy, 100, at: cents(14_900), token: "LATE", time: 3 * second))
+        #expect(status == .suspended)
+        var events: [EngineEvent] = []
+        while true {
+            events += engine.events
+            engine.clearEvents()
+            if status == .completed { break }
+            status = engine.resume()
+        }
+        let idleAfter = engine.engine.isIdle
+        #expect(idleAfter)
+        #expect(events.count == 201)  // 100 × (canceled, bookReduce), then the reject
+        #expect(events.last?.kind == "rejected(client_killed)")
+    }
+}
+
 @Suite struct RejectReasonCodes {
     @Test func givesEveryReasonItsOwnMetricName() {
         #expect(Set(RejectReason.allCases.map(\.description)).count == RejectReason.allCases.count)

@@ -124,7 +124,7 @@ struct CheckingConsumer: Agent, ~Copyable {
 }
 
 @Suite(.serialized) struct Runner {
-    func run(dedicated: Bool) {
+    func run(dedicated: Bool) throws {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
         var ring = SPSCRing<UInt64>(capacity: 64)
         let received = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: 2)
@@ -138,10 +138,10 @@ struct CheckingConsumer: Agent, ~Copyable {
         counters.registerAgent(.engine, name: dedicated ? "consumer" : "shared")
         if dedicated { counters.registerAgent(.gateway, name: "producer") }
         if dedicated {
-            _ = try? runner.start(producer, name: "producer", slot: .gateway, stage: 0, placement: placement)
-            _ = try? runner.start(consumer, name: "consumer", slot: .engine, stage: 1, placement: placement)
+            _ = try runner.start(producer, name: "producer", slot: .gateway, stage: 0, placement: placement)
+            _ = try runner.start(consumer, name: "consumer", slot: .engine, stage: 1, placement: placement)
         } else {
-            _ = try? runner.start(AgentPair(producer, consumer), name: "shared", slot: .engine, stage: 0, placement: placement)
+            _ = try runner.start(AgentPair(producer, consumer), name: "shared", slot: .engine, stage: 0, placement: placement)
         }
         // Drain at once: the producer finishes what it was asked, the consumer takes it all.
         runner.drain()
@@ -152,9 +152,9 @@ struct CheckingConsumer: Agent, ~Copyable {
         #expect(agents.allSatisfy { !$0.running && $0.heartbeat > 0 })
     }
 
-    @Test func drainsEveryStageInPipelineOrderOnDedicatedThreads() { run(dedicated: true) }
+    @Test func drainsEveryStageInPipelineOrderOnDedicatedThreads() throws { try run(dedicated: true) }
 
-    @Test func drainsEverythingOnOneSharedThread() { run(dedicated: false) }
+    @Test func drainsEverythingOnOneSharedThread() throws { try run(dedicated: false) }
 }
 
 @Suite struct RealtimeThreads {
@@ -174,5 +174,177 @@ struct CheckingConsumer: Agent, ~Copyable {
         runner.drain()
         #expect(report.fifoError == 0)
         #expect(report.description.contains("SCHED_FIFO"))
+    }
+}
+
+/// What lifecycle probes saw, in order, each with the thread it happened on.
+final class LifecycleLog: Sendable {
+    private let entries = Mutex<[(event: String, thread: pthread_t)]>([])
+    func note(_ event: String) { entries.withLock { $0.append((event, pthread_self())) } }
+    var events: [String] { entries.withLock { $0.map(\.event) } }
+    var threads: Set<pthread_t> { entries.withLock { Set($0.map(\.thread)) } }
+}
+
+/// Counts the deinits of the `LifetimeToken`s that point at it: an agent's memory is freed
+/// when its token's count goes up.
+final class DeinitCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func bump() { count.wrappingAdd(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
+final class LifetimeToken {
+    let counter: DeinitCounter
+    init(_ counter: DeinitCounter) { self.counter = counter }
+    deinit { counter.bump() }
+}
+
+/// Logs every lifecycle call; works three turns (counting an error each), then is drained.
+struct LifecycleProbe: Agent, ~Copyable {
+    let name: String
+    let log: LifecycleLog
+    let token: LifetimeToken
+    var failsToStart = false
+    var turns = 0
+    var errors: UInt64 = 0
+
+    init(_ name: String, log: LifecycleLog, freed: DeinitCounter, failsToStart: Bool = false) {
+        self.name = name
+        self.log = log
+        token = LifetimeToken(freed)
+        self.failsToStart = failsToStart
+    }
+
+    var roleName: String { name }
+
+    mutating func onStart() throws(AgentStartError) {
+        log.note("\(name).start")
+        if failsToStart { throw AgentStartError(role: name, reason: "no ring for \(name)") }
+    }
+
+    mutating func doWork() -> Int {
+        guard turns < 3 else { return 0 }
+        turns += 1
+        errors += 1
+        log.note("\(name).work")
+        return 1
+    }
+
+    mutating func beginDrain() {}
+    var isDrained: Bool { turns == 3 }
+    mutating func onClose() { log.note("\(name).close") }
+    var errorCount: UInt64 { errors }
+}
+
+@Suite(.serialized) struct Lifecycle {
+    static let placement = AgentRunner.Placement(cpus: [], idle: IdleStrategy(.backoff))
+
+    func cell(_ counters: borrowing CountersRegion, _ slot: CountersLayout.AgentSlot, _ cell: Int) -> UInt64 {
+        counters.cells.load(slot.offset + cell)
+    }
+
+    @Test func startsBeforeTheFirstTurnAndClosesAfterTheLastOnTheAgentsOwnThread() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        counters.registerAgent(.engine, name: "probe")
+        let runner = AgentRunner(counters: counters.cells)
+        let log = LifecycleLog()
+        let freed = DeinitCounter()
+        let report = try runner.start(LifecycleProbe("a", log: log, freed: freed), name: "probe", slot: .engine, stage: 0,
+                                      placement: Self.placement)
+        #expect(report.startError == nil)
+        runner.drain()
+        #expect(log.events == ["a.start", "a.work", "a.work", "a.work", "a.close"])
+        #expect(log.threads.count == 1)
+        #expect(!log.threads.contains(pthread_self()))
+        #expect(freed.value == 1)
+        #expect(cell(counters, .engine, CountersLayout.AgentCell.errors) == 3)
+        #expect(cell(counters, .engine, CountersLayout.AgentCell.startFailed) == 0)
+        let agent = try #require(counters.snapshot().agents.first)
+        #expect(agent.errors == 3 && !agent.startFailed && !agent.running)
+        #expect(counters.snapshot().text().contains("errors 3"))
+    }
+
+    @Test func aPairStartsFirstThenSecondAndClosesSecondThenFirst() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        counters.registerAgent(.engine, name: "shared")
+        let runner = AgentRunner(counters: counters.cells)
+        let log = LifecycleLog()
+        let freed = DeinitCounter()
+        let pair = AgentPair(LifecycleProbe("a", log: log, freed: freed), LifecycleProbe("b", log: log, freed: freed))
+        #expect(pair.roleName == "a+b")
+        let report = try runner.start(pair, name: "shared", slot: .engine, stage: 0, placement: Self.placement)
+        #expect(report.startError == nil)
+        runner.drain()
+        #expect(log.events == ["a.start", "b.start", "a.work", "b.work", "a.work", "b.work", "a.work", "b.work", "b.close", "a.close"])
+        #expect(log.threads.count == 1)
+        #expect(freed.value == 2)
+        #expect(cell(counters, .engine, CountersLayout.AgentCell.errors) == 6)
+    }
+
+    @Test func anAgentThatFailsToStartIsReportedClosedAndFreedAndDrainStillReturns() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        counters.registerAgent(.gateway, name: "probe")
+        let runner = AgentRunner(counters: counters.cells)
+        let log = LifecycleLog()
+        let freed = DeinitCounter()
+        let report = try runner.start(LifecycleProbe("a", log: log, freed: freed, failsToStart: true), name: "probe",
+                                      slot: .gateway, stage: 0, placement: Self.placement)
+        let error = try #require(report.startError)
+        #expect(error.role == "a" && error.reason == "no ring for a")
+        #expect(report.description.contains("a agent did not start: no ring for a"))
+        #expect(freed.value == 1)
+        #expect(cell(counters, .gateway, CountersLayout.AgentCell.startFailed) == 1)
+        #expect(cell(counters, .gateway, CountersLayout.AgentCell.running) == 0)
+        runner.drain()
+        #expect(log.events == ["a.start", "a.close"])
+        let agent = try #require(counters.snapshot().agents.first)
+        #expect(agent.startFailed && !agent.running)
+        #expect(counters.snapshot().text().contains("did not start"))
+    }
+
+    @Test func whenThePairsSecondFailsToStartBothAreClosedOnceAndFreed() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        counters.registerAgent(.engine, name: "shared")
+        let runner = AgentRunner(counters: counters.cells)
+        let log = LifecycleLog()
+        let freed = DeinitCounter()
+        let pair = AgentPair(LifecycleProbe("a", log: log, freed: freed),
+                             LifecycleProbe("b", log: log, freed: freed, failsToStart: true))
+        let report = try runner.start(pair, name: "shared", slot: .engine, stage: 0, placement: Self.placement)
+        #expect(report.startError?.role == "b")
+        #expect(freed.value == 2)
+        #expect(cell(counters, .engine, CountersLayout.AgentCell.startFailed) == 1)
+        runner.drain()
+        #expect(log.events == ["a.start", "b.start", "b.close", "a.close"])
+    }
+
+    @Test func whenThePairsFirstFailsToStartTheSecondIsNeitherStartedNorClosed() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        let runner = AgentRunner(counters: counters.cells)
+        let log = LifecycleLog()
+        let freed = DeinitCounter()
+        let pair = AgentPair(LifecycleProbe("a", log: log, freed: freed, failsToStart: true),
+                             LifecycleProbe("b", log: log, freed: freed))
+        let report = try runner.start(pair, name: "shared", slot: .engine, stage: 0, placement: Self.placement)
+        #expect(report.startError?.role == "a")
+        runner.drain()
+        #expect(log.events == ["a.start", "a.close"])
+        #expect(freed.value == 2)
+    }
+
+    @Test func aFailedStartInAnEarlierStageDoesNotHoldBackTheDrainOfLaterStages() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        let runner = AgentRunner(counters: counters.cells)
+        let log = LifecycleLog()
+        let freed = DeinitCounter()
+        let failed = try runner.start(LifecycleProbe("a", log: log, freed: freed, failsToStart: true), name: "a",
+                                      slot: .gateway, stage: 0, placement: Self.placement)
+        #expect(failed.startError != nil)
+        let later = try runner.start(LifecycleProbe("b", log: log, freed: freed), name: "b", slot: .engine, stage: 1,
+                                     placement: Self.placement)
+        #expect(later.startError == nil)
+        runner.drain()
+        #expect(freed.value == 2)
+        #expect(log.events.filter { $0.hasPrefix("b.") } == ["b.start", "b.work", "b.work", "b.work", "b.close"])
     }
 }

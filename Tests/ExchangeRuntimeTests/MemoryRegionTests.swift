@@ -1,3 +1,4 @@
+import ExchangeConfig
 import ExchangeRuntime
 import Testing
 

@@ -76,22 +76,22 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
         #expect(decodeInbound(bytes) == .command(.enter(expected)))
     }
 
-    @Test func makesTheMarketPriceAMarketOrder() {
+    @Test func makesTheMarketPriceAMarketOrder() throws {
         guard case .command(.enter(let order)) = decodeInbound(InboundGolden.enter(price: 0x7FFF_FFFF)) else {
             Issue.record("not an enter")
             return
         }
         #expect(order.orderType == .market)
         #expect(order.price == 0)
-        guard case .command(.enter(let limit)) = decodeInbound(InboundGolden.enter(price: 0x7FFF_FFFE)) else { return }
+        let limit = try #require({ if case .command(.enter(let o)) = decodeInbound(InboundGolden.enter(price: 0x7FFF_FFFE)) { o } else { nil } }())
         #expect(limit.orderType == .limit)
         #expect(limit.price == 0x7FFF_FFFE)
     }
 
-    @Test func givesABlankFirmTheAccountsDefault() {
-        guard case .command(.enter(let blank)) = decodeInbound(InboundGolden.enter(firm: "")) else { return }
+    @Test func givesABlankFirmTheAccountsDefault() throws {
+        let blank = try #require({ if case .command(.enter(let o)) = decodeInbound(InboundGolden.enter(firm: "")) { o } else { nil } }())
         #expect(blank.firm == Fixture.defaultFirm)
-        guard case .command(.enter(let own)) = decodeInbound(InboundGolden.enter(firm: "ABCD")) else { return }
+        let own = try #require({ if case .command(.enter(let o)) = decodeInbound(InboundGolden.enter(firm: "ABCD")) { o } else { nil } }())
         #expect(own.firm == Firm("ABCD"))
     }
 
@@ -111,10 +111,10 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
         #expect(RejectReason.invalidSide.ouchCode == 0x4F)
     }
 
-    @Test func passesEchoedAndEngineValidatedBytesThrough() {
+    @Test func passesEchoedAndEngineValidatedBytesThrough() throws {
         let bytes = InboundGolden.enter(timeInForce: 123_456, display: "Q", capacity: "P", iso: "Y", crossType: "C",
                                         customerType: "R")
-        guard case .command(.enter(let order)) = decodeInbound(bytes) else { return }
+        let order = try #require({ if case .command(.enter(let o)) = decodeInbound(bytes) { o } else { nil } }())
         #expect(order.timeInForce.rawValue == 123_456)
         #expect(order.display == Display(rawValue: 0x51))
         #expect(order.capacity == 0x50)
@@ -150,9 +150,9 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
                                             side: .sellShort, shares: 100))))
     }
 
-    @Test func keepsEveryByteOfAToken() {
+    @Test func keepsEveryByteOfAToken() throws {
         let token = "A!~ 0z\u{7F}xx   yy"
-        guard case .command(.cancel(let cancel)) = decodeInbound(InboundGolden.cancel(token: token)) else { return }
+        let cancel = try #require({ if case .command(.cancel(let c)) = decodeInbound(InboundGolden.cancel(token: token)) { c } else { nil } }())
         let back = written { OUCHInboundEncoder.cancel(token: cancel.token, to: $0) }
         #expect(Array(back[1..<15]) == Array(token.utf8))
     }

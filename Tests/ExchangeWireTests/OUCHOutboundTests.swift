@@ -267,7 +267,7 @@ enum OutboundGolden {
             timestamp: Fixture.timestamp, token: Fixture.makerToken, shares: 100, price: 1_502_400, liquidity: 0x4A,
             matchNumber: 77_001))
         let replaced = written { OUCHOutbound.replaced(Events.replaced, symbol: Fixture.symbol, to: $0) }
-        guard case .replaced(let m) = try #require(withPayload(replaced) { OUCHMessage.decode($0) }) else { return }
+        let m = try #require({ if case .replaced(let m) = withPayload(replaced, { OUCHMessage.decode($0) }) { m } else { nil } }())
         #expect(m.token == Fixture.token2)
         #expect(m.previousToken == Fixture.token)
         #expect(m.display == .attributable)

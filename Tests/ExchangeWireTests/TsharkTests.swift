@@ -26,6 +26,7 @@ enum WireTools {
     static let available: Bool = {
         let script = repositoryRoot.appendingPathComponent(".ci/tools").path
         let checkOnly = ProcessInfo.processInfo.environment["RTES_NO_INSTALL"] == "1"
+        // try?: a script that cannot run means no tshark, and the suite is skipped (not failed).
         guard let result = try? run(script, checkOnly ? ["--check"] : []) else { return false }
         if result.status != 0 { print("tshark suite skipped: .ci/tools said: \(result.output)") }
         return result.status == 0
@@ -280,7 +281,7 @@ struct TsharkAgreement {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("rtes-tshark-\(getpid())-\(session.name)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer { try? FileManager.default.removeItem(at: directory) }  // clean-up only: a leftover directory fails nothing
         let (frames, output) = try session.decode(in: directory)
         try #require(frames.count == session.packets.count, "tshark saw \(frames.count) frames:\n\(output)")
         for (index, (packet, lines)) in zip(session.packets, frames).enumerated() {

@@ -16,6 +16,7 @@ enum ExternalTools {
     static let tshark: String? = {
         let script = repositoryRoot.appendingPathComponent(".ci/tools").path
         if FileManager.default.isExecutableFile(atPath: script) {
+            // try?: whether the install worked is what `which` answers next; no tshark skips, never fails.
             _ = try? run(script, checkOnly ? ["--check"] : [])
         }
         return which("tshark")
@@ -59,6 +60,7 @@ extension ExternalTools {
     static let nasdaqProtocols: (python: String?, problem: String) = {
         let script = repositoryRoot.appendingPathComponent(".ci/nasdaq-protocols").path
         guard FileManager.default.isExecutableFile(atPath: script) else { return (nil, "\(script) is missing") }
+        // try?: a script that cannot run becomes the skip reason below.
         guard let result = try? run(script, checkOnly ? ["--check"] : [], timeout: 600) else { return (nil, "\(script) did not run") }
         let lines = result.output.split(separator: "\n")
         guard result.status == 0, let python = lines.last.map(String.init), FileManager.default.isExecutableFile(atPath: python) else {

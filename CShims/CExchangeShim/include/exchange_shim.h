@@ -18,11 +18,10 @@
 
 #include "rtes_clock.h"
 
-// ---- Errors ----------------------------------------------------------------
+// ---- Errors, timer slack, TCP_NODELAY, close: rtes_client_shim.h (the CClientShim
+// target, what clients link instead of this shim), re-exported ----------------
 
-/// Writes strerror(errnum) (NUL-terminated, truncated to fit) into buf.
-/// Returns the length written, or -EINVAL for a missing buffer.
-int rtes_strerror(int errnum, char *buf, size_t capacity);
+#include "rtes_client_shim.h"
 
 // ---- Threads: affinity -----------------------------------------------------
 
@@ -36,13 +35,6 @@ int rtes_pin_current_thread_to_cpus(const int32_t *cpus, int32_t count);
 /// Names the calling thread (pthread_setname_np, which Swift's Glibc module does not
 /// export), truncated to the kernel's 15 bytes. Returns 0 or -errno.
 int rtes_set_current_thread_name(const char *name);
-
-/// The calling thread's timer slack in nanoseconds (prctl PR_GET_TIMERSLACK), or -errno.
-long rtes_current_thread_timer_slack(void);
-
-/// Sets the calling thread's timer slack (prctl PR_SET_TIMERSLACK; 0 restores the
-/// thread's default). Returns 0 or -errno.
-int rtes_set_current_thread_timer_slack(unsigned long nanoseconds);
 
 /// The CPU the calling thread runs on now, or -errno.
 int rtes_current_cpu(void);
@@ -197,14 +189,8 @@ int rtes_tcp_listen(uint32_t address, uint16_t port, int backlog);
 /// The local port a socket is bound to, or -errno.
 int rtes_socket_local_port(int fd);
 
-/// Sets TCP_NODELAY. Returns 0 or -errno.
-int rtes_tcp_set_nodelay(int fd, int on);
-
 /// shutdown(fd, SHUT_RDWR). Returns 0 or -errno.
 int rtes_socket_shutdown(int fd);
-
-/// close(fd). Returns 0 or -errno.
-int rtes_close(int fd);
 
 // ---- io_uring glue (liburing 2.3) ------------------------------------------
 // IOSQE_* are shifts of enum constants and io_uring_for_each_cqe is a statement macro:

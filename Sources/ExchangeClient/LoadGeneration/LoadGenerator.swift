@@ -1,3 +1,4 @@
+import ExchangeClock
 import ExchangeWire
 import Glibc
 
@@ -18,7 +19,15 @@ public enum LoadGenerator {
     /// Runs `plan` on the calling thread and returns what it measured. Throws before the
     /// run (bad plan, a host that is not loopback without `allowRemote`, a login that
     /// fails); failures during the run are in `LoadReport.failures`.
-    public static func run(_ plan: LoadPlan, clock: LoadClock = .calibrated(), allowRemote: Bool = false) throws(ClientError) -> LoadReport {
+    public static func run(_ plan: LoadPlan, clock: TSCClock = .calibrated(), allowRemote: Bool = false) throws(ClientError) -> LoadReport {
+        var report = try run(plan, on: clock, allowRemote: allowRemote)
+        report.clockSource = clock.source
+        return report
+    }
+
+    /// Runs `plan` timing it with `clock` (any `Clock`: the load generator's loop is
+    /// specialised for it).
+    public static func run<C: Clock>(_ plan: LoadPlan, on clock: C, allowRemote: Bool = false) throws(ClientError) -> LoadReport {
         if let problem = plan.problem() { throw ClientError.invalidArgument(problem) }
         if !allowRemote {
             for address in try SocketAddress.resolve(host: plan.host, port: plan.port) where !address.isLoopback {

@@ -1,3 +1,4 @@
+import CClock
 import ExchangeCore
 
 /// What `LoadGenerator` runs: which accounts, how requests are paced, what they are, and
@@ -102,7 +103,7 @@ public struct LoadPlan: Sendable {
     /// 46 hours): a fresh prefix for each run.
     public static func defaultTokenPrefix() -> String {
         let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        var value = Int((LoadClock.realtimeNanoseconds() / 100_000_000) % 1_679_616)
+        var value = Int((rtes_realtime_ns() / 100_000_000) % 1_679_616)
         var text = ""
         for _ in 0..<4 {
             text = String(digits[value % 36]) + text

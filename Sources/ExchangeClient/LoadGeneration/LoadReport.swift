@@ -1,3 +1,4 @@
+import ExchangeClock
 import Histogram
 
 /// What a load run did and measured. Latencies are in nanoseconds.
@@ -18,7 +19,7 @@ public struct LoadReport: Sendable {
     public var maximumSendLagNanoseconds: UInt64 = 0
     /// Connections that failed, with why.
     public var failures: [String] = []
-    public var clockSource = LoadClock.Source.monotonic
+    public var clockSource = TSCClock.Source.monotonic
 
     /// Requests sent per second while sending (orders and cancels, cleanup excluded).
     public var achievedRate: Double { sendingSeconds > 0 ? Double(tally.requests) / sendingSeconds : 0 }

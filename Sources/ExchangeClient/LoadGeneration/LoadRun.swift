@@ -1,10 +1,12 @@
+import ExchangeClock
 import ExchangeWire
 import Glibc
 
-/// The state of one run while it goes.
-struct LoadRun: ~Copyable {
+/// The state of one run while it goes. Time is the injected clock's ticks (`TSCClock` in
+/// `LoadGenerator.run`); socket waits stay on CLOCK_MONOTONIC deadlines (`Monotonic`).
+struct LoadRun<C: Clock>: ~Copyable {
     let plan: LoadPlan
-    let clock: LoadClock
+    let clock: C
     let sessions: [LoadSession]
     var results = LoadReport()
     let heartbeatTicks: UInt64
@@ -12,7 +14,7 @@ struct LoadRun: ~Copyable {
     var startTicks: UInt64 = 0
     var maximumLagTicks: UInt64 = 0
 
-    init(plan: LoadPlan, clock: LoadClock, sessions: [LoadSession]) {
+    init(plan: LoadPlan, clock: C, sessions: [LoadSession]) {
         self.plan = plan
         self.clock = clock
         self.sessions = sessions
@@ -21,7 +23,6 @@ struct LoadRun: ~Copyable {
         for (i, s) in sessions.enumerated() {
             pollEntries[i] = pollfd(fd: s.connection.fileDescriptor, events: Int16(POLLIN), revents: 0)
         }
-        results.clockSource = clock.source
     }
 
     deinit { pollEntries.deallocate() }
@@ -29,8 +30,8 @@ struct LoadRun: ~Copyable {
     // MARK: Phases
 
     mutating func send() {
-        startTicks = clock.now()
-        let endTicks = plan.duration.map { startTicks &+ clock.ticks(nanoseconds: Monotonic.nanoseconds($0)) } ?? UInt64.max
+        startTicks = clock.ticks()
+        let endTicks = plan.duration.map { startTicks &+ clock.ticks(forNanoseconds: Monotonic.nanoseconds($0)) } ?? UInt64.max
         var interval = 0.0
         if case .openLoop(let rate) = plan.pacing {
             // Each connection sends rate/N; their schedules are staggered evenly.
@@ -41,7 +42,7 @@ struct LoadRun: ~Copyable {
         }
         for s in sessions { s.lastSendTicks = startTicks }
         while true {
-            let now = clock.now()
+            let now = clock.ticks()
             var sending = false
             var work = receiveAll()
             // (Index loops: iterating the array itself allocates in debug builds.)
@@ -72,7 +73,7 @@ struct LoadRun: ~Copyable {
         let deadline = Monotonic.deadline(after: plan.drainTimeout)
         while awaitingAnswers() {
             if Monotonic.now() >= deadline { return }
-            let now = clock.now()
+            let now = clock.ticks()
             let work = receiveAll() + flushAll(now: now)
             if work == 0 { idle(until: now &+ clock.ticksPerSecond / 100) }
         }
@@ -83,7 +84,7 @@ struct LoadRun: ~Copyable {
         let deadline = Monotonic.deadline(after: plan.drainTimeout)
         var pending = sessions.filter(\.isActive)
         while !pending.isEmpty && Monotonic.now() < deadline {
-            let now = clock.now()
+            let now = clock.ticks()
             pending = pending.filter { s in
                 do throws(ClientError) {
                     return try !s.issueCleanupCancels(at: now) && s.isActive
@@ -120,14 +121,14 @@ struct LoadRun: ~Copyable {
         for i in 0..<sessions.count where sessions[i].isActive {
             let s = sessions[i]
             do throws(ClientError) {
-                var received = clock.now()
+                var received = clock.ticks()
                 while true {
                     while let frame = try s.connection.nextBufferedFrame() {
                         try s.handle(frame, at: received, clock: clock, into: &results)
                         handled += 1
                     }
                     guard try s.connection.receiveAvailable() > 0 else { break }
-                    received = clock.now()
+                    received = clock.ticks()
                 }
             } catch {
                 fail(s, error)
@@ -143,7 +144,7 @@ struct LoadRun: ~Copyable {
             switch plan.pacing {
             case .closedLoop(let window):
                 while s.outstanding < window && s.budget > 0 {
-                    guard try s.issueRequest(at: clock.now()) else { break }
+                    guard try s.issueRequest(at: clock.ticks()) else { break }
                     issued += 1
                 }
             case .openLoop:
@@ -197,20 +198,20 @@ struct LoadRun: ~Copyable {
     /// Waits end this much before the next request is due and the loop spins the rest, so
     /// that requests go on time: a sleeper wakes late by the timer slack (reduced to 1 µs
     /// for the run's thread where the kernel allows it, `reduceTimerSlack`) and the wake-up.
-    static let wakeEarlyNanoseconds: UInt64 = 60_000
+    static var wakeEarlyNanoseconds: UInt64 { 60_000 }
 
     /// Spins (`Idle.spin`) or waits in select until a socket is readable or shortly before
     /// `ticks`.
     func idle(until ticks: UInt64) {
         guard plan.idle == .block else { return }
-        let now = clock.now()
-        let early = clock.ticks(nanoseconds: Self.wakeEarlyNanoseconds)
+        let now = clock.ticks()
+        let early = clock.ticks(forNanoseconds: Self.wakeEarlyNanoseconds)
         guard ticks > now &+ early else { return }
         for i in 0..<sessions.count {
             pollEntries[i].events = Int16(POLLIN) | (sessions[i].connection.unsentBytes > 0 ? Int16(POLLOUT) : 0)
             pollEntries[i].revents = 0
         }
-        _ = try? TCPSocket.poll(pollEntries, count: sessions.count, until: Monotonic.now() &+ clock.nanoseconds(ticks &- now &- early))
+        _ = try? TCPSocket.poll(pollEntries, count: sessions.count, until: Monotonic.now() &+ clock.nanoseconds(inTicks: ticks &- now &- early))
     }
 
     mutating func fail(_ s: LoadSession, _ error: ClientError) {
@@ -234,8 +235,8 @@ struct LoadRun: ~Copyable {
             last = max(last, s.lastRequestTicks)
         }
         report.tally = total
-        report.sendingSeconds = Double(clock.nanoseconds(last &- startTicks)) / 1e9
-        report.maximumSendLagNanoseconds = clock.nanoseconds(maximumLagTicks)
+        report.sendingSeconds = Double(clock.nanoseconds(inTicks: last &- startTicks)) / 1e9
+        report.maximumSendLagNanoseconds = clock.nanoseconds(inTicks: maximumLagTicks)
         return report
     }
 }

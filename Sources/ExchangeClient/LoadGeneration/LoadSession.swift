@@ -1,3 +1,4 @@
+import ExchangeClock
 import ExchangeCore
 import ExchangeWire
 import OrderFlow
@@ -208,7 +209,7 @@ final class LoadSession {
     // MARK: Replies
 
     /// Handles one packet from the exchange, received at `ticks`.
-    func handle(_ frame: SoupFrame, at ticks: UInt64, clock: LoadClock, into report: inout LoadReport) throws(ClientError) {
+    func handle<C: Clock>(_ frame: SoupFrame, at ticks: UInt64, clock: C, into report: inout LoadReport) throws(ClientError) {
         switch frame.type {
         case SoupPacketType.sequencedData:
             guard let message = OUCHMessage.decode(frame.payload) else {
@@ -224,13 +225,13 @@ final class LoadSession {
         }
     }
 
-    func handle(_ message: OUCHMessage, at ticks: UInt64, clock: LoadClock, into report: inout LoadReport) {
+    func handle<C: Clock>(_ message: OUCHMessage, at ticks: UInt64, clock: C, into report: inout LoadReport) {
         switch message {
         case .accepted(let m):
             guard let slot = order(m.token), slot.pointee.phase == .entering else { return unexpected() }
             outstanding -= 1
             tally.accepted += 1
-            if slot.pointee.recorded { report.accepted.record(clock.elapsed(from: slot.pointee.sentTicks, to: ticks)) }
+            if slot.pointee.recorded { report.accepted.record(clock.elapsedNanoseconds(from: slot.pointee.sentTicks, to: ticks)) }
             if !slot.pointee.isTaker { pendingRests -= 1 }
             slot.pointee.leaves = m.shares
             if m.state == .live {
@@ -258,7 +259,7 @@ final class LoadSession {
             if slot.pointee.isTaker && !slot.pointee.executed {
                 slot.pointee.executed = true
                 tally.takersFilled += 1
-                if slot.pointee.recorded { report.executed.record(clock.elapsed(from: slot.pointee.sentTicks, to: ticks)) }
+                if slot.pointee.recorded { report.executed.record(clock.elapsedNanoseconds(from: slot.pointee.sentTicks, to: ticks)) }
             }
             slot.pointee.leaves -= min(shares, slot.pointee.leaves)
             if slot.pointee.leaves == 0 { finish(slot) }
@@ -268,7 +269,7 @@ final class LoadSession {
             if slot.pointee.cancelPending && reason == CancelReason.userRequested.rawValue {
                 slot.pointee.cancelPending = false
                 outstanding -= 1
-                if slot.pointee.cancelRecorded { report.canceled.record(clock.elapsed(from: slot.pointee.cancelSentTicks, to: ticks)) }
+                if slot.pointee.cancelRecorded { report.canceled.record(clock.elapsedNanoseconds(from: slot.pointee.cancelSentTicks, to: ticks)) }
             }
             slot.pointee.leaves -= min(decrement, slot.pointee.leaves)
             if slot.pointee.leaves == 0 { finish(slot) }

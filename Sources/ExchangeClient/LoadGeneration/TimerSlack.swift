@@ -1,4 +1,4 @@
-import CExchangeShim
+import CClientShim
 
 /// The calling thread's timer slack: how late the kernel may end its timed waits (50 µs by
 /// default). The load generator's waits end just before the next request is due; a slack
