@@ -1,30 +1,46 @@
 // swift-tools-version: 6.1
 // RTES — a real-time trading exchange simulator. Target graph (pure logic at the bottom,
-// I/O at the edges):
+// I/O at the edges; each line: the target, what it is, ← the package targets it builds on):
 //
-//   ExchangeCore      order book, matching, events (no Foundation, no I/O, no clock, no threads)
-//   ExchangeRisk      pre-trade risk in front of the core, same thread
-//   OrderFlow         seeded command streams: workloads for tests, replay and benchmarks
-//   ExchangeConfig    the JSON configuration: parsing, validation, environment overrides
-//   ExchangeWire      SoupBinTCP 3.0 framing and OUCH 4.2 codecs (pure, allocation-free)
-//   ExchangeRuntime   memory regions, SPSC rings, io_uring and the TCP connection layer, agents and their runner, counters, the engine agent
-//   ExchangeGateway   the order-entry gateway agent: SoupBinTCP sessions over io_uring
-//   ExchangeClient    a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
-//   rtes-client       sends one order, cancel, replace or modify from the command line
-//   rtes-loadgen      N connections of order flow, round trips in HdrHistogram
-//   ExchangeOps       the appliance assembled from configuration, the admin HTTP plane, metrics, health
-//   trading_exchange  the exchange process
-//   rtes-stat         prints a running exchange's counters from shared memory
-//   rtes-replay       replays a generated order stream through the engine and summarises it
-//   CCPUHints         (CShims/) header-only CPU hints the core uses (prefetch)
-//   CClock            (CShims/) the TSC, CLOCK_MONOTONIC/REALTIME, pause: links nothing
-//   CClientShim       (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
-//   CExchangeShim     (CShims/) what Swift cannot say directly: affinity, io_uring, hugepages, NUMA, …
-//                     (links liburing, libnuma, libhugetlbfs; re-exports CClock and CClientShim)
+//   ExchangeCore        order book, matching, events (no Foundation, no I/O, no clock, no threads) ← CCPUHints
+//   ExchangeRisk        pre-trade risk in front of the core, same thread ← Core
+//   OrderFlow           seeded command streams: workloads for tests, replay and benchmarks ← Core, Risk
+//   ExchangeConfig      the JSON configuration: parsing, validation, environment overrides ← Core, Risk
+//   ExchangeWire        codecs, pure and allocation-free: SoupBinTCP 3.0, OUCH 4.2, ITCH 5.0, MoldUDP64,
+//                       Glimpse framing ← Core
+//   ExchangeBookReplica order books rebuilt from ITCH, kept by the publisher and by feed handlers
+//                       ← Wire, Core, CCPUHints
+//   ExchangeClock       the Clock abstraction: TSCClock (production), ManualClock (tests) ← CClock
+//   ExchangeRuntime     machinery: memory regions, SPSC rings, io_uring and the TCP connection layer, agents and their runner, idle
+//                       strategies, the counters region
+//                       ← CExchangeShim, Clock, Config (idle-strategy kind, hugepage policy), Core (reject-reason counters)
+//   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
+//   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
+//                       ← Wire, Runtime, Engine, Config, Clock, CExchangeShim
+//   ExchangeMarketData  the market-data agent: ITCH publisher, re-request server, snapshot service
+//                       ← Wire, BookReplica, Runtime, Clock, CExchangeShim
+//   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock
+//                       (links no liburing, libnuma or libhugetlbfs)
+//   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
+//                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim
+//   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health
+//                       ← Runtime, Engine, Gateway, MarketData, Wire, Config, Risk, OrderFlow (and swift-nio, swift-log)
+//   trading_exchange    the exchange process ← Ops, Config, Runtime
+//   rtes-stat           prints a running exchange's counters from shared memory ← Runtime, Config
+//   rtes-feed           follows the feed, rebuilds the books ← Feed, Config
+//   rtes-client         sends one order, cancel, replace or modify from the command line ← Client, Clock, CClock
+//   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
+//   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
+//   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
+//   CClock              (CShims/) TSC, pause, CLOCK_MONOTONIC/REALTIME; links nothing
+//   CClientShim         (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
+//   CExchangeShim       (CShims/) what Swift cannot say directly: affinity, mlock, hugepages, NUMA, liburing's
+//                       macros, sockets ← CClock, CClientShim (re-exported); links liburing, libnuma, libhugetlbfs
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
-// compare the fast engine against. CShims/CMallocCounter is a separate package so that its
-// malloc interposer links into tests and benchmarks only, never into the appliance.
+// compare the fast engine against; Tests/ExchangeTestSupport holds fixtures several test
+// targets share. CShims/CMallocCounter is a separate package so that its malloc interposer
+// links into tests and benchmarks only, never into the appliance.
 import PackageDescription
 
 let package = Package(
@@ -39,6 +55,7 @@ let package = Package(
         .executable(name: "rtes-stat", targets: ["rtes-stat"]),
         .executable(name: "rtes-feed", targets: ["rtes-feed"]),
         .library(name: "ExchangeRuntime", targets: ["ExchangeRuntime"]),
+        .library(name: "ExchangeEngine", targets: ["ExchangeEngine"]),
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
         .library(name: "ExchangeClock", targets: ["ExchangeClock"]),
         .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
@@ -47,6 +64,8 @@ let package = Package(
         .executable(name: "rtes-client", targets: ["rtes-client"]),
         .executable(name: "rtes-loadgen", targets: ["rtes-loadgen"]),
         .library(name: "ExchangeMarketData", targets: ["ExchangeMarketData"]),
+        .library(name: "ExchangeBookReplica", targets: ["ExchangeBookReplica"]),
+        .library(name: "ExchangeFeed", targets: ["ExchangeFeed"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -67,10 +86,13 @@ let package = Package(
             name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig", "ExchangeCore"]),
+        .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
-        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeConfig", "ExchangeClock", "CExchangeShim"]),
-        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeCore", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeClock", "CExchangeShim"]),
+        .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
+        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeCore", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
+        .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock"]),
         .target(
             name: "ExchangeClient",
             dependencies: [
@@ -96,7 +118,7 @@ let package = Package(
         .target(
             name: "ExchangeOps",
             dependencies: [
-                "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
+                "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-feed",
             dependencies: [
-                "ExchangeMarketData", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "CExchangeShim",
+                "ExchangeFeed", "ExchangeBookReplica", "ExchangeConfig", "ExchangeCore", "ExchangeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -132,12 +154,12 @@ let package = Package(
         .executableTarget(
             name: "rtes-replay",
             dependencies: [
-                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig",
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "ReferenceModel", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ReferenceModel"),
-        .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ExchangeTestSupport"),
+        .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeWire"], path: "Tests/ExchangeTestSupport"),
         .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),
         .testTarget(name: "ExchangeRiskTests", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeTestSupport"]),
         .testTarget(name: "ExchangeConfigTests", dependencies: ["ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
@@ -153,16 +175,26 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ExchangeEngineTests",
+            dependencies: [
+                "ExchangeEngine", "ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeTestSupport",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+        .testTarget(name: "ExchangeBookReplicaTests", dependencies: ["ExchangeBookReplica", "ExchangeCore"]),
+        .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
+        .testTarget(
             name: "ExchangeOpsTests",
             dependencies: [
-                "ExchangeOps", "ExchangeRuntime", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "ExchangeTestSupport",
+                "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
+                "ExchangeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ExchangeWireTests",
             dependencies: [
-                "ExchangeWire", "ExchangeCore",
+                "ExchangeWire", "ExchangeCore", "ExchangeTestSupport",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ],
             exclude: ["README.md"]
@@ -180,8 +212,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
+                "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeConfig", "ExchangeCore",
+                "ExchangeRisk", "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -190,7 +222,9 @@ let package = Package(
         .testTarget(
             name: "ExchangeMarketDataTests",
             dependencies: [
-                "ExchangeMarketData", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk", "ExchangeRuntime", "ExchangeOps", "OrderFlow",
+                "ExchangeMarketData", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk",
+                "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
+                "OrderFlow", "ExchangeTestSupport",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),

@@ -1,6 +1,6 @@
 /// Why an order, replace, cancel or modify was refused. Every reason is distinct and
-/// counted on its own; `ouchCode` maps it onto the OUCH 4.2 Rejected reason it is
-/// reported with (several internal reasons share an OUCH code).
+/// counted on its own; the wire codecs map it onto the reason byte a protocol reports
+/// (ExchangeWire's `RejectReason.ouchCode`; several reasons share a byte).
 public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
     // Admission
     case unknownClient = 1
@@ -35,28 +35,6 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
     case marketPriceOnReplace
     case exchangeClosing
     case systemBusy
-
-    /// The OUCH 4.2 Rejected-message reason byte.
-    @inlinable public var ouchCode: UInt8 {
-        switch self {
-        case .unknownClient, .rateLimited, .invalidShares, .invalidTimeInForce,
-             .duplicateToken, .unknownOrder, .cancelSizeNotSmaller, .invalidModify, .orderPoolExhausted,
-             .tokenHistoryFull, .invalidSide, .systemBusy:
-            return 0x4F  // O  Other
-        case .exchangeClosing: return 0x43         // C  closed
-        case .exchangeKilled: return 0x43          // C  closed
-        case .clientKilled: return 0x61            // a  Reject All enabled
-        case .unknownSymbol: return 0x53           // S  Invalid Stock
-        case .instrumentHalted: return 0x48        // H  Halted
-        case .invalidDisplay: return 0x44          // D  Invalid Display Type
-        case .invalidMinimumQuantity: return 0x4E  // N  Invalid Minimum Quantity
-        case .oddLot: return 0x65                  // e  Odd lot order restriction
-        case .invalidPriceIncrement, .priceOutOfRange, .postOnlyCannotPost, .priceCollarBreached, .marketPriceOnReplace:
-            return 0x58                            // X  Invalid Price
-        case .maxOrderSizeExceeded: return 0x5A    // Z  Shares exceed safety threshold
-        case .maxNotionalExceeded: return 0x6E     // n  Exceeded dollar value limit
-        }
-    }
 
     /// Snake-case name used as the `reason` label in metrics and summaries.
     public var description: String {

@@ -1,5 +1,6 @@
 import CExchangeShim
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRuntime
 import ExchangeWire
 import Glibc

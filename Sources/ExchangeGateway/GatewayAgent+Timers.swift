@@ -1,6 +1,7 @@
 import CExchangeShim
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRuntime
 import ExchangeWire
 

@@ -1,3 +1,4 @@
+import ExchangeBookReplica
 import ExchangeCore
 import ExchangeWire
 

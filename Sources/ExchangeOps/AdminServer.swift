@@ -1,4 +1,5 @@
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRuntime
 import Foundation
 import NIOCore

@@ -2,6 +2,7 @@ import CExchangeShim
 import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
+import ExchangeEngine
 import ExchangeGateway
 import ExchangeMarketData
 import ExchangeRisk

@@ -1,5 +1,6 @@
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRisk
 import ExchangeRuntime
 import OrderFlow

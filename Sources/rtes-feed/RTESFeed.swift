@@ -1,8 +1,8 @@
 import ArgumentParser
-import CExchangeShim
+import ExchangeBookReplica
 import ExchangeConfig
 import ExchangeCore
-import ExchangeMarketData
+import ExchangeFeed
 import ExchangeWire
 import Foundation
 

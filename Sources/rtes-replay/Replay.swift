@@ -2,6 +2,7 @@ import ArgumentParser
 import ExchangeConfig
 import ExchangeCore
 import ExchangeRisk
+import ExchangeWire
 import Foundation
 import OrderFlow
 

@@ -1,4 +1,6 @@
+import ExchangeBookReplica
 import ExchangeCore
+import ExchangeFeed
 import ExchangeMarketData
 import ExchangeRuntime
 import ExchangeWire

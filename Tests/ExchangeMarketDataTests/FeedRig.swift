@@ -1,6 +1,9 @@
 import CExchangeShim
+import ExchangeBookReplica
 import ExchangeClock
 import ExchangeCore
+import ExchangeFeed
+import ExchangeEngine
 import ExchangeMarketData
 @testable import ExchangeOps
 import ExchangeRisk

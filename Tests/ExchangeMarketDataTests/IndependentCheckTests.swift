@@ -1,6 +1,7 @@
 import ExchangeCore
 import ExchangeMarketData
 import ExchangeRuntime
+import ExchangeTestSupport
 import ExchangeWire
 import Foundation
 import Testing
@@ -153,7 +154,7 @@ final class CapturedFeed: @unchecked Sendable {
         let feed = try CapturedFeed.shared.get()
         // Every golden message (so `C`, which the continuous book never produces, is checked
         // too), then the session (itchfeed stops at its End of Messages, as a handler should).
-        let goldens = ITCHCodecTests.goldens.map { bytes(hex: $0.2) }
+        let goldens = ITCHGoldens.all.map { bytes(hex: $0.hex) }
         let messages = goldens + feed.messages
         let kinds = Set(messages.map { $0[0] })
         #expect(kinds.isSuperset(of: Array("SRHAFECXDUP".utf8)), "message types captured: \(String(decoding: Array(kinds).sorted(), as: UTF8.self))")

@@ -1,7 +1,9 @@
 import CExchangeShim
 import CMallocCounter
+import ExchangeBookReplica
 import ExchangeClock
 import ExchangeCore
+import ExchangeFeed
 import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime

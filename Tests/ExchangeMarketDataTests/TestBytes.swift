@@ -37,3 +37,10 @@ let msft = Symbol("MSFT")!
 func spec(_ symbol: String, reference: Price, lot: Shares = 1) -> InstrumentSpec {
     InstrumentSpec(symbol: Symbol(symbol)!, tickSize: 100, lotSize: lot, collarBasisPoints: 1_000, referencePrice: reference)
 }
+
+extension Result {
+    var failureValue: Failure? {
+        if case .failure(let f) = self { return f }
+        return nil
+    }
+}

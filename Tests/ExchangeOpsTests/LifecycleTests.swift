@@ -1,5 +1,6 @@
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 @testable import ExchangeOps
 import ExchangeRisk
 import ExchangeRuntime

@@ -200,15 +200,6 @@ func limits(size: Shares = .max, notional: Notional = .max, rate: UInt32 = .max,
 }
 
 @Suite struct RejectReasonCodes {
-    @Test func mapsEveryReasonToAnOuchRejectCode() {
-        let ouchCodes = Set("THZSDCLMRXNOabcdefghijklmn".utf8)
-        for reason in RejectReason.allCases { #expect(ouchCodes.contains(reason.ouchCode), "\(reason)") }
-        #expect(RejectReason.maxOrderSizeExceeded.ouchCode == UInt8(ascii: "Z"))
-        #expect(RejectReason.maxNotionalExceeded.ouchCode == UInt8(ascii: "n"))
-        #expect(RejectReason.clientKilled.ouchCode == UInt8(ascii: "a"))
-        #expect(RejectReason.priceCollarBreached.ouchCode == UInt8(ascii: "X"))
-    }
-
     @Test func givesEveryReasonItsOwnMetricName() {
         #expect(Set(RejectReason.allCases.map(\.description)).count == RejectReason.allCases.count)
     }

@@ -1,7 +1,7 @@
 import BenchSupport
 import CExchangeShim
 import ExchangeCore
-import ExchangeMarketData
+import ExchangeFeed
 import ExchangeWire
 import Histogram
 

@@ -2,6 +2,8 @@ import ArgumentParser
 import BenchSupport
 import CExchangeShim
 import ExchangeCore
+import ExchangeEngine
+import ExchangeFeed
 import ExchangeMarketData
 import ExchangeRuntime
 import ExchangeWire

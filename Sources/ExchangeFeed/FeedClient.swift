@@ -1,5 +1,4 @@
-import CExchangeShim
-import ExchangeRuntime
+import ExchangeClock
 import ExchangeWire
 import Glibc
 
@@ -10,6 +9,8 @@ public final class FeedClient {
     public var handler: FeedHandler
     public let multicastFD: Int32
     public let requestFD: Int32
+    /// Times re-requests (only differences are used).
+    let clock: any Clock
     let retransmitAddress: sockaddr_in
     let buffer: UnsafeMutableRawPointer
     static let bufferBytes = 65_536
@@ -25,11 +26,13 @@ public final class FeedClient {
     public var onAnswer: ((UnsafeRawBufferPointer) -> Void)?
 
     /// Joins `group:port` on `interface` (127.0.0.1 keeps it on the host); re-requests go to
-    /// `retransmitHost:retransmitPort`.
+    /// `retransmitHost:retransmitPort`. `clock` times re-requests (CLOCK_MONOTONIC unless a
+    /// test passes its own).
     public init(group: UInt32, port: UInt16, interface: UInt32, retransmitHost: UInt32, retransmitPort: UInt16,
-                instrumentCount: Int, orderCapacity: Int, receiveBuffer: Int = 32 << 20) throws(SystemError) {
+                instrumentCount: Int, orderCapacity: Int, receiveBuffer: Int = 32 << 20,
+                clock: any Clock = TSCClock.calibrated(.monotonic)) throws(FeedSocketError) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
+        guard fd >= 0 else { throw FeedSocketError(call: "socket", errno: errno) }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var size = Int32(clamping: receiveBuffer)
@@ -37,31 +40,32 @@ public final class FeedClient {
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         _ = setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, socklen_t(MemoryLayout<Int32>.size))
-        var local = MarketDataSockets.socketAddress(group, port)
+        var local = FeedSockets.socketAddress(group, port)
         let bound = withUnsafePointer(to: &local) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0 else {
             let e = errno
             close(fd)
-            throw SystemError(call: "bind(\(MarketDataSockets.dotted(group)):\(port))", errno: e)
+            throw FeedSocketError(call: "bind(\(FeedSockets.dotted(group)):\(port))", errno: e)
         }
         var membership = ip_mreq(imr_multiaddr: in_addr(s_addr: group.bigEndian), imr_interface: in_addr(s_addr: interface.bigEndian))
         guard setsockopt(fd, Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &membership, socklen_t(MemoryLayout<ip_mreq>.size)) == 0 else {
             let e = errno
             close(fd)
-            throw SystemError(call: "setsockopt(IP_ADD_MEMBERSHIP)", errno: e)
+            throw FeedSocketError(call: "setsockopt(IP_ADD_MEMBERSHIP)", errno: e)
         }
         let requests: (Int32, UInt16)
         do {
-            requests = try MarketDataSockets.openDatagramServer(address: 0x7F00_0001, port: 0, receiveBuffer: 4 << 20)
+            requests = try FeedSockets.openDatagramSocket(address: 0x7F00_0001, port: 0, receiveBuffer: 4 << 20)
         } catch {
             close(fd)
             throw error
         }
         multicastFD = fd
         requestFD = requests.0
-        retransmitAddress = MarketDataSockets.socketAddress(retransmitHost, retransmitPort)
+        self.clock = clock
+        retransmitAddress = FeedSockets.socketAddress(retransmitHost, retransmitPort)
         handler = FeedHandler(instrumentCount: instrumentCount, orderCapacity: orderCapacity)
         buffer = .allocate(byteCount: Self.bufferBytes, alignment: 64)
     }
@@ -98,7 +102,7 @@ public final class FeedClient {
         var fds = [pollfd(fd: multicastFD, events: Int16(POLLIN), revents: 0), pollfd(fd: requestFD, events: Int16(POLLIN), revents: 0)]
         let ready = Glibc.poll(&fds, 2, timeoutMilliseconds)
         var handled = 0
-        let now = rtes_monotonic_ns()
+        let now = clock.now()
         if ready > 0 {
             while let (n, stamp) = receive(multicastFD) {
                 let index = multicastPackets
@@ -146,91 +150,6 @@ public final class FeedClient {
                     }
                 }
                 return (n, stamp)
-            }
-        }
-    }
-}
-
-/// Fetches a snapshot from the snapshot service (blocking, with a timeout) and loads it
-/// into a feed handler.
-public enum SnapshotClient {
-    public enum Failure: Error, Equatable {
-        case connect(Int32)
-        case rejected(UInt8)
-        case closedEarly
-        case timedOut
-        case protocolError(String)
-    }
-
-    public struct Snapshot {
-        public var session: SoupSessionName
-        public var nextSequence: UInt64
-        /// The ITCH messages, in order (End of Snapshot not included).
-        public var messages: [[UInt8]]
-    }
-
-    /// Logs in, reads until End of Snapshot, logs out.
-    public static func fetch(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword,
-                             session: SoupSessionName = .blank, timeoutMilliseconds: Int = 10_000) -> Result<Snapshot, Failure> {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return .failure(.connect(errno)) }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: timeoutMilliseconds / 1000, tv_usec: (timeoutMilliseconds % 1000) * 1000)
-        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = MarketDataSockets.socketAddress(host, port)
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { return .failure(.connect(errno)) }
-        var login = [UInt8](repeating: 0, count: 64)
-        let n = login.withUnsafeMutableBytes {
-            SoupBinTCP.loginRequest(username: username, password: password, session: session, sequence: 0, to: $0.baseAddress!)
-        }
-        guard write(fd, login, n) == n else { return .failure(.closedEarly) }
-        var reader = SoupFrameReader(maximumPacketLength: 4_096)
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        var result = Snapshot(session: .blank, nextSequence: 0, messages: [])
-        var loggedIn = false
-        while true {
-            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if got < 0 { return .failure(errno == EAGAIN || errno == EWOULDBLOCK ? .timedOut : .closedEarly) }
-            if got == 0 { return .failure(.closedEarly) }
-            var done: Result<Snapshot, Failure>?
-            chunk.withUnsafeBytes { raw in
-                var input = UnsafeRawBufferPointer(rebasing: raw[0..<got])
-                loop: while done == nil {
-                    switch reader.next(&input) {
-                    case .needMoreData: break loop
-                    case .malformed(let e): done = .failure(.protocolError("\(e)"))
-                    case .frame(let frame):
-                        switch frame.type {
-                        case SoupPacketType.loginAccepted:
-                            guard let accepted = SoupBinTCP.parseLoginAccepted(frame.payload) else {
-                                done = .failure(.protocolError("login accepted"))
-                                break
-                            }
-                            result.session = accepted.session
-                            loggedIn = true
-                        case SoupPacketType.loginRejected:
-                            done = .failure(.rejected(SoupBinTCP.parseLoginRejected(frame.payload) ?? 0))
-                        case SoupPacketType.sequencedData where loggedIn:
-                            if let next = GlimpseSnapshot.readEndOfSnapshot(frame.payload) {
-                                result.nextSequence = next
-                                done = .success(result)
-                            } else {
-                                result.messages.append(Array(frame.payload))
-                            }
-                        case SoupPacketType.serverHeartbeat: break
-                        default: done = .failure(.protocolError("packet type \(frame.type)"))
-                        }
-                    }
-                }
-            }
-            if let done {
-                var logout = [UInt8](repeating: 0, count: 3)
-                _ = logout.withUnsafeMutableBytes { SoupBinTCP.logoutRequest(to: $0.baseAddress!) }
-                _ = write(fd, logout, 3)
-                return done
             }
         }
     }

@@ -1,5 +1,6 @@
 import CCPUHints
 import ExchangeCore
+import ExchangeWire
 
 /// Every displayed order of every book, rebuilt from the published ITCH messages: what the
 /// snapshot service sends a late joiner, and what a receiver keeps to follow the feed.

@@ -1,42 +1,19 @@
 import ExchangeCore
-import ExchangeMarketData
+import ExchangeTestSupport
+import ExchangeWire
 import Testing
 
-/// Golden bytes, computed independently from the ITCH 5.0 layouts with Python's struct.pack.
+/// Golden bytes (`ITCHGoldens`), computed independently from the ITCH 5.0 layouts with Python's struct.pack.
 @Suite struct ITCHCodecTests {
     static let ts: Timestamp = 34_200_000_000_123  // 09:30:00.000000123
 
-    static let goldens: [(String, ITCHMessage, String)] = [
-        ("S system event", .systemEvent(.init(timestamp: ts, code: .startOfMessages)), "53000000001f1aced9f07b4f"),
-        ("R stock directory", .stockDirectory(.init(locate: 1, timestamp: ts, instrument: spec("AAPL", reference: 2_300_000, lot: 100))),
-         "52000100001f1aced9f07b4141504c2020202020200000006459435a20504e20204e000000004e"),
-        ("H trading action", .tradingAction(.init(locate: 2, timestamp: ts, symbol: msft, state: ITCH.TradingState.halted.rawValue,
-                                                  reason: ITCH.Reason.operationsHalt)),
-         "48000200001f1aced9f07b4d5346542020202048204f312020"),
-        ("A add order", .addOrder(.init(locate: 1, timestamp: ts, reference: 42, side: ITCH.buy, shares: 300, symbol: aapl, price: 2_301_500)),
-         "41000100001f1aced9f07b000000000000002a420000012c4141504c2020202000231e3c"),
-        ("F add order with MPID", .addOrder(.init(locate: 1, timestamp: ts, reference: 43, side: ITCH.sell, shares: 200, symbol: aapl,
-                                                  price: 2_302_000, attribution: Firm("ALCE")!)),
-         "46000100001f1aced9f07b000000000000002b53000000c84141504c2020202000232030414c4345"),
-        ("E order executed", .orderExecuted(.init(locate: 1, timestamp: ts, reference: 42, shares: 100, matchNumber: 7)),
-         "45000100001f1aced9f07b000000000000002a000000640000000000000007"),
-        ("C executed with price", .orderExecutedWithPrice(.init(locate: 1, timestamp: ts, reference: 42, shares: 100, matchNumber: 8,
-                                                                printable: 0x59, price: 2_301_400)),
-         "43000100001f1aced9f07b000000000000002a0000006400000000000000085900231dd8"),
-        ("X order cancel", .orderCancel(.init(locate: 1, timestamp: ts, reference: 42, canceledShares: 50)),
-         "58000100001f1aced9f07b000000000000002a00000032"),
-        ("D order delete", .orderDelete(.init(locate: 1, timestamp: ts, reference: 42)), "44000100001f1aced9f07b000000000000002a"),
-        ("U order replace", .orderReplace(.init(locate: 1, timestamp: ts, originalReference: 42, newReference: 44, shares: 150, price: 2_301_600)),
-         "55000100001f1aced9f07b000000000000002a000000000000002c0000009600231ea0"),
-        ("P trade", .trade(.init(locate: 1, timestamp: ts, side: ITCH.sell, shares: 25, symbol: aapl, price: 2_302_500, matchNumber: 9)),
-         "50000100001f1aced9f07b000000000000000053000000194141504c20202020002322240000000000000009"),
-    ]
+    static let goldens = ITCHGoldens.all
 
     @Test(arguments: 0..<goldens.count)
     func encodesEveryMessageToItsPublishedLayout(_ i: Int) {
         let (name, message, golden) = Self.goldens[i]
         let bytes = encoded(message)
-        #expect(hex(bytes) == golden, "\(name)")
+        #expect(hexDigits(bytes) == golden, "\(name)")
         #expect(bytes.count == message.length, "\(name)")
         #expect(ITCH.Length.of(type: bytes[0]) == bytes.count, "\(name)")
     }
@@ -51,9 +28,9 @@ import Testing
         // The gateway's clock keeps counting past midnight; ITCH carries the time of day.
         let nextDay: Timestamp = ITCHEncoder.nanosecondsPerDay + Self.ts
         let bytes = encoded(.orderDelete(.init(locate: 3, timestamp: nextDay, reference: 1)))
-        #expect(hex(bytes[5..<11]) == "1f1aced9f07b")
+        #expect(hexDigits(bytes[5..<11]) == "1f1aced9f07b")
         let lastNanosecond = encoded(.orderDelete(.init(locate: 3, timestamp: ITCHEncoder.nanosecondsPerDay - 1, reference: 1)))
-        #expect(hex(lastNanosecond[5..<11]) == "4e94914effff")
+        #expect(hexDigits(lastNanosecond[5..<11]) == "4e94914effff")
     }
 
     @Test func rejectsAMessageOfTheWrongLength() {

@@ -1,7 +1,8 @@
 import CMallocCounter
 import ExchangeCore
 import ExchangeRisk
-@testable import ExchangeRuntime
+@testable import ExchangeEngine
+import ExchangeRuntime
 import ExchangeTestSupport
 import Foundation
 import OrderFlow

@@ -1,20 +1,7 @@
-import CExchangeShim
+import CClock
 import ExchangeCore
 import ExchangeRisk
-
-/// A command as it travels from the order gateway to the engine: the command and the TSC
-/// reading taken when it was put on the ring, from which the engine agent measures order
-/// latency (ring wait plus processing).
-public struct CommandEnvelope: BitwiseCopyable, Sendable {
-    public var enqueuedAt: UInt64
-    public var command: EngineCommand
-
-    @inlinable
-    public init(enqueuedAt: UInt64, command: EngineCommand) {
-        self.enqueuedAt = enqueuedAt
-        self.command = command
-    }
-}
+import ExchangeRuntime
 
 /// The engine agent: drains commands from its rings in batches (prefetching a few ahead),
 /// runs them through the risk-checked engine and routes the events: order events to the

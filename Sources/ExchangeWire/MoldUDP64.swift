@@ -1,4 +1,3 @@
-import ExchangeWire
 
 /// MoldUDP64 1.0 framing, written down once.
 ///

@@ -1,5 +1,4 @@
 import ExchangeCore
-import ExchangeWire
 
 /// Writes ITCH 5.0 messages (layouts in `ITCH`). The caller provides at least
 /// `message.length` bytes (`ITCH.Length.maximum` always suffices); nothing is checked and

@@ -1,5 +1,4 @@
 import ExchangeCore
-import ExchangeWire
 
 /// Why bytes are not an ITCH message this module understands.
 public enum ITCHDecodeError: Error, Equatable, Sendable {
