@@ -1,5 +1,6 @@
 import ExchangeClient
 import ExchangeCore
+import ExchangeTestRig
 import ExchangeTestSupport
 import ExchangeWire
 import Glibc
@@ -14,7 +15,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 @Suite(.serialized) struct OrderEntryClientAgainstTheExchange {
     @Test func logsInAndLearnsTheSessionAndTheNextSequenceNumber() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try OrderEntryClient(port: exchange.port)
         defer { client.close() }
         let outcome = try client.login(username: "DEMO1", password: "demo1pass")
@@ -25,7 +26,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func refusesAWrongPasswordAndAnUnknownUserAsNotAuthorized() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         for (user, password) in [("DEMO1", "wrong"), ("NOBODY", "demo1pass")] {
             let client = try OrderEntryClient(port: exchange.port)
             defer { client.close() }
@@ -42,7 +43,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func refusesASecondSessionForTheSameAccountWithItsReason() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let first = try exchange.client("DEMO1")
         defer { first.close() }
         let second = try OrderEntryClient(port: exchange.port)
@@ -53,7 +54,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func restsAnOrderWithStateLiveAndAnOrderReference() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("REST1"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
@@ -71,7 +72,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func tradesTwoOrdersAndTellsBothSidesTheSameMatchNumber() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let buyer = try exchange.client("DEMO1")
         defer { buyer.close() }
         let seller = try exchange.client("DEMO2")
@@ -108,7 +109,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func cancelsARestingOrderAndRejectsCancellingAnUnknownOne() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("C1"), side: .sell, shares: 300, symbol: aapl, price: 2_310_000)
@@ -126,7 +127,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func replacesARestingOrderWithANewTokenSizeAndPrice() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("OLD"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
@@ -153,7 +154,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func modifiesARestingOrdersSideAndSize() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("M1"), side: .sell, shares: 100, symbol: aapl, price: 2_320_000)
@@ -173,7 +174,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func rejectsADuplicateToken() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("DUP"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
@@ -188,7 +189,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func replaysWhatItMissedWhenItLogsInAgainFromASequenceNumber() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let first = try exchange.client("DEMO1", sequence: 1)
         defer { first.close() }
         let startOfDay = try first.nextMessage(timeout: .seconds(2))
@@ -227,7 +228,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func reportsTheExchangesReasonWhenItClosesTheConnection() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.connection.send([0x00, 0x00])  // a SoupBinTCP length of 0
@@ -242,7 +243,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func reportsAnOUCHMessageTheExchangeCannotDecode() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.sendOUCHMessage([0x51, 0x01, 0x02])  // type Q: not an OUCH 4.2 client message
@@ -261,7 +262,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func timesOutWhenNothingArrives() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         #expect(throws: ClientError.timedOut(waitingFor: "an OUCH message", seconds: 0.05)) {
@@ -272,8 +273,8 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
     }
 
     @Test func keepsASessionUpWithHeartbeatsAndLosesOneWithout() throws {
-        let exchange = try TestExchange(heartbeatMilliseconds: 100, idleTimeoutMilliseconds: 600)
-        defer { exchange.stop() }
+        let exchange = try TestExchange(ExchangeKnobs(heartbeatIntervalMilliseconds: 100, idleTimeoutMilliseconds: 600))
+        defer { exchange.drain() }
         let beating = try exchange.client("DEMO1", options: .init(heartbeatInterval: .milliseconds(100)))
         defer { beating.close() }
         let silent = try exchange.client("DEMO2", options: .init(heartbeatInterval: nil))
@@ -293,7 +294,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
         let exchange = try TestExchange()
         let client = try exchange.client("DEMO1")
         defer { client.close() }
-        exchange.stop()
+        exchange.drain()
         let endOfDay = try client.nextMessage(timeout: .seconds(2))
         #expect(endOfDay.message == .systemEvent(timestamp: endOfDay.message.timestamp, eventCode: OUCH.SystemEventCode.endOfDay))
         var rest: [ServerPacket] = []

@@ -1,6 +1,7 @@
 import ExchangeConfig
 import ExchangeCore
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 /// a thousand at once, one too many for the table.
 @Suite struct Load {
     @Test func disconnectsAClientThatNeverReadsOnceItFallsTheSendQueueBehind() throws {
-        let knobs = GatewayKnobs(sessionHistoryMessages: 65_536, sendQueueBytes: 4_096, tokenHistory: 1_048_576)
+        let knobs = ExchangeKnobs(sessionHistoryMessages: 65_536, sendQueueBytes: 4_096, tokenHistory: 1_048_576)
         let outcome = try withExchange(knobs) { exchange, _ in
             // A tiny receive window: the kernel buffers hold little, so the gateway's send
             // queue fills soon. Each IOC order that cannot trade is answered with Accepted and
@@ -71,7 +72,7 @@ import Testing
     }
 
     @Test func refusesAConnectionBeyondTheTableAtOnce() throws {
-        let knobs = GatewayKnobs(maxConnections: 4)
+        let knobs = ExchangeKnobs(maxConnections: 4)
         let outcome = try withExchange(knobs) { exchange, _ in
             let others = try (0..<3).map { _ in try SoupTestClient(port: exchange.port) }
             #expect(exchange.waitFor { $0.gatewayCount("accepted_connections") == 4 })
@@ -87,7 +88,7 @@ import Testing
     }
 
     @Test func refusesConnectionsBeyondThePreLoginShareWhileLoggedInSessionsKeepTheirSlots() throws {
-        let knobs = GatewayKnobs(maxConnections: 8, maxPreLoginConnections: 2)
+        let knobs = ExchangeKnobs(maxConnections: 8, maxPreLoginConnections: 2)
         let outcome = try withExchange(knobs) { exchange, bystander in
             // The bystander is logged in; two sockets that never log in take the whole share.
             let idle = try (0..<2).map { _ in try SoupTestClient(port: exchange.port) }
@@ -119,7 +120,7 @@ import Testing
         for i in 0..<count {
             accounts.append(APIKeys.Account(username: "B\(i)", password: Secret("pw\(i)"), firm: Firm("BUF\(i % 10)")!))
         }
-        let knobs = GatewayKnobs(maxConnections: 128, receiveBufferSize: 512, receiveBufferCount: 16, maxClients: 128)
+        let knobs = ExchangeKnobs(maxConnections: 128, receiveBufferSize: 512, receiveBufferCount: 16, maxClients: 128)
         let outcome = try withExchange(knobs, keys: APIKeys(accounts: accounts)) { exchange, _ in
             let clients = try (0..<count).map { i in
                 try SoupTestClient.loggedIn(port: exchange.port, Credentials(username: "B\(i)", password: "pw\(i)"))
@@ -149,7 +150,7 @@ import Testing
             accounts.append(APIKeys.Account(username: String(format: "K%04d", i), password: Secret(String(format: "pw%04d", i)),
                                             firm: Firm("F\(i % 10)")!))
         }
-        let knobs = GatewayKnobs(
+        let knobs = ExchangeKnobs(
             maxConnections: count + 16,
             sessionHistoryMessages: 64,
             receiveBufferCount: 256,
@@ -157,7 +158,7 @@ import Testing
         let outcome = try withExchange(knobs, keys: APIKeys(accounts: accounts)) { exchange, _ in
             let started = Date()
             let clients = try (0..<count).map { _ in try SoupTestClient(port: exchange.port) }
-            #expect(exchange.waitFor(5) { $0.gatewayCount("active_connections") == UInt64(count + 1) })
+            #expect(exchange.waitFor(.seconds(5)) { $0.gatewayCount("active_connections") == UInt64(count + 1) })
             for (i, client) in clients.enumerated() {
                 client.send(Client.login(Credentials(username: String(format: "K%04d", i), password: String(format: "pw%04d", i))))
             }

@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func rejectsALoginAskingForMessagesOlderThanTheKeptHistory() throws {
-        let knobs = GatewayKnobs(sessionHistoryMessages: 64)
+        let knobs = ExchangeKnobs(sessionHistoryMessages: 64)
         let outcome = try withExchange(knobs) { exchange, _ in
             // 70 orders: 71 messages with the start of day; the oldest 7 are gone.
             let client = try SoupTestClient.loggedIn(port: exchange.port, .demo1)
@@ -143,7 +144,7 @@ import Testing
     }
 
     @Test func replaysAWrappedHistoryToASlowReaderIntactThroughPartialSends() throws {
-        let knobs = GatewayKnobs(sessionHistoryMessages: 1_024)
+        let knobs = ExchangeKnobs(sessionHistoryMessages: 1_024)
         let outcome = try withExchange(knobs) { exchange, _ in
             // 3,000 messages: the log's byte ring (128 KiB) wraps more than once.
             let writer = try SoupTestClient.loggedIn(port: exchange.port, .demo1, sequence: 1)

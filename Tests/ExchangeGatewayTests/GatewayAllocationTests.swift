@@ -6,6 +6,7 @@ import ExchangeCore
 import ExchangeGateway
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeTestRig
 import ExchangeWire
 import Glibc
 import Testing
@@ -31,7 +32,7 @@ import Testing
         probe.deallocate()
         #expect(rtes_malloc_counter_stop().allocations == 1)
 
-        let knobs = GatewayKnobs(heartbeatIntervalMilliseconds: 10, idleTimeoutMilliseconds: 60_000)
+        let knobs = ExchangeKnobs(heartbeatIntervalMilliseconds: 10, idleTimeoutMilliseconds: 60_000)
         let configuration = try ConfigurationLoader.load(json: knobs.json, source: "rig.json", environment: [:], host: .current())
             .configuration
         var rig = try GatewayEngineRig(configuration: configuration)

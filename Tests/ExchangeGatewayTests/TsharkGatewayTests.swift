@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ import Testing
     @Test(.enabled(if: ExternalTools.tshark != nil, ExternalTools.tsharkMissingReason))
     func decodesEveryMessageTypeOfARealSessionWithTheRightFieldsAndNothingMalformed() throws {
         let tshark = try #require(ExternalTools.tshark)
-        let knobs = GatewayKnobs(heartbeatIntervalMilliseconds: 50)
+        let knobs = ExchangeKnobs(heartbeatIntervalMilliseconds: 50)
         let exchange = try TestExchange(knobs)
         defer { exchange.drain() }
 

@@ -6,6 +6,7 @@ import ExchangeEngine
 import ExchangeGateway
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeTestRig
 import ExchangeWire
 import Glibc
 

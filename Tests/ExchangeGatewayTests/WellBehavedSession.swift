@@ -1,5 +1,6 @@
 import ExchangeConfig
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -78,7 +79,7 @@ struct Outcome {
 /// Starts an exchange with a well-behaved session (LOAD8) beside `body`; the session makes a
 /// round trip before and after and must see no errors and no loss; then drains and returns
 /// the final counters. Every test of bad input runs through here.
-func withExchange(_ knobs: GatewayKnobs = GatewayKnobs(), keys: ExchangeConfig.APIKeys = devKeys,
+func withExchange(_ knobs: ExchangeKnobs = ExchangeKnobs(), keys: ExchangeConfig.APIKeys = devKeys,
                   sourceLocation: Testing.SourceLocation = #_sourceLocation,
                   _ body: (TestExchange, WellBehavedSession) throws -> Void) throws -> Outcome {
     let exchange = try TestExchange(knobs, keys: keys)

@@ -1,5 +1,6 @@
 import ExchangeConfig
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Glibc
 import Testing
@@ -8,12 +9,12 @@ import Testing
 /// can arrange: the gateway and the engine agent on the test's thread (`GatewayEngineRig`),
 /// the engine's turns withheld.
 @Suite struct StalledEngine {
-    static func configuration(_ knobs: GatewayKnobs) throws -> ExchangeConfiguration {
+    static func configuration(_ knobs: ExchangeKnobs) throws -> ExchangeConfiguration {
         try ConfigurationLoader.load(json: knobs.json, source: "rig.json", environment: [:], host: .current()).configuration
     }
 
     @Test func answersEveryMessageAtOnceWhenTheCommandRingIsFull() throws {
-        let knobs = GatewayKnobs(queueCapacity: 4)
+        let knobs = ExchangeKnobs(queueCapacity: 4)
         var rig = try GatewayEngineRig(configuration: Self.configuration(knobs))
         let memory = rig.memory
         let client = try SoupTestClient(port: rig.port)
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func refusesOrdersAndLoginsWhileShuttingDownThenEndsTheSessionOnceTheEngineCaughtUp() throws {
-        var rig = try GatewayEngineRig(configuration: Self.configuration(GatewayKnobs()))
+        var rig = try GatewayEngineRig(configuration: Self.configuration(ExchangeKnobs()))
         let memory = rig.memory
         let trader = try SoupTestClient(port: rig.port)
         trader.send(Client.login(.demo1))
