@@ -2,6 +2,7 @@ import ExchangeConfig
 import ExchangeCore
 import ExchangeRuntime
 import ExchangeTestRig
+import ExchangeTestSupport
 import Foundation
 import Testing
 
@@ -19,9 +20,9 @@ import Testing
             let batch = 256
             var orders = 0
             var sendFailed = false
-            let started = Date()
+            let deadline = Deadline(after: .seconds(10))
             var message = [UInt8]()
-            while exchange.snapshot().disconnects["slow_consumer"] == nil && Date().timeIntervalSince(started) < 10 && !sendFailed {
+            while exchange.snapshot().disconnects["slow_consumer"] == nil && !deadline.hasPassed && !sendFailed {
                 message.removeAll(keepingCapacity: true)
                 for _ in 0..<batch {
                     orders += 1
@@ -33,7 +34,7 @@ import Testing
                     var offset = 0
                     while offset < bytes.count {
                         let n = client.sendNonBlocking(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                        if n == -Int(EAGAIN) { usleep(200); continue }
+                        if n == -Int(EAGAIN) { client.waitWritable(milliseconds: 10); continue }
                         if n < 0 { return true }
                         offset += n
                     }
@@ -156,7 +157,7 @@ import Testing
             receiveBufferCount: 256,
             maxClients: count + 64)
         let outcome = try withExchange(knobs, keys: APIKeys(accounts: accounts)) { exchange, _ in
-            let started = Date()
+            let started = ContinuousClock.now  // for the printed figure only
             let clients = try (0..<count).map { _ in try SoupTestClient(port: exchange.port) }
             #expect(exchange.waitFor(.seconds(5)) { $0.gatewayCount("active_connections") == UInt64(count + 1) })
             for (i, client) in clients.enumerated() {
@@ -177,7 +178,7 @@ import Testing
             #expect(executed == count)
             for client in clients { client.send(Client.logout) }
             for client in clients { #expect(client.readUntilClosed(timeout: 5).end == .closed) }
-            print("1,000 connections: connected, logged in, traded and logged out in \(Date().timeIntervalSince(started)) s")
+            print("1,000 connections: connected, logged in, traded and logged out in \(ContinuousClock.now - started)")
         }
         #expect(outcome.disconnects == ["logout": UInt64(count + 1)])
         #expect(outcome.final.engine["trades"] == UInt64(count / 2))
