@@ -270,7 +270,8 @@ import Testing
     }
 }
 
-/// What a descriptor names ("socket:[inode]"), nil when it is not open.
+/// What a descriptor names ("socket:[inode]"), nil when it is not open (try?: the error of
+/// reading the link of a closed descriptor is that answer).
 func descriptorIdentity(_ fd: Int32) -> String? {
     try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")
 }
