@@ -41,8 +41,9 @@
 // compare the fast engine against; Tests/ExchangeTestSupport holds fixtures several test
 // targets share (and `CheckedEngine`, the risk-checked engine that checks its invariants after
 // every command); Tests/ExchangeTestRig is the one rig for tests that start a whole exchange
-// in-process (`TestExchange`). One test target per module: <Module>Tests. CShims/CMallocCounter is a separate package so that its malloc interposer
-// links into tests and benchmarks only, never into the appliance.
+// in-process (`TestExchange`). One test target per module: <Module>Tests.
+// CShims/CMallocCounter is a separate package so that its malloc interposer links into tests
+// and benchmarks only, never into the appliance.
 import PackageDescription
 
 let package = Package(
@@ -225,8 +226,8 @@ let package = Package(
         .testTarget(
             name: "ExchangeGatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeTestRig", "ExchangeTestSupport", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeConfig", "ExchangeCore",
-                "ExchangeRisk", "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
+                "ExchangeGateway", "ExchangeTestRig", "ExchangeTestSupport", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine",
+                "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
             ],
