@@ -39,8 +39,11 @@
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
 // compare the fast engine against; Tests/ExchangeTestSupport holds fixtures several test
-// targets share. CShims/CMallocCounter is a separate package so that its malloc interposer
-// links into tests and benchmarks only, never into the appliance.
+// targets share (and `CheckedEngine`, the risk-checked engine that checks its invariants after
+// every command); Tests/ExchangeTestRig is the one rig for tests that start a whole exchange
+// in-process (`TestExchange`). One test target per module: <Module>Tests.
+// CShims/CMallocCounter is a separate package so that its malloc interposer links into tests
+// and benchmarks only, never into the appliance.
 import PackageDescription
 
 let package = Package(
@@ -160,13 +163,25 @@ let package = Package(
         ),
         .target(name: "ReferenceModel", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ReferenceModel"),
         .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeWire"], path: "Tests/ExchangeTestSupport"),
-        .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),
-        .testTarget(name: "ExchangeRiskTests", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeTestSupport"]),
-        .testTarget(name: "ExchangeConfigTests", dependencies: ["ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
-        .testTarget(
-            name: "DifferentialTests",
-            dependencies: ["ExchangeCore", "ExchangeRisk", "OrderFlow", "ReferenceModel", "ExchangeTestSupport"]
+        .target(
+            name: "ExchangeTestRig",
+            dependencies: [
+                "ExchangeOps", "ExchangeClient", "ExchangeConfig", "ExchangeRuntime", "ExchangeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ExchangeTestRig"
         ),
+        .testTarget(name: "ExchangeCoreTests", dependencies: ["ExchangeCore", "ExchangeTestSupport", "OrderFlow"]),
+        // The risk-checked engine (the core behind the risk layer): risk rules, the differential
+        // test against the reference model, and the heap-allocation proof.
+        .testTarget(
+            name: "ExchangeRiskTests",
+            dependencies: [
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ReferenceModel", "ExchangeTestSupport",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+        .testTarget(name: "ExchangeConfigTests", dependencies: ["ExchangeConfig", "ExchangeCore", "ExchangeRisk"]),
         .testTarget(
             name: "ExchangeRuntimeTests",
             dependencies: [
@@ -187,7 +202,7 @@ let package = Package(
             name: "ExchangeOpsTests",
             dependencies: [
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeTestSupport",
+                "ExchangeTestSupport", "ExchangeTestRig",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -199,21 +214,20 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
-        .testTarget(name: "ExchangeGatewayTests", dependencies: ["ExchangeGateway", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeClientTests",
             dependencies: [
                 "ExchangeClient", "ExchangeOps", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeRuntime",
-                "ExchangeClock", "ExchangeTestSupport",
+                "ExchangeClock", "ExchangeTestSupport", "ExchangeTestRig",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
         .testTarget(
-            name: "GatewayTests",
+            name: "ExchangeGatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeConfig", "ExchangeCore",
-                "ExchangeRisk", "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
+                "ExchangeGateway", "ExchangeTestRig", "ExchangeTestSupport", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine",
+                "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -226,13 +240,6 @@ let package = Package(
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
                 "OrderFlow", "ExchangeTestSupport",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
-            ]
-        ),
-        .testTarget(
-            name: "AllocationTests",
-            dependencies: [
-                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeTestSupport",
-                .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
     ]

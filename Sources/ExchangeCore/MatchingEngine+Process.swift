@@ -192,7 +192,7 @@ extension EngineState {
 // checked on optimized builds (a debug build keeps generic metadata and calls it cannot
 // prove). The steps the dispatcher calls (MatchingEngine.swift) carry the annotations
 // themselves, so that the risk layer's specialisation of the dispatcher, in another module,
-// is proven too (RiskCheckedEngine.swift); AllocationTests prove it at run time as well.
+// is proven too (RiskCheckedEngine.swift); the allocation tests in ExchangeRiskTests prove it at run time as well.
 extension MatchingEngine {
     @_noLocks @_noAllocation
     mutating func provenLockAndAllocationFreeProcess(_ command: EngineCommand) -> ProcessStatus { process(command) }

@@ -1,6 +1,7 @@
 import CMallocCounter
 @testable import ExchangeClient
 import ExchangeCore
+import ExchangeTestRig
 import Testing
 
 /// rtes-loadgen's engine against a real in-process exchange: every request answered,
@@ -32,7 +33,7 @@ import Testing
 
     @Test func accountsForEveryReplyInAClosedLoop() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let report = try LoadGenerator.run(plan(port: exchange.port, pacing: .closedLoop(window: 4), requests: 4_000, prefix: "TCL1"))
         expectAccounted(report)
         #expect(report.tally.requests == 4_000)
@@ -43,7 +44,7 @@ import Testing
 
     @Test func sendsAnOpenLoopOnItsScheduleAndCountsFromIt() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let report = try LoadGenerator.run(plan(port: exchange.port, pacing: .openLoop(requestsPerSecond: 4_000),
                                                 duration: .milliseconds(500), prefix: "TOL1"))
         expectAccounted(report)
@@ -53,7 +54,7 @@ import Testing
 
     @Test func allocatesNothingPerRequest() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         func allocations(_ requests: Int, _ prefix: String) throws -> UInt64 {
             rtes_malloc_counter_start()
             let report = try LoadGenerator.run(plan(port: exchange.port, pacing: .closedLoop(window: 2), requests: requests, prefix: prefix))

@@ -1,5 +1,6 @@
 import ExchangeClient
 import ExchangeCore
+import ExchangeTestRig
 import ExchangeTestSupport
 import ExchangeWire
 import Glibc
@@ -14,7 +15,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 @Suite(.serialized) struct OrderEntryClientAgainstTheExchange {
     @Test func logsInAndLearnsTheSessionAndTheNextSequenceNumber() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try OrderEntryClient(port: exchange.port)
         defer { client.close() }
         let outcome = try client.login(username: "DEMO1", password: "demo1pass")
@@ -25,7 +26,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func refusesAWrongPasswordAndAnUnknownUserAsNotAuthorized() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         for (user, password) in [("DEMO1", "wrong"), ("NOBODY", "demo1pass")] {
             let client = try OrderEntryClient(port: exchange.port)
             defer { client.close() }
@@ -42,7 +43,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func refusesASecondSessionForTheSameAccountWithItsReason() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let first = try exchange.client("DEMO1")
         defer { first.close() }
         let second = try OrderEntryClient(port: exchange.port)
@@ -53,16 +54,13 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func restsAnOrderWithStateLiveAndAnOrderReference() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("REST1"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
         let reply = try client.nextMessage(timeout: .seconds(2))
         #expect(reply.sequence == 2)
-        guard case .accepted(let accepted) = reply.message else {
-            Issue.record("expected Accepted, got \(reply)")
-            return
-        }
+        let accepted = try #require(reply.message.accepted, "expected Accepted, got \(reply)")
         #expect(accepted.token == token("REST1") && accepted.side == .buy && accepted.shares == 100 && accepted.symbol == aapl)
         #expect(accepted.price == 2_290_000 && accepted.state == .live && accepted.reference > 0)
         #expect(accepted.timeInForce == .marketHours && accepted.firm == Firm("DEM1")!)
@@ -71,44 +69,33 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func tradesTwoOrdersAndTellsBothSidesTheSameMatchNumber() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let buyer = try exchange.client("DEMO1")
         defer { buyer.close() }
         let seller = try exchange.client("DEMO2")
         defer { seller.close() }
         try buyer.enter(token: token("BUY1"), side: .buy, shares: 100, symbol: aapl, price: 2_300_000)
-        guard case .accepted(let resting) = try buyer.nextMessage(timeout: .seconds(2)).message else {
-            Issue.record("the buy order was not accepted")
-            return
-        }
+        let resting = try #require(try buyer.nextMessage(timeout: .seconds(2)).message.accepted, "the buy order was not accepted")
         #expect(resting.state == .live)
 
         try seller.enter(token: token("SELL1"), side: .sell, shares: 100, symbol: aapl, price: 2_300_000)
         let sellerReplies = try seller.nextMessages(2, timeout: .seconds(2)).map(\.message)
-        guard case .accepted(let taker) = sellerReplies[0],
-              case .executed(_, let takerToken, let takerShares, let takerPrice, let takerLiquidity, let takerMatch) = sellerReplies[1]
-        else {
-            Issue.record("expected Accepted then Executed, got \(sellerReplies)")
-            return
-        }
+        let taker = try #require(sellerReplies[0].accepted, "expected Accepted then Executed, got \(sellerReplies)")
+        let takerFill = try #require(sellerReplies[1].executed, "expected Accepted then Executed, got \(sellerReplies)")
         #expect(taker.token == token("SELL1") && taker.side == .sell)
-        #expect(takerToken == token("SELL1") && takerShares == 100 && takerPrice == 2_300_000)
-        #expect(takerLiquidity == LiquidityFlag.removed.rawValue)
+        #expect(takerFill.token == token("SELL1") && takerFill.shares == 100 && takerFill.price == 2_300_000)
+        #expect(takerFill.liquidity == LiquidityFlag.removed.rawValue)
 
-        guard case .executed(_, let makerToken, let makerShares, let makerPrice, let makerLiquidity, let makerMatch) =
-            try buyer.nextMessage(timeout: .seconds(2)).message
-        else {
-            Issue.record("the resting buyer was not told of its execution")
-            return
-        }
-        #expect(makerToken == token("BUY1") && makerShares == 100 && makerPrice == 2_300_000)
-        #expect(makerLiquidity == LiquidityFlag.added.rawValue)
-        #expect(makerMatch == takerMatch && makerMatch > 0)
+        let makerFill = try #require(
+            try buyer.nextMessage(timeout: .seconds(2)).message.executed, "the resting buyer was not told of its execution")
+        #expect(makerFill.token == token("BUY1") && makerFill.shares == 100 && makerFill.price == 2_300_000)
+        #expect(makerFill.liquidity == LiquidityFlag.added.rawValue)
+        #expect(makerFill.matchNumber == takerFill.matchNumber && makerFill.matchNumber > 0)
     }
 
     @Test func cancelsARestingOrderAndRejectsCancellingAnUnknownOne() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("C1"), side: .sell, shares: 300, symbol: aapl, price: 2_310_000)
@@ -126,34 +113,26 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func replacesARestingOrderWithANewTokenSizeAndPrice() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("OLD"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
-        guard case .accepted(let original) = try client.nextMessage(timeout: .seconds(2)).message else {
-            Issue.record("not accepted")
-            return
-        }
+        let original = try #require(try client.nextMessage(timeout: .seconds(2)).message.accepted, "not accepted")
         try client.replace(existing: token("OLD"), replacement: token("NEW"), shares: 200, price: 2_295_000)
-        guard case .replaced(let replaced) = try client.nextMessage(timeout: .seconds(2)).message else {
-            Issue.record("not replaced")
-            return
-        }
+        let replaced = try #require(try client.nextMessage(timeout: .seconds(2)).message.replaced, "not replaced")
         #expect(replaced.token == token("NEW") && replaced.previousToken == token("OLD"))
         #expect(replaced.shares == 200 && replaced.price == 2_295_000 && replaced.side == .buy && replaced.symbol == aapl)
         #expect(replaced.state == .live && replaced.reference != original.reference)
         // The old token is gone; replacing it again is refused under the replacement token.
         try client.replace(existing: token("OLD"), replacement: token("NEWER"), shares: 100, price: 2_290_000)
-        guard case .rejected(_, let rejected, _) = try client.nextMessage(timeout: .seconds(2)).message else {
-            Issue.record("a replace of a dead order was not rejected")
-            return
-        }
-        #expect(rejected == token("NEWER"))
+        let rejected = try #require(
+            try client.nextMessage(timeout: .seconds(2)).message.rejected, "a replace of a dead order was not rejected")
+        #expect(rejected.token == token("NEWER"))
     }
 
     @Test func modifiesARestingOrdersSideAndSize() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("M1"), side: .sell, shares: 100, symbol: aapl, price: 2_320_000)
@@ -173,7 +152,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func rejectsADuplicateToken() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.enter(token: token("DUP"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
@@ -188,7 +167,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func replaysWhatItMissedWhenItLogsInAgainFromASequenceNumber() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let first = try exchange.client("DEMO1", sequence: 1)
         defer { first.close() }
         let startOfDay = try first.nextMessage(timeout: .seconds(2))
@@ -211,11 +190,9 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
         let replayed = try again.nextMessages(2, timeout: .seconds(2))
         #expect(replayed[0] == accepted)
         #expect(replayed[1].sequence == 3)
-        guard case .executed(_, let executed, 100, 2_300_000, LiquidityFlag.added.rawValue, _) = replayed[1].message else {
-            Issue.record("expected the missed execution, got \(replayed[1])")
-            return
-        }
-        #expect(executed == token("AWAY"))
+        let missed = try #require(replayed[1].message.executed, "expected the missed execution, got \(replayed[1])")
+        #expect(missed.shares == 100 && missed.price == 2_300_000 && missed.liquidity == LiquidityFlag.added.rawValue)
+        #expect(missed.token == token("AWAY"))
         try again.logout()
 
         // Sequence 0: only what is new.
@@ -227,7 +204,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func reportsTheExchangesReasonWhenItClosesTheConnection() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.connection.send([0x00, 0x00])  // a SoupBinTCP length of 0
@@ -242,7 +219,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func reportsAnOUCHMessageTheExchangeCannotDecode() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         try client.sendOUCHMessage([0x51, 0x01, 0x02])  // type Q: not an OUCH 4.2 client message
@@ -261,7 +238,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
 
     @Test func timesOutWhenNothingArrives() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let client = try exchange.client("DEMO1")
         defer { client.close() }
         #expect(throws: ClientError.timedOut(waitingFor: "an OUCH message", seconds: 0.05)) {
@@ -272,8 +249,8 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
     }
 
     @Test func keepsASessionUpWithHeartbeatsAndLosesOneWithout() throws {
-        let exchange = try TestExchange(heartbeatMilliseconds: 100, idleTimeoutMilliseconds: 600)
-        defer { exchange.stop() }
+        let exchange = try TestExchange(ExchangeKnobs(heartbeatIntervalMilliseconds: 100, idleTimeoutMilliseconds: 600))
+        defer { exchange.drain() }
         let beating = try exchange.client("DEMO1", options: .init(heartbeatInterval: .milliseconds(100)))
         defer { beating.close() }
         let silent = try exchange.client("DEMO2", options: .init(heartbeatInterval: nil))
@@ -293,7 +270,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
         let exchange = try TestExchange()
         let client = try exchange.client("DEMO1")
         defer { client.close() }
-        exchange.stop()
+        exchange.drain()
         let endOfDay = try client.nextMessage(timeout: .seconds(2))
         #expect(endOfDay.message == .systemEvent(timestamp: endOfDay.message.timestamp, eventCode: OUCH.SystemEventCode.endOfDay))
         var rest: [ServerPacket] = []

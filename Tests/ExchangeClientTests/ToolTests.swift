@@ -1,3 +1,4 @@
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -45,8 +46,8 @@ import Testing
 
     @Test(.enabled(if: built, "rtes-client is not built: run `swift build --build-tests` (make test does)"))
     func rtesClientPlacesTradesCancelsAndSaysWhyItFails() throws {
-        let exchange = try TestExchange()
-        defer { exchange.stop() }
+        let exchange = try TestExchange(ExchangeKnobs(priceCollarEnabled: true))  // AAPL at $999 is refused
+        defer { exchange.drain() }
         let port = String(exchange.port)
 
         let buy = try Self.run("rtes-client", ["--port", port, "--user", "DEMO1", "--password", "demo1pass", "buy", "100", "AAPL", "230.00",
@@ -97,7 +98,7 @@ import Testing
     @Test(.enabled(if: built, "rtes-loadgen is not built: run `swift build --build-tests` (make test does)"))
     func rtesLoadgenPrintsPercentilesAndWritesHistogramFiles() throws {
         let exchange = try TestExchange()
-        defer { exchange.stop() }
+        defer { exchange.drain() }
         let directory = NSTemporaryDirectory() + "rtes-loadgen-test-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }  // clean-up only: a leftover directory fails nothing

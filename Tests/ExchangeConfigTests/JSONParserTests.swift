@@ -21,7 +21,7 @@ import Testing
         #expect(object.members.map(\.key) == ["a", "b"])
         #expect(object.members[0].keyLocation.line == 2)
         #expect(object.members[0].keyLocation.column == 3)
-        guard case .array(let items) = object["a"]?.kind else { Issue.record("a is not an array"); return }
+        let items = try #require({ if case .array(let items) = object["a"]?.kind { items } else { nil } }(), "a is not an array")
         #expect(items.map(\.kind) == [.number("1"), .string("x"), .bool(true), .bool(false), .null])
         #expect(items.map(\.location.column) == [9, 12, 17, 23, 30])
         #expect(object["b"]?.location.line == 3)
@@ -29,7 +29,7 @@ import Testing
 
     @Test func keepsNumberLiteralsExactlyAsWritten() throws {
         let value = try parse("[150.00, 1e6, -0.5E+2, 0, 429496.7295]")
-        guard case .array(let items) = value.kind else { Issue.record("not an array"); return }
+        let items = try #require({ if case .array(let items) = value.kind { items } else { nil } }(), "not an array")
         #expect(items.map(\.kind) == [.number("150.00"), .number("1e6"), .number("-0.5E+2"), .number("0"), .number("429496.7295")])
     }
 

@@ -3,8 +3,8 @@ import ExchangeTestSupport
 import Testing
 
 @Suite struct Replace {
-    func book() -> TestExchange {
-        var x = TestExchange()
+    func book() -> CheckedEngine {
+        var x = CheckedEngine()
         x.send([enter(.buy, 100, at: cents(14_990), token: "A"), enter(.buy, 100, at: cents(14_990), token: "B", client: 2)])
         return x
     }
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func publishesAnAddWhenANonDisplayedOrderBecomesDisplayed() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 100, at: cents(14_990), token: "H", display: .nonDisplayed))
         let events = x.send(replace("H", with: "H2", 100, at: cents(14_990)))
         #expect(events.kinds == ["replaced", "bookAdd"])
@@ -83,7 +83,7 @@ import Testing
 
 @Suite struct CancelAndModify {
     @Test func reducesToTheNewOpenSizeAndKeepsPriority() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([enter(.buy, 100, at: cents(14_990), token: "A"), enter(.buy, 100, at: cents(14_990), token: "B", client: 2)])
         let events = x.send(cancel("A", to: 30))
         #expect(events.kinds == ["canceled(user_requested)", "bookCancel"])
@@ -92,27 +92,27 @@ import Testing
     }
 
     @Test func removesTheOrderWhenCancelledToZero() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 100, at: cents(14_990), token: "A"))
         #expect(x.send(cancel("A")).kinds == ["canceled(user_requested)", "bookDelete"])
         #expect(x.bids().isEmpty && x.core.openNotional(client: 1) == 0)
     }
 
     @Test func rejectsACancelThatWouldNotReduceTheOrder() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 100, at: cents(14_990), token: "A"))
         #expect(x.send(cancel("A", to: 100)).kinds == ["cancelRejected(cancel_size_not_smaller)"])
     }
 
     @Test func rejectsACancelOfAnUnknownOrAnotherClientsToken() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 100, at: cents(14_990), token: "A"))
         #expect(x.send(cancel("Z")).kinds == ["cancelRejected(unknown_order)"])
         #expect(x.send(cancel("A", client: 2)).kinds == ["cancelRejected(unknown_order)"])
     }
 
     @Test func modifiesASellIntoAShortSaleAndReducesItInPlace() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([enter(.sell, 100, at: cents(15_010), token: "A"), enter(.sell, 100, at: cents(15_010), token: "B", client: 2)])
         let events = x.send(modify("A", .sellShort, 40))
         #expect(events.kinds == ["modified", "bookCancel"])
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func rejectsAModifyThatFlipsTheBookSideOrAddsShares() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.sell, 100, at: cents(15_010), token: "A"))
         #expect(x.send(modify("A", .buy, 100)).kinds == ["cancelRejected(invalid_modify)"])
         #expect(x.send(modify("A", .sell, 101)).kinds == ["cancelRejected(invalid_modify)"])
@@ -133,7 +133,7 @@ import Testing
     let second: Timestamp = 1_000_000_000
 
     @Test func expiresATimedOrderOnceCommandTimePassesItsDeadline() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 100, at: cents(14_990), token: "T", tif: .seconds(5), time: 10 * second))
         #expect(x.send(.advanceTime(15 * second - 1)).isEmpty)
         let events = x.send(.advanceTime(15 * second))
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func expiresInDeadlineOrderThenAcceptanceOrderBeforeTheCommandRuns() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([
             enter(.buy, 10, at: cents(14_990), token: "LATE", tif: .seconds(9), time: second),
             enter(.buy, 10, at: cents(14_990), token: "E1", tif: .seconds(5), time: 2 * second),
@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test func doesNotMoveTimeBackwardsForALateTimestamp() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 10, at: cents(14_990), token: "T", tif: .seconds(1), time: 5 * second))
         x.send(.advanceTime(7 * second))
         #expect(x.core.now == 7 * second)
@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test func cancelsEveryOrderOfAClientInTheOrderTheyCameToRest() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([
             enter(.buy, 10, at: cents(14_990), token: "A"),
             enter(.sell, 10, at: cents(15_010), token: "B"),
@@ -178,7 +178,7 @@ import Testing
     }
 
     @Test func haltsAnInstrumentRejectingNewOrdersWhileCancelsStillWork() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 10, at: cents(14_990), token: "A"))
         let halt = x.send(.haltInstrument(InstrumentAction(timestamp: 2, symbol: Fixtures.aapl)))
         #expect(halt == [.tradingState(TradingStateChanged(timestamp: 2, instrument: 0, halted: true))])

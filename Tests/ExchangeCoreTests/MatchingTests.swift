@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct Matching {
     @Test func restsAnOrderThatDoesNotCrossAndPublishesItToTheBook() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         let events = x.send(enter(.buy, 100, at: cents(14_990), token: "B1"))
         #expect(events.kinds == ["accepted", "bookAdd"])
         let accepted = events[0].accepted!
@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func fillsAtTheMakersPriceInPriceThenTimePriority() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([
             enter(.sell, 100, at: cents(15_002), token: "S1"),
             enter(.sell, 100, at: cents(15_001), token: "S2"),
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func restsTheRemainderOfAPartiallyFilledOrderAtItsLimit() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.sell, 40, at: cents(15_000), token: "S1"))
         let events = x.send(enter(.buy, 100, at: cents(15_000), token: "B1", client: 2, firm: Fixtures.firmB))
         #expect(events.kinds == ["accepted", "executed", "bookAdd"])
@@ -45,7 +45,7 @@ import Testing
     }
 
     @Test func cancelsTheRemainderOfAnImmediateOrCancelOrder() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.sell, 40, at: cents(15_000), token: "S1"))
         let events = x.send(enter(.buy, 100, at: cents(15_000), token: "B1", client: 2, firm: Fixtures.firmB, tif: .immediateOrCancel))
         #expect(events.kinds == ["accepted", "executed", "canceled(immediate_or_cancel)"])
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func stopsAMarketOrderAtTheCollarAndCancelsTheRest() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([
             enter(.sell, 100, at: cents(16_400), token: "S1"),
             enter(.sell, 100, at: cents(16_600), token: "S2"),  // beyond $150 + 10 % = $165
@@ -68,14 +68,14 @@ import Testing
     }
 
     @Test func walksTheWholeBookWithAMarketOrderWhenMarketOrdersAreNotCollared() {
-        var x = TestExchange(configuration: Fixtures.configuration(collarMarketOrders: false))
+        var x = CheckedEngine(configuration: Fixtures.configuration(collarMarketOrders: false))
         x.send([enter(.sell, 100, at: cents(16_400), token: "S1"), enter(.sell, 100, at: cents(16_600), token: "S2")])
         let events = x.send(marketOrder(.buy, 200, token: "M1", client: 2, firm: Fixtures.firmB))
         #expect(events.kinds == ["accepted", "executed", "executed"])
     }
 
     @Test func killsAFillOrKillOrderWhenTheBookCannotFillItWhole() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([enter(.sell, 50, at: cents(15_000), token: "S1"), enter(.sell, 40, at: cents(15_001), token: "S2")])
         let events = x.send(enter(.buy, 100, at: cents(15_001), token: "F1", client: 2, firm: Fixtures.firmB,
                                   tif: .immediateOrCancel, minimum: 100))
@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func fillsAFillOrKillOrderWhenTheBookHasEnough() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([enter(.sell, 50, at: cents(15_000), token: "S1"), enter(.sell, 60, at: cents(15_001), token: "S2")])
         let events = x.send(enter(.buy, 100, at: cents(15_001), token: "F1", client: 2, firm: Fixtures.firmB,
                                   tif: .immediateOrCancel, minimum: 100))
@@ -93,13 +93,13 @@ import Testing
     }
 
     @Test func ignoresTheMinimumQuantityOfAnOrderThatDoesNotCross() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         let events = x.send(enter(.buy, 100, at: cents(14_000), token: "B1", minimum: 100))
         #expect(events.kinds == ["accepted", "bookAdd"])
     }
 
     @Test func countsOnlyOtherFirmsTowardMinimumQuantityWhenSelfTradesWouldCancel() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([
             enter(.sell, 50, at: cents(15_000), token: "S1", client: 1, firm: Fixtures.firmA),
             enter(.sell, 80, at: cents(15_000), token: "S2", client: 2, firm: Fixtures.firmB),
@@ -110,7 +110,7 @@ import Testing
     }
 
     @Test func repricesAPostOnlyBuyOneTickBelowTheAskInsteadOfTaking() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.sell, 100, at: cents(15_000), token: "S1"))
         let events = x.send(enter(.buy, 100, at: cents(15_010), token: "P1", client: 2, firm: Fixtures.firmB, display: .postOnly))
         #expect(events.kinds == ["accepted", "bookAdd"])
@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func repricesAPostOnlySellOneTickAboveTheBid() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 100, at: cents(15_000), token: "B1"))
         let events = x.send(enter(.sell, 100, at: cents(14_900), token: "P1", client: 2, firm: Fixtures.firmB, display: .postOnlyAttributable))
         #expect(events[0].accepted?.price == cents(15_001))
@@ -128,7 +128,7 @@ import Testing
 
     @Test func rejectsAPostOnlyOrderThatCannotBeRepricedInsideTheLadder() {
         // The ladder's lowest level holds an ask; a post-only buy cannot go below it.
-        var x = TestExchange(configuration: Fixtures.configuration(priceLevels: 64))
+        var x = CheckedEngine(configuration: Fixtures.configuration(priceLevels: 64))
         let lowest = cents(15_000 - 32)
         x.send(enter(.sell, 10, at: lowest, token: "S1", client: 2, firm: Fixtures.firmB))
         let events = x.send(enter(.buy, 10, at: lowest, token: "P1", display: .postOnly))
@@ -136,7 +136,7 @@ import Testing
     }
 
     @Test func tradesNonDisplayedOrdersWithoutPublishingThemToTheBook() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         let rest = x.send(enter(.sell, 100, at: cents(15_000), token: "H1", display: .nonDisplayed))
         #expect(rest.kinds == ["accepted"])
         let events = x.send(enter(.buy, 100, at: cents(15_000), token: "B1", client: 2, firm: Fixtures.firmB))
@@ -145,13 +145,13 @@ import Testing
     }
 
     @Test func attributesTheFirmOfAnAttributableOrder() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         let events = x.send(enter(.buy, 100, at: cents(14_000), token: "B1", display: .attributable))
         #expect(events[1].bookAdd?.attribution == Fixtures.firmA)
     }
 
     @Test func numbersOrderReferencesAndMatchesSequentiallyFromOne() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         let events = x.send([
             enter(.sell, 10, at: cents(15_000), token: "S1"),
             enter(.sell, 10, at: cents(15_000), token: "S2"),
@@ -166,8 +166,8 @@ import Testing
 }
 
 @Suite struct SelfTradePreventionModes {
-    func exchange(_ mode: SelfTradePrevention) -> TestExchange {
-        var x = TestExchange(configuration: Fixtures.configuration(selfTradePrevention: mode))
+    func exchange(_ mode: SelfTradePrevention) -> CheckedEngine {
+        var x = CheckedEngine(configuration: Fixtures.configuration(selfTradePrevention: mode))
         x.send([
             enter(.sell, 50, at: cents(15_000), token: "OWN", client: 1, firm: Fixtures.firmA),
             enter(.sell, 50, at: cents(15_001), token: "OTHER", client: 2, firm: Fixtures.firmB),

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct StructuralRejects {
     func rejection(_ command: EngineCommand, configuration: EngineConfiguration = Fixtures.configuration()) -> RejectReason? {
-        var x = TestExchange(configuration: configuration)
+        var x = CheckedEngine(configuration: configuration)
         return x.send(command).first?.rejected?.reason
     }
 
@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func rejectsATokenThatALiveOrderOfTheSameClientHolds() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 10, at: cents(14_990), token: "A"))
         #expect(x.send(enter(.buy, 10, at: cents(14_990), token: "A")).kinds == ["rejected(duplicate_token)"])
         // The same token from another client is fine.
@@ -57,19 +57,19 @@ import Testing
     /// Day-uniqueness of OUCH tokens is the session layer's rule; the engine frees a token
     /// when its order dies.
     @Test func freesATokenWhenItsOrderDies() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([enter(.buy, 10, at: cents(14_990), token: "A"), cancel("A")])
         #expect(x.send(enter(.buy, 10, at: cents(14_990), token: "A")).kinds == ["accepted", "bookAdd"])
     }
 
     @Test func allowsATokenOfARejectedOrderToBeUsedAgain() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send(enter(.buy, 0, at: cents(14_990), token: "A"))
         #expect(x.send(enter(.buy, 10, at: cents(14_990), token: "A")).kinds == ["accepted", "bookAdd"])
     }
 
     @Test func rejectsNewOrdersOncePoolSizeOrdersRest() {
-        var x = TestExchange(configuration: Fixtures.configuration(poolSize: 3))
+        var x = CheckedEngine(configuration: Fixtures.configuration(poolSize: 3))
         for i in 0..<3 { x.send(enter(.buy, 10, at: cents(14_990), token: "A\(i)")) }
         #expect(x.send(enter(.buy, 10, at: cents(14_990), token: "X")).kinds == ["rejected(order_pool_exhausted)"])
         // A replace reuses its order's record, and an order that only trades needs none afterwards.
@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test func countsEveryRejectUnderItsOwnReason() {
-        var x = TestExchange()
+        var x = CheckedEngine()
         x.send([enter(.buy, 0, at: cents(14_990), token: "A"), enter(.buy, 0, at: cents(14_990), token: "B"),
                 enter(.buy, 10, Symbol("NOPE")!, at: cents(14_990), token: "C")])
         #expect(x.core.rejectCount(.invalidShares) == 2)

@@ -8,6 +8,7 @@ import ExchangeMarketData
 @testable import ExchangeOps
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeTestSupport
 import ExchangeWire
 import Foundation
 import Glibc
@@ -244,8 +245,8 @@ func dechunk(_ text: String) -> String {
 
 /// Polls receivers until `done` holds or `seconds` pass.
 func pump(_ clients: [FeedClient], seconds: Double, until done: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
+    let deadline = Deadline(seconds: seconds)
+    while !deadline.hasPassed {
         for c in clients { c.poll(timeoutMilliseconds: 2) }
         if done() { return true }
     }

@@ -172,10 +172,7 @@ final class CapturedFeed: @unchecked Sendable {
         #expect(parsed.count == messages.count)
         var mismatches = 0
         for (i, raw) in messages.enumerated() where i < parsed.count {
-            guard case .success(let message) = decoded(raw) else {
-                Issue.record("message \(i) does not decode")
-                continue
-            }
+            let message = try #require({ if case .success(let m) = decoded(raw) { m } else { nil } }(), "message \(i) does not decode (\(decoded(raw)))")
             let expected = Self.itchfeedFields(message)
             var theirs = parsed[i]
             theirs = theirs.filter { expected[$0.key] != nil || $0.key == "message_type" || $0.key == "description" }

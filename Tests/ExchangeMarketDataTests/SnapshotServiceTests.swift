@@ -3,6 +3,7 @@ import ExchangeCore
 @testable import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeTestSupport
 import ExchangeWire
 import Foundation
 import Glibc
@@ -269,7 +270,8 @@ import Testing
     }
 }
 
-/// What a descriptor names ("socket:[inode]"), nil when it is not open.
+/// What a descriptor names ("socket:[inode]"), nil when it is not open (try?: the error of
+/// reading the link of a closed descriptor is that answer).
 func descriptorIdentity(_ fd: Int32) -> String? {
     try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")
 }
@@ -349,11 +351,13 @@ final class SnapshotTestRig {
 
     /// Every recorded book event, published.
     func publishAll(_ agent: inout MarketDataAgent<ManualClock>) {
-        let deadline = Date().addingTimeInterval(30)
-        while (next < events.count || counter(Cell.events) < UInt64(events.count)) && Date() < deadline {
+        let deadline = Deadline(after: .seconds(30))
+        while (next < events.count || counter(Cell.events) < UInt64(events.count)) && !deadline.hasPassed {
             turns(&agent, 16)
             clock.advance(milliseconds: 1)  // lets the counters be published
         }
+        #expect(next == events.count && counter(Cell.events) >= UInt64(events.count),
+                "published \(counter(Cell.events)) of \(events.count) book events in 30 s")
     }
 
     typealias Cell = CountersLayout.MarketDataCell
@@ -362,12 +366,12 @@ final class SnapshotTestRig {
     /// the host's time (the kernel moving bytes); the clock stands still.
     func pump(_ agent: inout MarketDataAgent<ManualClock>, _ clients: [SnapshotTestClient], seconds: Double = 5,
               until done: (borrowing MarketDataAgent<ManualClock>) -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Deadline(seconds: seconds)
         repeat {
             turns(&agent, 1)
             for c in clients { c.poll() }
             if done(agent) { return true }
-        } while Date() < deadline
+        } while !deadline.hasPassed
         return false
     }
 }

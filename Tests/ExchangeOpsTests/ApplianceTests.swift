@@ -2,6 +2,7 @@ import ExchangeConfig
 import ExchangeCore
 @testable import ExchangeOps
 import ExchangeRuntime
+import ExchangeTestRig
 import ExchangeTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
@@ -30,17 +31,8 @@ final class ResultBox: @unchecked Sendable {
     var value: (Int, String)?
 }
 
-/// The repository's bundled development accounts (configs/api_keys.dev.json).
-let devKeysPath: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("configs/api_keys.dev.json").path
-}()
-
-let devKeys: APIKeys = try! APIKeys.load(path: devKeysPath)
-
-/// A configuration for tests: the dev profile's symbols, small sizes, shared mode, and the
-/// admin plane and order gateway on ports the test chooses.
+/// A configuration for a `trading_exchange` process a test starts: the dev profile's symbols,
+/// small sizes, shared mode, the admin plane and order gateway on ports the test chooses.
 func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> String {
     """
     {
@@ -61,34 +53,10 @@ func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> S
     """
 }
 
-/// A port that was free a moment ago.
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 @Suite(.serialized) struct ApplianceInProcess {
     @Test func runsInSharedModeAndServesEveryAdminEndpoint() throws {
-        let port = freePort()
-        let loaded = try ConfigurationLoader.load(json: testConfiguration(metricsPort: port, name: "TEST-APPLIANCE"),
-                                                  source: "test.json", environment: [:], host: .current())
-        let counters = NSTemporaryDirectory() + "rtes-appliance-\(getpid()).counters"
-        defer { unlink(counters) }
-        var configuration = loaded.configuration
-        configuration.exchange.metricsPort = 0  // ports the kernel chooses
-        configuration.exchange.tcpPort = 0
-        let appliance = try Appliance.start(
-            configuration,
-            options: Appliance.Options(countersPath: counters, demoFlowRate: 20_000, demoFlowCommands: 20_000, apiKeys: devKeys),
-            logger: Logger(label: "test"))
+        let exchange = try TestExchange(ExchangeKnobs(demoFlowRate: 20_000, demoFlowCommands: 20_000))
+        let appliance = exchange.appliance
         let base = "http://127.0.0.1:\(appliance.admin!.port)"
         // The demo flow runs until its orders trade (bounded: 10 s).
         var snapshot = appliance.counters.snapshot()
@@ -116,7 +84,7 @@ func freePort() -> Int {
         #expect(httpGet(base + "/debug/orderbook/AAPL?levels=0")?.status == 400)
         #expect(httpGet(base + "/no/such/path")?.status == 404)
 
-        let final = appliance.drain()
+        let final = exchange.drain()
         #expect(final.state == .stopped)
         #expect(final.agents.allSatisfy { !$0.running })
         #expect(final.rings.allSatisfy { $0.depth == 0 })

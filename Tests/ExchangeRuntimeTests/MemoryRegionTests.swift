@@ -99,10 +99,9 @@ struct MemoryRegionTests {
             #expect(region.binding == .bound(node: 0))
             #expect(region.node == 0)
         } else {
-            guard case .notBound(requested: 0, let reason) = region.binding else {
-                Issue.record("expected node 0 not bound without NUMA, got \(region.binding)")
-                return
-            }
+            let reason = try #require(
+                { if case .notBound(requested: 0, let reason) = region.binding { reason } else { nil } }(),
+                "expected node 0 not bound without NUMA, got \(region.binding)")
             #expect(reason.errno == ENOSYS)
         }
     }
@@ -112,10 +111,9 @@ struct MemoryRegionTests {
         #expect(!NUMATopology.hasNode(missing))
         let region = try MemoryRegion.allocate(name: "far", bytes: 1 << 20, policy: .auto, node: missing, lock: false)
         #expect(region.node == nil)
-        guard case .notBound(let requested, let reason) = region.binding else {
-            Issue.record("expected node \(missing) not bound, got \(region.binding)")
-            return
-        }
+        let (requested, reason) = try #require(
+            { if case .notBound(let requested, let reason) = region.binding { (requested, reason) } else { nil } }(),
+            "expected node \(missing) not bound, got \(region.binding)")
         #expect(requested == missing)
         #expect(reason.errno == (NUMATopology.isAvailable ? ENODEV : ENOSYS))
         #expect(region.report.contains("node \(missing) not bound"))
@@ -151,10 +149,8 @@ struct MemoryRegionTests {
     func reportsALockBeyondTheLimitAsFailedWithoutThrowing() throws {
         let limit = try #require(try ProcessMemory.lockLimit().soft, "RLIMIT_MEMLOCK is unlimited")
         let region = try MemoryRegion.allocate(name: "too-big", bytes: limit + (2 << 20), policy: .off, lock: true)
-        guard case .failed(let error) = region.lockResult else {
-            Issue.record("expected a failed lock, got \(region.lockResult)")
-            return
-        }
+        let error = try #require(
+            { if case .failed(let error) = region.lockResult { error } else { nil } }(), "expected a failed lock, got \(region.lockResult)")
         #expect(error.errno == ENOMEM || error.errno == EPERM)
         #expect(region.report.contains("lock failed"))
     }

@@ -77,10 +77,8 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
     }
 
     @Test func makesTheMarketPriceAMarketOrder() throws {
-        guard case .command(.enter(let order)) = decodeInbound(InboundGolden.enter(price: 0x7FFF_FFFF)) else {
-            Issue.record("not an enter")
-            return
-        }
+        let order = try #require(
+            { if case .command(.enter(let o)) = decodeInbound(InboundGolden.enter(price: 0x7FFF_FFFF)) { o } else { nil } }(), "not an enter")
         #expect(order.orderType == .market)
         #expect(order.price == 0)
         let limit = try #require({ if case .command(.enter(let o)) = decodeInbound(InboundGolden.enter(price: 0x7FFF_FFFE)) { o } else { nil } }())
@@ -96,11 +94,9 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
     }
 
     @Test(arguments: ["B", "S", "T", "E"] as [Character])
-    func acceptsEverySide(side: Character) {
-        guard case .command(.enter(let order)) = decodeInbound(InboundGolden.enter(side: side)) else {
-            Issue.record("side \(side) refused")
-            return
-        }
+    func acceptsEverySide(side: Character) throws {
+        let order = try #require(
+            { if case .command(.enter(let o)) = decodeInbound(InboundGolden.enter(side: side)) { o } else { nil } }(), "side \(side) refused")
         #expect(order.side.rawValue == side.asciiValue)
     }
 

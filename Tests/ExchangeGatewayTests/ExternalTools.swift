@@ -1,3 +1,4 @@
+import ExchangeTestRig
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 /// `.ci/nasdaq-protocols` on first use (RTES_NO_INSTALL=1: only look for it). Without python3
 /// or the package index the test is skipped, saying why.
 @Suite struct NasdaqProtocolsClient {
-    static let script = repositoryRoot.appendingPathComponent("Tests/GatewayTests/NasdaqProtocols/ouch42_trade.py").path
+    static let script = repositoryRoot.appendingPathComponent("Tests/ExchangeGatewayTests/NasdaqProtocols/ouch42_trade.py").path
 
     @Test(.enabled(if: ExternalTools.nasdaqProtocols.python != nil, ExternalTools.nasdaqProtocolsMissingReason))
     func logsInTradesAndDecodesCorrectAcceptedAndExecutedMessages() throws {

@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import OrderFlow
 import Testing
@@ -15,7 +16,7 @@ import Testing
     static let connections = Int(ProcessInfo.processInfo.environment["RTES_GATEWAY_FUZZ_CONNECTIONS"] ?? "") ?? 48
 
     @Test func randomBytesOnManyConnectionsNeverDisturbAWellBehavedSession() throws {
-        let knobs = GatewayKnobs(
+        let knobs = ExchangeKnobs(
             maxConnections: Self.connections + 16,
             heartbeatIntervalMilliseconds: 100,
             idleTimeoutMilliseconds: 1_000,
@@ -60,7 +61,7 @@ import Testing
                 bystander.roundTrip()
             }
             let accepted = UInt64(Self.connections + 1)
-            #expect(exchange.waitFor(5) { $0.gatewayCount("closed_connections") == accepted - 1 },
+            #expect(exchange.waitFor(.seconds(5)) { $0.gatewayCount("closed_connections") == accepted - 1 },
                     "seed \(Self.seed): \(exchange.snapshot().gatewayCount("closed_connections")) of \(accepted - 1) closed")
             print("gateway fuzz: seed \(Self.seed), \(Self.connections) connections in \(rounds) rounds: \(exchange.snapshot().disconnects)")
         }

@@ -1,3 +1,5 @@
+import ExchangeTestRig
+import ExchangeTestSupport
 import Foundation
 import Glibc
 
@@ -76,6 +78,13 @@ final class SoupTestClient {
         return true
     }
 
+    /// Waits (at most `milliseconds`) until the socket can take more bytes; true when it can.
+    @discardableResult
+    func waitWritable(milliseconds: Int32) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&poller, 1, milliseconds) > 0
+    }
+
     /// Sends without blocking; returns the bytes the kernel took (-errno on error).
     func sendNonBlocking(_ bytes: UnsafeRawBufferPointer) -> Int {
         let n = Glibc.send(fd, bytes.baseAddress!, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
@@ -85,16 +94,16 @@ final class SoupTestClient {
     /// The next packet, or how the connection ended, or `.timeout` after `timeout` seconds
     /// (0: only what has arrived already).
     func next(timeout: Double = 3) -> Event {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Deadline(seconds: timeout)
         while true {
             if let packet = takePacket() { return .packet(packet) }
             if let ended { return ended }
-            let left = deadline.timeIntervalSinceNow
+            let expired = deadline.hasPassed
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(max(0, min(left * 1_000, 1_000))))
+            let ready = poll(&poller, 1, deadline.remainingMilliseconds())
             if ready < 0 && errno != EINTR { ended = .reset(errno); continue }
             if ready <= 0 {
-                if left <= 0 { return .timeout }
+                if expired { return .timeout }
                 continue
             }
             var chunk = [UInt8](repeating: 0, count: 65_536)
@@ -111,9 +120,9 @@ final class SoupTestClient {
 
     /// The next packet that is not a Server Heartbeat.
     func nextIgnoringHeartbeats(timeout: Double = 3) -> Event {
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Deadline(seconds: timeout)
         while true {
-            let event = next(timeout: max(0, deadline.timeIntervalSinceNow))
+            let event = next(timeout: deadline.remainingSeconds)
             if case .packet(let p) = event, p.isHeartbeat { continue }
             return event
         }
@@ -123,10 +132,10 @@ final class SoupTestClient {
     /// runs every 20 ms while waiting (a well-behaved session's heartbeats).
     func readUntilClosed(timeout: Double = 3, meanwhile: (() -> Void)? = nil) -> (packets: [ServerPacket], end: Event) {
         var packets: [ServerPacket] = []
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Deadline(seconds: timeout)
         while true {
             meanwhile?()
-            let left = max(0, deadline.timeIntervalSinceNow)
+            let left = deadline.remainingSeconds
             let event = next(timeout: meanwhile == nil ? left : min(left, 0.02))
             if case .packet(let p) = event {
                 packets.append(p)

@@ -1,6 +1,7 @@
 import ExchangeClock
 import ExchangeConfig
 import ExchangeRuntime
+import ExchangeTestRig
 import Glibc
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 @Suite struct GatewayLifecycle {
     @Test func closesEveryConnectionAndTheListenerOnCloseWithoutADrain() throws {
         let clock = ManualClock()
-        var rig = try GatewayEngineRig(configuration: StalledEngine.configuration(GatewayKnobs()), clock: clock)
+        var rig = try GatewayEngineRig(configuration: StalledEngine.configuration(ExchangeKnobs()), clock: clock)
         let memory = rig.memory
         let port = rig.port
         let loggedIn = try SoupTestClient(port: port)

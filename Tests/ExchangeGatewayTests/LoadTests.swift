@@ -1,6 +1,8 @@
 import ExchangeConfig
 import ExchangeCore
 import ExchangeRuntime
+import ExchangeTestRig
+import ExchangeTestSupport
 import Foundation
 import Testing
 
@@ -8,7 +10,7 @@ import Testing
 /// a thousand at once, one too many for the table.
 @Suite struct Load {
     @Test func disconnectsAClientThatNeverReadsOnceItFallsTheSendQueueBehind() throws {
-        let knobs = GatewayKnobs(sessionHistoryMessages: 65_536, sendQueueBytes: 4_096, tokenHistory: 1_048_576)
+        let knobs = ExchangeKnobs(sessionHistoryMessages: 65_536, sendQueueBytes: 4_096, tokenHistory: 1_048_576)
         let outcome = try withExchange(knobs) { exchange, _ in
             // A tiny receive window: the kernel buffers hold little, so the gateway's send
             // queue fills soon. Each IOC order that cannot trade is answered with Accepted and
@@ -18,9 +20,9 @@ import Testing
             let batch = 256
             var orders = 0
             var sendFailed = false
-            let started = Date()
+            let deadline = Deadline(after: .seconds(10))
             var message = [UInt8]()
-            while exchange.snapshot().disconnects["slow_consumer"] == nil && Date().timeIntervalSince(started) < 10 && !sendFailed {
+            while exchange.snapshot().disconnects["slow_consumer"] == nil && !deadline.hasPassed && !sendFailed {
                 message.removeAll(keepingCapacity: true)
                 for _ in 0..<batch {
                     orders += 1
@@ -32,7 +34,7 @@ import Testing
                     var offset = 0
                     while offset < bytes.count {
                         let n = client.sendNonBlocking(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                        if n == -Int(EAGAIN) { usleep(200); continue }
+                        if n == -Int(EAGAIN) { client.waitWritable(milliseconds: 10); continue }
                         if n < 0 { return true }
                         offset += n
                     }
@@ -71,7 +73,7 @@ import Testing
     }
 
     @Test func refusesAConnectionBeyondTheTableAtOnce() throws {
-        let knobs = GatewayKnobs(maxConnections: 4)
+        let knobs = ExchangeKnobs(maxConnections: 4)
         let outcome = try withExchange(knobs) { exchange, _ in
             let others = try (0..<3).map { _ in try SoupTestClient(port: exchange.port) }
             #expect(exchange.waitFor { $0.gatewayCount("accepted_connections") == 4 })
@@ -87,7 +89,7 @@ import Testing
     }
 
     @Test func refusesConnectionsBeyondThePreLoginShareWhileLoggedInSessionsKeepTheirSlots() throws {
-        let knobs = GatewayKnobs(maxConnections: 8, maxPreLoginConnections: 2)
+        let knobs = ExchangeKnobs(maxConnections: 8, maxPreLoginConnections: 2)
         let outcome = try withExchange(knobs) { exchange, bystander in
             // The bystander is logged in; two sockets that never log in take the whole share.
             let idle = try (0..<2).map { _ in try SoupTestClient(port: exchange.port) }
@@ -119,7 +121,7 @@ import Testing
         for i in 0..<count {
             accounts.append(APIKeys.Account(username: "B\(i)", password: Secret("pw\(i)"), firm: Firm("BUF\(i % 10)")!))
         }
-        let knobs = GatewayKnobs(maxConnections: 128, receiveBufferSize: 512, receiveBufferCount: 16, maxClients: 128)
+        let knobs = ExchangeKnobs(maxConnections: 128, receiveBufferSize: 512, receiveBufferCount: 16, maxClients: 128)
         let outcome = try withExchange(knobs, keys: APIKeys(accounts: accounts)) { exchange, _ in
             let clients = try (0..<count).map { i in
                 try SoupTestClient.loggedIn(port: exchange.port, Credentials(username: "B\(i)", password: "pw\(i)"))
@@ -149,15 +151,15 @@ import Testing
             accounts.append(APIKeys.Account(username: String(format: "K%04d", i), password: Secret(String(format: "pw%04d", i)),
                                             firm: Firm("F\(i % 10)")!))
         }
-        let knobs = GatewayKnobs(
+        let knobs = ExchangeKnobs(
             maxConnections: count + 16,
             sessionHistoryMessages: 64,
             receiveBufferCount: 256,
             maxClients: count + 64)
         let outcome = try withExchange(knobs, keys: APIKeys(accounts: accounts)) { exchange, _ in
-            let started = Date()
+            let started = ContinuousClock.now  // for the printed figure only
             let clients = try (0..<count).map { _ in try SoupTestClient(port: exchange.port) }
-            #expect(exchange.waitFor(5) { $0.gatewayCount("active_connections") == UInt64(count + 1) })
+            #expect(exchange.waitFor(.seconds(5)) { $0.gatewayCount("active_connections") == UInt64(count + 1) })
             for (i, client) in clients.enumerated() {
                 client.send(Client.login(Credentials(username: String(format: "K%04d", i), password: String(format: "pw%04d", i))))
             }
@@ -176,7 +178,7 @@ import Testing
             #expect(executed == count)
             for client in clients { client.send(Client.logout) }
             for client in clients { #expect(client.readUntilClosed(timeout: 5).end == .closed) }
-            print("1,000 connections: connected, logged in, traded and logged out in \(Date().timeIntervalSince(started)) s")
+            print("1,000 connections: connected, logged in, traded and logged out in \(ContinuousClock.now - started)")
         }
         #expect(outcome.disconnects == ["logout": UInt64(count + 1)])
         #expect(outcome.final.engine["trades"] == UInt64(count / 2))

@@ -1,3 +1,4 @@
+import ExchangeTestRig
 import Foundation
 
 /// Writes TCP conversations as a classic pcap file (Ethernet, IPv4, TCP), one segment per

@@ -1,5 +1,6 @@
 import ExchangeConfig
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Glibc
 import Testing
@@ -8,12 +9,12 @@ import Testing
 /// can arrange: the gateway and the engine agent on the test's thread (`GatewayEngineRig`),
 /// the engine's turns withheld.
 @Suite struct StalledEngine {
-    static func configuration(_ knobs: GatewayKnobs) throws -> ExchangeConfiguration {
+    static func configuration(_ knobs: ExchangeKnobs) throws -> ExchangeConfiguration {
         try ConfigurationLoader.load(json: knobs.json, source: "rig.json", environment: [:], host: .current()).configuration
     }
 
     @Test func answersEveryMessageAtOnceWhenTheCommandRingIsFull() throws {
-        let knobs = GatewayKnobs(queueCapacity: 4)
+        let knobs = ExchangeKnobs(queueCapacity: 4)
         var rig = try GatewayEngineRig(configuration: Self.configuration(knobs))
         let memory = rig.memory
         let client = try SoupTestClient(port: rig.port)
@@ -45,8 +46,49 @@ import Testing
         memory.release()
     }
 
+    /// Every provided receive buffer in use, for sure: eleven sessions write 2,080 bytes each
+    /// (22,880 in all) while the gateway stands still, for 16 buffers of 512 bytes (8,192).
+    /// The multishot receives stop with ENOBUFS (counted), are re-armed, and every order is
+    /// still answered, in order.
+    @Test func reArmsTheReceivesAfterEveryBufferWasInUseAndAnswersEveryOrder() throws {
+        let knobs = ExchangeKnobs(receiveBufferSize: 512, receiveBufferCount: 16)
+        var rig = try GatewayEngineRig(configuration: Self.configuration(knobs))
+        let memory = rig.memory
+        let accounts = [Credentials.demo1, .demo2, .trader] + (1...8).map { Credentials.load($0) }
+        var clients: [SoupTestClient] = []
+        for account in accounts {
+            let client = try SoupTestClient(port: rig.port)
+            clients.append(client)
+            client.send(Client.login(account))
+            try #require(rig.next(client).packet?.loginAccepted != nil, "\(account.username) not logged in")
+        }
+        rig.run(seconds: 0.005)
+        let before = memory.counters.snapshot().gatewayCount("receive_buffers_exhausted")
+
+        for (i, client) in clients.enumerated() {
+            client.send((0..<40).flatMap { Client.order("R\(i)-\($0)", "S", 100, "AAPL", price(300)) })
+        }
+        for (i, client) in clients.enumerated() {
+            var tokens: [String] = []
+            while tokens.count < 40 {
+                let event = rig.next(client)
+                let reply = try #require(event.packet?.ouch, "R\(i): \(tokens.count) answers, then \(event)")
+                #expect(reply.type == "A", "R\(i): \(reply)")
+                tokens.append(reply.token)
+            }
+            #expect(tokens == (0..<40).map { "R\(i)-\($0)" })
+        }
+        rig.run(seconds: 0.005)  // the counters are published once a millisecond
+        let exhausted = memory.counters.snapshot().gatewayCount("receive_buffers_exhausted") - before
+        #expect(exhausted > 0, "the receive buffers never ran out: the test did not test the re-arm")
+        #expect(memory.counters.snapshot().gatewayCount("orders_in") == UInt64(40 * clients.count))
+        for client in clients { client.close() }
+        rig.shutDown()
+        memory.release()
+    }
+
     @Test func refusesOrdersAndLoginsWhileShuttingDownThenEndsTheSessionOnceTheEngineCaughtUp() throws {
-        var rig = try GatewayEngineRig(configuration: Self.configuration(GatewayKnobs()))
+        var rig = try GatewayEngineRig(configuration: Self.configuration(ExchangeKnobs()))
         let memory = rig.memory
         let trader = try SoupTestClient(port: rig.port)
         trader.send(Client.login(.demo1))

@@ -1,6 +1,7 @@
 import ExchangeClock
 import ExchangeConfig
 import ExchangeRuntime
+import ExchangeTestRig
 import Glibc
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 /// for the kernel to deliver bytes are bounded, and only ever wait for something that must
 /// come).
 @Suite struct GatewayTimers {
-    static func rig(_ knobs: GatewayKnobs, clock: ManualClock) throws -> GatewayEngineRig<ManualClock> {
+    static func rig(_ knobs: ExchangeKnobs, clock: ManualClock) throws -> GatewayEngineRig<ManualClock> {
         try GatewayEngineRig(configuration: StalledEngine.configuration(knobs), clock: clock)
     }
 
@@ -18,7 +19,7 @@ import Testing
 
     @Test func sendsAServerHeartbeatAfterASilenceOfTheHeartbeatInterval() throws {
         let clock = ManualClock()
-        var rig = try Self.rig(GatewayKnobs(heartbeatIntervalMilliseconds: 50), clock: clock)
+        var rig = try Self.rig(ExchangeKnobs(heartbeatIntervalMilliseconds: 50), clock: clock)
         let memory = rig.memory
         let client = try SoupTestClient(port: rig.port)
         client.send(Client.login(.demo1))
@@ -39,7 +40,7 @@ import Testing
 
     @Test func keepsAClientThatSendsHeartbeatsAndDropsOneThatFallsSilent() throws {
         let clock = ManualClock()
-        var rig = try Self.rig(GatewayKnobs(heartbeatIntervalMilliseconds: 100, idleTimeoutMilliseconds: 500), clock: clock)
+        var rig = try Self.rig(ExchangeKnobs(heartbeatIntervalMilliseconds: 100, idleTimeoutMilliseconds: 500), clock: clock)
         let memory = rig.memory
         let talker = try SoupTestClient(port: rig.port)
         talker.send(Client.login(.demo1))
@@ -82,7 +83,7 @@ import Testing
 
     @Test func dropsAConnectionWhosePartialLoginNeverCompletesAtTheLoginTimeout() throws {
         let clock = ManualClock()
-        var rig = try Self.rig(GatewayKnobs(loginTimeoutMilliseconds: 200), clock: clock)
+        var rig = try Self.rig(ExchangeKnobs(loginTimeoutMilliseconds: 200), clock: clock)
         let memory = rig.memory
         let client = try SoupTestClient(port: rig.port)
         client.send(Array(Client.login(.demo1).prefix(20)))  // promises 47 bytes, sends 18 of them
@@ -101,7 +102,7 @@ import Testing
 
     @Test func dropsASessionWhosePartialFrameNeverCompletesAtTheIdleTimeout() throws {
         let clock = ManualClock()
-        var rig = try Self.rig(GatewayKnobs(heartbeatIntervalMilliseconds: 100, idleTimeoutMilliseconds: 600), clock: clock)
+        var rig = try Self.rig(ExchangeKnobs(heartbeatIntervalMilliseconds: 100, idleTimeoutMilliseconds: 600), clock: clock)
         let memory = rig.memory
         let client = try SoupTestClient(port: rig.port)
         client.send(Client.login(.demo1))
@@ -127,7 +128,7 @@ import Testing
 
     @Test func disconnectsAClientThatSendsMorePacketsPerSecondThanTheLimit() throws {
         let clock = ManualClock()
-        var rig = try Self.rig(GatewayKnobs(maxMessagesPerSecond: 100), clock: clock)
+        var rig = try Self.rig(ExchangeKnobs(maxMessagesPerSecond: 100), clock: clock)
         let memory = rig.memory
         // The clock stands still, so the buckets do not refill: exact counts.
         let calm = try SoupTestClient(port: rig.port)

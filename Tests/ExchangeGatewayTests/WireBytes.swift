@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 
 // SoupBinTCP 3.0 and OUCH 4.2 bytes written and read by hand from the published layouts

@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Testing
 

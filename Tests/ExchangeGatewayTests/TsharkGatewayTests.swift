@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -16,7 +17,7 @@ import Testing
     @Test(.enabled(if: ExternalTools.tshark != nil, ExternalTools.tsharkMissingReason))
     func decodesEveryMessageTypeOfARealSessionWithTheRightFieldsAndNothingMalformed() throws {
         let tshark = try #require(ExternalTools.tshark)
-        let knobs = GatewayKnobs(heartbeatIntervalMilliseconds: 50)
+        let knobs = ExchangeKnobs(heartbeatIntervalMilliseconds: 50)
         let exchange = try TestExchange(knobs)
         defer { exchange.drain() }
 
@@ -94,13 +95,17 @@ import Testing
             let expert = (frame["_ws.expert"] ?? "").split(separator: "|").filter { !$0.contains("(Chat/") }
             #expect(frame["_ws.malformed"] == nil && expert.isEmpty, "frame \(frame["frame.number"] ?? ""): \(frame)")
         }
-        // Every OUCH timestamp is nanoseconds since midnight, UTC, of today.
-        let now = UInt64(Date().timeIntervalSince1970 * 1e9) % 86_400_000_000_000
+        // Every OUCH timestamp is nanoseconds since midnight, UTC, of today: wall time by the
+        // protocol, so the wall clock (Date) is what it is compared with, within a minute,
+        // across midnight too.
+        let day: UInt64 = 86_400_000_000_000
+        let now = UInt64(Date().timeIntervalSince1970 * 1e9) % day
         for frame in soup {
             guard let text = frame["ouch.timestamp"] else { continue }
             let parts = text.split(whereSeparator: { $0 == ":" || $0 == "." }).compactMap { UInt64($0) }
             let nanoseconds = parts.count == 4 ? ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1_000_000_000 + parts[3] : 0
-            let skew = nanoseconds > now ? nanoseconds - now : now - nanoseconds
+            let distance = nanoseconds > now ? nanoseconds - now : now - nanoseconds
+            let skew = min(distance, day - min(distance, day))
             #expect(skew < 60_000_000_000, "frame \(frame["frame.number"] ?? ""): timestamp \(text)")
         }
 

@@ -3,7 +3,7 @@ import ExchangeRisk
 
 /// A risk-checked engine that runs every command to completion and checks the engine's
 /// invariants after each one, failing loudly on a violation.
-public struct TestExchange: ~Copyable {
+public struct CheckedEngine: ~Copyable {
     public var engine: RiskCheckedEngine
     public private(set) var violations: [String] = []
 

@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeTestRig
 import Foundation
 import Testing
 
@@ -135,7 +136,7 @@ import Testing
 
     @Test func rejectsAnAccountsNewOrdersOnceItHasUsedItsShareOfTheTokenHistory() throws {
         // token_history 1,024 (the smallest allowed) over the 11 development accounts: 93 each.
-        let knobs = GatewayKnobs(tokenHistory: 1_024)
+        let knobs = ExchangeKnobs(tokenHistory: 1_024)
         let exchange = try TestExchange(knobs)
         defer { exchange.drain() }
         let share = 1_024 / devKeys.accounts.count
@@ -178,7 +179,7 @@ import Testing
     @Test func answersEveryOrderAtOnceWhenTheCommandRingIsFull() throws {
         // queue_capacity 2, and in shared mode the gateway handles a whole receive before the
         // engine runs: of 32 orders arriving together, all but a couple find the ring full.
-        let knobs = GatewayKnobs(queueCapacity: 2)
+        let knobs = ExchangeKnobs(queueCapacity: 2)
         let outcome = try withExchange(knobs) { exchange, _ in
             let client = try SoupTestClient.loggedIn(port: exchange.port, .demo1)
             client.send((1...32).flatMap { Client.order("RING\($0)", "S", 100, "AAPL", price(240) + UInt32($0) * 100) })

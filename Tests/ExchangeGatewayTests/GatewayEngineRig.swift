@@ -6,18 +6,14 @@ import ExchangeEngine
 import ExchangeGateway
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeTestRig
+import ExchangeTestSupport
 import ExchangeWire
 import Glibc
 
 // A gateway and an engine agent driven by the test's own thread, with raw clients that
 // count what they receive without allocating: for the allocation test and for cases that
 // need the engine stalled (a full command ring, orders during shutdown).
-
-func monotonicNanoseconds() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-}
 
 /// A blocking connect to 127.0.0.1:`port` (the kernel completes it from the listen backlog),
 /// with TCP_NODELAY, then non-blocking unless asked otherwise. `receiveBuffer` sets SO_RCVBUF
@@ -111,7 +107,7 @@ struct RawClients {
     }
 
     /// One turn of the gateway and the engine, then whatever each client can read.
-    func turn(_ rig: inout GatewayEngineRig<TSCClock>) {
+    func turn(_ rig: inout GatewayEngineRig<ManualClock>) {
         rig.turn()
         for i in 0..<count where fds[i] >= 0 && !tallies[i].closed {
             while true {
@@ -127,9 +123,9 @@ struct RawClients {
     }
 
     /// Turns until `done` or `seconds` pass.
-    func pump(_ rig: inout GatewayEngineRig<TSCClock>, seconds: Double, until done: (RawClients) -> Bool) -> Bool {
-        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
-        while monotonicNanoseconds() < deadline {
+    func pump(_ rig: inout GatewayEngineRig<ManualClock>, seconds: Double, until done: (RawClients) -> Bool) -> Bool {
+        let deadline = Deadline(seconds: seconds)
+        while !deadline.hasPassed {
             turn(&rig)
             if done(self) { return true }
         }
@@ -137,10 +133,10 @@ struct RawClients {
     }
 
     /// Sends every byte, turning the rig while the socket is full.
-    func send(_ client: Int, _ bytes: UnsafeRawBufferPointer, rig: inout GatewayEngineRig<TSCClock>) {
+    func send(_ client: Int, _ bytes: UnsafeRawBufferPointer, rig: inout GatewayEngineRig<ManualClock>) {
         var offset = 0
-        let deadline = monotonicNanoseconds() + 5_000_000_000
-        while offset < bytes.count && monotonicNanoseconds() < deadline {
+        let deadline = Deadline(after: .seconds(5))
+        while offset < bytes.count && !deadline.hasPassed {
             let n = Glibc.send(fds[client], bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             if n > 0 { offset += n } else if n < 0 && errno != EAGAIN && errno != EINTR { return } else { turn(&rig) }
         }
@@ -252,8 +248,8 @@ extension GatewayEngineRig {
     /// Turns (the engine too, unless `engine` is false) until `client` has a packet or its
     /// connection ends, for at most `seconds`.
     mutating func next(_ client: SoupTestClient, engine: Bool = true, seconds: Double = 2) -> SoupTestClient.Event {
-        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
-        while monotonicNanoseconds() < deadline {
+        let deadline = Deadline(seconds: seconds)
+        while !deadline.hasPassed {
             let event = client.next(timeout: 0)
             if event != .timeout { return event }
             if engine { turn() } else { turnGatewayOnly() }
@@ -263,9 +259,9 @@ extension GatewayEngineRig {
 
     /// Turns for `seconds`, and at least 16 times (a descheduled test thread still turns).
     mutating func run(seconds: Double, engine: Bool = true) {
-        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        let deadline = Deadline(seconds: seconds)
         var turns = 0
-        while turns < 16 || monotonicNanoseconds() < deadline {
+        while turns < 16 || !deadline.hasPassed {
             if engine { turn() } else { turnGatewayOnly() }
             turns += 1
         }
