@@ -1,6 +1,7 @@
 import ArgumentParser
 import BenchSupport
 import CExchangeShim
+import ExchangeClock
 import ExchangeCore
 import ExchangeEngine
 import ExchangeFeed
@@ -42,11 +43,11 @@ struct MarketDataBench: ParsableCommand {
     @Option(help: "Where to write the results.") var output: String = "results/marketdata.json"
 
     func run() throws {
-        let clock = TSCClock()
+        let clock = BenchSupport.TSCClock()
         guard rtes_pin_current_thread(Int32(loadCPU)) == 0 else { throw ValidationError("cannot pin to CPU \(loadCPU)") }
         let host = BenchmarkHost.current(pinnedCPU: engineCPU, clock: clock)
         print(host.summary)
-        let wall = WallClock(ticksPerSecond: clock.ticksPerSecond)
+        let wall = ExchangeClock.TSCClock(ticksPerSecond: clock.ticksPerSecond)
         let longest = Int(Double(rates.max() ?? 0) * seconds)
         let stream = MarketDataRig.stream(count: max(longest, throughputCommands), seed: 5)
         print("stream: \(stream.count) commands over \(MarketDataRig.instruments.count) instruments")
@@ -81,7 +82,7 @@ struct MarketDataBench: ParsableCommand {
     }
 
     /// One paced run; returns the order latency and, with market data, tick to wire.
-    func latencyRun(stream: [EngineCommand], rate: Int, marketData: Bool, clock: TSCClock, wall: WallClock) throws
+    func latencyRun(stream: [EngineCommand], rate: Int, marketData: Bool, clock: BenchSupport.TSCClock, wall: ExchangeClock.TSCClock) throws
         -> (order: LatencySummary, wire: LatencySummary?, packets: UInt64, messages: UInt64) {
         let rig = MarketDataRig(commandCapacity: 65_536)
         var producer = rig.commandRing.makeProducer()
@@ -97,7 +98,7 @@ struct MarketDataBench: ParsableCommand {
             var lastSeen: UInt64 = 0
             receiver!.onPacket = { packet, received in
                 guard case .success(let p) = MoldUDP64.readPacket(packet) else { return }
-                let arrival = received % WallClock.nanosecondsPerDay
+                let arrival = received % Clocks.nanosecondsPerDay
                 p.forEachMessage { _, message in
                     guard message.count >= 11, message[0] != ITCH.MessageType.systemEvent, message[0] != ITCH.MessageType.stockDirectory else { return }
                     let ts = UInt64(message[5]) << 40 | UInt64(message[6]) << 32 | UInt64(message[7]) << 24 | UInt64(message[8]) << 16
@@ -123,7 +124,7 @@ struct MarketDataBench: ParsableCommand {
             while rtes_realtime_ns() < planned {
                 if let receiver { receiver.poll(timeoutMilliseconds: 0) }
             }
-            let stamped = command.rebased(timestamp: planned % WallClock.nanosecondsPerDay, clientOffset: 0)
+            let stamped = command.rebased(timestamp: planned % Clocks.nanosecondsPerDay, clientOffset: 0)
             while !producer.tryPush(CommandEnvelope(enqueuedAt: rtes_rdtsc(), command: stamped)) { rtes_cpu_pause() }
         }
         let deadline = Date().addingTimeInterval(5)
@@ -144,7 +145,7 @@ struct MarketDataBench: ParsableCommand {
     }
 
     /// One flat-out run over a pre-filled command ring; returns commands per second.
-    func throughputRun(stream: [EngineCommand], marketData: Bool, shared: Bool, clock: TSCClock, wall: WallClock) throws -> Double {
+    func throughputRun(stream: [EngineCommand], marketData: Bool, shared: Bool, clock: BenchSupport.TSCClock, wall: ExchangeClock.TSCClock) throws -> Double {
         var capacity = 1
         while capacity < stream.count { capacity <<= 1 }
         let rig = MarketDataRig(commandCapacity: capacity)
