@@ -1,4 +1,4 @@
-import ExchangeCore
+
 
 extension CountersSnapshot {
     /// The counters file for an exchange named `name`: `/dev/shm/rtes.<name>.counters`
