@@ -69,6 +69,19 @@ extension CountersSnapshot {
     }
 }
 
+extension CountersSnapshot {
+    /// Every registered block's counters as the directory names them, one per line:
+    /// `block.counter kind value` (a histogram shows its count and sum). Needs no module's layout.
+    public func directoryText() -> String {
+        blocks.flatMap { block in
+            block.counters.map { c in
+                let value = c.histogram.map { "count \($0.count) sum \($0.sum)" } ?? String(c.value)
+                return "\(block.name).\(c.name) \(c.kind) \(value)"
+            }
+        }.joined(separator: "\n")
+    }
+}
+
 extension CountersLayout.State: CustomStringConvertible {
     public var description: String {
         switch self {

@@ -65,6 +65,10 @@ import Testing
         #expect(module.counters[2].histogram?.sum == 400)
         #expect(s.values("second_module") == ["connections": 0, "bytes_in": 4_096])
         #expect(s.values("no_such_module").isEmpty)
+        #expect(s.directoryText().split(separator: "\n") == [
+            "first_module.commands counter 12", "first_module.resting gauge 3", "first_module.latency histogram count 2 sum 400",
+            "second_module.connections gauge 0", "second_module.bytes_in counter 4096",
+        ])
     }
 
     @Test func registeringMoreThanTheRegionHoldsFailsClearly() throws {
