@@ -13,7 +13,7 @@
 //   ExchangeClock       the Clock abstraction: TSCClock (production), ManualClock (tests) ← CClock
 //   ExchangeRuntime     machinery: memory regions, SPSC rings, io_uring and the TCP connection layer, agents and their runner, idle
 //                       strategies, the counters region
-//                       ← CExchangeShim, Clock, Config (idle-strategy kind, hugepage policy), Core (reject-reason counters)
+//                       ← CExchangeShim, Clock, Config (idle-strategy kind, hugepage policy)
 //   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //                       ← Wire, Runtime, Engine, Config, Clock, CExchangeShim
@@ -89,7 +89,7 @@ let package = Package(
             name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig", "ExchangeCore"]),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig"]),
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeClock", "CExchangeShim"]),

@@ -24,6 +24,8 @@ public struct EngineAgent: Agent, ~Copyable {
     var bookEvents: SPSCRing<EngineEvent>.Producer
     var snapshots: OrderBookSnapshotServer
     let cells: CounterCells
+    let counters: CounterBlock
+    let rejectCounters: CounterBlock
     let latency: LatencyRecorder
     let batchSize: Int
     let lookahead: Int
@@ -52,7 +54,10 @@ public struct EngineAgent: Agent, ~Copyable {
         self.bookEvents = bookEvents
         self.snapshots = snapshots
         self.cells = cells
-        self.latency = cells.latencyRecorder()
+        let blocks = EngineCounters.register(in: cells)
+        self.counters = blocks.engine
+        self.rejectCounters = blocks.rejects
+        self.latency = blocks.latency.latencyRecorder(EngineCounters.orderLatency)
         self.batchSize = batchSize
         self.lookahead = lookahead
         cells.store(CountersLayout.Header.poolCapacity, UInt64(self.engine.engine.configuration.orderPoolSize))
@@ -78,7 +83,7 @@ public struct EngineAgent: Agent, ~Copyable {
         if !pendingEvents && !suspended && commands.released != handledStored {
             // Every event of the gateway's commands so far is in the rings: say so.
             handledStored = commands.released
-            cells.storeReleasing(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled, handledStored)
+            counters.storeReleasing(EngineCounters.commandsHandled, handledStored)
         }
         return work
     }
@@ -156,26 +161,24 @@ public struct EngineAgent: Agent, ~Copyable {
     mutating func publish() {
         lastPublished = commandsTaken
         let c = engine.engine.counters
-        let e = CountersLayout.engineOffset
-        cells.store(e + CountersLayout.EngineCell.commands, c.commands)
-        cells.store(e + CountersLayout.EngineCell.ordersReceived, ordersReceived)
-        cells.store(e + CountersLayout.EngineCell.ordersAccepted, c.ordersAccepted)
-        cells.store(e + CountersLayout.EngineCell.ordersReplaced, c.ordersReplaced)
-        cells.store(e + CountersLayout.EngineCell.ordersCanceled, c.ordersCanceled)
-        cells.store(e + CountersLayout.EngineCell.ordersExpired, c.ordersExpired)
-        cells.store(e + CountersLayout.EngineCell.ordersModified, c.ordersModified)
-        cells.store(e + CountersLayout.EngineCell.rejects, c.rejects)
-        cells.store(e + CountersLayout.EngineCell.cancelRejects, c.cancelRejects)
-        cells.store(e + CountersLayout.EngineCell.executions, c.executions)
-        cells.store(e + CountersLayout.EngineCell.sharesExecuted, c.sharesExecuted)
-        cells.store(e + CountersLayout.EngineCell.selfTradesPrevented, c.selfTradesPrevented)
-        cells.store(e + CountersLayout.EngineCell.events, c.events)
-        cells.store(e + CountersLayout.EngineCell.suspensions, c.suspensions)
-        cells.store(e + CountersLayout.EngineCell.restingOrders, c.restingOrders)
-        cells.store(e + CountersLayout.EngineCell.peakRestingOrders, c.peakRestingOrders)
+        counters.store(EngineCounters.commands, c.commands)
+        counters.store(EngineCounters.ordersReceived, ordersReceived)
+        counters.store(EngineCounters.ordersAccepted, c.ordersAccepted)
+        counters.store(EngineCounters.ordersReplaced, c.ordersReplaced)
+        counters.store(EngineCounters.ordersCanceled, c.ordersCanceled)
+        counters.store(EngineCounters.ordersExpired, c.ordersExpired)
+        counters.store(EngineCounters.ordersModified, c.ordersModified)
+        counters.store(EngineCounters.rejects, c.rejects)
+        counters.store(EngineCounters.cancelRejects, c.cancelRejects)
+        counters.store(EngineCounters.executions, c.executions)
+        counters.store(EngineCounters.sharesExecuted, c.sharesExecuted)
+        counters.store(EngineCounters.selfTradesPrevented, c.selfTradesPrevented)
+        counters.store(EngineCounters.events, c.events)
+        counters.store(EngineCounters.suspensions, c.suspensions)
+        counters.store(EngineCounters.restingOrders, c.restingOrders)
+        counters.store(EngineCounters.peakRestingOrders, c.peakRestingOrders)
         for reason in 1..<RejectReason.counterSlots {
-            cells.store(e + CountersLayout.EngineCell.rejectsByReason + 8 * reason,
-                        engine.engine.rejectCount(RejectReason(rawValue: UInt8(reason))!))
+            rejectCounters.store(CounterCell(reason), engine.engine.rejectCount(RejectReason(rawValue: UInt8(reason))!))
         }
         let commandsRing = CountersLayout.RingSlot.commands.offset
         cells.store(commandsRing + CountersLayout.RingCell.consumed, commands.released)

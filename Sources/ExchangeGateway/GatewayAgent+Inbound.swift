@@ -25,7 +25,7 @@ extension GatewayAgent {
     }
 
     mutating func handlePacket(_ slot: Int, type: UInt8, payload: UnsafeRawBufferPointer) {
-        count(CountersLayout.GatewayCell.messagesIn)
+        count(GatewayCounters.messagesIn)
         // Only whole packets count as hearing from the client: a trickle of bytes that never
         // completes one does not keep a connection alive.
         connections[slot].lastReceiveAt = now
@@ -81,7 +81,7 @@ extension GatewayAgent {
             return
         }
         guard let account = accounts.authenticate(request.username, request.password) else {
-            count(CountersLayout.GatewayCell.loginsRejectedNotAuthorized)
+            count(GatewayCounters.loginsRejectedNotAuthorized)
             rejectLogin(slot, reason: SoupLoginRejectReason.notAuthorized, explanation: "")
             return
         }
@@ -103,12 +103,12 @@ extension GatewayAgent {
             rejectSession(slot, "RTES: requested sequence number is older than the session history kept")
             return
         }
-        count(CountersLayout.GatewayCell.loginsAccepted)
-        count(CountersLayout.GatewayCell.replayedMessages, by: log.nextSequence &- first)
+        count(GatewayCounters.loginsAccepted)
+        count(GatewayCounters.replayedMessages, by: log.nextSequence &- first)
         connections[slot].phase = .active
         connections[slot].account = Int32(account)
         accounts.connections[account] = Int32(slot)
-        counts[CountersLayout.GatewayCell.activeSessions >> 3] &+= 1
+        counts[GatewayCounters.activeSessions.index] &+= 1
         table.markLoggedIn(slot)
         connections[slot].logOffset = offset
         let backlog = log.writeOffset &- offset
@@ -120,7 +120,7 @@ extension GatewayAgent {
     }
 
     mutating func rejectSession(_ slot: Int, _ explanation: StaticString) {
-        count(CountersLayout.GatewayCell.loginsRejectedSession)
+        count(GatewayCounters.loginsRejectedSession)
         rejectLogin(slot, reason: SoupLoginRejectReason.sessionNotAvailable, explanation: explanation)
     }
 
@@ -141,7 +141,7 @@ extension GatewayAgent {
         case .command(let command):
             submit(command, account: account, slot: slot)
         case .rejectable(let token, let reason):
-            count(CountersLayout.GatewayCell.fieldRejects)
+            count(GatewayCounters.fieldRejects)
             refuse(type: payload.load(as: UInt8.self), token: token, reason: reason, account: account)
         case .malformed:
             beginClose(slot, .malformedMessage, flush: true)
@@ -170,7 +170,7 @@ extension GatewayAgent {
             return
         }
         guard drainPhase == .running else {
-            count(CountersLayout.GatewayCell.shutdownRejects)
+            count(GatewayCounters.shutdownRejects)
             refuse(type: type, token: token, reason: .exchangeClosing, account: account)
             return
         }
@@ -180,22 +180,22 @@ extension GatewayAgent {
             case .inserted:
                 accounts.tokensUsed[account] &+= 1
             case .duplicate:
-                count(CountersLayout.GatewayCell.duplicateTokenRejects)
+                count(GatewayCounters.duplicateTokenRejects)
                 refuse(type: type, token: token, reason: .duplicateToken, account: account)
                 return
             case .full:
-                count(CountersLayout.GatewayCell.tokenHistoryFullRejects)
+                count(GatewayCounters.tokenHistoryFullRejects)
                 refuse(type: type, token: token, reason: .tokenHistoryFull, account: account)
                 return
             }
         }
         guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else {
-            count(CountersLayout.GatewayCell.backpressureRejects)
+            count(GatewayCounters.backpressureRejects)
             answerNow(type: type, token: token, reason: .systemBusy, account: account)
             return
         }
         lastCommandAt = now
-        count(CountersLayout.GatewayCell.ordersIn)
+        count(GatewayCounters.ordersIn)
     }
 
     /// Refuses a message through the engine (`EngineCommand.refuse`), so that the answer
@@ -208,7 +208,7 @@ extension GatewayAgent {
             lastCommandAt = now
             return
         }
-        count(CountersLayout.GatewayCell.backpressureRejects)
+        count(GatewayCounters.backpressureRejects)
         answerNow(type: type, token: token, reason: reason, account: account)
     }
 

@@ -56,12 +56,12 @@ extension GatewayAgent {
     mutating func commitMessage(account client: ClientID, length: Int) {
         let account = Int(client)
         guard account < accounts.count else {
-            count(CountersLayout.GatewayCell.unroutedEvents)
+            count(GatewayCounters.unroutedEvents)
             return
         }
         _ = SoupBinTCP.sequencedDataHeader(payloadLength: length, to: scratch)
         accounts.logs[account].append(scratch, count: SoupBinTCP.headerLength &+ length)
-        count(CountersLayout.GatewayCell.messagesOut)
+        count(GatewayCounters.messagesOut)
         let slot = Int(accounts.connections[account])
         guard slot >= 0 else { return }
         let phase = connections[slot].phase
@@ -205,7 +205,7 @@ extension GatewayAgent {
     /// Starts the flush-and-close of each logging-out connection whose commands the engine
     /// has all handled (their events are then in the ring: routed first).
     mutating func finishLogouts() -> Int {
-        let handled = cells.loadAcquiring(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled)
+        let handled = engineCounters.loadAcquiring(EngineCounters.commandsHandled)
         var routed = false
         var finished = 0
         for slot in 0..<maxConnections where connections[slot].phase == .loggingOut {
@@ -223,7 +223,7 @@ extension GatewayAgent {
 
     mutating func releaseSession(_ account: Int) {
         accounts.connections[account] = -1
-        counts[CountersLayout.GatewayCell.activeSessions >> 3] &-= 1
+        counts[GatewayCounters.activeSessions.index] &-= 1
         if accounts.cancelOnDisconnect[account] && !accounts.cancelAllPending[account] {
             accounts.cancelAllPending[account] = true
             pendingCancelAlls &+= 1

@@ -26,7 +26,7 @@ extension GatewayAgent {
                 } else if now &- connections[slot].lastSendAt >= heartbeatNanoseconds && !table.isSending(slot)
                             && connections[slot].controlSent == connections[slot].controlLength {
                     let length = SoupBinTCP.serverHeartbeat(to: scratch)
-                    if queueControl(slot, scratch, length) { count(CountersLayout.GatewayCell.heartbeatsSent) }
+                    if queueControl(slot, scratch, length) { count(GatewayCounters.heartbeatsSent) }
                 }
             case .flushing:
                 if now > connections[slot].flushDeadline { beginClose(slot, connections[slot].closeReason, flush: false) }
@@ -45,17 +45,17 @@ extension GatewayAgent {
     }
 
     mutating func publishCounters() {
-        let g = CountersLayout.gatewayOffset
-        counts[CountersLayout.GatewayCell.activeConnections >> 3] = UInt64(table.occupied)
+        counts[GatewayCounters.activeConnections.index] = UInt64(table.occupied)
         let stats = table.stats
-        counts[CountersLayout.GatewayCell.bytesIn >> 3] = stats.bytesIn
-        counts[CountersLayout.GatewayCell.bytesOut >> 3] = stats.bytesOut
-        counts[CountersLayout.GatewayCell.receiveBuffersExhausted >> 3] = stats.receiveBuffersExhausted
-        counts[CountersLayout.GatewayCell.sendQueuePeakBytes >> 3] = stats.sendQueuePeakBytes
-        counts[CountersLayout.GatewayCell.submitFailures >> 3] = ring.submitFailures
-        for cell in 0..<64 where cell != CountersLayout.GatewayCell.listening >> 3 {
-            cells.store(g &+ cell &* 8, counts[cell])
+        counts[GatewayCounters.bytesIn.index] = stats.bytesIn
+        counts[GatewayCounters.bytesOut.index] = stats.bytesOut
+        counts[GatewayCounters.receiveBuffersExhausted.index] = stats.receiveBuffersExhausted
+        counts[GatewayCounters.sendQueuePeakBytes.index] = stats.sendQueuePeakBytes
+        counts[GatewayCounters.submitFailures.index] = ring.submitFailures
+        for cell in 0..<counters.cellCount where cell != GatewayCounters.listening.index {
+            counters.store(CounterCell(cell), counts[cell])
         }
+        for cell in 0..<disconnectCounters.cellCount { disconnectCounters.store(CounterCell(cell), disconnects[cell]) }
         let commandsRing = CountersLayout.RingSlot.commands.offset
         cells.store(commandsRing + CountersLayout.RingCell.produced, commands.published)
         cells.store(commandsRing + CountersLayout.RingCell.full, commands.fullCount)
@@ -82,7 +82,7 @@ extension GatewayAgent {
         case .running, .done:
             return 0
         case .waitingForEngine:
-            let handled = cells.loadAcquiring(CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled)
+            let handled = engineCounters.loadAcquiring(EngineCounters.commandsHandled)
             let caughtUp = handled >= commands.published && orderEvents.depth == 0
             guard caughtUp || now > drainDeadline else { return 0 }
             _ = routeOrderEvents()

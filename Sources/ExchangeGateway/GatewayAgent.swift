@@ -91,9 +91,14 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     var timerCursor = 0
     var lastCommandAt: UInt64 = 0
 
-    // Counters: kept here, copied to the shared cells every millisecond.
+    // Counters: tallied here by `GatewayCounters` cell, copied to the blocks every millisecond.
     let counts: UnsafeMutablePointer<UInt64>
+    let disconnects: UnsafeMutablePointer<UInt64>
     let cells: CounterCells
+    let counters: CounterBlock
+    let disconnectCounters: CounterBlock
+    /// The engine's block, for `EngineCounters.commandsHandled`.
+    let engineCounters: CounterBlock
     var pendingCancelAlls = 0
     /// Connections that sent a Logout Request and wait for the engine's answers to what
     /// they sent before it.
@@ -114,6 +119,11 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         cells: CounterCells
     ) throws(SystemError) {
         let settings = options.settings
+        // The gateway's counter blocks, and the engine's for `commandsHandled` (before
+        // anything that would need undoing when registration fails).
+        let counters = try cells.register(GatewayCounters.block)
+        let disconnectCounters = try cells.register(GatewayCounters.disconnectsBlock)
+        let engineCounters = EngineCounters.register(in: cells).engine
         let layout = GatewayLayout.Regions(settings: settings, accounts: options.keys.accounts.count)
         // Submission slots: a receive and a send per connection can be prepared in one turn.
         var entries: UInt32 = 256
@@ -127,6 +137,9 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         table = try ConnectionTable(configuration: tableConfiguration, listener: listener, ring: ring,
                                     bufferMemory: memory + layout.receiveBuffers, emptySession: Connection())
         self.ring = ring
+        self.counters = counters
+        self.disconnectCounters = disconnectCounters
+        self.engineCounters = engineCounters
         completions = .allocate(capacity: Self.completionBatch)
         maxConnections = settings.maxConnections
         connections = table.sessions
@@ -154,8 +167,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         floodCapacity = UInt64(settings.maxMessagesPerSecond) * 1_000_000_000
         sendQueueBytes = UInt64(settings.sendQueueBytes)
         graceNanoseconds = UInt64(settings.shutdownGraceMilliseconds) * 1_000_000
-        counts = .allocate(capacity: 64)
-        counts.initialize(repeating: 0, count: 64)
+        counts = .allocate(capacity: counters.cellCount)
+        counts.initialize(repeating: 0, count: counters.cellCount)
+        disconnects = .allocate(capacity: disconnectCounters.cellCount)
+        disconnects.initialize(repeating: 0, count: disconnectCounters.cellCount)
         self.cells = cells
         // The start of the day, as the first sequenced message of every session.
         let start = clock.now()
@@ -175,6 +190,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         symbols.deallocate()
         scratch.deallocate()
         counts.deallocate()
+        disconnects.deallocate()
         accounts.deallocate()
     }
 
@@ -234,7 +250,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             throw AgentStartError(role: roleName, error)
         }
         table.startAccepting(ring: ring)
-        cells.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, table.isListening && table.isAccepting ? 1 : 0)
+        counters.store(GatewayCounters.listening, table.isListening && table.isAccepting ? 1 : 0)
         ring.submitAndPoll()
     }
 
@@ -247,7 +263,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         }
         table.closeAll(ring: &ring)
         for slot in 0..<maxConnections { readers[slot].reset() }
-        cells.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 0)
+        counters.store(GatewayCounters.listening, 0)
         publishCounters()
     }
 
@@ -263,10 +279,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         case .accepted(let slot):
             accepted(slot)
         case .refused:
-            count(CountersLayout.GatewayCell.refusedConnections)
+            count(GatewayCounters.refusedConnections)
             countDisconnect(.tableFull)
         case .acceptFailed:  // e.g. ECONNABORTED (the client gave up first) or EMFILE
-            count(CountersLayout.GatewayCell.acceptErrors)
+            count(GatewayCounters.acceptErrors)
         case .received(let slot, let bytes):
             let phase = connections[slot].phase
             if phase == .awaitingLogin || phase == .active { receive(slot, bytes) }
@@ -288,7 +304,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         connections[slot].lastSendAt = now
         connections[slot].floodTokens = floodCapacity
         connections[slot].floodRefilledAt = now
-        count(CountersLayout.GatewayCell.acceptedConnections)
+        count(GatewayCounters.acceptedConnections)
     }
 
     mutating func sent(_ slot: Int, bytes: Int) {
@@ -307,20 +323,20 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     /// The table closed the slot's descriptor and freed it (its session state is reset).
     mutating func released(_ slot: Int) {
         readers[slot].reset()
-        count(CountersLayout.GatewayCell.closedConnections)
+        count(GatewayCounters.closedConnections)
     }
 
     // MARK: Helpers shared by the facets
 
     @inline(__always)
-    func count(_ cell: Int, by amount: UInt64 = 1) {
-        counts[cell >> 3] &+= amount
+    func count(_ cell: CounterCell, by amount: UInt64 = 1) {
+        counts[cell.index] &+= amount
     }
 
     @inline(__always)
     func countDisconnect(_ reason: DisconnectReason) {
-        count(CountersLayout.GatewayCell.disconnectsByReason + 8 * Int(reason.rawValue))
-        if reason.isProtocolError { count(CountersLayout.GatewayCell.protocolErrors) }
+        disconnects[GatewayCounters.disconnected(reason).index] &+= 1
+        if reason.isProtocolError { count(GatewayCounters.protocolErrors) }
     }
 
     @inline(__always)
@@ -333,6 +349,6 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
 
     mutating func stopAccepting() {
         table.stopAccepting(ring: ring)
-        cells.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 0)
+        counters.store(GatewayCounters.listening, 0)
     }
 }

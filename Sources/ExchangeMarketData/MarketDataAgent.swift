@@ -119,6 +119,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     var policy: RetransmitPolicy
     var answers: PacketSlots
     let cells: CounterCells
+    let counters: CounterBlock
     let configuration: Configuration
     let upstreamFinished: @Sendable () -> Bool
 
@@ -168,6 +169,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     ///   Events and order events share it).
     public init(configuration: Configuration, clock: C, events: consuming SPSCRing<EngineEvent>.Consumer, cells: CounterCells,
                 upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
+        let counters = try cells.register(MarketDataCounters.block)
         var lines: [String] = []
         let (feed, feedReport) = try MarketDataSockets.openFeed(
             group: configuration.group, port: configuration.port, interface: configuration.interface, ttl: configuration.ttl,
@@ -220,6 +222,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         millisecondTicks = max(1, clock.ticks(forNanoseconds: 1_000_000))
         self.events = events
         self.cells = cells
+        self.counters = counters
         self.configuration = configuration
         self.upstreamFinished = upstreamFinished
         publisher = FeedPublisher(session: configuration.session, maxPayload: configuration.maxPayloadBytes,
@@ -456,31 +459,30 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
 
     /// Copies the counters to the counters region (relaxed stores).
     mutating func publishCounters() {
-        let base = CountersLayout.marketDataOffset
-        typealias Cell = CountersLayout.MarketDataCell
+        typealias Cell = MarketDataCounters
         let c = publisher.counters
-        cells.store(base + Cell.messages, c.messages)
-        cells.store(base + Cell.packets, c.packets)
-        cells.store(base + Cell.bytes, c.bytes)
-        cells.store(base + Cell.heartbeats, c.heartbeats)
-        cells.store(base + Cell.nextSequence, publisher.nextSequence)
-        cells.store(base + Cell.replicaMismatches, c.replicaMismatches)
-        cells.store(base + Cell.restingOrders, UInt64(publisher.replica.orderCount))
-        cells.store(base + Cell.events, eventsConsumed)
-        cells.store(base + Cell.sendErrors, sendErrors)
-        cells.store(base + Cell.backpressure, backpressure)
-        cells.store(base + Cell.historyOldest, publisher.history.oldestSequence)
-        cells.store(base + Cell.retransmitRequests, retransmitRequests)
-        cells.store(base + Cell.retransmitRejected, retransmitRequests &- retransmitCounts.0)
-        cells.store(base + Cell.retransmitAnswered, retransmitCounts.0)
-        cells.store(base + Cell.retransmitMalformed, retransmitCounts.1)
-        cells.store(base + Cell.retransmitWrongSession, retransmitCounts.2)
-        cells.store(base + Cell.retransmitRateLimited, retransmitCounts.3)
-        cells.store(base + Cell.retransmitBeforeHistory, retransmitCounts.4)
-        cells.store(base + Cell.retransmitNotYetPublished, retransmitCounts.5)
-        cells.store(base + Cell.retransmitMessages, retransmitMessages)
-        cells.store(base + Cell.retransmitAnswerDropped, answerDropped)
-        snapshots.publish(cells, base: base)
+        counters.store(Cell.messages, c.messages)
+        counters.store(Cell.packets, c.packets)
+        counters.store(Cell.bytes, c.bytes)
+        counters.store(Cell.heartbeats, c.heartbeats)
+        counters.store(Cell.nextSequence, publisher.nextSequence)
+        counters.store(Cell.replicaMismatches, c.replicaMismatches)
+        counters.store(Cell.restingOrders, UInt64(publisher.replica.orderCount))
+        counters.store(Cell.events, eventsConsumed)
+        counters.store(Cell.sendErrors, sendErrors)
+        counters.store(Cell.backpressure, backpressure)
+        counters.store(Cell.historyOldest, publisher.history.oldestSequence)
+        counters.store(Cell.retransmitRequests, retransmitRequests)
+        counters.store(Cell.retransmitRejected, retransmitRequests &- retransmitCounts.0)
+        counters.store(Cell.retransmitAnswered, retransmitCounts.0)
+        counters.store(Cell.retransmitMalformed, retransmitCounts.1)
+        counters.store(Cell.retransmitWrongSession, retransmitCounts.2)
+        counters.store(Cell.retransmitRateLimited, retransmitCounts.3)
+        counters.store(Cell.retransmitBeforeHistory, retransmitCounts.4)
+        counters.store(Cell.retransmitNotYetPublished, retransmitCounts.5)
+        counters.store(Cell.retransmitMessages, retransmitMessages)
+        counters.store(Cell.retransmitAnswerDropped, answerDropped)
+        snapshots.publish(counters)
         let ring = CountersLayout.RingSlot.bookEvents.offset
         cells.store(ring + CountersLayout.RingCell.consumed, events.released)
     }

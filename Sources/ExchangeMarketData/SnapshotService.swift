@@ -106,17 +106,17 @@ struct SnapshotService: ~Copyable {
     /// Whether the slot holds a connection the service still serves (open, not closing).
     func isServing(_ slot: Int) -> Bool { table.state(slot) == .open }
 
-    func publish(_ cells: CounterCells, base: Int) {
-        typealias Cell = CountersLayout.MarketDataCell
-        cells.store(base + Cell.snapshotConnections, connections)
-        cells.store(base + Cell.snapshotsServed, served)
-        cells.store(base + Cell.snapshotLoginsRejected, loginsRejected)
-        cells.store(base + Cell.snapshotProtocolErrors, protocolErrors)
-        cells.store(base + Cell.snapshotTimeouts, timeouts)
-        cells.store(base + Cell.snapshotRefused, refused)
-        cells.store(base + Cell.snapshotBytes, bytes)
-        cells.store(base + Cell.worstSnapshotBuildTicks, worstBuildTicks)
-        cells.store(base + Cell.snapshotConnectionsOpen, UInt64(open))
+    func publish(_ counters: CounterBlock) {
+        typealias Cell = MarketDataCounters
+        counters.store(Cell.snapshotConnections, connections)
+        counters.store(Cell.snapshotsServed, served)
+        counters.store(Cell.snapshotLoginsRejected, loginsRejected)
+        counters.store(Cell.snapshotProtocolErrors, protocolErrors)
+        counters.store(Cell.snapshotTimeouts, timeouts)
+        counters.store(Cell.snapshotRefused, refused)
+        counters.store(Cell.snapshotBytes, bytes)
+        counters.store(Cell.worstSnapshotBuildTicks, worstBuildTicks)
+        counters.store(Cell.snapshotConnectionsOpen, UInt64(open))
     }
 }
 

@@ -1,7 +1,7 @@
 import ExchangeRuntime
 
 /// The market-data publisher's Prometheus metrics, from the counters snapshot's
-/// `marketData` cells (names in `CountersLayout.MarketDataCell.all`).
+/// `marketData` cells (the `market_data` block, `MarketDataCounters.block` in ExchangeMarketData).
 public enum MarketDataMetrics {
     static func render(_ s: CountersSnapshot, into out: inout PrometheusText) {
         let m = s.marketData

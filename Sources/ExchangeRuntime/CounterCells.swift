@@ -28,8 +28,6 @@ public struct CounterCells: @unchecked Sendable {
     public func loadAcquiring(_ offset: Int) -> UInt64 {
         (base + offset).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.load(ordering: .acquiring)
     }
-
-    public func latencyRecorder() -> LatencyRecorder { LatencyRecorder(base: base + CountersLayout.latencyOffset) }
 }
 
 extension CountersRegion {

@@ -1,5 +1,4 @@
 import CExchangeShim
-import ExchangeCore
 import Glibc
 import Synchronization
 
@@ -38,18 +37,23 @@ public struct CountersRegion: ~Copyable, @unchecked Sendable {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw SystemError(call: "open \(path)", errno: errno) }
         defer { close(fd) }
+        // The header first: a file of another layout version is refused by name, whatever its size.
+        var header = (UInt64(0), UInt64(0))
+        let got = withUnsafeMutableBytes(of: &header) { pread(fd, $0.baseAddress, 16, 0) }
+        guard got == 16, header.0 == CountersLayout.magic else {
+            throw SystemError(call: "\(path) is not an RTES counters file", errno: EINVAL)
+        }
+        guard header.1 == CountersLayout.version else {
+            throw SystemError(call: "\(path) has counters layout version \(header.1); this reader understands version \(CountersLayout.version)",
+                              errno: EINVAL, detail: "use the rtes-stat of the same build as the exchange")
+        }
         var info = stat()
         if fstat(fd, &info) != 0 { throw SystemError(call: "fstat \(path)", errno: errno) }
         guard Int(info.st_size) >= CountersLayout.totalBytes else { throw SystemError(call: "counters file \(path) is too small", errno: EINVAL) }
         guard let p = mmap(nil, CountersLayout.totalBytes, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
             throw SystemError(call: "mmap \(path)", errno: errno)
         }
-        let region = CountersRegion(base: p, path: path, mappedBytes: CountersLayout.totalBytes)
-        guard region.load(CountersLayout.Header.magic) == CountersLayout.magic,
-              region.load(CountersLayout.Header.version) == CountersLayout.version else {
-            throw SystemError(call: "\(path) is not an RTES counters file of version \(CountersLayout.version)", errno: EINVAL)
-        }
-        return region
+        return CountersRegion(base: p, path: path, mappedBytes: CountersLayout.totalBytes)
     }
 
     private init(base: UnsafeMutableRawPointer, path: String?, mappedBytes: Int) {
@@ -61,10 +65,6 @@ public struct CountersRegion: ~Copyable, @unchecked Sendable {
     deinit { munmap(base, mappedBytes) }
 
     private func writeHeader(name: String, ticksPerSecond: UInt64) {
-        // The per-reason blocks must hold every reason (a new reason cannot overrun its block).
-        precondition(RejectReason.counterSlots <= CountersLayout.EngineCell.rejectSlots, "too many reject reasons for the counters layout")
-        precondition(DisconnectReason.allCases.count < CountersLayout.GatewayCell.disconnectReasonSlots,
-                     "too many disconnect reasons for the counters layout")
         store(CountersLayout.Header.magic, CountersLayout.magic)
         store(CountersLayout.Header.version, CountersLayout.version)
         store(CountersLayout.Header.totalBytes, UInt64(CountersLayout.totalBytes))
@@ -81,11 +81,10 @@ public struct CountersRegion: ~Copyable, @unchecked Sendable {
 
     @inlinable public func load(_ offset: Int) -> UInt64 { cells.load(offset) }
 
-    public func writeText(_ text: String, at offset: Int, bytes: Int) {
-        let utf8 = Array(text.utf8.prefix(bytes - 1))
-        let p = (base + offset).assumingMemoryBound(to: UInt8.self)
-        for i in 0..<bytes { p[i] = i < utf8.count ? utf8[i] : 0 }
-    }
+    public func writeText(_ text: String, at offset: Int, bytes: Int) { cells.writeText(text, at: offset, bytes: bytes) }
+
+    /// Registers a module's counter block (see `CounterCells.register(_:)`).
+    public func register(_ block: CounterBlockDescriptor) throws(SystemError) -> CounterBlock { try cells.register(block) }
 
     public var state: CountersLayout.State {
         get { CountersLayout.State(rawValue: load(CountersLayout.Header.state)) ?? .stopped }

@@ -1,4 +1,4 @@
-import ExchangeCore
+
 
 extension CountersSnapshot {
     /// The counters file for an exchange named `name`: `/dev/shm/rtes.<name>.counters`
@@ -66,6 +66,19 @@ extension CountersSnapshot {
             lines.append("rejects  " + rejects.map { "\($0.reason) \(n($0.count))" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension CountersSnapshot {
+    /// Every registered block's counters as the directory names them, one per line:
+    /// `block.counter kind value` (a histogram shows its count and sum). Needs no module's layout.
+    public func directoryText() -> String {
+        blocks.flatMap { block in
+            block.counters.map { c in
+                let value = c.histogram.map { "count \($0.count) sum \($0.sum)" } ?? String(c.value)
+                return "\(block.name).\(c.name) \(c.kind) \(value)"
+            }
+        }.joined(separator: "\n")
     }
 }
 

@@ -1,11 +1,31 @@
-import ExchangeCore
-
 /// Every counter of the region read at one moment: what `rtes-stat`, `/metrics` and
 /// `/health` work from. Reading takes relaxed loads only and never disturbs the agents.
+/// The header, agents and rings are the runtime's; every other counter is read from the
+/// directory, block by block, by name (no module's layout is compiled in here).
 public struct CountersSnapshot: Sendable {
     public struct AgentState: Sendable {
         public var slot: CountersLayout.AgentSlot
+        /// One registered block as read: its counters in registration order.
+    public struct BlockState: Sendable {
+        public struct Counter: Sendable {
+            public var name: String
+            public var kind: CounterKind
+            /// The value (for a histogram, its count).
+            public var value: UInt64
+            /// The buckets, count and sum of a `.histogram` counter.
+            public var histogram: LatencyHistogram.Snapshot?
+        }
+
         public var name: String
+        public var counters: [Counter]
+
+        public subscript(_ counter: String) -> UInt64? { counters.first { $0.name == counter }?.value }
+
+        /// Every counter's value by name.
+        public var values: [String: UInt64] { Dictionary(counters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
+    public var name: String
         public var heartbeat: UInt64
         public var workCount: UInt64
         public var maxDutyCycleSeconds: Double
@@ -27,6 +47,26 @@ public struct CountersSnapshot: Sendable {
         public var depth: UInt64 { produced >= consumed ? produced - consumed : 0 }
     }
 
+    /// One registered block as read: its counters in registration order.
+    public struct BlockState: Sendable {
+        public struct Counter: Sendable {
+            public var name: String
+            public var kind: CounterKind
+            /// The value (for a histogram, its count).
+            public var value: UInt64
+            /// The buckets, count and sum of a `.histogram` counter.
+            public var histogram: LatencyHistogram.Snapshot?
+        }
+
+        public var name: String
+        public var counters: [Counter]
+
+        public subscript(_ counter: String) -> UInt64? { counters.first { $0.name == counter }?.value }
+
+        /// Every counter's value by name.
+        public var values: [String: UInt64] { Dictionary(counters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
     public var name: String
     public var pid: UInt64
     public var startedAtUnixNanoseconds: UInt64
@@ -35,12 +75,14 @@ public struct CountersSnapshot: Sendable {
     public var poolCapacity: UInt64
     public var agents: [AgentState]
     public var rings: [RingState]
-    public var engine: [String: UInt64]
-    public var rejectsByReason: [(reason: RejectReason, count: UInt64)]
-    public var gateway: [String: UInt64]
-    public var disconnectsByReason: [(reason: DisconnectReason, count: UInt64)]
-    public var marketData: [String: UInt64]
-    public var latency: LatencyHistogram.Snapshot
+    /// Every registered block, in registration order.
+    public var blocks: [BlockState]
+
+    /// The block named `name`, if a module registered it.
+    public func block(_ name: String) -> BlockState? { blocks.first { $0.name == name } }
+
+    /// The values of block `name` by counter name (empty when no module registered it).
+    public func values(_ name: String) -> [String: UInt64] { block(name)?.values ?? [:] }
 
     /// Latency histogram values are TSC ticks; this converts them.
     public func seconds(ticks: UInt64) -> Double { ticksPerSecond == 0 ? 0 : Double(ticks) / Double(ticksPerSecond) }
@@ -77,50 +119,26 @@ public struct CountersSnapshot: Sendable {
                 consumed: cells.load(slot.offset + CountersLayout.RingCell.consumed),
                 full: cells.load(slot.offset + CountersLayout.RingCell.full))
         }
-        let e = CountersLayout.engineOffset
-        typealias C = CountersLayout.EngineCell
-        engine = [
-            "commands": cells.load(e + C.commands), "orders_received": cells.load(e + C.ordersReceived),
-            "orders_accepted": cells.load(e + C.ordersAccepted), "orders_replaced": cells.load(e + C.ordersReplaced),
-            "orders_canceled": cells.load(e + C.ordersCanceled), "orders_expired": cells.load(e + C.ordersExpired),
-            "orders_modified": cells.load(e + C.ordersModified), "rejects": cells.load(e + C.rejects),
-            "cancel_rejects": cells.load(e + C.cancelRejects), "trades": cells.load(e + C.executions),
-            "shares_traded": cells.load(e + C.sharesExecuted), "self_trades_prevented": cells.load(e + C.selfTradesPrevented),
-            "events": cells.load(e + C.events), "suspensions": cells.load(e + C.suspensions),
-            "resting_orders": cells.load(e + C.restingOrders), "peak_resting_orders": cells.load(e + C.peakRestingOrders),
-        ]
-        let g = CountersLayout.gatewayOffset
-        typealias G = CountersLayout.GatewayCell
-        // What the gateway answered at once because the ring to the engine was full never
-        // reached the engine; it counts as system_busy (docs/GATEWAY.md).
-        let answeredAtOnce = cells.load(g + G.backpressureRejects)
-        rejectsByReason = RejectReason.allCases.map { reason in
-            let counted = cells.load(e + C.rejectsByReason + 8 * Int(reason.rawValue))
-            return (reason, reason == .systemBusy ? counted &+ answeredAtOnce : counted)
+        typealias D = CountersLayout.Directory
+        let blockCount = min(Int(cells.loadAcquiring(CountersLayout.Header.blockCount)), D.maxBlocks)
+        blocks = (0..<blockCount).map { i in
+            let record = D.blockRecordsOffset + i * D.blockRecordBytes
+            let offset = Int(cells.load(record + D.BlockRecord.offset))
+            let first = Int(cells.load(record + D.BlockRecord.firstCounter))
+            let count = Int(cells.load(record + D.BlockRecord.counterCount))
+            let counters = (first..<min(first + count, D.maxCounters)).compactMap { c -> BlockState.Counter? in
+                let r = D.counterRecordsOffset + c * D.counterRecordBytes
+                guard let kind = CounterKind(rawValue: cells.load(r + D.CounterRecord.kind)) else { return nil }
+                let at = offset + Int(cells.load(r + D.CounterRecord.offset))
+                guard at >= CountersLayout.cellsOffset, at + 8 * kind.cellCount <= CountersLayout.totalBytes else { return nil }
+                let name = text(r + D.CounterRecord.name, D.cellNameBytes)
+                guard kind == .histogram else { return .init(name: name, kind: kind, value: cells.load(at), histogram: nil) }
+                let n = LatencyHistogram.bucketCount
+                let histogram = LatencyHistogram.Snapshot(
+                    buckets: (0..<n).map { cells.load(at + 8 * $0) }, count: cells.load(at + 8 * n), sum: cells.load(at + 8 * (n + 1)))
+                return .init(name: name, kind: kind, value: histogram.count, histogram: histogram)
+            }
+            return BlockState(name: text(record + D.BlockRecord.name, D.blockNameBytes), counters: counters)
         }
-        gateway = [
-            "active_connections": cells.load(g + G.activeConnections), "accepted_connections": cells.load(g + G.acceptedConnections),
-            "closed_connections": cells.load(g + G.closedConnections), "messages_in": cells.load(g + G.messagesIn),
-            "messages_out": cells.load(g + G.messagesOut), "protocol_errors": cells.load(g + G.protocolErrors),
-            "backpressure_rejects": cells.load(g + G.backpressureRejects), "bytes_in": cells.load(g + G.bytesIn),
-            "bytes_out": cells.load(g + G.bytesOut), "logins_accepted": cells.load(g + G.loginsAccepted),
-            "logins_rejected_not_authorized": cells.load(g + G.loginsRejectedNotAuthorized),
-            "logins_rejected_session": cells.load(g + G.loginsRejectedSession),
-            "refused_connections": cells.load(g + G.refusedConnections), "replayed_messages": cells.load(g + G.replayedMessages),
-            "heartbeats_sent": cells.load(g + G.heartbeatsSent), "duplicate_token_rejects": cells.load(g + G.duplicateTokenRejects),
-            "token_history_full_rejects": cells.load(g + G.tokenHistoryFullRejects), "field_rejects": cells.load(g + G.fieldRejects),
-            "orders_in": cells.load(g + G.ordersIn), "receive_buffers_exhausted": cells.load(g + G.receiveBuffersExhausted),
-            "send_queue_peak_bytes": cells.load(g + G.sendQueuePeakBytes), "active_sessions": cells.load(g + G.activeSessions),
-            "unrouted_events": cells.load(g + G.unroutedEvents), "shutdown_rejects": cells.load(g + G.shutdownRejects),
-            "submit_failures": cells.load(g + G.submitFailures), "listening": cells.load(g + G.listening),
-            "accept_errors": cells.load(g + G.acceptErrors),
-        ]
-        disconnectsByReason = DisconnectReason.allCases.map { ($0, cells.load(g + G.disconnectsByReason + 8 * Int($0.rawValue))) }
-        let m = CountersLayout.marketDataOffset
-        marketData = Dictionary(uniqueKeysWithValues: CountersLayout.MarketDataCell.all.map { ($0.name, cells.load(m + $0.offset)) })
-        let n = LatencyHistogram.bucketCount
-        latency = LatencyHistogram.Snapshot(
-            buckets: (0..<n).map { cells.load(CountersLayout.latencyOffset + 8 * $0) },
-            count: cells.load(CountersLayout.latencyOffset + 8 * n), sum: cells.load(CountersLayout.latencyOffset + 8 * (n + 1)))
     }
 }

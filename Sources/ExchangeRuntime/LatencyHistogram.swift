@@ -8,6 +8,8 @@ public enum LatencyHistogram {
     public static let subBucketBits = 4
     public static let subBuckets = 1 << subBucketBits
     public static let bucketCount = subBuckets + (64 - subBucketBits) * subBuckets
+    /// Cells a histogram takes in the counters region: the buckets, then count and sum.
+    public static let cellCount = bucketCount + 2
 
     /// The bucket a value falls in.
     @inlinable

@@ -24,6 +24,9 @@ struct RTESStat: ParsableCommand {
     @Flag(help: "Print once and exit.")
     var once = false
 
+    @Flag(help: "Also list every registered counter block, counter by counter, as the file's directory names them.")
+    var all = false
+
     func validate() throws {
         guard counters != nil || config != nil else { throw ValidationError("give --counters FILE or --config CONFIG") }
         guard interval >= 0.1 && interval <= 3_600 else { throw ValidationError("--interval must be between 0.1 and 3600 seconds") }
@@ -52,6 +55,7 @@ struct RTESStat: ParsableCommand {
             let now = region.snapshot()
             if !once { print("\u{1B}[H\u{1B}[2J", terminator: "") }
             print(now.text(previous: previous, seconds: interval))
+            if all { print(now.directoryText()) }
             if once || now.state == .stopped { return }
             previous = now
             usleep(UInt32(interval * 1_000_000))

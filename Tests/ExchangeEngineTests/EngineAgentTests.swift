@@ -108,14 +108,14 @@ import Testing
 
     @Test func publishesHowManyGatewayCommandsAreFullyHandled() {
         var rig = Self.rig(outputCapacity: 8)
-        let handled = CountersLayout.engineOffset + CountersLayout.EngineCell.commandsHandled
+        let engine = EngineCounters.register(in: rig.counters.cells).engine
         var pushed: UInt64 = 0
         for command in Self.commands.prefix(200) {
             while !rig.commands.tryPush(CommandEnvelope(enqueuedAt: 0, command: command)) { _ = rig.agent.doWork() }
             pushed += 1
             _ = rig.agent.doWork()
             // Never ahead of what is in the output rings: the agent keeps events it could not hand on.
-            #expect(rig.counters.cells.loadAcquiring(handled) <= pushed)
+            #expect(engine.loadAcquiring(EngineCounters.commandsHandled) <= pushed)
             while rig.orderEvents.tryPop() != nil {}
             while rig.bookEvents.tryPop() != nil {}
         }
@@ -124,7 +124,7 @@ import Testing
             while rig.orderEvents.tryPop() != nil {}
             while rig.bookEvents.tryPop() != nil {}
         }
-        #expect(rig.counters.cells.loadAcquiring(handled) == pushed)
+        #expect(engine.loadAcquiring(EngineCounters.commandsHandled) == pushed)
         rig.snapshotMemory.deallocate()
     }
 

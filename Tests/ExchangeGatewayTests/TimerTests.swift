@@ -1,5 +1,6 @@
 import ExchangeClock
 import ExchangeConfig
+import ExchangeGateway
 import ExchangeRuntime
 import ExchangeTestRig
 import Glibc

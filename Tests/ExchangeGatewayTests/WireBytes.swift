@@ -1,3 +1,4 @@
+import ExchangeGateway
 import ExchangeRuntime
 import ExchangeTestRig
 import Foundation

@@ -34,26 +34,26 @@ import Testing
         // Until every command is in and both receivers have everything the feed published.
         let caughtUp = pump([receiver, joiner], seconds: 60) {
             rig.commandsConsumed == UInt64(rig.commands.count)
-                && rig.counter(CountersLayout.MarketDataCell.events) > 0
-                && receiver.handler.expected == rig.counter(CountersLayout.MarketDataCell.nextSequence)
+                && rig.counter(MarketDataCounters.events) > 0
+                && receiver.handler.expected == rig.counter(MarketDataCounters.nextSequence)
                 && joiner.handler.expected == receiver.handler.expected
                 && !receiver.handler.isRecovering && !joiner.handler.isRecovering
         }
-        #expect(caughtUp, "receiver at \(receiver.handler.expected), joiner at \(joiner.handler.expected), feed at \(rig.counter(CountersLayout.MarketDataCell.nextSequence))")
+        #expect(caughtUp, "receiver at \(receiver.handler.expected), joiner at \(joiner.handler.expected), feed at \(rig.counter(MarketDataCounters.nextSequence))")
         #expect(receiver.dropped > 0)
         #expect(receiver.handler.counters.gaps > 0)
         #expect(receiver.handler.counters.messageErrors == 0, "\(receiver.handler.counters.lastError ?? "")")
         #expect(joiner.handler.counters.messageErrors == 0, "\(joiner.handler.counters.lastError ?? "")")
-        #expect(rig.counter(CountersLayout.MarketDataCell.retransmitAnswered) > 0)
-        #expect(rig.counter(CountersLayout.MarketDataCell.replicaMismatches) == 0)
-        #expect(rig.counter(CountersLayout.MarketDataCell.snapshotsServed) == 1)
+        #expect(rig.counter(MarketDataCounters.retransmitAnswered) > 0)
+        #expect(rig.counter(MarketDataCounters.replicaMismatches) == 0)
+        #expect(rig.counter(MarketDataCounters.snapshotsServed) == 1)
 
         let receiverDifferences = try rig.differences(receiver.handler.replica)
         #expect(receiverDifferences.isEmpty, "\(receiverDifferences)")
         let joinerDifferences = try rig.differences(joiner.handler.replica)
         #expect(joinerDifferences.isEmpty, "\(joinerDifferences)")
         #expect(receiver.handler.replica.orderCount > 100)
-        print("feed: \(rig.counter(CountersLayout.MarketDataCell.nextSequence) - 1) messages, \(orders) orders; receiver dropped \(receiver.dropped) of \(receiver.multicastPackets) packets, \(receiver.handler.counters.gaps) gaps, \(receiver.handler.counters.requests) requests, \(receiver.answers) answers; \(receiver.handler.replica.orderCount) orders on the books at the end; late joiner from snapshot with \(joiner.handler.replica.orderCount) orders")
+        print("feed: \(rig.counter(MarketDataCounters.nextSequence) - 1) messages, \(orders) orders; receiver dropped \(receiver.dropped) of \(receiver.multicastPackets) packets, \(receiver.handler.counters.gaps) gaps, \(receiver.handler.counters.requests) requests, \(receiver.answers) answers; \(receiver.handler.replica.orderCount) orders on the books at the end; late joiner from snapshot with \(joiner.handler.replica.orderCount) orders")
         #expect(late != nil)
 
         // Drain: M, E, C and End of Session reach the receiver. Nothing is dropped on purpose

@@ -138,7 +138,7 @@ final class FeedRig {
         snapshotMemory.deallocate()
     }
 
-    func counter(_ cell: Int) -> UInt64 { cells.load(CountersLayout.marketDataOffset + cell) }
+    func counter(_ cell: CounterCell) -> UInt64 { try! cells.register(MarketDataCounters.block).load(cell) }
 
     /// Commands the engine has taken from its control ring (where the demo flow feeds them).
     var commandsConsumed: UInt64 { cells.load(CountersLayout.RingSlot.control.offset + CountersLayout.RingCell.consumed) }

@@ -73,7 +73,7 @@ final class CapturedFeed: @unchecked Sendable {
         receiver.onPacket = { [unowned self] packet, _ in self.packets.append(Array(packet)) }
         try rig.start()
         _ = pump([receiver], seconds: 20) {
-            rig.commandsConsumed == UInt64(rig.commands.count) && receiver.handler.expected == rig.counter(CountersLayout.MarketDataCell.nextSequence)
+            rig.commandsConsumed == UInt64(rig.commands.count) && receiver.handler.expected == rig.counter(MarketDataCounters.nextSequence)
         }
         _ = pump([receiver], seconds: 0.2) { false }  // a few heartbeats
         rig.stop()

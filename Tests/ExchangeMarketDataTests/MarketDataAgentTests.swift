@@ -14,7 +14,7 @@ import OrderFlow
 import Testing
 
 @Suite(.serialized) struct MarketDataAgentTests {
-    typealias Cell = CountersLayout.MarketDataCell
+    typealias Cell = MarketDataCounters
 
     /// Malformed requests, a wrong session, requests outside the history and a flood from one
     /// requester: each gets its outcome and counter, and a well-behaved receiver losing
@@ -164,9 +164,9 @@ import Testing
         let counts = rtes_malloc_counter_stop()
         #expect(counts.allocations == 0)
         let cells = CounterCells(base: counters)
-        #expect(cells.load(CountersLayout.marketDataOffset + Cell.events) == UInt64(events.count))
-        #expect(cells.load(CountersLayout.marketDataOffset + Cell.retransmitAnswered) == 40)
-        #expect(cells.load(CountersLayout.marketDataOffset + Cell.heartbeats) > 0)
+        #expect(try cells.register(MarketDataCounters.block).load(Cell.events) == UInt64(events.count))
+        #expect(try cells.register(MarketDataCounters.block).load(Cell.retransmitAnswered) == 40)
+        #expect(try cells.register(MarketDataCounters.block).load(Cell.heartbeats) > 0)
         agent.onClose()
         _ = consume agent
     }

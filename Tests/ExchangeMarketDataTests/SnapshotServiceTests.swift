@@ -15,7 +15,7 @@ import Testing
 /// because the host was slow. Waits are bounded and only for the kernel to move bytes; the
 /// condition waited for is then asserted.
 @Suite(.serialized) struct SnapshotServiceTests {
-    typealias Cell = CountersLayout.MarketDataCell
+    typealias Cell = MarketDataCounters
 
     @Test func sendsAMoldUDP64HeartbeatOnlyOnceTheIntervalPassedWithoutAPacket() throws {
         let rig = try SnapshotTestRig(heartbeat: 1_000_000_000)
@@ -338,7 +338,7 @@ final class SnapshotTestRig {
         return agent
     }
 
-    func counter(_ cell: Int) -> UInt64 { cells.load(CountersLayout.marketDataOffset + cell) }
+    func counter(_ cell: CounterCell) -> UInt64 { try! cells.register(MarketDataCounters.block).load(cell) }
 
     /// `count` duty cycles, the clock standing still.
     func turns(_ agent: inout MarketDataAgent<ManualClock>, _ count: Int) {
@@ -360,7 +360,7 @@ final class SnapshotTestRig {
                 "published \(counter(Cell.events)) of \(events.count) book events in 30 s")
     }
 
-    typealias Cell = CountersLayout.MarketDataCell
+    typealias Cell = MarketDataCounters
 
     /// Turns the agent and reads the clients until `done` holds, for at most `seconds` of
     /// the host's time (the kernel moving bytes); the clock stands still.

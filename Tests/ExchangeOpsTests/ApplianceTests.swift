@@ -108,12 +108,14 @@ func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> S
         #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || $0.hasPrefix("rtes_") })
     }
 
-    @Test func reportsAStalledAgentAsUnhealthyAndAFillingRingAsDegraded() {
+    @Test func reportsAStalledAgentAsUnhealthyAndAFillingRingAsDegraded() throws {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        let listening = CounterCell(0)
+        let gateway = try counters.register(CounterBlockDescriptor(name: "gateway", counters: [.init("listening", .gauge, listening)]))
         counters.registerAgent(.engine, name: "engine")
         counters.registerRing(.bookEvents, capacity: 8)
         counters.store(CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.running, 1)
-        counters.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 1)
+        gateway.store(listening, 1)
         counters.state = .running
         var health = HealthEvaluator(stallSeconds: 5)
         #expect(health.evaluate(counters.snapshot(), now: 0).status == .healthy)
@@ -124,7 +126,7 @@ func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> S
         counters.store(CountersLayout.AgentSlot.engine.offset + CountersLayout.AgentCell.heartbeat, 1_024)
         #expect(health.evaluate(counters.snapshot(), now: 11).status == .healthy)
         // A gateway that stopped accepting connections makes the exchange unhealthy.
-        counters.store(CountersLayout.gatewayOffset + CountersLayout.GatewayCell.listening, 0)
+        gateway.store(listening, 0)
         let report = health.evaluate(counters.snapshot(), now: 12)
         #expect(report.status == .unhealthy)
         #expect(report.checks.first { $0.name == "gateway" }?.check.detail == "not accepting connections")

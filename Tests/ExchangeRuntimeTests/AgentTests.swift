@@ -58,8 +58,10 @@ import Testing
         let writer = try CountersRegion.create(path: path, name: "TEST", ticksPerSecond: 2_000_000_000)
         writer.registerAgent(.engine, name: "engine")
         writer.registerRing(.commands, capacity: 1_024)
-        writer.store(CountersLayout.engineOffset + CountersLayout.EngineCell.executions, 42)
-        writer.cells.latencyRecorder().record(1_000)
+        try writer.register(CounterBlockDescriptor(name: "engine", counters: [.init("trades", .counter, CounterCell(9))]))
+            .store(CounterCell(9), 42)
+        try writer.register(CounterBlockDescriptor(name: "engine_latency", counters: [.init("order_latency", .histogram, CounterCell(0))]))
+            .latencyRecorder(CounterCell(0)).record(1_000)
         writer.state = .running
         let reader = try CountersRegion.open(path: path)
         let s = reader.snapshot()

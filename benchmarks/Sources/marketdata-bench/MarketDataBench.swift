@@ -139,9 +139,8 @@ struct MarketDataBench: ParsableCommand {
         for (bucket, count) in order.buckets.enumerated() where count > 0 {
             orderHistogram.record(UInt64(Double(LatencyHistogram.midpoint(of: bucket)) * nsPerTick), count: count)
         }
-        let m = CountersLayout.marketDataOffset
-        return (LatencySummary(orderHistogram), marketData ? LatencySummary(wire.value) : nil,
-                rig.cells.load(m + CountersLayout.MarketDataCell.packets), rig.cells.load(m + CountersLayout.MarketDataCell.messages))
+        let m = CountersSnapshot(rig.cells).marketData
+        return (LatencySummary(orderHistogram), marketData ? LatencySummary(wire.value) : nil, m["packets"] ?? 0, m["messages"] ?? 0)
     }
 
     /// One flat-out run over a pre-filled command ring; returns commands per second.

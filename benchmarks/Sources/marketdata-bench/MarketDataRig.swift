@@ -88,10 +88,7 @@ final class MarketDataRig {
 
     /// The engine's order latency histogram (ticks from a command's push to the end of its processing).
     var orderLatency: LatencyHistogram.Snapshot {
-        let n = LatencyHistogram.bucketCount
-        return LatencyHistogram.Snapshot(
-            buckets: (0..<n).map { cells.load(CountersLayout.latencyOffset + 8 * $0) },
-            count: cells.load(CountersLayout.latencyOffset + 8 * n), sum: cells.load(CountersLayout.latencyOffset + 8 * (n + 1)))
+        CountersSnapshot(cells).latency
     }
 
     /// A seeded day of order flow across the instruments.

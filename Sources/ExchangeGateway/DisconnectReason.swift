@@ -1,5 +1,5 @@
 /// Why the order gateway closed a connection. Each is counted in the gateway's counter
-/// cells (`CountersLayout.GatewayCell.disconnectsByReason`, `rtes_gateway_disconnects_total`)
+/// cells (`GatewayCounters.disconnectsBlock`, `rtes_gateway_disconnects_total`)
 /// and, where the client can still be told, named in a SoupBinTCP Debug packet sent just
 /// before the close. docs/GATEWAY.md lists the outcome of every kind of bad input.
 public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvertible {

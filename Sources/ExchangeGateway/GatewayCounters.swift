@@ -1,0 +1,92 @@
+import ExchangeRuntime
+
+/// The order gateway's counter blocks, registered in the counters region by the gateway
+/// agent: `gateway` (its totals and gauges) and `gateway_disconnects` (connections closed,
+/// one cell per `DisconnectReason`, named by its metric label). The agent counts into a
+/// private tally indexed by the same cells and copies it to the blocks every millisecond.
+public enum GatewayCounters {
+    public static let activeConnections = CounterCell(0)
+    public static let acceptedConnections = CounterCell(1)
+    public static let closedConnections = CounterCell(2)
+    /// SoupBinTCP packets received from clients.
+    public static let messagesIn = CounterCell(3)
+    /// Sequenced messages put in session logs.
+    public static let messagesOut = CounterCell(4)
+    /// Disconnects for a protocol violation (framing, packet or OUCH message).
+    public static let protocolErrors = CounterCell(5)
+    /// Orders rejected because the command ring to the engine was full.
+    public static let backpressureRejects = CounterCell(6)
+    public static let bytesIn = CounterCell(7)
+    public static let bytesOut = CounterCell(8)
+    public static let loginsAccepted = CounterCell(9)
+    /// Login Rejected `A`: unknown username or wrong password.
+    public static let loginsRejectedNotAuthorized = CounterCell(10)
+    /// Login Rejected `S`: unknown session, session in use, or a sequence number older
+    /// than the history.
+    public static let loginsRejectedSession = CounterCell(11)
+    /// Connections closed at once because the connection table was full.
+    public static let refusedConnections = CounterCell(12)
+    /// Sequenced messages sent again to clients that logged in asking for them.
+    public static let replayedMessages = CounterCell(13)
+    public static let heartbeatsSent = CounterCell(14)
+    public static let duplicateTokenRejects = CounterCell(15)
+    public static let tokenHistoryFullRejects = CounterCell(16)
+    /// Messages answered with a reject because a field could not be represented.
+    public static let fieldRejects = CounterCell(17)
+    /// Enter, Replace, Cancel and Modify messages handed to the engine.
+    public static let ordersIn = CounterCell(18)
+    /// Multishot receives stopped because every receive buffer was in use.
+    public static let receiveBuffersExhausted = CounterCell(19)
+    /// The largest number of unsent bytes any connection had.
+    public static let sendQueuePeakBytes = CounterCell(20)
+    /// Accounts logged in.
+    public static let activeSessions = CounterCell(21)
+    /// Order events for clients that are not gateway accounts (e.g. the demo flow).
+    public static let unroutedEvents = CounterCell(22)
+    /// Orders refused because the exchange was shutting down.
+    public static let shutdownRejects = CounterCell(23)
+    /// Failed io_uring submissions.
+    public static let submitFailures = CounterCell(24)
+    /// 1 while the gateway accepts connections (stored directly, not from the tally).
+    public static let listening = CounterCell(25)
+    /// Accepts that failed (the client gave up first, or the process is out of descriptors).
+    public static let acceptErrors = CounterCell(26)
+
+    public static let block = CounterBlockDescriptor(name: "gateway", counters: [
+        .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
+        .init("accepted_connections", .counter, acceptedConnections, help: "Connections accepted."),
+        .init("closed_connections", .counter, closedConnections, help: "Connections closed."),
+        .init("messages_in", .counter, messagesIn, help: "SoupBinTCP packets received from clients."),
+        .init("messages_out", .counter, messagesOut, help: "Sequenced messages written to sessions."),
+        .init("protocol_errors", .counter, protocolErrors, help: "Disconnects for protocol violations."),
+        .init("backpressure_rejects", .counter, backpressureRejects, help: "Orders rejected because the ring to the engine was full."),
+        .init("bytes_in", .counter, bytesIn, help: "Bytes received from clients."),
+        .init("bytes_out", .counter, bytesOut, help: "Bytes sent to clients."),
+        .init("logins_accepted", .counter, loginsAccepted, help: "Logins accepted."),
+        .init("logins_rejected_not_authorized", .counter, loginsRejectedNotAuthorized, help: "Logins rejected: not authorized."),
+        .init("logins_rejected_session", .counter, loginsRejectedSession, help: "Logins rejected: session not available."),
+        .init("refused_connections", .counter, refusedConnections, help: "Connections refused: the table was full."),
+        .init("replayed_messages", .counter, replayedMessages, help: "Sequenced messages sent again on re-login."),
+        .init("heartbeats_sent", .counter, heartbeatsSent, help: "Server Heartbeats sent."),
+        .init("duplicate_token_rejects", .counter, duplicateTokenRejects, help: "Orders rejected for a duplicate token."),
+        .init("token_history_full_rejects", .counter, tokenHistoryFullRejects, help: "Orders rejected: the token history was full."),
+        .init("field_rejects", .counter, fieldRejects, help: "Messages rejected for a field that could not be represented."),
+        .init("orders_in", .counter, ordersIn, help: "Order messages handed to the engine."),
+        .init("receive_buffers_exhausted", .counter, receiveBuffersExhausted, help: "Receives stopped: every receive buffer in use."),
+        .init("send_queue_peak_bytes", .gauge, sendQueuePeakBytes, help: "Most unsent bytes any connection has had."),
+        .init("active_sessions", .gauge, activeSessions, help: "Accounts logged in."),
+        .init("unrouted_events", .counter, unroutedEvents, help: "Order events for clients that are not gateway accounts."),
+        .init("shutdown_rejects", .counter, shutdownRejects, help: "Orders refused while shutting down."),
+        .init("submit_failures", .counter, submitFailures, help: "Failed io_uring submissions."),
+        .init("listening", .gauge, listening, help: "1 while the order gateway accepts connections."),
+        .init("accept_errors", .counter, acceptErrors, help: "Accepts that failed."),
+    ], cellCount: 32)
+
+    /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.
+    @inlinable public static func disconnected(_ reason: DisconnectReason) -> CounterCell { CounterCell(Int(reason.rawValue)) }
+
+    public static let disconnectsBlock = CounterBlockDescriptor(
+        name: "gateway_disconnects",
+        counters: DisconnectReason.allCases.map { .init($0.description, .counter, disconnected($0), help: "Connections closed: \($0).") },
+        cellCount: 32)
+}

@@ -1,0 +1,82 @@
+import ExchangeRuntime
+
+/// The market-data agent's counter block, `market_data`, registered in the counters region
+/// by the agent. All are totals since start unless said.
+public enum MarketDataCounters {
+    public static let messages = CounterCell(0)
+    public static let packets = CounterCell(1)
+    public static let bytes = CounterCell(2)
+    public static let retransmitRequests = CounterCell(3)
+    public static let retransmitRejected = CounterCell(4)
+    public static let heartbeats = CounterCell(5)
+    /// The sequence number of the next message (a gauge).
+    public static let nextSequence = CounterCell(6)
+    public static let retransmitAnswered = CounterCell(7)
+    /// Messages resent in answers.
+    public static let retransmitMessages = CounterCell(8)
+    public static let retransmitMalformed = CounterCell(9)
+    public static let retransmitWrongSession = CounterCell(10)
+    public static let retransmitRateLimited = CounterCell(11)
+    public static let retransmitBeforeHistory = CounterCell(12)
+    public static let retransmitNotYetPublished = CounterCell(13)
+    /// Answers dropped because every answer slot was in flight.
+    public static let retransmitAnswerDropped = CounterCell(14)
+    public static let snapshotConnections = CounterCell(15)
+    public static let snapshotsServed = CounterCell(16)
+    public static let snapshotLoginsRejected = CounterCell(17)
+    public static let snapshotProtocolErrors = CounterCell(18)
+    /// Connections closed for silence before login, idleness, or a snapshot not read in time.
+    public static let snapshotTimeouts = CounterCell(19)
+    /// Connections refused because the connection table was full.
+    public static let snapshotRefused = CounterCell(20)
+    public static let snapshotBytes = CounterCell(21)
+    /// Sends the kernel failed (the packet is lost to receivers; the re-request server still has it).
+    public static let sendErrors = CounterCell(22)
+    /// Times the agent left events on its ring because every packet slot was in flight.
+    public static let backpressure = CounterCell(23)
+    public static let replicaMismatches = CounterCell(24)
+    /// Orders on the replica's books (a gauge).
+    public static let restingOrders = CounterCell(25)
+    /// The longest snapshot build, in TSC ticks (the pause it cost the live feed).
+    public static let worstSnapshotBuildTicks = CounterCell(26)
+    public static let events = CounterCell(27)
+    /// The oldest sequence number the re-request server can resend (a gauge).
+    public static let historyOldest = CounterCell(28)
+    /// Snapshot connections open now (a gauge).
+    public static let snapshotConnectionsOpen = CounterCell(29)
+
+    /// Every market-data counter with its name in `CountersSnapshot.marketData` and in metrics.
+    /// The block spans 64 cells; these use 30.
+    public static let block = CounterBlockDescriptor(name: "market_data", counters: [
+        .init("messages", .counter, messages),
+        .init("packets", .counter, packets),
+        .init("bytes", .counter, bytes),
+        .init("retransmit_requests", .counter, retransmitRequests),
+        .init("retransmit_rejected", .counter, retransmitRejected),
+        .init("heartbeats", .counter, heartbeats),
+        .init("next_sequence", .gauge, nextSequence),
+        .init("retransmit_answered", .counter, retransmitAnswered),
+        .init("retransmit_messages", .counter, retransmitMessages),
+        .init("retransmit_malformed", .counter, retransmitMalformed),
+        .init("retransmit_wrong_session", .counter, retransmitWrongSession),
+        .init("retransmit_rate_limited", .counter, retransmitRateLimited),
+        .init("retransmit_before_history", .counter, retransmitBeforeHistory),
+        .init("retransmit_not_yet_published", .counter, retransmitNotYetPublished),
+        .init("retransmit_answer_dropped", .counter, retransmitAnswerDropped),
+        .init("snapshot_connections", .counter, snapshotConnections),
+        .init("snapshots_served", .counter, snapshotsServed),
+        .init("snapshot_logins_rejected", .counter, snapshotLoginsRejected),
+        .init("snapshot_protocol_errors", .counter, snapshotProtocolErrors),
+        .init("snapshot_timeouts", .counter, snapshotTimeouts),
+        .init("snapshot_refused", .counter, snapshotRefused),
+        .init("snapshot_bytes", .counter, snapshotBytes),
+        .init("send_errors", .counter, sendErrors),
+        .init("backpressure", .counter, backpressure),
+        .init("replica_mismatches", .counter, replicaMismatches),
+        .init("resting_orders", .gauge, restingOrders),
+        .init("worst_snapshot_build_ticks", .gauge, worstSnapshotBuildTicks),
+        .init("events", .counter, events),
+        .init("history_oldest", .gauge, historyOldest),
+        .init("snapshot_connections_open", .gauge, snapshotConnectionsOpen),
+    ], cellCount: 64)
+}
