@@ -197,6 +197,7 @@ public final class Appliance: @unchecked Sendable {
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
             + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off")")
+        let productionGateway = ProductionGatewayAgent(gateway)
 
         var stream: [EngineCommand] = []
         if options.demoFlowRate > 0 {
@@ -217,7 +218,7 @@ public final class Appliance: @unchecked Sendable {
         let cells = counters.cells
         let runner = self.runner
         let shared = performance.threadingMode == .shared
-        var marketData: MarketDataAgent<TSCClock>?
+        var marketData: ProductionMarketDataAgent?
         var drainAgent: EventDrainAgent?
         if configuration.marketData.enabled {
             var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys)
@@ -231,7 +232,7 @@ public final class Appliance: @unchecked Sendable {
             for line in agent.report { note(line) }
             retransmitPort = Int(agent.retransmitPort)
             snapshotPort = Int(agent.snapshotPort)
-            marketData = consume agent
+            marketData = ProductionMarketDataAgent(agent)
         } else {
             drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
             note("market data: disabled (market_data.enabled is false); book events are consumed and dropped")
@@ -250,7 +251,7 @@ public final class Appliance: @unchecked Sendable {
             // Each turn: the engine takes what the gateway queued last turn, the gateway sends
             // the answers right away (and takes new orders), and only then does market data
             // make its sends — so a client's answer never waits behind the feed's syscalls.
-            let upstream = UpstreamDrainReporter(AgentPair(engineAgent, AgentPair(gateway, demoAgent)), signal: upstreamDrained)
+            let upstream = UpstreamDrainReporter(AgentPair(engineAgent, AgentPair(productionGateway, demoAgent)), signal: upstreamDrained)
             if let marketData = marketData.take() {
                 let all = AgentPair(upstream, marketData)
                 note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))
@@ -264,7 +265,7 @@ public final class Appliance: @unchecked Sendable {
             counters.registerAgent(.gateway, name: "gateway")
             counters.registerAgent(.engine, name: "engine")
             counters.registerAgent(.marketData, name: "market_data")
-            note(try Self.started(runner.start(gateway, name: "rtes-gateway", slot: .gateway, stage: 0, placement: placement(.gateway))))
+            note(try Self.started(runner.start(productionGateway, name: "rtes-gateway", slot: .gateway, stage: 0, placement: placement(.gateway))))
             if options.demoFlowRate > 0 {
                 counters.registerAgent(.auxiliary, name: "demo_flow")
                 note(try Self.started(runner.start(demoAgent, name: "rtes-demo", slot: .auxiliary, stage: 0, placement: placement(.gateway))))

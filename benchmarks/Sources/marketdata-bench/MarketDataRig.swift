@@ -69,8 +69,9 @@ final class MarketDataRig {
     }
 
     /// The agent, on a TSC clock at `ticksPerSecond` anchored now (its System Events; the
-    /// book messages carry the commands' own stamps).
-    func marketDataAgent(ticksPerSecond: UInt64) throws -> MarketDataAgent<ExchangeClock.TSCClock> {
+    /// book messages carry the commands' own stamps). Wrapped as the appliance runs it, so
+    /// that its duty cycle is the one specialized for the production clock.
+    func marketDataAgent(ticksPerSecond: UInt64) throws -> ProductionMarketDataAgent {
         let settings = MarketDataConfiguration(
             session: SoupSessionName("BENCH")!, instruments: Self.instruments, orderCapacity: Self.orderPool, group: group, port: port,
             interface: 0x7F00_0001, ttl: 0, loopback: true, sendBufferBytes: 8 << 20, maxPayloadBytes: 1_400,
@@ -78,7 +79,7 @@ final class MarketDataRig {
             retransmitHistoryMessages: 1 << 20, retransmitMaxRequestsPerSecond: 1_000, snapshotPort: 0, snapshotAccounts: nil)
         let agent = try MarketDataAgent(configuration: settings, clock: ExchangeClock.TSCClock(ticksPerSecond: ticksPerSecond), events: bookRing.makeConsumer(), cells: cells, upstreamFinished: { true })
         retransmitPort = agent.retransmitPort
-        return agent
+        return ProductionMarketDataAgent(agent)
     }
 
     /// Commands the engine has processed (published every 1,024 and when its ring runs dry).
