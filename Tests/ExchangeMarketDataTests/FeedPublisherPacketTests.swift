@@ -1,5 +1,6 @@
 import ExchangeCore
 import ExchangeMarketData
+import ExchangeTestSupport
 import ExchangeWire
 import Testing
 
@@ -19,7 +20,7 @@ import Testing
         publisher.flush()
         let slot = publisher.packets.takeReady()!
         let packet = Array(UnsafeRawBufferPointer(start: publisher.packets.bytes(slot), count: publisher.packets.length(slot)))
-        #expect(hex(packet) == "3236313132313137333000000000000000050002001344000100001f1aced9f07b000000000000002a0017"
+        #expect(hexDigits(packet) == "3236313132313137333000000000000000050002001344000100001f1aced9f07b000000000000002a0017"
             + "58000100001f1aced9f07b000000000000002a00000032")
     }
 
@@ -30,12 +31,12 @@ import Testing
         publisher.heartbeat()
         _ = publisher.packets.takeReady()
         let heartbeat = publisher.packets.takeReady()!
-        #expect(hex(UnsafeRawBufferPointer(start: publisher.packets.bytes(heartbeat), count: publisher.packets.length(heartbeat)))
+        #expect(hexDigits(UnsafeRawBufferPointer(start: publisher.packets.bytes(heartbeat), count: publisher.packets.length(heartbeat)))
             == "3236313132313137333000000000000000070000")
         while !publisher.advanceClosing(timestamp: Self.ts) {}
         var last = -1
         while let s = publisher.packets.takeReady() { last = s }
-        #expect(hex(UnsafeRawBufferPointer(start: publisher.packets.bytes(last), count: publisher.packets.length(last)))
+        #expect(hexDigits(UnsafeRawBufferPointer(start: publisher.packets.bytes(last), count: publisher.packets.length(last)))
             == "3236313132313137333000000000000000" + "0a" + "ffff")  // M, E, C took 7, 8, 9: the next is 10
     }
 

@@ -200,7 +200,7 @@ final class CapturedFeed: @unchecked Sendable {
         var dump = ""
         for packet in feed.packets {
             for offset in stride(from: 0, to: packet.count, by: 16) {
-                let line = packet[offset..<min(offset + 16, packet.count)].map { hex([$0]) }.joined(separator: " ")
+                let line = packet[offset..<min(offset + 16, packet.count)].map { hexDigits([$0]) }.joined(separator: " ")
                 dump += String(format: "%06x ", offset) + line + "\n"
             }
         }

@@ -2,6 +2,7 @@ import ExchangeBookReplica
 import ExchangeCore
 import ExchangeMarketData
 import ExchangeRisk
+import ExchangeTestSupport
 import OrderFlow
 import Testing
 

@@ -1,5 +1,6 @@
 import ExchangeCore
 import ExchangeMarketData
+import ExchangeTestSupport
 import ExchangeWire
 import Testing
 

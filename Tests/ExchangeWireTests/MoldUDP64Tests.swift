@@ -1,4 +1,5 @@
 import ExchangeCore
+import ExchangeTestSupport
 import ExchangeWire
 import Testing
 
