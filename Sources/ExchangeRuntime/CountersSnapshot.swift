@@ -5,27 +5,7 @@
 public struct CountersSnapshot: Sendable {
     public struct AgentState: Sendable {
         public var slot: CountersLayout.AgentSlot
-        /// One registered block as read: its counters in registration order.
-    public struct BlockState: Sendable {
-        public struct Counter: Sendable {
-            public var name: String
-            public var kind: CounterKind
-            /// The value (for a histogram, its count).
-            public var value: UInt64
-            /// The buckets, count and sum of a `.histogram` counter.
-            public var histogram: LatencyHistogram.Snapshot?
-        }
-
         public var name: String
-        public var counters: [Counter]
-
-        public subscript(_ counter: String) -> UInt64? { counters.first { $0.name == counter }?.value }
-
-        /// Every counter's value by name.
-        public var values: [String: UInt64] { Dictionary(counters.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }) }
-    }
-
-    public var name: String
         public var heartbeat: UInt64
         public var workCount: UInt64
         public var maxDutyCycleSeconds: Double
