@@ -49,11 +49,13 @@ struct ConfigurationDecoder {
         let performance = decodePerformance(section("performance", of: object))
         let gateway = decodeGateway(section("gateway", of: object))
         let marketData = decodeMarketData(section("market_data", of: object))
+        let admin = decodeAdmin(section("admin", of: object))
         checkPorts(exchange, marketData)
         checkCores(performance)
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
-            exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData)
+            exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
+            admin: admin)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -271,6 +273,27 @@ struct ConfigurationDecoder {
         wholeNumber(object, "retransmit_max_requests_per_second", in: scope, 1...1_000_000).map { Int($0) }
             .assign(to: &settings.retransmitMaxRequestsPerSecond)
         wholeNumber(object, "snapshot_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.snapshotPort)
+        return settings
+    }
+
+    private mutating func decodeAdmin(_ object: JSONObject?) -> AdminSettings {
+        var settings = AdminSettings()
+        let scope = Scope.root.member("admin")
+        guard let object else { return settings }
+        wholeNumber(object, "max_connections", in: scope, 1...4_096).map { Int($0) }.assign(to: &settings.maxConnections)
+        wholeNumber(object, "idle_timeout_ms", in: scope, 100...600_000).map { Int($0) }
+            .assign(to: &settings.idleTimeoutMilliseconds)
+        wholeNumber(object, "max_header_bytes", in: scope, 1_024...65_536).map { Int($0) }.assign(to: &settings.maxHeaderBytes)
+        wholeNumber(object, "max_uri_bytes", in: scope, 64...65_536).map { Int($0) }.assign(to: &settings.maxURIBytes)
+        wholeNumber(object, "max_pipelined_requests", in: scope, 1...1_024).map { Int($0) }
+            .assign(to: &settings.maxPipelinedRequests)
+        let uriPath = scope.member("max_uri_bytes").path
+        if settings.maxURIBytes >= settings.maxHeaderBytes, !invalidPaths.contains(uriPath),
+           !invalidPaths.contains(scope.member("max_header_bytes").path) {
+            issue(uriPath, locations[uriPath],
+                  "\(settings.maxURIBytes) leaves no room for the rest of the request head: the URI is part of it; "
+                      + "lower max_uri_bytes below max_header_bytes (\(settings.maxHeaderBytes)) or raise max_header_bytes")
+        }
         return settings
     }
 

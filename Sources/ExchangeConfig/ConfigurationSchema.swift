@@ -154,6 +154,17 @@ enum ConfigurationSchema {
               meaning: "re-requests answered per second in all; more are dropped and counted, 1–1000000"),
         Field(path: "market_data.snapshot_port", type: .wholeNumber, defaultValue: "8889",
               meaning: "TCP port of the snapshot service for late joiners, 1–65535"),
+
+        Field(path: "admin.max_connections", type: .wholeNumber, defaultValue: "64",
+              meaning: "admin HTTP connections open at once; one more is closed as it is accepted, 1–4096"),
+        Field(path: "admin.idle_timeout_ms", type: .wholeNumber, defaultValue: "10000",
+              meaning: "close an admin connection that has not completed a request this many milliseconds after it opened or after its last request, 100–600000"),
+        Field(path: "admin.max_header_bytes", type: .wholeNumber, defaultValue: "8192",
+              meaning: "bytes of an admin request's head (request line and headers) at most; more is answered 400 and closed, 1024–65536"),
+        Field(path: "admin.max_uri_bytes", type: .wholeNumber, defaultValue: "2048",
+              meaning: "bytes of an admin request's URI at most; more is answered 414 and closed, 64–65536, below max_header_bytes"),
+        Field(path: "admin.max_pipelined_requests", type: .wholeNumber, defaultValue: "16",
+              meaning: "admin requests a connection may have unanswered (answers not yet taken by the kernel); one more closes it, 1–1024"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

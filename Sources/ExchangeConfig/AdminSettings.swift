@@ -1,0 +1,21 @@
+/// The `admin` section: the bounds of the admin HTTP plane (`/metrics`, `/health`, …), so
+/// that no client of it can take memory, descriptors or CPU from the exchange.
+public struct AdminSettings: Sendable, Equatable {
+    /// `max_connections`: admin connections open at once; one more is closed as it is accepted.
+    public var maxConnections = 64
+    /// `idle_timeout_ms`: a connection that has not completed a request this long after it
+    /// opened or after its previous request is closed (slow senders included).
+    public var idleTimeoutMilliseconds = 10_000
+    /// `max_header_bytes`: a request's head (request line and header fields) at most; a
+    /// longer one is answered 400 and the connection closed.
+    public var maxHeaderBytes = 8_192
+    /// `max_uri_bytes`: a request target at most; a longer one is answered 414 and the
+    /// connection closed.
+    public var maxURIBytes = 2_048
+    /// `max_pipelined_requests`: requests a connection may have waiting for their answers to
+    /// reach the kernel (a client that sends without reading); one more closes it.
+    public var maxPipelinedRequests = 16
+
+    /// The documented defaults.
+    public init() {}
+}
