@@ -105,6 +105,16 @@ public final class Appliance: @unchecked Sendable {
         guard keys.accounts.count <= performance.maxClients else {
             throw ApplianceError("the API keys file lists \(keys.accounts.count) accounts but performance.max_clients is \(performance.maxClients); raise max_clients")
         }
+        // Each account's tokens must fit the shared history, so that no account (nor all of
+        // them together) can fill it and have every other account's orders refused.
+        let tokensPerAccount = configuration.gateway.maxTokensPerAccount
+        if tokensPerAccount > 0 && tokensPerAccount * keys.accounts.count > configuration.gateway.tokenHistory {
+            throw ApplianceError(
+                "gateway.max_tokens_per_account \(tokensPerAccount) × \(keys.accounts.count) accounts is more than gateway.token_history "
+                    + "(\(configuration.gateway.tokenHistory)), so the accounts together could fill it and have every order refused; "
+                    + "raise token_history to \(tokensPerAccount * keys.accounts.count), lower max_tokens_per_account to "
+                    + "\(configuration.gateway.tokenHistory / keys.accounts.count), or set it to 0 for an even share")
+        }
         let demoClients = min(32, performance.maxClients - keys.accounts.count)
         if options.demoFlowRate > 0 && demoClients < 1 {
             throw ApplianceError("--demo-flow needs client IDs beyond the \(keys.accounts.count) accounts: raise performance.max_clients above \(keys.accounts.count)")
@@ -278,13 +288,29 @@ public final class Appliance: @unchecked Sendable {
             }
         }
 
-        // The admin plane, on its own unpinned thread.
+        // The admin plane, on threads kept off the CPUs the agents are pinned to.
         let state = AdminState(cells: counters.cells, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
-                               instruments: engineConfiguration.instruments)
+                               instruments: engineConfiguration.instruments, settings: configuration.admin)
         let host = configuration.exchange.bindAddress.description
-        admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state)
+        let adminCPUs = Self.adminCPUs(pinned: pinning ? Set(CoreAssignment.Agent.allCases.map { performance.cores[$0] }) : [])
+        note(adminCPUs.note)
+        admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state, cpus: adminCPUs.cpus)
         note("admin: http://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
         counters.state = .running
+    }
+
+    /// The CPUs the admin plane's threads may use: those the process may run on, less the
+    /// ones agents are pinned to (empty: leave the threads as they are), and a log line.
+    static func adminCPUs(pinned: Set<Int>) -> (cpus: [Int], note: String) {
+        guard !pinned.isEmpty else { return ([], "admin: threads unpinned (no agent is pinned)") }
+        guard let allowed = try? CPUAffinity.allowedCPUs() else {
+            return ([], "admin: could not read the allowed CPUs; admin threads unpinned")
+        }
+        let free = allowed.filter { !pinned.contains($0) }
+        guard !free.isEmpty else {
+            return ([], "admin: every allowed CPU (\(allowed)) runs a pinned agent; the admin threads share them")
+        }
+        return (free, "admin: threads on CPUs \(free), away from the agents' \(pinned.sorted())")
     }
 
     /// Raises the soft RLIMIT_NOFILE so that `connections` client sockets fit beside the

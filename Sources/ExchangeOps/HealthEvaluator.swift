@@ -3,7 +3,10 @@ import ExchangeRuntime
 /// Turns successive counter snapshots into `/health`, `/ready` and `/live` answers.
 /// Unhealthy: the process is not running or an agent stopped making progress (its
 /// heartbeat did not move for `stallSeconds`). Degraded: a ring filled up since the last
-/// look, or the order pool is at least 90 % used.
+/// look, the order pool is at least 90 % used, or orders were refused for a system reason
+/// (`systemReasons`: a full ring, an account's share of the token history used up, the
+/// order pool exhausted) within the last `refusalHoldSeconds` — and while that lasts the
+/// exchange is not ready either.
 public struct HealthEvaluator: Sendable {
     public enum Status: String, Sendable { case healthy, degraded, unhealthy }
 
@@ -15,13 +18,31 @@ public struct HealthEvaluator: Sendable {
     public struct Report: Sendable {
         public var status: Status
         public var checks: [(name: String, check: Check)]
+        /// Why orders are being refused for system reasons, while they are.
+        public var refusingOrders: String?
     }
 
+    /// Reject reasons (`rtes_orders_rejected_total{reason}`) that are the exchange's doing,
+    /// not the client's, with what an operator does about each.
+    public static let systemReasons: [(reason: String, fix: String)] = [
+        ("system_busy", "the ring to the engine was full: the engine is not keeping up"),
+        ("token_history_full", "an account used its share of gateway.token_history (gateway.max_tokens_per_account)"),
+        ("order_pool_exhausted", "performance.order_pool_size orders rest already"),
+    ]
+
     let stallSeconds: Double
+    let refusalHoldSeconds: Double
     private var lastHeartbeat: [CountersLayout.AgentSlot: (beat: UInt64, since: Double)] = [:]
     private var lastFull: [CountersLayout.RingSlot: UInt64] = [:]
+    private var lastRefused: [String: UInt64] = [:]
+    private var refusal: (at: Double, detail: String)?
 
-    public init(stallSeconds: Double = 5) { self.stallSeconds = stallSeconds }
+    /// `refusalHoldSeconds`: how long after the last order refused for a system reason the
+    /// exchange stays degraded and not ready.
+    public init(stallSeconds: Double = 5, refusalHoldSeconds: Double = 10) {
+        self.stallSeconds = stallSeconds
+        self.refusalHoldSeconds = refusalHoldSeconds
+    }
 
     /// `now` is a monotonic time in seconds.
     public mutating func evaluate(_ s: CountersSnapshot, now: Double) -> Report {
@@ -64,6 +85,9 @@ public struct HealthEvaluator: Sendable {
                 ? Check(status: share >= 1 ? .unhealthy : .degraded, detail: "\(used) of \(s.poolCapacity) used")
                 : Check(status: .healthy, detail: "\(used) of \(s.poolCapacity) used")))
         }
+        let refusing = refusedOrders(s, now: now)
+        checks.append(("orders", refusing.map { Check(status: .degraded, detail: $0) }
+            ?? Check(status: .healthy, detail: "no order refused for a system reason in the last \(Int(refusalHoldSeconds)) s")))
         if s.state == .running {
             let listening = (s.gateway["listening"] ?? 0) != 0
             checks.append(("gateway", listening
@@ -72,11 +96,34 @@ public struct HealthEvaluator: Sendable {
         }
         let worst: Status = checks.contains { $0.1.status == .unhealthy } ? .unhealthy
             : checks.contains { $0.1.status == .degraded } ? .degraded : .healthy
-        return Report(status: worst, checks: checks)
+        return Report(status: worst, checks: checks, refusingOrders: refusing)
     }
 
-    /// Ready when running and every agent runs.
-    public static func isReady(_ s: CountersSnapshot) -> Bool {
-        s.state == .running && !s.agents.isEmpty && s.agents.allSatisfy(\.running)
+    /// What refused orders for a system reason since the last look, or within
+    /// `refusalHoldSeconds` of it; nil when nothing did.
+    private mutating func refusedOrders(_ s: CountersSnapshot, now: Double) -> String? {
+        let counts = Dictionary(s.rejectsByReason.map { ($0.reason, $0.count) }, uniquingKeysWith: +)
+        var grew: [String] = []
+        for (reason, fix) in Self.systemReasons {
+            let count = counts[reason] ?? 0
+            if let before = lastRefused[reason], count > before {
+                grew.append("\(count - before) \(reason) (\(fix))")
+            }
+            lastRefused[reason] = count
+        }
+        if !grew.isEmpty {
+            refusal = (now, "orders refused for system reasons: " + grew.joined(separator: "; "))
+        }
+        guard let refusal, now - refusal.at < refusalHoldSeconds else { return nil }
+        return refusal.detail
+    }
+
+    /// Ready when running, every agent runs, and no order was refused for a system reason
+    /// lately (`report` is this moment's evaluation).
+    public static func readiness(_ s: CountersSnapshot, _ report: Report) -> (ready: Bool, reason: String?) {
+        guard s.state == .running else { return (false, "the exchange is \(s.state)") }
+        guard !s.agents.isEmpty, s.agents.allSatisfy(\.running) else { return (false, "an agent is not running") }
+        if let refusing = report.refusingOrders { return (false, refusing) }
+        return (true, nil)
     }
 }

@@ -2,9 +2,12 @@ import ExchangeCore
 import ExchangeRuntime
 
 /// Renders a counters snapshot in the Prometheus text exposition format (version 0.0.4).
-/// Latency quantiles come from the recent window the admin plane keeps (`LatencyWindow`).
 public enum MetricsRenderer {
-    public static func render(_ s: CountersSnapshot, recentLatency: LatencyHistogram.Snapshot) -> String {
+    /// The order-latency histogram's bucket bounds in seconds (`le`), 1 µs to 100 ms.
+    static let latencyBounds: [Double] = [0.000_001, 0.000_002_5, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1,
+                                          0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1]
+
+    public static func render(_ s: CountersSnapshot) -> String {
         var out = PrometheusText()
         let number = PrometheusText.number
         out.one("rtes_up", "gauge", "1 while the exchange process runs its agents.", s.state == .running ? 1 : 0)
@@ -14,14 +17,13 @@ public enum MetricsRenderer {
         out.metric("rtes_orders_rejected_total", "counter",
                "Orders, replaces, cancels and modifies rejected, by reason (risk, matching and gateway checks).",
                s.rejectsByReason.map { (#"{reason="\#($0.reason)"}"#, String($0.count)) })
+        out.one("rtes_order_rejects_total", "counter",
+                "Enter Order and Replace messages rejected, every reason, the gateway's refusals included (cancels and modifies are not), plus messages answered at once because the ring to the engine was full.",
+                (s.engine["rejects"] ?? 0) &+ (s.gateway["backpressure_rejects"] ?? 0))
         out.one("rtes_trades_total", "counter", "Executions (one per fill).", s.engine["trades"] ?? 0)
         out.one("rtes_shares_traded_total", "counter", "Shares executed.", s.engine["shares_traded"] ?? 0)
         out.one("rtes_events_total", "counter", "Events the engine emitted.", s.engine["events"] ?? 0)
-        let ticks = Double(max(1, s.ticksPerSecond))
-        out.metric("rtes_order_latency_seconds", "summary",
-               "Time from a command entering the engine's ring to the end of its processing, over the last minute.",
-               [0.5, 0.99, 0.999].map { q in (#"{quantile="\#(q)"}"#, number(Double(recentLatency.quantile(q)) / ticks)) }
-                   + [("_sum", number(Double(s.latency.sum) / ticks)), ("_count", String(s.latency.count))])
+        latencyHistogram(s, into: &out)
         out.one("rtes_active_connections", "gauge", "Order-entry TCP connections open.", s.gateway["active_connections"] ?? 0)
         out.one("rtes_gateway_sessions_active", "gauge", "Accounts logged in.", s.gateway["active_sessions"] ?? 0)
         out.one("rtes_gateway_listening", "gauge", "1 while the order gateway accepts connections.", s.gateway["listening"] ?? 0)
@@ -29,9 +31,9 @@ public enum MetricsRenderer {
         out.metric("rtes_gateway_disconnects_total", "counter", "Connections closed, by reason (docs/GATEWAY.md).",
                s.disconnectsByReason.map { (#"{reason="\#($0.reason)"}"#, String($0.count)) })
         out.metric("rtes_gateway_logins_total", "counter", "Login Requests by outcome.",
-               [(#"{result="accepted"}"#, String(s.gateway["logins_accepted"] ?? 0)),
-                (#"{result="not_authorized"}"#, String(s.gateway["logins_rejected_not_authorized"] ?? 0)),
-                (#"{result="session_not_available"}"#, String(s.gateway["logins_rejected_session"] ?? 0))])
+               [(#"{outcome="accepted"}"#, String(s.gateway["logins_accepted"] ?? 0)),
+                (#"{outcome="not_authorized"}"#, String(s.gateway["logins_rejected_not_authorized"] ?? 0)),
+                (#"{outcome="session_not_available"}"#, String(s.gateway["logins_rejected_session"] ?? 0))])
         out.one("rtes_gateway_packets_in_total", "counter", "SoupBinTCP packets received from clients.", s.gateway["messages_in"] ?? 0)
         out.one("rtes_gateway_messages_out_total", "counter", "Sequenced messages written to sessions.", s.gateway["messages_out"] ?? 0)
         out.one("rtes_gateway_bytes_in_total", "counter", "Bytes received from clients.", s.gateway["bytes_in"] ?? 0)
@@ -51,7 +53,7 @@ public enum MetricsRenderer {
         out.one("rtes_order_pool_capacity", "gauge", "Orders that can rest at once.", s.poolCapacity)
         out.metric("rtes_queue_depth", "gauge", "Messages waiting in each ring.",
                s.rings.map { (#"{ring="\#($0.slot.metricName)"}"#, String($0.depth)) })
-        out.metric("rtes_ring_full_total", "counter", "Times a producer found its ring full (the message waited, never dropped).",
+        out.metric("rtes_ring_full_total", "counter", "Times a producer found its ring full: on commands the gateway refused the message (system_busy); on the others the producer waited. Nothing is dropped.",
                s.rings.map { (#"{ring="\#($0.slot.metricName)"}"#, String($0.full)) })
         out.metric("rtes_agent_max_duty_cycle_seconds", "gauge", "Longest single doWork() of each agent since start.",
                s.agents.map { (#"{agent="\#($0.slot.metricName)"}"#, number($0.maxDutyCycleSeconds)) })
@@ -59,5 +61,31 @@ public enum MetricsRenderer {
                s.agents.map { (#"{agent="\#($0.slot.metricName)"}"#, String($0.heartbeat)) })
         MarketDataMetrics.render(s, into: &out)
         return out.text
+    }
+
+    /// `rtes_order_latency_seconds` as a Prometheus histogram, cumulative since start, from
+    /// the engine's log-linear histogram: an engine bucket counts toward `le` when every value
+    /// it holds is at most `le` (so a bucket's count may show one bound late, never early).
+    static func latencyHistogram(_ s: CountersSnapshot, into out: inout PrometheusText) {
+        let histogram = s.latency
+        let ticks = Double(max(1, s.ticksPerSecond))
+        var samples: [(labels: String, value: String)] = []
+        var bucket = 0
+        var cumulative: UInt64 = 0
+        for bound in latencyBounds {
+            let limit = bound * ticks
+            while bucket < histogram.buckets.count && Double(LatencyHistogram.lowerBound(of: bucket + 1)) - 1 <= limit {
+                cumulative &+= histogram.buckets[bucket]
+                bucket += 1
+            }
+            samples.append((#"_bucket{le="\#(bound)"}"#, String(cumulative)))
+        }
+        let total = histogram.buckets.reduce(0, &+)
+        samples.append((#"_bucket{le="+Inf"}"#, String(total)))
+        samples.append(("_sum", PrometheusText.number(Double(histogram.sum) / ticks)))
+        samples.append(("_count", String(total)))
+        out.metric("rtes_order_latency_seconds", "histogram",
+                   "Time from a command entering the engine's ring to the end of its processing (Enter, Replace, Cancel, Modify).",
+                   samples)
     }
 }

@@ -73,7 +73,7 @@ func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> S
         #expect(httpGet(base + "/live")?.body.contains(#""alive":true"#) == true)
         let metrics = try #require(httpGet(base + "/metrics"))
         for name in ["rtes_orders_received_total", "rtes_orders_rejected_total{reason=\"max_order_size\"}", "rtes_trades_total",
-                     "rtes_order_latency_seconds{quantile=\"0.99\"}", "rtes_active_connections", "rtes_order_pool_used",
+                     "rtes_order_latency_seconds_bucket{le=\"0.0001\"}", "rtes_order_rejects_total", "rtes_active_connections", "rtes_order_pool_used",
                      "rtes_order_pool_capacity 20000", "rtes_queue_depth{ring=\"commands\"}", "rtes_ring_full_total{ring=\"book_events\"}",
                      "rtes_agent_max_duty_cycle_seconds{agent=\"engine\"}"] {
             #expect(metrics.body.contains(name), "missing \(name)")
@@ -100,10 +100,11 @@ func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> S
         counters.registerRing(.commands, capacity: 8)
         counters.registerAgent(.engine, name: "engine")
         counters.state = .running
-        let text = MetricsRenderer.render(counters.snapshot(), recentLatency: counters.snapshot().latency)
+        let text = MetricsRenderer.render(counters.snapshot())
         let families = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE") }.map { $0.split(separator: " ")[2] }
         #expect(Set(families).count == families.count)
-        #expect(text.contains("# TYPE rtes_order_latency_seconds summary"))
+        #expect(text.contains("# TYPE rtes_order_latency_seconds histogram"))
+        #expect(text.contains(#"rtes_order_latency_seconds_bucket{le="+Inf"} 0"#))
         #expect(text.contains("rtes_up 1"))
         #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || $0.hasPrefix("rtes_") })
     }
@@ -136,5 +137,35 @@ func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> S
         #expect(formatPrice(1_502_500, tick: 100) == "150.25")
         #expect(formatPrice(1_502_501, tick: 1) == "150.2501")
         #expect(formatPrice(50_000, tick: 100) == "5.00")
+    }
+}
+
+/// `promtool check metrics` (Debian's prometheus package; `.ci/check-ops` installs it) finds
+/// nothing wrong with a running exchange's `/metrics`.
+@Suite struct MetricsPassPromtool {
+    static let promtool = "/usr/bin/promtool"
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: promtool), "needs promtool (make test installs it)"))
+    func metricsOfARunningExchangePassPromtoolCheckMetrics() throws {
+        let exchange = try TestExchange(ExchangeKnobs(demoFlowRate: 20_000, demoFlowCommands: 2_000))
+        defer { exchange.drain() }
+        let base = "http://127.0.0.1:\(try #require(exchange.appliance.admin).port)"
+        #expect(waitUntil { (exchange.snapshot().engine["commands"] ?? 0) > 0 })
+        let metrics = try #require(httpGet(base + "/metrics"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.promtool)
+        process.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(metrics.body.utf8))
+        try input.fileHandleForWriting.close()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "promtool check metrics:\n\(report)")
+        #expect(metrics.body.contains("# TYPE rtes_order_latency_seconds histogram"))
     }
 }

@@ -1,0 +1,246 @@
+import ExchangeConfig
+import ExchangeCore
+import ExchangeEngine
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One admin connection's requests and answers, behind NIO's HTTP/1 decoder (whose limits
+/// bound the request head: `admin.max_header_bytes`) and its pipelining handler (which holds a
+/// request back until the answer before it is written).
+///
+/// Bounds, so that no client of the admin plane can take memory or a descriptor for good:
+/// - it reads no more from the socket while an answer waits for the kernel to take it (a
+///   client that sends without reading fills its own socket buffers, not the exchange's
+///   memory), and a request beyond `admin.max_pipelined_requests` such answers closes it;
+/// - a connection that has not completed a request within `admin.idle_timeout_ms` of opening
+///   or of its previous answer is closed — whether silent or sending one byte at a time
+///   (an idle-state handler would not do: every slow byte would reset its read timer);
+/// - a URI longer than `admin.max_uri_bytes` is answered 414, a malformed or oversize head
+///   400; every 4xx answer closes the connection (its write side at once, the rest within a
+///   second: `refuse`).
+final class AdminHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let state: AdminState
+    private let pool: NIOThreadPool
+    private let settings: AdminSettings
+    private let connections: AdminConnections
+    private var request: HTTPRequestHead?
+    /// Requests taken whose answers the kernel has not yet taken in full.
+    private var unanswered = 0
+    /// A read the channel asked for while answers were waiting; issued when they are gone.
+    private var readPending = false
+    /// When the connection opened, last completed a request or last had an answer taken.
+    private var lastProgress = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
+    private var closing = false
+
+    init(state: AdminState, pool: NIOThreadPool, settings: AdminSettings, connections: AdminConnections) {
+        self.state = state
+        self.pool = pool
+        self.settings = settings
+        self.connections = connections
+    }
+
+    private var idleTimeout: TimeAmount { .milliseconds(Int64(settings.idleTimeoutMilliseconds)) }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        lastProgress = .now()
+        scheduleIdleCheck(context, at: lastProgress + idleTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        idleCheck = nil
+    }
+
+    private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let due = lastProgress + idleTimeout
+            if NIODeadline.now() >= due {
+                close(context, because: .idle)
+            } else {
+                scheduleIdleCheck(context, at: due)
+            }
+        }
+    }
+
+    private func close(_ context: ChannelHandlerContext, because reason: AdminConnections.Closure) {
+        guard !closing else { return }
+        closing = true
+        connections.count(reason)
+        context.close(promise: nil)
+    }
+
+    /// After a 4xx answer: the write side closes once the answer is out (FIN), and whatever
+    /// the client still sends is read and dropped until it closes too or a second passes.
+    /// Closing at once with unread bytes would make the kernel reset the connection, and
+    /// the client could lose the answer that says what it did wrong.
+    private func refuse(_ context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        connections.count(.badRequest)
+        context.close(mode: .output, promise: nil)
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        if readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    // MARK: Reading
+
+    func read(context: ChannelHandlerContext) {
+        if unanswered > 0 && !closing {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head): request = head
+        case .body: break
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            lastProgress = .now()
+            guard unanswered < settings.maxPipelinedRequests else { return close(context, because: .pipelined) }
+            unanswered += 1
+            respond(to: head, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // NIO's HTTPServerProtocolErrorHandler has answered a malformed or oversize request
+        // 400 already (HTTPParserError); anything else (a reset, say) gets no answer. Either
+        // way the connection is closed.
+        guard !closing else { return }  // a refused connection's late bytes
+        if error is HTTPParserError {
+            refuse(context)
+        } else {
+            closing = true
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Answering
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard head.uri.utf8.count <= settings.maxURIBytes else {
+            return send(context, head, .uriTooLong,
+                        json: #"{"error":"URI longer than \#(settings.maxURIBytes) bytes (admin.max_uri_bytes)"}"#)
+        }
+        guard head.method == .GET || head.method == .HEAD else {
+            return send(context, head, .methodNotAllowed, json: #"{"error":"method not allowed","allowed":["GET","HEAD"]}"#)
+        }
+        let (path, query) = split(head.uri)
+        switch path {
+        case "/metrics":
+            send(context, head, .ok, body: state.metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        case "/health":
+            let report = state.healthReport()
+            let checks = report.checks.map { #""\#($0.name)":{"status":"\#($0.check.status.rawValue)","detail":\#(quote($0.check.detail))}"# }
+            send(context, head, report.status == .unhealthy ? .serviceUnavailable : .ok,
+                 json: #"{"status":"\#(report.status.rawValue)","checks":{\#(checks.joined(separator: ","))}}"#)
+        case "/ready":
+            let readiness = state.readiness()
+            let reason = readiness.reason.map { #","reason":\#(quote($0))"# } ?? ""
+            send(context, head, readiness.ready ? .ok : .serviceUnavailable, json: #"{"ready":\#(readiness.ready)\#(reason)}"#)
+        case "/live":
+            send(context, head, .ok, json: #"{"alive":true}"#)
+        case _ where path.hasPrefix("/debug/orderbook/"):
+            orderBook(String(path.dropFirst("/debug/orderbook/".count)), query: query, head: head, context: context)
+        default:
+            send(context, head, .notFound, json: #"{"error":"not found","path":\#(quote(path))}"#)
+        }
+    }
+
+    private func orderBook(_ symbol: String, query: [String: String], head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard let instrument = state.symbols[symbol.uppercased()] else {
+            return send(context, head, .notFound, json: #"{"error":"unknown symbol","symbol":\#(quote(symbol))}"#)
+        }
+        let levels = query["levels"].flatMap(Int.init) ?? 10
+        guard levels >= 1 && levels <= 1_000 else {
+            return send(context, head, .badRequest, json: #"{"error":"levels must be between 1 and 1000"}"#)
+        }
+        let state = self.state
+        let tick = state.tickSizes[instrument] ?? 100
+        let loop = context.eventLoop
+        let answer = pool.runIfActive(eventLoop: loop) { state.snapshots.snapshot(instrument: instrument, levels: levels) }
+        // The future completes on this channel's event loop: stay isolated to it.
+        answer.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(.success(let book)):
+                func side(_ levels: [DepthLevel]) -> String {
+                    "[" + levels.map { #"{"price":"\#(formatPrice($0.price, tick: tick))","shares":\#($0.shares),"orders":\#($0.orders)}"# }
+                        .joined(separator: ",") + "]"
+                }
+                let last = book.lastTrade.map { "\"\(formatPrice($0, tick: tick))\"" } ?? "null"
+                self.send(context, head, .ok, json: #"{"symbol":"\#(symbol.uppercased())","bids":\#(side(book.bids)),"asks":\#(side(book.asks)),"last_trade":\#(last),"halted":\#(book.halted)}"#)
+            case .success(.failure(.unknownInstrument)):
+                self.send(context, head, .notFound, json: #"{"error":"unknown symbol","symbol":\#(quote(symbol))}"#)
+            case .success(.failure(.timedOut)), .failure:
+                self.send(context, head, .serviceUnavailable, json: #"{"error":"the engine did not answer"}"#)
+            }
+        }
+    }
+
+    private func send(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, json: String) {
+        send(context, head, status, body: json + "\n", contentType: "application/json")
+    }
+
+    /// Writes one whole answer to the request `unanswered` counted. A 4xx closes the
+    /// connection after it (the client sent something the plane does not take).
+    private func send(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, body: String, contentType: String) {
+        guard !closing, context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Cache-Control", value: "no-store")
+        let refused = (400..<500).contains(status.code)
+        let keepAlive = head.isKeepAlive && !refused
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+            buffer.writeString(body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        done.assumeIsolated().whenComplete { result in
+            self.unanswered -= 1
+            if case .success = result { self.lastProgress = .now() }
+            if refused {
+                self.refuse(context)
+            } else if !keepAlive {
+                self.closing = true
+                context.close(promise: nil)
+            } else if self.unanswered == 0 && self.readPending {
+                self.readPending = false
+                context.read()
+            }
+        }
+    }
+
+    private func split(_ uri: String) -> (String, [String: String]) {
+        let parts = uri.split(separator: "?", maxSplits: 1).map(String.init)
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                if kv.count == 2 { query[kv[0]] = kv[1] }
+            }
+        }
+        return (parts.first ?? "/", query)
+    }
+}
+
+@available(*, unavailable)
+extension AdminHandler: Sendable {}
