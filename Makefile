@@ -14,7 +14,7 @@ help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
 	@echo "make build      build every product in release, once (run, client, feed, loadgen, replay and install share it)"
 	@echo "make client     build rtes-client (one order, cancel or replace from the command line)"
-	@echo "make feed       build rtes-feed and follow the running exchange's ITCH feed (ARGS=\"--snapshot DEMO1\", password from RTES_FEED_PASSWORD)"
+	@echo "make feed       build rtes-feed and follow the running exchange's ITCH feed (ARGS=\"--snapshot DEMO1\", its password in RTES_FEED_PASSWORD)"
 	@echo "make loadgen    build rtes-loadgen and run it (ARGS=\"--connections 2 --count 100000\")"
 	@echo "make replay     replay a generated order stream through the engine and summarise it"
 	@echo "make test       build and run every test, and check the operational files (what CI runs)"

@@ -38,7 +38,7 @@ public struct PasswordLookup {
     /// The password for `username`, from the first source that has one.
     public func password(for username: String) throws(PasswordError) -> String {
         if let file {
-            let text = try Self.read(file)
+            let text = try Self.contents(of: file)
             var any: String?
             for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
                 let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
@@ -66,7 +66,7 @@ public struct PasswordLookup {
     }
 
     /// The whole file (small: at most 64 KiB).
-    static func read(_ path: String) throws(PasswordError) -> String {
+    static func contents(of path: String) throws(PasswordError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .unreadable(file: path, errno: errno) }
         defer { close(fd) }
