@@ -40,8 +40,8 @@ public struct PasswordLookup {
         if let file {
             let text = try Self.contents(of: file)
             var any: String?
-            for raw in text.split(separator: "\n", omittingEmptySubsequences: true) {
-                let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            // Character-wise, "\r\n" is one newline: CRLF files read as LF files do.
+            for line in text.split(whereSeparator: \.isNewline) {
                 if line.isEmpty || line.hasPrefix("#") { continue }
                 if let colon = line.firstIndex(of: ":") {
                     if line[..<colon] == Substring(username) { return try Self.nonEmpty(String(line[line.index(after: colon)...]), from: file) }

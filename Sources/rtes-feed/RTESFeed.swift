@@ -80,7 +80,7 @@ struct RTESFeed: ParsableCommand {
         }
         let c = loaded.configuration
         // The account's password, asked once before anything starts.
-        var account: (SoupUsername, SoupPassword)?
+        var account: (SoupUsername, SoupPassword)? = nil
         if let name = snapshot ?? user {
             do throws(PasswordError) {
                 let text = try PasswordLookup.forProcess(file: passwordFile, variable: "RTES_FEED_PASSWORD").password(for: name)
@@ -103,9 +103,9 @@ struct RTESFeed: ParsableCommand {
         print("rtes-feed: joined \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface); "
             + "re-requests to \(c.exchange.bindAddress):\(c.marketData.retransmitPort)")
         func join() {
-            guard let (username, password) = account else { return }
+            guard let account else { return }
             switch client.joinFromSnapshot(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
-                                           username: username, password: password) {
+                                           username: account.0, password: account.1) {
             case .success(let next): print("rtes-feed: snapshot loaded, \(client.handler.replica.orderCount) orders; continuing at \(next)")
             case .failure(let failure):
                 Self.fail("snapshot from \(c.exchange.bindAddress):\(c.marketData.snapshotPort) failed: \(failure)", status: 1)
@@ -140,7 +140,7 @@ struct RTESFeed: ParsableCommand {
     /// Says what went wrong on standard error and exits (no usage text: the command line was fine).
     static func fail(_ message: String, status: Int32) -> Never {
         FileHandle.standardError.write(Data("rtes-feed: \(message)\n".utf8))
-        exit(status)
+        Foundation.exit(status)
     }
 
     func report(_ client: FeedClient, symbols: [InstrumentSpec]) {

@@ -1,4 +1,5 @@
 import ExchangeOps
+import ExchangeTestRig
 import ExchangeRuntime
 import ExchangeTestSupport
 import Foundation
@@ -81,16 +82,37 @@ import Testing
             [HeartbeatWatch.Beat(slot: .engine, heartbeat: engine, running: running),
              HeartbeatWatch.Beat(slot: .gateway, heartbeat: gateway, running: true)]
         }
-        #expect(watch.allProgressing(beats(1_024, 1_024), now: 0))
-        #expect(watch.allProgressing(beats(2_048, 2_048), now: 4))
+        do {
+            let holds = watch.allProgressing(beats(1_024, 1_024), now: 0)
+            #expect(holds)
+        }
+        do {
+            let holds = watch.allProgressing(beats(2_048, 2_048), now: 4)
+            #expect(holds)
+        }
         // The engine is stuck at 2,048: still within the window at 8, past it at 10.
-        #expect(watch.allProgressing(beats(2_048, 3_072), now: 8))
-        #expect(!watch.allProgressing(beats(2_048, 4_096), now: 10))
+        do {
+            let holds = watch.allProgressing(beats(2_048, 3_072), now: 8)
+            #expect(holds)
+        }
+        do {
+            let holds = watch.allProgressing(beats(2_048, 4_096), now: 10)
+            #expect(!holds)
+        }
         // It moves again: the watchdog holds again.
-        #expect(watch.allProgressing(beats(3_072, 5_120), now: 11))
+        do {
+            let holds = watch.allProgressing(beats(3_072, 5_120), now: 11)
+            #expect(holds)
+        }
         // An agent that stopped running never holds.
-        #expect(!watch.allProgressing(beats(4_096, 6_144, running: false), now: 12))
-        #expect(!watch.allProgressing([], now: 13))
+        do {
+            let holds = watch.allProgressing(beats(4_096, 6_144, running: false), now: 12)
+            #expect(!holds)
+        }
+        do {
+            let holds = watch.allProgressing([], now: 13)
+            #expect(!holds)
+        }
     }
 
     @Test(.enabled(if: ExchangeProcess.built, "trading_exchange is not built: run `swift build --build-tests` (make test does)"))

@@ -43,14 +43,14 @@ import Testing
                 var text = typed
                 _ = text.withUTF8 { write(input[1], $0.baseAddress, $0.count) }
             }
-            close(input[1])
+            Glibc.close(input[1])
             prompt = PasswordPrompt(input: input[0], output: output[1])
             fds = [input[0], output[0], output[1]]
         }
 
         /// What the prompt wrote (the question).
         func question() -> String {
-            close(fds[2])
+            Glibc.close(fds[2])
             var bytes = [UInt8](repeating: 0, count: 256)
             let n = read(fds[1], &bytes, bytes.count)
             return String(decoding: bytes[0..<max(0, n)], as: UTF8.self)
