@@ -77,11 +77,12 @@ public enum MessageText {
     /// An OUCH 4.2 Rejected reason code in words (the codes RTES sends, and the spec's
     /// others), followed by what RTES means by it: a code several of its reasons share (X for
     /// the tick, the collar and the ladder) lists each, since the byte alone cannot tell them
-    /// apart (the exchange's debug log names the exact one).
+    /// apart (the exchange's debug log names the exact one). `O` (other) stands for a dozen
+    /// unrelated reasons; listing them would not help, so it stays "other".
     public static func rejectReason(_ code: UInt8) -> String {
         let causes = RejectReason.allCases.filter { $0.ouchCode == code }.map(\.explanation)
         let name = ouchRejectName(code)
-        if causes.isEmpty { return name }
+        if causes.isEmpty || causes.count > 5 { return name }
         return name + ": " + (causes.count == 1 ? causes[0] : causes.dropLast().joined(separator: ", ") + " or " + causes.last!)
     }
 
