@@ -12,8 +12,9 @@ SWIFT ?= swift
 
 help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
+	@echo "make build      build every product in release, once (run, client, feed, loadgen, replay and install share it)"
 	@echo "make client     build rtes-client (one order, cancel or replace from the command line)"
-	@echo "make feed       build rtes-feed and follow the running exchange's ITCH feed (ARGS=\"--snapshot DEMO1:demo1pass\")"
+	@echo "make feed       build rtes-feed and follow the running exchange's ITCH feed (ARGS=\"--snapshot DEMO1\", its password in RTES_FEED_PASSWORD)"
 	@echo "make loadgen    build rtes-loadgen and run it (ARGS=\"--connections 2 --count 100000\")"
 	@echo "make replay     replay a generated order stream through the engine and summarise it"
 	@echo "make test       build and run every test, and check the operational files (what CI runs)"
@@ -26,30 +27,25 @@ help:
 deps:
 	@.ci/deps
 
+# One release build of every product (the exchange and every tool): run, client, feed,
+# loadgen, replay and install all use it, so switching between them builds nothing new.
+# (Building one --product at a time gave each its own build plan, and each switch rebuilt.)
 build: deps
 	$(SWIFT) build -c release
 
-run: deps
-	$(SWIFT) build -c release --product trading_exchange
-	$(SWIFT) build -c release --product rtes-stat
-	$(SWIFT) build -c release --product rtes-client
-	$(SWIFT) build -c release --product rtes-feed
+run: build
 	.build/release/trading_exchange $(CONFIG) $(ARGS)
 
-client: deps
-	$(SWIFT) build -c release --product rtes-client
+client: build
 
 # Follows a running exchange's market-data feed (docs/MARKETDATA.md), from a second terminal.
-feed: deps
-	$(SWIFT) build -c release --product rtes-feed
+feed: build
 	.build/release/rtes-feed $(CONFIG) $(ARGS)
 
-loadgen: deps
-	$(SWIFT) build -c release --product rtes-loadgen
+loadgen: build
 	.build/release/rtes-loadgen $(ARGS)
 
-replay: deps
-	$(SWIFT) build -c release --product rtes-replay
+replay: build
 	.build/release/rtes-replay $(CONFIG) $(ARGS)
 
 # The release build of ExchangeCore checks the compiler's proof that processing a command
@@ -100,8 +96,7 @@ PURGE ?= 0
 install:
 ifeq ($(BUILD),1)
 	@.ci/deps
-	$(SWIFT) build -c release --product trading_exchange
-	$(SWIFT) build -c release --product rtes-stat
+	$(SWIFT) build -c release
 endif
 	systemd/install.sh install --from "$(RELEASE_DIR)" --prefix "$(PREFIX)"
 

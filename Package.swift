@@ -31,6 +31,8 @@
 //   rtes-client         sends one order, cancel, replace or modify from the command line ← Client, Clock, CClock
 //   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
 //   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
+//   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
+//                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
 //   CClock              (CShims/) TSC, pause, CLOCK_MONOTONIC/REALTIME; links nothing
 //   CClientShim         (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
@@ -69,6 +71,7 @@ let package = Package(
         .library(name: "ExchangeMarketData", targets: ["ExchangeMarketData"]),
         .library(name: "ExchangeBookReplica", targets: ["ExchangeBookReplica"]),
         .library(name: "ExchangeFeed", targets: ["ExchangeFeed"]),
+        .library(name: "ExchangeTools", targets: ["ExchangeTools"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -84,6 +87,7 @@ let package = Package(
         .target(name: "CClock", path: "CShims/CClock"),
         .target(name: "CClientShim", path: "CShims/CClientShim"),
         .target(name: "ExchangeClock", dependencies: ["CClock"]),
+        .target(name: "ExchangeTools"),
         .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
         .target(
             name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
@@ -106,14 +110,14 @@ let package = Package(
         .executableTarget(
             name: "rtes-client",
             dependencies: [
-                "ExchangeClient", "ExchangeClock", "CClock", "ExchangeWire", "ExchangeCore",
+                "ExchangeClient", "ExchangeClock", "CClock", "ExchangeWire", "ExchangeCore", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rtes-loadgen",
             dependencies: [
-                "ExchangeClient", "ExchangeClock", "ExchangeWire", "ExchangeCore",
+                "ExchangeClient", "ExchangeClock", "ExchangeWire", "ExchangeCore", "ExchangeTools",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -132,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "trading_exchange",
             dependencies: [
-                "ExchangeOps", "ExchangeConfig", "ExchangeRuntime",
+                "ExchangeOps", "ExchangeConfig", "ExchangeRuntime", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -140,14 +144,14 @@ let package = Package(
         .executableTarget(
             name: "rtes-feed",
             dependencies: [
-                "ExchangeFeed", "ExchangeBookReplica", "ExchangeConfig", "ExchangeCore", "ExchangeWire",
+                "ExchangeFeed", "ExchangeBookReplica", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rtes-stat",
             dependencies: [
-                "ExchangeRuntime", "ExchangeConfig",
+                "ExchangeRuntime", "ExchangeConfig", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -157,7 +161,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-replay",
             dependencies: [
-                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire",
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -197,6 +201,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ExchangeBookReplicaTests", dependencies: ["ExchangeBookReplica", "ExchangeCore"]),
+        .testTarget(name: "ExchangeToolsTests", dependencies: ["ExchangeTools"]),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeOpsTests",

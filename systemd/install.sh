@@ -7,7 +7,9 @@
 #
 # install:   PREFIX/bin/trading_exchange and rtes-stat from DIR (default .build/release),
 #            the unit as /etc/systemd/system/rtes.service (checked with systemd-analyze),
-#            /etc/rtes/config.json from configs/config.prod.json only if absent, an
+#            /etc/rtes/config.json from configs/config.prod.json only if absent,
+#            /etc/rtes/api_keys.json (mode 0600, the unit's LoadCredential=) from
+#            configs/api_keys.dev.json only if absent, an
 #            /etc/rtes/environment template (mode 0600) only if absent, system user and
 #            group rtes if missing, and `systemctl daemon-reload` when systemd is running.
 # uninstall: stops and disables the service (when systemd runs), removes binaries and
@@ -99,6 +101,13 @@ do_install() {
     else
         run install -m 0644 configs/config.prod.json "$etc/config.json"
     fi
+    # The accounts file the unit hands over with LoadCredential= (RTES_API_KEYS_FILE=%d/api_keys).
+    if [ -e "$etc/api_keys.json" ]; then
+        say "$etc/api_keys.json exists: kept"
+    else
+        run install -m 0600 configs/api_keys.dev.json "$etc/api_keys.json"
+        say "WARNING: $etc/api_keys.json holds the DEVELOPMENT accounts (DEMO1, DEMO2, TRADER, LOAD1-8, passwords in the repository): replace them before clients other than yours can reach the port"
+    fi
     if [ -e "$etc/environment" ]; then
         say "$etc/environment exists: kept"
     else
@@ -109,8 +118,9 @@ do_install() {
 # Environment of rtes.service, read by systemd (as root) before the exchange starts.
 # Keep this file root-owned, mode 0600. Secrets come only from here, never from config.json.
 # Files named here (API keys, TLS keys) must be readable by group rtes (e.g. root:rtes 0640).
+# The accounts file comes from /etc/rtes/api_keys.json through the unit's LoadCredential=;
+# set RTES_API_KEYS_FILE here only to use another file (readable by user rtes).
 #RTES_HMAC_KEY=
-#RTES_API_KEYS_FILE=/etc/rtes/api-keys
 #RTES_TLS_CERT=/etc/rtes/tls/server.crt
 #RTES_TLS_KEY=/etc/rtes/tls/server.key
 #RTES_CA_CERT=/etc/rtes/tls/ca.crt

@@ -74,8 +74,20 @@ public enum MessageText {
             + String(repeating: "0", count: 9 - nanos.count) + nanos
     }
 
-    /// An OUCH 4.2 Rejected reason code in words (the codes RTES sends, and the spec's others).
+    /// An OUCH 4.2 Rejected reason code in words (the codes RTES sends, and the spec's
+    /// others), followed by what RTES means by it: a code several of its reasons share (X for
+    /// the tick, the collar and the ladder) lists each, since the byte alone cannot tell them
+    /// apart (the exchange's debug log names the exact one). `O` (other) stands for a dozen
+    /// unrelated reasons; listing them would not help, so it stays "other".
     public static func rejectReason(_ code: UInt8) -> String {
+        let causes = RejectReason.allCases.filter { $0.ouchCode == code }.map(\.explanation)
+        let name = ouchRejectName(code)
+        if causes.isEmpty || causes.count > 5 { return name }
+        return name + ": " + (causes.count == 1 ? causes[0] : causes.dropLast().joined(separator: ", ") + " or " + causes.last!)
+    }
+
+    /// The OUCH 4.2 specification's name of a Rejected reason code.
+    static func ouchRejectName(_ code: UInt8) -> String {
         switch code {
         case 0x54: "test mode"
         case 0x48: "halted"

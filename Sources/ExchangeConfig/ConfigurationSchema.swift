@@ -200,6 +200,11 @@ enum ConfigurationSchema {
         Secrets.variables.map { ($0.name, "secret: " + $0.meaning) } + [
             ("RTES_CONFIG", "path of the configuration file"),
             ("RTES_LOG_LEVEL", "log verbosity"),
+            // The tools' passwords (never on their command lines); a tool that reads the
+            // configuration (rtes-feed) runs with its own set, so they are expected here too.
+            ("RTES_CLIENT_PASSWORD", "rtes-client: the account's password (the exchange ignores it)"),
+            ("RTES_FEED_PASSWORD", "rtes-feed: the snapshot account's password (the exchange ignores it)"),
+            ("RTES_LOADGEN_PASSWORD", "rtes-loadgen: the --account password (the exchange ignores it)"),
         ]
 
     /// Whether a file key looks like a secret; if so, the variable that should carry it

@@ -20,6 +20,14 @@ import ExchangeWire
 /// kept meanwhile (the handler should join the group *before* asking for the snapshot) are
 /// then applied from there.
 ///
+/// Gap older than the re-request history: the server answers nothing for messages it no
+/// longer keeps (`before_history`), so asking again cannot help. When the handler knows the
+/// history's size (`historyMessages`, the exchange's
+/// `market_data.retransmit_history_messages`) and a gap starts more than that many messages
+/// before the newest sequence number seen, or when `maximumUnansweredRequests` requests for
+/// the same gap went unanswered, it stops asking and sets `snapshotNeeded` (saying why): the
+/// owner rejoins through the snapshot service (`beginSnapshot` … `endSnapshot`, which clears it).
+///
 /// It allocates (kept packets are arrays): it is a client tool, not the exchange's hot path.
 public struct FeedHandler: ~Copyable {
     public var replica: BookReplica
@@ -36,6 +44,18 @@ public struct FeedHandler: ~Copyable {
     /// The gap asked for last and when (caller's clock), to re-ask after `retryNanoseconds`.
     var requested: (sequence: UInt64, at: UInt64)?
     public var retryNanoseconds: UInt64 = 50_000_000
+    /// How many messages the re-request server keeps, when known: a gap older than that is
+    /// recovered through a snapshot instead.
+    public var historyMessages: UInt64?
+    /// Requests for one gap, unanswered, after which the gap counts as lost to the history.
+    public var maximumUnansweredRequests = 40
+    /// The highest sequence number a packet (or heartbeat) has shown to exist, plus one.
+    public private(set) var newestSeen: UInt64 = 1
+    /// Why the books can only be repaired by a snapshot now (no more re-requests until
+    /// `endSnapshot`); nil while re-requests can still recover the feed.
+    public private(set) var snapshotNeeded: SnapshotNeed?
+    /// Requests sent for the gap at `requested.sequence` without it moving.
+    var unanswered = 0
     /// Messages seen, in order, when `recording` (for tests and captures).
     public var recording = false
     public private(set) var recorded: [[UInt8]] = []
@@ -54,6 +74,25 @@ public struct FeedHandler: ~Copyable {
         public var keptPackets: UInt64 = 0
         public var lastError: String?
         public init() {}
+    }
+
+    /// Why a gap cannot be recovered by re-requests, in words (`description`).
+    public enum SnapshotNeed: Equatable, Sendable, CustomStringConvertible {
+        /// The gap starts at `missing`, more than `history` messages before `newest`.
+        case olderThanHistory(missing: UInt64, newest: UInt64, history: UInt64)
+        /// `requests` re-requests for the gap at `missing` went unanswered.
+        case unanswered(missing: UInt64, requests: Int)
+
+        public var description: String {
+            switch self {
+            case .olderThanHistory(let missing, let newest, let history):
+                "the gap from sequence \(missing) is older than the re-request history (the server keeps the last \(history) "
+                    + "messages and the feed is at \(newest)): only a snapshot can repair the books"
+            case .unanswered(let missing, let requests):
+                "\(requests) re-requests for the gap from sequence \(missing) went unanswered (older than the server's history, "
+                    + "or refused): only a snapshot can repair the books"
+            }
+        }
     }
 
     /// A re-request to send: the session, the first missing sequence number and how many.
@@ -82,7 +121,8 @@ public struct FeedHandler: ~Copyable {
             return nil
         }
         if packet.isHeartbeat { counters.heartbeats += 1 }
-        let end = packet.sequence &+ UInt64(packet.messageCount)
+        let end = packet.sequence &+ UInt64(packet.isEndOfSession ? 0 : packet.messageCount)
+        newestSeen = max(newestSeen, end)
         if packet.isEndOfSession || packet.isHeartbeat {
             if packet.sequence > expected {
                 counters.gaps += 1
@@ -110,8 +150,21 @@ public struct FeedHandler: ~Copyable {
 
     /// A request for [expected, upTo) unless the same was asked less than the retry time ago.
     mutating func request(now: UInt64, upTo: UInt64) -> Request? {
-        guard let session, upTo > expected else { return nil }
-        if let r = requested, r.sequence == expected, now &- r.at < retryNanoseconds { return nil }
+        guard let session, upTo > expected, snapshotNeeded == nil else { return nil }
+        if let history = historyMessages, newestSeen > expected &+ history {
+            snapshotNeeded = .olderThanHistory(missing: expected, newest: newestSeen, history: history)
+            return nil
+        }
+        if let r = requested, r.sequence == expected {
+            if now &- r.at < retryNanoseconds { return nil }
+            unanswered += 1
+            if unanswered >= maximumUnansweredRequests {
+                snapshotNeeded = .unanswered(missing: expected, requests: unanswered)
+                return nil
+            }
+        } else {
+            unanswered = 0
+        }
         requested = (expected, now)
         counters.requests += 1
         return Request(session: session, sequence: expected, count: UInt16(min(upTo &- expected, 0xFFFE)))
@@ -161,7 +214,10 @@ public struct FeedHandler: ~Copyable {
                 if case .success(let packet) = MoldUDP64.readPacket(raw) { apply(packet) }
             }
         }
-        if kept.isEmpty { requested = nil }
+        if kept.isEmpty {
+            requested = nil
+            unanswered = 0
+        }
     }
 
     // MARK: Late join
@@ -180,7 +236,11 @@ public struct FeedHandler: ~Copyable {
     public mutating func endSnapshot(nextSequence: UInt64, session snapshotSession: SoupSessionName) {
         session = snapshotSession
         expected = nextSequence
+        newestSeen = max(newestSeen, nextSequence)
         joining = false
+        snapshotNeeded = nil
+        requested = nil
+        unanswered = 0
         for key in kept.keys where key < nextSequence {
             // Keep packets that straddle the snapshot point: they are applied from `expected` on.
             if let bytes = kept[key], bytes.withUnsafeBytes({ raw in

@@ -4,12 +4,26 @@ import Glibc
 /// Fetches a snapshot from the snapshot service (blocking, with a timeout) and loads it
 /// into a feed handler.
 public enum SnapshotClient {
-    public enum Failure: Error, Equatable {
+    public enum Failure: Error, Equatable, CustomStringConvertible {
         case connect(Int32)
         case rejected(UInt8)
         case closedEarly
         case timedOut
         case protocolError(String)
+
+        /// In words, for a person (the caller adds which service it was).
+        public var description: String {
+            switch self {
+            case .connect(ECONNREFUSED): "connection refused (is the exchange running, with market data on, and is this its snapshot port?)"
+            case .connect(let code): "cannot connect: \(String(cString: strerror(code)))"
+            case .rejected(SoupLoginRejectReason.notAuthorized): "login rejected: A (not authorized: unknown username or wrong password)"
+            case .rejected(SoupLoginRejectReason.sessionNotAvailable): "login rejected: S (session not available)"
+            case .rejected(let code): "login rejected with reason code \(code)"
+            case .closedEarly: "the snapshot service closed the connection before the End of Snapshot"
+            case .timedOut: "no End of Snapshot in time"
+            case .protocolError(let what): "unexpected data from the snapshot service: \(what)"
+            }
+        }
     }
 
     public struct Snapshot {

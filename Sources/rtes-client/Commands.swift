@@ -31,7 +31,13 @@ struct OrderArguments: ParsableArguments {
     @Option(name: .customLong("min-qty"), help: "Minimum quantity to execute on entry.")
     var minimumQuantity: UInt32 = 0
 
-    func send(side: Side, with client: OrderEntryClient) throws(ClientError) -> (String, OrderToken) {
+    /// The order's fields, each checked; a bad one is a usage error before any connection.
+    func validate() throws {
+        _ = try argument { () throws(ClientError) in try fields() }
+    }
+
+    /// The checked fields of the order (the token from the clock unless --token).
+    func fields() throws(ClientError) -> OrderFields {
         let token = try makeToken(self.token)
         guard let stock = Symbol(symbol.uppercased()), !symbol.isEmpty else {
             throw ClientError.invalidArgument("symbol \"\(symbol)\": 1 to 8 characters")
@@ -50,11 +56,30 @@ struct OrderArguments: ParsableArguments {
             guard let parsed = Firm(firm.uppercased()), !firm.isEmpty else { throw ClientError.invalidArgument("firm \"\(firm)\": 1 to 4 characters") }
             orderFirm = parsed
         }
-        try client.enter(token: token, side: side, shares: shares, symbol: stock, price: limit, orderType: isMarket ? .market : .limit,
-                         timeInForce: timeInForce, firm: orderFirm, display: Display(rawValue: displayByte), minimumQuantity: minimumQuantity)
-        let text = "Enter Order token=\(token) side=\(side) shares=\(shares) \(stock) @ \(isMarket ? "MKT" : MessageText.price(limit)) tif=\(timeInForce)"
-        return (text, token)
+        return OrderFields(token: token, symbol: stock, isMarket: isMarket, limit: limit, timeInForce: timeInForce,
+                           displayByte: displayByte, firm: orderFirm)
     }
+
+    func send(side: Side, with client: OrderEntryClient) throws(ClientError) -> (String, OrderToken) {
+        let order = try fields()
+        try client.enter(token: order.token, side: side, shares: shares, symbol: order.symbol, price: order.limit,
+                         orderType: order.isMarket ? .market : .limit, timeInForce: order.timeInForce, firm: order.firm,
+                         display: Display(rawValue: order.displayByte), minimumQuantity: minimumQuantity)
+        let text = "Enter Order token=\(order.token) side=\(side) shares=\(shares) \(order.symbol) @ "
+            + "\(order.isMarket ? "MKT" : MessageText.price(order.limit)) tif=\(order.timeInForce)"
+        return (text, order.token)
+    }
+}
+
+/// A new order's fields as checked from the command line.
+struct OrderFields {
+    var token: OrderToken
+    var symbol: Symbol
+    var isMarket: Bool
+    var limit: Price
+    var timeInForce: TimeInForce
+    var displayByte: UInt8
+    var firm: Firm
 }
 
 extension OrderArguments {
@@ -223,7 +248,7 @@ struct Listen: ParsableCommand {
     var seconds: Double = 5
 
     func run() throws {
-        let password = try session.resolvedPassword()
+        let password = session.resolvedPassword()
         do throws(ClientError) {
             let client = try OrderEntryClient.connect(host: session.host, port: session.port, username: session.user,
                                                       password: password, sequence: session.sequence)

@@ -2,6 +2,7 @@ import ArgumentParser
 import ExchangeClient
 import ExchangeClock
 import ExchangeCore
+import ExchangeTools
 import ExchangeWire
 import Glibc
 
@@ -15,21 +16,27 @@ struct RTESClient: ParsableCommand {
             exchange sends back (the answer, and executions that follow within --linger), logs out.
 
             Examples (the exchange of `make run`, accounts of configs/api_keys.dev.json):
-              rtes-client --user DEMO1 --password demo1pass buy 100 AAPL 230.00
+              rtes-client --user DEMO1 buy 100 AAPL 230.00          (asks for the password)
               export RTES_CLIENT_PASSWORD=demo2pass
               rtes-client --user DEMO2 sell 100 AAPL 230.00 --tif ioc
-              rtes-client -u DEMO1 --password demo1pass cancel C1732200000001
-              rtes-client -u DEMO1 --password demo1pass replace C1732200000001 200 229.95
-              rtes-client -u DEMO1 --password demo1pass modify C1732200000001 S 50
-              rtes-client -u DEMO1 --password demo1pass --sequence 1 listen
+              rtes-client -u DEMO1 --password-file ~/.rtes-password cancel C1732200000001
+              rtes-client -u DEMO1 replace C1732200000001 200 229.95
+              rtes-client -u DEMO1 modify C1732200000001 S 50
+              rtes-client -u DEMO1 --sequence 1 listen
+
+            The password is never taken on the command line (ps shows it to every user): it \
+            comes from --password-file FILE (a line USERNAME:PASSWORD, or the password alone), \
+            else the environment variable RTES_CLIENT_PASSWORD, else a prompt on the terminal.
 
             Prices are decimal with at most 4 places; `market` (or MKT) sends a market order. \
-            Order tokens default to C + the wall clock in milliseconds (day-unique per account).
+            Order tokens default to C + the wall clock in milliseconds (day-unique per account). \
+            Every argument is checked before connecting.
 
             Exit status: 0 the exchange accepted the request; 1 it refused it (Rejected, \
             Cancel Reject, Login Rejected); 2 no answer in time, or the connection failed; \
-            64 bad command line.
+            64 bad command line, or no password.
             """,
+        version: RTESVersion.current,
         subcommands: [Buy.self, Sell.self, Cancel.self, Replace.self, Modify.self, Listen.self]
     )
 
@@ -49,9 +56,13 @@ struct SessionOptions: ParsableArguments {
     @Option(name: [.customLong("user"), .short], help: "SoupBinTCP username (1-6 characters).")
     var user: String
 
-    @Option(help: ArgumentHelp(
-        "SoupBinTCP password. Without it, the environment variable RTES_CLIENT_PASSWORD is used (keeps it off the command line).",
-        valueName: "password"))
+    @Option(name: .customLong("password-file"), help: ArgumentHelp(
+        "A file with the password: a line USERNAME:PASSWORD, or the password alone. Without it: RTES_CLIENT_PASSWORD, else a prompt.",
+        valueName: "file"))
+    var passwordFile: String?
+
+    /// Refused with a message saying how to give the password instead (never used).
+    @Option(help: .hidden)
     var password: String?
 
     @Option(help: "Seconds to wait for the exchange's answer to the request.")
@@ -66,10 +77,23 @@ struct SessionOptions: ParsableArguments {
     @Flag(help: "Also print server heartbeats and the exchange's timestamp of each message.")
     var verbose = false
 
-    func resolvedPassword() throws -> String {
-        if let password { return password }
-        if let value = getenv("RTES_CLIENT_PASSWORD") { return String(cString: value) }
-        throw ValidationError("give --password, or set RTES_CLIENT_PASSWORD")
+    func validate() throws {
+        if password != nil { throw ValidationError(PasswordLookup.refusal(option: "--password", variable: "RTES_CLIENT_PASSWORD")) }
+        guard !user.isEmpty, SoupUsername(user) != nil else { throw ValidationError("--user \"\(user)\": 1 to 6 printable ASCII characters") }
+        guard (1...65_535).contains(port) else { throw ValidationError("--port \(port): 1 to 65535") }
+        guard wait > 0, linger >= 0 else { throw ValidationError("--wait must be above 0 and --linger at least 0 (seconds)") }
+    }
+
+    /// The password from --password-file, RTES_CLIENT_PASSWORD or the terminal; without one
+    /// the tool stops (status 64) before connecting.
+    func resolvedPassword() -> String {
+        do throws(PasswordError) {
+            let password = try PasswordLookup.forProcess(file: passwordFile, variable: "RTES_CLIENT_PASSWORD").password(for: user)
+            guard SoupPassword(password) != nil else { fail("the password of \(user) is longer than SoupBinTCP's 10 characters", status: 64) }
+            return password
+        } catch {
+            fail(error.description, status: 64)
+        }
     }
 }
 
@@ -83,7 +107,7 @@ enum Answer {
 /// `linger` seconds more), logs out, and exits with the outcome's status.
 func runSession(_ options: SessionOptions, request: (OrderEntryClient) throws(ClientError) -> String,
                 answer: (OUCHMessage) -> Answer?) throws {
-    let password = try options.resolvedPassword()
+    let password = options.resolvedPassword()
     do throws(ClientError) {
         let client = try OrderEntryClient.connect(
             host: options.host, port: options.port, username: options.user, password: password, sequence: options.sequence,

@@ -3,6 +3,7 @@ import ExchangeBookReplica
 import ExchangeConfig
 import ExchangeCore
 import ExchangeFeed
+import ExchangeTools
 import ExchangeWire
 import Foundation
 
@@ -15,7 +16,25 @@ struct RTESFeed: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtes-feed",
         abstract: "Follow a running RTES exchange's market-data feed (ITCH 5.0 in MoldUDP64).",
-        discussion: "Reads the group, ports and symbols from the exchange's configuration file.")
+        discussion: """
+            Reads the group, ports and symbols from the exchange's configuration file.
+
+            A gap the re-request server can still fill is recovered by re-requests. A gap older \
+            than its history (market_data.retransmit_history_messages of the configuration), or \
+            one whose re-requests go unanswered, can only be repaired from a snapshot: rtes-feed \
+            says so and rejoins through the snapshot service by itself when it has an account \
+            (--snapshot USER or --user USER); without one it stops with status 1.
+
+            The account's password is never taken on the command line (ps shows it to every \
+            user): it comes from --password-file FILE (a line USERNAME:PASSWORD, or the password \
+            alone), else the environment variable RTES_FEED_PASSWORD, else a prompt on the \
+            terminal — asked once, at the start.
+
+            Exit status: 0 End of Session or the time limit; 1 the feed could not be followed \
+            (sockets, snapshot service, a gap with no account to rejoin with); 64 bad command \
+            line or no password.
+            """,
+        version: RTESVersion.current)
 
     @Argument(help: "The exchange configuration (JSON), e.g. configs/config.dev.json.")
     var config: String
@@ -23,32 +42,76 @@ struct RTESFeed: ParsableCommand {
     @Option(help: "Seconds to follow the feed (0: until End of Session).")
     var seconds: Double = 0
 
-    @Option(help: "Start from a snapshot, logging in as this account (USERNAME:PASSWORD from the API keys file).")
+    @Option(help: ArgumentHelp("Start from a snapshot, logging in as this account of the API keys file (and rejoin through one when needed).",
+                               valueName: "user"))
     var snapshot: String?
+
+    @Option(help: ArgumentHelp("The account to rejoin through the snapshot service with, when a gap is older than the re-request history.",
+                               valueName: "user"))
+    var user: String?
+
+    @Option(name: .customLong("password-file"), help: ArgumentHelp(
+        "A file with the account's password: a line USERNAME:PASSWORD, or the password alone. Without it: RTES_FEED_PASSWORD, else a prompt.",
+        valueName: "file"))
+    var passwordFile: String?
 
     @Flag(help: "Print every message (decoded), not only the summary.")
     var messages = false
 
-    func run() throws {
-        let loaded = try ConfigurationLoader.load(path: config, environment: ProcessInfo.processInfo.environment, host: .current())
-        let c = loaded.configuration
-        let client = try FeedClient(
-            group: c.exchange.udpMulticastGroup.rawValue, port: c.exchange.udpPort, interface: c.marketData.interface.rawValue,
-            retransmitHost: c.exchange.bindAddress.rawValue, retransmitPort: c.marketData.retransmitPort,
-            instrumentCount: c.symbols.count, orderCapacity: c.performance.orderPoolSize)
-        print("rtes-feed: joined \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface); "
-            + "re-requests to \(c.exchange.bindAddress):\(c.marketData.retransmitPort)")
-        if let login = snapshot {
-            let parts = login.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let username = SoupUsername(parts[0]), let password = SoupPassword(parts[1]) else {
-                throw ValidationError("--snapshot takes USERNAME:PASSWORD")
+    func validate() throws {
+        for (option, value) in [("--snapshot", snapshot), ("--user", user)] {
+            guard let value else { continue }
+            if value.contains(":") {
+                throw ValidationError(PasswordLookup.refusal(option: "\(option) USER:PASSWORD", variable: "RTES_FEED_PASSWORD")
+                    + " (\(option) takes the username alone)")
             }
-            switch client.joinFromSnapshot(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
-                                           username: username, password: password) {
-            case .success(let next): print("rtes-feed: snapshot loaded, \(client.handler.replica.orderCount) orders; continuing at \(next)")
-            case .failure(let failure): throw ValidationError("snapshot failed: \(failure)")
+            guard !value.isEmpty, SoupUsername(value) != nil else { throw ValidationError("\(option) \"\(value)\": 1 to 6 printable ASCII characters") }
+        }
+        if let snapshot, let user, snapshot != user { throw ValidationError("--snapshot \(snapshot) and --user \(user) name different accounts") }
+        guard seconds >= 0 else { throw ValidationError("--seconds \(seconds): 0 or more") }
+    }
+
+    func run() throws {
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigurationLoader.load(path: config, environment: ProcessInfo.processInfo.environment, host: .current())
+        } catch {
+            Self.fail("\(config) cannot be used:\n\(error)", status: 64)
+        }
+        let c = loaded.configuration
+        // The account's password, asked once before anything starts.
+        var account: (SoupUsername, SoupPassword)? = nil
+        if let name = snapshot ?? user {
+            do throws(PasswordError) {
+                let text = try PasswordLookup.forProcess(file: passwordFile, variable: "RTES_FEED_PASSWORD").password(for: name)
+                guard let password = SoupPassword(text) else { Self.fail("the password of \(name) is longer than SoupBinTCP's 10 characters", status: 64) }
+                account = (SoupUsername(name)!, password)
+            } catch {
+                Self.fail(error.description, status: 64)
             }
         }
+        let client: FeedClient
+        do {
+            client = try FeedClient(
+                group: c.exchange.udpMulticastGroup.rawValue, port: c.exchange.udpPort, interface: c.marketData.interface.rawValue,
+                retransmitHost: c.exchange.bindAddress.rawValue, retransmitPort: c.marketData.retransmitPort,
+                instrumentCount: c.symbols.count, orderCapacity: c.performance.orderPoolSize)
+        } catch {
+            Self.fail("cannot join \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface): \(error)", status: 1)
+        }
+        client.handler.historyMessages = UInt64(c.marketData.retransmitHistoryMessages)
+        print("rtes-feed: joined \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface); "
+            + "re-requests to \(c.exchange.bindAddress):\(c.marketData.retransmitPort)")
+        func join() {
+            guard let account else { return }
+            switch client.joinFromSnapshot(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
+                                           username: account.0, password: account.1) {
+            case .success(let next): print("rtes-feed: snapshot loaded, \(client.handler.replica.orderCount) orders; continuing at \(next)")
+            case .failure(let failure):
+                Self.fail("snapshot from \(c.exchange.bindAddress):\(c.marketData.snapshotPort) failed: \(failure)", status: 1)
+            }
+        }
+        if snapshot != nil { join() }
         if messages {
             client.onPacket = { packet, _ in Self.printMessages(packet) }
             client.onAnswer = { packet in Self.printMessages(packet, prefix: "(recovered) ") }
@@ -57,6 +120,14 @@ struct RTESFeed: ParsableCommand {
         var lastReport = Date()
         while !client.handler.ended && (seconds == 0 || Date().timeIntervalSince(start) < seconds) {
             client.poll(timeoutMilliseconds: 100)
+            if let need = client.handler.snapshotNeeded {
+                guard account != nil else {
+                    report(client, symbols: c.symbols)
+                    Self.fail("\(need); give --user USER (an account of the API keys file) to rejoin through the snapshot service", status: 1)
+                }
+                print("rtes-feed: \(need); rejoining through the snapshot service")
+                join()
+            }
             if Date().timeIntervalSince(lastReport) >= 1 {
                 lastReport = Date()
                 report(client, symbols: c.symbols)
@@ -64,6 +135,12 @@ struct RTESFeed: ParsableCommand {
         }
         report(client, symbols: c.symbols)
         if client.handler.ended { print("rtes-feed: End of Session") }
+    }
+
+    /// Says what went wrong on standard error and exits (no usage text: the command line was fine).
+    static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data("rtes-feed: \(message)\n".utf8))
+        Foundation.exit(status)
     }
 
     func report(_ client: FeedClient, symbols: [InstrumentSpec]) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import ExchangeClient
 import ExchangeClock
 import ExchangeCore
+import ExchangeTools
 import ExchangeWire
 import Glibc
 import Histogram
@@ -50,9 +51,15 @@ struct RTESLoadgen: ParsableCommand {
             otherwise) and rejects an account's new orders with reason O once it has used its \
             share, until the exchange restarts.
 
+            Passwords are never taken on the command line (ps shows them to every user): the \
+            dev accounts' are built in; an --account's comes from --password-file FILE, else the \
+            environment variable RTES_LOADGEN_PASSWORD (one password for every --account), else \
+            a prompt on the terminal.
+
             Exit status: 0 every request was answered; 1 some were not, or a connection \
-            failed; 2 the run could not start.
-            """
+            failed; 2 the run could not start (no password, the exchange not reachable, …).
+            """,
+        version: RTESVersion.current
     )
 
     @Option(help: "The exchange's host.")
@@ -61,12 +68,17 @@ struct RTESLoadgen: ParsableCommand {
     @Option(help: "The order-entry port.")
     var port = 8888
 
-    @Option(help: "Connections (accounts LOAD1…LOADn with passwords loadNpass, unless --account is given).")
+    @Option(help: "Connections (the dev accounts LOAD1…LOADn of configs/api_keys.dev.json, unless --account is given).")
     var connections = 2
 
     @Option(name: .customLong("account"), help: ArgumentHelp(
-        "An account to use instead, as USERNAME:PASSWORD (repeat for more connections).", valueName: "user:password"))
+        "An account to use instead (repeat for more connections); its password from --password-file, else RTES_LOADGEN_PASSWORD, else a prompt.",
+        valueName: "user"))
     var accounts: [String] = []
+
+    @Option(name: .customLong("password-file"), help: ArgumentHelp(
+        "A file with the --account passwords: lines USERNAME:PASSWORD, or one password alone for every account.", valueName: "file"))
+    var passwordFile: String?
 
     @Option(help: "Closed loop: requests each connection keeps outstanding.")
     var window = 1
@@ -168,10 +180,19 @@ struct RTESLoadgen: ParsableCommand {
             guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
             loadAccounts = LoadPlan.devAccounts(connections)
         } else {
-            loadAccounts = try accounts.map { text in
-                let parts = text.split(separator: ":", maxSplits: 1)
-                guard parts.count == 2 else { throw ValidationError("--account \(text): USERNAME:PASSWORD") }
-                return LoadAccount(username: String(parts[0]), password: String(parts[1]))
+            if accounts.contains(where: { $0.contains(":") }) {
+                throw ValidationError(PasswordLookup.refusal(option: "--account USER:PASSWORD", variable: "RTES_LOADGEN_PASSWORD")
+                    + " (--account takes the username alone)")
+            }
+            let lookup = PasswordLookup.forProcess(file: passwordFile, variable: "RTES_LOADGEN_PASSWORD")
+            loadAccounts = []
+            for name in accounts {
+                do throws(PasswordError) {
+                    loadAccounts.append(LoadAccount(username: name, password: try lookup.password(for: name)))
+                } catch {
+                    printError("rtes-loadgen: \(error)")
+                    throw ExitCode(2)
+                }
             }
         }
         guard let tickUnits = MessageText.parsePrice(tick), tickUnits > 0 else { throw ValidationError("--tick \(tick): a price such as 0.01") }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ExchangeConfig
 import ExchangeCore
 import ExchangeRisk
+import ExchangeTools
 import ExchangeWire
 import Foundation
 import OrderFlow
@@ -19,7 +20,8 @@ struct Replay: ParsableCommand {
             The same configuration, flow and seed always produce the same events; the summary checks it.
 
             Configuration overrides (RTES_*) apply as for the exchange itself.
-            """)
+            """,
+        version: RTESVersion.current)
 
     @Argument(help: "The exchange configuration (JSON).")
     var config: String = "configs/config.dev.json"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExchangeConfig
 import ExchangeRuntime
+import ExchangeTools
 import Foundation
 
 /// Prints an exchange's counters live, reading its counters file in shared memory without
@@ -10,7 +11,8 @@ struct RTESStat: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtes-stat",
         abstract: "Print a running RTES exchange's counters, live.",
-        discussion: "Give the counters file, or the exchange's configuration to find it (/dev/shm/rtes.<name>.counters).")
+        discussion: "Give the counters file, or the exchange's configuration to find it (/dev/shm/rtes.<name>.counters).",
+        version: RTESVersion.current)
 
     @Option(help: "The counters file.")
     var counters: String?

@@ -2,6 +2,7 @@ import ArgumentParser
 import ExchangeConfig
 import ExchangeOps
 import ExchangeRuntime
+import ExchangeTools
 import Foundation
 import Logging
 
@@ -25,10 +26,16 @@ struct TradingExchange: ParsableCommand {
             obtained (memory, threads, a listening port).
 
             Logging: RTES_LOG_LEVEL = trace | debug | info (default) | notice | warning | error | critical.
+            At debug, the orders rejected each second are logged by reason, in words.
+
+            Under systemd: with NOTIFY_SOCKET set (Type=notify) it sends READY=1 once serving and
+            STOPPING=1 when it starts draining; with WATCHDOG_USEC set (WatchdogSec=) it sends
+            WATCHDOG=1 only while every agent thread makes progress, so a stuck agent gets it restarted.
             Secrets come only from the environment (never the file, never the logs).
 
             \(ConfigurationLoader.environmentHelp())
-            """)
+            """,
+        version: RTESVersion.current)
 
     @Argument(help: "The exchange configuration (JSON), e.g. configs/config.dev.json.")
     var config: String
@@ -112,10 +119,18 @@ struct TradingExchange: ParsableCommand {
             throw ExitCode(1)
         }
         logger.info("running; SIGTERM or SIGINT stops")
+        // Under systemd (Type=notify): ready now; the watchdog pinged while the agents progress.
+        let notifier = ServiceNotifier.fromEnvironment(environment)
+        let watchdog = ServiceNotifier.watchdogSeconds(environment)
+        notifier?.send("READY=1\nSTATUS=serving")
+        let monitor = ServiceMonitor(snapshot: { appliance.counters.snapshot() }, notifier: notifier, watchdogSeconds: watchdog, logger: logger)
+        monitor.start()
 
         var received: Int32 = 0
         sigwait(&signals, &received)
         logger.info("\(received == SIGINT ? "SIGINT" : "SIGTERM"): draining")
+        notifier?.send("STOPPING=1\nSTATUS=draining")
+        monitor.stop()
         let final = appliance.drain()
         print("final counters\n" + final.text())
         logger.info("stopped")

@@ -99,7 +99,8 @@ import Testing
         let names = ConfigurationLoader.environmentVariables.map(\.name)
         #expect(Set(names).count == names.count)
         let others = Set(ConfigurationLoader.otherEnvironmentVariables.map(\.name))
-        #expect(others == ["RTES_HMAC_KEY", "RTES_API_KEYS_FILE", "RTES_TLS_CERT", "RTES_TLS_KEY", "RTES_CA_CERT", "RTES_LOG_LEVEL", "RTES_CONFIG"])
+        #expect(others == ["RTES_HMAC_KEY", "RTES_API_KEYS_FILE", "RTES_TLS_CERT", "RTES_TLS_KEY", "RTES_CA_CERT", "RTES_LOG_LEVEL", "RTES_CONFIG",
+                           "RTES_CLIENT_PASSWORD", "RTES_FEED_PASSWORD", "RTES_LOADGEN_PASSWORD"])
         #expect(others.isDisjoint(with: names))
         for variable in ConfigurationLoader.environmentVariables {
             let path = try! #require(variable.path)
