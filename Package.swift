@@ -24,7 +24,7 @@
 //   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
 //                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health
-//                       ← Runtime, Engine, Gateway, MarketData, Wire, Config, Risk, OrderFlow (and swift-nio, swift-log)
+//                       ← Runtime, Engine, Gateway, MarketData, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Runtime, Config
 //   rtes-feed           follows the feed, rebuilds the books ← Feed, Config
@@ -126,7 +126,7 @@ let package = Package(
             name: "ExchangeOps",
             dependencies: [
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
-                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData",
+                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeTools",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

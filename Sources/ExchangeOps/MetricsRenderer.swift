@@ -1,5 +1,6 @@
 import ExchangeCore
 import ExchangeRuntime
+import ExchangeTools
 
 /// Renders a counters snapshot in the Prometheus text exposition format (version 0.0.4).
 public enum MetricsRenderer {
@@ -11,6 +12,8 @@ public enum MetricsRenderer {
         var out = PrometheusText()
         let number = PrometheusText.number
         out.one("rtes_up", "gauge", "1 while the exchange process runs its agents.", s.state == .running ? 1 : 0)
+        out.metric("rtes_build_info", "gauge", "Always 1; the version label is what every RTES executable prints for --version.",
+                   [(#"{version="\#(RTESVersion.current)"}"#, "1")])
         out.one("rtes_commands_total", "counter", "Commands the engine processed.", s.engine["commands"] ?? 0)
         out.one("rtes_orders_received_total", "counter", "Enter and replace messages that reached the engine.", s.engine["orders_received"] ?? 0)
         out.one("rtes_orders_accepted_total", "counter", "Orders accepted.", s.engine["orders_accepted"] ?? 0)
