@@ -107,8 +107,10 @@ enum ConfigurationSchema {
               meaning: "SoupBinTCP session name, up to 10 letters and digits; empty makes one from the start time (yyMMddHHmm, UTC)"),
         Field(path: "gateway.max_connections", type: .wholeNumber, defaultValue: "1024",
               meaning: "TCP connections served at once, 1–65536"),
-        Field(path: "gateway.max_pre_login_connections", type: .wholeNumber, defaultValue: "0",
-              meaning: "connection slots that connections not yet logged in may hold, so that sockets that never log in cannot lock traders out; 0 lets them hold every slot"),
+        Field(path: "gateway.max_pre_login_connections", type: .wholeNumber, defaultValue: "64",
+              meaning: "connection slots that connections not yet logged in may hold, so that sockets that never log in cannot lock traders out; never the slots the keys file's accounts need (max_connections must exceed the number of accounts); 0 lets them hold every slot"),
+        Field(path: "gateway.max_pre_login_per_address", type: .wholeNumber, defaultValue: "8",
+              meaning: "of those, how many one source IPv4 address may hold, 0–65536; 0: no limit of its own"),
         Field(path: "gateway.session_history_messages", type: .wholeNumber, defaultValue: "65536",
               meaning: "sequenced messages kept per account for replay on re-login, a power of two from 64 to 16777216"),
         Field(path: "gateway.send_queue_bytes", type: .wholeNumber, defaultValue: "1048576",
@@ -154,6 +156,14 @@ enum ConfigurationSchema {
               meaning: "re-requests answered per second in all; more are dropped and counted, 1–1000000"),
         Field(path: "market_data.snapshot_port", type: .wholeNumber, defaultValue: "8889",
               meaning: "TCP port of the snapshot service for late joiners, 1–65535"),
+        Field(path: "market_data.snapshot_max_connections", type: .wholeNumber, defaultValue: "16",
+              meaning: "snapshot connections served at once, 1–4096"),
+        Field(path: "market_data.snapshot_max_pre_login_connections", type: .wholeNumber, defaultValue: "8",
+              meaning: "of those, how many may be not logged in yet, 1–4096 and at most snapshot_max_connections"),
+        Field(path: "market_data.snapshot_max_pre_login_per_address", type: .wholeNumber, defaultValue: "4",
+              meaning: "of those, how many one source IPv4 address may hold, 0–4096; 0: no limit of its own"),
+        Field(path: "market_data.snapshot_login_timeout_ms", type: .wholeNumber, defaultValue: "5000",
+              meaning: "close a snapshot connection not logged in after this many milliseconds, 100–600000"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

@@ -105,6 +105,12 @@ public final class Appliance: @unchecked Sendable {
         guard keys.accounts.count <= performance.maxClients else {
             throw ApplianceError("the API keys file lists \(keys.accounts.count) accounts but performance.max_clients is \(performance.maxClients); raise max_clients")
         }
+        // Logged-in sessions are never starved: the table keeps a slot for every account's
+        // session beside the slots connections not yet logged in may hold.
+        let maxConnections = configuration.gateway.maxConnections
+        if configuration.gateway.maxPreLoginConnections > 0 && keys.accounts.count >= maxConnections {
+            throw ApplianceError("gateway.max_connections is \(maxConnections) but the API keys file lists \(keys.accounts.count) accounts: raise max_connections above \(keys.accounts.count) (to \(keys.accounts.count + configuration.gateway.maxPreLoginConnections) for the whole pre-login share), so that every account keeps a slot for its session and others can still connect to log in")
+        }
         let demoClients = min(32, performance.maxClients - keys.accounts.count)
         if options.demoFlowRate > 0 && demoClients < 1 {
             throw ApplianceError("--demo-flow needs client IDs beyond the \(keys.accounts.count) accounts: raise performance.max_clients above \(keys.accounts.count)")
