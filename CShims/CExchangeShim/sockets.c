@@ -35,6 +35,15 @@ int rtes_socket_local_port(int fd) {
     return ntohs(sin.sin_port);
 }
 
+int rtes_socket_peer_ipv4(int fd, uint32_t *address) {
+    struct sockaddr_in sin;
+    socklen_t length = sizeof sin;
+    if (getpeername(fd, (struct sockaddr *)&sin, &length) != 0) return -errno;
+    if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
+    *address = ntohl(sin.sin_addr.s_addr);
+    return 0;
+}
+
 int rtes_socket_shutdown(int fd) {
     return shutdown(fd, SHUT_RDWR) == 0 ? 0 : -errno;
 }

@@ -217,6 +217,8 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_connections", in: scope, 1...65_536).map { Int($0) }.assign(to: &settings.maxConnections)
         wholeNumber(object, "max_pre_login_connections", in: scope, 0...65_536).map { Int($0) }
             .assign(to: &settings.maxPreLoginConnections)
+        wholeNumber(object, "max_pre_login_per_address", in: scope, 0...65_536).map { Int($0) }
+            .assign(to: &settings.maxPreLoginPerAddress)
         wholeNumber(object, "session_history_messages", in: scope, 64...16_777_216,
                     allowed: "a power of two from 64 to 16777216", where: isPowerOfTwo)
             .map { Int($0) }.assign(to: &settings.sessionHistoryMessages)
@@ -236,6 +238,12 @@ struct ConfigurationDecoder {
             .map { Int($0) }.assign(to: &settings.receiveBufferCount)
         boolean(object, "sqpoll", in: scope).assign(to: &settings.submissionQueuePolling)
         wholeNumber(object, "shutdown_grace_ms", in: scope, 0...60_000).map { Int($0) }.assign(to: &settings.shutdownGraceMilliseconds)
+        let preLoginPath = scope.member("max_pre_login_connections").path
+        if settings.maxPreLoginConnections > settings.maxConnections, locations[preLoginPath] != nil,
+           !invalidPaths.contains(preLoginPath), !invalidPaths.contains(scope.member("max_connections").path) {
+            issue(preLoginPath, locations[preLoginPath],
+                  "\(settings.maxPreLoginConnections) is more than max_connections (\(settings.maxConnections)); lower it, or raise max_connections to hold every account's session plus these")
+        }
         let tokensPath = scope.member("max_tokens_per_account").path
         if settings.maxTokensPerAccount > settings.tokenHistory, !invalidPaths.contains(tokensPath),
            !invalidPaths.contains(scope.member("token_history").path) {
@@ -273,6 +281,21 @@ struct ConfigurationDecoder {
         wholeNumber(object, "retransmit_max_requests_per_second", in: scope, 1...1_000_000).map { Int($0) }
             .assign(to: &settings.retransmitMaxRequestsPerSecond)
         wholeNumber(object, "snapshot_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.snapshotPort)
+        wholeNumber(object, "snapshot_max_connections", in: scope, 1...4_096).map { Int($0) }
+            .assign(to: &settings.snapshotMaxConnections)
+        wholeNumber(object, "snapshot_max_pre_login_connections", in: scope, 1...4_096).map { Int($0) }
+            .assign(to: &settings.snapshotMaxPreLoginConnections)
+        wholeNumber(object, "snapshot_max_pre_login_per_address", in: scope, 0...4_096).map { Int($0) }
+            .assign(to: &settings.snapshotMaxPreLoginPerAddress)
+        wholeNumber(object, "snapshot_login_timeout_ms", in: scope, 100...600_000).map { Int($0) }
+            .assign(to: &settings.snapshotLoginTimeoutMilliseconds)
+        let snapshotPreLoginPath = scope.member("snapshot_max_pre_login_connections").path
+        if settings.snapshotMaxPreLoginConnections > settings.snapshotMaxConnections,
+           !invalidPaths.contains(snapshotPreLoginPath), !invalidPaths.contains(scope.member("snapshot_max_connections").path) {
+            let path = locations[snapshotPreLoginPath] != nil ? snapshotPreLoginPath : scope.member("snapshot_max_connections").path
+            issue(path, locations[path],
+                  "snapshot_max_pre_login_connections (\(settings.snapshotMaxPreLoginConnections)) is more than snapshot_max_connections (\(settings.snapshotMaxConnections)); lower it or raise snapshot_max_connections, so that logged-in snapshot clients keep slots of their own")
+        }
         return settings
     }
 

@@ -8,8 +8,15 @@ public struct GatewaySettings: Sendable, Equatable {
     public var maxConnections = 1_024
     /// `max_pre_login_connections`: slots that connections not yet logged in may hold (at
     /// most `max_connections`), so that sockets that never log in cannot lock traders out;
-    /// beyond it a new connection is closed at once. 0: they may hold every slot.
-    public var maxPreLoginConnections = 0
+    /// beyond it a new connection is closed at once. The table keeps a slot for every
+    /// account of the keys file besides (the share shrinks to fit in `max_connections`,
+    /// which must exceed the number of accounts). 0: they may hold every slot (and nothing
+    /// is kept).
+    public var maxPreLoginConnections = 64
+    /// `max_pre_login_per_address`: of those, how many may come from one source IPv4
+    /// address, so that one host cannot take the whole pre-login share; beyond it a new
+    /// connection from that address is closed at once. 0: no limit of its own.
+    public var maxPreLoginPerAddress = 8
     /// `session_history_messages`: sequenced messages kept per account for replay when a
     /// client logs in again asking for an earlier sequence number (a power of two).
     public var sessionHistoryMessages = 65_536
@@ -69,6 +76,15 @@ public struct MarketDataSettings: Sendable, Equatable {
     public var retransmitMaxRequestsPerSecond = 1_000
     /// `snapshot_port`: TCP port of the snapshot service (SoupBinTCP, Glimpse-style).
     public var snapshotPort: UInt16 = 8_889
+    /// `snapshot_max_connections`: snapshot connections served at once; more are closed at once.
+    public var snapshotMaxConnections = 16
+    /// `snapshot_max_pre_login_connections`: of those, how many may be not logged in yet.
+    public var snapshotMaxPreLoginConnections = 8
+    /// `snapshot_max_pre_login_per_address`: of those, how many one source IPv4 address may
+    /// hold. 0: no limit of its own.
+    public var snapshotMaxPreLoginPerAddress = 4
+    /// `snapshot_login_timeout_ms`: a snapshot connection not logged in by then is closed.
+    public var snapshotLoginTimeoutMilliseconds = 5_000
 
     /// The documented defaults.
     public init() {}

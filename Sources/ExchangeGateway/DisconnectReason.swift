@@ -32,6 +32,12 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     case shutdown
     /// The connection table was full (closed at once, before any packet).
     case tableFull
+    /// Connections not yet logged in held `gateway.max_pre_login_connections` slots
+    /// (closed at once, before any packet).
+    case preLoginFull
+    /// Connections not yet logged in from the same source address held
+    /// `gateway.max_pre_login_per_address` slots (closed at once, before any packet).
+    case addressLimit
 
     public var description: String {
         switch self {
@@ -49,13 +55,16 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .connectionError: "connection_error"
         case .shutdown: "shutdown"
         case .tableFull: "table_full"
+        case .preLoginFull: "pre_login_full"
+        case .addressLimit: "address_limit"
         }
     }
 
     /// The text of the Debug packet sent before closing, when one is sent.
     public var debugText: StaticString {
         switch self {
-        case .peerClosed, .logout, .connectionError, .tableFull, .slowConsumer, .shutdown, .loginRejected: ""
+        case .peerClosed, .logout, .connectionError, .tableFull, .preLoginFull, .addressLimit, .slowConsumer, .shutdown,
+             .loginRejected: ""
         case .malformedFrame: "RTES: disconnected: malformed SoupBinTCP packet length"
         case .protocolViolation: "RTES: disconnected: SoupBinTCP protocol violation"
         case .malformedMessage: "RTES: disconnected: malformed OUCH 4.2 message"

@@ -129,9 +129,15 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         var entries: UInt32 = 256
         while entries < UInt32(min(settings.maxConnections * 2, 4_096)) { entries <<= 1 }
         let ring = try IOUring(entries: entries, submissionQueuePolling: settings.submissionQueuePolling, startDisabled: true)
+        // Connections not yet logged in never take the slots every account's session needs
+        // (an account has at most one): logged-in sessions are never starved.
+        let sessionSlots = options.keys.accounts.count
+        let preLoginShare = settings.maxPreLoginConnections > 0
+            ? min(settings.maxPreLoginConnections, max(1, settings.maxConnections - sessionSlots)) : nil
         let tableConfiguration = ConnectionTable<Connection>.Configuration(
             capacity: settings.maxConnections,
-            preLoginLimit: options.preLoginConnections ?? (settings.maxPreLoginConnections > 0 ? settings.maxPreLoginConnections : nil),
+            preLoginLimit: options.preLoginConnections ?? preLoginShare,
+            preLoginPerAddressLimit: settings.maxPreLoginPerAddress > 0 ? settings.maxPreLoginPerAddress : nil,
             receiveBufferCount: settings.receiveBufferCount, receiveBufferSize: settings.receiveBufferSize,
             bufferGroup: 1, tagBase: 1, noDelay: options.tcpNoDelay)
         table = try ConnectionTable(configuration: tableConfiguration, listener: listener, ring: ring,
@@ -278,9 +284,13 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             break
         case .accepted(let slot):
             accepted(slot)
-        case .refused:
+        case .refused(let refusal):
             count(GatewayCounters.refusedConnections)
-            countDisconnect(.tableFull)
+            switch refusal {
+            case .preLoginFull: countDisconnect(.preLoginFull)
+            case .addressLimit: countDisconnect(.addressLimit)
+            case .tableFull, .notAccepting, .submissionQueueFull: countDisconnect(.tableFull)
+            }
         case .acceptFailed:  // e.g. ECONNABORTED (the client gave up first) or EMFILE
             count(GatewayCounters.acceptErrors)
         case .received(let slot, let bytes):

@@ -11,9 +11,10 @@ public struct GatewayOptions: Sendable {
     public var symbols: [Symbol]
     public var keys: APIKeys
     /// Slots that connections not yet logged in may hold (nil: from
-    /// `settings.maxPreLoginConnections`, where 0 means every slot), so that sockets that
+    /// `settings.maxPreLoginConnections`, where 0 means every slot, and never the slots the
+    /// keys file's accounts need for their sessions), so that sockets that
     /// never log in cannot lock traders out; beyond it a new connection is closed at once
-    /// (`table_full`).
+    /// (`pre_login_full`).
     public var preLoginConnections: Int?
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,

@@ -36,6 +36,9 @@ public struct MarketDataConfiguration: Sendable {
     /// Of those, how many may be not logged in yet: sockets that never log in cannot hold
     /// more than this share (each is closed after the login timeout).
     public var maxSnapshotPreLoginConnections = 8
+    /// Of those, how many one source IPv4 address may hold (0: no limit of its own), so that
+    /// one host cannot take the whole pre-login share.
+    public var maxSnapshotPreLoginPerAddress = 4
     public var snapshotChunkBytes = 262_144
     /// Packets ready or in flight at once (a power of two).
     public var packetSlots = 256
@@ -205,6 +208,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         do {
             service = try SnapshotService(
                 capacity: configuration.maxSnapshotConnections, preLoginLimit: configuration.maxSnapshotPreLoginConnections,
+                preLoginPerAddressLimit: configuration.maxSnapshotPreLoginPerAddress,
                 snapshotBytes: SoupBinTCP.headerLength + SoupBinTCP.LoginAcceptedLayout.payloadLength
                     + GlimpseSnapshot.maximumBytes(instruments: configuration.instruments.count, orders: configuration.orderCapacity),
                 accounts: configuration.snapshotAccounts, listener: listener, ring: uring)
@@ -249,7 +253,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
             + "(history \(configuration.retransmitHistoryMessages) messages, \(configuration.retransmitMaxRequestsPerSecond)/s); "
             + "snapshots on tcp \(MarketDataSockets.dotted(configuration.bindAddress)):\(snapshotPort) "
             + (configuration.snapshotAccounts == nil ? "(any login)" : "(\(configuration.snapshotAccounts!.count) accounts)")
-            + ", at most \(configuration.maxSnapshotConnections) connections, \(configuration.maxSnapshotPreLoginConnections) before login")
+            + ", at most \(configuration.maxSnapshotConnections) connections, \(configuration.maxSnapshotPreLoginConnections) before login"
+            + (configuration.maxSnapshotPreLoginPerAddress > 0 ? " (\(configuration.maxSnapshotPreLoginPerAddress) per address)" : ""))
         report = lines
     }
 

@@ -64,13 +64,15 @@ struct SnapshotService: ~Copyable {
     var open = 0
 
     /// - Parameters:
-    ///   - capacity: connections at once; `preLoginLimit` of them may be not logged in yet.
-    init(capacity: Int, preLoginLimit: Int, snapshotBytes: Int, accounts: [SnapshotAccount]?, listener: consuming TCPListener,
+    ///   - capacity: connections at once; `preLoginLimit` of them may be not logged in yet,
+    ///     `preLoginPerAddressLimit` of those from one source address (0: no limit of its own).
+    init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, snapshotBytes: Int, accounts: [SnapshotAccount]?, listener: consuming TCPListener,
          ring: borrowing IOUring) throws(SystemError) {
         var count = 16
         while count < 2 * capacity { count <<= 1 }
         let configuration = Table.Configuration(
-            capacity: capacity, preLoginLimit: preLoginLimit, receiveBufferCount: count, receiveBufferSize: Self.receiveBufferSize,
+            capacity: capacity, preLoginLimit: preLoginLimit,
+            preLoginPerAddressLimit: preLoginPerAddressLimit > 0 ? preLoginPerAddressLimit : nil, receiveBufferCount: count, receiveBufferSize: Self.receiveBufferSize,
             bufferGroup: 1, tagBase: Self.tagBase, noDelay: true)
         receiveBuffers = .allocate(byteCount: configuration.receiveBufferBytes, alignment: 64)
         do {

@@ -105,6 +105,7 @@ public final class Appliance: @unchecked Sendable {
         guard keys.accounts.count <= performance.maxClients else {
             throw ApplianceError("the API keys file lists \(keys.accounts.count) accounts but performance.max_clients is \(performance.maxClients); raise max_clients")
         }
+<<<<<<< HEAD
         // Each account's tokens must fit the shared history, so that no account (nor all of
         // them together) can fill it and have every other account's orders refused.
         let tokensPerAccount = configuration.gateway.maxTokensPerAccount
@@ -114,6 +115,13 @@ public final class Appliance: @unchecked Sendable {
                     + "(\(configuration.gateway.tokenHistory)), so the accounts together could fill it and have every order refused; "
                     + "raise token_history to \(tokensPerAccount * keys.accounts.count), lower max_tokens_per_account to "
                     + "\(configuration.gateway.tokenHistory / keys.accounts.count), or set it to 0 for an even share")
+=======
+        // Logged-in sessions are never starved: the table keeps a slot for every account's
+        // session beside the slots connections not yet logged in may hold.
+        let maxConnections = configuration.gateway.maxConnections
+        if configuration.gateway.maxPreLoginConnections > 0 && keys.accounts.count >= maxConnections {
+            throw ApplianceError("gateway.max_connections is \(maxConnections) but the API keys file lists \(keys.accounts.count) accounts: raise max_connections above \(keys.accounts.count) (to \(keys.accounts.count + configuration.gateway.maxPreLoginConnections) for the whole pre-login share), so that every account keeps a slot for its session and others can still connect to log in")
+>>>>>>> issue10-conn
         }
         let demoClients = min(32, performance.maxClients - keys.accounts.count)
         if options.demoFlowRate > 0 && demoClients < 1 {

@@ -24,5 +24,9 @@ extension MarketDataConfiguration {
                 guard let username = SoupUsername(account.username), let password = SoupPassword(account.password.reveal()) else { return nil }
                 return SnapshotAccount(username: username, password: password)
             })
+        maxSnapshotConnections = m.snapshotMaxConnections
+        maxSnapshotPreLoginConnections = min(m.snapshotMaxPreLoginConnections, m.snapshotMaxConnections)
+        maxSnapshotPreLoginPerAddress = m.snapshotMaxPreLoginPerAddress
+        snapshotLoginTimeoutNanoseconds = UInt64(m.snapshotLoginTimeoutMilliseconds) * 1_000_000
     }
 }

@@ -49,6 +49,32 @@ import Testing
         #expect(againstDefault.paths == ["gateway.heartbeat_interval_ms"])
     }
 
+    @Test func connectionBoundsAreReadAndTheirCombinationsChecked() throws {
+        let json = document(#"""
+            "gateway": {"max_connections": 32, "max_pre_login_connections": 16, "max_pre_login_per_address": 2},
+            "market_data": {"snapshot_max_connections": 8, "snapshot_max_pre_login_connections": 4,
+                            "snapshot_max_pre_login_per_address": 1, "snapshot_login_timeout_ms": 250}
+            """#)
+        let configuration = try load(json).configuration
+        #expect(configuration.gateway.maxPreLoginConnections == 16 && configuration.gateway.maxPreLoginPerAddress == 2)
+        let feed = configuration.marketData
+        #expect(feed.snapshotMaxConnections == 8 && feed.snapshotMaxPreLoginConnections == 4)
+        #expect(feed.snapshotMaxPreLoginPerAddress == 1 && feed.snapshotLoginTimeoutMilliseconds == 250)
+        // Defaults: a small pre-login share, a smaller one per address.
+        let defaults = try load(minimalJSON).configuration
+        #expect(defaults.gateway.maxPreLoginConnections == 64 && defaults.gateway.maxPreLoginPerAddress == 8)
+        #expect(defaults.marketData.snapshotMaxPreLoginConnections == 8 && defaults.marketData.snapshotMaxPreLoginPerAddress == 4)
+        // A share larger than the table it is a share of is an error naming the fix.
+        let tooMany = issues(document(#""gateway": {"max_connections": 16, "max_pre_login_connections": 32}"#))
+        #expect(tooMany.paths == ["gateway.max_pre_login_connections"])
+        #expect(tooMany.first?.message.contains("raise max_connections") == true)
+        let snapshotTooMany = issues(document(#""market_data": {"snapshot_max_connections": 4}"#))
+        #expect(snapshotTooMany.paths == ["market_data.snapshot_max_connections"], "against the default share of 8")
+        #expect(issues(document(#""market_data": {"snapshot_login_timeout_ms": 50}"#)).paths == ["market_data.snapshot_login_timeout_ms"])
+        // The default share is lowered to a small max_connections without complaint.
+        #expect(issues(document(#""gateway": {"max_connections": 16}"#)).isEmpty)
+    }
+
     @Test func theFeedInterfaceIsAUnicastAddress() {
         #expect(issues(document(#""market_data": {"interface": "239.0.0.1"}"#)).paths == ["market_data.interface"])
         #expect(issues(document(#""market_data": {"interface": "localhost"}"#)).paths == ["market_data.interface"])

@@ -17,11 +17,26 @@ import Glibc
 
 /// A blocking connect to 127.0.0.1:`port` (the kernel completes it from the listen backlog),
 /// with TCP_NODELAY, then non-blocking unless asked otherwise. `receiveBuffer` sets SO_RCVBUF
-/// first (the kernel doubles it and keeps a minimum). Returns the descriptor, or -errno.
-/// Plain system calls: nothing allocates.
-func connectLoopback(_ port: Int32, receiveBuffer: Int32? = nil, nonBlocking: Bool = true) -> Int32 {
+/// first (the kernel doubles it and keeps a minimum). `source` binds the client to that
+/// loopback address first (127.x.y.z, host byte order), so that a test can connect from
+/// many source addresses. Returns the descriptor, or -errno. Plain system calls: nothing
+/// allocates.
+func connectLoopback(_ port: Int32, receiveBuffer: Int32? = nil, nonBlocking: Bool = true, source: UInt32? = nil) -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard fd >= 0 else { return -errno }
+    if let source {
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = source.bigEndian
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let error = errno
+            Glibc.close(fd)
+            return -error
+        }
+    }
     if var size = receiveBuffer {
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
     }

@@ -39,10 +39,11 @@ final class SoupTestClient {
     private(set) var transcript: [(direction: Direction, bytes: [UInt8])] = []
     var recording = false
 
-    /// Connects to 127.0.0.1:`port`. `receiveBuffer` shrinks SO_RCVBUF before connecting
-    /// (the kernel doubles it and keeps a minimum).
-    init(port: Int, receiveBuffer: Int32? = nil) throws {
-        fd = connectLoopback(Int32(port), receiveBuffer: receiveBuffer, nonBlocking: false)
+    /// Connects to 127.0.0.1:`port`, from `source` when given (a 127.x.y.z address, host
+    /// byte order). `receiveBuffer` shrinks SO_RCVBUF before connecting (the kernel doubles
+    /// it and keeps a minimum).
+    init(port: Int, receiveBuffer: Int32? = nil, source: UInt32? = nil) throws {
+        fd = connectLoopback(Int32(port), receiveBuffer: receiveBuffer, nonBlocking: false, source: source)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: -fd) ?? .EIO) }
     }
 

@@ -145,6 +145,25 @@ import Testing
 
     /// A completion for an earlier occupant of a slot (closed, slot reused by a new
     /// connection) is ignored: it neither closes nor disturbs the new connection.
+    /// More silent sockets from one host than the service has slots: the host holds its
+    /// address's share of the pre-login slots, the rest are closed at once (counted), and a
+    /// late joiner from another address logs in and is served at once.
+    @Test func silentSocketsFromOneHostDoNotBlockALateJoiner() throws {
+        let configuration = SnapshotTestRig.defaultConfiguration()  // 16 slots, 8 before login, 4 per address
+        let rig = try SnapshotTestRig(configuration: configuration)
+        var agent = try rig.makeAgent()
+        defer { agent.onClose() }
+        let silent = try (0..<20).map { _ in try SnapshotTestClient(port: agent.snapshotPort, source: 0x7F00_0001) }
+        #expect(rig.pump(&agent, silent) { _ in rig.counter(Cell.snapshotRefused) == 16 })
+        let check1 = agent.snapshots.table.stats.refusedAddressLimit == 16 && agent.snapshots.table.preLoginCount == 4
+        #expect(check1, "the host holds 4 slots")
+        #expect(silent.filter(\.closed).count == 16)
+        let late = try SnapshotTestClient(port: agent.snapshotPort, source: 0x7F00_0002)
+        late.login()
+        #expect(rig.pump(&agent, silent + [late]) { _ in late.hasEndOfSnapshot && rig.counter(Cell.snapshotsServed) == 1 })
+        #expect(rig.counter(Cell.snapshotConnectionsOpen) == 5)
+    }
+
     @Test func ignoresAStaleCompletionForASlotThatWasReused() throws {
         let rig = try SnapshotTestRig()
         var agent = try rig.makeAgent()
@@ -384,11 +403,22 @@ final class SnapshotTestClient {
     private var bytes: [UInt8] = []
     private(set) var frames: [(type: UInt8, payload: [UInt8])] = []
 
-    init(port: UInt16, receiveBuffer: Int? = nil, reads: Bool = true) throws {
+    /// `source`: a loopback address (127.x.y.z, host byte order) to connect from.
+    init(port: UInt16, receiveBuffer: Int? = nil, reads: Bool = true, source: UInt32? = nil) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         if var size = receiveBuffer.map(Int32.init) {
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let source {
+            var local = MarketDataSockets.socketAddress(source, 0)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw RigError.http(0, "bind \(source): errno \(errno)")
+            }
         }
         var address = MarketDataSockets.socketAddress(0x7F00_0001, port)
         let rc = withUnsafePointer(to: &address) {

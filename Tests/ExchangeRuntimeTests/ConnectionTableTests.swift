@@ -223,6 +223,62 @@ struct ConnectionTableTests {
         let check24 = h.table.state(slot) == .open
         #expect(check24)
     }
+
+    /// Connections from one source address hold at most their share of the pre-login
+    /// slots; other addresses still get in, and a login frees a place for the first address.
+    /// Clients bind to distinct 127.x.y.z addresses, so the limit is tested for real.
+    @Test func refusesAConnectionBeyondItsAddressShareWhileOtherAddressesGetIn() throws {
+        let h = try TableHarness(capacity: 8, preLoginLimit: 6, preLoginPerAddressLimit: 2)
+        defer { h.finish() }
+        let crowded: UInt32 = 0x7F00_0001, other: UInt32 = 0x7F01_0203
+        let first = try LoopbackClient(port: h.port, source: crowded)
+        let a = try #require(h.pumpUntilAccepted())
+        let second = try LoopbackClient(port: h.port, source: crowded)
+        _ = try #require(h.pumpUntilAccepted())
+        let check1 = h.table.address(a) == crowded && h.table.preLoginCount(from: crowded) == 2
+        #expect(check1, "the slot knows its peer's address")
+        let third = try LoopbackClient(port: h.port, source: crowded)
+        var refusal: ConnectionRefusal?
+        #expect(h.pump { if case .refused(let r) = $0 { refusal = r; return true } else { return false } })
+        #expect(refusal == .addressLimit)
+        #expect(third.readsEndOfStream(), "closed at once")
+        let check2 = h.table.stats.refusedAddressLimit == 1 && h.table.stats.refused == 1
+        #expect(check2)
+        // Another address is not affected.
+        let elsewhere = try LoopbackClient(port: h.port, source: other)
+        let b = try #require(h.pumpUntilAccepted())
+        let check3 = h.table.address(b) == other && h.table.preLoginCount(from: other) == 1 && h.table.preLoginCount == 3
+        #expect(check3)
+        // A login frees a place of its address's share.
+        h.table.markLoggedIn(a)
+        let check4 = h.table.preLoginCount(from: crowded) == 1
+        #expect(check4)
+        let fourth = try LoopbackClient(port: h.port, source: crowded)
+        _ = try #require(h.pumpUntilAccepted())
+        let check5 = h.table.preLoginCount(from: crowded) == 2 && h.table.stats.refusedAddressLimit == 1
+        #expect(check5)
+        _ = (first, second, fourth, elsewhere)
+    }
+
+    /// More connections from one address than the whole table holds: the address keeps its
+    /// share, every other is closed at once, and the table always has room for others.
+    @Test func aFloodFromOneAddressHoldsOnlyItsShare() throws {
+        let h = try TableHarness(capacity: 4, preLoginLimit: 3, preLoginPerAddressLimit: 1)
+        defer { h.finish() }
+        var flood: [LoopbackClient] = []
+        for _ in 0..<12 {
+            flood.append(try LoopbackClient(port: h.port, source: 0x7F00_0009))
+            #expect(h.pump { if case .refused = $0 { true } else if case .accepted = $0 { true } else { false } })
+        }
+        let check1 = h.table.occupied == 1 && h.table.stats.refusedAddressLimit == 11
+        #expect(check1, "one slot held, eleven refused")
+        let good = try LoopbackClient(port: h.port, source: 0x7F00_000A)
+        _ = try #require(h.pumpUntilAccepted())
+        let check2 = h.table.occupied == 2
+        #expect(check2)
+        _ = good
+    }
+
 }
 
 private func isNone(_ event: ConnectionEvent) -> Bool {
@@ -239,12 +295,13 @@ private final class TableHarness {
     let batch = UnsafeMutableBufferPointer<Completion>.allocate(capacity: 64)
     var finished = false
 
-    init(capacity: Int, preLoginLimit: Int? = nil, sendBound: UInt64 = .max,
+    init(capacity: Int, preLoginLimit: Int? = nil, preLoginPerAddressLimit: Int? = nil, sendBound: UInt64 = .max,
          receiveBuffers: Int = 16, receiveBufferSize: Int = 1_024) throws {
         let listener = try TCPListener(address: 0x7F00_0001, port: 0, backlog: 16)
         port = Int(listener.port)
         let configuration = ConnectionTable<Int>.Configuration(
-            capacity: capacity, preLoginLimit: preLoginLimit, receiveBufferCount: receiveBuffers,
+            capacity: capacity, preLoginLimit: preLoginLimit, preLoginPerAddressLimit: preLoginPerAddressLimit,
+            receiveBufferCount: receiveBuffers,
             receiveBufferSize: receiveBufferSize, bufferGroup: 3, tagBase: Self.tagBase, noDelay: true, sendBoundBytes: sendBound)
         memory = .allocate(byteCount: configuration.receiveBufferBytes, alignment: 4_096)
         ring = try IOUring(entries: 64)
@@ -296,9 +353,23 @@ private final class TableHarness {
 private final class LoopbackClient {
     let fd: Int32
 
-    init(port: Int, receiveBuffer: Int32? = nil) throws {
+    /// `source`: a loopback address (127.x.y.z, host byte order) to connect from.
+    init(port: Int, receiveBuffer: Int32? = nil, source: UInt32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SystemError(call: "socket", errno: errno) }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr = in_addr(s_addr: source.bigEndian)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let error = errno
+                Glibc.close(fd)
+                throw SystemError(call: "bind", errno: error)
+            }
+        }
         if var size = receiveBuffer {
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }

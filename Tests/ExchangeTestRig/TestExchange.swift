@@ -45,6 +45,7 @@ public struct Credentials: Sendable {
 public struct ExchangeKnobs: Sendable {
     public var maxConnections: Int
     public var maxPreLoginConnections: Int
+    public var maxPreLoginPerAddress: Int
     public var sessionHistoryMessages: Int
     public var sendQueueBytes: Int
     public var heartbeatIntervalMilliseconds: Int
@@ -73,6 +74,7 @@ public struct ExchangeKnobs: Sendable {
     public init(
         maxConnections: Int = 64,
         maxPreLoginConnections: Int = 0,
+        maxPreLoginPerAddress: Int = 0,
         sessionHistoryMessages: Int = 1_024,
         sendQueueBytes: Int = 1_048_576,
         heartbeatIntervalMilliseconds: Int = 1_000,
@@ -96,6 +98,7 @@ public struct ExchangeKnobs: Sendable {
     ) {
         self.maxConnections = maxConnections
         self.maxPreLoginConnections = maxPreLoginConnections
+        self.maxPreLoginPerAddress = maxPreLoginPerAddress
         self.sessionHistoryMessages = sessionHistoryMessages
         self.sendQueueBytes = sendQueueBytes
         self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds
@@ -128,6 +131,7 @@ public struct ExchangeKnobs: Sendable {
                         "udp_port": 65003 },
           "market_data": { "retransmit_history_messages": 4096 },
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
+                       "max_pre_login_per_address": \(maxPreLoginPerAddress),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
                        "heartbeat_interval_ms": \(heartbeatIntervalMilliseconds), "idle_timeout_ms": \(idleTimeoutMilliseconds),
                        "login_timeout_ms": \(loginTimeoutMilliseconds), "max_messages_per_second": \(maxMessagesPerSecond),

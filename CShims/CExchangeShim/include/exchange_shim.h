@@ -189,6 +189,10 @@ int rtes_tcp_listen(uint32_t address, uint16_t port, int backlog);
 /// The local port a socket is bound to, or -errno.
 int rtes_socket_local_port(int fd);
 
+/// The peer's IPv4 address of a connected socket (host byte order) into `address`.
+/// Returns 0, or -errno (-EAFNOSUPPORT for a peer that is not IPv4).
+int rtes_socket_peer_ipv4(int fd, uint32_t *address);
+
 /// shutdown(fd, SHUT_RDWR). Returns 0 or -errno.
 int rtes_socket_shutdown(int fd);
 

@@ -35,6 +35,10 @@ public enum ConnectionRefusal: UInt8, Sendable, CaseIterable {
     /// Connections that have not logged in hold their whole share of slots
     /// (`Configuration.preLoginLimit`): sockets that never log in cannot lock traders out.
     case preLoginFull
+    /// Connections that have not logged in from the same source IPv4 address hold their
+    /// address's share (`Configuration.preLoginPerAddressLimit`): one host cannot take the
+    /// whole pre-login share.
+    case addressLimit
     /// The table stopped accepting (shutdown) and a connection was still in the backlog.
     case notAccepting
     /// No submission queue entry for its receive.

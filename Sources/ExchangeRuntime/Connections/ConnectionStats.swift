@@ -5,6 +5,7 @@ public struct ConnectionStats: Sendable, Equatable {
     public var acceptErrors: UInt64 = 0
     public var refusedTableFull: UInt64 = 0
     public var refusedPreLoginFull: UInt64 = 0
+    public var refusedAddressLimit: UInt64 = 0
     public var refusedNotAccepting: UInt64 = 0
     public var refusedSubmissionQueueFull: UInt64 = 0
     public var closed: UInt64 = 0
@@ -22,5 +23,5 @@ public struct ConnectionStats: Sendable, Equatable {
     public init() {}
 
     /// Every refusal, whatever the reason.
-    public var refused: UInt64 { refusedTableFull &+ refusedPreLoginFull &+ refusedNotAccepting &+ refusedSubmissionQueueFull }
+    public var refused: UInt64 { refusedTableFull &+ refusedPreLoginFull &+ refusedAddressLimit &+ refusedNotAccepting &+ refusedSubmissionQueueFull }
 }

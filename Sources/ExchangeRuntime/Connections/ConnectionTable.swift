@@ -22,7 +22,10 @@ import Glibc
 /// Rules (each has a test in ConnectionTableTests):
 /// - a completion whose generation is not its slot's current one is ignored (counted);
 /// - when every slot is taken, or connections not yet logged in hold `preLoginLimit` slots,
-///   an accepted socket is closed at once and the refusal counted by reason;
+///   or connections not yet logged in from the new one's source address hold
+///   `preLoginPerAddressLimit`, an accepted socket is closed at once and the refusal
+///   counted by reason (the peer's address is read with one `getpeername` per accepted
+///   connection, only when a per-address limit is set);
 /// - a multishot accept that stops is re-armed at once after a success, and at the next
 ///   `tick` after a failure (a lasting EMFILE cannot spin);
 /// - a receive stopped by ENOBUFS is counted and re-armed (submitted after `finishBatch`
@@ -39,6 +42,10 @@ public struct ConnectionTable<Session>: ~Copyable {
         public var capacity: Int
         /// Slots that connections not yet logged in may hold (at most `capacity`).
         public var preLoginLimit: Int
+        /// Slots that connections not yet logged in from one source IPv4 address may hold
+        /// (at most `preLoginLimit`, which means no limit of its own): one host cannot take
+        /// the whole pre-login share.
+        public var preLoginPerAddressLimit: Int
         /// The provided-buffer ring receives land in: `receiveBufferCount` (a power of two)
         /// buffers of `receiveBufferSize` bytes, in memory the owner provides
         /// (`receiveBufferBytes`), registered as buffer group `bufferGroup`.
@@ -53,10 +60,12 @@ public struct ConnectionTable<Session>: ~Copyable {
         /// The send bound of a new connection (`setSendBound` changes it per connection).
         public var sendBoundBytes: UInt64
 
-        public init(capacity: Int, preLoginLimit: Int? = nil, receiveBufferCount: Int, receiveBufferSize: Int,
-                    bufferGroup: UInt16 = 1, tagBase: UInt8 = 1, noDelay: Bool = true, sendBoundBytes: UInt64 = .max) {
+        public init(capacity: Int, preLoginLimit: Int? = nil, preLoginPerAddressLimit: Int? = nil, receiveBufferCount: Int,
+                    receiveBufferSize: Int, bufferGroup: UInt16 = 1, tagBase: UInt8 = 1, noDelay: Bool = true,
+                    sendBoundBytes: UInt64 = .max) {
             self.capacity = capacity
             self.preLoginLimit = min(capacity, preLoginLimit ?? capacity)
+            self.preLoginPerAddressLimit = min(self.preLoginLimit, preLoginPerAddressLimit ?? capacity)
             self.receiveBufferCount = receiveBufferCount
             self.receiveBufferSize = receiveBufferSize
             self.bufferGroup = bufferGroup
@@ -76,6 +85,8 @@ public struct ConnectionTable<Session>: ~Copyable {
         @usableFromInline var generation: UInt32 = 0
         @usableFromInline var state: ConnectionState = .free
         @usableFromInline var loggedIn = false
+        /// The peer's IPv4 address (host byte order) when a per-address limit is set, else 0.
+        @usableFromInline var address: UInt32 = 0
         /// The multishot receive is armed (its last completion has not arrived).
         @usableFromInline var receiving = false
         /// Bytes of the send in flight (0: none).
@@ -95,6 +106,15 @@ public struct ConnectionTable<Session>: ~Copyable {
     /// Open or closing slots whose connection has not logged in.
     @usableFromInline var preLogin = 0
     @inlinable public var preLoginCount: Int { preLogin }
+    public let preLoginPerAddressLimit: Int
+    /// Connections not yet logged in per source address (kept only with a per-address limit).
+    @usableFromInline var preLoginByAddress: AddressCounts
+    @inlinable var limitsAddresses: Bool { preLoginPerAddressLimit < preLoginLimit }
+    /// Connections not yet logged in from `address` (IPv4, host byte order); 0 for every
+    /// address when no per-address limit is set.
+    @inlinable public func preLoginCount(from address: UInt32) -> Int { preLoginByAddress.count(of: address) }
+    /// The source address of `slot`'s connection (0 when no per-address limit is set).
+    @inlinable public func address(_ slot: Int) -> UInt32 { slots[slot].address }
     @usableFromInline var buffers: ProvidedBuffers
     /// The buffer of the last `.received` event, recycled at the next `handle`/`finishBatch`.
     @usableFromInline var pendingBuffer: Int32 = -1
@@ -125,6 +145,8 @@ public struct ConnectionTable<Session>: ~Copyable {
                                       memory: bufferMemory)
         capacity = c.capacity
         preLoginLimit = c.preLoginLimit
+        preLoginPerAddressLimit = c.preLoginPerAddressLimit
+        preLoginByAddress = AddressCounts(maximumCounted: c.preLoginPerAddressLimit < c.preLoginLimit ? c.preLoginLimit : 0)
         tagBase = c.tagBase
         noDelay = c.noDelay
         defaultSendBound = c.sendBoundBytes
@@ -271,10 +293,13 @@ public struct ConnectionTable<Session>: ~Copyable {
             return .acceptFailed(errno: -c.result)
         }
         let fd = c.result
+        var address: UInt32 = 0
+        if limitsAddresses && rtes_socket_peer_ipv4(fd, &address) != 0 { address = 0 }  // gone already: counted as 0.0.0.0
         let refusal: ConnectionRefusal? =
             !admitting ? .notAccepting
             : freeCount == 0 ? .tableFull
             : preLogin >= preLoginLimit ? .preLoginFull
+            : limitsAddresses && preLoginByAddress.count(of: address) >= preLoginPerAddressLimit ? .addressLimit
             : nil
         if let refusal { return refuse(fd, refusal) }
         freeCount &-= 1
@@ -282,6 +307,7 @@ public struct ConnectionTable<Session>: ~Copyable {
         slots[slot].fd = fd
         slots[slot].state = .open
         slots[slot].loggedIn = false
+        slots[slot].address = address
         slots[slot].sendInFlight = 0
         slots[slot].sendBound = defaultSendBound
         sessions[slot] = emptySession
@@ -295,6 +321,7 @@ public struct ConnectionTable<Session>: ~Copyable {
             return refuse(fd, .submissionQueueFull)
         }
         preLogin &+= 1
+        if limitsAddresses { preLoginByAddress.add(address) }
         counted.accepted &+= 1
         return .accepted(slot: slot)
     }
@@ -305,6 +332,7 @@ public struct ConnectionTable<Session>: ~Copyable {
         switch reason {
         case .tableFull: counted.refusedTableFull &+= 1
         case .preLoginFull: counted.refusedPreLoginFull &+= 1
+        case .addressLimit: counted.refusedAddressLimit &+= 1
         case .notAccepting: counted.refusedNotAccepting &+= 1
         case .submissionQueueFull: counted.refusedSubmissionQueueFull &+= 1
         }
@@ -414,12 +442,14 @@ public struct ConnectionTable<Session>: ~Copyable {
 
     // MARK: Login accounting
 
-    /// The connection on `slot` logged in: it no longer counts against the pre-login share.
+    /// The connection on `slot` logged in: it no longer counts against the pre-login share
+    /// (nor its address's).
     @inlinable
     public mutating func markLoggedIn(_ slot: Int) {
         guard slots[slot].state != .free, !slots[slot].loggedIn else { return }
         slots[slot].loggedIn = true
         preLogin &-= 1
+        if limitsAddresses { preLoginByAddress.remove(slots[slot].address) }
     }
 
     // MARK: Closing
@@ -439,7 +469,10 @@ public struct ConnectionTable<Session>: ~Copyable {
     mutating func releaseIfIdle(_ slot: Int) -> Bool {
         guard slots[slot].state == .closing, !slots[slot].receiving, slots[slot].sendInFlight == 0 else { return false }
         _ = rtes_close(slots[slot].fd)
-        if !slots[slot].loggedIn { preLogin &-= 1 }
+        if !slots[slot].loggedIn {
+            preLogin &-= 1
+            if limitsAddresses { preLoginByAddress.remove(slots[slot].address) }
+        }
         slots[slot].fd = -1
         slots[slot].state = .free
         slots[slot].loggedIn = false
