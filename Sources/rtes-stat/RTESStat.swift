@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeConfig
+import ExchangeOps
 import ExchangeRuntime
 import Foundation
 

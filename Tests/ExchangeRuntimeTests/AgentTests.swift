@@ -263,7 +263,7 @@ struct LifecycleProbe: Agent, ~Copyable {
         #expect(cell(counters, .engine, CountersLayout.AgentCell.startFailed) == 0)
         let agent = try #require(counters.snapshot().agents.first)
         #expect(agent.errors == 3 && !agent.startFailed && !agent.running)
-        #expect(counters.snapshot().text().contains("errors 3"))
+        #expect(counters.snapshot().machineryLines().joined(separator: "\n").contains("errors 3"))
     }
 
     @Test func aPairStartsFirstThenSecondAndClosesSecondThenFirst() throws {
@@ -301,7 +301,7 @@ struct LifecycleProbe: Agent, ~Copyable {
         #expect(log.events == ["a.start", "a.close"])
         let agent = try #require(counters.snapshot().agents.first)
         #expect(agent.startFailed && !agent.running)
-        #expect(counters.snapshot().text().contains("did not start"))
+        #expect(counters.snapshot().machineryLines().joined(separator: "\n").contains("did not start"))
     }
 
     @Test func whenThePairsSecondFailsToStartBothAreClosedOnceAndFreed() throws {
