@@ -79,6 +79,12 @@ struct ConfigurationDecoder {
         for (key, keyPath) in [("tcp_port", \ExchangeSettings.tcpPort), ("udp_port", \.udpPort), ("metrics_port", \.metricsPort)] {
             wholeNumber(object, key, in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings[keyPath: keyPath])
         }
+        text(object, "counters_group", in: scope,
+             allowed: "a group name of at most 32 letters, digits, '_', '-' or '.', not starting with '-', or \"\" for none") { name in
+            name.utf8.count <= 32 && !name.hasPrefix("-") && name.utf8.allSatisfy {
+                ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
+            }
+        }.assign(to: &settings.countersGroup)
         return settings
     }
 

@@ -24,7 +24,9 @@ public final class Appliance: @unchecked Sendable {
     /// Pipeline stages in dedicated mode: gateway and demo flow, then the engine, then
     /// market data (a thread leaves only after every earlier stage has).
     static let marketDataStage = 2
-    public let counters: CountersRegion
+    public private(set) var counters: CountersRegion
+    /// Held while the appliance lives: one exchange per counters file (`InstanceLock`).
+    private let instanceLock: InstanceLock
     public let runner: AgentRunner
     public private(set) var admin: AdminServer?
     /// The port the order gateway listens on (the configured one, or the one the kernel
@@ -50,22 +52,53 @@ public final class Appliance: @unchecked Sendable {
         public var demoFlowCommands: Int?
         /// The accounts that may log in (from `RTES_API_KEYS_FILE`).
         public var apiKeys: APIKeys?
+        /// Asked between the steps of start-up: the name of a stop request that came in (such
+        /// as `"SIGINT"`), which stops start-up where it is, or nil to go on.
+        public var stopRequested: (@Sendable () -> String?)?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
-                    apiKeys: APIKeys? = nil) {
+                    apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil) {
             self.countersPath = countersPath
             self.demoFlowRate = demoFlowRate
             self.demoFlowSeed = demoFlowSeed
             self.demoFlowCommands = demoFlowCommands
             self.apiKeys = apiKeys
+            self.stopRequested = stopRequested
         }
     }
 
-    /// Builds and starts everything. Throws with a message naming what could not be obtained.
+    /// Start-up stopped because a stop was requested (`Options.stopRequested`); whatever had
+    /// started was stopped again.
+    public struct StartStopped: Error, CustomStringConvertible {
+        /// What asked for the stop, e.g. `"SIGINT"`.
+        public let request: String
+        public var description: String { "\(request) during start-up: start-up stopped, everything it had started stopped again" }
+    }
+
+    /// Builds and starts everything. Throws with a message naming what could not be obtained,
+    /// or `StartStopped` when a stop was requested during start-up.
+    ///
+    /// Order matters: the instance lock first (a second exchange with the same counters file
+    /// refuses before it touches anything, naming the PID that runs), then the counters file,
+    /// created beside its place and renamed into it only once every port is bound.
     public static func start(_ configuration: ExchangeConfiguration, options: Options, logger: Logger) throws -> Appliance {
+        let group = try countersGroup(configuration.exchange.countersGroup)
+        let lock: InstanceLock
+        do {
+            lock = try InstanceLock.acquire(path: InstanceLock.path(forCounters: options.countersPath), group: group)
+        } catch {
+            throw ApplianceError(error.description)
+        }
+        if let request = options.stopRequested?() { throw StartStopped(request: request) }
         let ticksPerSecond = max(1, rtes_tsc_ticks_per_second(100_000_000))
-        let counters = try CountersRegion.create(path: options.countersPath, name: configuration.exchange.name, ticksPerSecond: ticksPerSecond)
-        let appliance = Appliance(counters: counters, logger: logger)
+        let counters: CountersRegion
+        do {
+            counters = try CountersRegion.create(path: options.countersPath, name: configuration.exchange.name, ticksPerSecond: ticksPerSecond,
+                                                 group: group)
+        } catch {
+            throw ApplianceError("cannot create the counters file for \(options.countersPath): \(error)")
+        }
+        let appliance = Appliance(counters: counters, instanceLock: lock, logger: logger)
         do {
             try appliance.assemble(configuration, options: options, ticksPerSecond: ticksPerSecond)
         } catch {
@@ -85,10 +118,26 @@ public final class Appliance: @unchecked Sendable {
         return report.description
     }
 
-    private init(counters: consuming CountersRegion, logger: Logger) {
+    private init(counters: consuming CountersRegion, instanceLock: InstanceLock, logger: Logger) {
         self.counters = counters
+        self.instanceLock = instanceLock
         runner = AgentRunner(counters: self.counters.cells)
         self.logger = logger
+    }
+
+    /// The group `exchange.counters_group` names (nil when empty: the files stay 0600).
+    static func countersGroup(_ name: String) throws -> gid_t? {
+        guard !name.isEmpty else { return nil }
+        var group = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let code = getgrnam_r(name, &group, &buffer, buffer.count, &result)
+        guard code == 0, let found = result else {
+            throw ApplianceError("exchange.counters_group is \"\(name)\", but this host has no such group"
+                + (code == 0 ? "" : " (getgrnam_r: \(String(cString: strerror(code))))")
+                + ": create it (groupadd \(name)), or set exchange.counters_group to \"\" for files only this user reads")
+        }
+        return found.pointee.gr_gid
     }
 
     private func note(_ line: String) {
@@ -97,6 +146,9 @@ public final class Appliance: @unchecked Sendable {
     }
 
     private func assemble(_ configuration: ExchangeConfiguration, options: Options, ticksPerSecond: UInt64) throws {
+        func stopIfRequested() throws {
+            if let request = options.stopRequested?() { throw StartStopped(request: request) }
+        }
         let performance = configuration.performance
         let pinning = performance.enableCPUPinning
         guard let keys = options.apiKeys else {
@@ -121,6 +173,7 @@ public final class Appliance: @unchecked Sendable {
         let policy = performance.hugePages
         func node(of agent: CoreAssignment.Agent) -> Int? { pinning ? try? NUMATopology.node(ofCPU: performance.cores[agent]) : nil }
         func region(_ name: String, bytes: Int, owner: CoreAssignment.Agent?) throws -> UnsafeMutableRawPointer {
+            try stopIfRequested()
             let r = try MemoryRegion.allocate(name: name, bytes: bytes, policy: policy, node: owner.flatMap(node(of:)),
                                               lock: performance.lockMemory)
             note("region \(r.report)")
@@ -239,6 +292,7 @@ public final class Appliance: @unchecked Sendable {
         }
 
         // Threads: one counters slot per thread.
+        try stopIfRequested()
         let idle = IdleStrategy(performance.idleStrategy)
         func placement(_ agent: CoreAssignment.Agent) -> AgentRunner.Placement {
             AgentRunner.Placement(
@@ -282,8 +336,17 @@ public final class Appliance: @unchecked Sendable {
         let state = AdminState(cells: counters.cells, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
                                instruments: engineConfiguration.instruments)
         let host = configuration.exchange.bindAddress.description
+        try stopIfRequested()
         admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state)
         note("admin: http://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
+        // Every port is bound: the counters file takes its place for readers.
+        try stopIfRequested()
+        do {
+            try counters.publish()
+        } catch {
+            throw ApplianceError("cannot put the counters file in place: \(error)")
+        }
+        note("counters: \(counters.path ?? "") (instance lock \(instanceLock.path), PID \(getpid()))")
         counters.state = .running
     }
 
