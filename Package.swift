@@ -5,15 +5,17 @@
 //   ExchangeCore        order book, matching, events (no Foundation, no I/O, no clock, no threads) ← CCPUHints
 //   ExchangeRisk        pre-trade risk in front of the core, same thread ← Core
 //   OrderFlow           seeded command streams: workloads for tests, replay and benchmarks ← Core, Risk
-//   ExchangeConfig      the JSON configuration: parsing, validation, environment overrides ← Core, Risk
+//   ExchangeRuntimePolicy  the idle-strategy kind and the hugepage policy: chosen by the configuration, applied
+//                       by the runtime (depends on nothing, so neither imports the other)
+//   ExchangeConfig      the JSON configuration: parsing, validation, environment overrides ← Core, Risk, RuntimePolicy
 //   ExchangeWire        codecs, pure and allocation-free: SoupBinTCP 3.0, OUCH 4.2, ITCH 5.0, MoldUDP64,
 //                       Glimpse framing ← Core
 //   ExchangeBookReplica order books rebuilt from ITCH, kept by the publisher and by feed handlers
 //                       ← Wire, Core, CCPUHints
 //   ExchangeClock       the Clock abstraction: TSCClock (production), ManualClock (tests) ← CClock
 //   ExchangeRuntime     machinery: memory regions, SPSC rings, io_uring and the TCP connection layer, agents and their runner, idle
-//                       strategies, the counters region
-//                       ← CExchangeShim, Clock, Config (idle-strategy kind, hugepage policy)
+//                       strategies, the counters region (names no module's counters)
+//                       ← CExchangeShim, Clock, RuntimePolicy
 //   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //                       ← Wire, Runtime, Engine, Config, Clock, CExchangeShim
@@ -26,7 +28,8 @@
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health
 //                       ← Runtime, Engine, Gateway, MarketData, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Runtime
-//   rtes-stat           prints a running exchange's counters from shared memory ← Runtime, Config
+//   rtes-stat           prints a running exchange's counters from shared memory ← Ops (the summary that names
+//                       the modules' counters), Runtime, Config
 //   rtes-feed           follows the feed, rebuilds the books ← Feed, Config
 //   rtes-client         sends one order, cancel, replace or modify from the command line ← Client, Clock, CClock
 //   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
@@ -93,7 +96,8 @@ let package = Package(
             name: "CExchangeShim", dependencies: ["CClock", "CClientShim"], path: "CShims/CExchangeShim",
             linkerSettings: [.linkedLibrary("uring"), .linkedLibrary("numa"), .linkedLibrary("hugetlbfs")]
         ),
-        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeConfig"]),
+        .target(name: "ExchangeRuntimePolicy"),
+        .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeRuntimePolicy"]),
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeClock", "CExchangeShim"]),
@@ -151,13 +155,13 @@ let package = Package(
         .executableTarget(
             name: "rtes-stat",
             dependencies: [
-                "ExchangeRuntime", "ExchangeConfig", "ExchangeTools",
+                "ExchangeOps", "ExchangeRuntime", "ExchangeConfig", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "ExchangeRisk", dependencies: ["ExchangeCore"]),
         .target(name: "OrderFlow", dependencies: ["ExchangeCore", "ExchangeRisk"]),
-        .target(name: "ExchangeConfig", dependencies: ["ExchangeCore", "ExchangeRisk"]),
+        .target(name: "ExchangeConfig", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeRuntimePolicy"]),
         .executableTarget(
             name: "rtes-replay",
             dependencies: [

@@ -52,6 +52,7 @@ struct ConfigurationDecoder {
         let admin = decodeAdmin(section("admin", of: object))
         checkPorts(exchange, marketData)
         checkCores(performance)
+        if let symbols { checkInstruments(symbols, risk, performance) }
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
@@ -76,11 +77,18 @@ struct ConfigurationDecoder {
                 allowed: "an IPv4 address such as 127.0.0.1, or 0.0.0.0 for every interface (host names are not accepted)") { _ in true }
             .assign(to: &settings.bindAddress)
         address(object, "udp_multicast_group", in: scope,
-                allowed: "an IPv4 multicast address from 224.0.0.0 to 239.255.255.255, such as 239.0.0.1") { $0.isMulticast }
+                allowed: "an IPv4 multicast address from 224.0.1.0 to 239.255.255.255, such as 239.0.0.1 "
+                    + "(224.0.0.0–224.0.0.255 is reserved for routing protocols on the local link)") { $0.isMulticast && $0.rawValue >> 8 != 0xE0_0000 }
             .assign(to: &settings.udpMulticastGroup)
         for (key, keyPath) in [("tcp_port", \ExchangeSettings.tcpPort), ("udp_port", \.udpPort), ("metrics_port", \.metricsPort)] {
             wholeNumber(object, key, in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings[keyPath: keyPath])
         }
+        text(object, "counters_group", in: scope,
+             allowed: "a group name of at most 32 letters, digits, '_', '-' or '.', not starting with '-', or \"\" for none") { name in
+            name.utf8.count <= 32 && !name.hasPrefix("-") && name.utf8.allSatisfy {
+                ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
+            }
+        }.assign(to: &settings.countersGroup)
         return settings
     }
 
@@ -333,6 +341,19 @@ struct ConfigurationDecoder {
             let (path, other) = locations[later.0] != nil || locations[earlier.0] == nil ? (later.0, earlier.0) : (earlier.0, later.0)
             issue(path, locations[path],
                   "\(later.1) is also used by \(other)\(locations[other] == nil ? " (its default)" : ""); every port the exchange listens on must differ")
+        }
+    }
+
+    /// Instruments that the risk limits make unusable.
+    private mutating func checkInstruments(_ symbols: [InstrumentSpec], _ risk: RiskSettings, _ performance: PerformanceSettings) {
+        for (index, spec) in symbols.enumerated() {
+            let scope = Scope.root.member("symbols").element(index)
+            let lotPath = scope.member("lot_size").path
+            if !invalidPaths.contains("risk.max_order_size"), UInt64(spec.lotSize) > UInt64(risk.maxOrderSize) {
+                issue(lotPath, locations[lotPath] ?? locations[scope.member("symbol").path],
+                      "\(spec.symbol): a lot of \(spec.lotSize) shares is above risk.max_order_size (\(risk.maxOrderSize)), so no order could be accepted; "
+                        + "lower lot_size or raise risk.max_order_size")
+            }
         }
     }
 

@@ -94,9 +94,25 @@ public enum ConfigurationLoader {
             let reason = String(cString: strerror(code))
             return .failure(ConfigurationIssue(path: "", location: nil, message: "cannot \(what) the \(kind) \(quoted(path)): \(reason) (errno \(code))"))
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO (or a device) at the path must not hang the open or the read;
+        // anything but a regular file is refused before a byte is read.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return failure("open", errno) }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return failure("examine", errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            let what = switch info.st_mode & S_IFMT {
+            case S_IFIFO: "a FIFO (named pipe)"
+            case S_IFDIR: "a directory"
+            case S_IFCHR, S_IFBLK: "a device"
+            case S_IFSOCK: "a socket"
+            default: "not a regular file"
+            }
+            return .failure(ConfigurationIssue(
+                path: "", location: nil,
+                message: "the \(kind) \(quoted(path)) is \(what == "not a regular file" ? what : what + ", not a regular file"); give the path of the file itself"))
+        }
         var contents: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while true {

@@ -43,6 +43,8 @@ enum ConfigurationSchema {
               meaning: "ITCH feed UDP port, 1–65535"),
         Field(path: "exchange.metrics_port", type: .wholeNumber, defaultValue: "8080",
               meaning: "HTTP metrics port, 1–65535; every port the exchange listens on must differ"),
+        Field(path: "exchange.counters_group", type: .string, defaultValue: #""""#,
+              meaning: "group that may read the counters file and its lock (mode 0640, e.g. rtes under systemd); empty: the exchange's user only (0600)"),
 
         Field(path: "symbols", type: .array, defaultValue: nil,
               meaning: "the instruments: a non-empty JSON array of objects with the symbols[] fields"),

@@ -12,6 +12,9 @@ public struct ExchangeSettings: Sendable, Equatable {
     public var udpPort: UInt16 = 9999
     /// `metrics_port`: HTTP metrics endpoint.
     public var metricsPort: UInt16 = 8080
+    /// `counters_group`: the group that may read the counters file and the instance lock
+    /// (mode 0640); empty keeps them to the exchange's user (mode 0600).
+    public var countersGroup = ""
 
     /// The documented defaults.
     public init() {}

@@ -7,27 +7,65 @@ import Synchronization
 public struct CountersRegion: ~Copyable, @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let path: String?
+    /// Where the file is until `publish()` (nil once published, and for other regions).
+    private var pendingPath: String?
     private let mappedBytes: Int
 
-    /// Creates (or truncates) the file at `path`, maps it shared and writes the header.
-    public static func create(path: String, name: String, ticksPerSecond: UInt64) throws(SystemError) -> CountersRegion {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw SystemError(call: "open \(path)", errno: errno) }
-        defer { close(fd) }
-        if ftruncate(fd, off_t(CountersLayout.totalBytes)) != 0 { throw SystemError(call: "ftruncate \(path)", errno: errno) }
-        guard let p = mmap(nil, CountersLayout.totalBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
-            throw SystemError(call: "mmap \(path)", errno: errno)
+    /// Creates the counters file for `path` as a new file beside it (`<path>.starting`:
+    /// O_EXCL, not following links, mode 0600, or 0640 owned by `group` so that the group's
+    /// `rtes-stat` can read it), maps it shared and writes the header (with this process's
+    /// PID). Readers see nothing at `path` until `publish()` renames it into place, so a start
+    /// that fails never replaces the file of an exchange that runs. Take the `InstanceLock`
+    /// first: a leftover `<path>.starting` is then a failed start's, and is removed.
+    public static func create(path: String, name: String, ticksPerSecond: UInt64, group: gid_t? = nil) throws(SystemError) -> CountersRegion {
+        var existing = stat()
+        if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFREG {
+            let what = (existing.st_mode & S_IFMT) == S_IFLNK ? "a symbolic link" : "not a regular file"
+            throw SystemError(call: "\(path) is \(what)", errno: EEXIST,
+                              detail: "the counters file is never written through a link: remove it, or choose another --counters path")
         }
-        let region = CountersRegion(base: p, path: path, mappedBytes: CountersLayout.totalBytes)
+        let pending = path + ".starting"
+        if unlink(pending) != 0 && errno != ENOENT { throw SystemError(call: "unlink \(pending)", errno: errno) }
+        let fd = Glibc.open(pending, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if fd < 0 { throw SystemError(call: "open \(pending)", errno: errno) }
+        defer { close(fd) }
+        func failed(_ call: String, _ code: Int32, detail: String? = nil) -> SystemError {
+            unlink(pending)
+            return SystemError(call: call, errno: code, detail: detail)
+        }
+        if let group {
+            // fchown only when needed (see `InstanceLock.acquire`: systemd's Group= already
+            // gives the file its group, and the unit's system-call filter refuses chown calls).
+            var info = stat()
+            if fstat(fd, &info) != 0 { throw failed("fstat \(pending)", errno) }
+            if info.st_gid != group, fchown(fd, uid_t.max, group) != 0 {
+                throw failed("fchown \(pending) to group \(group)", errno,
+                             detail: "run as a member of that group, or leave exchange.counters_group empty")
+            }
+            if fchmod(fd, 0o640) != 0 { throw failed("fchmod \(pending)", errno) }
+        }
+        if ftruncate(fd, off_t(CountersLayout.totalBytes)) != 0 { throw failed("ftruncate \(pending)", errno) }
+        guard let p = mmap(nil, CountersLayout.totalBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+            throw failed("mmap \(pending)", errno)
+        }
+        let region = CountersRegion(base: p, path: path, pendingPath: pending, mappedBytes: CountersLayout.totalBytes)
         region.writeHeader(name: name, ticksPerSecond: ticksPerSecond)
         return region
+    }
+
+    /// Renames the file `create` made into place at `path` (replacing a link or an earlier
+    /// run's file there, never writing through it). Call once the exchange's ports are bound.
+    public mutating func publish() throws(SystemError) {
+        guard let pending = pendingPath, let path else { return }
+        if rename(pending, path) != 0 { throw SystemError(call: "rename \(pending) to \(path)", errno: errno) }
+        pendingPath = nil
     }
 
     /// A private, anonymous region (tests, or when no file is wanted).
     public static func anonymous(name: String, ticksPerSecond: UInt64) -> CountersRegion {
         let p = mmap(nil, CountersLayout.totalBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
         precondition(p != MAP_FAILED, "mmap of the counters region failed")
-        let region = CountersRegion(base: p, path: nil, mappedBytes: CountersLayout.totalBytes)
+        let region = CountersRegion(base: p, path: nil, pendingPath: nil, mappedBytes: CountersLayout.totalBytes)
         region.writeHeader(name: name, ticksPerSecond: ticksPerSecond)
         return region
     }
@@ -53,16 +91,21 @@ public struct CountersRegion: ~Copyable, @unchecked Sendable {
         guard let p = mmap(nil, CountersLayout.totalBytes, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
             throw SystemError(call: "mmap \(path)", errno: errno)
         }
-        return CountersRegion(base: p, path: path, mappedBytes: CountersLayout.totalBytes)
+        return CountersRegion(base: p, path: path, pendingPath: nil, mappedBytes: CountersLayout.totalBytes)
     }
 
-    private init(base: UnsafeMutableRawPointer, path: String?, mappedBytes: Int) {
+    private init(base: UnsafeMutableRawPointer, path: String?, pendingPath: String?, mappedBytes: Int) {
         self.base = base
         self.path = path
+        self.pendingPath = pendingPath
         self.mappedBytes = mappedBytes
     }
 
-    deinit { munmap(base, mappedBytes) }
+    deinit {
+        munmap(base, mappedBytes)
+        // A region never published was a start that failed: nothing of it stays behind.
+        if let pendingPath { unlink(pendingPath) }
+    }
 
     private func writeHeader(name: String, ticksPerSecond: UInt64) {
         store(CountersLayout.Header.magic, CountersLayout.magic)

@@ -1,5 +1,5 @@
 import CExchangeShim
-import ExchangeConfig
+import ExchangeRuntimePolicy
 
 extension HugePagePolicy {
     /// The policy as the C shim's region allocator takes it.

@@ -1,5 +1,5 @@
 import CExchangeShim
-import ExchangeConfig
+import ExchangeRuntimePolicy
 import Glibc
 
 /// The state machine of one thread's idling, running a configured `IdleStrategyKind`.

@@ -1,5 +1,5 @@
 import CExchangeShim
-import ExchangeConfig
+import ExchangeRuntimePolicy
 
 /// One block of memory for the start-up allocator: mapped on the best pages the policy
 /// allows, optionally bound to a NUMA node before first touch, pre-faulted (every page

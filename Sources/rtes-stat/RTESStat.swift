@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeConfig
+import ExchangeOps
 import ExchangeRuntime
 import ExchangeTools
 import Foundation
@@ -11,7 +12,14 @@ struct RTESStat: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtes-stat",
         abstract: "Print a running RTES exchange's counters, live.",
-        discussion: "Give the counters file, or the exchange's configuration to find it (/dev/shm/rtes.<name>.counters).",
+        discussion: """
+            Give the counters file, or the exchange's configuration to find it (/dev/shm/rtes.<name>.counters).
+            An exchange whose process is gone without having stopped (killed, crashed) is reported as gone,
+            from the PID in the counters file and the lock beside it (<counters>.lock).
+
+            Exit status: 0, 1 when the counters file cannot be read, 2 for a configuration that cannot be
+            used, 3 when the exchange's process is gone without having stopped.
+            """,
         version: RTESVersion.current)
 
     @Option(help: "The counters file.")
@@ -53,11 +61,16 @@ struct RTESStat: ParsableCommand {
             throw ExitCode(1)
         }
         var previous: CountersSnapshot?
+        let lockPath = InstanceLock.path(forCounters: path)
         while true {
             let now = region.snapshot()
             if !once { print("\u{1B}[H\u{1B}[2J", terminator: "") }
             print(now.text(previous: previous, seconds: interval))
             if all { print(now.directoryText()) }
+            if now.state != .stopped, case .gone(let reason) = InstanceLock.holder(pid: now.pid, lockPath: lockPath) {
+                print("GONE     \(reason); the counters above are its last (state \(now.state) was never updated)")
+                throw ExitCode(3)
+            }
             if once || now.state == .stopped { return }
             previous = now
             usleep(UInt32(interval * 1_000_000))

@@ -19,7 +19,13 @@ struct TradingExchange: ParsableCommand {
             on exchange.metrics_port (/metrics /health /ready /live /debug/orderbook/SYMBOL). The
             accounts that may log in come from the API keys file named by RTES_API_KEYS_FILE. Logs what it obtained (pinning, memory locking, huge
             pages, NUMA nodes, kernel features). SIGTERM or SIGINT: stop accepting work, drain every
-            ring, print the final counters, exit 0.
+            ring, print the final counters, exit 0; during start-up, start-up stops and what it had
+            started stops again (exit 0).
+
+            One exchange per counters file: the first takes the lock <counters>.lock (holding its
+            PID); a second with the same exchange name or --counters refuses at once, naming that PID.
+            The counters file appears only once every port is bound (mode 0600, or 0640 for
+            exchange.counters_group).
 
             Exit status: 0 after a clean stop (or a valid --check), 2 for a configuration that cannot
             be used (every problem is listed), 1 when something the configuration asks for cannot be
@@ -112,8 +118,14 @@ struct TradingExchange: ParsableCommand {
         let appliance: Appliance
         do {
             appliance = try Appliance.start(
-                loaded.configuration, options: Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys),
+                loaded.configuration,
+                options: Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys,
+                                           stopRequested: Self.pendingStopSignal),
                 logger: logger)
+        } catch let stopped as Appliance.StartStopped {
+            // Ctrl-C or SIGTERM while starting: honoured like one after start (exit 0).
+            logger.notice("\(stopped)")
+            return
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
@@ -134,6 +146,18 @@ struct TradingExchange: ParsableCommand {
         let final = appliance.drain()
         print("final counters\n" + final.text())
         logger.info("stopped")
+    }
+}
+
+extension TradingExchange {
+    /// SIGINT or SIGTERM when one is pending (they are blocked during start-up, so they wait
+    /// here until start-up asks), else nil.
+    @Sendable static func pendingStopSignal() -> String? {
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0 else { return nil }
+        if sigismember(&pending, SIGINT) == 1 { return "SIGINT" }
+        if sigismember(&pending, SIGTERM) == 1 { return "SIGTERM" }
+        return nil
     }
 }
 

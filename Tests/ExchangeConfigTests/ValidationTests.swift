@@ -74,7 +74,7 @@ import Testing
         let messages = Dictionary(issues(json).map { ($0.path, $0.message) }, uniquingKeysWith: { a, _ in a })
         #expect(messages["exchange.tcp_port"] == #"must be a whole number from 1 to 65535; found string "8888" (write numbers and true/false without quotes)"#)
         #expect(messages["exchange.bind_address"] == #"must be an IPv4 address such as 127.0.0.1, or 0.0.0.0 for every interface (host names are not accepted); found "localhost""#)
-        #expect(messages["exchange.udp_multicast_group"] == #"must be an IPv4 multicast address from 224.0.0.0 to 239.255.255.255, such as 239.0.0.1; found "10.0.0.1""#)
+        #expect(messages["exchange.udp_multicast_group"] == #"must be an IPv4 multicast address from 224.0.1.0 to 239.255.255.255, such as 239.0.0.1 (224.0.0.0–224.0.0.255 is reserved for routing protocols on the local link); found "10.0.0.1""#)
         #expect(messages["risk.self_trade_prevention"] == #"must be one of "cancel_newest", "cancel_oldest", "cancel_both", "decrement"; found "cancel_new" (did you mean "cancel_newest"?)"#)
         #expect(messages["risk.price_collar_enabled"] == #"must be true or false; found string "yes""#)
         #expect(messages["performance.queue_capacity"] == "must be a power of two from 2 to 1073741824; found 1000")
@@ -302,7 +302,7 @@ import Testing
             _ = try ConfigurationLoader.load(path: "/", environment: [:], host: twoCPUs)
             Issue.record("loaded a directory")
         } catch {
-            #expect(error.issues.map(\.message) == [#"cannot read the configuration file "/": Is a directory (errno 21)"#])
+            #expect(error.issues.map(\.message) == [#"the configuration file "/" is a directory, not a regular file; give the path of the file itself"#])
         }
     }
 

@@ -60,7 +60,7 @@ import Testing
         let port = freePort()
         let config = try Self.writeConfig(testConfiguration(metricsPort: port, name: "TEST-PROCESS-\(getpid())"))
         let counters = NSTemporaryDirectory() + "rtes-process-\(getpid()).counters"
-        defer { unlink(config); unlink(counters) }
+        defer { unlink(config); unlink(counters); unlink(counters + ".lock") }
         let (process, out, err) = try Self.start([config, "--counters", counters])
         // The admin plane answers once the process has started (bounded: 10 s).
         var health: (status: Int, body: String)?

@@ -48,7 +48,8 @@ import Testing
     @Test func aSecondMappingListsEveryBlocksCountersByName() throws {
         let path = NSTemporaryDirectory() + "rtes-test-registry-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).counters"
         defer { unlink(path) }
-        let writer = try CountersRegion.create(path: path, name: "TEST", ticksPerSecond: 1)
+        var writer = try CountersRegion.create(path: path, name: "TEST", ticksPerSecond: 1)
+        try writer.publish()
         let first = try writer.register(Self.engineLike)
         let second = try writer.register(Self.gatewayLike)
         first.store(CounterCell(0), 12)

@@ -201,6 +201,7 @@ public final class TestExchange: @unchecked Sendable {
         let snapshot = appliance.drain()
         final = snapshot
         unlink(countersPath)
+        unlink(InstanceLock.path(forCounters: countersPath))
         return snapshot
     }
 

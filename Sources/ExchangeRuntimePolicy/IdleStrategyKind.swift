@@ -1,6 +1,7 @@
 /// `performance.idle_strategy`: what an agent's thread does when `doWork()` found nothing
-/// to do (Aeron/Agrona's idle strategies). The one kind type: the configuration parses it
-/// and the runtime's `IdleStrategy` (the state machine of one thread's idling) runs it.
+/// to do (Aeron/Agrona's idle strategies). The one kind type: ExchangeConfig parses it and
+/// ExchangeRuntime's `IdleStrategy` (the state machine of one thread's idling) runs it; it
+/// lives here, in a target that depends on nothing, so that neither imports the other.
 public enum IdleStrategyKind: String, Sendable, CaseIterable {
     /// Spin with a CPU pause hint: lowest latency, one core at 100 %.
     case busySpin = "busy_spin"

@@ -1,5 +1,6 @@
 /// `performance.hugepages`: how hard a memory region tries for hugepages. The one policy
-/// type: the configuration parses it and the runtime's `MemoryRegion` applies it.
+/// type: ExchangeConfig parses it and ExchangeRuntime's `MemoryRegion` applies it; it lives
+/// here, in a target that depends on nothing, so that neither imports the other.
 public enum HugePagePolicy: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// Ordinary pages; nothing else is tried.
     case off
