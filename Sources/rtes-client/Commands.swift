@@ -42,7 +42,7 @@ struct OrderArguments: ParsableArguments {
         }
         let limit = isMarket ? OUCH.marketPrice : MessageText.parsePrice(price)!
         let timeInForce = try parseTimeInForce(tif)
-        guard display.count == 1, let displayByte = display.uppercased().utf8.first else {
+        guard display.count == 1, let displayByte = display.uppercased().utf8.first, let orderDisplay = Display(ouchCode: displayByte) else {
             throw ClientError.invalidArgument("display \"\(display)\": one character (Y, A, N, P or L)")
         }
         var orderFirm = Firm.blank
@@ -51,8 +51,8 @@ struct OrderArguments: ParsableArguments {
             orderFirm = parsed
         }
         try client.enter(token: token, side: side, shares: shares, symbol: stock, price: limit, orderType: isMarket ? .market : .limit,
-                         timeInForce: timeInForce, firm: orderFirm, display: Display(rawValue: displayByte), minimumQuantity: minimumQuantity)
-        let text = "Enter Order token=\(token) side=\(side) shares=\(shares) \(stock) @ \(isMarket ? "MKT" : MessageText.price(limit)) tif=\(timeInForce)"
+                         timeInForce: timeInForce, firm: orderFirm, display: orderDisplay, minimumQuantity: minimumQuantity)
+        let text = "Enter Order token=\(token) side=\(MessageText.character(side.ouchCode)) shares=\(shares) \(stock) @ \(isMarket ? "MKT" : MessageText.price(limit)) tif=\(timeInForce)"
         return (text, token)
     }
 }
@@ -196,12 +196,12 @@ struct Modify: ParsableCommand {
 
     func run() throws {
         let orderToken = try argument { () throws(ClientError) in try makeToken(token) }
-        guard side.count == 1, let byte = side.uppercased().utf8.first, let newSide = Side(rawValue: byte) else {
+        guard side.count == 1, let byte = side.uppercased().utf8.first, let newSide = Side(ouchCode: byte) else {
             throw ValidationError("side \"\(side)\": B, S, T or E")
         }
         try runSession(session, request: { (client) throws(ClientError) in
             try client.modify(token: orderToken, side: newSide, shares: shares)
-            return "Modify Order token=\(orderToken) side=\(newSide) shares=\(shares)"
+            return "Modify Order token=\(orderToken) side=\(MessageText.character(newSide.ouchCode)) shares=\(shares)"
         }, answer: { message in
             switch message {
             case .orderModified(_, let t, _, _) where t == orderToken: .accepted
