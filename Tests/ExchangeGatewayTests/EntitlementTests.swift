@@ -1,3 +1,4 @@
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeRuntime
@@ -75,6 +76,33 @@ import Testing
         }
         #expect(outcome.final.engine["trades"] == 1)
         #expect(outcome.final.gatewayCount("firm_rejects") == 1)
+    }
+
+    /// What the feed is given: the engine's book events, in-process, with the time held still.
+    /// An attributable order shows its own firm; one naming another firm never reaches the
+    /// book, so no Add Order carries that firm's name.
+    @Test func anotherFirmsNameNeverReachesTheFeedsAttribution() throws {
+        let clock = ManualClock()
+        var rig = try GatewayTimers.rig(ExchangeKnobs(), clock: clock)
+        let memory = rig.memory
+        let client = try SoupTestClient(port: rig.port)
+        client.send(Client.login(.demo2))
+        #expect(rig.next(client).packet?.loginAccepted != nil)
+        client.send(Client.unsequenced(Client.enter("ATTR1", "B", 100, "AAPL", price(200), display: "A")))
+        #expect(rig.next(client).packet?.ouch?.type == "A")
+        #expect(rig.attributedAdds == 1 && rig.lastAttribution == Firm("DEM2"))
+        for (token, display) in [("ATTR2", "A"), ("ATTR3", "L")] as [(String, Character)] {
+            client.send(Client.unsequenced(Client.enter(token, "B", 100, "AAPL", price(201), firm: "DEM1", display: display)))
+            let reply = rig.next(client).packet?.ouch
+            #expect(reply?.type == "J" && reply?.token == token && reply?.byte(at: 23) == "L", "\(String(describing: reply))")
+        }
+        rig.advance(clock, milliseconds: 1)  // the gateway publishes its counters each millisecond
+        #expect(rig.attributedAdds == 1 && rig.lastAttribution == Firm("DEM2"))
+        #expect(memory.counters.snapshot().gatewayCount("firm_rejects") == 2)
+        client.send(Client.logout)
+        #expect(rig.next(client) == .closed)
+        rig.shutDown()
+        memory.release()
     }
 
     /// A value outside OUCH 4.2's set for Display, Capacity, Intermarket Sweep, Cross Type
