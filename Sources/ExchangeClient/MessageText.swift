@@ -21,12 +21,12 @@ public enum MessageText {
             let meaning = code == OUCH.SystemEventCode.startOfDay ? " (start of day)" : code == OUCH.SystemEventCode.endOfDay ? " (end of day)" : ""
             return "System Event \(character(code))\(meaning)"
         case .accepted(let m):
-            return "Accepted token=\(m.token) side=\(m.side) shares=\(m.shares) \(m.symbol) @ \(wirePrice(m.price)) ref=\(m.reference) "
-                + "state=\(state(m.state)) tif=\(m.timeInForce) firm=\(m.firm) display=\(m.display)"
+            return "Accepted token=\(m.token) side=\(character(m.side.ouchCode)) shares=\(m.shares) \(m.symbol) @ \(wirePrice(m.price)) ref=\(m.reference) "
+                + "state=\(state(m.state)) tif=\(m.timeInForce) firm=\(m.firm) display=\(character(m.display.ouchCode))"
                 + (m.minimumQuantity > 0 ? " min=\(m.minimumQuantity)" : "")
         case .replaced(let m):
-            return "Replaced token=\(m.token) previous=\(m.previousToken) side=\(m.side) shares=\(m.shares) \(m.symbol) @ \(wirePrice(m.price)) "
-                + "ref=\(m.reference) state=\(state(m.state)) tif=\(m.timeInForce) display=\(m.display)"
+            return "Replaced token=\(m.token) previous=\(m.previousToken) side=\(character(m.side.ouchCode)) shares=\(m.shares) \(m.symbol) @ \(wirePrice(m.price)) "
+                + "ref=\(m.reference) state=\(state(m.state)) tif=\(m.timeInForce) display=\(character(m.display.ouchCode))"
         case .canceled(_, let token, let decrement, let reason):
             return "Canceled token=\(token) shares=\(decrement) reason=\(character(reason)) (\(cancelReason(reason)))"
         case .executed(_, let token, let shares, let price, let liquidity, let match):
@@ -40,7 +40,7 @@ public enum MessageText {
         case .cancelReject(_, let token):
             return "Cancel Reject token=\(token) (no live order with this token, or the request cannot apply to it)"
         case .orderModified(_, let token, let side, let shares):
-            return "Order Modified token=\(token) side=\(side) shares=\(shares)"
+            return "Order Modified token=\(token) side=\(character(side.ouchCode)) shares=\(shares)"
         }
     }
 
@@ -108,21 +108,21 @@ public enum MessageText {
 
     /// An OUCH Canceled reason code in words.
     public static func cancelReason(_ code: UInt8) -> String {
-        if let reason = CancelReason(rawValue: code) { return reason.description.replacingUnderscores() }
+        if let reason = CancelReason(ouchCode: code) { return reason.description.replacingUnderscores() }
         return "unknown reason"
     }
 
     public static func liquidityName(_ code: UInt8) -> String {
-        switch code {
-        case LiquidityFlag.added.rawValue: "added"
-        case LiquidityFlag.removed.rawValue: "removed"
-        case LiquidityFlag.addedNonDisplayed.rawValue: "added, non-displayed"
-        default: "other"
+        switch LiquidityFlag(ouchCode: code) {
+        case .added: "added"
+        case .removed: "removed"
+        case .addedNonDisplayed: "added, non-displayed"
+        case nil: "other"
         }
     }
 
     static func state(_ state: OrderState) -> String {
-        state == .live ? "L" : "D"
+        character(state.ouchCode)
     }
 
     /// A code byte as its character (`O`), or its value when it is not printable.

@@ -7,14 +7,15 @@ import ExchangeRisk
 /// ```json
 /// { "accounts": [
 ///     { "username": "ALICE", "password": "s3cret", "firm": "ALCE" },
-///     { "username": "BOB", "password": "hunter22", "firm": "BOBS",
+///     { "username": "BOB", "password": "hunter22", "firm": "BOBS", "firms": ["BOB2"],
 ///       "max_order_size": 5000, "max_notional": 250000, "max_orders_per_second": 100,
 ///       "cancel_on_disconnect": true } ] }
 /// ```
 ///
 /// `username` is the SoupBinTCP Login Request's 6-character field and `password` its
 /// 10-character one (both matched exactly, after the wire's trailing spaces are removed).
-/// `firm` is put on orders whose Firm field is blank. The optional limits replace the
+/// `firm` is put on orders whose Firm field is blank; an order may name it or one of the
+/// optional `firms` (at most `maximumExtraFirms`), and any other Firm is rejected. The optional limits replace the
 /// configuration's `risk` limits for that account (each may only be tighter or looser as the
 /// operator sees fit); `cancel_on_disconnect` cancels the account's resting orders when its
 /// connection ends for any reason, Logout included. An account's client ID is its position in the file.
@@ -30,9 +31,11 @@ public struct APIKeys: Sendable, Equatable {
         public var maxNotional: Notional?
         public var maxOrdersPerSecond: UInt32?
         public var cancelOnDisconnect: Bool
+        /// Firms the account may name on an order besides `firm` (always allowed).
+        public var firms: [Firm]
 
         public init(username: String, password: Secret, firm: Firm, maxOrderSize: Shares? = nil, maxNotional: Notional? = nil,
-                    maxOrdersPerSecond: UInt32? = nil, cancelOnDisconnect: Bool = false) {
+                    maxOrdersPerSecond: UInt32? = nil, cancelOnDisconnect: Bool = false, firms: [Firm] = []) {
             self.username = username
             self.password = password
             self.firm = firm
@@ -40,7 +43,11 @@ public struct APIKeys: Sendable, Equatable {
             self.maxNotional = maxNotional
             self.maxOrdersPerSecond = maxOrdersPerSecond
             self.cancelOnDisconnect = cancelOnDisconnect
+            self.firms = firms
         }
+
+        /// Whether an order of this account may name `firm`.
+        public func mayUse(_ firm: Firm) -> Bool { firm == self.firm || firms.contains(firm) }
 
         /// The account's risk limits: its own where it has them, the configuration's otherwise.
         public func limits(defaults: RiskLimits) -> RiskLimits {
@@ -57,6 +64,7 @@ public struct APIKeys: Sendable, Equatable {
             a.username == b.username && a.password.reveal() == b.password.reveal() && a.firm == b.firm
                 && a.maxOrderSize == b.maxOrderSize && a.maxNotional == b.maxNotional
                 && a.maxOrdersPerSecond == b.maxOrdersPerSecond && a.cancelOnDisconnect == b.cancelOnDisconnect
+                && a.firms == b.firms
         }
     }
 
@@ -68,6 +76,8 @@ public struct APIKeys: Sendable, Equatable {
     }
 
     public static let maximumAccounts = 65_536
+    /// The most firms an account may list in `firms`.
+    public static let maximumExtraFirms = 8
 
     /// Reads and validates the file at `path`.
     public static func load(path: String) throws(ConfigurationError) -> APIKeys {
@@ -100,7 +110,7 @@ public struct APIKeys: Sendable, Equatable {
     private struct Reader {
         var issues: [ConfigurationIssue] = []
         static let example = #"{"accounts": [{"username": "ALICE", "password": "s3cret", "firm": "ALCE"}]}"#
-        static let keys = ["username", "password", "firm", "max_order_size", "max_notional", "max_orders_per_second", "cancel_on_disconnect"]
+        static let keys = ["username", "password", "firm", "max_order_size", "max_notional", "max_orders_per_second", "cancel_on_disconnect", "firms"]
 
         mutating func issue(_ path: String, _ location: SourceLocation?, _ message: String) {
             issues.append(ConfigurationIssue(path: path, location: location, message: message))
@@ -160,9 +170,8 @@ public struct APIKeys: Sendable, Equatable {
             }
             let password = secretString(object, path: path)
             let firmText = string(object, "firm", path: path, required: true,
-                                  allowed: "1 to 4 upper-case letters or digits (the OUCH Firm field)") { firm in
-                (1...4).contains(firm.utf8.count) && firm.utf8.allSatisfy { isLetterOrDigit($0) && !($0 >= 0x61 && $0 <= 0x7A) }
-            }
+                                  allowed: "1 to 4 upper-case letters or digits (the OUCH Firm field)", isValid: isFirm)
+            let firms = extraFirms(object, path: path, defaultFirm: firmText)
             let maxOrderSize = whole(object, "max_order_size", path: path, 1...UInt64(UInt32.max))
             let maxNotional = dollars(object, "max_notional", path: path)
             let maxRate = whole(object, "max_orders_per_second", path: path, 1...UInt64(UInt32.max))
@@ -172,10 +181,48 @@ public struct APIKeys: Sendable, Equatable {
                     issue(path + ".cancel_on_disconnect", value.location, "must be true or false; found \(value.summary)")
                 }
             }
-            guard let username, let password, let firmText, let firm = Firm(firmText) else { return nil }
+            guard let username, let password, let firmText, let firm = Firm(firmText), let firms else { return nil }
             return Account(username: username, password: password, firm: firm, maxOrderSize: maxOrderSize.map { Shares($0) },
                            maxNotional: maxNotional, maxOrdersPerSecond: maxRate.map { UInt32($0) },
-                           cancelOnDisconnect: cancelOnDisconnect)
+                           cancelOnDisconnect: cancelOnDisconnect, firms: firms)
+        }
+
+        /// The optional `firms` list: distinct firms other than the default, at most
+        /// `maximumExtraFirms`. Nil after an issue.
+        mutating func extraFirms(_ object: JSONObject, path: String, defaultFirm: String?) -> [Firm]? {
+            guard let value = object["firms"] else { return [] }
+            let field = path + ".firms"
+            let allowed = "an array of at most \(APIKeys.maximumExtraFirms) firms (1 to 4 upper-case letters or digits each) " +
+                "the account may name on orders besides its \"firm\""
+            guard case .array(let elements) = value.kind else {
+                issue(field, value.location, "must be \(allowed); found \(value.summary)")
+                return nil
+            }
+            guard elements.count <= APIKeys.maximumExtraFirms else {
+                issue(field, value.location, "lists \(elements.count) firms; at most \(APIKeys.maximumExtraFirms) are allowed")
+                return nil
+            }
+            var firms: [Firm] = []
+            var firstIndex: [String: Int] = [:]
+            var valid = true
+            for (index, element) in elements.enumerated() {
+                let elementPath = "\(field)[\(index)]"
+                guard case .string(let text) = element.kind, isFirm(text), let firm = Firm(text) else {
+                    issue(elementPath, element.location, "must be 1 to 4 upper-case letters or digits (the OUCH Firm field); found \(element.summary)")
+                    valid = false
+                    continue
+                }
+                if text == defaultFirm {
+                    issue(elementPath, element.location, "\(quoted(text)) is the account's \"firm\", which is always allowed; list only other firms")
+                    valid = false
+                } else if let first = firstIndex[text] {
+                    issue(elementPath, element.location, "\(quoted(text)) is already \(field)[\(first)]; list each firm once")
+                    valid = false
+                }
+                if firstIndex[text] == nil { firstIndex[text] = index }
+                firms.append(firm)
+            }
+            return valid ? firms : nil
         }
 
         mutating func string(_ object: JSONObject, _ key: String, path: String, required: Bool, allowed: String,
@@ -238,6 +285,11 @@ public struct APIKeys: Sendable, Equatable {
             return Notional(units)
         }
     }
+}
+
+/// 1 to 4 upper-case letters or digits: an OUCH Firm.
+private func isFirm(_ text: String) -> Bool {
+    (1...4).contains(text.utf8.count) && text.utf8.allSatisfy { isLetterOrDigit($0) && !($0 >= 0x61 && $0 <= 0x7A) }
 }
 
 private func isLetterOrDigit(_ byte: UInt8) -> Bool {

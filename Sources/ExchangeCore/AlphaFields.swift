@@ -1,11 +1,11 @@
-// Fixed-width, left-justified, space-padded alpha fields of OUCH and ITCH, packed into
+// Fixed-width, left-justified, space-padded text fields (as the wire protocols carry them), packed into
 // integers so that comparing and hashing them costs one or two instructions.
 // Bytes are packed big-endian: the first character is the most significant byte, so
 // integer order is lexicographic order.
 
 @usableFromInline let asciiSpace: UInt8 = 0x20
 
-/// An 8-character stock symbol (ITCH `Stock`, OUCH `Stock`).
+/// An 8-character stock symbol.
 public struct Symbol: Hashable, Comparable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var rawValue: UInt64
 
@@ -22,7 +22,8 @@ public struct Symbol: Hashable, Comparable, Sendable, BitwiseCopyable, CustomStr
     public var description: String { unpackAlpha(rawValue, width: 8) }
 }
 
-/// A 4-character firm identifier (OUCH `Firm`, ITCH MPID attribution).
+/// A 4-character firm identifier: self-trade prevention groups orders by it, and an
+/// attributable order shows it on the feed.
 public struct Firm: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var rawValue: UInt32
 
@@ -33,13 +34,13 @@ public struct Firm: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible
         rawValue = UInt32(packed)
     }
 
-    /// Four spaces: OUCH's "use the account's default firm".
+    /// Four spaces: no firm given (the order-entry session uses the account's default).
     public static let blank = Firm(rawValue: 0x2020_2020)
 
     public var description: String { unpackAlpha(UInt64(rawValue), width: 4) }
 }
 
-/// A 14-character client order token (OUCH `OrderToken`), day-unique per account.
+/// A 14-character client order token, day-unique per account.
 /// Characters 0–7 are in `high`; characters 8–13 in the top six bytes of `low`, whose
 /// last two bytes are always zero.
 public struct OrderToken: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {

@@ -33,9 +33,9 @@ struct OrderRecord {
     @usableFromInline var instrument: InstrumentIndex = 0
     @usableFromInline var side: Side = .buy
     @usableFromInline var display: Display = .anonymous
-    @usableFromInline var capacity: UInt8 = 0
-    @usableFromInline var intermarketSweep: UInt8 = 0
-    @usableFromInline var crossType: UInt8 = 0
+    @usableFromInline var capacity: Capacity = .agency
+    @usableFromInline var intermarketSweep: IntermarketSweep = .notEligible
+    @usableFromInline var crossType: CrossType = .continuous
     @usableFromInline var resting: Bool = false
 }
 

@@ -2,7 +2,7 @@
 // clock, so the same commands always produce the same events. Commands are plain values
 // (BitwiseCopyable) so they can travel through rings as bytes.
 
-/// OUCH `O` Enter Order.
+/// A new order.
 public struct EnterOrder: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var client: ClientID
@@ -17,20 +17,20 @@ public struct EnterOrder: Equatable, Sendable, BitwiseCopyable {
     /// The order's firm; the gateway substitutes the account's default for a blank one.
     public var firm: Firm
     public var display: Display
-    /// Echoed fields the engine stores but does not interpret (OUCH Capacity, ISO,
-    /// CrossType, CustomerType), kept as their ASCII bytes.
-    public var capacity: UInt8
-    public var intermarketSweep: UInt8
+    /// Capacity, intermarket sweep and cross type are stored and echoed in the order's
+    /// events; customer type is carried only. Matching interprets none of them.
+    public var capacity: Capacity
+    public var intermarketSweep: IntermarketSweep
     public var minimumQuantity: Shares
-    public var crossType: UInt8
-    public var customerType: UInt8
+    public var crossType: CrossType
+    public var customerType: CustomerType
 
     public init(
         timestamp: Timestamp, client: ClientID, token: OrderToken, side: Side,
         orderType: OrderType = .limit, shares: Shares, symbol: Symbol, price: Price,
         timeInForce: TimeInForce = .marketHours, firm: Firm, display: Display = .anonymous,
-        capacity: UInt8 = 0x41, intermarketSweep: UInt8 = 0x4E, minimumQuantity: Shares = 0,
-        crossType: UInt8 = 0x4E, customerType: UInt8 = 0x20
+        capacity: Capacity = .agency, intermarketSweep: IntermarketSweep = .notEligible, minimumQuantity: Shares = 0,
+        crossType: CrossType = .continuous, customerType: CustomerType = .unspecified
     ) {
         self.timestamp = timestamp
         self.client = client
@@ -51,7 +51,7 @@ public struct EnterOrder: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `U` Replace Order: a new token, shares (the new open size), price, time in force,
+/// Replace a live order: a new token, shares (the new open size), price, time in force,
 /// display, ISO and minimum quantity for a live order. Side, symbol, firm, capacity and
 /// cross type carry over from the existing order.
 public struct ReplaceOrder: Equatable, Sendable, BitwiseCopyable {
@@ -63,14 +63,14 @@ public struct ReplaceOrder: Equatable, Sendable, BitwiseCopyable {
     public var price: Price
     public var timeInForce: TimeInForce
     public var display: Display
-    public var intermarketSweep: UInt8
+    public var intermarketSweep: IntermarketSweep
     public var minimumQuantity: Shares
 
     public init(
         timestamp: Timestamp, client: ClientID, existingToken: OrderToken,
         replacementToken: OrderToken, shares: Shares, price: Price,
         timeInForce: TimeInForce = .marketHours, display: Display = .anonymous,
-        intermarketSweep: UInt8 = 0x4E, minimumQuantity: Shares = 0
+        intermarketSweep: IntermarketSweep = .notEligible, minimumQuantity: Shares = 0
     ) {
         self.timestamp = timestamp
         self.client = client
@@ -85,7 +85,7 @@ public struct ReplaceOrder: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `X` Cancel Order: `shares` is the new open size; 0 cancels everything left.
+/// Cancel an order, or part of it: `shares` is the new open size; 0 cancels everything left.
 public struct CancelOrder: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var client: ClientID
@@ -100,7 +100,7 @@ public struct CancelOrder: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `M` Modify Order: change between sell, sell short and sell short exempt, and/or
+/// Modify an order: change between sell, sell short and sell short exempt, and/or
 /// reduce the open size, keeping time priority.
 public struct ModifyOrder: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp

@@ -1,9 +1,9 @@
 // Everything the engine does is reported as an event, in one ordered stream. Order events
-// go to the owning client's session (OUCH); book events go to the market-data publisher
-// (ITCH). `executed` is both: one event per fill, carrying the two sides.
+// go to the owning client's session (the order-entry gateway); book events go to the
+// market-data publisher. `executed` is both: one event per fill, carrying the two sides.
 // Every event carries the timestamp of the command that caused it.
 
-/// OUCH `A` Accepted. For post-only orders that would have crossed, `price` is the price
+/// An order was accepted. For post-only orders that would have crossed, `price` is the price
 /// the order was repriced to.
 public struct OrderAccepted: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
@@ -18,18 +18,18 @@ public struct OrderAccepted: Equatable, Sendable, BitwiseCopyable {
     public var timeInForce: TimeInForce
     public var firm: Firm
     public var display: Display
-    public var capacity: UInt8
-    public var intermarketSweep: UInt8
+    public var capacity: Capacity
+    public var intermarketSweep: IntermarketSweep
     public var minimumQuantity: Shares
-    public var crossType: UInt8
+    public var crossType: CrossType
     /// `dead` for immediate-or-cancel and market orders: they never rest.
     public var state: OrderState
 
     public init(
         timestamp: Timestamp, client: ClientID, token: OrderToken, reference: OrderReference,
         instrument: InstrumentIndex, side: Side, orderType: OrderType, shares: Shares, price: Price,
-        timeInForce: TimeInForce, firm: Firm, display: Display, capacity: UInt8,
-        intermarketSweep: UInt8, minimumQuantity: Shares, crossType: UInt8, state: OrderState
+        timeInForce: TimeInForce, firm: Firm, display: Display, capacity: Capacity,
+        intermarketSweep: IntermarketSweep, minimumQuantity: Shares, crossType: CrossType, state: OrderState
     ) {
         self.timestamp = timestamp
         self.client = client
@@ -51,7 +51,7 @@ public struct OrderAccepted: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `J` Rejected (for an enter, the order's token; for a replace, the replacement token).
+/// An enter or replace was refused (for an enter, the order's token; for a replace, the replacement token).
 public struct OrderRejected: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var client: ClientID
@@ -66,7 +66,7 @@ public struct OrderRejected: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `U` Replaced: the replacement order, with the token and reference it replaced.
+/// An order was replaced: the replacement order, with the token and reference it replaced.
 public struct OrderReplaced: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var client: ClientID
@@ -81,18 +81,18 @@ public struct OrderReplaced: Equatable, Sendable, BitwiseCopyable {
     public var timeInForce: TimeInForce
     public var firm: Firm
     public var display: Display
-    public var capacity: UInt8
-    public var intermarketSweep: UInt8
+    public var capacity: Capacity
+    public var intermarketSweep: IntermarketSweep
     public var minimumQuantity: Shares
-    public var crossType: UInt8
+    public var crossType: CrossType
     public var state: OrderState
 
     public init(
         timestamp: Timestamp, client: ClientID, token: OrderToken, previousToken: OrderToken,
         reference: OrderReference, previousReference: OrderReference, instrument: InstrumentIndex,
         side: Side, shares: Shares, price: Price, timeInForce: TimeInForce, firm: Firm,
-        display: Display, capacity: UInt8, intermarketSweep: UInt8, minimumQuantity: Shares,
-        crossType: UInt8, state: OrderState
+        display: Display, capacity: Capacity, intermarketSweep: IntermarketSweep, minimumQuantity: Shares,
+        crossType: CrossType, state: OrderState
     ) {
         self.timestamp = timestamp
         self.client = client
@@ -115,7 +115,7 @@ public struct OrderReplaced: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `C` Canceled: `decrement` shares came off the order; `remaining` are still open.
+/// Shares came off an order: `decrement` shares came off the order; `remaining` are still open.
 public struct OrderCanceled: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var client: ClientID
@@ -141,9 +141,9 @@ public struct OrderCanceled: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// One fill. The gateway sends OUCH `E` to each side (taker liquidity `R`, maker `A` or
-/// `J`); the publisher prints ITCH `E` for a displayed maker, `P` for a non-displayed one.
-/// The price is always the maker's resting price.
+/// One fill, carrying both sides: the gateway tells each (the taker removed liquidity, the
+/// maker added it, displayed or not); the publisher prints an execution against a displayed
+/// maker and a trade for a non-displayed one. The price is always the maker's resting price.
 public struct OrderExecuted: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var instrument: InstrumentIndex
@@ -158,7 +158,7 @@ public struct OrderExecuted: Equatable, Sendable, BitwiseCopyable {
     public var makerToken: OrderToken
     public var makerReference: OrderReference
     public var makerSide: Side
-    /// The maker's display; decides its liquidity flag and the ITCH message.
+    /// The maker's display; decides its liquidity flag and how the feed prints the fill.
     public var makerDisplay: Display
 
     public init(
@@ -188,7 +188,7 @@ public struct OrderExecuted: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `M` Order Modified: the order's side and open size after a Modify.
+/// An order was modified: the order's side and open size after a Modify.
 public struct OrderModified: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var client: ClientID
@@ -205,7 +205,7 @@ public struct OrderModified: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// OUCH `I` Cancel Reject: a cancel or modify that could not apply; the order is unchanged.
+/// A cancel or modify was refused: a cancel or modify that could not apply; the order is unchanged.
 public struct CancelRejected: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var client: ClientID
@@ -220,7 +220,7 @@ public struct CancelRejected: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// ITCH `A`/`F` Add Order: a displayed order came to rest.
+/// A displayed order came to rest (an Add Order on the feed).
 public struct BookAdd: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var instrument: InstrumentIndex
@@ -228,7 +228,7 @@ public struct BookAdd: Equatable, Sendable, BitwiseCopyable {
     public var side: BookSide
     public var shares: Shares
     public var price: Price
-    /// The firm when the order is attributable (ITCH `F`), otherwise nil (ITCH `A`).
+    /// The firm when the order is attributable, otherwise nil (anonymous).
     public var attribution: Firm?
 
     public init(
@@ -245,8 +245,8 @@ public struct BookAdd: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// ITCH `X` Order Cancel (`remaining` > 0) or `D` Order Delete (`remaining` == 0) for a
-/// displayed resting order.
+/// Shares came off a displayed resting order (`remaining` > 0), or it left the book
+/// (`remaining` == 0).
 public struct BookReduce: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var instrument: InstrumentIndex
@@ -268,7 +268,7 @@ public struct BookReduce: Equatable, Sendable, BitwiseCopyable {
     @inlinable public var isDelete: Bool { remaining == 0 }
 }
 
-/// ITCH `U` Order Replace for a displayed order replaced by a displayed order that rests
+/// A displayed order replaced by a displayed order that rests
 /// without trading.
 public struct BookReplace: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
@@ -291,7 +291,7 @@ public struct BookReplace: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
-/// ITCH `H` Trading Action for an instrument halted or resumed.
+/// An instrument was halted or resumed.
 public struct TradingStateChanged: Equatable, Sendable, BitwiseCopyable {
     public var timestamp: Timestamp
     public var instrument: InstrumentIndex

@@ -12,7 +12,6 @@ extension EngineState {
         if book.halted { return .failure(.instrumentHalted) }
         if c.shares == 0 { return .failure(.invalidShares) }
         if !c.timeInForce.isValid { return .failure(.invalidTimeInForce) }
-        if !c.display.isSupported { return .failure(.invalidDisplay) }
         if c.minimumQuantity > c.shares { return .failure(.invalidMinimumQuantity) }
         if book.lot.divide(c.shares).remainder != 0 { return .failure(.oddLot) }
         let level: UInt32
@@ -130,7 +129,7 @@ extension EngineState {
         counters.ordersReplaced &+= 1
     }
 
-    /// OUCH `U` Replaced: side, firm, capacity and cross type from the existing order, the
+    /// The replacement order: side, firm, capacity and cross type from the existing order, the
     /// rest from the replace.
     @inline(__always)
     private mutating func emitReplaced(_ c: ReplaceOrder, existing: OrderRecord, reference: OrderReference,
@@ -144,7 +143,7 @@ extension EngineState {
             crossType: existing.crossType, state: state)))
     }
 
-    /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
+    /// Cancel: reduce to a new open size (0 cancels). Never suspends.
     mutating func cancel(_ c: CancelOrder) {
         guard c.client < maxClients else {
             return rejectCancel(client: c.client, token: c.token, reason: .unknownClient, timestamp: c.timestamp)
@@ -159,7 +158,7 @@ extension EngineState {
         cancelResting(index, shares: leaves - c.shares, reason: .userRequested, timestamp: c.timestamp)
     }
 
-    /// OUCH `M`: change between sell variants and/or reduce, keeping priority. Never suspends.
+    /// Modify: change between sell variants and/or reduce, keeping priority. Never suspends.
     mutating func modify(_ c: ModifyOrder) {
         guard c.client < maxClients else {
             return rejectCancel(client: c.client, token: c.token, reason: .unknownClient, timestamp: c.timestamp)

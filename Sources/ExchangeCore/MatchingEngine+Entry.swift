@@ -12,7 +12,7 @@ extension EngineState {
         if book.halted { return .failure(.instrumentHalted) }
         if c.shares == 0 { return .failure(.invalidShares) }
         if !c.timeInForce.isValid { return .failure(.invalidTimeInForce) }
-        if !c.display.isSupported || (c.orderType == .market && c.display.isPostOnly) {
+        if c.orderType == .market && c.display.isPostOnly {
             return .failure(.invalidDisplay)
         }
         if c.minimumQuantity > c.shares { return .failure(.invalidMinimumQuantity) }

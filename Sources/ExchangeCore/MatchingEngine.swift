@@ -148,13 +148,13 @@ public struct MatchingEngine: ~Copyable {
     #endif
     @usableFromInline mutating func replace(_ replace: ReplaceOrder, plan: ReplacePlan) -> ProcessStatus { state.pointee.replace(replace, plan: plan) }
 
-    /// OUCH `X`: reduce to a new open size (0 cancels). Never suspends.
+    /// Cancel: reduce to a new open size (0 cancels). Never suspends.
     #if !DEBUG
     @_noLocks @_noAllocation
     #endif
     @usableFromInline mutating func cancel(_ cancel: CancelOrder) { state.pointee.cancel(cancel) }
 
-    /// OUCH `M`: change between sell variants and/or reduce, keeping priority. Never suspends.
+    /// Modify: change between sell variants and/or reduce, keeping priority. Never suspends.
     #if !DEBUG
     @_noLocks @_noAllocation
     #endif

@@ -1,20 +1,29 @@
-// Order attributes as OUCH 4.2 spells them. Single-character fields keep their ASCII
-// code as raw value so the wire codecs copy one byte.
+// What an order is, in the exchange's own terms. Wire protocols spell these fields their
+// own way; the codecs (ExchangeWire) map each case to and from its code. Raw values are
+// dense from 0 so a case fits a byte of a record and indexes a table.
 
-/// OUCH `BuySell`: buy, sell, sell short, sell short exempt.
+/// Which way an order trades: buy, or one of the three kinds of sell (a long sale, a short
+/// sale, a short sale exempt from the short-sale rule). All sells rest on the ask side.
 public enum Side: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
-    case buy = 0x42              // B
-    case sell = 0x53             // S
-    case sellShort = 0x54        // T
-    case sellShortExempt = 0x45  // E
+    case buy = 0
+    case sell
+    case sellShort
+    case sellShortExempt
 
     @inlinable public var bookSide: BookSide { self == .buy ? .bid : .ask }
 
-    public var description: String { String(UnicodeScalar(rawValue)) }
+    public var description: String {
+        switch self {
+        case .buy: "buy"
+        case .sell: "sell"
+        case .sellShort: "sell_short"
+        case .sellShortExempt: "sell_short_exempt"
+        }
+    }
 }
 
 /// The side of the book an order rests on.
-public enum BookSide: UInt8, Sendable, BitwiseCopyable {
+public enum BookSide: UInt8, Sendable, BitwiseCopyable, CaseIterable {
     case bid = 0
     case ask = 1
 
@@ -27,36 +36,36 @@ public enum OrderType: UInt8, Sendable, BitwiseCopyable {
     case market = 1
 }
 
-/// OUCH `Display`. The engine supports the five values below; any other value is
-/// rejected with `RejectReason.invalidDisplay`.
-public struct Display: RawRepresentable, Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
-    public var rawValue: UInt8
-    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+/// How a resting order shows on the market-data feed, and whether it may take liquidity.
+public enum Display: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
+    /// Displayed without the firm (an anonymous Add Order on the feed).
+    case anonymous = 0
+    /// Displayed with the firm attributed.
+    case attributable
+    /// Rests and trades but never appears on the feed; its executions print as trades.
+    case nonDisplayed
+    /// Post-only, displayed anonymously. Never takes liquidity (see docs/MATCHING.md).
+    case postOnly
+    /// Post-only and attributable.
+    case postOnlyAttributable
 
-    /// `Y`: displayed anonymously (ITCH Add Order `A`).
-    public static let anonymous = Display(rawValue: 0x59)
-    /// `A`: displayed with the firm attributed (ITCH Add Order with MPID `F`).
-    public static let attributable = Display(rawValue: 0x41)
-    /// `N`: rests and trades but never appears on the feed; executions print as ITCH `P`.
-    public static let nonDisplayed = Display(rawValue: 0x4E)
-    /// `P`: post-only, displayed anonymously. Never takes liquidity (see docs/MATCHING.md).
-    public static let postOnly = Display(rawValue: 0x50)
-    /// `L`: post-only and attributable.
-    public static let postOnlyAttributable = Display(rawValue: 0x4C)
-
-    @inlinable public var isSupported: Bool {
-        self == .anonymous || self == .attributable || self == .nonDisplayed
-            || self == .postOnly || self == .postOnlyAttributable
-    }
     @inlinable public var isDisplayed: Bool { self != .nonDisplayed }
     @inlinable public var isAttributed: Bool { self == .attributable || self == .postOnlyAttributable }
     @inlinable public var isPostOnly: Bool { self == .postOnly || self == .postOnlyAttributable }
 
-    public var description: String { String(UnicodeScalar(rawValue)) }
+    public var description: String {
+        switch self {
+        case .anonymous: "anonymous"
+        case .attributable: "attributable"
+        case .nonDisplayed: "non_displayed"
+        case .postOnly: "post_only"
+        case .postOnlyAttributable: "post_only_attributable"
+        }
+    }
 }
 
-/// OUCH `TimeInForce`: 0 is immediate-or-cancel, 99998 and 99999 rest for the day,
-/// 1...86400 are seconds to live. Anything else is rejected.
+/// The time in force: 0 is immediate-or-cancel, 99998 (market hours) and 99999 (system
+/// hours) rest for the day, 1...86400 are seconds to live. Anything else is rejected.
 public struct TimeInForce: RawRepresentable, Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var rawValue: UInt32
     @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -76,17 +85,54 @@ public struct TimeInForce: RawRepresentable, Hashable, Sendable, BitwiseCopyable
     public var description: String { String(rawValue) }
 }
 
-/// OUCH `OrderState` in Accepted and Replaced: whether the order can rest after entry.
-public enum OrderState: UInt8, Sendable, BitwiseCopyable {
-    case live = 0x4C  // L
-    case dead = 0x44  // D
+/// Whether an order can rest after entry (reported in Accepted and Replaced).
+public enum OrderState: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    case live = 0
+    case dead
 }
 
-/// OUCH `LiquidityFlag` values the continuous book produces.
-public enum LiquidityFlag: UInt8, Sendable, BitwiseCopyable {
-    case added = 0x41               // A: displayed resting order
-    case removed = 0x52             // R: the incoming order
-    case addedNonDisplayed = 0x4A   // J: non-displayed resting order
+/// Which side of a fill an order was on, and whether it was displayed.
+public enum LiquidityFlag: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    /// The displayed resting order.
+    case added = 0
+    /// The incoming order.
+    case removed
+    /// The non-displayed resting order.
+    case addedNonDisplayed
+}
+
+/// In what capacity the firm enters the order. Stored and echoed; matching ignores it.
+public enum Capacity: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    case agency = 0
+    case principal
+    case riskless
+    case other
+}
+
+/// Whether the order is an intermarket sweep order. Stored and echoed; matching ignores it.
+public enum IntermarketSweep: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    case notEligible = 0
+    case eligible
+}
+
+/// Which session the order is meant for. Stored and echoed; the continuous book trades
+/// every order, whatever its cross type.
+public enum CrossType: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    /// The continuous market.
+    case continuous = 0
+    case opening
+    case closing
+    case haltOrIPO
+    case supplemental
+    case retail
+}
+
+/// Whether the order is designated retail; `unspecified` leaves it to the account's
+/// default. Carried on Enter Order only; neither stored nor echoed.
+public enum CustomerType: UInt8, Sendable, BitwiseCopyable, CaseIterable {
+    case unspecified = 0
+    case retail
+    case notRetail
 }
 
 /// Self-trade prevention between orders of the same firm; the incoming order's mode applies.

@@ -1,4 +1,4 @@
-/// Prices as people read them: the 4 implied decimals of OUCH 4.2 and ITCH 5.0 written out.
+/// Prices as people read them: the 4 implied decimals written out.
 /// For tools, logs and the admin plane — never called while matching.
 public enum PriceText {
     /// `2_300_000` → `230.0000`; with fewer `decimals` (0…4) the last digits are cut

@@ -1,7 +1,7 @@
-// Scalar vocabulary of the engine. Units follow OUCH 4.2 / ITCH 5.0 so that the wire
+// Scalar vocabulary of the engine. Units are the ones the wire protocols use, so that the
 // codecs copy fields instead of converting them.
 
-/// A price with 4 implied decimals (150.25 is 1_502_500), as OUCH and ITCH carry it.
+/// A price with 4 implied decimals (150.25 is 1_502_500).
 public typealias Price = UInt32
 
 /// A number of shares.
@@ -13,7 +13,8 @@ public typealias Notional = UInt64
 /// Nanoseconds since midnight, carried by every command. The engine reads no clock.
 public typealias Timestamp = UInt64
 
-/// The exchange-assigned, day-unique order reference number (OUCH and ITCH share it).
+/// The exchange-assigned, day-unique order reference number (order entry and market data
+/// share it).
 public typealias OrderReference = UInt64
 
 /// The exchange-assigned, day-unique number of one execution.
@@ -22,7 +23,7 @@ public typealias MatchNumber = UInt64
 /// Index of a trading account in the engine's client table (assigned at login).
 public typealias ClientID = UInt32
 
-/// Index of an instrument in configuration order; ITCH's stock locate is this plus one.
+/// Index of an instrument in configuration order (the feed's stock locate is this plus one).
 public typealias InstrumentIndex = UInt16
 
 public enum PriceScale {

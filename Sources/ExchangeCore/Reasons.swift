@@ -35,6 +35,13 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
     case marketPriceOnReplace
     case exchangeClosing
     case systemBusy
+    // Refused by the order gateway: a Firm the account may not use, and wire values outside
+    // the protocol's set for Capacity, Intermarket Sweep, Cross Type and Customer Type
+    case firmNotAuthorized
+    case invalidCapacity
+    case invalidIntermarketSweep
+    case invalidCrossType
+    case invalidCustomerType
 
     /// Snake-case name used as the `reason` label in metrics and summaries.
     public var description: String {
@@ -66,6 +73,11 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
         case .marketPriceOnReplace: "market_price_on_replace"
         case .exchangeClosing: "exchange_closing"
         case .systemBusy: "system_busy"
+        case .firmNotAuthorized: "firm_not_authorized"
+        case .invalidCapacity: "invalid_capacity"
+        case .invalidIntermarketSweep: "invalid_intermarket_sweep"
+        case .invalidCrossType: "invalid_cross_type"
+        case .invalidCustomerType: "invalid_customer_type"
         }
     }
 
@@ -73,14 +85,20 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
     public static let counterSlots = Int(RejectReason.allCases.last!.rawValue) + 1
 }
 
-/// OUCH 4.2 Canceled-message reasons the engine produces.
+/// Why shares came off an order other than by trading.
 public enum CancelReason: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
-    case userRequested = 0x55        // U
-    case immediateOrCancel = 0x49    // I  IOC/market remainder, unmet minimum quantity
-    case timeout = 0x54              // T  time in force elapsed
-    case supervisory = 0x53          // S  kill switch
-    case selfMatchPrevention = 0x51  // Q
-    case system = 0x5A               // Z
+    /// The client asked (cancel, replace, or its connection ended with cancel-on-disconnect).
+    case userRequested = 0
+    /// What an immediate-or-cancel or market order could not fill, or an unmet minimum quantity.
+    case immediateOrCancel
+    /// The time in force elapsed.
+    case timeout
+    /// A kill switch.
+    case supervisory
+    /// Self-trade prevention.
+    case selfMatchPrevention
+    /// The exchange itself.
+    case system
 
     public var description: String {
         switch self {

@@ -57,8 +57,8 @@ struct TokenSlots {
 ///
 /// Sized for the whole pool at a load factor of at most 1/2, so it is large and its lines
 /// are cold: the agent prefetches them a few commands ahead (`MatchingEngine.prefetch`).
-/// Only live tokens are kept. Remembering dead ones (OUCH's day-uniqueness "for each
-/// account") is the order-entry session's job: it costs two more random accesses per
+/// Only live tokens are kept. Remembering dead ones (tokens are day-unique for each
+/// account) is the order-entry session's job: it costs two more random accesses per
 /// retirement here, which measured at 40 % of the engine's throughput.
 @usableFromInline
 struct TokenTable {

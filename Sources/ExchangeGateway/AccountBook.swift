@@ -3,13 +3,16 @@ import ExchangeCore
 import ExchangeWire
 
 /// The accounts that may log in, as the gateway uses them: fixed-width credentials, the
-/// default firm, the session log of each, and which connection (if any) holds each session.
+/// default firm and the firms each may name, the session log of each, and which connection (if any) holds each session.
 /// Built once at start from the API keys file; account `i` is client ID `i`.
 struct AccountBook {
     let count: Int
     let usernames: UnsafeMutablePointer<SoupUsername>
     let passwords: UnsafeMutablePointer<SoupPassword>
     let firms: UnsafeMutablePointer<Firm>
+    /// The firms each account may name on an order, `firmsPerAccount` a row: the default
+    /// first, then the keys file's `firms`, the rest of the row repeating the default.
+    let allowedFirms: UnsafeMutablePointer<Firm>
     let cancelOnDisconnect: UnsafeMutablePointer<Bool>
     /// The connection slot logged in to each session, -1 for none.
     let connections: UnsafeMutablePointer<Int32>
@@ -27,6 +30,7 @@ struct AccountBook {
         usernames = .allocate(capacity: count)
         passwords = .allocate(capacity: count)
         firms = .allocate(capacity: count)
+        allowedFirms = .allocate(capacity: count * Self.firmsPerAccount)
         cancelOnDisconnect = .allocate(capacity: count)
         connections = .allocate(capacity: count)
         connections.initialize(repeating: -1, count: count)
@@ -46,6 +50,9 @@ struct AccountBook {
             (usernames + i).initialize(to: SoupUsername(account.username)!)
             (passwords + i).initialize(to: SoupPassword(account.password.reveal())!)
             (firms + i).initialize(to: account.firm)
+            let row = allowedFirms + i * Self.firmsPerAccount
+            row.initialize(repeating: account.firm, count: Self.firmsPerAccount)
+            for (k, extra) in account.firms.prefix(APIKeys.maximumExtraFirms).enumerated() { row[1 + k] = extra }
             (cancelOnDisconnect + i).initialize(to: account.cancelOnDisconnect)
             (logs + i).initialize(to: SessionLog(messages: historyMessages, memory: logMemory + i * logBytes))
             var slot = Self.hash(usernames[i].rawValue) & lookupMask
@@ -62,6 +69,7 @@ struct AccountBook {
         usernames.deallocate()
         passwords.deallocate()
         firms.deallocate()
+        allowedFirms.deallocate()
         cancelOnDisconnect.deallocate()
         connections.deallocate()
         cancelAllPending.deallocate()
@@ -87,6 +95,17 @@ struct AccountBook {
         let expected = found >= 0 ? passwords[found] : SoupPassword(high: ~password.high, low: ~password.low)
         let matches = expected.constantTimeEquals(password)
         return found >= 0 && matches ? found : nil
+    }
+
+    static let firmsPerAccount = 1 + APIKeys.maximumExtraFirms
+
+    /// Whether `account` may name `firm` on an order (no allocation: one row of compares).
+    @inline(__always)
+    func mayUse(_ firm: Firm, account: Int) -> Bool {
+        let row = allowedFirms + account * Self.firmsPerAccount
+        var allowed = false
+        for k in 0..<Self.firmsPerAccount { allowed = allowed || row[k] == firm }
+        return allowed
     }
 
     @inline(__always)

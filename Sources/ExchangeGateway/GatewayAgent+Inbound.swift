@@ -138,6 +138,11 @@ extension GatewayAgent {
         let account = Int(connections[slot].account)
         let client = ClientID(account)
         switch OUCHInbound.decode(payload, client: client, defaultFirm: accounts.firms[account], timestamp: now) {
+        case .command(.enter(let order)) where !accounts.mayUse(order.firm, account: account):
+            // A Firm the keys file does not give this account: another firm's self-trade
+            // prevention and feed attribution are not its to use.
+            count(GatewayCounters.firmRejects)
+            refuse(type: OUCH.InboundType.enterOrder, token: order.token, reason: .firmNotAuthorized, account: account)
         case .command(let command):
             submit(command, account: account, slot: slot)
         case .rejectable(let token, let reason):

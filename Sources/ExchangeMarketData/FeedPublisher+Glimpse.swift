@@ -32,7 +32,7 @@ extension FeedPublisher {
             let symbol = instruments[i].symbol
             for rawSide: UInt8 in 0...1 {
                 let side = BookSide(rawValue: rawSide)!
-                let sideByte = side == .bid ? ITCH.buy : ITCH.sell
+                let sideByte = side.itchCode
                 replica.forEachOrder(instrument: InstrumentIndex(i), side: side) { order in
                     put(.addOrder(.init(locate: UInt16(i + 1), timestamp: timestamp, reference: order.reference, side: sideByte,
                                         shares: order.shares, symbol: symbol, price: order.price, attribution: order.attribution)))

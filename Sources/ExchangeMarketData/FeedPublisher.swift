@@ -104,7 +104,7 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
         case .bookAdd(let e):
             publish(.addOrder(.init(
                 locate: e.instrument &+ 1, timestamp: e.timestamp, reference: e.reference,
-                side: e.side == .bid ? ITCH.buy : ITCH.sell, shares: e.shares, symbol: instruments[Int(e.instrument)].symbol,
+                side: e.side.itchCode, shares: e.shares, symbol: instruments[Int(e.instrument)].symbol,
                 price: e.price, attribution: e.attribution)))
             check(replica.add(instrument: e.instrument, side: e.side, reference: e.reference, shares: e.shares,
                               price: e.price, attribution: e.attribution))
@@ -128,7 +128,7 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
                 check(replica.reduce(reference: e.makerReference, by: e.shares))
             } else {
                 publish(.trade(.init(locate: e.instrument &+ 1, timestamp: e.timestamp, reference: 0,
-                                     side: e.makerSide.bookSide == .bid ? ITCH.buy : ITCH.sell, shares: e.shares,
+                                     side: e.makerSide.bookSide.itchCode, shares: e.shares,
                                      symbol: instruments[Int(e.instrument)].symbol, price: e.price, matchNumber: e.matchNumber)))
             }
         case .tradingState(let e):

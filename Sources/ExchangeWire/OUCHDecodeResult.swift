@@ -4,8 +4,10 @@ import ExchangeCore
 public enum OUCHDecodeResult: Equatable, Sendable, BitwiseCopyable {
     /// A command for the engine.
     case command(EngineCommand)
-    /// The right type and length, but a field the engine's vocabulary cannot hold
-    /// (`.invalidSide`, `.marketPriceOnReplace`). The gateway refuses it through the engine
+    /// The right type and length, but a field outside its OUCH 4.2 set or one the engine's
+    /// vocabulary cannot hold (`.invalidSide`, `.invalidDisplay`, `.invalidCapacity`,
+    /// `.invalidIntermarketSweep`, `.invalidCrossType`, `.invalidCustomerType`,
+    /// `.marketPriceOnReplace`). The gateway refuses it through the engine
     /// (`EngineCommand.refuse`) with the token (for Replace: the replacement token).
     case rejectable(token: OrderToken, reason: RejectReason)
     /// Not an OUCH 4.2 client message: a protocol violation.

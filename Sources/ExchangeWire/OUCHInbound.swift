@@ -1,7 +1,9 @@
 import ExchangeCore
 
 // OUCH 4.2 client → exchange messages into engine commands. Checks the type and the exact
-// length first; after that every read is in bounds and unchecked.
+// length first; after that every read is in bounds and unchecked. Every enumerated field
+// is checked against its OUCH 4.2 set; a byte outside it is refused with a reason naming
+// the field (`OUCHDecodeResult.rejectable`).
 
 public enum OUCHInbound {
     /// Decodes one message (the payload of a SoupBinTCP Unsequenced Data packet).
@@ -41,7 +43,7 @@ public enum OUCHInbound {
         default:
             typealias L = OUCHLayout.ModifyOrder
             let token = AlphaField.readToken(base, at: L.token)
-            guard let side = Side(rawValue: BigEndian.readUInt8(base, at: L.side)) else {
+            guard let side = Side(ouchCode: BigEndian.readUInt8(base, at: L.side)) else {
                 return .rejectable(token: token, reason: .invalidSide)
             }
             return .command(.modify(ModifyOrder(
@@ -55,8 +57,23 @@ public enum OUCHInbound {
     static func enterOrder(_ base: UnsafeRawPointer, client: ClientID, defaultFirm: Firm, timestamp: Timestamp) -> OUCHDecodeResult {
         typealias L = OUCHLayout.EnterOrder
         let token = AlphaField.readToken(base, at: L.token)
-        guard let side = Side(rawValue: BigEndian.readUInt8(base, at: L.side)) else {
+        guard let side = Side(ouchCode: BigEndian.readUInt8(base, at: L.side)) else {
             return .rejectable(token: token, reason: .invalidSide)
+        }
+        guard let display = Display(ouchCode: BigEndian.readUInt8(base, at: L.display)) else {
+            return .rejectable(token: token, reason: .invalidDisplay)
+        }
+        guard let capacity = Capacity(ouchCode: BigEndian.readUInt8(base, at: L.capacity)) else {
+            return .rejectable(token: token, reason: .invalidCapacity)
+        }
+        guard let sweep = IntermarketSweep(ouchCode: BigEndian.readUInt8(base, at: L.intermarketSweep)) else {
+            return .rejectable(token: token, reason: .invalidIntermarketSweep)
+        }
+        guard let crossType = CrossType(ouchCode: BigEndian.readUInt8(base, at: L.crossType)) else {
+            return .rejectable(token: token, reason: .invalidCrossType)
+        }
+        guard let customerType = CustomerType(ouchCode: BigEndian.readUInt8(base, at: L.customerType)) else {
+            return .rejectable(token: token, reason: .invalidCustomerType)
         }
         let wirePrice = BigEndian.readUInt32(base, at: L.price)
         let isMarket = wirePrice == OUCH.marketPrice
@@ -69,12 +86,9 @@ public enum OUCHInbound {
             price: isMarket ? 0 : wirePrice,
             timeInForce: TimeInForce(rawValue: BigEndian.readUInt32(base, at: L.timeInForce)),
             firm: firm.rawValue == OUCH.blankFirm ? defaultFirm : firm,
-            display: Display(rawValue: BigEndian.readUInt8(base, at: L.display)),
-            capacity: BigEndian.readUInt8(base, at: L.capacity),
-            intermarketSweep: BigEndian.readUInt8(base, at: L.intermarketSweep),
+            display: display, capacity: capacity, intermarketSweep: sweep,
             minimumQuantity: BigEndian.readUInt32(base, at: L.minimumQuantity),
-            crossType: BigEndian.readUInt8(base, at: L.crossType),
-            customerType: BigEndian.readUInt8(base, at: L.customerType))))
+            crossType: crossType, customerType: customerType)))
     }
 
     /// `U`, 47 bytes already checked.
@@ -86,6 +100,12 @@ public enum OUCHInbound {
         guard price != OUCH.marketPrice else {
             return .rejectable(token: replacement, reason: .marketPriceOnReplace)
         }
+        guard let display = Display(ouchCode: BigEndian.readUInt8(base, at: L.display)) else {
+            return .rejectable(token: replacement, reason: .invalidDisplay)
+        }
+        guard let sweep = IntermarketSweep(ouchCode: BigEndian.readUInt8(base, at: L.intermarketSweep)) else {
+            return .rejectable(token: replacement, reason: .invalidIntermarketSweep)
+        }
         return .command(.replace(ReplaceOrder(
             timestamp: timestamp, client: client,
             existingToken: AlphaField.readToken(base, at: L.existingToken),
@@ -93,8 +113,7 @@ public enum OUCHInbound {
             shares: BigEndian.readUInt32(base, at: L.shares),
             price: price,
             timeInForce: TimeInForce(rawValue: BigEndian.readUInt32(base, at: L.timeInForce)),
-            display: Display(rawValue: BigEndian.readUInt8(base, at: L.display)),
-            intermarketSweep: BigEndian.readUInt8(base, at: L.intermarketSweep),
+            display: display, intermarketSweep: sweep,
             minimumQuantity: BigEndian.readUInt32(base, at: L.minimumQuantity))))
     }
 }

@@ -13,24 +13,24 @@ public enum OUCHInboundEncoder {
     public static func enter(
         token: OrderToken, side: Side, shares: Shares, symbol: Symbol, price: Price, orderType: OrderType = .limit,
         timeInForce: TimeInForce = .marketHours, firm: Firm = .blank, display: Display = .anonymous,
-        capacity: UInt8 = 0x41, intermarketSweep: UInt8 = 0x4E, minimumQuantity: Shares = 0,
-        crossType: UInt8 = 0x4E, customerType: UInt8 = 0x20, to out: UnsafeMutableRawPointer
+        capacity: Capacity = .agency, intermarketSweep: IntermarketSweep = .notEligible, minimumQuantity: Shares = 0,
+        crossType: CrossType = .continuous, customerType: CustomerType = .unspecified, to out: UnsafeMutableRawPointer
     ) -> Int {
         typealias L = OUCHLayout.EnterOrder
         BigEndian.write(OUCH.InboundType.enterOrder, to: out, at: 0)
         AlphaField.write(token, to: out, at: L.token)
-        BigEndian.write(side.rawValue, to: out, at: L.side)
+        BigEndian.write(side.ouchCode, to: out, at: L.side)
         BigEndian.write(shares, to: out, at: L.shares)
         AlphaField.write(symbol, to: out, at: L.stock)
         BigEndian.write(orderType == .market ? OUCH.marketPrice : price, to: out, at: L.price)
         BigEndian.write(timeInForce.rawValue, to: out, at: L.timeInForce)
         AlphaField.write(firm, to: out, at: L.firm)
-        BigEndian.write(display.rawValue, to: out, at: L.display)
-        BigEndian.write(capacity, to: out, at: L.capacity)
-        BigEndian.write(intermarketSweep, to: out, at: L.intermarketSweep)
+        BigEndian.write(display.ouchCode, to: out, at: L.display)
+        BigEndian.write(capacity.ouchCode, to: out, at: L.capacity)
+        BigEndian.write(intermarketSweep.ouchCode, to: out, at: L.intermarketSweep)
         BigEndian.write(minimumQuantity, to: out, at: L.minimumQuantity)
-        BigEndian.write(crossType, to: out, at: L.crossType)
-        BigEndian.write(customerType, to: out, at: L.customerType)
+        BigEndian.write(crossType.ouchCode, to: out, at: L.crossType)
+        BigEndian.write(customerType.ouchCode, to: out, at: L.customerType)
         return L.length
     }
 
@@ -48,7 +48,7 @@ public enum OUCHInboundEncoder {
     @inlinable
     public static func replace(
         existingToken: OrderToken, replacementToken: OrderToken, shares: Shares, price: Price,
-        timeInForce: TimeInForce = .marketHours, display: Display = .anonymous, intermarketSweep: UInt8 = 0x4E,
+        timeInForce: TimeInForce = .marketHours, display: Display = .anonymous, intermarketSweep: IntermarketSweep = .notEligible,
         minimumQuantity: Shares = 0, to out: UnsafeMutableRawPointer
     ) -> Int {
         typealias L = OUCHLayout.ReplaceOrder
@@ -58,8 +58,8 @@ public enum OUCHInboundEncoder {
         BigEndian.write(shares, to: out, at: L.shares)
         BigEndian.write(price, to: out, at: L.price)
         BigEndian.write(timeInForce.rawValue, to: out, at: L.timeInForce)
-        BigEndian.write(display.rawValue, to: out, at: L.display)
-        BigEndian.write(intermarketSweep, to: out, at: L.intermarketSweep)
+        BigEndian.write(display.ouchCode, to: out, at: L.display)
+        BigEndian.write(intermarketSweep.ouchCode, to: out, at: L.intermarketSweep)
         BigEndian.write(minimumQuantity, to: out, at: L.minimumQuantity)
         return L.length
     }
@@ -93,7 +93,7 @@ public enum OUCHInboundEncoder {
         typealias L = OUCHLayout.ModifyOrder
         BigEndian.write(OUCH.InboundType.modifyOrder, to: out, at: 0)
         AlphaField.write(token, to: out, at: L.token)
-        BigEndian.write(side.rawValue, to: out, at: L.side)
+        BigEndian.write(side.ouchCode, to: out, at: L.side)
         BigEndian.write(shares, to: out, at: L.shares)
         return L.length
     }

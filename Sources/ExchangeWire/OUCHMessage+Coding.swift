@@ -2,7 +2,7 @@ import ExchangeCore
 
 extension OUCHMessage {
     /// Decodes one exchange → client message (a Sequenced Data payload). Nil for an
-    /// unknown type, a wrong length, or a Side/OrderState byte outside its set.
+    /// unknown type, a wrong length, or a typed field's byte outside its set.
     @inlinable
     public static func decode(_ payload: UnsafeRawBufferPointer) -> OUCHMessage? {
         guard let p = payload.baseAddress, payload.count > 0 else { return nil }
@@ -13,33 +13,39 @@ extension OUCHMessage {
             return .systemEvent(timestamp: readTimestamp(p), eventCode: BigEndian.readUInt8(p, at: OUCHLayout.SystemEvent.eventCode))
         case OUCH.OutboundType.accepted:
             typealias L = OUCHLayout.Accepted
-            guard count == L.length, let side = Side(rawValue: BigEndian.readUInt8(p, at: L.side)),
-                  let state = OrderState(rawValue: BigEndian.readUInt8(p, at: L.orderState)) else { return nil }
+            guard count == L.length, let side = Side(ouchCode: BigEndian.readUInt8(p, at: L.side)),
+                  let display = Display(ouchCode: BigEndian.readUInt8(p, at: L.display)),
+                  let capacity = Capacity(ouchCode: BigEndian.readUInt8(p, at: L.capacity)),
+                  let sweep = IntermarketSweep(ouchCode: BigEndian.readUInt8(p, at: L.intermarketSweep)),
+                  let crossType = CrossType(ouchCode: BigEndian.readUInt8(p, at: L.crossType)),
+                  let state = OrderState(ouchCode: BigEndian.readUInt8(p, at: L.orderState)) else { return nil }
             return .accepted(OUCHAccepted(
                 timestamp: readTimestamp(p), token: AlphaField.readToken(p, at: L.token), side: side,
                 shares: BigEndian.readUInt32(p, at: L.shares), symbol: AlphaField.readSymbol(p, at: L.stock),
                 price: BigEndian.readUInt32(p, at: L.price),
                 timeInForce: TimeInForce(rawValue: BigEndian.readUInt32(p, at: L.timeInForce)),
-                firm: AlphaField.readFirm(p, at: L.firm), display: Display(rawValue: BigEndian.readUInt8(p, at: L.display)),
-                reference: BigEndian.readUInt64(p, at: L.reference), capacity: BigEndian.readUInt8(p, at: L.capacity),
-                intermarketSweep: BigEndian.readUInt8(p, at: L.intermarketSweep),
+                firm: AlphaField.readFirm(p, at: L.firm), display: display,
+                reference: BigEndian.readUInt64(p, at: L.reference), capacity: capacity, intermarketSweep: sweep,
                 minimumQuantity: BigEndian.readUInt32(p, at: L.minimumQuantity),
-                crossType: BigEndian.readUInt8(p, at: L.crossType), state: state,
+                crossType: crossType, state: state,
                 bboWeight: BigEndian.readUInt8(p, at: L.bboWeight)))
         case OUCH.OutboundType.replaced:
             typealias L = OUCHLayout.Replaced
-            guard count == L.length, let side = Side(rawValue: BigEndian.readUInt8(p, at: L.side)),
-                  let state = OrderState(rawValue: BigEndian.readUInt8(p, at: L.orderState)) else { return nil }
+            guard count == L.length, let side = Side(ouchCode: BigEndian.readUInt8(p, at: L.side)),
+                  let display = Display(ouchCode: BigEndian.readUInt8(p, at: L.display)),
+                  let capacity = Capacity(ouchCode: BigEndian.readUInt8(p, at: L.capacity)),
+                  let sweep = IntermarketSweep(ouchCode: BigEndian.readUInt8(p, at: L.intermarketSweep)),
+                  let crossType = CrossType(ouchCode: BigEndian.readUInt8(p, at: L.crossType)),
+                  let state = OrderState(ouchCode: BigEndian.readUInt8(p, at: L.orderState)) else { return nil }
             return .replaced(OUCHReplaced(
                 timestamp: readTimestamp(p), token: AlphaField.readToken(p, at: L.token), side: side,
                 shares: BigEndian.readUInt32(p, at: L.shares), symbol: AlphaField.readSymbol(p, at: L.stock),
                 price: BigEndian.readUInt32(p, at: L.price),
                 timeInForce: TimeInForce(rawValue: BigEndian.readUInt32(p, at: L.timeInForce)),
-                firm: AlphaField.readFirm(p, at: L.firm), display: Display(rawValue: BigEndian.readUInt8(p, at: L.display)),
-                reference: BigEndian.readUInt64(p, at: L.reference), capacity: BigEndian.readUInt8(p, at: L.capacity),
-                intermarketSweep: BigEndian.readUInt8(p, at: L.intermarketSweep),
+                firm: AlphaField.readFirm(p, at: L.firm), display: display,
+                reference: BigEndian.readUInt64(p, at: L.reference), capacity: capacity, intermarketSweep: sweep,
                 minimumQuantity: BigEndian.readUInt32(p, at: L.minimumQuantity),
-                crossType: BigEndian.readUInt8(p, at: L.crossType), state: state,
+                crossType: crossType, state: state,
                 previousToken: AlphaField.readToken(p, at: L.previousToken),
                 bboWeight: BigEndian.readUInt8(p, at: L.bboWeight)))
         case OUCH.OutboundType.canceled:
@@ -73,7 +79,7 @@ extension OUCHMessage {
             return .cancelReject(timestamp: readTimestamp(p), token: AlphaField.readToken(p, at: OUCHLayout.TokenOnly.token))
         case OUCH.OutboundType.orderModified:
             typealias L = OUCHLayout.OrderModified
-            guard count == L.length, let side = Side(rawValue: BigEndian.readUInt8(p, at: L.side)) else { return nil }
+            guard count == L.length, let side = Side(ouchCode: BigEndian.readUInt8(p, at: L.side)) else { return nil }
             return .orderModified(timestamp: readTimestamp(p), token: AlphaField.readToken(p, at: L.token), side: side,
                                   shares: BigEndian.readUInt32(p, at: L.shares))
         default:

@@ -2,8 +2,9 @@ import ExchangeCore
 
 // OUCH 4.2 exchange → client messages as Swift values, for the client library, tools and
 // tests. Open-ended code sets (reasons, liquidity flags, event codes, BBO weight) stay
-// bytes; closed ones are typed (a Side or OrderState byte outside its set makes the message
-// undecodable).
+// bytes; the order's own attributes are typed (a Side, Display, Capacity, Intermarket
+// Sweep, Cross Type or OrderState byte outside the set this exchange uses makes the
+// message undecodable).
 
 public enum OUCHMessage: Equatable, Sendable, BitwiseCopyable {
     case systemEvent(timestamp: Timestamp, eventCode: UInt8)
@@ -42,10 +43,10 @@ public struct OUCHAccepted: Equatable, Sendable, BitwiseCopyable {
     public var firm: Firm
     public var display: Display
     public var reference: OrderReference
-    public var capacity: UInt8
-    public var intermarketSweep: UInt8
+    public var capacity: Capacity
+    public var intermarketSweep: IntermarketSweep
     public var minimumQuantity: Shares
-    public var crossType: UInt8
+    public var crossType: CrossType
     public var state: OrderState
     public var bboWeight: UInt8
 
@@ -54,8 +55,8 @@ public struct OUCHAccepted: Equatable, Sendable, BitwiseCopyable {
     @inlinable
     public init(
         timestamp: Timestamp, token: OrderToken, side: Side, shares: Shares, symbol: Symbol, price: Price,
-        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: UInt8,
-        intermarketSweep: UInt8, minimumQuantity: Shares, crossType: UInt8, state: OrderState,
+        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: Capacity,
+        intermarketSweep: IntermarketSweep, minimumQuantity: Shares, crossType: CrossType, state: OrderState,
         bboWeight: UInt8 = OUCH.bboWeightUnspecified
     ) {
         self.timestamp = timestamp
@@ -90,10 +91,10 @@ public struct OUCHReplaced: Equatable, Sendable, BitwiseCopyable {
     public var firm: Firm
     public var display: Display
     public var reference: OrderReference
-    public var capacity: UInt8
-    public var intermarketSweep: UInt8
+    public var capacity: Capacity
+    public var intermarketSweep: IntermarketSweep
     public var minimumQuantity: Shares
-    public var crossType: UInt8
+    public var crossType: CrossType
     public var state: OrderState
     public var previousToken: OrderToken
     public var bboWeight: UInt8
@@ -101,8 +102,8 @@ public struct OUCHReplaced: Equatable, Sendable, BitwiseCopyable {
     @inlinable
     public init(
         timestamp: Timestamp, token: OrderToken, side: Side, shares: Shares, symbol: Symbol, price: Price,
-        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: UInt8,
-        intermarketSweep: UInt8, minimumQuantity: Shares, crossType: UInt8, state: OrderState,
+        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: Capacity,
+        intermarketSweep: IntermarketSweep, minimumQuantity: Shares, crossType: CrossType, state: OrderState,
         previousToken: OrderToken, bboWeight: UInt8 = OUCH.bboWeightUnspecified
     ) {
         self.timestamp = timestamp

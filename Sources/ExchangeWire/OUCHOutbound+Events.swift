@@ -39,7 +39,7 @@ extension OUCHOutbound {
     @inlinable
     public static func canceled(_ event: OrderCanceled, to out: UnsafeMutableRawPointer) -> Int {
         canceled(timestamp: event.timestamp, token: event.token, decrement: event.decrement,
-                 reason: event.reason.rawValue, to: out)
+                 reason: event.reason.ouchCode, to: out)
     }
 
     /// `E` Executed for one side of the fill, at the maker's price.
@@ -48,10 +48,10 @@ extension OUCHOutbound {
         switch role {
         case .taker:
             executed(timestamp: event.timestamp, token: event.takerToken, shares: event.shares, price: event.price,
-                     liquidity: LiquidityFlag.removed.rawValue, matchNumber: event.matchNumber, to: out)
+                     liquidity: LiquidityFlag.removed.ouchCode, matchNumber: event.matchNumber, to: out)
         case .maker:
             executed(timestamp: event.timestamp, token: event.makerToken, shares: event.shares, price: event.price,
-                     liquidity: event.makerLiquidity.rawValue, matchNumber: event.matchNumber, to: out)
+                     liquidity: event.makerLiquidity.ouchCode, matchNumber: event.matchNumber, to: out)
         }
     }
 

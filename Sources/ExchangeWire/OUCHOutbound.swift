@@ -20,26 +20,26 @@ public enum OUCHOutbound {
     @inlinable
     public static func accepted(
         timestamp: Timestamp, token: OrderToken, side: Side, shares: Shares, symbol: Symbol, price: Price,
-        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: UInt8,
-        intermarketSweep: UInt8, minimumQuantity: Shares, crossType: UInt8, state: OrderState,
+        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: Capacity,
+        intermarketSweep: IntermarketSweep, minimumQuantity: Shares, crossType: CrossType, state: OrderState,
         bboWeight: UInt8 = OUCH.bboWeightUnspecified, to out: UnsafeMutableRawPointer
     ) -> Int {
         typealias L = OUCHLayout.Accepted
         start(OUCH.OutboundType.accepted, timestamp: timestamp, to: out)
         AlphaField.write(token, to: out, at: L.token)
-        BigEndian.write(side.rawValue, to: out, at: L.side)
+        BigEndian.write(side.ouchCode, to: out, at: L.side)
         BigEndian.write(shares, to: out, at: L.shares)
         AlphaField.write(symbol, to: out, at: L.stock)
         BigEndian.write(price, to: out, at: L.price)
         BigEndian.write(timeInForce.rawValue, to: out, at: L.timeInForce)
         AlphaField.write(firm, to: out, at: L.firm)
-        BigEndian.write(display.rawValue, to: out, at: L.display)
+        BigEndian.write(display.ouchCode, to: out, at: L.display)
         BigEndian.write(reference, to: out, at: L.reference)
-        BigEndian.write(capacity, to: out, at: L.capacity)
-        BigEndian.write(intermarketSweep, to: out, at: L.intermarketSweep)
+        BigEndian.write(capacity.ouchCode, to: out, at: L.capacity)
+        BigEndian.write(intermarketSweep.ouchCode, to: out, at: L.intermarketSweep)
         BigEndian.write(minimumQuantity, to: out, at: L.minimumQuantity)
-        BigEndian.write(crossType, to: out, at: L.crossType)
-        BigEndian.write(state.rawValue, to: out, at: L.orderState)
+        BigEndian.write(crossType.ouchCode, to: out, at: L.crossType)
+        BigEndian.write(state.ouchCode, to: out, at: L.orderState)
         BigEndian.write(bboWeight, to: out, at: L.bboWeight)
         return L.length
     }
@@ -48,26 +48,26 @@ public enum OUCHOutbound {
     @inlinable
     public static func replaced(
         timestamp: Timestamp, token: OrderToken, side: Side, shares: Shares, symbol: Symbol, price: Price,
-        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: UInt8,
-        intermarketSweep: UInt8, minimumQuantity: Shares, crossType: UInt8, state: OrderState,
+        timeInForce: TimeInForce, firm: Firm, display: Display, reference: OrderReference, capacity: Capacity,
+        intermarketSweep: IntermarketSweep, minimumQuantity: Shares, crossType: CrossType, state: OrderState,
         previousToken: OrderToken, bboWeight: UInt8 = OUCH.bboWeightUnspecified, to out: UnsafeMutableRawPointer
     ) -> Int {
         typealias L = OUCHLayout.Replaced
         start(OUCH.OutboundType.replaced, timestamp: timestamp, to: out)
         AlphaField.write(token, to: out, at: L.token)
-        BigEndian.write(side.rawValue, to: out, at: L.side)
+        BigEndian.write(side.ouchCode, to: out, at: L.side)
         BigEndian.write(shares, to: out, at: L.shares)
         AlphaField.write(symbol, to: out, at: L.stock)
         BigEndian.write(price, to: out, at: L.price)
         BigEndian.write(timeInForce.rawValue, to: out, at: L.timeInForce)
         AlphaField.write(firm, to: out, at: L.firm)
-        BigEndian.write(display.rawValue, to: out, at: L.display)
+        BigEndian.write(display.ouchCode, to: out, at: L.display)
         BigEndian.write(reference, to: out, at: L.reference)
-        BigEndian.write(capacity, to: out, at: L.capacity)
-        BigEndian.write(intermarketSweep, to: out, at: L.intermarketSweep)
+        BigEndian.write(capacity.ouchCode, to: out, at: L.capacity)
+        BigEndian.write(intermarketSweep.ouchCode, to: out, at: L.intermarketSweep)
         BigEndian.write(minimumQuantity, to: out, at: L.minimumQuantity)
-        BigEndian.write(crossType, to: out, at: L.crossType)
-        BigEndian.write(state.rawValue, to: out, at: L.orderState)
+        BigEndian.write(crossType.ouchCode, to: out, at: L.crossType)
+        BigEndian.write(state.ouchCode, to: out, at: L.orderState)
         AlphaField.write(previousToken, to: out, at: L.previousToken)
         BigEndian.write(bboWeight, to: out, at: L.bboWeight)
         return L.length
@@ -149,7 +149,7 @@ public enum OUCHOutbound {
         typealias L = OUCHLayout.OrderModified
         start(OUCH.OutboundType.orderModified, timestamp: timestamp, to: out)
         AlphaField.write(token, to: out, at: L.token)
-        BigEndian.write(side.rawValue, to: out, at: L.side)
+        BigEndian.write(side.ouchCode, to: out, at: L.side)
         BigEndian.write(shares, to: out, at: L.shares)
         return L.length
     }

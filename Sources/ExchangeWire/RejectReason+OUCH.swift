@@ -6,7 +6,8 @@ extension RejectReason {
         switch self {
         case .unknownClient, .rateLimited, .invalidShares, .invalidTimeInForce,
              .duplicateToken, .unknownOrder, .cancelSizeNotSmaller, .invalidModify, .orderPoolExhausted,
-             .tokenHistoryFull, .invalidSide, .systemBusy:
+             .tokenHistoryFull, .invalidSide, .systemBusy,
+             .invalidCapacity, .invalidIntermarketSweep, .invalidCrossType, .invalidCustomerType:
             return 0x4F  // O  Other
         case .exchangeClosing: return 0x43         // C  closed
         case .exchangeKilled: return 0x43          // C  closed
@@ -14,6 +15,7 @@ extension RejectReason {
         case .unknownSymbol: return 0x53           // S  Invalid Stock
         case .instrumentHalted: return 0x48        // H  Halted
         case .invalidDisplay: return 0x44          // D  Invalid Display Type
+        case .firmNotAuthorized: return 0x4C       // L  Requested firm not authorized
         case .invalidMinimumQuantity: return 0x4E  // N  Invalid Minimum Quantity
         case .oddLot: return 0x65                  // e  Odd lot order restriction
         case .invalidPriceIncrement, .priceOutOfRange, .postOnlyCannotPost, .priceCollarBreached, .marketPriceOnReplace:

@@ -39,7 +39,7 @@ public struct EventDigest: Equatable, Sendable {
         mix(event.timestamp)
         switch event {
         case .accepted(let e):
-            mix(1, e.side.rawValue, e.orderType.rawValue, e.display.rawValue, e.capacity, e.intermarketSweep, e.crossType, e.state.rawValue)
+            mix(1, e.side.rawValue, e.orderType.rawValue, e.display.rawValue, e.capacity.rawValue, e.intermarketSweep.rawValue, e.crossType.rawValue, e.state.rawValue)
             mix(UInt64(e.client) << 32 | UInt64(e.instrument))
             mix(e.token)
             mix(e.reference)
@@ -51,7 +51,7 @@ public struct EventDigest: Equatable, Sendable {
             mix(UInt64(e.client))
             mix(e.token)
         case .replaced(let e):
-            mix(3, e.side.rawValue, e.display.rawValue, e.capacity, e.intermarketSweep, e.crossType, e.state.rawValue)
+            mix(3, e.side.rawValue, e.display.rawValue, e.capacity.rawValue, e.intermarketSweep.rawValue, e.crossType.rawValue, e.state.rawValue)
             mix(UInt64(e.client) << 32 | UInt64(e.instrument))
             mix(e.token)
             mix(e.previousToken)

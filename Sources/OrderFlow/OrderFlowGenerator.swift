@@ -24,6 +24,7 @@ public struct OrderFlowGenerator {
     /// What the gateway refuses through the engine, taken in turn so every seed sees each.
     private static let refusalReasons: [RejectReason] = [
         .duplicateToken, .tokenHistoryFull, .invalidSide, .marketPriceOnReplace, .exchangeClosing,
+        .firmNotAuthorized,
     ]
 
     struct TokenKey: Hashable {
@@ -313,7 +314,12 @@ public struct OrderFlowGenerator {
         case 0: order.symbol = Symbol("ZZZZ")!
         case 1: order.shares = 0
         case 2: order.timeInForce = TimeInForce(rawValue: random.chance(500) ? 99_997 : 100_000)
-        case 3: order.display = Display(rawValue: random.chance(500) ? 0x51 : 0x4D)
+        case 3:
+            // An unknown display letter cannot be written in a command (the OUCH decoder
+            // refuses it); a post-only market order is the engine's invalidDisplay. Draws
+            // as the old case did, so the rest of every seed's stream is unchanged.
+            order.orderType = .market
+            order.display = random.chance(500) ? .postOnlyAttributable : .postOnly
         case 4: order.minimumQuantity = order.shares + 1
         case 5: order.shares += spec.lotSize > 1 ? 1 : 0; order.price += spec.tickSize > 1 ? 1 : 0
         case 6: order.price = spec.referencePrice * 4 / spec.tickSize * spec.tickSize; order.side = .sell

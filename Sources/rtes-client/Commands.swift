@@ -48,7 +48,7 @@ struct OrderArguments: ParsableArguments {
         }
         let limit = isMarket ? OUCH.marketPrice : MessageText.parsePrice(price)!
         let timeInForce = try parseTimeInForce(tif)
-        guard display.count == 1, let displayByte = display.uppercased().utf8.first else {
+        guard display.count == 1, let displayByte = display.uppercased().utf8.first, let orderDisplay = Display(ouchCode: displayByte) else {
             throw ClientError.invalidArgument("display \"\(display)\": one character (Y, A, N, P or L)")
         }
         var orderFirm = Firm.blank
@@ -57,15 +57,15 @@ struct OrderArguments: ParsableArguments {
             orderFirm = parsed
         }
         return OrderFields(token: token, symbol: stock, isMarket: isMarket, limit: limit, timeInForce: timeInForce,
-                           displayByte: displayByte, firm: orderFirm)
+                           display: orderDisplay, firm: orderFirm)
     }
 
     func send(side: Side, with client: OrderEntryClient) throws(ClientError) -> (String, OrderToken) {
         let order = try fields()
         try client.enter(token: order.token, side: side, shares: shares, symbol: order.symbol, price: order.limit,
                          orderType: order.isMarket ? .market : .limit, timeInForce: order.timeInForce, firm: order.firm,
-                         display: Display(rawValue: order.displayByte), minimumQuantity: minimumQuantity)
-        let text = "Enter Order token=\(order.token) side=\(side) shares=\(shares) \(order.symbol) @ "
+                         display: order.display, minimumQuantity: minimumQuantity)
+        let text = "Enter Order token=\(order.token) side=\(MessageText.character(side.ouchCode)) shares=\(shares) \(order.symbol) @ "
             + "\(order.isMarket ? "MKT" : MessageText.price(order.limit)) tif=\(order.timeInForce)"
         return (text, order.token)
     }
@@ -78,7 +78,7 @@ struct OrderFields {
     var isMarket: Bool
     var limit: Price
     var timeInForce: TimeInForce
-    var displayByte: UInt8
+    var display: Display
     var firm: Firm
 }
 
@@ -221,12 +221,12 @@ struct Modify: ParsableCommand {
 
     func run() throws {
         let orderToken = try argument { () throws(ClientError) in try makeToken(token) }
-        guard side.count == 1, let byte = side.uppercased().utf8.first, let newSide = Side(rawValue: byte) else {
+        guard side.count == 1, let byte = side.uppercased().utf8.first, let newSide = Side(ouchCode: byte) else {
             throw ValidationError("side \"\(side)\": B, S, T or E")
         }
         try runSession(session, request: { (client) throws(ClientError) in
             try client.modify(token: orderToken, side: newSide, shares: shares)
-            return "Modify Order token=\(orderToken) side=\(newSide) shares=\(shares)"
+            return "Modify Order token=\(orderToken) side=\(MessageText.character(newSide.ouchCode)) shares=\(shares)"
         }, answer: { message in
             switch message {
             case .orderModified(_, let t, _, _) where t == orderToken: .accepted

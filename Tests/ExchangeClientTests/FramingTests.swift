@@ -16,7 +16,7 @@ import Testing
         let accepted = OUCHMessage.accepted(OUCHAccepted(
             timestamp: 34_200_000_000_000, token: OrderToken("SPLIT")!, side: .buy, shares: 100, symbol: Symbol("AAPL")!,
             price: 2_300_000, timeInForce: .marketHours, firm: Firm("DEM1")!, display: .anonymous, reference: 42,
-            capacity: 0x41, intermarketSweep: 0x4E, minimumQuantity: 0, crossType: 0x4E, state: .live))
+            capacity: .agency, intermarketSweep: .notEligible, minimumQuantity: 0, crossType: .continuous, state: .live))
         let startOfDay = OUCHMessage.systemEvent(timestamp: 1, eventCode: OUCH.SystemEventCode.startOfDay)
         let client = try OrderEntryClient(port: server.port, options: .init(heartbeatInterval: nil))
         defer { client.close() }

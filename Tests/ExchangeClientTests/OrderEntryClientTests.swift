@@ -84,12 +84,12 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
         let takerFill = try #require(sellerReplies[1].executed, "expected Accepted then Executed, got \(sellerReplies)")
         #expect(taker.token == token("SELL1") && taker.side == .sell)
         #expect(takerFill.token == token("SELL1") && takerFill.shares == 100 && takerFill.price == 2_300_000)
-        #expect(takerFill.liquidity == LiquidityFlag.removed.rawValue)
+        #expect(takerFill.liquidity == LiquidityFlag.removed.ouchCode)
 
         let makerFill = try #require(
             try buyer.nextMessage(timeout: .seconds(2)).message.executed, "the resting buyer was not told of its execution")
         #expect(makerFill.token == token("BUY1") && makerFill.shares == 100 && makerFill.price == 2_300_000)
-        #expect(makerFill.liquidity == LiquidityFlag.added.rawValue)
+        #expect(makerFill.liquidity == LiquidityFlag.added.ouchCode)
         #expect(makerFill.matchNumber == takerFill.matchNumber && makerFill.matchNumber > 0)
     }
 
@@ -105,9 +105,9 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
         try client.cancel(token: token("NOSUCH"))
         let replies = try client.nextMessages(3, timeout: .seconds(2)).map(\.message)
         #expect(replies[0] == .canceled(timestamp: replies[0].timestamp, token: token("C1"), decrement: 200,
-                                        reason: CancelReason.userRequested.rawValue))
+                                        reason: CancelReason.userRequested.ouchCode))
         #expect(replies[1] == .canceled(timestamp: replies[1].timestamp, token: token("C1"), decrement: 100,
-                                        reason: CancelReason.userRequested.rawValue))
+                                        reason: CancelReason.userRequested.ouchCode))
         #expect(replies[2] == .cancelReject(timestamp: replies[2].timestamp, token: token("NOSUCH")))
     }
 
@@ -147,7 +147,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
         try client.cancel(token: token("M1"))
         let canceled = try client.nextMessage(timeout: .seconds(2)).message
         #expect(canceled == .canceled(timestamp: canceled.timestamp, token: token("M1"), decrement: 60,
-                                      reason: CancelReason.userRequested.rawValue))
+                                      reason: CancelReason.userRequested.ouchCode))
     }
 
     @Test func rejectsADuplicateToken() throws {
@@ -191,7 +191,7 @@ func token(_ text: String) -> OrderToken { OrderToken(text)! }
         #expect(replayed[0] == accepted)
         #expect(replayed[1].sequence == 3)
         let missed = try #require(replayed[1].message.executed, "expected the missed execution, got \(replayed[1])")
-        #expect(missed.shares == 100 && missed.price == 2_300_000 && missed.liquidity == LiquidityFlag.added.rawValue)
+        #expect(missed.shares == 100 && missed.price == 2_300_000 && missed.liquidity == LiquidityFlag.added.ouchCode)
         #expect(missed.token == token("AWAY"))
         try again.logout()
 

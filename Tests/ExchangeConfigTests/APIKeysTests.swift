@@ -91,3 +91,33 @@ import Testing
         #expect(keys.accounts.count >= 2)
     }
 }
+
+extension APIKeysTests {
+    @Test func anAccountMayListOtherFirmsItCanUse() throws {
+        let keys = try APIKeys.parse(json: #"""
+            {"accounts": [
+              {"username": "ALICE", "password": "s3cret", "firm": "ALCE"},
+              {"username": "BOB", "password": "hunter22", "firm": "BOBS", "firms": ["BOB2", "X1"]}]}
+            """#, source: "keys.json")
+        #expect(keys.accounts[0].firms.isEmpty)
+        #expect(keys.accounts[1].firms == [Firm("BOB2")!, Firm("X1")!])
+        #expect(keys.accounts[1].mayUse(Firm("BOBS")!) && keys.accounts[1].mayUse(Firm("BOB2")!) && keys.accounts[1].mayUse(Firm("X1")!))
+        #expect(!keys.accounts[1].mayUse(Firm("ALCE")!) && !keys.accounts[0].mayUse(Firm("BOB2")!))
+    }
+
+    @Test func firmsAreValidatedAtLoadWithTheirPaths() {
+        let nine = (1...9).map { "\"F\($0)\"" }.joined(separator: ", ")
+        let found = problems(#"""
+            {"accounts": [
+              {"username": "A1", "password": "p", "firm": "AAAA", "firms": "BBBB"},
+              {"username": "A2", "password": "p", "firm": "AAAA", "firms": ["bbbb", 7, "TOOLONG", "OK"]},
+              {"username": "A3", "password": "p", "firm": "AAAA", "firms": ["AAAA", "CCCC", "CCCC"]},
+              {"username": "A4", "password": "p", "firm": "AAAA", "firms": [\#(nine)]}]}
+            """#)
+        #expect(found.paths == ["accounts[0].firms", "accounts[1].firms[0]", "accounts[1].firms[1]", "accounts[1].firms[2]",
+                                "accounts[2].firms[0]", "accounts[2].firms[2]", "accounts[3].firms"], "\(found)")
+        #expect(found.at("accounts[2].firms[0]")[0].message.contains("always allowed"))
+        #expect(found.at("accounts[2].firms[2]")[0].message.contains("already accounts[2].firms[1]"))
+        #expect(found.at("accounts[3].firms")[0].message.contains("at most 8"))
+    }
+}

@@ -21,9 +21,11 @@ import Testing
         #expect(rejection(enter(.buy, 10, at: cents(14_990), token: "A", tif: TimeInForce(rawValue: 99_997))) == .invalidTimeInForce)
     }
 
-    @Test func rejectsAnUnsupportedDisplayAndAPostOnlyMarketOrder() {
-        #expect(rejection(enter(.buy, 10, at: cents(14_990), token: "A", display: Display(rawValue: 0x4D))) == .invalidDisplay)
+    // An unknown display letter cannot reach the core (Display is a closed enum; the OUCH
+    // decoder refuses the letter, OUCHInboundTests); a post-only market order can.
+    @Test func rejectsAPostOnlyMarketOrder() {
         #expect(rejection(enter(.buy, 10, at: 0, token: "A", tif: .immediateOrCancel, display: .postOnly, type: .market)) == .invalidDisplay)
+        #expect(rejection(enter(.buy, 10, at: 0, token: "A", tif: .immediateOrCancel, display: .postOnlyAttributable, type: .market)) == .invalidDisplay)
     }
 
     @Test func rejectsAMinimumQuantityAboveTheShares() {

@@ -204,10 +204,20 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         self.memory = memory
     }
 
+    /// Book events with a firm attributed (what the feed would publish as Add Order with
+    /// MPID): how many, and the last firm. Plain fields, so turning allocates nothing.
+    var attributedAdds = 0
+    var lastAttribution: Firm?
+
     mutating func turn() {
         _ = gateway.doWork()
         _ = engine.doWork()
-        while bookEvents.tryPop() != nil {}
+        while let event = bookEvents.tryPop() {
+            if case .bookAdd(let add) = event, let firm = add.attribution {
+                attributedAdds += 1
+                lastAttribution = firm
+            }
+        }
     }
 
     /// Drains both agents, then ends them (the gateway closes its sockets and ring) before

@@ -1,3 +1,4 @@
+import ExchangeCore
 import ExchangeRuntime
 import ExchangeTestRig
 import Foundation
@@ -18,7 +19,10 @@ import Testing
     func decodesEveryMessageTypeOfARealSessionWithTheRightFieldsAndNothingMalformed() throws {
         let tshark = try #require(ExternalTools.tshark)
         let knobs = ExchangeKnobs(heartbeatIntervalMilliseconds: 50)
-        let exchange = try TestExchange(knobs)
+        // DEMO1 may also name firm ABCD (R3 below): any other firm would be refused (Rejected L).
+        var keys = devKeys
+        keys.accounts[0].firms = [Firm("ABCD")!]
+        let exchange = try TestExchange(knobs, keys: keys)
         defer { exchange.drain() }
 
         // DEMO1: every order message and every reply; DEMO2: the other side of a trade, then Logout.

@@ -123,6 +123,9 @@ struct Coverage {
         #expect(kinds == allKinds, "seed \(seed): missing \(allKinds.subtracting(kinds))")
         // systemBusy is the gateway's own answer when its ring to the engine is full: never an engine event.
         var rare: Set<RejectReason> = [.orderPoolExhausted, .postOnlyCannotPost, .systemBusy]
+        // The OUCH decoder's field refusals reach the engine as refusals like firmNotAuthorized,
+        // which the stream does send; OUCHInboundTests and FirmEntitlement cover each field.
+        rare.formUnion([.invalidCapacity, .invalidIntermarketSweep, .invalidCrossType, .invalidCustomerType])
         if !collars { rare.insert(.priceCollarBreached) }
         let expected = Set(RejectReason.allCases).subtracting(rare)
         #expect(rejects.isSuperset(of: expected), "seed \(seed): never rejected for \(expected.subtracting(rejects))")

@@ -72,7 +72,7 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
         let expected = EnterOrder(
             timestamp: Fixture.timestamp, client: 7, token: Fixture.token, side: .buy, orderType: .limit, shares: 300,
             symbol: Fixture.symbol, price: 1_502_500, timeInForce: .marketHours, firm: Fixture.firm, display: .anonymous,
-            capacity: 0x41, intermarketSweep: 0x4E, minimumQuantity: 100, crossType: 0x4E, customerType: 0x20)
+            capacity: .agency, intermarketSweep: .notEligible, minimumQuantity: 100, crossType: .continuous, customerType: .unspecified)
         #expect(decodeInbound(bytes) == .command(.enter(expected)))
     }
 
@@ -97,7 +97,7 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
     func acceptsEverySide(side: Character) throws {
         let order = try #require(
             { if case .command(.enter(let o)) = decodeInbound(InboundGolden.enter(side: side)) { o } else { nil } }(), "side \(side) refused")
-        #expect(order.side.rawValue == side.asciiValue)
+        #expect(order.side.ouchCode == side.asciiValue)
     }
 
     @Test(arguments: ["b", "X", " ", "\u{0}"] as [Character])
@@ -107,22 +107,75 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
         #expect(RejectReason.invalidSide.ouchCode == 0x4F)
     }
 
-    @Test func passesEchoedAndEngineValidatedBytesThrough() throws {
-        let bytes = InboundGolden.enter(timeInForce: 123_456, display: "Q", capacity: "P", iso: "Y", crossType: "C",
+    @Test func passesEchoedAndEngineValidatedFieldsThrough() throws {
+        let bytes = InboundGolden.enter(timeInForce: 123_456, display: "L", capacity: "P", iso: "Y", crossType: "C",
                                         customerType: "R")
         let order = try #require({ if case .command(.enter(let o)) = decodeInbound(bytes) { o } else { nil } }())
         #expect(order.timeInForce.rawValue == 123_456)
-        #expect(order.display == Display(rawValue: 0x51))
-        #expect(order.capacity == 0x50)
-        #expect(order.intermarketSweep == 0x59)
-        #expect(order.crossType == 0x43)
-        #expect(order.customerType == 0x52)
+        #expect(order.display == .postOnlyAttributable)
+        #expect(order.capacity == .principal)
+        #expect(order.intermarketSweep == .eligible)
+        #expect(order.crossType == .closing)
+        #expect(order.customerType == .retail)
+    }
+
+    /// Every OUCH 4.2 letter of each enumerated Enter Order field is accepted; every other
+    /// byte is refused with the field's own reason and the order's token.
+    @Test(arguments: [
+        (OUCHLayout.EnterOrder.display, "YANPL", RejectReason.invalidDisplay),
+        (OUCHLayout.EnterOrder.capacity, "APRO", .invalidCapacity),
+        (OUCHLayout.EnterOrder.intermarketSweep, "YN", .invalidIntermarketSweep),
+        (OUCHLayout.EnterOrder.crossType, "NOCHSR", .invalidCrossType),
+        (OUCHLayout.EnterOrder.customerType, " RN", .invalidCustomerType),
+    ] as [(Int, String, RejectReason)])
+    func validatesEveryEnumeratedEnterOrderField(offset: Int, allowed: String, reason: RejectReason) throws {
+        let letters = Set(allowed.utf8)
+        for value in UInt8.min...UInt8.max {
+            var bytes = InboundGolden.enter()
+            bytes[offset] = value
+            let result = decodeInbound(bytes)
+            if letters.contains(value) {
+                let order = try #require({ if case .command(.enter(let o)) = result { o } else { nil } }(),
+                                         "offset \(offset) value \(value) refused: \(result)")
+                #expect(written { OUCHInboundEncoder.enter(order, to: $0) } == bytes, "offset \(offset) value \(value) does not re-encode")
+            } else {
+                #expect(result == .rejectable(token: Fixture.token, reason: reason), "offset \(offset) value \(value)")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        (OUCHLayout.ReplaceOrder.display, "YANPL", RejectReason.invalidDisplay),
+        (OUCHLayout.ReplaceOrder.intermarketSweep, "YN", .invalidIntermarketSweep),
+    ] as [(Int, String, RejectReason)])
+    func validatesDisplayAndIntermarketSweepOnReplace(offset: Int, allowed: String, reason: RejectReason) throws {
+        let letters = Set(allowed.utf8)
+        for value in UInt8.min...UInt8.max {
+            var bytes = InboundGolden.replace()
+            bytes[offset] = value
+            let result = decodeInbound(bytes)
+            if letters.contains(value) {
+                let replace = try #require({ if case .command(.replace(let r)) = result { r } else { nil } }(),
+                                           "offset \(offset) value \(value) refused: \(result)")
+                #expect(written { OUCHInboundEncoder.replace(replace, to: $0) } == bytes, "offset \(offset) value \(value) does not re-encode")
+            } else {
+                #expect(result == .rejectable(token: Fixture.token2, reason: reason), "offset \(offset) value \(value)")
+            }
+        }
+    }
+
+    @Test func givesEachFieldRejectItsOUCHCode() {
+        #expect(RejectReason.invalidDisplay.ouchCode == 0x44)  // D
+        #expect(RejectReason.firmNotAuthorized.ouchCode == 0x4C)  // L
+        for reason in [RejectReason.invalidCapacity, .invalidIntermarketSweep, .invalidCrossType, .invalidCustomerType] {
+            #expect(reason.ouchCode == 0x4F, "\(reason)")  // O
+        }
     }
 
     @Test func decodesReplaceOrder() {
         let expected = ReplaceOrder(
             timestamp: Fixture.timestamp, client: 7, existingToken: Fixture.token, replacementToken: Fixture.token2,
-            shares: 200, price: 1_503_000, timeInForce: .systemHours, display: .nonDisplayed, intermarketSweep: 0x4E,
+            shares: 200, price: 1_503_000, timeInForce: .systemHours, display: .nonDisplayed, intermarketSweep: .notEligible,
             minimumQuantity: 0)
         let bytes = InboundGolden.replace()
         #expect(bytes.count == 47)
@@ -204,13 +257,13 @@ func decodeInbound(_ bytes: [UInt8], client: ClientID = 7) -> OUCHDecodeResult {
             .enter(EnterOrder(timestamp: Fixture.timestamp, client: 3, token: Fixture.token, side: .sellShortExempt,
                               orderType: .market, shares: 7, symbol: Symbol("ZVZZT")!, price: 0,
                               timeInForce: .immediateOrCancel, firm: Fixture.firm, display: .postOnlyAttributable,
-                              capacity: 0x52, intermarketSweep: 0x59, minimumQuantity: 7, crossType: 0x4F,
-                              customerType: 0x4E)),
+                              capacity: .riskless, intermarketSweep: .eligible, minimumQuantity: 7, crossType: .opening,
+                              customerType: .notRetail)),
             .enter(EnterOrder(timestamp: Fixture.timestamp, client: 3, token: Fixture.token2, side: .sell, shares: 1,
                               symbol: Fixture.symbol, price: 1, firm: Fixture.defaultFirm)),
             .replace(ReplaceOrder(timestamp: Fixture.timestamp, client: 3, existingToken: Fixture.token,
                                   replacementToken: Fixture.token2, shares: 9, price: 99, timeInForce: .seconds(30),
-                                  display: .attributable, intermarketSweep: 0x59, minimumQuantity: 3)),
+                                  display: .attributable, intermarketSweep: .eligible, minimumQuantity: 3)),
             .cancel(CancelOrder(timestamp: Fixture.timestamp, client: 3, token: Fixture.token, shares: 5)),
             .modify(ModifyOrder(timestamp: Fixture.timestamp, client: 3, token: Fixture.token, side: .sell, shares: 1)),
         ]

@@ -7,20 +7,20 @@ enum Events {
     static let accepted = OrderAccepted(
         timestamp: Fixture.timestamp, client: 7, token: Fixture.token, reference: 1_000_001, instrument: 0, side: .buy,
         orderType: .limit, shares: 300, price: 1_502_500, timeInForce: .marketHours, firm: Fixture.firm,
-        display: .anonymous, capacity: 0x41, intermarketSweep: 0x4E, minimumQuantity: 100, crossType: 0x4E,
+        display: .anonymous, capacity: .agency, intermarketSweep: .notEligible, minimumQuantity: 100, crossType: .continuous,
         state: .live)
 
     static let acceptedMarket = OrderAccepted(
         timestamp: Fixture.timestamp, client: 7, token: Fixture.token2, reference: 1_000_002, instrument: 0,
         side: .sellShort, orderType: .market, shares: 50, price: 0, timeInForce: .immediateOrCancel, firm: Fixture.firm,
-        display: .nonDisplayed, capacity: 0x50, intermarketSweep: 0x59, minimumQuantity: 0, crossType: 0x4E,
+        display: .nonDisplayed, capacity: .principal, intermarketSweep: .eligible, minimumQuantity: 0, crossType: .continuous,
         state: .dead)
 
     static let replaced = OrderReplaced(
         timestamp: Fixture.timestamp, client: 7, token: Fixture.token2, previousToken: Fixture.token,
         reference: 1_000_003, previousReference: 1_000_001, instrument: 0, side: .buy, shares: 200, price: 1_503_000,
-        timeInForce: .systemHours, firm: Fixture.firm, display: .attributable, capacity: 0x41, intermarketSweep: 0x4E,
-        minimumQuantity: 0, crossType: 0x4E, state: .live)
+        timeInForce: .systemHours, firm: Fixture.firm, display: .attributable, capacity: .agency, intermarketSweep: .notEligible,
+        minimumQuantity: 0, crossType: .continuous, state: .live)
 
     static let canceled = OrderCanceled(
         timestamp: Fixture.timestamp, client: 7, token: Fixture.token, reference: 1_000_001, instrument: 0,

@@ -68,8 +68,8 @@ func mixedStream() -> (bytes: [UInt8], frames: [CopiedFrame]) {
     add(written { out in
         let n = OUCHOutbound.replaced(
             timestamp: 1, token: Fixture.token2, side: .sell, shares: 5, symbol: Fixture.symbol, price: 10_000,
-            timeInForce: .marketHours, firm: Fixture.firm, display: .anonymous, reference: 9, capacity: 0x41,
-            intermarketSweep: 0x4E, minimumQuantity: 0, crossType: 0x4E, state: .live, previousToken: Fixture.token,
+            timeInForce: .marketHours, firm: Fixture.firm, display: .anonymous, reference: 9, capacity: .agency,
+            intermarketSweep: .notEligible, minimumQuantity: 0, crossType: .continuous, state: .live, previousToken: Fixture.token,
             to: out + 3)
         return SoupBinTCP.sequencedDataHeader(payloadLength: n, to: out) + n
     })

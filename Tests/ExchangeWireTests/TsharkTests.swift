@@ -238,7 +238,7 @@ struct TsharkAgreement {
                        "Display: Non-Display ('N')", "Customer Type: Retail designated order ('R')"]) {
             OUCHInboundEncoder.enter(token: Fixture.token2, side: .sell, shares: 10, symbol: Fixture.symbol, price: 0,
                                      orderType: .market, timeInForce: .immediateOrCancel, display: .nonDisplayed,
-                                     customerType: 0x52, to: $0)
+                                     customerType: .retail, to: $0)
         }
         s.unsequenced(["OUCH, Replace Order", "Existing Order Token: ORD00000000001",
                        "Replacement Order Token: ORD00000000002", "Shares: 200", "Price: $150.3000",

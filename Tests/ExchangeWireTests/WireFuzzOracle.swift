@@ -141,7 +141,17 @@ enum WireFuzzOracle {
         case .rejectable(_, let reason):
             switch (type, reason) {
             case (0x4F, .invalidSide), (0x4D, .invalidSide):
-                guard Side(rawValue: payload[15]) == nil else { return "valid side refused" }
+                guard Side(ouchCode: payload[15]) == nil else { return "valid side refused" }
+            case (0x4F, .invalidDisplay), (0x55, .invalidDisplay):
+                guard Display(ouchCode: payload[type == 0x4F ? 40 : 41]) == nil else { return "valid display refused" }
+            case (0x4F, .invalidCapacity):
+                guard Capacity(ouchCode: payload[41]) == nil else { return "valid capacity refused" }
+            case (0x4F, .invalidIntermarketSweep), (0x55, .invalidIntermarketSweep):
+                guard IntermarketSweep(ouchCode: payload[42]) == nil else { return "valid intermarket sweep refused" }
+            case (0x4F, .invalidCrossType):
+                guard CrossType(ouchCode: payload[47]) == nil else { return "valid cross type refused" }
+            case (0x4F, .invalidCustomerType):
+                guard CustomerType(ouchCode: payload[48]) == nil else { return "valid customer type refused" }
             case (0x55, .marketPriceOnReplace):
                 guard payload[33..<37].elementsEqual([0x7F, 0xFF, 0xFF, 0xFF]) else { return "limit replace refused" }
             default:
@@ -229,12 +239,12 @@ enum WireFuzzOracle {
             sequenced { OUCHOutbound.systemEvent(timestamp: 1, eventCode: 0x53, to: $0) },
             sequenced { OUCHOutbound.accepted(
                 timestamp: 2, token: token, side: .buy, shares: 100, symbol: symbol, price: 10_000, timeInForce: .marketHours,
-                firm: firm, display: .anonymous, reference: 1, capacity: 0x41, intermarketSweep: 0x4E, minimumQuantity: 0,
-                crossType: 0x4E, state: .live, to: $0) },
+                firm: firm, display: .anonymous, reference: 1, capacity: .agency, intermarketSweep: .notEligible, minimumQuantity: 0,
+                crossType: .continuous, state: .live, to: $0) },
             sequenced { OUCHOutbound.replaced(
                 timestamp: 3, token: other, side: .buy, shares: 5, symbol: symbol, price: 1, timeInForce: .marketHours,
-                firm: firm, display: .anonymous, reference: 2, capacity: 0x41, intermarketSweep: 0x4E, minimumQuantity: 0,
-                crossType: 0x4E, state: .live, previousToken: token, to: $0) },
+                firm: firm, display: .anonymous, reference: 2, capacity: .agency, intermarketSweep: .notEligible, minimumQuantity: 0,
+                crossType: .continuous, state: .live, previousToken: token, to: $0) },
             sequenced { OUCHOutbound.canceled(timestamp: 4, token: other, decrement: 5, reason: 0x55, to: $0) },
             sequenced { OUCHOutbound.executed(timestamp: 5, token: token, shares: 1, price: 1, liquidity: 0x52, matchNumber: 1, to: $0) },
             sequenced { OUCHOutbound.brokenTrade(timestamp: 6, token: token, matchNumber: 1, reason: 0x45, to: $0) },

@@ -19,10 +19,10 @@ struct ModelOrder {
     var timeInForce: TimeInForce
     var firm: Firm
     var display: Display
-    var capacity: UInt8
-    var intermarketSweep: UInt8
+    var capacity: Capacity
+    var intermarketSweep: IntermarketSweep
     var minimumQuantity: Shares
-    var crossType: UInt8
+    var crossType: CrossType
     /// Expiry deadline of a timed order (TIF 1…86400); nil for day orders.
     var deadline: Timestamp?
     /// When the order came to rest, across the whole exchange. Orders mass cancels:

@@ -32,8 +32,9 @@ extension ReferenceExchange {
         guard c.shares != 0 else { return rejectOrder(client: c.client, token: c.token, .invalidShares) }
         // Check 7: invalidTimeInForce: not 0, 1…86400, 99998 or 99999 (market orders too).
         guard c.timeInForce.isValid else { return rejectOrder(client: c.client, token: c.token, .invalidTimeInForce) }
-        // Check 8: invalidDisplay: not one of Y A N P L, or a market order with P/L.
-        guard c.display.isSupported, !(isMarket && c.display.isPostOnly) else {
+        // Check 8: invalidDisplay: a market order that is post-only. (An unknown display
+        // letter never reaches the engine: the OUCH decoder refuses it.)
+        guard !(isMarket && c.display.isPostOnly) else {
             return rejectOrder(client: c.client, token: c.token, .invalidDisplay)
         }
         // Check 9: invalidMinimumQuantity when minimumQuantity > shares.

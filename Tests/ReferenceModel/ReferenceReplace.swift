@@ -29,8 +29,6 @@ extension ReferenceExchange {
         guard c.shares != 0 else { return rejectOrder(client: c.client, token: token, .invalidShares) }
         // invalidTimeInForce.
         guard c.timeInForce.isValid else { return rejectOrder(client: c.client, token: token, .invalidTimeInForce) }
-        // invalidDisplay (a replace is always a limit order).
-        guard c.display.isSupported else { return rejectOrder(client: c.client, token: token, .invalidDisplay) }
         // invalidMinimumQuantity.
         guard c.minimumQuantity <= c.shares else {
             return rejectOrder(client: c.client, token: token, .invalidMinimumQuantity)

@@ -266,7 +266,7 @@ final class LoadSession {
         case .canceled(_, let token, let decrement, let reason):
             guard let slot = order(token), slot.pointee.phase == .resting || slot.pointee.phase == .taking else { return unexpected() }
             cancelCounts[Int(reason)] += 1
-            if slot.pointee.cancelPending && reason == CancelReason.userRequested.rawValue {
+            if slot.pointee.cancelPending && reason == CancelReason.userRequested.ouchCode {
                 slot.pointee.cancelPending = false
                 outstanding -= 1
                 if slot.pointee.cancelRecorded { report.canceled.record(clock.elapsedNanoseconds(from: slot.pointee.cancelSentTicks, to: ticks)) }
