@@ -32,6 +32,11 @@ extension RejectReason {
         case .marketPriceOnReplace: "a replacement cannot be a market order"
         case .exchangeClosing: "the exchange is closing"
         case .systemBusy: "the exchange is busy (engine queue full)"
+        case .firmNotAuthorized: "the account may not trade for this firm"
+        case .invalidCapacity: "invalid capacity"
+        case .invalidIntermarketSweep: "invalid intermarket sweep eligibility"
+        case .invalidCrossType: "invalid cross type"
+        case .invalidCustomerType: "invalid customer type"
         }
     }
 }
