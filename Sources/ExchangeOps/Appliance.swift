@@ -157,6 +157,201 @@ public final class Appliance: @unchecked Sendable {
         guard keys.accounts.count <= performance.maxClients else {
             throw ApplianceError("the API keys file lists \(keys.accounts.count) accounts but performance.max_clients is \(performance.maxClients); raise max_clients")
         }
+        // Each account's tokens must fit the shared history, so that no account (nor all of
+        // them together) can fill it and have every other account's orders refused.
+        let tokensPerAccount = configuration.gateway.maxTokensPerAccount
+        if tokensPerAccount > 0 && tokensPerAccount * keys.accounts.count > configuration.gateway.tokenHistory {
+            throw ApplianceError(
+                "gateway.max_tokens_per_account \(tokensPerAccount) × \(keys.accounts.count) accounts is more than gateway.token_history "
+                    + "(\(configuration.gateway.tokenHistory)), so the accounts together could fill it and have every order refused; "
+                    + "raise token_history to \(tokensPerAccount * keys.accounts.count), lower max_tokens_per_account to "
+                    + "\(configuration.gateway.tokenHistory / keys.accounts.count), or set it to 0 for an even share")
+        }
+        // Logged-in sessions are never starved: the table keeps a slot for every account's
+        // session beside the slots connections not yet logged in may hold.
+        let maxConnections = configuration.gateway.maxConnections
+        if configuration.gateway.maxPreLoginConnections > 0 && keys.accounts.count >= maxConnections {
+            throw ApplianceError("gateway.max_connections is \(maxConnections) but the API keys file lists \(keys.accounts.count) accounts: raise max_connections above \(keys.accounts.count) (to \(keys.accounts.count + configuration.gateway.maxPreLoginConnections) for the whole pre-login share), so that every account keeps a slot for its session and others can still connect to log in")
+        }
+        let demoClients = min(32, performance.maxClients - keys.accounts.count)
+        if options.demoFlowRate > 0 && demoClients < 1 {
+            throw ApplianceError("--demo-flow needs client IDs beyond the \(keys.accounts.count) accounts: raise performance.max_clients above \(keys.accounts.count)")
+        }
+        for line in HostFeatures.probe().report { note(line) }
+        if performance.lockMemory {
+            do {
+                try ProcessMemory.lockAll()
+                note("memory: mlockall(current|future) ok")
+            } catch {
+                note("memory: mlockall failed (\(error)); regions are still locked one by one where allowed")
+            }
+        }
+        let policy = performance.hugePages
+        func node(of agent: CoreAssignment.Agent) -> Int? { pinning ? try? NUMATopology.node(ofCPU: performance.cores[agent]) : nil }
+        func region(_ name: String, bytes: Int, owner: CoreAssignment.Agent?) throws -> UnsafeMutableRawPointer {
+            try stopIfRequested()
+            let r = try MemoryRegion.allocate(name: name, bytes: bytes, policy: policy, node: owner.flatMap(node(of:)),
+                                              lock: performance.lockMemory)
+            note("region \(r.report)")
+            let base = r.base
+            regions.append(RegionHolder(r))
+            return base
+        }
+
+        // The engine and its rings.
+        let engineConfiguration = configuration.engineConfiguration()
+        let engineMemory = try region("engine", bytes: MatchingEngine.requiredBytes(for: engineConfiguration), owner: .engine)
+        let capacity = performance.queueCapacity
+        var commandRing = SPSCRing<CommandEnvelope>(
+            capacity: capacity, memory: try ringMemory("commands", SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), owner: .engine))
+        let controlCapacity = min(capacity, 4_096)
+        var controlRing = SPSCRing<CommandEnvelope>(
+            capacity: controlCapacity,
+            memory: try ringMemory("control", SPSCRing<CommandEnvelope>.requiredBytes(capacity: controlCapacity), owner: .engine))
+        var orderRing = SPSCRing<EngineEvent>(
+            capacity: capacity, memory: try ringMemory("order_events", SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), owner: .gateway))
+        var bookRing = SPSCRing<EngineEvent>(
+            capacity: capacity, memory: try ringMemory("book_events", SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), owner: .marketData))
+        func ringMemory(_ name: String, _ bytes: Int, owner: CoreAssignment.Agent) throws -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(start: try region("ring_\(name)", bytes: bytes, owner: owner), count: bytes)
+        }
+        counters.registerRing(.commands, capacity: capacity)
+        counters.registerRing(.orderEvents, capacity: capacity)
+        counters.registerRing(.bookEvents, capacity: capacity)
+        counters.registerRing(.control, capacity: controlCapacity)
+
+        let snapshotLevels = 1_000
+        let snapshotMemory = try region("orderbook_snapshots", bytes: OrderBookSnapshots.requiredBytes(maxLevels: snapshotLevels), owner: nil)
+        var engine = RiskCheckedEngine(
+            engine: MatchingEngine(configuration: engineConfiguration, region: engineMemory), limits: configuration.riskLimits)
+        for (client, account) in keys.accounts.enumerated() {
+            let own = account.limits(defaults: configuration.riskLimits)
+            if own != configuration.riskLimits { engine.setLimits(own, forClient: ClientID(client)) }
+        }
+        let engineAgent = EngineAgent(
+            engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
+            orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
+            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells)
+        // One clock for every agent, so that the gateway's stamps, the demo flow's and market
+        // data's agree: the TSC (or CLOCK_MONOTONIC) anchored to CLOCK_REALTIME once, here.
+        let clock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: rtes_rdtsc(), realtimeNanoseconds: rtes_realtime_ns())
+
+        // The order gateway: its listening socket first, so that a port in use is reported now.
+        let gatewaySettings = configuration.gateway
+        note(Self.raiseDescriptorLimit(toServe: gatewaySettings.maxConnections))
+        let bind = configuration.exchange.bindAddress
+        let port = Int(configuration.exchange.tcpPort)
+        let listener: TCPListener
+        do {
+            listener = try TCPListener(address: bind.rawValue, port: UInt16(port), backlog: 1_024)
+        } catch {
+            throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(error.message)")
+        }
+        gatewayPort = Int(listener.port)
+        sessionName = gatewaySettings.sessionName.isEmpty ? Self.sessionName(at: Date()) : gatewaySettings.sessionName
+        let gatewayMemory: UnsafeMutableRawPointer
+        do {
+            gatewayMemory = try region("gateway", bytes: GatewayLayout.requiredBytes(settings: gatewaySettings, accounts: keys.accounts.count),
+                                       owner: .gateway)
+        } catch {
+            _ = consume listener
+            throw error
+        }
+        let gatewayOptions = GatewayOptions(
+            settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
+            symbols: configuration.symbols.map(\.symbol), keys: keys)
+        let gateway = try GatewayAgent(
+            options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
+            orderEvents: orderRing.makeConsumer(), cells: counters.cells)
+        note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
+            + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
+            + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off")")
+        let productionGateway = ProductionGatewayAgent(gateway)
+
+        var stream: [EngineCommand] = []
+        if options.demoFlowRate > 0 {
+            let count = options.demoFlowCommands ?? min(2_000_000, max(10_000, options.demoFlowRate * 300))
+            stream = DemoFlowAgent<TSCClock>.recordedStream(configuration: engineConfiguration, limits: configuration.riskLimits,
+                                                  clients: demoClients, count: count, seed: options.demoFlowSeed)
+            note("demo flow: \(count) recorded commands at \(options.demoFlowRate)/s (seed \(options.demoFlowSeed)) as clients \(keys.accounts.count)–\(keys.accounts.count + demoClients - 1)")
+        }
+        let demoAgent = DemoFlowAgent(commands: stream, producer: controlRing.makeProducer(), rate: options.demoFlowRate,
+                                      clock: clock, clientOffset: ClientID(keys.accounts.count), cells: counters.cells)
+
+        // Market data: the ITCH feed, its re-request server and snapshot service; or, when
+        // disabled, a drain that consumes the book events. The session closes (End of Session)
+        // once the engine can publish nothing more: in shared mode when the agents before it
+        // on the thread are drained, in dedicated mode when the runner says every thread of
+        // the stages before market data's has left.
+        let upstreamDrained = UpstreamDrainSignal()
+        let cells = counters.cells
+        let runner = self.runner
+        let shared = performance.threadingMode == .shared
+        var marketData: ProductionMarketDataAgent?
+        var drainAgent: EventDrainAgent?
+        if configuration.marketData.enabled {
+            var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys)
+            let agent: MarketDataAgent<TSCClock>
+            do {
+                agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(), cells: cells,
+                                            upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
+            } catch {
+                throw ApplianceError("market data cannot start: \(error)")
+            }
+            for line in agent.report { note(line) }
+            retransmitPort = Int(agent.retransmitPort)
+            snapshotPort = Int(agent.snapshotPort)
+            marketData = ProductionMarketDataAgent(agent)
+        } else {
+            drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
+            note("market data: disabled (market_data.enabled is false); book events are consumed and dropped")
+        }
+
+        // Threads: one counters slot per thread.
+        try stopIfRequested()
+        let idle = IdleStrategy(performance.idleStrategy)
+        func placement(_ agent: CoreAssignment.Agent) -> AgentRunner.Placement {
+            AgentRunner.Placement(
+                cpus: pinning ? [performance.cores[agent]] : [], idle: idle,
+                fifoPriority: performance.realtimePriority > 0 ? Int32(performance.realtimePriority) : nil)
+        }
+        switch performance.threadingMode {
+        case .shared:
+            counters.registerAgent(.engine, name: "shared")
+            // Each turn: the engine takes what the gateway queued last turn, the gateway sends
+            // the answers right away (and takes new orders), and only then does market data
+            // make its sends — so a client's answer never waits behind the feed's syscalls.
+            let upstream = UpstreamDrainReporter(AgentPair(engineAgent, AgentPair(productionGateway, demoAgent)), signal: upstreamDrained)
+            if let marketData = marketData.take() {
+                let all = AgentPair(upstream, marketData)
+                note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))
+                    + " (shared: engine, gateway, demo flow, market data)")
+            } else {
+                let all = AgentPair(upstream, drainAgent.take()!)
+                note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))
+                    + " (shared: engine, gateway, demo flow, book-event drain)")
+            }
+        case .dedicated:
+            counters.registerAgent(.gateway, name: "gateway")
+            counters.registerAgent(.engine, name: "engine")
+            counters.registerAgent(.marketData, name: "market_data")
+            note(try Self.started(runner.start(productionGateway, name: "rtes-gateway", slot: .gateway, stage: 0, placement: placement(.gateway))))
+            if options.demoFlowRate > 0 {
+                counters.registerAgent(.auxiliary, name: "demo_flow")
+                note(try Self.started(runner.start(demoAgent, name: "rtes-demo", slot: .auxiliary, stage: 0, placement: placement(.gateway))))
+            }
+            note(try Self.started(runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine))))
+            if let marketData = marketData.take() {
+                note(try Self.started(runner.start(marketData, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData))))
+            } else {
+                note(try Self.started(runner.start(drainAgent.take()!, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData))))
+            }
+        }
+
+        // The admin plane, on threads kept off the CPUs the agents are pinned to.
+        let state = AdminState(cells: counters.cells, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
+                               instruments: engineConfiguration.instruments, settings: configuration.admin)
+        let host = configuration.exchange.bindAddress.description
         let adminCPUs = Self.adminCPUs(pinned: pinning ? Set(CoreAssignment.Agent.allCases.map { performance.cores[$0] }) : [])
         note(adminCPUs.note)
         try stopIfRequested()
