@@ -116,14 +116,11 @@ do_install() {
             umask 077
             cat >"$etc/environment" <<'EOF'
 # Environment of rtes.service, read by systemd (as root) before the exchange starts.
-# Keep this file root-owned, mode 0600. Secrets come only from here, never from config.json.
-# Files named here (API keys, TLS keys) must be readable by group rtes (e.g. root:rtes 0640).
-# The accounts file comes from /etc/rtes/api_keys.json through the unit's LoadCredential=;
-# set RTES_API_KEYS_FILE here only to use another file (readable by user rtes).
-#RTES_HMAC_KEY=
-#RTES_TLS_CERT=/etc/rtes/tls/server.crt
-#RTES_TLS_KEY=/etc/rtes/tls/server.key
-#RTES_CA_CERT=/etc/rtes/tls/ca.crt
+# Keep this file root-owned, mode 0600. Secrets come only from the environment, never from
+# config.json. The accounts file comes from /etc/rtes/api_keys.json through the unit's
+# LoadCredential=; set RTES_API_KEYS_FILE here only to use another file (readable by user
+# rtes, e.g. root:rtes 0640).
+#RTES_API_KEYS_FILE=/etc/rtes/other_api_keys.json
 #RTES_LOG_LEVEL=info
 # Overrides of config.json settings, e.g. on a bigger host with isolated CPUs 2-4:
 #RTES_PERFORMANCE_CORES_GATEWAY=2

@@ -130,10 +130,11 @@ import Testing
             "api_keys_file": "/etc/keys"
             """#)
         let found = issues(json)
-        #expect(found.at("exchange.hmac_key").first?.message == "looks like a secret, and secrets must not be in the configuration file; they come only from the environment variable RTES_HMAC_KEY")
-        #expect(found.at("exchange.TLS_KEY").first?.message.hasSuffix("RTES_TLS_KEY") == true)
-        #expect(found.at("api_keys_file").first?.message.hasSuffix("RTES_API_KEYS_FILE") == true)
-        #expect(found.at("auth.db_password").first?.message.contains("RTES_HMAC_KEY, RTES_API_KEYS_FILE, RTES_TLS_CERT, RTES_TLS_KEY, RTES_CA_CERT") == true)
+        let readsNone = "looks like a secret, and secrets must not be in the configuration file; the exchange reads none from it (the accounts come from the API keys file named by RTES_API_KEYS_FILE): remove it"
+        #expect(found.at("exchange.hmac_key").first?.message == readsNone)
+        #expect(found.at("exchange.TLS_KEY").first?.message == readsNone)
+        #expect(found.at("api_keys_file").first?.message == "looks like a secret, and secrets must not be in the configuration file; they come only from the environment variable RTES_API_KEYS_FILE")
+        #expect(found.at("auth.db_password").first?.message == readsNone)
         #expect(found.at("auth.client_secret").count == 1)
         #expect(found.at("auth").count == 1)  // the unknown section itself
         #expect(!ConfigurationError(issues: found).description.contains("s3cr3t"))
