@@ -354,7 +354,38 @@ struct ConfigurationDecoder {
                       "\(spec.symbol): a lot of \(spec.lotSize) shares is above risk.max_order_size (\(risk.maxOrderSize)), so no order could be accepted; "
                         + "lower lot_size or raise risk.max_order_size")
             }
+            if risk.priceCollarEnabled, !invalidPaths.contains("risk.price_collar_enabled"), !invalidPaths.contains("performance.price_levels") {
+                checkLadder(spec, scope: scope, priceLevels: performance.priceLevels)
+            }
         }
+    }
+
+    /// The ladder (`price_levels` ticks centred on the reference price) must hold every price
+    /// the collar admits around the reference, or orders the collar lets through could not
+    /// rest (`priceOutOfRange`); the engine's own placement decides (`InstrumentSpec+Ladder`).
+    private mutating func checkLadder(_ spec: InstrumentSpec, scope: Scope, priceLevels: Int) {
+        guard !spec.ladderCoversCollar(priceLevels: priceLevels), let collar = spec.collarTicks else { return }
+        let ladder = spec.ladderTicks(priceLevels: priceLevels)
+        let tick = UInt64(spec.tickSize)
+        func dollars(_ ticks: UInt64) -> String { formatFixedPoint(ticks * tick, decimals: 4) }
+        let percent = formatFixedPoint(UInt64(spec.collarBasisPoints), decimals: 2)
+        var fixes: [String] = []
+        var levels = priceLevels * 2
+        while levels <= 262_144 && !spec.ladderCoversCollar(priceLevels: levels) { levels *= 2 }
+        if levels <= 262_144 { fixes.append("raise performance.price_levels to \(levels)") }
+        var narrower = spec
+        var basisPoints = spec.collarBasisPoints
+        repeat {
+            basisPoints -= 1
+            narrower.collarBasisPoints = basisPoints
+        } while basisPoints > 0 && !narrower.ladderCoversCollar(priceLevels: priceLevels)
+        if basisPoints > 0 { fixes.append("lower price_collar_pct to \(formatFixedPoint(UInt64(basisPoints), decimals: 2))") }
+        fixes.append("set risk.price_collar_enabled to false")
+        let collarPath = scope.member("price_collar_pct").path
+        issue(collarPath, locations[collarPath] ?? locations[scope.member("symbol").path],
+              "\(spec.symbol): the collar admits prices \(dollars(collar.lowerBound))–\(dollars(collar.upperBound)) (\(percent) % around \(formatFixedPoint(UInt64(spec.referencePrice), decimals: 4))), "
+                + "but the price ladder (performance.price_levels \(priceLevels) ticks of \(formatFixedPoint(tick, decimals: 4))) holds only \(dollars(max(1, ladder.lowerBound)))–\(dollars(ladder.upperBound)), "
+                + "so orders the collar accepts could not rest; " + fixes.joined(separator: ", or "))
     }
 
     private mutating func checkCores(_ performance: PerformanceSettings) {

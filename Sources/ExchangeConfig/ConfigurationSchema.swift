@@ -84,7 +84,7 @@ enum ConfigurationSchema {
         Field(path: "performance.max_clients", type: .wholeNumber, defaultValue: "1024",
               meaning: "trading accounts, 1–16777216"),
         Field(path: "performance.price_levels", type: .wholeNumber, defaultValue: "65536",
-              meaning: "ticks per instrument price ladder, a power of two from 64 to 262144"),
+              meaning: "ticks per instrument price ladder, centred on the reference price, a power of two from 64 to 262144; with the collar enabled it must hold every price each symbol's collar admits around its reference"),
         Field(path: "performance.threading_mode", type: .choice(ThreadingMode.allCases.map(\.rawValue)),
               defaultValue: #""shared""#,
               meaning: "dedicated (a thread per agent) or shared (one thread runs every agent)"),
