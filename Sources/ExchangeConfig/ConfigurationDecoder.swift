@@ -51,6 +51,7 @@ struct ConfigurationDecoder {
         let marketData = decodeMarketData(section("market_data", of: object))
         let admin = decodeAdmin(section("admin", of: object))
         checkPorts(exchange, marketData)
+        checkAddresses(exchange, marketData)
         checkCores(performance)
         if let symbols { checkInstruments(symbols, risk, performance) }
         guard issues.isEmpty, let symbols else { return nil }
@@ -341,6 +342,19 @@ struct ConfigurationDecoder {
             let (path, other) = locations[later.0] != nil || locations[earlier.0] == nil ? (later.0, earlier.0) : (earlier.0, later.0)
             issue(path, locations[path],
                   "\(later.1) is also used by \(other)\(locations[other] == nil ? " (its default)" : ""); every port the exchange listens on must differ")
+        }
+    }
+
+    /// Addresses a socket binds to must be this host's (`HostFacts.canBind`): the listeners'
+    /// `exchange.bind_address` and the multicast feed's `market_data.interface`.
+    private mutating func checkAddresses(_ exchange: ExchangeSettings, _ marketData: MarketDataSettings) {
+        for (path, address) in [("exchange.bind_address", exchange.bindAddress), ("market_data.interface", marketData.interface)]
+        where !invalidPaths.contains(path) && !host.canBind(address) {
+            let own = (host.localAddresses ?? []).filter { $0.rawValue >> 24 != 127 }.sorted { $0.rawValue < $1.rawValue }
+            let interfaces = own.isEmpty ? "" : "one of its addresses (" + own.map(\.description).joined(separator: ", ") + "), "
+            let any = path == "exchange.bind_address" ? "0.0.0.0 for every interface" : "0.0.0.0 to let the routing table choose"
+            issue(path, locations[path],
+                  "\(address) is not an address of this host, so nothing can be bound to it; use \(interfaces)127.0.0.1 to stay on this host, or \(any)")
         }
     }
 

@@ -88,4 +88,34 @@ import Testing
         let issue = try #require(found.at("symbols[0].price_collar_pct").first)
         #expect(issue.message.hasSuffix("could not rest; set risk.price_collar_enabled to false"))
     }
+
+    @Test func refusesAnAddressTheHostDoesNotHaveForEveryListenerAndTheFeed() throws {
+        let host = HostFacts(cpuCount: 2, localAddresses: [IPv4Address("127.0.0.1")!, IPv4Address("10.1.2.3")!])
+        let json = document(#""exchange": {"bind_address": "10.9.9.9"}, "market_data": {"interface": "192.0.2.7"}"#)
+        let found = issues(json, host: host)
+        #expect(found.paths == ["exchange.bind_address", "market_data.interface"])
+        #expect(try #require(found.at("exchange.bind_address").first).message
+            == "10.9.9.9 is not an address of this host, so nothing can be bound to it; use one of its addresses (10.1.2.3), 127.0.0.1 to stay on this host, or 0.0.0.0 for every interface")
+        #expect(try #require(found.at("market_data.interface").first).message.hasSuffix("or 0.0.0.0 to let the routing table choose"))
+        // The same names, through their environment overrides.
+        let overridden = issues(minimalJSON, environment: ["RTES_EXCHANGE_BIND_ADDRESS": "10.9.9.9"], host: host)
+        #expect(try #require(overridden.at("exchange.bind_address").first).location?.description == "environment variable RTES_EXCHANGE_BIND_ADDRESS")
+    }
+
+    @Test func acceptsEveryInterfaceLoopbackAndTheHostsOwnAddresses() {
+        let host = HostFacts(cpuCount: 2, localAddresses: [IPv4Address("127.0.0.1")!, IPv4Address("10.1.2.3")!])
+        for address in ["0.0.0.0", "127.0.0.1", "127.0.0.2", "10.1.2.3"] {
+            let json = document(#""exchange": {"bind_address": "\#(address)"}, "market_data": {"interface": "\#(address)"}"#)
+            #expect(issues(json, host: host).isEmpty, "\(address)")
+        }
+        // Unknown interfaces (getifaddrs failed): nothing to check against.
+        #expect(issues(document(#""exchange": {"bind_address": "10.9.9.9"}"#), host: HostFacts(cpuCount: 2)).isEmpty)
+    }
+
+    @Test func thisHostsInterfacesIncludeLoopback() throws {
+        let addresses = try #require(HostFacts.interfaceAddresses(), "getifaddrs failed")
+        #expect(addresses.contains(IPv4Address("127.0.0.1")!))
+        #expect(HostFacts.current().canBind(IPv4Address("127.0.0.1")!))
+        #expect(!HostFacts.current().canBind(IPv4Address("192.0.2.254")!) || addresses.contains(IPv4Address("192.0.2.254")!))
+    }
 }

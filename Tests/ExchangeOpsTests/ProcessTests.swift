@@ -1,3 +1,4 @@
+import ExchangeConfig
 import ExchangeTestRig
 import ExchangeTestSupport
 import Foundation
@@ -126,5 +127,20 @@ import Testing
         (process, out, err) = try Self.start(["--check", config], environment: ["RTES_RISK_MAX_ORDR_SIZE": "5"])
         run = Self.finish(process, out, err)
         #expect(run.status == 2 && run.errors.contains("RTES_RISK_MAX_ORDR_SIZE"))
+    }
+
+    @Test(.enabled(if: built, "trading_exchange is not built"))
+    func refusesABindAddressThisHostDoesNotHave() throws {
+        // 192.0.2.0/24 is reserved for documentation (RFC 5737): no host of ours holds it.
+        let unheld = try #require(HostFacts.interfaceAddresses(), "getifaddrs failed").contains(IPv4Address("192.0.2.254")!) == false
+        try #require(unheld, "this host holds 192.0.2.254")
+        let config = try Self.writeConfig(testConfiguration(metricsPort: freePort(), name: "BIND"))
+        defer { unlink(config) }
+        for arguments in [["--check", config], [config, "--counters", NSTemporaryDirectory() + "rtes-bind-\(getpid()).counters"]] {
+            let (process, out, err) = try Self.start(arguments, environment: ["RTES_EXCHANGE_BIND_ADDRESS": "192.0.2.254"])
+            let run = Self.finish(process, out, err)
+            #expect(run.status == 2, "\(arguments): \(run.errors)")
+            #expect(run.errors.contains("exchange.bind_address: 192.0.2.254 is not an address of this host"), "\(run.errors)")
+        }
     }
 }
