@@ -46,7 +46,7 @@ struct TradingExchange: ParsableCommand {
     @Argument(help: "The exchange configuration (JSON), e.g. configs/config.dev.json.")
     var config: String
 
-    @Flag(help: "Validate the configuration and the RTES_* environment, print every problem, and exit.")
+    @Flag(help: "Validate the configuration and the RTES_* environment, print every problem (or the memory the configuration takes), and exit.")
     var check = false
 
     @Option(help: "The counters file in shared memory (default /dev/shm/rtes.<exchange name>.counters).")
@@ -103,6 +103,8 @@ struct TradingExchange: ParsableCommand {
         }
         if check {
             print("\(config): valid (\(loaded.configuration.symbols.count) symbols, \(keys.accounts.count) accounts, \(loaded.warnings.count) warnings)")
+            // The sizes start-up maps its regions with (the same plan), and the feed's history.
+            print(MemoryPlan(loaded.configuration, accounts: keys.accounts.count).summary)
             return
         }
 

@@ -1,4 +1,5 @@
 import ExchangeConfig
+import ExchangeOps
 import ExchangeTestRig
 import ExchangeTestSupport
 import Foundation
@@ -115,6 +116,10 @@ import Testing
         let run = Self.finish(process, out, err)
         #expect(run.status == 0)
         #expect(run.output.contains("valid"))
+        // The memory it prints is the plan start-up maps its regions with.
+        let loaded = try ConfigurationLoader.load(path: config, environment: [:], host: .current())
+        let plan = MemoryPlan(loaded.configuration, accounts: devKeys.accounts.count)
+        #expect(run.output.contains(plan.summary), "\(run.output)")
     }
 
     @Test(.enabled(if: built, "trading_exchange is not built"))
