@@ -280,7 +280,9 @@ struct ConfigurationDecoder {
             .assign(to: &settings.interface)
         wholeNumber(object, "ttl", in: scope, 0...255).map { Int($0) }.assign(to: &settings.ttl)
         boolean(object, "loopback", in: scope).assign(to: &settings.loopback)
-        wholeNumber(object, "max_payload_bytes", in: scope, 64...65_507).map { Int($0) }.assign(to: &settings.maxPayloadBytes)
+        wholeNumber(object, "max_payload_bytes", in: scope, UInt64(MarketDataSettings.minimumPayloadBytes)...65_507,
+                    allowed: "a whole number from \(MarketDataSettings.minimumPayloadBytes) (the longest ITCH message, 44 bytes, with its MoldUDP64 headers) to 65507 (the largest UDP payload)")
+            .map { Int($0) }.assign(to: &settings.maxPayloadBytes)
         wholeNumber(object, "heartbeat_interval_ms", in: scope, 10...60_000).map { Int($0) }
             .assign(to: &settings.heartbeatIntervalMilliseconds)
         wholeNumber(object, "retransmit_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.retransmitPort)

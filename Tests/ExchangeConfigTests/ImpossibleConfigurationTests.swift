@@ -118,4 +118,11 @@ import Testing
         #expect(HostFacts.current().canBind(IPv4Address("127.0.0.1")!))
         #expect(!HostFacts.current().canBind(IPv4Address("192.0.2.254")!) || addresses.contains(IPv4Address("192.0.2.254")!))
     }
+
+    @Test func refusesAPacketTooSmallForTheLongestITCHMessage() throws {
+        let found = issues(document(#""market_data": {"max_payload_bytes": 65}"#))
+        let issue = try #require(found.at("market_data.max_payload_bytes").first)
+        #expect(issue.message.contains("from 66 (the longest ITCH message, 44 bytes, with its MoldUDP64 headers)"))
+        #expect(issues(document(#""market_data": {"max_payload_bytes": 66}"#)).isEmpty)
+    }
 }
