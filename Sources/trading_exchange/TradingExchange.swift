@@ -27,6 +27,9 @@ struct TradingExchange: ParsableCommand {
             The counters file appears only once every port is bound (mode 0600, or 0640 for
             exchange.counters_group).
 
+            --check validates the configuration, the RTES_* environment and the API keys file, and prints
+            the memory the configuration takes (the regions start-up maps, by the same sizing).
+
             Exit status: 0 after a clean stop (or a valid --check), 2 for a configuration that cannot
             be used (every problem is listed), 1 when something the configuration asks for cannot be
             obtained (memory, threads, a listening port).
