@@ -1,3 +1,4 @@
+import ExchangeTestRig
 import ExchangeTestSupport
 import Foundation
 import Testing
