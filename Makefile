@@ -85,7 +85,8 @@ clean:
 # Operations: install the appliance on this host (systemd/README.md) and check the
 # operational files (tuning/, systemd/, docs/monitoring/). BUILD=0 installs what is
 # already in RELEASE_DIR without building; PURGE=1 makes uninstall remove /etc/rtes and
-# the rtes user too.
+# the rtes user too. DESTDIR=DIR installs into (uninstalls from) the tree under DIR without
+# touching the host (install.sh --root).
 PREFIX ?= /usr/local
 RELEASE_DIR ?= .build/release
 BUILD ?= 1
@@ -98,10 +99,10 @@ ifeq ($(BUILD),1)
 	@.ci/deps
 	$(SWIFT) build -c release
 endif
-	systemd/install.sh install --from "$(RELEASE_DIR)" --prefix "$(PREFIX)"
+	systemd/install.sh install --from "$(RELEASE_DIR)" --prefix "$(PREFIX)" $(if $(DESTDIR),--root "$(DESTDIR)")
 
 uninstall:
-	systemd/install.sh uninstall --prefix "$(PREFIX)" $(if $(filter 1,$(PURGE)),--purge)
+	systemd/install.sh uninstall --prefix "$(PREFIX)" $(if $(DESTDIR),--root "$(DESTDIR)") $(if $(filter 1,$(PURGE)),--purge)
 
 check-ops:
 	.ci/check-ops

@@ -2,8 +2,8 @@
 # What `make install` and `make uninstall` run (README.md beside this file). Idempotent:
 # a second install changes nothing and says so. Needs root.
 #
-#   systemd/install.sh install   [--from DIR] [--prefix PREFIX]
-#   systemd/install.sh uninstall [--prefix PREFIX] [--purge]
+#   systemd/install.sh install   [--from DIR] [--prefix PREFIX] [--root DIR]
+#   systemd/install.sh uninstall [--prefix PREFIX] [--root DIR] [--purge]
 #
 # install:   PREFIX/bin/trading_exchange and rtes-stat from DIR (default .build/release),
 #            the unit as /etc/systemd/system/rtes.service (checked with systemd-analyze),
@@ -14,6 +14,10 @@
 #            group rtes if missing, and `systemctl daemon-reload` when systemd is running.
 # uninstall: stops and disables the service (when systemd runs), removes binaries and
 #            unit; --purge also removes /etc/rtes, /var/lib/rtes and the user and group.
+# --root DIR: install into (or uninstall from) the tree under DIR, as a package build's
+#            DESTDIR does: every file goes to DIR/…, the unit still names PREFIX/bin; no
+#            user or group is created or removed, systemctl is not run, root is not needed.
+#            The unit is verified against the binaries under DIR.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,14 +26,19 @@ action=${1:-}
 from=.build/release
 prefix=/usr/local
 purge=0
+root=
 while (($#)); do
     case "$1" in
-    --from | --prefix)
+    --from | --prefix | --root)
         (($# >= 2)) || {
             echo "install: $1 needs a value" >&2
             exit 2
         }
-        if [ "$1" = --from ]; then from=$2; else prefix=$2; fi
+        case "$1" in
+        --from) from=$2 ;;
+        --prefix) prefix=$2 ;;
+        --root) root=$2 ;;
+        esac
         shift 2
         ;;
     --purge)
@@ -43,10 +52,22 @@ while (($#)); do
     esac
 done
 
+if [ -n "$root" ]; then
+    [[ $root == /* ]] || {
+        echo "install: --root must be an absolute directory, not $root" >&2
+        exit 2
+    }
+    [ -d "$root" ] || {
+        echo "install: --root $root is not a directory: create it first" >&2
+        exit 2
+    }
+    root=${root%/}
+fi
 user=rtes
 binaries=(trading_exchange rtes-stat)
-unit=/etc/systemd/system/rtes.service
-etc=/etc/rtes
+unit=$root/etc/systemd/system/rtes.service
+etc=$root/etc/rtes
+bindir=$root$prefix/bin
 
 say() { printf '%s: %s\n' "${action:-install}" "$*"; }
 die() {
@@ -59,9 +80,10 @@ run() {
     printf '\n'
     "$@"
 }
-systemd_running() { [ -d /run/systemd/system ]; }
+# Under --root the host's systemd is none of our business.
+systemd_running() { [ -z "$root" ] && [ -d /run/systemd/system ]; }
 
-[ "$(id -u)" = 0 ] || die "must run as root (sudo make $action)"
+[ -n "$root" ] || [ "$(id -u)" = 0 ] || die "must run as root (sudo make $action), or give --root DIR"
 
 do_install() {
     local b src dst rendered
@@ -71,22 +93,26 @@ do_install() {
     [[ $prefix == /* ]] || die "--prefix must be absolute, not $prefix"
 
     # 1. The user and group the service runs as.
-    if getent group "$user" >/dev/null; then
-        say "group $user exists"
+    if [ -n "$root" ]; then
+        say "--root $root: user and group $user not created (create them on the target host)"
     else
-        run groupadd --system "$user"
-    fi
-    if id -u "$user" >/dev/null 2>&1; then
-        say "user $user exists"
-    else
-        run useradd --system --gid "$user" --home-dir /nonexistent --no-create-home \
-            --shell /usr/sbin/nologin --comment "RTES trading exchange" "$user"
+        if getent group "$user" >/dev/null; then
+            say "group $user exists"
+        else
+            run groupadd --system "$user"
+        fi
+        if id -u "$user" >/dev/null 2>&1; then
+            say "user $user exists"
+        else
+            run useradd --system --gid "$user" --home-dir /nonexistent --no-create-home \
+                --shell /usr/sbin/nologin --comment "RTES trading exchange" "$user"
+        fi
     fi
 
     # 2. Binaries.
-    [ -d "$prefix/bin" ] || run install -d -m 0755 "$prefix/bin"
+    [ -d "$bindir" ] || run install -d -m 0755 "$bindir"
     for b in "${binaries[@]}"; do
-        src="$from/$b" dst="$prefix/bin/$b"
+        src="$from/$b" dst="$bindir/$b"
         if cmp -s "$src" "$dst"; then
             say "$dst is up to date"
         else
@@ -116,14 +142,11 @@ do_install() {
             umask 077
             cat >"$etc/environment" <<'EOF'
 # Environment of rtes.service, read by systemd (as root) before the exchange starts.
-# Keep this file root-owned, mode 0600. Secrets come only from here, never from config.json.
-# Files named here (API keys, TLS keys) must be readable by group rtes (e.g. root:rtes 0640).
-# The accounts file comes from /etc/rtes/api_keys.json through the unit's LoadCredential=;
-# set RTES_API_KEYS_FILE here only to use another file (readable by user rtes).
-#RTES_HMAC_KEY=
-#RTES_TLS_CERT=/etc/rtes/tls/server.crt
-#RTES_TLS_KEY=/etc/rtes/tls/server.key
-#RTES_CA_CERT=/etc/rtes/tls/ca.crt
+# Keep this file root-owned, mode 0600. Secrets come only from the environment, never from
+# config.json. The accounts file comes from /etc/rtes/api_keys.json through the unit's
+# LoadCredential=; set RTES_API_KEYS_FILE here only to use another file (readable by user
+# rtes, e.g. root:rtes 0640).
+#RTES_API_KEYS_FILE=/etc/rtes/other_api_keys.json
 #RTES_LOG_LEVEL=info
 # Overrides of config.json settings, e.g. on a bigger host with isolated CPUs 2-4:
 #RTES_PERFORMANCE_CORES_GATEWAY=2
@@ -136,6 +159,7 @@ EOF
     # 4. The unit, pointing at PREFIX.
     rendered=$(mktemp)
     sed "s|/usr/local/bin/|$prefix/bin/|g" systemd/rtes.service >"$rendered"
+    [ -d "${unit%/*}" ] || run install -d -m 0755 "${unit%/*}"
     if cmp -s "$rendered" "$unit"; then
         say "$unit is up to date"
     else
@@ -143,11 +167,18 @@ EOF
     fi
     rm -f "$rendered"
     if command -v systemd-analyze >/dev/null; then
-        local out
-        if ! out=$(systemd-analyze verify "$unit" 2>&1) || [ -n "$out" ]; then
+        local out checked=$unit
+        if [ -n "$root" ]; then
+            # verify wants ExecStart's binary where the unit says: a copy pointing under DIR.
+            checked=$(mktemp --suffix=.service)
+            sed "s|$prefix/bin/|$bindir/|g" "$unit" >"$checked"
+        fi
+        if ! out=$(systemd-analyze verify "$checked" 2>&1) || [ -n "$out" ]; then
             printf '%s\n' "$out" >&2
+            [ "$checked" = "$unit" ] || rm -f "$checked"
             die "systemd-analyze verify $unit failed"
         fi
+        [ "$checked" = "$unit" ] || rm -f "$checked"
         say "systemd-analyze verify $unit: ok"
     fi
 
@@ -155,6 +186,8 @@ EOF
     if systemd_running; then
         run systemctl daemon-reload
         say "start it with: systemctl enable --now rtes (prepare the host first: tuning/README.md)"
+    elif [ -n "$root" ]; then
+        say "--root $root: skipped systemctl daemon-reload (run it on the target host)"
     else
         say "systemd is not running on this machine (no /run/systemd/system): skipped systemctl daemon-reload"
     fi
@@ -167,19 +200,25 @@ do_uninstall() {
         if systemctl is-enabled --quiet rtes.service 2>/dev/null; then run systemctl disable rtes.service; fi
     fi
     for b in "${binaries[@]}"; do
-        if [ -e "$prefix/bin/$b" ]; then run rm -f "$prefix/bin/$b"; else say "$prefix/bin/$b is not installed"; fi
+        if [ -e "$bindir/$b" ]; then run rm -f "$bindir/$b"; else say "$bindir/$b is not installed"; fi
     done
     if [ -e "$unit" ]; then run rm -f "$unit"; else say "$unit is not installed"; fi
     if systemd_running; then
         run systemctl daemon-reload
+    elif [ -n "$root" ]; then
+        say "--root $root: skipped systemctl daemon-reload"
     else
         say "systemd is not running on this machine: skipped systemctl daemon-reload"
     fi
     if ((purge)); then
         [ ! -e "$etc" ] || run rm -rf "$etc"
-        [ ! -e /var/lib/rtes ] || run rm -rf /var/lib/rtes
-        if id -u "$user" >/dev/null 2>&1; then run userdel "$user"; fi
-        if getent group "$user" >/dev/null; then run groupdel "$user"; fi
+        [ ! -e "$root/var/lib/rtes" ] || run rm -rf "$root/var/lib/rtes"
+        if [ -n "$root" ]; then
+            say "--root $root: user and group $user left alone"
+        else
+            if id -u "$user" >/dev/null 2>&1; then run userdel "$user"; fi
+            if getent group "$user" >/dev/null; then run groupdel "$user"; fi
+        fi
     else
         say "kept $etc and user $user (make uninstall PURGE=1 removes them too)"
     fi
@@ -189,7 +228,7 @@ case "$action" in
 install) do_install ;;
 uninstall) do_uninstall ;;
 *)
-    echo "usage: $0 install [--from DIR] [--prefix PREFIX] | uninstall [--prefix PREFIX] [--purge]" >&2
+    echo "usage: $0 install [--from DIR] [--prefix PREFIX] [--root DIR] | uninstall [--prefix PREFIX] [--root DIR] [--purge]" >&2
     exit 2
     ;;
 esac

@@ -51,6 +51,7 @@ struct ConfigurationDecoder {
         let marketData = decodeMarketData(section("market_data", of: object))
         let admin = decodeAdmin(section("admin", of: object))
         checkPorts(exchange, marketData)
+        checkAddresses(exchange, marketData)
         checkCores(performance)
         if let symbols { checkInstruments(symbols, risk, performance) }
         guard issues.isEmpty, let symbols else { return nil }
@@ -279,7 +280,9 @@ struct ConfigurationDecoder {
             .assign(to: &settings.interface)
         wholeNumber(object, "ttl", in: scope, 0...255).map { Int($0) }.assign(to: &settings.ttl)
         boolean(object, "loopback", in: scope).assign(to: &settings.loopback)
-        wholeNumber(object, "max_payload_bytes", in: scope, 64...65_507).map { Int($0) }.assign(to: &settings.maxPayloadBytes)
+        wholeNumber(object, "max_payload_bytes", in: scope, UInt64(MarketDataSettings.minimumPayloadBytes)...65_507,
+                    allowed: "a whole number from \(MarketDataSettings.minimumPayloadBytes) (the longest ITCH message, 44 bytes, with its MoldUDP64 headers) to 65507 (the largest UDP payload)")
+            .map { Int($0) }.assign(to: &settings.maxPayloadBytes)
         wholeNumber(object, "heartbeat_interval_ms", in: scope, 10...60_000).map { Int($0) }
             .assign(to: &settings.heartbeatIntervalMilliseconds)
         wholeNumber(object, "retransmit_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.retransmitPort)
@@ -344,6 +347,19 @@ struct ConfigurationDecoder {
         }
     }
 
+    /// Addresses a socket binds to must be this host's (`HostFacts.canBind`): the listeners'
+    /// `exchange.bind_address` and the multicast feed's `market_data.interface`.
+    private mutating func checkAddresses(_ exchange: ExchangeSettings, _ marketData: MarketDataSettings) {
+        for (path, address) in [("exchange.bind_address", exchange.bindAddress), ("market_data.interface", marketData.interface)]
+        where !invalidPaths.contains(path) && !host.canBind(address) {
+            let own = (host.localAddresses ?? []).filter { $0.rawValue >> 24 != 127 }.sorted { $0.rawValue < $1.rawValue }
+            let interfaces = own.isEmpty ? "" : "one of its addresses (" + own.map(\.description).joined(separator: ", ") + "), "
+            let any = path == "exchange.bind_address" ? "0.0.0.0 for every interface" : "0.0.0.0 to let the routing table choose"
+            issue(path, locations[path],
+                  "\(address) is not an address of this host, so nothing can be bound to it; use \(interfaces)127.0.0.1 to stay on this host, or \(any)")
+        }
+    }
+
     /// Instruments that the risk limits make unusable.
     private mutating func checkInstruments(_ symbols: [InstrumentSpec], _ risk: RiskSettings, _ performance: PerformanceSettings) {
         for (index, spec) in symbols.enumerated() {
@@ -354,7 +370,38 @@ struct ConfigurationDecoder {
                       "\(spec.symbol): a lot of \(spec.lotSize) shares is above risk.max_order_size (\(risk.maxOrderSize)), so no order could be accepted; "
                         + "lower lot_size or raise risk.max_order_size")
             }
+            if risk.priceCollarEnabled, !invalidPaths.contains("risk.price_collar_enabled"), !invalidPaths.contains("performance.price_levels") {
+                checkLadder(spec, scope: scope, priceLevels: performance.priceLevels)
+            }
         }
+    }
+
+    /// The ladder (`price_levels` ticks centred on the reference price) must hold every price
+    /// the collar admits around the reference, or orders the collar lets through could not
+    /// rest (`priceOutOfRange`); the engine's own placement decides (`InstrumentSpec+Ladder`).
+    private mutating func checkLadder(_ spec: InstrumentSpec, scope: Scope, priceLevels: Int) {
+        guard !spec.ladderCoversCollar(priceLevels: priceLevels), let collar = spec.collarTicks else { return }
+        let ladder = spec.ladderTicks(priceLevels: priceLevels)
+        let tick = UInt64(spec.tickSize)
+        func dollars(_ ticks: UInt64) -> String { formatFixedPoint(ticks * tick, decimals: 4) }
+        let percent = formatFixedPoint(UInt64(spec.collarBasisPoints), decimals: 2)
+        var fixes: [String] = []
+        var levels = priceLevels * 2
+        while levels <= 262_144 && !spec.ladderCoversCollar(priceLevels: levels) { levels *= 2 }
+        if levels <= 262_144 { fixes.append("raise performance.price_levels to \(levels)") }
+        var narrower = spec
+        var basisPoints = spec.collarBasisPoints
+        repeat {
+            basisPoints -= 1
+            narrower.collarBasisPoints = basisPoints
+        } while basisPoints > 0 && !narrower.ladderCoversCollar(priceLevels: priceLevels)
+        if basisPoints > 0 { fixes.append("lower price_collar_pct to \(formatFixedPoint(UInt64(basisPoints), decimals: 2))") }
+        fixes.append("set risk.price_collar_enabled to false")
+        let collarPath = scope.member("price_collar_pct").path
+        issue(collarPath, locations[collarPath] ?? locations[scope.member("symbol").path],
+              "\(spec.symbol): the collar admits prices \(dollars(collar.lowerBound))–\(dollars(collar.upperBound)) (\(percent) % around \(formatFixedPoint(UInt64(spec.referencePrice), decimals: 4))), "
+                + "but the price ladder (performance.price_levels \(priceLevels) ticks of \(formatFixedPoint(tick, decimals: 4))) holds only \(dollars(max(1, ladder.lowerBound)))–\(dollars(ladder.upperBound)), "
+                + "so orders the collar accepts could not rest; " + fixes.joined(separator: ", or "))
     }
 
     private mutating func checkCores(_ performance: PerformanceSettings) {

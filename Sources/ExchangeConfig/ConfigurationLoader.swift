@@ -9,8 +9,7 @@ import Darwin
 /// Reads, overrides and validates the exchange configuration, reporting every problem at once.
 ///
 /// Precedence: documented default < configuration file < `RTES_*` environment override.
-/// Secrets are read only from the environment (`RTES_HMAC_KEY`, `RTES_API_KEYS_FILE`,
-/// `RTES_TLS_CERT`, `RTES_TLS_KEY`, `RTES_CA_CERT`).
+/// Secrets are read only from the environment (`RTES_API_KEYS_FILE`, `Secrets`).
 public enum ConfigurationLoader {
     /// Larger files are refused: a configuration is a few kilobytes.
     public static let maximumFileSize = 4 << 20
@@ -66,7 +65,8 @@ public enum ConfigurationLoader {
         return EnvironmentVariable(name: name, path: field.path, meaning: meaning, defaultValue: field.defaultValue)
     }
 
-    /// The other `RTES_*` variables: secrets, `RTES_CONFIG` and `RTES_LOG_LEVEL`.
+    /// The other `RTES_*` variables: the secret `RTES_API_KEYS_FILE`, `RTES_LOG_LEVEL` and the
+    /// tools' passwords.
     public static let otherEnvironmentVariables: [EnvironmentVariable] = ConfigurationSchema.otherVariables.map {
         EnvironmentVariable(name: $0.name, path: nil, meaning: $0.meaning, defaultValue: nil)
     }

@@ -84,7 +84,7 @@ enum ConfigurationSchema {
         Field(path: "performance.max_clients", type: .wholeNumber, defaultValue: "1024",
               meaning: "trading accounts, 1–16777216"),
         Field(path: "performance.price_levels", type: .wholeNumber, defaultValue: "65536",
-              meaning: "ticks per instrument price ladder, a power of two from 64 to 262144"),
+              meaning: "ticks per instrument price ladder, centred on the reference price, a power of two from 64 to 262144; with the collar enabled it must hold every price each symbol's collar admits around its reference"),
         Field(path: "performance.threading_mode", type: .choice(ThreadingMode.allCases.map(\.rawValue)),
               defaultValue: #""shared""#,
               meaning: "dedicated (a thread per agent) or shared (one thread runs every agent)"),
@@ -147,7 +147,7 @@ enum ConfigurationSchema {
         Field(path: "market_data.loopback", type: .boolean, defaultValue: "true",
               meaning: "deliver the feed to receivers on this host too (IP_MULTICAST_LOOP)"),
         Field(path: "market_data.max_payload_bytes", type: .wholeNumber, defaultValue: "1400",
-              meaning: "MoldUDP64 packet size at most (header and message blocks), 64–65507"),
+              meaning: "MoldUDP64 packet size at most (header and message blocks), 66 (the longest ITCH message with its headers) to 65507"),
         Field(path: "market_data.heartbeat_interval_ms", type: .wholeNumber, defaultValue: "1000",
               meaning: "a heartbeat packet after this many milliseconds of silence, 10–60000"),
         Field(path: "market_data.retransmit_port", type: .wholeNumber, defaultValue: "9998",
@@ -207,11 +207,11 @@ enum ConfigurationSchema {
         return table
     }()
 
-    /// `RTES_` variables that are not configuration overrides but are expected.
+    /// `RTES_` variables that are not configuration overrides but are expected: each is read
+    /// by some executable (a test holds this list to the code).
     static let otherVariables: [(name: String, meaning: String)] =
         Secrets.variables.map { ($0.name, "secret: " + $0.meaning) } + [
-            ("RTES_CONFIG", "path of the configuration file"),
-            ("RTES_LOG_LEVEL", "log verbosity"),
+            ("RTES_LOG_LEVEL", "trading_exchange: log verbosity (trace, debug, info, notice, warning, error, critical; default info)"),
             // The tools' passwords (never on their command lines); a tool that reads the
             // configuration (rtes-feed) runs with its own set, so they are expected here too.
             ("RTES_CLIENT_PASSWORD", "rtes-client: the account's password (the exchange ignores it)"),
@@ -219,12 +219,14 @@ enum ConfigurationSchema {
             ("RTES_LOADGEN_PASSWORD", "rtes-loadgen: the --account password (the exchange ignores it)"),
         ]
 
-    /// Whether a file key looks like a secret; if so, the variable that should carry it
-    /// (nil when the key is secret-like but not one we know).
+    /// Whether a file key looks like a secret (a known secret's key, or one that speaks of a
+    /// secret, a password, an HMAC or a private key); if so, the variable that should carry it
+    /// (nil when the exchange reads no such secret).
     static func secretKey(_ key: String) -> (isSecret: Bool, variable: String?) {
         let lowered = key.lowercased()
         if let known = Secrets.variables.first(where: { $0.fileKey == lowered }) { return (true, known.name) }
-        if lowered.contains("secret") || lowered.contains("password") { return (true, nil) }
+        let words = ["secret", "password", "hmac", "private_key", "tls_key"]
+        if words.contains(where: { lowered.contains($0) }) { return (true, nil) }
         return (false, nil)
     }
 }

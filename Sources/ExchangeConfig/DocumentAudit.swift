@@ -20,11 +20,10 @@ enum DocumentAudit {
                 let memberPath = ConfigurationPath.member(path, member.key)
                 let secret = ConfigurationSchema.secretKey(member.key)
                 if secrets && secret.isSecret {
-                    let source = secret.variable.map { "the environment variable \($0)" }
-                        ?? "the environment variables " + Secrets.variables.map(\.name).joined(separator: ", ")
-                    issues.append(ConfigurationIssue(
-                        path: memberPath, location: member.keyLocation,
-                        message: "looks like a secret, and secrets must not be in the configuration file; they come only from \(source)"))
+                    let message = secret.variable.map {
+                        "looks like a secret, and secrets must not be in the configuration file; they come only from the environment variable \($0)"
+                    } ?? "looks like a secret, and secrets must not be in the configuration file; the exchange reads none from it (the accounts come from the API keys file named by \(Secrets.apiKeysFileVariable)): remove it"
+                    issues.append(ConfigurationIssue(path: memberPath, location: member.keyLocation, message: message))
                 }
                 visit(member.value, path: memberPath, secrets: secrets, into: &issues)
             }

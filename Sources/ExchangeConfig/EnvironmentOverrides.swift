@@ -3,8 +3,8 @@
 /// (`risk.max_order_size` → `RTES_RISK_MAX_ORDER_SIZE`), plus `RTES_SYMBOLS`, a JSON
 /// array that replaces `symbols`. Values of string settings are taken verbatim; other
 /// values are read as a JSON number or `true`/`false` when they look like one, else as a
-/// string (which validation then reports). Any other `RTES_*` variable that is not a
-/// secret or `RTES_CONFIG`/`RTES_LOG_LEVEL` is reported, to catch typos.
+/// string (which validation then reports). Any other `RTES_*` variable that is not one of
+/// `ConfigurationSchema.otherVariables` is reported, to catch typos.
 struct EnvironmentOverrides {
     struct Override {
         var variable: String

@@ -25,7 +25,7 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
         SourceLocation(source: .environment(name), line: 1, column: 1)
     }
 
-    /// `config.json:12:5`, `environment variable RTES_TCP_PORT`, or
+    /// `config.json:12:5`, `environment variable RTES_EXCHANGE_TCP_PORT`, or
     /// `environment variable RTES_SYMBOLS at 1:15` for a position inside a JSON value.
     public var description: String {
         switch source {

@@ -111,12 +111,9 @@ struct InstrumentBook {
         updateCollar()
     }
 
-    /// `band = reference × bp / 10 000`, `[reference − band, reference + band]` (docs/MATCHING.md).
+    /// The band around `currentReference` (`InstrumentSpec.collarBand`, docs/MATCHING.md).
     mutating func updateCollar() {
-        let reference = UInt64(currentReference)
-        let band = reference * UInt64(collarBasisPoints) / 10_000
-        collarUpper = Price(min(reference + band, UInt64(Price.max)))
-        collarLower = Price(reference > band ? reference - band : 0)
+        (collarLower, collarUpper) = InstrumentSpec.collarBand(reference: currentReference, basisPoints: collarBasisPoints)
     }
 }
 

@@ -76,13 +76,12 @@ struct EngineState: ~Copyable {
         books = at("books", InstrumentBook.self)
         for (i, spec) in c.instruments.enumerated() {
             let bits = bitmapBase + 2 * (w + s) * i
-            let referenceTick = spec.referencePrice / spec.tickSize
             books.advanced(by: i).initialize(to: InstrumentBook(
                 levels: levelsBase + c.priceLevels * i,
                 bids: OccupancyBitmap(words: bits, summary: bits + w),
                 asks: OccupancyBitmap(words: bits + w + s, summary: bits + 2 * w + s),
                 symbol: spec.symbol,
-                baseTick: referenceTick > UInt32(c.priceLevels / 2) ? referenceTick - UInt32(c.priceLevels / 2) : 0,
+                baseTick: spec.ladderBaseTick(priceLevels: c.priceLevels),
                 tickSize: spec.tickSize, lotSize: spec.lotSize, tick: Divisor(spec.tickSize), lot: Divisor(spec.lotSize),
                 referencePrice: spec.referencePrice,
                 collarBasisPoints: spec.collarBasisPoints))

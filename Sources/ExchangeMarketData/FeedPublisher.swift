@@ -32,6 +32,8 @@ import ExchangeWire
 public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     public let session: SoupSessionName
     public let maxPayload: Int
+    /// The smallest packet the longest message fits in, with the packet and block headers.
+    public static let minimumPayload = MoldUDP64.headerLength + MoldUDP64.blockHeaderLength + ITCH.Length.maximum
     public var packets: PacketSlots
     public var history: RetransmitHistory
     public var replica: BookReplica
@@ -69,13 +71,13 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     }
 
     /// - Parameters:
-    ///   - maxPayload: MoldUDP64 packet size at most, 64…65507.
+    ///   - maxPayload: MoldUDP64 packet size at most, `minimumPayload`…65507.
     ///   - packetSlots: packets that may be ready or in flight at once (a power of two ≥ 4).
     ///   - historyMessages: messages kept for re-requests (a power of two).
     ///   - orderCapacity: resting orders the replica can hold (the engine's order pool).
     public init(session: SoupSessionName, maxPayload: Int, instruments: [InstrumentSpec], packetSlots: Int,
                 historyMessages: Int, orderCapacity: Int) {
-        precondition((64...MoldUDP64.maximumPayload).contains(maxPayload), "max payload out of range")
+        precondition((Self.minimumPayload...MoldUDP64.maximumPayload).contains(maxPayload), "max payload out of range")
         precondition(packetSlots >= 4, "at least four packet slots")
         precondition(!instruments.isEmpty, "no instruments")
         self.session = session

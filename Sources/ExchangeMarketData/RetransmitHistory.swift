@@ -22,12 +22,23 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
 
     public static let maximumBlock = ITCH.Length.maximum + MoldUDP64.blockHeaderLength
 
+    /// The block ring for `capacity` messages: a power of two, at least 48 bytes a message.
+    static func ringBytes(capacity: Int) -> Int {
+        var ringBytes = 64
+        while ringBytes < capacity * 48 { ringBytes <<= 1 }
+        return ringBytes
+    }
+
+    /// What a history of `capacity` messages allocates: the block ring and a position per message.
+    public static func requiredBytes(capacity: Int) -> Int {
+        ringBytes(capacity: capacity) + capacity * MemoryLayout<UInt64>.stride
+    }
+
     /// Keeps `capacity` messages (a power of two); the first appended is sequence 1.
     public init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0, "history capacity must be a power of two")
         self.capacity = capacity
-        var ringBytes = 64
-        while ringBytes < capacity * 48 { ringBytes <<= 1 }
+        let ringBytes = Self.ringBytes(capacity: capacity)
         positions = .filled(capacity, with: 0)
         ring = .allocate(byteCount: ringBytes, alignment: 64)
         ring.initializeMemory(as: UInt8.self, repeating: 0, count: ringBytes)

@@ -40,6 +40,8 @@ public final class Appliance: @unchecked Sendable {
     /// What the process obtained, one line each (regions, threads, memory locking).
     public private(set) var report: [String] = []
     private var regions: [RegionHolder] = []
+    /// The regions mapped so far: name, bytes asked for (the `MemoryPlan`'s), bytes mapped.
+    public private(set) var regionSizes: [(name: String, requested: Int, mapped: Int)] = []
     private let logger: Logger
 
     public struct Options: Sendable {
@@ -188,40 +190,42 @@ public final class Appliance: @unchecked Sendable {
         }
         let policy = performance.hugePages
         func node(of agent: CoreAssignment.Agent) -> Int? { pinning ? try? NUMATopology.node(ofCPU: performance.cores[agent]) : nil }
-        func region(_ name: String, bytes: Int, owner: CoreAssignment.Agent?) throws -> UnsafeMutableRawPointer {
+        // Every region's size and owner come from the plan `--check` prints.
+        let plan = MemoryPlan(configuration, accounts: keys.accounts.count)
+        note(plan.summary)
+        func region(_ name: String) throws -> UnsafeMutableRawPointer {
             try stopIfRequested()
-            let r = try MemoryRegion.allocate(name: name, bytes: bytes, policy: policy, node: owner.flatMap(node(of:)),
+            guard let part = plan.parts.first(where: { $0.name == name && $0.isRegion }) else {
+                throw ApplianceError("internal: the memory plan has no region \(name)")
+            }
+            let r = try MemoryRegion.allocate(name: name, bytes: part.bytes, policy: policy, node: part.owner.flatMap(node(of:)),
                                               lock: performance.lockMemory)
             note("region \(r.report)")
             let base = r.base
+            regionSizes.append((name: name, requested: r.requestedBytes, mapped: r.bytes))
             regions.append(RegionHolder(r))
             return base
         }
 
         // The engine and its rings.
         let engineConfiguration = configuration.engineConfiguration()
-        let engineMemory = try region("engine", bytes: MatchingEngine.requiredBytes(for: engineConfiguration), owner: .engine)
+        let engineMemory = try region("engine")
         let capacity = performance.queueCapacity
-        var commandRing = SPSCRing<CommandEnvelope>(
-            capacity: capacity, memory: try ringMemory("commands", SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), owner: .engine))
-        let controlCapacity = min(capacity, 4_096)
-        var controlRing = SPSCRing<CommandEnvelope>(
-            capacity: controlCapacity,
-            memory: try ringMemory("control", SPSCRing<CommandEnvelope>.requiredBytes(capacity: controlCapacity), owner: .engine))
-        var orderRing = SPSCRing<EngineEvent>(
-            capacity: capacity, memory: try ringMemory("order_events", SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), owner: .gateway))
-        var bookRing = SPSCRing<EngineEvent>(
-            capacity: capacity, memory: try ringMemory("book_events", SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), owner: .marketData))
-        func ringMemory(_ name: String, _ bytes: Int, owner: CoreAssignment.Agent) throws -> UnsafeMutableRawBufferPointer {
-            UnsafeMutableRawBufferPointer(start: try region("ring_\(name)", bytes: bytes, owner: owner), count: bytes)
+        var commandRing = SPSCRing<CommandEnvelope>(capacity: capacity, memory: try ringMemory("commands"))
+        let controlCapacity = MemoryPlan.controlCapacity(queueCapacity: capacity)
+        var controlRing = SPSCRing<CommandEnvelope>(capacity: controlCapacity, memory: try ringMemory("control"))
+        var orderRing = SPSCRing<EngineEvent>(capacity: capacity, memory: try ringMemory("order_events"))
+        var bookRing = SPSCRing<EngineEvent>(capacity: capacity, memory: try ringMemory("book_events"))
+        func ringMemory(_ name: String) throws -> UnsafeMutableRawBufferPointer {
+            UnsafeMutableRawBufferPointer(start: try region("ring_\(name)"), count: plan.bytes(of: "ring_\(name)"))
         }
         counters.registerRing(.commands, capacity: capacity)
         counters.registerRing(.orderEvents, capacity: capacity)
         counters.registerRing(.bookEvents, capacity: capacity)
         counters.registerRing(.control, capacity: controlCapacity)
 
-        let snapshotLevels = 1_000
-        let snapshotMemory = try region("orderbook_snapshots", bytes: OrderBookSnapshots.requiredBytes(maxLevels: snapshotLevels), owner: nil)
+        let snapshotLevels = MemoryPlan.snapshotLevels
+        let snapshotMemory = try region("orderbook_snapshots")
         var engine = RiskCheckedEngine(
             engine: MatchingEngine(configuration: engineConfiguration, region: engineMemory), limits: configuration.riskLimits)
         for (client, account) in keys.accounts.enumerated() {
@@ -251,8 +255,7 @@ public final class Appliance: @unchecked Sendable {
         sessionName = gatewaySettings.sessionName.isEmpty ? Self.sessionName(at: Date()) : gatewaySettings.sessionName
         let gatewayMemory: UnsafeMutableRawPointer
         do {
-            gatewayMemory = try region("gateway", bytes: GatewayLayout.requiredBytes(settings: gatewaySettings, accounts: keys.accounts.count),
-                                       owner: .gateway)
+            gatewayMemory = try region("gateway")
         } catch {
             _ = consume listener
             throw error

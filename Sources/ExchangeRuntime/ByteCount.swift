@@ -1,6 +1,6 @@
 /// Byte counts for logs: "64 MiB", "1.5 GiB", "4 KiB", "100 B" (one decimal, truncated).
-enum ByteCount {
-    static func format(_ bytes: Int) -> String {
+public enum ByteCount {
+    public static func format(_ bytes: Int) -> String {
         let units: [(size: Int, name: String)] = [
             (1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB"),
         ]

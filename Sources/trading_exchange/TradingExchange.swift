@@ -27,6 +27,9 @@ struct TradingExchange: ParsableCommand {
             The counters file appears only once every port is bound (mode 0600, or 0640 for
             exchange.counters_group).
 
+            --check validates the configuration, the RTES_* environment and the API keys file, and prints
+            the memory the configuration takes (the regions start-up maps, by the same sizing).
+
             Exit status: 0 after a clean stop (or a valid --check), 2 for a configuration that cannot
             be used (every problem is listed), 1 when something the configuration asks for cannot be
             obtained (memory, threads, a listening port).
@@ -46,7 +49,7 @@ struct TradingExchange: ParsableCommand {
     @Argument(help: "The exchange configuration (JSON), e.g. configs/config.dev.json.")
     var config: String
 
-    @Flag(help: "Validate the configuration and the RTES_* environment, print every problem, and exit.")
+    @Flag(help: "Validate the configuration and the RTES_* environment, print every problem (or the memory the configuration takes), and exit.")
     var check = false
 
     @Option(help: "The counters file in shared memory (default /dev/shm/rtes.<exchange name>.counters).")
@@ -103,6 +106,8 @@ struct TradingExchange: ParsableCommand {
         }
         if check {
             print("\(config): valid (\(loaded.configuration.symbols.count) symbols, \(keys.accounts.count) accounts, \(loaded.warnings.count) warnings)")
+            // The sizes start-up maps its regions with (the same plan), and the feed's history.
+            print(MemoryPlan(loaded.configuration, accounts: keys.accounts.count).summary)
             return
         }
 

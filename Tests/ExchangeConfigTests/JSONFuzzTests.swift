@@ -17,7 +17,7 @@ import Testing
                  {"symbol": "MSFT", "reference_price": 420.5}],
      "risk": {"max_order_size": 100000, "max_notional_per_client": 10000000.5, "self_trade_prevention": "decrement"},
      "performance": {"enable_cpu_pinning": true, "cores": {"gateway": 0, "engine": 1, "market_data": 1},
-                     "threading_mode": "dedicated", "idle_strategy": "busy_spin", "price_levels": 1024}}
+                     "threading_mode": "dedicated", "idle_strategy": "busy_spin", "price_levels": 16384}}
     """#.utf8)
 
     /// Parses and fully loads `bytes`; checks that any error has a position inside the input.

@@ -5,18 +5,15 @@ import Testing
     private let value = "hunter2-very-secret"
 
     @Test func secretsComeOnlyFromTheEnvironment() throws {
-        let loaded = try load(minimalJSON, environment: ["RTES_HMAC_KEY": value, "RTES_TLS_CERT": "/etc/rtes/cert.pem"])
-        #expect(loaded.secrets.hmacKey?.reveal() == value)
-        #expect(loaded.secrets.tlsCert?.reveal() == "/etc/rtes/cert.pem")
-        #expect(loaded.secrets.apiKeysFile == nil)
-        #expect(loaded.secrets.tlsKey == nil)
-        #expect(loaded.secrets.caCert == nil)
+        let loaded = try load(minimalJSON, environment: ["RTES_API_KEYS_FILE": "/etc/rtes/keys.json"])
+        #expect(loaded.secrets.apiKeysFile?.reveal() == "/etc/rtes/keys.json")
+        #expect(try load(minimalJSON).secrets.apiKeysFile == nil)
     }
 
     @Test func anEmptySecretIsTreatedAsUnsetWithAWarning() throws {
-        let loaded = try load(minimalJSON, environment: ["RTES_TLS_KEY": ""])
-        #expect(loaded.secrets.tlsKey == nil)
-        #expect(loaded.warnings.map(\.description) == ["environment variable RTES_TLS_KEY: is set but empty; treated as not set"])
+        let loaded = try load(minimalJSON, environment: ["RTES_API_KEYS_FILE": ""])
+        #expect(loaded.secrets.apiKeysFile == nil)
+        #expect(loaded.warnings.map(\.description) == ["environment variable RTES_API_KEYS_FILE: is set but empty; treated as not set"])
     }
 
     @Test func aSecretNeverShowsItsValue() {
@@ -45,12 +42,12 @@ import Testing
     }
 
     @Test func theSecretsCollectionNeverShowsValuesEither() throws {
-        let secrets = try load(minimalJSON, environment: ["RTES_HMAC_KEY": value, "RTES_CA_CERT": value]).secrets
+        let secrets = try load(minimalJSON, environment: ["RTES_API_KEYS_FILE": value]).secrets
         var dumped = ""
         dump(secrets, to: &dumped)
         for rendering in ["\(secrets)", String(reflecting: secrets), dumped] {
             #expect(!rendering.contains(value), "\(rendering)")
         }
-        #expect("\(secrets)" == "Secrets(hmacKey: set, apiKeysFile: not set, tlsCert: not set, tlsKey: not set, caCert: set)")
+        #expect("\(secrets)" == "Secrets(apiKeysFile: set)")
     }
 }

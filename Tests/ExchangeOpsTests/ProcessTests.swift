@@ -1,3 +1,5 @@
+import ExchangeConfig
+import ExchangeOps
 import ExchangeTestRig
 import ExchangeTestSupport
 import Foundation
@@ -114,6 +116,10 @@ import Testing
         let run = Self.finish(process, out, err)
         #expect(run.status == 0)
         #expect(run.output.contains("valid"))
+        // The memory it prints is the plan start-up maps its regions with.
+        let loaded = try ConfigurationLoader.load(path: config, environment: [:], host: .current())
+        let plan = MemoryPlan(loaded.configuration, accounts: devKeys.accounts.count)
+        #expect(run.output.contains(plan.summary), "\(run.output)")
     }
 
     @Test(.enabled(if: built, "trading_exchange is not built"))
@@ -126,5 +132,20 @@ import Testing
         (process, out, err) = try Self.start(["--check", config], environment: ["RTES_RISK_MAX_ORDR_SIZE": "5"])
         run = Self.finish(process, out, err)
         #expect(run.status == 2 && run.errors.contains("RTES_RISK_MAX_ORDR_SIZE"))
+    }
+
+    @Test(.enabled(if: built, "trading_exchange is not built"))
+    func refusesABindAddressThisHostDoesNotHave() throws {
+        // 192.0.2.0/24 is reserved for documentation (RFC 5737): no host of ours holds it.
+        let unheld = try #require(HostFacts.interfaceAddresses(), "getifaddrs failed").contains(IPv4Address("192.0.2.254")!) == false
+        try #require(unheld, "this host holds 192.0.2.254")
+        let config = try Self.writeConfig(testConfiguration(metricsPort: freePort(), name: "BIND"))
+        defer { unlink(config) }
+        for arguments in [["--check", config], [config, "--counters", NSTemporaryDirectory() + "rtes-bind-\(getpid()).counters"]] {
+            let (process, out, err) = try Self.start(arguments, environment: ["RTES_EXCHANGE_BIND_ADDRESS": "192.0.2.254"])
+            let run = Self.finish(process, out, err)
+            #expect(run.status == 2, "\(arguments): \(run.errors)")
+            #expect(run.errors.contains("exchange.bind_address: 192.0.2.254 is not an address of this host"), "\(run.errors)")
+        }
     }
 }

@@ -1,0 +1,40 @@
+import ExchangeConfig
+@testable import ExchangeOps
+import ExchangeTestRig
+import Foundation
+import Testing
+
+/// The memory `--check` prints is what start-up maps: both come from `MemoryPlan`.
+@Suite(.serialized) struct MemoryPlanTests {
+    @Test func theRegionsAnApplianceMapsAreThePlansRegions() throws {
+        let knobs = ExchangeKnobs(demoFlowRate: 0)
+        let configuration = try ConfigurationLoader.load(json: knobs.json, source: "knobs.json", environment: [:], host: .current()).configuration
+        let plan = MemoryPlan(configuration, accounts: devKeys.accounts.count)
+        let exchange = try TestExchange(knobs)
+        let mapped = exchange.appliance.regionSizes
+        _ = exchange.drain()
+        let planned = plan.parts.filter(\.isRegion)
+        #expect(mapped.map(\.name) == planned.map(\.name))
+        #expect(mapped.map(\.requested) == planned.map(\.bytes))
+        #expect(mapped.reduce(0) { $0 + $1.requested } == plan.regionBytes)
+        #expect(mapped.allSatisfy { $0.mapped >= $0.requested })
+        #expect(plan.regionBytes > 0 && plan.totalBytes > plan.regionBytes)
+        #expect(plan.summary.hasPrefix("memory: ") && plan.summary.contains("(\(plan.totalBytes) bytes"))
+    }
+
+    @Test func thePlanGrowsWithWhatTheConfigurationAsksFor() throws {
+        func plan(_ performance: String) throws -> MemoryPlan {
+            let json = #"{"symbols": [{"symbol": "AAPL", "reference_price": 150}], "performance": \#(performance)}"#
+            return MemoryPlan(try ConfigurationLoader.load(json: json, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2)).configuration,
+                              accounts: 4)
+        }
+        let small = try plan(#"{"order_pool_size": 1000, "queue_capacity": 1024}"#)
+        let pool = try plan(#"{"order_pool_size": 100000, "queue_capacity": 1024}"#)
+        let rings = try plan(#"{"order_pool_size": 1000, "queue_capacity": 65536}"#)
+        #expect(pool.bytes(of: "engine") > small.bytes(of: "engine"))
+        #expect(pool.bytes(of: "ring_commands") == small.bytes(of: "ring_commands"))
+        #expect(rings.bytes(of: "ring_commands") > small.bytes(of: "ring_commands"))
+        #expect(rings.bytes(of: "ring_control") > small.bytes(of: "ring_control"))  // 4096 at most: 1024 → 4096
+        #expect(rings.bytes(of: "ring_control") < rings.bytes(of: "ring_commands"))
+    }
+}
