@@ -154,6 +154,21 @@ enum ConfigurationSchema {
               meaning: "re-requests answered per second in all; more are dropped and counted, 1–1000000"),
         Field(path: "market_data.snapshot_port", type: .wholeNumber, defaultValue: "8889",
               meaning: "TCP port of the snapshot service for late joiners, 1–65535"),
+
+        Field(path: "auth.allow_unhashed_accounts", type: .boolean, defaultValue: "false",
+              meaning: "read plain-text \"password\" entries of the API keys file, with a warning (development only); otherwise each must be a scrypt \"secret\" from rtes-keys hash"),
+        Field(path: "auth.max_failed_logins", type: .wholeNumber, defaultValue: "10",
+              meaning: "failed logins in a row of one account or from one source address before it is locked out for lockout_ms, 1–1000"),
+        Field(path: "auth.backoff_ms", type: .wholeNumber, defaultValue: "200",
+              meaning: "after a failed login, further attempts of that account and address are rejected unchecked for this many milliseconds, doubling per failure, 0–60000"),
+        Field(path: "auth.max_backoff_ms", type: .wholeNumber, defaultValue: "5000",
+              meaning: "the longest backoff in milliseconds, at least backoff_ms, at most 600000"),
+        Field(path: "auth.lockout_ms", type: .wholeNumber, defaultValue: "300000",
+              meaning: "how long a lockout lasts, and after how long failures are forgotten, 1000–86400000"),
+        Field(path: "auth.tracked_addresses", type: .wholeNumber, defaultValue: "4096",
+              meaning: "source addresses whose failed logins are remembered (the oldest makes room), 16–1048576"),
+        Field(path: "auth.max_pending_logins", type: .wholeNumber, defaultValue: "256",
+              meaning: "logins of one service waiting for a password check; more are rejected at once, a power of two from 16 to 65536"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

@@ -10,11 +10,12 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var performance: PerformanceSettings
     public var gateway: GatewaySettings
     public var marketData: MarketDataSettings
+    public var auth: AuthSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
         performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
-        marketData: MarketDataSettings = MarketDataSettings()
+        marketData: MarketDataSettings = MarketDataSettings(), auth: AuthSettings = AuthSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -22,6 +23,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.performance = performance
         self.gateway = gateway
         self.marketData = marketData
+        self.auth = auth
     }
 
     /// The matching engine's sizes and rules.

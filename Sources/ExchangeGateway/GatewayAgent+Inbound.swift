@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeAccess
 import ExchangeClock
 import ExchangeCore
 import ExchangeEngine
@@ -11,7 +12,7 @@ extension GatewayAgent {
     /// reading (it was closed or is flushing).
     mutating func receive(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
         var input = bytes
-        while connections[slot].phase == .awaitingLogin || connections[slot].phase == .active {
+        while connections[slot].phase == .awaitingLogin || connections[slot].phase == .authenticating || connections[slot].phase == .active {
             switch readers[slot].next(&input) {
             case .frame(let frame):
                 handlePacket(slot, type: frame.type, payload: frame.payload)
@@ -38,6 +39,15 @@ extension GatewayAgent {
             case SoupPacketType.loginRequest: login(slot, payload)
             case SoupPacketType.debug, SoupPacketType.clientHeartbeat: break
             case SoupPacketType.logoutRequest: beginClose(slot, .logout, flush: true)
+            default: beginClose(slot, .notLoggedIn, flush: true)
+            }
+            return
+        }
+        if connections[slot].phase == .authenticating {
+            switch type {
+            case SoupPacketType.debug, SoupPacketType.clientHeartbeat: break
+            case SoupPacketType.logoutRequest: beginClose(slot, .logout, flush: true)
+            case SoupPacketType.loginRequest: beginClose(slot, .protocolViolation, flush: true)
             default: beginClose(slot, .notLoggedIn, flush: true)
             }
             return
@@ -75,16 +85,52 @@ extension GatewayAgent {
 
     // MARK: Login
 
+    /// Hands the Login Request to the authenticator (a ring push, never a wait); the login
+    /// completes when its answer comes back (`completeLogins`). A full ring is Login
+    /// Rejected `A` at once, counted as `logins_rejected_busy`.
     mutating func login(_ slot: Int, _ payload: UnsafeRawBufferPointer) {
         guard case .success(let request) = SoupBinTCP.decodeLoginRequest(payload) else {
             beginClose(slot, .protocolViolation, flush: true)
             return
         }
-        guard let account = accounts.authenticate(request.username, request.password) else {
-            count(GatewayCounters.loginsRejectedNotAuthorized)
+        let posted = logins.post(LoginRequest(
+            username: request.username, password: request.password, descriptor: table.descriptor(slot), slot: Int32(slot),
+            generation: table.generation(slot)))
+        guard posted else {
+            count(GatewayCounters.loginsRejectedBusy)
             rejectLogin(slot, reason: SoupLoginRejectReason.notAuthorized, explanation: "")
             return
         }
+        connections[slot].phase = .authenticating
+        connections[slot].requestedSession = request.session
+        connections[slot].requestedSequence = request.sequence
+    }
+
+    /// The authenticator's answers: each for a connection still authenticating (an answer
+    /// for a connection that has gone — its slot's generation moved on — is ignored).
+    mutating func completeLogins() -> Int {
+        var work = 0
+        while let answer = logins.nextAnswer() {
+            work &+= 1
+            let slot = Int(answer.slot)
+            guard slot >= 0, slot < maxConnections, table.generation(slot) == answer.generation,
+                  connections[slot].phase == .authenticating else { continue }
+            guard answer.verdict == .accepted, answer.account >= 0, Int(answer.account) < accounts.count else {
+                count(GatewayCounters.loginsRejectedNotAuthorized)
+                rejectLogin(slot, reason: SoupLoginRejectReason.notAuthorized, explanation: "")
+                continue
+            }
+            connections[slot].phase = .awaitingLogin
+            admitSession(slot, account: Int(answer.account), session: connections[slot].requestedSession,
+                         sequence: connections[slot].requestedSequence)
+        }
+        return work
+    }
+
+    /// The checks after the password: shutdown, session name, one connection per account,
+    /// the history; then Login Accepted.
+    mutating func admitSession(_ slot: Int, account: Int, session requested: SoupSessionName, sequence: UInt64) {
+        let request = (session: requested, sequence: sequence)
         guard drainPhase == .running else {
             rejectSession(slot, "RTES: the exchange is shutting down")
             return

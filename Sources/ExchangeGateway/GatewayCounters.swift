@@ -51,6 +51,8 @@ public enum GatewayCounters {
     public static let listening = CounterCell(25)
     /// Accepts that failed (the client gave up first, or the process is out of descriptors).
     public static let acceptErrors = CounterCell(26)
+    /// Login Rejected `A` at once because the ring to the authenticator was full.
+    public static let loginsRejectedBusy = CounterCell(30)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -80,6 +82,7 @@ public enum GatewayCounters {
         .init("submit_failures", .counter, submitFailures, help: "Failed io_uring submissions."),
         .init("listening", .gauge, listening, help: "1 while the order gateway accepts connections."),
         .init("accept_errors", .counter, acceptErrors, help: "Accepts that failed."),
+        .init("logins_rejected_busy", .counter, loginsRejectedBusy, help: "Logins rejected: the authenticator's ring was full."),
     ], cellCount: 32)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeAccess
 import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
@@ -10,6 +11,7 @@ import ExchangeTestRig
 import ExchangeTestSupport
 import ExchangeWire
 import Glibc
+import Logging
 
 // A gateway and an engine agent driven by the test's own thread, with raw clients that
 // count what they receive without allocating: for the allocation test and for cases that
@@ -147,6 +149,8 @@ struct RawClients {
 /// as the shared threading mode runs them.
 struct GatewayEngineRig<C: Clock>: ~Copyable {
     var gateway: GatewayAgent<C>
+    /// Checks the gateway's logins, turned on the caller's thread like the others.
+    var authenticator: Authenticator<C>
     var engine: EngineAgent
     var bookEvents: SPSCRing<EngineEvent>.Consumer
     let port: Int
@@ -175,13 +179,18 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         let port = Int(listener.port)
         let settings = configuration.gateway
         let region = memory.take(GatewayLayout.requiredBytes(settings: settings, accounts: devKeys.accounts.count), alignment: 4_096)
+        let logins = LoginChannel(service: "gateway", capacity: 64)
+        let authenticator = try Authenticator(
+            keys: devKeys, policy: LoginThrottle.Policy(maxFailures: 1_000, backoff: 0, maxBackoff: 0, lockout: 1_000_000_000, trackedAddresses: 16),
+            channels: [logins], clock: clock, cells: memory.counters.cells, logger: Logger(label: "rig"))
         var gateway = try GatewayAgent(
             options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
                                     symbols: configuration.symbols.map(\.symbol), keys: devKeys),
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
-            orderEvents: orderRing.makeConsumer(), cells: memory.counters.cells)
+            orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells)
         try gateway.onStart()
+        self.authenticator = authenticator
         self.gateway = gateway
         self.engine = engine
         self.bookEvents = bookEvents
@@ -190,6 +199,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     }
 
     mutating func turn() {
+        _ = authenticator.doWork()
         _ = gateway.doWork()
         _ = engine.doWork()
         while bookEvents.tryPop() != nil {}
@@ -242,6 +252,7 @@ final class RigMemory {
 extension GatewayEngineRig {
     /// One turn of the gateway alone: the engine stalls.
     mutating func turnGatewayOnly() {
+        _ = authenticator.doWork()
         _ = gateway.doWork()
     }
 
