@@ -34,6 +34,7 @@ run: deps
 	$(SWIFT) build -c release --product rtes-stat
 	$(SWIFT) build -c release --product rtes-client
 	$(SWIFT) build -c release --product rtes-feed
+	$(SWIFT) build -c release --product rtes-keys
 	.build/release/trading_exchange $(CONFIG) $(ARGS)
 
 client: deps
