@@ -21,7 +21,7 @@ public struct AuthSettings: Sendable, Equatable {
     public var trackedAddresses = 4_096
     /// `max_pending_logins`: logins of one service waiting for the authenticator; more are
     /// rejected at once (Login Rejected `A`, counted) — never waited for.
-    public var maxPendingLogins = 256
+    public var maxPendingLogins = 1_024
 
     /// The documented defaults.
     public init() {}

@@ -167,7 +167,7 @@ enum ConfigurationSchema {
               meaning: "how long a lockout lasts, and after how long failures are forgotten, 1000–86400000"),
         Field(path: "auth.tracked_addresses", type: .wholeNumber, defaultValue: "4096",
               meaning: "source addresses whose failed logins are remembered (the oldest makes room), 16–1048576"),
-        Field(path: "auth.max_pending_logins", type: .wholeNumber, defaultValue: "256",
+        Field(path: "auth.max_pending_logins", type: .wholeNumber, defaultValue: "1024",
               meaning: "logins of one service waiting for a password check; more are rejected at once, a power of two from 16 to 65536"),
     ]
 

@@ -53,4 +53,7 @@ struct Connection {
     /// The Login Request's session and sequence number, kept while it is being checked.
     var requestedSession = SoupSessionName.blank
     var requestedSequence: UInt64 = 0
+    /// Bytes received while authenticating, kept in the slot's held-input buffer until the
+    /// login completes (a client may send orders right behind its Login Request).
+    var heldLength: Int32 = 0
 }

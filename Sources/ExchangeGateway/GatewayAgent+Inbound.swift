@@ -11,11 +11,14 @@ extension GatewayAgent {
     /// Splits received bytes into packets and handles each, until the connection stops
     /// reading (it was closed or is flushing).
     mutating func receive(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        if connections[slot].phase == .authenticating { return hold(slot, bytes) }
         var input = bytes
-        while connections[slot].phase == .awaitingLogin || connections[slot].phase == .authenticating || connections[slot].phase == .active {
+        while connections[slot].phase == .awaitingLogin || connections[slot].phase == .active {
             switch readers[slot].next(&input) {
             case .frame(let frame):
                 handlePacket(slot, type: frame.type, payload: frame.payload)
+                // The Login Request went to the authenticator: what follows waits for its answer.
+                if connections[slot].phase == .authenticating { return hold(slot, input) }
             case .needMoreData:
                 return
             case .malformed:
@@ -39,15 +42,6 @@ extension GatewayAgent {
             case SoupPacketType.loginRequest: login(slot, payload)
             case SoupPacketType.debug, SoupPacketType.clientHeartbeat: break
             case SoupPacketType.logoutRequest: beginClose(slot, .logout, flush: true)
-            default: beginClose(slot, .notLoggedIn, flush: true)
-            }
-            return
-        }
-        if connections[slot].phase == .authenticating {
-            switch type {
-            case SoupPacketType.debug, SoupPacketType.clientHeartbeat: break
-            case SoupPacketType.logoutRequest: beginClose(slot, .logout, flush: true)
-            case SoupPacketType.loginRequest: beginClose(slot, .protocolViolation, flush: true)
             default: beginClose(slot, .notLoggedIn, flush: true)
             }
             return
@@ -106,6 +100,19 @@ extension GatewayAgent {
         connections[slot].requestedSequence = request.sequence
     }
 
+    /// Keeps bytes that arrive while the connection's login is being checked, to be handled
+    /// once it completes; more than `heldInputBytes` closes the connection (`not_logged_in`).
+    mutating func hold(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let held = Int(connections[slot].heldLength)
+        guard held &+ bytes.count <= heldInputBytes else {
+            beginClose(slot, .notLoggedIn, flush: true)
+            return
+        }
+        (heldInput + slot &* heldInputBytes + held).copyMemory(from: source, byteCount: bytes.count)
+        connections[slot].heldLength = Int32(held &+ bytes.count)
+    }
+
     /// The authenticator's answers: each for a connection still authenticating (an answer
     /// for a connection that has gone — its slot's generation moved on — is ignored).
     mutating func completeLogins() -> Int {
@@ -123,6 +130,12 @@ extension GatewayAgent {
             connections[slot].phase = .awaitingLogin
             admitSession(slot, account: Int(answer.account), session: connections[slot].requestedSession,
                          sequence: connections[slot].requestedSequence)
+            // What the client sent behind its Login Request, now that it is logged in.
+            let held = Int(connections[slot].heldLength)
+            connections[slot].heldLength = 0
+            if held > 0 && connections[slot].phase == .active {
+                receive(slot, UnsafeRawBufferPointer(start: heldInput + slot &* heldInputBytes, count: held))
+            }
         }
         return work
     }

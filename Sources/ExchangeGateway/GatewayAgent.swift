@@ -68,6 +68,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let symbols: UnsafeMutablePointer<Symbol>
     let symbolCount: Int
     let scratch: UnsafeMutableRawPointer
+    /// Per slot, `heldInputBytes` (one receive buffer) of what arrives while its Login
+    /// Request is being checked.
+    let heldInput: UnsafeMutableRawPointer
+    let heldInputBytes: Int
 
     // Rings to and from the engine
     var commands: SPSCRing<CommandEnvelope>.Producer
@@ -158,6 +162,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         symbols = .allocate(capacity: max(1, symbolCount))
         _ = UnsafeMutableBufferPointer(start: symbols, count: symbolCount).initialize(from: options.symbols)
         scratch = .allocate(byteCount: 512, alignment: 64)
+        heldInputBytes = settings.receiveBufferSize
+        heldInput = .allocate(byteCount: maxConnections * settings.receiveBufferSize, alignment: 64)
         self.commands = commands
         self.orderEvents = orderEvents
         self.logins = logins
@@ -193,6 +199,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         completions.deallocate()
         symbols.deallocate()
         scratch.deallocate()
+        heldInput.deallocate()
         counts.deallocate()
         disconnects.deallocate()
         accounts.deallocate()
