@@ -17,22 +17,26 @@
 //                       strategies, the counters region (names no module's counters)
 //                       ← CExchangeShim, Clock, RuntimePolicy
 //   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
+//   ExchangeAccess      the one login check of every TCP service: scrypt credentials, login throttling, the
+//                       authenticator agent off the hot threads and the rings to it
+//                       ← Config, Wire, Runtime, Clock (and swift-crypto, swift-log)
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
-//                       ← Wire, Runtime, Engine, Config, Clock, CExchangeShim
+//                       ← Wire, Runtime, Engine, Config, Access, Clock, CExchangeShim
 //   ExchangeMarketData  the market-data agent: ITCH publisher, re-request server, snapshot service
-//                       ← Wire, BookReplica, Runtime, Clock, CExchangeShim
+//                       ← Wire, BookReplica, Runtime, Access, Clock, CExchangeShim
 //   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock
 //                       (links no liburing, libnuma or libhugetlbfs)
 //   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
 //                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health
-//                       ← Runtime, Engine, Gateway, MarketData, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
+//                       ← Runtime, Engine, Gateway, MarketData, Access, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Ops (the summary that names
 //                       the modules' counters), Runtime, Config
 //   rtes-feed           follows the feed, rebuilds the books ← Feed, Config
 //   rtes-client         sends one order, cancel, replace or modify from the command line ← Client, Clock, CClock
 //   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
+//   rtes-keys           hashes a secret for the API keys file (read from stdin), checks a keys file ← Access, Config
 //   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
@@ -59,6 +63,8 @@ let package = Package(
         .library(name: "OrderFlow", targets: ["OrderFlow"]),
         .library(name: "ExchangeConfig", targets: ["ExchangeConfig"]),
         .executable(name: "rtes-replay", targets: ["rtes-replay"]),
+        .executable(name: "rtes-keys", targets: ["rtes-keys"]),
+        .library(name: "ExchangeAccess", targets: ["ExchangeAccess"]),
         .executable(name: "trading_exchange", targets: ["trading_exchange"]),
         .executable(name: "rtes-stat", targets: ["rtes-stat"]),
         .executable(name: "rtes-feed", targets: ["rtes-feed"]),
@@ -84,6 +90,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
@@ -100,9 +107,18 @@ let package = Package(
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeRuntimePolicy"]),
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
-        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeClock", "CExchangeShim"]),
+        .target(
+            name: "ExchangeAccess",
+            dependencies: [
+                "ExchangeConfig", "ExchangeWire", "ExchangeRuntime", "ExchangeClock",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim"]),
         .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
-        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeCore", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
+        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
         .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock"]),
         .target(
             name: "ExchangeClient",
@@ -130,7 +146,7 @@ let package = Package(
             name: "ExchangeOps",
             dependencies: [
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
-                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeTools",
+                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeAccess", "ExchangeTools",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -169,6 +185,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "rtes-keys",
+            dependencies: [
+                "ExchangeAccess", "ExchangeConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(name: "ReferenceModel", dependencies: ["ExchangeCore", "ExchangeRisk"], path: "Tests/ReferenceModel"),
         .target(name: "ExchangeTestSupport", dependencies: ["ExchangeCore", "ExchangeRisk", "ExchangeWire"], path: "Tests/ExchangeTestSupport"),
         .target(
@@ -204,6 +227,13 @@ let package = Package(
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
+        .testTarget(
+            name: "ExchangeAccessTests",
+            dependencies: [
+                "ExchangeAccess", "ExchangeConfig", "ExchangeWire", "ExchangeRuntime", "ExchangeClock", "ExchangeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ExchangeBookReplicaTests", dependencies: ["ExchangeBookReplica", "ExchangeCore"]),
         .testTarget(name: "ExchangeToolsTests", dependencies: ["ExchangeTools"]),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
@@ -235,7 +265,7 @@ let package = Package(
         .testTarget(
             name: "ExchangeGatewayTests",
             dependencies: [
-                "ExchangeGateway", "ExchangeTestRig", "ExchangeTestSupport", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine",
+                "ExchangeGateway", "ExchangeAccess", "ExchangeTestRig", "ExchangeTestSupport", "ExchangeOps", "ExchangeRuntime", "ExchangeEngine",
                 "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "ExchangeWire", "OrderFlow", "CExchangeShim", "ExchangeClock",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
@@ -246,6 +276,7 @@ let package = Package(
             name: "ExchangeMarketDataTests",
             dependencies: [
                 "ExchangeMarketData", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk",
+                "ExchangeAccess", "ExchangeConfig", .product(name: "Logging", package: "swift-log"),
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
                 "OrderFlow", "ExchangeTestSupport",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),

@@ -53,6 +53,7 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "ExchangeClock", package: "RTES"),
                 .product(name: "ExchangeMarketData", package: "RTES"),
+                .product(name: "ExchangeAccess", package: "RTES"),
                 .product(name: "ExchangeFeed", package: "RTES"),
                 .product(name: "ExchangeRuntime", package: "RTES"),
                 .product(name: "ExchangeEngine", package: "RTES"),

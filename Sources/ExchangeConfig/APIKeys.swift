@@ -6,26 +6,30 @@ import ExchangeRisk
 ///
 /// ```json
 /// { "accounts": [
-///     { "username": "ALICE", "password": "s3cret", "firm": "ALCE" },
+///     { "username": "ALICE", "secret": "$scrypt$ln=15,r=8,p=1$c2FsdHNhbHRzYWx0$…", "firm": "ALCE" },
 ///     { "username": "BOB", "password": "hunter22", "firm": "BOBS", "firms": ["BOB2"],
 ///       "max_order_size": 5000, "max_notional": 250000, "max_orders_per_second": 100,
 ///       "cancel_on_disconnect": true } ] }
 /// ```
 ///
-/// `username` is the SoupBinTCP Login Request's 6-character field and `password` its
-/// 10-character one (both matched exactly, after the wire's trailing spaces are removed).
+/// `username` is the SoupBinTCP Login Request's 6-character field (matched exactly, after the
+/// wire's trailing spaces are removed). Each account has exactly one of `secret`, a scrypt
+/// hash of the Login Request's 10-character password (`ScryptHash`; `rtes-keys hash` makes
+/// one), and `password`, the password in plain text — development only: `load(path:
+/// allowPlainPasswords:)` refuses it unless `auth.allow_unhashed_accounts` is true.
 /// `firm` is put on orders whose Firm field is blank; an order may name it or one of the
 /// optional `firms` (at most `maximumExtraFirms`), and any other Firm is rejected. The optional limits replace the
 /// configuration's `risk` limits for that account (each may only be tighter or looser as the
 /// operator sees fit); `cancel_on_disconnect` cancels the account's resting orders when its
 /// connection ends for any reason, Logout included. An account's client ID is its position in the file.
 ///
-/// Problems are reported all at once, each with its path; passwords never appear in them.
+/// Problems are reported all at once, each with its path; passwords and hashes never appear
+/// in them, not even when the file is not valid JSON (`APIKeys+Redaction.swift`).
 public struct APIKeys: Sendable, Equatable {
     public struct Account: Sendable, Equatable, CustomStringConvertible {
         public var username: String
-        /// The password, as a `Secret`: printing an account never shows it.
-        public var password: Secret
+        /// The scrypt hash or (development) plain password: printing an account never shows it.
+        public var credential: Credential
         public var firm: Firm
         public var maxOrderSize: Shares?
         public var maxNotional: Notional?
@@ -34,10 +38,10 @@ public struct APIKeys: Sendable, Equatable {
         /// Firms the account may name on an order besides `firm` (always allowed).
         public var firms: [Firm]
 
-        public init(username: String, password: Secret, firm: Firm, maxOrderSize: Shares? = nil, maxNotional: Notional? = nil,
+        public init(username: String, credential: Credential, firm: Firm, maxOrderSize: Shares? = nil, maxNotional: Notional? = nil,
                     maxOrdersPerSecond: UInt32? = nil, cancelOnDisconnect: Bool = false, firms: [Firm] = []) {
             self.username = username
-            self.password = password
+            self.credential = credential
             self.firm = firm
             self.maxOrderSize = maxOrderSize
             self.maxNotional = maxNotional
@@ -61,7 +65,7 @@ public struct APIKeys: Sendable, Equatable {
         public var description: String { "\(username) (firm \(firm))" }
 
         public static func == (a: Account, b: Account) -> Bool {
-            a.username == b.username && a.password.reveal() == b.password.reveal() && a.firm == b.firm
+            a.username == b.username && a.credential == b.credential && a.firm == b.firm
                 && a.maxOrderSize == b.maxOrderSize && a.maxNotional == b.maxNotional
                 && a.maxOrdersPerSecond == b.maxOrdersPerSecond && a.cancelOnDisconnect == b.cancelOnDisconnect
                 && a.firms == b.firms
@@ -79,20 +83,21 @@ public struct APIKeys: Sendable, Equatable {
     /// The most firms an account may list in `firms`.
     public static let maximumExtraFirms = 8
 
-    /// Reads and validates the file at `path`.
-    public static func load(path: String) throws(ConfigurationError) -> APIKeys {
-        switch ConfigurationLoader.readFile(path, describedAs: "API keys file") {
-        case .success(let bytes): return try parse(bytes: bytes, source: path)
-        case .failure(let issue): throw ConfigurationError(issues: [issue])
-        }
-    }
-
     /// Validates API keys JSON; `source` names it in issues.
     public static func parse(json: String, source: String) throws(ConfigurationError) -> APIKeys {
         try parse(bytes: Array(json.utf8), source: source)
     }
 
+    /// Validates API keys bytes; a problem's message never holds a secret of the file.
     static func parse(bytes: [UInt8], source: String) throws(ConfigurationError) -> APIKeys {
+        do {
+            return try parseUnredacted(bytes: bytes, source: source)
+        } catch {
+            throw error.redacting(secretsIn: bytes)
+        }
+    }
+
+    private static func parseUnredacted(bytes: [UInt8], source: String) throws(ConfigurationError) -> APIKeys {
         let root: JSONValue
         do {
             root = try JSONParser.parse(bytes, source: .file(source))
@@ -109,8 +114,8 @@ public struct APIKeys: Sendable, Equatable {
     /// The validation, collecting every issue.
     private struct Reader {
         var issues: [ConfigurationIssue] = []
-        static let example = #"{"accounts": [{"username": "ALICE", "password": "s3cret", "firm": "ALCE"}]}"#
-        static let keys = ["username", "password", "firm", "max_order_size", "max_notional", "max_orders_per_second", "cancel_on_disconnect", "firms"]
+        static let example = #"{"accounts": [{"username": "ALICE", "secret": "$scrypt$ln=15,r=8,p=1$SALT$HASH", "firm": "ALCE"}]}"#
+        static let keys = ["username", "secret", "password", "firm", "max_order_size", "max_notional", "max_orders_per_second", "cancel_on_disconnect", "firms"]
 
         mutating func issue(_ path: String, _ location: SourceLocation?, _ message: String) {
             issues.append(ConfigurationIssue(path: path, location: location, message: message))
@@ -158,7 +163,7 @@ public struct APIKeys: Sendable, Equatable {
 
         mutating func account(_ element: JSONValue, path: String) -> Account? {
             guard let object = element.object else {
-                issue(path, element.location, "must be an object such as \(#"{"username": "ALICE", "password": "s3cret", "firm": "ALCE"}"#); found \(element.summary)")
+                issue(path, element.location, "must be an object such as \(#"{"username": "ALICE", "secret": "$scrypt$…", "firm": "ALCE"}"#); found \(element.summary.redactingStrings)")
                 return nil
             }
             for member in object.members where !Self.keys.contains(member.key) {
@@ -168,7 +173,7 @@ public struct APIKeys: Sendable, Equatable {
                                   allowed: "1 to 6 letters or digits (the SoupBinTCP Username field)") { name in
                 (1...6).contains(name.utf8.count) && name.utf8.allSatisfy(isLetterOrDigit)
             }
-            let password = secretString(object, path: path)
+            let credential = self.credential(object, path: path)
             let firmText = string(object, "firm", path: path, required: true,
                                   allowed: "1 to 4 upper-case letters or digits (the OUCH Firm field)", isValid: isFirm)
             let firms = extraFirms(object, path: path, defaultFirm: firmText)
@@ -181,8 +186,8 @@ public struct APIKeys: Sendable, Equatable {
                     issue(path + ".cancel_on_disconnect", value.location, "must be true or false; found \(value.summary)")
                 }
             }
-            guard let username, let password, let firmText, let firm = Firm(firmText), let firms else { return nil }
-            return Account(username: username, password: password, firm: firm, maxOrderSize: maxOrderSize.map { Shares($0) },
+            guard let username, let credential, let firmText, let firm = Firm(firmText), let firms else { return nil }
+            return Account(username: username, credential: credential, firm: firm, maxOrderSize: maxOrderSize.map { Shares($0) },
                            maxNotional: maxNotional, maxOrdersPerSecond: maxRate.map { UInt32($0) },
                            cancelOnDisconnect: cancelOnDisconnect, firms: firms)
         }
@@ -238,6 +243,36 @@ public struct APIKeys: Sendable, Equatable {
             return text
         }
 
+        /// `secret` (a scrypt hash) or `password` (plain text), exactly one of them.
+        mutating func credential(_ object: JSONObject, path: String) -> Credential? {
+            switch (object["secret"], object["password"]) {
+            case (nil, nil):
+                issue(path + ".secret", nil, "is required and missing: a scrypt hash \(ScryptHash.form)")
+                return nil
+            case (.some, .some):
+                issue(path + ".password", object["password"]?.location, "an account has either secret (a scrypt hash) or password (plain text, development only), not both")
+                return nil
+            case (let value?, nil):
+                return scryptHash(value, field: path + ".secret").map { .scrypt($0) }
+            case (nil, .some):
+                return secretString(object, path: path).map { .plain($0) }
+            }
+        }
+
+        /// A `secret`: checked like any field, but its value is never quoted back.
+        mutating func scryptHash(_ value: JSONValue, field: String) -> ScryptHash? {
+            guard case .string(let text) = value.kind else {
+                issue(field, value.location, "must be a string \(ScryptHash.form); found \(value.kindName) (value not shown)")
+                return nil
+            }
+            do {
+                return try ScryptHash.parse(text)
+            } catch {
+                issue(field, value.location, "\(error) (value not shown)")
+                return nil
+            }
+        }
+
         /// The password: checked like any field, but its value is never quoted back.
         mutating func secretString(_ object: JSONObject, path: String) -> Secret? {
             let field = path + ".password"
@@ -247,15 +282,7 @@ public struct APIKeys: Sendable, Equatable {
                 return nil
             }
             guard case .string(let text) = value.kind else {
-                let kind = switch value.kind {
-                case .number: "a number"
-                case .bool: "a boolean"
-                case .null: "null"
-                case .array: "an array"
-                case .object: "an object"
-                case .string: "a string"
-                }
-                issue(field, value.location, "must be a string of \(allowed); found \(kind) (value not shown)")
+                issue(field, value.location, "must be a string of \(allowed); found \(value.kindName) (value not shown)")
                 return nil
             }
             guard (1...10).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
@@ -290,6 +317,24 @@ public struct APIKeys: Sendable, Equatable {
 /// 1 to 4 upper-case letters or digits: an OUCH Firm.
 private func isFirm(_ text: String) -> Bool {
     (1...4).contains(text.utf8.count) && text.utf8.allSatisfy { isLetterOrDigit($0) && !($0 >= 0x61 && $0 <= 0x7A) }
+extension JSONValue {
+    /// What kind of value this is, never the value.
+    var kindName: String {
+        switch kind {
+        case .number: "a number"
+        case .bool: "a boolean"
+        case .null: "null"
+        case .array: "an array"
+        case .object: "an object"
+        case .string: "a string"
+        }
+    }
+}
+
+extension String {
+    /// A value summary with any quoted string replaced by "a string" (for values of the
+    /// API keys file that could be a misplaced secret).
+    var redactingStrings: String { hasPrefix("string ") ? "a string (value not shown)" : self }
 }
 
 private func isLetterOrDigit(_ byte: UInt8) -> Bool {

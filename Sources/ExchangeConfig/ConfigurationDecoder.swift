@@ -50,6 +50,7 @@ struct ConfigurationDecoder {
         let gateway = decodeGateway(section("gateway", of: object))
         let marketData = decodeMarketData(section("market_data", of: object))
         let admin = decodeAdmin(section("admin", of: object))
+        let auth = decodeAuth(section("auth", of: object))
         checkPorts(exchange, marketData)
         checkAddresses(exchange, marketData)
         checkCores(performance)
@@ -57,7 +58,7 @@ struct ConfigurationDecoder {
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
-            admin: admin)
+            admin: admin, auth: auth)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -327,6 +328,28 @@ struct ConfigurationDecoder {
             issue(uriPath, locations[uriPath],
                   "\(settings.maxURIBytes) leaves no room for the rest of the request head: the URI is part of it; "
                       + "lower max_uri_bytes below max_header_bytes (\(settings.maxHeaderBytes)) or raise max_header_bytes")
+        }
+        return settings
+    }
+
+    private mutating func decodeAuth(_ object: JSONObject?) -> AuthSettings {
+        var settings = AuthSettings()
+        let scope = Scope.root.member("auth")
+        guard let object else { return settings }
+        boolean(object, "allow_unhashed_accounts", in: scope).assign(to: &settings.allowUnhashedAccounts)
+        wholeNumber(object, "max_failed_logins", in: scope, 1...1_000).map { Int($0) }.assign(to: &settings.maxFailedLogins)
+        wholeNumber(object, "backoff_ms", in: scope, 0...60_000).map { Int($0) }.assign(to: &settings.backoffMilliseconds)
+        wholeNumber(object, "max_backoff_ms", in: scope, 0...600_000).map { Int($0) }.assign(to: &settings.maxBackoffMilliseconds)
+        wholeNumber(object, "lockout_ms", in: scope, 1_000...86_400_000).map { Int($0) }.assign(to: &settings.lockoutMilliseconds)
+        wholeNumber(object, "tracked_addresses", in: scope, 16...1_048_576).map { Int($0) }.assign(to: &settings.trackedAddresses)
+        wholeNumber(object, "max_pending_logins", in: scope, 16...65_536, allowed: "a power of two from 16 to 65536", where: isPowerOfTwo)
+            .map { Int($0) }.assign(to: &settings.maxPendingLogins)
+        let maxPath = scope.member("max_backoff_ms").path
+        let basePath = scope.member("backoff_ms").path
+        if settings.maxBackoffMilliseconds < settings.backoffMilliseconds, !invalidPaths.contains(maxPath), !invalidPaths.contains(basePath) {
+            let path = locations[maxPath] != nil ? maxPath : basePath
+            issue(path, locations[path],
+                  "max_backoff_ms (\(settings.maxBackoffMilliseconds)) must be at least backoff_ms (\(settings.backoffMilliseconds))")
         }
         return settings
     }

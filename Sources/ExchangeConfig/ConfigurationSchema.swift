@@ -177,6 +177,21 @@ enum ConfigurationSchema {
               meaning: "bytes of an admin request's URI at most; more is answered 414 and closed, 64–65536, below max_header_bytes"),
         Field(path: "admin.max_pipelined_requests", type: .wholeNumber, defaultValue: "16",
               meaning: "admin requests a connection may have unanswered (answers not yet taken by the kernel); one more closes it, 1–1024"),
+
+        Field(path: "auth.allow_unhashed_accounts", type: .boolean, defaultValue: "false",
+              meaning: "read plain-text \"password\" entries of the API keys file, with a warning (development only); otherwise each must be a scrypt \"secret\" from rtes-keys hash"),
+        Field(path: "auth.max_failed_logins", type: .wholeNumber, defaultValue: "10",
+              meaning: "failed logins in a row of one account or from one source address before it is locked out for lockout_ms, 1–1000"),
+        Field(path: "auth.backoff_ms", type: .wholeNumber, defaultValue: "200",
+              meaning: "after a failed login, further attempts of that account and address are rejected unchecked for this many milliseconds, doubling per failure, 0–60000"),
+        Field(path: "auth.max_backoff_ms", type: .wholeNumber, defaultValue: "5000",
+              meaning: "the longest backoff in milliseconds, at least backoff_ms, at most 600000"),
+        Field(path: "auth.lockout_ms", type: .wholeNumber, defaultValue: "300000",
+              meaning: "how long a lockout lasts, and after how long failures are forgotten, 1000–86400000"),
+        Field(path: "auth.tracked_addresses", type: .wholeNumber, defaultValue: "4096",
+              meaning: "source addresses whose failed logins are remembered (the oldest makes room), 16–1048576"),
+        Field(path: "auth.max_pending_logins", type: .wholeNumber, defaultValue: "1024",
+              meaning: "logins of one service waiting for a password check; more are rejected at once, a power of two from 16 to 65536"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

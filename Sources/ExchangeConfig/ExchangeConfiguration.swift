@@ -11,11 +11,13 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var gateway: GatewaySettings
     public var marketData: MarketDataSettings
     public var admin: AdminSettings
+    public var auth: AuthSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
         performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
-        marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings()
+        marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
+        auth: AuthSettings = AuthSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -24,6 +26,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.gateway = gateway
         self.marketData = marketData
         self.admin = admin
+        self.auth = auth
     }
 
     /// The matching engine's sizes and rules.

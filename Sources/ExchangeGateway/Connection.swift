@@ -1,4 +1,5 @@
 import ExchangeRuntime
+import ExchangeWire
 
 /// One connection's SoupBinTCP session state: the gateway's part of a `ConnectionTable`
 /// slot (the table keeps the descriptor, generation, receive and send in flight, and resets
@@ -9,6 +10,9 @@ struct Connection {
         case free
         /// Connected; only a Login Request is expected.
         case awaitingLogin
+        /// Sent a Login Request, which the authenticator is checking (off the gateway's
+        /// thread); the login timeout still runs. Only heartbeats and Debug are expected.
+        case authenticating
         /// Logged in to `account`'s session.
         case active
         /// Sent a Logout Request: reads nothing more, still receives the engine's answers to
@@ -46,4 +50,10 @@ struct Connection {
     var dirty = false
     /// End of Session goes out once the log has been sent (shutdown).
     var endOfSessionPending = false
+    /// The Login Request's session and sequence number, kept while it is being checked.
+    var requestedSession = SoupSessionName.blank
+    var requestedSequence: UInt64 = 0
+    /// Bytes received while authenticating, kept in the slot's held-input buffer until the
+    /// login completes (a client may send orders right behind its Login Request).
+    var heldLength: Int32 = 0
 }

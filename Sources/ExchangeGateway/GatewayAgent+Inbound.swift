@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeAccess
 import ExchangeClock
 import ExchangeCore
 import ExchangeEngine
@@ -10,11 +11,14 @@ extension GatewayAgent {
     /// Splits received bytes into packets and handles each, until the connection stops
     /// reading (it was closed or is flushing).
     mutating func receive(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        if connections[slot].phase == .authenticating { return hold(slot, bytes) }
         var input = bytes
         while connections[slot].phase == .awaitingLogin || connections[slot].phase == .active {
             switch readers[slot].next(&input) {
             case .frame(let frame):
                 handlePacket(slot, type: frame.type, payload: frame.payload)
+                // The Login Request went to the authenticator: what follows waits for its answer.
+                if connections[slot].phase == .authenticating { return hold(slot, input) }
             case .needMoreData:
                 return
             case .malformed:
@@ -75,16 +79,71 @@ extension GatewayAgent {
 
     // MARK: Login
 
+    /// Hands the Login Request to the authenticator (a ring push, never a wait); the login
+    /// completes when its answer comes back (`completeLogins`). A full ring is Login
+    /// Rejected `A` at once, counted as `logins_rejected_busy`.
     mutating func login(_ slot: Int, _ payload: UnsafeRawBufferPointer) {
         guard case .success(let request) = SoupBinTCP.decodeLoginRequest(payload) else {
             beginClose(slot, .protocolViolation, flush: true)
             return
         }
-        guard let account = accounts.authenticate(request.username, request.password) else {
-            count(GatewayCounters.loginsRejectedNotAuthorized)
+        let posted = logins.post(LoginRequest(
+            username: request.username, password: request.password, descriptor: table.descriptor(slot), slot: Int32(slot),
+            generation: table.generation(slot)))
+        guard posted else {
+            count(GatewayCounters.loginsRejectedBusy)
             rejectLogin(slot, reason: SoupLoginRejectReason.notAuthorized, explanation: "")
             return
         }
+        connections[slot].phase = .authenticating
+        connections[slot].requestedSession = request.session
+        connections[slot].requestedSequence = request.sequence
+    }
+
+    /// Keeps bytes that arrive while the connection's login is being checked, to be handled
+    /// once it completes; more than `heldInputBytes` closes the connection (`not_logged_in`).
+    mutating func hold(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let held = Int(connections[slot].heldLength)
+        guard held &+ bytes.count <= heldInputBytes else {
+            beginClose(slot, .notLoggedIn, flush: true)
+            return
+        }
+        (heldInput + slot &* heldInputBytes + held).copyMemory(from: source, byteCount: bytes.count)
+        connections[slot].heldLength = Int32(held &+ bytes.count)
+    }
+
+    /// The authenticator's answers: each for a connection still authenticating (an answer
+    /// for a connection that has gone — its slot's generation moved on — is ignored).
+    mutating func completeLogins() -> Int {
+        var work = 0
+        while let answer = logins.nextAnswer() {
+            work &+= 1
+            let slot = Int(answer.slot)
+            guard slot >= 0, slot < maxConnections, table.generation(slot) == answer.generation,
+                  connections[slot].phase == .authenticating else { continue }
+            guard answer.verdict == .accepted, answer.account >= 0, Int(answer.account) < accounts.count else {
+                count(GatewayCounters.loginsRejectedNotAuthorized)
+                rejectLogin(slot, reason: SoupLoginRejectReason.notAuthorized, explanation: "")
+                continue
+            }
+            connections[slot].phase = .awaitingLogin
+            admitSession(slot, account: Int(answer.account), session: connections[slot].requestedSession,
+                         sequence: connections[slot].requestedSequence)
+            // What the client sent behind its Login Request, now that it is logged in.
+            let held = Int(connections[slot].heldLength)
+            connections[slot].heldLength = 0
+            if held > 0 && connections[slot].phase == .active {
+                receive(slot, UnsafeRawBufferPointer(start: heldInput + slot &* heldInputBytes, count: held))
+            }
+        }
+        return work
+    }
+
+    /// The checks after the password: shutdown, session name, one connection per account,
+    /// the history; then Login Accepted.
+    mutating func admitSession(_ slot: Int, account: Int, session requested: SoupSessionName, sequence: UInt64) {
+        let request = (session: requested, sequence: sequence)
         guard drainPhase == .running else {
             rejectSession(slot, "RTES: the exchange is shutting down")
             return

@@ -118,7 +118,7 @@ extension GatewayAgent {
 
     mutating func startSend(_ slot: Int) {
         let phase = connections[slot].phase
-        guard phase == .active || phase == .loggingOut || phase == .flushing || phase == .awaitingLogin else { return }
+        guard phase == .active || phase == .loggingOut || phase == .flushing || phase == .awaitingLogin || phase == .authenticating else { return }
         guard !table.isSending(slot) else { return }
         var start: UnsafeRawPointer?
         var length = 0
@@ -170,7 +170,7 @@ extension GatewayAgent {
             return
         case .flushing:
             if flush { return }
-        case .awaitingLogin, .active, .loggingOut:
+        case .awaitingLogin, .authenticating, .active, .loggingOut:
             if connections[slot].phase == .loggingOut { loggingOut &-= 1 }
             countDisconnect(reason)
             connections[slot].closeReason = reason

@@ -18,7 +18,7 @@ extension GatewayAgent {
             let slot = timerCursor
             timerCursor = timerCursor &+ 1 == maxConnections ? 0 : timerCursor &+ 1
             switch connections[slot].phase {
-            case .awaitingLogin:
+            case .awaitingLogin, .authenticating:
                 if now &- connections[slot].connectedAt > loginNanoseconds { beginClose(slot, .loginTimeout, flush: true) }
             case .active:
                 if now &- connections[slot].lastReceiveAt > idleNanoseconds {
@@ -97,7 +97,7 @@ extension GatewayAgent {
                 case .active:
                     connections[slot].endOfSessionPending = true
                     markDirty(slot)
-                case .awaitingLogin:
+                case .awaitingLogin, .authenticating:
                     beginClose(slot, .shutdown, flush: false)
                 default:
                     break

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeAccess
 import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
@@ -67,10 +68,16 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let symbols: UnsafeMutablePointer<Symbol>
     let symbolCount: Int
     let scratch: UnsafeMutableRawPointer
+    /// Per slot, `heldInputBytes` (one receive buffer) of what arrives while its Login
+    /// Request is being checked.
+    let heldInput: UnsafeMutableRawPointer
+    let heldInputBytes: Int
 
     // Rings to and from the engine
     var commands: SPSCRing<CommandEnvelope>.Producer
     var orderEvents: SPSCRing<EngineEvent>.Consumer
+    /// To and from the authenticator: Login Requests are checked off this thread.
+    var logins: LoginClient
 
     // Settings
     let session: SoupSessionName
@@ -116,7 +123,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     public init(
         options: Options, clock: C, listener: consuming TCPListener, memory: UnsafeMutableRawPointer,
         commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<EngineEvent>.Consumer,
-        cells: CounterCells
+        logins: consuming LoginClient, cells: CounterCells
     ) throws(SystemError) {
         let settings = options.settings
         // The gateway's counter blocks, and the engine's for `commandsHandled` (before
@@ -161,8 +168,11 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         symbols = .allocate(capacity: max(1, symbolCount))
         _ = UnsafeMutableBufferPointer(start: symbols, count: symbolCount).initialize(from: options.symbols)
         scratch = .allocate(byteCount: 512, alignment: 64)
+        heldInputBytes = settings.receiveBufferSize
+        heldInput = .allocate(byteCount: maxConnections * settings.receiveBufferSize, alignment: 64)
         self.commands = commands
         self.orderEvents = orderEvents
+        self.logins = logins
         session = options.session
         self.clock = clock
         tcpNoDelay = options.tcpNoDelay
@@ -195,6 +205,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         completions.deallocate()
         symbols.deallocate()
         scratch.deallocate()
+        heldInput.deallocate()
         counts.deallocate()
         disconnects.deallocate()
         accounts.deallocate()
@@ -221,7 +232,9 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         }
         table.finishBatch()
 
-        // 2. The engine's order events; then the logouts whose answers are all in.
+        // 2. The authenticator's answers; the engine's order events; then the logouts whose
+        // answers are all in.
+        work &+= completeLogins()
         work &+= routeOrderEvents()
         if loggingOut > 0 { work &+= finishLogouts() }
 
@@ -295,7 +308,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             count(GatewayCounters.acceptErrors)
         case .received(let slot, let bytes):
             let phase = connections[slot].phase
-            if phase == .awaitingLogin || phase == .active { receive(slot, bytes) }
+            if phase == .awaitingLogin || phase == .authenticating || phase == .active { receive(slot, bytes) }
         case .peerClosed(let slot):
             beginClose(slot, .peerClosed, flush: false)
         case .sent(let slot, let bytes):

@@ -53,6 +53,8 @@ public enum GatewayCounters {
     public static let acceptErrors = CounterCell(26)
     /// Enter Orders refused because they named a firm the account may not use.
     public static let firmRejects = CounterCell(27)
+    /// Login Rejected `A` at once because the ring to the authenticator was full.
+    public static let loginsRejectedBusy = CounterCell(30)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -83,6 +85,7 @@ public enum GatewayCounters {
         .init("listening", .gauge, listening, help: "1 while the order gateway accepts connections."),
         .init("accept_errors", .counter, acceptErrors, help: "Accepts that failed."),
         .init("firm_rejects", .counter, firmRejects, help: "Enter Orders refused: a firm the account may not use."),
+        .init("logins_rejected_busy", .counter, loginsRejectedBusy, help: "Logins rejected: the authenticator's ring was full."),
     ], cellCount: 32)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

@@ -1,3 +1,4 @@
+import ExchangeAccess
 import ExchangeClock
 import ExchangeRuntime
 import ExchangeWire
@@ -81,9 +82,32 @@ extension MarketDataAgent {
         if !request.session.isBlank && request.session != publisher.session {
             return reject(slot, SoupLoginRejectReason.sessionNotAvailable)
         }
-        guard snapshots.accounts.authorizes(request.username, request.password) else {
+        guard snapshots.loginRequired else { return admit(slot) }
+        // Checked by the authenticator, off this thread; a full ring is a reject at once.
+        let posted = snapshots.logins.post(LoginRequest(
+            username: request.username, password: request.password, descriptor: snapshots.table.descriptor(slot), slot: Int32(slot),
+            generation: snapshots.table.generation(slot)))
+        guard posted else {
             return reject(slot, SoupLoginRejectReason.notAuthorized)
         }
+        snapshots.sessions[slot].phase = .authenticating
+    }
+
+    /// The authenticator's answers, each for a connection still waiting for it (others have
+    /// gone: their slot's generation moved on).
+    mutating func completeSnapshotLogins() -> Int {
+        var work = 0
+        while let answer = snapshots.logins.nextAnswer() {
+            work &+= 1
+            let slot = Int(answer.slot)
+            guard slot >= 0, slot < snapshots.capacity, snapshots.isServing(slot), snapshots.table.generation(slot) == answer.generation,
+                  snapshots.sessions[slot].phase == .authenticating else { continue }
+            if answer.verdict == .accepted { admit(slot) } else { reject(slot, SoupLoginRejectReason.notAuthorized) }
+        }
+        return work
+    }
+
+    mutating func admit(_ slot: Int) {
         snapshots.table.markLoggedIn(slot)
         snapshots.sessions[slot].phase = .waitingForBuffer
         startNextSnapshot()
@@ -191,6 +215,7 @@ extension MarketDataAgent {
             let s = snapshots.sessions[slot]
             switch s.phase {
             case .awaitingLogin where now &- s.connectedAt > configuration.snapshotLoginTimeoutNanoseconds,
+                 .authenticating where now &- s.connectedAt > configuration.snapshotLoginTimeoutNanoseconds,
                  .waitingForBuffer where now &- s.receivedAt > configuration.snapshotIdleTimeoutNanoseconds,
                  .sent where now &- s.receivedAt > configuration.snapshotIdleTimeoutNanoseconds,
                  .sending where now &- s.sendStartedAt > configuration.snapshotSendTimeoutNanoseconds:

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeAccess
 import ExchangeClock
 import ExchangeCore
 import ExchangeRuntime
@@ -25,8 +26,9 @@ public struct MarketDataConfiguration: Sendable {
     public var retransmitHistoryMessages: Int
     public var retransmitMaxRequestsPerSecond: Int
     public var snapshotPort: UInt16
-    /// Who may log in to the snapshot service (username, password); nil lets anyone in.
-    public var snapshotAccounts: [SnapshotAccount]?
+    /// Snapshot logins go to the authenticator (the accounts of the API keys file, checked
+    /// as the order gateway's are); false lets any Login Request in.
+    public var snapshotLoginRequired: Bool
     public var snapshotLoginTimeoutNanoseconds: UInt64 = 5_000_000_000
     public var snapshotIdleTimeoutNanoseconds: UInt64 = 15_000_000_000
     /// A snapshot not read within this long closes its connection (a slow consumer).
@@ -51,7 +53,7 @@ public struct MarketDataConfiguration: Sendable {
                 interface: UInt32, ttl: Int, loopback: Bool, sendBufferBytes: Int, maxPayloadBytes: Int,
                 heartbeatIntervalNanoseconds: UInt64, bindAddress: UInt32, retransmitPort: UInt16,
                 retransmitHistoryMessages: Int, retransmitMaxRequestsPerSecond: Int, snapshotPort: UInt16,
-                snapshotAccounts: [SnapshotAccount]?) {
+                snapshotLoginRequired: Bool) {
         self.session = session
         self.instruments = instruments
         self.orderCapacity = orderCapacity
@@ -68,7 +70,7 @@ public struct MarketDataConfiguration: Sendable {
         self.retransmitHistoryMessages = retransmitHistoryMessages
         self.retransmitMaxRequestsPerSecond = retransmitMaxRequestsPerSecond
         self.snapshotPort = snapshotPort
-        self.snapshotAccounts = snapshotAccounts
+        self.snapshotLoginRequired = snapshotLoginRequired
     }
 }
 
@@ -170,8 +172,9 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     /// End of Session) only when it cannot and the ring is empty.
     /// - Parameter clock: the agent's time (the gateway's `TSCClock` in production, so System
     ///   Events and order events share it).
-    public init(configuration: Configuration, clock: C, events: consuming SPSCRing<EngineEvent>.Consumer, cells: CounterCells,
-                upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
+    /// - Parameter logins: the snapshot service's end of its channel to the authenticator.
+    public init(configuration: Configuration, clock: C, events: consuming SPSCRing<EngineEvent>.Consumer, logins: consuming LoginClient,
+                cells: CounterCells, upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
         let counters = try cells.register(MarketDataCounters.block)
         var lines: [String] = []
         let (feed, feedReport) = try MarketDataSockets.openFeed(
@@ -211,7 +214,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
                 preLoginPerAddressLimit: configuration.maxSnapshotPreLoginPerAddress,
                 snapshotBytes: SoupBinTCP.headerLength + SoupBinTCP.LoginAcceptedLayout.payloadLength
                     + GlimpseSnapshot.maximumBytes(instruments: configuration.instruments.count, orders: configuration.orderCapacity),
-                accounts: configuration.snapshotAccounts, listener: listener, ring: uring)
+                logins: logins, loginRequired: configuration.snapshotLoginRequired, listener: listener, ring: uring)
         } catch {
             closeSockets()
             throw error
@@ -252,7 +255,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         lines.append("market data: re-requests on udp \(MarketDataSockets.dotted(configuration.bindAddress)):\(retransmitPort) "
             + "(history \(configuration.retransmitHistoryMessages) messages, \(configuration.retransmitMaxRequestsPerSecond)/s); "
             + "snapshots on tcp \(MarketDataSockets.dotted(configuration.bindAddress)):\(snapshotPort) "
-            + (configuration.snapshotAccounts == nil ? "(any login)" : "(\(configuration.snapshotAccounts!.count) accounts)")
+            + (configuration.snapshotLoginRequired ? "(logins checked by the authenticator)" : "(any login)")
             + ", at most \(configuration.maxSnapshotConnections) connections, \(configuration.maxSnapshotPreLoginConnections) before login"
             + (configuration.maxSnapshotPreLoginPerAddress > 0 ? " (\(configuration.maxSnapshotPreLoginPerAddress) per address)" : ""))
         report = lines
@@ -313,6 +316,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
             }
             snapshots.table.finishBatch()
         }
+        work &+= completeSnapshotLogins()
         if work == 0 { work &+= idle() }
         submitAnswers()
         ring.submitAndPoll()

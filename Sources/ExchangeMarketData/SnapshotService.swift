@@ -1,3 +1,4 @@
+import ExchangeAccess
 import ExchangeRuntime
 import ExchangeWire
 
@@ -8,6 +9,8 @@ struct SnapshotSession {
     enum Phase: UInt8 {
         /// Connected, no Login Request yet.
         case awaitingLogin
+        /// The Login Request is with the authenticator.
+        case authenticating
         /// Logged in; waits for the snapshot buffer (another connection's snapshot is going out).
         case waitingForBuffer
         /// The snapshot is going out.
@@ -29,7 +32,7 @@ struct SnapshotSession {
 
 /// The snapshot service's storage, allocated once: the connection table (on the runtime's
 /// connection layer), a frame reader and a control buffer per slot, the one snapshot
-/// buffer, the accounts and the counters. Logic lives in `MarketDataAgent+Snapshot.swift`.
+/// buffer, the ring pair to the authenticator and the counters. Logic lives in `MarketDataAgent+Snapshot.swift`.
 struct SnapshotService: ~Copyable {
     typealias Table = ConnectionTable<SnapshotSession>
 
@@ -44,7 +47,10 @@ struct SnapshotService: ~Copyable {
     let readers: UnsafeMutablePointer<SoupFrameReader>
     let controlBuffers: UnsafeMutableRawPointer
     let receiveBuffers: UnsafeMutableRawPointer
-    let accounts: SnapshotAccounts
+    /// Logins are checked by the authenticator, as the order gateway's are.
+    var logins: LoginClient
+    /// False: any Login Request is accepted (tests without accounts).
+    let loginRequired: Bool
 
     /// The snapshot buffer: Login Accepted, then the snapshot; owned by one connection at a
     /// time, from the build until its slot's last send completed (or the slot was released).
@@ -66,8 +72,8 @@ struct SnapshotService: ~Copyable {
     /// - Parameters:
     ///   - capacity: connections at once; `preLoginLimit` of them may be not logged in yet,
     ///     `preLoginPerAddressLimit` of those from one source address (0: no limit of its own).
-    init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, snapshotBytes: Int, accounts: [SnapshotAccount]?, listener: consuming TCPListener,
-         ring: borrowing IOUring) throws(SystemError) {
+    init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, snapshotBytes: Int, logins: consuming LoginClient,
+         loginRequired: Bool, listener: consuming TCPListener, ring: borrowing IOUring) throws(SystemError) {
         var count = 16
         while count < 2 * capacity { count <<= 1 }
         let configuration = Table.Configuration(
@@ -86,7 +92,8 @@ struct SnapshotService: ~Copyable {
         readers = .allocate(capacity: capacity)
         for i in 0..<capacity { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: 64)) }
         controlBuffers = .allocate(byteCount: capacity * Self.controlBytes, alignment: 64)
-        self.accounts = SnapshotAccounts(accounts)
+        self.logins = logins
+        self.loginRequired = loginRequired
         buffer = .allocate(byteCount: snapshotBytes, alignment: 64)
     }
 
@@ -119,34 +126,5 @@ struct SnapshotService: ~Copyable {
         counters.store(Cell.snapshotBytes, bytes)
         counters.store(Cell.worstSnapshotBuildTicks, worstBuildTicks)
         counters.store(Cell.snapshotConnectionsOpen, UInt64(open))
-    }
-}
-
-/// One account allowed to log in to the snapshot service.
-public struct SnapshotAccount: Sendable {
-    public var username: SoupUsername
-    public var password: SoupPassword
-    public init(username: SoupUsername, password: SoupPassword) {
-        self.username = username
-        self.password = password
-    }
-}
-
-/// Who may log in to the snapshot service. The password is compared in constant time
-/// against every account, so the answer takes as long whether or not the username exists.
-/// (The gateway's `AccountBook.authenticate` makes the same check over its own table; the
-/// two are not shared because that table lives inside the gateway target with its session
-/// logs — see the note in docs/MARKETDATA.md.)
-struct SnapshotAccounts {
-    let accounts: [SnapshotAccount]?
-
-    init(_ accounts: [SnapshotAccount]?) { self.accounts = accounts }
-
-    /// Whether the account may log in (anyone when no accounts are configured).
-    func authorizes(_ username: SoupUsername, _ password: SoupPassword) -> Bool {
-        guard let accounts else { return true }
-        var ok = false
-        for account in accounts where account.username == username && account.password.constantTimeEquals(password) { ok = true }
-        return ok
     }
 }

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeAccess
 import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
@@ -24,6 +25,8 @@ public final class Appliance: @unchecked Sendable {
     /// Pipeline stages in dedicated mode: gateway and demo flow, then the engine, then
     /// market data (a thread leaves only after every earlier stage has).
     static let marketDataStage = 2
+    /// The authenticator's thread leaves after every service that posts logins to it.
+    static let authenticatorStage = 3
     public private(set) var counters: CountersRegion
     /// Held while the appliance lives: one exchange per counters file (`InstanceLock`).
     private let instanceLock: InstanceLock
@@ -240,6 +243,19 @@ public final class Appliance: @unchecked Sendable {
         // data's agree: the TSC (or CLOCK_MONOTONIC) anchored to CLOCK_REALTIME once, here.
         let clock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: rtes_rdtsc(), realtimeNanoseconds: rtes_realtime_ns())
 
+        // Logins of every TCP service are checked by the authenticator, on a thread of its own
+        // (a password check takes milliseconds; the service loops never wait for one).
+        let gatewayLogins = LoginChannel(service: "gateway", capacity: configuration.auth.maxPendingLogins)
+        let snapshotLogins = LoginChannel(service: "snapshot", capacity: configuration.auth.maxPendingLogins)
+        let authenticator = try Authenticator(
+            keys: keys, policy: LoginThrottle.Policy(configuration.auth),
+            channels: configuration.marketData.enabled ? [gatewayLogins, snapshotLogins] : [gatewayLogins],
+            clock: clock, cells: counters.cells, logger: logger)
+        note("auth: \(keys.accounts.count) accounts (\(keys.accounts.filter { $0.credential.isPlain }.count) with plain passwords), "
+            + "backoff \(configuration.auth.backoffMilliseconds)–\(configuration.auth.maxBackoffMilliseconds) ms, lockout after "
+            + "\(configuration.auth.maxFailedLogins) failures for \(configuration.auth.lockoutMilliseconds) ms, "
+            + "\(configuration.auth.maxPendingLogins) pending logins per service")
+
         // The order gateway: its listening socket first, so that a port in use is reported now.
         let gatewaySettings = configuration.gateway
         note(Self.raiseDescriptorLimit(toServe: gatewaySettings.maxConnections))
@@ -265,7 +281,7 @@ public final class Appliance: @unchecked Sendable {
             symbols: configuration.symbols.map(\.symbol), keys: keys)
         let gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
-            orderEvents: orderRing.makeConsumer(), cells: counters.cells)
+            orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells)
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
             + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off")")
@@ -293,10 +309,11 @@ public final class Appliance: @unchecked Sendable {
         var marketData: ProductionMarketDataAgent?
         var drainAgent: EventDrainAgent?
         if configuration.marketData.enabled {
-            var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(sessionName)!, keys: keys)
+            let settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(sessionName)!)
             let agent: MarketDataAgent<TSCClock>
             do {
-                agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(), cells: cells,
+                agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(),
+                                            logins: snapshotLogins.makeClient(), cells: cells,
                                             upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
             } catch {
                 throw ApplianceError("market data cannot start: \(error)")
@@ -318,6 +335,8 @@ public final class Appliance: @unchecked Sendable {
                 cpus: pinning ? [performance.cores[agent]] : [], idle: idle,
                 fifoPriority: performance.realtimePriority > 0 ? Int32(performance.realtimePriority) : nil)
         }
+        let authPlacement = AgentRunner.Placement(cpus: [], idle: IdleStrategy(.backoff))
+        var authAgent: Authenticator<TSCClock>? = authenticator
         switch performance.threadingMode {
         case .shared:
             counters.registerAgent(.engine, name: "shared")
@@ -334,14 +353,24 @@ public final class Appliance: @unchecked Sendable {
                 note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))
                     + " (shared: engine, gateway, demo flow, book-event drain)")
             }
+            counters.registerAgent(.auxiliary, name: "auth")
+            note(try Self.started(runner.start(authAgent.take()!, name: "rtes-auth", slot: .auxiliary, stage: Self.authenticatorStage,
+                                               placement: authPlacement)))
         case .dedicated:
             counters.registerAgent(.gateway, name: "gateway")
             counters.registerAgent(.engine, name: "engine")
             counters.registerAgent(.marketData, name: "market_data")
             note(try Self.started(runner.start(productionGateway, name: "rtes-gateway", slot: .gateway, stage: 0, placement: placement(.gateway))))
             if options.demoFlowRate > 0 {
-                counters.registerAgent(.auxiliary, name: "demo_flow")
-                note(try Self.started(runner.start(demoAgent, name: "rtes-demo", slot: .auxiliary, stage: 0, placement: placement(.gateway))))
+                // The counters have one auxiliary slot: the demo flow shares the authenticator's
+                // unpinned thread (a check delays the next paced commands, none is lost).
+                counters.registerAgent(.auxiliary, name: "demo_flow+auth")
+                note(try Self.started(runner.start(AgentPair(demoAgent, authAgent.take()!), name: "rtes-demo", slot: .auxiliary,
+                                                   stage: 0, placement: authPlacement)))
+            } else {
+                counters.registerAgent(.auxiliary, name: "auth")
+                note(try Self.started(runner.start(authAgent.take()!, name: "rtes-auth", slot: .auxiliary, stage: Self.authenticatorStage,
+                                                   placement: authPlacement)))
             }
             note(try Self.started(runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine))))
             if let marketData = marketData.take() {

@@ -9,8 +9,8 @@ extension MarketDataConfiguration {
     /// `exchange.udp_multicast_group:udp_port` out of `market_data.interface`; the re-request
     /// server and the snapshot service listen on `exchange.bind_address`; the replica holds
     /// `performance.order_pool_size` orders; the feed's MoldUDP64 session is the gateway's
-    /// session name; the accounts of the API keys file may log in to the snapshot service.
-    public init(configuration c: ExchangeConfiguration, session: SoupSessionName, keys: APIKeys) {
+    /// session name; snapshot logins are checked by the authenticator against the API keys file.
+    public init(configuration c: ExchangeConfiguration, session: SoupSessionName) {
         let m = c.marketData
         self.init(
             session: session, instruments: c.symbols, orderCapacity: c.performance.orderPoolSize,
@@ -20,10 +20,7 @@ extension MarketDataConfiguration {
             bindAddress: c.exchange.bindAddress.rawValue, retransmitPort: m.retransmitPort,
             retransmitHistoryMessages: m.retransmitHistoryMessages, retransmitMaxRequestsPerSecond: m.retransmitMaxRequestsPerSecond,
             snapshotPort: m.snapshotPort,
-            snapshotAccounts: keys.accounts.compactMap { account in
-                guard let username = SoupUsername(account.username), let password = SoupPassword(account.password.reveal()) else { return nil }
-                return SnapshotAccount(username: username, password: password)
-            })
+            snapshotLoginRequired: true)
         maxSnapshotConnections = m.snapshotMaxConnections
         maxSnapshotPreLoginConnections = min(m.snapshotMaxPreLoginConnections, m.snapshotMaxConnections)
         maxSnapshotPreLoginPerAddress = m.snapshotMaxPreLoginPerAddress

@@ -52,6 +52,21 @@ public enum MetricsRenderer {
         out.one("rtes_gateway_submit_failures_total", "counter", "Failed io_uring submissions.", s.gateway["submit_failures"] ?? 0)
         out.one("rtes_gateway_accept_errors_total", "counter", "Accepts that failed (client gone first, out of descriptors).",
             s.gateway["accept_errors"] ?? 0)
+        out.one("rtes_gateway_logins_busy_total", "counter", "Logins rejected at once: the ring to the authenticator was full.",
+            s.gateway["logins_rejected_busy"] ?? 0)
+        let auth = s.block("auth")
+        out.metric("rtes_auth_logins_total", "counter", "Logins the authenticator decided, by outcome (docs/GATEWAY.md, \"Logins\").",
+               ["accepted", "not_authorized", "throttled", "locked_out"].map { (#"{outcome="\#($0)"}"#, String(auth?[$0] ?? 0)) })
+        out.one("rtes_auth_lockouts_total", "counter", "Accounts or source addresses locked out.", auth?["lockouts"] ?? 0)
+        out.one("rtes_auth_verifications_total", "counter", "scrypt password checks made.", auth?["verifications"] ?? 0)
+        out.one("rtes_auth_cache_hits_total", "counter", "Logins accepted from the cache of verified credentials.", auth?["cache_hits"] ?? 0)
+        out.one("rtes_auth_delayed_answers", "gauge", "Login answers held until a backoff ends.", auth?["delayed_answers"] ?? 0)
+        out.one("rtes_auth_tracked_addresses", "gauge", "Source addresses with failed logins remembered.", auth?["tracked_addresses"] ?? 0)
+        out.one("rtes_auth_address_evictions_total", "counter", "Remembered addresses dropped to make room.", auth?["address_evictions"] ?? 0)
+        out.one("rtes_auth_answers_dropped_total", "counter", "Login answers dropped: answer ring and held list full.",
+            auth?["answers_dropped"] ?? 0)
+        out.metric("rtes_auth_worst_check_seconds", "gauge", "Longest single password check.",
+               [("", number(Double(auth?["worst_check_ns"] ?? 0) / 1e9))])
         out.one("rtes_order_pool_used", "gauge", "Orders resting in the book.", s.engine["resting_orders"] ?? 0)
         out.one("rtes_order_pool_capacity", "gauge", "Orders that can rest at once.", s.poolCapacity)
         out.metric("rtes_queue_depth", "gauge", "Messages waiting in each ring.",

@@ -99,7 +99,9 @@ struct TradingExchange: ParsableCommand {
         }
         let keys: APIKeys
         do {
-            keys = try APIKeys.load(path: keysPath)
+            let (loadedKeys, keyWarnings) = try APIKeys.load(path: keysPath, allowPlainPasswords: loaded.configuration.auth.allowUnhashedAccounts)
+            keys = loadedKeys
+            for warning in keyWarnings { logger.warning("\(warning)") }
         } catch {
             FileHandle.standardError.write(Data("trading_exchange: the API keys file (RTES_API_KEYS_FILE) cannot be used:\n\(error)\n".utf8))
             throw ExitCode(2)

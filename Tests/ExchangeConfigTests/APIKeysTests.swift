@@ -22,7 +22,7 @@ import Testing
                "max_notional": 25000.5, "max_orders_per_second": 7, "cancel_on_disconnect": true}]}
             """#, source: "keys.json")
         #expect(keys.accounts.map(\.username) == ["ALICE", "BOB"])
-        #expect(keys.accounts[0].password.reveal() == "s3cret")
+        #expect(keys.accounts[0].credential == .plain(Secret("s3cret")))
         #expect(keys.accounts[0].firm == Firm("ALCE"))
         #expect(!keys.accounts[0].cancelOnDisconnect && keys.accounts[1].cancelOnDisconnect)
         let defaults = RiskLimits(maxOrderShares: 100, maxOpenNotional: 1, maxOrdersPerSecond: 2, priceCollarsEnabled: true)
@@ -67,7 +67,7 @@ import Testing
 
     @Test func aMissingFileIsOneClearIssue() {
         do {
-            _ = try APIKeys.load(path: "/nonexistent/keys.json")
+            _ = try APIKeys.load(path: "/nonexistent/keys.json", allowPlainPasswords: false)
             Issue.record("loaded a file that does not exist")
         } catch {
             #expect(error.issues.count == 1)
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func theBundledDevelopmentKeysFileLoads() throws {
-        let keys = try APIKeys.load(path: configsDirectory + "/api_keys.dev.json")
+        let keys = try APIKeys.load(path: configsDirectory + "/api_keys.dev.json", allowPlainPasswords: false).keys
         #expect(keys.accounts.count >= 2)
     }
 }

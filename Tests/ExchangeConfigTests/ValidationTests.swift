@@ -95,7 +95,7 @@ import Testing
         #expect(found.at("risk.max_order_sise")[0].message.hasPrefix("unknown key (did you mean max_order_size?); allowed keys in risk are max_order_size, "))
         #expect(found.at("exchange.tcp_prot")[0].message.contains("did you mean tcp_port?"))
         #expect(found.at("performance.cores.feed")[0].message.hasSuffix("allowed keys in performance.cores are gateway, engine, market_data"))
-        #expect(found.at("logging")[0].message.contains("allowed keys at the top level are exchange, symbols, risk, performance, gateway, market_data"))
+        #expect(found.at("logging")[0].message.contains("allowed keys at the top level are exchange, symbols, risk, performance, gateway, market_data, auth"))
         #expect(found.at("symbols[0].tick")[0].location?.column == 57)
     }
 
@@ -126,7 +126,7 @@ import Testing
     @Test func refusesSecretsInTheFileWithoutRepeatingThem() {
         let json = document(#"""
             "exchange": {"hmac_key": "s3cr3t-value", "TLS_KEY": "s3cr3t-value"},
-            "auth": {"db_password": "s3cr3t-value", "client_secret": "s3cr3t-value"},
+            "vault": {"db_password": "s3cr3t-value", "client_secret": "s3cr3t-value"},
             "api_keys_file": "/etc/keys"
             """#)
         let found = issues(json)
@@ -134,9 +134,9 @@ import Testing
         #expect(found.at("exchange.hmac_key").first?.message == readsNone)
         #expect(found.at("exchange.TLS_KEY").first?.message == readsNone)
         #expect(found.at("api_keys_file").first?.message == "looks like a secret, and secrets must not be in the configuration file; they come only from the environment variable RTES_API_KEYS_FILE")
-        #expect(found.at("auth.db_password").first?.message == readsNone)
-        #expect(found.at("auth.client_secret").count == 1)
-        #expect(found.at("auth").count == 1)  // the unknown section itself
+        #expect(found.at("vault.db_password").first?.message == readsNone)
+        #expect(found.at("vault.client_secret").count == 1)
+        #expect(found.at("vault").count == 1)  // the unknown section itself
         #expect(!ConfigurationError(issues: found).description.contains("s3cr3t"))
     }
 

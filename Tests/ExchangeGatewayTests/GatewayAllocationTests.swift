@@ -38,7 +38,7 @@ import Testing
         let configuration = try ConfigurationLoader.load(json: knobs.json, source: "rig.json", environment: [:], host: .current())
             .configuration
         let clock = ManualClock()
-        var rig = try GatewayEngineRig(configuration: configuration, clock: clock)
+        var rig = try GatewayEngineRig(configuration: configuration, clock: clock, authenticatorThread: true)
         let memory = rig.memory
 
         // Everything the clients send, encoded before any measurement.

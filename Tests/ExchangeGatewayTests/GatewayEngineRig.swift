@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeAccess
 import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
@@ -9,7 +10,10 @@ import ExchangeRuntime
 import ExchangeTestRig
 import ExchangeTestSupport
 import ExchangeWire
+import Foundation
 import Glibc
+import Logging
+import Synchronization
 
 // A gateway and an engine agent driven by the test's own thread, with raw clients that
 // count what they receive without allocating: for the allocation test and for cases that
@@ -162,13 +166,17 @@ struct RawClients {
 /// as the shared threading mode runs them.
 struct GatewayEngineRig<C: Clock>: ~Copyable {
     var gateway: GatewayAgent<C>
+    /// Checks the gateway's logins: turned on the caller's thread like the others, or (for
+    /// the allocation test, which counts the caller's thread) on a thread of its own, as in
+    /// the appliance.
+    let authenticator: AuthenticatorTurns<C>
     var engine: EngineAgent
     var bookEvents: SPSCRing<EngineEvent>.Consumer
     let port: Int
     let memory: RigMemory
 
     /// - Parameter clock: the gateway's time (a `ManualClock` lets a test move it).
-    init(configuration: ExchangeConfiguration, clock: C) throws {
+    init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false) throws {
         let memory = RigMemory()
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
@@ -190,13 +198,18 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         let port = Int(listener.port)
         let settings = configuration.gateway
         let region = memory.take(GatewayLayout.requiredBytes(settings: settings, accounts: devKeys.accounts.count), alignment: 4_096)
+        let logins = LoginChannel(service: "gateway", capacity: 1_024)
+        let authenticator = try Authenticator(
+            keys: devKeys, policy: LoginThrottle.Policy(maxFailures: 1_000, backoff: 0, maxBackoff: 0, lockout: 1_000_000_000, trackedAddresses: 16),
+            channels: [logins], clock: clock, cells: memory.counters.cells, logger: Logger(label: "rig"))
         var gateway = try GatewayAgent(
             options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
                                     symbols: configuration.symbols.map(\.symbol), keys: devKeys),
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
-            orderEvents: orderRing.makeConsumer(), cells: memory.counters.cells)
+            orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells)
         try gateway.onStart()
+        self.authenticator = AuthenticatorTurns(authenticator, ownThread: authenticatorThread)
         self.gateway = gateway
         self.engine = engine
         self.bookEvents = bookEvents
@@ -210,6 +223,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     var lastAttribution: Firm?
 
     mutating func turn() {
+        authenticator.turn()
         _ = gateway.doWork()
         _ = engine.doWork()
         while let event = bookEvents.tryPop() {
@@ -227,6 +241,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         engine.beginDrain()
         for _ in 0..<200_000 where !(gateway.isDrained && engine.isDrained) { turn() }
         gateway.onClose()
+        authenticator.stop()
     }
 }
 
@@ -242,6 +257,38 @@ extension GatewayEngineRig where C == ManualClock {
     mutating func advance(_ clock: ManualClock, milliseconds: UInt64) {
         clock.advance(milliseconds: milliseconds)
         for _ in 0..<4 { turn() }
+    }
+}
+
+/// The rig's authenticator, turned by the rig's `turn()` or by a thread of its own until `stop()`.
+final class AuthenticatorTurns<C: Clock>: @unchecked Sendable {
+    private var agent: Authenticator<C>
+    private let ownThread: Bool
+    private let running = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ authenticator: consuming Authenticator<C>, ownThread: Bool) {
+        agent = authenticator
+        self.ownThread = ownThread
+        guard ownThread else { return }
+        running.store(true, ordering: .releasing)
+        Thread { [self] in
+            while running.load(ordering: .acquiring) {
+                if self.agent.doWork() == 0 { usleep(50) }
+            }
+            finished.signal()
+        }.start()
+    }
+
+    /// One turn, on the caller's thread (nothing when the authenticator has its own).
+    func turn() {
+        if !ownThread { _ = agent.doWork() }
+    }
+
+    /// Ends the authenticator's thread, if it has one, and waits for it.
+    func stop() {
+        guard ownThread, running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        finished.wait()
     }
 }
 
@@ -267,6 +314,7 @@ final class RigMemory {
 extension GatewayEngineRig {
     /// One turn of the gateway alone: the engine stalls.
     mutating func turnGatewayOnly() {
+        authenticator.turn()
         _ = gateway.doWork()
     }
 

@@ -120,7 +120,7 @@ import Testing
         let count = 64
         var accounts = devKeys.accounts
         for i in 0..<count {
-            accounts.append(APIKeys.Account(username: "B\(i)", password: Secret("pw\(i)"), firm: Firm("BUF\(i % 10)")!))
+            accounts.append(APIKeys.Account(username: "B\(i)", credential: .plain(Secret("pw\(i)")), firm: Firm("BUF\(i % 10)")!))
         }
         let knobs = ExchangeKnobs(maxConnections: 128, receiveBufferSize: 512, receiveBufferCount: 16, maxClients: 128)
         let outcome = try withExchange(knobs, keys: APIKeys(accounts: accounts)) { exchange, _ in
@@ -149,7 +149,7 @@ import Testing
         try #require(ensureOpenFiles(2 * count + 256), "RLIMIT_NOFILE too low for \(count) connections on both ends")
         var accounts = devKeys.accounts
         for i in 0..<count {
-            accounts.append(APIKeys.Account(username: String(format: "K%04d", i), password: Secret(String(format: "pw%04d", i)),
+            accounts.append(APIKeys.Account(username: String(format: "K%04d", i), credential: .plain(Secret(String(format: "pw%04d", i))),
                                             firm: Firm("F\(i % 10)")!))
         }
         let knobs = ExchangeKnobs(

@@ -1,3 +1,6 @@
+import ExchangeAccess
+import ExchangeConfig
+import Logging
 import CExchangeShim
 import ExchangeBookReplica
 import ExchangeClock
@@ -38,7 +41,7 @@ final class FeedRig {
     private var bookRing: SPSCRing<EngineEvent>
     private var started = false
     /// Agents, built at init and handed to the runner by `start()`.
-    private var pending: UnsafeMutablePointer<AgentPair<UpstreamDrainReporter<AgentPair<DemoFlowAgent<TSCClock>, AgentPair<EngineAgent, EventDrainAgent>>>, MarketDataAgent<TSCClock>>>?
+    private var pending: UnsafeMutablePointer<AgentPair<AgentPair<UpstreamDrainReporter<AgentPair<DemoFlowAgent<TSCClock>, AgentPair<EngineAgent, EventDrainAgent>>>, MarketDataAgent<TSCClock>>, Authenticator<TSCClock>>>?
 
     static let symbols = ["AAPL", "MSFT", "AMZN", "GOOGL"]
 
@@ -59,7 +62,7 @@ final class FeedRig {
     ///     which the feed never shows).
     ///   - rate: commands per second fed to the engine.
     init(commandCount: Int, seed: UInt64, rate: Int, maxPayload: Int = 1_400, history: Int = 1 << 20,
-         requestsPerSecond: Int = 1_000, accounts: [SnapshotAccount]? = nil, nonDisplayedPerMille: Int = 0,
+         requestsPerSecond: Int = 1_000, accounts: APIKeys? = nil, nonDisplayedPerMille: Int = 0,
          heartbeatNanoseconds: UInt64 = 1_000_000_000) throws {
         instruments = Self.makeInstruments()
         let configuration = EngineConfiguration(instruments: instruments, orderPoolSize: orderCapacity, maxClients: 64, priceLevels: 4_096)
@@ -98,15 +101,22 @@ final class FeedRig {
             interface: 0x7F00_0001, ttl: 0, loopback: true, sendBufferBytes: 4 << 20, maxPayloadBytes: maxPayload,
             heartbeatIntervalNanoseconds: heartbeatNanoseconds, bindAddress: 0x7F00_0001, retransmitPort: 0,
             retransmitHistoryMessages: history, retransmitMaxRequestsPerSecond: requestsPerSecond, snapshotPort: 0,
-            snapshotAccounts: accounts)
-        let marketData = try MarketDataAgent(configuration: md, clock: clock, events: bookRing.makeConsumer(), cells: cells,
+            snapshotLoginRequired: accounts != nil)
+        let logins = LoginChannel(service: "snapshot", capacity: 16)
+        let authenticator = try Authenticator(
+            keys: accounts ?? APIKeys(accounts: []), policy: LoginThrottle.Policy(maxFailures: 1_000, backoff: 0, maxBackoff: 0,
+                                                                                lockout: 1_000_000_000, trackedAddresses: 16),
+            channels: [logins], clock: clock, cells: cells, logger: Logger(label: "feed-rig"))
+        let marketData = try MarketDataAgent(configuration: md, clock: clock, events: bookRing.makeConsumer(), logins: logins.makeClient(),
+                                             cells: cells,
                                              upstreamFinished: { signal.isRaised })
         retransmitPort = marketData.retransmitPort
         snapshotPort = marketData.snapshotPort
         let all = AgentPair(UpstreamDrainReporter(AgentPair(demo, AgentPair(engineAgent, EventDrainAgent(events: orderRing.makeConsumer(), ring: .orderEvents, cells: cells))),
                                                   signal: signal), marketData)
+        let withAuth = AgentPair(all, authenticator)
         pending = .allocate(capacity: 1)
-        pending!.initialize(to: all)
+        pending!.initialize(to: withAuth)
         admin = try AdminServer.start(host: "127.0.0.1", port: 0, state: AdminState(
             cells: cells, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: 1_000), instruments: instruments))
     }

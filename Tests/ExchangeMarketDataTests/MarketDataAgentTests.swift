@@ -1,3 +1,6 @@
+import ExchangeAccess
+import ExchangeConfig
+import Logging
 import CExchangeShim
 import CMallocCounter
 import ExchangeBookReplica
@@ -72,8 +75,8 @@ import Testing
     }
 
     @Test func rejectsSnapshotLoginsWithAWrongPasswordOrSessionAndServesTheRightOne() throws {
-        let account = SnapshotAccount(username: SoupUsername("ALICE")!, password: SoupPassword("s3cret")!)
-        let rig = try FeedRig(commandCount: 2_000, seed: 5, rate: 50_000, accounts: [account])
+        let account = try APIKeys.parse(json: #"{"accounts": [{"username": "ALICE", "password": "s3cret", "firm": "ALCE"}]}"#, source: "test")
+        let rig = try FeedRig(commandCount: 2_000, seed: 5, rate: 50_000, accounts: account)
         let receiver = try rig.receiver()
         try rig.start()
         func settled() -> Bool {
@@ -135,10 +138,11 @@ import Testing
             session: session, instruments: instruments, orderCapacity: 20_000, group: group, port: port, interface: 0x7F00_0001,
             ttl: 0, loopback: true, sendBufferBytes: 4 << 20, maxPayloadBytes: 1_400, heartbeatIntervalNanoseconds: 1_000_000,
             bindAddress: 0x7F00_0001, retransmitPort: 0, retransmitHistoryMessages: 1 << 16, retransmitMaxRequestsPerSecond: 1_000_000,
-            snapshotPort: 0, snapshotAccounts: nil)
+            snapshotPort: 0, snapshotLoginRequired: false)
         var producer = ring.makeProducer()
         let clock = ManualClock()
-        var agent = try MarketDataAgent(configuration: md, clock: clock, events: ring.makeConsumer(), cells: CounterCells(base: counters),
+        var agent = try MarketDataAgent(configuration: md, clock: clock, events: ring.makeConsumer(),
+                                        logins: LoginChannel(service: "snapshot", capacity: 16).makeClient(), cells: CounterCells(base: counters),
                                         upstreamFinished: { true })
         try agent.onStart()
         let requester = try FeedClient(group: group, port: port, interface: 0x7F00_0001, retransmitHost: 0x7F00_0001,

@@ -1,3 +1,6 @@
+import ExchangeAccess
+import ExchangeConfig
+import Logging
 import ExchangeClock
 import ExchangeCore
 @testable import ExchangeMarketData
@@ -312,7 +315,7 @@ final class SnapshotTestRig {
             group: FeedRig.uniqueGroup() &+ 2, port: UInt16(freeUDPPort()), interface: 0x7F00_0001, ttl: 0, loopback: true,
             sendBufferBytes: 1 << 20, maxPayloadBytes: 1_400, heartbeatIntervalNanoseconds: heartbeat, bindAddress: 0x7F00_0001,
             retransmitPort: 0, retransmitHistoryMessages: 1 << 16, retransmitMaxRequestsPerSecond: 1_000, snapshotPort: 0,
-            snapshotAccounts: [SnapshotAccount(username: SoupUsername("ALICE")!, password: SoupPassword("s3cret")!)])
+            snapshotLoginRequired: true)
         c.snapshotLoginTimeoutNanoseconds = 5_000_000_000
         c.snapshotIdleTimeoutNanoseconds = 15_000_000_000
         return c
@@ -348,10 +351,23 @@ final class SnapshotTestRig {
         }
     }
 
+    var authenticator: AuthenticatorBox?
+
     deinit { countersMemory.deallocate() }
 
+    /// ALICE / s3cret, checked by an authenticator this rig turns with the agent.
+    static let keys = try! APIKeys.parse(
+        json: #"{"accounts": [{"username": "ALICE", "secret": "$scrypt$ln=4,r=8,p=1$c2FsdHNhbHRzYWx0$DsanEOo1gymjSsAGnOncSMhFYWzSx6zyAsDsiT+4Qlk", "firm": "ALCE"}]}"#,
+        source: "snapshot-test")
+
     func makeAgent() throws -> MarketDataAgent<ManualClock> {
-        var agent = try MarketDataAgent(configuration: configuration, clock: clock, events: ring.makeConsumer(), cells: cells,
+        let logins = LoginChannel(service: "snapshot", capacity: 16)
+        authenticator = AuthenticatorBox(try Authenticator(
+            keys: Self.keys, policy: LoginThrottle.Policy(maxFailures: 1_000, backoff: 0, maxBackoff: 0, lockout: 1_000_000_000,
+                                                          trackedAddresses: 16),
+            channels: [logins], clock: clock, cells: cells, logger: Logger(label: "snapshot-rig")))
+        var agent = try MarketDataAgent(configuration: configuration, clock: clock, events: ring.makeConsumer(), logins: logins.makeClient(),
+                                        cells: cells,
                                         upstreamFinished: { true })
         try agent.onStart()
         return agent
@@ -363,6 +379,7 @@ final class SnapshotTestRig {
     func turns(_ agent: inout MarketDataAgent<ManualClock>, _ count: Int) {
         for _ in 0..<count {
             while next < events.count && producer.tryPush(events[next]) { next += 1 }
+            _ = authenticator?.agent.doWork()
             _ = agent.doWork()
             agent.publishCounters()  // every turn, so the test reads them at once (the agent: once a millisecond)
         }
@@ -393,6 +410,12 @@ final class SnapshotTestRig {
         } while !deadline.hasPassed
         return false
     }
+}
+
+/// Holds the rig's authenticator (a noncopyable agent) so the rig can turn it.
+final class AuthenticatorBox {
+    var agent: Authenticator<ManualClock>
+    init(_ agent: consuming Authenticator<ManualClock>) { self.agent = agent }
 }
 
 /// A SoupBinTCP client of the snapshot service over a non-blocking loopback socket.

@@ -16,7 +16,7 @@ public let repositoryRoot: URL = {
 /// The bundled development accounts (configs/api_keys.dev.json): DEMO1 (client 0), DEMO2 (1),
 /// TRADER (2, cancel on disconnect, max order size 10,000), LOAD1…LOAD8 (3…10).
 public let devKeysPath = repositoryRoot.appendingPathComponent("configs/api_keys.dev.json").path
-public let devKeys: APIKeys = try! APIKeys.load(path: devKeysPath)
+public let devKeys: APIKeys = try! APIKeys.load(path: devKeysPath, allowPlainPasswords: false).keys
 
 /// One account of the API keys file, as a client logs in with it.
 public struct Credentials: Sendable {
@@ -33,9 +33,15 @@ public struct Credentials: Sendable {
     public static let trader = Credentials(username: "TRADER", password: "trader123")
     public static func load(_ n: Int) -> Credentials { Credentials(username: "LOAD\(n)", password: "load\(n)pass") }
 
-    /// The password of `username` in the development accounts.
+    /// The password of `username` in the development accounts (the file holds only their
+    /// scrypt hashes; README lists the passwords).
     public static func password(_ username: String) -> String {
-        devKeys.accounts.first { $0.username == username }!.password.reveal()
+        switch username {
+        case "DEMO1": "demo1pass"
+        case "DEMO2": "demo2pass"
+        case "TRADER": "trader123"
+        default: username.lowercased() + "pass"
+        }
     }
 }
 
@@ -66,6 +72,9 @@ public struct ExchangeKnobs: Sendable {
     public var hugepages: String
     public var demoFlowRate: Int
     public var demoFlowCommands: Int?
+    /// `auth.backoff_ms` and `auth.max_failed_logins`.
+    public var loginBackoffMilliseconds = 0
+    public var maxFailedLogins = 1_000
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -176,6 +185,11 @@ public final class TestExchange: @unchecked Sendable {
         configuration.exchange.tcpPort = 0  // every port chosen by the kernel
         configuration.exchange.metricsPort = 0
         configuration.marketData.retransmitPort = 0
+        // No backoff or lockout unless a test asks: a test's wrong password must not hold up
+        // the next login from the same (loopback) address.
+        configuration.auth.backoffMilliseconds = knobs.loginBackoffMilliseconds
+        configuration.auth.maxBackoffMilliseconds = knobs.loginBackoffMilliseconds
+        configuration.auth.maxFailedLogins = knobs.maxFailedLogins
         configuration.marketData.snapshotPort = 0
         appliance = try Appliance.start(
             configuration,

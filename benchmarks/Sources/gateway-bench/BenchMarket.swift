@@ -76,8 +76,14 @@ struct BenchAccount: Sendable {
 
     /// Every account in the file, client IDs in file order (as the exchange assigns them).
     static func load(path: String) throws -> [BenchAccount] {
-        try APIKeys.load(path: path).accounts.enumerated().map { index, account in
-            guard let username = SoupUsername(account.username), let password = SoupPassword(account.password.reveal()) else {
+        try APIKeys.load(path: path, allowPlainPasswords: true).keys.accounts.enumerated().map { index, account in
+            // The file holds scrypt hashes; the development accounts' passwords are the README's
+            // (LOADn: loadnpass), plain entries are used as they are.
+            let text = switch account.credential {
+            case .plain(let secret): secret.reveal()
+            case .scrypt: account.username.lowercased() + "pass"
+            }
+            guard let username = SoupUsername(account.username), let password = SoupPassword(text) else {
                 throw BenchFailure("\(path): account \(index) does not fit the SoupBinTCP username/password fields")
             }
             return BenchAccount(clientID: ClientID(index), username: username, password: password, firm: account.firm)

@@ -1,3 +1,4 @@
+import ExchangeAccess
 import CExchangeShim
 import ExchangeClock
 import ExchangeCore
@@ -76,8 +77,9 @@ final class MarketDataRig {
             session: SoupSessionName("BENCH")!, instruments: Self.instruments, orderCapacity: Self.orderPool, group: group, port: port,
             interface: 0x7F00_0001, ttl: 0, loopback: true, sendBufferBytes: 8 << 20, maxPayloadBytes: 1_400,
             heartbeatIntervalNanoseconds: 1_000_000_000, bindAddress: 0x7F00_0001, retransmitPort: 0,
-            retransmitHistoryMessages: 1 << 20, retransmitMaxRequestsPerSecond: 1_000, snapshotPort: 0, snapshotAccounts: nil)
-        let agent = try MarketDataAgent(configuration: settings, clock: ExchangeClock.TSCClock(ticksPerSecond: ticksPerSecond), events: bookRing.makeConsumer(), cells: cells, upstreamFinished: { true })
+            retransmitHistoryMessages: 1 << 20, retransmitMaxRequestsPerSecond: 1_000, snapshotPort: 0, snapshotLoginRequired: false)
+        let agent = try MarketDataAgent(configuration: settings, clock: ExchangeClock.TSCClock(ticksPerSecond: ticksPerSecond), events: bookRing.makeConsumer(),
+                                        logins: LoginChannel(service: "snapshot", capacity: 16).makeClient(), cells: cells, upstreamFinished: { true })
         retransmitPort = agent.retransmitPort
         return ProductionMarketDataAgent(agent)
     }

@@ -1,0 +1,31 @@
+import ExchangeRuntime
+
+/// The two rings between one service (the order gateway, the snapshot service) and the
+/// authenticator: requests one way, answers the other, each of `capacity` entries. The
+/// channel owns the rings' memory, and each end holds the channel, so the memory lives as
+/// long as either end. Each end is handed out once.
+public final class LoginChannel: @unchecked Sendable {
+    /// Which service the channel serves, for log lines ("gateway", "snapshot").
+    public let service: String
+    public let capacity: Int
+    private var requests: SPSCRing<LoginRequest>
+    private var answers: SPSCRing<LoginAnswer>
+
+    /// - Parameter capacity: a power of two (`auth.max_pending_logins`).
+    public init(service: String, capacity: Int) {
+        self.service = service
+        self.capacity = capacity
+        requests = SPSCRing(capacity: capacity)
+        answers = SPSCRing(capacity: capacity)
+    }
+
+    /// The service's end.
+    public func makeClient() -> LoginClient {
+        LoginClient(channel: self, requests: requests.makeProducer(), answers: answers.makeConsumer())
+    }
+
+    /// The authenticator's end.
+    public func makePort() -> LoginPort {
+        LoginPort(channel: self, requests: requests.makeConsumer(), answers: answers.makeProducer())
+    }
+}
