@@ -317,6 +317,8 @@ public struct APIKeys: Sendable, Equatable {
 /// 1 to 4 upper-case letters or digits: an OUCH Firm.
 private func isFirm(_ text: String) -> Bool {
     (1...4).contains(text.utf8.count) && text.utf8.allSatisfy { isLetterOrDigit($0) && !($0 >= 0x61 && $0 <= 0x7A) }
+}
+
 extension JSONValue {
     /// What kind of value this is, never the value.
     var kindName: String {

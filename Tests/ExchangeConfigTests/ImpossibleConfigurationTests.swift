@@ -43,7 +43,7 @@ import Testing
         try #require(mkfifo(path, 0o600) == 0)
         defer { unlink(path) }
         var refusal: Error?
-        do { _ = try APIKeys.load(path: path) } catch { refusal = error }
+        do { _ = try APIKeys.load(path: path, allowPlainPasswords: false) } catch { refusal = error }
         #expect(String(describing: try #require(refusal)).contains("API keys file"))
         #expect(String(describing: try #require(refusal)).contains("FIFO"))
     }
