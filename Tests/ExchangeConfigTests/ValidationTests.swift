@@ -95,7 +95,7 @@ import Testing
         #expect(found.at("risk.max_order_sise")[0].message.hasPrefix("unknown key (did you mean max_order_size?); allowed keys in risk are max_order_size, "))
         #expect(found.at("exchange.tcp_prot")[0].message.contains("did you mean tcp_port?"))
         #expect(found.at("performance.cores.feed")[0].message.hasSuffix("allowed keys in performance.cores are gateway, engine, market_data"))
-        #expect(found.at("logging")[0].message.contains("allowed keys at the top level are exchange, symbols, risk, performance, gateway, market_data, auth"))
+        #expect(found.at("logging")[0].message.contains("allowed keys at the top level are exchange, symbols, risk, performance, gateway, market_data, admin, auth"))
         #expect(found.at("symbols[0].tick")[0].location?.column == 57)
     }
 
