@@ -5,11 +5,12 @@
 #   systemd/install.sh install   [--from DIR] [--prefix PREFIX] [--root DIR]
 #   systemd/install.sh uninstall [--prefix PREFIX] [--root DIR] [--purge]
 #
-# install:   PREFIX/bin/trading_exchange and rtes-stat from DIR (default .build/release),
+# install:   PREFIX/bin/trading_exchange, rtes-stat and rtes-keys from DIR (default .build/release),
 #            the unit as /etc/systemd/system/rtes.service (checked with systemd-analyze),
 #            /etc/rtes/config.json from configs/config.prod.json only if absent,
-#            /etc/rtes/api_keys.json (mode 0600, the unit's LoadCredential=) from
-#            configs/api_keys.dev.json only if absent, an
+#            /etc/rtes/api_keys.json (mode 0600, the unit's LoadCredential=) only if
+#            absent: one account, OPER1 (firm OPER), with a random password hashed by
+#            rtes-keys, the password in /etc/rtes/initial_password (mode 0600); an
 #            /etc/rtes/environment template (mode 0600) only if absent, system user and
 #            group rtes if missing, and `systemctl daemon-reload` when systemd is running.
 # uninstall: stops and disables the service (when systemd runs), removes binaries and
@@ -64,7 +65,7 @@ if [ -n "$root" ]; then
     root=${root%/}
 fi
 user=rtes
-binaries=(trading_exchange rtes-stat)
+binaries=(trading_exchange rtes-stat rtes-keys)
 unit=$root/etc/systemd/system/rtes.service
 etc=$root/etc/rtes
 bindir=$root$prefix/bin
@@ -131,8 +132,17 @@ do_install() {
     if [ -e "$etc/api_keys.json" ]; then
         say "$etc/api_keys.json exists: kept"
     else
-        run install -m 0600 configs/api_keys.dev.json "$etc/api_keys.json"
-        say "WARNING: $etc/api_keys.json holds the DEVELOPMENT accounts (DEMO1, DEMO2, TRADER, LOAD1-8, passwords in the repository): replace them before clients other than yours can reach the port"
+        # No password from the repository ever guards an installed exchange: one account
+        # with a random password, hashed by rtes-keys (read from its standard input).
+        password=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 10) || true
+        [ ${#password} -eq 10 ] || die "could not draw a random password from /dev/urandom"
+        secret=$(printf '%s\n' "$password" | "$from/rtes-keys" hash) || die "rtes-keys hash failed"
+        (
+            umask 077
+            printf '{ "accounts": [\n  { "username": "OPER1", "secret": "%s", "firm": "OPER" }\n] }\n' "$secret" >"$etc/api_keys.json"
+            printf '%s\n' "$password" >"$etc/initial_password"
+        )
+        say "wrote $etc/api_keys.json: one account, OPER1 (firm OPER); its password is in $etc/initial_password (mode 0600). Add accounts with rtes-keys hash (systemd/README.md)"
     fi
     if [ -e "$etc/environment" ]; then
         say "$etc/environment exists: kept"
