@@ -89,7 +89,10 @@ public struct Authenticator<C: Clock>: Agent, ~Copyable {
         if now >= nextDue { work &+= releaseHeld(now: now) }
         for port in 0..<portCount {
             guard let request = ports[port].requests.tryPop() else { continue }
-            handle(request, port: port, now: now)
+            switch request.kind {
+            case .login: handle(request, port: port, now: now)
+            case .sessionEnded: logSessionEnd(request, port: port)
+            }
             work &+= 1
         }
         if work > 0 { publish() }
@@ -106,6 +109,13 @@ public struct Authenticator<C: Clock>: Agent, ~Copyable {
         for entry in held { _ = ports[entry.port].answers.tryPush(entry.answer) }
         held.removeAll()
         publish()
+    }
+
+    /// A logged-in session ended (Logout, disconnect, timeout…): one debug line.
+    func logSessionEnd(_ request: LoginRequest, port: Int) {
+        let account = Int(request.account)
+        let name = names.indices.contains(account) ? names[account] : "#\(account)"
+        logger.debug("session ended: \(ports[port].service), account \(name), \(ports[port].channel.describeEnd(request.endReason))")
     }
 
     // MARK: One login

@@ -8,13 +8,17 @@ public final class LoginChannel: @unchecked Sendable {
     /// Which service the channel serves, for log lines ("gateway", "snapshot").
     public let service: String
     public let capacity: Int
+    /// A session-end reason code of this service in words, for the debug log.
+    public let describeEnd: @Sendable (UInt8) -> String
     private var requests: SPSCRing<LoginRequest>
     private var answers: SPSCRing<LoginAnswer>
 
     /// - Parameter capacity: a power of two (`auth.max_pending_logins`).
-    public init(service: String, capacity: Int) {
+    /// - Parameter describeEnd: the service's session-end reason codes in words.
+    public init(service: String, capacity: Int, describeEnd: @escaping @Sendable (UInt8) -> String = { "reason \($0)" }) {
         self.service = service
         self.capacity = capacity
+        self.describeEnd = describeEnd
         requests = SPSCRing(capacity: capacity)
         answers = SPSCRing(capacity: capacity)
     }

@@ -5,7 +5,21 @@ import ExchangeWire
 /// name the connection, so that an answer for a connection that has gone (its slot reused)
 /// is recognised and ignored; `descriptor` is the connection's socket, which the
 /// authenticator asks for the source address (off the service's thread).
+///
+/// The same ring carries the end of a logged-in session (`sessionEnded`), so that logouts
+/// and disconnects are logged at debug off the service's thread, as logins are.
 public struct LoginRequest: BitwiseCopyable, Sendable {
+    public enum Kind: UInt8, BitwiseCopyable, Sendable {
+        /// A Login Request to check and answer.
+        case login
+        /// A logged-in session of `account` ended for `endReason` (the service's code, told
+        /// in words by the channel's `describeEnd`); nothing is answered.
+        case sessionEnded
+    }
+
+    public var kind: Kind = .login
+    public var account: Int32 = -1
+    public var endReason: UInt8 = 0
     public var username: SoupUsername
     public var password: SoupPassword
     public var descriptor: Int32
@@ -19,5 +33,16 @@ public struct LoginRequest: BitwiseCopyable, Sendable {
         self.descriptor = descriptor
         self.slot = slot
         self.generation = generation
+    }
+
+    /// The end of `account`'s session on connection `slot`, for `reason`.
+    @inlinable
+    public static func sessionEnded(account: Int32, reason: UInt8, slot: Int32) -> LoginRequest {
+        var request = LoginRequest(username: SoupUsername(rawValue: 0), password: SoupPassword(high: 0, low: 0),
+                                   descriptor: -1, slot: slot, generation: 0)
+        request.kind = .sessionEnded
+        request.account = account
+        request.endReason = reason
+        return request
     }
 }

@@ -177,7 +177,11 @@ extension GatewayAgent {
             // The session is free at once (a client may log in again while this connection
             // sends what it still owes); the connection keeps reading the log until closed.
             let account = Int(connections[slot].account)
-            if account >= 0 && accounts.connections[account] == Int32(slot) { releaseSession(account) }
+            if account >= 0 && accounts.connections[account] == Int32(slot) {
+                releaseSession(account)
+                // One debug line, written by the authenticator's thread; none when its ring is full.
+                _ = logins.post(.sessionEnded(account: Int32(account), reason: reason.rawValue, slot: Int32(slot)))
+            }
         }
         if flush {
             queueDebug(slot, reason.debugText)

@@ -245,7 +245,9 @@ public final class Appliance: @unchecked Sendable {
 
         // Logins of every TCP service are checked by the authenticator, on a thread of its own
         // (a password check takes milliseconds; the service loops never wait for one).
-        let gatewayLogins = LoginChannel(service: "gateway", capacity: configuration.auth.maxPendingLogins)
+        let gatewayLogins = LoginChannel(service: "gateway", capacity: configuration.auth.maxPendingLogins) { code in
+            DisconnectReason(rawValue: code).map(String.init(describing:)) ?? "reason \(code)"
+        }
         let snapshotLogins = LoginChannel(service: "snapshot", capacity: configuration.auth.maxPendingLogins)
         let authenticator = try Authenticator(
             keys: keys, policy: LoginThrottle.Policy(configuration.auth),

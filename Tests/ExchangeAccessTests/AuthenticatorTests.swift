@@ -114,6 +114,26 @@ import Testing
         #expect(rig.log.lines.count == 5)  // one per failed login: 3 wrong, 1 throttled, 1 locked out
     }
 
+    @Test func aSessionEndIsLoggedAtDebugInTheServicesWordsAndAnswersNothing() throws {
+        let clock = ManualClock()
+        let region = CountersRegion.anonymous(name: "AUTH-END", ticksPerSecond: 1_000_000_000)
+        let channel = LoginChannel(service: "gateway", capacity: 16) { $0 == 2 ? "logout" : "code \($0)" }
+        var client = channel.makeClient()
+        let log = LogLines()
+        var logger = Logger(label: "test") { _ in LogCapture(lines: log) }
+        logger.logLevel = .debug
+        var agent = try Authenticator(keys: Self.keys, policy: Self.policy, channels: [channel], clock: clock, cells: region.cells,
+                                      logger: logger)
+        let posted = [client.post(.sessionEnded(account: 1, reason: 2, slot: 5)), client.post(.sessionEnded(account: 0, reason: 9, slot: 6))]
+        #expect(posted == [true, true])
+        #expect(agent.doWork() == 1)  // one request of a service per turn
+        #expect(agent.doWork() == 1)
+        let answer = client.nextAnswer()
+        #expect(answer == nil)
+        #expect(log.lines == ["debug: session ended: gateway, account BOB, logout", "debug: session ended: gateway, account ALICE, code 9"])
+        #expect(try region.cells.register(AuthCounters.block).load(AuthCounters.requests) == 0)
+    }
+
     @Test func anUnknownUsernameCostsACheckAndIsNotAuthorized() throws {
         let rig = try Rig()
         #expect(rig.post("MALLET", "s3cret"))

@@ -72,6 +72,9 @@ import Testing
             var tokens: [String] = []
             while tokens.count < 40 {
                 let event = rig.next(client)
+                // A Server Heartbeat may come between answers when the host is slow (the
+                // gateway's heartbeat timer runs on wall time here); it is not an answer.
+                if event.packet?.isHeartbeat == true { continue }
                 let reply = try #require(event.packet?.ouch, "R\(i): \(tokens.count) answers, then \(event)")
                 #expect(reply.type == "A", "R\(i): \(reply)")
                 tokens.append(reply.token)
