@@ -122,44 +122,47 @@ struct SnapshotPass: ~Copyable {
 
     /// Encodes the next chunk (at most `budget` units) into `chunk`; returns the units used.
     mutating func encodeChunk(session: SoupSessionName, instruments: UnsafeMutablePointer<InstrumentSpec>, instrumentCount: Int) -> Int {
-        var offset = 0
-        var used = 0
         let out = chunk
         let timestamp = self.timestamp
-        func put(_ message: ITCHMessage) {
-            offset &+= SoupBinTCP.sequencedDataHeader(payloadLength: message.length, to: out + offset)
-            offset &+= ITCHEncoder.write(message, to: out + offset)
-        }
-        let headerCount = 2 &+ 2 &* instrumentCount
-        while used < budget && headerIndex < headerCount {
-            switch headerIndex {
-            case 0: offset &+= SoupBinTCP.loginAccepted(session: session, sequence: 1, to: out)
-            case 1: put(.systemEvent(.init(timestamp: timestamp, code: marketState)))
-            case let i where i < 2 &+ instrumentCount:
-                put(.stockDirectory(.init(locate: UInt16(truncatingIfNeeded: i &- 1), timestamp: timestamp, instrument: instruments[i &- 2])))
-            default:
-                let instrument = headerIndex &- 2 &- instrumentCount
-                let halted = replica.isHalted(InstrumentIndex(truncatingIfNeeded: instrument))
-                put(.tradingAction(.init(locate: UInt16(truncatingIfNeeded: instrument &+ 1), timestamp: timestamp,
-                                         symbol: instruments[instrument].symbol,
-                                         state: halted ? ITCH.TradingState.halted.rawValue : ITCH.TradingState.trading.rawValue,
-                                         reason: halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none)))
+        var used = 0
+        // The write position lives in memory of its own, so that the walk's closure captures
+        // only constants (a captured variable would be boxed on the heap).
+        var position = 0
+        let offset = withUnsafeMutablePointer(to: &position) { offset -> Int in
+            let headerCount = 2 &+ 2 &* instrumentCount
+            while used < budget && headerIndex < headerCount {
+                switch headerIndex {
+                case 0: offset.pointee &+= SoupBinTCP.loginAccepted(session: session, sequence: 1, to: out)
+                case 1: Self.put(.systemEvent(.init(timestamp: timestamp, code: marketState)), out, offset)
+                case let i where i < 2 &+ instrumentCount:
+                    Self.put(.stockDirectory(.init(locate: UInt16(truncatingIfNeeded: i &- 1), timestamp: timestamp,
+                                                   instrument: instruments[i &- 2])), out, offset)
+                default:
+                    let instrument = headerIndex &- 2 &- instrumentCount
+                    let halted = replica.isHalted(InstrumentIndex(truncatingIfNeeded: instrument))
+                    Self.put(.tradingAction(.init(locate: UInt16(truncatingIfNeeded: instrument &+ 1), timestamp: timestamp,
+                                                  symbol: instruments[instrument].symbol,
+                                                  state: halted ? ITCH.TradingState.halted.rawValue : ITCH.TradingState.trading.rawValue,
+                                                  reason: halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none)), out, offset)
+                }
+                headerIndex &+= 1
+                used &+= 1
             }
-            headerIndex &+= 1
-            used &+= 1
-        }
-        if used < budget && !cursor.isFinished {
-            used &+= replica.walkOrders(&cursor, budget: budget &- used) { instrument, side, order in
-                put(.addOrder(.init(locate: instrument &+ 1, timestamp: timestamp, reference: order.reference,
-                                    side: side == .bid ? ITCH.buy : ITCH.sell, shares: order.shares,
-                                    symbol: instruments[Int(instrument)].symbol, price: order.price, attribution: order.attribution)))
+            if used < budget && !cursor.isFinished {
+                used &+= replica.walkOrders(&cursor, budget: budget &- used) { instrument, side, order in
+                    Self.put(.addOrder(.init(locate: instrument &+ 1, timestamp: timestamp, reference: order.reference,
+                                             side: side == .bid ? ITCH.buy : ITCH.sell, shares: order.shares,
+                                             symbol: instruments[Int(instrument)].symbol, price: order.price,
+                                             attribution: order.attribution)), out, offset)
+                }
             }
-        }
-        if used < budget && cursor.isFinished && !finished {
-            offset &+= SoupBinTCP.sequencedDataHeader(payloadLength: GlimpseSnapshot.endOfSnapshotLength, to: out + offset)
-            offset &+= GlimpseSnapshot.writeEndOfSnapshot(nextSequence: sequence, to: out + offset)
-            finished = true
-            used &+= 1
+            if used < budget && cursor.isFinished && !finished {
+                offset.pointee &+= SoupBinTCP.sequencedDataHeader(payloadLength: GlimpseSnapshot.endOfSnapshotLength, to: out + offset.pointee)
+                offset.pointee &+= GlimpseSnapshot.writeEndOfSnapshot(nextSequence: sequence, to: out + offset.pointee)
+                finished = true
+                used &+= 1
+            }
+            return offset.pointee
         }
         chunkLength = offset
         passBytes &+= offset
@@ -167,6 +170,13 @@ struct SnapshotPass: ~Copyable {
         if UInt64(used) > largestWork { largestWork = UInt64(used) }
         if UInt64(offset) > largestChunkBytes { largestChunkBytes = UInt64(offset) }
         return used
+    }
+
+    /// One message as SoupBinTCP Sequenced Data at `out + offset`, the offset moved past it.
+    @inline(__always)
+    static func put(_ message: ITCHMessage, _ out: UnsafeMutableRawPointer, _ offset: UnsafeMutablePointer<Int>) {
+        offset.pointee &+= SoupBinTCP.sequencedDataHeader(payloadLength: message.length, to: out + offset.pointee)
+        offset.pointee &+= ITCHEncoder.write(message, to: out + offset.pointee)
     }
 
     /// Ends the pass: the copy may follow the feed again.

@@ -1,3 +1,4 @@
+import CMallocCounter
 import ExchangeBookReplica
 import ExchangeClock
 import ExchangeCore
@@ -108,6 +109,38 @@ import Testing
         }
         #expect(clients.allSatisfy { $0.sequencedBytes == clients[0].sequencedBytes })
         #expect(rig.counter(Cell.snapshotMaxTurnWork) <= UInt64(configuration.snapshotWorkPerTurn))
+    }
+
+    /// The duty cycles of a pass — chunks encoded, sent and completed, the pass ended, the copy
+    /// catching up again — allocate nothing (counted on this thread around `doWork` only: the
+    /// test's client allocates as it reads).
+    @Test func encodesAndSendsAPassWithoutTouchingTheHeap() throws {
+        let configuration = Self.configuration()
+        let rig = try SnapshotTestRig(configuration: configuration, events: SyntheticBook.events(adds: 20_000, changes: 2_000))
+        rig.limit = 20_000
+        var agent = try rig.makeAgent()
+        defer { agent.onClose() }
+        rig.publishAll(&agent)
+        let client = try SnapshotTestClient(port: agent.snapshotPort)
+        client.login()
+        #expect(rig.pump(&agent, [client]) { a in a.snapshots.pass.active })
+        rig.limit = nil
+        var allocations = 0
+        var turns = 0
+        let deadline = Deadline(after: .seconds(20))
+        while !(client.hasEndOfSnapshot && !agent.snapshots.pass.active && agent.snapshots.pass.sequence == agent.publisher.nextSequence
+            && rig.next == rig.events.count) && !deadline.hasPassed {
+            while rig.next < rig.events.count && rig.producer.tryPush(rig.events[rig.next]) { rig.next += 1 }
+            rtes_malloc_counter_start()
+            _ = agent.doWork()
+            allocations += Int(rtes_malloc_counter_stop().allocations)
+            turns += 1
+            client.poll()
+        }
+        agent.publishCounters()
+        #expect(client.hasEndOfSnapshot)
+        #expect(rig.counter(Cell.snapshotChunks) > 20)
+        #expect(allocations == 0, "\(allocations) allocations in \(turns) duty cycles")
     }
 
     /// A client that stops reading mid-snapshot: nothing more is encoded for it (the one chunk
