@@ -116,7 +116,7 @@ struct Bench {
             guard let exchange = exchanges[.rtesMarketData] else { throw BenchFailure("rtes-md is not running") }
             exchange.resume()
             let clients = SnapshotStorm(port: exchange.snapshotPort, account: snapshotAccount, clients: options.snapshotClients,
-                                        cpu: options.clientCPU)
+                                        cpu: options.clientCPU, pauseMilliseconds: options.snapshotPauseMs)
             let started = rtes_monotonic_ns()
             clients.start()
             defer {
@@ -222,7 +222,7 @@ struct Bench {
         guard let quiet = enter[.rtesMarketData].map(LatencySummary.init),
               let stormy = enter[.rtesMarketDataStorm].map(LatencySummary.init) else { return nil }
         func ratio(_ a: UInt64, _ b: UInt64) -> String { String(format: "%.2f×", Double(a) / Double(max(b, 1))) }
-        var lines = ["Enter → Accepted, snapshot storm (\(options.snapshotClients) clients, \(options.bookOrders) resting orders) against none:",
+        var lines = ["Enter → Accepted, snapshot storm (\(options.snapshotClients) clients, \(options.snapshotPauseMs) ms pause between snapshots, \(options.bookOrders) resting orders) against none:",
                      "| | p50 | p99 | p99.9 | max |", "|---|---|---|---|---|"]
         for (name, s) in [("rtes-md", quiet), ("rtes-md-storm", stormy)] {
             lines.append("| \(name) | \(formatNanoseconds(s.p50)) | \(formatNanoseconds(s.p99)) | \(formatNanoseconds(s.p999)) | \(formatNanoseconds(s.max)) |")

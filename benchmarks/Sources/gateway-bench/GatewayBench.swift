@@ -59,6 +59,7 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "Messages per throughput connection at most (half are Enter Orders).") var throughputMaxMessages: Int = 1_000_000
     @Option(parsing: .upToNextOption, help: "Servers of the throughput runs.") var throughputServers: [ServerKind] = ServerKind.standard
     @Option(help: "rtes-md-storm: snapshot clients reading snapshots back to back during its rounds.") var snapshotClients: Int = 8
+    @Option(help: "rtes-md-storm: each snapshot client's pause between a snapshot and its next connection, ms.") var snapshotPauseMs: Int = 0
     @Option(help: "rtes-md-storm: resting orders put on the book (account --book-account) before the first round.") var bookOrders: Int = 80_000
     @Option(help: "Account that puts the book's resting orders.") var bookAccount: String = "LOAD2"
     @Option(help: "market_data.snapshot_work_per_turn for the rtes-md exchange (not written when absent: the default).") var snapshotWorkPerTurn: Int?

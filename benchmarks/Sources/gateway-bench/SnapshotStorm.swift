@@ -14,13 +14,16 @@ final class SnapshotStorm: @unchecked Sendable {
     let account: BenchAccount
     let clients: Int
     let cpu: Int
+    /// Each client's pause between one snapshot and its next connection.
+    let pauseNanoseconds: UInt64
     private let stopping = Atomic<Bool>(false)
     private(set) var snapshots = 0
     private(set) var bytes = 0
     private(set) var failures = 0
     private var thread = pthread_t()
 
-    init(port: UInt16, account: BenchAccount, clients: Int, cpu: Int) {
+    init(port: UInt16, account: BenchAccount, clients: Int, cpu: Int, pauseMilliseconds: Int) {
+        pauseNanoseconds = UInt64(pauseMilliseconds) * 1_000_000
         self.port = port
         self.account = account
         self.clients = clients
@@ -52,6 +55,8 @@ final class SnapshotStorm: @unchecked Sendable {
         var header: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
         var headerCount = 0
         var skip = 0
+        /// Not before this (CLOCK_MONOTONIC ns) does it connect again.
+        var resumeAt: UInt64 = 0
     }
 
     /// Walks `bytes` frame by frame without copying them; true at the End of Snapshot.
@@ -113,7 +118,8 @@ final class SnapshotStorm: @unchecked Sendable {
         defer { buffer.deallocate() }
         var polls = [pollfd](repeating: pollfd(), count: clients)
         while !stopping.load(ordering: .acquiring) {
-            for i in 0..<clients where connections[i].fd < 0 {
+            let now = rtes_monotonic_ns()
+            for i in 0..<clients where connections[i].fd < 0 && now >= connections[i].resumeAt {
                 connections[i] = Client(fd: connectClient())
                 if connections[i].fd < 0 {
                     failures += 1
@@ -121,7 +127,7 @@ final class SnapshotStorm: @unchecked Sendable {
                 }
             }
             for i in 0..<clients { polls[i] = pollfd(fd: connections[i].fd, events: Int16(POLLIN), revents: 0) }
-            guard poll(&polls, nfds_t(clients), 10) > 0 else { continue }
+            guard poll(&polls, nfds_t(clients), 1) > 0 else { continue }
             for i in 0..<clients where polls[i].revents != 0 {
                 var done = false
                 while !done {
@@ -146,6 +152,7 @@ final class SnapshotStorm: @unchecked Sendable {
                 if done {
                     close(connections[i].fd)
                     connections[i] = Client()
+                    connections[i].resumeAt = rtes_monotonic_ns() &+ pauseNanoseconds
                 }
             }
         }
