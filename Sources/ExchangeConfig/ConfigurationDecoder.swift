@@ -301,6 +301,10 @@ struct ConfigurationDecoder {
             .assign(to: &settings.snapshotMaxPreLoginPerAddress)
         wholeNumber(object, "snapshot_login_timeout_ms", in: scope, 100...600_000).map { Int($0) }
             .assign(to: &settings.snapshotLoginTimeoutMilliseconds)
+        wholeNumber(object, "snapshot_work_per_turn", in: scope, 0...1_048_576,
+                    allowed: "0 (no bound), or 512 to 1048576 (at least twice the 256 events a duty cycle publishes, so the snapshot copy keeps up)",
+                    where: { $0 == 0 || $0 >= 512 })
+            .map { Int($0) }.assign(to: &settings.snapshotWorkPerTurn)
         let snapshotPreLoginPath = scope.member("snapshot_max_pre_login_connections").path
         if settings.snapshotMaxPreLoginConnections > settings.snapshotMaxConnections,
            !invalidPaths.contains(snapshotPreLoginPath), !invalidPaths.contains(scope.member("snapshot_max_connections").path) {

@@ -166,6 +166,8 @@ enum ConfigurationSchema {
               meaning: "of those, how many one source IPv4 address may hold, 0–4096; 0: no limit of its own"),
         Field(path: "market_data.snapshot_login_timeout_ms", type: .wholeNumber, defaultValue: "5000",
               meaning: "close a snapshot connection not logged in after this many milliseconds, 100–600000"),
+        Field(path: "market_data.snapshot_work_per_turn", type: .wholeNumber, defaultValue: "1024",
+              meaning: "snapshot work one duty cycle may do (orders or messages encoded, levels sorted, messages the snapshot copy of the books catches up), 512–1048576; 0: no bound, a whole snapshot in one duty cycle"),
 
         Field(path: "admin.max_connections", type: .wholeNumber, defaultValue: "64",
               meaning: "admin HTTP connections open at once; one more is closed as it is accepted, 1–4096"),

@@ -89,6 +89,9 @@ public struct MarketDataSettings: Sendable, Equatable {
     public var snapshotMaxPreLoginPerAddress = 4
     /// `snapshot_login_timeout_ms`: a snapshot connection not logged in by then is closed.
     public var snapshotLoginTimeoutMilliseconds = 5_000
+    /// `snapshot_work_per_turn`: snapshot work one duty cycle may do (units of a chunk, or
+    /// messages the snapshot copy catches up); 0: no bound.
+    public var snapshotWorkPerTurn = 1_024
 
     /// The documented defaults.
     public init() {}

@@ -110,7 +110,6 @@ extension MarketDataAgent {
     mutating func admit(_ slot: Int) {
         snapshots.table.markLoggedIn(slot)
         snapshots.sessions[slot].phase = .waitingForBuffer
-        startNextSnapshot()
     }
 
     mutating func reject(_ slot: Int, _ reason: UInt8) {
@@ -120,31 +119,114 @@ extension MarketDataAgent {
         sendControl(slot, length: n)
     }
 
-    /// Builds the snapshot for the longest-waiting logged-in connection, if the buffer is
-    /// free (no connection's send from it is in flight).
-    mutating func startNextSnapshot() {
-        guard snapshots.owner < 0 else { return }
-        var next = -1
-        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) && snapshots.sessions[slot].phase == .waitingForBuffer {
-            if next < 0 || snapshots.sessions[slot].connectedAt < snapshots.sessions[next].connectedAt { next = slot }
+    // MARK: Passes
+
+    /// The snapshot service's share of a duty cycle, at most `snapshotWorkPerTurn` units of
+    /// work: with a pass under way, the next chunk once every connection of the pass has sent
+    /// the current one (or the end of the pass once the last chunk is out); otherwise the
+    /// snapshot copy catches up with the feed, and once it has, a pass starts for every
+    /// logged-in connection waiting.
+    mutating func snapshotTurn() -> Int {
+        if snapshots.pass.active { return advancePass() }
+        if !snapshots.pass.isCaughtUp(publisher.history) {
+            let t0 = clock.ticks()
+            let n = snapshots.pass.catchUp(history: publisher.history, live: publisher.replica, liveState: liveMarketState)
+            noteSnapshotWork(since: t0)
+            return n
         }
-        guard next >= 0 else { return }
+        var waiting = false
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) && snapshots.sessions[slot].phase == .waitingForBuffer {
+            waiting = true
+            break
+        }
+        guard waiting else { return 0 }
         let t0 = clock.ticks()
-        var n = SoupBinTCP.loginAccepted(session: publisher.session, sequence: 1, to: snapshots.buffer)
-        n += publisher.writeSnapshot(timestamp: clock.nanoseconds(atTicks: t0) % Clocks.nanosecondsPerDay, to: snapshots.buffer + n).bytes
-        let t1 = clock.ticks()
-        if t1 &- t0 > snapshots.worstBuildTicks { snapshots.worstBuildTicks = t1 &- t0 }
-        snapshots.owner = next
-        snapshots.length = n
-        snapshots.offset = 0
-        snapshots.sessions[next].phase = .sending
-        snapshots.sessions[next].sendStartedAt = clock.nanoseconds(atTicks: t1)
-        if !snapshots.table.isSending(next) { sendSnapshotChunk(next) }
+        let now = clock.nanoseconds(atTicks: t0)
+        snapshots.pass.begin(timestamp: now % Clocks.nanosecondsPerDay)
+        snapshots.passMembers = 0
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) && snapshots.sessions[slot].phase == .waitingForBuffer {
+            snapshots.passMembers &+= 1
+            snapshots.sessions[slot].phase = .sending
+            snapshots.sessions[slot].inPass = true
+            snapshots.sessions[slot].passSent = 0
+            snapshots.sessions[slot].sendStartedAt = now
+        }
+        return encodeAndSendChunk(startedAt: t0)
     }
 
-    mutating func sendSnapshotChunk(_ slot: Int) {
-        let chunk = min(snapshots.length - snapshots.offset, configuration.snapshotChunkBytes)
-        if send(slot, bytes: snapshots.buffer + snapshots.offset, count: chunk) {
+    /// The market state of the live feed (for a copy rebuilt from the live replica).
+    var liveMarketState: ITCH.EventCode {
+        switch publisher.phase {
+        case .opening: .startOfSystemHours
+        case .live: .startOfMarketHours
+        case .closing, .ended: .endOfMarketHours
+        }
+    }
+
+    mutating func noteSnapshotWork(since t0: UInt64) {
+        let t1 = clock.ticks()
+        if t1 &- t0 > snapshots.worstBuildTicks { snapshots.worstBuildTicks = t1 &- t0 }
+    }
+
+    /// Encodes the pass's next chunk and starts its send on every connection of the pass.
+    mutating func encodeAndSendChunk(startedAt t0: UInt64) -> Int {
+        let used = snapshots.pass.encodeChunk(session: publisher.session, instruments: publisher.instruments,
+                                              instrumentCount: publisher.instrumentCount)
+        noteSnapshotWork(since: t0)
+        snapshots.chunkStartedAt = clock.nanoseconds(atTicks: t0)
+        for slot in 0..<snapshots.capacity where snapshots.sessions[slot].inPass {
+            snapshots.sessions[slot].chunkSent = 0
+            if snapshots.isServing(slot) && !snapshots.table.isSending(slot) { sendPassChunk(slot) }
+        }
+        return max(used, 1)
+    }
+
+    /// Moves the pass on: waits while a connection of the pass has not sent the chunk; ends
+    /// the pass when the last chunk is out or nobody is left; otherwise encodes the next chunk.
+    /// A pass the feed has left more than half the history behind closes its unfinished
+    /// connections (`timed_out`): the copy must stay within the history to catch up again.
+    mutating func advancePass() -> Int {
+        var members = 0
+        var pending = false
+        let length = snapshots.pass.chunkLength
+        for slot in 0..<snapshots.capacity where snapshots.sessions[slot].inPass {
+            members &+= 1
+            if !snapshots.isServing(slot) || snapshots.sessions[slot].chunkSent < length { pending = true }
+        }
+        if members == 0 {
+            snapshots.pass.end()
+            return 1
+        }
+        if pending {
+            if publisher.nextSequence &- snapshots.pass.sequence > UInt64(publisher.history.capacity / 2) {
+                for slot in 0..<snapshots.capacity where snapshots.sessions[slot].inPass && snapshots.isServing(slot)
+                    && snapshots.sessions[slot].chunkSent < length {
+                    snapshots.timeouts &+= 1
+                    closeSnapshotConnection(slot)
+                }
+            }
+            return 0
+        }
+        if snapshots.pass.finished {
+            let now = clock.now()
+            for slot in 0..<snapshots.capacity where snapshots.sessions[slot].inPass {
+                snapshots.sessions[slot].inPass = false
+                snapshots.sessions[slot].phase = .sent
+                snapshots.sessions[slot].sentAt = now
+                snapshots.served &+= 1
+            }
+            snapshots.pass.end()
+            return 1
+        }
+        return encodeAndSendChunk(startedAt: clock.ticks())
+    }
+
+    /// Sends what is left of the pass's current chunk on the slot.
+    mutating func sendPassChunk(_ slot: Int) {
+        let sent = snapshots.sessions[slot].chunkSent
+        let left = snapshots.pass.chunkLength - sent
+        guard left > 0 else { return }
+        if send(slot, bytes: snapshots.pass.chunk + sent, count: left) {
             snapshots.sessions[slot].controlInFlight = false
         } else {
             closeSnapshotConnection(slot)
@@ -174,26 +256,20 @@ extension MarketDataAgent {
         if snapshots.sessions[slot].controlInFlight {
             snapshots.sessions[slot].controlInFlight = false
             if snapshots.sessions[slot].closeAfterSend { return closeSnapshotConnection(slot) }
-            // The snapshot may have been built while a control message was going out.
-            if snapshots.sessions[slot].phase == .sending && snapshots.owner == slot { sendSnapshotChunk(slot) }
+            // A chunk may have been encoded while a control message was going out.
+            if snapshots.sessions[slot].inPass { sendPassChunk(slot) }
             return
         }
-        guard snapshots.sessions[slot].phase == .sending && snapshots.owner == slot else { return }
-        snapshots.offset += bytes
-        if snapshots.offset < snapshots.length {
-            sendSnapshotChunk(slot)
-            return
-        }
-        snapshots.served &+= 1
-        snapshots.bytes &+= UInt64(snapshots.length)
-        snapshots.sessions[slot].phase = .sent
-        snapshots.owner = -1
-        startNextSnapshot()
+        guard snapshots.sessions[slot].inPass else { return }
+        snapshots.sessions[slot].chunkSent &+= bytes
+        snapshots.sessions[slot].passSent &+= bytes
+        snapshots.bytes &+= UInt64(bytes)
+        sendPassChunk(slot)
     }
 
     /// Shuts the connection down; the table releases its slot once nothing of the kernel's
-    /// refers to it. The snapshot buffer stays the connection's until then: a chunk in
-    /// flight is never overwritten by the next snapshot.
+    /// refers to it. It stays in its pass until then: a chunk in flight is never overwritten
+    /// by the next one.
     mutating func closeSnapshotConnection(_ slot: Int) {
         if snapshots.table.close(slot) { snapshotReleased(slot) }
     }
@@ -201,16 +277,13 @@ extension MarketDataAgent {
     /// The slot is free: its descriptor is closed and no operation of its own is in flight.
     mutating func snapshotReleased(_ slot: Int) {
         snapshots.open &-= 1
-        if snapshots.owner == slot {
-            snapshots.owner = -1
-            startNextSnapshot()
-        }
+        snapshots.sessions[slot].inPass = false
     }
 
     /// Login, idle and slow-reader timeouts, and heartbeats to clients that wait to log out.
     mutating func snapshotTimers(now: UInt64) -> Int {
         snapshots.table.tick(ring: ring)
-        var work = 0
+        var work = closeStalledPassMembers(now: now)
         for slot in 0..<snapshots.capacity where snapshots.isServing(slot) {
             let s = snapshots.sessions[slot]
             switch s.phase {
@@ -231,6 +304,29 @@ extension MarketDataAgent {
         return work
     }
 
+    /// A connection that has not sent the pass's current chunk `snapshotStallNanoseconds` after
+    /// it was encoded, while another connection waits (one of the pass that has sent it, or a
+    /// logged-in one waiting for the next pass), is closed (`stalled`): a slow reader holds
+    /// the others back for at most that long.
+    mutating func closeStalledPassMembers(now: UInt64) -> Int {
+        guard snapshots.pass.active, now &- snapshots.chunkStartedAt > Self.snapshotStallNanoseconds else { return 0 }
+        let length = snapshots.pass.chunkLength
+        var someoneWaits = false
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) {
+            let s = snapshots.sessions[slot]
+            if s.phase == .waitingForBuffer || (s.inPass && s.chunkSent >= length) { someoneWaits = true }
+        }
+        guard someoneWaits else { return 0 }
+        var work = 0
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) && snapshots.sessions[slot].inPass
+            && snapshots.sessions[slot].chunkSent < length {
+            snapshots.stalled &+= 1
+            closeSnapshotConnection(slot)
+            work &+= 1
+        }
+        return work
+    }
+
     /// At the end of the session: stop accepting and close every connection.
     mutating func endSnapshotService() {
         snapshots.table.stopAccepting(ring: ring)
@@ -239,4 +335,7 @@ extension MarketDataAgent {
 
     /// A server heartbeat to a client that waits to log out, after this much silence.
     static var snapshotHeartbeatNanoseconds: UInt64 { 1_000_000_000 }
+
+    /// How long a connection may hold a pass's chunk while others wait.
+    static var snapshotStallNanoseconds: UInt64 { 1_000_000_000 }
 }

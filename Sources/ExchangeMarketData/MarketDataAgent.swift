@@ -41,7 +41,10 @@ public struct MarketDataConfiguration: Sendable {
     /// Of those, how many one source IPv4 address may hold (0: no limit of its own), so that
     /// one host cannot take the whole pre-login share.
     public var maxSnapshotPreLoginPerAddress = 4
-    public var snapshotChunkBytes = 262_144
+    /// Snapshot work per duty cycle at most (`market_data.snapshot_work_per_turn`): units of a
+    /// chunk (a message or order encoded, a level listed, a heap step) or messages the snapshot
+    /// copy of the books catches up; 0 lifts the bound (a whole snapshot in one duty cycle).
+    public var snapshotWorkPerTurn = 1_024
     /// Packets ready or in flight at once (a power of two).
     public var packetSlots = 256
     public var answerSlots = 64
@@ -92,10 +95,11 @@ public struct MarketDataConfiguration: Sendable {
 ///    served, then submitted.
 ///
 /// The live feed is never starved: re-requests are bounded per cycle and rate limited
-/// (`RetransmitPolicy`), their answers never take live packet slots; a snapshot is built in
-/// one go between two batches (so it is consistent at one sequence number — the pause is
-/// counted in `worstSnapshotBuildTicks`, about 20 ns per resting order) and then streamed in
-/// chunks of at most `snapshotChunkBytes` with one send in flight per connection.
+/// (`RetransmitPolicy`), their answers never take live packet slots; snapshots come from the
+/// service's own copy of the books (`SnapshotPass`), which catches up from the history and
+/// stays frozen while a pass is encoded, at most `snapshotWorkPerTurn` units per duty cycle,
+/// each chunk sent by every connection of the pass (one send in flight per connection) before
+/// the next is encoded — so no duty cycle pays for a whole snapshot.
 ///
 /// The snapshot service sits on the runtime's connection layer (`ConnectionTable`); every
 /// operation on the ring is tagged with the one `CompletionTag` through `IOUring`'s typed
@@ -212,8 +216,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
             service = try SnapshotService(
                 capacity: configuration.maxSnapshotConnections, preLoginLimit: configuration.maxSnapshotPreLoginConnections,
                 preLoginPerAddressLimit: configuration.maxSnapshotPreLoginPerAddress,
-                snapshotBytes: SoupBinTCP.headerLength + SoupBinTCP.LoginAcceptedLayout.payloadLength
-                    + GlimpseSnapshot.maximumBytes(instruments: configuration.instruments.count, orders: configuration.orderCapacity),
+                instrumentCount: configuration.instruments.count, orderCapacity: configuration.orderCapacity,
+                workPerTurn: configuration.snapshotWorkPerTurn,
                 logins: logins, loginRequired: configuration.snapshotLoginRequired, listener: listener, ring: uring)
         } catch {
             closeSockets()
@@ -318,6 +322,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         }
         work &+= completeSnapshotLogins()
         if work == 0 { work &+= idle() }
+        work &+= snapshotTurn()
         submitAnswers()
         ring.submitAndPoll()
         return work
@@ -367,7 +372,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         var released = 0
         snapshots.table.closeAll(ring: &ring) { _ in released += 1 }
         snapshots.open -= released
-        snapshots.owner = -1
+        for slot in 0..<snapshots.capacity { snapshots.sessions[slot].inPass = false }
+        snapshots.pass.end()
     }
 
     /// Failed submissions (counted by the ring, a failed `adopt()` among them) and failed

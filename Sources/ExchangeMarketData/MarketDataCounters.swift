@@ -37,16 +37,31 @@ public enum MarketDataCounters {
     public static let replicaMismatches = CounterCell(24)
     /// Orders on the replica's books (a gauge).
     public static let restingOrders = CounterCell(25)
-    /// The longest snapshot build, in TSC ticks (the pause it cost the live feed).
+    /// The longest duty cycle of snapshot work (a chunk or a catch-up), in TSC ticks.
     public static let worstSnapshotBuildTicks = CounterCell(26)
     public static let events = CounterCell(27)
     /// The oldest sequence number the re-request server can resend (a gauge).
     public static let historyOldest = CounterCell(28)
     /// Snapshot connections open now (a gauge).
     public static let snapshotConnectionsOpen = CounterCell(29)
+    /// Snapshot chunks encoded (each at most `snapshot_work_per_turn` units of work).
+    public static let snapshotChunks = CounterCell(30)
+    /// The most snapshot work one duty cycle did: units of a chunk, or messages a catch-up
+    /// applied (a gauge; never above `snapshot_work_per_turn`).
+    public static let snapshotMaxTurnWork = CounterCell(31)
+    /// The largest chunk in bytes (a gauge).
+    public static let snapshotMaxChunkBytes = CounterCell(32)
+    /// Messages the snapshot copy of the books applied from the re-request history.
+    public static let snapshotCatchUpMessages = CounterCell(33)
+    /// Times the snapshot copy fell behind the history and was copied from the live replica.
+    public static let snapshotReplicaRebuilds = CounterCell(34)
+    /// Messages the snapshot copy disagreed with (0 unless there is a bug).
+    public static let snapshotReplicaMismatches = CounterCell(35)
+    /// Connections closed because they held a snapshot pass others waited for.
+    public static let snapshotStalled = CounterCell(36)
 
     /// Every market-data counter with its name in `CountersSnapshot.marketData` and in metrics.
-    /// The block spans 64 cells; these use 30.
+    /// The block spans 64 cells; these use 37.
     public static let block = CounterBlockDescriptor(name: "market_data", counters: [
         .init("messages", .counter, messages),
         .init("packets", .counter, packets),
@@ -78,5 +93,12 @@ public enum MarketDataCounters {
         .init("events", .counter, events),
         .init("history_oldest", .gauge, historyOldest),
         .init("snapshot_connections_open", .gauge, snapshotConnectionsOpen),
+        .init("snapshot_chunks", .counter, snapshotChunks),
+        .init("snapshot_max_turn_work", .gauge, snapshotMaxTurnWork),
+        .init("snapshot_max_chunk_bytes", .gauge, snapshotMaxChunkBytes),
+        .init("snapshot_catch_up_messages", .counter, snapshotCatchUpMessages),
+        .init("snapshot_replica_rebuilds", .counter, snapshotReplicaRebuilds),
+        .init("snapshot_replica_mismatches", .counter, snapshotReplicaMismatches),
+        .init("snapshot_stalled", .counter, snapshotStalled),
     ], cellCount: 64)
 }

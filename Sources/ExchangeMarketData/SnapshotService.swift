@@ -11,9 +11,10 @@ struct SnapshotSession {
         case awaitingLogin
         /// The Login Request is with the authenticator.
         case authenticating
-        /// Logged in; waits for the snapshot buffer (another connection's snapshot is going out).
+        /// Logged in; waits for the next snapshot pass (one is under way, or the service's copy
+        /// of the books is catching up).
         case waitingForBuffer
-        /// The snapshot is going out.
+        /// The snapshot is going out: the connection is in the pass.
         case sending
         /// The snapshot went out; waits for the client's Logout.
         case sent
@@ -28,11 +29,19 @@ struct SnapshotSession {
     var controlInFlight = false
     /// Close once the control message in flight is out (a Login Rejected).
     var closeAfterSend = false
+    /// The connection belongs to the pass under way (until its slot is released or the pass
+    /// ends): the pass's chunk buffer may be in its send.
+    var inPass = false
+    /// Bytes of the pass's current chunk this connection has sent.
+    var chunkSent = 0
+    /// Bytes of the pass this connection has sent.
+    var passSent = 0
 }
 
 /// The snapshot service's storage, allocated once: the connection table (on the runtime's
-/// connection layer), a frame reader and a control buffer per slot, the one snapshot
-/// buffer, the ring pair to the authenticator and the counters. Logic lives in `MarketDataAgent+Snapshot.swift`.
+/// connection layer), a frame reader and a control buffer per slot, the pass (the service's
+/// own copy of the books and the one chunk buffer every connection of a pass sends), the
+/// ring pair to the authenticator and the counters. Logic lives in `MarketDataAgent+Snapshot.swift`.
 struct SnapshotService: ~Copyable {
     typealias Table = ConnectionTable<SnapshotSession>
 
@@ -52,12 +61,12 @@ struct SnapshotService: ~Copyable {
     /// False: any Login Request is accepted (tests without accounts).
     let loginRequired: Bool
 
-    /// The snapshot buffer: Login Accepted, then the snapshot; owned by one connection at a
-    /// time, from the build until its slot's last send completed (or the slot was released).
-    let buffer: UnsafeMutableRawPointer
-    var owner = -1
-    var length = 0
-    var offset = 0
+    /// The books as of one sequence number and the chunk being sent (`SnapshotPass`).
+    var pass: SnapshotPass
+    /// When the pass's current chunk was encoded (the agent clock's nanoseconds).
+    var chunkStartedAt: UInt64 = 0
+    /// Connections the latest pass started with.
+    var passMembers = 0
 
     var connections: UInt64 = 0
     var served: UInt64 = 0
@@ -67,13 +76,18 @@ struct SnapshotService: ~Copyable {
     var refused: UInt64 = 0
     var bytes: UInt64 = 0
     var worstBuildTicks: UInt64 = 0
+    /// Connections closed because they held a pass the others waited for.
+    var stalled: UInt64 = 0
     var open = 0
 
     /// - Parameters:
     ///   - capacity: connections at once; `preLoginLimit` of them may be not logged in yet,
     ///     `preLoginPerAddressLimit` of those from one source address (0: no limit of its own).
-    init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, snapshotBytes: Int, logins: consuming LoginClient,
-         loginRequired: Bool, listener: consuming TCPListener, ring: borrowing IOUring) throws(SystemError) {
+    ///   - instrumentCount, orderCapacity: the books (as the publisher's replica).
+    ///   - workPerTurn: the pass's units of work per duty cycle (0: no bound).
+    init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, instrumentCount: Int, orderCapacity: Int, workPerTurn: Int,
+         logins: consuming LoginClient, loginRequired: Bool, listener: consuming TCPListener,
+         ring: borrowing IOUring) throws(SystemError) {
         var count = 16
         while count < 2 * capacity { count <<= 1 }
         let configuration = Table.Configuration(
@@ -94,7 +108,7 @@ struct SnapshotService: ~Copyable {
         controlBuffers = .allocate(byteCount: capacity * Self.controlBytes, alignment: 64)
         self.logins = logins
         self.loginRequired = loginRequired
-        buffer = .allocate(byteCount: snapshotBytes, alignment: 64)
+        pass = SnapshotPass(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: workPerTurn)
     }
 
     /// Frees memory only: descriptors and operations in flight are the agent's `onClose`.
@@ -102,7 +116,6 @@ struct SnapshotService: ~Copyable {
         readers.deinitialize(count: capacity)
         readers.deallocate()
         controlBuffers.deallocate()
-        buffer.deallocate()
         // The table's provided buffers: the ring that could still write into them is closed
         // by then (onClose drained every receive).
         receiveBuffers.deallocate()
@@ -126,5 +139,12 @@ struct SnapshotService: ~Copyable {
         counters.store(Cell.snapshotBytes, bytes)
         counters.store(Cell.worstSnapshotBuildTicks, worstBuildTicks)
         counters.store(Cell.snapshotConnectionsOpen, UInt64(open))
+        counters.store(Cell.snapshotChunks, pass.chunks)
+        counters.store(Cell.snapshotMaxTurnWork, pass.largestWork)
+        counters.store(Cell.snapshotMaxChunkBytes, pass.largestChunkBytes)
+        counters.store(Cell.snapshotCatchUpMessages, pass.caughtUpMessages)
+        counters.store(Cell.snapshotReplicaRebuilds, pass.rebuilds)
+        counters.store(Cell.snapshotReplicaMismatches, pass.mismatches)
+        counters.store(Cell.snapshotStalled, stalled)
     }
 }

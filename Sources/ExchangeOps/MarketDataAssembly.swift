@@ -25,5 +25,6 @@ extension MarketDataConfiguration {
         maxSnapshotPreLoginConnections = min(m.snapshotMaxPreLoginConnections, m.snapshotMaxConnections)
         maxSnapshotPreLoginPerAddress = m.snapshotMaxPreLoginPerAddress
         snapshotLoginTimeoutNanoseconds = UInt64(m.snapshotLoginTimeoutMilliseconds) * 1_000_000
+        snapshotWorkPerTurn = m.snapshotWorkPerTurn
     }
 }

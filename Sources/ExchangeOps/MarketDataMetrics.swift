@@ -33,12 +33,23 @@ public enum MarketDataMetrics {
         metric("rtes_md_snapshot_connections_total", "counter", "Snapshot service connections by outcome.",
                outcomes([("served", "snapshots_served"), ("login_rejected", "snapshot_logins_rejected"),
                          ("protocol_error", "snapshot_protocol_errors"), ("timed_out", "snapshot_timeouts"),
-                         ("refused", "snapshot_refused")]))
+                         ("refused", "snapshot_refused"), ("stalled", "snapshot_stalled")]))
         one("rtes_md_snapshot_connections_accepted_total", "counter", "Snapshot service connections accepted.", "snapshot_connections")
         one("rtes_md_snapshot_connections_open", "gauge", "Snapshot service connections open.", "snapshot_connections_open")
         one("rtes_md_snapshot_bytes_total", "counter", "Snapshot bytes sent.", "snapshot_bytes")
+        one("rtes_md_snapshot_chunks_total", "counter", "Snapshot chunks encoded (one per duty cycle at most).", "snapshot_chunks")
+        one("rtes_md_snapshot_turn_work_max", "gauge",
+            "Most snapshot work one duty cycle did (chunk units or catch-up messages; at most snapshot_work_per_turn).",
+            "snapshot_max_turn_work")
+        one("rtes_md_snapshot_chunk_max_bytes", "gauge", "Largest snapshot chunk in bytes.", "snapshot_max_chunk_bytes")
+        one("rtes_md_snapshot_catch_up_messages_total", "counter", "Messages the snapshot copy of the books applied from the history.",
+            "snapshot_catch_up_messages")
+        one("rtes_md_snapshot_replica_rebuilds_total", "counter", "Times the snapshot copy fell behind the history and was copied from the live replica.",
+            "snapshot_replica_rebuilds")
+        one("rtes_md_snapshot_replica_mismatches_total", "counter", "Messages the snapshot copy of the books disagreed with (0).",
+            "snapshot_replica_mismatches")
         let ticks = Double(max(1, s.ticksPerSecond))
-        out.metric("rtes_md_snapshot_build_max_seconds", "gauge", "Longest snapshot build (the pause it cost the live feed).",
+        out.metric("rtes_md_snapshot_build_max_seconds", "gauge", "Longest duty cycle of snapshot work (a chunk or a catch-up).",
                    [("", PrometheusText.number(Double(m["worst_snapshot_build_ticks"] ?? 0) / ticks))])
     }
 }

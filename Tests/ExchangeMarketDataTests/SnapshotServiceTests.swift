@@ -196,13 +196,12 @@ import Testing
         #expect(rig.counter(Cell.snapshotsServed) == 1)
     }
 
-    /// A reader that stops reading is closed by the send timeout while its chunk is still in
-    /// the kernel; the snapshot buffer stays its own until the slot is released, and only
-    /// then is the next client's snapshot built — whole and correct.
+    /// A reader that stops reading holds its pass while a late joiner waits: the stall rule
+    /// closes it (`stalled`) while its chunk is still in the kernel; the pass stays its own
+    /// until the slot is released, and only then does the next pass start — whole and correct.
     @Test func closesASlowReaderWithAChunkInFlightAndServesTheNextClientAWholeSnapshot() throws {
         var configuration = SnapshotTestRig.defaultConfiguration()
-        configuration.snapshotChunkBytes = 65_536
-        configuration.snapshotSendTimeoutNanoseconds = 2_000_000_000
+        configuration.snapshotWorkPerTurn = 4_096
         let rig = try SnapshotTestRig(configuration: configuration, commands: 40_000)
         var agent = try rig.makeAgent()
         defer { agent.onClose() }
@@ -210,49 +209,52 @@ import Testing
         let slow = try SnapshotTestClient(port: agent.snapshotPort, receiveBuffer: 4_096, reads: false)
         #expect(rig.pump(&agent, [slow]) { _ in rig.counter(Cell.snapshotConnections) == 1 })
         let slot = try #require((0..<agent.snapshots.capacity).first { agent.snapshots.table.state($0) == .open })
-        // A small, fixed send buffer on the server's side too, so the snapshot cannot all
+        // A small, fixed send buffer on the server's side too, so the chunks cannot all
         // sit in the kernel's buffers.
         var size: Int32 = 4_096
         #expect(setsockopt(agent.snapshots.table.descriptor(slot), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) == 0)
         slow.login()
-        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.owner == slot })
-        let length = agent.snapshots.length
-        #expect(length > 100_000, "a snapshot bigger than the socket buffers (\(length) bytes)")
-        // The slow reader's send stays in flight: the kernel has no room for it.
+        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.sessions[slot].inPass })
+        // The slow reader's send stays in flight: the kernel has no room for it, and no
+        // further chunk is encoded for it.
         rig.turns(&agent, 100)
+        let chunks = rig.counter(Cell.snapshotChunks)
+        rig.turns(&agent, 100)
+        #expect(rig.counter(Cell.snapshotChunks) == chunks)
         let check7 = agent.snapshots.table.isSending(slot)
         #expect(check7)
-        let check8 = agent.snapshots.offset < length
-        #expect(check8)
         let next = try SnapshotTestClient(port: agent.snapshotPort)
         next.login()
         #expect(rig.pump(&agent, [next]) { a in
             (0..<a.snapshots.capacity).contains { a.snapshots.isServing($0) && a.snapshots.sessions[$0].phase == .waitingForBuffer }
         })
-        rig.clock.advance(nanoseconds: configuration.snapshotSendTimeoutNanoseconds + 1_000_000)
+        rig.clock.advance(nanoseconds: MarketDataAgent<ManualClock>.snapshotStallNanoseconds + 1_000_000)
         // The turn whose timers close it: its chunk is still in flight, so the slot is closing
-        // and the buffer is still the slow reader's.
+        // and the pass is still the slow reader's.
         var turns = 0
-        while rig.counter(Cell.snapshotTimeouts) == 0 && turns < 1_000 {
+        while rig.counter(Cell.snapshotStalled) == 0 && turns < 1_000 {
             rig.turns(&agent, 1)
             turns += 1
         }
-        #expect(rig.counter(Cell.snapshotTimeouts) == 1)
+        #expect(rig.counter(Cell.snapshotStalled) == 1)
+        #expect(rig.counter(Cell.snapshotTimeouts) == 0)
         let check9 = agent.snapshots.table.state(slot) == .closing
         #expect(check9)
         let check10 = agent.snapshots.table.isSending(slot)
         #expect(check10)
-        let check11 = agent.snapshots.owner == slot
+        let check11 = agent.snapshots.sessions[slot].inPass
         #expect(check11)
         #expect(rig.pump(&agent, [next]) { _ in next.hasEndOfSnapshot && rig.counter(Cell.snapshotsServed) == 1 })
         let check12 = agent.snapshots.table.state(slot) != .closing
         #expect(check12)
         #expect(rig.counter(Cell.snapshotsServed) == 1)
         #expect(next.frames.first?.type == SoupPacketType.loginAccepted)
-        #expect(next.sequencedBytes == agent.snapshots.length - SoupBinTCP.headerLength - SoupBinTCP.LoginAcceptedLayout.payloadLength)
         #expect(next.frames.dropFirst().allSatisfy { $0.type == SoupPacketType.sequencedData || $0.type == SoupPacketType.serverHeartbeat })
-        #expect(next.frames.last { $0.type == SoupPacketType.sequencedData }?.payload.first == GlimpseSnapshot.endOfSnapshotType)
+        let book = try SnapshotBook(next, configuration: configuration)
+        #expect(book.sequence == agent.publisher.nextSequence)
+        #expect(book.differences(from: agent.publisher.replica) == 0)
     }
+
     /// `onClose` with a snapshot connection mid-send, one not logged in and re-request
     /// receives armed: every operation drained, every descriptor of the agent's closed.
     @Test func closesEveryDescriptorAndDrainsWhatIsInFlightOnClose() throws {
@@ -269,9 +271,9 @@ import Testing
             _ = setsockopt(agent.snapshots.table.descriptor(slot), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         slow.login()
-        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.owner >= 0 })
+        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.pass.active })
         rig.turns(&agent, 100)
-        let owner = agent.snapshots.owner
+        let owner = try #require((0..<agent.snapshots.capacity).first { agent.snapshots.sessions[$0].inPass })
         let sending = agent.snapshots.table.isSending(owner)
         #expect(sending)
         // Other tests run beside this one and may reuse a number: a descriptor counts as
@@ -308,6 +310,8 @@ final class SnapshotTestRig {
     var producer: SPSCRing<EngineEvent>.Producer
     let events: [EngineEvent]
     var next = 0
+    /// Events pushed at most (nil: all).
+    var limit: Int?
 
     static func defaultConfiguration(heartbeat: UInt64 = 1_000_000_000) -> MarketDataConfiguration {
         var c = MarketDataConfiguration(
@@ -322,7 +326,7 @@ final class SnapshotTestRig {
     }
 
     init(configuration: MarketDataConfiguration = SnapshotTestRig.defaultConfiguration(), heartbeat: UInt64? = nil,
-         commands: Int = 0) throws {
+         commands: Int = 0, events given: [EngineEvent]? = nil) throws {
         var c = configuration
         if let heartbeat { c.heartbeatIntervalNanoseconds = heartbeat }
         self.configuration = c
@@ -331,7 +335,9 @@ final class SnapshotTestRig {
         cells = CounterCells(base: countersMemory)
         ring = SPSCRing<EngineEvent>(capacity: 4_096)
         producer = ring.makeProducer()
-        if commands > 0 {
+        if let given {
+            events = given
+        } else if commands > 0 {
             let instruments = c.instruments
             let engineConfiguration = EngineConfiguration(instruments: instruments, orderPoolSize: c.orderCapacity, maxClients: 16,
                                                           priceLevels: 4_096)
@@ -378,7 +384,7 @@ final class SnapshotTestRig {
     /// `count` duty cycles, the clock standing still.
     func turns(_ agent: inout MarketDataAgent<ManualClock>, _ count: Int) {
         for _ in 0..<count {
-            while next < events.count && producer.tryPush(events[next]) { next += 1 }
+            while next < min(events.count, limit ?? .max) && producer.tryPush(events[next]) { next += 1 }
             _ = authenticator?.agent.doWork()
             _ = agent.doWork()
             agent.publishCounters()  // every turn, so the test reads them at once (the agent: once a millisecond)
@@ -388,12 +394,13 @@ final class SnapshotTestRig {
     /// Every recorded book event, published.
     func publishAll(_ agent: inout MarketDataAgent<ManualClock>) {
         let deadline = Deadline(after: .seconds(30))
-        while (next < events.count || counter(Cell.events) < UInt64(events.count)) && !deadline.hasPassed {
+        let total = min(events.count, limit ?? .max)
+        while (next < total || counter(Cell.events) < UInt64(total)) && !deadline.hasPassed {
             turns(&agent, 16)
             clock.advance(milliseconds: 1)  // lets the counters be published
         }
-        #expect(next == events.count && counter(Cell.events) >= UInt64(events.count),
-                "published \(counter(Cell.events)) of \(events.count) book events in 30 s")
+        #expect(next == total && counter(Cell.events) >= UInt64(total),
+                "published \(counter(Cell.events)) of \(total) book events in 30 s")
     }
 
     typealias Cell = MarketDataCounters

@@ -1,4 +1,5 @@
 import BenchSupport
+import CExchangeShim
 import Foundation
 import Glibc
 import Histogram
@@ -25,8 +26,18 @@ struct Bench {
     private var floorSetupFlags: UInt32?
     /// Latency runs number their tokens from here on ("L" + 13 digits).
     private var nextToken: UInt64 = 1
+    /// rtes-md-storm: snapshots read, bytes, failed connections (all rounds).
+    private(set) var storm: (snapshots: Int, bytes: Int, failures: Int, seconds: Double) = (0, 0, 0, 0)
+    /// The rtes-md exchange's snapshot and duty-cycle metrics at the end of the run.
+    private(set) var stormMetrics: [String] = []
 
-    init(clock: TSCClock, options: GatewayBench, latencyAccount: BenchAccount, throughputAccounts: [BenchAccount]) {
+    let bookAccount: BenchAccount
+    let snapshotAccount: BenchAccount
+
+    init(clock: TSCClock, options: GatewayBench, latencyAccount: BenchAccount, throughputAccounts: [BenchAccount],
+         bookAccount: BenchAccount, snapshotAccount: BenchAccount) {
+        self.bookAccount = bookAccount
+        self.snapshotAccount = snapshotAccount
         self.clock = clock
         self.options = options
         self.latencyAccount = latencyAccount
@@ -40,18 +51,31 @@ struct Bench {
     /// Starts the SwiftNIO server (idle in epoll until used) and RTES (paused once it
     /// accepts connections). The floor starts and stops around each measurement.
     mutating func startServers(accounts: [BenchAccount]) throws {
-        for kind in [ServerKind.rtes, .rtesMarketData] where wanted.contains(kind) {
+        let storm = wanted.contains(.rtesMarketDataStorm)
+        for kind in [ServerKind.rtes, .rtesMarketData] where wanted.contains(kind) || (kind == .rtesMarketData && storm) {
             let latencyEnters = options.noLatency ? 0 : options.rounds * (options.warmup + options.orders)
             let throughputEnters = options.noThroughput ? 0 : throughputAccounts.count * (options.throughputMaxMessages / 2 + 1)
             let settings = ExchangeProcess.Settings(
                 binary: options.exchangeBinary, apiKeysFile: options.apiKeys, cpu: options.serverCPU,
-                fifoPriority: options.realtimePriority, tokenHistory: latencyEnters + throughputEnters + 65_536,
-                marketData: kind == .rtesMarketData, startTimeoutSeconds: options.exchangeStartTimeout)
+                fifoPriority: options.realtimePriority, tokenHistory: latencyEnters * 2 + throughputEnters + options.bookOrders + 65_536,
+                accounts: accounts.count,
+                marketData: kind == .rtesMarketData, startTimeoutSeconds: options.exchangeStartTimeout,
+                snapshotWorkPerTurn: options.snapshotWorkPerTurn)
             do {
                 let started = try ExchangeProcess(settings)
                 started.pause()
                 exchanges[kind] = started
                 print("\(kind.rawValue): trading_exchange (pid \(started.pid)) accepts connections on 127.0.0.1:\(started.port); configuration \(started.configPath)")
+                if kind == .rtesMarketData && storm {
+                    started.resume()
+                    defer { started.pause() }
+                    let (port, account, count, clock) = (started.port, bookAccount, options.bookOrders, clock)
+                    try PinnedThread.run(cpu: options.clientCPU, fifoPriority: 0) {
+                        try BookFill.run(port: port, account: account, count: count, clock: clock)
+                    }
+                    usleep(500_000)  // the gateway sees the Logout before it is paused
+                    print("rtes-md: \(count) resting orders on the book for the snapshot storm")
+                }
             } catch {
                 unavailable[kind] = "not measured: \(error)"
                 print("\(kind.rawValue): \(unavailable[kind]!)")
@@ -88,6 +112,25 @@ struct Bench {
                 exchange.pause()
             }
             return try body(exchange.port)
+        case .rtesMarketDataStorm:
+            guard let exchange = exchanges[.rtesMarketData] else { throw BenchFailure("rtes-md is not running") }
+            exchange.resume()
+            let clients = SnapshotStorm(port: exchange.snapshotPort, account: snapshotAccount, clients: options.snapshotClients,
+                                        cpu: options.clientCPU, pauseMilliseconds: options.snapshotPauseMs)
+            let started = rtes_monotonic_ns()
+            clients.start()
+            defer {
+                let result = clients.stop()
+                let seconds = Double(rtes_monotonic_ns() - started) / 1e9
+                storm = (storm.snapshots + result.snapshots, storm.bytes + result.bytes, storm.failures + result.failures,
+                         storm.seconds + seconds)
+                print(String(format: "rtes-md-storm: %d snapshots (%.1f MB) read by %d clients in %.1f s, %d failed connections",
+                             result.snapshots, Double(result.bytes) / 1e6, options.snapshotClients, seconds, result.failures))
+                usleep(200_000)
+                exchange.pause()
+            }
+            usleep(300_000)  // the storm is under way before the first order
+            return try body(exchange.port)
         }
     }
 
@@ -102,7 +145,7 @@ struct Bench {
                 let (account, warmup, orders, clock) = (latencyAccount, options.warmup, options.orders, clock)
                 let (cpu, priority) = (options.clientCPU, options.realtimePriority)
                 let timeout = UInt64(options.replyTimeout * Double(clock.ticksPerSecond))
-                let feed = kind == .rtesMarketData ? exchanges[kind].map {
+                let feed = kind == .rtesMarketData && !options.servers.contains(.rtesMarketDataStorm) ? exchanges[kind].map {
                     FeedAddress(group: ExchangeProcess.group, port: $0.feedPort, retransmitPort: $0.retransmitPort)
                 } : nil
                 do {
@@ -155,6 +198,10 @@ struct Bench {
 
     /// Stops every server; idempotent.
     mutating func shutDown() {
+        if let exchange = exchanges[.rtesMarketData], wanted.contains(.rtesMarketDataStorm) {
+            exchange.resume()
+            stormMetrics = exchange.metrics(["rtes_md_snapshot", "rtes_agent_max_duty_cycle_seconds", "rtes_md_replica"])
+        }
         nio?.stop()
         nio = nil
         for (kind, exchange) in exchanges.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -168,6 +215,26 @@ struct Bench {
             }
         }
         exchanges = [:]
+    }
+
+    /// Enter → Accepted of rtes-md-storm against rtes-md (same exchange, same book), as ratios.
+    func stormComparison() -> String? {
+        guard let quiet = enter[.rtesMarketData].map(LatencySummary.init),
+              let stormy = enter[.rtesMarketDataStorm].map(LatencySummary.init) else { return nil }
+        func ratio(_ a: UInt64, _ b: UInt64) -> String { String(format: "%.2f×", Double(a) / Double(max(b, 1))) }
+        var lines = ["Enter → Accepted, snapshot storm (\(options.snapshotClients) clients, \(options.snapshotPauseMs) ms pause between snapshots, \(options.bookOrders) resting orders) against none:",
+                     "| | p50 | p99 | p99.9 | max |", "|---|---|---|---|---|"]
+        for (name, s) in [("rtes-md", quiet), ("rtes-md-storm", stormy)] {
+            lines.append("| \(name) | \(formatNanoseconds(s.p50)) | \(formatNanoseconds(s.p99)) | \(formatNanoseconds(s.p999)) | \(formatNanoseconds(s.max)) |")
+        }
+        lines.append("| storm / none | \(ratio(stormy.p50, quiet.p50)) | \(ratio(stormy.p99, quiet.p99)) | \(ratio(stormy.p999, quiet.p999)) | \(ratio(stormy.max, quiet.max)) |")
+        lines.append(String(format: "storm: %d snapshots read (%.1f MB) in %.1f s of rtes-md-storm rounds, %d failed connections",
+                            storm.snapshots, Double(storm.bytes) / 1e6, storm.seconds, storm.failures))
+        if !stormMetrics.isEmpty {
+            lines.append("the exchange's own figures at the end (/metrics):")
+            lines += stormMetrics.filter { !$0.hasPrefix("#") }.map { "    " + $0 }
+        }
+        return lines.joined(separator: "\n")
     }
 
     func report(host: BenchmarkHost, pinning: String) -> GatewayReport {

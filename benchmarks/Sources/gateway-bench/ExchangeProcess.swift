@@ -16,9 +16,13 @@ final class ExchangeProcess {
         var apiKeysFile: String
         var cpu: Int
         var fifoPriority: Int
+        /// Order tokens one account may need (the exchange's history holds that many for each account).
         var tokenHistory: Int
+        /// Accounts in the API keys file (the exchange refuses a token history the accounts could fill together).
+        var accounts: Int = 1
         var marketData: Bool
         var startTimeoutSeconds: Double
+        var snapshotWorkPerTurn: Int? = nil
     }
 
     let port: UInt16
@@ -26,6 +30,8 @@ final class ExchangeProcess {
     static let group: UInt32 = 0xEF07_0001  // 239.7.0.1
     let feedPort: UInt16
     let retransmitPort: UInt16
+    let snapshotPort: UInt16
+    let metricsPort: UInt16
     let directory: String
     let configPath: String
     let logPath: String
@@ -46,6 +52,8 @@ final class ExchangeProcess {
         port = ports[0]
         feedPort = ports[1]
         retransmitPort = ports[3]
+        snapshotPort = ports[4]
+        metricsPort = ports[2]
         try Self.configuration(settings, ports: ports).write(toFile: configPath, atomically: true, encoding: .utf8)
 
         var environment = ProcessInfo.processInfo.environment
@@ -93,6 +101,32 @@ final class ExchangeProcess {
         waitpid(pid, &status, 0)
         exited = true
         return nil
+    }
+
+    /// The lines of the exchange's /metrics whose names start with one of `prefixes` (empty
+    /// when the admin plane does not answer).
+    func metrics(_ prefixes: [String]) -> [String] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var address = FreePorts.loopback(port: metricsPort)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return [] }
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".utf8)
+        _ = send(fd, request, request.count, Int32(MSG_NOSIGNAL))
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            response += chunk[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self).split(separator: "\n").map(String.init)
+            .filter { line in prefixes.contains { line.hasPrefix($0) } }
     }
 
     /// The last lines the exchange logged.
@@ -158,10 +192,10 @@ final class ExchangeProcess {
                                "hugepages": "auto", "lock_memory": false, "realtime_priority": \(s.fifoPriority) },
               "gateway": { "session_name": "GWBENCH", "max_connections": 64, "session_history_messages": 65536,
                            "send_queue_bytes": 4194304, "max_messages_per_second": 100000000,
-                           "token_history": \(s.tokenHistory), "max_tokens_per_account": \(s.tokenHistory),
+                           "token_history": \(s.tokenHistory * s.accounts), "max_tokens_per_account": \(s.tokenHistory),
                            "recv_buffer_size": 4096, "recv_buffer_count": 1024 },
               "market_data": { "enabled": \(s.marketData), "interface": "127.0.0.1", "ttl": 0,
-                               "retransmit_port": \(ports[3]), "snapshot_port": \(ports[4]) }
+                               "retransmit_port": \(ports[3]), "snapshot_port": \(ports[4])\(s.snapshotWorkPerTurn.map { ", \"snapshot_work_per_turn\": \($0)" } ?? "") }
             }
 
             """

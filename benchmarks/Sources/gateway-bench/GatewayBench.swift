@@ -19,6 +19,11 @@ struct GatewayBench: ParsableCommand {
             Rounds rotate the order of the servers; each round has its own connection, login and warm-up. RTES is paused \
             (SIGSTOP) while the others run so that its spinning thread leaves the CPU to them.
 
+            rtes-md-storm is the rtes-md exchange with a big book (--book-orders resting orders, put on before the first \
+            round) while --snapshot-clients connections to its snapshot service each read a whole snapshot, log out and \
+            connect again, back to back, on one client thread (poll) on --client-cpu; rtes-md runs on the same book without \
+            them. Name both in --servers to compare them side by side.
+
             rtes-md is a second trading_exchange with market_data.enabled (ITCH 5.0 in MoldUDP64 to a loopback multicast \
             group, the publisher on the same thread as gateway and engine): beside its Enter → Accepted, the client joins \
             the group and times Enter → the Add Order on the feed (CLOCK_REALTIME before the send, against the kernel's \
@@ -33,7 +38,7 @@ struct GatewayBench: ParsableCommand {
             still override it. It is killed with the benchmark whatever ends it (setpriv --pdeathsig KILL).
             """)
 
-    @Option(parsing: .upToNextOption, help: "Servers to measure: floor, swiftnio, rtes, rtes-md.") var servers: [ServerKind] = ServerKind.allCases
+    @Option(parsing: .upToNextOption, help: "Servers to measure: floor, swiftnio, rtes, rtes-md, rtes-md-storm.") var servers: [ServerKind] = ServerKind.standard
     @Option(help: "Measured orders per server per round (each also cancelled).") var orders: Int = 50_000
     @Option(help: "Warm-up orders per server per round, not recorded.") var warmup: Int = 10_000
     @Option(help: "Rounds; the servers' order rotates from round to round.") var rounds: Int = 3
@@ -52,7 +57,12 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "Messages outstanding per throughput connection.") var window: Int = 1_024
     @Option(help: "Seconds each throughput run sends for.") var throughputSeconds: Double = 3
     @Option(help: "Messages per throughput connection at most (half are Enter Orders).") var throughputMaxMessages: Int = 1_000_000
-    @Option(parsing: .upToNextOption, help: "Servers of the throughput runs.") var throughputServers: [ServerKind] = ServerKind.allCases
+    @Option(parsing: .upToNextOption, help: "Servers of the throughput runs.") var throughputServers: [ServerKind] = ServerKind.standard
+    @Option(help: "rtes-md-storm: snapshot clients reading snapshots back to back during its rounds.") var snapshotClients: Int = 8
+    @Option(help: "rtes-md-storm: each snapshot client's pause between a snapshot and its next connection, ms.") var snapshotPauseMs: Int = 0
+    @Option(help: "rtes-md-storm: resting orders put on the book (account --book-account) before the first round.") var bookOrders: Int = 80_000
+    @Option(help: "Account that puts the book's resting orders.") var bookAccount: String = "LOAD2"
+    @Option(help: "market_data.snapshot_work_per_turn for the rtes-md exchange (not written when absent: the default).") var snapshotWorkPerTurn: Int?
     @Flag(help: "Skip the latency runs.") var noLatency = false
     @Flag(help: "Skip the throughput runs.") var noThroughput = false
     @Option(help: "Seconds RTES may take to accept connections.") var exchangeStartTimeout: Double = 20
@@ -85,7 +95,8 @@ struct GatewayBench: ParsableCommand {
         let latencyAccount = try account(latencyAccount)
         let throughputAccounts = try throughputAccounts.map(account)
 
-        var bench = Bench(clock: clock, options: self, latencyAccount: latencyAccount, throughputAccounts: throughputAccounts)
+        var bench = Bench(clock: clock, options: self, latencyAccount: latencyAccount, throughputAccounts: throughputAccounts,
+                          bookAccount: try account(bookAccount), snapshotAccount: throughputAccounts.last ?? latencyAccount)
         defer { bench.shutDown() }
         try bench.startServers(accounts: accounts)
         if !noLatency { try bench.measureLatency() }
@@ -104,6 +115,10 @@ struct GatewayBench: ParsableCommand {
             print(report.throughputTable())
         }
         report.throughputNotes.forEach { print("throughput \($0)") }
+        if let storm = bench.stormComparison() {
+            print()
+            print(storm)
+        }
         print()
         print(report.goalTable())
         try writeJSON(report, to: output)
@@ -117,6 +132,10 @@ enum ServerKind: String, CaseIterable, Codable, ExpressibleByArgument {
     case swiftnio
     case rtes
     case rtesMarketData = "rtes-md"
+    case rtesMarketDataStorm = "rtes-md-storm"
+
+    /// The servers measured unless --servers says otherwise.
+    static var standard: [ServerKind] { [.floor, .swiftnio, .rtes, .rtesMarketData] }
 
     var about: String {
         switch self {
@@ -124,6 +143,7 @@ enum ServerKind: String, CaseIterable, Codable, ExpressibleByArgument {
         case .swiftnio: "SwiftNIO 2, one event loop (epoll), ByteToMessageDecoder framing, RTES's codecs and RiskCheckedEngine in process on the loop"
         case .rtes: "trading_exchange: io_uring gateway and engine, threading_mode shared, idle_strategy busy_spin, pinned, market data off"
         case .rtesMarketData: "trading_exchange as rtes with market_data.enabled: ITCH 5.0 / MoldUDP64 to a loopback multicast group from the same thread"
+        case .rtesMarketDataStorm: "the rtes-md exchange while snapshot clients read snapshots of its book back to back"
         }
     }
 }
