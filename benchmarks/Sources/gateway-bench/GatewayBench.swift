@@ -62,6 +62,8 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "rtes-md-storm: each snapshot client's pause between a snapshot and its next connection, ms.") var snapshotPauseMs: Int = 0
     @Option(help: "rtes-md-storm: resting orders put on the book (account --book-account) before the first round.") var bookOrders: Int = 80_000
     @Option(help: "Account that puts the book's resting orders.") var bookAccount: String = "LOAD2"
+    @Flag(help: "The latency client waits for each answer in poll(2) instead of spinning on recv, so that snapshot-storm clients on its CPU (at nice 19) run while it waits and do not take its CPU when the answer arrives. Applies to every server of the run.")
+    var clientBlocks = false
     @Option(help: "market_data.snapshot_work_per_turn for the rtes-md exchange (not written when absent: the default).") var snapshotWorkPerTurn: Int?
     @Flag(help: "Skip the latency runs.") var noLatency = false
     @Flag(help: "Skip the throughput runs.") var noThroughput = false
@@ -81,7 +83,9 @@ struct GatewayBench: ParsableCommand {
         let clock = TSCClock()
         let host = BenchmarkHost.current(pinnedCPU: clientCPU, clock: clock)
         let scheduling = realtimePriority > 0 ? "SCHED_FIFO \(realtimePriority)" : "SCHED_OTHER"
+        OrderEntryConnection.waitsInPoll = clientBlocks
         let pinning = "client thread on CPU \(clientCPU), every server on CPU \(serverCPU) (one server running at a time), \(scheduling)"
+            + (clientBlocks ? "; the latency client waits in poll(2), snapshot-storm clients run at nice 19" : "")
         print("gateway-bench on \(host.summary)")
         print(pinning)
 

@@ -12,6 +12,9 @@ import Glibc
 struct OrderEntryConnection: ~Copyable {
     let port: UInt16
     private let fd: Int32
+    /// `--client-blocks`: wait for an answer in poll(2) rather than spinning on recv (set once,
+    /// before any connection).
+    nonisolated(unsafe) static var waitsInPoll = false
     private var reader: SoupFrameReader
     private let receiveBuffer: UnsafeMutableRawPointer
     private let receiveCapacity: Int
@@ -88,6 +91,10 @@ struct OrderEntryConnection: ~Copyable {
         var spins: UInt32 = 0
         while true {
             if let frame = try poll() { return frame }
+            if Self.waitsInPoll {
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = Glibc.poll(&ready, 1, 100)
+            }
             spins &+= 1
             if spins & 1_023 == 0 && rtes_rdtsc() > deadline {
                 throw BenchFailure("port \(port): no answer within the time allowed")
