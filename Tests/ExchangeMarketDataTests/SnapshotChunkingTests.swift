@@ -85,13 +85,7 @@ import Testing
         var agent = try rig.makeAgent()
         defer { agent.onClose() }
         rig.publishAll(&agent)
-        let slow = try SnapshotTestClient(port: agent.snapshotPort, receiveBuffer: 4_096, reads: false)
-        #expect(rig.pump(&agent, [slow]) { _ in rig.counter(Cell.snapshotConnections) == 1 })
-        let slot = try #require((0..<agent.snapshots.capacity).first { agent.snapshots.table.state($0) == .open })
-        var size: Int32 = 4_096
-        #expect(setsockopt(agent.snapshots.table.descriptor(slot), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) == 0)
-        slow.login()
-        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.sessions[slot].inPass && a.snapshots.table.isSending(slot) })
+        let (slow, slot) = try rig.stalledReader(&agent, sending: true)
         let clients = try (0..<4).map { _ in try SnapshotTestClient(port: agent.snapshotPort) }
         #expect(rig.pump(&agent, clients) { _ in rig.counter(Cell.snapshotConnections) == 5 })
         for c in clients { c.login() }
@@ -153,13 +147,7 @@ import Testing
         var agent = try rig.makeAgent()
         defer { agent.onClose() }
         rig.publishAll(&agent)
-        let slow = try SnapshotTestClient(port: agent.snapshotPort, receiveBuffer: 4_096, reads: false)
-        #expect(rig.pump(&agent, [slow]) { _ in rig.counter(Cell.snapshotConnections) == 1 })
-        let slot = try #require((0..<agent.snapshots.capacity).first { agent.snapshots.table.state($0) == .open })
-        var size: Int32 = 4_096
-        #expect(setsockopt(agent.snapshots.table.descriptor(slot), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) == 0)
-        slow.login()
-        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.sessions[slot].inPass && a.snapshots.table.isSending(slot) })
+        let (slow, slot) = try rig.stalledReader(&agent, sending: true)
         rig.turns(&agent, 200)
         let chunks = rig.counter(Cell.snapshotChunks)
         let sent = agent.snapshots.sessions[slot].passSent

@@ -206,15 +206,7 @@ import Testing
         var agent = try rig.makeAgent()
         defer { agent.onClose() }
         rig.publishAll(&agent)
-        let slow = try SnapshotTestClient(port: agent.snapshotPort, receiveBuffer: 4_096, reads: false)
-        #expect(rig.pump(&agent, [slow]) { _ in rig.counter(Cell.snapshotConnections) == 1 })
-        let slot = try #require((0..<agent.snapshots.capacity).first { agent.snapshots.table.state($0) == .open })
-        // A small, fixed send buffer on the server's side too, so the chunks cannot all
-        // sit in the kernel's buffers.
-        var size: Int32 = 4_096
-        #expect(setsockopt(agent.snapshots.table.descriptor(slot), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) == 0)
-        slow.login()
-        #expect(rig.pump(&agent, [slow]) { a in a.snapshots.sessions[slot].inPass })
+        let (slow, slot) = try rig.stalledReader(&agent, sending: false)
         // The slow reader's send stays in flight: the kernel has no room for it, and no
         // further chunk is encoded for it.
         rig.turns(&agent, 100)
@@ -416,6 +408,20 @@ final class SnapshotTestRig {
             if done(agent) { return true }
         } while !deadline.hasPassed
         return false
+    }
+
+    /// A client that logs in and never reads, with small socket buffers on both sides so
+    /// that the chunks cannot all sit in the kernel: returned once its connection is in a
+    /// pass (and, with `sending`, once a send of it is in flight), with its slot.
+    func stalledReader(_ agent: inout MarketDataAgent<ManualClock>, sending: Bool) throws -> (client: SnapshotTestClient, slot: Int) {
+        let slow = try SnapshotTestClient(port: agent.snapshotPort, receiveBuffer: 4_096, reads: false)
+        #expect(pump(&agent, [slow]) { _ in self.counter(Cell.snapshotConnections) == 1 })
+        let slot = try #require((0..<agent.snapshots.capacity).first { agent.snapshots.table.state($0) == .open })
+        var size: Int32 = 4_096
+        #expect(setsockopt(agent.snapshots.table.descriptor(slot), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size)) == 0)
+        slow.login()
+        #expect(pump(&agent, [slow]) { a in a.snapshots.sessions[slot].inPass && (!sending || a.snapshots.table.isSending(slot)) })
+        return (slow, slot)
     }
 }
 
