@@ -36,8 +36,8 @@ final class SnapshotStorm: @unchecked Sendable {
             let storm = Unmanaged<SnapshotStorm>.fromOpaque(context!).takeRetainedValue()
             _ = rtes_pin_current_thread(Int32(storm.cpu))
             // Below the latency client on the same CPU: with --client-blocks it takes the CPU
-            // back as soon as its answer arrives.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(gettid()), 19)
+            // back as soon as its answer arrives. (Linux: who 0 is the calling thread.)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
             storm.loop()
             return nil
         }, context)
