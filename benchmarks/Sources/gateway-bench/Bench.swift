@@ -54,7 +54,9 @@ struct Bench {
         let storm = wanted.contains(.rtesMarketDataStorm)
         for kind in [ServerKind.rtes, .rtesMarketData] where wanted.contains(kind) || (kind == .rtesMarketData && storm) {
             let latencyEnters = options.noLatency ? 0 : options.rounds * (options.warmup + options.orders)
-            let throughputEnters = options.noThroughput ? 0 : throughputAccounts.count * (options.throughputMaxMessages / 2 + 1)
+            // Tokens one account may need: the exchange keeps that many for each account of the
+            // keys file (an account may be the latency, a throughput and the book account at once).
+            let throughputEnters = options.noThroughput ? 0 : options.throughputMaxMessages / 2 + 1
             let settings = ExchangeProcess.Settings(
                 binary: options.exchangeBinary, apiKeysFile: options.apiKeys, cpu: options.serverCPU,
                 fifoPriority: options.realtimePriority, tokenHistory: latencyEnters * 2 + throughputEnters + options.bookOrders + 65_536,

@@ -135,7 +135,9 @@ final class ExchangeProcess {
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
-    /// Connects until the gateway accepts (then closes that probe connection at once).
+    /// Connects until the gateway and then the admin plane accept (then closes each probe
+    /// connection at once). The admin plane binds last, once start-up is complete: the
+    /// gateway's port alone is open while the exchange still maps its memory.
     private func waitUntilListening(timeoutSeconds: Double) throws {
         let deadline = rtes_monotonic_ns() + UInt64(timeoutSeconds * 1e9)
         while rtes_monotonic_ns() < deadline {
@@ -144,10 +146,10 @@ final class ExchangeProcess {
                 exited = true
                 throw BenchFailure("trading_exchange exited during start-up (status \(status)); its log (\(logPath)):\n\(logTail())")
             }
-            if FreePorts.accepts(port: port) { return }
+            if FreePorts.accepts(port: port) && FreePorts.accepts(port: metricsPort) { return }
             usleep(50_000)
         }
-        throw BenchFailure("trading_exchange did not accept connections on 127.0.0.1:\(port) within \(timeoutSeconds) s " +
+        throw BenchFailure("trading_exchange did not accept connections on 127.0.0.1:\(port) and :\(metricsPort) within \(timeoutSeconds) s " +
                            "(does this build have the order gateway?); its log (\(logPath)):\n\(logTail())")
     }
 

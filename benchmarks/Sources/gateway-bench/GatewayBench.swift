@@ -67,7 +67,7 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "market_data.snapshot_work_per_turn for the rtes-md exchange (not written when absent: the default).") var snapshotWorkPerTurn: Int?
     @Flag(help: "Skip the latency runs.") var noLatency = false
     @Flag(help: "Skip the throughput runs.") var noThroughput = false
-    @Option(help: "Seconds RTES may take to accept connections.") var exchangeStartTimeout: Double = 20
+    @Option(help: "Seconds RTES may take to start (its gateway and admin ports accept).") var exchangeStartTimeout: Double = 60
     @Flag(help: "Keep RTES's generated configuration and log.") var keepExchangeFiles = false
     @Option(help: "Seconds an answer may take before a latency run fails.") var replyTimeout: Double = 2
     @Option(help: "Where to write the JSON results.") var output: String = "results/gateway.json"
