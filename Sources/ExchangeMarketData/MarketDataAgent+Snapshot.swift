@@ -127,7 +127,16 @@ extension MarketDataAgent {
     /// snapshot copy catches up with the feed, and once it has, a pass starts for every
     /// logged-in connection waiting.
     mutating func snapshotTurn() -> Int {
-        if snapshots.pass.active { return advancePass() }
+        if snapshots.turnSentBytes > snapshots.maxTurnSentBytes { snapshots.maxTurnSentBytes = snapshots.turnSentBytes }
+        snapshots.turnSentBytes = 0
+        snapshots.sendBudget = snapshots.pass.chunkCapacity
+        if snapshots.pass.active {
+            for slot in 0..<snapshots.capacity where snapshots.sessions[slot].sendDeferred {
+                snapshots.sessions[slot].sendDeferred = false
+                if snapshots.sessions[slot].inPass && snapshots.isServing(slot) && !snapshots.table.isSending(slot) { sendPassChunk(slot) }
+            }
+            return advancePass()
+        }
         if !snapshots.pass.isCaughtUp(publisher.history) {
             let t0 = clock.ticks()
             let n = snapshots.pass.catchUp(history: publisher.history, live: publisher.replica, liveState: liveMarketState)
@@ -221,12 +230,20 @@ extension MarketDataAgent {
         return encodeAndSendChunk(startedAt: clock.ticks())
     }
 
-    /// Sends what is left of the pass's current chunk on the slot.
+    /// Sends what is left of the pass's current chunk on the slot, as much as the duty
+    /// cycle's send budget allows; the rest (or all of it) waits for the next duty cycle.
     mutating func sendPassChunk(_ slot: Int) {
         let sent = snapshots.sessions[slot].chunkSent
         let left = snapshots.pass.chunkLength - sent
         guard left > 0 else { return }
-        if send(slot, bytes: snapshots.pass.chunk + sent, count: left) {
+        let count = min(left, snapshots.sendBudget)
+        guard count > 0 else {
+            snapshots.sessions[slot].sendDeferred = true
+            return
+        }
+        if send(slot, bytes: snapshots.pass.chunk + sent, count: count) {
+            snapshots.sendBudget &-= count
+            snapshots.turnSentBytes &+= count
             snapshots.sessions[slot].controlInFlight = false
         } else {
             closeSnapshotConnection(slot)

@@ -36,6 +36,8 @@ struct SnapshotSession {
     var chunkSent = 0
     /// Bytes of the pass this connection has sent.
     var passSent = 0
+    /// Its next send waits for the next duty cycle's send budget.
+    var sendDeferred = false
 }
 
 /// The snapshot service's storage, allocated once: the connection table (on the runtime's
@@ -67,6 +69,13 @@ struct SnapshotService: ~Copyable {
     var chunkStartedAt: UInt64 = 0
     /// Connections the latest pass started with.
     var passMembers = 0
+    /// Snapshot bytes the service may still hand to the kernel in this duty cycle: one
+    /// chunk's worth (`chunkCapacity`) per duty cycle, whatever the number of connections, so
+    /// that copying a snapshot into sockets never holds the thread longer than encoding does.
+    var sendBudget = 0
+    /// Bytes handed to the kernel since the last duty cycle began, and the most of any.
+    var turnSentBytes = 0
+    var maxTurnSentBytes = 0
 
     var connections: UInt64 = 0
     var served: UInt64 = 0

@@ -43,6 +43,9 @@ import Testing
         #expect(rig.counter(Cell.snapshotMaxTurnWork) <= UInt64(configuration.snapshotWorkPerTurn))
         #expect(rig.counter(Cell.snapshotMaxTurnWork) > 0)
         #expect(rig.counter(Cell.snapshotMaxChunkBytes) <= UInt64(configuration.snapshotWorkPerTurn * SnapshotPass.unitBytes + 64))
+        // Sending is bounded per duty cycle too: one chunk's worth, whatever the connections.
+        #expect(agent.snapshots.maxTurnSentBytes > 0)
+        #expect(agent.snapshots.maxTurnSentBytes <= agent.snapshots.pass.chunkCapacity)
         #expect(rig.counter(Cell.snapshotReplicaMismatches) == 0)
         #expect(rig.counter(Cell.snapshotReplicaRebuilds) == 0)
         #expect(rig.counter(Cell.snapshotCatchUpMessages) == agent.publisher.nextSequence - 1)
@@ -103,6 +106,8 @@ import Testing
         }
         #expect(clients.allSatisfy { $0.sequencedBytes == clients[0].sequencedBytes })
         #expect(rig.counter(Cell.snapshotMaxTurnWork) <= UInt64(configuration.snapshotWorkPerTurn))
+        // Four connections, one chunk's worth of bytes handed to the kernel per duty cycle.
+        #expect(agent.snapshots.maxTurnSentBytes <= agent.snapshots.pass.chunkCapacity)
     }
 
     /// The duty cycles of a pass — chunks encoded, sent and completed, the pass ended, the copy
