@@ -305,6 +305,8 @@ struct ConfigurationDecoder {
                     allowed: "0 (no bound), or 512 to 1048576 (at least twice the 256 events a duty cycle publishes, so the snapshot copy keeps up)",
                     where: { $0 == 0 || $0 >= 512 })
             .map { Int($0) }.assign(to: &settings.snapshotWorkPerTurn)
+        wholeNumber(object, "snapshot_max_mb_per_second", in: scope, 0...100_000).map { Int($0) }
+            .assign(to: &settings.snapshotMaxMegabytesPerSecond)
         let snapshotPreLoginPath = scope.member("snapshot_max_pre_login_connections").path
         if settings.snapshotMaxPreLoginConnections > settings.snapshotMaxConnections,
            !invalidPaths.contains(snapshotPreLoginPath), !invalidPaths.contains(scope.member("snapshot_max_connections").path) {

@@ -168,6 +168,8 @@ enum ConfigurationSchema {
               meaning: "close a snapshot connection not logged in after this many milliseconds, 100–600000"),
         Field(path: "market_data.snapshot_work_per_turn", type: .wholeNumber, defaultValue: "1024",
               meaning: "snapshot work one duty cycle may do (orders or messages encoded, levels sorted, messages the snapshot copy of the books catches up), 512–1048576; 0: no bound, a whole snapshot in one duty cycle"),
+        Field(path: "market_data.snapshot_max_mb_per_second", type: .wholeNumber, defaultValue: "64",
+              meaning: "snapshot bytes the service sends per second at most, all connections together, in MB (10^6 bytes), 1–100000; 0: no cap"),
 
         Field(path: "admin.max_connections", type: .wholeNumber, defaultValue: "64",
               meaning: "admin HTTP connections open at once; one more is closed as it is accepted, 1–4096"),

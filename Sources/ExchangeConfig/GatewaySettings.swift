@@ -92,6 +92,9 @@ public struct MarketDataSettings: Sendable, Equatable {
     /// `snapshot_work_per_turn`: snapshot work one duty cycle may do (units of a chunk, or
     /// messages the snapshot copy catches up); 0: no bound.
     public var snapshotWorkPerTurn = 1_024
+    /// `snapshot_max_mb_per_second`: snapshot bytes sent per second, all connections
+    /// together, in MB; 0: no cap.
+    public var snapshotMaxMegabytesPerSecond = 64
 
     /// The documented defaults.
     public init() {}

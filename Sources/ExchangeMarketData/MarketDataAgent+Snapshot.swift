@@ -130,6 +130,16 @@ extension MarketDataAgent {
         if snapshots.turnSentBytes > snapshots.maxTurnSentBytes { snapshots.maxTurnSentBytes = snapshots.turnSentBytes }
         snapshots.turnSentBytes = 0
         snapshots.sendBudget = snapshots.pass.chunkCapacity
+        if configuration.snapshotMaxBytesPerSecond > 0 {
+            // The rate cap: a token bucket one chunk deep, refilled at the configured rate.
+            let now = clock.now()
+            let elapsed = now &- snapshots.rateRefilledAt
+            snapshots.rateRefilledAt = now
+            let refill = elapsed >= 1_000_000_000 ? snapshots.pass.chunkCapacity
+                : Int(elapsed / 1_000) &* configuration.snapshotMaxBytesPerSecond / 1_000_000
+            snapshots.rateTokens = min(snapshots.pass.chunkCapacity, snapshots.rateTokens &+ refill)
+            snapshots.sendBudget = min(snapshots.sendBudget, snapshots.rateTokens)
+        }
         if snapshots.pass.active {
             for slot in 0..<snapshots.capacity where snapshots.sessions[slot].sendDeferred {
                 snapshots.sessions[slot].sendDeferred = false
@@ -243,6 +253,7 @@ extension MarketDataAgent {
         }
         if send(slot, bytes: snapshots.pass.chunk + sent, count: count) {
             snapshots.sendBudget &-= count
+            snapshots.rateTokens &-= count
             snapshots.turnSentBytes &+= count
             snapshots.sessions[slot].controlInFlight = false
         } else {

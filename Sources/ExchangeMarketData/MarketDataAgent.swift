@@ -45,6 +45,9 @@ public struct MarketDataConfiguration: Sendable {
     /// chunk (a message or order encoded, a level listed, a heap step) or messages the snapshot
     /// copy of the books catches up; 0 lifts the bound (a whole snapshot in one duty cycle).
     public var snapshotWorkPerTurn = 1_024
+    /// Snapshot bytes sent per second at most, all connections together
+    /// (`market_data.snapshot_max_mb_per_second`, 64 MB/s by default there); 0: no cap.
+    public var snapshotMaxBytesPerSecond = 0
     /// Packets ready or in flight at once (a power of two).
     public var packetSlots = 256
     public var answerSlots = 64

@@ -76,6 +76,10 @@ struct SnapshotService: ~Copyable {
     /// Bytes handed to the kernel since the last duty cycle began, and the most of any.
     var turnSentBytes = 0
     var maxTurnSentBytes = 0
+    /// Bytes the rate cap (`snapshotMaxBytesPerSecond`) allows now, refilled with time up to
+    /// one chunk's worth, and when they were last refilled (the agent clock's nanoseconds).
+    var rateTokens = 0
+    var rateRefilledAt: UInt64 = 0
 
     var connections: UInt64 = 0
     var served: UInt64 = 0

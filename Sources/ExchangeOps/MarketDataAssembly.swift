@@ -26,5 +26,6 @@ extension MarketDataConfiguration {
         maxSnapshotPreLoginPerAddress = m.snapshotMaxPreLoginPerAddress
         snapshotLoginTimeoutNanoseconds = UInt64(m.snapshotLoginTimeoutMilliseconds) * 1_000_000
         snapshotWorkPerTurn = m.snapshotWorkPerTurn
+        snapshotMaxBytesPerSecond = m.snapshotMaxMegabytesPerSecond * 1_000_000
     }
 }

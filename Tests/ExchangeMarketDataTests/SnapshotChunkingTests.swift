@@ -80,6 +80,33 @@ import Testing
         #expect(rig.pump(&agent, []) { a in a.snapshots.pass.sequence == a.publisher.nextSequence })
     }
 
+    /// The rate cap: with the clock standing still the service sends one chunk's worth and
+    /// no more; each 100 ms of time lets it send 100 ms of the rate (plus at most one chunk).
+    @Test func sendsNoFasterThanTheRateCapAllows() throws {
+        var configuration = Self.configuration()
+        configuration.snapshotMaxBytesPerSecond = 1_000_000
+        let rig = try SnapshotTestRig(configuration: configuration, events: SyntheticBook.events(adds: 20_000, changes: 0))
+        var agent = try rig.makeAgent()
+        defer { agent.onClose() }
+        rig.publishAll(&agent)
+        let client = try SnapshotTestClient(port: agent.snapshotPort)
+        client.login()
+        #expect(rig.pump(&agent, [client]) { a in a.snapshots.pass.active && a.snapshots.bytes > 0 })
+        let chunk = UInt64(agent.snapshots.pass.chunkCapacity)
+        let start = agent.snapshots.bytes
+        rig.turns(&agent, 2_000)
+        for _ in 0..<50 { client.poll() }
+        #expect(agent.snapshots.bytes - start <= chunk, "sent \(agent.snapshots.bytes - start) bytes with the clock standing still")
+        for step in 1...5 {
+            rig.clock.advance(milliseconds: 100)
+            _ = rig.pump(&agent, [client], seconds: 0.2) { _ in false }
+            let allowed = UInt64(step) * 100_000 + 2 * chunk
+            #expect(agent.snapshots.bytes - start <= allowed, "after \(step * 100) ms: \(agent.snapshots.bytes - start) bytes, cap \(allowed)")
+        }
+        #expect(agent.snapshots.bytes - start > chunk, "time let it send more")
+        #expect(!client.hasEndOfSnapshot, "a 20,000-order snapshot (about 0.8 MB) at 1 MB/s takes longer than half a second")
+    }
+
     /// Four clients log in while a pass is held by a reader that stopped: they all wait, and
     /// once the stall rule has closed that reader, one pass serves all four the same snapshot.
     @Test func servesSeveralConcurrentClientsFromOnePass() throws {

@@ -62,7 +62,7 @@ struct Bench {
                 fifoPriority: options.realtimePriority, tokenHistory: latencyEnters * 2 + throughputEnters + options.bookOrders + 65_536,
                 accounts: accounts.count,
                 marketData: kind == .rtesMarketData, startTimeoutSeconds: options.exchangeStartTimeout,
-                snapshotWorkPerTurn: options.snapshotWorkPerTurn)
+                snapshotWorkPerTurn: options.snapshotWorkPerTurn, snapshotMaxMegabytesPerSecond: options.snapshotMaxMbPerSecond)
             do {
                 let started = try ExchangeProcess(settings)
                 started.pause()

@@ -23,6 +23,7 @@ final class ExchangeProcess {
         var marketData: Bool
         var startTimeoutSeconds: Double
         var snapshotWorkPerTurn: Int? = nil
+        var snapshotMaxMegabytesPerSecond: Int? = nil
     }
 
     let port: UInt16
@@ -197,7 +198,7 @@ final class ExchangeProcess {
                            "token_history": \(s.tokenHistory * s.accounts), "max_tokens_per_account": \(s.tokenHistory),
                            "recv_buffer_size": 4096, "recv_buffer_count": 1024 },
               "market_data": { "enabled": \(s.marketData), "interface": "127.0.0.1", "ttl": 0,
-                               "retransmit_port": \(ports[3]), "snapshot_port": \(ports[4])\(s.snapshotWorkPerTurn.map { ", \"snapshot_work_per_turn\": \($0)" } ?? "") }
+                               "retransmit_port": \(ports[3]), "snapshot_port": \(ports[4])\(s.snapshotWorkPerTurn.map { ", \"snapshot_work_per_turn\": \($0)" } ?? "")\(s.snapshotMaxMegabytesPerSecond.map { ", \"snapshot_max_mb_per_second\": \($0)" } ?? "") }
             }
 
             """

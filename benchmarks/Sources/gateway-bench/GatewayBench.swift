@@ -64,6 +64,7 @@ struct GatewayBench: ParsableCommand {
     @Option(help: "Account that puts the book's resting orders.") var bookAccount: String = "LOAD2"
     @Flag(help: "The latency client waits for each answer in poll(2) instead of spinning on recv, so that snapshot-storm clients on its CPU (at nice 19) run while it waits and do not take its CPU when the answer arrives. Applies to every server of the run.")
     var clientBlocks = false
+    @Option(help: "market_data.snapshot_max_mb_per_second for the rtes-md exchange (not written when absent: the default, 64).") var snapshotMaxMbPerSecond: Int?
     @Option(help: "market_data.snapshot_work_per_turn for the rtes-md exchange (not written when absent: the default).") var snapshotWorkPerTurn: Int?
     @Flag(help: "Skip the latency runs.") var noLatency = false
     @Flag(help: "Skip the throughput runs.") var noThroughput = false
