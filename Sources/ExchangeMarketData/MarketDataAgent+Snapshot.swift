@@ -129,18 +129,8 @@ extension MarketDataAgent {
     mutating func snapshotTurn() -> Int {
         if snapshots.turnSentBytes > snapshots.maxTurnSentBytes { snapshots.maxTurnSentBytes = snapshots.turnSentBytes }
         snapshots.turnSentBytes = 0
-        snapshots.sendBudget = snapshots.pass.chunkCapacity
-        if configuration.snapshotMaxBytesPerSecond > 0 {
-            // The rate cap: a token bucket one chunk deep, refilled at the configured rate.
-            let now = clock.now()
-            let elapsed = now &- snapshots.rateRefilledAt
-            snapshots.rateRefilledAt = now
-            let refill = elapsed >= 1_000_000_000 ? snapshots.pass.chunkCapacity
-                : Int(elapsed / 1_000) &* configuration.snapshotMaxBytesPerSecond / 1_000_000
-            snapshots.rateTokens = min(snapshots.pass.chunkCapacity, snapshots.rateTokens &+ refill)
-            snapshots.sendBudget = min(snapshots.sendBudget, snapshots.rateTokens)
-        }
         if snapshots.pass.active {
+            refillSendBudget(now: configuration.snapshotMaxBytesPerSecond > 0 ? clock.now() : 0)
             for slot in 0..<snapshots.capacity where snapshots.sessions[slot].sendDeferred {
                 snapshots.sessions[slot].sendDeferred = false
                 if snapshots.sessions[slot].inPass && snapshots.isServing(slot) && !snapshots.table.isSending(slot) { sendPassChunk(slot) }
@@ -162,6 +152,7 @@ extension MarketDataAgent {
         let t0 = clock.ticks()
         let now = clock.nanoseconds(atTicks: t0)
         snapshots.pass.begin(timestamp: now % Clocks.nanosecondsPerDay)
+        refillSendBudget(now: now)
         snapshots.passMembers = 0
         for slot in 0..<snapshots.capacity where snapshots.isServing(slot) && snapshots.sessions[slot].phase == .waitingForBuffer {
             snapshots.passMembers &+= 1
@@ -171,6 +162,20 @@ extension MarketDataAgent {
             snapshots.sessions[slot].sendStartedAt = now
         }
         return encodeAndSendChunk(startedAt: t0)
+    }
+
+    /// This duty cycle's send budget: one chunk's worth, and under the rate cap no more than
+    /// its token bucket (one chunk deep, refilled at `snapshotMaxBytesPerSecond`) holds. Only
+    /// a turn that can send reads the clock; an idle service refills in one step later.
+    mutating func refillSendBudget(now: UInt64) {
+        snapshots.sendBudget = snapshots.pass.chunkCapacity
+        guard configuration.snapshotMaxBytesPerSecond > 0 else { return }
+        let elapsed = now &- snapshots.rateRefilledAt
+        snapshots.rateRefilledAt = now
+        let refill = elapsed >= 1_000_000_000 ? snapshots.pass.chunkCapacity
+            : Int(elapsed / 1_000) &* configuration.snapshotMaxBytesPerSecond / 1_000_000
+        snapshots.rateTokens = min(snapshots.pass.chunkCapacity, snapshots.rateTokens &+ refill)
+        snapshots.sendBudget = min(snapshots.sendBudget, snapshots.rateTokens)
     }
 
     /// The market state of the live feed (for a copy rebuilt from the live replica).
