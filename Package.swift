@@ -5,7 +5,7 @@
 //   ExchangeCore        order book, matching, events (no Foundation, no I/O, no clock, no threads) ← CCPUHints
 //   ExchangeRisk        pre-trade risk in front of the core, same thread ← Core
 //   OrderFlow           seeded command streams: workloads for tests, replay and benchmarks ← Core, Risk
-//   ExchangeRuntimePolicy  the idle-strategy kind and the hugepage policy: chosen by the configuration, applied
+//   ExchangeRuntimePolicy  the idle-strategy kind, the hugepage policy and the durability mode: chosen by the configuration, applied
 //                       by the runtime (depends on nothing, so neither imports the other)
 //   ExchangeConfig      the JSON configuration: parsing, validation, environment overrides ← Core, Risk, RuntimePolicy
 //   ExchangeWire        codecs, pure and allocation-free: SoupBinTCP 3.0, OUCH 4.2, ITCH 5.0, MoldUDP64,

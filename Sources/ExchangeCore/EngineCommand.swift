@@ -160,6 +160,27 @@ public struct Refusal: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
+/// What happened to a client's session. Journaled so that the record of the day is whole;
+/// changes no state of the engine and produces no event (cancel-on-disconnect is its own
+/// command, `cancelAll`).
+public enum SessionEventKind: UInt8, Equatable, Sendable, BitwiseCopyable, CaseIterable {
+    case login = 0
+    case logout = 1
+    case disconnect = 2
+}
+
+public struct SessionEvent: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var client: ClientID
+    public var kind: SessionEventKind
+
+    public init(timestamp: Timestamp, client: ClientID, kind: SessionEventKind) {
+        self.timestamp = timestamp
+        self.client = client
+        self.kind = kind
+    }
+}
+
 public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     case enter(EnterOrder)
     case replace(ReplaceOrder)
@@ -183,6 +204,12 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     case advanceTime(Timestamp)
     /// Answers a message the gateway refused, in order (see `Refusal`).
     case refuse(Refusal)
+    /// A session logged in, logged out or disconnected (no event; see `SessionEvent`).
+    case session(SessionEvent)
+    /// The start and the end of the trading day: each emits one `systemEvent`, which every
+    /// session and the feed announce.
+    case startOfDay(Timestamp)
+    case endOfDay(Timestamp)
 
     @inlinable public var timestamp: Timestamp {
         switch self {
@@ -191,9 +218,10 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
         case .cancel(let c): c.timestamp
         case .modify(let c): c.timestamp
         case .cancelAll(let c), .killClient(let c), .reinstateClient(let c): c.timestamp
-        case .killExchange(let t), .reinstateExchange(let t), .advanceTime(let t): t
+        case .killExchange(let t), .reinstateExchange(let t), .advanceTime(let t), .startOfDay(let t), .endOfDay(let t): t
         case .haltInstrument(let c), .resumeInstrument(let c): c.timestamp
         case .refuse(let r): r.timestamp
+        case .session(let e): e.timestamp
         }
     }
 }

@@ -304,6 +304,23 @@ public struct TradingStateChanged: Equatable, Sendable, BitwiseCopyable {
     }
 }
 
+/// The events of the day every session and the feed announce.
+public enum DayEvent: UInt8, Equatable, Sendable, BitwiseCopyable, CaseIterable {
+    case startOfDay = 0
+    case endOfDay = 1
+}
+
+/// The trading day started or ended (`EngineCommand.startOfDay` / `.endOfDay`).
+public struct SystemEventOccurred: Equatable, Sendable, BitwiseCopyable {
+    public var timestamp: Timestamp
+    public var event: DayEvent
+
+    public init(timestamp: Timestamp, event: DayEvent) {
+        self.timestamp = timestamp
+        self.event = event
+    }
+}
+
 public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
     // Order events (to the owning session)
     case accepted(OrderAccepted)
@@ -319,6 +336,8 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
     case bookReduce(BookReduce)
     case bookReplace(BookReplace)
     case tradingState(TradingStateChanged)
+    // Both: to every session and to the feed
+    case systemEvent(SystemEventOccurred)
 
     @inlinable public var timestamp: Timestamp {
         switch self {
@@ -333,13 +352,14 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
         case .bookReduce(let e): e.timestamp
         case .bookReplace(let e): e.timestamp
         case .tradingState(let e): e.timestamp
+        case .systemEvent(let e): e.timestamp
         }
     }
 
     /// True for events a client session receives.
     @inlinable public var isOrderEvent: Bool {
         switch self {
-        case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected, .executed: true
+        case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected, .executed, .systemEvent: true
         case .bookAdd, .bookReduce, .bookReplace, .tradingState: false
         }
     }
@@ -347,7 +367,7 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
     /// True for events the market-data publisher consumes.
     @inlinable public var isBookEvent: Bool {
         switch self {
-        case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState: true
+        case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent: true
         case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected: false
         }
     }

@@ -92,7 +92,13 @@ extension MatchingEngine {
         case .refuse(let r):
             refuse(r)
             return .completed
-        case .advanceTime:
+        case .advanceTime, .session:
+            return .completed
+        case .startOfDay(let t):
+            announce(.startOfDay, timestamp: t)
+            return .completed
+        case .endOfDay(let t):
+            announce(.endOfDay, timestamp: t)
             return .completed
         }
     }

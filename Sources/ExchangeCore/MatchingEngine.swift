@@ -184,6 +184,14 @@ public struct MatchingEngine: ~Copyable {
         state.pointee.setHalted(halted, symbol: symbol, timestamp: timestamp)
     }
 
+    /// Emits the day's `systemEvent` (start or end of day).
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func announce(_ event: DayEvent, timestamp: Timestamp) {
+        state.pointee.emit(.systemEvent(SystemEventOccurred(timestamp: timestamp, event: event)))
+    }
+
     /// Emits `rejected` and counts the reason.
     #if !DEBUG
     @_noLocks @_noAllocation

@@ -43,6 +43,8 @@ extension GatewayAgent {
             commitMessage(account: e.makerClient, length: OUCHOutbound.executed(e, as: .maker, to: out))
         case .bookAdd, .bookReduce, .bookReplace, .tradingState:
             break
+        case .systemEvent:
+            break  // announced by the gateway itself until the day's events are journaled (issue 11)
         }
     }
 

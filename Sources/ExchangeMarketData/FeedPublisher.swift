@@ -138,6 +138,8 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
             check(replica.setHalted(instrument: e.instrument, e.halted))
         case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected:
             break
+        case .systemEvent:
+            break  // announced by the agent itself until the day's events are journaled (issue 11)
         }
     }
 

@@ -47,6 +47,12 @@ extension EngineCommand {
             r.timestamp = timestamp
             r.client &+= clientOffset
             return .refuse(r)
+        case .session(var e):
+            e.timestamp = timestamp
+            e.client &+= clientOffset
+            return .session(e)
+        case .startOfDay: return .startOfDay(timestamp)
+        case .endOfDay: return .endOfDay(timestamp)
         }
     }
 }

@@ -103,6 +103,8 @@ public struct EventDigest: Equatable, Sendable {
         case .tradingState(let e):
             mix(11, e.halted ? 1 : 0)
             mix(UInt64(e.instrument))
+        case .systemEvent(let e):
+            mix(12, e.event.rawValue)
         }
     }
 }

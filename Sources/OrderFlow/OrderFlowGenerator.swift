@@ -80,7 +80,7 @@ public struct OrderFlowGenerator {
                 live[i].side = e.side
                 live[i].leaves = e.shares
             }
-        case .rejected, .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState:
+        case .rejected, .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
             break
         }
     }

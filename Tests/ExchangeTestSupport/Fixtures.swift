@@ -79,6 +79,7 @@ extension EngineEvent {
         case .bookReduce(let e): e.isDelete ? "bookDelete" : "bookCancel"
         case .bookReplace: "bookReplace"
         case .tradingState: "tradingState"
+        case .systemEvent(let e): "systemEvent(\(e.event))"
         }
     }
 
