@@ -17,6 +17,8 @@
 //                       strategies, the counters region (names no module's counters)
 //                       ← CExchangeShim, Clock, RuntimePolicy
 //   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
+//   ExchangeJournal     the durable record of the day: journal records and segments (docs/DURABILITY.md)
+//                       ← Engine, Core, Runtime, CChecksum
 //   ExchangeAccess      the one login check of every TCP service: scrypt credentials, login throttling, the
 //                       authenticator agent off the hot threads and the rings to it
 //                       ← Config, Wire, Runtime, Clock (and swift-crypto, swift-log)
@@ -41,6 +43,7 @@
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
+//   CChecksum           (CShims/) CRC-32C (SSE4.2 when the CPU has it, else a table); links nothing
 //   CClock              (CShims/) TSC, pause, CLOCK_MONOTONIC/REALTIME; links nothing
 //   CClientShim         (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
 //   CExchangeShim       (CShims/) what Swift cannot say directly: affinity, mlock, hugepages, NUMA, liburing's
@@ -81,6 +84,7 @@ let package = Package(
         .library(name: "ExchangeBookReplica", targets: ["ExchangeBookReplica"]),
         .library(name: "ExchangeFeed", targets: ["ExchangeFeed"]),
         .library(name: "ExchangeTools", targets: ["ExchangeTools"]),
+        .library(name: "ExchangeJournal", targets: ["ExchangeJournal"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -107,6 +111,8 @@ let package = Package(
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeRuntimePolicy"]),
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
+        .target(name: "CChecksum", path: "CShims/CChecksum"),
+        .target(name: "ExchangeJournal", dependencies: ["ExchangeEngine", "ExchangeCore", "ExchangeRuntime", "CChecksum"]),
         .target(
             name: "ExchangeAccess",
             dependencies: [
@@ -236,6 +242,7 @@ let package = Package(
         ),
         .testTarget(name: "ExchangeBookReplicaTests", dependencies: ["ExchangeBookReplica", "ExchangeCore"]),
         .testTarget(name: "ExchangeToolsTests", dependencies: ["ExchangeTools"]),
+        .testTarget(name: "ExchangeJournalTests", dependencies: ["ExchangeJournal", "ExchangeEngine", "ExchangeCore", "CChecksum"]),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeOpsTests",

@@ -1,0 +1,106 @@
+import CChecksum
+import ExchangeCore
+import ExchangeEngine
+import ExchangeJournal
+import Testing
+
+/// The record format: every command kind round-trips, the checksum is CRC-32C, and any
+/// damage is named.
+@Suite struct JournalRecordTests {
+    static let token = OrderToken("TOKEN-0000042")!
+    static let other = OrderToken("TOKEN-0000043")!
+    static let symbol = Symbol("AAPL")!
+
+    /// One command of every kind, with every field away from its default.
+    static let commands: [EngineCommand] = [
+        .enter(EnterOrder(timestamp: 34_200_000_000_001, client: 7, token: token, side: .sellShort, orderType: .market,
+                          shares: 300, symbol: symbol, price: 2_300_100, timeInForce: .seconds(30), firm: Firm("ABCD")!,
+                          display: .attributable, capacity: .principal, intermarketSweep: .eligible, minimumQuantity: 100,
+                          crossType: .opening, customerType: .retail)),
+        .replace(ReplaceOrder(timestamp: 2, client: 8, existingToken: token, replacementToken: other, shares: 200, price: 1_000_000,
+                              timeInForce: .immediateOrCancel, display: .nonDisplayed, intermarketSweep: .eligible, minimumQuantity: 5)),
+        .cancel(CancelOrder(timestamp: 3, client: 9, token: token, shares: 50)),
+        .modify(ModifyOrder(timestamp: 4, client: 10, token: token, side: .sellShortExempt, shares: 10)),
+        .cancelAll(ClientAction(timestamp: 5, client: 11)),
+        .killClient(ClientAction(timestamp: 6, client: 12)),
+        .reinstateClient(ClientAction(timestamp: 7, client: 13)),
+        .killExchange(8),
+        .reinstateExchange(9),
+        .haltInstrument(InstrumentAction(timestamp: 10, symbol: symbol)),
+        .resumeInstrument(InstrumentAction(timestamp: 11, symbol: symbol)),
+        .advanceTime(12),
+        .refuse(Refusal(timestamp: 13, client: 14, token: token, reason: .duplicateToken, asCancelReject: true)),
+        .session(SessionEvent(timestamp: 14, client: 15, kind: .disconnect)),
+        .startOfDay(15),
+        .endOfDay(16),
+    ]
+
+    @Test func everyKindIsCovered() {
+        #expect(Set(Self.commands.map { JournalRecord.Kind($0) }) == Set(JournalRecord.Kind.allCases))
+    }
+
+    @Test func everyCommandRoundTrips() throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: JournalRecord.maximumBytes, alignment: 8)
+        defer { buffer.deallocate() }
+        for (i, command) in Self.commands.enumerated() {
+            let sequenced = SequencedCommand(sequence: UInt64(1_000 + i), command: command)
+            let length = JournalRecord.encode(sequenced, to: buffer)
+            #expect(length == JournalRecord.Kind(command).recordBytes)
+            #expect(length % 8 == 0)
+            let decoded = try JournalRecord.decode(UnsafeRawBufferPointer(start: buffer, count: length)).get()
+            #expect(decoded.command == sequenced)
+            #expect(decoded.length == length)
+        }
+    }
+
+    @Test func checksumIsCRC32C() {
+        // The standard check value of CRC-32C: "123456789" → 0xE3069283.
+        let check = Array("123456789".utf8).withUnsafeBytes { rtes_crc32c(0, $0.baseAddress, $0.count) }
+        #expect(check == 0xE306_9283)
+        // Extending a checksum equals checksumming the whole.
+        let whole = Array("123456789".utf8).withUnsafeBytes { rtes_crc32c(0, $0.baseAddress, 9) }
+        let split = Array("123456789".utf8).withUnsafeBytes { rtes_crc32c(rtes_crc32c(0, $0.baseAddress, 4), $0.baseAddress! + 4, 5) }
+        #expect(whole == split)
+    }
+
+    @Test func everyFlippedBitIsCaught() throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: JournalRecord.maximumBytes, alignment: 8)
+        defer { buffer.deallocate() }
+        let length = JournalRecord.encode(SequencedCommand(sequence: 5, command: Self.commands[0]), to: buffer)
+        for bit in 0..<(length * 8) {
+            let byte = buffer.load(fromByteOffset: bit / 8, as: UInt8.self)
+            buffer.storeBytes(of: byte ^ (1 << UInt8(bit % 8)), toByteOffset: bit / 8, as: UInt8.self)
+            let result = JournalRecord.decode(UnsafeRawBufferPointer(start: buffer, count: length))
+            if case .success = result { Issue.record("bit \(bit) flipped and the record still decoded") }
+            buffer.storeBytes(of: byte, toByteOffset: bit / 8, as: UInt8.self)
+        }
+    }
+
+    @Test func aCutRecordIsTruncated() {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: JournalRecord.maximumBytes, alignment: 8)
+        defer { buffer.deallocate() }
+        let length = JournalRecord.encode(SequencedCommand(sequence: 5, command: Self.commands[0]), to: buffer)
+        for cut in 0..<length {
+            let result = JournalRecord.decode(UnsafeRawBufferPointer(start: buffer, count: cut))
+            guard case .failure(.truncated) = result else {
+                Issue.record("a record cut at \(cut) of \(length) bytes gave \(result)")
+                continue
+            }
+        }
+    }
+
+    @Test func segmentHeaderRoundTripsAndNamesDamage() throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: JournalSegmentHeader.bytes, alignment: 4_096)
+        defer { buffer.deallocate() }
+        let header = JournalSegmentHeader(firstSequence: 12_345, segmentIndex: 3, createdAt: 1_765_000_000_000_000_000,
+                                          capacity: 64 << 20, day: "2026-12-07")
+        header.encode(to: buffer)
+        let bytes = UnsafeRawBufferPointer(start: buffer, count: JournalSegmentHeader.bytes)
+        #expect(try JournalSegmentHeader.decode(bytes).get() == header)
+        #expect(JournalSegmentHeader.fileName(firstSequence: 12_345) == "00000000000000012345.rtj")
+        buffer.storeBytes(of: UInt8(0x33), toByteOffset: 50, as: UInt8.self)
+        #expect(JournalSegmentHeader.decode(bytes) == .failure(.checksumMismatch))
+        buffer.storeBytes(of: UInt8(0), toByteOffset: 0, as: UInt8.self)
+        #expect(JournalSegmentHeader.decode(bytes) == .failure(.badMagic))
+    }
+}
