@@ -98,7 +98,9 @@ struct SnapshotService: ~Copyable {
     ///     `preLoginPerAddressLimit` of those from one source address (0: no limit of its own).
     ///   - instrumentCount, orderCapacity: the books (as the publisher's replica).
     ///   - workPerTurn: the pass's units of work per duty cycle (0: no bound).
+    ///   - firstSequence: the feed's first sequence number (where the service's copy starts).
     init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, instrumentCount: Int, orderCapacity: Int, workPerTurn: Int,
+         firstSequence: UInt64 = 1,
          logins: consuming LoginClient, loginRequired: Bool, listener: consuming TCPListener,
          ring: borrowing IOUring) throws(SystemError) {
         var count = 16
@@ -122,6 +124,7 @@ struct SnapshotService: ~Copyable {
         self.logins = logins
         self.loginRequired = loginRequired
         pass = SnapshotPass(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: workPerTurn)
+        pass.sequence = firstSequence
     }
 
     /// Frees memory only: descriptors and operations in flight are the agent's `onClose`.
