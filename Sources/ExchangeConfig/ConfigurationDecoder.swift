@@ -221,7 +221,7 @@ struct ConfigurationDecoder {
         var settings = GatewaySettings()
         let scope = Scope.root.member("gateway")
         guard let object else { return settings }
-        text(object, "session_name", in: scope, allowed: "up to 10 characters, each a letter A–Z, a–z or a digit (empty: made from the start time)") { name in
+        text(object, "session_name", in: scope, allowed: "up to 10 characters, each a letter A–Z, a–z or a digit (empty: the trading day's, GA + YYYYMMDD of the UTC day)") { name in
             name.utf8.count <= 10 && name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
         }.assign(to: &settings.sessionName)
         wholeNumber(object, "max_connections", in: scope, 1...65_536).map { Int($0) }.assign(to: &settings.maxConnections)

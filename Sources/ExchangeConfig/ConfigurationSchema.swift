@@ -106,7 +106,7 @@ enum ConfigurationSchema {
               meaning: "SCHED_FIFO priority 1–99 for pinned agent threads (needs CAP_SYS_NICE), 0 to stay SCHED_OTHER"),
 
         Field(path: "gateway.session_name", type: .string, defaultValue: #""""#,
-              meaning: "SoupBinTCP session name, up to 10 letters and digits; empty makes one from the start time (yyMMddHHmm, UTC)"),
+              meaning: "SoupBinTCP (and MoldUDP64) session name, up to 10 letters and digits; empty: the trading day's, GA/MA + YYYYMMDD of the UTC day"),
         Field(path: "gateway.max_connections", type: .wholeNumber, defaultValue: "1024",
               meaning: "TCP connections served at once, 1–65536"),
         Field(path: "gateway.max_pre_login_connections", type: .wholeNumber, defaultValue: "64",

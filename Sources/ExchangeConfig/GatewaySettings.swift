@@ -1,8 +1,9 @@
 /// The `gateway` section: the SoupBinTCP/OUCH order-entry gateway.
 public struct GatewaySettings: Sendable, Equatable {
-    /// `session_name`: the SoupBinTCP session (up to 10 characters). Empty: one is made from
-    /// the start time (`yyMMddHHmm`, UTC), so that every run of the process is a new session
-    /// and a client asking for an earlier run's session is told it is not available.
+    /// `session_name`: the SoupBinTCP session, and the feed's MoldUDP64 session (up to 10
+    /// characters). Empty: the trading day's (`TradingDay`: `GA` and `MA` + `YYYYMMDD` of the
+    /// UTC day), so that every restart within the day keeps the sessions and the next day
+    /// has new ones.
     public var sessionName = ""
     /// `max_connections`: TCP connections served at once (the connection table's size).
     public var maxConnections = 1_024

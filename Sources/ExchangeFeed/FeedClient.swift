@@ -24,6 +24,34 @@ public final class FeedClient {
     /// Called with each re-request answer (messages recovered for a gap, in the sequence
     /// they fill; they may repeat what was seen).
     public var onAnswer: ((UnsafeRawBufferPointer) -> Void)?
+    /// The snapshot service and the account to resynchronise through when the exchange
+    /// restarts; nil: the handler's fresh book goes on (`handler.incompleteSince` says
+    /// whether it lacks what the day published before the restart).
+    public var resynchronisation: SnapshotAccount?
+    /// Called with each restart the handler notices, before any resynchronisation.
+    public var onRestart: ((FeedHandler.Restart) -> Void)?
+    /// Called with the outcome of each resynchronisation after a restart: the sequence the
+    /// feed continues at, or why the snapshot could not be had (the book then stays as the
+    /// handler left it: fresh from the restart, `incompleteSince` set).
+    public var onResynchronised: ((Result<UInt64, SnapshotClient.Failure>) -> Void)?
+    /// Restarts noticed, and the outcome of the latest resynchronisation.
+    public private(set) var restarts = 0
+    public private(set) var lastResynchronisation: Result<UInt64, SnapshotClient.Failure>?
+
+    /// Where and as whom to fetch a snapshot.
+    public struct SnapshotAccount: Sendable {
+        public var host: UInt32
+        public var port: UInt16
+        public var username: SoupUsername
+        public var password: SoupPassword
+
+        public init(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+        }
+    }
 
     /// Joins `group:port` on `interface` (127.0.0.1 keeps it on the host); re-requests go to
     /// `retransmitHost:retransmitPort`. `clock` times re-requests (CLOCK_MONOTONIC unless a
@@ -96,7 +124,9 @@ public final class FeedClient {
     }
 
     /// Waits up to `timeoutMilliseconds` for packets on either socket and handles all that
-    /// are there. Returns how many packets were handled.
+    /// are there; a restart the handler noticed is reported (`onRestart`) and, with
+    /// `resynchronisation` set, repaired through the snapshot service (blocking, within the
+    /// snapshot client's timeout). Returns how many packets were handled.
     @discardableResult
     public func poll(timeoutMilliseconds: Int32) -> Int {
         var fds = [pollfd(fd: multicastFD, events: Int16(POLLIN), revents: 0), pollfd(fd: requestFD, events: Int16(POLLIN), revents: 0)]
@@ -113,19 +143,31 @@ public final class FeedClient {
                 }
                 let packet = UnsafeRawBufferPointer(start: buffer, count: n)
                 onPacket?(packet, stamp)
-                if let request = handler.handle(packet, now: now) { send(request) }
+                if let request = handler.handle(packet, now: now, source: .live) { send(request) }
                 handled += 1
             }
             while let (n, _) = receive(requestFD) {
                 answers += 1
                 let packet = UnsafeRawBufferPointer(start: buffer, count: n)
                 onAnswer?(packet)
-                if let request = handler.handle(packet, now: now) { send(request) }
+                if let request = handler.handle(packet, now: now, source: .retransmission) { send(request) }
                 handled += 1
             }
         }
+        if let restart = handler.takeRestart() { restarted(restart) }
         if let request = handler.pendingRequest(now: now) { send(request) }
         return handled
+    }
+
+    /// Says so, then rejoins through the snapshot service when an account is configured and
+    /// the fresh book lacks something (a new session seen from its sequence 1 is whole).
+    func restarted(_ restart: FeedHandler.Restart) {
+        restarts += 1
+        onRestart?(restart)
+        guard let account = resynchronisation, handler.incompleteSince != nil else { return }
+        let outcome = joinFromSnapshot(host: account.host, port: account.port, username: account.username, password: account.password)
+        lastResynchronisation = outcome
+        onResynchronised?(outcome)
     }
 
     /// One datagram without waiting, with its kernel receive timestamp; nil when none is there.
@@ -162,7 +204,9 @@ extension FeedClient {
         handler.beginSnapshot()
         _ = poll(timeoutMilliseconds: 0)
         switch SnapshotClient.fetch(host: host, port: port, username: username, password: password) {
-        case .failure(let f): return .failure(f)
+        case .failure(let f):
+            handler.abandonSnapshot()
+            return .failure(f)
         case .success(let snapshot):
             for message in snapshot.messages { message.withUnsafeBytes { handler.applySnapshot($0) } }
             handler.endSnapshot(nextSequence: snapshot.nextSequence, session: snapshot.session)

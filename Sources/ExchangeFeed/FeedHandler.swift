@@ -28,6 +28,19 @@ import ExchangeWire
 /// the same gap went unanswered, it stops asking and sets `snapshotNeeded` (saying why): the
 /// owner rejoins through the snapshot service (`beginSnapshot` … `endSnapshot`, which clears it).
 ///
+/// Exchange restarts: a live packet (`Source.live`) whose session differs from the one
+/// followed (a new trading day, or a restart that started a new session), or whose first
+/// sequence number is below the end of the previous live packet within the session (the
+/// exchange came back with less than it had published), means the books no longer describe
+/// what follows.
+/// The handler counts it (`counters.restarts`), keeps it for its owner (`takeRestart()`,
+/// `lastRestart`), discards the books and kept packets, and starts a fresh book at the new
+/// packet. A fresh book that does not start at sequence 1 of a new session lacks what the
+/// day published before: `incompleteSince` says so until a snapshot (`endSnapshot`) or the
+/// next session's start repairs it. A publisher numbers its live packets in increasing order
+/// and one socket does not reorder them, so a live packet going backwards is a restart, never
+/// a late duplicate; re-request answers (`Source.retransmission`) may repeat and never count.
+///
 /// It allocates (kept packets are arrays): it is a client tool, not the exchange's hot path.
 public struct FeedHandler: ~Copyable {
     public var replica: BookReplica
@@ -56,6 +69,16 @@ public struct FeedHandler: ~Copyable {
     public private(set) var snapshotNeeded: SnapshotNeed?
     /// Requests sent for the gap at `requested.sequence` without it moving.
     var unanswered = 0
+    /// Where the previous live packet of the session followed ended (its first sequence
+    /// number plus its message count): the next live packet starts there, or later after a loss.
+    var lastLiveEnd: UInt64?
+    /// The latest restart noticed, and the one the owner has not taken yet.
+    public private(set) var lastRestart: Restart?
+    var pendingRestart: Restart?
+    /// Set when a restart left the books without what the day published before it (a fresh
+    /// book from the packet after the restart); nil once a snapshot or the start of the next
+    /// session has made them whole.
+    public private(set) var incompleteSince: Restart?
     /// Messages seen, in order, when `recording` (for tests and captures).
     public var recording = false
     public private(set) var recorded: [[UInt8]] = []
@@ -69,6 +92,8 @@ public struct FeedHandler: ~Copyable {
         public var requests: UInt64 = 0
         public var malformed: UInt64 = 0
         public var otherSession: UInt64 = 0
+        /// Restarts of the exchange noticed on the live feed (`Restart`).
+        public var restarts: UInt64 = 0
         /// Messages that did not decode, or that the books disagreed with.
         public var messageErrors: UInt64 = 0
         public var keptPackets: UInt64 = 0
@@ -95,6 +120,50 @@ public struct FeedHandler: ~Copyable {
         }
     }
 
+    /// Where a packet came from.
+    public enum Source: Sendable {
+        /// The live feed (the multicast group): in the publisher's order.
+        case live
+        /// An answer of the re-request server: may repeat what was seen.
+        case retransmission
+    }
+
+    /// An exchange restart seen on the live feed: where the handler was and where the feed is now.
+    public struct Restart: Equatable, Sendable, CustomStringConvertible {
+        public enum Kind: Equatable, Sendable {
+            /// The packet's session is not the one followed.
+            case newSession
+            /// Within the session, the packet starts before the previous live packet's end.
+            case sequenceBackwards
+        }
+
+        public var kind: Kind
+        public var previousSession: SoupSessionName
+        /// The next sequence number the handler expected.
+        public var previousSequence: UInt64
+        public var session: SoupSessionName
+        /// The first sequence number of the packet that showed the restart.
+        public var sequence: UInt64
+
+        public init(kind: Kind, previousSession: SoupSessionName, previousSequence: UInt64, session: SoupSessionName, sequence: UInt64) {
+            self.kind = kind
+            self.previousSession = previousSession
+            self.previousSequence = previousSequence
+            self.session = session
+            self.sequence = sequence
+        }
+
+        public var description: String {
+            switch kind {
+            case .newSession:
+                "the exchange restarted: the feed's session changed from \(previousSession) (next sequence \(previousSequence)) "
+                    + "to \(session) (at sequence \(sequence))"
+            case .sequenceBackwards:
+                "the exchange restarted: session \(session) went back from sequence \(previousSequence) to \(sequence)"
+            }
+        }
+    }
+
     /// A re-request to send: the session, the first missing sequence number and how many.
     public typealias Request = MoldUDP64.Request
 
@@ -108,18 +177,27 @@ public struct FeedHandler: ~Copyable {
     public var isRecovering: Bool { !kept.isEmpty }
 
     /// Handles one packet; returns a re-request to send, if one is due. `now` is any
-    /// monotonic clock in nanoseconds (it paces repeated requests).
-    public mutating func handle(_ bytes: UnsafeRawBufferPointer, now: UInt64) -> Request? {
+    /// monotonic clock in nanoseconds (it paces repeated requests); `source` says whether
+    /// the packet came from the live feed (which shows restarts) or a re-request answer.
+    public mutating func handle(_ bytes: UnsafeRawBufferPointer, now: UInt64, source: Source = .live) -> Request? {
         guard case .success(let packet) = MoldUDP64.readPacket(bytes) else {
             counters.malformed += 1
             return nil
         }
         counters.packets += 1
         if session == nil { session = packet.session }
+        if source == .live, let followed = session {
+            if packet.session != followed {
+                restarted(.newSession, at: packet)
+            } else if let last = lastLiveEnd, packet.sequence < last {
+                restarted(.sequenceBackwards, at: packet)
+            }
+        }
         guard packet.session == session else {
             counters.otherSession += 1
             return nil
         }
+        if source == .live { lastLiveEnd = packet.sequence &+ UInt64(packet.messageCount) }
         if packet.isHeartbeat { counters.heartbeats += 1 }
         let end = packet.sequence &+ UInt64(packet.isEndOfSession ? 0 : packet.messageCount)
         newestSeen = max(newestSeen, end)
@@ -146,6 +224,35 @@ public struct FeedHandler: ~Copyable {
         apply(packet)
         drainKept()
         return kept.isEmpty ? nil : request(now: now, upTo: kept.keys.min()!)
+    }
+
+    /// The feed restarted at `packet`: say so, drop the books and what was kept, and follow
+    /// the packet's session from the packet on with a fresh book (incomplete unless it is
+    /// the start of a new session).
+    mutating func restarted(_ kind: Restart.Kind, at packet: MoldUDP64.Packet) {
+        let restart = Restart(kind: kind, previousSession: session ?? packet.session, previousSequence: expected,
+                              session: packet.session, sequence: packet.sequence)
+        counters.restarts += 1
+        lastRestart = restart
+        pendingRestart = restart
+        replica.removeAll()
+        kept.removeAll()
+        session = packet.session
+        expected = packet.sequence
+        newestSeen = packet.sequence
+        lastLiveEnd = nil
+        requested = nil
+        unanswered = 0
+        snapshotNeeded = nil
+        ended = false
+        incompleteSince = kind == .newSession && packet.sequence == 1 ? nil : restart
+    }
+
+    /// The restart noticed since the last call, if any (the owner resynchronises or says
+    /// that the books are incomplete).
+    public mutating func takeRestart() -> Restart? {
+        defer { pendingRestart = nil }
+        return pendingRestart
     }
 
     /// A request for [expected, upTo) unless the same was asked less than the retry time ago.
@@ -232,6 +339,14 @@ public struct FeedHandler: ~Copyable {
         applyToBooks(message, source: "snapshot")
     }
 
+    /// The snapshot could not be had: the feed goes on from where the handler was, kept
+    /// packets included, on the books as they are (emptied by `beginSnapshot`; after a restart
+    /// `incompleteSince` stays set).
+    public mutating func abandonSnapshot() {
+        joining = false
+        drainKept()
+    }
+
     /// The feed continues at `nextSequence`: kept packets from there on are applied.
     public mutating func endSnapshot(nextSequence: UInt64, session snapshotSession: SoupSessionName) {
         session = snapshotSession
@@ -239,6 +354,7 @@ public struct FeedHandler: ~Copyable {
         newestSeen = max(newestSeen, nextSequence)
         joining = false
         snapshotNeeded = nil
+        incompleteSince = nil
         requested = nil
         unanswered = 0
         for key in kept.keys where key < nextSequence {

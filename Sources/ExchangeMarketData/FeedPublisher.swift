@@ -75,15 +75,17 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     ///   - packetSlots: packets that may be ready or in flight at once (a power of two ≥ 4).
     ///   - historyMessages: messages kept for re-requests (a power of two).
     ///   - orderCapacity: resting orders the replica can hold (the engine's order pool).
+    ///   - firstSequence: the sequence number of the first message (1 for a new session; past
+    ///     it when the feed continues its session after a restart).
     public init(session: SoupSessionName, maxPayload: Int, instruments: [InstrumentSpec], packetSlots: Int,
-                historyMessages: Int, orderCapacity: Int) {
+                historyMessages: Int, orderCapacity: Int, firstSequence: UInt64 = 1) {
         precondition((Self.minimumPayload...MoldUDP64.maximumPayload).contains(maxPayload), "max payload out of range")
         precondition(packetSlots >= 4, "at least four packet slots")
         precondition(!instruments.isEmpty, "no instruments")
         self.session = session
         self.maxPayload = maxPayload
         packets = PacketSlots(count: packetSlots, slotBytes: maxPayload)
-        history = RetransmitHistory(capacity: historyMessages)
+        history = RetransmitHistory(capacity: historyMessages, firstSequence: firstSequence)
         replica = BookReplica(instrumentCount: instruments.count, orderCapacity: orderCapacity)
         self.instruments = .allocate(capacity: instruments.count)
         self.instruments.initialize(from: instruments, count: instruments.count)

@@ -10,7 +10,9 @@ import ExchangeWire
 // earlier occupant of a slot are ignored by their generation. The service does the
 // protocol. A connection must send a Login Request within the login timeout; a wrong
 // session gets Login Rejected `S`, an unknown account or password `A` (then the connection
-// closes). An accepted login gets Login Accepted (this feed's session, sequence 1) and the
+// closes). What a client sends behind its Login Request while the authenticator checks it is
+// held (at most `SnapshotService.heldInputBytes`; more is a protocol error) and handled once
+// the login is accepted, in order. An accepted login gets Login Accepted (this feed's session, sequence 1) and the
 // snapshot (`GlimpseSnapshot`), after which the client logs out (`O`); the server sends
 // heartbeats while it waits and closes a connection silent for the idle timeout. Anything
 // else a client sends (or a malformed frame) is a protocol error and closes the connection.
@@ -48,12 +50,14 @@ extension MarketDataAgent {
         snapshots.sessions[slot].connectedAt = now
         snapshots.sessions[slot].receivedAt = now
         snapshots.sessions[slot].sentAt = now
+        snapshots.sessions[slot].heldLength = 0
         snapshots.connections &+= 1
     }
 
     mutating func snapshotReceived(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
         guard snapshots.isServing(slot) else { return }
         snapshots.sessions[slot].receivedAt = clock.now()
+        if snapshots.sessions[slot].phase == .authenticating { return holdSnapshotInput(slot, bytes) }
         var input = bytes
         loop: while snapshots.isServing(slot) {
             switch snapshots.readers[slot].next(&input) {
@@ -70,8 +74,25 @@ extension MarketDataAgent {
                     snapshots.protocolErrors &+= 1
                     closeSnapshotConnection(slot)
                 }
+                // The Login Request went to the authenticator: what follows waits for its answer.
+                if snapshots.isServing(slot) && snapshots.sessions[slot].phase == .authenticating {
+                    return holdSnapshotInput(slot, input)
+                }
             }
         }
+    }
+
+    /// Keeps bytes that arrive while the connection's login is being checked, to be handled
+    /// once it is accepted; more than `heldInputBytes` is a protocol error and closes it.
+    mutating func holdSnapshotInput(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let held = snapshots.sessions[slot].heldLength
+        guard held &+ bytes.count <= SnapshotService.heldInputBytes else {
+            snapshots.protocolErrors &+= 1
+            return closeSnapshotConnection(slot)
+        }
+        (snapshots.heldInput(slot) + held).copyMemory(from: source, byteCount: bytes.count)
+        snapshots.sessions[slot].heldLength = held &+ bytes.count
     }
 
     mutating func login(_ slot: Int, _ payload: UnsafeRawBufferPointer) {
@@ -102,7 +123,15 @@ extension MarketDataAgent {
             let slot = Int(answer.slot)
             guard slot >= 0, slot < snapshots.capacity, snapshots.isServing(slot), snapshots.table.generation(slot) == answer.generation,
                   snapshots.sessions[slot].phase == .authenticating else { continue }
-            if answer.verdict == .accepted { admit(slot) } else { reject(slot, SoupLoginRejectReason.notAuthorized) }
+            let held = snapshots.sessions[slot].heldLength
+            snapshots.sessions[slot].heldLength = 0
+            guard answer.verdict == .accepted else {
+                reject(slot, SoupLoginRejectReason.notAuthorized)
+                continue
+            }
+            admit(slot)
+            // What the client sent behind its Login Request, now that it is logged in.
+            if held > 0 { snapshotReceived(slot, UnsafeRawBufferPointer(start: snapshots.heldInput(slot), count: held)) }
         }
         return work
     }

@@ -8,7 +8,13 @@ import Glibc
 
 /// The market-data agent's settings (`MarketDataAgent.Configuration`).
 public struct MarketDataConfiguration: Sendable {
+    /// The MoldUDP64 session: the trading day's (`TradingDay.marketDataSession`).
     public var session: SoupSessionName
+    /// The sequence number of the first message this agent publishes: 1 when the session
+    /// starts, the next one after what the day has published when the exchange restarts
+    /// within the day (recovery computes it from the journal). Re-requests for anything
+    /// before it are answered as any older than the history (`before_history`).
+    public var firstSequence: UInt64 = 1
     public var instruments: [InstrumentSpec]
     /// Resting orders the replica can hold: the engine's order pool.
     public var orderCapacity: Int
@@ -220,7 +226,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
                 capacity: configuration.maxSnapshotConnections, preLoginLimit: configuration.maxSnapshotPreLoginConnections,
                 preLoginPerAddressLimit: configuration.maxSnapshotPreLoginPerAddress,
                 instrumentCount: configuration.instruments.count, orderCapacity: configuration.orderCapacity,
-                workPerTurn: configuration.snapshotWorkPerTurn,
+                workPerTurn: configuration.snapshotWorkPerTurn, firstSequence: configuration.firstSequence,
                 logins: logins, loginRequired: configuration.snapshotLoginRequired, listener: listener, ring: uring)
         } catch {
             closeSockets()
@@ -241,7 +247,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         self.upstreamFinished = upstreamFinished
         publisher = FeedPublisher(session: configuration.session, maxPayload: configuration.maxPayloadBytes,
                                   instruments: configuration.instruments, packetSlots: configuration.packetSlots,
-                                  historyMessages: configuration.retransmitHistoryMessages, orderCapacity: configuration.orderCapacity)
+                                  historyMessages: configuration.retransmitHistoryMessages, orderCapacity: configuration.orderCapacity,
+                                  firstSequence: configuration.firstSequence)
         policy = RetransmitPolicy(session: configuration.session, maxRequestsPerSecond: configuration.retransmitMaxRequestsPerSecond)
         answers = PacketSlots(count: configuration.answerSlots, slotBytes: configuration.maxPayloadBytes)
         completions = .allocate(capacity: 128)
@@ -256,7 +263,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         answerHeaders = .filled(configuration.answerSlots, with: msghdr())
         answerVectors = .filled(configuration.answerSlots, with: iovec())
         answerDestinations = .filled(configuration.answerSlots, with: sockaddr_in())
-        lines.append("market data: ITCH 5.0 / MoldUDP64 session \(configuration.session) to "
+        lines.append("market data: ITCH 5.0 / MoldUDP64 session \(configuration.session) from sequence \(configuration.firstSequence) to "
             + "\(MarketDataSockets.dotted(configuration.group)):\(configuration.port) via \(MarketDataSockets.dotted(configuration.interface)), "
             + "ttl \(configuration.ttl), loopback \(configuration.loopback ? "on" : "off"), \(feedReport), io_uring \(ring.setupDescription)")
         lines.append("market data: re-requests on udp \(MarketDataSockets.dotted(configuration.bindAddress)):\(retransmitPort) "

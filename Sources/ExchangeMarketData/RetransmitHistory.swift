@@ -19,6 +19,9 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
     /// Sequence number the next appended message gets.
     public var nextSequence: UInt64 { storedNext }
     @usableFromInline var storedNext: UInt64
+    /// The sequence number of the first message appended: nothing before it was ever kept
+    /// here (a feed that continues its session after a restart starts past 1).
+    public let firstSequence: UInt64
 
     public static let maximumBlock = ITCH.Length.maximum + MoldUDP64.blockHeaderLength
 
@@ -34,16 +37,18 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
         ringBytes(capacity: capacity) + capacity * MemoryLayout<UInt64>.stride
     }
 
-    /// Keeps `capacity` messages (a power of two); the first appended is sequence 1.
-    public init(capacity: Int) {
+    /// Keeps `capacity` messages (a power of two); the first appended is `firstSequence` (≥ 1).
+    public init(capacity: Int, firstSequence: UInt64 = 1) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0, "history capacity must be a power of two")
+        precondition(firstSequence >= 1 && firstSequence < UInt64.max / 2, "the first sequence number must be at least 1")
         self.capacity = capacity
         let ringBytes = Self.ringBytes(capacity: capacity)
         positions = .filled(capacity, with: 0)
         ring = .allocate(byteCount: ringBytes, alignment: 64)
         ring.initializeMemory(as: UInt8.self, repeating: 0, count: ringBytes)
         ringMask = UInt64(ringBytes - 1)
-        storedNext = 1
+        storedNext = firstSequence
+        self.firstSequence = firstSequence
     }
 
     deinit {
@@ -51,8 +56,8 @@ public struct RetransmitHistory: ~Copyable, @unchecked Sendable {
         ring.deallocate()
     }
 
-    /// The oldest sequence number still kept.
-    @inlinable public var oldestSequence: UInt64 { max(1, nextSequence &- min(nextSequence, UInt64(capacity))) }
+    /// The oldest sequence number still kept (`nextSequence` when nothing is).
+    @inlinable public var oldestSequence: UInt64 { max(firstSequence, nextSequence &- min(nextSequence, UInt64(capacity))) }
 
     /// Whether `sequence` can be resent.
     @inlinable public func contains(_ sequence: UInt64) -> Bool { sequence >= oldestSequence && sequence < nextSequence }

@@ -38,6 +38,9 @@ struct SnapshotSession {
     var passSent = 0
     /// Its next send waits for the next duty cycle's send budget.
     var sendDeferred = false
+    /// Bytes received behind the Login Request while the authenticator checks it, kept in
+    /// the slot's held-input buffer and handled once the login is accepted.
+    var heldLength = 0
 }
 
 /// The snapshot service's storage, allocated once: the connection table (on the runtime's
@@ -49,6 +52,10 @@ struct SnapshotService: ~Copyable {
 
     static let receiveBufferSize = 256
     static let controlBytes = 64
+    /// What a connection may send behind its Login Request before the login is decided:
+    /// the protocol has only heartbeats and a Logout to send then (3 bytes each), so more
+    /// than this is a protocol error and closes the connection.
+    static let heldInputBytes = 64
     /// Kinds of the table's tags: accept, receive, send (after the agent's feed, request and
     /// answer kinds).
     static let tagBase: UInt8 = 4
@@ -57,6 +64,8 @@ struct SnapshotService: ~Copyable {
     let capacity: Int
     let readers: UnsafeMutablePointer<SoupFrameReader>
     let controlBuffers: UnsafeMutableRawPointer
+    /// Per slot, `heldInputBytes` of input held while its login is checked.
+    let heldInputs: UnsafeMutableRawPointer
     let receiveBuffers: UnsafeMutableRawPointer
     /// Logins are checked by the authenticator, as the order gateway's are.
     var logins: LoginClient
@@ -98,7 +107,9 @@ struct SnapshotService: ~Copyable {
     ///     `preLoginPerAddressLimit` of those from one source address (0: no limit of its own).
     ///   - instrumentCount, orderCapacity: the books (as the publisher's replica).
     ///   - workPerTurn: the pass's units of work per duty cycle (0: no bound).
+    ///   - firstSequence: the feed's first sequence number (where the service's copy starts).
     init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, instrumentCount: Int, orderCapacity: Int, workPerTurn: Int,
+         firstSequence: UInt64 = 1,
          logins: consuming LoginClient, loginRequired: Bool, listener: consuming TCPListener,
          ring: borrowing IOUring) throws(SystemError) {
         var count = 16
@@ -119,9 +130,11 @@ struct SnapshotService: ~Copyable {
         readers = .allocate(capacity: capacity)
         for i in 0..<capacity { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: 64)) }
         controlBuffers = .allocate(byteCount: capacity * Self.controlBytes, alignment: 64)
+        heldInputs = .allocate(byteCount: capacity * Self.heldInputBytes, alignment: 64)
         self.logins = logins
         self.loginRequired = loginRequired
         pass = SnapshotPass(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: workPerTurn)
+        pass.sequence = firstSequence
     }
 
     /// Frees memory only: descriptors and operations in flight are the agent's `onClose`.
@@ -129,6 +142,7 @@ struct SnapshotService: ~Copyable {
         readers.deinitialize(count: capacity)
         readers.deallocate()
         controlBuffers.deallocate()
+        heldInputs.deallocate()
         // The table's provided buffers: the ring that could still write into them is closed
         // by then (onClose drained every receive).
         receiveBuffers.deallocate()
@@ -137,6 +151,8 @@ struct SnapshotService: ~Copyable {
     var sessions: UnsafeMutablePointer<SnapshotSession> { table.sessions }
 
     func controlBuffer(_ slot: Int) -> UnsafeMutableRawPointer { controlBuffers + slot * Self.controlBytes }
+
+    func heldInput(_ slot: Int) -> UnsafeMutableRawPointer { heldInputs + slot * Self.heldInputBytes }
 
     /// Whether the slot holds a connection the service still serves (open, not closing).
     func isServing(_ slot: Int) -> Bool { table.state(slot) == .open }

@@ -38,8 +38,14 @@ public final class Appliance: @unchecked Sendable {
     /// The market-data ports actually bound (0 when market data is disabled).
     public private(set) var retransmitPort = 0
     public private(set) var snapshotPort = 0
-    /// The SoupBinTCP session name of this run.
+    /// The trading day this run serves (the UTC day of the start), which names its sessions.
+    public private(set) var tradingDay = TradingDay(utcSecondsSinceEpoch: 0)
+    /// The SoupBinTCP session name of this run: `gateway.session_name`, else the day's
+    /// (`TradingDay.orderEntrySession`).
     public private(set) var sessionName = ""
+    /// The MoldUDP64 session name of the feed: `gateway.session_name`, else the day's
+    /// (`TradingDay.marketDataSession`).
+    public private(set) var feedSessionName = ""
     /// What the process obtained, one line each (regions, threads, memory locking).
     public private(set) var report: [String] = []
     private var regions: [RegionHolder] = []
@@ -270,7 +276,9 @@ public final class Appliance: @unchecked Sendable {
             throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(error.message)")
         }
         gatewayPort = Int(listener.port)
-        sessionName = gatewaySettings.sessionName.isEmpty ? Self.sessionName(at: Date()) : gatewaySettings.sessionName
+        tradingDay = TradingDay(utcSecondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        sessionName = gatewaySettings.sessionName.isEmpty ? tradingDay.orderEntrySession.description : gatewaySettings.sessionName
+        feedSessionName = gatewaySettings.sessionName.isEmpty ? tradingDay.marketDataSession.description : gatewaySettings.sessionName
         let gatewayMemory: UnsafeMutableRawPointer
         do {
             gatewayMemory = try region("gateway")
@@ -311,7 +319,7 @@ public final class Appliance: @unchecked Sendable {
         var marketData: ProductionMarketDataAgent?
         var drainAgent: EventDrainAgent?
         if configuration.marketData.enabled {
-            let settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(sessionName)!)
+            let settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(feedSessionName)!)
             let agent: MarketDataAgent<TSCClock>
             do {
                 agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(),
@@ -433,15 +441,6 @@ public final class Appliance: @unchecked Sendable {
         let now = raised ? limit.rlim_cur : before
         let enough = now >= wanted ? "enough" : "NOT enough (raise LimitNOFILE / ulimit -n)"
         return "descriptors: limit \(before) → \(now), \(enough) for \(connections) connections"
-    }
-
-    /// A session name for a run that starts at `date`: yyMMddHHmm in UTC (10 characters).
-    static func sessionName(at date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func two(_ n: Int?) -> String { String(format: "%02d", (n ?? 0) % 100) }
-        return two(c.year) + two(c.month) + two(c.day) + two(c.hour) + two(c.minute)
     }
 
     /// Stops taking work, lets every agent drain in pipeline order, stops the admin plane,

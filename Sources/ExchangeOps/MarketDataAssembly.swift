@@ -8,9 +8,11 @@ extension MarketDataConfiguration {
     /// The market-data agent's settings from the configuration: the feed goes to
     /// `exchange.udp_multicast_group:udp_port` out of `market_data.interface`; the re-request
     /// server and the snapshot service listen on `exchange.bind_address`; the replica holds
-    /// `performance.order_pool_size` orders; the feed's MoldUDP64 session is the gateway's
-    /// session name; snapshot logins are checked by the authenticator against the API keys file.
-    public init(configuration c: ExchangeConfiguration, session: SoupSessionName) {
+    /// `performance.order_pool_size` orders; the feed's MoldUDP64 session is `session` (the
+    /// trading day's) and its first message is `firstSequence` (1 when the session starts;
+    /// after a restart within the day, the next one the journal says the day has not yet
+    /// published); snapshot logins are checked by the authenticator against the API keys file.
+    public init(configuration c: ExchangeConfiguration, session: SoupSessionName, firstSequence: UInt64 = 1) {
         let m = c.marketData
         self.init(
             session: session, instruments: c.symbols, orderCapacity: c.performance.orderPoolSize,
@@ -27,5 +29,6 @@ extension MarketDataConfiguration {
         snapshotLoginTimeoutNanoseconds = UInt64(m.snapshotLoginTimeoutMilliseconds) * 1_000_000
         snapshotWorkPerTurn = m.snapshotWorkPerTurn
         snapshotMaxBytesPerSecond = m.snapshotMaxMegabytesPerSecond * 1_000_000
+        self.firstSequence = firstSequence
     }
 }

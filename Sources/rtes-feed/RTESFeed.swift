@@ -25,6 +25,13 @@ struct RTESFeed: ParsableCommand {
             says so and rejoins through the snapshot service by itself when it has an account \
             (--snapshot USER or --user USER); without one it stops with status 1.
 
+            When the exchange restarts — the feed's MoldUDP64 session changes (a new trading \
+            day) or its sequence numbers go back within the session — rtes-feed says so, naming \
+            the old and new session and sequence, and discards the book. With an account it \
+            rejoins through the snapshot service; without one it starts a fresh book at the new \
+            session and says the book is incomplete until the next start of day (a new session \
+            seen from its first message needs neither).
+
             The account's password is never taken on the command line (ps shows it to every \
             user): it comes from --password-file FILE (a line USERNAME:PASSWORD, or the password \
             alone), else the environment variable RTES_FEED_PASSWORD, else a prompt on the \
@@ -112,6 +119,29 @@ struct RTESFeed: ParsableCommand {
             }
         }
         if snapshot != nil { join() }
+        client.onRestart = { restart in
+            print("rtes-feed: \(restart); the book is discarded")
+            if client.handler.incompleteSince == nil {
+                print("rtes-feed: following session \(restart.session) from its first message")
+            } else if account == nil {
+                print("rtes-feed: no account to rejoin with (--user USER): a fresh book from sequence \(restart.sequence) of session "
+                    + "\(restart.session), INCOMPLETE until the next start of day")
+            } else {
+                print("rtes-feed: rejoining through the snapshot service")
+            }
+        }
+        if let account {
+            client.resynchronisation = FeedClient.SnapshotAccount(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
+                                                                  username: account.0, password: account.1)
+        }
+        client.onResynchronised = { outcome in
+            switch outcome {
+            case .success(let next):
+                print("rtes-feed: snapshot loaded, \(client.handler.replica.orderCount) orders; continuing at \(next)")
+            case .failure(let failure):
+                Self.fail("snapshot from \(c.exchange.bindAddress):\(c.marketData.snapshotPort) after a restart failed: \(failure)", status: 1)
+            }
+        }
         if messages {
             client.onPacket = { packet, _ in Self.printMessages(packet) }
             client.onAnswer = { packet in Self.printMessages(packet, prefix: "(recovered) ") }
@@ -147,7 +177,8 @@ struct RTESFeed: ParsableCommand {
         let h = client.handler.counters
         var line = "session \(client.handler.session?.description ?? "?") next \(client.handler.expected): "
             + "\(h.messages) messages in \(h.packets) packets, \(h.heartbeats) heartbeats, \(h.gaps) gaps, "
-            + "\(h.requests) re-requests, \(client.answers) answers, \(h.messageErrors) errors"
+            + "\(h.requests) re-requests, \(client.answers) answers, \(h.messageErrors) errors, \(h.restarts) restarts"
+            + (client.handler.incompleteSince.map { " — book INCOMPLETE since \($0.session) sequence \($0.sequence)" } ?? "")
         for (i, spec) in symbols.enumerated() {
             let bid = client.handler.replica.depth(instrument: InstrumentIndex(i), side: .bid).first
             let ask = client.handler.replica.depth(instrument: InstrumentIndex(i), side: .ask).first

@@ -40,8 +40,11 @@ import Testing
              session: handler.session)
     }
 
-    static func handle(_ handler: inout FeedHandler, _ bytes: [UInt8], now: UInt64) -> FeedHandler.Request? {
-        bytes.withUnsafeBytes { handler.handle($0, now: now) }
+    /// Hands one packet to the handler: from the live feed unless `source` says it is a
+    /// re-request answer (answers fill gaps behind the live feed and may repeat it).
+    static func handle(_ handler: inout FeedHandler, _ bytes: [UInt8], now: UInt64,
+                       source: FeedHandler.Source = .live) -> FeedHandler.Request? {
+        bytes.withUnsafeBytes { handler.handle($0, now: now, source: source) }
     }
 
     @Test func appliesPacketsInSequenceAndAsksForNothing() {
@@ -101,7 +104,7 @@ import Testing
         }
         // The answer fills the gap and the kept packets are applied behind it.
         do {
-            let answer = Self.handle(&handler, Self.packet(2, count: 2), now: 2_000 + retry)
+            let answer = Self.handle(&handler, Self.packet(2, count: 2), now: 2_000 + retry, source: .retransmission)
             #expect(answer == nil)
         }
         do {
@@ -117,12 +120,14 @@ import Testing
     @Test func countsDuplicatesOtherSessionsAndMalformedPacketsAndAppliesNoneOfThem() {
         var handler = FeedHandler(instrumentCount: 1, orderCapacity: 16)
         _ = Self.handle(&handler, Self.packet(1, count: 2), now: 0)
+        // A repeated answer, and a late answer for another session (on the live feed each
+        // would be a restart: `FeedHandlerRestartTests`).
         do {
-            let answer = Self.handle(&handler, Self.packet(1, count: 2), now: 0)
+            let answer = Self.handle(&handler, Self.packet(1, count: 2), now: 0, source: .retransmission)
             #expect(answer == nil)
         }
         do {
-            let answer = Self.handle(&handler, Self.packet(3, count: 1, session: Self.other), now: 0)
+            let answer = Self.handle(&handler, Self.packet(3, count: 1, session: Self.other), now: 0, source: .retransmission)
             #expect(answer == nil)
         }
         do {
@@ -154,7 +159,7 @@ import Testing
             let h = Self.look(handler)
             #expect(h.counters.heartbeats == 2 && !h.ended)
         }
-        _ = Self.handle(&handler, Self.packet(2, count: 2), now: 0)
+        _ = Self.handle(&handler, Self.packet(2, count: 2), now: 0, source: .retransmission)
         do {
             let answer = Self.handle(&handler, Self.packet(4, count: MoldUDP64.endOfSessionCount), now: 0)
             #expect(answer == nil)

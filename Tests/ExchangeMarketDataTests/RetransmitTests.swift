@@ -39,6 +39,30 @@ import Testing
         #expect(out.withUnsafeMutableBytes { history.copyBlocks(from: 24, maxCount: 5, maxBytes: 4_096, to: $0.baseAddress!) }.count == 0)
         #expect(out.withUnsafeMutableBytes { history.copyBlocks(from: 41, maxCount: 5, maxBytes: 4_096, to: $0.baseAddress!) }.count == 0)
     }
+
+    /// A history that continues a session after a restart holds nothing before its first
+    /// sequence number: never a block of zeros, never a position it did not write.
+    @Test func aHistoryThatStartsPastOneNeverServesWhatCameBeforeItsFirstMessage() {
+        var history = RetransmitHistory(capacity: 64, firstSequence: 5_000)
+        let (oldest, next, holds) = (history.oldestSequence, history.nextSequence, history.contains(4_999))
+        #expect(oldest == 5_000 && next == 5_000 && !holds)
+        for i in 5_000..<5_010 { message(i).withUnsafeBytes { history.append($0.baseAddress!, length: $0.count) } }
+        let (oldestNow, nextNow) = (history.oldestSequence, history.nextSequence)
+        #expect(oldestNow == 5_000 && nextNow == 5_010)
+        var out = [UInt8](repeating: 0, count: 4_096)
+        for before in [UInt64(1), 4_937, 4_999] {
+            let holds = history.contains(before)
+            let copied = out.withUnsafeMutableBytes { history.copyBlocks(from: before, maxCount: 20, maxBytes: 4_096, to: $0.baseAddress!) }
+            #expect(!holds && copied.count == 0 && copied.bytes == 0)
+        }
+        let first = out.withUnsafeMutableBytes { history.copyBlocks(from: 5_000, maxCount: 1, maxBytes: 4_096, to: $0.baseAddress!) }
+        let m = message(5_000)
+        #expect(first.count == 1 && Array(out[0..<first.bytes]) == [UInt8(m.count >> 8), UInt8(m.count & 0xFF)] + m)
+        // Once it has wrapped, the oldest is the capacity's bound again.
+        for i in 5_010..<5_100 { message(i).withUnsafeBytes { history.append($0.baseAddress!, length: $0.count) } }
+        let wrapped = history.oldestSequence
+        #expect(wrapped == 5_100 - 64)
+    }
 }
 
 @Suite struct RetransmitPolicyTests {
