@@ -251,7 +251,13 @@ let package = Package(
         ),
         .testTarget(name: "ExchangeBookReplicaTests", dependencies: ["ExchangeBookReplica", "ExchangeCore"]),
         .testTarget(name: "ExchangeToolsTests", dependencies: ["ExchangeTools"]),
-        .testTarget(name: "ExchangeJournalTests", dependencies: ["ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeTools", "CChecksum"]),
+        .testTarget(
+            name: "ExchangeJournalTests",
+            dependencies: [
+                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeTools", "CChecksum",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeOpsTests",

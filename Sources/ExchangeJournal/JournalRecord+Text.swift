@@ -10,21 +10,16 @@ extension JournalRecord {
         let command = record.command
         var line = "\(record.sequence) \(timeOfDay(command.timestamp)) \(Kind(command))"
         func field(_ name: String, _ value: some CustomStringConvertible) { line += " \(name)=\(value)" }
-        func trimmed(_ value: some CustomStringConvertible) -> String {
-            var s = value.description
-            while s.last == " " { s.removeLast() }
-            return s.isEmpty ? "\"\"" : s
-        }
         switch command {
         case .enter(let c):
             field("client", c.client)
-            field("token", trimmed(c.token))
+            field("token", tokenText(c.token))
             field("side", c.side)
             field("shares", c.shares)
-            field("symbol", trimmed(c.symbol))
+            field("symbol", alphaText(c.symbol.rawValue, width: 8))
             field("price", PriceText.format(c.price))
             field("tif", c.timeInForce)
-            field("firm", trimmed(c.firm))
+            field("firm", alphaText(UInt64(c.firm.rawValue), width: 4))
             field("display", c.display)
             field("type", String(describing: c.orderType))
             field("capacity", String(describing: c.capacity))
@@ -34,8 +29,8 @@ extension JournalRecord {
             field("customer", String(describing: c.customerType))
         case .replace(let c):
             field("client", c.client)
-            field("token", trimmed(c.existingToken))
-            field("new_token", trimmed(c.replacementToken))
+            field("token", tokenText(c.existingToken))
+            field("new_token", tokenText(c.replacementToken))
             field("shares", c.shares)
             field("price", PriceText.format(c.price))
             field("tif", c.timeInForce)
@@ -44,20 +39,20 @@ extension JournalRecord {
             field("min_qty", c.minimumQuantity)
         case .cancel(let c):
             field("client", c.client)
-            field("token", trimmed(c.token))
+            field("token", tokenText(c.token))
             field("shares", c.shares)
         case .modify(let c):
             field("client", c.client)
-            field("token", trimmed(c.token))
+            field("token", tokenText(c.token))
             field("side", c.side)
             field("shares", c.shares)
         case .cancelAll(let a), .killClient(let a), .reinstateClient(let a):
             field("client", a.client)
         case .haltInstrument(let a), .resumeInstrument(let a):
-            field("symbol", trimmed(a.symbol))
+            field("symbol", alphaText(a.symbol.rawValue, width: 8))
         case .refuse(let r):
             field("client", r.client)
-            field("token", trimmed(r.token))
+            field("token", tokenText(r.token))
             field("reason", r.reason)
             field("as_cancel_reject", r.asCancelReject)
         case .session(let e):
@@ -67,6 +62,38 @@ extension JournalRecord {
             break
         }
         return line
+    }
+
+    /// A packed text field (big-endian, space-padded) as printable ASCII, trailing spaces
+    /// trimmed, any other byte as `\xNN` — a journal's bytes are external input, and a dump
+    /// must neither lose them nor send control characters to a terminal.
+    static func alphaText(_ packed: UInt64, width: Int) -> String {
+        var bytes: [UInt8] = []
+        for i in (0..<width).reversed() { bytes.append(UInt8(truncatingIfNeeded: packed >> UInt64(i * 8))) }
+        return printable(bytes)
+    }
+
+    static func tokenText(_ token: OrderToken) -> String {
+        var bytes: [UInt8] = []
+        for i in (0..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: token.high >> UInt64(i * 8))) }
+        for i in (2..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: token.low >> UInt64(i * 8))) }
+        return printable(bytes)
+    }
+
+    static func printable(_ bytes: [UInt8]) -> String {
+        var bytes = bytes[...]
+        while bytes.last == 0x20 { bytes.removeLast() }
+        if bytes.isEmpty { return "\"\"" }
+        var text = ""
+        for byte in bytes {
+            if byte > 0x20 && byte < 0x7F && byte != 0x5C {
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let digits = String(byte, radix: 16, uppercase: true)
+                text += "\\x" + (digits.count == 1 ? "0" : "") + digits
+            }
+        }
+        return text
     }
 
     /// Nanoseconds since midnight as `HH:MM:SS.nnnnnnnnn` (hours past 23 kept as they are).

@@ -19,6 +19,17 @@ import Testing
             + "display=anonymous type=limit capacity=agency iso=notEligible min_qty=0 cross=continuous customer=retail")
         #expect(JournalRecord.text(SequencedCommand(sequence: 9, command: .endOfDay(57_600_000_000_000)))
             == "9 16:00:00.000000000 end_of_day")
+        // Text fields are external bytes: anything not printable (and the backslash, and an
+        // inner space) is written as \xNN, never sent raw to a terminal.
+        var odd = Self.enter
+        if case .enter(var order) = odd.command {
+            order.token = OrderToken(high: 0x4142_0A1B_5C20_4344, low: 0x4520_2020_2020_0000)
+            order.symbol = Symbol(rawValue: 0x4141_504C_FF20_2020)
+            odd.command = .enter(order)
+        }
+        let line = JournalRecord.text(odd)
+        #expect(line.contains(#" token=AB\x0A\x1B\x5C\x20CDE "#), "\(line)")
+        #expect(line.contains(#" symbol=AAPL\xFF "#), "\(line)")
         for command in JournalRecordTests.commands {
             let line = JournalRecord.text(SequencedCommand(sequence: 5, command: command))
             #expect(line.hasPrefix("5 ") && line.contains(" \(JournalRecord.Kind(command)) ") || line.hasSuffix(" \(JournalRecord.Kind(command))"))
