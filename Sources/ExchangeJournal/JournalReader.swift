@@ -22,7 +22,7 @@ public struct JournalReader: Sendable {
     /// The sequence of the last whole record; nil when no segment holds a record.
     public let lastSequence: UInt64?
     /// The sequence the next record appended must carry.
-    public var nextSequence: UInt64 { lastSequence.map { $0 + 1 } ?? segments[segments.count - 1].firstSequence }
+    public var nextSequence: UInt64 { lastSequence.map { $0 &+ 1 } ?? segments[segments.count - 1].firstSequence }
     /// The last segment's torn tail, if a crash left one.
     public let tornTail: JournalTornTail?
     /// Where the last segment's whole records end: where a writer resuming the segment
