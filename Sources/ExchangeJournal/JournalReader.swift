@@ -45,27 +45,35 @@ public struct JournalReader: Sendable {
             let file = try JournalReaderFile(path: entry.path)
             defer { file.close() }
             let count = try file.read(into: headerBuffer, count: JournalSegmentHeader.bytes, at: 0)
-            func corrupt(_ reason: String) -> JournalError {
-                .corrupt(JournalCorruption(file: entry.path, offset: 0, sequence: nil, reason: reason))
+            func corrupt(_ reason: String) throws(JournalError) -> JournalError {
+                // A file of zeros (or empty) was created but never written: say so, rather
+                // than only that its header does not decode.
+                if try file.isAllZeros(buffer: headerBuffer, capacity: JournalSegmentHeader.bytes) {
+                    return .corrupt(JournalCorruption(
+                        file: entry.path, offset: 0, sequence: nil,
+                        reason: "\(reason): all \(file.size) bytes are zero, a segment created but never written "
+                            + "(a crash while creating it?); nothing in it was ever durable"))
+                }
+                return .corrupt(JournalCorruption(file: entry.path, offset: 0, sequence: nil, reason: reason))
             }
             guard count == JournalSegmentHeader.bytes else {
-                throw corrupt("segment header is \(count) bytes, needs \(JournalSegmentHeader.bytes)")
+                throw try corrupt("segment header is \(count) bytes, needs \(JournalSegmentHeader.bytes)")
             }
             let header: JournalSegmentHeader
             switch JournalSegmentHeader.decode(UnsafeRawBufferPointer(start: headerBuffer, count: count)) {
             case .success(let decoded): header = decoded
-            case .failure(let error): throw corrupt(error.description)
+            case .failure(let error): throw try corrupt(error.description)
             }
             guard header.firstSequence == entry.firstSequence else {
-                throw corrupt("header's first sequence \(header.firstSequence) differs from the file name's \(entry.firstSequence)")
+                throw try corrupt("header's first sequence \(header.firstSequence) differs from the file name's \(entry.firstSequence)")
             }
-            guard header.firstSequence >= 1 else { throw corrupt("first sequence 0 (sequences start at 1)") }
+            guard header.firstSequence >= 1 else { throw try corrupt("first sequence 0 (sequences start at 1)") }
             if let previous = segments.last {
                 guard header.segmentIndex == previous.header.segmentIndex &+ 1 else {
-                    throw corrupt("segment index \(header.segmentIndex) follows \(previous.header.segmentIndex) (\(previous.name))")
+                    throw try corrupt("segment index \(header.segmentIndex) follows \(previous.header.segmentIndex) (\(previous.name))")
                 }
                 guard header.day == previous.header.day else {
-                    throw corrupt("trading day \"\(header.day)\" differs from \(previous.name)'s \"\(previous.header.day)\"")
+                    throw try corrupt("trading day \"\(header.day)\" differs from \(previous.name)'s \"\(previous.header.day)\"")
                 }
             }
             segments.append(JournalSegment(path: entry.path, name: entry.name, header: header, fileBytes: file.size))

@@ -46,6 +46,18 @@ struct JournalReaderFile {
         return done
     }
 
+    /// Whether every byte of the file is zero (an empty file is), read through `buffer`.
+    func isAllZeros(buffer: UnsafeMutableRawPointer, capacity: Int) throws(JournalError) -> Bool {
+        var offset = 0
+        while offset < size {
+            let n = try read(into: buffer, count: capacity, at: offset)
+            if n == 0 { break }
+            for i in 0..<n where buffer.load(fromByteOffset: i, as: UInt8.self) != 0 { return false }
+            offset += n
+        }
+        return true
+    }
+
     /// Writes zeros over `count` bytes from `offset`.
     func writeZeros(at offset: Int, count: Int) throws(JournalError) {
         let chunk = min(max(count, 1), 1 << 20)

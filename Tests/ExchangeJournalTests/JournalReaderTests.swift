@@ -195,6 +195,11 @@ import Testing
             #expect(found?.offset == 0)
             #expect(found?.reason.contains(reason) == true, "\(String(describing: found))")
         }
+        // A segment created but never written (all zeros) is named as such.
+        try fixture.write(name, [UInt8](repeating: 0, count: 8_192))
+        let unwritten = corruption { _ = try JournalReader.open(directory: fixture.directory) }
+        #expect(unwritten?.reason.contains("all 8192 bytes are zero, a segment created but never written") == true,
+                "\(String(describing: unwritten))")
         // A header whose first sequence is not the file name's.
         try fixture.write(name, good)
         let renamed = JournalSegmentHeader.fileName(firstSequence: 2)
