@@ -40,6 +40,7 @@
 //   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
 //   rtes-keys           hashes a secret for the API keys file (read from stdin), checks a keys file ← Access, Config
 //   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
+//   rtes-journal        verifies, dumps, summarises and repairs (a torn tail) a journal directory ← Journal, Core
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
@@ -85,6 +86,7 @@ let package = Package(
         .library(name: "ExchangeFeed", targets: ["ExchangeFeed"]),
         .library(name: "ExchangeTools", targets: ["ExchangeTools"]),
         .library(name: "ExchangeJournal", targets: ["ExchangeJournal"]),
+        .executable(name: "rtes-journal", targets: ["rtes-journal"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -113,6 +115,13 @@ let package = Package(
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "CChecksum", path: "CShims/CChecksum"),
         .target(name: "ExchangeJournal", dependencies: ["ExchangeEngine", "ExchangeCore", "ExchangeRuntime", "CChecksum"]),
+        .executableTarget(
+            name: "rtes-journal",
+            dependencies: [
+                "ExchangeJournal", "ExchangeCore", "ExchangeTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .target(
             name: "ExchangeAccess",
             dependencies: [
@@ -242,7 +251,13 @@ let package = Package(
         ),
         .testTarget(name: "ExchangeBookReplicaTests", dependencies: ["ExchangeBookReplica", "ExchangeCore"]),
         .testTarget(name: "ExchangeToolsTests", dependencies: ["ExchangeTools"]),
-        .testTarget(name: "ExchangeJournalTests", dependencies: ["ExchangeJournal", "ExchangeEngine", "ExchangeCore", "CChecksum"]),
+        .testTarget(
+            name: "ExchangeJournalTests",
+            dependencies: [
+                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeTools", "CChecksum",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeOpsTests",

@@ -51,6 +51,7 @@ struct ConfigurationDecoder {
         let marketData = decodeMarketData(section("market_data", of: object))
         let admin = decodeAdmin(section("admin", of: object))
         let auth = decodeAuth(section("auth", of: object))
+        let durability = decodeDurability(section("durability", of: object))
         checkPorts(exchange, marketData)
         checkAddresses(exchange, marketData)
         checkCores(performance)
@@ -58,7 +59,7 @@ struct ConfigurationDecoder {
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
-            admin: admin, auth: auth)
+            admin: admin, auth: auth, durability: durability)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -356,6 +357,42 @@ struct ConfigurationDecoder {
             let path = locations[maxPath] != nil ? maxPath : basePath
             issue(path, locations[path],
                   "max_backoff_ms (\(settings.maxBackoffMilliseconds)) must be at least backoff_ms (\(settings.backoffMilliseconds))")
+        }
+        return settings
+    }
+
+    private mutating func decodeDurability(_ object: JSONObject?) -> DurabilitySettings {
+        var settings = DurabilitySettings()
+        let scope = Scope.root.member("durability")
+        guard let object else { return settings }
+        choice(object, "mode", in: scope, DurabilityMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.mode)
+        text(object, "directory", in: scope, allowed: "a path of 1 to 4096 bytes without control characters") { path in
+            (1...4_096).contains(path.utf8.count) && path.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+        }.assign(to: &settings.directory)
+        let block = UInt64(DurabilitySettings.blockBytes)
+        wholeNumber(object, "segment_bytes", in: scope, UInt64(DurabilitySettings.minimumSegmentBytes)...(64 << 30),
+                    allowed: "a multiple of 4096 from 1048576 (1 MiB) to 68719476736 (64 GiB)", where: { $0 % block == 0 })
+            .map { Int($0) }.assign(to: &settings.segmentBytes)
+        choice(object, "io", in: scope, JournalIOMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.io)
+        wholeNumber(object, "group_commit_max_bytes", in: scope, block...(64 << 20),
+                    allowed: "a multiple of 4096 from 4096 to 67108864 (64 MiB)", where: { $0 % block == 0 })
+            .map { Int($0) }.assign(to: &settings.groupCommitMaxBytes)
+        wholeNumber(object, "ring_capacity", in: scope, 1_024...16_777_216,
+                    allowed: "a power of two from 1024 to 16777216", where: isPowerOfTwo)
+            .map { Int($0) }.assign(to: &settings.ringCapacity)
+        wholeNumber(object, "retain", in: scope, 0...1_000_000).map { Int($0) }.assign(to: &settings.retain)
+        wholeNumber(object, "snapshot_interval_seconds", in: scope, 0...86_400).map { Int($0) }
+            .assign(to: &settings.snapshotIntervalSeconds)
+        wholeNumber(object, "stall_budget_ms", in: scope, 1...600_000).map { Int($0) }
+            .assign(to: &settings.stallBudgetMilliseconds)
+        let groupPath = scope.member("group_commit_max_bytes").path
+        let segmentPath = scope.member("segment_bytes").path
+        if settings.groupCommitMaxBytes > settings.segmentBytes - DurabilitySettings.blockBytes,
+           !invalidPaths.contains(groupPath), !invalidPaths.contains(segmentPath) {
+            let path = locations[groupPath] != nil ? groupPath : segmentPath
+            issue(path, locations[path],
+                  "group_commit_max_bytes (\(settings.groupCommitMaxBytes)) must fit in a segment after its 4096-byte header "
+                      + "(segment_bytes \(settings.segmentBytes)); lower group_commit_max_bytes or raise segment_bytes")
         }
         return settings
     }

@@ -196,6 +196,25 @@ enum ConfigurationSchema {
               meaning: "source addresses whose failed logins are remembered (the oldest makes room), 16–1048576"),
         Field(path: "auth.max_pending_logins", type: .wholeNumber, defaultValue: "1024",
               meaning: "logins of one service waiting for a password check; more are rejected at once, a power of two from 16 to 65536"),
+
+        Field(path: "durability.mode", type: .choice(DurabilityMode.allCases.map(\.rawValue)), defaultValue: #""none""#,
+              meaning: "none (no journal: a restart starts an empty day; the default, so configurations without this section keep their meaning), async (every input journaled, answers not held for the disk) or sync (no answer or feed message a command caused leaves before its journal record is durable)"),
+        Field(path: "durability.directory", type: .string, defaultValue: #""data/journal""#,
+              meaning: "the journal root; each trading day's segments go to a subdirectory named by the day; relative paths are relative to the working directory; 1–4096 bytes"),
+        Field(path: "durability.segment_bytes", type: .wholeNumber, defaultValue: "67108864",
+              meaning: "size each journal segment file is preallocated to (4096-byte header included), a multiple of 4096 from 1048576 (1 MiB) to 68719476736 (64 GiB)"),
+        Field(path: "durability.io", type: .choice(JournalIOMode.allCases.map(\.rawValue)), defaultValue: #""auto""#,
+              meaning: "how segments are written: direct (O_DIRECT; refuse to start where the filesystem does not take it), buffered (page cache + fdatasync) or auto (direct when the filesystem takes it, else buffered, logged)"),
+        Field(path: "durability.group_commit_max_bytes", type: .wholeNumber, defaultValue: "1048576",
+              meaning: "the most one journal write (and its fdatasync) carries, a multiple of 4096 from 4096 to 67108864, at most segment_bytes − 4096"),
+        Field(path: "durability.ring_capacity", type: .wholeNumber, defaultValue: "65536",
+              meaning: "commands the engine-to-journal ring holds: the most the journal can be behind the engine; a power of two from 1024 to 16777216"),
+        Field(path: "durability.retain", type: .wholeNumber, defaultValue: "1000000",
+              meaning: "journal segments kept once a snapshot covers them (the oldest are removed first; a segment no snapshot covers is never removed), 0–1000000"),
+        Field(path: "durability.snapshot_interval_seconds", type: .wholeNumber, defaultValue: "0",
+              meaning: "seconds between periodic snapshots of the whole state, 0–86400; 0: no periodic snapshots"),
+        Field(path: "durability.stall_budget_ms", type: .wholeNumber, defaultValue: "250",
+              meaning: "sync only: how long answers may wait for the disk before new orders are refused (with a reason) until it recovers, 1–600000 milliseconds"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

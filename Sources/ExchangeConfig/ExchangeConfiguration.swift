@@ -12,12 +12,13 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var marketData: MarketDataSettings
     public var admin: AdminSettings
     public var auth: AuthSettings
+    public var durability: DurabilitySettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
         performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
-        auth: AuthSettings = AuthSettings()
+        auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -27,6 +28,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.marketData = marketData
         self.admin = admin
         self.auth = auth
+        self.durability = durability
     }
 
     /// The matching engine's sizes and rules.

@@ -16,6 +16,9 @@ import Testing
         #expect(performance.hugePages == .auto)
         #expect(!performance.lockMemory)
         #expect(performance.orderPoolSize == 100_000)
+        // Journaled without holding answers for the disk, in a directory a clean clone can create.
+        #expect(loaded.configuration.durability.mode == .async)
+        #expect(loaded.configuration.durability.directory == "data/journal")
         #expect(loaded.configuration.exchange.bindAddress.description == "127.0.0.1")
         #expect((4...6).contains(loaded.configuration.symbols.count))
         #expect(loaded.configuration.symbols.allSatisfy { $0.tickSize == 100 && $0.lotSize == 1 && $0.collarBasisPoints == 1_000 })
@@ -32,6 +35,8 @@ import Testing
         #expect(performance.hugePages == .auto)
         #expect(performance.lockMemory)
         #expect(performance.orderPoolSize == 1_000_000)
+        // Staging rehearses production's durability: the same gating and disk budget.
+        #expect(loaded.configuration.durability.mode == .sync)
         #expect(loaded.configuration.engineConfiguration().problems().isEmpty)
     }
 
@@ -43,6 +48,8 @@ import Testing
         #expect(configuration.performance.hugePages == .require)
         #expect(configuration.performance.lockMemory)
         #expect(configuration.performance.idleStrategy == .busySpin)
+        #expect(configuration.durability.mode == .sync)
+        #expect(configuration.durability.directory == "/var/lib/rtes/journal")
         #expect(configuration.performance.orderPoolSize == 1_000_000)
         #expect(configuration.exchange.bindAddress.description == "0.0.0.0")
         #expect(configuration.engineConfiguration().problems().isEmpty)

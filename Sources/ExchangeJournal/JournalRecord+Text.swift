@@ -1,0 +1,107 @@
+import ExchangeCore
+import ExchangeEngine
+
+extension JournalRecord {
+    /// One record as one readable line (`rtes-journal dump`): the sequence, the time of day,
+    /// the kind and every field by name, prices with their 4 decimals, text fields trimmed.
+    ///
+    /// `12 09:30:00.000000001 enter client=7 token=T1 side=buy shares=100 symbol=AAPL price=230.0000 tif=99998 firm=ABCD …`
+    public static func text(_ record: SequencedCommand) -> String {
+        let command = record.command
+        var line = "\(record.sequence) \(timeOfDay(command.timestamp)) \(Kind(command))"
+        func field(_ name: String, _ value: some CustomStringConvertible) { line += " \(name)=\(value)" }
+        switch command {
+        case .enter(let c):
+            field("client", c.client)
+            field("token", tokenText(c.token))
+            field("side", c.side)
+            field("shares", c.shares)
+            field("symbol", alphaText(c.symbol.rawValue, width: 8))
+            field("price", PriceText.format(c.price))
+            field("tif", c.timeInForce)
+            field("firm", alphaText(UInt64(c.firm.rawValue), width: 4))
+            field("display", c.display)
+            field("type", String(describing: c.orderType))
+            field("capacity", String(describing: c.capacity))
+            field("iso", String(describing: c.intermarketSweep))
+            field("min_qty", c.minimumQuantity)
+            field("cross", String(describing: c.crossType))
+            field("customer", String(describing: c.customerType))
+        case .replace(let c):
+            field("client", c.client)
+            field("token", tokenText(c.existingToken))
+            field("new_token", tokenText(c.replacementToken))
+            field("shares", c.shares)
+            field("price", PriceText.format(c.price))
+            field("tif", c.timeInForce)
+            field("display", c.display)
+            field("iso", String(describing: c.intermarketSweep))
+            field("min_qty", c.minimumQuantity)
+        case .cancel(let c):
+            field("client", c.client)
+            field("token", tokenText(c.token))
+            field("shares", c.shares)
+        case .modify(let c):
+            field("client", c.client)
+            field("token", tokenText(c.token))
+            field("side", c.side)
+            field("shares", c.shares)
+        case .cancelAll(let a), .killClient(let a), .reinstateClient(let a):
+            field("client", a.client)
+        case .haltInstrument(let a), .resumeInstrument(let a):
+            field("symbol", alphaText(a.symbol.rawValue, width: 8))
+        case .refuse(let r):
+            field("client", r.client)
+            field("token", tokenText(r.token))
+            field("reason", r.reason)
+            field("as_cancel_reject", r.asCancelReject)
+        case .session(let e):
+            field("client", e.client)
+            field("event", String(describing: e.kind))
+        case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
+            break
+        }
+        return line
+    }
+
+    /// A packed text field (big-endian, space-padded) as printable ASCII, trailing spaces
+    /// trimmed, any other byte as `\xNN` — a journal's bytes are external input, and a dump
+    /// must neither lose them nor send control characters to a terminal.
+    static func alphaText(_ packed: UInt64, width: Int) -> String {
+        var bytes: [UInt8] = []
+        for i in (0..<width).reversed() { bytes.append(UInt8(truncatingIfNeeded: packed >> UInt64(i * 8))) }
+        return printable(bytes)
+    }
+
+    static func tokenText(_ token: OrderToken) -> String {
+        var bytes: [UInt8] = []
+        for i in (0..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: token.high >> UInt64(i * 8))) }
+        for i in (2..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: token.low >> UInt64(i * 8))) }
+        return printable(bytes)
+    }
+
+    static func printable(_ bytes: [UInt8]) -> String {
+        var bytes = bytes[...]
+        while bytes.last == 0x20 { bytes.removeLast() }
+        if bytes.isEmpty { return "\"\"" }
+        var text = ""
+        for byte in bytes {
+            if byte > 0x20 && byte < 0x7F && byte != 0x5C {
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let digits = String(byte, radix: 16, uppercase: true)
+                text += "\\x" + (digits.count == 1 ? "0" : "") + digits
+            }
+        }
+        return text
+    }
+
+    /// Nanoseconds since midnight as `HH:MM:SS.nnnnnnnnn` (hours past 23 kept as they are).
+    public static func timeOfDay(_ timestamp: Timestamp) -> String {
+        let seconds = timestamp / 1_000_000_000
+        let nanos = String(timestamp % 1_000_000_000)
+        func two(_ v: UInt64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60))."
+            + String(repeating: "0", count: 9 - nanos.count) + nanos
+    }
+}
