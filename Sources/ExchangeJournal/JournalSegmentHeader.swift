@@ -23,7 +23,7 @@ import CChecksum
 public struct JournalSegmentHeader: Equatable, Sendable {
     public static let bytes = 4_096
     public static let checkedBytes = 128
-    public static let magic: UInt64 = 0x4C4E_5252_4A53_4554  // "RTESJRNL" read as a little-endian UInt64
+    public static let magic: UInt64 = 0x4C4E_524A_5345_5452  // the bytes "RTESJRNL", read as a little-endian UInt64
     public static let currentVersion: UInt32 = 1
     public static let fileExtension = "rtj"
 

@@ -97,6 +97,8 @@ import Testing
         header.encode(to: buffer)
         let bytes = UnsafeRawBufferPointer(start: buffer, count: JournalSegmentHeader.bytes)
         #expect(try JournalSegmentHeader.decode(bytes).get() == header)
+        // A segment file starts with the ASCII bytes "RTESJRNL" (what `file` and `xxd` show).
+        #expect(Array(bytes.prefix(8)) == Array("RTESJRNL".utf8))
         #expect(JournalSegmentHeader.fileName(firstSequence: 12_345) == "00000000000000012345.rtj")
         buffer.storeBytes(of: UInt8(0x33), toByteOffset: 50, as: UInt8.self)
         #expect(JournalSegmentHeader.decode(bytes) == .failure(.checksumMismatch))
