@@ -18,7 +18,7 @@
 //                       ← CExchangeShim, Clock, RuntimePolicy
 //   ExchangeEngine      the engine agent, the command envelope, the order-book snapshot slot ← Runtime, Core, Risk
 //   ExchangeJournal     the durable record of the day: journal records and segments (docs/DURABILITY.md)
-//                       ← Engine, Core, Runtime, CChecksum
+//                       ← Engine, Core, Runtime, Clock, CChecksum, CExchangeShim
 //   ExchangeAccess      the one login check of every TCP service: scrypt credentials, login throttling, the
 //                       authenticator agent off the hot threads and the rings to it
 //                       ← Config, Wire, Runtime, Clock (and swift-crypto, swift-log)
@@ -114,7 +114,7 @@ let package = Package(
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
         .target(name: "CChecksum", path: "CShims/CChecksum"),
-        .target(name: "ExchangeJournal", dependencies: ["ExchangeEngine", "ExchangeCore", "ExchangeRuntime", "CChecksum"]),
+        .target(name: "ExchangeJournal", dependencies: ["ExchangeEngine", "ExchangeCore", "ExchangeRuntime", "ExchangeRuntimePolicy", "ExchangeClock", "CChecksum", "CExchangeShim"]),
         .executableTarget(
             name: "rtes-journal",
             dependencies: [
@@ -254,7 +254,8 @@ let package = Package(
         .testTarget(
             name: "ExchangeJournalTests",
             dependencies: [
-                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeTools", "CChecksum",
+                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeTools", "ExchangeRuntime", "ExchangeRuntimePolicy", "ExchangeClock", "CChecksum",
+                "CExchangeShim",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),

@@ -5,7 +5,7 @@ public enum JournalIOMode: String, Sendable, Hashable, CaseIterable, CustomStrin
     /// O_DIRECT when the journal's filesystem accepts it (probed at start, and logged),
     /// else buffered.
     case auto
-    /// O_DIRECT, or refuse to start where the filesystem does not accept it (tmpfs does not).
+    /// O_DIRECT, or refuse to start where the filesystem does not accept it (ramfs does not; tmpfs has accepted it since Linux 6.6).
     case direct
     /// Through the page cache, made durable by fdatasync.
     case buffered

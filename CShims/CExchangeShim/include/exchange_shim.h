@@ -201,6 +201,9 @@ int rtes_socket_shutdown(int fd);
 // neither imports into Swift. These do, and inline.
 
 static inline uint8_t rtes_iosqe_buffer_select(void)    { return (uint8_t)IOSQE_BUFFER_SELECT; }
+/// Links the next entry to this one: it starts only after this one succeeds (a short read
+/// or write fails the link too), else completes with -ECANCELED. The journal's write → fdatasync.
+static inline uint8_t rtes_iosqe_io_link(void)          { return (uint8_t)IOSQE_IO_LINK; }
 
 /// Replaces sqe->flags with `flags` (a union of rtes_iosqe_*()).
 static inline void rtes_sqe_set_flags(struct io_uring_sqe *sqe, uint8_t flags) {
@@ -277,5 +280,30 @@ typedef struct rtes_uring_features {
 /// a multishot accept and a multishot recv on throw-away local sockets. Takes a few
 /// milliseconds; call once at start-up. Returns 0, or -errno when out is NULL.
 int rtes_uring_probe_features(rtes_uring_features *out);
+
+// ---- Journal files (journal_files.c) ----------------------------------------
+// Each returns 0 (or a descriptor, a count) or -errno, and retries EINTR.
+
+/// openat(dirfd, name, O_CREAT|O_EXCL|O_RDWR|O_CLOEXEC [|O_DIRECT], 0600): a new file only.
+int rtes_file_create_exclusive(int dirfd, const char *name, int direct);
+/// openat(dirfd, name, O_RDONLY|O_CLOEXEC).
+int rtes_file_open_read(int dirfd, const char *name);
+/// open(path, O_RDONLY|O_DIRECTORY|O_CLOEXEC): a directory to fsync and to name files in.
+int rtes_directory_open(const char *path);
+/// fallocate(fd, 0, 0, length): reserves the blocks (ENOSPC here, not at a later write).
+int rtes_file_allocate(int fd, int64_t length);
+/// ftruncate(fd, length): sizes a file whose filesystem cannot fallocate (sparse).
+int rtes_file_truncate(int fd, int64_t length);
+/// pwrite until `count` bytes are written; a write that makes no progress is -EIO.
+int rtes_file_write_all(int fd, const void *bytes, size_t count, int64_t offset);
+/// pread up to `count` bytes (fewer at the end of the file). Returns the count or -errno.
+int64_t rtes_file_read(int fd, void *bytes, size_t count, int64_t offset);
+int rtes_file_data_sync(int fd);
+int rtes_file_sync(int fd);
+int rtes_file_close(int fd);
+int rtes_file_unlink(int dirfd, const char *name);
+int rtes_file_rename(int dirfd, const char *from, const char *to);
+/// fstatfs(fd).f_type (the filesystem's magic number), or -errno.
+int64_t rtes_filesystem_type(int fd);
 
 #endif
