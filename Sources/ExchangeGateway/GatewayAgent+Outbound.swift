@@ -9,16 +9,23 @@ import Glibc
 // buffers, and the sends that carry both.
 extension GatewayAgent {
     /// Takes the engine's order events off their ring and appends each to its account's log
-    /// (an execution to both sides').
+    /// (an execution to both sides'). In mode sync only those whose command is durable: the
+    /// durable position is loaded once (acquiring) and the first event beyond it stops the
+    /// turn, leaving it and what follows in the ring (sequences only grow along the ring).
     mutating func routeOrderEvents() -> Int {
+        let limit = gatesOutput ? durable.unsafelyUnwrapped.load() : UInt64.max
         var routed = 0
         while true {
             let batch = orderEvents.peek(upTo: Self.eventBatch)
             if batch.isEmpty { break }
-            for event in batch { route(event) }
-            orderEvents.release(batch.count)
-            routed &+= batch.count
-            if batch.count < Self.eventBatch { break }
+            var n = 0
+            while n < batch.count && batch[n].sequence <= limit {
+                route(batch[n].event)
+                n &+= 1
+            }
+            orderEvents.release(n)
+            routed &+= n
+            if n < Self.eventBatch { break }
         }
         return routed
     }
@@ -210,6 +217,8 @@ extension GatewayAgent {
 
     /// Starts the flush-and-close of each logging-out connection whose commands the engine
     /// has all handled (their events are then in the ring: routed first).
+    /// In mode sync the answers may still wait in the ring for the durable position: the
+    /// connection then also waits until the ring has been consumed past where they were.
     mutating func finishLogouts() -> Int {
         let handled = engineCounters.loadAcquiring(EngineCounters.commandsHandled)
         var routed = false
@@ -219,6 +228,11 @@ extension GatewayAgent {
             if !routed {
                 _ = routeOrderEvents()
                 routed = true
+            }
+            if gatesOutput && now <= connections[slot].flushDeadline {
+                // Its answers are all before the ring's end as it stands now.
+                if connections[slot].answersEnd == 0 { connections[slot].answersEnd = orderEvents.released &+ UInt64(orderEvents.depth) }
+                guard orderEvents.released >= connections[slot].answersEnd else { continue }
             }
             beginClose(slot, .logout, flush: true)
             finished &+= 1

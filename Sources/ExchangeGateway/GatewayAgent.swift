@@ -32,7 +32,9 @@ import Glibc
 ///
 /// Client messages become engine commands stamped with the gateway's clock and go to the
 /// engine through the command ring; when it is full the client gets an OUCH reject at
-/// once (counted), never silence. Connection and session state lives in tables allocated
+/// once (counted), never silence. In `durability.mode` sync an event is routed only once
+/// the journal's durable position has reached its command's sequence (one acquiring load
+/// per turn); the rest waits in the ring, uncopied. Connection and session state lives in tables allocated
 /// at start; nothing on these paths allocates, locks or logs. docs/GATEWAY.md describes
 /// every outcome.
 public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
@@ -75,7 +77,11 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
 
     // Rings to and from the engine
     var commands: SPSCRing<CommandEnvelope>.Producer
-    var orderEvents: SPSCRing<EngineEvent>.Consumer
+    var orderEvents: SPSCRing<SequencedEvent>.Consumer
+    /// The journal's durable sequence, read only when `gatesOutput`.
+    let durable: DurablePosition?
+    /// Mode sync: events are routed only up to `durable`.
+    let gatesOutput: Bool
     /// To and from the authenticator: Login Requests are checked off this thread.
     var logins: LoginClient
 
@@ -120,11 +126,15 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     ///   - clock: the gateway's time (commands are stamped with it; timers run on it).
     ///   - listener: where clients connect; the gateway owns it from now on.
     ///   - memory: `GatewayLayout.requiredBytes(settings:accounts:)` bytes from a start-up region.
+    ///   - durability: the mode; in `sync` nothing is routed to a session before `durable`
+    ///     (the journal agent's position, required then) has reached its sequence.
     public init(
         options: Options, clock: C, listener: consuming TCPListener, memory: UnsafeMutableRawPointer,
-        commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<EngineEvent>.Consumer,
-        logins: consuming LoginClient, cells: CounterCells
+        commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<SequencedEvent>.Consumer,
+        logins: consuming LoginClient, cells: CounterCells,
+        durability: DurabilityMode = .none, durable: DurablePosition? = nil
     ) throws(SystemError) {
+        precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
         let settings = options.settings
         // The gateway's counter blocks, and the engine's for `commandsHandled` (before
         // anything that would need undoing when registration fails).
@@ -172,6 +182,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         heldInput = .allocate(byteCount: maxConnections * settings.receiveBufferSize, alignment: 64)
         self.commands = commands
         self.orderEvents = orderEvents
+        self.durable = durable
+        gatesOutput = durability.gatesOutput
         self.logins = logins
         session = options.session
         self.clock = clock

@@ -2,6 +2,7 @@ import CExchangeShim
 import ExchangeAccess
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRuntime
 import ExchangeWire
 import Glibc
@@ -112,6 +113,12 @@ public struct MarketDataConfiguration: Sendable {
 /// accept and opens the session; `onClose` cancels what is in flight, waits (bounded) for
 /// it and closes every descriptor; deinit frees memory.
 ///
+/// In `durability.mode` sync an event is encoded only once the journal's durable position
+/// has reached its command's sequence (one acquiring load per batch): nothing enters a
+/// MoldUDP64 packet, the re-request history or the snapshot service's books before it is
+/// durable, so re-requests and snapshots only ever serve what was published. The rest waits
+/// in the ring, uncopied, for the next turn.
+///
 /// When every packet slot is in flight, events stay on the ring (counted as backpressure);
 /// the engine then sees its ring fill and waits, as it does for any slow consumer.
 public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
@@ -126,7 +133,11 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     public let snapshotPort: UInt16
 
     public var publisher: FeedPublisher
-    var events: SPSCRing<EngineEvent>.Consumer
+    var events: SPSCRing<SequencedEvent>.Consumer
+    /// The journal's durable sequence, read only when `gatesOutput`.
+    let durable: DurablePosition?
+    /// Mode sync: events are published only up to `durable`.
+    let gatesOutput: Bool
     var ring: IOUring
     var policy: RetransmitPolicy
     var answers: PacketSlots
@@ -180,8 +191,12 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     /// - Parameter clock: the agent's time (the gateway's `TSCClock` in production, so System
     ///   Events and order events share it).
     /// - Parameter logins: the snapshot service's end of its channel to the authenticator.
-    public init(configuration: Configuration, clock: C, events: consuming SPSCRing<EngineEvent>.Consumer, logins: consuming LoginClient,
-                cells: CounterCells, upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
+    /// - Parameter durability: the mode; in `sync` nothing is published before `durable` (the
+    ///   journal agent's position, required then) has reached its sequence.
+    public init(configuration: Configuration, clock: C, events: consuming SPSCRing<SequencedEvent>.Consumer, logins: consuming LoginClient,
+                cells: CounterCells, durability: DurabilityMode = .none, durable: DurablePosition? = nil,
+                upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
+        precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
         let counters = try cells.register(MarketDataCounters.block)
         var lines: [String] = []
         let (feed, feedReport) = try MarketDataSockets.openFeed(
@@ -235,6 +250,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         self.clock = clock
         millisecondTicks = max(1, clock.ticks(forNanoseconds: 1_000_000))
         self.events = events
+        self.durable = durable
+        gatesOutput = durability.gatesOutput
         self.cells = cells
         self.counters = counters
         self.configuration = configuration
@@ -402,18 +419,26 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
             }
             return 0
         }
-        let batch = events.peek(upTo: configuration.eventBatch)
+        var batch = events.peek(upTo: configuration.eventBatch)
         guard !batch.isEmpty else { return 0 }
+        if gatesOutput {
+            // Only what is durable; sequences only grow along the ring.
+            let limit = durable.unsafelyUnwrapped.load()
+            var durableCount = batch.count
+            while durableCount > 0 && batch[durableCount &- 1].sequence > limit { durableCount &-= 1 }
+            guard durableCount > 0 else { return 0 }
+            batch = UnsafeBufferPointer(rebasing: batch[0..<durableCount])
+        }
         var taken = 0
         let lookahead = Self.prefetchLookahead
-        for i in 0..<min(lookahead, batch.count) { publisher.prefetch(batch[i]) }
+        for i in 0..<min(lookahead, batch.count) { publisher.prefetch(batch[i].event) }
         while taken < batch.count {
             guard publisher.canPublish else {
                 backpressure &+= 1
                 break
             }
-            if taken &+ lookahead < batch.count { publisher.prefetch(batch[taken &+ lookahead]) }
-            publisher.publish(batch[taken])
+            if taken &+ lookahead < batch.count { publisher.prefetch(batch[taken &+ lookahead].event) }
+            publisher.publish(batch[taken].event)
             taken &+= 1
         }
         events.release(taken)
