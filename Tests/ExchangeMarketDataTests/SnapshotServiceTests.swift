@@ -22,7 +22,9 @@ import Testing
     typealias Cell = MarketDataCounters
 
     @Test func sendsAMoldUDP64HeartbeatOnlyOnceTheIntervalPassedWithoutAPacket() throws {
-        let rig = try SnapshotTestRig(heartbeat: 1_000_000_000)
+        // The feed opens with the day (the engine's start-of-day event) and is silent before.
+        let rig = try SnapshotTestRig(heartbeat: 1_000_000_000,
+                                      events: [.systemEvent(SystemEventOccurred(timestamp: 0, event: .startOfDay))])
         var agent = try rig.makeAgent()
         defer { agent.onClose() }
         rig.turns(&agent, 20)  // the opening packets
