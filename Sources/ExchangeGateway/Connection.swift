@@ -59,4 +59,8 @@ struct Connection {
     /// Bytes received while authenticating, kept in the slot's held-input buffer until the
     /// login completes (a client may send orders right behind its Login Request).
     var heldLength: Int32 = 0
+    /// Journaling modes: the ring to the engine was full at this connection's next message,
+    /// which waits, with everything received after it, in the held-input buffer until the
+    /// ring has room (nothing is answered out of the journal's order).
+    var inputHeld = false
 }

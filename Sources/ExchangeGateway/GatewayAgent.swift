@@ -112,7 +112,13 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let disconnectCounters: CounterBlock
     /// The engine's block, for `EngineCounters.commandsHandled`.
     let engineCounters: CounterBlock
-    var pendingCancelAlls = 0
+    /// Connections whose input is held for room in the command ring (`Connection.inputHeld`).
+    var heldConnections = 0
+    /// Accounts that owe the engine a session event or a cancel-all (`AccountBook.owes`).
+    var accountsOwing = 0
+    /// Session events (login, logout, disconnect) go to the engine: only when journaling,
+    /// so that the record of the day is whole (they change no state and cause no output).
+    let journalsSessions: Bool
     /// Connections that sent a Logout Request and wait for the engine's answers to what
     /// they sent before it.
     var loggingOut = 0
@@ -121,6 +127,14 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     enum DrainPhase { case running, waitingForEngine, endingSessions, done }
     var drainPhase = DrainPhase.running
     var drainDeadline: UInt64 = 0
+
+    // The trading day: its start and end are engine commands, announced to every session
+    // when their System Events come back through the ring.
+    let startsDay: Bool
+    /// The drain's `.endOfDay` is still to be pushed (the ring was full).
+    var endOfDayOwed = false
+    /// The engine's end-of-day System Event has been routed to every session.
+    var endOfDayRouted = false
 
     /// - Parameters:
     ///   - clock: the gateway's time (commands are stamped with it; timers run on it).
@@ -134,6 +148,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         logins: consuming LoginClient, cells: CounterCells,
         durability: DurabilityMode = .none, durable: DurablePosition? = nil
     ) throws(SystemError) {
+        journalsSessions = durability.journals
         precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
         let settings = options.settings
         // The gateway's counter blocks, and the engine's for `commandsHandled` (before
@@ -200,13 +215,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         disconnects = .allocate(capacity: disconnectCounters.cellCount)
         disconnects.initialize(repeating: 0, count: disconnectCounters.cellCount)
         self.cells = cells
-        // The start of the day, as the first sequenced message of every session.
-        let start = clock.now()
-        for account in 0..<accounts.count {
-            let length = OUCHOutbound.systemEvent(timestamp: start % Clocks.nanosecondsPerDay,
-                                                  eventCode: OUCH.SystemEventCode.startOfDay, to: scratch + SoupBinTCP.headerLength)
-            commitMessage(account: ClientID(account), length: length)
-        }
+        startsDay = options.startsDay
     }
 
     /// Frees memory only: descriptors and operations in flight are `onClose`'s.
@@ -248,6 +257,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         // answers are all in.
         work &+= completeLogins()
         work &+= routeOrderEvents()
+        if heldConnections > 0 { work &+= resumeHeldInput() }
         if loggingOut > 0 { work &+= finishLogouts() }
 
         // 3. Timers.
@@ -268,7 +278,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     }
 
     /// On the agent's own thread, before the first turn: take the ring over (its single
-    /// issuer) and start accepting.
+    /// issuer), start the trading day (unless it continues) and start accepting.
     public mutating func onStart() throws(AgentStartError) {
         nowTicks = clock.ticks()
         now = clock.nanoseconds(atTicks: nowTicks)
@@ -279,6 +289,11 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         } catch {
             stopAccepting()
             throw AgentStartError(role: roleName, error)
+        }
+        if startsDay {
+            // The day's first command: nothing else has been pushed yet, so the ring has room.
+            let pushed = commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .startOfDay(now)))
+            precondition(pushed, "the command ring is full before the gateway pushed anything")
         }
         table.startAccepting(ring: ring)
         counters.store(GatewayCounters.listening, table.isListening && table.isAccepting ? 1 : 0)

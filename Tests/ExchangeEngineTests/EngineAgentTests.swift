@@ -244,7 +244,8 @@ import Testing
         var rig = Routing.rig(outputCapacity: 4_096, journalCapacity: 16)
         let engine = EngineCounters.register(in: rig.counters.cells).engine
         for command in Routing.commands.prefix(100) {
-            #expect(rig.commands.tryPush(CommandEnvelope(enqueuedAt: 0, command: command)))
+            let pushed = rig.commands.tryPush(CommandEnvelope(enqueuedAt: 0, command: command))
+            #expect(pushed)
         }
         for _ in 0..<5 { _ = rig.agent.doWork() }
         // Sixteen commands journaled and processed; none beyond, the stall counted.

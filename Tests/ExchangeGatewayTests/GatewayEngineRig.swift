@@ -182,8 +182,11 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     /// - Parameter clock: the gateway's time (a `ManualClock` lets a test move it).
     /// - Parameter durability: with async or sync the engine journals into a ring of
     ///   `journalCapacity` and, in sync, the gateway routes only up to `durable` (starting at 0).
+    /// - Parameter startsDay, startGateway: for recovery tests, a gateway that continues the
+    ///   day, and one not yet started (the test replays into it, then calls `onStart`).
     init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false,
-         durability: DurabilityMode = .none, journalCapacity: Int = 1_024) throws {
+         durability: DurabilityMode = .none, journalCapacity: Int = 1_024, startsDay: Bool = true,
+         startGateway: Bool = true) throws {
         let memory = RigMemory()
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
@@ -217,12 +220,12 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
             channels: [logins], clock: clock, cells: memory.counters.cells, logger: Logger(label: "rig"))
         var gateway = try GatewayAgent(
             options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
-                                    symbols: configuration.symbols.map(\.symbol), keys: devKeys),
+                                    symbols: configuration.symbols.map(\.symbol), keys: devKeys, startsDay: startsDay),
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells,
             durability: durability, durable: durable)
-        try gateway.onStart()
+        if startGateway { try gateway.onStart() }
         self.authenticator = AuthenticatorTurns(authenticator, ownThread: authenticatorThread)
         self.gateway = gateway
         self.engine = engine
