@@ -25,7 +25,7 @@
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //                       ← Wire, Runtime, Engine, Config, Access, Clock, CExchangeShim
 //   ExchangeMarketData  the market-data agent: ITCH publisher, re-request server, snapshot service
-//                       ← Wire, BookReplica, Runtime, Access, Clock, CExchangeShim
+//                       ← Wire, BookReplica, Runtime, Engine (sequenced events), Access, Clock, CExchangeShim
 //   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock
 //                       (links no liburing, libnuma or libhugetlbfs)
 //   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
@@ -133,7 +133,7 @@ let package = Package(
         ),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim"]),
         .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
-        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
+        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
         .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock"]),
         .target(
             name: "ExchangeClient",

@@ -11,6 +11,15 @@ import ExchangeRuntime
 /// and `control` from elsewhere (the demo flow, operator actions). The gateway's ring goes
 /// first; the control ring is served when the gateway's is empty, a batch at a time.
 ///
+/// Every command it processes, from either ring, gets the next sequence of the day (1, 2,
+/// 3 …, or from `nextSequence` when recovery continues a day), and every event it hands on
+/// carries its command's sequence (`SequencedEvent`): the gateway and the market-data agent
+/// release an event only once the journal has made that sequence durable (mode `sync`).
+/// When journaling (a `journal` ring is given) each command goes onto it, sequenced, before
+/// the engine processes it — so no event can reach a reader before its command is on the
+/// journal's ring; when that ring is full the engine takes no new command this turn and
+/// counts it (`journal_full`).
+///
 /// It never waits. When an output ring is full it keeps the events it could not hand on,
 /// counts the condition, and tries again on the next `doWork()` — taking no new command
 /// until they are out. Between batches it answers order-book snapshot requests.
@@ -20,8 +29,10 @@ public struct EngineAgent: Agent, ~Copyable {
     public var engine: RiskCheckedEngine
     var commands: SPSCRing<CommandEnvelope>.Consumer
     var control: SPSCRing<CommandEnvelope>.Consumer
-    var orderEvents: SPSCRing<EngineEvent>.Producer
-    var bookEvents: SPSCRing<EngineEvent>.Producer
+    var orderEvents: SPSCRing<SequencedEvent>.Producer
+    var bookEvents: SPSCRing<SequencedEvent>.Producer
+    /// To the journal agent: every command, sequenced, in processing order (nil: mode none).
+    var journal: SPSCRing<SequencedCommand>.Producer?
     var snapshots: OrderBookSnapshotServer
     let cells: CounterCells
     let counters: CounterBlock
@@ -40,18 +51,34 @@ public struct EngineAgent: Agent, ~Copyable {
     var handledStored: UInt64 = 0
     var ordersReceived: UInt64 = 0
     var draining = false
+    /// The sequence the next command gets.
+    public private(set) var nextSequence: UInt64
+    /// The sequence of the command whose events are being handed on.
+    var eventSequence: UInt64 = 0
+    /// Turns in which the journal ring was full and no new command was taken.
+    var journalFull: UInt64 = 0
+    /// The journal ring was full this turn: no other batch is tried.
+    var journalBlocked = false
 
+    /// - Parameters:
+    ///   - journal: the journal agent's ring (mode async or sync): each command is pushed
+    ///     onto it, sequenced, before it is processed. Nil (mode none): nothing is journaled.
+    ///   - nextSequence: the sequence of the first command this agent processes: 1 for a new
+    ///     day, the journal's last sequence + 1 when recovery continues one.
     public init(
         engine: consuming RiskCheckedEngine, commands: consuming SPSCRing<CommandEnvelope>.Consumer,
         control: consuming SPSCRing<CommandEnvelope>.Consumer,
-        orderEvents: consuming SPSCRing<EngineEvent>.Producer, bookEvents: consuming SPSCRing<EngineEvent>.Producer,
-        snapshots: OrderBookSnapshotServer, cells: CounterCells, batchSize: Int = 64, lookahead: Int = 8
+        orderEvents: consuming SPSCRing<SequencedEvent>.Producer, bookEvents: consuming SPSCRing<SequencedEvent>.Producer,
+        snapshots: OrderBookSnapshotServer, cells: CounterCells, batchSize: Int = 64, lookahead: Int = 8,
+        journal: consuming SPSCRing<SequencedCommand>.Producer? = nil, nextSequence: UInt64 = 1
     ) {
         self.engine = engine
         self.commands = commands
         self.control = control
         self.orderEvents = orderEvents
         self.bookEvents = bookEvents
+        self.journal = journal
+        self.nextSequence = nextSequence
         self.snapshots = snapshots
         self.cells = cells
         let blocks = EngineCounters.register(in: cells)
@@ -77,9 +104,12 @@ public struct EngineAgent: Agent, ~Copyable {
             work &+= 1
             guard forwardEvents(), !suspended else { return work }
         }
+        journalBlocked = false
         let taken = processBatch(fromControl: false)
         work &+= taken
-        if taken < batchSize && !pendingEvents && !suspended { work &+= processBatch(fromControl: true) }
+        if taken < batchSize && !pendingEvents && !suspended && !journalBlocked { work &+= processBatch(fromControl: true) }
+        // Stalled on the journal: the counters say so now, not after the next 1,024 commands.
+        if journalBlocked { publish() }
         if !pendingEvents && !suspended && commands.released != handledStored {
             // Every event of the gateway's commands so far is in the rings: say so.
             handledStored = commands.released
@@ -102,6 +132,14 @@ public struct EngineAgent: Agent, ~Copyable {
         while taken < batch.count {
             if taken &+ lookahead < batch.count { engine.prefetch(batch[taken &+ lookahead].command) }
             let command = batch[taken].command
+            // Journaled before it is processed: its events can then never be ahead of it.
+            if let pushed = journal?.tryPush(SequencedCommand(sequence: nextSequence, command: command)), !pushed {
+                journalFull &+= 1
+                journalBlocked = true
+                break
+            }
+            eventSequence = nextSequence
+            nextSequence &+= 1
             switch command {
             case .enter, .replace: ordersReceived &+= 1
             default: break
@@ -133,12 +171,13 @@ public struct EngineAgent: Agent, ~Copyable {
         let events = engine.events
         while nextEvent < events.count {
             let event = events[nextEvent]
+            let sequenced = SequencedEvent(sequence: eventSequence, event: event)
             if event.isOrderEvent && !executionHalfSent {
-                guard orderEvents.tryPush(event) else { return false }  // counted by the ring end
+                guard orderEvents.tryPush(sequenced) else { return false }  // counted by the ring end
                 executionHalfSent = event.isBookEvent
             }
             if event.isBookEvent {
-                guard bookEvents.tryPush(event) else { return false }
+                guard bookEvents.tryPush(sequenced) else { return false }
             }
             executionHalfSent = false
             nextEvent &+= 1
@@ -177,6 +216,8 @@ public struct EngineAgent: Agent, ~Copyable {
         counters.store(EngineCounters.suspensions, c.suspensions)
         counters.store(EngineCounters.restingOrders, c.restingOrders)
         counters.store(EngineCounters.peakRestingOrders, c.peakRestingOrders)
+        counters.store(EngineCounters.journalFull, journalFull)
+        counters.store(EngineCounters.lastSequence, nextSequence &- 1)
         for reason in 1..<RejectReason.counterSlots {
             rejectCounters.store(CounterCell(reason), engine.engine.rejectCount(RejectReason(rawValue: UInt8(reason))!))
         }

@@ -7,6 +7,10 @@ extension CountersSnapshot {
     /// The engine's counters (`engine` block), by counter name.
     public var engine: [String: UInt64] { values(EngineCounters.block.name) }
 
+    /// Turns in which the engine found the journal ring full and took no new command: the
+    /// journal (its disk) is the bottleneck when this climbs.
+    public var engineJournalFull: UInt64 { engine["journal_full"] ?? 0 }
+
     /// Orders the engine rejected, by reason (the `engine_rejects` block, in the engine's
     /// order).
     public var engineRejectsByReason: [(reason: String, count: UInt64)] {

@@ -25,6 +25,10 @@ public enum EngineCounters {
     /// Commands from the gateway's ring whose events are all handed on (stored with
     /// release ordering: a reader that sees N also sees those events in the rings).
     public static let commandsHandled = CounterCell(16)
+    /// Turns in which the journal agent's ring was full, so the engine took no new command.
+    public static let journalFull = CounterCell(17)
+    /// The sequence of the last command processed (0 before the first of the day).
+    public static let lastSequence = CounterCell(18)
 
     public static let block = CounterBlockDescriptor(name: "engine", counters: [
         .init("commands", .counter, commands, help: "Commands the engine processed."),
@@ -44,6 +48,8 @@ public enum EngineCounters {
         .init("resting_orders", .gauge, restingOrders, help: "Orders resting in the book."),
         .init("peak_resting_orders", .gauge, peakRestingOrders, help: "Most orders ever resting at once."),
         .init("commands_handled", .counter, commandsHandled, help: "Gateway commands whose events are all handed on."),
+        .init("journal_full", .counter, journalFull, help: "Turns in which the journal ring was full and the engine took no new command."),
+        .init("last_sequence", .gauge, lastSequence, help: "Sequence of the last command processed (journal order)."),
     ])
 
     /// Orders rejected by `reason`: cell `reason.rawValue` of the `engine_rejects` block.

@@ -21,6 +21,11 @@ struct AccountBook {
     let tokensUsed: UnsafeMutablePointer<Int>
     /// A cancel-all for the account is owed to the engine (the ring was full when it was due).
     let cancelAllPending: UnsafeMutablePointer<Bool>
+    /// Session events owed to the engine (journaling modes; the ring was full when they
+    /// happened), one bit per `SessionEventKind` (login 1, logout 2, disconnect 4): sent
+    /// lowest bit first, before the cancel-all. A login is refused while anything is owed,
+    /// so there is never more than one of each.
+    let sessionEventsOwed: UnsafeMutablePointer<UInt8>
 
     init(keys: APIKeys, historyMessages: Int, logMemory: UnsafeMutableRawPointer) {
         count = keys.accounts.count
@@ -33,6 +38,8 @@ struct AccountBook {
         tokensUsed.initialize(repeating: 0, count: count)
         cancelAllPending = .allocate(capacity: count)
         cancelAllPending.initialize(repeating: false, count: count)
+        sessionEventsOwed = .allocate(capacity: count)
+        sessionEventsOwed.initialize(repeating: 0, count: count)
         logs = .allocate(capacity: count)
         let logBytes = SessionLog.requiredBytes(messages: historyMessages)
         for (i, account) in keys.accounts.enumerated() {
@@ -55,11 +62,16 @@ struct AccountBook {
         cancelOnDisconnect.deallocate()
         connections.deallocate()
         cancelAllPending.deallocate()
+        sessionEventsOwed.deallocate()
         tokensUsed.deallocate()
         logs.deallocate()
     }
 
     static let firmsPerAccount = 1 + APIKeys.maximumExtraFirms
+
+    /// Whether `account` still owes the engine a session event or a cancel-all.
+    @inline(__always)
+    func owes(_ account: Int) -> Bool { cancelAllPending[account] || sessionEventsOwed[account] != 0 }
 
     /// Whether `account` may name `firm` on an order (no allocation: one row of compares).
     @inline(__always)

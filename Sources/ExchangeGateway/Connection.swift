@@ -38,6 +38,9 @@ struct Connection {
     /// The gateway's commands sent to the engine when this connection's last message was
     /// handled: its answers are all in once the engine has handled that many.
     var lastCommand: UInt64 = 0
+    /// Mode sync, logging out: the order-events ring index past this connection's last
+    /// answer (0: not known yet); the connection closes once the gateway has routed that far.
+    var answersEnd: UInt64 = 0
     /// Times in nanoseconds (the gateway's clock).
     var connectedAt: UInt64 = 0
     var lastReceiveAt: UInt64 = 0
@@ -56,4 +59,8 @@ struct Connection {
     /// Bytes received while authenticating, kept in the slot's held-input buffer until the
     /// login completes (a client may send orders right behind its Login Request).
     var heldLength: Int32 = 0
+    /// Journaling modes: the ring to the engine was full at this connection's next message,
+    /// which waits, with everything received after it, in the held-input buffer until the
+    /// ring has room (nothing is answered out of the journal's order).
+    var inputHeld = false
 }

@@ -38,6 +38,9 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     /// Connections not yet logged in from the same source address held
     /// `gateway.max_pre_login_per_address` slots (closed at once, before any packet).
     case addressLimit
+    /// Journaling modes: while the ring to the engine was full, the client sent more than a
+    /// receive buffer of input, which the gateway holds for it (`gateway.recv_buffer_size`).
+    case inputBacklog
 
     public var description: String {
         switch self {
@@ -57,6 +60,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .tableFull: "table_full"
         case .preLoginFull: "pre_login_full"
         case .addressLimit: "address_limit"
+        case .inputBacklog: "input_backlog"
         }
     }
 
@@ -72,6 +76,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .loginTimeout: "RTES: disconnected: no Login Request in time"
         case .idleTimeout: "RTES: disconnected: no heartbeat from client"
         case .flood: "RTES: disconnected: message rate above the limit"
+        case .inputBacklog: "RTES: disconnected: too much input while the exchange was busy"
         }
     }
 

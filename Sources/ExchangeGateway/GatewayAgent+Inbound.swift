@@ -11,14 +11,19 @@ extension GatewayAgent {
     /// Splits received bytes into packets and handles each, until the connection stops
     /// reading (it was closed or is flushing).
     mutating func receive(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
-        if connections[slot].phase == .authenticating { return hold(slot, bytes) }
+        if connections[slot].phase == .authenticating { return hold(slot, bytes, overflow: .notLoggedIn) }
+        if connections[slot].inputHeld { return hold(slot, bytes, overflow: .inputBacklog) }
         var input = bytes
         while connections[slot].phase == .awaitingLogin || connections[slot].phase == .active {
             switch readers[slot].next(&input) {
             case .frame(let frame):
+                if journalsSessions && frame.type == SoupPacketType.unsequencedData && connections[slot].phase == .active
+                    && !commandRoom(account: Int(connections[slot].account)) {
+                    return holdInput(slot, frame: frame, rest: input)
+                }
                 handlePacket(slot, type: frame.type, payload: frame.payload)
                 // The Login Request went to the authenticator: what follows waits for its answer.
-                if connections[slot].phase == .authenticating { return hold(slot, input) }
+                if connections[slot].phase == .authenticating { return hold(slot, input, overflow: .notLoggedIn) }
             case .needMoreData:
                 return
             case .malformed:
@@ -100,17 +105,79 @@ extension GatewayAgent {
         connections[slot].requestedSequence = request.sequence
     }
 
-    /// Keeps bytes that arrive while the connection's login is being checked, to be handled
-    /// once it completes; more than `heldInputBytes` closes the connection (`not_logged_in`).
-    mutating func hold(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
+    /// Keeps bytes that arrive while the connection's login is being checked, or while its
+    /// input waits for room in the command ring, to be handled once that is over; more than
+    /// `heldInputBytes` closes the connection (`overflow`: `not_logged_in`, `input_backlog`).
+    /// `bytes` may lie in the held-input buffer itself, after where they go (memmove).
+    mutating func hold(_ slot: Int, _ bytes: UnsafeRawBufferPointer, overflow: DisconnectReason) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         let held = Int(connections[slot].heldLength)
         guard held &+ bytes.count <= heldInputBytes else {
-            beginClose(slot, .notLoggedIn, flush: true)
+            beginClose(slot, overflow, flush: true)
             return
         }
         (heldInput + slot &* heldInputBytes + held).copyMemory(from: source, byteCount: bytes.count)
         connections[slot].heldLength = Int32(held &+ bytes.count)
+    }
+
+    // MARK: Backpressure (journaling modes)
+
+    /// Whether the command ring has room for the account's next message (after any session
+    /// event it still owes, which goes first). Looks at the consumer's index only when the
+    /// cached view says full.
+    @inline(__always)
+    mutating func commandRoom(account: Int) -> Bool {
+        guard accounts.sessionEventsOwed[account] == 0 || settle(account) else { return false }
+        if commands.knownFreeSlots > 0 { return true }
+        let room = commands.claim(upTo: 1).count
+        commands.publish(0)
+        return room > 0
+    }
+
+    /// The ring to the engine is full at this message. With a journal, an answer written
+    /// straight into the session (as mode none does) would be output no journal record
+    /// explains; instead the message and everything after it wait in the connection's
+    /// held-input buffer (bounded: more closes the connection, `input_backlog`) and are
+    /// handled, in order, once the ring has room (`resumeHeldInput`). Flood and idle rules
+    /// apply when they are handled.
+    mutating func holdInput(_ slot: Int, frame: SoupFrame, rest: UnsafeRawBufferPointer) {
+        count(GatewayCounters.inputHolds)
+        connections[slot].inputHeld = true
+        heldConnections &+= 1
+        // The frame again, header and all (its payload may lie in the held-input buffer,
+        // after where it goes: memmove).
+        let length = frame.payload.count &+ 1
+        var header: (UInt8, UInt8, UInt8) = (UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length), frame.type)
+        connections[slot].heldLength = 0
+        withUnsafeBytes(of: &header) { hold(slot, UnsafeRawBufferPointer(rebasing: $0[0..<3]), overflow: .inputBacklog) }
+        hold(slot, frame.payload, overflow: .inputBacklog)
+        hold(slot, rest, overflow: .inputBacklog)
+    }
+
+    /// Hands held input back to the framing, connection by connection, while the command
+    /// ring has room; a connection closed meanwhile drops what it held.
+    mutating func resumeHeldInput() -> Int {
+        var resumed = 0
+        var stillHeld = 0
+        for slot in 0..<maxConnections where connections[slot].inputHeld {
+            guard connections[slot].phase == .active else {
+                connections[slot].inputHeld = false
+                connections[slot].heldLength = 0
+                continue
+            }
+            guard stillHeld == 0, commandRoom(account: Int(connections[slot].account)) else {
+                stillHeld &+= 1
+                continue
+            }
+            connections[slot].inputHeld = false
+            let held = Int(connections[slot].heldLength)
+            connections[slot].heldLength = 0
+            receive(slot, UnsafeRawBufferPointer(start: heldInput + slot &* heldInputBytes, count: held))
+            if connections[slot].inputHeld { stillHeld &+= 1 }
+            resumed &+= 1
+        }
+        heldConnections = stillHeld
+        return resumed
     }
 
     /// The authenticator's answers: each for a connection still authenticating (an answer
@@ -156,6 +223,12 @@ extension GatewayAgent {
             rejectSession(slot, "RTES: this account is already logged in on another connection")
             return
         }
+        // The end of the account's last session is not yet with the engine (its ring has
+        // been full): one session at a time there too.
+        guard !(journalsSessions && accounts.owes(account)) else {
+            rejectSession(slot, "RTES: the exchange is busy; log in again in a moment")
+            return
+        }
         let log = accounts.logs[account]
         let first = request.sequence == 0 ? log.nextSequence : min(request.sequence, log.nextSequence)
         guard let offset = log.offset(ofSequence: first) else {
@@ -176,6 +249,7 @@ extension GatewayAgent {
         let length = SoupBinTCP.loginAccepted(session: session, sequence: first, to: scratch)
         queueControl(slot, scratch, length)
         markDirty(slot)
+        oweLogin(account)
     }
 
     mutating func rejectSession(_ slot: Int, _ explanation: StaticString) {
@@ -253,7 +327,9 @@ extension GatewayAgent {
                 return
             }
         }
-        guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else {
+        // A login still owed to the engine goes first: the journal has the session before its orders.
+        guard accounts.sessionEventsOwed[account] == 0 || settle(account),
+              commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else {
             count(GatewayCounters.backpressureRejects)
             answerNow(type: type, token: token, reason: .systemBusy, account: account)
             return
@@ -268,7 +344,8 @@ extension GatewayAgent {
     mutating func refuse(type: UInt8, token: OrderToken, reason: RejectReason, account: Int) {
         let refusal = Refusal(timestamp: now, client: ClientID(account), token: token, reason: reason,
                               asCancelReject: type == OUCH.InboundType.cancelOrder || type == OUCH.InboundType.modifyOrder)
-        if commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .refuse(refusal))) {
+        if accounts.sessionEventsOwed[account] == 0 || settle(account),
+           commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .refuse(refusal))) {
             lastCommandAt = now
             return
         }

@@ -1,4 +1,5 @@
 import CExchangeShim
+import ExchangeClock
 import ExchangeCore
 import ExchangeEngine
 import ExchangeRuntime
@@ -9,16 +10,23 @@ import Glibc
 // buffers, and the sends that carry both.
 extension GatewayAgent {
     /// Takes the engine's order events off their ring and appends each to its account's log
-    /// (an execution to both sides').
+    /// (an execution to both sides'). In mode sync only those whose command is durable: the
+    /// durable position is loaded once (acquiring) and the first event beyond it stops the
+    /// turn, leaving it and what follows in the ring (sequences only grow along the ring).
     mutating func routeOrderEvents() -> Int {
+        let limit = gatesOutput ? durable.unsafelyUnwrapped.load() : UInt64.max
         var routed = 0
         while true {
             let batch = orderEvents.peek(upTo: Self.eventBatch)
             if batch.isEmpty { break }
-            for event in batch { route(event) }
-            orderEvents.release(batch.count)
-            routed &+= batch.count
-            if batch.count < Self.eventBatch { break }
+            var n = 0
+            while n < batch.count && batch[n].sequence <= limit {
+                route(batch[n].event)
+                n &+= 1
+            }
+            orderEvents.release(n)
+            routed &+= n
+            if n < Self.eventBatch { break }
         }
         return routed
     }
@@ -43,8 +51,14 @@ extension GatewayAgent {
             commitMessage(account: e.makerClient, length: OUCHOutbound.executed(e, as: .maker, to: out))
         case .bookAdd, .bookReduce, .bookReplace, .tradingState:
             break
-        case .systemEvent:
-            break  // announced by the gateway itself until the day's events are journaled (issue 11)
+        case .systemEvent(let e):
+            // The start or end of the day: a System Event in every account's session.
+            let code = e.event == .startOfDay ? OUCH.SystemEventCode.startOfDay : OUCH.SystemEventCode.endOfDay
+            let timestamp = e.timestamp % Clocks.nanosecondsPerDay
+            for account in 0..<accounts.count {
+                commitMessage(account: ClientID(account), length: OUCHOutbound.systemEvent(timestamp: timestamp, eventCode: code, to: out))
+            }
+            if e.event == .endOfDay { endOfDayRouted = true }
         }
     }
 
@@ -180,7 +194,7 @@ extension GatewayAgent {
             // sends what it still owes); the connection keeps reading the log until closed.
             let account = Int(connections[slot].account)
             if account >= 0 && accounts.connections[account] == Int32(slot) {
-                releaseSession(account)
+                releaseSession(account, reason == .logout ? .logout : .disconnect)
                 // One debug line, written by the authenticator's thread; none when its ring is full.
                 _ = logins.post(.sessionEnded(account: Int32(account), reason: reason.rawValue, slot: Int32(slot)))
             }
@@ -210,6 +224,8 @@ extension GatewayAgent {
 
     /// Starts the flush-and-close of each logging-out connection whose commands the engine
     /// has all handled (their events are then in the ring: routed first).
+    /// In mode sync the answers may still wait in the ring for the durable position: the
+    /// connection then also waits until the ring has been consumed past where they were.
     mutating func finishLogouts() -> Int {
         let handled = engineCounters.loadAcquiring(EngineCounters.commandsHandled)
         var routed = false
@@ -220,6 +236,11 @@ extension GatewayAgent {
                 _ = routeOrderEvents()
                 routed = true
             }
+            if gatesOutput && now <= connections[slot].flushDeadline {
+                // Its answers are all before the ring's end as it stands now.
+                if connections[slot].answersEnd == 0 { connections[slot].answersEnd = orderEvents.released &+ UInt64(orderEvents.depth) }
+                guard orderEvents.released >= connections[slot].answersEnd else { continue }
+            }
             beginClose(slot, .logout, flush: true)
             finished &+= 1
             if loggingOut == 0 { break }
@@ -227,26 +248,60 @@ extension GatewayAgent {
         return finished
     }
 
-    mutating func releaseSession(_ account: Int) {
+    /// The session ends: the logout or disconnect is owed to the engine (journaling modes),
+    /// then the cancel-all of an account that asked for cancel-on-disconnect, in that order.
+    mutating func releaseSession(_ account: Int, _ kind: SessionEventKind) {
         accounts.connections[account] = -1
         counts[GatewayCounters.activeSessions.index] &-= 1
-        if accounts.cancelOnDisconnect[account] && !accounts.cancelAllPending[account] {
-            accounts.cancelAllPending[account] = true
-            pendingCancelAlls &+= 1
-            sendPendingCancelAlls()
-        }
+        let owed = accounts.owes(account)
+        if journalsSessions { accounts.sessionEventsOwed[account] |= 1 << kind.rawValue }
+        if accounts.cancelOnDisconnect[account] { accounts.cancelAllPending[account] = true }
+        if !owed && accounts.owes(account) { accountsOwing &+= 1 }
+        settle(account)
     }
 
-    /// Cancel-on-disconnect: a cancel-all per account that asked for it, retried each
-    /// millisecond while the command ring is full.
-    mutating func sendPendingCancelAlls() {
-        guard pendingCancelAlls > 0 else { return }
-        for account in 0..<accounts.count where accounts.cancelAllPending[account] {
-            let command = EngineCommand.cancelAll(ClientAction(timestamp: now, client: ClientID(account)))
-            guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else { return }
-            accounts.cancelAllPending[account] = false
-            pendingCancelAlls &-= 1
+    /// A login is owed to the engine (journaling modes) and sent now if the ring has room.
+    mutating func oweLogin(_ account: Int) {
+        guard journalsSessions else { return }
+        if !accounts.owes(account) { accountsOwing &+= 1 }
+        accounts.sessionEventsOwed[account] |= 1 << SessionEventKind.login.rawValue
+        settle(account)
+    }
+
+    /// Sends what `account` owes the engine, in order: its session events (login, then
+    /// logout or disconnect), then its cancel-all. False while the ring is full (the rest
+    /// stays owed).
+    @discardableResult
+    mutating func settle(_ account: Int) -> Bool {
+        guard accounts.owes(account) else { return true }
+        var owed = accounts.sessionEventsOwed[account]
+        while owed != 0 {
+            let kind = SessionEventKind(rawValue: UInt8(truncatingIfNeeded: owed.trailingZeroBitCount)) ?? .disconnect
+            let event = SessionEvent(timestamp: now, client: ClientID(account), kind: kind)
+            guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .session(event))) else {
+                accounts.sessionEventsOwed[account] = owed
+                return false
+            }
+            owed &= owed &- 1
             lastCommandAt = now
+        }
+        accounts.sessionEventsOwed[account] = 0
+        if accounts.cancelAllPending[account] {
+            let command = EngineCommand.cancelAll(ClientAction(timestamp: now, client: ClientID(account)))
+            guard commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else { return false }
+            accounts.cancelAllPending[account] = false
+            lastCommandAt = now
+        }
+        accountsOwing &-= 1
+        return true
+    }
+
+    /// Session events and cancel-on-disconnect owed because the command ring was full:
+    /// retried each millisecond.
+    mutating func settleOwedSessions() {
+        guard accountsOwing > 0 else { return }
+        for account in 0..<accounts.count where accounts.owes(account) {
+            guard settle(account) else { return }
         }
     }
 }

@@ -34,7 +34,7 @@ extension GatewayAgent {
                 break
             }
         }
-        sendPendingCancelAlls()
+        settleOwedSessions()
         if drainPhase == .running { table.tick(ring: ring) }
         // Time moves in the engine only with commands: without any for a while, send the
         // clock so that orders with a time in force expire on time.
@@ -66,12 +66,14 @@ extension GatewayAgent {
     // MARK: Shutdown
 
     /// Stops accepting connections and orders (orders get Rejected `C`, logins `S`), and
-    /// starts the drain: wait until the engine has handled every command sent, deliver its
-    /// last events, send End of Day and End of Session, close.
+    /// starts the drain: send the engine `.endOfDay`, wait until it has handled every command
+    /// sent and its End of Day System Event has come back into every session, deliver the
+    /// last events, send End of Session, close.
     public mutating func beginDrain() {
         guard drainPhase == .running else { return }
         drainPhase = .waitingForEngine
         drainDeadline = now &+ graceNanoseconds
+        endOfDayOwed = true
         stopAccepting()
     }
 
@@ -82,16 +84,15 @@ extension GatewayAgent {
         case .running, .done:
             return 0
         case .waitingForEngine:
+            if endOfDayOwed && commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .endOfDay(now))) {
+                endOfDayOwed = false
+            }
+            // The End of Day is in every session once its event was routed (in sync: durable);
+            // an engine that does not answer within the grace period gets no more time.
             let handled = engineCounters.loadAcquiring(EngineCounters.commandsHandled)
-            let caughtUp = handled >= commands.published && orderEvents.depth == 0
+            let caughtUp = !endOfDayOwed && endOfDayRouted && handled >= commands.published && orderEvents.depth == 0
             guard caughtUp || now > drainDeadline else { return 0 }
             _ = routeOrderEvents()
-            let timestamp = now % Clocks.nanosecondsPerDay
-            for account in 0..<accounts.count {
-                let length = OUCHOutbound.systemEvent(timestamp: timestamp, eventCode: OUCH.SystemEventCode.endOfDay,
-                                                      to: scratch + SoupBinTCP.headerLength)
-                commitMessage(account: ClientID(account), length: length)
-            }
             for slot in 0..<maxConnections {
                 switch connections[slot].phase {
                 case .active:

@@ -32,7 +32,9 @@ import Glibc
 ///
 /// Client messages become engine commands stamped with the gateway's clock and go to the
 /// engine through the command ring; when it is full the client gets an OUCH reject at
-/// once (counted), never silence. Connection and session state lives in tables allocated
+/// once (counted), never silence. In `durability.mode` sync an event is routed only once
+/// the journal's durable position has reached its command's sequence (one acquiring load
+/// per turn); the rest waits in the ring, uncopied. Connection and session state lives in tables allocated
 /// at start; nothing on these paths allocates, locks or logs. docs/GATEWAY.md describes
 /// every outcome.
 public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
@@ -75,7 +77,11 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
 
     // Rings to and from the engine
     var commands: SPSCRing<CommandEnvelope>.Producer
-    var orderEvents: SPSCRing<EngineEvent>.Consumer
+    var orderEvents: SPSCRing<SequencedEvent>.Consumer
+    /// The journal's durable sequence, read only when `gatesOutput`.
+    let durable: DurablePosition?
+    /// Mode sync: events are routed only up to `durable`.
+    let gatesOutput: Bool
     /// To and from the authenticator: Login Requests are checked off this thread.
     var logins: LoginClient
 
@@ -106,7 +112,13 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let disconnectCounters: CounterBlock
     /// The engine's block, for `EngineCounters.commandsHandled`.
     let engineCounters: CounterBlock
-    var pendingCancelAlls = 0
+    /// Connections whose input is held for room in the command ring (`Connection.inputHeld`).
+    var heldConnections = 0
+    /// Accounts that owe the engine a session event or a cancel-all (`AccountBook.owes`).
+    var accountsOwing = 0
+    /// Session events (login, logout, disconnect) go to the engine: only when journaling,
+    /// so that the record of the day is whole (they change no state and cause no output).
+    let journalsSessions: Bool
     /// Connections that sent a Logout Request and wait for the engine's answers to what
     /// they sent before it.
     var loggingOut = 0
@@ -116,15 +128,28 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     var drainPhase = DrainPhase.running
     var drainDeadline: UInt64 = 0
 
+    // The trading day: its start and end are engine commands, announced to every session
+    // when their System Events come back through the ring.
+    let startsDay: Bool
+    /// The drain's `.endOfDay` is still to be pushed (the ring was full).
+    var endOfDayOwed = false
+    /// The engine's end-of-day System Event has been routed to every session.
+    var endOfDayRouted = false
+
     /// - Parameters:
     ///   - clock: the gateway's time (commands are stamped with it; timers run on it).
     ///   - listener: where clients connect; the gateway owns it from now on.
     ///   - memory: `GatewayLayout.requiredBytes(settings:accounts:)` bytes from a start-up region.
+    ///   - durability: the mode; in `sync` nothing is routed to a session before `durable`
+    ///     (the journal agent's position, required then) has reached its sequence.
     public init(
         options: Options, clock: C, listener: consuming TCPListener, memory: UnsafeMutableRawPointer,
-        commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<EngineEvent>.Consumer,
-        logins: consuming LoginClient, cells: CounterCells
+        commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<SequencedEvent>.Consumer,
+        logins: consuming LoginClient, cells: CounterCells,
+        durability: DurabilityMode = .none, durable: DurablePosition? = nil
     ) throws(SystemError) {
+        journalsSessions = durability.journals
+        precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
         let settings = options.settings
         // The gateway's counter blocks, and the engine's for `commandsHandled` (before
         // anything that would need undoing when registration fails).
@@ -172,6 +197,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         heldInput = .allocate(byteCount: maxConnections * settings.receiveBufferSize, alignment: 64)
         self.commands = commands
         self.orderEvents = orderEvents
+        self.durable = durable
+        gatesOutput = durability.gatesOutput
         self.logins = logins
         session = options.session
         self.clock = clock
@@ -188,13 +215,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         disconnects = .allocate(capacity: disconnectCounters.cellCount)
         disconnects.initialize(repeating: 0, count: disconnectCounters.cellCount)
         self.cells = cells
-        // The start of the day, as the first sequenced message of every session.
-        let start = clock.now()
-        for account in 0..<accounts.count {
-            let length = OUCHOutbound.systemEvent(timestamp: start % Clocks.nanosecondsPerDay,
-                                                  eventCode: OUCH.SystemEventCode.startOfDay, to: scratch + SoupBinTCP.headerLength)
-            commitMessage(account: ClientID(account), length: length)
-        }
+        startsDay = options.startsDay
     }
 
     /// Frees memory only: descriptors and operations in flight are `onClose`'s.
@@ -236,6 +257,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         // answers are all in.
         work &+= completeLogins()
         work &+= routeOrderEvents()
+        if heldConnections > 0 { work &+= resumeHeldInput() }
         if loggingOut > 0 { work &+= finishLogouts() }
 
         // 3. Timers.
@@ -256,7 +278,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     }
 
     /// On the agent's own thread, before the first turn: take the ring over (its single
-    /// issuer) and start accepting.
+    /// issuer), start the trading day (unless it continues) and start accepting.
     public mutating func onStart() throws(AgentStartError) {
         nowTicks = clock.ticks()
         now = clock.nanoseconds(atTicks: nowTicks)
@@ -267,6 +289,11 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         } catch {
             stopAccepting()
             throw AgentStartError(role: roleName, error)
+        }
+        if startsDay {
+            // The day's first command: nothing else has been pushed yet, so the ring has room.
+            let pushed = commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .startOfDay(now)))
+            precondition(pushed, "the command ring is full before the gateway pushed anything")
         }
         table.startAccepting(ring: ring)
         counters.store(GatewayCounters.listening, table.isListening && table.isAccepting ? 1 : 0)

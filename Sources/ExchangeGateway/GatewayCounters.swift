@@ -55,6 +55,9 @@ public enum GatewayCounters {
     public static let firmRejects = CounterCell(27)
     /// Login Rejected `A` at once because the ring to the authenticator was full.
     public static let loginsRejectedBusy = CounterCell(30)
+    /// Journaling modes: times a connection's input was held because the ring to the engine
+    /// was full (its messages wait, in order, instead of being answered at once).
+    public static let inputHolds = CounterCell(28)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -86,6 +89,7 @@ public enum GatewayCounters {
         .init("accept_errors", .counter, acceptErrors, help: "Accepts that failed."),
         .init("firm_rejects", .counter, firmRejects, help: "Enter Orders refused: a firm the account may not use."),
         .init("logins_rejected_busy", .counter, loginsRejectedBusy, help: "Logins rejected: the authenticator's ring was full."),
+        .init("input_holds", .counter, inputHolds, help: "Connections whose input was held: the ring to the engine was full (journaling)."),
     ], cellCount: 32)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

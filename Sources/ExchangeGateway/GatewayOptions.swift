@@ -16,9 +16,14 @@ public struct GatewayOptions: Sendable {
     /// never log in cannot lock traders out; beyond it a new connection is closed at once
     /// (`pre_login_full`).
     public var preLoginConnections: Int?
+    /// Whether this run starts the trading day: `onStart` sends the engine `.startOfDay` as
+    /// its very first command (whose System Event `S` then opens every session). False when
+    /// recovery continues a day whose start is already in the journal.
+    public var startsDay: Bool
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
-                preLoginConnections: Int? = nil) {
+                preLoginConnections: Int? = nil, startsDay: Bool = true) {
+        self.startsDay = startsDay
         self.settings = settings
         self.tcpNoDelay = tcpNoDelay
         self.session = session

@@ -47,6 +47,8 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     @usableFromInline var openFirst: UInt64 = 1
 
     public internal(set) var phase: Phase = .opening(0)
+    /// The end-of-day System Events (`M`, `E`, `C`) are out: closing adds only End of Session.
+    public internal(set) var endOfDayPublished = false
     @usableFromInline var storedCounters = Counters()
     public var counters: Counters { storedCounters }
 
@@ -140,8 +142,10 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
             check(replica.setHalted(instrument: e.instrument, e.halted))
         case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected:
             break
-        case .systemEvent:
-            break  // announced by the agent itself until the day's events are journaled (issue 11)
+        case .systemEvent(let e):
+            // The start of the day is the opening (`advanceOpening`, which takes several
+            // packets); the end of the day is three messages, within the two free slots.
+            if e.event == .endOfDay { publishEndOfDay(timestamp: e.timestamp % ITCHEncoder.nanosecondsPerDay) }
         }
     }
 
@@ -248,14 +252,26 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
         return phase == .live
     }
 
-    /// Publishes the closing messages (`M`, `E`, `C`) and the End of Session packet as far
+    /// The end of the trading day: `M` (end of market hours), `E` (end of system hours), `C`
+    /// (end of messages), once. The End of Session packet follows at shutdown
+    /// (`advanceClosing`). Needs `canPublish`.
+    public mutating func publishEndOfDay(timestamp: Timestamp) {
+        guard !endOfDayPublished else { return }
+        publish(.systemEvent(.init(timestamp: timestamp, code: .endOfMarketHours)))
+        publish(.systemEvent(.init(timestamp: timestamp, code: .endOfSystemHours)))
+        publish(.systemEvent(.init(timestamp: timestamp, code: .endOfMessages)))
+        endOfDayPublished = true
+    }
+
+    /// Publishes the closing messages (`M`, `E`, `C`, unless the end of day published them)
+    /// and the End of Session packet as far
     /// as free slots allow; true once the End of Session is out. Starts closing if live.
     public mutating func advanceClosing(timestamp: Timestamp) -> Bool {
         var index: Int
         switch phase {
         case .ended: return true
         case .closing(let i): index = i
-        case .opening, .live: index = 0
+        case .opening, .live: index = endOfDayPublished ? 3 : 0
         }
         while index < 3 && canPublish {
             let code: ITCH.EventCode = index == 0 ? .endOfMarketHours : index == 1 ? .endOfSystemHours : .endOfMessages

@@ -2,6 +2,7 @@ import CExchangeShim
 import ExchangeAccess
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRuntime
 import ExchangeWire
 import Glibc
@@ -113,10 +114,17 @@ public struct MarketDataConfiguration: Sendable {
 /// The snapshot service sits on the runtime's connection layer (`ConnectionTable`); every
 /// operation on the ring is tagged with the one `CompletionTag` through `IOUring`'s typed
 /// helpers. Time comes from the injected clock `C` (`TSCClock` in production, `ManualClock`
-/// in tests): heartbeats, timers, snapshot timeouts, System Event and snapshot timestamps.
-/// `onStart` adopts the ring (its single issuer), arms the re-request receives and the
-/// accept and opens the session; `onClose` cancels what is in flight, waits (bounded) for
-/// it and closes every descriptor; deinit frees memory.
+/// in tests): heartbeats, timers, snapshot timeouts and snapshot timestamps; the day's System
+/// Events carry the engine's timestamps. `onStart` adopts the ring (its single issuer), arms
+/// the re-request receives and the accept; the session opens with the day's first event
+/// (`openDay`); `onClose` cancels what is in flight, waits (bounded) for it and closes every
+/// descriptor; deinit frees memory.
+///
+/// In `durability.mode` sync an event is encoded only once the journal's durable position
+/// has reached its command's sequence (one acquiring load per batch): nothing enters a
+/// MoldUDP64 packet, the re-request history or the snapshot service's books before it is
+/// durable, so re-requests and snapshots only ever serve what was published. The rest waits
+/// in the ring, uncopied, for the next turn.
 ///
 /// When every packet slot is in flight, events stay on the ring (counted as backpressure);
 /// the engine then sees its ring fill and waits, as it does for any slow consumer.
@@ -132,7 +140,11 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     public let snapshotPort: UInt16
 
     public var publisher: FeedPublisher
-    var events: SPSCRing<EngineEvent>.Consumer
+    var events: SPSCRing<SequencedEvent>.Consumer
+    /// The journal's durable sequence, read only when `gatesOutput`.
+    let durable: DurablePosition?
+    /// Mode sync: events are published only up to `durable`.
+    let gatesOutput: Bool
     var ring: IOUring
     var policy: RetransmitPolicy
     var answers: PacketSlots
@@ -165,6 +177,10 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
 
     var draining = false
     var closing = false
+    /// The day's opening (System Event `O`, Stock Directory, …) has begun: on the engine's
+    /// start-of-day System Event, at its timestamp.
+    var dayOpened = false
+    var openingTimestamp: Timestamp = 0
     /// Feed sends, re-request receives and answer sends in flight (the snapshot service's
     /// operations are its table's).
     var operationsInFlight = 0
@@ -186,8 +202,12 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     /// - Parameter clock: the agent's time (the gateway's `TSCClock` in production, so System
     ///   Events and order events share it).
     /// - Parameter logins: the snapshot service's end of its channel to the authenticator.
-    public init(configuration: Configuration, clock: C, events: consuming SPSCRing<EngineEvent>.Consumer, logins: consuming LoginClient,
-                cells: CounterCells, upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
+    /// - Parameter durability: the mode; in `sync` nothing is published before `durable` (the
+    ///   journal agent's position, required then) has reached its sequence.
+    public init(configuration: Configuration, clock: C, events: consuming SPSCRing<SequencedEvent>.Consumer, logins: consuming LoginClient,
+                cells: CounterCells, durability: DurabilityMode = .none, durable: DurablePosition? = nil,
+                upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
+        precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
         let counters = try cells.register(MarketDataCounters.block)
         var lines: [String] = []
         let (feed, feedReport) = try MarketDataSockets.openFeed(
@@ -241,6 +261,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         self.clock = clock
         millisecondTicks = max(1, clock.ticks(forNanoseconds: 1_000_000))
         self.events = events
+        self.durable = durable
+        gatesOutput = durability.gatesOutput
         self.cells = cells
         self.counters = counters
         self.configuration = configuration
@@ -295,7 +317,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     // MARK: Agent
 
     /// On the agent's own thread, before the first turn: take the ring over (its single
-    /// issuer), arm the re-request receives and the snapshot accept, open the session.
+    /// issuer), arm the re-request receives and the snapshot accept.
     public mutating func onStart() throws(AgentStartError) {
         do {
             try ring.adopt()
@@ -307,8 +329,6 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         let ticks = clock.ticks()
         lastIdleTicks = ticks
         lastPacketAt = clock.nanoseconds(atTicks: ticks)
-        _ = publisher.advanceOpening(timestamp: clock.timeOfDay())
-        submitFeedPackets()
         ring.submitAndPoll()
         publishCounters()
     }
@@ -399,28 +419,60 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
 
     // MARK: The live feed
 
+    /// The next events to publish: up to a batch, in mode sync only those whose command is
+    /// durable (one acquiring load; sequences only grow along the ring).
+    @inline(__always)
+    mutating func releasedEvents() -> UnsafeBufferPointer<SequencedEvent> {
+        let batch = events.peek(upTo: configuration.eventBatch)
+        guard gatesOutput && !batch.isEmpty else { return batch }
+        let limit = durable.unsafelyUnwrapped.load()
+        var durableCount = batch.count
+        while durableCount > 0 && batch[durableCount &- 1].sequence > limit { durableCount &-= 1 }
+        return UnsafeBufferPointer(rebasing: batch[0..<durableCount])
+    }
+
+    /// The day opens with the engine's start-of-day System Event, at its timestamp; a stream
+    /// without one (tools and tests that feed book events) opens at its first event. Either
+    /// way the opening is a function of the events, published over as many duty cycles as
+    /// the packet slots need.
+    mutating func openDay() -> Int {
+        if !dayOpened {
+            let batch = releasedEvents()
+            guard let first = batch.first else { return 0 }
+            openingTimestamp = first.event.timestamp % ITCHEncoder.nanosecondsPerDay
+            if case .systemEvent(let e) = first.event, e.event == .startOfDay {
+                events.release(1)
+                eventsConsumed &+= 1
+            }
+            dayOpened = true
+            _ = publisher.advanceOpening(timestamp: openingTimestamp)
+            submitFeedPackets()
+            return 1
+        }
+        _ = publisher.advanceOpening(timestamp: openingTimestamp)
+        submitFeedPackets()
+        return 0
+    }
+
     /// Encodes a batch of events, closes the open packet, submits every ready packet.
     @inline(__always)
     mutating func publishEvents() -> Int {
         guard publisher.phase == .live else {
-            if case .opening = publisher.phase {
-                _ = publisher.advanceOpening(timestamp: clock.timeOfDay())
-                submitFeedPackets()
-            }
+            if case .opening = publisher.phase { return openDay() }
             return 0
         }
-        let batch = events.peek(upTo: configuration.eventBatch)
+        let batch = releasedEvents()
         guard !batch.isEmpty else { return 0 }
         var taken = 0
         let lookahead = Self.prefetchLookahead
-        for i in 0..<min(lookahead, batch.count) { publisher.prefetch(batch[i]) }
+        for i in 0..<min(lookahead, batch.count) { publisher.prefetch(batch[i].event) }
         while taken < batch.count {
             guard publisher.canPublish else {
                 backpressure &+= 1
                 break
             }
-            if taken &+ lookahead < batch.count { publisher.prefetch(batch[taken &+ lookahead]) }
-            publisher.publish(batch[taken])
+            if taken &+ lookahead < batch.count { publisher.prefetch(batch[taken &+ lookahead].event) }
+            publisher.publish(batch[taken].event)
             taken &+= 1
         }
         events.release(taken)
@@ -472,7 +524,14 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         // two reads would be lost.
         if draining && publisher.phase != .ended && (closing || upstreamFinished()) && events.depth == 0 {
             closing = true
-            _ = publisher.advanceClosing(timestamp: now % Clocks.nanosecondsPerDay)
+            // A day that never opened (no event at all) still has its opening before it closes.
+            if !dayOpened {
+                dayOpened = true
+                openingTimestamp = now % Clocks.nanosecondsPerDay
+            }
+            var opened = true
+            if case .opening = publisher.phase { opened = publisher.advanceOpening(timestamp: openingTimestamp) }
+            if opened { _ = publisher.advanceClosing(timestamp: now % Clocks.nanosecondsPerDay) }
             submitFeedPackets()
             if publisher.phase == .ended { endSnapshotService() }
             work &+= 1

@@ -20,7 +20,12 @@ import Logging
 ///  clients --TCP--> [gateway] --commands--> [engine agent] --order events--> [gateway] --TCP--> clients
 ///                  [demo flow] --control--/        \--------book events----> [market data / drain]
 ///  admin plane --snapshot requests--> engine agent (between batches)
+///                    engine agent --sequenced commands--> [journal agent] --durable position--> gateway, market data
 /// ```
+///
+/// With `Options.durability` async or sync the engine journals every command into the
+/// journal ring and, in sync, the gateway and market data release output only up to the
+/// durable position; with none (the default) there is no journal ring and nothing changes.
 public final class Appliance: @unchecked Sendable {
     /// Pipeline stages in dedicated mode: gateway and demo flow, then the engine, then
     /// market data (a thread leaves only after every earlier stage has).
@@ -49,6 +54,10 @@ public final class Appliance: @unchecked Sendable {
     /// What the process obtained, one line each (regions, threads, memory locking).
     public private(set) var report: [String] = []
     private var regions: [RegionHolder] = []
+    /// Modes async and sync: the engine's ring to the journal agent (kept here: its memory
+    /// lives as long as the appliance) and the journal's durable position.
+    private var journalRing: SPSCRing<SequencedCommand>?
+    private var durable: DurablePosition?
     /// The regions mapped so far: name, bytes asked for (the `MemoryPlan`'s), bytes mapped.
     public private(set) var regionSizes: [(name: String, requested: Int, mapped: Int)] = []
     private let logger: Logger
@@ -66,9 +75,13 @@ public final class Appliance: @unchecked Sendable {
         /// Asked between the steps of start-up: the name of a stop request that came in (such
         /// as `"SIGINT"`), which stops start-up where it is, or nil to go on.
         public var stopRequested: (@Sendable () -> String?)?
+        /// What an acknowledgement promises (`durability.mode`): none, no journal; async and
+        /// sync journal every command; sync also holds output until it is durable.
+        public var durability: DurabilityMode = .none
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
-                    apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil) {
+                    apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode = .none) {
+            self.durability = durability
             self.countersPath = countersPath
             self.demoFlowRate = demoFlowRate
             self.demoFlowSeed = demoFlowSeed
@@ -223,8 +236,8 @@ public final class Appliance: @unchecked Sendable {
         var commandRing = SPSCRing<CommandEnvelope>(capacity: capacity, memory: try ringMemory("commands"))
         let controlCapacity = MemoryPlan.controlCapacity(queueCapacity: capacity)
         var controlRing = SPSCRing<CommandEnvelope>(capacity: controlCapacity, memory: try ringMemory("control"))
-        var orderRing = SPSCRing<EngineEvent>(capacity: capacity, memory: try ringMemory("order_events"))
-        var bookRing = SPSCRing<EngineEvent>(capacity: capacity, memory: try ringMemory("book_events"))
+        var orderRing = SPSCRing<SequencedEvent>(capacity: capacity, memory: try ringMemory("order_events"))
+        var bookRing = SPSCRing<SequencedEvent>(capacity: capacity, memory: try ringMemory("book_events"))
         func ringMemory(_ name: String) throws -> UnsafeMutableRawBufferPointer {
             UnsafeMutableRawBufferPointer(start: try region("ring_\(name)"), count: plan.bytes(of: "ring_\(name)"))
         }
@@ -232,6 +245,14 @@ public final class Appliance: @unchecked Sendable {
         counters.registerRing(.orderEvents, capacity: capacity)
         counters.registerRing(.bookEvents, capacity: capacity)
         counters.registerRing(.control, capacity: controlCapacity)
+
+        // Durability: the journal ring (the engine pushes every command onto it, sequenced)
+        // and the position the journal agent publishes once records are on disk.
+        let durability = options.durability
+        if durability.journals {
+            journalRing = SPSCRing<SequencedCommand>(capacity: capacity)
+            durable = DurablePosition(initial: 0)
+        }
 
         let snapshotLevels = MemoryPlan.snapshotLevels
         let snapshotMemory = try region("orderbook_snapshots")
@@ -244,7 +265,8 @@ public final class Appliance: @unchecked Sendable {
         let engineAgent = EngineAgent(
             engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
             orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
-            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells)
+            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells,
+            journal: journalRing?.makeProducer())
         // One clock for every agent, so that the gateway's stamps, the demo flow's and market
         // data's agree: the TSC (or CLOCK_MONOTONIC) anchored to CLOCK_REALTIME once, here.
         let clock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: rtes_rdtsc(), realtimeNanoseconds: rtes_realtime_ns())
@@ -291,7 +313,8 @@ public final class Appliance: @unchecked Sendable {
             symbols: configuration.symbols.map(\.symbol), keys: keys)
         let gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
-            orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells)
+            orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
+            durability: durability, durable: durable)
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
             + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off")")
@@ -323,7 +346,7 @@ public final class Appliance: @unchecked Sendable {
             let agent: MarketDataAgent<TSCClock>
             do {
                 agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(),
-                                            logins: snapshotLogins.makeClient(), cells: cells,
+                                            logins: snapshotLogins.makeClient(), cells: cells, durability: durability, durable: durable,
                                             upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
             } catch {
                 throw ApplianceError("market data cannot start: \(error)")
@@ -335,6 +358,11 @@ public final class Appliance: @unchecked Sendable {
         } else {
             drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
             note("market data: disabled (market_data.enabled is false); book events are consumed and dropped")
+        }
+
+        // The journal agent, before any thread that produces commands starts.
+        if let commands = journalRing?.makeConsumer() {
+            try attachJournal(commands: commands, durable: durable!, mode: durability)
         }
 
         // Threads: one counters slot per thread.
@@ -441,6 +469,19 @@ public final class Appliance: @unchecked Sendable {
         let now = raised ? limit.rlim_cur : before
         let enough = now >= wanted ? "enough" : "NOT enough (raise LimitNOFILE / ulimit -n)"
         return "descriptors: limit \(before) → \(now), \(enough) for \(connections) connections"
+    }
+
+    /// THE JOURNAL AGENT GOES HERE (issue 11, wired by the lead): build the journal agent on
+    /// `commands` (every command the engine processed, sequenced, in order), have it publish
+    /// `durable` after each group commit, and start it on its thread (its placement next to
+    /// the engine's; its drain stage after the engine's, before market data's, so that the
+    /// last commands are made durable before market data closes the session). Until then a
+    /// journaling mode cannot start: nobody would consume the ring, the engine would stop
+    /// at `queue_capacity` commands and, in sync, nothing would ever be released.
+    private func attachJournal(commands: consuming SPSCRing<SequencedCommand>.Consumer, durable: DurablePosition,
+                               mode: DurabilityMode) throws {
+        _ = consume commands
+        throw ApplianceError("durability.mode \(mode) needs the journal agent, which this build does not start yet; use durability.mode none")
     }
 
     /// Stops taking work, lets every agent drain in pipeline order, stops the admin plane,

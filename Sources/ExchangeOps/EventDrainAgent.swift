@@ -1,4 +1,5 @@
 import ExchangeCore
+import ExchangeEngine
 import ExchangeRuntime
 
 /// Consumes one of the engine's event rings and counts what it took: what a consumer of
@@ -7,11 +8,11 @@ import ExchangeRuntime
 public struct EventDrainAgent: Agent, ~Copyable {
     public var roleName: String { "event-drain" }
 
-    var events: SPSCRing<EngineEvent>.Consumer
+    var events: SPSCRing<SequencedEvent>.Consumer
     let ring: CountersLayout.RingSlot
     let cells: CounterCells
 
-    public init(events: consuming SPSCRing<EngineEvent>.Consumer, ring: CountersLayout.RingSlot, cells: CounterCells) {
+    public init(events: consuming SPSCRing<SequencedEvent>.Consumer, ring: CountersLayout.RingSlot, cells: CounterCells) {
         self.events = events
         self.ring = ring
         self.cells = cells

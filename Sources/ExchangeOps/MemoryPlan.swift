@@ -35,8 +35,8 @@ public struct MemoryPlan: Sendable, Equatable {
         add("engine", MatchingEngine.requiredBytes(for: configuration.engineConfiguration()), .engine)
         add("ring_commands", SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), .engine)
         add("ring_control", SPSCRing<CommandEnvelope>.requiredBytes(capacity: Self.controlCapacity(queueCapacity: capacity)), .engine)
-        add("ring_order_events", SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), .gateway)
-        add("ring_book_events", SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), .marketData)
+        add("ring_order_events", SPSCRing<SequencedEvent>.requiredBytes(capacity: capacity), .gateway)
+        add("ring_book_events", SPSCRing<SequencedEvent>.requiredBytes(capacity: capacity), .marketData)
         add("orderbook_snapshots", OrderBookSnapshots.requiredBytes(maxLevels: Self.snapshotLevels), nil)
         add("gateway", GatewayLayout.requiredBytes(settings: configuration.gateway, accounts: accounts), .gateway)
         if configuration.marketData.enabled {

@@ -54,6 +54,10 @@ public enum MetricsRenderer {
             s.gateway["accept_errors"] ?? 0)
         out.one("rtes_gateway_logins_busy_total", "counter", "Logins rejected at once: the ring to the authenticator was full.",
             s.gateway["logins_rejected_busy"] ?? 0)
+        out.one("rtes_gateway_input_holds_total", "counter", "Connections whose input waited for room in the ring to the engine (durability async/sync).",
+            s.gateway["input_holds"] ?? 0)
+        out.one("rtes_engine_journal_full_total", "counter", "Engine turns that took no command: the journal's ring was full (durability async/sync).",
+            s.engineJournalFull)
         let auth = s.block("auth")
         out.metric("rtes_auth_logins_total", "counter", "Logins the authenticator decided, by outcome (docs/GATEWAY.md, \"Logins\").",
                ["accepted", "not_authorized", "throttled", "locked_out"].map { (#"{outcome="\#($0)"}"#, String(auth?[$0] ?? 0)) })

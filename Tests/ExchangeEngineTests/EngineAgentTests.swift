@@ -29,36 +29,44 @@ import Testing
         var agent: EngineAgent
         var commands: SPSCRing<CommandEnvelope>.Producer
         var control: SPSCRing<CommandEnvelope>.Producer
-        var orderEvents: SPSCRing<EngineEvent>.Consumer
-        var bookEvents: SPSCRing<EngineEvent>.Consumer
+        var orderEvents: SPSCRing<SequencedEvent>.Consumer
+        var bookEvents: SPSCRing<SequencedEvent>.Consumer
         let counters: CountersRegion
         let snapshotMemory: UnsafeMutableRawPointer
         // The ends point into these rings' memory: the rig keeps them alive.
         let commandRing: SPSCRing<CommandEnvelope>
         let controlRing: SPSCRing<CommandEnvelope>
-        let orderRing: SPSCRing<EngineEvent>
-        let bookRing: SPSCRing<EngineEvent>
+        let orderRing: SPSCRing<SequencedEvent>
+        let bookRing: SPSCRing<SequencedEvent>
+        /// The journal's end, when the rig journals: the test plays the journal agent.
+        var journal: SPSCRing<SequencedCommand>.Consumer?
+        let journalRing: SPSCRing<SequencedCommand>?
     }
 
-    static func rig(outputCapacity: Int) -> Rig {
+    static func rig(outputCapacity: Int, journalCapacity: Int? = nil, nextSequence: UInt64 = 1) -> Rig {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
         var commandRing = SPSCRing<CommandEnvelope>(capacity: 256)
         var controlRing = SPSCRing<CommandEnvelope>(capacity: 256)
-        var orderRing = SPSCRing<EngineEvent>(capacity: outputCapacity)
-        var bookRing = SPSCRing<EngineEvent>(capacity: outputCapacity)
+        var orderRing = SPSCRing<SequencedEvent>(capacity: outputCapacity)
+        var bookRing = SPSCRing<SequencedEvent>(capacity: outputCapacity)
         let snapshotMemory = UnsafeMutableRawPointer.allocate(byteCount: OrderBookSnapshots.requiredBytes(maxLevels: 100), alignment: 128)
         snapshotMemory.initializeMemory(as: UInt8.self, repeating: 0, count: OrderBookSnapshots.requiredBytes(maxLevels: 100))
+        var journalRing: SPSCRing<SequencedCommand>? = nil
+        if let journalCapacity { journalRing = SPSCRing<SequencedCommand>(capacity: journalCapacity) }
+        let journalProducer = journalRing?.makeProducer()
+        let journal = journalRing?.makeConsumer()
         let agent = EngineAgent(
             engine: RiskCheckedEngine(configuration: configuration, limits: limits), commands: commandRing.makeConsumer(),
             control: controlRing.makeConsumer(), orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
-            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: 100), cells: counters.cells)
+            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: 100), cells: counters.cells,
+            journal: journalProducer, nextSequence: nextSequence)
         let commands = commandRing.makeProducer()
         let control = controlRing.makeProducer()
         let orderEvents = orderRing.makeConsumer()
         let bookEvents = bookRing.makeConsumer()
         return Rig(agent: agent, commands: commands, control: control, orderEvents: orderEvents, bookEvents: bookEvents,
                    counters: counters, snapshotMemory: snapshotMemory, commandRing: commandRing, controlRing: controlRing,
-                   orderRing: orderRing, bookRing: bookRing)
+                   orderRing: orderRing, bookRing: bookRing, journal: journal, journalRing: journalRing)
     }
 
     /// Feeds every command, stepping the agent and taking at most `take` events per ring per step.
@@ -71,8 +79,8 @@ import Testing
             while next < commands.count && rig.commands.tryPush(CommandEnvelope(enqueuedAt: 0, command: commands[next])) { next += 1 }
             let work = rig.agent.doWork()
             var moved = 0
-            for _ in 0..<take { guard let e = rig.orderEvents.tryPop() else { break }; orders.append(e); moved += 1 }
-            for _ in 0..<take { guard let e = rig.bookEvents.tryPop() else { break }; book.append(e); moved += 1 }
+            for _ in 0..<take { guard let e = rig.orderEvents.tryPop() else { break }; orders.append(e.event); moved += 1 }
+            for _ in 0..<take { guard let e = rig.bookEvents.tryPop() else { break }; book.append(e.event); moved += 1 }
             idleSteps = work == 0 && moved == 0 && next == commands.count ? idleSteps + 1 : 0
         }
         return (orders, book)
@@ -98,7 +106,7 @@ import Testing
             let pushed = i % 4 == 3 ? rig.control.tryPush(envelope) : rig.commands.tryPush(envelope)
             #expect(pushed)
             while rig.agent.doWork() > 0 {}
-            while let e = rig.orderEvents.tryPop() { orders.append(e) }
+            while let e = rig.orderEvents.tryPop() { orders.append(e.event) }
             while rig.bookEvents.tryPop() != nil {}
         }
         #expect(orders == Self.expected.filter(\.isOrderEvent))
@@ -165,6 +173,114 @@ import Testing
             func step(_ rig: inout Rig) {
                 while next < stream.count && rig.commands.tryPush(stream[next]) { next += 1 }
                 _ = rig.agent.doWork()
+                while rig.orderEvents.tryPop() != nil {}
+                while rig.bookEvents.tryPop() != nil {}
+            }
+            while next < stream.count / 2 { step(&rig) }  // warm-up
+            rtes_malloc_counter_start()
+            while next < stream.count { step(&rig) }
+            for _ in 0..<10 { step(&rig) }
+            return rtes_malloc_counter_stop()
+        }
+        #expect(counts.allocations == 0)
+        rig.snapshotMemory.deallocate()
+    }
+}
+
+/// Sequencing and journaling: every command gets the next sequence of the day, goes onto
+/// the journal's ring before it is processed, and every event carries its sequence.
+@Suite struct EngineAgentSequencing {
+    typealias Routing = EngineAgentRouting
+
+    /// What the engine emits for each command alone, stamped with the command's sequence.
+    static func expected(from first: UInt64) -> [SequencedEvent] {
+        var engine = RiskCheckedEngine(configuration: Routing.configuration, limits: Routing.limits)
+        var out: [SequencedEvent] = []
+        for (i, command) in Routing.commands.enumerated() {
+            for event in engine.runCollecting(command) { out.append(SequencedEvent(sequence: first + UInt64(i), event: event)) }
+        }
+        return out
+    }
+
+    @Test func journalsEveryCommandFromEitherRingInOrderAndStampsItsEvents() {
+        var rig = Routing.rig(outputCapacity: 4_096, journalCapacity: 8_192)
+        var orders: [SequencedEvent] = []
+        var book: [SequencedEvent] = []
+        for (i, command) in Routing.commands.enumerated() {
+            let envelope = CommandEnvelope(enqueuedAt: 0, command: command)
+            let pushed = i % 4 == 3 ? rig.control.tryPush(envelope) : rig.commands.tryPush(envelope)
+            #expect(pushed)
+            while rig.agent.doWork() > 0 {}
+            while let e = rig.orderEvents.tryPop() { orders.append(e) }
+            while let e = rig.bookEvents.tryPop() { book.append(e) }
+        }
+        var journaled: [SequencedCommand] = []
+        while let record = rig.journal?.tryPop() { journaled.append(record) }
+        #expect(journaled == Routing.commands.enumerated().map { SequencedCommand(sequence: UInt64($0.offset + 1), command: $0.element) })
+        let expected = Self.expected(from: 1)
+        #expect(orders == expected.filter(\.event.isOrderEvent))
+        #expect(book == expected.filter(\.event.isBookEvent))
+        #expect(rig.agent.nextSequence == UInt64(Routing.commands.count + 1))
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func continuesTheDaysSequenceFromWhereRecoveryLeftIt() {
+        var rig = Routing.rig(outputCapacity: 4_096, journalCapacity: 8_192, nextSequence: 1_001)
+        let (orders, _) = Routing.drive(&rig, take: .max)
+        #expect(orders == Routing.expected.filter(\.isOrderEvent))
+        var first: UInt64?
+        var last: UInt64 = 0
+        while let record = rig.journal?.tryPop() {
+            if first == nil { first = record.sequence }
+            #expect(record.sequence == last + 1 || last == 0)
+            last = record.sequence
+        }
+        #expect(first == 1_001)
+        #expect(last == UInt64(1_000 + Routing.commands.count))
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func stopsTakingCommandsWhileTheJournalRingIsFullAndResumes() {
+        var rig = Routing.rig(outputCapacity: 4_096, journalCapacity: 16)
+        let engine = EngineCounters.register(in: rig.counters.cells).engine
+        for command in Routing.commands.prefix(100) {
+            let pushed = rig.commands.tryPush(CommandEnvelope(enqueuedAt: 0, command: command))
+            #expect(pushed)
+        }
+        for _ in 0..<5 { _ = rig.agent.doWork() }
+        // Sixteen commands journaled and processed; none beyond, the stall counted.
+        #expect(rig.agent.commands.released == 16)
+        #expect(rig.agent.nextSequence == 17)
+        #expect(engine.load(EngineCounters.journalFull) >= 5)
+        #expect(rig.counters.snapshot().engineJournalFull >= 5)
+        var journaled: [SequencedCommand] = []
+        var events: [SequencedEvent] = []
+        while let e = rig.orderEvents.tryPop() { events.append(e) }
+        #expect(events.allSatisfy { $0.sequence <= 16 })
+        // The journal takes what it holds: the engine goes on, sixteen at a time.
+        var turns = 0
+        while journaled.count < 100 && turns < 1_000 {
+            while let record = rig.journal?.tryPop() { journaled.append(record) }
+            _ = rig.agent.doWork()
+            while let e = rig.orderEvents.tryPop() { events.append(e) }
+            while rig.bookEvents.tryPop() != nil {}
+            turns += 1
+        }
+        #expect(journaled.map(\.sequence) == Array(1...100))
+        #expect(journaled.map(\.command) == Array(Routing.commands.prefix(100)))
+        #expect(events == Self.expected(from: 1).filter { $0.sequence <= 100 && $0.event.isOrderEvent })
+        rig.snapshotMemory.deallocate()
+    }
+
+    @Test func journalsAndRoutesWithoutTouchingTheHeap() {
+        var rig = Routing.rig(outputCapacity: 4_096, journalCapacity: 256)
+        let envelopes = Routing.commands.map { CommandEnvelope(enqueuedAt: 0, command: $0) }
+        let counts = envelopes.withUnsafeBufferPointer { stream -> rtes_malloc_counts in
+            var next = 0
+            func step(_ rig: inout Routing.Rig) {
+                while next < stream.count && rig.commands.tryPush(stream[next]) { next += 1 }
+                _ = rig.agent.doWork()
+                while rig.journal?.tryPop() != nil {}
                 while rig.orderEvents.tryPop() != nil {}
                 while rig.bookEvents.tryPop() != nil {}
             }

@@ -171,28 +171,44 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     /// the appliance.
     let authenticator: AuthenticatorTurns<C>
     var engine: EngineAgent
-    var bookEvents: SPSCRing<EngineEvent>.Consumer
+    var bookEvents: SPSCRing<SequencedEvent>.Consumer
+    /// The journal's end when `durability` journals: the test plays the journal agent (pops
+    /// the records, publishes `durable`).
+    var journal: SPSCRing<SequencedCommand>.Consumer?
+    let durable: DurablePosition?
     let port: Int
     let memory: RigMemory
 
     /// - Parameter clock: the gateway's time (a `ManualClock` lets a test move it).
-    init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false) throws {
+    /// - Parameter durability: with async or sync the engine journals into a ring of
+    ///   `journalCapacity` and, in sync, the gateway routes only up to `durable` (starting at 0).
+    /// - Parameter startsDay, startGateway: for recovery tests, a gateway that continues the
+    ///   day, and one not yet started (the test replays into it, then calls `onStart`).
+    init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false,
+         durability: DurabilityMode = .none, journalCapacity: Int = 1_024, startsDay: Bool = true,
+         startGateway: Bool = true) throws {
         let memory = RigMemory()
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
             capacity: capacity, memory: memory.take(SPSCRing<CommandEnvelope>.requiredBytes(capacity: capacity), alignment: 128))
         var controlRing = SPSCRing<CommandEnvelope>(
             capacity: 64, memory: memory.take(SPSCRing<CommandEnvelope>.requiredBytes(capacity: 64), alignment: 128))
-        var orderRing = SPSCRing<EngineEvent>(
-            capacity: capacity, memory: memory.take(SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), alignment: 128))
-        var bookRing = SPSCRing<EngineEvent>(
-            capacity: capacity, memory: memory.take(SPSCRing<EngineEvent>.requiredBytes(capacity: capacity), alignment: 128))
+        var orderRing = SPSCRing<SequencedEvent>(
+            capacity: capacity, memory: memory.take(SPSCRing<SequencedEvent>.requiredBytes(capacity: capacity), alignment: 128))
+        var bookRing = SPSCRing<SequencedEvent>(
+            capacity: capacity, memory: memory.take(SPSCRing<SequencedEvent>.requiredBytes(capacity: capacity), alignment: 128))
         let snapshots = memory.take(OrderBookSnapshots.requiredBytes(maxLevels: 16), alignment: 128)
+        var journalRing = durability.journals ? SPSCRing<SequencedCommand>(
+            capacity: journalCapacity,
+            memory: memory.take(SPSCRing<SequencedCommand>.requiredBytes(capacity: journalCapacity), alignment: 128)) : nil
+        let journalProducer = journalRing?.makeProducer()
+        let durable = durability.journals
+            ? DurablePosition(memory: memory.take(DurablePosition.requiredBytes, alignment: 64).baseAddress!, initial: 0) : nil
         let engine = EngineAgent(
             engine: RiskCheckedEngine(configuration: configuration.engineConfiguration(), limits: configuration.riskLimits),
             commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(), orderEvents: orderRing.makeProducer(),
             bookEvents: bookRing.makeProducer(), snapshots: OrderBookSnapshotServer(base: snapshots.baseAddress!, maxLevels: 16),
-            cells: memory.counters.cells)
+            cells: memory.counters.cells, journal: journalProducer)
         let bookEvents = bookRing.makeConsumer()
         let listener = try TCPListener(address: 0x7F00_0001, port: 0, backlog: 128)
         let port = Int(listener.port)
@@ -204,15 +220,18 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
             channels: [logins], clock: clock, cells: memory.counters.cells, logger: Logger(label: "rig"))
         var gateway = try GatewayAgent(
             options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
-                                    symbols: configuration.symbols.map(\.symbol), keys: devKeys),
+                                    symbols: configuration.symbols.map(\.symbol), keys: devKeys, startsDay: startsDay),
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
-            orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells)
-        try gateway.onStart()
+            orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells,
+            durability: durability, durable: durable)
+        if startGateway { try gateway.onStart() }
         self.authenticator = AuthenticatorTurns(authenticator, ownThread: authenticatorThread)
         self.gateway = gateway
         self.engine = engine
         self.bookEvents = bookEvents
+        self.journal = journalRing?.makeConsumer()
+        self.durable = durable
         self.port = port
         self.memory = memory
     }
@@ -227,11 +246,18 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         _ = gateway.doWork()
         _ = engine.doWork()
         while let event = bookEvents.tryPop() {
-            if case .bookAdd(let add) = event, let firm = add.attribution {
+            if case .bookAdd(let add) = event.event, let firm = add.attribution {
                 attributedAdds += 1
                 lastAttribution = firm
             }
         }
+    }
+
+    /// Plays the journal agent's reading half: takes every record the engine journaled so far.
+    mutating func takeJournal() -> [SequencedCommand] {
+        var records: [SequencedCommand] = []
+        while let record = journal?.tryPop() { records.append(record) }
+        return records
     }
 
     /// Drains both agents, then ends them (the gateway closes its sockets and ring) before
@@ -239,7 +265,12 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     consuming func shutDown() {
         gateway.beginDrain()
         engine.beginDrain()
-        for _ in 0..<200_000 where !(gateway.isDrained && engine.isDrained) { turn() }
+        // Whatever is still to be journaled becomes durable: the drain is not about the journal.
+        durable?.publish(.max)
+        for _ in 0..<200_000 where !(gateway.isDrained && engine.isDrained) {
+            turn()
+            while journal?.tryPop() != nil {}
+        }
         gateway.onClose()
         authenticator.stop()
     }

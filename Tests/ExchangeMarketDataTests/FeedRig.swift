@@ -37,8 +37,8 @@ final class FeedRig {
     let orderCapacity = 100_000
     private var commandRing: SPSCRing<CommandEnvelope>
     private var controlRing: SPSCRing<CommandEnvelope>
-    private var orderRing: SPSCRing<EngineEvent>
-    private var bookRing: SPSCRing<EngineEvent>
+    private var orderRing: SPSCRing<SequencedEvent>
+    private var bookRing: SPSCRing<SequencedEvent>
     private var started = false
     /// Agents, built at init and handed to the runner by `start()`.
     private var pending: UnsafeMutablePointer<AgentPair<AgentPair<UpstreamDrainReporter<AgentPair<DemoFlowAgent<TSCClock>, AgentPair<EngineAgent, EventDrainAgent>>>, MarketDataAgent<TSCClock>>, Authenticator<TSCClock>>>?
@@ -82,8 +82,8 @@ final class FeedRig {
         snapshotMemory.initializeMemory(as: UInt8.self, repeating: 0, count: OrderBookSnapshots.requiredBytes(maxLevels: 1_000))
         commandRing = SPSCRing<CommandEnvelope>(capacity: 1_024)
         controlRing = SPSCRing<CommandEnvelope>(capacity: 16_384)
-        orderRing = SPSCRing<EngineEvent>(capacity: 65_536)
-        bookRing = SPSCRing<EngineEvent>(capacity: 65_536)
+        orderRing = SPSCRing<SequencedEvent>(capacity: 65_536)
+        bookRing = SPSCRing<SequencedEvent>(capacity: 65_536)
         runner = AgentRunner(counters: cells)
         group = Self.uniqueGroup()
         port = UInt16(freeUDPPort())

@@ -6,6 +6,7 @@ import CMallocCounter
 import ExchangeBookReplica
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 import ExchangeFeed
 import ExchangeMarketData
 import ExchangeRisk
@@ -127,7 +128,7 @@ import Testing
             streamEngine.runCollecting($0)
         }
         let events = commands.flatMap { engine.runCollecting($0) }.filter(\.isBookEvent)
-        var ring = SPSCRing<EngineEvent>(capacity: 4_096)
+        var ring = SPSCRing<SequencedEvent>(capacity: 4_096)
         let counters = UnsafeMutableRawPointer.allocate(byteCount: CountersLayout.totalBytes, alignment: 4_096)
         defer { counters.deallocate() }
         counters.initializeMemory(as: UInt8.self, repeating: 0, count: CountersLayout.totalBytes)
@@ -151,7 +152,7 @@ import Testing
         _ = request.withUnsafeMutableBytes { MoldUDP64.writeRequest(session: session, sequence: 3, count: 30, to: $0.baseAddress!) }
         var next = 0
         func step(_ agent: inout MarketDataAgent<ManualClock>) {
-            while next < events.count && producer.tryPush(events[next]) { next += 1 }
+            while next < events.count && producer.tryPush(SequencedEvent(sequence: UInt64(next + 1), event: events[next])) { next += 1 }
             _ = agent.doWork()
         }
         while next < events.count / 2 { step(&agent) }  // warm-up: start, opening, first packets

@@ -2,6 +2,7 @@ import CMallocCounter
 import ExchangeBookReplica
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 @testable import ExchangeMarketData
 import ExchangeRuntime
 import ExchangeTestSupport
@@ -156,7 +157,7 @@ import Testing
         let deadline = Deadline(after: .seconds(20))
         while !(client.hasEndOfSnapshot && !agent.snapshots.pass.active && agent.snapshots.pass.sequence == agent.publisher.nextSequence
             && rig.next == rig.events.count) && !deadline.hasPassed {
-            while rig.next < rig.events.count && rig.producer.tryPush(rig.events[rig.next]) { rig.next += 1 }
+            while rig.next < rig.events.count && rig.producer.tryPush(SequencedEvent(sequence: UInt64(rig.next + 1), event: rig.events[rig.next])) { rig.next += 1 }
             rtes_malloc_counter_start()
             _ = agent.doWork()
             allocations += Int(rtes_malloc_counter_stop().allocations)

@@ -3,6 +3,7 @@ import ExchangeConfig
 import Logging
 import ExchangeClock
 import ExchangeCore
+import ExchangeEngine
 @testable import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime
@@ -21,7 +22,9 @@ import Testing
     typealias Cell = MarketDataCounters
 
     @Test func sendsAMoldUDP64HeartbeatOnlyOnceTheIntervalPassedWithoutAPacket() throws {
-        let rig = try SnapshotTestRig(heartbeat: 1_000_000_000)
+        // The feed opens with the day (the engine's start-of-day event) and is silent before.
+        let rig = try SnapshotTestRig(heartbeat: 1_000_000_000,
+                                      events: [.systemEvent(SystemEventOccurred(timestamp: 0, event: .startOfDay))])
         var agent = try rig.makeAgent()
         defer { agent.onClose() }
         rig.turns(&agent, 20)  // the opening packets
@@ -298,8 +301,8 @@ final class SnapshotTestRig {
     let configuration: MarketDataConfiguration
     let countersMemory: UnsafeMutableRawPointer
     let cells: CounterCells
-    var ring: SPSCRing<EngineEvent>
-    var producer: SPSCRing<EngineEvent>.Producer
+    var ring: SPSCRing<SequencedEvent>
+    var producer: SPSCRing<SequencedEvent>.Producer
     let events: [EngineEvent]
     var next = 0
     /// Events pushed at most (nil: all).
@@ -325,7 +328,7 @@ final class SnapshotTestRig {
         countersMemory = .allocate(byteCount: CountersLayout.totalBytes, alignment: 4_096)
         countersMemory.initializeMemory(as: UInt8.self, repeating: 0, count: CountersLayout.totalBytes)
         cells = CounterCells(base: countersMemory)
-        ring = SPSCRing<EngineEvent>(capacity: 4_096)
+        ring = SPSCRing<SequencedEvent>(capacity: 4_096)
         producer = ring.makeProducer()
         if let given {
             events = given
@@ -376,7 +379,7 @@ final class SnapshotTestRig {
     /// `count` duty cycles, the clock standing still.
     func turns(_ agent: inout MarketDataAgent<ManualClock>, _ count: Int) {
         for _ in 0..<count {
-            while next < min(events.count, limit ?? .max) && producer.tryPush(events[next]) { next += 1 }
+            while next < min(events.count, limit ?? .max) && producer.tryPush(SequencedEvent(sequence: UInt64(next + 1), event: events[next])) { next += 1 }
             _ = authenticator?.agent.doWork()
             _ = agent.doWork()
             agent.publishCounters()  // every turn, so the test reads them at once (the agent: once a millisecond)

@@ -14,7 +14,7 @@ import OrderFlow
 /// drain that stands in for market data when it is off.
 struct RingSink: Agent, ~Copyable {
     var roleName: String { "sink" }
-    var events: SPSCRing<EngineEvent>.Consumer
+    var events: SPSCRing<SequencedEvent>.Consumer
     mutating func doWork() -> Int {
         let n = events.peek(upTo: 1_024).count
         events.release(n)
@@ -39,8 +39,8 @@ final class MarketDataRig {
     let runner: AgentRunner
     var commandRing: SPSCRing<CommandEnvelope>
     var controlRing = SPSCRing<CommandEnvelope>(capacity: 64)
-    var orderRing = SPSCRing<EngineEvent>(capacity: 65_536)
-    var bookRing = SPSCRing<EngineEvent>(capacity: 65_536)
+    var orderRing = SPSCRing<SequencedEvent>(capacity: 65_536)
+    var bookRing = SPSCRing<SequencedEvent>(capacity: 65_536)
     let group: UInt32
     let port: UInt16
     var retransmitPort: UInt16 = 0

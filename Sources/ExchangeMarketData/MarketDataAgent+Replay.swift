@@ -1,0 +1,35 @@
+import ExchangeCore
+import ExchangeEngine
+import ExchangeWire
+
+// Recovery: before `onStart`, a restarted market-data agent is given the day's book events
+// (a replaying engine's output for the journaled commands) and ends with the sequence
+// number, the re-request history and the book replica (the snapshot service's source) the
+// live agent had — the MoldUDP64 session continues without a gap or a repeat.
+extension MarketDataAgent {
+    /// Publishes a replayed event as the live path did — the day's opening on its start of
+    /// day (or its first event), numbered messages into the history and the replica — and
+    /// sends nothing: every packet it fills is dropped (its messages stay in the history for
+    /// re-requests). Packet boundaries may differ from the live ones; sequence numbers,
+    /// message bytes and books do not.
+    public mutating func replay(_ event: EngineEvent) {
+        guard event.isBookEvent else { return }
+        if case .opening = publisher.phase {
+            if !dayOpened {
+                dayOpened = true
+                openingTimestamp = event.timestamp % ITCHEncoder.nanosecondsPerDay
+            }
+            while !publisher.advanceOpening(timestamp: openingTimestamp) { dropReadyPackets() }
+            if case .systemEvent(let e) = event, e.event == .startOfDay { return dropReadyPackets() }
+        }
+        if !publisher.canPublish { dropReadyPackets() }
+        publisher.publish(event)
+        dropReadyPackets()
+    }
+
+    /// Closes the open packet and frees every ready one unsent.
+    mutating func dropReadyPackets() {
+        publisher.flush()
+        while let slot = publisher.packets.takeReady() { publisher.packets.complete(slot) }
+    }
+}
