@@ -133,6 +133,11 @@ extension EngineState {
         try e.u32(UInt32(RejectReason.counterSlots))
         for slot in 0..<RejectReason.counterSlots { try e.u64(rejectCounts[slot]) }
 
+        // The state hash is taken in the same pass (the books are walked once): the same
+        // pieces, in the same order, as `hashState`.
+        var h = StateHasher()
+        hashScalars(into: &h)
+
         // Order numbers, by pool slot, for the client lists and the expiry queue.
         let numbers = UnsafeMutablePointer<UInt32>.allocate(capacity: layout.orderCapacity)
         defer { numbers.deallocate() }
@@ -141,6 +146,7 @@ extension EngineState {
             let book = books + instrument
             try e.u32(book.pointee.lastTradePrice)
             try e.bool(book.pointee.halted)
+            hashBook(book, into: &h)
             for side in [BookSide.bid, .ask] {
                 var levels: UInt32 = 0
                 forEachOccupiedLevel(side, of: book) { _ in levels &+= 1 }
@@ -155,9 +161,11 @@ extension EngineState {
                         while i != nullOrder { count &+= 1; i = orders[Int(i)].next }
                         try e.u32(level)
                         try e.u32(count)
+                        h.combine(UInt64(level) | 1 << 40)
                         i = l.head
                         while i != nullOrder {
                             let o = orders[Int(i)]
+                            hashOrder(o, into: &h)
                             numbers[Int(i)] = number
                             number &+= 1
                             try e.u64(o.reference)
@@ -178,6 +186,7 @@ extension EngineState {
                     }
                 }
                 if let failure { throw failure }
+                h.combine(Self.endOfSide)
             }
         }
 
@@ -190,9 +199,11 @@ extension EngineState {
             while i != nullOrder { count &+= 1; i = clientLinks[Int(i)].next }
             try e.u32(UInt32(client))
             try e.u32(count)
+            h.combine(UInt64(client) | 1 << 48)
             i = accounts[client].head
             while i != nullOrder {
                 try e.u32(numbers[Int(i)])
+                h.combine(orders[Int(i)].reference)
                 i = clientLinks[Int(i)].next
             }
         }
@@ -204,9 +215,8 @@ extension EngineState {
             try e.u64(entry.deadline)
         }
 
-        var hasher = StateHasher()
-        hashState(into: &hasher)
-        try e.u64(hasher.finalize())
+        hashTail(into: &h)
+        try e.u64(h.finalize())
         try e.u64(Self.snapshotEndMagic)
     }
 
@@ -223,41 +233,24 @@ extension EngineState {
 
     // MARK: Hashing
 
+    /// The state hash's walk. `encodeSnapshot` takes the same pieces in the same order while
+    /// it writes (a test restores every snapshot and compares, so the two cannot drift apart).
     func hashState(into h: inout StateHasher) {
-        h.combine(now)
-        h.combine(commandTimestamp)
-        h.combine(nextReference)
-        h.combine(nextMatchNumber)
-        for (i, value) in counters.snapshotValues.enumerated() where i != EngineCounters.suspensionsSlot { h.combine(value) }
-        for slot in 0..<RejectReason.counterSlots { h.combine(rejectCounts[slot]) }
+        hashScalars(into: &h)
         for instrument in 0..<instrumentCount {
             let book = books + instrument
-            h.combine(book.pointee.symbol.rawValue)
-            h.combine(book.pointee.lastTradePrice)
-            h.combine(book.pointee.halted)
+            hashBook(book, into: &h)
             for side in [BookSide.bid, .ask] {
                 forEachOccupiedLevel(side, of: book) { level in
                     h.combine(UInt64(level) | 1 << 40)
                     var i = book.pointee.levels[Int(level)].head
                     while i != nullOrder {
                         let o = orders[Int(i)]
-                        h.combine(o.reference)
-                        h.combine(o.token.high)
-                        h.combine(o.token.low)
-                        h.combine(UInt64(o.leaves) << 32 | UInt64(o.price))
-                        h.combine(UInt64(o.client) << 32 | UInt64(o.firm.rawValue))
-                        var attributes = UInt64(o.side.rawValue)
-                        attributes |= UInt64(o.display.rawValue) << 8
-                        attributes |= UInt64(o.capacity.rawValue) << 16
-                        attributes |= UInt64(o.intermarketSweep.rawValue) << 24
-                        attributes |= UInt64(o.crossType.rawValue) << 32
-                        attributes |= UInt64(o.instrument) << 40
-                        h.combine(attributes)
-                        h.combine(o.expirySlot == 0 ? UInt64.max : expiries.entries[Int(o.expirySlot) - 1].deadline)
+                        hashOrder(o, into: &h)
                         i = o.next
                     }
                 }
-                h.combine(UInt64.max - 1)  // end of a side
+                h.combine(Self.endOfSide)
             }
         }
         for client in 0..<Int(maxClients) where accounts[client].head != nullOrder {
@@ -268,6 +261,45 @@ extension EngineState {
                 i = clientLinks[Int(i)].next
             }
         }
+        hashTail(into: &h)
+    }
+
+    static let endOfSide = UInt64.max - 1
+
+    private func hashScalars(into h: inout StateHasher) {
+        h.combine(now)
+        h.combine(commandTimestamp)
+        h.combine(nextReference)
+        h.combine(nextMatchNumber)
+        for (i, value) in counters.snapshotValues.enumerated() where i != EngineCounters.suspensionsSlot { h.combine(value) }
+        for slot in 0..<RejectReason.counterSlots { h.combine(rejectCounts[slot]) }
+    }
+
+    private func hashBook(_ book: UnsafeMutablePointer<InstrumentBook>, into h: inout StateHasher) {
+        h.combine(book.pointee.symbol.rawValue)
+        h.combine(book.pointee.lastTradePrice)
+        h.combine(book.pointee.halted)
+    }
+
+    /// Every field of a resting order, its price and its deadline (none: all ones).
+    @inline(__always)
+    private func hashOrder(_ o: OrderRecord, into h: inout StateHasher) {
+        h.combine(o.reference)
+        h.combine(o.token.high)
+        h.combine(o.token.low)
+        h.combine(UInt64(o.leaves) << 32 | UInt64(o.price))
+        h.combine(UInt64(o.client) << 32 | UInt64(o.firm.rawValue))
+        var attributes = UInt64(o.side.rawValue)
+        attributes |= UInt64(o.display.rawValue) << 8
+        attributes |= UInt64(o.capacity.rawValue) << 16
+        attributes |= UInt64(o.intermarketSweep.rawValue) << 24
+        attributes |= UInt64(o.crossType.rawValue) << 32
+        attributes |= UInt64(o.instrument) << 40
+        h.combine(attributes)
+        h.combine(o.expirySlot == 0 ? UInt64.max : expiries.entries[Int(o.expirySlot) - 1].deadline)
+    }
+
+    private func hashTail(into h: inout StateHasher) {
         h.combine(UInt64(tokens.live.count))
         h.combine(UInt64(expiries.count))
     }
