@@ -66,7 +66,7 @@ public final class SnapshotFile: @unchecked Sendable {
 
     /// Reads and checks the whole file.
     public static func read(path: String) throws(SnapshotFileError) -> SnapshotFile {
-        let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
+        let fd = retryingInterruptedCall { open(path, O_RDONLY | O_CLOEXEC) }
         if fd < 0 { throw .system(SystemError(call: "open \(path)", errno: errno)) }
         defer { close(fd) }
         var info = stat()
@@ -145,7 +145,7 @@ public final class SnapshotFile: @unchecked Sendable {
 
 /// Retries a call that returns -1 with EINTR.
 @inline(__always)
-private func retryingEINTR<R: BinaryInteger>(_ call: () -> R) -> R {
+private func retryingInterruptedCall<R: BinaryInteger>(_ call: () -> R) -> R {
     while true {
         let r = call()
         if r == -1 && errno == EINTR { continue }

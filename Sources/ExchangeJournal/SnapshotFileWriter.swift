@@ -41,7 +41,7 @@ public final class SnapshotFileWriter {
         path = directory + "/" + name
         temporaryPath = directory + "/." + name + SnapshotDirectory.temporarySuffix
         let temporary = temporaryPath
-        descriptor = retryingEINTR { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644) }
+        descriptor = retryingInterruptedCall { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644) }
         if descriptor < 0 { throw SnapshotFileError.system(SystemError(call: "open \(temporary)", errno: errno)) }
         var header = [UInt8](repeating: 0, count: SnapshotFile.headerBytes)
         header.withUnsafeMutableBytes { h in
@@ -126,7 +126,7 @@ public final class SnapshotFileWriter {
             let crc = fileCRC
             try append([UInt8(truncatingIfNeeded: crc), UInt8(truncatingIfNeeded: crc >> 8),
                         UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 24)][...])
-            if retryingEINTR({ fdatasync(descriptor) }) != 0 { throw .system(SystemError(call: "fdatasync \(temporaryPath)", errno: errno)) }
+            if retryingInterruptedCall({ fdatasync(descriptor) }) != 0 { throw .system(SystemError(call: "fdatasync \(temporaryPath)", errno: errno)) }
             if close(descriptor) != 0 { descriptor = -1; throw .system(SystemError(call: "close \(temporaryPath)", errno: errno)) }
             descriptor = -1
             if rename(temporaryPath, path) != 0 { throw .system(SystemError(call: "rename \(temporaryPath) to \(path)", errno: errno)) }
@@ -190,7 +190,7 @@ public final class SnapshotFileWriter {
 
 /// Retries a call that returns -1 with EINTR.
 @inline(__always)
-private func retryingEINTR<R: BinaryInteger>(_ call: () -> R) -> R {
+private func retryingInterruptedCall<R: BinaryInteger>(_ call: () -> R) -> R {
     while true {
         let r = call()
         if r == -1 && errno == EINTR { continue }
