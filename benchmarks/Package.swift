@@ -81,6 +81,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Engine snapshots: time and size per million resting orders, file publish, read and restore.
+        .executableTarget(
+            name: "snapshot-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ExchangeCore", package: "RTES"),
+                .product(name: "ExchangeRisk", package: "RTES"),
+                .product(name: "ExchangeJournal", package: "RTES"),
+                .product(name: "CExchangeShim", package: "RTES"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // gateway-bench's floor: a minimal io_uring server answering order-entry packets with
         // packets of the exchange's sizes (same ring design as the gateway, no protocol work).
         .target(name: "CEchoFloor", linkerSettings: [.linkedLibrary("uring")]),

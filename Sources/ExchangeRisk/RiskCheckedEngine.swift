@@ -8,9 +8,9 @@ import ExchangeCore
 /// Like the core it allocates nothing after start: per-client risk state is a fixed
 /// array sized by `maxClients`.
 public struct RiskCheckedEngine: ~Copyable {
-    public private(set) var engine: MatchingEngine
+    public internal(set) var engine: MatchingEngine
     public let limits: RiskLimits
-    private var checks: RiskChecks
+    var checks: RiskChecks
 
     public init(configuration: EngineConfiguration, limits: RiskLimits) {
         self.init(engine: MatchingEngine(configuration: configuration), limits: limits)
