@@ -30,7 +30,7 @@ public final class LoginChannel: @unchecked Sendable {
     /// authenticator at 400,000 rejects a second.
     public static let defaultRejectCapacity = 4_096
 
-    /// Bytes one channel maps for its rings (for `MemoryPlan`).
+    /// Bytes one channel allocates for its rings and its drop count (for `MemoryPlan`).
     public static func requiredBytes(capacity: Int, rejectCapacity: Int) -> Int {
         SPSCRing<LoginRequest>.requiredBytes(capacity: capacity) + SPSCRing<LoginAnswer>.requiredBytes(capacity: capacity)
             + SPSCRing<RejectNotice>.requiredBytes(capacity: rejectCapacity) + SPSCRingLayout.blockBytes
