@@ -20,8 +20,8 @@
 //   ExchangeJournal     the durable record of the day: journal records and segments (docs/DURABILITY.md)
 //                       ← Engine, Core, Runtime, Clock, CChecksum, CExchangeShim
 //   ExchangeAccess      the one login check of every TCP service: scrypt credentials, login throttling, the
-//                       authenticator agent off the hot threads and the rings to it
-//                       ← Config, Wire, Runtime, Clock (and swift-crypto, swift-log)
+//                       authenticator agent off the hot threads and the rings to it (logins, and the
+//                       gateway's reject notices for the debug log) ← Config, Wire, Core, Runtime, Clock (and swift-crypto, swift-log)
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //                       ← Wire, Runtime, Engine, Config, Access, Clock, CExchangeShim
 //   ExchangeMarketData  the market-data agent: ITCH publisher, re-request server, snapshot service
@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "ExchangeAccess",
             dependencies: [
-                "ExchangeConfig", "ExchangeWire", "ExchangeRuntime", "ExchangeClock",
+                "ExchangeConfig", "ExchangeWire", "ExchangeCore", "ExchangeRuntime", "ExchangeClock",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

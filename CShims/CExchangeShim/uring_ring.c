@@ -22,7 +22,7 @@ static int init_with(struct io_uring *ring, unsigned entries, unsigned flags, in
     }
     // Room for every completion a burst of multishot receives can produce.
     params.flags |= IORING_SETUP_CQSIZE;
-    params.cq_entries = entries * 4;
+    params.cq_entries = entries * RTES_URING_CQ_PER_SQ;
     return io_uring_queue_init_params(entries, ring, &params);
 }
 

@@ -30,6 +30,11 @@ public enum AuthCounters {
     /// Answers dropped because both the service's answer ring and the held list were full
     /// (the service's login timeout then closes the connection).
     public static let answersDropped = CounterCell(12)
+    /// Reject notices taken from the services (each a rejected order message, for the debug log).
+    public static let rejectNotices = CounterCell(13)
+    /// Reject notices the services dropped because the ring to the authenticator was full
+    /// (the rejects themselves were answered; only their debug line is summed up).
+    public static let rejectNoticesDropped = CounterCell(14)
 
     public static let block = CounterBlockDescriptor(name: "auth", counters: [
         .init("requests", .counter, requests, help: "Login Requests taken by the authenticator."),
@@ -45,5 +50,7 @@ public enum AuthCounters {
         .init("address_evictions", .counter, addressEvictions, help: "Remembered addresses dropped to make room."),
         .init("worst_check_ns", .gauge, worstCheckNanoseconds, help: "Longest single password check, nanoseconds."),
         .init("answers_dropped", .counter, answersDropped, help: "Answers dropped: the answer ring and the held list were full."),
+        .init("reject_notices", .counter, rejectNotices, help: "Rejected order messages told to the authenticator for the debug log."),
+        .init("reject_notices_dropped", .counter, rejectNoticesDropped, help: "Reject notices dropped: their ring was full."),
     ], cellCount: 16)
 }

@@ -25,6 +25,14 @@ import Logging
 /// answers sit in a bounded list and go out when due. Every failed login is one log line
 /// (service, account when known, source address, reason, failures in a row; never the
 /// password); a success is a debug line. Counters: `AuthCounters`.
+///
+/// It also writes the debug lines of the services' rejected order messages: each service
+/// pushes a `RejectNotice` per reject on a ring of its own (`LoginChannel`), and the
+/// authenticator drains it every turn into a `RejectDigest` per service, which comes out as
+/// one line per account and reason a second. Here rather than on the admin plane's threads:
+/// this agent already runs off every hot thread (on the CPUs no agent uses), owns the
+/// services' channels and the account names, and runs on an injected clock, so the
+/// aggregation is tested on a `ManualClock` as the logins are.
 public struct Authenticator<C: Clock>: Agent, ~Copyable {
     public var roleName: String { "auth" }
 
@@ -46,6 +54,10 @@ public struct Authenticator<C: Clock>: Agent, ~Copyable {
     let logger: Logger
     let counters: CounterBlock
     var counts: [UInt64]
+    /// One per port: that service's rejects of the current window.
+    var rejectDigests: [RejectDigest]
+    /// Reject notices taken from one port in one turn, at most.
+    static var rejectBatch: Int { 1_024 }
 
     /// - Parameters:
     ///   - channels: one per service; the authenticator takes their ports.
@@ -55,6 +67,7 @@ public struct Authenticator<C: Clock>: Agent, ~Copyable {
         counters = try cells.register(AuthCounters.block)
         counts = Array(repeating: 0, count: AuthCounters.block.cellCount)
         portCount = channels.count
+        rejectDigests = Array(repeating: RejectDigest(), count: channels.count)
         ports = .allocate(capacity: max(1, channels.count))
         for (i, channel) in channels.enumerated() { (ports + i).initialize(to: channel.makePort()) }
         heldCapacity = max(16, channels.reduce(0) { $0 + 2 * $1.capacity })
@@ -95,8 +108,45 @@ public struct Authenticator<C: Clock>: Agent, ~Copyable {
             }
             work &+= 1
         }
+        work &+= takeRejects(now: now)
         if work > 0 { publish() }
         return work
+    }
+
+    /// Drains each service's reject notices into its digest and logs the windows that ended
+    /// (at debug; below debug level the notices are only counted).
+    mutating func takeRejects(now: UInt64) -> Int {
+        var taken = 0
+        let logging = logger.logLevel <= .debug
+        var dropped: UInt64 = 0
+        let names = self.names
+        for port in 0..<portCount {
+            let batch = ports[port].rejects.peek(upTo: Self.rejectBatch)
+            if logging { for notice in batch { rejectDigests[port].add(notice, now: now) } }
+            ports[port].rejects.release(batch.count)
+            taken &+= batch.count
+            let portDropped = ports[port].droppedRejects
+            dropped &+= portDropped
+            guard logging else { continue }
+            rejectDigests[port].noteDropped(total: portDropped, now: now)
+            if rejectDigests[port].isDue(now: now) {
+                let service = ports[port].service
+                for line in rejectDigests[port].closeWindow(now: now, service: service, accountName: { Self.name(of: $0, in: names) }) {
+                    logger.debug("\(line)")
+                }
+            }
+        }
+        counts[AuthCounters.rejectNotices.index] &+= UInt64(taken)
+        if dropped != counts[AuthCounters.rejectNoticesDropped.index] {
+            counts[AuthCounters.rejectNoticesDropped.index] = dropped
+            if taken == 0 { publish() }
+        }
+        return taken
+    }
+
+    /// An account's username, or `#n` for a client that is no account of the keys file.
+    static func name(of account: Int32, in names: [String]) -> String {
+        names.indices.contains(Int(account)) ? names[Int(account)] : "#\(account)"
     }
 
     public mutating func beginDrain() {}
@@ -113,9 +163,8 @@ public struct Authenticator<C: Clock>: Agent, ~Copyable {
 
     /// A logged-in session ended (Logout, disconnect, timeout…): one debug line.
     func logSessionEnd(_ request: LoginRequest, port: Int) {
-        let account = Int(request.account)
-        let name = names.indices.contains(account) ? names[account] : "#\(account)"
-        logger.debug("session ended: \(ports[port].service), account \(name), \(ports[port].channel.describeEnd(request.endReason))")
+        let account = Self.name(of: request.account, in: names)
+        logger.debug("session ended: \(ports[port].service), account \(account), \(ports[port].channel.describeEnd(request.endReason))")
     }
 
     // MARK: One login

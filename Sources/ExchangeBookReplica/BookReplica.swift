@@ -120,8 +120,7 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         }
         freeOrder = 0
         freeLevel = 0
-        var tableSize = 16
-        while tableSize < orderCapacity * 2 { tableSize <<= 1 }
+        let tableSize = Self.tableSize(orderCapacity: orderCapacity)
         orderKeys = .filled(tableSize, with: 0)
         orderSlots = .filled(tableSize, with: 0)
         orderMask = tableSize - 1
@@ -131,6 +130,23 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         sideHeads = .filled(instrumentCount * 2, with: Self.none)
         haltedFlags = .filled(instrumentCount, with: false)
         scratch = .allocate(capacity: orderCapacity)
+    }
+
+    /// Slots of each hash table (orders by reference, levels by key): a power of two, at least
+    /// twice the capacity, so that probes stay short.
+    static func tableSize(orderCapacity: Int) -> Int {
+        var tableSize = 16
+        while tableSize < orderCapacity * 2 { tableSize <<= 1 }
+        return tableSize
+    }
+
+    /// The heap bytes `init(instrumentCount:orderCapacity:)` allocates (for the exchange's
+    /// memory plan, `--check`).
+    public static func requiredBytes(instrumentCount: Int, orderCapacity: Int) -> Int {
+        let tableSize = Self.tableSize(orderCapacity: orderCapacity)
+        return orderCapacity * (MemoryLayout<Order>.stride + MemoryLayout<Level>.stride + MemoryLayout<UInt32>.stride)
+            + 2 * tableSize * (MemoryLayout<UInt64>.stride + MemoryLayout<UInt32>.stride)
+            + instrumentCount * (2 * MemoryLayout<UInt32>.stride + MemoryLayout<Bool>.stride)
     }
 
     deinit {

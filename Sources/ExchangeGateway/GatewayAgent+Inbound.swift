@@ -362,5 +362,7 @@ extension GatewayAgent {
             ? OUCHOutbound.rejected(timestamp: timestamp, token: token, reason: reason.ouchCode, to: scratch + SoupBinTCP.headerLength)
             : OUCHOutbound.cancelReject(timestamp: timestamp, token: token, to: scratch + SoupBinTCP.headerLength)
         commitMessage(account: ClientID(account), length: length)
+        let rejected = type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder
+        noteReject(account: ClientID(account), reason: reason, answer: rejected ? .rejected : .cancelReject, token: token)
     }
 }

@@ -38,6 +38,7 @@ extension GatewayAgent {
             commitMessage(account: e.client, length: OUCHOutbound.accepted(e, symbol: symbol(e.instrument), to: out))
         case .rejected(let e):
             commitMessage(account: e.client, length: OUCHOutbound.rejected(e, to: out))
+            noteReject(account: e.client, reason: e.reason, answer: .rejected, token: e.token)
         case .replaced(let e):
             commitMessage(account: e.client, length: OUCHOutbound.replaced(e, symbol: symbol(e.instrument), to: out))
         case .canceled(let e):
@@ -46,6 +47,7 @@ extension GatewayAgent {
             commitMessage(account: e.client, length: OUCHOutbound.modified(e, to: out))
         case .cancelRejected(let e):
             commitMessage(account: e.client, length: OUCHOutbound.cancelRejected(e, to: out))
+            noteReject(account: e.client, reason: e.reason, answer: .cancelReject, token: e.token)
         case .executed(let e):
             commitMessage(account: e.takerClient, length: OUCHOutbound.executed(e, as: .taker, to: out))
             commitMessage(account: e.makerClient, length: OUCHOutbound.executed(e, as: .maker, to: out))

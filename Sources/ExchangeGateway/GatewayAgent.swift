@@ -157,10 +157,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         let disconnectCounters = try cells.register(GatewayCounters.disconnectsBlock)
         let engineCounters = EngineCounters.register(in: cells).engine
         let layout = GatewayLayout.Regions(settings: settings, accounts: options.keys.accounts.count)
-        // Submission slots: a receive and a send per connection can be prepared in one turn.
-        var entries: UInt32 = 256
-        while entries < UInt32(min(settings.maxConnections * 2, 4_096)) { entries <<= 1 }
-        let ring = try IOUring(entries: entries, submissionQueuePolling: settings.submissionQueuePolling, startDisabled: true)
+        let ring = try IOUring(entries: GatewayLayout.ringEntries(settings: settings), submissionQueuePolling: settings.submissionQueuePolling, startDisabled: true)
         // Connections not yet logged in never take the slots every account's session needs
         // (an account has at most one): logged-in sessions are never starved.
         let sessionSlots = options.keys.accounts.count
@@ -234,6 +231,9 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
 
     /// The io_uring set-up flags obtained, for the start-up log.
     public var ringSetup: String { ring.setupDescription }
+
+    /// What the gateway's io_uring and its receive buffers' ring map (for the memory plan's test).
+    public var ringMappedBytes: (ioUring: Int, bufferRing: Int) { (ring.mappedBytes, table.bufferRingBytes) }
 
     // MARK: The loop
 

@@ -1,4 +1,5 @@
 import ExchangeConfig
+import ExchangeRuntime
 
 /// The gateway's memory layout and limits (independent of its clock).
 public enum GatewayLayout {
@@ -12,6 +13,20 @@ public enum GatewayLayout {
     /// buffers and control buffers.
     public static func requiredBytes(settings: GatewaySettings, accounts: Int) -> Int {
         Regions(settings: settings, accounts: accounts).totalBytes
+    }
+
+    /// Submission slots of the gateway's io_uring: a receive and a send per connection can be
+    /// prepared in one turn (at least 256, at most 4,096, a power of two).
+    public static func ringEntries(settings: GatewaySettings) -> UInt32 {
+        var entries: UInt32 = 256
+        while entries < UInt32(min(settings.maxConnections * 2, 4_096)) { entries <<= 1 }
+        return entries
+    }
+
+    /// What the gateway maps for its io_uring and its receive buffers' ring (kernel-shared
+    /// memory outside its region; the buffers themselves are in the region).
+    public static func ringBytes(settings: GatewaySettings) -> (ioUring: Int, bufferRing: Int) {
+        (IOUring.plannedBytes(entries: Int(ringEntries(settings: settings))), ProvidedBuffers.ringBytes(count: settings.receiveBufferCount))
     }
 
     /// Where each part of the gateway's region starts.

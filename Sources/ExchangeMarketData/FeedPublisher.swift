@@ -96,6 +96,14 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
 
     deinit { instruments.deallocate() }
 
+    /// The heap bytes `init` allocates besides its `RetransmitHistory` (planned on its own):
+    /// the packet slots, the replica of the books and the instruments.
+    public static func requiredBytes(maxPayload: Int, instrumentCount: Int, packetSlots: Int, orderCapacity: Int) -> Int {
+        PacketSlots.requiredBytes(count: packetSlots, slotBytes: maxPayload)
+            + BookReplica.requiredBytes(instrumentCount: instrumentCount, orderCapacity: orderCapacity)
+            + instrumentCount * MemoryLayout<InstrumentSpec>.stride
+    }
+
     /// Whether one more event (or one more opening/closing message) has room: a free slot
     /// beyond the open packet's.
     @inlinable public var canPublish: Bool { packets.free >= 2 }

@@ -273,7 +273,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
                                   firstSequence: configuration.firstSequence)
         policy = RetransmitPolicy(session: configuration.session, maxRequestsPerSecond: configuration.retransmitMaxRequestsPerSecond)
         answers = PacketSlots(count: configuration.answerSlots, slotBytes: configuration.maxPayloadBytes)
-        completions = .allocate(capacity: 128)
+        completions = .allocate(capacity: Self.completionBatch)
         let receives = configuration.retransmitReceives
         requestHeaders = .filled(receives, with: msghdr())
         requestSources = .filled(receives, with: sockaddr_in())

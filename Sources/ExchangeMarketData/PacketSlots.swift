@@ -25,11 +25,18 @@ public struct PacketSlots: ~Copyable, @unchecked Sendable {
     public init(count: Int, slotBytes: Int) {
         precondition(count > 0 && count & (count - 1) == 0, "slot count must be a power of two")
         self.count = count
-        self.slotBytes = (slotBytes + 63) & ~63
+        self.slotBytes = Self.alignedSlotBytes(slotBytes)
         memory = .allocate(byteCount: count * self.slotBytes, alignment: 64)
         memory.initializeMemory(as: UInt8.self, repeating: 0, count: count * self.slotBytes)
         lengths = .filled(count, with: 0)
         done = .filled(count, with: false)
+    }
+
+    static func alignedSlotBytes(_ slotBytes: Int) -> Int { (slotBytes + 63) & ~63 }
+
+    /// The heap bytes `init(count:slotBytes:)` allocates.
+    public static func requiredBytes(count: Int, slotBytes: Int) -> Int {
+        count * (alignedSlotBytes(slotBytes) + MemoryLayout<Int32>.stride + MemoryLayout<Bool>.stride)
     }
 
     deinit {

@@ -66,6 +66,9 @@ public struct RetransmitPolicy: ~Copyable, @unchecked Sendable {
         requesterRefilled = .filled(Self.requesterSlots, with: 0)
     }
 
+    /// The heap bytes `init` allocates: three words per requester slot.
+    public static var requiredBytes: Int { requesterSlots * 3 * MemoryLayout<UInt64>.stride }
+
     deinit {
         requesterKeys.deallocate()
         requesterTokens.deallocate()

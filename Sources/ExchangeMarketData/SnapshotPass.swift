@@ -48,13 +48,27 @@ struct SnapshotPass: ~Copyable {
     /// (43), a directory (42), a history block (46).
     static let unitBytes = 48
 
+    /// Units per chunk for a `budget` of 0 (no bound) or more.
+    static func units(budget: Int) -> Int { budget > 0 ? budget : Int.max / 2 }
+
+    /// Bytes of the chunk buffer: a chunk's units at most, or the whole snapshot when fewer.
+    static func chunkBytes(instrumentCount: Int, orderCapacity: Int, budget: Int) -> Int {
+        // Output units: every order, the header (4 + 2 per instrument) and End of Snapshot.
+        let outputs = orderCapacity + 2 * instrumentCount + 4
+        return min(units(budget: budget), outputs) * unitBytes + 64
+    }
+
+    /// The heap bytes `init` allocates: the service's copy of the books and the chunk.
+    static func requiredBytes(instrumentCount: Int, orderCapacity: Int, budget: Int) -> Int {
+        BookReplica.requiredBytes(instrumentCount: instrumentCount, orderCapacity: orderCapacity)
+            + chunkBytes(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: budget)
+    }
+
     /// - Parameter budget: units per chunk; 0 lifts the bound (the whole snapshot in one chunk).
     init(instrumentCount: Int, orderCapacity: Int, budget: Int) {
         replica = BookReplica(instrumentCount: instrumentCount, orderCapacity: orderCapacity)
-        // Output units: every order, the header (4 + 2 per instrument) and End of Snapshot.
-        let outputs = orderCapacity + 2 * instrumentCount + 4
-        self.budget = budget > 0 ? budget : Int.max / 2
-        chunkCapacity = min(self.budget, outputs) * Self.unitBytes + 64
+        self.budget = Self.units(budget: budget)
+        chunkCapacity = Self.chunkBytes(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: budget)
         chunk = .allocate(byteCount: chunkCapacity, alignment: 64)
     }
 

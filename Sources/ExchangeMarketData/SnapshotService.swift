@@ -56,6 +56,8 @@ struct SnapshotService: ~Copyable {
     /// the protocol has only heartbeats and a Logout to send then (3 bytes each), so more
     /// than this is a protocol error and closes the connection.
     static let heldInputBytes = 64
+    /// The longest packet a snapshot client may send (a Login Request is 47 bytes).
+    static let maximumInboundPacket = 64
     /// Kinds of the table's tags: accept, receive, send (after the agent's feed, request and
     /// answer kinds).
     static let tagBase: UInt8 = 4
@@ -112,12 +114,8 @@ struct SnapshotService: ~Copyable {
          firstSequence: UInt64 = 1,
          logins: consuming LoginClient, loginRequired: Bool, listener: consuming TCPListener,
          ring: borrowing IOUring) throws(SystemError) {
-        var count = 16
-        while count < 2 * capacity { count <<= 1 }
-        let configuration = Table.Configuration(
-            capacity: capacity, preLoginLimit: preLoginLimit,
-            preLoginPerAddressLimit: preLoginPerAddressLimit > 0 ? preLoginPerAddressLimit : nil, receiveBufferCount: count, receiveBufferSize: Self.receiveBufferSize,
-            bufferGroup: 1, tagBase: Self.tagBase, noDelay: true)
+        let configuration = Self.tableConfiguration(capacity: capacity, preLoginLimit: preLoginLimit,
+                                                    preLoginPerAddressLimit: preLoginPerAddressLimit)
         receiveBuffers = .allocate(byteCount: configuration.receiveBufferBytes, alignment: 64)
         do {
             table = try Table(configuration: configuration, listener: listener, ring: ring, bufferMemory: receiveBuffers,
@@ -128,13 +126,34 @@ struct SnapshotService: ~Copyable {
         }
         self.capacity = capacity
         readers = .allocate(capacity: capacity)
-        for i in 0..<capacity { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: 64)) }
+        for i in 0..<capacity { (readers + i).initialize(to: SoupFrameReader(maximumPacketLength: Self.maximumInboundPacket)) }
         controlBuffers = .allocate(byteCount: capacity * Self.controlBytes, alignment: 64)
         heldInputs = .allocate(byteCount: capacity * Self.heldInputBytes, alignment: 64)
         self.logins = logins
         self.loginRequired = loginRequired
         pass = SnapshotPass(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: workPerTurn)
         pass.sequence = firstSequence
+    }
+
+    /// The connection table's settings: `capacity` slots, twice as many small receive buffers
+    /// (at least 16, a power of two).
+    static func tableConfiguration(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int) -> Table.Configuration {
+        var count = 16
+        while count < 2 * capacity { count <<= 1 }
+        return Table.Configuration(
+            capacity: capacity, preLoginLimit: preLoginLimit,
+            preLoginPerAddressLimit: preLoginPerAddressLimit > 0 ? preLoginPerAddressLimit : nil, receiveBufferCount: count,
+            receiveBufferSize: Self.receiveBufferSize, bufferGroup: 1, tagBase: Self.tagBase, noDelay: true)
+    }
+
+    /// The heap bytes `init` allocates: receive buffers, the table, a frame reader, a control
+    /// buffer and a held-input buffer per slot, and the pass (its copy of the books and its chunk).
+    static func requiredBytes(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, instrumentCount: Int, orderCapacity: Int,
+                              workPerTurn: Int) -> Int {
+        let table = tableConfiguration(capacity: capacity, preLoginLimit: preLoginLimit, preLoginPerAddressLimit: preLoginPerAddressLimit)
+        return table.receiveBufferBytes + Table.heapBytes(configuration: table)
+            + capacity * (MemoryLayout<SoupFrameReader>.stride + maximumInboundPacket + controlBytes + heldInputBytes)
+            + SnapshotPass.requiredBytes(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: workPerTurn)
     }
 
     /// Frees memory only: descriptors and operations in flight are the agent's `onClose`.

@@ -276,7 +276,8 @@ public final class Appliance: @unchecked Sendable {
         let gatewayLogins = LoginChannel(service: "gateway", capacity: configuration.auth.maxPendingLogins) { code in
             DisconnectReason(rawValue: code).map(String.init(describing:)) ?? "reason \(code)"
         }
-        let snapshotLogins = LoginChannel(service: "snapshot", capacity: configuration.auth.maxPendingLogins)
+        // The snapshot service refuses no order messages: its ring of reject notices is one slot.
+        let snapshotLogins = LoginChannel(service: "snapshot", capacity: configuration.auth.maxPendingLogins, rejectCapacity: 1)
         let authenticator = try Authenticator(
             keys: keys, policy: LoginThrottle.Policy(configuration.auth),
             channels: configuration.marketData.enabled ? [gatewayLogins, snapshotLogins] : [gatewayLogins],

@@ -1,13 +1,24 @@
+import ExchangeAccess
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
 import ExchangeGateway
 import ExchangeMarketData
 import ExchangeRuntime
+import ExchangeWire
 
 /// The memory a configuration takes, part by part, computed by the functions that size each
 /// part. `Appliance` maps its regions with exactly these sizes (it asks the plan), and
 /// `trading_exchange --check` prints the total, so the figure is what start-up allocates.
+///
+/// Besides the regions: the market-data agent's heap (its replicas of the books, packet
+/// slots, snapshot table and buffers, and the retransmit history), what each agent's io_uring
+/// and provided-buffer ring map with the kernel (`*_io_uring`, `*_buffer_ring`, in whole
+/// pages), the rings to the authenticator, and the counters file. Not counted yet: the
+/// gateway's heap beside its region — per connection a frame reader (1 KiB) and a held-input
+/// buffer (`gateway.receive_buffer_size`), plus its slot tables, about 5 MiB at the defaults
+/// — the authenticator's tables, and the process's own code and stacks.
 public struct MemoryPlan: Sendable, Equatable {
     public struct Part: Sendable, Equatable {
         /// The region's name (`engine`, `ring_commands`, …), as `MemoryRegion` reports it.
@@ -15,7 +26,8 @@ public struct MemoryPlan: Sendable, Equatable {
         public var bytes: Int
         /// The agent whose NUMA node the region is placed on (nil: none in particular).
         public var owner: CoreAssignment.Agent?
-        /// False for the heap allocations of the market-data agent (not a mapped region).
+        /// False for what is not one of the appliance's mapped regions: heap allocations and the
+        /// memory the kernel maps for io_uring.
         public var isRegion: Bool
     }
 
@@ -39,11 +51,28 @@ public struct MemoryPlan: Sendable, Equatable {
         add("ring_book_events", SPSCRing<SequencedEvent>.requiredBytes(capacity: capacity), .marketData)
         add("orderbook_snapshots", OrderBookSnapshots.requiredBytes(maxLevels: Self.snapshotLevels), nil)
         add("gateway", GatewayLayout.requiredBytes(settings: configuration.gateway, accounts: accounts), .gateway)
+        let gatewayRings = GatewayLayout.ringBytes(settings: configuration.gateway)
+        add("gateway_io_uring", gatewayRings.ioUring, .gateway, region: false)
+        add("gateway_buffer_ring", gatewayRings.bufferRing, .gateway, region: false)
         if configuration.marketData.enabled {
             add("retransmit_history", RetransmitHistory.requiredBytes(capacity: configuration.marketData.retransmitHistoryMessages),
                 .marketData, region: false)
+            let marketData = Self.marketDataConfiguration(configuration)
+            add("market_data_heap", MarketDataAgent<TSCClock>.heapBytes(configuration: marketData), .marketData, region: false)
+            let marketDataRings = MarketDataAgent<TSCClock>.ringBytes(configuration: marketData)
+            add("market_data_io_uring", marketDataRings.ioUring, .marketData, region: false)
+            add("market_data_buffer_ring", marketDataRings.bufferRing, .marketData, region: false)
         }
+        let logins = configuration.auth.maxPendingLogins
+        add("login_rings", LoginChannel.requiredBytes(capacity: logins, rejectCapacity: LoginChannel.defaultRejectCapacity)
+            + (configuration.marketData.enabled ? LoginChannel.requiredBytes(capacity: logins, rejectCapacity: 1) : 0), nil, region: false)
         add("counters", CountersLayout.totalBytes, nil, region: false)
+    }
+
+    /// The market-data agent's settings as the appliance makes them (the session name does not
+    /// change any size).
+    static func marketDataConfiguration(_ configuration: ExchangeConfiguration) -> MarketDataConfiguration {
+        MarketDataConfiguration(configuration: configuration, session: SoupSessionName("PLAN")!)
     }
 
     /// The bytes of the part named `name` (0 when there is none).

@@ -69,6 +69,8 @@ public enum MetricsRenderer {
         out.one("rtes_auth_address_evictions_total", "counter", "Remembered addresses dropped to make room.", auth?["address_evictions"] ?? 0)
         out.one("rtes_auth_answers_dropped_total", "counter", "Login answers dropped: answer ring and held list full.",
             auth?["answers_dropped"] ?? 0)
+        out.one("rtes_auth_reject_notices_dropped_total", "counter",
+            "Rejected order messages left out of the debug log: the ring of reject notices was full.", auth?["reject_notices_dropped"] ?? 0)
         out.metric("rtes_auth_worst_check_seconds", "gauge", "Longest single password check.",
                [("", number(Double(auth?["worst_check_ns"] ?? 0) / 1e9))])
         out.one("rtes_order_pool_used", "gauge", "Orders resting in the book.", s.engine["resting_orders"] ?? 0)

@@ -6,12 +6,10 @@ import Foundation
 import Logging
 
 /// The exchange's supervisor thread, off every hot path (unpinned, like the admin plane): it
-/// reads the counters each turn and
-///
-/// - pings systemd's watchdog (`WATCHDOG=1`) only while every agent's heartbeat advances
-///   (`HeartbeatWatch`), so a stuck engine stops the pings and systemd restarts the service;
-/// - logs the orders rejected since the last turn at debug level, by reason in words (the
-///   gateway and engine loops log nothing; the engine counts every reject by reason).
+/// reads the counters each turn and pings systemd's watchdog (`WATCHDOG=1`) only while every
+/// agent's heartbeat advances (`HeartbeatWatch`), so a stuck engine stops the pings and
+/// systemd restarts the service. (Rejected orders are logged at debug by the authenticator,
+/// per account and reason, from the gateway's reject notices: `RejectDigest`.)
 ///
 /// `turn(now:)` is one such turn, for tests; `start` runs turns on a thread until `stop()`.
 public final class ServiceMonitor: @unchecked Sendable {
@@ -23,7 +21,6 @@ public final class ServiceMonitor: @unchecked Sendable {
     /// Seconds between turns.
     public let period: Double
     private var watch: HeartbeatWatch
-    private var rejected: [String: UInt64] = [:]
     private let stopped = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -37,29 +34,15 @@ public final class ServiceMonitor: @unchecked Sendable {
         watchdogWindow = watchdogSeconds.map { $0 / 2 }
         period = min(1, (watchdogSeconds ?? 4) / 4)
         watch = HeartbeatWatch(window: watchdogWindow ?? 5)
-        for (reason, count) in snapshot().rejectsByReason { rejected[reason] = count }
     }
 
     /// One turn at `now` (monotonic seconds); returns whether it pinged the watchdog.
     @discardableResult
     public func turn(now: Double) -> Bool {
         let s = snapshot()
-        if logger.logLevel <= .debug {
-            for (reason, count) in s.rejectsByReason {
-                let before = rejected[reason] ?? 0
-                guard count > before else { continue }
-                rejected[reason] = count
-                logger.debug("rejected \(count - before) order(s): \(Self.words(reason)) (\(reason)); \(count) since start")
-            }
-        }
         let progressing = watch.allProgressing(HeartbeatWatch.beats(s), now: now)
         guard watchdogWindow != nil, let notifier, progressing, s.state == .running else { return false }
         return notifier.send("WATCHDOG=1")
-    }
-
-    /// The words for a reject reason's metric label (`price_collar` → "price outside the price collar").
-    static func words(_ label: String) -> String {
-        RejectReason.allCases.first { $0.description == label }?.explanation ?? label
     }
 
     /// Runs turns every `period` seconds on a thread of its own until `stop()`.

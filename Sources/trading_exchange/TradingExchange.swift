@@ -28,7 +28,8 @@ struct TradingExchange: ParsableCommand {
             exchange.counters_group).
 
             --check validates the configuration, the RTES_* environment and the API keys file, and prints
-            the memory the configuration takes (the regions start-up maps, by the same sizing).
+            the memory the configuration takes (the regions start-up maps, market data's heap, the
+            io_uring and buffer rings the kernel maps, by the same sizing).
 
             Exit status: 0 after a clean stop (or a valid --check), 2 for a configuration that cannot
             be used (every problem is listed), 1 when something the configuration asks for cannot be

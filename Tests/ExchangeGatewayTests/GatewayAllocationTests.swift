@@ -138,6 +138,37 @@ import Testing
         #expect(churned == 10)
         #expect(reconnects.allocations == 0, "connection churn: \(reconnects.allocations) allocations, \(reconnects.bytes) bytes")
 
+        // 4. Rejects: Enter Orders for a symbol the exchange does not list, each answered
+        // Rejected by the engine and told to the authenticator (its own thread) on the ring of
+        // reject notices — a push, or a counted drop when that ring is full.
+        let rejectCount = 2_000
+        let rejectOrders = (0..<rejectCount).flatMap { Client.order("R\($0)", "S", 100, "ZZZZ", price(230)) }
+        func reject(_ range: Range<Int>, _ rig: inout GatewayEngineRig<ManualClock>, _ clients: inout RawClients) -> Bool {
+            let before = clients.tallies[0].sequenced
+            var next = range.lowerBound
+            while next < range.upperBound {
+                let end = min(next + 16, range.upperBound)
+                rejectOrders.withUnsafeBytes {
+                    clients.send(0, UnsafeRawBufferPointer(rebasing: $0[next * orderBytes..<end * orderBytes]), rig: &rig)
+                }
+                next = end
+                clients.turn(&rig)
+            }
+            return clients.pump(&rig, seconds: 5) { $0.tallies[0].sequenced - before == range.count }
+        }
+        #expect(reject(0..<400, &rig, &clients))
+        rtes_malloc_counter_start()
+        let rejectedAll = reject(400..<rejectCount, &rig, &clients)
+        let refusals = rtes_malloc_counter_stop()
+        #expect(rejectedAll)
+        #expect(refusals.allocations == 0, "rejects: \(refusals.allocations) allocations, \(refusals.bytes) bytes")
+        // Every reject reached the authenticator as a notice, or was counted as dropped.
+        let told = clients.pump(&rig, seconds: 5) { _ in
+            let auth = memory.counters.snapshot().values("auth")
+            return (auth["reject_notices"] ?? 0) + (auth["reject_notices_dropped"] ?? 0) == UInt64(rejectCount)
+        }
+        #expect(told, "\(memory.counters.snapshot().values("auth"))")
+
         rig.advance(clock, milliseconds: 1)  // the counters are published once a millisecond of the gateway's time
         let snapshot = rig.memory.counters.snapshot()
         #expect(snapshot.gatewayCount("accepted_connections") == 22)

@@ -22,6 +22,32 @@ import Testing
         #expect(plan.summary.hasPrefix("memory: ") && plan.summary.contains("(\(plan.totalBytes) bytes"))
     }
 
+    @Test func thePlanCountsTheRingsTheKernelMapsAndMarketDatasHeap() throws {
+        func plan(_ json: String) throws -> MemoryPlan {
+            MemoryPlan(try ConfigurationLoader.load(json: json, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2)).configuration,
+                       accounts: 4)
+        }
+        let symbols = #""symbols": [{"symbol": "AAPL", "reference_price": 150}]"#
+        let on = try plan("{\(symbols)}")
+        let off = try plan(#"{\#(symbols), "market_data": {"enabled": false}}"#)
+        let bigger = try plan(#"{\#(symbols), "performance": {"order_pool_size": 2000000}, "gateway": {"max_connections": 2048}}"#)
+        for name in ["gateway_io_uring", "gateway_buffer_ring", "market_data_heap", "market_data_io_uring", "market_data_buffer_ring",
+                     "login_rings"] {
+            #expect(on.bytes(of: name) > 0, "\(name)")
+            #expect(on.parts.first { $0.name == name }?.isRegion == false, "\(name) is no region of the appliance's")
+            #expect(on.summary.contains("\(name) "))
+        }
+        // Kernel mappings are whole pages.
+        #expect(on.bytes(of: "gateway_io_uring") % 4_096 == 0 && on.bytes(of: "market_data_io_uring") % 4_096 == 0)
+        #expect(off.bytes(of: "market_data_heap") == 0 && off.bytes(of: "market_data_io_uring") == 0)
+        #expect(off.bytes(of: "gateway_io_uring") == on.bytes(of: "gateway_io_uring"))
+        #expect(off.bytes(of: "login_rings") < on.bytes(of: "login_rings"))  // no snapshot service's channel
+        // Market data's heap holds two copies of the books (the publisher's, the snapshot service's).
+        #expect(bigger.bytes(of: "market_data_heap") > on.bytes(of: "market_data_heap"))
+        #expect(bigger.bytes(of: "gateway_io_uring") > on.bytes(of: "gateway_io_uring"))
+        #expect(on.totalBytes - off.totalBytes >= on.bytes(of: "market_data_heap") + on.bytes(of: "market_data_io_uring"))
+    }
+
     @Test func thePlanGrowsWithWhatTheConfigurationAsksFor() throws {
         func plan(_ performance: String) throws -> MemoryPlan {
             let json = #"{"symbols": [{"symbol": "AAPL", "reference_price": 150}], "performance": \#(performance)}"#

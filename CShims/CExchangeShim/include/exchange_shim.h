@@ -230,11 +230,15 @@ static inline unsigned rtes_uring_take_cqes(struct io_uring *ring,
     return n;
 }
 
+/// Completion-queue slots per submission-queue slot of every agent's ring (room for every
+/// completion a burst of multishot receives can produce). Swift reads it to plan the memory.
+#define RTES_URING_CQ_PER_SQ 4
+
 /// Sets up `ring` for a busy-polling agent with the best flags the kernel accepts, in this
 /// order: (with `sqpoll`: SQPOLL + SINGLE_ISSUER + COOP_TASKRUN + TASKRUN_FLAG, then less);
 /// SINGLE_ISSUER + DEFER_TASKRUN + TASKRUN_FLAG; SINGLE_ISSUER + COOP_TASKRUN +
-/// TASKRUN_FLAG; COOP_TASKRUN + TASKRUN_FLAG; no flags. The completion queue has 4 ×
-/// `entries` slots. Stores the flags obtained in *obtained. Returns 0 or -errno. With
+/// TASKRUN_FLAG; COOP_TASKRUN + TASKRUN_FLAG; no flags. The completion queue has
+/// RTES_URING_CQ_PER_SQ × `entries` slots. Stores the flags obtained in *obtained. Returns 0 or -errno. With
 /// `disabled`, the ring starts disabled (IORING_SETUP_R_DISABLED): the thread that will use
 /// it calls io_uring_enable_rings and becomes its single issuer; otherwise the calling
 /// thread is.

@@ -14,13 +14,23 @@ public struct AddressCounts: ~Copyable {
 
     /// - Parameter maximumCounted: the most connections counted at once.
     public init(maximumCounted: Int) {
-        var size = 16
-        while size < 2 * maximumCounted { size <<= 1 }
+        let size = Self.tableSize(maximumCounted: maximumCounted)
         addresses = .allocate(capacity: size)
         addresses.initialize(repeating: 0, count: size)
         counts = .allocate(capacity: size)
         counts.initialize(repeating: 0, count: size)
         mask = size - 1
+    }
+
+    static func tableSize(maximumCounted: Int) -> Int {
+        var size = 16
+        while size < 2 * maximumCounted { size <<= 1 }
+        return size
+    }
+
+    /// The heap bytes `init(maximumCounted:)` allocates.
+    public static func requiredBytes(maximumCounted: Int) -> Int {
+        tableSize(maximumCounted: maximumCounted) * 2 * MemoryLayout<UInt32>.stride
     }
 
     deinit {

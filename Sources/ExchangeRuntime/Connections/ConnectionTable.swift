@@ -146,7 +146,7 @@ public struct ConnectionTable<Session>: ~Copyable {
         capacity = c.capacity
         preLoginLimit = c.preLoginLimit
         preLoginPerAddressLimit = c.preLoginPerAddressLimit
-        preLoginByAddress = AddressCounts(maximumCounted: c.preLoginPerAddressLimit < c.preLoginLimit ? c.preLoginLimit : 0)
+        preLoginByAddress = AddressCounts(maximumCounted: Self.addressesCounted(c))
         tagBase = c.tagBase
         noDelay = c.noDelay
         defaultSendBound = c.sendBoundBytes

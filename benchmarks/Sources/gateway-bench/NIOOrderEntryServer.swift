@@ -128,7 +128,7 @@ final class NIOExchange {
             case .executed(let e):
                 send(to: e.takerClient) { OUCHOutbound.executed(e, as: .taker, to: $0) }
                 send(to: e.makerClient) { OUCHOutbound.executed(e, as: .maker, to: $0) }
-            case .bookAdd, .bookReduce, .bookReplace, .tradingState:
+            case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
                 break
             }
         }
