@@ -30,8 +30,9 @@
 //                       (links no liburing, libnuma or libhugetlbfs)
 //   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
 //                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim
-//   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health
-//                       ← Runtime, Engine, Gateway, MarketData, Access, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
+//   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health,
+//                       recovery of the day from its journal
+//                       ← Runtime, Engine, Gateway, MarketData, Access, Journal, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Ops (the summary that names
 //                       the modules' counters), Runtime, Config
@@ -161,7 +162,7 @@ let package = Package(
             name: "ExchangeOps",
             dependencies: [
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
-                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeAccess", "ExchangeTools",
+                "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeAccess", "ExchangeTools", "ExchangeJournal", "CChecksum",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -264,7 +265,7 @@ let package = Package(
             name: "ExchangeOpsTests",
             dependencies: [
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeTestSupport", "ExchangeTestRig",
+                "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -130,7 +130,9 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
 
     // The trading day: its start and end are engine commands, announced to every session
     // when their System Events come back through the ring.
-    let startsDay: Bool
+    /// Whether `onStart` announces the start of the day (false: recovery continues a day). Set
+    /// before `onStart` when the journal's replay decides it.
+    public var startsDay: Bool
     /// The drain's `.endOfDay` is still to be pushed (the ring was full).
     var endOfDayOwed = false
     /// The engine's end-of-day System Event has been routed to every session.

@@ -5,6 +5,7 @@ import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
 import ExchangeGateway
+import ExchangeJournal
 import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime
@@ -75,13 +76,18 @@ public final class Appliance: @unchecked Sendable {
         /// Asked between the steps of start-up: the name of a stop request that came in (such
         /// as `"SIGINT"`), which stops start-up where it is, or nil to go on.
         public var stopRequested: (@Sendable () -> String?)?
-        /// What an acknowledgement promises (`durability.mode`): none, no journal; async and
-        /// sync journal every command; sync also holds output until it is durable.
-        public var durability: DurabilityMode = .none
+        /// What an acknowledgement promises, overriding `durability.mode` (nil: the
+        /// configuration's): none, no journal; async and sync journal every command; sync also
+        /// holds output until it is durable.
+        public var durability: DurabilityMode?
+        /// Start a new trading day even though today's journal exists (it is kept aside).
+        public var newDay = false
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
-                    apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode = .none) {
+                    apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode? = nil,
+                    newDay: Bool = false) {
             self.durability = durability
+            self.newDay = newDay
             self.countersPath = countersPath
             self.demoFlowRate = demoFlowRate
             self.demoFlowSeed = demoFlowSeed
@@ -246,12 +252,19 @@ public final class Appliance: @unchecked Sendable {
         counters.registerRing(.bookEvents, capacity: capacity)
         counters.registerRing(.control, capacity: controlCapacity)
 
+        // The trading day, and its journal: a new day, or the day so far to replay.
+        tradingDay = TradingDay(utcSecondsSinceEpoch: Int64(Date().timeIntervalSince1970))
+        let durability = options.durability ?? configuration.durability.mode
+        let dayJournal = durability.journals
+            ? try DayJournal.open(settings: configuration.durability, day: tradingDay, newDay: options.newDay) : nil
+        for line in dayJournal?.notes ?? [] { note(line) }
         // Durability: the journal ring (the engine pushes every command onto it, sequenced)
-        // and the position the journal agent publishes once records are on disk.
-        let durability = options.durability
+        // and the position the journal agent publishes once records are on disk (everything
+        // replayed is).
+        let nextSequence = dayJournal?.nextSequence ?? 1
         if durability.journals {
-            journalRing = SPSCRing<SequencedCommand>(capacity: capacity)
-            durable = DurablePosition(initial: 0)
+            journalRing = SPSCRing<SequencedCommand>(capacity: configuration.durability.ringCapacity)
+            durable = DurablePosition(initial: nextSequence &- 1)
         }
 
         let snapshotLevels = MemoryPlan.snapshotLevels
@@ -262,11 +275,6 @@ public final class Appliance: @unchecked Sendable {
             let own = account.limits(defaults: configuration.riskLimits)
             if own != configuration.riskLimits { engine.setLimits(own, forClient: ClientID(client)) }
         }
-        let engineAgent = EngineAgent(
-            engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
-            orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
-            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells,
-            journal: journalRing?.makeProducer())
         // One clock for every agent, so that the gateway's stamps, the demo flow's and market
         // data's agree: the TSC (or CLOCK_MONOTONIC) anchored to CLOCK_REALTIME once, here.
         let clock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: rtes_rdtsc(), realtimeNanoseconds: rtes_realtime_ns())
@@ -299,7 +307,6 @@ public final class Appliance: @unchecked Sendable {
             throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(error.message)")
         }
         gatewayPort = Int(listener.port)
-        tradingDay = TradingDay(utcSecondsSinceEpoch: Int64(Date().timeIntervalSince1970))
         sessionName = gatewaySettings.sessionName.isEmpty ? tradingDay.orderEntrySession.description : gatewaySettings.sessionName
         feedSessionName = gatewaySettings.sessionName.isEmpty ? tradingDay.marketDataSession.description : gatewaySettings.sessionName
         let gatewayMemory: UnsafeMutableRawPointer
@@ -312,14 +319,13 @@ public final class Appliance: @unchecked Sendable {
         let gatewayOptions = GatewayOptions(
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
             symbols: configuration.symbols.map(\.symbol), keys: keys)
-        let gateway = try GatewayAgent(
+        var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
             durability: durability, durable: durable)
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
             + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off")")
-        let productionGateway = ProductionGatewayAgent(gateway)
 
         var stream: [EngineCommand] = []
         if options.demoFlowRate > 0 {
@@ -341,10 +347,11 @@ public final class Appliance: @unchecked Sendable {
         let runner = self.runner
         let shared = performance.threadingMode == .shared
         var marketData: ProductionMarketDataAgent?
+        var replayed: DayReplay?
         var drainAgent: EventDrainAgent?
         if configuration.marketData.enabled {
             let settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(feedSessionName)!)
-            let agent: MarketDataAgent<TSCClock>
+            var agent: MarketDataAgent<TSCClock>
             do {
                 agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(),
                                             logins: snapshotLogins.makeClient(), cells: cells, durability: durability, durable: durable,
@@ -355,16 +362,52 @@ public final class Appliance: @unchecked Sendable {
             for line in agent.report { note(line) }
             retransmitPort = Int(agent.retransmitPort)
             snapshotPort = Int(agent.snapshotPort)
+            if let reader = dayJournal?.reader {
+                replayed = try Self.replayDay(reader, engine: &engine, gateway: &gateway) { agent.replay($0) }
+            }
             marketData = ProductionMarketDataAgent(agent)
         } else {
+            if let reader = dayJournal?.reader {
+                replayed = try Self.replayDay(reader, engine: &engine, gateway: &gateway) { _ in }
+            }
             drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
             note("market data: disabled (market_data.enabled is false); book events are consumed and dropped")
         }
-
-        // The journal agent, before any thread that produces commands starts.
-        if let commands = journalRing?.makeConsumer() {
-            try attachJournal(commands: commands, durable: durable!, mode: durability)
+        if let replayed {
+            // The day continues where the journal ends; it starts again only after an end of day.
+            gateway.startsDay = replayed.lastDayEvent != .startOfDay
+            note("recovery: \(replayed.records) journaled commands replayed in \(replayed.milliseconds) ms "
+                + "(\(replayed.commandsPerSecond) commands/s) into the engine, \(keys.accounts.count) sessions and the feed; "
+                + "state hash \(Self.hex(engine.stateHash())); next sequence \(nextSequence)"
+                + (gateway.startsDay ? "; the day ended, a new start of day follows" : "; the day continues"))
         }
+        let productionGateway = ProductionGatewayAgent(gateway)
+        let engineAgent = EngineAgent(
+            engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
+            orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
+            snapshots: OrderBookSnapshotServer(base: snapshotMemory, maxLevels: snapshotLevels), cells: counters.cells,
+            journal: journalRing?.makeProducer(), nextSequence: nextSequence)
+
+        // The journal agent, before any thread that produces commands starts: it appends to a
+        // fresh segment after the day's last, from the next sequence.
+        var journalAgent: JournalAgent<TSCClock>?
+        if let commands = journalRing?.makeConsumer(), let dayJournal {
+            let settings = configuration.durability
+            let journalConfiguration = JournalAgent<TSCClock>.Configuration(
+                directory: dayJournal.directory, segmentBytes: settings.segmentBytes, groupCommitMaxBytes: settings.groupCommitMaxBytes,
+                ioMode: settings.io, day: dayJournal.day.name,
+                firstSegmentIndex: dayJournal.reader.map { $0.segments[$0.segments.count - 1].header.segmentIndex &+ 1 } ?? 0)
+            do {
+                let agent = try JournalAgent(configuration: journalConfiguration, nextSequence: nextSequence, input: commands,
+                                             durable: durable!, clock: clock, cells: counters.cells)
+                note("\(agent.ioChoice.description); durability.mode \(durability), segments of \(settings.segmentBytes) B, "
+                    + "group commit up to \(settings.groupCommitMaxBytes) B, ring of \(settings.ringCapacity) commands")
+                journalAgent = consume agent
+            } catch {
+                throw ApplianceError("the journal cannot start in \(dayJournal.directory): \(error)")
+            }
+        }
+        let journal = OptionalAgent(journalAgent.take())
 
         // Threads: one counters slot per thread.
         try stopIfRequested()
@@ -387,7 +430,8 @@ public final class Appliance: @unchecked Sendable {
             // Each turn: the engine takes what the gateway queued last turn, the gateway sends
             // the answers right away (and takes new orders), and only then does market data
             // make its sends — so a client's answer never waits behind the feed's syscalls.
-            let upstream = UpstreamDrainReporter(AgentPair(engineAgent, AgentPair(productionGateway, demoAgent)), signal: upstreamDrained)
+            let upstream = UpstreamDrainReporter(AgentPair(AgentPair(engineAgent, journal), AgentPair(productionGateway, demoAgent)),
+                                                 signal: upstreamDrained)
             if let marketData = marketData.take() {
                 let all = AgentPair(upstream, marketData)
                 note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))
@@ -416,7 +460,8 @@ public final class Appliance: @unchecked Sendable {
                 note(try Self.started(runner.start(authAgent.take()!, name: "rtes-auth", slot: .auxiliary, stage: Self.authenticatorStage,
                                                    placement: authPlacement)))
             }
-            note(try Self.started(runner.start(engineAgent, name: "rtes-engine", slot: .engine, stage: 1, placement: placement(.engine))))
+            note(try Self.started(runner.start(AgentPair(engineAgent, journal), name: "rtes-engine", slot: .engine, stage: 1,
+                                               placement: placement(.engine))))
             if let marketData = marketData.take() {
                 note(try Self.started(runner.start(marketData, name: "rtes-md", slot: .marketData, stage: Self.marketDataStage, placement: placement(.marketData))))
             } else {
@@ -470,19 +515,6 @@ public final class Appliance: @unchecked Sendable {
         let now = raised ? limit.rlim_cur : before
         let enough = now >= wanted ? "enough" : "NOT enough (raise LimitNOFILE / ulimit -n)"
         return "descriptors: limit \(before) → \(now), \(enough) for \(connections) connections"
-    }
-
-    /// THE JOURNAL AGENT GOES HERE (issue 11, wired by the lead): build the journal agent on
-    /// `commands` (every command the engine processed, sequenced, in order), have it publish
-    /// `durable` after each group commit, and start it on its thread (its placement next to
-    /// the engine's; its drain stage after the engine's, before market data's, so that the
-    /// last commands are made durable before market data closes the session). Until then a
-    /// journaling mode cannot start: nobody would consume the ring, the engine would stop
-    /// at `queue_capacity` commands and, in sync, nothing would ever be released.
-    private func attachJournal(commands: consuming SPSCRing<SequencedCommand>.Consumer, durable: DurablePosition,
-                               mode: DurabilityMode) throws {
-        _ = consume commands
-        throw ApplianceError("durability.mode \(mode) needs the journal agent, which this build does not start yet; use durability.mode none")
     }
 
     /// Stops taking work, lets every agent drain in pipeline order, stops the admin plane,

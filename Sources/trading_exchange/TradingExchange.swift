@@ -27,6 +27,12 @@ struct TradingExchange: ParsableCommand {
             The counters file appears only once every port is bound (mode 0600, or 0640 for
             exchange.counters_group).
 
+            With a journal (durability.mode async or sync, docs/DURABILITY.md) every command is
+            journaled in durability.directory/<YYYY-MM-DD>; at start, today's journal is replayed
+            (the books, every session's sequence numbers and the feed continue where they were) or,
+            when there is none, a new trading day starts. A journal that cannot be recovered stops
+            start-up with what was found; --new-day then starts a new day, keeping it aside.
+
             --check validates the configuration, the RTES_* environment and the API keys file, and prints
             the memory the configuration takes (the regions start-up maps, market data's heap, the
             io_uring and buffer rings the kernel maps, by the same sizing).
@@ -61,6 +67,9 @@ struct TradingExchange: ParsableCommand {
 
     @Option(help: "Seed of the demo order stream.")
     var demoSeed: UInt64 = 1
+
+    @Flag(help: "With a journal (durability.mode async or sync): start a new trading day even though today's journal exists or cannot be recovered; that journal is moved aside, kept, and every session and the feed start again at sequence 1.")
+    var newDay = false
 
     func validate() throws {
         guard demoFlow >= 0 && demoFlow <= 10_000_000 else { throw ValidationError("--demo-flow must be between 0 and 10000000, got \(demoFlow)") }
@@ -128,7 +137,7 @@ struct TradingExchange: ParsableCommand {
             appliance = try Appliance.start(
                 loaded.configuration,
                 options: Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys,
-                                           stopRequested: Self.pendingStopSignal),
+                                           stopRequested: Self.pendingStopSignal, newDay: newDay),
                 logger: logger)
         } catch let stopped as Appliance.StartStopped {
             // Ctrl-C or SIGTERM while starting: honoured like one after start (exit 0).
