@@ -65,7 +65,7 @@ if [ -n "$root" ]; then
     root=${root%/}
 fi
 user=rtes
-binaries=(trading_exchange rtes-stat rtes-keys)
+binaries=(trading_exchange rtes-stat rtes-keys rtes-journal)
 unit=$root/etc/systemd/system/rtes.service
 etc=$root/etc/rtes
 bindir=$root$prefix/bin
