@@ -265,7 +265,7 @@ let package = Package(
             name: "ExchangeOpsTests",
             dependencies: [
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow",
+                "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

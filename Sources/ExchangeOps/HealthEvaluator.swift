@@ -6,7 +6,7 @@ import ExchangeRuntime
 /// look, the order pool is at least 90 % used, or orders were refused for a system reason
 /// (`systemReasons`: a full ring, an account's share of the token history used up, the
 /// order pool exhausted) within the last `refusalHoldSeconds` — and while that lasts the
-/// exchange is not ready either.
+/// exchange is not ready either — or the journal is stalled (a disk fault it is retrying).
 public struct HealthEvaluator: Sendable {
     public enum Status: String, Sendable { case healthy, degraded, unhealthy }
 
@@ -84,6 +84,18 @@ public struct HealthEvaluator: Sendable {
             checks.append(("order_pool", share >= 0.9
                 ? Check(status: share >= 1 ? .unhealthy : .degraded, detail: "\(used) of \(s.poolCapacity) used")
                 : Check(status: .healthy, detail: "\(used) of \(s.poolCapacity) used")))
+        }
+        if let journal = s.block("journal") {
+            // In sync nothing is answered while the journal cannot make records durable; in
+            // async the loss window grows. Either way the operator must know now.
+            let stalled = (journal["stalled"] ?? 0) != 0
+            let errors = ["errors_no_space", "errors_io", "errors_short_write", "errors_other"]
+                .compactMap { name in (journal[name] ?? 0) > 0 ? "\(name) \(journal[name]!)" : nil }
+            checks.append(("journal", stalled
+                ? Check(status: .degraded, detail: "stalled: records are not becoming durable (\(errors.joined(separator: ", "))); "
+                    + "\(journal["lag"] ?? 0) records waiting, durable through \(journal["durable_sequence"] ?? 0)")
+                : Check(status: .healthy, detail: "durable through \(journal["durable_sequence"] ?? 0)"
+                    + (errors.isEmpty ? "" : "; recovered from \(errors.joined(separator: ", "))"))))
         }
         let refusing = refusedOrders(s, now: now)
         checks.append(("orders", refusing.map { Check(status: .degraded, detail: $0) }

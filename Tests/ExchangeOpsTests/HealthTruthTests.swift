@@ -1,6 +1,7 @@
 import ExchangeClient
 import ExchangeCore
 import ExchangeEngine
+import ExchangeJournal
 @testable import ExchangeOps
 import ExchangeRuntime
 import ExchangeTestRig
@@ -41,6 +42,27 @@ import Testing
         let recovered = health.evaluate(counters.snapshot(), now: 12.5)
         #expect(recovered.status == .healthy && recovered.refusingOrders == nil)
         #expect(HealthEvaluator.readiness(counters.snapshot(), recovered).ready)
+    }
+
+    /// A stalled journal (a disk fault being retried) degrades health and names the errors;
+    /// once it resumes, health says it recovered.
+    @Test func aStalledJournalDegradesHealthAndNamesTheFault() throws {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        let journal = try counters.register(JournalCounters.block)
+        counters.state = .running
+        var health = HealthEvaluator(stallSeconds: 1_000, refusalHoldSeconds: 10)
+        journal.store(JournalCounters.durableSequence, 41)
+        #expect(health.evaluate(counters.snapshot(), now: 0).checks.first { $0.name == "journal" }?.check.status == .healthy)
+        journal.store(JournalCounters.stalled, 1)
+        journal.store(JournalCounters.errorsNoSpace, 3)
+        journal.store(JournalCounters.lag, 17)
+        let stalled = health.evaluate(counters.snapshot(), now: 1)
+        let check = try #require(stalled.checks.first { $0.name == "journal" }?.check)
+        #expect(stalled.status != .healthy && check.status == .degraded)
+        #expect(check.detail.contains("errors_no_space 3") && check.detail.contains("17 records waiting"), "\(check.detail)")
+        journal.store(JournalCounters.stalled, 0)
+        let resumed = try #require(health.evaluate(counters.snapshot(), now: 2).checks.first { $0.name == "journal" }?.check)
+        #expect(resumed.status == .healthy && resumed.detail.contains("recovered from errors_no_space 3"), "\(resumed.detail)")
     }
 
     /// One account used up its share of the token history: its orders are refused, every
