@@ -190,6 +190,13 @@ public struct EngineAgent: Agent, ~Copyable {
 
     public mutating func beginDrain() { draining = true }
 
+    /// After the last turn: the final counters, and the state hash of what the engine holds
+    /// (a logical digest; what `rtes-journal replay` prints for the same journal).
+    public mutating func onClose() {
+        publish()
+        counters.store(EngineCounters.stateHash, engine.stateHash())
+    }
+
     /// Drained when no command waits, none is half processed and every event is out.
     public var isDrained: Bool { !pendingEvents && !suspended && commands.depth == 0 && control.depth == 0 }
 

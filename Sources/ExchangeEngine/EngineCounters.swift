@@ -29,6 +29,9 @@ public enum EngineCounters {
     public static let journalFull = CounterCell(17)
     /// The sequence of the last command processed (0 before the first of the day).
     public static let lastSequence = CounterCell(18)
+    /// The engine's state hash (`RiskCheckedEngine.stateHash()`), stored when the agent
+    /// closes; 0 while it runs. `rtes-journal replay` of the day's journal prints the same.
+    public static let stateHash = CounterCell(19)
 
     public static let block = CounterBlockDescriptor(name: "engine", counters: [
         .init("commands", .counter, commands, help: "Commands the engine processed."),
@@ -50,6 +53,7 @@ public enum EngineCounters {
         .init("commands_handled", .counter, commandsHandled, help: "Gateway commands whose events are all handed on."),
         .init("journal_full", .counter, journalFull, help: "Turns in which the journal ring was full and the engine took no new command."),
         .init("last_sequence", .gauge, lastSequence, help: "Sequence of the last command processed (journal order)."),
+        .init("state_hash", .gauge, stateHash, help: "The engine's state hash, stored when it stops (0 while running)."),
     ])
 
     /// Orders rejected by `reason`: cell `reason.rawValue` of the `engine_rejects` block.

@@ -162,7 +162,13 @@ struct TradingExchange: ParsableCommand {
         monitor.stop()
         let final = appliance.drain()
         print("final counters\n" + final.text())
-        logger.info("stopped")
+        if let hash = final.values("engine")["state_hash"] {
+            // The same digest `rtes-journal replay` prints for today's journal.
+            let digits = String(hash, radix: 16)
+            logger.info("stopped; engine state hash 0x\(String(repeating: "0", count: 16 - digits.count) + digits)")
+        } else {
+            logger.info("stopped")
+        }
     }
 }
 
