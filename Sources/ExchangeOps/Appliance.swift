@@ -256,12 +256,8 @@ public final class Appliance: @unchecked Sendable {
 
         let snapshotLevels = MemoryPlan.snapshotLevels
         let snapshotMemory = try region("orderbook_snapshots")
-        var engine = RiskCheckedEngine(
-            engine: MatchingEngine(configuration: engineConfiguration, region: engineMemory), limits: configuration.riskLimits)
-        for (client, account) in keys.accounts.enumerated() {
-            let own = account.limits(defaults: configuration.riskLimits)
-            if own != configuration.riskLimits { engine.setLimits(own, forClient: ClientID(client)) }
-        }
+        // Built as recovery and `rtes-journal replay` build it (the configuration's and the accounts' limits).
+        let engine = configuration.makeRiskCheckedEngine(keys: keys, region: engineMemory)
         let engineAgent = EngineAgent(
             engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
             orderEvents: orderRing.makeProducer(), bookEvents: bookRing.makeProducer(),
