@@ -256,7 +256,7 @@ public final class Appliance: @unchecked Sendable {
 
         let snapshotLevels = MemoryPlan.snapshotLevels
         let snapshotMemory = try region("orderbook_snapshots")
-        // Built as recovery and `rtes-journal replay` build it (the configuration's and the accounts' limits).
+        // The engine exactly as `rtes-journal replay` (and recovery) build it: ExchangeConfiguration+Engine.swift.
         let engine = configuration.makeRiskCheckedEngine(keys: keys, region: engineMemory)
         let engineAgent = EngineAgent(
             engine: engine, commands: commandRing.makeConsumer(), control: controlRing.makeConsumer(),
