@@ -119,7 +119,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-journal",
             dependencies: [
-                "ExchangeJournal", "ExchangeCore", "ExchangeRisk", "ExchangeConfig", "ExchangeTools",
+                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeRisk", "ExchangeConfig", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

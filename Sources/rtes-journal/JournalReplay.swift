@@ -1,4 +1,5 @@
 import ExchangeCore
+import ExchangeEngine
 import ExchangeJournal
 import ExchangeRisk
 import Glibc
@@ -25,6 +26,9 @@ struct JournalReplay {
     var nanoseconds: UInt64 = 0
     /// The torn tail that ended the journal, if one did (the records before it were replayed).
     var tornTail: JournalTornTail?
+
+    /// Records read ahead of the one being processed (a power of two).
+    static let lookahead = 8
 
     /// Commands per second over the replay loop.
     var commandsPerSecond: Double {
@@ -55,8 +59,35 @@ struct JournalReplay {
             partial.events = Array(UnsafeBufferPointer(start: eventCounts, count: eventKinds.count))
             partial.tornTail = cursor.tornTail
         }
-        while let record = try cursor.next() {
-            if record.sequence > last { break }
+        // The next `lookahead` records are read ahead and prefetched (`prefetch`: their
+        // order's token slot and book), as `runBatch` and the engine agent do: replay is
+        // otherwise bound by those cache misses. Damage met reading ahead is thrown once the
+        // records before it have been replayed.
+        let window = UnsafeMutablePointer<SequencedCommand>.allocate(capacity: Self.lookahead)
+        defer { window.deallocate() }
+        var head = 0
+        var ahead = 0
+        var exhausted = false
+        var damage: JournalError?
+        while true {
+            while ahead < Self.lookahead && !exhausted {
+                do {
+                    if let record = try cursor.next(), record.sequence <= last {
+                        window[(head &+ ahead) & (Self.lookahead &- 1)] = record
+                        ahead &+= 1
+                        engine.prefetch(record.command)
+                    } else {
+                        exhausted = true
+                    }
+                } catch {
+                    damage = error
+                    exhausted = true
+                }
+            }
+            if ahead == 0 { break }
+            let record = window[head]
+            head = (head &+ 1) & (Self.lookahead &- 1)
+            ahead &-= 1
             if partial.firstSequence == nil { partial.firstSequence = record.sequence }
             partial.lastSequence = record.sequence
             records &+= 1
@@ -71,6 +102,7 @@ struct JournalReplay {
             }
         }
         engine.clearEvents()
+        if let damage { throw damage }
     }
 
     init() {

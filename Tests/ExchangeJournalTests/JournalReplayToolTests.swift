@@ -254,7 +254,7 @@ import Testing
         let empty = try Self.run(["replay", journal.directory, inputs.config], environment: keys)
         #expect(empty.status == 2 && empty.errors.contains("no journal segments") && empty.errors.contains(journal.directory), "\(empty.errors)")
 
-        _ = try Self.writeJournal((1...10).map { JournalFixture.command(UInt64($0)) }, perSegment: 10, into: journal)
+        let segments = try Self.writeJournal((1...10).map { JournalFixture.command(UInt64($0)) }, perSegment: 5, into: journal)
 
         // A configuration that cannot be read or used: a usage error, exit 64, naming it.
         let missingConfig = try Self.run(["replay", journal.directory, inputs.files.path("absent.json")], environment: keys)
@@ -282,8 +282,18 @@ import Testing
         let retired = try Self.run(["replay", later.directory, inputs.config], environment: keys)
         #expect(retired.status == 2 && retired.errors.contains("starts at sequence 100, not 1"), "\(retired.errors)")
 
-        // And the fixture's journal (every kind of record) replays, exit 0.
+        // The fixture's journal (every kind of record) replays, exit 0.
         let whole = try Self.run(["replay", journal.directory, inputs.config], environment: keys)
         #expect(whole.status == 0 && whole.output.contains("replayed 10 records"), "\(whole.output) \(whole.errors)")
+
+        // Corruption in an earlier segment (opening reads only the last one's records): the
+        // records before it are replayed, the error says how far, nothing is printed, exit 2.
+        var bytes = try journal.read(segments[0].name)
+        bytes[segments[0].offsets[2] + 33] ^= 1
+        try journal.write(segments[0].name, bytes)
+        let corrupt = try Self.run(["replay", journal.directory, inputs.config], environment: keys)
+        #expect(corrupt.status == 2 && corrupt.output.isEmpty, "\(corrupt.output)")
+        #expect(corrupt.errors.contains("offset \(segments[0].offsets[2])") && corrupt.errors.contains("replayed up to sequence 2, stopped"),
+                "\(corrupt.errors)")
     }
 }
