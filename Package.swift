@@ -39,7 +39,8 @@
 //   rtes-client         sends one order, cancel, replace or modify from the command line ← Client, Clock, CClock
 //   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
 //   rtes-keys           hashes a secret for the API keys file (read from stdin), checks a keys file ← Access, Config
-//   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
+//   rtes-replay         replays a generated order stream through the engine and summarises it (and writes it as a
+//                       journal, for `rtes-journal replay`) ← Core, Risk, OrderFlow, Wire, Journal
 //   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory
 //                       ← Journal, Core, Risk, Config
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
@@ -197,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-replay",
             dependencies: [
-                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire", "ExchangeTools",
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire", "ExchangeTools", "ExchangeJournal", "ExchangeEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
