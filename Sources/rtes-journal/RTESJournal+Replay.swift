@@ -20,7 +20,7 @@ extension RTESJournal {
                 Each record runs to completion as in the exchange. Prints the records replayed, the time and commands \
                 per second, commands and events by kind, each symbol's book (price levels best first with total shares \
                 and order count; --orders lists the resting orders of each level in time priority), and \
-                `state hash 0x…` (16 hex digits), the hash trading_exchange prints at shutdown.
+                `state hash 0x…`: the engine's and the risk layer's state hash (RiskCheckedEngine.stateHash()), 16 hex digits.
 
                 Exit status: 0 replayed the whole journal (or up to --to); 1 a torn tail — replayed up to the last \
                 whole record and printed, the tail reported on standard error; 2 the journal is corrupt or unreadable, \
