@@ -40,8 +40,10 @@
 //   rtes-client         sends one order, cancel, replace or modify from the command line ← Client, Clock, CClock
 //   rtes-loadgen        N connections of order flow, round trips in HdrHistogram ← Client, Clock
 //   rtes-keys           hashes a secret for the API keys file (read from stdin), checks a keys file ← Access, Config
-//   rtes-replay         replays a generated order stream through the engine and summarises it ← Core, Risk, OrderFlow, Wire
-//   rtes-journal        verifies, dumps, summarises and repairs (a torn tail) a journal directory ← Journal, Core
+//   rtes-replay         replays a generated order stream through the engine and summarises it (and writes it as a
+//                       journal, for `rtes-journal replay`) ← Core, Risk, OrderFlow, Wire, Journal
+//   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory
+//                       ← Journal, Core, Risk, Config
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
@@ -119,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-journal",
             dependencies: [
-                "ExchangeJournal", "ExchangeCore", "ExchangeTools",
+                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeRisk", "ExchangeConfig", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -197,7 +199,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-replay",
             dependencies: [
-                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire", "ExchangeTools",
+                "ExchangeCore", "ExchangeRisk", "OrderFlow", "ExchangeConfig", "ExchangeWire", "ExchangeTools", "ExchangeJournal", "ExchangeEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -256,7 +258,7 @@ let package = Package(
             name: "ExchangeJournalTests",
             dependencies: [
                 "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeTools", "ExchangeRuntime", "ExchangeRuntimePolicy", "ExchangeClock", "CChecksum",
-                "CExchangeShim",
+                "CExchangeShim", "ExchangeRisk", "ExchangeConfig", "OrderFlow",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),

@@ -67,13 +67,13 @@ extension JournalRecord {
     /// A packed text field (big-endian, space-padded) as printable ASCII, trailing spaces
     /// trimmed, any other byte as `\xNN` — a journal's bytes are external input, and a dump
     /// must neither lose them nor send control characters to a terminal.
-    static func alphaText(_ packed: UInt64, width: Int) -> String {
+    public static func alphaText(_ packed: UInt64, width: Int) -> String {
         var bytes: [UInt8] = []
         for i in (0..<width).reversed() { bytes.append(UInt8(truncatingIfNeeded: packed >> UInt64(i * 8))) }
         return printable(bytes)
     }
 
-    static func tokenText(_ token: OrderToken) -> String {
+    public static func tokenText(_ token: OrderToken) -> String {
         var bytes: [UInt8] = []
         for i in (0..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: token.high >> UInt64(i * 8))) }
         for i in (2..<8).reversed() { bytes.append(UInt8(truncatingIfNeeded: token.low >> UInt64(i * 8))) }

@@ -269,12 +269,9 @@ public final class Appliance: @unchecked Sendable {
 
         let snapshotLevels = MemoryPlan.snapshotLevels
         let snapshotMemory = try region("orderbook_snapshots")
-        var engine = RiskCheckedEngine(
-            engine: MatchingEngine(configuration: engineConfiguration, region: engineMemory), limits: configuration.riskLimits)
-        for (client, account) in keys.accounts.enumerated() {
-            let own = account.limits(defaults: configuration.riskLimits)
-            if own != configuration.riskLimits { engine.setLimits(own, forClient: ClientID(client)) }
-        }
+        // The engine exactly as `rtes-journal replay` builds it (ExchangeConfiguration+Engine.swift),
+        // so that recovery and the offline replay agree on every outcome and on the state hash.
+        var engine = configuration.makeRiskCheckedEngine(keys: keys, region: engineMemory)
         // One clock for every agent, so that the gateway's stamps, the demo flow's and market
         // data's agree: the TSC (or CLOCK_MONOTONIC) anchored to CLOCK_REALTIME once, here.
         let clock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: rtes_rdtsc(), realtimeNanoseconds: rtes_realtime_ns())

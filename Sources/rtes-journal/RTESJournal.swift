@@ -5,13 +5,14 @@ import ExchangeTools
 import Glibc
 
 /// `rtes-journal`: looks at one trading day's journal directory offline — verifies it,
-/// prints its records, summarises it, and discards a torn tail. It reads with large buffered
-/// `pread`s and never writes, except `repair`, which only zeroes a torn tail.
+/// prints its records, summarises it, discards a torn tail, and replays it through an engine
+/// built as the exchange builds it. It reads with large buffered `pread`s and never writes,
+/// except `repair`, which only zeroes a torn tail.
 @main
 struct RTESJournal: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtes-journal",
-        abstract: "Verify, print, summarise or repair an RTES journal directory (one trading day's *.rtj segments).",
+        abstract: "Verify, print, summarise, repair or replay an RTES journal directory (one trading day's *.rtj segments).",
         discussion: """
             DIR is one trading day's journal directory, <durability.directory>/<day>, holding segments named \
             <first sequence, 20 digits>.rtj; other files in it are ignored. docs/DURABILITY.md describes the formats.
@@ -22,11 +23,12 @@ struct RTESJournal: ParsableCommand {
             corruption, named by file, offset and sequence.
 
             Exit status: 0 the journal is whole (repair: repaired, or nothing to repair), 1 a torn tail and nothing \
-            else (repairable with `rtes-journal repair DIR`; dump and stats print the whole records before it), \
-            2 corrupt or unreadable (no segments, an I/O error; nothing is changed), 64 a usage error.
+            else (repairable with `rtes-journal repair DIR`; dump, stats and replay use the whole records before it), \
+            2 corrupt or unreadable (no segments, an I/O error; nothing is changed), 64 a usage error (replay: also a \
+            configuration or API keys file that cannot be used).
             """,
         version: RTESVersion.current,
-        subcommands: [Verify.self, Dump.self, Stats.self, Repair.self])
+        subcommands: [Verify.self, Dump.self, Stats.self, Repair.self, Replay.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(

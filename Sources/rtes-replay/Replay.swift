@@ -35,6 +35,10 @@ struct Replay: ParsableCommand {
     @Option(help: "Order flow: realistic, randomized (every rule, often), exchange-core, multi-symbol.")
     var flow: Flow = .realistic
 
+    @Option(help: ArgumentHelp("Also write the generated stream as a journal directory (created; it must not exist), for `rtes-journal replay`.",
+                               valueName: "dir"))
+    var journal: String?
+
     enum Flow: String, ExpressibleByArgument, CaseIterable {
         case realistic, randomized
         case exchangeCore = "exchange-core"
@@ -68,6 +72,15 @@ struct Replay: ParsableCommand {
             return events
         }
         print("generated \(orders.formatted()) commands in \(seconds(since: generationStart)) s")
+        if let journal {
+            switch GeneratedJournal.write(commands, directory: journal, day: "generated") {
+            case .success(let written):
+                print("wrote \(journal): \(written.segments) segments, \(written.bytes.formatted()) bytes")
+            case .failure(let error):
+                FileHandle.standardError.write(Data("rtes-replay: --journal: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
 
         var engine = RiskCheckedEngine(configuration: engineConfiguration, limits: limits)
         var events = 0

@@ -172,10 +172,28 @@ extension ExchangeProcess {
             }
         }
 
-        // 3. A clean stop still works on the recovered day.
+        // 3. A clean stop still works on the recovered day, and the engine it stops with is the
+        // one `rtes-journal replay` rebuilds from the journal alone (same state hash).
         second.terminate()
         secondRun = Self.finish(second, secondOut, secondErr)
         #expect(secondRun?.status == 0, "stderr: \(secondRun?.errors.suffix(2_000) ?? "")")
+        let live = secondRun?.errors.range(of: #"engine state hash 0x[0-9a-f]{16}"#, options: .regularExpression)
+            .map { String(secondRun!.errors[$0].suffix(18)) }
+        let days = try FileManager.default.contentsOfDirectory(atPath: journal)
+        let replay = Process()
+        replay.executableURL = Self.executable.deletingLastPathComponent().appendingPathComponent("rtes-journal")
+        replay.arguments = ["replay", journal + "/" + (days.first ?? ""), config]
+        replay.environment = ["RTES_API_KEYS_FILE": devKeysPath]
+        let out = Pipe()
+        let err = Pipe()
+        replay.standardOutput = out
+        replay.standardError = err
+        try replay.run()
+        let replayed = Self.finish(replay, out, err)
+        #expect(replayed.status == 0, "rtes-journal replay: \(replayed.errors)")
+        let offline = replayed.output.range(of: #"state hash 0x[0-9a-f]{16}"#, options: .regularExpression)
+            .map { String(replayed.output[$0].suffix(18)) }
+        #expect(live != nil && live == offline, "live \(live ?? "none"), rtes-journal replay \(offline ?? "none")")
     }
 }
 
