@@ -190,8 +190,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         // Everything that can fail first, into locals; `self` is assigned only after (a
         // noncopyable value cannot be left half initialized on a throwing path).
         let (journal, latencyBlock) = try JournalCounters.register(in: cells)
-        // A header or a carried-over partial block, a batch, one record of slack, padding.
-        let bufferBytes = Self.roundUp(block + configuration.groupCommitMaxBytes + JournalRecord.maximumBytes, block) + block
+        let bufferBytes = Self.bufferBytes(groupCommitMaxBytes: configuration.groupCommitMaxBytes)
         let buffers = UnsafeMutableRawPointer.allocate(byteCount: 2 * bufferBytes, alignment: block)
         buffers.initializeMemory(as: UInt8.self, repeating: 0, count: 2 * bufferBytes)
         var cleanup = true
@@ -327,6 +326,16 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
     public func retire(coveredThrough sequence: UInt64, retain: Int) throws(SystemError) -> [String] {
         try JournalSegmentFile.retire(directoryPath: configuration.directory, coveredThrough: sequence, retain: max(retain, 1))
     }
+
+    /// Each of the agent's two write buffers: a header or a carried-over partial block, a batch,
+    /// one record of slack, padding — in whole blocks.
+    public static func bufferBytes(groupCommitMaxBytes: Int) -> Int {
+        let block = JournalSegmentFile.blockBytes
+        return roundUp(block + groupCommitMaxBytes + JournalRecord.maximumBytes, block) + block
+    }
+
+    /// The heap the agent allocates: its two write buffers (the memory plan counts it).
+    public static func heapBytes(groupCommitMaxBytes: Int) -> Int { 2 * bufferBytes(groupCommitMaxBytes: groupCommitMaxBytes) }
 
     @inlinable
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value &+ multiple &- 1) / multiple &* multiple }

@@ -263,7 +263,8 @@ public final class Appliance: @unchecked Sendable {
         // replayed is).
         let nextSequence = dayJournal?.nextSequence ?? 1
         if durability.journals {
-            journalRing = SPSCRing<SequencedCommand>(capacity: configuration.durability.ringCapacity)
+            let memory = UnsafeMutableRawBufferPointer(start: try region("ring_journal"), count: plan.bytes(of: "ring_journal"))
+            journalRing = SPSCRing<SequencedCommand>(capacity: configuration.durability.ringCapacity, memory: memory)
             durable = DurablePosition(initial: nextSequence &- 1)
         }
 

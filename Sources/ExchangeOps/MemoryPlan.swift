@@ -4,6 +4,7 @@ import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
 import ExchangeGateway
+import ExchangeJournal
 import ExchangeMarketData
 import ExchangeRuntime
 import ExchangeWire
@@ -15,7 +16,7 @@ import ExchangeWire
 /// Besides the regions: the market-data agent's heap (its replicas of the books, packet
 /// slots, snapshot table and buffers, and the retransmit history), what each agent's io_uring
 /// and provided-buffer ring map with the kernel (`*_io_uring`, `*_buffer_ring`, in whole
-/// pages), the rings to the authenticator, and the counters file. Not counted yet: the
+/// pages), the rings to the authenticator, the journal's two write buffers, and the counters file. Not counted yet: the
 /// gateway's heap beside its region — per connection a frame reader (1 KiB) and a held-input
 /// buffer (`gateway.receive_buffer_size`), plus its slot tables, about 5 MiB at the defaults
 /// — the authenticator's tables, and the process's own code and stacks.
@@ -62,6 +63,12 @@ public struct MemoryPlan: Sendable, Equatable {
             let marketDataRings = MarketDataAgent<TSCClock>.ringBytes(configuration: marketData)
             add("market_data_io_uring", marketDataRings.ioUring, .marketData, region: false)
             add("market_data_buffer_ring", marketDataRings.bufferRing, .marketData, region: false)
+        }
+        let durability = configuration.durability
+        if durability.mode.journals {
+            add("ring_journal", SPSCRing<SequencedCommand>.requiredBytes(capacity: durability.ringCapacity), .engine)
+            add("journal_buffers", JournalAgent<TSCClock>.heapBytes(groupCommitMaxBytes: durability.groupCommitMaxBytes), .engine,
+                region: false)
         }
         let logins = configuration.auth.maxPendingLogins
         add("login_rings", LoginChannel.requiredBytes(capacity: logins, rejectCapacity: LoginChannel.defaultRejectCapacity)

@@ -48,6 +48,26 @@ import Testing
         #expect(on.totalBytes - off.totalBytes >= on.bytes(of: "market_data_heap") + on.bytes(of: "market_data_io_uring"))
     }
 
+    /// A journaling mode adds the engine's ring to the journal agent (a region) and the agent's
+    /// two write buffers (heap), sized by `durability.ring_capacity` and `group_commit_max_bytes`.
+    @Test func aJournalingModeCountsTheJournalRingAndBuffers() throws {
+        func plan(_ durability: String) throws -> MemoryPlan {
+            let json = #"{"symbols": [{"symbol": "AAPL", "reference_price": 150}], "durability": \#(durability)}"#
+            return MemoryPlan(try ConfigurationLoader.load(json: json, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2))
+                .configuration, accounts: 4)
+        }
+        let none = try plan("{}")
+        let sync = try plan(#"{"mode": "sync", "ring_capacity": 65536, "group_commit_max_bytes": 1048576}"#)
+        let bigger = try plan(#"{"mode": "async", "ring_capacity": 262144, "group_commit_max_bytes": 4194304}"#)
+        #expect(none.bytes(of: "ring_journal") == 0 && none.bytes(of: "journal_buffers") == 0)
+        #expect(sync.parts.first { $0.name == "ring_journal" }?.isRegion == true)
+        #expect(sync.parts.first { $0.name == "journal_buffers" }?.isRegion == false)
+        #expect(sync.bytes(of: "ring_journal") >= 65_536 * 64 && sync.bytes(of: "journal_buffers") >= 2 * 1_048_576)
+        #expect(bigger.bytes(of: "ring_journal") > sync.bytes(of: "ring_journal"))
+        #expect(bigger.bytes(of: "journal_buffers") > sync.bytes(of: "journal_buffers"))
+        #expect(sync.totalBytes - none.totalBytes == sync.bytes(of: "ring_journal") + sync.bytes(of: "journal_buffers"))
+    }
+
     @Test func thePlanGrowsWithWhatTheConfigurationAsksFor() throws {
         func plan(_ performance: String) throws -> MemoryPlan {
             let json = #"{"symbols": [{"symbol": "AAPL", "reference_price": 150}], "performance": \#(performance)}"#
