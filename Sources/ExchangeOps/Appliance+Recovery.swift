@@ -56,7 +56,8 @@ extension Appliance {
                 replay.records &+= 1
             }
         } catch {
-            throw ApplianceError("replaying the journal in \(reader.directory) failed after \(replay.records) commands: \(error). "
+            throw ApplianceError("the journal in \(reader.directory) cannot be recovered: replaying it failed after "
+                + "\(replay.records) commands: \(error). "
                 + "Nothing was changed. Inspect it with `rtes-journal verify \(reader.directory)`; to start a new day instead, "
                 + "start with --new-day (the journal is kept aside)")
         }

@@ -1,5 +1,6 @@
 import ExchangeClient
 import ExchangeCore
+import ExchangeJournal
 import ExchangeTestRig
 import ExchangeTestSupport
 import ExchangeWire
@@ -201,11 +202,12 @@ extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
 
-/// A journal that cannot be recovered stops start-up, saying what was found and how to start
-/// a new day; `--new-day` keeps it aside and starts one.
+/// A torn tail is cut at start-up and the day goes on; a journal that cannot be recovered stops
+/// start-up, saying what was found and how to start a new day; `--new-day` keeps it aside and
+/// starts one.
 extension ExchangeProcess {
     @Test(.enabled(if: built, "trading_exchange is not built: run `swift build --build-tests` (make test does)"))
-    func aDamagedJournalStopsStartUpAndNewDayKeepsItAside() throws {
+    func aTornTailIsCutButADamagedJournalStopsStartUpAndNewDayKeepsItAside() throws {
         let directory = try InstanceHygiene.Directory()
         let journal = directory.path + "/journal"
         let metrics = freePort()
@@ -229,6 +231,26 @@ extension ExchangeProcess {
         let day = journal + "/" + days[0]
         let segments = try FileManager.default.contentsOfDirectory(atPath: day).filter { $0.hasSuffix(".rtj") }.sorted()
         try #require(!segments.isEmpty)
+
+        // A torn tail — the start of a record cut short after the last whole one, zeros after
+        // it, as a crash mid-write leaves it — is cut at start-up, reported, and the day goes on.
+        let before = try JournalReader.open(directory: day)
+        let last = before.segments[before.segments.count - 1].path
+        let torn = try #require(FileHandle(forUpdatingAtPath: last))
+        try torn.seek(toOffset: UInt64(before.lastSegmentEnd))
+        try torn.write(contentsOf: Data([0x12, 0x34, 0x56, 0x78, 88, 0, 0, 0, 0x2A, 0, 0, 0]))
+        try torn.close()
+        #expect(try JournalReader.open(directory: day).tornTail != nil)
+        let (cut, cutOut, cutErr) = try Self.start([config, "--counters", counters])
+        let cutServes = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(20)) {
+            httpGet("http://127.0.0.1:\(metrics)/ready", timeout: 1)?.status == 200 || !cut.isRunning
+        }
+        cut.terminate()
+        let cutRun = Self.finish(cut, cutOut, cutErr)
+        #expect(cutServes && cutRun.status == 0, "stderr: \(cutRun.errors.suffix(2_000))")
+        #expect(cutRun.errors.contains("torn tail cut") && cutRun.errors.contains("journaled commands replayed"),
+                "\(cutRun.errors.suffix(2_000))")
+        #expect(try JournalReader.open(directory: day).tornTail == nil)
 
         // Damage the first record's header (not a torn tail: a record follows it).
         let segment = day + "/" + segments[0]
