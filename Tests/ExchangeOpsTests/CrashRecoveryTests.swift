@@ -277,3 +277,106 @@ extension ExchangeProcess {
         #expect(after.count == 2 && after.contains(days[0]) && after.contains { $0.hasPrefix(days[0] + ".set-aside-") }, "\(after)")
     }
 }
+
+/// In `sync`, a full disk stops acknowledgements — nothing is answered that is not on disk —
+/// `/health` says why, and when space comes back every answer follows, none lost.
+extension ExchangeProcess {
+    static var mayMount: Bool { getuid() == 0 }
+
+    @Test(.enabled(if: built, "trading_exchange is not built"),
+          .enabled(if: mayMount, "mounting a small tmpfs for the journal needs root"))
+    func aFullDiskStopsAnswersInSyncAndTheyAllFollowWhenSpaceReturns() throws {
+        let directory = try InstanceHygiene.Directory()
+        let mountPoint = directory.path + "/small-disk"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        func run(_ tool: String, _ arguments: [String]) -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return -1 }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        try #require(run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint]) == 0, "mount tmpfs failed")
+        defer { _ = run("/bin/umount", ["-l", mountPoint]) }
+        let metrics = freePort()
+        let tcp = freePort()
+        var json = testConfiguration(metricsPort: metrics, name: "DISKFULL-\(getpid())", tcpPort: tcp)
+        json = json.replacingOccurrences(
+            of: #""symbols": ["#,
+            with: #""durability": { "mode": "sync", "directory": "\#(mountPoint)", "segment_bytes": 1048576, "group_commit_max_bytes": 65536 },"#
+                + "\n  " + #""symbols": ["#)
+        let config = directory.path + "/config.json"
+        try json.write(toFile: config, atomically: true, encoding: .utf8)
+        let (exchange, out, err) = try Self.start([config, "--counters", directory.path + "/counters"])
+        var finished: Run?
+        defer {
+            if finished == nil {
+                kill(exchange.processIdentifier, SIGKILL)
+                _ = Self.finish(exchange, out, err)
+            }
+        }
+        let ready = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(20)) {
+            httpGet("http://127.0.0.1:\(metrics)/ready", timeout: 1)?.status == 200 || !exchange.isRunning
+        }
+        try #require(ready && exchange.isRunning)
+
+        // Fill the disk beside the journal's preallocated segment.
+        let filler = mountPoint + "/filler"
+        _ = run("/bin/dd", ["if=/dev/zero", "of=" + filler, "bs=64k", "count=1000"])
+        let client = try OrderEntryClient.connect(port: tcp, username: "LOAD1", password: "load1pass", sequence: 0)
+        defer { client.close() }
+        // Cancels of unknown orders, in bursts the client waits out (a client that outruns the
+        // exchange's rings is disconnected): more than the segment holds (56 bytes a record), so
+        // the journal must roll, cannot create its next segment, and stalls; answers stop.
+        let count = 30_000
+        var answers = 0
+        var sent = 0
+        func take(_ wait: Duration) {
+            while let packet = try? client.poll(timeout: wait) { if case .sequenced = packet { answers += 1 } }
+        }
+        var journalStalled = false
+        while sent < count && !journalStalled {
+            for _ in 0..<200 {
+                try client.cancel(token: OrderToken(number: UInt64(sent)))
+                sent += 1
+            }
+            // Until this burst is answered, or the exchange says its journal stalled.
+            _ = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(5)) {
+                take(.zero)
+                if answers >= sent { return true }
+                journalStalled = httpGet("http://127.0.0.1:\(metrics)/health", timeout: 1)?.body.contains("stalled") == true
+                return journalStalled
+            }
+        }
+        #expect(journalStalled && sent < count, "all \(sent) cancels were answered: the journal never stalled")
+        var health: (status: Int, body: String)?
+        let stalled = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(20)) {
+            take(.zero)
+            health = httpGet("http://127.0.0.1:\(metrics)/health", timeout: 1)
+            return health?.body.contains("stalled") == true
+        }
+        #expect(stalled, "the journal never reported a stall: \(health?.body ?? "no answer")")
+        #expect(health?.body.contains("errors_no_space") == true, "\(health?.body ?? "")")
+        let whileStalled = answers
+        #expect(whileStalled < sent, "every answer came although the journal could not make them durable")
+
+        // Space again: the journal resumes and every answer follows, none lost, none twice.
+        unlink(filler)
+        let all = waitUntil(timeout: .seconds(60), pollInterval: .milliseconds(1)) {
+            take(.milliseconds(1))
+            return answers >= sent
+        }
+        take(.milliseconds(100))
+        #expect(all && answers == sent, "\(answers) answers of \(sent) after the disk recovered (\(whileStalled) while stalled)")
+        let recovered = waitUntil(timeout: .seconds(10), pollInterval: .milliseconds(20)) {
+            httpGet("http://127.0.0.1:\(metrics)/health", timeout: 1)?.body.contains("recovered from errors_no_space") == true
+        }
+        #expect(recovered)
+        exchange.terminate()
+        finished = Self.finish(exchange, out, err)
+        #expect(finished?.status == 0, "stderr: \(finished?.errors.suffix(2_000) ?? "")")
+    }
+}
