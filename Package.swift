@@ -33,7 +33,7 @@
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health,
 //                       recovery of the day from its journal
 //                       ← Runtime, Engine, Gateway, MarketData, Access, Journal, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
-//   trading_exchange    the exchange process ← Ops, Config, Runtime
+//   trading_exchange    the exchange process ← Ops, Config, Core (the state hash's text), Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Ops (the summary that names
 //                       the modules' counters), Runtime, Config
 //   rtes-feed           follows the feed, rebuilds the books ← Feed, Config
@@ -174,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "trading_exchange",
             dependencies: [
-                "ExchangeOps", "ExchangeConfig", "ExchangeRuntime", "ExchangeTools",
+                "ExchangeOps", "ExchangeConfig", "ExchangeCore", "ExchangeRuntime", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -462,7 +462,7 @@ extension EngineState {
         hashState(into: &hasher)
         let hash = hasher.finalize()
         guard hash == recorded else {
-            throw .damaged("the restored state hashes to \(hex(hash)), the snapshot recorded \(hex(recorded))")
+            throw .damaged("the restored state hashes to \(StateHasher.text(hash)), the snapshot recorded \(StateHasher.text(recorded))")
         }
     }
 
@@ -532,11 +532,6 @@ extension EngineState {
         accounts[client].tail = index
         accounts[client].openNotional &+= UInt128(UInt64(orders[i].leaves) &* UInt64(orders[i].price))
     }
-}
-
-private func hex(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
 }
 
 extension InstrumentSpec {

@@ -28,3 +28,13 @@ public struct StateHasher: Sendable {
         return copy.state
     }
 }
+
+extension StateHasher {
+    /// How a state hash is printed everywhere — the exchange's start-up and shutdown logs,
+    /// `rtes-journal replay`, snapshot errors — so that one can be compared with another by
+    /// eye or by a test: `0x` and 16 lower-case hex digits.
+    public static func text(_ hash: UInt64) -> String {
+        let digits = String(hash, radix: 16)
+        return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -64,10 +64,4 @@ extension Appliance {
         replay.nanoseconds = DispatchTime.now().uptimeNanoseconds &- started
         return replay
     }
-
-    /// `0x` and 16 hex digits: how the exchange and `rtes-journal replay` print a state hash.
-    static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
-    }
 }

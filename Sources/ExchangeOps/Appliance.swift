@@ -376,7 +376,7 @@ public final class Appliance: @unchecked Sendable {
             gateway.startsDay = replayed.lastDayEvent != .startOfDay
             note("recovery: \(replayed.records) journaled commands replayed in \(replayed.milliseconds) ms "
                 + "(\(replayed.commandsPerSecond) commands/s) into the engine, \(keys.accounts.count) sessions and the feed; "
-                + "state hash \(Self.hex(engine.stateHash())); next sequence \(nextSequence)"
+                + "state hash \(StateHasher.text(engine.stateHash())); next sequence \(nextSequence)"
                 + (gateway.startsDay ? "; the day ended, a new start of day follows" : "; the day continues"))
         }
         let productionGateway = ProductionGatewayAgent(gateway)

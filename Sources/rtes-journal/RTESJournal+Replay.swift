@@ -103,11 +103,6 @@ extension RTESJournal {
             }
         }
 
-        static func hashText(_ hash: UInt64) -> String {
-            let digits = String(hash, radix: 16)
-            return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
-        }
-
         static func kindCounts(_ replay: JournalReplay) -> (commands: [(String, Int)], events: [(String, Int)]) {
             let commands = JournalRecord.Kind.allCases.compactMap { kind in
                 replay.commands[Int(kind.rawValue)] == 0 ? nil : (kind.description, replay.commands[Int(kind.rawValue)])
@@ -130,7 +125,7 @@ extension RTESJournal {
             lines.append("commands: " + (counts.commands.isEmpty ? "none" : counts.commands.map { "\($0.0) \($0.1)" }.joined(separator: ", ")))
             lines.append("events: " + (counts.events.isEmpty ? "none" : counts.events.map { "\($0.0) \($0.1)" }.joined(separator: ", ")))
             lines.append(books.text)
-            lines.append("state hash \(hashText(hash))")
+            lines.append("state hash \(StateHasher.text(hash))")
             return lines.joined(separator: "\n")
         }
 
@@ -147,7 +142,7 @@ extension RTESJournal {
                 + "\"seconds\":\(String(format: "%.6f", Double(replay.nanoseconds) / 1e9)),"
                 + "\"commands_per_second\":\(String(format: "%.0f", replay.commandsPerSecond)),"
                 + "\"commands\":\(object(counts.commands)),\"events\":\(object(counts.events)),"
-                + "\"books\":\(books.json),\"state_hash\":\(JSONText.string(hashText(hash)))}"
+                + "\"books\":\(books.json),\"state_hash\":\(JSONText.string(StateHasher.text(hash)))}"
         }
     }
 }

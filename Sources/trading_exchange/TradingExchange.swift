@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeConfig
+import ExchangeCore
 import ExchangeOps
 import ExchangeRuntime
 import ExchangeTools
@@ -163,9 +164,8 @@ struct TradingExchange: ParsableCommand {
         let final = appliance.drain()
         print("final counters\n" + final.text())
         if let hash = final.values("engine")["state_hash"] {
-            // The same digest `rtes-journal replay` prints for today's journal.
-            let digits = String(hash, radix: 16)
-            logger.info("stopped; engine state hash 0x\(String(repeating: "0", count: 16 - digits.count) + digits)")
+            // The same digest, printed the same way, as `rtes-journal replay` of today's journal.
+            logger.info("stopped; engine state hash \(StateHasher.text(hash))")
         } else {
             logger.info("stopped")
         }
