@@ -210,11 +210,11 @@ enum ConfigurationSchema {
         Field(path: "durability.ring_capacity", type: .wholeNumber, defaultValue: "65536",
               meaning: "commands the engine-to-journal ring holds: the most the journal can be behind the engine; a power of two from 1024 to 16777216"),
         Field(path: "durability.retain", type: .wholeNumber, defaultValue: "1000000",
-              meaning: "journal segments kept once a snapshot covers them (the oldest are removed first; a segment no snapshot covers is never removed), 0–1000000"),
+              meaning: "journal segments to keep once a snapshot covers them, 0–1000000; validated, not applied yet: the exchange takes no snapshots yet, so it removes no segment"),
         Field(path: "durability.snapshot_interval_seconds", type: .wholeNumber, defaultValue: "0",
-              meaning: "seconds between periodic snapshots of the whole state, 0–86400; 0: no periodic snapshots"),
+              meaning: "seconds between periodic snapshots of the whole state, 0–86400; validated, not applied yet: the exchange takes no snapshots yet"),
         Field(path: "durability.stall_budget_ms", type: .wholeNumber, defaultValue: "250",
-              meaning: "sync only: how long answers may wait for the disk before new orders are refused (with a reason) until it recovers, 1–600000 milliseconds"),
+              meaning: "sync only: how long answers may wait for the disk before new orders are to be refused, 1–600000 milliseconds; validated, not applied yet: answers wait for the disk however long it stalls (/health says so)"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).
