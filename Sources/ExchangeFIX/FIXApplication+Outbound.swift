@@ -146,14 +146,14 @@ extension FIXApplication {
             let entry = orders.entry(i)
             let done = e.remaining == 0
             let expired = e.reason == .timeout
+            // Answer the cancel request with its ClOrdID when there is one.
+            let request = entry.link != 0 && orders.entry(Int(entry.link)).kind == .cancelRequest ? Int(entry.link) : 0
             orders.update(i) {
                 $0.leavesQty = e.remaining
                 if done { $0.ordStatus = expired ? UInt8(ascii: "C") : UInt8(ascii: "4") }
                 if !done { $0.orderQty = $0.cumQty &+ e.remaining }
-                if $0.link != 0, orders.entry(Int($0.link)).kind == .cancelRequest, done { $0.link = 0 }
+                if request != 0, done { $0.link = 0 }
             }
-            // Answer the cancel request with its ClOrdID when there is one.
-            let request = entry.link != 0 && orders.entry(Int(entry.link)).kind == .cancelRequest ? Int(entry.link) : 0
             let execType: UInt8 = !done ? UInt8(ascii: "D") : expired ? UInt8(ascii: "C") : UInt8(ascii: "4")
             report(&w, index: i, execType: execType, clOrdIDOf: request != 0 ? request : i, origOf: request != 0 ? i : 0,
                    timestamp: e.timestamp, text: Self.cancelText(e.reason))
