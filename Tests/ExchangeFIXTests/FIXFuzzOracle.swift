@@ -41,7 +41,9 @@ enum FIXFuzzOracle {
         let ring = UnsafeMutableRawPointer.allocate(byteCount: ringBytes, alignment: 8)
         defer { ring.deallocate() }
         var session = FIXSession(configuration: c, store: FIXMessageRing(memory: ring, slotCount: 8, slotSize: 256), now: t0)
-        var app = FIXApplication(configuration: FIXApplicationConfiguration(client: 1, firm: .blank, execIDPrefix: 1, midnight: t0))
+        var appConfiguration = FIXApplicationConfiguration(client: 1, firm: .blank, execIDPrefix: 1, midnight: t0)
+        appConfiguration.maximumClOrdIDs = 16
+        var app = FIXApplication(configuration: appConfiguration)
         var verifier = Accept()
         let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 8)
         let body = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024, alignment: 8)
