@@ -18,8 +18,8 @@ extension FIXSession where Store: ~Copyable {
     func header(_ type: FIXMsgType, o: inout Output, now: UInt64, sequence: UInt64 = 0, origSendingTime: UInt64 = 0) -> FIXWriter {
         var w = FIXWriter(o.remaining)
         w.msgType(type)
-        configuration.senderCompID.withUnsafeBytes { w.field(Tag.senderCompID, $0) }
-        configuration.targetCompID.withUnsafeBytes { w.field(Tag.targetCompID, $0) }
+        w.field(Tag.senderCompID, ourCompID)
+        w.field(Tag.targetCompID, theirCompID)
         w.field(Tag.msgSeqNum, sequence != 0 ? sequence : nextOutbound)
         if origSendingTime != 0 { w.field(Tag.possDupFlag, char: UInt8(ascii: "Y")) }
         w.timestamp(Tag.sendingTime, now, precision: configuration.timestampPrecision)
@@ -158,8 +158,7 @@ extension FIXSession where Store: ~Copyable {
 
     func compIDsMatch() -> Bool {
         guard let sender = message.value(Tag.senderCompID), let target = message.value(Tag.targetCompID) else { return false }
-        return configuration.targetCompID.withUnsafeBytes { $0.elementsEqual(sender) }
-            && configuration.senderCompID.withUnsafeBytes { $0.elementsEqual(target) }
+        return theirCompID.elementsEqual(sender) && ourCompID.elementsEqual(target)
     }
 
     func isGapFill() -> Bool {

@@ -32,6 +32,9 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
     // Logon waiting for its verdict.
     @usableFromInline var pendingLogonSeq: UInt64 = 0
     @usableFromInline var pendingReset = false
+    /// Our CompID then the counterparty's, each a length byte and 32 bytes: read on every
+    /// message, so kept out of the configuration's arrays.
+    @usableFromInline let compIDs: UnsafeMutablePointer<UInt8>
 
     /// A session for a connection accepted at `now` (nanoseconds since the epoch).
     public init(configuration: FIXSessionConfiguration, store: consuming Store, now: UInt64, maximumFields: Int = 128) {
@@ -39,10 +42,23 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
         self.configuration = configuration
         self.store = store
         message = FIXMessage(capacity: maximumFields)
+        compIDs = .allocate(capacity: 66)
+        compIDs.initialize(repeating: 0, count: 66)
+        for (offset, id) in [(0, configuration.senderCompID), (33, configuration.targetCompID)] {
+            compIDs[offset] = UInt8(id.count)
+            for (i, b) in id.enumerated() { compIDs[offset + 1 + i] = b }
+        }
         connectedAt = now
         lastReceivedAt = now
         lastSentAt = now
     }
+
+    deinit { compIDs.deallocate() }
+
+    /// Our SenderCompID.
+    @usableFromInline var ourCompID: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: compIDs + 1, count: Int(compIDs[0])) }
+    /// The counterparty's SenderCompID.
+    @usableFromInline var theirCompID: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: compIDs + 34, count: Int(compIDs[33])) }
 
     /// Continues a day: the sequence numbers a restart recovered (from the journal).
     public mutating func restore(nextInbound: UInt64, nextOutbound: UInt64) {
