@@ -110,7 +110,8 @@ extension FIXApplication {
 
     func terms(_ m: borrowing FIXMessage, orderQty: Shares, now: UInt64, result: inout FIXInbound) -> Result<Terms, Unsupported>? {
         guard let ordType = Self.require(m, Tag.ordType, &result) else { return nil }
-        var t = Terms(orderType: .limit, price: 0, timeInForce: .marketHours, minimumQuantity: 0, display: .anonymous,
+        // TimeInForce's named values are not inlinable: their raw values (99998 market hours, 0 IOC).
+        var t = Terms(orderType: .limit, price: 0, timeInForce: TimeInForce(rawValue: 99_998), minimumQuantity: 0, display: .anonymous,
                       fixTIF: UInt8(ascii: "0"))
         switch Self.char(ordType) {
         case UInt8(ascii: "1"): t.orderType = .market
@@ -139,14 +140,14 @@ extension FIXApplication {
         if let tif = m.value(Tag.timeInForce) {
             t.fixTIF = Self.char(tif)
             switch t.fixTIF {
-            case UInt8(ascii: "0"): t.timeInForce = .marketHours
-            case UInt8(ascii: "3"): t.timeInForce = .immediateOrCancel
+            case UInt8(ascii: "0"): t.timeInForce = TimeInForce(rawValue: 99_998)
+            case UInt8(ascii: "3"): t.timeInForce = TimeInForce(rawValue: 0)
             case UInt8(ascii: "4"):
-                t.timeInForce = .immediateOrCancel
+                t.timeInForce = TimeInForce(rawValue: 0)
                 t.minimumQuantity = orderQty
             case UInt8(ascii: "6"):
                 guard let e = m.value(Tag.expireTime), let expire = FIXTimestamp.parse(e), expire > now,
-                      (expire &- now) / 1_000_000_000 >= 1, (expire &- now) / 1_000_000_000 <= UInt64(TimeInForce.maximumSecondsToLive)
+                      (expire &- now) / 1_000_000_000 >= 1, (expire &- now) / 1_000_000_000 <= 86_400
                 else { return .failure(.expireTime) }
                 t.timeInForce = .seconds(UInt32((expire &- now) / 1_000_000_000))
             case UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "5"), UInt8(ascii: "7"):

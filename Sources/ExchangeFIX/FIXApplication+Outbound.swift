@@ -77,7 +77,9 @@ extension FIXApplication {
         if let target { writeOrderID(&w, orders.entry(target)) } else { w.w.field(Tag.orderID, text: "NONE") }
         w.w.field(Tag.clOrdID, clOrdID)
         w.w.field(Tag.origClOrdID, orig)
-        w.w.field(Tag.ordStatus, char: target.map { orders.entry($0).ordStatus } ?? UInt8(ascii: "8"))
+        var status = UInt8(ascii: "8")
+        if let target { status = orders.entry(target).ordStatus }
+        w.w.field(Tag.ordStatus, char: status)
         w.w.field(Tag.cxlRejResponseTo, char: responseTo &+ 0x30)
         w.w.field(Tag.cxlRejReason, reason)
         w.w.field(Tag.text, text: text)

@@ -76,22 +76,22 @@ public struct FIXMsgType: Hashable, Sendable, BitwiseCopyable, CustomStringConve
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
     @inlinable public init(_ c: Unicode.Scalar) { rawValue = UInt16(UInt8(ascii: c)) }
 
-    public static let heartbeat = FIXMsgType("0")
-    public static let testRequest = FIXMsgType("1")
-    public static let resendRequest = FIXMsgType("2")
-    public static let reject = FIXMsgType("3")
-    public static let sequenceReset = FIXMsgType("4")
-    public static let logout = FIXMsgType("5")
-    public static let executionReport = FIXMsgType("8")
-    public static let orderCancelReject = FIXMsgType("9")
-    public static let logon = FIXMsgType("A")
-    public static let newOrderSingle = FIXMsgType("D")
-    public static let orderCancelRequest = FIXMsgType("F")
-    public static let orderCancelReplaceRequest = FIXMsgType("G")
-    public static let orderStatusRequest = FIXMsgType("H")
-    public static let businessMessageReject = FIXMsgType("j")
-    public static let orderMassCancelRequest = FIXMsgType("q")
-    public static let orderMassCancelReport = FIXMsgType("r")
+    @inlinable public static var heartbeat: FIXMsgType { FIXMsgType(rawValue: 0x30) }  // 0
+    @inlinable public static var testRequest: FIXMsgType { FIXMsgType(rawValue: 0x31) }  // 1
+    @inlinable public static var resendRequest: FIXMsgType { FIXMsgType(rawValue: 0x32) }  // 2
+    @inlinable public static var reject: FIXMsgType { FIXMsgType(rawValue: 0x33) }  // 3
+    @inlinable public static var sequenceReset: FIXMsgType { FIXMsgType(rawValue: 0x34) }  // 4
+    @inlinable public static var logout: FIXMsgType { FIXMsgType(rawValue: 0x35) }  // 5
+    @inlinable public static var executionReport: FIXMsgType { FIXMsgType(rawValue: 0x38) }  // 8
+    @inlinable public static var orderCancelReject: FIXMsgType { FIXMsgType(rawValue: 0x39) }  // 9
+    @inlinable public static var logon: FIXMsgType { FIXMsgType(rawValue: 0x41) }  // A
+    @inlinable public static var newOrderSingle: FIXMsgType { FIXMsgType(rawValue: 0x44) }  // D
+    @inlinable public static var orderCancelRequest: FIXMsgType { FIXMsgType(rawValue: 0x46) }  // F
+    @inlinable public static var orderCancelReplaceRequest: FIXMsgType { FIXMsgType(rawValue: 0x47) }  // G
+    @inlinable public static var orderStatusRequest: FIXMsgType { FIXMsgType(rawValue: 0x48) }  // H
+    @inlinable public static var businessMessageReject: FIXMsgType { FIXMsgType(rawValue: 0x6A) }  // j
+    @inlinable public static var orderMassCancelRequest: FIXMsgType { FIXMsgType(rawValue: 0x71) }  // q
+    @inlinable public static var orderMassCancelReport: FIXMsgType { FIXMsgType(rawValue: 0x72) }  // r
 
     /// Session-level (administrative) messages: never resent, replaced by a gap fill.
     @inlinable public var isAdministrative: Bool {
