@@ -13,6 +13,19 @@ struct Accept: FIXLogonVerifier {
 /// interposer (CShims/CMallocCounter) counts this thread's heap operations.
 @Suite(.serialized) struct FIXHeapAllocations {
     @Test func sessionAndApplicationWorkWithoutTouchingTheHeap() {
+        // The first pass instantiates the runtime's type metadata (which allocates once per
+        // type, in any code); the second, on a fresh session, is the one counted.
+        _ = pass(counted: false)
+        let (counts, commands, reports, resent, rejects, written) = pass(counted: true)
+        #expect(commands == 100)
+        #expect(reports == 100)
+        #expect(resent > 0 && rejects == 50)
+        #expect(written > 0)
+        #expect(counts.allocations == 0, "\(counts.allocations) allocations, \(counts.bytes) bytes")
+        #expect(counts.frees == 0)
+    }
+
+    func pass(counted: Bool) -> (rtes_malloc_counts, Int, Int, UInt64, UInt64, Int) {
         let c = FIXSessionConfiguration(senderCompID: "RTES", targetCompID: "CLIENT1")
         let ring = UnsafeMutableRawPointer.allocate(byteCount: FIXMessageRing.byteCount(slotCount: 64, slotSize: 512), alignment: 8)
         defer { ring.deallocate() }
@@ -36,7 +49,7 @@ struct Accept: FIXLogonVerifier {
         var written = 0, reports = 0, commands = 0
 
         let counts = stream.withUnsafeBytes { input -> rtes_malloc_counts in
-            rtes_malloc_counter_start()
+            if counted { rtes_malloc_counter_start() }
             var offset = 0
             while offset < input.count {
                 let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
@@ -73,13 +86,8 @@ struct Accept: FIXLogonVerifier {
                 }
                 offset &+= n
             }
-            return rtes_malloc_counter_stop()
+            return counted ? rtes_malloc_counter_stop() : rtes_malloc_counts()
         }
-        #expect(commands == 100)
-        #expect(reports == 100)
-        #expect(session.counters.messagesResent > 0 && session.counters.rejectsSent == 50)
-        #expect(written > 0)
-        #expect(counts.allocations == 0, "\(counts.allocations) allocations, \(counts.bytes) bytes")
-        #expect(counts.frees == 0)
+        return (counts, commands, reports, session.counters.messagesResent, session.counters.rejectsSent, written)
     }
 }

@@ -10,7 +10,9 @@ enum FIXFuzzOracle {
         let body = Array(fields.replacingOccurrences(of: "|", with: "\u{01}").utf8)
         var m = Array("8=FIX.4.4\u{01}9=\(body.count)\u{01}".utf8) + body
         let sum = m.reduce(UInt8(0), &+)
-        m += Array("10=".utf8) + [sum / 100 + 48, sum / 10 % 10 + 48, sum % 10 + 48, 1]
+        let digits: [UInt8] = [sum / 100 &+ 48, sum / 10 % 10 &+ 48, sum % 10 &+ 48, 1]
+        m += Array("10=".utf8)
+        m += digits
         return m
     }
 
