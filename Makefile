@@ -8,7 +8,7 @@ export RTES_API_KEYS_FILE
 ARGS ?=
 SWIFT ?= swift
 
-.PHONY: help deps build run client feed loadgen replay test test-long fuzz-wire bench clean
+.PHONY: help deps build run client feed loadgen replay test test-long fuzz-wire fuzz-fix bench clean
 
 help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test       build and run every test, and check the operational files (what CI runs)"
 	@echo "make test-long  the differential test at 10 M commands, in release"
 	@echo "make fuzz-wire  fuzz the SoupBinTCP/OUCH decoders with libFuzzer + ASan (SECONDS=60)"
+	@echo "make fuzz-fix   fuzz the FIX 4.4 codec and session with libFuzzer + ASan (SECONDS=60)"
 	@echo "make bench      run every benchmark; results in benchmarks/results/"
 	@echo "make install    install binaries, systemd unit and config on this host (systemd/README.md)"
 	@echo "make clean      remove build products"
@@ -66,6 +67,10 @@ test-long: deps
 SECONDS ?= 60
 fuzz-wire:
 	.ci/fuzz-wire $(SECONDS)
+
+# The same over the FIX 4.4 codec, session and application mapping.
+fuzz-fix:
+	.ci/fuzz-fix $(SECONDS)
 
 # SwiftPM can keep a stale file list of the root package in the benchmarks' build plan;
 # dropping the plan (not the build) makes it re-read the sources.

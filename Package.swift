@@ -10,6 +10,8 @@
 //   ExchangeConfig      the JSON configuration: parsing, validation, environment overrides ← Core, Risk, RuntimePolicy
 //   ExchangeWire        codecs, pure and allocation-free: SoupBinTCP 3.0, OUCH 4.2, ITCH 5.0, MoldUDP64,
 //                       Glimpse framing ← Core
+//   ExchangeFIX         FIX 4.4, pure and allocation-free: the codec, the acceptor's session state machine, the
+//                       ClOrdID↔token mapping and ExecutionReports (not yet on a port; docs/FIX.md) ← Core
 //   ExchangeBookReplica order books rebuilt from ITCH, kept by the publisher and by feed handlers
 //                       ← Wire, Core, CCPUHints
 //   ExchangeClock       the Clock abstraction: TSCClock (production), ManualClock (tests) ← CClock
@@ -80,6 +82,7 @@ let package = Package(
         .library(name: "CExchangeShim", targets: ["CExchangeShim"]),
         .library(name: "ExchangeClock", targets: ["ExchangeClock"]),
         .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
+        .library(name: "ExchangeFIX", targets: ["ExchangeFIX"]),
         .library(name: "ExchangeGateway", targets: ["ExchangeGateway"]),
         .library(name: "ExchangeClient", targets: ["ExchangeClient"]),
         .executable(name: "rtes-client", targets: ["rtes-client"]),
@@ -116,6 +119,7 @@ let package = Package(
         .target(name: "ExchangeRuntime", dependencies: ["CExchangeShim", "ExchangeClock", "ExchangeRuntimePolicy"]),
         .target(name: "ExchangeEngine", dependencies: ["ExchangeRuntime", "ExchangeCore", "ExchangeRisk", "CClock"]),
         .target(name: "ExchangeWire", dependencies: ["ExchangeCore"]),
+        .target(name: "ExchangeFIX", dependencies: ["ExchangeCore"]),
         .target(name: "CChecksum", path: "CShims/CChecksum"),
         .target(name: "ExchangeJournal", dependencies: ["ExchangeEngine", "ExchangeCore", "ExchangeRuntime", "ExchangeRuntimePolicy", "ExchangeClock", "CChecksum", "CExchangeShim"]),
         .executableTarget(
@@ -278,6 +282,14 @@ let package = Package(
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ],
             exclude: ["README.md"]
+        ),
+        .testTarget(
+            name: "ExchangeFIXTests",
+            dependencies: [
+                "ExchangeFIX", "ExchangeCore",
+                .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ],
+            exclude: ["fix44-validate.cpp"]
         ),
         .testTarget(
             name: "ExchangeClientTests",
