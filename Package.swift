@@ -46,6 +46,10 @@
 //                       journal, for `rtes-journal replay`) ← Core, Risk, OrderFlow, Wire, Journal
 //   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory
 //                       ← Journal, Core, Risk, Config
+//   ExchangeLeadership  leadership through etcd: a lease-backed leader key won by a create-if-absent
+//                       transaction, kept alive against a local deadline, its revision the fencing
+//                       token; followers watch it (etcd's v3 JSON gateway) ← Config, Clock (and async-http-client)
+//   rtes-leader         who leads, campaign for leadership until SIGTERM, resign ← Leadership, Config, Clock, Tools
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
@@ -93,6 +97,8 @@ let package = Package(
         .library(name: "ExchangeTools", targets: ["ExchangeTools"]),
         .library(name: "ExchangeJournal", targets: ["ExchangeJournal"]),
         .executable(name: "rtes-journal", targets: ["rtes-journal"]),
+        .library(name: "ExchangeLeadership", targets: ["ExchangeLeadership"]),
+        .executable(name: "rtes-leader", targets: ["rtes-leader"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -103,6 +109,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // etcd's v3 JSON gateway, for ExchangeLeadership only.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
@@ -126,6 +134,22 @@ let package = Package(
             name: "rtes-journal",
             dependencies: [
                 "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeRisk", "ExchangeConfig", "ExchangeTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "ExchangeLeadership",
+            dependencies: [
+                "ExchangeConfig", "ExchangeClock",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "rtes-leader",
+            dependencies: [
+                "ExchangeLeadership", "ExchangeConfig", "ExchangeClock", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -266,6 +290,7 @@ let package = Package(
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
+        .testTarget(name: "ExchangeLeadershipTests", dependencies: ["ExchangeLeadership", "ExchangeConfig", "ExchangeClock"]),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeOpsTests",

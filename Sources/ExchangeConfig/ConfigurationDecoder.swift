@@ -52,6 +52,7 @@ struct ConfigurationDecoder {
         let admin = decodeAdmin(section("admin", of: object))
         let auth = decodeAuth(section("auth", of: object))
         let durability = decodeDurability(section("durability", of: object))
+        let leadership = decodeLeadership(section("leadership", of: object))
         checkPorts(exchange, marketData)
         checkAddresses(exchange, marketData)
         checkCores(performance)
@@ -59,7 +60,7 @@ struct ConfigurationDecoder {
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
-            admin: admin, auth: auth, durability: durability)
+            admin: admin, auth: auth, durability: durability, leadership: leadership)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -394,6 +395,32 @@ struct ConfigurationDecoder {
                   "group_commit_max_bytes (\(settings.groupCommitMaxBytes)) must fit in a segment after its 4096-byte header "
                       + "(segment_bytes \(settings.segmentBytes)); lower group_commit_max_bytes or raise segment_bytes")
         }
+        return settings
+    }
+
+    private mutating func decodeLeadership(_ object: JSONObject?) -> LeadershipSettings {
+        var settings = LeadershipSettings()
+        let scope = Scope.root.member("leadership")
+        guard let object else { return settings }
+        let maximum = LeadershipSettings.maximumEndpoints
+        text(object, "endpoints", in: scope,
+             allowed: "1 to \(maximum) etcd client endpoints as IPv4 address:port, comma-separated, such as \"127.0.0.1:2379\" "
+                + "or \"10.0.0.1:2379,10.0.0.2:2379\" (host names are not accepted)") {
+            LeadershipSettings.parseEndpoints($0) != nil
+        }.map { LeadershipSettings.parseEndpoints($0) ?? [] }.assign(to: &settings.endpoints)
+        text(object, "key_prefix", in: scope,
+             allowed: "an etcd key prefix starting with '/' and not ending with one, 2 to 256 printable ASCII characters without spaces, "
+                + "such as \"/rtes\"") { LeadershipSettings.isValidKeyPrefix($0) }
+            .assign(to: &settings.keyPrefix)
+        text(object, "candidate_name", in: scope,
+             allowed: "at most 128 printable ASCII characters without spaces (the name or address followers learn), or \"\" for the host name") {
+            LeadershipSettings.isValidCandidateName($0)
+        }.assign(to: &settings.candidateName)
+        let ttl = LeadershipSettings.ttlSecondsRange
+        wholeNumber(object, "lease_ttl_seconds", in: scope, UInt64(ttl.lowerBound)...UInt64(ttl.upperBound),
+                    allowed: "a whole number of seconds from \(ttl.lowerBound) to \(ttl.upperBound) "
+                        + "(etcd raises a shorter lease to its minimum of about 1.5 s)")
+            .map { Int($0) }.assign(to: &settings.leaseTTLSeconds)
         return settings
     }
 

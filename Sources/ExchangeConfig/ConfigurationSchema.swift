@@ -215,6 +215,15 @@ enum ConfigurationSchema {
               meaning: "seconds between periodic snapshots of the whole state, 0–86400; validated, not applied yet: the exchange takes no snapshots yet"),
         Field(path: "durability.stall_budget_ms", type: .wholeNumber, defaultValue: "250",
               meaning: "sync only: how long answers may wait for the disk before new orders are to be refused, 1–600000 milliseconds; validated, not applied yet: answers wait for the disk however long it stalls (/health says so)"),
+
+        Field(path: "leadership.endpoints", type: .string, defaultValue: #""127.0.0.1:2379""#,
+              meaning: "etcd client endpoints as IPv4 address:port, comma-separated, 1–16, tried in order; read by rtes-leader and ExchangeLeadership, not yet by the exchange"),
+        Field(path: "leadership.key_prefix", type: .string, defaultValue: #""/rtes""#,
+              meaning: "etcd key prefix; the leader key is <key_prefix>/leader; starts with '/', does not end with one, 2–256 printable ASCII characters without spaces"),
+        Field(path: "leadership.candidate_name", type: .string, defaultValue: #""""#,
+              meaning: "the name or address this host campaigns under, which followers learn as the leader's; at most 128 printable ASCII characters without spaces; empty: the host name"),
+        Field(path: "leadership.lease_ttl_seconds", type: .wholeNumber, defaultValue: "5",
+              meaning: "the leader key's lease in seconds, 2–60: kept alive every third of it; a leader that cannot renew it within this long stops leading"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

@@ -13,12 +13,15 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var admin: AdminSettings
     public var auth: AuthSettings
     public var durability: DurabilitySettings
+    /// Read by `ExchangeLeadership` and `rtes-leader`; the appliance does not use it yet.
+    public var leadership: LeadershipSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
         performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
-        auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings()
+        auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings(),
+        leadership: LeadershipSettings = LeadershipSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -29,6 +32,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.admin = admin
         self.auth = auth
         self.durability = durability
+        self.leadership = leadership
     }
 
     /// The matching engine's sizes and rules.
