@@ -189,7 +189,11 @@ static int use_certificate(SSL_CTX *ctx, const char *certificate_file, const cha
         return 0;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
-        context_error(error, "cannot load the private key", key_file);
+        // OpenSSL checks the pair while loading the key: say so in words.
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            context_error(error, "the private key does not match the certificate", certificate_file);
+        else
+            context_error(error, "cannot load the private key", key_file);
         return 0;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
