@@ -25,16 +25,19 @@
 //                       authenticator agent off the hot threads and the rings to it (logins, and the
 //                       gateway's reject notices for the debug log) ← Config, Wire, Core, Runtime, Clock (and swift-crypto, swift-log)
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
-//                       ← Wire, Runtime, Engine, Config, Access, Clock, CExchangeShim
+//                       ← Wire, Runtime, Engine, Config, Access, Clock, CExchangeShim, TLS
 //   ExchangeMarketData  the market-data agent: ITCH publisher, re-request server, snapshot service
 //                       ← Wire, BookReplica, Runtime, Engine (sequenced events), Access, Clock, CExchangeShim
 //   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock
 //                       (links no liburing, libnuma or libhugetlbfs)
+//   ExchangeTLS         TLS driven by bytes (OpenSSL through memory BIOs): contexts, channels, reload, client-certificate
+//                       accounts, the kernel-TLS probe ← CTLSShim
 //   ExchangeClient      a SoupBinTCP/OUCH client for tests and tools, and the load generator's engine
-//                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim
+//                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim, TLS
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health,
 //                       recovery of the day from its journal
-//                       ← Runtime, Engine, Gateway, MarketData, Access, Journal, Wire, Config, Risk, OrderFlow, Tools (and swift-nio, swift-log)
+//                       ← Runtime, Engine, Gateway, MarketData, Access, Journal, Wire, Config, Risk, OrderFlow, Tools, TLS
+//                       (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Core (the state hash's text), Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Ops (the summary that names
 //                       the modules' counters), Runtime, Config
@@ -58,6 +61,7 @@
 //   CClientShim         (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
 //   CExchangeShim       (CShims/) what Swift cannot say directly: affinity, mlock, hugepages, NUMA, liburing's
 //                       macros, sockets ← CClock, CClientShim (re-exported); links liburing, libnuma, libhugetlbfs
+//   CTLSShim            (CShims/) OpenSSL contexts and BIO-pair sessions behind opaque pointers; links libssl, libcrypto
 //
 // Tests/ReferenceModel is a naive, obviously-correct exchange the differential tests
 // compare the fast engine against; Tests/ExchangeTestSupport holds fixtures several test
@@ -116,6 +120,8 @@ let package = Package(
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
         .target(name: "CClock", path: "CShims/CClock"),
         .target(name: "CClientShim", path: "CShims/CClientShim"),
+        .target(name: "CTLSShim", path: "CShims/CTLSShim", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "ExchangeTLS", dependencies: ["CTLSShim"]),
         .target(name: "ExchangeClock", dependencies: ["CClock"]),
         .target(name: "ExchangeTools"),
         .target(name: "ExchangeCore", dependencies: ["CCPUHints"]),
@@ -162,14 +168,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim"]),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "ExchangeTLS"]),
         .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
         .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock"]),
         .target(
             name: "ExchangeClient",
             dependencies: [
-                "ExchangeWire", "ExchangeCore", "OrderFlow", "ExchangeClock", "CClock", "CClientShim",
+                "ExchangeWire", "ExchangeCore", "OrderFlow", "ExchangeClock", "CClock", "CClientShim", "ExchangeTLS",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
@@ -193,6 +199,7 @@ let package = Package(
             dependencies: [
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeAccess", "ExchangeTools", "ExchangeJournal", "CChecksum",
+                "ExchangeTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -291,6 +298,10 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ExchangeLeadershipTests", dependencies: ["ExchangeLeadership", "ExchangeConfig", "ExchangeClock"]),
+        .testTarget(
+            name: "ExchangeTLSTests",
+            dependencies: ["ExchangeTLS", .product(name: "CMallocCounter", package: "CMallocCounter")]
+        ),
         .testTarget(name: "ExchangeFeedTests", dependencies: ["ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
         .testTarget(
             name: "ExchangeOpsTests",

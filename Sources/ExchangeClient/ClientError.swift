@@ -31,6 +31,9 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case closed
     /// Any other failed system call.
     case system(call: String, errno: Int32)
+    /// TLS failed: the handshake was refused (with the reason: certificate expired, unknown
+    /// CA, protocol version too old, …) or a record did not decrypt.
+    case tls(String)
 
     public var description: String {
         switch self {
@@ -63,6 +66,8 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the connection is closed"
         case .system(let call, let errno):
             return "\(call) failed: \(errorText(errno))"
+        case .tls(let reason):
+            return "TLS: \(reason)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import ExchangeCore
+import ExchangeTLS
 import ExchangeWire
 import Glibc
 
@@ -26,8 +27,13 @@ public final class OrderEntryClient {
         /// Send a Client Heartbeat after this long without sending; nil: only on request.
         public var heartbeatInterval: Duration? = .seconds(1)
         public var tcpNoDelay = true
+        /// Speak TLS with this client context (nil: plain TCP): `TLSClientSettings` makes
+        /// one from RTES_CA_CERT and, for mutual TLS, RTES_TLS_CLIENT_CERT/RTES_TLS_CLIENT_KEY.
+        public var tls: TLSContext?
 
-        public init(connectTimeout: Duration = .seconds(5), heartbeatInterval: Duration? = .seconds(1), tcpNoDelay: Bool = true) {
+        public init(connectTimeout: Duration = .seconds(5), heartbeatInterval: Duration? = .seconds(1), tcpNoDelay: Bool = true,
+                    tls: TLSContext? = nil) {
+            self.tls = tls
             self.connectTimeout = connectTimeout
             self.heartbeatInterval = heartbeatInterval
             self.tcpNoDelay = tcpNoDelay
@@ -46,7 +52,8 @@ public final class OrderEntryClient {
 
     /// Connects (no login yet).
     public init(host: String = "127.0.0.1", port: Int, options: Options = Options()) throws(ClientError) {
-        connection = try SoupConnection(host: host, port: port, connectTimeout: options.connectTimeout, noDelay: options.tcpNoDelay)
+        connection = try SoupConnection(host: host, port: port, connectTimeout: options.connectTimeout, noDelay: options.tcpNoDelay,
+                                        tls: options.tls)
         self.options = options
         heartbeatNanoseconds = options.heartbeatInterval.map(Monotonic.nanoseconds)
     }

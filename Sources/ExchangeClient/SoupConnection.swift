@@ -1,3 +1,4 @@
+import ExchangeTLS
 import ExchangeWire
 import Glibc
 
@@ -56,10 +57,31 @@ public final class SoupConnection {
 
     /// The non-blocking socket's descriptor (to poll many connections at once).
     public var fileDescriptor: Int32 { socket.descriptor }
+    /// TLS between the packets and the socket (nil: plain TCP). ClientTLS.swift.
+    let tls: ClientTLS?
 
-    /// Connects with TCP_NODELAY (unless `noDelay` is false).
-    public init(host: String, port: Int, connectTimeout: Duration = .seconds(5), noDelay: Bool = true) throws(ClientError) {
+    /// Connects with TCP_NODELAY (unless `noDelay` is false); with `tls`, runs the TLS
+    /// handshake too (within the same `connectTimeout`), checking the server's certificate
+    /// against `host`.
+    public init(host: String, port: Int, connectTimeout: Duration = .seconds(5), noDelay: Bool = true,
+                tls context: TLSContext? = nil) throws(ClientError) {
+        let deadline = Monotonic.deadline(after: connectTimeout)
         socket = try TCPSocket.connect(host: host, port: port, timeoutNanoseconds: Monotonic.nanoseconds(connectTimeout), noDelay: noDelay)
+        if let context {
+            guard let session = ClientTLS(context: context, host: host) else {
+                socket.close()
+                throw ClientError.tls("no memory for a TLS session")
+            }
+            do throws(ClientError) {
+                try session.handshake(socket, until: deadline)
+            } catch {
+                socket.close()
+                throw error
+            }
+            tls = session
+        } else {
+            tls = nil
+        }
         self.host = host
         self.port = port
         reader = SoupFrameReader(maximumPacketLength: Int(UInt16.max))
@@ -163,7 +185,9 @@ public final class SoupConnection {
     func flushWithoutWaiting() throws(ClientError) -> Bool {
         if let failure { throw failure }
         while sendStart < sendEnd {
-            switch socket.send(sendBuffer + sendStart, count: sendEnd - sendStart) {
+            let transfer = tls.map { $0.send(socket, sendBuffer + sendStart, count: sendEnd - sendStart) }
+                ?? socket.send(sendBuffer + sendStart, count: sendEnd - sendStart)
+            switch transfer {
             case .bytes(let n):
                 sendStart += n
             case .wouldBlock:
@@ -176,6 +200,13 @@ public final class SoupConnection {
         }
         sendStart = 0
         sendEnd = 0
+        if let tls {
+            switch tls.flush(socket) {
+            case .bytes: break
+            case .failed(let errno): throw fail(.connectionLost(errno: errno, debug: lastDebug))
+            case .wouldBlock, .endOfStream: return false
+            }
+        }
         return true
     }
 
@@ -222,7 +253,9 @@ public final class SoupConnection {
     public func receiveAvailable() throws(ClientError) -> Int {
         if let failure { throw failure }
         guard receiveStart >= receiveEnd else { return 0 }
-        switch socket.receive(into: receiveBuffer, capacity: receiveCapacity) {
+        let transfer = tls.map { $0.receive(socket, into: receiveBuffer, capacity: receiveCapacity) }
+            ?? socket.receive(into: receiveBuffer, capacity: receiveCapacity)
+        switch transfer {
         case .bytes(let n):
             receiveStart = 0
             receiveEnd = n
@@ -268,7 +301,8 @@ public final class SoupConnection {
 
     /// Records why the connection ended, closes the socket, and returns the error to throw.
     func fail(_ error: ClientError) -> ClientError {
-        if failure == nil { failure = error }
+        // A TLS failure (a refused certificate, a bad record) is the reason, not the EPROTO it ended in.
+        if failure == nil { failure = tls?.failure.map { ClientError.tls($0.description) } ?? error }
         if isOpen {
             isOpen = false
             socket.close()

@@ -250,6 +250,7 @@ struct ConfigurationDecoder {
             .map { Int($0) }.assign(to: &settings.receiveBufferCount)
         boolean(object, "sqpoll", in: scope).assign(to: &settings.submissionQueuePolling)
         wholeNumber(object, "shutdown_grace_ms", in: scope, 0...60_000).map { Int($0) }.assign(to: &settings.shutdownGraceMilliseconds)
+        choice(object, "tls", in: scope, TLSMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.tls)
         let preLoginPath = scope.member("max_pre_login_connections").path
         if settings.maxPreLoginConnections > settings.maxConnections, locations[preLoginPath] != nil,
            !invalidPaths.contains(preLoginPath), !invalidPaths.contains(scope.member("max_connections").path) {

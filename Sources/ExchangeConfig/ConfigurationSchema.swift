@@ -137,6 +137,8 @@ enum ConfigurationSchema {
               meaning: "let a kernel thread poll the io_uring submission queue (costs a CPU; falls back when refused)"),
         Field(path: "gateway.shutdown_grace_ms", type: .wholeNumber, defaultValue: "2000",
               meaning: "at shutdown, milliseconds connections get to receive what is owed and End of Session, 0–60000"),
+        Field(path: "gateway.tls", type: .choice(TLSMode.allCases.map(\.rawValue)), defaultValue: #""off""#,
+              meaning: "off, or on: TLS 1.2/1.3 on every order-entry connection, certificate and key from RTES_TLS_CERT and RTES_TLS_KEY (start-up fails when unset), mutual TLS when RTES_CA_CERT is set (a login's username must be the client certificate's CN)"),
 
         Field(path: "market_data.enabled", type: .boolean, defaultValue: "true",
               meaning: "publish the ITCH feed; false consumes book events without publishing"),
@@ -264,6 +266,12 @@ enum ConfigurationSchema {
             ("RTES_CLIENT_PASSWORD", "rtes-client: the account's password (the exchange ignores it)"),
             ("RTES_FEED_PASSWORD", "rtes-feed: the snapshot account's password (the exchange ignores it)"),
             ("RTES_LOADGEN_PASSWORD", "rtes-loadgen: the --account password (the exchange ignores it)"),
+            // TLS (docs/TLS.md): files, named by path only; the key's contents are never read into a message.
+            ("RTES_TLS_CERT", "gateway.tls on: the PEM file of the server certificate (and chain)"),
+            ("RTES_TLS_KEY", "gateway.tls on: the PEM file of the server's private key"),
+            ("RTES_CA_CERT", "gateway.tls on: clients must present a certificate from this CA, whose CN is the account (mutual TLS); rtes-client/rtes-loadgen --tls: the CA of the exchange's certificate"),
+            ("RTES_TLS_CLIENT_CERT", "rtes-client/rtes-loadgen --tls: the client certificate for mutual TLS (%u: the username; the exchange ignores it)"),
+            ("RTES_TLS_CLIENT_KEY", "rtes-client/rtes-loadgen --tls: that certificate's private key (%u: the username; the exchange ignores it)"),
         ]
 
     /// Whether a file key looks like a secret (a known secret's key, or one that speaks of a

@@ -48,6 +48,9 @@ public struct GatewaySettings: Sendable, Equatable {
     /// `shutdown_grace_ms`: at shutdown, how long connections get to receive what is owed
     /// to them and the End of Session before they are closed.
     public var shutdownGraceMilliseconds = 2_000
+    /// `tls`: off (plain SoupBinTCP) or on (TLS 1.2/1.3 on every order-entry connection, the
+    /// certificate and key from `RTES_TLS_CERT`/`RTES_TLS_KEY`, mutual TLS with `RTES_CA_CERT`).
+    public var tls = TLSMode.off
 
     /// The documented defaults.
     public init() {}

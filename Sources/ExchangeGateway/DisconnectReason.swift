@@ -41,6 +41,10 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     /// Journaling modes: while the ring to the engine was full, the client sent more than a
     /// receive buffer of input, which the gateway holds for it (`gateway.recv_buffer_size`).
     case inputBacklog
+    /// gateway.tls on: the TLS handshake failed (protocol version too old, a refused client
+    /// certificate, bytes that are not TLS) or a record did not decrypt. The client is told
+    /// by the TLS alert sent before the close; `tls_failures` counts them.
+    case tlsFailed
 
     public var description: String {
         switch self {
@@ -61,6 +65,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .preLoginFull: "pre_login_full"
         case .addressLimit: "address_limit"
         case .inputBacklog: "input_backlog"
+        case .tlsFailed: "tls_failed"
         }
     }
 
@@ -68,7 +73,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     public var debugText: StaticString {
         switch self {
         case .peerClosed, .logout, .connectionError, .tableFull, .preLoginFull, .addressLimit, .slowConsumer, .shutdown,
-             .loginRejected: ""
+             .loginRejected, .tlsFailed: ""
         case .malformedFrame: "RTES: disconnected: malformed SoupBinTCP packet length"
         case .protocolViolation: "RTES: disconnected: SoupBinTCP protocol violation"
         case .malformedMessage: "RTES: disconnected: malformed OUCH 4.2 message"

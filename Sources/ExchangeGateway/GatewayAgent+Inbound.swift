@@ -92,6 +92,12 @@ extension GatewayAgent {
             beginClose(slot, .protocolViolation, flush: true)
             return
         }
+        if tlsOn && !tlsPermitsLogin(slot, username: request.username) {
+            // Mutual TLS: the client certificate names another account (or none).
+            count(GatewayCounters.loginsRejectedNotAuthorized)
+            rejectLogin(slot, reason: SoupLoginRejectReason.notAuthorized, explanation: "")
+            return
+        }
         let posted = logins.post(LoginRequest(
             username: request.username, password: request.password, descriptor: table.descriptor(slot), slot: Int32(slot),
             generation: table.generation(slot)))

@@ -138,6 +138,7 @@ extension GatewayAgent {
         let phase = connections[slot].phase
         guard phase == .active || phase == .loggingOut || phase == .flushing || phase == .awaitingLogin || phase == .authenticating else { return }
         guard !table.isSending(slot) else { return }
+        if tlsOn && sendPendingCiphertext(slot) { return }
         var start: UnsafeRawPointer?
         var length = 0
         var fromControl = false
@@ -164,7 +165,9 @@ extension GatewayAgent {
             if phase == .flushing { beginClose(slot, connections[slot].closeReason, flush: false) }
             return
         }
-        switch table.send(slot, bytes: bytes, count: length, ring: ring) {
+        let outcome = tlsOn ? sendEncrypted(slot, bytes, count: length, fromControl: fromControl)
+            : table.send(slot, bytes: bytes, count: length, ring: ring)
+        switch outcome {
         case .started:
             break
         case .submissionQueueFull:

@@ -5,6 +5,7 @@ import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
 import ExchangeRuntime
+import ExchangeTLS
 import ExchangeWire
 import Glibc
 
@@ -123,6 +124,15 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     /// they sent before it.
     var loggingOut = 0
 
+    // TLS (gateway.tls on; GatewayAgent+TLS.swift). Off: `tlsOn` is false, the table empty.
+    let tlsOn: Bool
+    var tls: TLSSessionTable
+    let tlsSource: TLSContextSource?
+    /// Mutual TLS: a Login Request's username must be the client certificate's CN.
+    let tlsBindsAccounts: Bool
+    var tlsContext: TLSContext?
+    var tlsContextReloads = 0
+
     // Shutdown
     enum DrainPhase { case running, waitingForEngine, endingSessions, done }
     var drainPhase = DrainPhase.running
@@ -215,6 +225,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         disconnects.initialize(repeating: 0, count: disconnectCounters.cellCount)
         self.cells = cells
         startsDay = options.startsDay
+        tlsSource = options.tls
+        tlsOn = options.tls != nil
+        tlsBindsAccounts = options.tls?.settings.clientCAFile != nil
+        tls = TLSSessionTable(capacity: options.tls != nil ? maxConnections : 0, plaintextBytes: settings.receiveBufferSize)
     }
 
     /// Frees memory only: descriptors and operations in flight are `onClose`'s.
@@ -337,11 +351,13 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             count(GatewayCounters.acceptErrors)
         case .received(let slot, let bytes):
             let phase = connections[slot].phase
-            if phase == .awaitingLogin || phase == .authenticating || phase == .active { receive(slot, bytes) }
+            if phase == .awaitingLogin || phase == .authenticating || phase == .active {
+                if tlsOn { receiveTLS(slot, bytes) } else { receive(slot, bytes) }
+            }
         case .peerClosed(let slot):
             beginClose(slot, .peerClosed, flush: false)
         case .sent(let slot, let bytes):
-            sent(slot, bytes: bytes)
+            if tlsOn { sentTLS(slot, bytes: bytes) } else { sent(slot, bytes: bytes) }
         case .failed(let slot, _):
             beginClose(slot, .connectionError, flush: false)
         case .released(let slot):
@@ -357,6 +373,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         connections[slot].floodTokens = floodCapacity
         connections[slot].floodRefilledAt = now
         count(GatewayCounters.acceptedConnections)
+        if tlsOn { openTLS(slot) }
     }
 
     mutating func sent(_ slot: Int, bytes: Int) {
@@ -375,6 +392,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     /// The table closed the slot's descriptor and freed it (its session state is reset).
     mutating func released(_ slot: Int) {
         readers[slot].reset()
+        if tlsOn { tls.release(slot) }
         count(GatewayCounters.closedConnections)
     }
 

@@ -58,6 +58,9 @@ public enum GatewayCounters {
     /// Journaling modes: times a connection's input was held because the ring to the engine
     /// was full (its messages wait, in order, instead of being answered at once).
     public static let inputHolds = CounterCell(28)
+    /// gateway.tls on: TLS sessions that failed (handshake refused, or a bad record); each
+    /// closed the connection (`tls_failed`).
+    public static let tlsFailures = CounterCell(31)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -90,6 +93,7 @@ public enum GatewayCounters {
         .init("firm_rejects", .counter, firmRejects, help: "Enter Orders refused: a firm the account may not use."),
         .init("logins_rejected_busy", .counter, loginsRejectedBusy, help: "Logins rejected: the authenticator's ring was full."),
         .init("input_holds", .counter, inputHolds, help: "Connections whose input was held: the ring to the engine was full (journaling)."),
+        .init("tls_failures", .counter, tlsFailures, help: "TLS sessions that failed: handshake refused or a bad record (gateway.tls on)."),
     ], cellCount: 32)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

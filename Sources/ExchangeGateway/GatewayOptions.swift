@@ -1,5 +1,6 @@
 import ExchangeConfig
 import ExchangeCore
+import ExchangeTLS
 import ExchangeWire
 
 /// Everything the gateway needs besides its rings and memory.
@@ -20,10 +21,15 @@ public struct GatewayOptions: Sendable {
     /// its very first command (whose System Event `S` then opens every session). False when
     /// recovery continues a day whose start is already in the journal.
     public var startsDay: Bool
+    /// gateway.tls on: where each new connection's TLS context comes from (nil: plaintext).
+    /// Under mutual TLS (its settings name a client CA) a login's username must be the
+    /// client certificate's CN.
+    public var tls: TLSContextSource?
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
-                preLoginConnections: Int? = nil, startsDay: Bool = true) {
+                preLoginConnections: Int? = nil, startsDay: Bool = true, tls: TLSContextSource? = nil) {
         self.startsDay = startsDay
+        self.tls = tls
         self.settings = settings
         self.tcpNoDelay = tcpNoDelay
         self.session = session

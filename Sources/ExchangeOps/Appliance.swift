@@ -9,6 +9,7 @@ import ExchangeJournal
 import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeTLS
 import ExchangeWire
 import Foundation
 import Logging
@@ -44,6 +45,9 @@ public final class Appliance: @unchecked Sendable {
     /// The market-data ports actually bound (0 when market data is disabled).
     public private(set) var retransmitPort = 0
     public private(set) var snapshotPort = 0
+    /// gateway.tls on: the context new order-entry connections use; `reloadTLS()` (on
+    /// SIGHUP) replaces it from the same files. Nil when TLS is off.
+    public private(set) var gatewayTLS: TLSContextSource?
     /// The trading day this run serves (the UTC day of the start), which names its sessions.
     public private(set) var tradingDay = TradingDay(utcSecondsSinceEpoch: 0)
     /// The SoupBinTCP session name of this run: `gateway.session_name`, else the day's
@@ -82,6 +86,9 @@ public final class Appliance: @unchecked Sendable {
         public var durability: DurabilityMode?
         /// Start a new trading day even though today's journal exists (it is kept aside).
         public var newDay = false
+        /// Where gateway.tls on finds RTES_TLS_CERT, RTES_TLS_KEY and RTES_CA_CERT (tests
+        /// pass their own).
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
                     apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode? = nil,
@@ -314,16 +321,22 @@ public final class Appliance: @unchecked Sendable {
             _ = consume listener
             throw error
         }
+        do {
+            gatewayTLS = try Self.gatewayTLS(gatewaySettings.tls, environment: options.environment, note: note)
+        } catch {
+            _ = consume listener
+            throw error
+        }
         let gatewayOptions = GatewayOptions(
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
-            symbols: configuration.symbols.map(\.symbol), keys: keys)
+            symbols: configuration.symbols.map(\.symbol), keys: keys, tls: gatewayTLS)
         var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
             durability: durability, durable: durable)
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
-            + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off")")
+            + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off"), TLS \(gatewaySettings.tls)")
 
         var stream: [EngineCommand] = []
         if options.demoFlowRate > 0 {

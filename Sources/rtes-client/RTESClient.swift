@@ -77,6 +77,10 @@ struct SessionOptions: ParsableArguments {
     @Flag(help: "Also print server heartbeats and the exchange's timestamp of each message.")
     var verbose = false
 
+    @Flag(help: ArgumentHelp(
+        "Speak TLS (the exchange's gateway.tls on): the server's CA from RTES_CA_CERT; for mutual TLS the client certificate and key from RTES_TLS_CLIENT_CERT and RTES_TLS_CLIENT_KEY (%u: the username)."))
+    var tls = false
+
     func validate() throws {
         if password != nil { throw ValidationError(PasswordLookup.refusal(option: "--password", variable: "RTES_CLIENT_PASSWORD")) }
         guard !user.isEmpty, SoupUsername(user) != nil else { throw ValidationError("--user \"\(user)\": 1 to 6 printable ASCII characters") }
@@ -109,9 +113,10 @@ func runSession(_ options: SessionOptions, request: (OrderEntryClient) throws(Cl
                 answer: (OUCHMessage) -> Answer?) throws {
     let password = options.resolvedPassword()
     do throws(ClientError) {
+        let tls = options.tls ? try ClientTLSEnvironment.context(forUser: options.user) : nil
         let client = try OrderEntryClient.connect(
             host: options.host, port: options.port, username: options.user, password: password, sequence: options.sequence,
-            timeout: .milliseconds(Int(options.wait * 1_000)))
+            options: OrderEntryClient.Options(tls: tls), timeout: .milliseconds(Int(options.wait * 1_000)))
         defer { client.close() }
         print("logged in as \(options.user) to \(options.host):\(options.port), session \(client.session ?? "?"), next sequence \(client.nextSequence)")
         if options.sequence > 0 {

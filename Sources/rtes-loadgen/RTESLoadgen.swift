@@ -144,11 +144,15 @@ struct RTESLoadgen: ParsableCommand {
     @Flag(name: .customLong("allow-remote"), help: "Allow a host that is not loopback.")
     var allowRemote = false
 
+    @Flag(help: ArgumentHelp(
+        "Speak TLS (the exchange's gateway.tls on): the server's CA from RTES_CA_CERT; for mutual TLS each account's certificate and key from RTES_TLS_CLIENT_CERT and RTES_TLS_CLIENT_KEY, where %u stands for the username."))
+    var tls = false
+
     func run() throws {
         let plan = try makePlan()
         let clockSource = TSCClock.calibrated(clock)
         print("rtes-loadgen: \(plan.accounts.count) connection(s) (\(plan.accounts.map(\.username).joined(separator: ", "))) "
-              + "to \(host):\(port), \(plan.pacing)")
+              + "to \(host):\(port)\(tls ? " over TLS" : ""), \(plan.pacing)")
         print("  " + [plan.requests.map { "\($0) requests" }, duration.map { "\($0) s" }]
             .compactMap { $0 }.joined(separator: ", ")
             + ", warm-up \(plan.warmupRequests), mix \(plan.mix), max resting \(plan.maxResting), seed \(plan.seed), tokens \(plan.tokenPrefix)…")
@@ -213,7 +217,7 @@ struct RTESLoadgen: ParsableCommand {
             firm = parsed
         }
         let requests = count ?? (duration == nil ? 100_000 : nil)
-        let plan = LoadPlan(
+        var plan = LoadPlan(
             host: host, port: port, accounts: loadAccounts,
             pacing: rate.map { .openLoop(requestsPerSecond: $0) } ?? .closedLoop(window: window),
             requests: requests, duration: duration.map { .milliseconds(Int64($0 * 1_000)) },
@@ -222,6 +226,16 @@ struct RTESLoadgen: ParsableCommand {
             levels: levels, seed: seed, takerFirm: firm, tokenPrefix: tokenPrefix?.uppercased() ?? LoadPlan.defaultTokenPrefix(),
             idle: idle, drainTimeout: .milliseconds(Int64(drainTimeout * 1_000)), cleanup: !noCleanup)
         if let problem = plan.problem() { throw ValidationError(problem) }
+        if tls {
+            for account in loadAccounts {
+                do throws(ClientError) {
+                    plan.tls[account.username] = try ClientTLSEnvironment.context(forUser: account.username)
+                } catch {
+                    printError("rtes-loadgen: \(error)")
+                    throw ExitCode(2)
+                }
+            }
+        }
         return plan
     }
 }

@@ -21,7 +21,8 @@ struct TradingExchange: ParsableCommand {
             accounts that may log in come from the API keys file named by RTES_API_KEYS_FILE. Logs what it obtained (pinning, memory locking, huge
             pages, NUMA nodes, kernel features). SIGTERM or SIGINT: stop accepting work, drain every
             ring, print the final counters, exit 0; during start-up, start-up stops and what it had
-            started stops again (exit 0).
+            started stops again (exit 0). SIGHUP: with gateway.tls on, read RTES_TLS_CERT,
+            RTES_TLS_KEY and RTES_CA_CERT's files again for new connections (a failure keeps the old).
 
             One exchange per counters file: the first takes the lock <counters>.lock (holding its
             PID); a second with the same exchange name or --counters refuses at once, naming that PID.
@@ -129,6 +130,8 @@ struct TradingExchange: ParsableCommand {
         sigemptyset(&signals)
         sigaddset(&signals, SIGTERM)
         sigaddset(&signals, SIGINT)
+        // SIGHUP: reload the TLS certificate and key (gateway.tls on); it never stops the exchange.
+        sigaddset(&signals, SIGHUP)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let path = counters ?? CountersSnapshot.defaultPath(exchangeName: loaded.configuration.exchange.name)
@@ -158,6 +161,10 @@ struct TradingExchange: ParsableCommand {
 
         var received: Int32 = 0
         sigwait(&signals, &received)
+        while received == SIGHUP {
+            logger.notice("SIGHUP: \(appliance.reloadTLS())")
+            sigwait(&signals, &received)
+        }
         logger.info("\(received == SIGINT ? "SIGINT" : "SIGTERM"): draining")
         notifier?.send("STOPPING=1\nSTATUS=draining")
         monitor.stop()

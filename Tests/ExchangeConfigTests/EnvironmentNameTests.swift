@@ -68,7 +68,7 @@ import Testing
     @Test func theHelpTextListsExactlyTheVariables() {
         let help = ConfigurationLoader.environmentHelp()
         #expect(Self.names(in: help) == Self.listed)
-        for gone in ["RTES_HMAC_KEY", "RTES_TLS_CERT", "RTES_TLS_KEY", "RTES_CA_CERT", "RTES_CONFIG"] {
+        for gone in ["RTES_HMAC_KEY", "RTES_CONFIG"] {
             #expect(!help.contains(gone))
         }
     }

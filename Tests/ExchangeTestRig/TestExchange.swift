@@ -75,6 +75,10 @@ public struct ExchangeKnobs: Sendable {
     /// `auth.backoff_ms` and `auth.max_failed_logins`.
     public var loginBackoffMilliseconds = 0
     public var maxFailedLogins = 1_000
+    /// `gateway.tls` ("off" or "on"), and the environment the appliance reads RTES_TLS_CERT,
+    /// RTES_TLS_KEY and RTES_CA_CERT from.
+    public var tls = "off"
+    public var environment: [String: String] = [:]
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -145,7 +149,8 @@ public struct ExchangeKnobs: Sendable {
                        "heartbeat_interval_ms": \(heartbeatIntervalMilliseconds), "idle_timeout_ms": \(idleTimeoutMilliseconds),
                        "login_timeout_ms": \(loginTimeoutMilliseconds), "max_messages_per_second": \(maxMessagesPerSecond),
                        "token_history": \(tokenHistory), "recv_buffer_size": \(receiveBufferSize),
-                       "recv_buffer_count": \(receiveBufferCount), "shutdown_grace_ms": \(shutdownGraceMilliseconds) },
+                       "recv_buffer_count": \(receiveBufferCount), "shutdown_grace_ms": \(shutdownGraceMilliseconds),
+                       "tls": "\(tls)" },
           "symbols": [
             { "symbol": "AAPL", "tick_size": 0.01, "reference_price": 230.00 },
             { "symbol": "MSFT", "tick_size": 0.01, "reference_price": 420.00 },
@@ -191,11 +196,11 @@ public final class TestExchange: @unchecked Sendable {
         configuration.auth.maxBackoffMilliseconds = knobs.loginBackoffMilliseconds
         configuration.auth.maxFailedLogins = knobs.maxFailedLogins
         configuration.marketData.snapshotPort = 0
+        var options = Appliance.Options(
+            countersPath: countersPath, demoFlowRate: knobs.demoFlowRate, demoFlowCommands: knobs.demoFlowCommands, apiKeys: keys)
+        options.environment = knobs.environment
         appliance = try Appliance.start(
-            configuration,
-            options: Appliance.Options(
-                countersPath: countersPath, demoFlowRate: knobs.demoFlowRate, demoFlowCommands: knobs.demoFlowCommands, apiKeys: keys),
-            logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
+            configuration, options: options, logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
         port = appliance.gatewayPort
     }
 

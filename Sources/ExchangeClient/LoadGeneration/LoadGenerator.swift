@@ -56,7 +56,7 @@ public enum LoadGenerator {
             for (index, account) in plan.accounts.enumerated() {
                 let client = try OrderEntryClient.connect(
                     host: plan.host, port: plan.port, username: account.username, password: account.password,
-                    options: OrderEntryClient.Options(heartbeatInterval: nil))
+                    options: OrderEntryClient.Options(heartbeatInterval: nil, tls: plan.tls[account.username]))
                 let budget = plan.requests.map { $0 / count + (index < $0 % count ? 1 : 0) } ?? Int.max
                 let warmup = plan.warmupRequests / count + (index < plan.warmupRequests % count ? 1 : 0)
                 sessions.append(LoadSession(username: account.username, client: client, plan: plan, index: index,

@@ -1,5 +1,6 @@
 import CClock
 import ExchangeCore
+import ExchangeTLS
 
 /// What `LoadGenerator` runs: which accounts, how requests are paced, what they are, and
 /// when to stop.
@@ -35,6 +36,9 @@ public struct LoadPlan: Sendable {
     public var port: Int
     /// One connection per account.
     public var accounts: [LoadAccount]
+    /// TLS: each account's client context by username (empty: plain TCP; with TLS, every
+    /// account needs one).
+    public var tls: [String: TLSContext] = [:]
     public var pacing: Pacing
     /// Stop sending after this many requests (orders and cancels) in all; nil: no limit.
     public var requests: Int?
