@@ -58,6 +58,11 @@ public enum GatewayCounters {
     /// Journaling modes: times a connection's input was held because the ring to the engine
     /// was full (its messages wait, in order, instead of being answered at once).
     public static let inputHolds = CounterCell(28)
+    /// Mode sync: Enter Orders and Replaces refused because the journal stalled past
+    /// `durability.stall_budget_ms` (GatewayAgent+StallBudget.swift).
+    public static let stallRefusals = CounterCell(29)
+    /// Mode sync: 1 while new orders are refused for a stalled journal.
+    public static let refusingNewOrders = CounterCell(31)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -90,6 +95,8 @@ public enum GatewayCounters {
         .init("firm_rejects", .counter, firmRejects, help: "Enter Orders refused: a firm the account may not use."),
         .init("logins_rejected_busy", .counter, loginsRejectedBusy, help: "Logins rejected: the authenticator's ring was full."),
         .init("input_holds", .counter, inputHolds, help: "Connections whose input was held: the ring to the engine was full (journaling)."),
+        .init("stall_refusals", .counter, stallRefusals, help: "Enter Orders and Replaces refused: the journal stalled past durability.stall_budget_ms (sync)."),
+        .init("refusing_new_orders", .gauge, refusingNewOrders, help: "1 while new orders are refused for a stalled journal (sync)."),
     ], cellCount: 32)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

@@ -20,6 +20,10 @@ public struct GatewayOptions: Sendable {
     /// its very first command (whose System Event `S` then opens every session). False when
     /// recovery continues a day whose start is already in the journal.
     public var startsDay: Bool
+    /// Mode sync: how long answers may wait for the journal (its durable position not
+    /// moving while answers wait) before new orders are refused (`durability.stall_budget_ms`);
+    /// 0 never refuses (and other modes never do).
+    public var stallBudgetMilliseconds = 0
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
                 preLoginConnections: Int? = nil, startsDay: Bool = true) {

@@ -314,9 +314,10 @@ public final class Appliance: @unchecked Sendable {
             _ = consume listener
             throw error
         }
-        let gatewayOptions = GatewayOptions(
+        var gatewayOptions = GatewayOptions(
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
             symbols: configuration.symbols.map(\.symbol), keys: keys)
+        gatewayOptions.stallBudgetMilliseconds = configuration.durability.stallBudgetMilliseconds
         var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
