@@ -105,6 +105,8 @@ public struct Authenticator<C: Clock>: Agent, ~Copyable {
             switch request.kind {
             case .login: handle(request, port: port, now: now)
             case .sessionEnded: logSessionEnd(request, port: port)
+            case .notice:
+                if let notice = ServiceNotice(rawValue: request.endReason) { logger.notice("\(ports[port].service): \(notice.text)") }
             }
             work &+= 1
         }

@@ -15,6 +15,8 @@ public struct LoginRequest: BitwiseCopyable, Sendable {
         /// A logged-in session of `account` ended for `endReason` (the service's code, told
         /// in words by the channel's `describeEnd`); nothing is answered.
         case sessionEnded
+        /// A line for the log from the service (`notice`, in `endReason`); nothing is answered.
+        case notice
     }
 
     public var kind: Kind = .login
@@ -44,5 +46,35 @@ public struct LoginRequest: BitwiseCopyable, Sendable {
         request.account = account
         request.endReason = reason
         return request
+    }
+
+    /// A line for the log, written at notice level by the authenticator's thread.
+    @inlinable
+    public static func notice(_ notice: ServiceNotice) -> LoginRequest {
+        var request = LoginRequest(username: SoupUsername(rawValue: 0), password: SoupPassword(high: 0, low: 0),
+                                   descriptor: -1, slot: -1, generation: 0)
+        request.kind = .notice
+        request.endReason = notice.rawValue
+        return request
+    }
+}
+
+/// What a service's loop has to say in the log, which it may not write itself (no logging on
+/// a hot path): posted on its login ring, written by the authenticator's thread.
+public enum ServiceNotice: UInt8, BitwiseCopyable, Sendable, CaseIterable {
+    /// Mode sync: the journal made nothing durable for longer than the stall budget while
+    /// answers waited: new orders are refused.
+    case refusingNewOrders = 1
+    /// The journal is making records durable again: new orders are taken again.
+    case takingNewOrders = 2
+
+    public var text: String {
+        switch self {
+        case .refusingNewOrders:
+            "refusing new orders (Enter Order, Replace; reject reason journal_stalled, OUCH 'O'): the journal has made "
+                + "nothing durable for longer than durability.stall_budget_ms while answers wait for it; cancels are taken"
+        case .takingNewOrders:
+            "taking new orders again: the journal is making records durable"
+        }
     }
 }

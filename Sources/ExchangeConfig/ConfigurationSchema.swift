@@ -216,7 +216,7 @@ enum ConfigurationSchema {
         Field(path: "durability.snapshot_interval_seconds", type: .wholeNumber, defaultValue: "0",
               meaning: "seconds between periodic snapshots of the whole state, 0–86400; validated, not applied yet: the exchange takes no snapshots yet"),
         Field(path: "durability.stall_budget_ms", type: .wholeNumber, defaultValue: "250",
-              meaning: "sync only: how long answers may wait for the disk before new orders are to be refused, 1–600000 milliseconds; validated, not applied yet: answers wait for the disk however long it stalls (/health says so)"),
+              meaning: "sync only: how long answers may wait on a journal whose durable position does not move before the gateway refuses new orders (Enter Order, Replace: reject reason journal_stalled, OUCH O; cancels are still taken), 1–600000 milliseconds"),
 
         Field(path: "leadership.endpoints", type: .string, defaultValue: #""127.0.0.1:2379""#,
               meaning: "etcd client endpoints as IPv4 address:port, comma-separated, 1–16, tried in order; read by rtes-leader and ExchangeLeadership, not yet by the exchange"),

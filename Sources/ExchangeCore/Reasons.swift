@@ -42,6 +42,10 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
     case invalidIntermarketSweep
     case invalidCrossType
     case invalidCustomerType
+    // Refused by the order gateway in durability mode sync: the journal has made nothing
+    // durable for longer than `durability.stall_budget_ms` while answers wait for it (an
+    // Enter Order or Replace; cancels are still taken)
+    case journalStalled
 
     /// Snake-case name used as the `reason` label in metrics and summaries.
     public var description: String {
@@ -78,6 +82,7 @@ public enum RejectReason: UInt8, Error, Sendable, BitwiseCopyable, CaseIterable,
         case .invalidIntermarketSweep: "invalid_intermarket_sweep"
         case .invalidCrossType: "invalid_cross_type"
         case .invalidCustomerType: "invalid_customer_type"
+        case .journalStalled: "journal_stalled"
         }
     }
 

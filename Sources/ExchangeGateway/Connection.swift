@@ -60,7 +60,8 @@ struct Connection {
     /// login completes (a client may send orders right behind its Login Request).
     var heldLength: Int32 = 0
     /// Journaling modes: the ring to the engine was full at this connection's next message,
-    /// which waits, with everything received after it, in the held-input buffer until the
-    /// ring has room (nothing is answered out of the journal's order).
+    /// which waits, with everything received after it, in the held-input buffer (and the
+    /// table's parked buffers) until the ring has room, its receives paused meanwhile
+    /// (nothing is answered out of the journal's order; GatewayAgent+HeldInput.swift).
     var inputHeld = false
 }

@@ -38,8 +38,9 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     /// Connections not yet logged in from the same source address held
     /// `gateway.max_pre_login_per_address` slots (closed at once, before any packet).
     case addressLimit
-    /// Journaling modes: while the ring to the engine was full, the client sent more than a
-    /// receive buffer of input, which the gateway holds for it (`gateway.recv_buffer_size`).
+    /// Journaling modes: the input held for room in the ring to the engine outgrew its
+    /// buffer. A bound kept for safety: the connection's receives are paused while its input
+    /// is held, so at most one receive buffer and one packet are ever held.
     case inputBacklog
     /// gateway.tls on: the TLS handshake failed (protocol version too old, a refused client
     /// certificate, bytes that are not TLS) or a record did not decrypt. The client is told

@@ -111,14 +111,17 @@ extension GatewayAgent {
         connections[slot].requestedSequence = request.sequence
     }
 
-    /// Keeps bytes that arrive while the connection's login is being checked, or while its
-    /// input waits for room in the command ring, to be handled once that is over; more than
-    /// `heldInputBytes` closes the connection (`overflow`: `not_logged_in`, `input_backlog`).
-    /// `bytes` may lie in the held-input buffer itself, after where they go (memmove).
+    /// Keeps bytes that arrive while the connection's login is being checked (at most one
+    /// receive buffer: more closes it, `not_logged_in`), or while its input waits for room in
+    /// the command ring (its receives paused meanwhile, so at most one receive buffer and the
+    /// packet that found the ring full: `input_backlog` is a bound never reached), to be
+    /// handled once that is over. `bytes` may lie in the held-input buffer itself, after
+    /// where they go (memmove).
     mutating func hold(_ slot: Int, _ bytes: UnsafeRawBufferPointer, overflow: DisconnectReason) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
         let held = Int(connections[slot].heldLength)
-        guard held &+ bytes.count <= heldInputBytes else {
+        let limit = overflow == .notLoggedIn ? heldLoginBytes : heldInputBytes
+        guard held &+ bytes.count <= limit else {
             beginClose(slot, overflow, flush: true)
             return
         }
@@ -138,52 +141,6 @@ extension GatewayAgent {
         let room = commands.claim(upTo: 1).count
         commands.publish(0)
         return room > 0
-    }
-
-    /// The ring to the engine is full at this message. With a journal, an answer written
-    /// straight into the session (as mode none does) would be output no journal record
-    /// explains; instead the message and everything after it wait in the connection's
-    /// held-input buffer (bounded: more closes the connection, `input_backlog`) and are
-    /// handled, in order, once the ring has room (`resumeHeldInput`). Flood and idle rules
-    /// apply when they are handled.
-    mutating func holdInput(_ slot: Int, frame: SoupFrame, rest: UnsafeRawBufferPointer) {
-        count(GatewayCounters.inputHolds)
-        connections[slot].inputHeld = true
-        heldConnections &+= 1
-        // The frame again, header and all (its payload may lie in the held-input buffer,
-        // after where it goes: memmove).
-        let length = frame.payload.count &+ 1
-        var header: (UInt8, UInt8, UInt8) = (UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length), frame.type)
-        connections[slot].heldLength = 0
-        withUnsafeBytes(of: &header) { hold(slot, UnsafeRawBufferPointer(rebasing: $0[0..<3]), overflow: .inputBacklog) }
-        hold(slot, frame.payload, overflow: .inputBacklog)
-        hold(slot, rest, overflow: .inputBacklog)
-    }
-
-    /// Hands held input back to the framing, connection by connection, while the command
-    /// ring has room; a connection closed meanwhile drops what it held.
-    mutating func resumeHeldInput() -> Int {
-        var resumed = 0
-        var stillHeld = 0
-        for slot in 0..<maxConnections where connections[slot].inputHeld {
-            guard connections[slot].phase == .active else {
-                connections[slot].inputHeld = false
-                connections[slot].heldLength = 0
-                continue
-            }
-            guard stillHeld == 0, commandRoom(account: Int(connections[slot].account)) else {
-                stillHeld &+= 1
-                continue
-            }
-            connections[slot].inputHeld = false
-            let held = Int(connections[slot].heldLength)
-            connections[slot].heldLength = 0
-            receive(slot, UnsafeRawBufferPointer(start: heldInput + slot &* heldInputBytes, count: held))
-            if connections[slot].inputHeld { stillHeld &+= 1 }
-            resumed &+= 1
-        }
-        heldConnections = stillHeld
-        return resumed
     }
 
     /// The authenticator's answers: each for a connection still authenticating (an answer
@@ -317,6 +274,9 @@ extension GatewayAgent {
             count(GatewayCounters.shutdownRejects)
             refuse(type: type, token: token, reason: .exchangeClosing, account: account)
             return
+        }
+        if refusingNewOrders && (type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder) {
+            return refuseForStall(type: type, token: token, account: account, slot: slot)
         }
         if type == OUCH.InboundType.enterOrder || type == OUCH.InboundType.replaceOrder {
             let outcome = accounts.tokensUsed[account] < tokensPerAccount ? tokens.insert(token, account: account) : .full

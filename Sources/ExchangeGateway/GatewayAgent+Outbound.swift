@@ -16,6 +16,7 @@ extension GatewayAgent {
     mutating func routeOrderEvents() -> Int {
         let limit = gatesOutput ? durable.unsafelyUnwrapped.load() : UInt64.max
         var routed = 0
+        var waiting = false
         while true {
             let batch = orderEvents.peek(upTo: Self.eventBatch)
             if batch.isEmpty { break }
@@ -26,8 +27,10 @@ extension GatewayAgent {
             }
             orderEvents.release(n)
             routed &+= n
+            if n < batch.count { waiting = true }
             if n < Self.eventBatch { break }
         }
+        if stallBudgetNanoseconds > 0 { watchDurability(limit, waiting: waiting) }
         return routed
     }
 
@@ -186,6 +189,7 @@ extension GatewayAgent {
     /// the reason, where there is one) is sent first, for at most a second; without, the
     /// socket is shut down at once. The reason is counted once.
     mutating func beginClose(_ slot: Int, _ reason: DisconnectReason, flush: Bool) {
+        if connections[slot].inputHeld { dropHeldInput(slot) }
         switch connections[slot].phase {
         case .free, .closing:
             return

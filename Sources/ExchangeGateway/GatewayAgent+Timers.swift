@@ -21,7 +21,8 @@ extension GatewayAgent {
             case .awaitingLogin, .authenticating:
                 if now &- connections[slot].connectedAt > loginNanoseconds { beginClose(slot, .loginTimeout, flush: true) }
             case .active:
-                if now &- connections[slot].lastReceiveAt > idleNanoseconds {
+                // Held input (receives paused) is the gateway's wait, not the client's silence.
+                if now &- connections[slot].lastReceiveAt > idleNanoseconds && !connections[slot].inputHeld {
                     beginClose(slot, .idleTimeout, flush: true)
                 } else if now &- connections[slot].lastSendAt >= heartbeatNanoseconds && !table.isSending(slot)
                             && connections[slot].controlSent == connections[slot].controlLength {

@@ -71,10 +71,13 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let symbols: UnsafeMutablePointer<Symbol>
     let symbolCount: Int
     let scratch: UnsafeMutableRawPointer
-    /// Per slot, `heldInputBytes` (one receive buffer) of what arrives while its Login
-    /// Request is being checked.
+    /// Per slot, `heldInputBytes` (one receive buffer and one packet) of what arrives while
+    /// its Login Request is being checked (at most one receive buffer of it), or of its input
+    /// from the message that found the command ring full (GatewayAgent+HeldInput.swift).
     let heldInput: UnsafeMutableRawPointer
     let heldInputBytes: Int
+    /// What a connection may send behind its Login Request before it is logged in.
+    let heldLoginBytes: Int
 
     // Rings to and from the engine
     var commands: SPSCRing<CommandEnvelope>.Producer
@@ -113,8 +116,20 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let disconnectCounters: CounterBlock
     /// The engine's block, for `EngineCounters.commandsHandled`.
     let engineCounters: CounterBlock
-    /// Connections whose input is held for room in the command ring (`Connection.inputHeld`).
+    /// Connections whose input is held for room in the command ring (`Connection.inputHeld`),
+    /// oldest first: a ring of `maxConnections` slots from `heldFirst`, `heldConnections` long.
+    let heldSlots: UnsafeMutablePointer<Int32>
+    var heldFirst = 0
     var heldConnections = 0
+    /// Mode sync: the stall budget (GatewayAgent+StallBudget.swift). 0: off.
+    let stallBudgetNanoseconds: UInt64
+    /// The durable position last seen, and since when answers have waited on it without it
+    /// moving (0: nothing waits).
+    var durableSeen: UInt64 = 0
+    var waitingSince: UInt64 = 0
+    /// New orders are refused (`journal_stalled`); the notice for the log not yet posted.
+    var refusingNewOrders = false
+    var pendingNotice: ServiceNotice?
     /// Accounts that owe the engine a session event or a cancel-all (`AccountBook.owes`).
     var accountsOwing = 0
     /// Session events (login, logout, disconnect) go to the engine: only when journaling,
@@ -202,8 +217,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         symbols = .allocate(capacity: max(1, symbolCount))
         _ = UnsafeMutableBufferPointer(start: symbols, count: symbolCount).initialize(from: options.symbols)
         scratch = .allocate(byteCount: 512, alignment: 64)
-        heldInputBytes = settings.receiveBufferSize
-        heldInput = .allocate(byteCount: maxConnections * settings.receiveBufferSize, alignment: 64)
+        heldInputBytes = Self.heldInputCapacity(receiveBufferSize: settings.receiveBufferSize)
+        heldLoginBytes = settings.receiveBufferSize
+        heldInput = .allocate(byteCount: maxConnections * heldInputBytes, alignment: 64)
+        heldSlots = .allocate(capacity: maxConnections)
         self.commands = commands
         self.orderEvents = orderEvents
         self.durable = durable
@@ -219,6 +236,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         floodCapacity = UInt64(settings.maxMessagesPerSecond) * 1_000_000_000
         sendQueueBytes = UInt64(settings.sendQueueBytes)
         graceNanoseconds = UInt64(settings.shutdownGraceMilliseconds) * 1_000_000
+        stallBudgetNanoseconds = durability.gatesOutput ? UInt64(max(0, options.stallBudgetMilliseconds)) * 1_000_000 : 0
         counts = .allocate(capacity: counters.cellCount)
         counts.initialize(repeating: 0, count: counters.cellCount)
         disconnects = .allocate(capacity: disconnectCounters.cellCount)
@@ -240,6 +258,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         symbols.deallocate()
         scratch.deallocate()
         heldInput.deallocate()
+        heldSlots.deallocate()
         counts.deallocate()
         disconnects.deallocate()
         accounts.deallocate()

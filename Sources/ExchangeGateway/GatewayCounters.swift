@@ -60,7 +60,12 @@ public enum GatewayCounters {
     public static let inputHolds = CounterCell(28)
     /// gateway.tls on: TLS sessions that failed (handshake refused, or a bad record); each
     /// closed the connection (`tls_failed`).
-    public static let tlsFailures = CounterCell(31)
+    public static let tlsFailures = CounterCell(37)
+    /// Mode sync: Enter Orders and Replaces refused because the journal stalled past
+    /// `durability.stall_budget_ms` (GatewayAgent+StallBudget.swift).
+    public static let stallRefusals = CounterCell(29)
+    /// Mode sync: 1 while new orders are refused for a stalled journal.
+    public static let refusingNewOrders = CounterCell(31)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -94,7 +99,9 @@ public enum GatewayCounters {
         .init("logins_rejected_busy", .counter, loginsRejectedBusy, help: "Logins rejected: the authenticator's ring was full."),
         .init("input_holds", .counter, inputHolds, help: "Connections whose input was held: the ring to the engine was full (journaling)."),
         .init("tls_failures", .counter, tlsFailures, help: "TLS sessions that failed: handshake refused or a bad record (gateway.tls on)."),
-    ], cellCount: 32)
+        .init("stall_refusals", .counter, stallRefusals, help: "Enter Orders and Replaces refused: the journal stalled past durability.stall_budget_ms (sync)."),
+        .init("refusing_new_orders", .gauge, refusingNewOrders, help: "1 while new orders are refused for a stalled journal (sync)."),
+    ], cellCount: 40)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.
     @inlinable public static func disconnected(_ reason: DisconnectReason) -> CounterCell { CounterCell(Int(reason.rawValue)) }

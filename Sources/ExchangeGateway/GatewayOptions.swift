@@ -25,6 +25,10 @@ public struct GatewayOptions: Sendable {
     /// Under mutual TLS (its settings name a client CA) a login's username must be the
     /// client certificate's CN.
     public var tls: TLSContextSource?
+    /// Mode sync: how long answers may wait for the journal (its durable position not
+    /// moving while answers wait) before new orders are refused (`durability.stall_budget_ms`);
+    /// 0 never refuses (and other modes never do).
+    public var stallBudgetMilliseconds = 0
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
                 preLoginConnections: Int? = nil, startsDay: Bool = true, tls: TLSContextSource? = nil) {

@@ -312,8 +312,12 @@ public final class Appliance: @unchecked Sendable {
             throw ApplianceError("the order gateway cannot listen on \(bind):\(port): \(error.message)")
         }
         gatewayPort = Int(listener.port)
-        sessionName = gatewaySettings.sessionName.isEmpty ? tradingDay.orderEntrySession.description : gatewaySettings.sessionName
-        feedSessionName = gatewaySettings.sessionName.isEmpty ? tradingDay.marketDataSession.description : gatewaySettings.sessionName
+        // A new day on the same date (--new-day) gets new session names (DayJournal.ordinal).
+        let ordinal = dayJournal?.ordinal ?? 0
+        sessionName = gatewaySettings.sessionName.isEmpty
+            ? (tradingDay.orderEntrySession(ordinal: ordinal) ?? tradingDay.orderEntrySession).description : gatewaySettings.sessionName
+        feedSessionName = gatewaySettings.sessionName.isEmpty
+            ? (tradingDay.marketDataSession(ordinal: ordinal) ?? tradingDay.marketDataSession).description : gatewaySettings.sessionName
         let gatewayMemory: UnsafeMutableRawPointer
         do {
             gatewayMemory = try region("gateway")
@@ -327,9 +331,10 @@ public final class Appliance: @unchecked Sendable {
             _ = consume listener
             throw error
         }
-        let gatewayOptions = GatewayOptions(
+        var gatewayOptions = GatewayOptions(
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
             symbols: configuration.symbols.map(\.symbol), keys: keys, tls: gatewayTLS)
+        gatewayOptions.stallBudgetMilliseconds = configuration.durability.stallBudgetMilliseconds
         var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,

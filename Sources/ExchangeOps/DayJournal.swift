@@ -27,11 +27,28 @@ struct DayJournal {
     let reader: JournalReader?
     /// What start-up found and did, for the log.
     let notes: [String]
+    /// Which day of the date this is: 0 for the first, then one more for each day set aside
+    /// by `--new-day` (`<day>.set-aside-<time>` beside it). It names the sessions
+    /// (`TradingDay.orderEntrySession(ordinal:)`): a new day on the same date gets new names,
+    /// and restarts within one day keep them.
+    var ordinal = 0
 
     /// The sequence the next command gets.
     var nextSequence: UInt64 { reader?.nextSequence ?? 1 }
 
     static func open(settings: DurabilitySettings, day: TradingDay, newDay: Bool, now: Date = Date()) throws -> DayJournal {
+        var journal = try openDirectory(settings: settings, day: day, newDay: newDay, now: now)
+        let aside = ((try? FileManager.default.contentsOfDirectory(atPath: settings.directory)) ?? [])
+            .filter { $0.hasPrefix(day.name + ".set-aside-") }.count
+        guard aside <= TradingDay.maximumOrdinal else {
+            throw ApplianceError("\(aside) days of \(day.name) are set aside in \(settings.directory): at most "
+                + "\(TradingDay.maximumOrdinal) new days (--new-day) fit in one date's session names; move some of them away")
+        }
+        journal.ordinal = aside
+        return journal
+    }
+
+    static func openDirectory(settings: DurabilitySettings, day: TradingDay, newDay: Bool, now: Date) throws -> DayJournal {
         let root = settings.directory
         let directory = (root as NSString).appendingPathComponent(day.name)
         var notes: [String] = []

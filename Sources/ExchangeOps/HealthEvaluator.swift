@@ -6,7 +6,9 @@ import ExchangeRuntime
 /// look, the order pool is at least 90 % used, or orders were refused for a system reason
 /// (`systemReasons`: a full ring, an account's share of the token history used up, the
 /// order pool exhausted) within the last `refusalHoldSeconds` — and while that lasts the
-/// exchange is not ready either — or the journal is stalled (a disk fault it is retrying).
+/// exchange is not ready either — or the journal is stalled (a disk fault it is retrying), or
+/// the gateway refuses new orders because it stalled past `durability.stall_budget_ms` (not
+/// ready while it does).
 public struct HealthEvaluator: Sendable {
     public enum Status: String, Sendable { case healthy, degraded, unhealthy }
 
@@ -28,6 +30,7 @@ public struct HealthEvaluator: Sendable {
         ("system_busy", "the ring to the engine was full: the engine is not keeping up"),
         ("token_history_full", "an account used its share of gateway.token_history (gateway.max_tokens_per_account)"),
         ("order_pool_exhausted", "performance.order_pool_size orders rest already"),
+        ("journal_stalled", "the journal made nothing durable for longer than durability.stall_budget_ms: see the journal check"),
     ]
 
     let stallSeconds: Double
@@ -97,7 +100,14 @@ public struct HealthEvaluator: Sendable {
                 : Check(status: .healthy, detail: "durable through \(journal["durable_sequence"] ?? 0)"
                     + (errors.isEmpty ? "" : "; recovered from \(errors.joined(separator: ", "))"))))
         }
-        let refusing = refusedOrders(s, now: now)
+        var refusing = refusedOrders(s, now: now)
+        if (s.gateway["refusing_new_orders"] ?? 0) != 0 {
+            // Now, not only within the hold after the last refusal: no order needs to arrive
+            // for the exchange to say it would refuse one.
+            let now = "refusing new orders: the journal has made nothing durable for longer than durability.stall_budget_ms "
+                + "(\(s.gateway["stall_refusals"] ?? 0) refused so far; cancels are taken)"
+            refusing = refusing.map { now + "; " + $0 } ?? now
+        }
         checks.append(("orders", refusing.map { Check(status: .degraded, detail: $0) }
             ?? Check(status: .healthy, detail: "no order refused for a system reason in the last \(Int(refusalHoldSeconds)) s")))
         if s.state == .running {

@@ -6,7 +6,7 @@ extension RejectReason {
         switch self {
         case .unknownClient, .rateLimited, .invalidShares, .invalidTimeInForce,
              .duplicateToken, .unknownOrder, .cancelSizeNotSmaller, .invalidModify, .orderPoolExhausted,
-             .tokenHistoryFull, .invalidSide, .systemBusy,
+             .tokenHistoryFull, .invalidSide, .systemBusy, .journalStalled,
              .invalidCapacity, .invalidIntermarketSweep, .invalidCrossType, .invalidCustomerType:
             return 0x4F  // O  Other
         case .exchangeClosing: return 0x43         // C  closed

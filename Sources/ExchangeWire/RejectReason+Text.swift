@@ -37,6 +37,7 @@ extension RejectReason {
         case .invalidIntermarketSweep: "invalid intermarket sweep eligibility"
         case .invalidCrossType: "invalid cross type"
         case .invalidCustomerType: "invalid customer type"
+        case .journalStalled: "the exchange's journal is stalled (disk fault): new orders are refused, cancels are taken"
         }
     }
 }

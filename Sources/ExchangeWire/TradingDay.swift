@@ -86,6 +86,29 @@ public struct TradingDay: Hashable, Sendable, Comparable, CustomStringConvertibl
         return SoupSessionName(text)!
     }
 
+    /// The most new days (`--new-day`) one date can have after its first.
+    public static let maximumOrdinal = 35
+
+    /// The SoupBinTCP session of the date's `ordinal`-th new day (0: the first — the date's
+    /// usual name; 1…35 after each `--new-day` on the same date), so that a client or a feed
+    /// handler sees a new day as a new session even on the same date: the first day keeps
+    /// `GA20261207`; the next ones are `G`, the instance, `YYMMDD`, `N` and the ordinal in
+    /// base 36 (`GA261207N1` … `GA261207NZ`), still 10 characters, and never a first day's
+    /// name (which has no letter after the instance). Nil beyond `maximumOrdinal`.
+    public func orderEntrySession(ordinal: Int) -> SoupSessionName? { session(role: UInt8(ascii: "G"), ordinal: ordinal) }
+
+    /// The MoldUDP64 session of the date's `ordinal`-th new day (`M`…, as above).
+    public func marketDataSession(ordinal: Int) -> SoupSessionName? { session(role: UInt8(ascii: "M"), ordinal: ordinal) }
+
+    func session(role: UInt8, ordinal: Int) -> SoupSessionName? {
+        guard ordinal != 0 else { return session(role: role) }
+        guard (1...Self.maximumOrdinal).contains(ordinal) else { return nil }
+        let digit = ordinal < 10 ? UInt8(ascii: "0") + UInt8(ordinal) : UInt8(ascii: "A") + UInt8(ordinal - 10)
+        let text = String(decoding: [role, instance], as: UTF8.self) + Self.digits(year % 100, 2) + Self.digits(month, 2)
+            + Self.digits(day, 2) + String(decoding: [UInt8(ascii: "N"), digit], as: UTF8.self)
+        return SoupSessionName(text)
+    }
+
     public static func < (a: TradingDay, b: TradingDay) -> Bool {
         (a.year, a.month, a.day, a.instance) < (b.year, b.month, b.day, b.instance)
     }

@@ -196,39 +196,6 @@ import Testing
         memory.release()
     }
 
-    @Test func closesAConnectionThatSendsMoreThanItsHeldInputWhileTheRingIsFull() throws {
-        let knobs = ExchangeKnobs(receiveBufferSize: 512, queueCapacity: 4)
-        let clock = ManualClock()
-        var rig = try GatewayEngineRig(configuration: StalledEngine.configuration(knobs), clock: clock, durability: .async)
-        let memory = rig.memory
-        let client = try SoupTestClient(port: rig.port)
-        client.send(Client.login(.demo1))
-        #expect(rig.next(client).packet?.loginAccepted != nil)
-        let other = try SoupTestClient(port: rig.port)
-        other.send(Client.login(.demo2))
-        #expect(rig.next(other).packet?.loginAccepted != nil)
-        while rig.next(client, seconds: 0.1).packet != nil {}
-
-        // 40 orders (2,040 bytes) while the engine stalls: far more than 512 bytes wait.
-        client.send((1...40).flatMap { Client.order("F\($0)", "S", 100, "AAPL", price(240)) })
-        var end = SoupTestClient.Event.timeout
-        for _ in 0..<100 {
-            end = rig.next(client, engine: false, seconds: 0.05)
-            if end == .closed { break }
-        }
-        #expect(end == .closed)
-        rig.advance(clock, milliseconds: 1)  // the counters
-        #expect(memory.counters.snapshot().disconnects["input_backlog"] == 1)
-        // Nobody else notices: the other session still trades.
-        other.send(Client.order("OK1", "B", 100, "AAPL", price(230)))
-        var answer: OUCHReply?
-        while answer == nil, case .packet(let p) = rig.next(other, seconds: 1) { answer = p.ouch?.type == "A" ? p.ouch : nil }
-        #expect(answer?.token == "OK1")
-        other.close()
-        rig.shutDown()
-        memory.release()
-    }
-
     @Test func aGatewayFedByReplayHasTheLiveSessionLogsAndTokens() throws {
         let configuration = try StalledEngine.configuration(ExchangeKnobs())
         var live = try GatewayEngineRig(configuration: configuration, clock: ManualClock(), durability: .async)

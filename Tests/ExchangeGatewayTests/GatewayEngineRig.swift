@@ -186,7 +186,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     ///   day, and one not yet started (the test replays into it, then calls `onStart`).
     init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false,
          durability: DurabilityMode = .none, journalCapacity: Int = 1_024, startsDay: Bool = true,
-         startGateway: Bool = true) throws {
+         startGateway: Bool = true, stallBudgetMilliseconds: Int = 0) throws {
         let memory = RigMemory()
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
@@ -218,9 +218,11 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         let authenticator = try Authenticator(
             keys: devKeys, policy: LoginThrottle.Policy(maxFailures: 1_000, backoff: 0, maxBackoff: 0, lockout: 1_000_000_000, trackedAddresses: 16),
             channels: [logins], clock: clock, cells: memory.counters.cells, logger: Logger(label: "rig"))
+        var options = GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
+                                     symbols: configuration.symbols.map(\.symbol), keys: devKeys, startsDay: startsDay)
+        options.stallBudgetMilliseconds = stallBudgetMilliseconds
         var gateway = try GatewayAgent(
-            options: GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
-                                    symbols: configuration.symbols.map(\.symbol), keys: devKeys, startsDay: startsDay),
+            options: options,
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells,

@@ -273,6 +273,18 @@ extension ExchangeProcess {
         third.terminate()
         let thirdRun = Self.finish(third, thirdOut, thirdErr)
         #expect(serving && thirdRun.status == 0, "stderr: \(thirdRun.errors.suffix(2_000))")
+        // The new day on the same date has sessions of its own (a client and a feed handler
+        // see a new day), and a restart within it keeps them.
+        let newDaySession = try #require(TradingDay(name: days[0])?.orderEntrySession(ordinal: 1)).description
+        #expect(thirdRun.errors.contains("session \(newDaySession)"), "\(thirdRun.errors.suffix(2_000))")
+        let (fourth, fourthOut, fourthErr) = try Self.start([config, "--counters", counters])
+        let again = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(20)) {
+            httpGet("http://127.0.0.1:\(metrics)/ready", timeout: 1)?.status == 200 || !fourth.isRunning
+        }
+        fourth.terminate()
+        let fourthRun = Self.finish(fourth, fourthOut, fourthErr)
+        #expect(again && fourthRun.status == 0 && fourthRun.errors.contains("session \(newDaySession)"),
+                "stderr: \(fourthRun.errors.suffix(2_000))")
         let after = try FileManager.default.contentsOfDirectory(atPath: journal).sorted()
         #expect(after.count == 2 && after.contains(days[0]) && after.contains { $0.hasPrefix(days[0] + ".set-aside-") }, "\(after)")
     }

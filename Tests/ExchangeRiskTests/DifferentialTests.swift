@@ -122,7 +122,8 @@ struct Coverage {
                                      "executed", "bookAdd", "bookCancel", "bookDelete", "bookReplace", "tradingState"]
         #expect(kinds == allKinds, "seed \(seed): missing \(allKinds.subtracting(kinds))")
         // systemBusy is the gateway's own answer when its ring to the engine is full: never an engine event.
-        var rare: Set<RejectReason> = [.orderPoolExhausted, .postOnlyCannotPost, .systemBusy]
+        // journalStalled is the gateway's refusal while the journal stalls (mode sync).
+        var rare: Set<RejectReason> = [.orderPoolExhausted, .postOnlyCannotPost, .systemBusy, .journalStalled]
         // The OUCH decoder's field refusals reach the engine as refusals like firmNotAuthorized,
         // which the stream does send; OUCHInboundTests and FirmEntitlement cover each field.
         rare.formUnion([.invalidCapacity, .invalidIntermarketSweep, .invalidCrossType, .invalidCustomerType])

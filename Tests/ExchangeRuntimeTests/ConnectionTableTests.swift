@@ -279,6 +279,82 @@ struct ConnectionTableTests {
         _ = good
     }
 
+
+    /// Back-pressure: a paused connection gets no `.received`; what the kernel had already
+    /// taken is parked and handed out in order by `nextParked`; what the peer sends while
+    /// paused stays in the socket until `resumeReceiving`; not a byte is lost or reordered.
+    @Test func aPausedConnectionParksWhatArrivedAndResumesInOrder() throws {
+        let h = try TableHarness(capacity: 2, receiveBuffers: 16, receiveBufferSize: 64)
+        defer { h.finish() }
+        let client = try LoopbackClient(port: h.port)
+        let slot = try #require(h.pumpUntilAccepted())
+        let first = (0..<300).map { UInt8(truncatingIfNeeded: $0) }
+        let second = (0..<200).map { UInt8(truncatingIfNeeded: 255 &- $0) }
+        client.send(first)
+        // A receive completion is waiting (not yet handled) when the pause comes.
+        let waiting = h.ring.waitForCompletion(milliseconds: 3_000)
+        #expect(waiting)
+        let paused = h.table.pauseReceiving(slot, ring: h.ring)
+        #expect(paused)
+        let pausedTwice = h.table.pauseReceiving(slot, ring: h.ring)
+        #expect(!pausedTwice, "already paused")
+        var delivered = 0
+        _ = h.pump(milliseconds: 100) { if case .received = $0 { delivered += 1 }; return false }
+        #expect(delivered == 0)
+        let parked = h.table.hasParked(slot)
+        #expect(parked)
+        let cancelled = !h.table.isReceiving(slot)
+        #expect(cancelled, "the receive was cancelled")
+        let resumedEarly = h.table.resumeReceiving(slot, ring: h.ring)
+        #expect(!resumedEarly, "parked bytes first")
+        client.send(second)
+        _ = h.pump(milliseconds: 100) { if case .received = $0 { delivered += 1 }; return false }
+        #expect(delivered == 0, "nothing is received while paused")
+
+        var got: [UInt8] = []
+        while let bytes = h.table.nextParked(slot) { got += bytes }
+        h.table.finishBatch()
+        let resumed = h.table.resumeReceiving(slot, ring: h.ring)
+        #expect(resumed)
+        let total = first.count + second.count
+        #expect(h.pump { if case .received(slot, let bytes) = $0 { got += bytes }; return got.count >= total })
+        #expect(got == first + second)
+        let stats = h.table.stats
+        #expect(stats.receivePauses == 1)
+        #expect(stats.receiveResumes == 1)
+        #expect(stats.parkedBuffers >= 1)
+        let open = h.table.state(slot) == .open && h.table.isReceiving(slot)
+        #expect(open)
+    }
+
+    /// A paused connection closed with parked buffers gives them back: the buffers serve the
+    /// next connection.
+    @Test func closingAPausedConnectionGivesItsParkedBuffersBack() throws {
+        let h = try TableHarness(capacity: 2, receiveBuffers: 4, receiveBufferSize: 64)
+        defer { h.finish() }
+        let client = try LoopbackClient(port: h.port)
+        let slot = try #require(h.pumpUntilAccepted())
+        client.send(Array(repeating: 7, count: 200))
+        let waiting = h.ring.waitForCompletion(milliseconds: 3_000)
+        #expect(waiting)
+        h.table.pauseReceiving(slot, ring: h.ring)
+        _ = h.pump(milliseconds: 100) { _ in false }
+        let parked = h.table.hasParked(slot)
+        #expect(parked)
+        var released = h.table.close(slot)
+        if !released { released = h.pump { if case .released(slot) = $0 { true } else { false } } }
+        #expect(released)
+        h.table.finishBatch()
+        // All four buffers are the kernel's again: 256 bytes reach the next connection whole.
+        let next = try LoopbackClient(port: h.port)
+        let slot2 = try #require(h.pumpUntilAccepted())
+        let message = (0..<256).map { UInt8(truncatingIfNeeded: $0) }
+        next.send(message)
+        var got: [UInt8] = []
+        #expect(h.pump { if case .received(slot2, let bytes) = $0 { got += bytes }; return got.count >= message.count })
+        #expect(got == message, "had the parked buffers not gone back, no receive would find one")
+        _ = client
+    }
 }
 
 private func isNone(_ event: ConnectionEvent) -> Bool {

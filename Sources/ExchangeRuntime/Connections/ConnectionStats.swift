@@ -15,6 +15,11 @@ public struct ConnectionStats: Sendable, Equatable {
     public var staleCompletions: UInt64 = 0
     /// Backlogs found beyond a connection's send bound (`admitBacklog`).
     public var slowConsumers: UInt64 = 0
+    /// Receives paused (`pauseReceiving`) and resumed: back-pressure applied to a peer.
+    public var receivePauses: UInt64 = 0
+    public var receiveResumes: UInt64 = 0
+    /// Buffers that arrived for a paused connection and waited in the table (`nextParked`).
+    public var parkedBuffers: UInt64 = 0
     public var bytesIn: UInt64 = 0
     public var bytesOut: UInt64 = 0
     /// The largest backlog reported to `admitBacklog`.

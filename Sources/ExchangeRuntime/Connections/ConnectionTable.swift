@@ -33,7 +33,11 @@ import Glibc
 /// - `close` shuts the socket down; the descriptor is closed and the slot freed (generation
 ///   moved on) only when no receive or send of the kernel's refers to it any more;
 /// - `admitBacklog` says when a connection's unsent bytes pass its send bound (a slow
-///   consumer, to be closed).
+///   consumer, to be closed);
+/// - `pauseReceiving` stops taking a connection's bytes (TCP back-pressure reaches the
+///   peer): its receive is cancelled, what still arrives is parked in its provided buffers
+///   and handed out in order by `nextParked`, and `resumeReceiving` re-arms it
+///   (ConnectionTable+Pausing.swift).
 /// Nothing here allocates, locks or logs after `init`.
 public struct ConnectionTable<Session>: ~Copyable {
     /// Sizes and tags of one table.
@@ -92,6 +96,11 @@ public struct ConnectionTable<Session>: ~Copyable {
         /// Bytes of the send in flight (0: none).
         @usableFromInline var sendInFlight: Int32 = 0
         @usableFromInline var sendBound: UInt64 = .max
+        /// Receives are paused (`pauseReceiving`): nothing is re-armed, arrivals are parked.
+        @usableFromInline var paused = false
+        /// Parked provided buffers, oldest first, linked through `parkedNext` (-1: none).
+        @usableFromInline var parkedHead: Int32 = -1
+        @usableFromInline var parkedTail: Int32 = -1
         @usableFromInline init() {}
     }
 
@@ -116,6 +125,10 @@ public struct ConnectionTable<Session>: ~Copyable {
     /// The source address of `slot`'s connection (0 when no per-address limit is set).
     @inlinable public func address(_ slot: Int) -> UInt32 { slots[slot].address }
     @usableFromInline var buffers: ProvidedBuffers
+    /// Per provided buffer: the next parked buffer of the same slot (-1: the last), and the
+    /// bytes it holds. A buffer is parked by at most one slot at a time.
+    @usableFromInline let parkedNext: UnsafeMutablePointer<Int32>
+    @usableFromInline let parkedBytes: UnsafeMutablePointer<Int32>
     /// The buffer of the last `.received` event, recycled at the next `handle`/`finishBatch`.
     @usableFromInline var pendingBuffer: Int32 = -1
     @usableFromInline var listener: TCPListener?
@@ -158,6 +171,10 @@ public struct ConnectionTable<Session>: ~Copyable {
         freeSlots = .allocate(capacity: c.capacity)
         for i in 0..<c.capacity { freeSlots[i] = Int32(c.capacity - 1 - i) }
         freeCount = c.capacity
+        parkedNext = .allocate(capacity: c.receiveBufferCount)
+        parkedNext.initialize(repeating: -1, count: c.receiveBufferCount)
+        parkedBytes = .allocate(capacity: c.receiveBufferCount)
+        parkedBytes.initialize(repeating: 0, count: c.receiveBufferCount)
         switch listener {
         case .some(let l):
             listenerFD = l.descriptor
@@ -176,6 +193,8 @@ public struct ConnectionTable<Session>: ~Copyable {
         sessions.deallocate()
         slots.deallocate()
         freeSlots.deallocate()
+        parkedNext.deallocate()
+        parkedBytes.deallocate()
     }
 
     // MARK: Tags
@@ -310,6 +329,7 @@ public struct ConnectionTable<Session>: ~Copyable {
         slots[slot].address = address
         slots[slot].sendInFlight = 0
         slots[slot].sendBound = defaultSendBound
+        slots[slot].paused = false
         sessions[slot] = emptySession
         if noDelay { _ = rtes_tcp_set_nodelay(fd, 1) }
         guard armReceive(slot, ring: ring) else {
@@ -367,7 +387,14 @@ public struct ConnectionTable<Session>: ~Copyable {
             if c.hasBuffer { buffers.recycle(c.bufferID) }
             return releaseIfIdle(slot) ? .released(slot: slot) : .none
         }
-        if result > 0 || result == -ENOBUFS {
+        if slots[slot].paused && (result > 0 || result == -ENOBUFS || result == -ECANCELED) {
+            // Paused: bytes still on their way when the cancel went in wait, in order, in
+            // their buffers (`nextParked`); a receive that stopped stays stopped.
+            if result > 0 && c.hasBuffer { park(c.bufferID, bytes: result, slot: slot) }
+            return .none
+        }
+        if result > 0 || result == -ENOBUFS || result == -ECANCELED {
+            // -ECANCELED: the cancel of a pause that was lifted before it landed.
             if result == -ENOBUFS { counted.receiveBuffersExhausted &+= 1 }
             // Stopped for want of buffers (or for no stated reason): start again; the entry
             // goes to the kernel after this batch's buffers have gone back.
@@ -469,6 +496,7 @@ public struct ConnectionTable<Session>: ~Copyable {
     mutating func releaseIfIdle(_ slot: Int) -> Bool {
         guard slots[slot].state == .closing, !slots[slot].receiving, slots[slot].sendInFlight == 0 else { return false }
         _ = rtes_close(slots[slot].fd)
+        dropParked(slot)
         if !slots[slot].loggedIn {
             preLogin &-= 1
             if limitsAddresses { preLoginByAddress.remove(slots[slot].address) }
