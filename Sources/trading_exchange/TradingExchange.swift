@@ -21,7 +21,8 @@ struct TradingExchange: ParsableCommand {
             accounts that may log in come from the API keys file named by RTES_API_KEYS_FILE. Logs what it obtained (pinning, memory locking, huge
             pages, NUMA nodes, kernel features). SIGTERM or SIGINT: stop accepting work, drain every
             ring, print the final counters, exit 0; during start-up, start-up stops and what it had
-            started stops again (exit 0).
+            started stops again (exit 0). SIGUSR1 (durability async or sync): write a day snapshot
+            into the day's journal directory (the log names the file, the sequence and the time).
 
             One exchange per counters file: the first takes the lock <counters>.lock (holding its
             PID); a second with the same exchange name or --counters refuses at once, naming that PID.
@@ -129,6 +130,7 @@ struct TradingExchange: ParsableCommand {
         sigemptyset(&signals)
         sigaddset(&signals, SIGTERM)
         sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let path = counters ?? CountersSnapshot.defaultPath(exchangeName: loaded.configuration.exchange.name)
@@ -158,6 +160,11 @@ struct TradingExchange: ParsableCommand {
 
         var received: Int32 = 0
         sigwait(&signals, &received)
+        while received == SIGUSR1 {
+            // SIGUSR1: a day snapshot now (the snapshot agent logs the file, sequence and time).
+            if !appliance.requestSnapshot() { logger.warning("SIGUSR1: no snapshot: durability.mode is none (no journal)") }
+            sigwait(&signals, &received)
+        }
         logger.info("\(received == SIGINT ? "SIGINT" : "SIGTERM"): draining")
         notifier?.send("STOPPING=1\nSTATUS=draining")
         monitor.stop()
