@@ -13,7 +13,8 @@ import Synchronization
 /// The engine is deterministic, so the replica after sequence S is the exchange's state
 /// after S; a snapshot of it is written every `durability.snapshot_interval_seconds` (0:
 /// never on a timer) and whenever one is asked for (`request()`: SIGUSR1), each time only
-/// once the replica has caught up with the durable sequence it last read.
+/// once the replica has caught up with the durable sequence it last read. With no periodic
+/// snapshots the replica follows only when one is asked for, so it costs no CPU until then.
 ///
 /// After each snapshot it keeps the two newest snapshots (removing older ones and temporary
 /// files a crash left) and retires the journal segments wholly covered by the older of those
@@ -94,7 +95,10 @@ public final class SnapshotAgent: @unchecked Sendable {
         while !stopping.load(ordering: .acquiring) {
             var applied = 0
             var caughtUp = false
-            if !broken {
+            // With no periodic snapshots the replica follows only when one is asked for: no
+            // CPU spent on it until then (the request waits while it catches up).
+            let following = interval > 0 || requests.load(ordering: .acquiring) > 0
+            if !broken && following {
                 let limit = durable.load()
                 do throws(JournalError) {
                     while applied < Self.batch {
@@ -124,7 +128,7 @@ public final class SnapshotAgent: @unchecked Sendable {
             } else if broken && requests.exchange(0, ordering: .acquiring) > 0 {
                 logger.error("snapshots: a snapshot was asked for, but the journal could not be followed (see above)")
             }
-            if applied == 0 { usleep(settings.pollMicroseconds) }
+            if applied == 0 { usleep(following ? settings.pollMicroseconds : 10 * settings.pollMicroseconds) }
         }
     }
 
