@@ -168,7 +168,6 @@ public final class SnapshotAgent: @unchecked Sendable {
             logger.error("snapshots: writing the snapshot of sequence \(sequence) failed: \(error)")
             return false
         }
-        counters.store(SnapshotCounters.written, counters.load(SnapshotCounters.written) &+ 1)
         counters.store(SnapshotCounters.lastSequence, written.coveredSequence)
         counters.store(SnapshotCounters.lastNanoseconds, written.nanoseconds)
         counters.store(SnapshotCounters.lastBytes, UInt64(written.bytes))
@@ -177,6 +176,8 @@ public final class SnapshotAgent: @unchecked Sendable {
             + "\(written.bytes) B) in \(written.nanoseconds / 1_000_000) ms"
         logger.info("\(line)")
         retire()
+        // Counted last: once `written` moves, the older snapshots and segments are gone too.
+        counters.store(SnapshotCounters.written, counters.load(SnapshotCounters.written) &+ 1)
         return true
     }
 
