@@ -47,12 +47,12 @@
 //   rtes-keys           hashes a secret for the API keys file (read from stdin), checks a keys file ← Access, Config
 //   rtes-replay         replays a generated order stream through the engine and summarises it (and writes it as a
 //                       journal, for `rtes-journal replay`) ← Core, Risk, OrderFlow, Wire, Journal
-//   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory
-//                       ← Journal, Core, Risk, Config
 //   ExchangeLeadership  leadership through etcd: a lease-backed leader key won by a create-if-absent
 //                       transaction, kept alive against a local deadline, its revision the fencing
 //                       token; followers watch it (etcd's v3 JSON gateway) ← Config, Clock (and async-http-client)
 //   rtes-leader         who leads, campaign for leadership until SIGTERM, resign ← Leadership, Config, Clock, Tools
+//   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory, and
+//                       writes a day snapshot of it (the exchange's own replica) ← Journal, Core, Risk, Config, Ops
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
@@ -139,7 +139,8 @@ let package = Package(
         .executableTarget(
             name: "rtes-journal",
             dependencies: [
-                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeRisk", "ExchangeConfig", "ExchangeTools",
+                "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeRisk", "ExchangeConfig", "ExchangeTools", "ExchangeOps",
+                "ExchangeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

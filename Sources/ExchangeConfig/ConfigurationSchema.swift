@@ -212,9 +212,9 @@ enum ConfigurationSchema {
         Field(path: "durability.ring_capacity", type: .wholeNumber, defaultValue: "65536",
               meaning: "commands the engine-to-journal ring holds: the most the journal can be behind the engine; a power of two from 1024 to 16777216"),
         Field(path: "durability.retain", type: .wholeNumber, defaultValue: "1000000",
-              meaning: "journal segments to keep once a snapshot covers them, 0–1000000; validated, not applied yet: the exchange takes no snapshots yet, so it removes no segment"),
+              meaning: "after each day snapshot, journal segments wholly covered by the older of the two snapshots kept are removed, oldest first, except the newest `retain` segments, 0–1000000; a segment no snapshot covers is never removed"),
         Field(path: "durability.snapshot_interval_seconds", type: .wholeNumber, defaultValue: "0",
-              meaning: "seconds between periodic snapshots of the whole state, 0–86400; validated, not applied yet: the exchange takes no snapshots yet"),
+              meaning: "seconds between periodic day snapshots of the whole state (taken by a replica that follows the journal, without stopping the engine), 0–86400; 0: none on a timer (SIGUSR1 still takes one)"),
         Field(path: "durability.stall_budget_ms", type: .wholeNumber, defaultValue: "250",
               meaning: "sync only: how long answers may wait on a journal whose durable position does not move before the gateway refuses new orders (Enter Order, Replace: reject reason journal_stalled, OUCH O; cancels are still taken), 1–600000 milliseconds"),
 

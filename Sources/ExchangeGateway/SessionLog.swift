@@ -29,6 +29,9 @@ public struct SessionLog {
     public private(set) var nextSequence: UInt64 = 1
     /// Absolute offset where the next packet goes.
     public private(set) var writeOffset: UInt64 = 0
+    /// The first sequence number this log ever held: 1, or where `restart(at:)` set it (a day
+    /// restored from a snapshot; older messages are not in memory).
+    public private(set) var firstSequence: UInt64 = 1
 
     /// Bytes of memory a log of `messages` messages needs (`messages` a power of two).
     public static func requiredBytes(messages: Int) -> Int {
@@ -66,7 +69,16 @@ public struct SessionLog {
 
     /// The oldest sequence number still held.
     public var oldestSequence: UInt64 {
-        nextSequence > UInt64(messageCapacity) ? nextSequence &- UInt64(messageCapacity) : 1
+        max(firstSequence, nextSequence > UInt64(messageCapacity) ? nextSequence &- UInt64(messageCapacity) : 1)
+    }
+
+    /// Makes an empty log number its next packet `sequence` (≥ 1), holding nothing older: the
+    /// session of a day restored from a snapshot continues where it was.
+    public mutating func restart(at sequence: UInt64) {
+        precondition(writeOffset == 0 && nextSequence == 1, "restart only an empty log")
+        precondition(sequence >= 1, "sequence numbers start at 1")
+        nextSequence = sequence
+        firstSequence = sequence
     }
 
     /// Where packet `sequence` starts, for `oldestSequence ... nextSequence` (the latter: the

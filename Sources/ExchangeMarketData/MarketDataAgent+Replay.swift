@@ -13,23 +13,32 @@ extension MarketDataAgent {
     /// re-requests). Packet boundaries may differ from the live ones; sequence numbers,
     /// message bytes and books do not.
     public mutating func replay(_ event: EngineEvent) {
+        publisher.replay(event, dayOpened: &dayOpened, openingTimestamp: &openingTimestamp)
+    }
+}
+
+extension FeedPublisher {
+    /// `MarketDataAgent.replay` on the publisher alone (with the agent's two opening fields),
+    /// so that a replica of the feed that is not an agent (the snapshot agent's) numbers every
+    /// message as the live agent did.
+    public mutating func replay(_ event: EngineEvent, dayOpened: inout Bool, openingTimestamp: inout Timestamp) {
         guard event.isBookEvent else { return }
-        if case .opening = publisher.phase {
+        if case .opening = phase {
             if !dayOpened {
                 dayOpened = true
                 openingTimestamp = event.timestamp % ITCHEncoder.nanosecondsPerDay
             }
-            while !publisher.advanceOpening(timestamp: openingTimestamp) { dropReadyPackets() }
+            while !advanceOpening(timestamp: openingTimestamp) { dropReadyPackets() }
             if case .systemEvent(let e) = event, e.event == .startOfDay { return dropReadyPackets() }
         }
-        if !publisher.canPublish { dropReadyPackets() }
-        publisher.publish(event)
+        if !canPublish { dropReadyPackets() }
+        publish(event)
         dropReadyPackets()
     }
 
     /// Closes the open packet and frees every ready one unsent.
-    mutating func dropReadyPackets() {
-        publisher.flush()
-        while let slot = publisher.packets.takeReady() { publisher.packets.complete(slot) }
+    public mutating func dropReadyPackets() {
+        flush()
+        while let slot = packets.takeReady() { packets.complete(slot) }
     }
 }

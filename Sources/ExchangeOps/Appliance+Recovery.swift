@@ -24,13 +24,16 @@ extension Appliance {
     /// (`feed`: market data's sequence, history and books), sending nothing. The engine is
     /// deterministic, so this rebuilds the state before the crash exactly; the state hash the
     /// start-up log prints is the one `rtes-journal replay` prints for the same journal.
+    /// `snapshot`: the day snapshot already restored (`restoreDaySnapshot`); the records after
+    /// the sequence it covers are replayed. Nil: the whole day.
     static func replayDay(
-        _ reader: JournalReader, engine: inout RiskCheckedEngine, gateway: inout GatewayAgent<TSCClock>,
-        feed: (EngineEvent) -> Void
+        _ reader: JournalReader, after snapshot: DaySnapshot.Loaded? = nil, engine: inout RiskCheckedEngine,
+        gateway: inout GatewayAgent<TSCClock>, feed: (EngineEvent) -> Void
     ) throws -> DayReplay {
         var replay = DayReplay()
+        replay.lastDayEvent = snapshot?.lastDayEvent
         let started = DispatchTime.now().uptimeNanoseconds
-        var cursor = reader.records(from: 0)
+        var cursor = reader.records(from: snapshot.map { $0.coveredSequence &+ 1 } ?? 0)
         func route(_ engine: inout RiskCheckedEngine) {
             for event in engine.events {
                 if event.isOrderEvent { gateway.replayOrderEvent(event) }

@@ -63,6 +63,8 @@ public final class Appliance: @unchecked Sendable {
     /// lives as long as the appliance) and the journal's durable position.
     private var journalRing: SPSCRing<SequencedCommand>?
     private var durable: DurablePosition?
+    /// Modes async and sync: takes day snapshots from a replica that follows the journal.
+    private var snapshotAgent: SnapshotAgent?
     /// The regions mapped so far: name, bytes asked for (the `MemoryPlan`'s), bytes mapped.
     public private(set) var regionSizes: [(name: String, requested: Int, mapped: Int)] = []
     private let logger: Logger
@@ -365,8 +367,17 @@ public final class Appliance: @unchecked Sendable {
         var marketData: ProductionMarketDataAgent?
         var replayed: DayReplay?
         var drainAgent: EventDrainAgent?
+        // The newest usable day snapshot, when the day continues: the engine and the sessions
+        // start from it, market data below, and only the journal after it is replayed.
+        var restored: DaySnapshot.Loaded?
+        if let dayJournal, let reader = dayJournal.reader {
+            restored = try Self.restoreDaySnapshot(
+                dayJournal, reader: reader, engine: &engine, gateway: &gateway, needsFeed: configuration.marketData.enabled,
+                accounts: keys.accounts.count, instruments: configuration.symbols.count, note: { self.note($0) })
+        }
         if configuration.marketData.enabled {
-            let settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(feedSessionName)!)
+            var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(feedSessionName)!)
+            settings.firstSequence = restored?.feed?.nextSequence ?? 1
             var agent: MarketDataAgent<TSCClock>
             do {
                 agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(),
@@ -378,13 +389,20 @@ public final class Appliance: @unchecked Sendable {
             for line in agent.report { note(line) }
             retransmitPort = Int(agent.retransmitPort)
             snapshotPort = Int(agent.snapshotPort)
+            if let feed = restored?.feed {
+                do throws(FeedDayStateError) {
+                    try agent.restoreDayState(feed)
+                } catch {
+                    throw ApplianceError("recovery: the snapshot \(restored!.file.path) does not fit market data: \(error)")
+                }
+            }
             if let reader = dayJournal?.reader {
-                replayed = try Self.replayDay(reader, engine: &engine, gateway: &gateway) { agent.replay($0) }
+                replayed = try Self.replayDay(reader, after: restored, engine: &engine, gateway: &gateway) { agent.replay($0) }
             }
             marketData = ProductionMarketDataAgent(agent)
         } else {
             if let reader = dayJournal?.reader {
-                replayed = try Self.replayDay(reader, engine: &engine, gateway: &gateway) { _ in }
+                replayed = try Self.replayDay(reader, after: restored, engine: &engine, gateway: &gateway) { _ in }
             }
             drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
             note("market data: disabled (market_data.enabled is false); book events are consumed and dropped")
@@ -392,7 +410,8 @@ public final class Appliance: @unchecked Sendable {
         if let replayed {
             // The day continues where the journal ends; it starts again only after an end of day.
             gateway.startsDay = replayed.lastDayEvent != .startOfDay
-            note("recovery: \(replayed.records) journaled commands replayed in \(replayed.milliseconds) ms "
+            note("recovery: " + (restored.map { "from the snapshot \($0.file.path) (sequence \($0.coveredSequence)), then " } ?? "")
+                + "\(replayed.records) journaled commands replayed in \(replayed.milliseconds) ms "
                 + "(\(replayed.commandsPerSecond) commands/s) into the engine, \(keys.accounts.count) sessions and the feed; "
                 + "state hash \(StateHasher.text(engine.stateHash())); next sequence \(nextSequence)"
                 + (gateway.startsDay ? "; the day ended, a new start of day follows" : "; the day continues"))
@@ -424,6 +443,21 @@ public final class Appliance: @unchecked Sendable {
             }
         }
         let journal = OptionalAgent(journalAgent.take())
+        if let dayJournal, let durable {
+            let settings = SnapshotAgent.Settings(
+                directory: dayJournal.directory, day: dayJournal.day.name,
+                intervalSeconds: configuration.durability.snapshotIntervalSeconds, retainSegments: configuration.durability.retain,
+                configuration: configuration, keys: keys, feedSession: SoupSessionName(feedSessionName)!)
+            do {
+                snapshotAgent = try SnapshotAgent(settings: settings, durable: durable, cells: counters.cells, logger: logger)
+            } catch {
+                throw ApplianceError("the snapshot agent cannot register its counters: \(error)")
+            }
+            snapshotAgent?.start()
+            note("snapshots: a replica follows the journal; "
+                + (settings.intervalSeconds > 0 ? "a day snapshot every \(settings.intervalSeconds) s" : "no periodic snapshots")
+                + " and one on SIGUSR1, into \(dayJournal.directory); journal segments covered beyond the newest \(settings.retainSegments) are retired")
+        }
 
         // Threads: one counters slot per thread.
         try stopIfRequested()
@@ -533,9 +567,18 @@ public final class Appliance: @unchecked Sendable {
         return "descriptors: limit \(before) → \(now), \(enough) for \(connections) connections"
     }
 
+    /// Asks the snapshot agent for a day snapshot (SIGUSR1); false when there is none (no journal).
+    @discardableResult
+    public func requestSnapshot() -> Bool {
+        guard let snapshotAgent else { return false }
+        snapshotAgent.request()
+        return true
+    }
+
     /// Stops taking work, lets every agent drain in pipeline order, stops the admin plane,
     /// and returns the final counters.
     public func drain() -> CountersSnapshot {
+        snapshotAgent?.stop()
         counters.state = .draining
         runner.drain()
         counters.state = .stopped

@@ -28,7 +28,7 @@ struct RTESJournal: ParsableCommand {
             configuration or API keys file that cannot be used).
             """,
         version: RTESVersion.current,
-        subcommands: [Verify.self, Dump.self, Stats.self, Repair.self, Replay.self])
+        subcommands: [Verify.self, Dump.self, Stats.self, Repair.self, Replay.self, Snapshot.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -23,6 +23,8 @@ struct TradingExchange: ParsableCommand {
             ring, print the final counters, exit 0; during start-up, start-up stops and what it had
             started stops again (exit 0). SIGHUP: with gateway.tls on, read RTES_TLS_CERT,
             RTES_TLS_KEY and RTES_CA_CERT's files again for new connections (a failure keeps the old).
+            SIGUSR1 (durability async or sync): write a day snapshot into the day's journal
+            directory (the log names the file, the sequence and the time).
 
             One exchange per counters file: the first takes the lock <counters>.lock (holding its
             PID); a second with the same exchange name or --counters refuses at once, naming that PID.
@@ -132,6 +134,7 @@ struct TradingExchange: ParsableCommand {
         sigaddset(&signals, SIGINT)
         // SIGHUP: reload the TLS certificate and key (gateway.tls on); it never stops the exchange.
         sigaddset(&signals, SIGHUP)
+        sigaddset(&signals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
 
         let path = counters ?? CountersSnapshot.defaultPath(exchangeName: loaded.configuration.exchange.name)
@@ -161,8 +164,13 @@ struct TradingExchange: ParsableCommand {
 
         var received: Int32 = 0
         sigwait(&signals, &received)
-        while received == SIGHUP {
-            logger.notice("SIGHUP: \(appliance.reloadTLS())")
+        while received == SIGHUP || received == SIGUSR1 {
+            if received == SIGHUP {
+                logger.notice("SIGHUP: \(appliance.reloadTLS())")
+            } else if !appliance.requestSnapshot() {
+                // SIGUSR1: a day snapshot now (the snapshot agent logs the file, sequence and time).
+                logger.warning("SIGUSR1: no snapshot: durability.mode is none (no journal)")
+            }
             sigwait(&signals, &received)
         }
         logger.info("\(received == SIGINT ? "SIGINT" : "SIGTERM"): draining")
