@@ -215,6 +215,10 @@ enum ConfigurationSchema {
               meaning: "seconds between periodic snapshots of the whole state, 0–86400; validated, not applied yet: the exchange takes no snapshots yet"),
         Field(path: "durability.stall_budget_ms", type: .wholeNumber, defaultValue: "250",
               meaning: "sync only: how long answers may wait for the disk before new orders are to be refused, 1–600000 milliseconds; validated, not applied yet: answers wait for the disk however long it stalls (/health says so)"),
+        Field(path: "durability.archive_max_requests", type: .wholeNumber, defaultValue: "4",
+              meaning: "journal archive: sessions served messages older than their history at once, and feed re-requests older than the feed's history at once (each its own share); more are refused and counted, 1–64"),
+        Field(path: "durability.archive_chunk_bytes", type: .wholeNumber, defaultValue: "262144",
+              meaning: "journal archive: the most one reply carries to a session served from the journal (it asks for the next when sent), 4096–16777216 bytes"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

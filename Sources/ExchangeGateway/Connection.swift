@@ -63,4 +63,9 @@ struct Connection {
     /// which waits, with everything received after it, in the held-input buffer until the
     /// ring has room (nothing is answered out of the journal's order).
     var inputHeld = false
+    /// The journal archive chunk this connection is being served from (-1: none; it is
+    /// served from its session log). `GatewayAgent+Archive.swift`.
+    var archiveChunk: Int32 = -1
+    /// The send in flight is from the archive chunk.
+    var sendingArchive = false
 }

@@ -41,6 +41,10 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     /// Journaling modes: while the ring to the engine was full, the client sent more than a
     /// receive buffer of input, which the gateway holds for it (`gateway.recv_buffer_size`).
     case inputBacklog
+    /// The session was being served messages older than its in-memory history from the
+    /// journal archive, and the archive could not serve them (the journal could not be read,
+    /// or does not reach them).
+    case journalArchive
 
     public var description: String {
         switch self {
@@ -61,6 +65,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .preLoginFull: "pre_login_full"
         case .addressLimit: "address_limit"
         case .inputBacklog: "input_backlog"
+        case .journalArchive: "journal_archive"
         }
     }
 
@@ -77,6 +82,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .idleTimeout: "RTES: disconnected: no heartbeat from client"
         case .flood: "RTES: disconnected: message rate above the limit"
         case .inputBacklog: "RTES: disconnected: too much input while the exchange was busy"
+        case .journalArchive: "RTES: disconnected: the journal archive could not serve the messages asked for"
         }
     }
 

@@ -58,6 +58,16 @@ public enum GatewayCounters {
     /// Journaling modes: times a connection's input was held because the ring to the engine
     /// was full (its messages wait, in order, instead of being answered at once).
     public static let inputHolds = CounterCell(28)
+    /// Logins served from the journal archive (asking for messages older than the history).
+    public static let archiveSessions = CounterCell(32)
+    /// Chunk requests handed to the journal archive.
+    public static let archiveRequests = CounterCell(33)
+    /// Messages sent from the journal archive's chunks.
+    public static let archiveMessages = CounterCell(34)
+    /// Logins refused because the archive was busy (the session's earlier request, or every chunk in use).
+    public static let archiveRefusals = CounterCell(35)
+    /// Archive requests that failed (the connection was closed, `journal_archive`).
+    public static let archiveFailures = CounterCell(36)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -90,7 +100,12 @@ public enum GatewayCounters {
         .init("firm_rejects", .counter, firmRejects, help: "Enter Orders refused: a firm the account may not use."),
         .init("logins_rejected_busy", .counter, loginsRejectedBusy, help: "Logins rejected: the authenticator's ring was full."),
         .init("input_holds", .counter, inputHolds, help: "Connections whose input was held: the ring to the engine was full (journaling)."),
-    ], cellCount: 32)
+        .init("archive_sessions", .counter, archiveSessions, help: "Logins served from the journal archive (older than the history)."),
+        .init("archive_requests", .counter, archiveRequests, help: "Chunk requests handed to the journal archive."),
+        .init("archive_messages", .counter, archiveMessages, help: "Messages sent from the journal archive."),
+        .init("archive_refusals", .counter, archiveRefusals, help: "Logins refused: the journal archive was busy."),
+        .init("archive_failures", .counter, archiveFailures, help: "Journal archive requests that failed."),
+    ], cellCount: 40)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.
     @inlinable public static func disconnected(_ reason: DisconnectReason) -> CounterCell { CounterCell(Int(reason.rawValue)) }

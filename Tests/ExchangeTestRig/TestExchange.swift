@@ -75,6 +75,13 @@ public struct ExchangeKnobs: Sendable {
     /// `auth.backoff_ms` and `auth.max_failed_logins`.
     public var loginBackoffMilliseconds = 0
     public var maxFailedLogins = 1_000
+    /// The `durability` section as JSON (nil: none, no journal), e.g.
+    /// `{ "mode": "async", "directory": "/tmp/x" }`.
+    public var durability: String?
+    /// `market_data.retransmit_history_messages`.
+    public var retransmitHistoryMessages = 4_096
+    /// `exchange.udp_port`: where the feed goes (group 239.0.0.1).
+    public var udpPort = 65_003
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -137,8 +144,8 @@ public struct ExchangeKnobs: Sendable {
         """
         {
           "exchange": { "name": "TEST-EXCHANGE", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
-                        "udp_port": 65003 },
-          "market_data": { "retransmit_history_messages": 4096 },
+                        "udp_port": \(udpPort) },
+          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages) },\(durability.map { "\n  \"durability\": \($0)," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
