@@ -101,7 +101,9 @@ extension GatewayAgent {
             }
             guard reply.failure == .none, reply.count > 0, reply.from == archiveChunks[chunk].next else {
                 count(GatewayCounters.archiveFailures)
-                connections[slot].archiveChunk = -1
+                // Nothing more goes to this connection but its Debug: not the log either (it
+                // would skip the messages the archive could not serve).
+                connections[slot].archiveChunk = Self.archiveFailed
                 freeArchive(chunk)
                 beginClose(slot, .journalArchive, flush: true)
                 continue
@@ -119,7 +121,7 @@ extension GatewayAgent {
     /// What of the connection's archive chunk is still to send (empty while its reply is not in).
     func pendingArchiveBytes(_ slot: Int) -> UnsafeRawBufferPointer {
         let chunk = Int(connections[slot].archiveChunk)
-        guard archiveChunks[chunk].state == .sending else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        guard chunk < archive.chunks, archiveChunks[chunk].state == .sending else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let sent = archiveChunks[chunk].sent
         let rest = min(archiveChunks[chunk].length &- sent, Self.maximumSendBytes)
         return UnsafeRawBufferPointer(start: archive.chunk(chunk) + sent, count: rest)
@@ -157,6 +159,10 @@ extension GatewayAgent {
             }
         }
     }
+
+    /// `Connection.archiveChunk` of a connection whose archive request failed: it is closing,
+    /// and sends nothing more from the archive or its log.
+    static var archiveFailed: Int32 { Int32.max }
 
     mutating func freeArchive(_ chunk: Int) {
         archiveChunks[chunk] = ArchiveChunk()

@@ -34,6 +34,9 @@ public struct JournalArchive: Agent, ~Copyable {
 
     /// Records replayed per turn at most.
     public static let recordsPerTurn = 16_384
+    /// How long a request waits for the journal's durable position to reach what it asks for
+    /// before it fails (the disk may be behind the engine, in `async`).
+    static let durableWaitNanoseconds: UInt64 = 5_000_000_000
 
     let directory: String
     let durable: DurablePosition
@@ -206,14 +209,21 @@ public struct JournalArchive: Agent, ~Copyable {
             return 1
         }
         let records = active.records
+        let limit = active.limit
         let exhausted = outcome == .endOfJournal
         replay = consume active
         guard let outcome else {
             job = current  // the turn's budget is spent: more next turn
             return 1
         }
-        if exhausted && current.count == 0 && current.recordsAtStart > 0 {
-            // A continued replay ends at the durable sequence of its start: a new one reaches further.
+        if exhausted && current.count == 0 && durable.load() <= limit
+            && DispatchTime.now().uptimeNanoseconds &- current.started < Self.durableWaitNanoseconds {
+            // The durable journal does not reach the messages yet (the disk is behind): wait for it.
+            job = current
+            return 0
+        }
+        if exhausted && current.count == 0 && durable.load() > limit {
+            // The replay ends at the durable sequence of its start: a new one reaches further.
             do {
                 try open(atLeast: current.request.from)
             } catch {
@@ -327,13 +337,21 @@ extension JournalArchive {
             return 1
         }
         let records = active.records
+        let limit = active.limit
         replay = consume active
         guard finished else {
             regenerator = consume feedCopy
             feedJob = current
             return 1
         }
-        if exhausted && current.recordsAtStart > 0 && feedCopy.nextSequence <= request.sequence {
+        if exhausted && feedCopy.nextSequence <= request.sequence && durable.load() <= limit
+            && DispatchTime.now().uptimeNanoseconds &- current.started < Self.durableWaitNanoseconds {
+            // The durable journal does not reach the messages yet: wait for it.
+            regenerator = consume feedCopy
+            feedJob = current
+            return 0
+        }
+        if exhausted && feedCopy.nextSequence <= request.sequence && durable.load() > limit {
             // A continued replay ends at the durable sequence of its start: a new one reaches further.
             feedJob = nil
             replay = nil
