@@ -353,7 +353,7 @@ let package = Package(
                 "ExchangeMarketData", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk",
                 "ExchangeAccess", "ExchangeConfig", .product(name: "Logging", package: "swift-log"),
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
-                "OrderFlow", "ExchangeTestSupport",
+                "OrderFlow", "ExchangeTestSupport", "ExchangeTestRig",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),

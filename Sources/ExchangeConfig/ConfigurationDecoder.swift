@@ -387,6 +387,10 @@ struct ConfigurationDecoder {
             .assign(to: &settings.snapshotIntervalSeconds)
         wholeNumber(object, "stall_budget_ms", in: scope, 1...600_000).map { Int($0) }
             .assign(to: &settings.stallBudgetMilliseconds)
+        wholeNumber(object, "archive_max_requests", in: scope, 1...64).map { Int($0) }
+            .assign(to: &settings.archiveMaxRequests)
+        wholeNumber(object, "archive_chunk_bytes", in: scope, 4_096...16_777_216).map { Int($0) }
+            .assign(to: &settings.archiveChunkBytes)
         let groupPath = scope.member("group_commit_max_bytes").path
         let segmentPath = scope.member("segment_bytes").path
         if settings.groupCommitMaxBytes > settings.segmentBytes - DurabilitySettings.blockBytes,

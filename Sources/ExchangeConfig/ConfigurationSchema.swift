@@ -217,6 +217,10 @@ enum ConfigurationSchema {
               meaning: "seconds between periodic day snapshots of the whole state (taken by a replica that follows the journal, without stopping the engine), 0–86400; 0: none on a timer (SIGUSR1 still takes one)"),
         Field(path: "durability.stall_budget_ms", type: .wholeNumber, defaultValue: "250",
               meaning: "sync only: how long answers may wait on a journal whose durable position does not move before the gateway refuses new orders (Enter Order, Replace: reject reason journal_stalled, OUCH O; cancels are still taken), 1–600000 milliseconds"),
+        Field(path: "durability.archive_max_requests", type: .wholeNumber, defaultValue: "4",
+              meaning: "journal archive: sessions served messages older than their history at once, and feed re-requests older than the feed's history at once (each its own share); more are refused and counted, 1–64"),
+        Field(path: "durability.archive_chunk_bytes", type: .wholeNumber, defaultValue: "262144",
+              meaning: "journal archive: the most one reply carries to a session served from the journal (it asks for the next when sent), 4096–16777216 bytes"),
 
         Field(path: "leadership.endpoints", type: .string, defaultValue: #""127.0.0.1:2379""#,
               meaning: "etcd client endpoints as IPv4 address:port, comma-separated, 1–16, tried in order; read by rtes-leader and ExchangeLeadership, not yet by the exchange"),

@@ -32,6 +32,13 @@ public struct DurabilitySettings: Sendable, Equatable {
     /// `stall_budget_ms`: in sync, how long acknowledgements may wait for the disk before new
     /// orders are refused.
     public var stallBudgetMilliseconds = 250
+    /// `archive_max_requests`: requests the journal archive serves at once — sessions asking
+    /// for messages older than their history, and (as many again) feed re-requests older than
+    /// the feed's history; more are refused and counted.
+    public var archiveMaxRequests = 4
+    /// `archive_chunk_bytes`: the most one archive reply carries to a session (a session older
+    /// than its history is served chunk by chunk, one outstanding at a time).
+    public var archiveChunkBytes = 256 << 10
 
     /// The documented defaults.
     public init() {}

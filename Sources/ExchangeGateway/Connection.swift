@@ -64,4 +64,9 @@ struct Connection {
     /// table's parked buffers) until the ring has room, its receives paused meanwhile
     /// (nothing is answered out of the journal's order; GatewayAgent+HeldInput.swift).
     var inputHeld = false
+    /// The journal archive chunk this connection is being served from (-1: none; it is
+    /// served from its session log). `GatewayAgent+Archive.swift`.
+    var archiveChunk: Int32 = -1
+    /// The send in flight is from the archive chunk.
+    var sendingArchive = false
 }

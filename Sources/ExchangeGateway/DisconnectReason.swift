@@ -46,6 +46,10 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     /// certificate, bytes that are not TLS) or a record did not decrypt. The client is told
     /// by the TLS alert sent before the close; `tls_failures` counts them.
     case tlsFailed
+    /// The session was being served messages older than its in-memory history from the
+    /// journal archive, and the archive could not serve them (the journal could not be read,
+    /// or does not reach them).
+    case journalArchive
 
     public var description: String {
         switch self {
@@ -67,6 +71,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .addressLimit: "address_limit"
         case .inputBacklog: "input_backlog"
         case .tlsFailed: "tls_failed"
+        case .journalArchive: "journal_archive"
         }
     }
 
@@ -83,6 +88,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .idleTimeout: "RTES: disconnected: no heartbeat from client"
         case .flood: "RTES: disconnected: message rate above the limit"
         case .inputBacklog: "RTES: disconnected: too much input while the exchange was busy"
+        case .journalArchive: "RTES: disconnected: the journal archive could not serve the messages asked for"
         }
     }
 

@@ -194,8 +194,12 @@ extension GatewayAgent {
         }
         let log = accounts.logs[account]
         let first = request.sequence == 0 ? log.nextSequence : min(request.sequence, log.nextSequence)
-        guard let offset = log.offset(ofSequence: first) else {
-            rejectSession(slot, "RTES: requested sequence number is older than the session history kept")
+        // Older than the history kept: served from the journal archive (GatewayAgent+Archive.swift).
+        let offset = log.offset(ofSequence: first)
+        if offset == nil, let refusal = archiveRefusal(account: account) {
+            count(GatewayCounters.loginsRejectedSession)
+            if archive.available { count(GatewayCounters.archiveRefusals) }
+            rejectLogin(slot, reason: SoupLoginRejectReason.sessionNotAvailable, explanation: refusal)
             return
         }
         count(GatewayCounters.loginsAccepted)
@@ -205,12 +209,17 @@ extension GatewayAgent {
         accounts.connections[account] = Int32(slot)
         counts[GatewayCounters.activeSessions.index] &+= 1
         table.markLoggedIn(slot)
-        connections[slot].logOffset = offset
-        let backlog = log.writeOffset &- offset
         let keepable = UInt64(log.byteCapacity &- 2 &* SessionLog.maximumPacketBytes)
-        table.setSendBound(slot, bytes: min(keepable, backlog &+ sendQueueBytes))
+        if let offset {
+            connections[slot].logOffset = offset
+            table.setSendBound(slot, bytes: min(keepable, (log.writeOffset &- offset) &+ sendQueueBytes))
+        } else {
+            connections[slot].logOffset = log.writeOffset
+            table.setSendBound(slot, bytes: keepable)
+        }
         let length = SoupBinTCP.loginAccepted(session: session, sequence: first, to: scratch)
         queueControl(slot, scratch, length)
+        if offset == nil { startArchive(slot, account: account, from: first) }
         markDirty(slot)
         oweLogin(account)
     }

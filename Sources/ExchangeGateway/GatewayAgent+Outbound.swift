@@ -34,36 +34,29 @@ extension GatewayAgent {
         return routed
     }
 
+    /// Appends the OUCH messages of `event` to the sessions it speaks to (`SessionRouting`,
+    /// which the journal archive shares, so that what it regenerates is what went out here).
     mutating func route(_ event: EngineEvent) {
         let out = scratch + SoupBinTCP.headerLength
-        switch event {
-        case .accepted(let e):
-            commitMessage(account: e.client, length: OUCHOutbound.accepted(e, symbol: symbol(e.instrument), to: out))
-        case .rejected(let e):
-            commitMessage(account: e.client, length: OUCHOutbound.rejected(e, to: out))
-            noteReject(account: e.client, reason: e.reason, answer: .rejected, token: e.token)
-        case .replaced(let e):
-            commitMessage(account: e.client, length: OUCHOutbound.replaced(e, symbol: symbol(e.instrument), to: out))
-        case .canceled(let e):
-            commitMessage(account: e.client, length: OUCHOutbound.canceled(e, to: out))
-        case .modified(let e):
-            commitMessage(account: e.client, length: OUCHOutbound.modified(e, to: out))
-        case .cancelRejected(let e):
-            commitMessage(account: e.client, length: OUCHOutbound.cancelRejected(e, to: out))
-            noteReject(account: e.client, reason: e.reason, answer: .cancelReject, token: e.token)
-        case .executed(let e):
-            commitMessage(account: e.takerClient, length: OUCHOutbound.executed(e, as: .taker, to: out))
-            commitMessage(account: e.makerClient, length: OUCHOutbound.executed(e, as: .maker, to: out))
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState:
-            break
-        case .systemEvent(let e):
-            // The start or end of the day: a System Event in every account's session.
-            let code = e.event == .startOfDay ? OUCH.SystemEventCode.startOfDay : OUCH.SystemEventCode.endOfDay
-            let timestamp = e.timestamp % Clocks.nanosecondsPerDay
-            for account in 0..<accounts.count {
-                commitMessage(account: ClientID(account), length: OUCHOutbound.systemEvent(timestamp: timestamp, eventCode: code, to: out))
+        var part = 0
+        while let message = SessionRouting.encode(event, part: part, symbols: symbols, symbolCount: symbolCount, to: out) {
+            if message.everySession {
+                // `commitMessage` writes only the header in front of the message: it stays at `out`.
+                for account in 0..<accounts.count { commitMessage(account: ClientID(account), length: message.length) }
+            } else {
+                commitMessage(account: message.client, length: message.length)
             }
+            part &+= 1
+        }
+        switch event {
+        case .rejected(let e):
+            noteReject(account: e.client, reason: e.reason, answer: .rejected, token: e.token)
+        case .cancelRejected(let e):
+            noteReject(account: e.client, reason: e.reason, answer: .cancelReject, token: e.token)
+        case .systemEvent(let e):
             if e.event == .endOfDay { endOfDayRouted = true }
+        default:
+            break
         }
     }
 
@@ -87,6 +80,9 @@ extension GatewayAgent {
         guard slot >= 0 else { return }
         let phase = connections[slot].phase
         guard phase == .active || phase == .loggingOut || phase == .flushing else { return }
+        // Served from the journal archive for now: the log may grow and wrap meanwhile (the
+        // archive is asked again for what the log no longer holds).
+        guard connections[slot].archiveChunk < 0 else { return }
         let unsent = accounts.logs[account].writeOffset &- connections[slot].logOffset
         if !table.admitBacklog(slot, unsentBytes: unsent) {
             beginClose(slot, .slowConsumer, flush: false)
@@ -145,10 +141,18 @@ extension GatewayAgent {
         var start: UnsafeRawPointer?
         var length = 0
         var fromControl = false
+        var fromArchive = false
         if connections[slot].controlSent < connections[slot].controlLength {
             start = UnsafeRawPointer(control + slot &* Self.controlBytes + Int(connections[slot].controlSent))
             length = Int(connections[slot].controlLength &- connections[slot].controlSent)
             fromControl = true
+        } else if connections[slot].archiveChunk >= 0 {
+            // Older than the session's history: from the journal archive's chunk (nothing
+            // until its reply is in).
+            let pending = pendingArchiveBytes(slot)
+            start = pending.baseAddress
+            length = pending.count
+            fromArchive = true
         } else if connections[slot].account >= 0 {
             let account = Int(connections[slot].account)
             let pending = accounts.logs[account].contiguousBytes(from: connections[slot].logOffset, limit: Self.maximumSendBytes)
@@ -180,6 +184,7 @@ extension GatewayAgent {
             return
         }
         connections[slot].sendingControl = fromControl
+        connections[slot].sendingArchive = fromArchive
         connections[slot].lastSendAt = now
     }
 

@@ -88,6 +88,12 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let gatesOutput: Bool
     /// To and from the authenticator: Login Requests are checked off this thread.
     var logins: LoginClient
+    /// To and from the journal archive: messages older than a session's history
+    /// (`GatewayAgent+Archive.swift`); unavailable without a journal.
+    var archive: SessionArchiveClient
+    let archiveChunks: UnsafeMutablePointer<ArchiveChunk>
+    /// Requests whose reply is not in yet (replies are looked for only then).
+    var archiveOutstanding = 0
 
     // Settings
     let session: SoupSessionName
@@ -173,7 +179,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         options: Options, clock: C, listener: consuming TCPListener, memory: UnsafeMutableRawPointer,
         commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<SequencedEvent>.Consumer,
         logins: consuming LoginClient, cells: CounterCells,
-        durability: DurabilityMode = .none, durable: DurablePosition? = nil
+        durability: DurabilityMode = .none, durable: DurablePosition? = nil,
+        archive: consuming SessionArchiveClient = SessionArchiveChannel.unavailable().makeClient()
     ) throws(SystemError) {
         journalsSessions = durability.journals
         precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
@@ -226,6 +233,9 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         self.durable = durable
         gatesOutput = durability.gatesOutput
         self.logins = logins
+        archiveChunks = .allocate(capacity: max(1, archive.chunks))
+        archiveChunks.initialize(repeating: ArchiveChunk(), count: max(1, archive.chunks))
+        self.archive = archive
         session = options.session
         self.clock = clock
         tcpNoDelay = options.tcpNoDelay
@@ -261,6 +271,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         heldSlots.deallocate()
         counts.deallocate()
         disconnects.deallocate()
+        archiveChunks.deallocate()
         accounts.deallocate()
     }
 
@@ -292,6 +303,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         // answers are all in.
         work &+= completeLogins()
         work &+= routeOrderEvents()
+        if archiveOutstanding > 0 { work &+= takeArchiveReplies() }
         if heldConnections > 0 { work &+= resumeHeldInput() }
         if loggingOut > 0 { work &+= finishLogouts() }
 
@@ -402,6 +414,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
                 connections[slot].controlSent = 0
                 connections[slot].controlLength = 0
             }
+        } else if connections[slot].sendingArchive {
+            archiveSent(slot, bytes: bytes)
         } else {
             connections[slot].logOffset &+= UInt64(bytes)
         }
@@ -412,6 +426,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     mutating func released(_ slot: Int) {
         readers[slot].reset()
         if tlsOn { tls.release(slot) }
+        if archive.available { releaseArchive(slot) }
         count(GatewayCounters.closedConnections)
     }
 

@@ -66,6 +66,16 @@ public enum GatewayCounters {
     public static let stallRefusals = CounterCell(29)
     /// Mode sync: 1 while new orders are refused for a stalled journal.
     public static let refusingNewOrders = CounterCell(31)
+    /// Logins served from the journal archive (asking for messages older than the history).
+    public static let archiveSessions = CounterCell(32)
+    /// Chunk requests handed to the journal archive.
+    public static let archiveRequests = CounterCell(33)
+    /// Messages sent from the journal archive's chunks.
+    public static let archiveMessages = CounterCell(34)
+    /// Logins refused because the archive was busy (the session's earlier request, or every chunk in use).
+    public static let archiveRefusals = CounterCell(35)
+    /// Archive requests that failed (the connection was closed, `journal_archive`).
+    public static let archiveFailures = CounterCell(36)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -101,6 +111,11 @@ public enum GatewayCounters {
         .init("tls_failures", .counter, tlsFailures, help: "TLS sessions that failed: handshake refused or a bad record (gateway.tls on)."),
         .init("stall_refusals", .counter, stallRefusals, help: "Enter Orders and Replaces refused: the journal stalled past durability.stall_budget_ms (sync)."),
         .init("refusing_new_orders", .gauge, refusingNewOrders, help: "1 while new orders are refused for a stalled journal (sync)."),
+        .init("archive_sessions", .counter, archiveSessions, help: "Logins served from the journal archive (older than the history)."),
+        .init("archive_requests", .counter, archiveRequests, help: "Chunk requests handed to the journal archive."),
+        .init("archive_messages", .counter, archiveMessages, help: "Messages sent from the journal archive."),
+        .init("archive_refusals", .counter, archiveRefusals, help: "Logins refused: the journal archive was busy."),
+        .init("archive_failures", .counter, archiveFailures, help: "Journal archive requests that failed."),
     ], cellCount: 40)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

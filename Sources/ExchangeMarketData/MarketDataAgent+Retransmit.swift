@@ -37,7 +37,10 @@ extension MarketDataAgent {
         case .malformed: retransmitCounts.1 &+= 1
         case .wrongSession: retransmitCounts.2 &+= 1
         case .rateLimited: retransmitCounts.3 &+= 1
-        case .beforeHistory: retransmitCounts.4 &+= 1
+        case .beforeHistory:
+            retransmitCounts.4 &+= 1
+            // Older than the history: the journal archive answers it, when there is one.
+            _ = requestFromArchive(i, requester: requester, sequence: decision.sequence)
         case .notYetPublished: retransmitCounts.5 &+= 1
         }
         guard decision.outcome == .answer else { return }

@@ -194,6 +194,13 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     var retransmitRequests: UInt64 = 0
     var retransmitMessages: UInt64 = 0
     var answerDropped: UInt64 = 0
+    /// The journal archive: re-requests older than the history (`MarketDataAgent+Archive.swift`).
+    var archive: FeedArchiveClient
+    /// Per archive chunk: the requester it serves (0: free), and where its answer goes.
+    let archiveRequesters: UnsafeMutablePointer<UInt64>
+    let archiveDestinations: UnsafeMutablePointer<sockaddr_in>
+    var archiveOutstanding = 0
+    var archiveCounts = FeedArchiveCounts()
 
     /// Opens the sockets, the snapshot listener and the ring (disabled: the agent's thread
     /// adopts it in `onStart` and becomes its single issuer). `upstreamFinished` says, once
@@ -206,6 +213,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
     ///   journal agent's position, required then) has reached its sequence.
     public init(configuration: Configuration, clock: C, events: consuming SPSCRing<SequencedEvent>.Consumer, logins: consuming LoginClient,
                 cells: CounterCells, durability: DurabilityMode = .none, durable: DurablePosition? = nil,
+                archive: consuming FeedArchiveClient = FeedArchiveChannel.unavailable().makeClient(),
                 upstreamFinished: @escaping @Sendable () -> Bool) throws(SystemError) {
         precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
         let counters = try cells.register(MarketDataCounters.block)
@@ -285,6 +293,9 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         answerHeaders = .filled(configuration.answerSlots, with: msghdr())
         answerVectors = .filled(configuration.answerSlots, with: iovec())
         answerDestinations = .filled(configuration.answerSlots, with: sockaddr_in())
+        archiveRequesters = .filled(max(1, archive.chunks), with: 0)
+        archiveDestinations = .filled(max(1, archive.chunks), with: sockaddr_in())
+        self.archive = archive
         lines.append("market data: ITCH 5.0 / MoldUDP64 session \(configuration.session) from sequence \(configuration.firstSequence) to "
             + "\(MarketDataSockets.dotted(configuration.group)):\(configuration.port) via \(MarketDataSockets.dotted(configuration.interface)), "
             + "ttl \(configuration.ttl), loopback \(configuration.loopback ? "on" : "off"), \(feedReport), io_uring \(ring.setupDescription)")
@@ -312,6 +323,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         answerHeaders.deallocate()
         answerVectors.deallocate()
         answerDestinations.deallocate()
+        archiveRequesters.deallocate()
+        archiveDestinations.deallocate()
     }
 
     // MARK: Agent
@@ -353,6 +366,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         work &+= completeSnapshotLogins()
         if work == 0 { work &+= idle() }
         work &+= snapshotTurn()
+        if archiveOutstanding > 0 { takeArchiveReplies() }
         submitAnswers()
         ring.submitAndPoll()
         return work
@@ -566,6 +580,11 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         counters.store(Cell.retransmitNotYetPublished, retransmitCounts.5)
         counters.store(Cell.retransmitMessages, retransmitMessages)
         counters.store(Cell.retransmitAnswerDropped, answerDropped)
+        counters.store(Cell.archiveRequests, archiveCounts.requests)
+        counters.store(Cell.archiveAnswered, archiveCounts.answered)
+        counters.store(Cell.archiveRefused, archiveCounts.refused)
+        counters.store(Cell.archiveFailures, archiveCounts.failures)
+        counters.store(Cell.archiveMessages, archiveCounts.messages)
         snapshots.publish(counters)
         let ring = CountersLayout.RingSlot.bookEvents.offset
         cells.store(ring + CountersLayout.RingCell.consumed, events.released)

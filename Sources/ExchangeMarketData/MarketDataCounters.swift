@@ -59,9 +59,20 @@ public enum MarketDataCounters {
     public static let snapshotReplicaMismatches = CounterCell(35)
     /// Connections closed because they held a snapshot pass others waited for.
     public static let snapshotStalled = CounterCell(36)
+    /// Re-requests older than the history handed to the journal archive.
+    public static let archiveRequests = CounterCell(37)
+    /// Of those, answered (one packet each).
+    public static let archiveAnswered = CounterCell(38)
+    /// Older-than-history re-requests dropped because the archive was busy: the requester's
+    /// earlier one was still outstanding, or every archive chunk was in use.
+    public static let archiveRefused = CounterCell(39)
+    /// Archive requests it could not serve (the journal unreadable, or not reaching them).
+    public static let archiveFailures = CounterCell(40)
+    /// Messages answered from the archive.
+    public static let archiveMessages = CounterCell(41)
 
     /// Every market-data counter with its name in `CountersSnapshot.marketData` and in metrics.
-    /// The block spans 64 cells; these use 37.
+    /// The block spans 64 cells; these use 42.
     public static let block = CounterBlockDescriptor(name: "market_data", counters: [
         .init("messages", .counter, messages),
         .init("packets", .counter, packets),
@@ -100,5 +111,10 @@ public enum MarketDataCounters {
         .init("snapshot_replica_rebuilds", .counter, snapshotReplicaRebuilds),
         .init("snapshot_replica_mismatches", .counter, snapshotReplicaMismatches),
         .init("snapshot_stalled", .counter, snapshotStalled),
+        .init("retransmit_archive_requests", .counter, archiveRequests),
+        .init("retransmit_archive_answered", .counter, archiveAnswered),
+        .init("retransmit_archive_refused", .counter, archiveRefused),
+        .init("retransmit_archive_failures", .counter, archiveFailures),
+        .init("retransmit_archive_messages", .counter, archiveMessages),
     ], cellCount: 64)
 }

@@ -276,6 +276,10 @@ public final class Appliance: @unchecked Sendable {
             journalRing = SPSCRing<SequencedCommand>(capacity: configuration.durability.ringCapacity, memory: memory)
             durable = DurablePosition(initial: nextSequence &- 1)
         }
+        // The journal archive's channel: with a journal, messages older than a session's
+        // in-memory history are regenerated from it (JournalArchive.swift).
+        let archiveChannel = dayJournal != nil
+            ? SessionArchiveChannel(chunks: configuration.durability.archiveMaxRequests, chunkBytes: configuration.durability.archiveChunkBytes) : SessionArchiveChannel.unavailable()
 
         let snapshotLevels = MemoryPlan.snapshotLevels
         let snapshotMemory = try region("orderbook_snapshots")
@@ -340,7 +344,7 @@ public final class Appliance: @unchecked Sendable {
         var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
-            durability: durability, durable: durable)
+            durability: durability, durable: durable, archive: archiveChannel.makeClient())
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
             + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off"), TLS \(gatewaySettings.tls)")
@@ -375,13 +379,22 @@ public final class Appliance: @unchecked Sendable {
                 dayJournal, reader: reader, engine: &engine, gateway: &gateway, needsFeed: configuration.marketData.enabled,
                 accounts: keys.accounts.count, instruments: configuration.symbols.count, note: { self.note($0) })
         }
+        // Re-requests older than the feed's history go to the journal archive, when there is a
+        // journal (the archive regenerates the day from its first record, so from sequence 1).
+        var feedSettings: MarketDataConfiguration?
+        var feedArchive = FeedArchiveChannel.unavailable()
         if configuration.marketData.enabled {
             var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(feedSessionName)!)
+            if dayJournal != nil {
+                feedSettings = settings
+                feedArchive = FeedArchiveChannel(chunks: configuration.durability.archiveMaxRequests, chunkBytes: max(1_024, settings.maxPayloadBytes))
+            }
             settings.firstSequence = restored?.feed?.nextSequence ?? 1
             var agent: MarketDataAgent<TSCClock>
             do {
                 agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(),
                                             logins: snapshotLogins.makeClient(), cells: cells, durability: durability, durable: durable,
+                                            archive: feedArchive.makeClient(),
                                             upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
             } catch {
                 throw ApplianceError("market data cannot start: \(error)")
@@ -443,6 +456,17 @@ public final class Appliance: @unchecked Sendable {
             }
         }
         let journal = OptionalAgent(journalAgent.take())
+        var archiveAgent: JournalArchive?
+        if let dayJournal, let durable {
+            archiveAgent = JournalArchive(directory: dayJournal.directory, durable: durable, configuration: configuration, keys: keys,
+                                          gateway: archiveChannel.makePort(), feed: feedArchive.makePort(), feedConfiguration: feedSettings,
+                                          logger: logger)
+            note("journal archive: sessions' messages older than their history (\(configuration.gateway.sessionHistoryMessages) "
+                + "messages) are regenerated from \(dayJournal.directory) on the authenticator's thread, at most "
+                + "\(configuration.durability.archiveMaxRequests) sessions at once, \(configuration.durability.archiveChunkBytes / 1_024) KiB per chunk"
+                + (feedSettings != nil ? "; and feed re-requests older than its history (\(configuration.marketData.retransmitHistoryMessages) messages), "
+                    + "at most \(configuration.durability.archiveMaxRequests) requesters at once" : ""))
+        }
         if let dayJournal, let durable {
             let settings = SnapshotAgent.Settings(
                 directory: dayJournal.directory, day: dayJournal.day.name,
@@ -473,7 +497,8 @@ public final class Appliance: @unchecked Sendable {
         // (at 1 ms, its wake-ups showed in gateway-bench's p99).
         let adminCPUs = Self.adminCPUs(pinned: pinning ? Set(CoreAssignment.Agent.allCases.map { performance.cores[$0] }) : [])
         let authPlacement = AgentRunner.Placement(cpus: adminCPUs.cpus, idle: IdleStrategy(.backoff, maxParkNanoseconds: 10_000_000))
-        var authAgent: Authenticator<TSCClock>? = authenticator
+        var authAgent: AgentPair<Authenticator<TSCClock>, OptionalAgent<JournalArchive>>? =
+            AgentPair(authenticator, OptionalAgent(archiveAgent.take()))
         switch performance.threadingMode {
         case .shared:
             counters.registerAgent(.engine, name: "shared")

@@ -30,6 +30,10 @@ public enum MarketDataMetrics {
                          ("before_history", "retransmit_before_history"), ("not_yet_published", "retransmit_not_yet_published"),
                          ("answer_dropped", "retransmit_answer_dropped")]))
         one("rtes_md_retransmit_messages_total", "counter", "Messages resent in re-request answers.", "retransmit_messages")
+        metric("rtes_md_retransmit_archive_total", "counter", "Re-requests older than the history handed to the journal archive, by outcome.",
+               outcomes([("requested", "retransmit_archive_requests"), ("answered", "retransmit_archive_answered"),
+                         ("refused", "retransmit_archive_refused"), ("failed", "retransmit_archive_failures")]))
+        one("rtes_md_retransmit_archive_messages_total", "counter", "Messages answered from the journal archive.", "retransmit_archive_messages")
         metric("rtes_md_snapshot_connections_total", "counter", "Snapshot service connections by outcome.",
                outcomes([("served", "snapshots_served"), ("login_rejected", "snapshot_logins_rejected"),
                          ("protocol_error", "snapshot_protocol_errors"), ("timed_out", "snapshot_timeouts"),

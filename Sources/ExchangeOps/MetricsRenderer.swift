@@ -56,6 +56,14 @@ public enum MetricsRenderer {
             s.gateway["logins_rejected_busy"] ?? 0)
         out.one("rtes_gateway_input_holds_total", "counter", "Connections whose input waited for room in the ring to the engine (durability async/sync).",
             s.gateway["input_holds"] ?? 0)
+        out.one("rtes_gateway_archive_sessions_total", "counter", "Logins older than the session history served from the journal archive.",
+            s.gateway["archive_sessions"] ?? 0)
+        out.one("rtes_gateway_archive_requests_total", "counter", "Chunks asked of the journal archive.", s.gateway["archive_requests"] ?? 0)
+        out.one("rtes_gateway_archive_messages_total", "counter", "Messages sent from the journal archive.", s.gateway["archive_messages"] ?? 0)
+        out.one("rtes_gateway_archive_refusals_total", "counter", "Logins refused: the journal archive was busy (the session's earlier request, or every chunk).",
+            s.gateway["archive_refusals"] ?? 0)
+        out.one("rtes_gateway_archive_failures_total", "counter", "Journal archive requests that failed (the session was closed, journal_archive).",
+            s.gateway["archive_failures"] ?? 0)
         out.one("rtes_engine_journal_full_total", "counter", "Engine turns that took no command: the journal's ring was full (durability async/sync).",
             s.engineJournalFull)
         let auth = s.block("auth")

@@ -186,7 +186,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     ///   day, and one not yet started (the test replays into it, then calls `onStart`).
     init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false,
          durability: DurabilityMode = .none, journalCapacity: Int = 1_024, startsDay: Bool = true,
-         startGateway: Bool = true, stallBudgetMilliseconds: Int = 0) throws {
+         startGateway: Bool = true, stallBudgetMilliseconds: Int = 0, archive: SessionArchiveChannel = .unavailable()) throws {
         let memory = RigMemory()
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
@@ -226,7 +226,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells,
-            durability: durability, durable: durable)
+            durability: durability, durable: durable, archive: archive.makeClient())
         if startGateway { try gateway.onStart() }
         self.authenticator = AuthenticatorTurns(authenticator, ownThread: authenticatorThread)
         self.gateway = gateway

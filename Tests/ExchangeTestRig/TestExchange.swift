@@ -79,6 +79,13 @@ public struct ExchangeKnobs: Sendable {
     /// RTES_TLS_KEY and RTES_CA_CERT from.
     public var tls = "off"
     public var environment: [String: String] = [:]
+    /// The `durability` section as JSON (nil: none, no journal), e.g.
+    /// `{ "mode": "async", "directory": "/tmp/x" }`.
+    public var durability: String?
+    /// `market_data.retransmit_history_messages`.
+    public var retransmitHistoryMessages = 4_096
+    /// `exchange.udp_port`: where the feed goes (group 239.0.0.1).
+    public var udpPort = 65_003
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -141,8 +148,8 @@ public struct ExchangeKnobs: Sendable {
         """
         {
           "exchange": { "name": "TEST-EXCHANGE", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
-                        "udp_port": 65003 },
-          "market_data": { "retransmit_history_messages": 4096 },
+                        "udp_port": \(udpPort) },
+          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages) },\(durability.map { "\n  \"durability\": \($0)," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
