@@ -7,7 +7,7 @@ import ExchangeFIX
 enum FIXFuzzOracle {
     static let header = "49=C|56=R|52=20261207-09:00:00.000"
     static func message(_ fields: String) -> [UInt8] {
-        let body = Array(fields.replacingOccurrences(of: "|", with: "\u{01}").utf8)
+        let body: [UInt8] = fields.utf8.map { $0 == UInt8(ascii: "|") ? 1 : $0 }  // no Foundation: the libFuzzer build links none
         var m = Array("8=FIX.4.4\u{01}9=\(body.count)\u{01}".utf8) + body
         let sum = m.reduce(UInt8(0), &+)
         let digits: [UInt8] = [sum / 100 &+ 48, sum / 10 % 10 &+ 48, sum % 10 &+ 48, 1]
