@@ -236,6 +236,7 @@ extension FIXApplication {
         case .invalidIntermarketSweep: "invalid intermarket sweep"
         case .invalidCrossType: "invalid cross type"
         case .invalidCustomerType: "invalid customer type"
+        case .journalStalled: "exchange journal stalled; retry"
         }
     }
 

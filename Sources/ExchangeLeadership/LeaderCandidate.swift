@@ -88,8 +88,10 @@ public final class LeaderCandidate<C: Clock>: Sendable {
 
     // MARK: Campaign
 
-    /// How long one request to etcd may take outside leadership.
-    var requestTimeout: Duration { max(.milliseconds(200), .seconds(ttlSeconds) / 3) }
+    /// How long one request to etcd may take outside leadership. Safety does not depend on it
+    /// (a leadership's deadline counts from when its lease was asked for), so it is generous: a
+    /// loaded etcd answering in a second must not keep every candidate from ever winning.
+    var requestTimeout: Duration { max(.seconds(2), .seconds(ttlSeconds)) }
     /// Pause after a failed attempt.
     var retryPause: Duration { min(.milliseconds(250), .seconds(ttlSeconds) / 6) }
     /// How long a follower watches before checking again from scratch.

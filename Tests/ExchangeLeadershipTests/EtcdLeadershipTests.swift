@@ -15,9 +15,9 @@ struct EtcdLeadershipTests {
             let (alpha, _) = makeCandidate("alpha", on: server, key: Self.key)
             let (beta, _) = makeCandidate("beta", on: server, key: Self.key)
             let alphaRun = Task { await alpha.run() }
-            #expect(await eventually(within: .seconds(5)) { alpha.state.role == .leader })
+            #expect(await eventually(within: .seconds(20)) { alpha.state.role == .leader })
             let betaRun = Task { await beta.run() }
-            #expect(await eventually(within: .seconds(5)) { beta.state.role == .follower && beta.state.leaderName == "alpha" })
+            #expect(await eventually(within: .seconds(20)) { beta.state.role == .follower && beta.state.leaderName == "alpha" })
             #expect(alpha.mayAcknowledge())
             #expect(!beta.mayAcknowledge())
             #expect(beta.state.fencingToken == alpha.state.fencingToken)
@@ -45,15 +45,15 @@ struct EtcdLeadershipTests {
             let (alpha, _) = makeCandidate("alpha", on: server, key: Self.key)
             let (beta, betaLog) = makeCandidate("beta", on: server, key: Self.key)
             let alphaRun = Task { await alpha.run() }
-            #expect(await eventually(within: .seconds(5)) { alpha.state.role == .leader })
+            #expect(await eventually(within: .seconds(20)) { alpha.state.role == .leader })
             let betaRun = Task { await beta.run() }
-            #expect(await eventually(within: .seconds(5)) { beta.state.role == .follower })
+            #expect(await eventually(within: .seconds(20)) { beta.state.role == .follower })
             let alphaToken = alpha.state.fencingToken
             alphaRun.cancel()
             await alphaRun.value
             #expect(!alpha.mayAcknowledge())
             // The follower wins without waiting for the TTL: the resignation deleted the key.
-            #expect(await eventually(within: .seconds(5)) { beta.state.role == .leader })
+            #expect(await eventually(within: .seconds(20)) { beta.state.role == .leader })
             #expect(beta.state.fencingToken > alphaToken)
             #expect(beta.gate.fencingToken == beta.state.fencingToken)
             betaRun.cancel()
@@ -79,7 +79,7 @@ struct EtcdLeadershipTests {
             let alphaToken = try await server.client.get(key: Self.key, timeout: .seconds(2)).record?.createRevision ?? 0
             let (beta, betaLog) = makeCandidate("beta", on: server, key: Self.key)
             let betaRun = Task { await beta.run() }
-            #expect(await eventually(within: .seconds(5)) { beta.state.role == .follower && beta.state.leaderName == "alpha" })
+            #expect(await eventually(within: .seconds(20)) { beta.state.role == .follower && beta.state.leaderName == "alpha" })
             // Give alpha a keepalive or two as leader, then kill it: its lease is left to expire.
             try await Task.sleep(for: .seconds(1))
             let killedAt = beta.clock.ticks()
@@ -128,7 +128,7 @@ struct EtcdLeadershipTests {
         try await EtcdServer.with { server in
             let (alpha, alphaLog) = makeCandidate("alpha", on: server, key: Self.key)
             let alphaRun = Task { await alpha.run() }
-            #expect(await eventually(within: .seconds(5)) { alpha.state.role == .leader })
+            #expect(await eventually(within: .seconds(20)) { alpha.state.role == .leader })
             let first = alpha.state.leaseDeadlineTicks
             // At least one keepalive confirmed (the deadline moved), then etcd stops answering.
             #expect(await eventually(within: .seconds(3)) { alpha.state.leaseDeadlineTicks > first })
@@ -163,12 +163,12 @@ struct EtcdLeadershipTests {
                 let (alpha, alphaLog) = makeCandidate("alpha", on: server, key: Self.key)
                 let (beta, betaLog) = makeCandidate("beta", on: server, key: Self.key)
                 let runs = [Task { await alpha.run() }, Task { await beta.run() }]
-                let someoneLeads = await eventually(within: .seconds(5)) { alpha.state.role == .leader || beta.state.role == .leader }
+                let someoneLeads = await eventually(within: .seconds(20)) { alpha.state.role == .leader || beta.state.role == .leader }
                 try #require(someoneLeads)
                 let winner = alpha.state.role == .leader ? 0 : 1
                 runs[winner].cancel()
                 await runs[winner].value
-                #expect(await eventually(within: .seconds(5)) { [alpha, beta][1 - winner].state.role == .leader })
+                #expect(await eventually(within: .seconds(20)) { [alpha, beta][1 - winner].state.role == .leader })
                 runs[1 - winner].cancel()
                 await runs[1 - winner].value
                 for (name, log) in [("alpha", alphaLog), ("beta", betaLog)] {
