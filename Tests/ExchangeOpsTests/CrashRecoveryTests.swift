@@ -341,7 +341,8 @@ extension ExchangeProcess {
         let client = try OrderEntryClient.connect(port: tcp, username: "LOAD1", password: "load1pass", sequence: 0)
         defer { client.close() }
         // Cancels of unknown orders, in bursts the client waits out (a client that outruns the
-        // exchange's rings is disconnected): more than the segment holds (56 bytes a record), so
+        // exchange's rings has its receives paused, and its sends would block this test): more
+        // than the segment holds (56 bytes a record), so
         // the journal must roll, cannot create its next segment, and stalls; answers stop.
         let count = 30_000
         var answers = 0
