@@ -21,18 +21,7 @@ extension GatewayAgent {
     /// restarts. Commands of clients that are not gateway accounts (the demo flow) are
     /// ignored, as live.
     public mutating func replayCommand(_ command: EngineCommand) {
-        let client: ClientID
-        let token: OrderToken
-        switch command {
-        case .enter(let order):
-            client = order.client
-            token = order.token
-        case .replace(let replace):
-            client = replace.client
-            token = replace.replacementToken
-        default:
-            return
-        }
+        guard let (client, token) = Self.tokenUsed(by: command) else { return }
         let account = Int(client)
         guard account < accounts.count else { return }
         if tokens.insert(token, account: account) == .inserted { accounts.tokensUsed[account] &+= 1 }
@@ -58,4 +47,15 @@ extension GatewayAgent {
 
     /// Whether `account` has used `token` today (live or replayed).
     public func hasUsed(_ token: OrderToken, account: Int) -> Bool { tokens.contains(token, account: account) }
+
+    /// The client and the token a command uses up for the day: an Enter Order's token, or a
+    /// Replace's replacement token (nil for every other command). Replay here and the
+    /// snapshot agent's replica both count tokens through it.
+    public static func tokenUsed(by command: EngineCommand) -> (client: ClientID, token: OrderToken)? {
+        switch command {
+        case .enter(let order): (order.client, order.token)
+        case .replace(let replace): (replace.client, replace.replacementToken)
+        default: nil
+        }
+    }
 }

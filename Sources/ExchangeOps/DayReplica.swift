@@ -1,3 +1,4 @@
+import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
@@ -98,18 +99,7 @@ public struct DayReplica: ~Copyable {
 
     /// `GatewayAgent.replayCommand`.
     mutating func noteTokens(_ command: EngineCommand) {
-        let client: ClientID
-        let token: OrderToken
-        switch command {
-        case .enter(let order):
-            client = order.client
-            token = order.token
-        case .replace(let replace):
-            client = replace.client
-            token = replace.replacementToken
-        default:
-            return
-        }
+        guard let (client, token) = GatewayAgent<TSCClock>.tokenUsed(by: command) else { return }
         let account = Int(client)
         guard account < gateway.nextSequences.count else { return }
         if tokenSet.insert(GatewayDayState.UsedToken(account: UInt32(account), token: token)).inserted {
