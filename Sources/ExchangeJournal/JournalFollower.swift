@@ -17,7 +17,7 @@ import ExchangeEngine
 /// Every record is checked as `JournalCursor` checks it (CRC, fields) and must carry the
 /// previous one's sequence + 1. A record at or below the limit that does not read back, or a
 /// segment that should be there and is not, is damage: `JournalError.corrupt`. Cold path: the
-/// snapshot agent, `rtes-dropcopy`, a standby — never the engine's or the gateway's thread.
+/// snapshot agent, the journal archive, `rtes-dropcopy`, a standby — never the engine's or the gateway's thread.
 ///
 /// ```
 /// var follower = JournalFollower(directory: dayDirectory, from: snapshot.sequence + 1)

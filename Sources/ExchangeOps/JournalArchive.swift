@@ -133,28 +133,17 @@ public struct JournalArchive: Agent, ~Copyable {
         job = nil
         feedJob = nil
         regenerator = nil
-        do {
-            try open(atLeast: request.from)
-        } catch {
-            fail(request, .journalUnreadable, started: started, "\(error)")
-            return
-        }
+        open()
         job = SessionJob(request: request, started: started, records: 0)
     }
 
     /// A new replay from the start of the day, up to the durable sequence now.
-    mutating func open(atLeast _: UInt64) throws(ArchiveError) {
+    mutating func open() {
         replay = nil
         let limit = durable.load()
-        let reader: JournalReader
-        do {
-            reader = try JournalReader.open(directory: directory)
-        } catch {
-            throw ArchiveError("cannot open the journal in \(directory): \(error)")
-        }
         if engineRegion == nil { engineRegion = .allocate(byteCount: engineBytes, alignment: 128) }
         let engine = configuration.makeRiskCheckedEngine(keys: keys, region: engineRegion!)
-        replay = try JournalReplay(reader: reader, limit: min(limit, reader.nextSequence &- 1), engine: engine)
+        replay = JournalReplay(directory: directory, limit: limit, engine: engine)
     }
 
     /// Replays up to `recordsPerTurn` records into the current job; replies when it is done.
@@ -224,12 +213,7 @@ public struct JournalArchive: Agent, ~Copyable {
         }
         if exhausted && current.count == 0 && durable.load() > limit {
             // The replay ends at the durable sequence of its start: a new one reaches further.
-            do {
-                try open(atLeast: current.request.from)
-            } catch {
-                fail(current.request, .journalUnreadable, started: current.started, "\(error)")
-                return 1
-            }
+            open()
             job = SessionJob(request: current.request, started: current.started, records: 0)
             return 1
         }
@@ -295,12 +279,7 @@ extension JournalArchive {
             failFeed(request, started: started, "market data is not enabled")
             return
         }
-        do {
-            try open(atLeast: request.sequence)
-        } catch {
-            failFeed(request, started: started, "\(error)")
-            return
-        }
+        open()
         regenerator = FeedRegenerator(configuration: feedConfiguration,
                                       historyMessages: FeedRegenerator.historyMessages(for: feedConfiguration))
         feedJob = FeedJob(request: request, started: started, recordsAtStart: 0)

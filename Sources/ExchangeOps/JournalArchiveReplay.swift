@@ -9,12 +9,13 @@ import ExchangeRisk
 /// publisher make of them — are the ones the live engine made, byte for byte.
 ///
 /// Replays the records of sequence 1 … `limit` (the durable sequence when the replay was
-/// opened: nothing that was not durable then is ever read), in order, exactly as the engine
+/// opened: nothing that was not durable then is ever read — the bytes beyond it may be a
+/// batch the journal agent is writing at that moment), in order, exactly as the engine
 /// agent ran them (`process`, then `resume` while suspended). The engine's state lives in
 /// memory the archive owns and reuses from one replay to the next.
 struct JournalReplay: ~Copyable {
     var engine: RiskCheckedEngine
-    var cursor: JournalCursor
+    var follower: JournalFollower
     /// The last record to replay.
     let limit: UInt64
     /// The sequence of the last record replayed (0: none yet).
@@ -26,15 +27,13 @@ struct JournalReplay: ~Copyable {
     private var suspended = false
 
     /// - Parameters:
-    ///   - reader: the day's journal, opened after `limit` was read from the durable position
-    ///     (so it holds every record up to `limit`); it must start at sequence 1.
-    init(reader: JournalReader, limit: UInt64, engine: consuming RiskCheckedEngine) throws(ArchiveError) {
-        guard reader.firstSequence == 1 else {
-            throw ArchiveError("the journal in \(reader.directory) starts at sequence \(reader.firstSequence), not 1: "
-                + "the day's first segments are gone, and replaying from a snapshot is not built yet")
-        }
+    ///   - directory: the day's journal directory; it must still hold the day's first segment.
+    ///   - limit: the durable sequence (read before the replay starts): every record up to it
+    ///     is whole on the disk, and nothing beyond it is read. The journal agent may be
+    ///     writing beyond it meanwhile (`JournalFollower` reads a journal being written).
+    init(directory: String, limit: UInt64, engine: consuming RiskCheckedEngine) {
         self.engine = engine
-        cursor = reader.records(from: 1)
+        follower = JournalFollower(directory: directory, from: 1)
         self.limit = limit
     }
 
@@ -63,7 +62,7 @@ struct JournalReplay: ~Copyable {
             guard lastSequence < limit else { return nil }
             let record: SequencedCommand?
             do {
-                record = try cursor.next()
+                record = try follower.next(upTo: limit)
             } catch {
                 throw ArchiveError("reading the journal after sequence \(lastSequence) failed: \(error)")
             }

@@ -73,7 +73,7 @@ import Testing
         return (bytes, seller)
     }
 
-    @Test(.disabled("known broken: in a clean-clone make test the archive failed this session's request (0 of 201 messages: the session was closed, journal_archive); it passed alone and in earlier full runs; the cause is not found (issue 11)"))
+    @Test
     func aSessionOlderThanItsHistoryGetsEveryMessageOfTheDayFromTheJournalByteForByteThenTheLiveOnes() throws {
         let root = JournalRoot()
         let exchange = try TestExchange(Self.knobs(journal: root.path))
@@ -90,8 +90,10 @@ import Testing
         #expect(Self.read(again, until: 121 + 80), "\(again.sequenced.count) of 201 messages")
         #expect(again.sequenced.map(\.sequence) == (1...UInt64(max(1, again.sequenced.count))).prefix(again.sequenced.count).map { $0 }, "a gap or a repeat")
         #expect(Array(again.sequenced.prefix(121).map(\.packet.bytes)) == live, "not byte for byte what went out live")
+        // 40 Accepted and 40 Executed (the two clients' orders of a round may reach the gateway
+        // in either order, so an Accepted need not be followed at once by its Executed).
         let later = again.sequenced.dropFirst(121).map { Character(UnicodeScalar($0.packet.payload[0])) }
-        #expect(later.count == 80 && zip(later, later.indices).allSatisfy { $0.0 == ($0.1 % 2 == 0 ? "A" : "E") })
+        #expect(later.count == 80 && later.filter { $0 == "A" }.count == 40 && later.filter { $0 == "E" }.count == 40, "\(String(later))")
         // Nothing more.
         Self.drain(again, seconds: 0.3)
         #expect(again.sequenced.count == 201)
