@@ -153,7 +153,7 @@ extension RTESLeader {
             ) { state in
                 say("\(stamp()) \(state)")
             }
-            let campaign = Task { await candidate.run() }
+            let campaign = candidate.campaign()
             signal(SIGTERM, SIG_IGN)
             signal(SIGINT, SIG_IGN)
             let sources = [SIGTERM, SIGINT].map { number in
@@ -162,7 +162,7 @@ extension RTESLeader {
                 source.resume()
                 return source
             }
-            await campaign.value
+            await campaign.finished()
             for source in sources { source.cancel() }
         }
     }
