@@ -16,10 +16,12 @@ import ExchangeWire
 /// Besides the regions: the market-data agent's heap (its replicas of the books, packet
 /// slots, snapshot table and buffers, and the retransmit history), what each agent's io_uring
 /// and provided-buffer ring map with the kernel (`*_io_uring`, `*_buffer_ring`, in whole
-/// pages), the rings to the authenticator, the journal's two write buffers, and the counters file. Not counted yet: the
-/// gateway's heap beside its region — per connection a frame reader (1 KiB) and a held-input
-/// buffer (`gateway.receive_buffer_size`), plus its slot tables, about 5 MiB at the defaults
-/// — the authenticator's tables, and the process's own code and stacks.
+/// pages), the rings to the authenticator, the journal's two write buffers, the journal
+/// archive's scratch engine and chunks, the snapshot agent's replica of the day, and the
+/// counters file. Not counted yet: the gateway's heap beside its region — per connection a
+/// frame reader (1 KiB) and a held-input buffer (`gateway.receive_buffer_size`), plus its slot
+/// tables, about 5 MiB at the defaults — the authenticator's tables, the snapshot replica's
+/// token set (it grows with the day's orders), and the process's own code and stacks.
 public struct MemoryPlan: Sendable, Equatable {
     public struct Part: Sendable, Equatable {
         /// The region's name (`engine`, `ring_commands`, …), as `MemoryRegion` reports it.
@@ -70,10 +72,45 @@ public struct MemoryPlan: Sendable, Equatable {
             add("journal_buffers", JournalAgent<TSCClock>.heapBytes(groupCommitMaxBytes: durability.groupCommitMaxBytes), .engine,
                 region: false)
         }
+        if durability.mode.journals {
+            add("journal_archive", Self.archiveBytes(configuration), .gateway, region: false)
+            add("snapshot_replica", Self.snapshotReplicaBytes(configuration), nil, region: false)
+        }
         let logins = configuration.auth.maxPendingLogins
         add("login_rings", LoginChannel.requiredBytes(capacity: logins, rejectCapacity: LoginChannel.defaultRejectCapacity)
             + (configuration.marketData.enabled ? LoginChannel.requiredBytes(capacity: logins, rejectCapacity: 1) : 0), nil, region: false)
         add("counters", CountersLayout.totalBytes, nil, region: false)
+    }
+
+    /// The journal archive's heap (JournalArchive.swift), with a journal: its scratch engine
+    /// (allocated at the first request, then kept), the follower's read buffer of a replay, the
+    /// gateway's chunk buffers and — with market data — the feed's chunk buffers and the
+    /// regenerated feed (a publisher and its history).
+    static func archiveBytes(_ configuration: ExchangeConfiguration) -> Int {
+        let durability = configuration.durability
+        var bytes = MatchingEngine.requiredBytes(for: configuration.engineConfiguration()) + JournalFollower.defaultReadBytes
+            + durability.archiveMaxRequests * durability.archiveChunkBytes
+        if configuration.marketData.enabled {
+            let feed = marketDataConfiguration(configuration)
+            bytes += durability.archiveMaxRequests * max(1_024, feed.maxPayloadBytes)
+                + FeedPublisher.requiredBytes(maxPayload: feed.maxPayloadBytes, instrumentCount: feed.instruments.count, packetSlots: 4,
+                                              orderCapacity: feed.orderCapacity)
+                + RetransmitHistory.requiredBytes(capacity: FeedRegenerator.historyMessages(for: feed))
+        }
+        return bytes
+    }
+
+    /// The snapshot agent's replica of the day (DayReplica.swift), with a journal: a second
+    /// engine, the replica's feed publisher (with a 64-message history), and the follower's
+    /// read buffer. Its token set and the snapshot being written grow with the day's orders
+    /// and are not counted.
+    static func snapshotReplicaBytes(_ configuration: ExchangeConfiguration) -> Int {
+        var bytes = MatchingEngine.requiredBytes(for: configuration.engineConfiguration()) + JournalFollower.defaultReadBytes
+        let feed = marketDataConfiguration(configuration)
+        bytes += FeedPublisher.requiredBytes(maxPayload: feed.maxPayloadBytes, instrumentCount: feed.instruments.count, packetSlots: 4,
+                                             orderCapacity: feed.orderCapacity)
+            + RetransmitHistory.requiredBytes(capacity: 64)
+        return bytes
     }
 
     /// The market-data agent's settings as the appliance makes them (the session name does not

@@ -65,7 +65,17 @@ import Testing
         #expect(sync.bytes(of: "ring_journal") >= 65_536 * 64 && sync.bytes(of: "journal_buffers") >= 2 * 1_048_576)
         #expect(bigger.bytes(of: "ring_journal") > sync.bytes(of: "ring_journal"))
         #expect(bigger.bytes(of: "journal_buffers") > sync.bytes(of: "journal_buffers"))
-        #expect(sync.totalBytes - none.totalBytes == sync.bytes(of: "ring_journal") + sync.bytes(of: "journal_buffers"))
+        // And the journal archive (a scratch engine, chunks) and the snapshot agent's replica (a
+        // second engine): each at least an engine, heap, only with a journal.
+        let engine = sync.bytes(of: "engine")
+        #expect(none.bytes(of: "journal_archive") == 0 && none.bytes(of: "snapshot_replica") == 0)
+        #expect(sync.bytes(of: "journal_archive") > engine + 4 * 262_144, "an engine and 4 chunks of 256 KiB at the defaults")
+        #expect(sync.bytes(of: "snapshot_replica") > engine)
+        #expect(sync.parts.filter { ["journal_archive", "snapshot_replica"].contains($0.name) }.allSatisfy { !$0.isRegion })
+        #expect(sync.totalBytes - none.totalBytes == sync.bytes(of: "ring_journal") + sync.bytes(of: "journal_buffers")
+            + sync.bytes(of: "journal_archive") + sync.bytes(of: "snapshot_replica"))
+        let chunks = try plan(#"{"mode": "sync", "archive_max_requests": 8, "archive_chunk_bytes": 1048576}"#)
+        #expect(chunks.bytes(of: "journal_archive") - sync.bytes(of: "journal_archive") >= 8 * 1_048_576 - 4 * 262_144)
     }
 
     @Test func thePlanGrowsWithWhatTheConfigurationAsksFor() throws {
