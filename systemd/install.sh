@@ -5,7 +5,8 @@
 #   systemd/install.sh install   [--from DIR] [--prefix PREFIX] [--root DIR]
 #   systemd/install.sh uninstall [--prefix PREFIX] [--root DIR] [--purge]
 #
-# install:   PREFIX/bin/trading_exchange, rtes-stat and rtes-keys from DIR (default .build/release),
+# install:   PREFIX/bin/trading_exchange and its tools (rtes-stat, rtes-keys, rtes-journal,
+#            rtes-leader, rtes-client, rtes-feed) from DIR (default .build/release),
 #            the unit as /etc/systemd/system/rtes.service (checked with systemd-analyze),
 #            /etc/rtes/config.json from configs/config.prod.json only if absent,
 #            /etc/rtes/api_keys.json (mode 0600, the unit's LoadCredential=) only if
@@ -65,7 +66,7 @@ if [ -n "$root" ]; then
     root=${root%/}
 fi
 user=rtes
-binaries=(trading_exchange rtes-stat rtes-keys rtes-journal)
+binaries=(trading_exchange rtes-stat rtes-keys rtes-journal rtes-leader rtes-client rtes-feed)
 unit=$root/etc/systemd/system/rtes.service
 etc=$root/etc/rtes
 bindir=$root$prefix/bin
