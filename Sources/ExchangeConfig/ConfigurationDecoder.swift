@@ -376,6 +376,7 @@ struct ConfigurationDecoder {
                     allowed: "a multiple of 4096 from 1048576 (1 MiB) to 68719476736 (64 GiB)", where: { $0 % block == 0 })
             .map { Int($0) }.assign(to: &settings.segmentBytes)
         choice(object, "io", in: scope, JournalIOMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.io)
+        choice(object, "preallocate", in: scope, JournalPreallocation.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.preallocate)
         wholeNumber(object, "group_commit_max_bytes", in: scope, block...(64 << 20),
                     allowed: "a multiple of 4096 from 4096 to 67108864 (64 MiB)", where: { $0 % block == 0 })
             .map { Int($0) }.assign(to: &settings.groupCommitMaxBytes)

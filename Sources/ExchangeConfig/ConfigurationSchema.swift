@@ -207,6 +207,8 @@ enum ConfigurationSchema {
               meaning: "size each journal segment file is preallocated to (4096-byte header included), a multiple of 4096 from 1048576 (1 MiB) to 68719476736 (64 GiB)"),
         Field(path: "durability.io", type: .choice(JournalIOMode.allCases.map(\.rawValue)), defaultValue: #""auto""#,
               meaning: "how segments are written: direct (O_DIRECT; refuse to start where the filesystem does not take it), buffered (page cache + fdatasync) or auto (direct when the filesystem takes it, else buffered, logged)"),
+        Field(path: "durability.preallocate", type: .choice(JournalPreallocation.allCases.map(\.rawValue)), defaultValue: #""zeros""#,
+              meaning: "how a segment's space is reserved: zeros (fallocate, then zeros written over it by a thread of the journal's own, ahead of need, so that records overwrite written blocks and an fdatasync flushes data only) or fallocate (reserved but unwritten: each first write also converts the extent, which every fdatasync must make durable)"),
         Field(path: "durability.group_commit_max_bytes", type: .wholeNumber, defaultValue: "1048576",
               meaning: "the most one journal write (and its fdatasync) carries, a multiple of 4096 from 4096 to 67108864, at most segment_bytes − 4096"),
         Field(path: "durability.ring_capacity", type: .wholeNumber, defaultValue: "65536",

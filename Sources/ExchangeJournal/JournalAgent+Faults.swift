@@ -86,9 +86,11 @@ extension JournalAgent {
         counters.store(JournalCounters.stalledSinceNanoseconds, 0)
     }
 
-    /// Creates the next spare segment (fallocated, synced, its name durable). `blocking`:
-    /// a batch needs it now, so a failure stalls the journal; otherwise a failure is only
-    /// counted and tried again after the backoff. Not before `spareRetryAt`.
+    /// Takes the next spare segment (fallocated, zero-filled unless configured otherwise,
+    /// synced, its name durable) from the preparer, or asks for it. True once the spare is
+    /// here. `blocking`: a batch needs it now, so waiting for it — or its failure — stalls
+    /// the journal; otherwise a failure is only counted and asked again after the backoff.
+    /// Not before `spareRetryAt`.
     mutating func prepareSpare(blocking: Bool) -> Bool {
         if spareRetryAt != 0 {
             let now = clock.ticks()
@@ -97,12 +99,16 @@ extension JournalAgent {
                 return false
             }
         }
-        do {
-            let file = try JournalSegmentFile.create(
-                directory: directory, directoryPath: configuration.directory,
-                name: JournalSegmentFile.spareName(index: spareIndex), index: spareIndex,
-                capacity: configuration.segmentBytes, direct: direct, header: nil, scratch: buffers)
-            spareFD = file.fd
+        switch preparer.poll() {
+        case .idle:
+            preparer.request(index: spareIndex)
+            if blocking && !rollBlocked { rollBlocked = true; beginStall(clock.ticks()) }
+            return false
+        case .pending:
+            if blocking && !rollBlocked { rollBlocked = true; beginStall(clock.ticks()) }
+            return false
+        case .ready(let fd):
+            spareFD = fd
             spareRetryAt = 0
             counters.store(JournalCounters.segmentsCreated, counters.load(JournalCounters.segmentsCreated) &+ 1)
             if rollBlocked {
@@ -111,8 +117,8 @@ extension JournalAgent {
                 if !flightFailed { endStall() }
             }
             return true
-        } catch {
-            countError(error.errno)
+        case .failed(let errno, _):
+            countError(errno)
             faults &+= 1
             let now = clock.ticks()
             spareRetryAt = max(now &+ clock.ticks(forNanoseconds: backoff), 1)

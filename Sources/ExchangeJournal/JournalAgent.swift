@@ -52,6 +52,8 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         /// The most record bytes one write carries (≥ `JournalRecord.maximumBytes`).
         public var groupCommitMaxBytes: Int
         public var ioMode: JournalIOMode
+        /// Spare segments zero-filled (by the spare preparer's thread) or only fallocated.
+        public var preallocation: JournalPreallocation
         /// The trading day's name, written in each segment header.
         public var day: String
         /// The index of the first segment this run creates (the number of segments the day
@@ -62,12 +64,13 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         public var retryBackoffMaxNanoseconds: UInt64
 
         public init(directory: String, segmentBytes: Int = 256 << 20, groupCommitMaxBytes: Int = 256 << 10,
-                    ioMode: JournalIOMode = .auto, day: String, firstSegmentIndex: UInt64 = 0,
+                    ioMode: JournalIOMode = .auto, preallocation: JournalPreallocation = .zeros, day: String, firstSegmentIndex: UInt64 = 0,
                     retryBackoffNanoseconds: UInt64 = 1_000_000, retryBackoffMaxNanoseconds: UInt64 = 100_000_000) {
             self.directory = directory
             self.segmentBytes = segmentBytes
             self.groupCommitMaxBytes = groupCommitMaxBytes
             self.ioMode = ioMode
+            self.preallocation = preallocation
             self.day = day
             self.firstSegmentIndex = firstSegmentIndex
             self.retryBackoffNanoseconds = retryBackoffNanoseconds
@@ -128,6 +131,8 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
     /// A descriptor to close once the chain in flight on it has succeeded (the old segment after a roll).
     @usableFromInline var closeAfterFlight: Int32 = -1
     @usableFromInline var spareFD: Int32 = -1
+    /// Makes the spares, on its own thread.
+    @usableFromInline let preparer: JournalSparePreparer
     @usableFromInline var spareIndex: UInt64 = 0
     /// When a spare may next be tried after a failure (clock ticks; 0: any time).
     @usableFromInline var spareRetryAt: UInt64 = 0
@@ -213,11 +218,22 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
                                           createdAt: rtes_realtime_ns(), capacity: UInt64(configuration.segmentBytes), day: configuration.day)
         let first = try JournalSegmentFile.create(directory: dirFD, directoryPath: configuration.directory, name: name,
                                                   index: configuration.firstSegmentIndex, capacity: configuration.segmentBytes,
-                                                  direct: choice.direct, header: header, scratch: buffers)
+                                                  direct: choice.direct, fill: configuration.preallocation == .zeros, header: header,
+                                                  scratch: buffers)
+        let preparer: JournalSparePreparer
+        do {
+            preparer = try JournalSparePreparer(directory: dirFD, directoryPath: configuration.directory, capacity: configuration.segmentBytes,
+                                                direct: choice.direct, preallocation: configuration.preallocation)
+        } catch {
+            first.close()
+            _ = name.withCString { rtes_file_unlink(dirFD, $0) }
+            throw error
+        }
         let ring: IOUring
         do {
             ring = try IOUring(entries: 8, startDisabled: true)
         } catch {
+            preparer.stop()
             first.close()
             _ = name.withCString { rtes_file_unlink(dirFD, $0) }
             throw error
@@ -239,6 +255,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         self.names = names
         self.completions = .allocate(capacity: 16)
         self.ring = ring
+        self.preparer = preparer
         ioChoice = choice
         direct = choice.direct
         directory = dirFD
@@ -256,6 +273,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
     deinit {
         if !closed {
             // onClose never ran (the agent was never started): nothing is in flight.
+            preparer.stop()
             if tipFD >= 0 { _ = rtes_file_close(tipFD) }
             if spareFD >= 0 { _ = rtes_file_close(spareFD) }
             if closeAfterFlight >= 0 { _ = rtes_file_close(closeAfterFlight) }
@@ -278,7 +296,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         work &+= fill()
         work &+= submitIfReady()
         ring.submitAndPoll()
-        // Once per segment, while the chain in flight keeps the disk busy anyway.
+        // Once per segment: asks the preparer for the next spare, then takes it when it is ready.
         if _slowPath(spareFD < 0 && !rollBlocked && tipEnd >= configuration.segmentBytes / 2) {
             work &+= prepareSpare(blocking: false) ? 1 : 0
         }
@@ -300,6 +318,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
             _ = reap()
             if flightPending > 0 { if !ring.waitForCompletion(milliseconds: 5) { waited += 5 } }
         }
+        preparer.stop()
         if tipFD >= 0 { _ = rtes_file_close(tipFD) }
         if spareFD >= 0 { _ = rtes_file_close(spareFD) }
         if closeAfterFlight >= 0 { _ = rtes_file_close(closeAfterFlight) }
@@ -309,6 +328,11 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         _ = rtes_file_close(directory)
         closed = true
     }
+
+    /// Whether the spare preparer is making a spare, or has made one (or failed to) and the
+    /// agent has not yet taken the outcome. Tests whose time is a parameter wait for this to
+    /// clear: the preparer works in real time, on its own thread.
+    public var isPreparingSpare: Bool { preparer.isBusy }
 
     /// Faults met since start (every kind), and failed submissions.
     public var errorCount: UInt64 { faults &+ ring.submitFailures }

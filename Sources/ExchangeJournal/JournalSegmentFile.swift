@@ -36,12 +36,13 @@ public struct JournalSegmentFile: Sendable {
     }
 
     /// Creates `name` in the directory `directory` (a descriptor from `openDirectory`):
-    /// exclusive, 0600, fallocated to `capacity`, `header` written at offset 0 when given
-    /// (from `scratch`, `blockBytes`-aligned, at least `JournalSegmentHeader.bytes`), then
-    /// fdatasync and an fsync of the directory. A failure removes the half-made file and
-    /// names the file and the step.
+    /// exclusive, 0600, fallocated to `capacity`, zeros written over all of it when `fill`
+    /// (`JournalPreallocation.zeros`), `header` written at offset 0 when given (from
+    /// `scratch`, `blockBytes`-aligned, at least `JournalSegmentHeader.bytes`), then fdatasync
+    /// and an fsync of the directory. A failure removes the half-made file and names the file
+    /// and the step.
     public static func create(directory: Int32, directoryPath: String, name: String, index: UInt64, capacity: Int,
-                              direct: Bool, header: JournalSegmentHeader?,
+                              direct: Bool, fill: Bool = false, header: JournalSegmentHeader?,
                               scratch: UnsafeMutableRawPointer) throws(SystemError) -> JournalSegmentFile {
         let fd = name.withCString { rtes_file_create_exclusive(directory, $0, direct ? 1 : 0) }
         guard fd >= 0 else { throw SystemError(call: "open", errno: -fd, detail: "creating journal segment \(directoryPath)/\(name)") }
@@ -58,6 +59,10 @@ public struct JournalSegmentFile: Sendable {
             guard rc == 0 else { throw fail("ftruncate", rc) }
         }
         guard rc == 0 else { throw fail("fallocate", rc) }
+        if fill {
+            rc = writeZeros(fd, capacity: capacity)
+            guard rc == 0 else { throw fail("pwrite", rc) }
+        }
         if let header {
             header.encode(to: scratch)
             rc = rtes_file_write_all(fd, scratch, JournalSegmentHeader.bytes, 0)
@@ -68,6 +73,23 @@ public struct JournalSegmentFile: Sendable {
         rc = rtes_file_sync(directory)
         guard rc == 0 else { throw fail("fsync", rc) }
         return JournalSegmentFile(fd: fd, name: name, index: index, capacity: capacity)
+    }
+
+    /// Zeros over `[0, capacity)`, a MiB per write from a block-aligned buffer (so O_DIRECT
+    /// takes it): the blocks become written, not merely reserved. 0, or a negative errno.
+    static func writeZeros(_ fd: Int32, capacity: Int) -> Int32 {
+        let chunk = 1 << 20
+        let zeros = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: blockBytes)
+        defer { zeros.deallocate() }
+        zeros.initializeMemory(as: UInt8.self, repeating: 0, count: chunk)
+        var offset = 0
+        while offset < capacity {
+            let count = min(chunk, capacity - offset)
+            let rc = rtes_file_write_all(fd, zeros, count, Int64(offset))
+            guard rc == 0 else { return rc }
+            offset += count
+        }
+        return 0
     }
 
     public init(fd: Int32, name: String, index: UInt64, capacity: Int) {

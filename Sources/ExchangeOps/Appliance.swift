@@ -443,12 +443,13 @@ public final class Appliance: @unchecked Sendable {
             let settings = configuration.durability
             let journalConfiguration = JournalAgent<TSCClock>.Configuration(
                 directory: dayJournal.directory, segmentBytes: settings.segmentBytes, groupCommitMaxBytes: settings.groupCommitMaxBytes,
-                ioMode: settings.io, day: dayJournal.day.name,
+                ioMode: settings.io, preallocation: settings.preallocate, day: dayJournal.day.name,
                 firstSegmentIndex: dayJournal.reader.map { $0.segments[$0.segments.count - 1].header.segmentIndex &+ 1 } ?? 0)
             do {
                 let agent = try JournalAgent(configuration: journalConfiguration, nextSequence: nextSequence, input: commands,
                                              durable: durable!, clock: clock, cells: counters.cells)
-                note("\(agent.ioChoice.description); durability.mode \(durability), segments of \(settings.segmentBytes) B, "
+                note("\(agent.ioChoice.description); durability.mode \(durability), segments of \(settings.segmentBytes) B "
+                    + (settings.preallocate == .zeros ? "zero-filled ahead of need, " : "fallocated only, ")
                     + "group commit up to \(settings.groupCommitMaxBytes) B, ring of \(settings.ringCapacity) commands")
                 journalAgent = consume agent
             } catch {

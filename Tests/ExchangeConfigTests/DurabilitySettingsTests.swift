@@ -14,6 +14,7 @@ import Testing
     @Test func everyDurabilityKeyIsRead() throws {
         let json = document(#"""
             "durability": {"mode": "sync", "directory": "/var/lib/rtes/journal", "segment_bytes": 1048576, "io": "buffered",
+                           "preallocate": "fallocate",
                            "group_commit_max_bytes": 65536, "ring_capacity": 4096, "retain": 3, "snapshot_interval_seconds": 60,
                            "stall_budget_ms": 40}
             """#)
@@ -23,11 +24,13 @@ import Testing
         #expect(durability.segmentBytes == 1_048_576 && durability.io == .buffered && durability.groupCommitMaxBytes == 65_536)
         #expect(durability.ringCapacity == 4_096 && durability.retain == 3)
         #expect(durability.snapshotIntervalSeconds == 60 && durability.stallBudgetMilliseconds == 40)
+        #expect(durability.preallocate == .fallocate)
+        #expect(try load(document(#""durability": {"mode": "sync"}"#)).configuration.durability.preallocate == .zeros)
     }
 
     @Test func everyDurabilityKeyHasARangeAndIsNamed() {
         for (key, bad) in [("mode", #""fast""#), ("directory", #""""#), ("directory", "7"), ("segment_bytes", "1048577"),
-                           ("segment_bytes", "65536"), ("io", #""mmap""#), ("group_commit_max_bytes", "1000"),
+                           ("segment_bytes", "65536"), ("io", #""mmap""#), ("preallocate", #""sparse""#), ("group_commit_max_bytes", "1000"),
                            ("ring_capacity", "3000"), ("retain", "-1"), ("snapshot_interval_seconds", "86401"),
                            ("stall_budget_ms", "0")] {
             let found = issues(document(#""durability": {"\#(key)": \#(bad)}"#))

@@ -60,8 +60,14 @@ enum SmallFilesystem {
             let filler = try SmallFilesystem.fill(dir)
             // About three segments' worth: the first segment fills, the spare cannot be made.
             rig.push(3_000)
-            // Stalled, and every batch of the first segment durable (nothing taken is waiting).
-            do { let done = rig.drive { $0.count(JournalCounters.stalled) == 1 && $0.count(JournalCounters.lag) == 0 }; #expect(done) }
+            // Stalled, and every batch of the first segment durable (nothing taken is waiting); the
+            // spare preparer (on its own thread, in real time) has answered.
+            do {
+                let done = rig.drive {
+                    $0.count(JournalCounters.stalled) == 1 && $0.count(JournalCounters.lag) == 0 && !$0.agent.isPreparingSpare
+                }
+                #expect(done)
+            }
             let stuck = rig.durable.load()
             #expect(stuck > 0 && stuck < 3_000)
             #expect(rig.count(JournalCounters.errorsNoSpace) >= 1)
@@ -69,7 +75,10 @@ enum SmallFilesystem {
             // Time passes, retries fail, nothing new is published.
             for _ in 0..<5 {
                 rig.clock.advance(milliseconds: 200)
-                for _ in 0..<20 { _ = rig.agent.doWork() }
+                _ = rig.agent.doWork()  // the backoff has passed: the spare is asked for again
+                let asked = rig.agent.isPreparingSpare
+                #expect(asked)
+                do { let answered = rig.drive { !$0.agent.isPreparingSpare }; #expect(answered) }
             }
             #expect(rig.durable.load() == stuck)
             #expect(rig.count(JournalCounters.errorsNoSpace) >= 3)

@@ -26,13 +26,14 @@ struct JournalRig: ~Copyable {
     let ring: SPSCRing<SequencedCommand>
 
     init(directory: String, segmentBytes: Int = 1 << 20, groupCommitMaxBytes: Int = 256 << 10, ioMode: JournalIOMode = .buffered,
-         ringCapacity: Int = 16_384, nextSequence: UInt64 = 1) throws {
+         preallocation: JournalPreallocation = .zeros, ringCapacity: Int = 16_384, nextSequence: UInt64 = 1) throws {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
         var ring = SPSCRing<SequencedCommand>(capacity: ringCapacity)
         let durable = DurablePosition(initial: 0)
         let clock = ManualClock()
         let configuration = JournalAgent<ManualClock>.Configuration(
-            directory: directory, segmentBytes: segmentBytes, groupCommitMaxBytes: groupCommitMaxBytes, ioMode: ioMode, day: "2026-12-07")
+            directory: directory, segmentBytes: segmentBytes, groupCommitMaxBytes: groupCommitMaxBytes, ioMode: ioMode,
+            preallocation: preallocation, day: "2026-12-07")
         let agent = try Self.startedAgent(configuration, nextSequence, ring.makeConsumer(), durable, clock, counters.cells)
         let producer = ring.makeProducer()
         let block = try! counters.register(JournalCounters.block)
