@@ -443,7 +443,7 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_sessions", in: scope, 1...4_096).map { Int($0) }.assign(to: &settings.maxSessions)
         wholeNumber(object, "max_connections", in: scope, 1...4_096).map { Int($0) }.assign(to: &settings.maxConnections)
         wholeNumber(object, "resend_store_messages", in: scope, 16...1_048_576).map { Int($0) }.assign(to: &settings.resendStoreMessages)
-        wholeNumber(object, "max_cl_ord_ids", in: scope, 16...16_777_216).map { Int($0) }.assign(to: &settings.maxClOrdIDs)
+        wholeNumber(object, "max_cl_ord_ids", in: scope, 16...9_999_999).map { Int($0) }.assign(to: &settings.maxClOrdIDs)
         return settings
     }
 

@@ -242,7 +242,7 @@ enum ConfigurationSchema {
         Field(path: "fix.resend_store_messages", type: .wholeNumber, defaultValue: "8192",
               meaning: "application messages each FIX session keeps to answer ResendRequest, 16–1048576 (older ones are gap-filled)"),
         Field(path: "fix.max_cl_ord_ids", type: .wholeNumber, defaultValue: "65536",
-              meaning: "ClOrdIDs (orders, cancels, replaces) one FIX session may use in a day, 16–16777216; beyond it new orders are rejected"),
+              meaning: "ClOrdIDs (orders, cancels, replaces) one FIX session may use in a day, 16–9999999; beyond it new orders are rejected"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

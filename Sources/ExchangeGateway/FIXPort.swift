@@ -23,6 +23,12 @@ struct FIXPort {
     static let outboundReserve = 4_096
     static let bodyBytes = 1_024
     static let storeSlotBytes = 512
+    /// Token numbers one process's sessions may use each (`fix.max_cl_ord_ids` is below it):
+    /// a process's tokens are `FX` and start second × this + the ClOrdID's entry.
+    static let tokensPerStart = 10_000_000
+
+    /// The ExecID prefix of `account`'s session: unique per account and process start.
+    func execIDPrefix(account: Int) -> UInt64 { startSecond &* 100_000 &+ UInt64(account &+ 1) }
 
     let capacity: Int
     let sessionCapacity: Int
@@ -61,7 +67,14 @@ struct FIXPort {
     let senderCompID: UnsafeMutableRawBufferPointer
 
     /// - Parameter settings: nil (no FIX port): the least memory that keeps the code paths whole.
-    init(settings given: FIXSettings?, accounts: APIKeys, sendQueueBytes: Int, epochMidnight: UInt64) {
+    /// What makes this process's ExecIDs and engine tokens its own within the day (a restart
+    /// continues the day with orders of the earlier process resting in the engine): the
+    /// second of the day the gateway started, in the ExecID prefix and the token base.
+    let startSecond: UInt64
+
+    /// - Parameter startNanoseconds: the gateway clock at start (nanoseconds since midnight).
+    init(settings given: FIXSettings?, accounts: APIKeys, sendQueueBytes: Int, epochMidnight: UInt64, startNanoseconds: UInt64) {
+        startSecond = startNanoseconds / 1_000_000_000 % 86_400
         var settings = given ?? FIXSettings()
         if given == nil {
             settings.maxConnections = 1
@@ -87,6 +100,7 @@ struct FIXPort {
             var application = FIXApplicationConfiguration(client: 0, firm: Firm(rawValue: 0), execIDPrefix: UInt64(i + 1), midnight: epochMidnight)
             application.maximumClOrdIDs = settings.maxClOrdIDs
             (applications + i).initialize(to: FIXApplication(configuration: application))
+            applications[i].orders.tokenBase = Int(startSecond) * Self.tokensPerStart
         }
         sessionOfAccount = .allocate(capacity: max(1, accountCount))
         sessionOfAccount.initialize(repeating: -1, count: max(1, accountCount))

@@ -212,7 +212,7 @@ extension GatewayAgent {
             fix.sessionsBound &+= 1
             fix.sessionOfAccount[account] = Int32(session)
             fix.sessions[session].rebind(counterparty: name)
-            fix.applications[session].rebind(client: ClientID(account), firm: accounts.firms[account], execIDPrefix: UInt64(account &+ 1))
+            fix.applications[session].rebind(client: ClientID(account), firm: accounts.firms[account], execIDPrefix: fix.execIDPrefix(account: account))
         }
         fix.slotOfSession[session] = Int32(slot)
         fixTable.sessions[slot].state = Int32(session)

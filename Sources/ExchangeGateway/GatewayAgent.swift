@@ -213,7 +213,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             bufferGroup: 1, tagBase: 1, noDelay: options.tcpNoDelay)
         // FIX: its own buffer group and tags on the same ring.
         let fixPort = FIXPort(settings: options.fix, accounts: options.keys, sendQueueBytes: settings.sendQueueBytes,
-                              epochMidnight: options.epochMidnight ?? FIXPort.todaysMidnight(clock: clock))
+                              epochMidnight: options.epochMidnight ?? FIXPort.todaysMidnight(clock: clock), startNanoseconds: clock.now())
         let fixConfiguration = ConnectionTable<FIXConnection>.Configuration(
             capacity: fixPort.capacity,
             preLoginLimit: max(1, fixPort.capacity / 2),
