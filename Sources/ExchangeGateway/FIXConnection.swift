@@ -48,4 +48,8 @@ struct FIXConnection {
     var flushDeadline: UInt64 = 0
     var floodTokens: UInt64 = 0
     var floodRefilledAt: UInt64 = 0
+    /// Journaling modes: the ring to the engine had no room for this connection's next
+    /// message, which waits at the start of the inbound buffer, the connection's receives
+    /// paused, until it has (never answered out of the journal's order).
+    var inputHeld = false
 }

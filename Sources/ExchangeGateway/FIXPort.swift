@@ -57,6 +57,8 @@ struct FIXPort {
     /// Connections with bytes to send, listed once each.
     let dirtySlots: UnsafeMutablePointer<Int32>
     var dirtyCount = 0
+    /// Connections whose input is held for room in the command ring (`FIXConnection.inputHeld`).
+    var heldConnections = 0
     let receiveBuffers: UnsafeMutableRawPointer
     let receiveBufferCount: Int
     let receiveBufferSize: Int

@@ -83,16 +83,17 @@ extension GatewayAgent {
             let held = Int(fixTable.sessions[slot].inboundLength)
             let room = FIXPort.inboundBytes &- held
             guard room > 0 else {
-                // Only while a Logon is being checked can the buffer fill: the client sent
-                // more than a buffer's worth behind it.
-                fixClose(slot, .notLoggedIn, flush: false)
+                // Only while a Logon is being checked (the client sent more than a buffer's
+                // worth behind it), or input held (a safety bound: receives are paused), can
+                // the buffer fill.
+                fixClose(slot, fixTable.sessions[slot].inputHeld ? .inputBacklog : .notLoggedIn, flush: false)
                 return
             }
             let n = min(room, input.count)
             (fix.inboundBuffer(slot) + held).copyMemory(from: input.baseAddress!, byteCount: n)
             fixTable.sessions[slot].inboundLength = Int32(held &+ n)
             input = UnsafeRawBufferPointer(rebasing: input[n...])
-            if phase != .authenticating { fixHandleInbound(slot) }
+            if phase != .authenticating && !fixTable.sessions[slot].inputHeld { fixHandleInbound(slot) }
         }
     }
 
@@ -132,6 +133,12 @@ extension GatewayAgent {
                     fixClose(slot, .flood, flush: false)
                     return
                 }
+                if phase == .active && journalsSessions && !commandRoom(account: Int(fixTable.sessions[slot].account)) {
+                    // No room for what this message may ask of the engine: it and what follows
+                    // wait, in order, and the client's sends block meanwhile.
+                    fixHold(slot)
+                    break loop
+                }
                 if phase == .awaitingLogon && state < 0 {
                     fixLogon(slot, message)
                     // A refused Logon stays in the buffer until the authenticator answers.
@@ -160,6 +167,39 @@ extension GatewayAgent {
         }
         fixTable.sessions[slot].floodTokens = tokens &- 1_000_000_000
         return true
+    }
+
+    // MARK: Back-pressure (journaling modes)
+
+    mutating func fixHold(_ slot: Int) {
+        guard !fixTable.sessions[slot].inputHeld else { return }
+        fixTable.sessions[slot].inputHeld = true
+        fix.heldConnections &+= 1
+        fixTable.pauseReceiving(slot, ring: ring)
+        count(GatewayCounters.inputHolds)
+    }
+
+    /// Each turn while input is held: connections whose account now has room go on with what
+    /// they kept, then with what the table parked, then receive again.
+    mutating func fixResumeHeldInput() -> Int {
+        var resumed = 0
+        for slot in 0..<fix.capacity where fixTable.sessions[slot].inputHeld {
+            guard commandRoom(account: Int(fixTable.sessions[slot].account)) else { continue }
+            fixTable.sessions[slot].inputHeld = false
+            fix.heldConnections &-= 1
+            resumed &+= 1
+            fixHandleInbound(slot)
+            while !fixTable.sessions[slot].inputHeld && fixTable.sessions[slot].phase == .active, let bytes = fixTable.nextParked(slot) {
+                fixReceive(slot, bytes)
+            }
+            if !fixTable.sessions[slot].inputHeld && fixTable.sessions[slot].phase == .active && !fixTable.resumeReceiving(slot, ring: ring) {
+                // No submission entry this turn: held again, without a message waiting; tried next turn.
+                fixTable.sessions[slot].inputHeld = true
+                fix.heldConnections &+= 1
+            }
+            if fix.heldConnections == 0 { break }
+        }
+        return resumed
     }
 
     // MARK: Logon
@@ -385,6 +425,8 @@ extension GatewayAgent {
             count(GatewayCounters.stallRefusals)
             return fixRefuse(type: type, token: token, reason: .journalStalled, account: account)
         }
+        // Journaling modes made room before the message was handled (`fixHold`); without a
+        // journal a full ring is answered at once.
         guard accounts.sessionEventsOwed[account] == 0 || settle(account),
               commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else {
             count(GatewayCounters.backpressureRejects)
@@ -542,7 +584,8 @@ extension GatewayAgent {
                 if drainPhase != .running && fix.sessions[session].state == .active {
                     fixWrote(slot, fix.sessions[session].logout(now: fixNow, out: fixOutput(slot)).written)
                 }
-                if fixTable.sessions[slot].phase == .active {
+                // Held input is the gateway's wait, not the client's silence.
+                if fixTable.sessions[slot].phase == .active && !fixTable.sessions[slot].inputHeld {
                     fixApply(slot, fix.sessions[session].tick(now: fixNow, out: fixOutput(slot)))
                 }
             }
@@ -562,6 +605,10 @@ extension GatewayAgent {
         case .flushing:
             if flush { return }
         case .awaitingLogon, .authenticating, .active:
+            if fixTable.sessions[slot].inputHeld {
+                fixTable.sessions[slot].inputHeld = false
+                fix.heldConnections &-= 1
+            }
             countDisconnect(reason)
             count(GatewayCounters.fixDisconnects)
             fixTable.sessions[slot].closeReason = reason

@@ -330,6 +330,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         work &+= routeOrderEvents()
         if archiveOutstanding > 0 { work &+= takeArchiveReplies() }
         if heldConnections > 0 { work &+= resumeHeldInput() }
+        if fix.heldConnections > 0 { work &+= fixResumeHeldInput() }
         if loggingOut > 0 { work &+= finishLogouts() }
 
         // 3. Timers.

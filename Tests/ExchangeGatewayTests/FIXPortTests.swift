@@ -30,7 +30,7 @@ final class FIXTestClient {
         send("A", [(98, "0"), (108, "30"), (553, username), (554, password)])
     }
 
-    /// The next message (nil: closed, or nothing within `timeout` seconds).
+    /// The next message (nil: closed, or nothing within `timeout` seconds; 0 looks once).
     func next(timeout: Double = 30) -> String? {
         let deadline = Deadline(seconds: timeout)
         while true {
@@ -39,14 +39,17 @@ final class FIXTestClient {
                 pending.removeSubrange(..<end)
                 return message
             }
-            if deadline.hasPassed { return nil }
+            let last = deadline.hasPassed
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 100) >= 0 else { return nil }
-            if poller.revents == 0 { continue }
+            guard poll(&poller, 1, last ? 0 : 100) >= 0 else { return nil }
+            if poller.revents == 0 {
+                if last { return nil }
+                continue
+            }
             var buffer = [UInt8](repeating: 0, count: 4_096)
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { return nil }
-            pending += buffer[..<n]
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n == 0 || (n < 0 && errno != EAGAIN) { return nil }
+            if n > 0 { pending += buffer[..<n] }
         }
     }
 
