@@ -7,7 +7,7 @@ public struct FIXSettings: Sendable, Equatable {
     public var senderCompID = "RTES"
     /// `max_sessions`: accounts that may trade over FIX in one day; each gets its FIX state
     /// (sequence numbers, resend store, ClOrdID table) at its first Logon and keeps it for the day.
-    public var maxSessions = 16
+    public var maxSessions = 8
     /// `max_connections`: FIX connections open at once (logged on or not).
     public var maxConnections = 64
     /// `resend_store_messages`: application messages each FIX session keeps to answer ResendRequest.
