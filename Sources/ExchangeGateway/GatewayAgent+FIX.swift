@@ -396,6 +396,7 @@ extension GatewayAgent {
             let out = fixOutput(slot)
             let n = fix.sessions[session].send(result.replyType, body: UnsafeRawBufferPointer(start: fix.body.baseAddress, count: result.replyLength),
                                                now: fixNow, out: out)
+            count(GatewayCounters.fixMessagesOut)
             fixWrote(slot, n ?? 0)
         }
         if let command = result.command { fixSubmit(command, account: Int(fixTable.sessions[slot].account)) }

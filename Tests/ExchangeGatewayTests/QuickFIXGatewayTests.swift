@@ -156,7 +156,8 @@ func fixField(_ message: String, _ tag: Int) -> String? {
             let original = (trade.received + recover.received).first { fixField($0, 34) == fixField(copy, 34) && fixField($0, 43) != "Y" }
             if let original { #expect(fixField(original, 17) == fixField(copy, 17), "\(original) resent as \(copy)") }
         }
-        #expect(exchange.snapshot().gatewayCount("fix_logons") == 2)
+        #expect(exchange.waitFor(.seconds(30)) { $0.gatewayCount("fix_logons") == 2 && $0.gatewayCount("fix_messages_out") == 7 },
+                "\(exchange.snapshot().gateway.filter { $0.key.hasPrefix("fix_") })")
 
         try decodesWithWiresharksFIXDissector(store: store)
     }
