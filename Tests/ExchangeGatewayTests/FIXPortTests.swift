@@ -163,3 +163,34 @@ final class FIXTestClient {
         #expect(fixField(status, 150) == "I" && fixField(status, 39) == "4", "\(status)")
     }
 }
+
+/// Bad input on the FIX port: each case ends as docs/FIX.md says, counted by reason, and the
+/// exchange goes on serving others.
+@Suite struct FIXPortBadInput {
+    @Test func garbageBeforeLogonAndAFirstMessageOtherThanLogonCloseTheConnection() throws {
+        var knobs = ExchangeKnobs()
+        knobs.fix = true
+        let exchange = try TestExchange(knobs)
+        defer { exchange.drain() }
+        let garbage = try FIXTestClient(port: exchange.fixPort, username: "DEMO1")
+        _ = Array("hello, exchange\n".utf8).withUnsafeBytes { Glibc.send(garbage.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        #expect(garbage.closes(), "garbage before Logon: not closed")
+        let notLogon = try FIXTestClient(port: exchange.fixPort, username: "DEMO1")
+        notLogon.send("0", [])
+        #expect(notLogon.closes(), "a Heartbeat before Logon: not closed")
+        #expect(exchange.waitFor(.seconds(30)) { ($0.disconnects["malformed_frame"] ?? 0) == 1 && ($0.disconnects["not_logged_in"] ?? 0) == 1 },
+                "\(exchange.snapshot().disconnects)")
+        // A garbled message after Logon (its CheckSum wrong) is ignored: the session goes on.
+        let client = try FIXTestClient(port: exchange.fixPort, username: "DEMO1")
+        client.logon(password: "demo1pass")
+        #expect(client.next(ofType: "A") != nil)
+        var bad = fixClientMessage("D", sequence: client.sequence, [(11, "X1"), (55, "AAPL"), (54, "1"), (60, "20260101-00:00:00"),
+                                                                    (38, "100"), (40, "2"), (44, "100")])
+        bad[bad.count - 2] = bad[bad.count - 2] == 0x30 ? 0x31 : 0x30  // the CheckSum's last digit
+        _ = bad.withUnsafeBytes { Glibc.send(client.fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        // The same MsgSeqNum again, well formed: it is the one the session expects.
+        client.send("D", [(11, "X1"), (55, "AAPL"), (54, "1"), (60, "20260101-00:00:00"), (38, "100"), (40, "2"), (44, "100")])
+        let report = client.next(ofType: "8") ?? ""
+        #expect(fixField(report, 11) == "X1" && fixField(report, 150) == "0", "\(report)")
+    }
+}
