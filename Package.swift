@@ -169,7 +169,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "ExchangeTLS"]),
+        .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "ExchangeTLS", "ExchangeFIX"]),
         .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
         .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock"]),
@@ -345,7 +345,7 @@ let package = Package(
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["NasdaqProtocols", "README.md"]
+            exclude: ["NasdaqProtocols", "README.md", "fix-initiator.cpp"]
         ),
         .testTarget(
             name: "ExchangeMarketDataTests",

@@ -53,14 +53,15 @@ struct ConfigurationDecoder {
         let auth = decodeAuth(section("auth", of: object))
         let durability = decodeDurability(section("durability", of: object))
         let leadership = decodeLeadership(section("leadership", of: object))
-        checkPorts(exchange, marketData)
+        let fix = decodeFIX(section("fix", of: object))
+        checkPorts(exchange, marketData, fix)
         checkAddresses(exchange, marketData)
         checkCores(performance)
         if let symbols { checkInstruments(symbols, risk, performance) }
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
-            admin: admin, auth: auth, durability: durability, leadership: leadership)
+            admin: admin, auth: auth, durability: durability, leadership: leadership, fix: fix)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -430,13 +431,31 @@ struct ConfigurationDecoder {
         return settings
     }
 
+    private mutating func decodeFIX(_ object: JSONObject?) -> FIXSettings {
+        var settings = FIXSettings()
+        let scope = Scope.root.member("fix")
+        guard let object else { return settings }
+        wholeNumber(object, "port", in: scope, 0...65_535,
+                    allowed: "a TCP port from 1 to 65535 for the FIX 4.4 acceptor, or 0 for none")
+            .map { UInt16($0) }.assign(to: &settings.port)
+        text(object, "sender_comp_id", in: scope, allowed: "1 to 32 printable ASCII characters without spaces, such as \"RTES\"") {
+            FIXSettings.isValidCompID($0)
+        }.assign(to: &settings.senderCompID)
+        wholeNumber(object, "max_sessions", in: scope, 1...4_096).map { Int($0) }.assign(to: &settings.maxSessions)
+        wholeNumber(object, "max_connections", in: scope, 1...4_096).map { Int($0) }.assign(to: &settings.maxConnections)
+        wholeNumber(object, "resend_store_messages", in: scope, 16...1_048_576).map { Int($0) }.assign(to: &settings.resendStoreMessages)
+        wholeNumber(object, "max_cl_ord_ids", in: scope, 16...9_999_999).map { Int($0) }.assign(to: &settings.maxClOrdIDs)
+        return settings
+    }
+
     // MARK: Combinations
 
-    private mutating func checkPorts(_ exchange: ExchangeSettings, _ marketData: MarketDataSettings) {
-        let ports = [("exchange.tcp_port", exchange.tcpPort), ("exchange.udp_port", exchange.udpPort),
-                     ("exchange.metrics_port", exchange.metricsPort),
-                     ("market_data.retransmit_port", marketData.retransmitPort),
-                     ("market_data.snapshot_port", marketData.snapshotPort)]
+    private mutating func checkPorts(_ exchange: ExchangeSettings, _ marketData: MarketDataSettings, _ fix: FIXSettings) {
+        let ports = ([("exchange.tcp_port", exchange.tcpPort), ("exchange.udp_port", exchange.udpPort),
+                      ("exchange.metrics_port", exchange.metricsPort),
+                      ("market_data.retransmit_port", marketData.retransmitPort),
+                      ("market_data.snapshot_port", marketData.snapshotPort)]
+                     + (fix.enabled ? [("fix.port", fix.port)] : []))
             .filter { !invalidPaths.contains($0.0) }
         for (i, later) in ports.enumerated() {
             guard let earlier = ports[..<i].first(where: { $0.1 == later.1 }) else { continue }

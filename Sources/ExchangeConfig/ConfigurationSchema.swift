@@ -232,6 +232,19 @@ enum ConfigurationSchema {
               meaning: "the name or address this host campaigns under, which followers learn as the leader's; at most 128 printable ASCII characters without spaces; empty: the host name"),
         Field(path: "leadership.lease_ttl_seconds", type: .wholeNumber, defaultValue: "5",
               meaning: "the leader key's lease in seconds, 2–60: kept alive every third of it; a leader that cannot renew it within this long stops leading"),
+
+        Field(path: "fix.port", type: .wholeNumber, defaultValue: "0",
+              meaning: "FIX 4.4 order-entry TCP port, served by the order gateway beside OUCH into the same engine with the same accounts (docs/FIX.md), 1–65535; 0: no FIX port"),
+        Field(path: "fix.sender_comp_id", type: .string, defaultValue: #""RTES""#,
+              meaning: "the exchange's SenderCompID (49), which clients send as TargetCompID (56); 1–32 printable ASCII characters without spaces"),
+        Field(path: "fix.max_sessions", type: .wholeNumber, defaultValue: "8",
+              meaning: "accounts that may trade over FIX in one day, 1–4096; each keeps its FIX state (sequence numbers, resend store, ClOrdIDs) for the day from its first Logon; allocated at start: about resend_store_messages × 536 + max_cl_ord_ids × 130 bytes each"),
+        Field(path: "fix.max_connections", type: .wholeNumber, defaultValue: "64",
+              meaning: "FIX connections open at once, logged on or not, 1–4096; more are closed at once"),
+        Field(path: "fix.resend_store_messages", type: .wholeNumber, defaultValue: "8192",
+              meaning: "application messages each FIX session keeps to answer ResendRequest, 16–1048576 (older ones are gap-filled)"),
+        Field(path: "fix.max_cl_ord_ids", type: .wholeNumber, defaultValue: "65536",
+              meaning: "ClOrdIDs (orders, cancels, replaces) one FIX session may use in a day, 16–9999999; beyond it new orders are rejected"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

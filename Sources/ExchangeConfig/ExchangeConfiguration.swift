@@ -15,13 +15,15 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var durability: DurabilitySettings
     /// Read by `ExchangeLeadership` and `rtes-leader`; the appliance does not use it yet.
     public var leadership: LeadershipSettings
+    /// The FIX 4.4 acceptor (`fix.port`; off when 0).
+    public var fix: FIXSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
         performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
         auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings(),
-        leadership: LeadershipSettings = LeadershipSettings()
+        leadership: LeadershipSettings = LeadershipSettings(), fix: FIXSettings = FIXSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -33,6 +35,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.auth = auth
         self.durability = durability
         self.leadership = leadership
+        self.fix = fix
     }
 
     /// The matching engine's sizes and rules.

@@ -231,7 +231,7 @@ extension FIXApplication {
             $0.price = t.price
         }
         result.command = .enter(EnterOrder(
-            timestamp: timestamp, client: configuration.client, token: FIXOrderTable.token(index), side: side, orderType: t.orderType,
+            timestamp: timestamp, client: configuration.client, token: orders.engineToken(index), side: side, orderType: t.orderType,
             shares: qty, symbol: symbol, price: t.price, timeInForce: t.timeInForce, firm: configuration.firm, display: t.display,
             minimumQuantity: t.minimumQuantity))
     }
@@ -287,7 +287,7 @@ extension FIXApplication {
         case .success(let index):
             orders.update(index) { $0.link = UInt32(target) }
             orders.update(target) { $0.link = UInt32(index) }
-            result.command = .cancel(CancelOrder(timestamp: timestamp, client: configuration.client, token: FIXOrderTable.token(target)))
+            result.command = .cancel(CancelOrder(timestamp: timestamp, client: configuration.client, token: orders.engineToken(target)))
         case .failure(let f):
             cancelReject(clOrdID: clOrdID, orig: orig, target: target, responseTo: 1, reason: f == .duplicate ? 6 : 99,
                          text: Self.text(f == .duplicate ? .duplicate : f == .full ? .full : .clOrdID), body: body, result: &result)
@@ -353,8 +353,8 @@ extension FIXApplication {
                 $0.leavesQty = qty &- old.cumQty
             }
             result.command = .replace(ReplaceOrder(
-                timestamp: timestamp, client: configuration.client, existingToken: FIXOrderTable.token(target),
-                replacementToken: FIXOrderTable.token(index), shares: qty &- old.cumQty, price: t.price, timeInForce: t.timeInForce,
+                timestamp: timestamp, client: configuration.client, existingToken: orders.engineToken(target),
+                replacementToken: orders.engineToken(index), shares: qty &- old.cumQty, price: t.price, timeInForce: t.timeInForce,
                 display: t.display, minimumQuantity: t.minimumQuantity))
         case .failure(let f):
             cancelReject(clOrdID: clOrdID, orig: orig, target: target, responseTo: 2, reason: f == .duplicate ? 6 : 99,

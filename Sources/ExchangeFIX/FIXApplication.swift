@@ -41,13 +41,24 @@ public struct FIXApplicationConfiguration: Sendable {
 }
 
 public struct FIXApplication: ~Copyable {
-    public let configuration: FIXApplicationConfiguration
+    public internal(set) var configuration: FIXApplicationConfiguration
     public var orders: FIXOrderTable
     public internal(set) var execCounter: UInt64 = 0
 
     public init(configuration: FIXApplicationConfiguration) {
         self.configuration = configuration
         orders = FIXOrderTable(capacity: configuration.maximumClOrdIDs)
+    }
+
+    /// Hands the application (and its ClOrdID table, sized once) to another client of the
+    /// engine: a gateway that preallocates FIX state binds it to the account that logs on.
+    /// Forgets the orders and ExecIDs of the previous binding.
+    public mutating func rebind(client: ClientID, firm: Firm, execIDPrefix: UInt64) {
+        configuration.client = client
+        configuration.firm = firm
+        configuration.execIDPrefix = execIDPrefix
+        orders.reset()
+        execCounter = 0
     }
 
     /// Continues a day after a restart (the next ExecID number, from the journal).

@@ -145,10 +145,22 @@ public struct FIXOrderTable: ~Copyable {
         return UnsafeRawBufferPointer(start: p + 1, count: Int(p[0]))
     }
 
-    /// The engine token of entry `index`: `FX` and the index in 12 digits.
+    /// The engine token of entry `index` in a table whose `tokenBase` is 0: `FX` and the
+    /// index in 12 digits.
     @inlinable
     public static func token(_ index: Int) -> OrderToken {
         OrderToken(prefix: tokenPrefix, prefixLength: 2, number: UInt64(index))
+    }
+
+    /// Added to every entry's index in its token: a gateway that starts again in the same day
+    /// gives its tables a new base, so that new tokens never name orders of the day before the
+    /// restart still resting in the engine (`base + capacity` must stay below 10^12).
+    public var tokenBase = 0
+
+    /// The engine token of entry `index`: `FX` and `tokenBase + index` in 12 digits.
+    @inlinable
+    public func engineToken(_ index: Int) -> OrderToken {
+        OrderToken(prefix: Self.tokenPrefix, prefixLength: 2, number: UInt64(tokenBase &+ index))
     }
 
     /// The entry an engine token names, or nil when it is not one of this table's tokens.
@@ -166,6 +178,7 @@ public struct FIXOrderTable: ~Copyable {
             guard d >= 0, d <= 9 else { return nil }
             n = n &* 10 &+ d
         }
+        n &-= tokenBase
         guard n >= 1, n <= count else { return nil }
         return n
     }

@@ -66,6 +66,36 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
         self.nextOutbound = max(1, nextOutbound)
     }
 
+    /// A new connection for the same session (a gateway keeps one session per account for
+    /// the day): the sequence numbers and the message store stay, the connection's state
+    /// (Logon, timers, a resend under way) starts afresh at `now`.
+    public mutating func reconnect(now: UInt64) {
+        state = .awaitingLogon
+        connectedAt = now
+        lastReceivedAt = now
+        lastSentAt = now
+        testRequestSentAt = 0
+        logoutSentAt = 0
+        resendTarget = 0
+        resendNext = 0
+        resendEnd = 0
+        pendingLogonSeq = 0
+        pendingReset = false
+    }
+
+    /// Binds the session to another counterparty CompID (1–32 bytes), for a gateway that
+    /// hands a preallocated session to the account that logs on first. Also forgets the
+    /// sequence numbers and the store: it is a new session.
+    public mutating func rebind(counterparty: UnsafeRawBufferPointer) {
+        precondition((1...32).contains(counterparty.count))
+        compIDs[33] = UInt8(counterparty.count)
+        for i in 0..<counterparty.count { compIDs[34 + i] = counterparty[i] }
+        nextInbound = 1
+        nextOutbound = 1
+        store.reset()
+        state = .disconnected
+    }
+
     // MARK: Input
 
     /// Handles what `FIXFrameReader.next` found at the start of the input. For `.message`,

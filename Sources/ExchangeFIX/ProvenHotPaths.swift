@@ -44,6 +44,11 @@ enum ProvenHotPaths {
     }
 
     @_noLocks @_noAllocation
+    static func token(_ table: borrowing FIXOrderTable, _ index: Int, _ token: OrderToken) -> (OrderToken, Int?) {
+        (table.engineToken(index), table.index(of: token))
+    }
+
+    @_noLocks @_noAllocation
     static func report(_ app: inout FIXApplication, _ event: EngineEvent, maker: Bool, body: UnsafeMutableRawBufferPointer) -> (FIXMsgType, Int)? {
         app.report(event, maker: maker, body: body)
     }

@@ -150,6 +150,10 @@ extension GatewayAgent {
         while let answer = logins.nextAnswer() {
             work &+= 1
             let slot = Int(answer.slot)
+            if fixOn && slot >= FIXPort.loginSlotBase {
+                fixCompleteLogin(answer)
+                continue
+            }
             guard slot >= 0, slot < maxConnections, table.generation(slot) == answer.generation,
                   connections[slot].phase == .authenticating else { continue }
             guard answer.verdict == .accepted, answer.account >= 0, Int(answer.account) < accounts.count else {
@@ -182,7 +186,7 @@ extension GatewayAgent {
             rejectSession(slot, "RTES: unknown session; log in to the current one (blank)")
             return
         }
-        guard accounts.connections[account] < 0 else {
+        guard accounts.connections[account] == -1 else {  // -2: logged on over FIX
             rejectSession(slot, "RTES: this account is already logged in on another connection")
             return
         }

@@ -58,6 +58,7 @@ extension GatewayAgent {
         default:
             break
         }
+        if fixOn && fix.sessionsBound > 0 { fixRoute(event) }
     }
 
     @inline(__always)

@@ -4,6 +4,7 @@ import ExchangeClock
 import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
+import ExchangeFIX
 import ExchangeRuntime
 import ExchangeTLS
 import ExchangeWire
@@ -154,6 +155,12 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     var tlsContext: TLSContext?
     var tlsContextReloads = 0
 
+    // FIX 4.4 on fix.port (GatewayAgent+FIX.swift): a second table on the same ring. Off:
+    // `fixOn` is false, and the table (one slot, no listener) and the port's memory minimal.
+    let fixOn: Bool
+    var fixTable: ConnectionTable<FIXConnection>
+    var fix: FIXPort
+
     // Shutdown
     enum DrainPhase { case running, waitingForEngine, endingSessions, done }
     var drainPhase = DrainPhase.running
@@ -180,7 +187,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         commands: consuming SPSCRing<CommandEnvelope>.Producer, orderEvents: consuming SPSCRing<SequencedEvent>.Consumer,
         logins: consuming LoginClient, cells: CounterCells,
         durability: DurabilityMode = .none, durable: DurablePosition? = nil,
-        archive: consuming SessionArchiveClient = SessionArchiveChannel.unavailable().makeClient()
+        archive: consuming SessionArchiveClient = SessionArchiveChannel.unavailable().makeClient(),
+        fixListener: consuming TCPListener? = nil
     ) throws(SystemError) {
         journalsSessions = durability.journals
         precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
@@ -203,8 +211,23 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             preLoginPerAddressLimit: settings.maxPreLoginPerAddress > 0 ? settings.maxPreLoginPerAddress : nil,
             receiveBufferCount: settings.receiveBufferCount, receiveBufferSize: settings.receiveBufferSize,
             bufferGroup: 1, tagBase: 1, noDelay: options.tcpNoDelay)
+        // FIX: its own buffer group and tags on the same ring.
+        let fixPort = FIXPort(settings: options.fix, accounts: options.keys, sendQueueBytes: settings.sendQueueBytes,
+                              epochMidnight: options.epochMidnight ?? FIXPort.todaysMidnight(clock: clock), startNanoseconds: clock.now())
+        let fixConfiguration = ConnectionTable<FIXConnection>.Configuration(
+            capacity: fixPort.capacity,
+            preLoginLimit: max(1, fixPort.capacity / 2),
+            preLoginPerAddressLimit: settings.maxPreLoginPerAddress > 0 ? settings.maxPreLoginPerAddress : nil,
+            receiveBufferCount: fixPort.receiveBufferCount, receiveBufferSize: fixPort.receiveBufferSize,
+            bufferGroup: 2, tagBase: 8, noDelay: options.tcpNoDelay)
+        // (A failure here ends the start; the port's few allocations go with the process.)
+        let fixConnections = try ConnectionTable(configuration: fixConfiguration, listener: fixListener, ring: ring,
+                                       bufferMemory: fixPort.receiveBuffers, emptySession: FIXConnection())
         table = try ConnectionTable(configuration: tableConfiguration, listener: listener, ring: ring,
                                     bufferMemory: memory + layout.receiveBuffers, emptySession: Connection())
+        fixOn = options.fix != nil
+        fix = fixPort
+        fixTable = fixConnections
         self.ring = ring
         self.counters = counters
         self.disconnectCounters = disconnectCounters
@@ -273,6 +296,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         disconnects.deallocate()
         archiveChunks.deallocate()
         accounts.deallocate()
+        fix.deallocate()
     }
 
     /// The io_uring set-up flags obtained, for the start-up log.
@@ -298,6 +322,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             if n < Self.completionBatch { break }
         }
         table.finishBatch()
+        if fixOn { fixTable.finishBatch() }
 
         // 2. The authenticator's answers; the engine's order events; then the logouts whose
         // answers are all in.
@@ -305,11 +330,13 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         work &+= routeOrderEvents()
         if archiveOutstanding > 0 { work &+= takeArchiveReplies() }
         if heldConnections > 0 { work &+= resumeHeldInput() }
+        if fix.heldConnections > 0 { work &+= fixResumeHeldInput() }
         if loggingOut > 0 { work &+= finishLogouts() }
 
         // 3. Timers.
         if now >= nextTimerAt {
             nextTimerAt = now &+ Self.timerIntervalNanoseconds
+            if fixOn { fixTimers() }
             runTimers()
         }
         if drainPhase != .running {
@@ -320,6 +347,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
 
         // 4. Sends, then one submission for everything prepared this turn.
         flushSends()
+        if fixOn { fixFlushSends() }
         if ring.pendingSubmissions > 0 { ring.submitAndPoll() }
         return work
     }
@@ -343,6 +371,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             precondition(pushed, "the command ring is full before the gateway pushed anything")
         }
         table.startAccepting(ring: ring)
+        if fixOn { _ = fixTable.startAccepting(ring: ring) }
         counters.store(GatewayCounters.listening, table.isListening && table.isAccepting ? 1 : 0)
         ring.submitAndPoll()
     }
@@ -354,6 +383,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             stopAccepting()
             return
         }
+        // FIX first: a table's closeAll drops other tables' completions, and OUCH's waits longest.
+        if fixOn { fixTable.closeAll(ring: &ring) }
         table.closeAll(ring: &ring)
         for slot in 0..<maxConnections { readers[slot].reset() }
         counters.store(GatewayCounters.listening, 0)
@@ -366,6 +397,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     // MARK: Completions
 
     mutating func handleCompletion(_ completion: Completion) {
+        if fixOn && fixTable.owns(completion) { return handleFIXCompletion(completion) }
         switch table.handle(completion, ring: ring) {
         case .none:
             break
@@ -453,6 +485,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
 
     mutating func stopAccepting() {
         table.stopAccepting(ring: ring)
+        if fixOn { fixTable.stopAccepting(ring: ring) }
         counters.store(GatewayCounters.listening, 0)
     }
 }

@@ -76,6 +76,19 @@ public enum GatewayCounters {
     public static let archiveRefusals = CounterCell(35)
     /// Archive requests that failed (the connection was closed, `journal_archive`).
     public static let archiveFailures = CounterCell(36)
+    /// fix.port: FIX connections accepted, refused at once (table or pre-login share full) and closed.
+    public static let fixConnectionsAccepted = CounterCell(38)
+    public static let fixConnectionsRefused = CounterCell(39)
+    public static let fixConnectionsClosed = CounterCell(40)
+    /// FIX connections open (logged on or not).
+    public static let fixActiveConnections = CounterCell(41)
+    /// FIX Logons accepted (also counted in `loginsAccepted`; refusals in the `logins_rejected_*` cells).
+    public static let fixLogons = CounterCell(42)
+    /// Whole FIX messages received, and application messages written to FIX sessions.
+    public static let fixMessagesIn = CounterCell(43)
+    public static let fixMessagesOut = CounterCell(44)
+    /// FIX connections closed, whatever the reason (also counted by reason in `gateway_disconnects`).
+    public static let fixDisconnects = CounterCell(45)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -116,7 +129,15 @@ public enum GatewayCounters {
         .init("archive_messages", .counter, archiveMessages, help: "Messages sent from the journal archive."),
         .init("archive_refusals", .counter, archiveRefusals, help: "Logins refused: the journal archive was busy."),
         .init("archive_failures", .counter, archiveFailures, help: "Journal archive requests that failed."),
-    ], cellCount: 40)
+        .init("fix_connections_accepted", .counter, fixConnectionsAccepted, help: "FIX connections accepted (fix.port)."),
+        .init("fix_connections_refused", .counter, fixConnectionsRefused, help: "FIX connections refused at once: table or pre-login share full."),
+        .init("fix_connections_closed", .counter, fixConnectionsClosed, help: "FIX connections closed."),
+        .init("fix_active_connections", .gauge, fixActiveConnections, help: "FIX connections open."),
+        .init("fix_logons", .counter, fixLogons, help: "FIX Logons accepted."),
+        .init("fix_messages_in", .counter, fixMessagesIn, help: "Whole FIX messages received."),
+        .init("fix_messages_out", .counter, fixMessagesOut, help: "FIX application messages written to sessions."),
+        .init("fix_disconnects", .counter, fixDisconnects, help: "FIX connections closed by the gateway or the peer."),
+    ], cellCount: 48)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.
     @inlinable public static func disconnected(_ reason: DisconnectReason) -> CounterCell { CounterCell(Int(reason.rawValue)) }

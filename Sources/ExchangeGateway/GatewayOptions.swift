@@ -29,6 +29,12 @@ public struct GatewayOptions: Sendable {
     /// moving while answers wait) before new orders are refused (`durability.stall_budget_ms`);
     /// 0 never refuses (and other modes never do).
     public var stallBudgetMilliseconds = 0
+    /// fix.port on: the FIX acceptor's settings (its listener is `GatewayAgent.init`'s
+    /// `fixListener`); nil: no FIX.
+    public var fix: FIXSettings?
+    /// UTC midnight before the gateway clock's start, nanoseconds since the epoch (FIX
+    /// writes absolute times); nil: today's, from the system clock at start.
+    public var epochMidnight: UInt64?
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
                 preLoginConnections: Int? = nil, startsDay: Bool = true, tls: TLSContextSource? = nil) {

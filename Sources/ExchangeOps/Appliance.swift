@@ -42,6 +42,8 @@ public final class Appliance: @unchecked Sendable {
     /// The port the order gateway listens on (the configured one, or the one the kernel
     /// chose when the options asked for port 0).
     public private(set) var gatewayPort = 0
+    /// The FIX port actually bound (0 when `fix.port` is off).
+    public private(set) var fixPort = 0
     /// The market-data ports actually bound (0 when market data is disabled).
     public private(set) var retransmitPort = 0
     public private(set) var snapshotPort = 0
@@ -91,6 +93,8 @@ public final class Appliance: @unchecked Sendable {
         /// Where gateway.tls on finds RTES_TLS_CERT, RTES_TLS_KEY and RTES_CA_CERT (tests
         /// pass their own).
         public var environment: [String: String] = ProcessInfo.processInfo.environment
+        /// Serve FIX on this port whatever `fix.port` says (0: one the kernel chooses; tests).
+        public var fixPort: UInt16?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
                     apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode? = nil,
@@ -341,10 +345,27 @@ public final class Appliance: @unchecked Sendable {
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
             symbols: configuration.symbols.map(\.symbol), keys: keys, tls: gatewayTLS)
         gatewayOptions.stallBudgetMilliseconds = configuration.durability.stallBudgetMilliseconds
+        // FIX 4.4 (fix.port): a second listener of the same gateway agent.
+        var fixListener: TCPListener? = nil
+        if configuration.fix.enabled || options.fixPort != nil {
+            let fixPortNumber = options.fixPort ?? configuration.fix.port
+            do {
+                fixListener = try TCPListener(address: bind.rawValue, port: fixPortNumber, backlog: 1_024)
+            } catch {
+                _ = consume listener
+                throw ApplianceError("the FIX acceptor cannot listen on \(bind):\(fixPortNumber) (fix.port): \(error.message)")
+            }
+            gatewayOptions.fix = configuration.fix
+        }
+        fixPort = Int(fixListener?.port ?? 0)
         var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
-            durability: durability, durable: durable, archive: archiveChannel.makeClient())
+            durability: durability, durable: durable, archive: archiveChannel.makeClient(), fixListener: fixListener)
+        if fixPort != 0 {
+            note("gateway: FIX 4.4 on \(bind):\(fixPort), SenderCompID \(configuration.fix.senderCompID), up to \(configuration.fix.maxConnections) "
+                + "connections and \(configuration.fix.maxSessions) sessions a day (Username = SenderCompID = an account of the keys file)")
+        }
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "
             + "up to \(gatewaySettings.maxConnections) connections, TCP_NODELAY \(performance.tcpNoDelay ? "on" : "off"), TLS \(gatewaySettings.tls)")

@@ -64,6 +64,15 @@ public enum MetricsRenderer {
             s.gateway["archive_refusals"] ?? 0)
         out.one("rtes_gateway_archive_failures_total", "counter", "Journal archive requests that failed (the session was closed, journal_archive).",
             s.gateway["archive_failures"] ?? 0)
+        out.one("rtes_fix_connections_total", "counter", "FIX connections accepted on fix.port.", s.gateway["fix_connections_accepted"] ?? 0)
+        out.one("rtes_fix_connections_refused_total", "counter", "FIX connections closed at once: table or pre-login share full.",
+            s.gateway["fix_connections_refused"] ?? 0)
+        out.one("rtes_fix_active_connections", "gauge", "FIX connections open.", s.gateway["fix_active_connections"] ?? 0)
+        out.one("rtes_fix_logons_total", "counter", "FIX Logons accepted.", s.gateway["fix_logons"] ?? 0)
+        out.one("rtes_fix_messages_in_total", "counter", "Whole FIX messages received.", s.gateway["fix_messages_in"] ?? 0)
+        out.one("rtes_fix_messages_out_total", "counter", "FIX application messages written to sessions.", s.gateway["fix_messages_out"] ?? 0)
+        out.one("rtes_fix_disconnects_total", "counter", "FIX connections closed (by reason in rtes_gateway_disconnects_total).",
+            s.gateway["fix_disconnects"] ?? 0)
         out.one("rtes_engine_journal_full_total", "counter", "Engine turns that took no command: the journal's ring was full (durability async/sync).",
             s.engineJournalFull)
         let auth = s.block("auth")

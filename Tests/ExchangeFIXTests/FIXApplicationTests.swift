@@ -104,6 +104,18 @@ func executed(_ o: EnterOrder, shares: Shares, price: Price, match: MatchNumber,
         #expect(t.commands.isEmpty)
     }
 
+    @Test func aTokenBaseMovesEveryTokenAndOnlyTheTableItsOwnRecognises() throws {
+        var table = FIXOrderTable(capacity: 4)
+        table.tokenBase = 345_600_000_000
+        let id = "B1".utf8.map { $0 }
+        let index = try id.withUnsafeBytes { try table.add($0, kind: .order).get() }
+        let token = table.engineToken(index)
+        #expect(token.description == "FX345600000001")
+        #expect(table.index(of: token) == index)
+        // The same entry of a table without the base (an earlier process's) is not this one's.
+        #expect(table.index(of: FIXOrderTable.token(index)) == nil)
+    }
+
     @Test func theClOrdIDTableIsBoundedAndSaysSo() {
         let t = Trading()
         for i in 0..<8 { t.send("D", "11=O\(i)|55=AAPL|54=1|38=1|40=2|44=1|\(transact)") }

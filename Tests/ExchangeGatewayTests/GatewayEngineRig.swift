@@ -177,6 +177,8 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     var journal: SPSCRing<SequencedCommand>.Consumer?
     let durable: DurablePosition?
     let port: Int
+    /// The FIX port (`fix` given), else 0.
+    let fixPort: Int
     let memory: RigMemory
 
     /// - Parameter clock: the gateway's time (a `ManualClock` lets a test move it).
@@ -186,7 +188,8 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     ///   day, and one not yet started (the test replays into it, then calls `onStart`).
     init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false,
          durability: DurabilityMode = .none, journalCapacity: Int = 1_024, startsDay: Bool = true,
-         startGateway: Bool = true, stallBudgetMilliseconds: Int = 0, archive: SessionArchiveChannel = .unavailable()) throws {
+         startGateway: Bool = true, stallBudgetMilliseconds: Int = 0, archive: SessionArchiveChannel = .unavailable(),
+         fix: FIXSettings? = nil) throws {
         let memory = RigMemory()
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
@@ -221,12 +224,16 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         var options = GatewayOptions(settings: settings, tcpNoDelay: true, session: SoupSessionName(testSessionName)!,
                                      symbols: configuration.symbols.map(\.symbol), keys: devKeys, startsDay: startsDay)
         options.stallBudgetMilliseconds = stallBudgetMilliseconds
+        options.fix = fix
+        var fixListener: TCPListener? = nil
+        if fix != nil { fixListener = try TCPListener(address: 0x7F00_0001, port: 0, backlog: 128) }
+        let fixPort = Int(fixListener?.port ?? 0)
         var gateway = try GatewayAgent(
             options: options,
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells,
-            durability: durability, durable: durable, archive: archive.makeClient())
+            durability: durability, durable: durable, archive: archive.makeClient(), fixListener: fixListener)
         if startGateway { try gateway.onStart() }
         self.authenticator = AuthenticatorTurns(authenticator, ownThread: authenticatorThread)
         self.gateway = gateway
@@ -235,6 +242,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         self.journal = journalRing?.makeConsumer()
         self.durable = durable
         self.port = port
+        self.fixPort = fixPort
         self.memory = memory
     }
 

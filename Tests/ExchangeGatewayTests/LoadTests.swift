@@ -165,7 +165,9 @@ import Testing
                 client.send(Client.login(Credentials(username: String(format: "K%04d", i), password: String(format: "pw%04d", i))))
             }
             for client in clients { #expect(client.next(timeout: 5).packet?.loginAccepted?.sequence == 2) }
-            #expect(exchange.snapshot().gatewayCount("active_sessions") == UInt64(count + 1))
+            // The counters are published once a millisecond: the last logins may not be in yet.
+            #expect(exchange.waitFor(.seconds(5)) { $0.gatewayCount("active_sessions") == UInt64(count + 1) },
+                    "\(exchange.snapshot().gatewayCount("active_sessions")) sessions")
             // Even accounts buy, odd ones sell, at one price: every order trades in full.
             for (i, client) in clients.enumerated() {
                 client.send(Client.order("K\(i)", i % 2 == 0 ? "B" : "S", 100, "AAPL", price(230)))

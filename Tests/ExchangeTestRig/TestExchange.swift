@@ -86,6 +86,8 @@ public struct ExchangeKnobs: Sendable {
     public var retransmitHistoryMessages = 4_096
     /// `exchange.udp_port`: where the feed goes (group 239.0.0.1).
     public var udpPort = 65_003
+    /// Serve FIX 4.4 too (`fix.port`, on a port the kernel chooses: `TestExchange.fixPort`).
+    public var fix = false
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -183,6 +185,8 @@ public let testSessionName = "TESTSESS01"
 public final class TestExchange: @unchecked Sendable {
     public let appliance: Appliance
     public let port: Int
+    /// The FIX port (`ExchangeKnobs.fix`), else 0.
+    public let fixPort: Int
     private let countersPath: String
     private var final: CountersSnapshot?
     private let lock = NSLock()
@@ -206,9 +210,11 @@ public final class TestExchange: @unchecked Sendable {
         var options = Appliance.Options(
             countersPath: countersPath, demoFlowRate: knobs.demoFlowRate, demoFlowCommands: knobs.demoFlowCommands, apiKeys: keys)
         options.environment = knobs.environment
+        if knobs.fix { options.fixPort = 0 }
         appliance = try Appliance.start(
             configuration, options: options, logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
         port = appliance.gatewayPort
+        fixPort = appliance.fixPort
     }
 
     deinit { _ = drain() }

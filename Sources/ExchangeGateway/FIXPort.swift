@@ -1,0 +1,180 @@
+import ExchangeClock
+import ExchangeConfig
+import Glibc
+import ExchangeCore
+import ExchangeFIX
+import ExchangeWire
+
+/// The FIX 4.4 acceptor's memory, allocated once at start (`fix.*` settings): per FIX
+/// connection an inbound and an outbound buffer; per FIX session — one for each account that
+/// logs on over FIX in the day, at most `fix.max_sessions` — the session layer (`FIXSession`
+/// with its resend store) and the application mapping (`FIXApplication` with its ClOrdID
+/// table). A session is bound to its account at the account's first Logon and kept for the
+/// day, so a reconnect continues its sequence numbers and can ask for what it missed.
+/// The connections themselves are the gateway's second `ConnectionTable` (GatewayAgent+FIX.swift).
+struct FIXPort {
+    /// Logon answers of the authenticator carry FIX slots from here (OUCH slots are below).
+    static let loginSlotBase = 1 << 24
+    /// The longest FIX message a client may send (bytes); longer: Logout and disconnect.
+    static let maximumMessage = 4_096
+    static let inboundBytes = 2 * maximumMessage
+    /// Room an outbound buffer must have before a message is written into it (the longest
+    /// message the session or the mapping writes is well below this).
+    static let outboundReserve = 4_096
+    static let bodyBytes = 1_024
+    static let storeSlotBytes = 512
+    /// Token numbers one process's sessions may use each (`fix.max_cl_ord_ids` is below it):
+    /// a process's tokens are `FX` and start second × this + the ClOrdID's entry.
+    static let tokensPerStart = 10_000_000
+
+    /// The ExecID prefix of `account`'s session: unique per account and process start.
+    func execIDPrefix(account: Int) -> UInt64 { startSecond &* 100_000 &+ UInt64(account &+ 1) }
+
+    let capacity: Int
+    let sessionCapacity: Int
+    var sessionsBound = 0
+    let sessions: UnsafeMutablePointer<FIXSession<FIXMessageRing>>
+    let applications: UnsafeMutablePointer<FIXApplication>
+    let storeMemory: UnsafeMutableRawPointer
+    /// Per account: its session, -1 none yet today.
+    let sessionOfAccount: UnsafeMutablePointer<Int32>
+    /// Per session: the connection slot bound to it, -1 none.
+    let slotOfSession: UnsafeMutablePointer<Int32>
+    /// The keys file's usernames, by account (a Logon's Username is looked up here).
+    let usernames: UnsafeMutablePointer<SoupUsername>
+    let accountCount: Int
+    let inbound: UnsafeMutableRawPointer
+    let outbound: UnsafeMutableRawPointer
+    let outboundBytes: Int
+    /// An application message's body, between the mapping and the session.
+    let body: UnsafeMutableRawBufferPointer
+    /// Where a session writes when no connection takes its bytes (its account is not
+    /// connected, or its connection is being closed): what matters — the sequence number and
+    /// the resend store — is kept; the bytes are not sent.
+    let discard: UnsafeMutableRawBufferPointer
+    /// A Logon read before any session is bound (its Username, its CompIDs).
+    let logon: UnsafeMutablePointer<FIXMessage>
+    /// Connections with bytes to send, listed once each.
+    let dirtySlots: UnsafeMutablePointer<Int32>
+    var dirtyCount = 0
+    /// Connections whose input is held for room in the command ring (`FIXConnection.inputHeld`).
+    var heldConnections = 0
+    let receiveBuffers: UnsafeMutableRawPointer
+    let receiveBufferCount: Int
+    let receiveBufferSize: Int
+    /// UTC midnight before the gateway's clock started, nanoseconds since the epoch: the
+    /// gateway's time plus this is FIX's SendingTime and TransactTime.
+    let epochMidnight: UInt64
+    /// Our SenderCompID, for Logouts written before any session is bound.
+    let senderCompID: UnsafeMutableRawBufferPointer
+
+    /// - Parameter settings: nil (no FIX port): the least memory that keeps the code paths whole.
+    /// What makes this process's ExecIDs and engine tokens its own within the day (a restart
+    /// continues the day with orders of the earlier process resting in the engine): the
+    /// second of the day the gateway started, in the ExecID prefix and the token base.
+    let startSecond: UInt64
+
+    /// - Parameter startNanoseconds: the gateway clock at start (nanoseconds since midnight).
+    init(settings given: FIXSettings?, accounts: APIKeys, sendQueueBytes: Int, epochMidnight: UInt64, startNanoseconds: UInt64) {
+        startSecond = startNanoseconds / 1_000_000_000 % 86_400
+        var settings = given ?? FIXSettings()
+        if given == nil {
+            settings.maxConnections = 1
+            settings.maxSessions = 1
+            settings.resendStoreMessages = 16
+            settings.maxClOrdIDs = 16
+        }
+        capacity = settings.maxConnections
+        sessionCapacity = settings.maxSessions
+        accountCount = accounts.accounts.count
+        self.epochMidnight = epochMidnight
+        senderCompID = .allocate(byteCount: settings.senderCompID.utf8.count, alignment: 1)
+        senderCompID.copyBytes(from: settings.senderCompID.utf8)
+        sessions = .allocate(capacity: sessionCapacity)
+        applications = .allocate(capacity: sessionCapacity)
+        let storeBytes = FIXMessageRing.byteCount(slotCount: settings.resendStoreMessages, slotSize: Self.storeSlotBytes)
+        storeMemory = .allocate(byteCount: max(1, sessionCapacity * storeBytes), alignment: 64)
+        for i in 0..<sessionCapacity {
+            var configuration = FIXSessionConfiguration(senderCompID: settings.senderCompID, targetCompID: "NONE")
+            configuration.timestampPrecision = .milliseconds
+            let store = FIXMessageRing(memory: storeMemory + i * storeBytes, slotCount: settings.resendStoreMessages, slotSize: Self.storeSlotBytes)
+            (sessions + i).initialize(to: FIXSession(configuration: configuration, store: store, now: 0))
+            var application = FIXApplicationConfiguration(client: 0, firm: Firm(rawValue: 0), execIDPrefix: UInt64(i + 1), midnight: epochMidnight)
+            application.maximumClOrdIDs = settings.maxClOrdIDs
+            (applications + i).initialize(to: FIXApplication(configuration: application))
+            applications[i].orders.tokenBase = Int(startSecond) * Self.tokensPerStart
+        }
+        sessionOfAccount = .allocate(capacity: max(1, accountCount))
+        sessionOfAccount.initialize(repeating: -1, count: max(1, accountCount))
+        slotOfSession = .allocate(capacity: sessionCapacity)
+        slotOfSession.initialize(repeating: -1, count: sessionCapacity)
+        usernames = .allocate(capacity: max(1, accountCount))
+        for (i, account) in accounts.accounts.enumerated() {
+            (usernames + i).initialize(to: SoupUsername(account.username) ?? SoupUsername(rawValue: 0))
+        }
+        inbound = .allocate(byteCount: capacity * Self.inboundBytes, alignment: 64)
+        outboundBytes = max(4 * Self.outboundReserve, min(sendQueueBytes, 1 << 20))
+        outbound = .allocate(byteCount: capacity * outboundBytes, alignment: 64)
+        body = .allocate(byteCount: Self.bodyBytes, alignment: 8)
+        discard = .allocate(byteCount: 2 * Self.outboundReserve, alignment: 8)
+        logon = .allocate(capacity: 1)
+        logon.initialize(to: FIXMessage(capacity: 128))
+        dirtySlots = .allocate(capacity: 2 * capacity)
+        receiveBufferCount = given == nil ? 1 : 64
+        receiveBufferSize = 4_096
+        receiveBuffers = .allocate(byteCount: receiveBufferCount * receiveBufferSize, alignment: 4_096)
+    }
+
+    func deallocate() {
+        sessions.deinitialize(count: sessionCapacity)
+        sessions.deallocate()
+        applications.deinitialize(count: sessionCapacity)
+        applications.deallocate()
+        storeMemory.deallocate()
+        sessionOfAccount.deallocate()
+        slotOfSession.deallocate()
+        usernames.deallocate()
+        inbound.deallocate()
+        outbound.deallocate()
+        body.deallocate()
+        discard.deallocate()
+        logon.deinitialize(count: 1)
+        logon.deallocate()
+        dirtySlots.deallocate()
+        receiveBuffers.deallocate()
+        senderCompID.deallocate()
+    }
+
+    /// UTC midnight before `clock`'s start, nanoseconds since the epoch (the system's
+    /// real-time clock now, less how long ago the gateway clock's midnight was).
+    static func todaysMidnight<C: Clock>(clock: C) -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        let wall = UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
+        let sinceMidnight = clock.now()
+        return wall > sinceMidnight ? wall &- sinceMidnight : 0
+    }
+
+    /// The account whose keys-file username is `username`, or -1.
+    func account(named username: SoupUsername) -> Int {
+        for i in 0..<accountCount where usernames[i] == username { return i }
+        return -1
+    }
+
+    @inline(__always) func inboundBuffer(_ slot: Int) -> UnsafeMutableRawPointer { inbound + slot &* Self.inboundBytes }
+    @inline(__always) func outboundBuffer(_ slot: Int) -> UnsafeMutableRawPointer { outbound + slot &* outboundBytes }
+
+    /// Packs a FIX Username (553) or Password (554) value as the keys file's fixed-width
+    /// fields: 1…`width` printable characters without spaces, space padded; nil otherwise.
+    static func pack(_ value: UnsafeRawBufferPointer?, width: Int) -> (high: UInt64, low: UInt64)? {
+        guard let value, !value.isEmpty, value.count <= width else { return nil }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for i in 0..<width {
+            let b: UInt8 = i < value.count ? value[i] : 0x20
+            guard b == 0x20 && i >= value.count || (b > 0x20 && b < 0x7F) else { return nil }
+            if i < 8 { high = high << 8 | UInt64(b) } else { low = low << 8 | UInt64(b) }
+        }
+        return (high, low)
+    }
+}
