@@ -15,13 +15,15 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var durability: DurabilitySettings
     /// Read by `ExchangeLeadership` and `rtes-leader`; the appliance does not use it yet.
     public var leadership: LeadershipSettings
+    /// The replication link's role and addresses (used when `durability.replication` is not none).
+    public var replication: ReplicationSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
         performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
         auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings(),
-        leadership: LeadershipSettings = LeadershipSettings()
+        leadership: LeadershipSettings = LeadershipSettings(), replication: ReplicationSettings = ReplicationSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -33,6 +35,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.auth = auth
         self.durability = durability
         self.leadership = leadership
+        self.replication = replication
     }
 
     /// The matching engine's sizes and rules.
