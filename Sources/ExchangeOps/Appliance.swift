@@ -513,6 +513,7 @@ public final class Appliance: @unchecked Sendable {
                                                        acknowledgement: r.syncAcknowledgement, listenAddress: r.listenAddress,
                                                        listenPort: r.listenPort)
             settings.pollMicroseconds = 50
+            settings.drainGraceMilliseconds = UInt64(max(1_000, configuration.gateway.shutdownGraceMilliseconds))
             replicationPrimary = try ReplicationPrimary(settings: settings, durable: durable, released: released, cells: counters.cells,
                                                         logger: logger)
             replicationPrimary?.start()
@@ -649,6 +650,7 @@ public final class Appliance: @unchecked Sendable {
         // The standby's producer first, so that its journal agent drains everything it was given.
         replicationStandby?.stop()
         counters.state = .draining
+        replicationPrimary?.beginDrain()
         runner.drain()
         // After the agents: in sync their last output waits for the standby's acknowledgements.
         replicationPrimary?.stop()

@@ -38,6 +38,9 @@ public final class ReplicationPrimary: @unchecked Sendable {
         public var helloTimeoutMilliseconds: UInt64 = 5_000
         public var silenceTimeoutMilliseconds: UInt64 = 10_000
         public var heartbeatMilliseconds: UInt64 = 1_000
+        /// Sync, while the appliance drains: how long held output waits for a standby before
+        /// it is released unacknowledged (logged), so that a drain always ends.
+        public var drainGraceMilliseconds: UInt64 = 5_000
 
         public init(directory: String, day: String, mode: ReplicationMode, acknowledgement: ReplicationAcknowledgement,
                     listenAddress: IPv4Address, listenPort: UInt16) {
@@ -65,6 +68,8 @@ public final class ReplicationPrimary: @unchecked Sendable {
     let counters: CounterBlock
     let logger: Logger
     let stopping = Atomic<Bool>(false)
+    /// When the appliance began to drain (uptime nanoseconds; 0: running).
+    let drainingSince = Atomic<UInt64>(0)
     let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
     /// Bytes of connections already closed (the thread's own).
@@ -101,6 +106,11 @@ public final class ReplicationPrimary: @unchecked Sendable {
         self.thread = thread
         thread.start()
     }
+
+    /// The appliance drains: in sync, output still held after `drainGraceMilliseconds` is
+    /// released without a standby's acknowledgement (the agents' last answers and the End of
+    /// Session would otherwise wait for ever), and the log says which sequences.
+    public func beginDrain() { drainingSince.store(max(1, Self.nowNanoseconds()), ordering: .releasing) }
 
     /// Stops the thread (the standby's connection is closed) and waits for it.
     public func stop() {
@@ -183,7 +193,13 @@ public final class ReplicationPrimary: @unchecked Sendable {
             counters.store(ReplicationCounters.bytesSent, bytesClosed &+ (standby?.socket.bytesSent ?? 0))
             counters.store(ReplicationCounters.bytesReceived, receivedClosed &+ (standby?.socket.bytesReceived ?? 0))
             if let released {
-                let release = min(durableNow, acknowledged)
+                var release = min(durableNow, acknowledged)
+                let draining = drainingSince.load(ordering: .acquiring)
+                if draining > 0 && release < durableNow && now &- draining > settings.drainGraceMilliseconds * 1_000_000 {
+                    logger.error("replication: draining: sequences \(release &+ 1)…\(durableNow) are released to clients without a standby's acknowledgement (none acknowledged them within \(settings.drainGraceMilliseconds) ms); they are durable here only")
+                    release = durableNow
+                    acknowledged = durableNow
+                }
                 if release > released.load() { released.publish(release) }
                 counters.store(ReplicationCounters.releasedSequence, released.load())
                 let holding = standby == nil
