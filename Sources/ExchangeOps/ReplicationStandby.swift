@@ -165,6 +165,9 @@ public final class ReplicationStandby: @unchecked Sendable {
             counters.store(ReplicationCounters.bytesReceived, bytesClosed.received &+ (link?.socket.bytesReceived ?? 0))
             if !progressed {
                 if replica.sequence != hashedSequence && now &- hashedAt >= settings.hashIntervalMilliseconds * 1_000_000 {
+                    // The sequence is 0 while the hash changes: a reader that sees the same
+                    // non-zero sequence before and after reading the hash has a matching pair.
+                    counters.store(ReplicationCounters.stateHashSequence, 0)
                     counters.store(ReplicationCounters.stateHash, replica.engine.stateHash())
                     counters.store(ReplicationCounters.stateHashSequence, replica.sequence)
                     hashedSequence = replica.sequence

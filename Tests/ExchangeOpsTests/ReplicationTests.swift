@@ -101,13 +101,15 @@ import Testing
         _ = try buyer.nextMessages(pairs, timeout: .seconds(60))
     }
 
-    /// Waits until the standby has applied (and hashed) everything the primary made durable.
+    /// Waits until the standby has applied, hashed and made durable everything the primary
+    /// had made durable when asked. (The primary keeps journaling the passing of time while
+    /// idle, so its durable sequence is a moving target: the standby must reach where it was.)
     static func caughtUp(_ standby: Running, with primary: Running) -> Bool {
-        waitUntil(timeout: .seconds(60), pollInterval: .milliseconds(10)) {
-            let durable = primary.counter("journal", "durable_sequence")
-            return durable > 0 && standby.counter("replication", "applied_sequence") == durable
-                && standby.counter("replication", "state_hash_sequence") == durable
-                && standby.counter("replication", "acknowledged_durable") == durable
+        let target = primary.counter("journal", "durable_sequence")
+        return target > 0 && waitUntil(timeout: .seconds(60), pollInterval: .milliseconds(10)) {
+            let replication = standby.appliance.counters.snapshot().block("replication")
+            return (replication?["applied_sequence"] ?? 0) >= target && (replication?["state_hash_sequence"] ?? 0) >= target
+                && (replication?["acknowledged_durable"] ?? 0) >= target
         }
     }
 
@@ -150,8 +152,16 @@ import Testing
         #expect(Self.caughtUp(standby, with: primary))
         #expect(primary.counter("replication", "connected") == 1)
         #expect(primary.counter("replication", "bytes_sent") > 0)
-        let liveHash = standby.counter("replication", "state_hash")
-        let liveSequence = standby.counter("replication", "state_hash_sequence")
+        // The hash and the sequence it was taken after: the same non-zero sequence on both
+        // sides of reading the hash (the standby zeroes it while it writes a new hash).
+        var liveHash: UInt64 = 0
+        var liveSequence: UInt64 = 0
+        #expect(waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(1)) {
+            let before = standby.counter("replication", "state_hash_sequence")
+            liveHash = standby.counter("replication", "state_hash")
+            liveSequence = standby.counter("replication", "state_hash_sequence")
+            return before != 0 && before == liveSequence
+        })
         let metrics = httpGet("http://127.0.0.1:\(primary.appliance.admin?.port ?? 0)/metrics", timeout: 5)?.body ?? ""
         #expect(metrics.contains("rtes_replication_connected 1") && metrics.contains("rtes_replication_bytes_sent_total"), "\(metrics.suffix(2_000))")
         let health = httpGet("http://127.0.0.1:\(standby.appliance.admin?.port ?? 0)/health", timeout: 5)?.body ?? ""
