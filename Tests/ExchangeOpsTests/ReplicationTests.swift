@@ -227,18 +227,38 @@ import Testing
         var standby = try Self.standby(place, of: primary, mode: "sync", replication: .sync)
         let client = try OrderEntryClient.connect(port: primary.appliance.gatewayPort, username: "DEMO1", password: "demo1pass")
         defer { client.close() }
+        // Everything the client received, and how its reading ended, for the failure messages.
+        var seen: [String] = []
         func accepted(_ token: String, within timeout: Duration) -> Bool {
             let deadline = ContinuousClock.now + timeout
             repeat {
-                if case .sequenced(let m)? = try? client.poll(timeout: .milliseconds(20)), case .accepted(let a) = m.message,
-                   a.token == OrderToken(token)! { return true }
+                do {
+                    guard let packet = try client.poll(timeout: .milliseconds(20)) else { continue }
+                    seen.append("\(packet)")
+                    if case .sequenced(let m) = packet, case .accepted(let a) = m.message, a.token == OrderToken(token)! { return true }
+                } catch {
+                    seen.append("error: \(error)")
+                    return false
+                }
             } while ContinuousClock.now < deadline
             return false
         }
-        // With the standby: accepted.
-        #expect(waitUntil(timeout: .seconds(60)) { primary.counter("replication", "connected") == 1 })
+        func state() -> String {
+            let s = primary.appliance.counters.snapshot()
+            return "received \(seen.suffix(20)); replication \(s.block("replication")?.counters.map { "\($0.name)=\($0.value)" } ?? []); "
+                + "journal durable \(s.block("journal")?["durable_sequence"] ?? 0); gateway refusing \(s.gateway["refusing_new_orders"] ?? 0)"
+        }
+        // With the standby: accepted. Until the standby connected, the start of the day waited
+        // for it, and past durability.stall_budget_ms the gateway refuses new orders: wait until
+        // the standby has acknowledged what there is and the gateway takes orders again.
+        #expect(waitUntil(timeout: .seconds(60)) {
+            let s = primary.appliance.counters.snapshot()
+            let r = s.block("replication")
+            return r?["connected"] == 1 && r?["holding"] == 0 && (r?["released_sequence"] ?? 0) > 0
+                && (s.gateway["refusing_new_orders"] ?? 1) == 0
+        }, "\(state())")
         try client.enter(token: OrderToken("SYNC1")!, side: .buy, shares: 100, symbol: Symbol("AAPL")!, price: 2_300_000)
-        #expect(accepted("SYNC1", within: .seconds(60)))
+        #expect(accepted("SYNC1", within: .seconds(60)), "\(state())")
 
         // Without it: the order is processed and durable here, and still not answered.
         standby.drain()
@@ -249,7 +269,7 @@ import Testing
                 "the order never became durable on the primary")
         #expect(primary.counter("replication", "holding") == 1)
         #expect(primary.counter("replication", "released_sequence") <= before)
-        #expect(!accepted("SYNC2", within: .milliseconds(200)), "accepted although no standby acknowledged it")
+        #expect(!accepted("SYNC2", within: .milliseconds(200)), "accepted although no standby acknowledged it: \(state())")
         let health = primary.appliance.counters.snapshot()
         var evaluator = HealthEvaluator()
         let report = evaluator.evaluate(health, now: 0)
@@ -259,7 +279,7 @@ import Testing
         // The standby returns: the answer follows.
         standby = try Self.standby(place, of: primary, mode: "sync", replication: .sync)
         defer { standby.drain() }
-        #expect(accepted("SYNC2", within: .seconds(60)), "no Accepted after the standby returned")
+        #expect(accepted("SYNC2", within: .seconds(60)), "no Accepted after the standby returned: \(state())")
         #expect(primary.counter("replication", "released_sequence") > before)
     }
 
