@@ -54,14 +54,16 @@ struct ConfigurationDecoder {
         let durability = decodeDurability(section("durability", of: object))
         let leadership = decodeLeadership(section("leadership", of: object))
         let fix = decodeFIX(section("fix", of: object))
-        checkPorts(exchange, marketData, fix)
+        let replication = decodeReplication(section("replication", of: object))
+        checkReplication(durability, replication)
+        checkPorts(exchange, marketData, fix, replication: durability.replication != .none && replication.role == .primary ? replication : nil)
         checkAddresses(exchange, marketData)
         checkCores(performance)
         if let symbols { checkInstruments(symbols, risk, performance) }
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
-            admin: admin, auth: auth, durability: durability, leadership: leadership, fix: fix)
+            admin: admin, auth: auth, durability: durability, leadership: leadership, fix: fix, replication: replication)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -393,6 +395,7 @@ struct ConfigurationDecoder {
             .assign(to: &settings.archiveMaxRequests)
         wholeNumber(object, "archive_chunk_bytes", in: scope, 4_096...16_777_216).map { Int($0) }
             .assign(to: &settings.archiveChunkBytes)
+        choice(object, "replication", in: scope, ReplicationMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.replication)
         let groupPath = scope.member("group_commit_max_bytes").path
         let segmentPath = scope.member("segment_bytes").path
         if settings.groupCommitMaxBytes > settings.segmentBytes - DurabilitySettings.blockBytes,
@@ -448,15 +451,56 @@ struct ConfigurationDecoder {
         return settings
     }
 
+    private mutating func decodeReplication(_ object: JSONObject?) -> ReplicationSettings {
+        var settings = ReplicationSettings()
+        let scope = Scope.root.member("replication")
+        guard let object else { return settings }
+        choice(object, "role", in: scope, ReplicationRole.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.role)
+        address(object, "listen_address", in: scope,
+                allowed: "an IPv4 address such as 127.0.0.1, or 0.0.0.0 for every interface (host names are not accepted)") { _ in true }
+            .assign(to: &settings.listenAddress)
+        wholeNumber(object, "listen_port", in: scope, 1...65_535).map { UInt16($0) }.assign(to: &settings.listenPort)
+        text(object, "primary", in: scope,
+             allowed: "the primary's replication port as IPv4 address:port, such as \"10.0.0.1:9100\" (host names are not accepted)") {
+            ReplicationSettings.Endpoint(Substring($0)) != nil
+        }.map { ReplicationSettings.Endpoint(Substring($0))! }.assign(to: &settings.primary)
+        choice(object, "sync_ack", in: scope, ReplicationAcknowledgement.allCases.map { ($0.rawValue, $0) })
+            .assign(to: &settings.syncAcknowledgement)
+        return settings
+    }
+
     // MARK: Combinations
 
-    private mutating func checkPorts(_ exchange: ExchangeSettings, _ marketData: MarketDataSettings, _ fix: FIXSettings) {
-        let ports = ([("exchange.tcp_port", exchange.tcpPort), ("exchange.udp_port", exchange.udpPort),
-                      ("exchange.metrics_port", exchange.metricsPort),
-                      ("market_data.retransmit_port", marketData.retransmitPort),
-                      ("market_data.snapshot_port", marketData.snapshotPort)]
-                     + (fix.enabled ? [("fix.port", fix.port)] : []))
-            .filter { !invalidPaths.contains($0.0) }
+    /// Replication streams the journal, so it needs one; sync replication holds output, which
+    /// only mode sync does; a standby follows a primary only when replication is on.
+    private mutating func checkReplication(_ durability: DurabilitySettings, _ replication: ReplicationSettings) {
+        let path = "durability.replication"
+        if durability.replication != .none, !invalidPaths.contains(path), !invalidPaths.contains("durability.mode") {
+            if durability.mode == .none {
+                issue(path, locations[path], "is \(durability.replication), but durability.mode is none: replication streams the journal, "
+                    + "so set durability.mode to async or sync (or durability.replication to none)")
+            } else if durability.replication == .sync && durability.mode != .sync {
+                issue(path, locations[path], "is sync, but durability.mode is \(durability.mode): output waits for the standby only where it "
+                    + "waits for the disk, so set durability.mode to sync (or durability.replication to async)")
+            }
+        }
+        let rolePath = "replication.role"
+        if replication.role == .standby, durability.replication == .none, !invalidPaths.contains(rolePath), !invalidPaths.contains(path) {
+            issue(rolePath, locations[rolePath] ?? locations[path],
+                  "is standby, but durability.replication is none: a standby follows a primary's journal only when "
+                    + "durability.replication is async or sync (set it as the primary's)")
+        }
+    }
+
+    private mutating func checkPorts(_ exchange: ExchangeSettings, _ marketData: MarketDataSettings, _ fix: FIXSettings,
+                                     replication: ReplicationSettings? = nil) {
+        var ports = [("exchange.tcp_port", exchange.tcpPort), ("exchange.udp_port", exchange.udpPort),
+                     ("exchange.metrics_port", exchange.metricsPort),
+                     ("market_data.retransmit_port", marketData.retransmitPort),
+                     ("market_data.snapshot_port", marketData.snapshotPort)]
+        if fix.enabled { ports.append(("fix.port", fix.port)) }
+        if let replication { ports.append(("replication.listen_port", replication.listenPort)) }
+        ports = ports.filter { !invalidPaths.contains($0.0) }
         for (i, later) in ports.enumerated() {
             guard let earlier = ports[..<i].first(where: { $0.1 == later.1 }) else { continue }
             let (path, other) = locations[later.0] != nil || locations[earlier.0] == nil ? (later.0, earlier.0) : (earlier.0, later.0)

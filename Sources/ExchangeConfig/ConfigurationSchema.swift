@@ -223,6 +223,8 @@ enum ConfigurationSchema {
               meaning: "journal archive: sessions served messages older than their history at once, and feed re-requests older than the feed's history at once (each its own share); more are refused and counted, 1–64"),
         Field(path: "durability.archive_chunk_bytes", type: .wholeNumber, defaultValue: "262144",
               meaning: "journal archive: the most one reply carries to a session served from the journal (it asks for the next when sent), 4096–16777216 bytes"),
+        Field(path: "durability.replication", type: .choice(ReplicationMode.allCases.map(\.rawValue)), defaultValue: #""none""#,
+              meaning: "none (no standby), async (the journal is streamed to a standby; output never waits for it; needs mode async or sync) or sync (no answer or feed message a command caused leaves before the standby acknowledged its record, as replication.sync_ack says, and it is durable locally; needs mode sync; with no standby connected output is held)"),
 
         Field(path: "leadership.endpoints", type: .string, defaultValue: #""127.0.0.1:2379""#,
               meaning: "etcd client endpoints as IPv4 address:port, comma-separated, 1–16, tried in order; read by rtes-leader and ExchangeLeadership, not yet by the exchange"),
@@ -245,6 +247,16 @@ enum ConfigurationSchema {
               meaning: "application messages each FIX session keeps to answer ResendRequest, 16–1048576 (older ones are gap-filled)"),
         Field(path: "fix.max_cl_ord_ids", type: .wholeNumber, defaultValue: "65536",
               meaning: "ClOrdIDs (orders, cancels, replaces) one FIX session may use in a day, 16–9999999; beyond it new orders are rejected"),
+        Field(path: "replication.role", type: .choice(ReplicationRole.allCases.map(\.rawValue)), defaultValue: #""primary""#,
+              meaning: "primary (serves clients and the replication port) or standby (serves no client and does not listen on the client ports: follows replication.primary's journal, journals it into its own durability.directory and applies it to its own engine); used when durability.replication is not none"),
+        Field(path: "replication.listen_address", type: .string, defaultValue: #""127.0.0.1""#,
+              meaning: "primary: the IPv4 address the replication port binds to"),
+        Field(path: "replication.listen_port", type: .wholeNumber, defaultValue: "9100",
+              meaning: "primary: the replication port, 1–65535, differing from every other port"),
+        Field(path: "replication.primary", type: .string, defaultValue: #""127.0.0.1:9100""#,
+              meaning: "standby: the primary's replication port as IPv4 address:port"),
+        Field(path: "replication.sync_ack", type: .choice(ReplicationAcknowledgement.allCases.map(\.rawValue)), defaultValue: #""durable""#,
+              meaning: "durability.replication sync: received (the standby has the record in memory) or durable (on its disk) before output leaves"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

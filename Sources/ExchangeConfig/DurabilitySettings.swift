@@ -41,6 +41,9 @@ public struct DurabilitySettings: Sendable, Equatable {
     /// `archive_chunk_bytes`: the most one archive reply carries to a session (a session older
     /// than its history is served chunk by chunk, one outstanding at a time).
     public var archiveChunkBytes = 256 << 10
+    /// `replication`: none, async (the journal is streamed to a standby) or sync (output also
+    /// waits for the standby's acknowledgement); the `replication` section says where.
+    public var replication: ReplicationMode = .none
 
     /// The documented defaults.
     public init() {}

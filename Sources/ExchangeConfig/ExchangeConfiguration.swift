@@ -17,13 +17,16 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var leadership: LeadershipSettings
     /// The FIX 4.4 acceptor (`fix.port`; off when 0).
     public var fix: FIXSettings
+    /// The replication link's role and addresses (used when `durability.replication` is not none).
+    public var replication: ReplicationSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
         performance: PerformanceSettings = PerformanceSettings(), gateway: GatewaySettings = GatewaySettings(),
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
         auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings(),
-        leadership: LeadershipSettings = LeadershipSettings(), fix: FIXSettings = FIXSettings()
+        leadership: LeadershipSettings = LeadershipSettings(), fix: FIXSettings = FIXSettings(),
+        replication: ReplicationSettings = ReplicationSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -36,6 +39,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.durability = durability
         self.leadership = leadership
         self.fix = fix
+        self.replication = replication
     }
 
     /// The matching engine's sizes and rules.

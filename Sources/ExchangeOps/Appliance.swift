@@ -36,9 +36,9 @@ public final class Appliance: @unchecked Sendable {
     static let authenticatorStage = 3
     public private(set) var counters: CountersRegion
     /// Held while the appliance lives: one exchange per counters file (`InstanceLock`).
-    private let instanceLock: InstanceLock
+    let instanceLock: InstanceLock
     public let runner: AgentRunner
-    public private(set) var admin: AdminServer?
+    public internal(set) var admin: AdminServer?
     /// The port the order gateway listens on (the configured one, or the one the kernel
     /// chose when the options asked for port 0).
     public private(set) var gatewayPort = 0
@@ -51,25 +51,33 @@ public final class Appliance: @unchecked Sendable {
     /// SIGHUP) replaces it from the same files. Nil when TLS is off.
     public private(set) var gatewayTLS: TLSContextSource?
     /// The trading day this run serves (the UTC day of the start), which names its sessions.
-    public private(set) var tradingDay = TradingDay(utcSecondsSinceEpoch: 0)
+    public internal(set) var tradingDay = TradingDay(utcSecondsSinceEpoch: 0)
     /// The SoupBinTCP session name of this run: `gateway.session_name`, else the day's
     /// (`TradingDay.orderEntrySession`).
     public private(set) var sessionName = ""
     /// The MoldUDP64 session name of the feed: `gateway.session_name`, else the day's
     /// (`TradingDay.marketDataSession`).
-    public private(set) var feedSessionName = ""
+    public internal(set) var feedSessionName = ""
     /// What the process obtained, one line each (regions, threads, memory locking).
     public private(set) var report: [String] = []
     private var regions: [RegionHolder] = []
     /// Modes async and sync: the engine's ring to the journal agent (kept here: its memory
     /// lives as long as the appliance) and the journal's durable position.
-    private var journalRing: SPSCRing<SequencedCommand>?
-    private var durable: DurablePosition?
+    var journalRing: SPSCRing<SequencedCommand>?
+    var durable: DurablePosition?
     /// Modes async and sync: takes day snapshots from a replica that follows the journal.
     private var snapshotAgent: SnapshotAgent?
+    /// `durability.replication` async or sync, role primary: the replication port's thread.
+    public private(set) var replicationPrimary: ReplicationPrimary?
+    /// Role standby: the thread that follows the primary (Appliance+Standby.swift).
+    public internal(set) var replicationStandby: ReplicationStandby?
+    /// Replication sync: the position output is released up to (min(durable, standby's)).
+    private var released: DurablePosition?
+    /// The replication port bound (0: none).
+    public var replicationPort: Int { replicationPrimary?.port ?? 0 }
     /// The regions mapped so far: name, bytes asked for (the `MemoryPlan`'s), bytes mapped.
     public private(set) var regionSizes: [(name: String, requested: Int, mapped: Int)] = []
-    private let logger: Logger
+    let logger: Logger
 
     public struct Options: Sendable {
         /// Where the counters file goes (a path under /dev/shm or a runtime directory).
@@ -183,7 +191,7 @@ public final class Appliance: @unchecked Sendable {
         return found.pointee.gr_gid
     }
 
-    private func note(_ line: String) {
+    func note(_ line: String) {
         report.append(line)
         logger.info("\(line)")
     }
@@ -248,6 +256,19 @@ public final class Appliance: @unchecked Sendable {
             return base
         }
 
+        let durability = options.durability ?? configuration.durability.mode
+        let replication = configuration.durability.replication
+        if replication != .none && !durability.journals {
+            throw ApplianceError("durability.replication is \(replication), but durability.mode is none: replication streams the journal")
+        }
+        if replication == .sync && !durability.gatesOutput {
+            throw ApplianceError("durability.replication is sync, but durability.mode is \(durability): sync replication needs mode sync")
+        }
+        if replication != .none && configuration.replication.role == .standby {
+            try assembleStandby(configuration, keys: keys, options: options, ticksPerSecond: ticksPerSecond, region: region, stopIfRequested: stopIfRequested)
+            return
+        }
+
         // The engine and its rings.
         let engineConfiguration = configuration.engineConfiguration()
         let engineMemory = try region("engine")
@@ -267,7 +288,6 @@ public final class Appliance: @unchecked Sendable {
 
         // The trading day, and its journal: a new day, or the day so far to replay.
         tradingDay = TradingDay(utcSecondsSinceEpoch: Int64(Date().timeIntervalSince1970))
-        let durability = options.durability ?? configuration.durability.mode
         let dayJournal = durability.journals
             ? try DayJournal.open(settings: configuration.durability, day: tradingDay, newDay: options.newDay) : nil
         for line in dayJournal?.notes ?? [] { note(line) }
@@ -280,6 +300,10 @@ public final class Appliance: @unchecked Sendable {
             journalRing = SPSCRing<SequencedCommand>(capacity: configuration.durability.ringCapacity, memory: memory)
             durable = DurablePosition(initial: nextSequence &- 1)
         }
+        // Replication sync: the gateway and market data release output up to what the standby
+        // acknowledged too (the replication thread publishes min(durable, acknowledged)).
+        if replication == .sync { released = DurablePosition(initial: nextSequence &- 1) }
+        let outputPosition = released ?? durable
         // The journal archive's channel: with a journal, messages older than a session's
         // in-memory history are regenerated from it (JournalArchive.swift).
         let archiveChannel = dayJournal != nil
@@ -361,7 +385,7 @@ public final class Appliance: @unchecked Sendable {
         var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
-            durability: durability, durable: durable, archive: archiveChannel.makeClient(), fixListener: fixListener)
+            durability: durability, durable: outputPosition, archive: archiveChannel.makeClient(), fixListener: fixListener)
         if fixPort != 0 {
             note("gateway: FIX 4.4 on \(bind):\(fixPort), SenderCompID \(configuration.fix.senderCompID), up to \(configuration.fix.maxConnections) "
                 + "connections and \(configuration.fix.maxSessions) sessions a day (Username = SenderCompID = an account of the keys file)")
@@ -414,7 +438,7 @@ public final class Appliance: @unchecked Sendable {
             var agent: MarketDataAgent<TSCClock>
             do {
                 agent = try MarketDataAgent(configuration: settings, clock: clock, events: bookRing.makeConsumer(),
-                                            logins: snapshotLogins.makeClient(), cells: cells, durability: durability, durable: durable,
+                                            logins: snapshotLogins.makeClient(), cells: cells, durability: durability, durable: outputPosition,
                                             archive: feedArchive.makeClient(),
                                             upstreamFinished: { shared ? upstreamDrained.isRaised : runner.upstreamFinished(before: Self.marketDataStage) })
             } catch {
@@ -505,6 +529,20 @@ public final class Appliance: @unchecked Sendable {
                 + " and one on SIGUSR1, into \(dayJournal.directory); journal segments covered beyond the newest \(settings.retainSegments) are retired")
         }
 
+        if replication != .none, let dayJournal, let durable {
+            let r = configuration.replication
+            var settings = ReplicationPrimary.Settings(directory: dayJournal.directory, day: dayJournal.day.name, mode: replication,
+                                                       acknowledgement: r.syncAcknowledgement, listenAddress: r.listenAddress,
+                                                       listenPort: r.listenPort)
+            settings.pollMicroseconds = 50
+            settings.drainGraceMilliseconds = UInt64(max(1_000, configuration.gateway.shutdownGraceMilliseconds))
+            replicationPrimary = try ReplicationPrimary(settings: settings, durable: durable, released: released, cells: counters.cells,
+                                                        logger: logger)
+            replicationPrimary?.start()
+            note("replication: \(replication), primary: standbys connect to \(r.listenAddress):\(replicationPort)"
+                + (replication == .sync ? "; output waits for the standby's \(r.syncAcknowledgement) acknowledgement (none connected: held)" : ""))
+        }
+
         // Threads: one counters slot per thread.
         try stopIfRequested()
         let idle = IdleStrategy(performance.idleStrategy)
@@ -566,15 +604,20 @@ public final class Appliance: @unchecked Sendable {
             }
         }
 
-        // The admin plane, on threads kept off the CPUs the agents are pinned to.
-        let state = AdminState(cells: counters.cells, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
-                               instruments: engineConfiguration.instruments, settings: configuration.admin)
+        try openAdminAndPublish(configuration, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
+                                cpus: adminCPUs, stopIfRequested: stopIfRequested)
+    }
+
+    /// The admin plane, on threads kept off the CPUs the agents are pinned to; then, every
+    /// port bound, the counters file takes its place for readers and the state is running.
+    func openAdminAndPublish(_ configuration: ExchangeConfiguration, snapshots: OrderBookSnapshotClient, cpus adminCPUs: (cpus: [Int], note: String),
+                             stopIfRequested: () throws -> Void) throws {
+        let state = AdminState(cells: counters.cells, snapshots: snapshots, instruments: configuration.symbols, settings: configuration.admin)
         let host = configuration.exchange.bindAddress.description
         note(adminCPUs.note)
         try stopIfRequested()
         admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state, cpus: adminCPUs.cpus)
         note("admin: http://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
-        // Every port is bound: the counters file takes its place for readers.
         try stopIfRequested()
         do {
             try counters.publish()
@@ -626,8 +669,13 @@ public final class Appliance: @unchecked Sendable {
     /// and returns the final counters.
     public func drain() -> CountersSnapshot {
         snapshotAgent?.stop()
+        // The standby's producer first, so that its journal agent drains everything it was given.
+        replicationStandby?.stop()
         counters.state = .draining
+        replicationPrimary?.beginDrain()
         runner.drain()
+        // After the agents: in sync their last output waits for the standby's acknowledgements.
+        replicationPrimary?.stop()
         counters.state = .stopped
         admin?.stop()
         admin = nil

@@ -8,7 +8,7 @@ import ExchangeRuntime
 /// order pool exhausted) within the last `refusalHoldSeconds` — and while that lasts the
 /// exchange is not ready either — or the journal is stalled (a disk fault it is retrying), or
 /// the gateway refuses new orders because it stalled past `durability.stall_budget_ms` (not
-/// ready while it does).
+/// ready while it does), or replication is not keeping up (`replicationCheck`).
 public struct HealthEvaluator: Sendable {
     public enum Status: String, Sendable { case healthy, degraded, unhealthy }
 
@@ -110,7 +110,12 @@ public struct HealthEvaluator: Sendable {
         }
         checks.append(("orders", refusing.map { Check(status: .degraded, detail: $0) }
             ?? Check(status: .healthy, detail: "no order refused for a system reason in the last \(Int(refusalHoldSeconds)) s")))
-        if s.state == .running {
+        let replication = s.block("replication")
+        if let replication { checks.append(("replication", Self.replicationCheck(replication))) }
+        let standby = replication?["role"] == ReplicationCounters.standbyRole
+        if s.state == .running && standby {
+            checks.append(("gateway", Check(status: .healthy, detail: "standby: the client ports are not opened")))
+        } else if s.state == .running {
             let listening = (s.gateway["listening"] ?? 0) != 0
             checks.append(("gateway", listening
                 ? Check(status: .healthy, detail: "accepting; \(s.gateway["active_connections"] ?? 0) connections, \(s.gateway["active_sessions"] ?? 0) sessions")
@@ -119,6 +124,33 @@ public struct HealthEvaluator: Sendable {
         let worst: Status = checks.contains { $0.1.status == .unhealthy } ? .unhealthy
             : checks.contains { $0.1.status == .degraded } ? .degraded : .healthy
         return Report(status: worst, checks: checks, refusingOrders: refusing)
+    }
+
+    /// How far the standby lags behind before `/health` says degraded.
+    public static let replicationLagBudgetMicroseconds: UInt64 = 1_000_000
+
+    /// The replication link (block `replication`): degraded while a sync primary has no
+    /// standby (its output is held), while the standby lags by more than
+    /// `replicationLagBudgetMicroseconds`, or while a standby is not connected to its primary.
+    static func replicationCheck(_ r: CountersSnapshot.BlockState) -> Check {
+        let lag = "\(r["lag_records"] ?? 0) records, \(r["lag_us"] ?? 0) µs behind"
+        if r["role"] == ReplicationCounters.standbyRole {
+            guard (r["connected"] ?? 0) != 0 else {
+                return Check(status: .degraded, detail: "standby: not connected to the primary (applied through \(r["applied_sequence"] ?? 0))")
+            }
+            return Check(status: .healthy, detail: "standby: following the primary, applied through \(r["applied_sequence"] ?? 0), "
+                + "durable through \(r["acknowledged_durable"] ?? 0); the primary is at \(r["primary_sequence"] ?? 0)")
+        }
+        let sync = r["mode"] == 2
+        if (r["connected"] ?? 0) == 0 {
+            return Check(status: .degraded, detail: sync
+                ? "sync: no standby connected: output after sequence \(r["released_sequence"] ?? 0) is held until one acknowledges it (\(lag))"
+                : "async: no standby connected (\(lag))")
+        }
+        if (r["lag_us"] ?? 0) > Self.replicationLagBudgetMicroseconds {
+            return Check(status: .degraded, detail: "the standby lags: \(lag)")
+        }
+        return Check(status: .healthy, detail: "standby connected; \(lag)" + (sync ? "; output released through \(r["released_sequence"] ?? 0)" : ""))
     }
 
     /// What refused orders for a system reason since the last look, or within

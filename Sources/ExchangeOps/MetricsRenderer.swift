@@ -101,7 +101,19 @@ public enum MetricsRenderer {
         out.metric("rtes_agent_heartbeat_total", "counter", "Loop iterations of each agent (advances while it runs).",
                s.agents.map { (#"{agent="\#($0.slot.metricName)"}"#, String($0.heartbeat)) })
         MarketDataMetrics.render(s, into: &out)
+        if s.block("replication") != nil { renderReplication(s, into: &out) }
         return out.text
+    }
+
+    /// Block `replication` (docs/FAILOVER.md): each cell as `rtes_replication_<name>`, counters
+    /// with `_total`, with the help its descriptor gives.
+    static func renderReplication(_ s: CountersSnapshot, into out: inout PrometheusText) {
+        guard let block = s.block("replication") else { return }
+        for descriptor in ReplicationCounters.block.counters {
+            let value = block[descriptor.name] ?? 0
+            let counter = descriptor.kind == .counter
+            out.one("rtes_replication_\(descriptor.name)\(counter ? "_total" : "")", counter ? "counter" : "gauge", descriptor.help, value)
+        }
     }
 
     /// `rtes_order_latency_seconds` as a Prometheus histogram, cumulative since start, from

@@ -37,6 +37,12 @@ struct TradingExchange: ParsableCommand {
             when there is none, a new trading day starts. A journal that cannot be recovered stops
             start-up with what was found; --new-day then starts a new day, keeping it aside.
 
+            With durability.replication async or sync (docs/FAILOVER.md): replication.role primary
+            streams the durable journal to one standby on replication.listen_port (in sync, output
+            waits for the standby's acknowledgement, replication.sync_ack); role standby opens no
+            client port, connects to replication.primary, journals what it receives into its own
+            durability.directory and applies it to its own engine.
+
             --check validates the configuration, the RTES_* environment and the API keys file, and prints
             the memory the configuration takes (the regions start-up maps, market data's heap, the
             io_uring and buffer rings the kernel maps, by the same sizing).

@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func theDecoderReadsEverySchemaField() throws {
-        let json = document(#""exchange": {}, "risk": {}, "performance": {"cores": {}}, "gateway": {}, "market_data": {}, "admin": {}, "auth": {}, "durability": {}, "leadership": {}, "fix": {}"#)
+        let json = document(#""exchange": {}, "risk": {}, "performance": {"cores": {}}, "gateway": {}, "market_data": {}, "admin": {}, "auth": {}, "durability": {}, "leadership": {}, "fix": {}, "replication": {}"#)
         var decoder = ConfigurationDecoder(host: twoCPUs)
         let root = try JSONParser.parse(json, source: .file("t.json"))
         #expect(decoder.decode(root) != nil)
