@@ -178,7 +178,8 @@ public final class DropCopy: @unchecked Sendable {
             let now = Self.now()
             if now &- lastReport >= UInt64(settings.reportSeconds) * 1_000_000_000 {
                 let t = totals
-                let line = "dropcopy: stored through sequence \(committed): \(t.orders - reportedTotals.orders) orders, " + "\(t.executions - reportedTotals.executions) executions, \(t.trades - reportedTotals.trades) trades since the last line"
+                let line = "dropcopy: stored through sequence \(committed): \(t.orders - reportedTotals.orders) orders, "
+                    + "\(t.executions - reportedTotals.executions) executions, \(t.trades - reportedTotals.trades) trades since the last line"
                 logger.info("\(line)")
                 reportedTotals = t
                 lastReport = now
@@ -186,7 +187,9 @@ public final class DropCopy: @unchecked Sendable {
             if case .finished = settings.limit, caughtUp, replica.sequence >= ceiling, committed >= ceiling {
                 let seconds = Double(Self.now() &- started) / 1e9
                 let t = totals
-                let line = "dropcopy: the journal is stored through its last record, sequence \(committed): \(t.orders) orders, " + "\(t.executions) executions, \(t.trades) trades written in \(t.transactions) transactions, " + "\(String(format: "%.2f", seconds)) s (\(Int(Double(t.rows) / max(seconds, 1e-9))) rows/s)"
+                let line = "dropcopy: the journal is stored through its last record, sequence \(committed): \(t.orders) orders, "
+                    + "\(t.executions) executions, \(t.trades) trades written in \(t.transactions) transactions, "
+                    + "\(String(format: "%.2f", seconds)) s (\(Int(Double(t.rows) / max(seconds, 1e-9))) rows/s)"
                 logger.info("\(line)")
                 if let torn = limit.tornTail { logger.warning("dropcopy: the journal ends in a torn tail, not read: \(torn)") }
                 return .done(.finished(through: committed))
@@ -248,7 +251,8 @@ public final class DropCopy: @unchecked Sendable {
                 try store.createTables()
                 let progress = try store.progress(journal: journal)
                 if attempt > 0 {
-                    let line = "dropcopy: connected to \(settings.database) again after \(attempt) failed attempt(s); " + "rows are stored through sequence \(progress)"
+                    let line = "dropcopy: connected to \(settings.database) again after \(attempt) failed attempt(s); "
+                        + "rows are stored through sequence \(progress)"
                     logger.notice("\(line)")
                 } else {
                     logger.info("dropcopy: connected to \(settings.database); tables in schema \(settings.database.schema) ready")
@@ -297,7 +301,8 @@ public final class DropCopy: @unchecked Sendable {
                 } else {
                     totals.retries += 1
                     let delay = backoff(attempt)
-                    let line = "dropcopy: \(error); the batch through sequence \(through) is kept; reconnecting in \(delay) ms " + "(attempt \(attempt))"
+                    let line = "dropcopy: \(error); the batch through sequence \(through) is kept; reconnecting in \(delay) ms "
+                        + "(attempt \(attempt))"
                     logger.warning("\(line)")
                     store.close()
                     pause(milliseconds: delay)

@@ -88,7 +88,8 @@ import Testing
                    (SELECT max(sequence) FROM rtes.progress)
             """).split(separator: "|").map { Int($0) ?? -1 }
         try #require(counts.count == 6, "psql answered \(counts)")
-        (e.orders, e.executions, e.trades, e.tradedShares, e.tradedNotional, e.records) = (counts[0], counts[1], counts[2], counts[3], counts[4], counts[5])
+        (e.orders, e.executions, e.trades) = (counts[0], counts[1], counts[2])
+        (e.tradedShares, e.tradedNotional, e.records) = (counts[3], counts[4], counts[5])
         for line in try postgres.query("SELECT account, sum(shares) FROM rtes.executions WHERE kind = 'executed' GROUP BY account")
             .split(separator: "\n") {
             let fields = line.split(separator: "|")
