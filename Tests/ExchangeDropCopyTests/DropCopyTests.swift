@@ -209,4 +209,37 @@ import Testing
         #expect(store.text.contains("again after"), "no line says the connection came back: \(store.text)")
         #expect(!store.text.contains(LocalPostgres.password), "the log shows the password")
     }
+
+    @Test(.enabled(if: ready, "needs rtes-dropcopy built (swift build --build-tests) and \(LocalPostgres.unavailableReason)"))
+    func committedRowsThatPostgreSQLLostAreWrittenAgain() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let postgres = try LocalPostgres()
+        defer { postgres.remove() }
+        let day = try DropCopyDay(in: directory, count: 6_000, seed: 31, perSegment: 2_000)
+        let durable = try DurableSequence(path: directory + "/counters")
+        let half = day.expected.records / 2
+
+        durable.publish(UInt64(half))
+        let store = try Store(day, postgres: postgres, arguments: ["--counters", durable.path, "--batch-records", "500"],
+                              log: directory + "/store.log")
+        #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == half },
+                "progress never reached \(half): \(store.text)")
+
+        // What a server that lost its last commits looks like (synchronous_commit off, a
+        // restore): the rows after a quarter and the progress row with them are gone.
+        let quarter = half / 2
+        _ = try postgres.query("""
+            BEGIN; DELETE FROM rtes.orders WHERE sequence > \(quarter); DELETE FROM rtes.executions WHERE sequence > \(quarter);
+            DELETE FROM rtes.trades WHERE sequence > \(quarter); UPDATE rtes.progress SET sequence = \(quarter); COMMIT;
+            """)
+        durable.publish(UInt64(day.expected.records))
+        #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
+                "progress never reached \(day.expected.records): \(store.text)")
+        store.kill(SIGTERM)
+        #expect(store.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(store.text)")
+        #expect(try Self.stored(postgres) == day.expected, "\(store.text)")
+        try Self.checkEachFillOnce(postgres)
+        #expect(store.text.contains("went back from \(half) to \(quarter)"), "\(store.text)")
+    }
 }
