@@ -113,133 +113,131 @@ import Testing
         #expect(answer[2] == answer[3], "\(answer[3] - answer[2]) trades lack their two executions")
     }
 
-    @Test(.enabled(if: ready, "needs rtes-dropcopy built (swift build --build-tests) and \(LocalPostgres.unavailableReason)"))
-    func aFinishedJournalIsStoredOnceAndMatchesTheEngine() throws {
-        let directory = try Self.temporaryDirectory()
+    /// A temporary directory with a generated day in it and a PostgreSQL server of the test's
+    /// own, both removed when `body` returns or throws.
+    static func withDay(count: Int, seed: UInt64, perSegment: Int,
+                        _ body: (String, LocalPostgres, DropCopyDay) throws -> Void) throws {
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let postgres = try LocalPostgres()
         defer { postgres.remove() }
-        let day = try DropCopyDay(in: directory, count: 12_000, seed: 7, perSegment: 2_500)
-        #expect(day.expected.trades > 100, "the generated day should trade")
+        try body(directory, postgres, try DropCopyDay(in: directory, count: count, seed: seed, perSegment: perSegment))
+    }
 
-        let first = try Store(day, postgres: postgres, arguments: ["--finished", "--batch-records", "3000"], log: directory + "/first.log")
-        let status = first.exitStatus(within: 180)
-        #expect(status == 0, "rtes-dropcopy --finished did not exit 0 within 180 s: \(first.text)")
-        var expected = day.expected
-        #expect(try Self.stored(postgres) == expected, "\(first.text)")
-        try Self.checkEachFillOnce(postgres)
-        #expect(first.text.contains("stored through its last record, sequence \(expected.records)"), "\(first.text)")
-        #expect(!first.text.contains(LocalPostgres.password), "the log shows the password")
+    /// Stops a live store with SIGTERM (it must exit 0) and checks the tables hold exactly the day.
+    static func stopAndCheck(_ store: Store, _ postgres: LocalPostgres, _ day: DropCopyDay, context: @autoclosure () -> String) throws {
+        store.kill(SIGTERM)
+        #expect(store.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(store.text)")
+        #expect(try stored(postgres) == day.expected, "\(context())")
+        try checkEachFillOnce(postgres)
+    }
 
-        // Run again over the stored journal: it replays, writes nothing, and exits 0.
-        let second = try Store(day, postgres: postgres, arguments: ["--finished"], log: directory + "/second.log")
-        #expect(second.exitStatus(within: 180) == 0, "the second run did not exit 0 within 180 s: \(second.text)")
-        expected.records = day.expected.records
-        #expect(try Self.stored(postgres) == expected, "\(second.text)")
-        #expect(second.text.contains("0 orders, 0 executions, 0 trades written"), "\(second.text)")
+    @Test(.enabled(if: ready, "needs rtes-dropcopy built (swift build --build-tests) and \(LocalPostgres.unavailableReason)"))
+    func aFinishedJournalIsStoredOnceAndMatchesTheEngine() throws {
+        try Self.withDay(count: 12_000, seed: 7, perSegment: 2_500) { directory, postgres, day in
+            #expect(day.expected.trades > 100, "the generated day should trade")
+
+            let first = try Store(day, postgres: postgres, arguments: ["--finished", "--batch-records", "3000"], log: directory + "/first.log")
+            let status = first.exitStatus(within: 180)
+            #expect(status == 0, "rtes-dropcopy --finished did not exit 0 within 180 s: \(first.text)")
+            var expected = day.expected
+            #expect(try Self.stored(postgres) == expected, "\(first.text)")
+            try Self.checkEachFillOnce(postgres)
+            #expect(first.text.contains("stored through its last record, sequence \(expected.records)"), "\(first.text)")
+            #expect(!first.text.contains(LocalPostgres.password), "the log shows the password")
+
+            // Run again over the stored journal: it replays, writes nothing, and exits 0.
+            let second = try Store(day, postgres: postgres, arguments: ["--finished"], log: directory + "/second.log")
+            #expect(second.exitStatus(within: 180) == 0, "the second run did not exit 0 within 180 s: \(second.text)")
+            expected.records = day.expected.records
+            #expect(try Self.stored(postgres) == expected, "\(second.text)")
+            #expect(second.text.contains("0 orders, 0 executions, 0 trades written"), "\(second.text)")
+        }
     }
 
     @Test(.enabled(if: ready, "needs rtes-dropcopy built (swift build --build-tests) and \(LocalPostgres.unavailableReason)"))
     func killedMidRunItResumesWithNothingTwiceAndNothingMissing() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let postgres = try LocalPostgres()
-        defer { postgres.remove() }
-        let day = try DropCopyDay(in: directory, count: 12_000, seed: 11, perSegment: 2_500)
-        let durable = try DurableSequence(path: directory + "/counters")
-        let live = ["--counters", durable.path, "--batch-records", "200"]
-        let half = UInt64(day.expected.records / 2)
+        try Self.withDay(count: 12_000, seed: 11, perSegment: 2_500) { directory, postgres, day in
+            let durable = try DurableSequence(path: directory + "/counters")
+            let live = ["--counters", durable.path, "--batch-records", "200"]
+            let half = UInt64(day.expected.records / 2)
 
-        durable.publish(half)
-        let first = try Store(day, postgres: postgres, arguments: live, log: directory + "/first.log")
-        #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == Int(half) },
-                "progress never reached the durable sequence \(half): \(first.text)")
-        #expect(Self.progress(postgres) == Int(half), "it stored beyond the durable sequence")
+            durable.publish(half)
+            let first = try Store(day, postgres: postgres, arguments: live, log: directory + "/first.log")
+            #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == Int(half) },
+                    "progress never reached the durable sequence \(half): \(first.text)")
+            #expect(Self.progress(postgres) == Int(half), "it stored beyond the durable sequence")
 
-        // Everything durable; killed as soon as the next batch is in, with more to write.
-        durable.publish(UInt64(day.expected.records))
-        #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(5)) { Self.progress(postgres) > Int(half) },
-                "no batch after \(half) was stored: \(first.text)")
-        first.kill(SIGKILL)
-        #expect(first.exitStatus(within: 60) != nil, "rtes-dropcopy did not die of SIGKILL")
-        let atKill = Self.progress(postgres)
-        let partial = try Self.stored(postgres)
-        #expect(partial.records == atKill)
+            // Everything durable; killed as soon as the next batch is in, with more to write.
+            durable.publish(UInt64(day.expected.records))
+            #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(5)) { Self.progress(postgres) > Int(half) },
+                    "no batch after \(half) was stored: \(first.text)")
+            first.kill(SIGKILL)
+            #expect(first.exitStatus(within: 60) != nil, "rtes-dropcopy did not die of SIGKILL")
+            let atKill = Self.progress(postgres)
+            let partial = try Self.stored(postgres)
+            #expect(partial.records == atKill)
 
-        let second = try Store(day, postgres: postgres, arguments: live, log: directory + "/second.log")
-        #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
-                "after the restart progress never reached \(day.expected.records) (at the kill: \(atKill)): \(second.text)")
-        second.kill(SIGTERM)
-        #expect(second.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(second.text)")
-        #expect(try Self.stored(postgres) == day.expected, "first run:\n\(first.text)\nsecond run:\n\(second.text)")
-        try Self.checkEachFillOnce(postgres)
-        #expect(second.text.contains("rows are stored through sequence \(atKill); replaying"), "\(second.text)")
+            let second = try Store(day, postgres: postgres, arguments: live, log: directory + "/second.log")
+            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
+                    "after the restart progress never reached \(day.expected.records) (at the kill: \(atKill)): \(second.text)")
+            try Self.stopAndCheck(second, postgres, day, context: "first run:\n\(first.text)\nsecond run:\n\(second.text)")
+            #expect(second.text.contains("rows are stored through sequence \(atKill); replaying"), "\(second.text)")
+        }
     }
 
     @Test(.enabled(if: ready, "needs rtes-dropcopy built (swift build --build-tests) and \(LocalPostgres.unavailableReason)"))
     func postgreSQLGoingAwayIsRetriedAndTheRunCompletes() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let postgres = try LocalPostgres()
-        defer { postgres.remove() }
-        let day = try DropCopyDay(in: directory, count: 8_000, seed: 23, perSegment: 2_000)
-        let durable = try DurableSequence(path: directory + "/counters")
-        let third = UInt64(day.expected.records / 3)
+        try Self.withDay(count: 8_000, seed: 23, perSegment: 2_000) { directory, postgres, day in
+            let durable = try DurableSequence(path: directory + "/counters")
+            let third = UInt64(day.expected.records / 3)
 
-        durable.publish(third)
-        let store = try Store(day, postgres: postgres, arguments: ["--counters", durable.path, "--batch-records", "500"],
-                              log: directory + "/store.log")
-        #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == Int(third) },
-                "progress never reached \(third): \(store.text)")
+            durable.publish(third)
+            let store = try Store(day, postgres: postgres, arguments: ["--counters", durable.path, "--batch-records", "500"],
+                                  log: directory + "/store.log")
+            #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == Int(third) },
+                    "progress never reached \(third): \(store.text)")
 
-        // PostgreSQL goes away; more becomes durable; the store keeps its batch and retries.
-        try postgres.stop()
-        durable.publish(UInt64(day.expected.records))
-        #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { store.text.contains("(attempt 2)") },
-                "the store did not retry while PostgreSQL was stopped: \(store.text)")
-        #expect(store.isRunning, "the store exited while PostgreSQL was stopped: \(store.text)")
+            // PostgreSQL goes away; more becomes durable; the store keeps its batch and retries.
+            try postgres.stop()
+            durable.publish(UInt64(day.expected.records))
+            #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { store.text.contains("(attempt 2)") },
+                    "the store did not retry while PostgreSQL was stopped: \(store.text)")
+            #expect(store.isRunning, "the store exited while PostgreSQL was stopped: \(store.text)")
 
-        try postgres.start()
-        #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
-                "after PostgreSQL came back progress never reached \(day.expected.records): \(store.text)")
-        store.kill(SIGTERM)
-        #expect(store.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(store.text)")
-        #expect(try Self.stored(postgres) == day.expected, "\(store.text)")
-        try Self.checkEachFillOnce(postgres)
-        #expect(store.text.contains("again after"), "no line says the connection came back: \(store.text)")
-        #expect(!store.text.contains(LocalPostgres.password), "the log shows the password")
+            try postgres.start()
+            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
+                    "after PostgreSQL came back progress never reached \(day.expected.records): \(store.text)")
+            try Self.stopAndCheck(store, postgres, day, context: "\(store.text)")
+            #expect(store.text.contains("again after"), "no line says the connection came back: \(store.text)")
+            #expect(!store.text.contains(LocalPostgres.password), "the log shows the password")
+        }
     }
 
     @Test(.enabled(if: ready, "needs rtes-dropcopy built (swift build --build-tests) and \(LocalPostgres.unavailableReason)"))
     func committedRowsThatPostgreSQLLostAreWrittenAgain() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let postgres = try LocalPostgres()
-        defer { postgres.remove() }
-        let day = try DropCopyDay(in: directory, count: 6_000, seed: 31, perSegment: 2_000)
-        let durable = try DurableSequence(path: directory + "/counters")
-        let half = day.expected.records / 2
+        try Self.withDay(count: 6_000, seed: 31, perSegment: 2_000) { directory, postgres, day in
+            let durable = try DurableSequence(path: directory + "/counters")
+            let half = day.expected.records / 2
 
-        durable.publish(UInt64(half))
-        let store = try Store(day, postgres: postgres, arguments: ["--counters", durable.path, "--batch-records", "500"],
-                              log: directory + "/store.log")
-        #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == half },
-                "progress never reached \(half): \(store.text)")
+            durable.publish(UInt64(half))
+            let store = try Store(day, postgres: postgres, arguments: ["--counters", durable.path, "--batch-records", "500"],
+                                  log: directory + "/store.log")
+            #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == half },
+                    "progress never reached \(half): \(store.text)")
 
-        // What a server that lost its last commits looks like (synchronous_commit off, a
-        // restore): the rows after a quarter and the progress row with them are gone.
-        let quarter = half / 2
-        _ = try postgres.query("""
-            BEGIN; DELETE FROM rtes.orders WHERE sequence > \(quarter); DELETE FROM rtes.executions WHERE sequence > \(quarter);
-            DELETE FROM rtes.trades WHERE sequence > \(quarter); UPDATE rtes.progress SET sequence = \(quarter); COMMIT;
-            """)
-        durable.publish(UInt64(day.expected.records))
-        #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
-                "progress never reached \(day.expected.records): \(store.text)")
-        store.kill(SIGTERM)
-        #expect(store.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(store.text)")
-        #expect(try Self.stored(postgres) == day.expected, "\(store.text)")
-        try Self.checkEachFillOnce(postgres)
-        #expect(store.text.contains("went back from \(half) to \(quarter)"), "\(store.text)")
+            // What a server that lost its last commits looks like (synchronous_commit off, a
+            // restore): the rows after a quarter and the progress row with them are gone.
+            let quarter = half / 2
+            _ = try postgres.query("""
+                BEGIN; DELETE FROM rtes.orders WHERE sequence > \(quarter); DELETE FROM rtes.executions WHERE sequence > \(quarter);
+                DELETE FROM rtes.trades WHERE sequence > \(quarter); UPDATE rtes.progress SET sequence = \(quarter); COMMIT;
+                """)
+            durable.publish(UInt64(day.expected.records))
+            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
+                    "progress never reached \(day.expected.records): \(store.text)")
+            try Self.stopAndCheck(store, postgres, day, context: "\(store.text)")
+            #expect(store.text.contains("went back from \(half) to \(quarter)"), "\(store.text)")
+        }
     }
 }
