@@ -51,6 +51,10 @@
 //                       transaction, kept alive against a local deadline, its revision the fencing
 //                       token; followers watch it (etcd's v3 JSON gateway) ← Config, Clock (and async-http-client)
 //   rtes-leader         who leads, campaign for leadership until SIGTERM, resign ← Leadership, Config, Clock, Tools
+//   ExchangeDropCopy    the trade store: follows the journal, derives the day's orders, executions and trades
+//                       with the exchange's own replica (DayReplica) and writes them into PostgreSQL exactly
+//                       once (docs/DROPCOPY.md) ← Ops, Journal, Engine, Core, Config, Tools (and postgres-nio, swift-log)
+//   rtes-dropcopy       runs the trade store until SIGTERM or the end of a finished journal ← DropCopy, Config, Tools
 //   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory, and
 //                       writes a day snapshot of it (the exchange's own replica) ← Journal, Core, Risk, Config, Ops
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
@@ -103,6 +107,8 @@ let package = Package(
         .executable(name: "rtes-journal", targets: ["rtes-journal"]),
         .library(name: "ExchangeLeadership", targets: ["ExchangeLeadership"]),
         .executable(name: "rtes-leader", targets: ["rtes-leader"]),
+        .library(name: "ExchangeDropCopy", targets: ["ExchangeDropCopy"]),
+        .executable(name: "rtes-dropcopy", targets: ["rtes-dropcopy"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
     ],
@@ -115,6 +121,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         // etcd's v3 JSON gateway, for ExchangeLeadership only.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // PostgreSQL's wire protocol, for the trade store (ExchangeDropCopy) only.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
@@ -158,6 +166,24 @@ let package = Package(
             dependencies: [
                 "ExchangeLeadership", "ExchangeConfig", "ExchangeClock", "ExchangeTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "ExchangeDropCopy",
+            dependencies: [
+                "ExchangeOps", "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeTools", "ExchangeRuntime",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "rtes-dropcopy",
+            dependencies: [
+                "ExchangeDropCopy", "ExchangeConfig", "ExchangeTools", "ExchangeRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -296,6 +322,14 @@ let package = Package(
                 "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeTools", "ExchangeRuntime", "ExchangeRuntimePolicy", "ExchangeClock", "CChecksum",
                 "CExchangeShim", "ExchangeRisk", "ExchangeConfig", "OrderFlow",
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+        .testTarget(
+            name: "ExchangeDropCopyTests",
+            dependencies: [
+                "ExchangeDropCopy", "ExchangeOps", "ExchangeJournal", "ExchangeEngine", "ExchangeCore", "ExchangeRisk", "ExchangeConfig",
+                "ExchangeRuntime", "ExchangeClock", "OrderFlow", "ExchangeTools", "ExchangeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ExchangeLeadershipTests", dependencies: ["ExchangeLeadership", "ExchangeConfig", "ExchangeClock"]),

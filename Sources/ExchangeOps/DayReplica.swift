@@ -80,14 +80,21 @@ public struct DayReplica: ~Copyable {
 
     /// Applies the next journaled command (its sequence must follow the last one applied).
     public mutating func apply(_ record: SequencedCommand) {
+        apply(record) { _ in }
+    }
+
+    /// Applies the next journaled command and shows `observe` every event it caused, in the
+    /// engine's order, before they are routed: the trade store (`rtes-dropcopy`) derives the
+    /// day's orders, executions and trades from them.
+    public mutating func apply(_ record: SequencedCommand, observing observe: (EngineEvent) -> Void) {
         precondition(record.sequence == sequence &+ 1, "records out of order")
         let command = record.command
         noteTokens(command)
         var status = engine.process(command)
-        route()
+        route(observe)
         while status == .suspended {
             status = engine.resume()
-            route()
+            route(observe)
         }
         switch command {
         case .startOfDay: lastDayEvent = .startOfDay
@@ -107,8 +114,9 @@ public struct DayReplica: ~Copyable {
         }
     }
 
-    mutating func route() {
+    mutating func route(_ observe: (EngineEvent) -> Void) {
         for event in engine.events {
+            observe(event)
             if event.isOrderEvent { count(event) }
             if event.isBookEvent && feedEnabled {
                 feed.replay(event, dayOpened: &dayOpened, openingTimestamp: &openingTimestamp)
