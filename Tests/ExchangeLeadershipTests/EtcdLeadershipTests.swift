@@ -26,10 +26,13 @@ struct EtcdLeadershipTests {
             let (record, _) = try await server.client.get(key: Self.key, timeout: .seconds(2))
             #expect(record?.name == "alpha")
             #expect(record?.createRevision == alpha.state.fencingToken)
-            // Still leading after several keepalives (more than one TTL).
+            // After more than one TTL (several keepalives), alpha leads under the same token and
+            // beta follows it. (Beta may be between two watches at any one instant: a watch that
+            // ends makes it check the key again, as a candidate, before it follows again.)
+            let token = alpha.state.fencingToken
             try await Task.sleep(for: .milliseconds(2_500))
-            #expect(alpha.state.role == .leader)
-            #expect(beta.state.role == .follower)
+            #expect(await eventually(within: .seconds(20)) { alpha.state.role == .leader && alpha.state.fencingToken == token })
+            #expect(await eventually(within: .seconds(20)) { beta.state.role == .follower && beta.state.leaderName == "alpha" })
             await betaRun.stop()
             await alphaRun.stop()
             #expect(alpha.state.role == .resigned)
@@ -133,6 +136,8 @@ struct EtcdLeadershipTests {
             defer { server.resume() }
             #expect(await eventually(within: .seconds(5)) { alpha.state.role == .lost })
             #expect(!alpha.mayAcknowledge())
+            // `state` reads lost from the gate at the deadline; the campaign's own report follows.
+            #expect(await eventually(within: .seconds(5)) { alphaLog.first(.lost) != nil })
             let lost = try #require(alphaLog.first(.lost))
             let deadline = lost.state.leaseDeadlineTicks
             let ttl = alpha.clock.ticks(forNanoseconds: 2 * Clocks.nanosecondsPerSecond)
