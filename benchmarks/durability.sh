@@ -2,7 +2,10 @@
 # Durability side by side: the disk's own fdatasync floor (fio), then Enter → Accepted
 # wire-to-wire (1 connection, closed loop, window 1) and order-entry throughput (4 connections
 # pipelining) with durability.mode none, async and sync, the modes alternating round by round,
-# and the journal's bytes per command. Writes results/durability.json; RESULTS.md keeps the
+# and the journal's bytes per command. `sync` is run twice: with segments zero-filled ahead of
+# need (durability.preallocate zeros, the default) and fallocated only (`sync_fallocate`).
+# RTES_BENCH_MODES picks the modes (default "none async sync sync_fallocate"), RTES_BENCH_OUT the
+# results file, RTES_BENCH_CONFIG the configuration (default configs/config.dev.json). Writes results/durability.json; RESULTS.md keeps the
 # numbers with the host. Run from the repository root after `make build`:
 #
 #   benchmarks/durability.sh [ROUNDS] [LATENCY_COUNT] [THROUGHPUT_COUNT_PER_CONNECTION]
@@ -22,7 +25,7 @@ for b in trading_exchange rtes-loadgen rtes-journal; do
 done
 rm -rf "$work" && mkdir -p "$work"
 trap 'pkill -TERM -f "$work/counters" 2>/dev/null || true; rm -rf "$work"' EXIT
-out=benchmarks/results/durability.json
+out=${RTES_BENCH_OUT:-benchmarks/results/durability.json}
 raw="$work/raw.txt"
 : >"$raw"
 
@@ -48,8 +51,10 @@ PY
 fi
 
 run_mode() {  # mode round
-    local mode=$1 round=$2 dir="$work/journal-$1-$2"
-    RTES_DURABILITY_MODE=$mode RTES_DURABILITY_DIRECTORY=$dir "$bin/trading_exchange" configs/config.dev.json \
+    local mode=$1 round=$2 dir="$work/journal-$1-$2" durability=$1 preallocate=zeros
+    if [[ $mode == sync_fallocate ]]; then durability=sync preallocate=fallocate; fi
+    RTES_DURABILITY_MODE=$durability RTES_DURABILITY_PREALLOCATE=$preallocate RTES_DURABILITY_DIRECTORY=$dir \
+        "$bin/trading_exchange" "${RTES_BENCH_CONFIG:-configs/config.dev.json}" \
         --counters "$work/counters" >"$work/exchange-$mode-$round.log" 2>&1 &
     local pid=$!
     for _ in $(seq 1 200); do
@@ -66,7 +71,7 @@ run_mode() {  # mode round
     fi
 }
 for round in $(seq 1 "$rounds"); do
-    for mode in none async sync; do run_mode "$mode" "$round"; done
+    for mode in ${RTES_BENCH_MODES:-none async sync sync_fallocate}; do run_mode "$mode" "$round"; done
 done
 
 python3 - "$raw" "$out" <<'PY'
