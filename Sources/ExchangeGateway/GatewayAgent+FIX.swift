@@ -48,6 +48,7 @@ extension GatewayAgent {
             fixTable.sessions[slot].floodTokens = floodCapacity
             fixTable.sessions[slot].floodRefilledAt = now
             count(GatewayCounters.fixConnectionsAccepted)
+            if fixTLSOn { fixOpenTLS(slot) }
         case .refused(let refusal):
             count(GatewayCounters.fixConnectionsRefused)
             switch refusal {
@@ -58,15 +59,18 @@ extension GatewayAgent {
         case .acceptFailed:
             count(GatewayCounters.acceptErrors)
         case .received(let slot, let bytes):
-            fixReceive(slot, bytes)
+            if fixTLSOn { fixReceiveTLS(slot, bytes) } else { fixReceive(slot, bytes) }
         case .peerClosed(let slot):
             fixClose(slot, .peerClosed, flush: false)
         case .sent(let slot, let bytes):
-            fixTable.sessions[slot].outboundSent &+= Int32(truncatingIfNeeded: bytes)
-            fixMarkDirty(slot)
+            if fixTLSOn { fixSentTLS(slot, bytes: bytes) } else {
+                fixTable.sessions[slot].outboundSent &+= Int32(truncatingIfNeeded: bytes)
+                fixMarkDirty(slot)
+            }
         case .failed(let slot, _):
             fixClose(slot, .connectionError, flush: false)
-        case .released:
+        case .released(let slot):
+            if fixTLSOn { fixTLS.release(slot) }
             count(GatewayCounters.fixConnectionsClosed)
         }
     }
@@ -228,7 +232,8 @@ extension GatewayAgent {
         let password = SoupPassword(high: pass.high, low: UInt16(truncatingIfNeeded: pass.low))
         let account = fix.account(named: username)
         var refusal = FIXConnection.Refusal.none
-        if account < 0 {
+        if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) {
+            // (Mutual TLS: a certificate of another account is refused as a wrong password is.)
             refusal = .unknownAccount
         } else if drainPhase != .running {
             refusal = .shuttingDown
@@ -576,6 +581,7 @@ extension GatewayAgent {
                 fixTable.sessions[slot].outboundLength &+= Int32(n)
             }
         }
+        if fixTLSOn { return fixSendTLS(slot) }
         let sent = Int(fixTable.sessions[slot].outboundSent)
         let pending = Int(fixTable.sessions[slot].outboundLength) &- sent
         guard pending > 0 else {
