@@ -92,6 +92,35 @@ import Testing
         #expect(exchange.waitFor(.seconds(30)) { $0.gatewayCount("tls_failures") >= 1 }, "the refused handshake was not counted")
     }
 
+    @Test(.enabled(if: QuickFIXPeer.built != nil, QuickFIXPeer.missing))
+    func aQuickFIXSSLInitiatorWithItsCertificateLogsOnAndTrades() throws {
+        let (program, xml) = try #require(QuickFIXPeer.built)
+        let exchange = try exchange(mutual: true)
+        defer { exchange.drain() }
+        let store = NSTemporaryDirectory() + "rtes-quickfix-tls-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        // QuickFIX 1.15 takes only RSA (or DSA) client certificates; the development ones are EC:
+        // an RSA one for DEMO1 from the same development CA.
+        let (key, certificate) = (store + "/rsa-DEMO1.key", store + "/rsa-DEMO1.pem")
+        let request = try ExternalTools.run("/usr/bin/openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                                                "-subj", "/CN=DEMO1", "-out", store + "/rsa-DEMO1.csr"])
+        #expect(request.status == 0, "\(request.output)")
+        try "extendedKeyUsage=clientAuth\n".write(toFile: store + "/client.ext", atomically: true, encoding: .ascii)
+        let signed = try ExternalTools.run("/usr/bin/openssl", ["x509", "-req", "-in", store + "/rsa-DEMO1.csr", "-CA", try GatewayTLS.file("ca.pem"),
+                                                               "-CAkey", try GatewayTLS.file("ca.key"), "-set_serial", "7001", "-days", "1",
+                                                               "-extfile", store + "/client.ext", "-out", certificate])
+        #expect(signed.status == 0, "\(signed.output)")
+        let run = try InitiatorRun(program, [xml, "\(exchange.fixPort)", store, "DEMO1", "demo1pass", "order",
+                                             try GatewayTLS.file("ca.pem"), certificate, key])
+        defer { run.stop() }
+        #expect(run.await("DONE"), "\(run.lines.suffix(8))")
+        #expect(run.exitStatus() == 0)
+        #expect(run.problems.isEmpty, "\(run.problems)")
+        #expect(run.received.contains { fixField($0, 11) == "T1" && fixField($0, 150) == "0" }, "\(run.received)")
+        #expect(exchange.snapshot().gatewayCount("tls_failures") == 0)
+    }
+
     @Test func aClientThatDoesNotSpeakTLSIsDisconnected() throws {
         let exchange = try exchange(mutual: false)
         defer { exchange.drain() }
