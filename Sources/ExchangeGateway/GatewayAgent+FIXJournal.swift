@@ -206,6 +206,9 @@ extension GatewayAgent {
     /// configuration agree; recovery reports any).
     public var fixReplayMismatches: Int { fix.replayMismatches }
 
+    /// FIX sessions bound today (after recovery: those the journal gave back).
+    public var fixSessionsBound: Int { fix.sessionsBound }
+
     /// `account`'s FIX session as replay or the live gateway left it: its next MsgSeqNums
     /// (ours, the counterparty's) and ClOrdIDs used; nil when it has none today.
     public func fixSessionState(account: Int) -> (nextOutbound: UInt64, nextInbound: UInt64, clOrdIDs: Int)? {

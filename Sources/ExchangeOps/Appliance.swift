@@ -461,6 +461,12 @@ public final class Appliance: @unchecked Sendable {
                 + "(\(replayed.commandsPerSecond) commands/s) into the engine, \(keys.accounts.count) sessions and the feed; "
                 + "state hash \(StateHasher.text(engine.stateHash())); next sequence \(nextSequence)"
                 + (gateway.startsDay ? "; the day ended, a new start of day follows" : "; the day continues"))
+            if gateway.fixSessionsBound > 0 || gateway.fixReplayMismatches > 0 {
+                note("recovery: FIX sessions recovered from the journal: \(gateway.fixSessionsBound)"
+                    + (gateway.fixReplayMismatches > 0
+                        ? "; \(gateway.fixReplayMismatches) FIX session records did not fit their session (another fix.* configuration "
+                            + "than the one that wrote them?): those sessions may differ from before the restart" : ""))
+            }
         }
         let productionGateway = ProductionGatewayAgent(gateway)
         let engineAgent = EngineAgent(

@@ -5,7 +5,8 @@ import Glibc
 import Testing
 
 /// The real `trading_exchange` process journaling in `sync`, killed with SIGKILL while a
-/// QuickFIX initiator's session is under way, and started again on its journal: the
+/// QuickFIX initiator's session is under way (after a day snapshot, which recovery passes
+/// over: snapshots do not hold FIX sessions yet), and started again on its journal: the
 /// initiator reconnects without ResetSeqNumFlag, asks with ResendRequest for the whole day
 /// (its store told it has seen nothing of ours) and gets every application message again,
 /// the same message under the same MsgSeqNum, and the fill it missed while it was away.
@@ -100,6 +101,10 @@ import Testing
         seller.send(Client.order("S2", "S", 100, "AAPL", price(229)))
         #expect(seller.replies(2, timeout: 30)?.map(\.type) == ["A", "E"])
         seller.close()
+        // A day snapshot first (SIGUSR1): it does not hold FIX sessions, so recovery must pass it over.
+        kill(first.process.processIdentifier, SIGUSR1)
+        #expect(waitUntil(timeout: .seconds(60)) { first.output.contains("snapshots: asked for: wrote ") },
+                "no snapshot: \(first.output.suffix(1_500))")
         #expect(first.kill9() == SIGKILL)
 
         let seqnums = store + "/FIX.4.4-DEMO1-RTES.seqnums"
@@ -125,6 +130,8 @@ import Testing
         }
         let missed = try #require(resent.first { fixField($0, 11) == "D1" && fixField($0, 150) == "F" }, "D1's fill was not resent")
         #expect(fixField(missed, 39) == "2" && fixField(missed, 32) == "100", "\(missed)")
-        #expect(second.output.contains("recovery"), "\(second.output.suffix(1_000))")
+        #expect(second.output.contains("passed over: the day has FIX sessions (1)"), "\(second.output.suffix(1_500))")
+        #expect(second.output.contains("recovery: FIX sessions recovered from the journal: 1")
+                && !second.output.contains("did not fit their session"), "\(second.output.suffix(1_500))")
     }
 }
