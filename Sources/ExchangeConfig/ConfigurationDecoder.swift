@@ -448,6 +448,7 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_connections", in: scope, 1...4_096).map { Int($0) }.assign(to: &settings.maxConnections)
         wholeNumber(object, "resend_store_messages", in: scope, 16...1_048_576).map { Int($0) }.assign(to: &settings.resendStoreMessages)
         wholeNumber(object, "max_cl_ord_ids", in: scope, 16...9_999_999).map { Int($0) }.assign(to: &settings.maxClOrdIDs)
+        choice(object, "tls", in: scope, TLSMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.tls)
         return settings
     }
 

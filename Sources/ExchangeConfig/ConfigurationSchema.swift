@@ -247,6 +247,8 @@ enum ConfigurationSchema {
               meaning: "application messages each FIX session keeps to answer ResendRequest, 16–1048576 (older ones are gap-filled)"),
         Field(path: "fix.max_cl_ord_ids", type: .wholeNumber, defaultValue: "65536",
               meaning: "ClOrdIDs (orders, cancels, replaces) one FIX session may use in a day, 16–9999999; beyond it new orders are rejected"),
+        Field(path: "fix.tls", type: .choice(TLSMode.allCases.map(\.rawValue)), defaultValue: #""off""#,
+              meaning: "off, or on: TLS 1.2/1.3 on every FIX connection, with gateway.tls's certificate and key (RTES_TLS_CERT, RTES_TLS_KEY; start-up fails when unset), mutual TLS when RTES_CA_CERT is set (a Logon's Username must be the client certificate's CN)"),
         Field(path: "replication.role", type: .choice(ReplicationRole.allCases.map(\.rawValue)), defaultValue: #""primary""#,
               meaning: "primary (serves clients and the replication port) or standby (serves no client and does not listen on the client ports: follows replication.primary's journal, journals it into its own durability.directory and applies it to its own engine); used when durability.replication is not none"),
         Field(path: "replication.listen_address", type: .string, defaultValue: #""127.0.0.1""#,
@@ -299,9 +301,9 @@ enum ConfigurationSchema {
             ("RTES_LOADGEN_PASSWORD", "rtes-loadgen: the --account password (the exchange ignores it)"),
             ("RTES_DROPCOPY_PASSWORD", "rtes-dropcopy: the PostgreSQL user's password (the exchange ignores it)"),
             // TLS (docs/TLS.md): files, named by path only; the key's contents are never read into a message.
-            ("RTES_TLS_CERT", "gateway.tls on: the PEM file of the server certificate (and chain)"),
-            ("RTES_TLS_KEY", "gateway.tls on: the PEM file of the server's private key"),
-            ("RTES_CA_CERT", "gateway.tls on: clients must present a certificate from this CA, whose CN is the account (mutual TLS); rtes-client/rtes-loadgen --tls: the CA of the exchange's certificate"),
+            ("RTES_TLS_CERT", "gateway.tls or fix.tls on: the PEM file of the server certificate (and chain)"),
+            ("RTES_TLS_KEY", "gateway.tls or fix.tls on: the PEM file of the server's private key"),
+            ("RTES_CA_CERT", "gateway.tls or fix.tls on: clients must present a certificate from this CA, whose CN is the account (mutual TLS); rtes-client/rtes-loadgen --tls: the CA of the exchange's certificate"),
             ("RTES_TLS_CLIENT_CERT", "rtes-client/rtes-loadgen --tls: the client certificate for mutual TLS (%u: the username; the exchange ignores it)"),
             ("RTES_TLS_CLIENT_KEY", "rtes-client/rtes-loadgen --tls: that certificate's private key (%u: the username; the exchange ignores it)"),
         ]

@@ -14,6 +14,10 @@ public struct FIXSettings: Sendable, Equatable {
     public var resendStoreMessages = 8_192
     /// `max_cl_ord_ids`: ClOrdIDs (orders, cancels and replaces) a FIX session may use in a day.
     public var maxClOrdIDs = 65_536
+    /// `tls`: off (plain FIX) or on (TLS 1.2/1.3 on every FIX connection, with gateway.tls's
+    /// certificate, key and client CA from the environment; mutual TLS binds the client
+    /// certificate's CN to the Logon's Username).
+    public var tls = TLSMode.off
 
     public init() {}
 

@@ -206,6 +206,8 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     case refuse(Refusal)
     /// A session logged in, logged out or disconnected (no event; see `SessionEvent`).
     case session(SessionEvent)
+    /// A fact about a FIX session for the journal (no state, no event; see `FIXSessionFact`).
+    case fixSession(FIXSessionFact)
     /// The start and the end of the trading day: each emits one `systemEvent`, which every
     /// session and the feed announce.
     case startOfDay(Timestamp)
@@ -222,6 +224,7 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
         case .haltInstrument(let c), .resumeInstrument(let c): c.timestamp
         case .refuse(let r): r.timestamp
         case .session(let e): e.timestamp
+        case .fixSession(let f): f.timestamp
         }
     }
 }

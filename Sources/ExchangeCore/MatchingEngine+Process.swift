@@ -92,7 +92,7 @@ extension MatchingEngine {
         case .refuse(let r):
             refuse(r)
             return .completed
-        case .advanceTime, .session:
+        case .advanceTime, .session, .fixSession:
             return .completed
         case .startOfDay(let t):
             announce(.startOfDay, timestamp: t)

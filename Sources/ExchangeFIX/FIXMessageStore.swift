@@ -84,3 +84,25 @@ public struct FIXMessageRing: ~Copyable, FIXMessageStore {
         memory.initializeMemory(as: UInt8.self, repeating: 0, count: slotCount * stride)
     }
 }
+
+extension FIXMessageRing {
+    /// Moves every kept message numbered `from` or later up by `by` (replay only: it allocates).
+    /// Replay regenerates a session's ExecutionReports in the engine's order and learns of a
+    /// session message sent among them only from a later journal record; the reports it
+    /// already numbered past that message move up to make room, as they went out live.
+    public mutating func shift(from: UInt64, through last: UInt64, by: UInt64) {
+        guard by > 0, from >= 1, last >= from else { return }
+        var moved: [(sequence: UInt64, msgType: FIXMsgType, sendingTime: UInt64, body: [UInt8])] = []
+        var sequence = from
+        while sequence <= last {
+            if let m = message(sequence: sequence) {
+                moved.append((sequence, m.msgType, m.sendingTime, Array(m.body)))
+                (memory + Int(sequence % UInt64(slotCount)) * stride).storeBytes(of: 0, as: UInt64.self)
+            }
+            sequence &+= 1
+        }
+        for m in moved {
+            _ = m.body.withUnsafeBytes { record(sequence: m.sequence &+ by, msgType: m.msgType, sendingTime: m.sendingTime, body: $0) }
+        }
+    }
+}

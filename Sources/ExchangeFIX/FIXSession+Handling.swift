@@ -283,6 +283,7 @@ extension FIXSession where Store: ~Copyable {
             nextInbound = 1
             nextOutbound = 1
             store.reset()
+            didResetSequenceNumbers = true
         }
         var w = header(.logon, o: &o, now: now)
         w.field(Tag.encryptMethod, 0)

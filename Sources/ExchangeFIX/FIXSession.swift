@@ -32,6 +32,9 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
     // Logon waiting for its verdict.
     @usableFromInline var pendingLogonSeq: UInt64 = 0
     @usableFromInline var pendingReset = false
+    /// Set when a Logon with ResetSeqNumFlag numbers both sides from 1 again; the caller that
+    /// keeps account of the numbers used (a journal) clears it.
+    public var didResetSequenceNumbers = false
     /// Our CompID then the counterparty's, each a length byte and 32 bytes: read on every
     /// message, so kept out of the configuration's arrays.
     @usableFromInline let compIDs: UnsafeMutablePointer<UInt8>
@@ -65,6 +68,34 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
         self.nextInbound = max(1, nextInbound)
         self.nextOutbound = max(1, nextOutbound)
     }
+
+    /// Replay of a journaled `outbound` fact (`FIXSessionFact`): MsgSeqNums `first ..< first +
+    /// count` went out as messages that replay does not regenerate (resent as a gap fill);
+    /// reports replay already numbered from `first` on move up by `count`. `reset`: a Logon
+    /// with ResetSeqNumFlag reset both sides and the store first. Cold path (allocates).
+    public mutating func replayOutbound(first: UInt64, count: UInt64, nextInbound inbound: UInt64, reset: Bool)
+    where Store == FIXMessageRing {
+        if reset {
+            store.reset()
+            nextOutbound = 1
+            nextInbound = 1
+        }
+        if first < nextOutbound {
+            store.shift(from: first, through: nextOutbound &- 1, by: count)
+            nextOutbound &+= count
+        } else {
+            nextOutbound = first &+ count
+        }
+        nextInbound = max(nextInbound, inbound)
+    }
+
+    /// Replay: keeps an answer the journal holds whole (`FIXSessionFact.reply`) as sent.
+    public mutating func replayStore(sequence: UInt64, msgType: FIXMsgType, sendingTime: UInt64, body: UnsafeRawBufferPointer) {
+        if !store.record(sequence: sequence, msgType: msgType, sendingTime: sendingTime, body: body) { counters.storeFailures &+= 1 }
+    }
+
+    /// Replay: the counterparty's next MsgSeqNum was at least `inbound`.
+    public mutating func replayInbound(_ inbound: UInt64) { nextInbound = max(nextInbound, inbound) }
 
     /// A new connection for the same session (a gateway keeps one session per account for
     /// the day): the sequence numbers and the message store stay, the connection's state
@@ -176,12 +207,21 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
     public mutating func send(
         _ type: FIXMsgType, body: UnsafeRawBufferPointer, now: UInt64, out: UnsafeMutableRawBufferPointer
     ) -> Int? {
+        send(type, body: body, sendingTime: now, now: now, out: out)
+    }
+
+    /// `send` with a SendingTime of the caller's: a message that replay must write again
+    /// byte for byte (an ExecutionReport of an engine event) is stamped with its event's time,
+    /// which the journal keeps, rather than the moment it went out.
+    public mutating func send(
+        _ type: FIXMsgType, body: UnsafeRawBufferPointer, sendingTime: UInt64, now: UInt64, out: UnsafeMutableRawBufferPointer
+    ) -> Int? {
         var o = Output(out)
-        var w = header(type, o: &o, now: now)
+        var w = header(type, o: &o, now: sendingTime)
         w.raw(body)
         let sequence = nextOutbound
         guard emit(&w, o: &o, now: now) else { return nil }
-        if !store.record(sequence: sequence, msgType: type, sendingTime: now, body: body) { counters.storeFailures &+= 1 }
+        if !store.record(sequence: sequence, msgType: type, sendingTime: sendingTime, body: body) { counters.storeFailures &+= 1 }
         return o.position
     }
 

@@ -68,6 +68,27 @@ struct FIXPort {
     /// Our SenderCompID, for Logouts written before any session is bound.
     let senderCompID: UnsafeMutableRawBufferPointer
 
+    // Journaling modes: what the journal must learn of each session (`FIXSessionFact`), so
+    // that a restart recovers it (GatewayAgent+FIXJournal.swift).
+    /// Per session: the MsgSeqNum replay would give the next message, and the ExecIDs it
+    /// would have used, from the facts written so far and the engine's events.
+    let accountedOutbound: UnsafeMutablePointer<UInt64>
+    let accountedExecIDs: UnsafeMutablePointer<UInt64>
+    /// Facts waiting for room in the command ring, oldest first (a ring of `factCapacity`).
+    let pendingFacts: UnsafeMutablePointer<FIXSessionFact>
+    let factCapacity: Int
+    var factHead = 0
+    var factCount = 0
+    /// Replay found a fact that does not fit the session it names (counted; should stay 0).
+    var replayMismatches = 0
+    /// Replay: the answer (`FIXSessionFact.reply`) being put together from its chunks.
+    let replyBody: UnsafeMutableRawBufferPointer
+    var replySequence: UInt64 = 0
+    var replyMsgType: UInt16 = 0
+    var replyLength = 0
+    var replyReceived = 0
+    var replySendingTime: UInt64 = 0
+
     /// - Parameter settings: nil (no FIX port): the least memory that keeps the code paths whole.
     /// What makes this process's ExecIDs and engine tokens its own within the day (a restart
     /// continues the day with orders of the earlier process resting in the engine): the
@@ -123,6 +144,13 @@ struct FIXPort {
         receiveBufferCount = given == nil ? 1 : 64
         receiveBufferSize = 4_096
         receiveBuffers = .allocate(byteCount: receiveBufferCount * receiveBufferSize, alignment: 4_096)
+        accountedOutbound = .allocate(capacity: sessionCapacity)
+        accountedOutbound.initialize(repeating: 1, count: sessionCapacity)
+        accountedExecIDs = .allocate(capacity: sessionCapacity)
+        accountedExecIDs.initialize(repeating: 0, count: sessionCapacity)
+        factCapacity = 64 * sessionCapacity
+        pendingFacts = .allocate(capacity: factCapacity)
+        replyBody = .allocate(byteCount: Self.bodyBytes, alignment: 8)
     }
 
     func deallocate() {
@@ -143,6 +171,17 @@ struct FIXPort {
         dirtySlots.deallocate()
         receiveBuffers.deallocate()
         senderCompID.deallocate()
+        accountedOutbound.deallocate()
+        accountedExecIDs.deallocate()
+        pendingFacts.deallocate()
+        replyBody.deallocate()
+    }
+
+    /// The keys file's username of `account`, as its FIX session's counterparty CompID.
+    func username(account: Int) -> [UInt8] {
+        var bytes = withUnsafeBytes(of: usernames[account].rawValue.bigEndian) { Array($0.suffix(SoupUsername.width)) }
+        while bytes.last == 0x20 { bytes.removeLast() }
+        return bytes
     }
 
     /// UTC midnight before `clock`'s start, nanoseconds since the epoch (the system's
@@ -152,7 +191,11 @@ struct FIXPort {
         clock_gettime(CLOCK_REALTIME, &t)
         let wall = UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
         let sinceMidnight = clock.now()
-        return wall > sinceMidnight ? wall &- sinceMidnight : 0
+        // To the second: the two readings are microseconds apart, and a restarted process must
+        // find the same midnight, or the SendingTime of a report it regenerates from the
+        // journal would differ from the one sent (docs/FIX.md, "Across restarts").
+        let midnight = wall > sinceMidnight ? wall &- sinceMidnight : 0
+        return (midnight &+ 500_000_000) / 1_000_000_000 &* 1_000_000_000
     }
 
     /// The account whose keys-file username is `username`, or -1.

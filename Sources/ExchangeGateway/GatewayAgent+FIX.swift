@@ -48,6 +48,7 @@ extension GatewayAgent {
             fixTable.sessions[slot].floodTokens = floodCapacity
             fixTable.sessions[slot].floodRefilledAt = now
             count(GatewayCounters.fixConnectionsAccepted)
+            if fixTLSOn { fixOpenTLS(slot) }
         case .refused(let refusal):
             count(GatewayCounters.fixConnectionsRefused)
             switch refusal {
@@ -58,15 +59,18 @@ extension GatewayAgent {
         case .acceptFailed:
             count(GatewayCounters.acceptErrors)
         case .received(let slot, let bytes):
-            fixReceive(slot, bytes)
+            if fixTLSOn { fixReceiveTLS(slot, bytes) } else { fixReceive(slot, bytes) }
         case .peerClosed(let slot):
             fixClose(slot, .peerClosed, flush: false)
         case .sent(let slot, let bytes):
-            fixTable.sessions[slot].outboundSent &+= Int32(truncatingIfNeeded: bytes)
-            fixMarkDirty(slot)
+            if fixTLSOn { fixSentTLS(slot, bytes: bytes) } else {
+                fixTable.sessions[slot].outboundSent &+= Int32(truncatingIfNeeded: bytes)
+                fixMarkDirty(slot)
+            }
         case .failed(let slot, _):
             fixClose(slot, .connectionError, flush: false)
-        case .released:
+        case .released(let slot):
+            if fixTLSOn { fixTLS.release(slot) }
             count(GatewayCounters.fixConnectionsClosed)
         }
     }
@@ -133,7 +137,7 @@ extension GatewayAgent {
                     fixClose(slot, .flood, flush: false)
                     return
                 }
-                if phase == .active && journalsSessions && !commandRoom(account: Int(fixTable.sessions[slot].account)) {
+                if phase == .active && journalsSessions && !fixCommandRoom(account: Int(fixTable.sessions[slot].account)) {
                     // No room for what this message may ask of the engine: it and what follows
                     // wait, in order, and the client's sends block meanwhile.
                     fixHold(slot)
@@ -184,7 +188,7 @@ extension GatewayAgent {
     mutating func fixResumeHeldInput() -> Int {
         var resumed = 0
         for slot in 0..<fix.capacity where fixTable.sessions[slot].inputHeld {
-            guard commandRoom(account: Int(fixTable.sessions[slot].account)) else { continue }
+            guard fixCommandRoom(account: Int(fixTable.sessions[slot].account)) else { continue }
             fixTable.sessions[slot].inputHeld = false
             fix.heldConnections &-= 1
             resumed &+= 1
@@ -228,7 +232,8 @@ extension GatewayAgent {
         let password = SoupPassword(high: pass.high, low: UInt16(truncatingIfNeeded: pass.low))
         let account = fix.account(named: username)
         var refusal = FIXConnection.Refusal.none
-        if account < 0 {
+        if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) {
+            // (Mutual TLS: a certificate of another account is refused as a wrong password is.)
             refusal = .unknownAccount
         } else if drainPhase != .running {
             refusal = .shuttingDown
@@ -253,6 +258,10 @@ extension GatewayAgent {
             fix.sessionOfAccount[account] = Int32(session)
             fix.sessions[session].rebind(counterparty: name)
             fix.applications[session].rebind(client: ClientID(account), firm: accounts.firms[account], execIDPrefix: fix.execIDPrefix(account: account))
+            fix.accountedOutbound[session] = 1
+            fix.accountedExecIDs[session] = 0
+            fixRecord(.bind(timestamp: now, client: ClientID(account), tokenBase: UInt64(fix.applications[session].orders.tokenBase),
+                            execIDPrefix: fix.execIDPrefix(account: account)))
         }
         fix.slotOfSession[session] = Int32(slot)
         fixTable.sessions[slot].state = Int32(session)
@@ -261,6 +270,7 @@ extension GatewayAgent {
         let step = fix.sessions[session].receive(.message(length: message.count), bytes: message, now: fixNow, verifier: &verifier,
                                                  out: fixOutput(slot))
         fixApply(slot, step)
+        fixAccountOutbound(session)
         if verifier.asked && fixTable.sessions[slot].phase == .awaitingLogon { fixAskAuthenticator(slot, username, password) }
     }
 
@@ -311,6 +321,7 @@ extension GatewayAgent {
             && !(journalsSessions && accounts.owes(account))
         let step = fix.sessions[session].completeLogon(accepted: admissible, now: fixNow, out: fixOutput(slot))
         fixApply(slot, step)
+        fixAccountOutbound(session)
         // What the client sent behind its Logon.
         if fixTable.sessions[slot].phase == .active { fixHandleInbound(slot) }
     }
@@ -357,6 +368,7 @@ extension GatewayAgent {
         let step = fix.sessions[session].receive(frame, bytes: bytes, now: fixNow, verifier: &verifier, out: fixOutput(slot))
         fixApply(slot, step)
         if case .application(let type) = step.event { fixApplication(slot, session: session, type: type) }
+        fixAccountOutbound(session)
     }
 
     /// Counts and queues the bytes a session step wrote, and acts on its event.
@@ -388,16 +400,25 @@ extension GatewayAgent {
     /// An application message in sequence: the mapping answers it at once (a reject, a
     /// status) or hands the engine a command, whose answers come back through `fixRoute`.
     mutating func fixApplication(_ slot: Int, session: Int, type: FIXMsgType) {
+        let entries = fix.applications[session].orders.count
         let result = fix.applications[session].inbound(fix.sessions[session].message, now: fixNow, timestamp: now, body: fix.body)
+        if fix.applications[session].orders.count != entries { fixRecordClOrdID(session) }
         if let problem = result.reject {
             fixWrote(slot, fix.sessions[session].reject(problem, now: fixNow, out: fixOutput(slot)))
         }
         if result.replyLength > 0 {
             let out = fixOutput(slot)
-            let n = fix.sessions[session].send(result.replyType, body: UnsafeRawBufferPointer(start: fix.body.baseAddress, count: result.replyLength),
-                                               now: fixNow, out: out)
+            let body = UnsafeRawBufferPointer(start: fix.body.baseAddress, count: result.replyLength)
+            let sequence = fix.sessions[session].nextOutbound
+            let sendingTime = fixNow
+            let n = fix.sessions[session].send(result.replyType, body: body, now: sendingTime, out: out)
             count(GatewayCounters.fixMessagesOut)
             fixWrote(slot, n ?? 0)
+            if n != nil {
+                // Counted, then kept whole: replay cannot make this answer again (GatewayAgent+FIXJournal.swift).
+                fixAccountOutbound(session)
+                fixRecordReply(session, sequence: sequence, type: result.replyType, body: body, sendingTime: sendingTime)
+            }
         }
         if let command = result.command { fixSubmit(command, account: Int(fixTable.sessions[slot].account)) }
     }
@@ -428,7 +449,7 @@ extension GatewayAgent {
         }
         // Journaling modes made room before the message was handled (`fixHold`); without a
         // journal a full ring is answered at once.
-        guard accounts.sessionEventsOwed[account] == 0 || settle(account),
+        guard accounts.sessionEventsOwed[account] == 0 || settle(account), fixFlushFacts(),
               commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: command)) else {
             count(GatewayCounters.backpressureRejects)
             return fixAnswerNow(isNew: isNew, token: token, reason: .systemBusy, account: account)
@@ -440,7 +461,7 @@ extension GatewayAgent {
     mutating func fixRefuse(type: UInt8, token: OrderToken, reason: RejectReason, account: Int) {
         let refusal = Refusal(timestamp: now, client: ClientID(account), token: token, reason: reason,
                               asCancelReject: type == OUCH.InboundType.cancelOrder)
-        if accounts.sessionEventsOwed[account] == 0 || settle(account),
+        if accounts.sessionEventsOwed[account] == 0 || settle(account), fixFlushFacts(),
            commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .refuse(refusal))) {
             lastCommandAt = now
             return
@@ -479,11 +500,19 @@ extension GatewayAgent {
         let account = Int(client)
         guard account < fix.accountCount else { return }
         let session = Int(fix.sessionOfAccount[account])
-        guard session >= 0, let (type, length) = fix.applications[session].report(event, maker: maker, body: fix.body) else { return }
+        guard session >= 0 else { return }
+        // What the session sent before this report is the journal's to know; the report is replay's.
+        fixAccountOutbound(session)
+        guard let (type, length) = fix.applications[session].report(event, maker: maker, body: fix.body) else { return }
         let slot = Int(fix.slotOfSession[session])
         let connected = slot >= 0 && fixTable.sessions[slot].phase == .active
         let out = connected ? fixOutput(slot) : fix.discard
-        let n = fix.sessions[session].send(type, body: UnsafeRawBufferPointer(start: fix.body.baseAddress, count: length), now: fixNow, out: out)
+        // Stamped with the event's time, which replay knows, so that a resend after a restart
+        // is the same message.
+        let n = fix.sessions[session].send(type, body: UnsafeRawBufferPointer(start: fix.body.baseAddress, count: length),
+                                           sendingTime: fix.epochMidnight &+ event.timestamp, now: fixNow, out: out)
+        fix.accountedOutbound[session] = fix.sessions[session].nextOutbound
+        fix.accountedExecIDs[session] = fix.applications[session].execCounter
         count(GatewayCounters.fixMessagesOut)
         if connected { fixWrote(slot, n ?? 0) }
     }
@@ -552,6 +581,7 @@ extension GatewayAgent {
                 fixTable.sessions[slot].outboundLength &+= Int32(n)
             }
         }
+        if fixTLSOn { return fixSendTLS(slot) }
         let sent = Int(fixTable.sessions[slot].outboundSent)
         let pending = Int(fixTable.sessions[slot].outboundLength) &- sent
         guard pending > 0 else {
@@ -589,11 +619,24 @@ extension GatewayAgent {
                 if fixTable.sessions[slot].phase == .active && !fixTable.sessions[slot].inputHeld {
                     fixApply(slot, fix.sessions[session].tick(now: fixNow, out: fixOutput(slot)))
                 }
+                fixAccountOutbound(session)
             }
             if session >= 0 && fixTable.sessions[slot].phase == .active && fix.sessions[session].hasPendingResend { fixMarkDirty(slot) }
         }
+        if fix.factCount > 0 { fixFlushFacts() }
         if drainPhase == .running { fixTable.tick(ring: ring) }
         counts[GatewayCounters.fixActiveConnections.index] = UInt64(fixTable.occupied)
+    }
+
+    /// At the start of the drain: Logout on every logged-on FIX session (then the session waits
+    /// for the client's, as `fixTimers` does), recorded for the journal.
+    mutating func fixLogoutAll() {
+        for slot in 0..<fix.capacity where fixTable.sessions[slot].phase == .active {
+            let session = Int(fixTable.sessions[slot].state)
+            guard session >= 0, fix.sessions[session].state == .active else { continue }
+            fixWrote(slot, fix.sessions[session].logout(now: fixNow, out: fixOutput(slot)).written)
+            fixAccountOutbound(session)
+        }
     }
 
     /// Starts closing a FIX connection, as `beginClose` does for OUCH: the account's session

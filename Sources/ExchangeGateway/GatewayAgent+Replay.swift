@@ -15,12 +15,16 @@ extension GatewayAgent {
         route(event)
     }
 
+    /// A FIX session fact rebuilds its session (GatewayAgent+FIXJournal.swift); an Enter
+    /// Order or a Replace of a FIX session fills its ClOrdID entry.
     /// Remembers the token of a journaled Enter Order, or a Replace's replacement token, as
     /// the live gateway did when it sent the command (a token the gateway refused never
     /// became a command, so it is not there either): tokens used today stay unique across
     /// restarts. Commands of clients that are not gateway accounts (the demo flow) are
     /// ignored, as live.
     public mutating func replayCommand(_ command: EngineCommand) {
+        if case .fixSession(let fact) = command { return fixReplay(fact) }
+        fixReplayCommand(command)
         guard let (client, token) = Self.tokenUsed(by: command) else { return }
         let account = Int(client)
         guard account < accounts.count else { return }

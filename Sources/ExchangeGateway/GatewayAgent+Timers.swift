@@ -85,7 +85,9 @@ extension GatewayAgent {
         case .running, .done:
             return 0
         case .waitingForEngine:
-            if endOfDayOwed && commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .endOfDay(now))) {
+            // FIX sessions are logged out first, so that the journal has their Logouts before the End of Day.
+            if endOfDayOwed && fixOn { fixLogoutAll() }
+            if endOfDayOwed && fixFlushFacts() && commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .endOfDay(now))) {
                 endOfDayOwed = false
             }
             // The End of Day is in every session once its event was routed (in sync: durable);

@@ -154,6 +154,13 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let tlsBindsAccounts: Bool
     var tlsContext: TLSContext?
     var tlsContextReloads = 0
+    // TLS on the FIX port (fix.tls on; GatewayAgent+FIXTLS.swift). Off: `fixTLSOn` is false, the table empty.
+    let fixTLSOn: Bool
+    var fixTLS: TLSSessionTable
+    let fixTLSSource: TLSContextSource?
+    let fixTLSBindsAccounts: Bool
+    var fixTLSContext: TLSContext?
+    var fixTLSContextReloads = 0
 
     // FIX 4.4 on fix.port (GatewayAgent+FIX.swift): a second table on the same ring. Off:
     // `fixOn` is false, and the table (one slot, no listener) and the port's memory minimal.
@@ -280,6 +287,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         tlsOn = options.tls != nil
         tlsBindsAccounts = options.tls?.settings.clientCAFile != nil
         tls = TLSSessionTable(capacity: options.tls != nil ? maxConnections : 0, plaintextBytes: settings.receiveBufferSize)
+        fixTLSSource = options.fixTLS
+        fixTLSOn = options.fixTLS != nil && options.fix != nil
+        fixTLSBindsAccounts = options.fixTLS?.settings.clientCAFile != nil
+        fixTLS = TLSSessionTable(capacity: fixTLSOn ? fixPort.capacity : 0, plaintextBytes: fixPort.receiveBufferSize)
     }
 
     /// Frees memory only: descriptors and operations in flight are `onClose`'s.

@@ -10,9 +10,10 @@ import ExchangeCore
 /// The `gateway` section of a day snapshot (docs/DURABILITY.md, "Day snapshots"), all
 /// integers little-endian:
 /// ```
-/// 0   4  version 1
+/// 0   4  version 2 (1: before FIX sessions were journaled; read with 0 FIX sessions)
 /// 4   4  accounts n
-/// 8   1  end of day routed (0 or 1), then 7 zero
+/// 8   1  end of day routed (0 or 1), then 3 zero
+/// 12  4  FIX sessions bound before the snapshot (version 2)
 /// 16  16×n  per account: u64 next sequence, u64 tokens used
 /// …   8  tokens t
 /// …   24×t  per token, sorted: u32 account, u32 zero, u64 token high, u64 token low
@@ -34,13 +35,16 @@ public struct GatewayDayState: Equatable, Sendable {
         public static func < (a: Self, b: Self) -> Bool { (a.account, a.high, a.low) < (b.account, b.high, b.low) }
     }
 
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
 
     public var nextSequences: [UInt64]
     public var tokensUsed: [UInt64]
     /// Sorted.
     public var tokens: [UsedToken]
     public var endOfDayRouted: Bool
+    /// FIX sessions bound today before the snapshot (`FIXSessionFact.bind`). A snapshot does
+    /// not hold their state yet (docs/FIX.md): recovery with any replays the day from its start.
+    public var fixSessions: UInt32 = 0
 
     public init(accounts: Int) {
         nextSequences = Array(repeating: 1, count: accounts)
@@ -63,7 +67,7 @@ public struct GatewayDayState: Equatable, Sendable {
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         u32(Self.version)
         u32(UInt32(nextSequences.count))
-        u64(endOfDayRouted ? 1 : 0)
+        u64((endOfDayRouted ? 1 : 0) | UInt64(fixSessions) << 32)
         for i in 0..<nextSequences.count {
             u64(nextSequences[i])
             u64(tokensUsed[i])
@@ -86,13 +90,15 @@ public struct GatewayDayState: Equatable, Sendable {
         func u64() -> UInt64 { defer { at += 8 }; return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         guard need(16) else { return .failure(DayStateError("gateway section: \(bytes.count) bytes, shorter than its header")) }
         let version = u32()
-        guard version == Self.version else { return .failure(DayStateError("gateway section: version \(version), expected \(Self.version)")) }
+        guard version == 1 || version == Self.version else { return .failure(DayStateError("gateway section: version \(version), expected \(Self.version)")) }
         let accounts = Int(u32())
-        let flag = u64()
-        guard flag <= 1 else { return .failure(DayStateError("gateway section: end-of-day flag \(flag)")) }
+        let word = u64()
+        let flag = word & 0xFFFF_FFFF
+        guard flag <= 1, version == 2 || word >> 32 == 0 else { return .failure(DayStateError("gateway section: end-of-day flag \(flag)")) }
         guard need(16 * accounts + 8) else { return .failure(DayStateError("gateway section: cut short in its \(accounts) accounts")) }
         var state = GatewayDayState(accounts: accounts)
         state.endOfDayRouted = flag == 1
+        state.fixSessions = UInt32(truncatingIfNeeded: word >> 32)
         for i in 0..<accounts {
             state.nextSequences[i] = u64()
             state.tokensUsed[i] = u64()
@@ -140,10 +146,12 @@ extension TokenHistory {
 extension GatewayAgent {
     /// The day state this gateway holds now (allocates: for snapshots and checks).
     public func dayState() -> GatewayDayState {
-        GatewayDayState(
+        var state = GatewayDayState(
             nextSequences: (0..<accounts.count).map { accounts.logs[$0].nextSequence },
             tokensUsed: (0..<accounts.count).map { UInt64(accounts.tokensUsed[$0]) },
             tokens: tokens.usedTokens(), endOfDayRouted: endOfDayRouted)
+        if journalsSessions { state.fixSessions = UInt32(fix.sessionsBound) }
+        return state
     }
 
     /// Puts a snapshot's day state into a gateway that has seen nothing yet (before any

@@ -32,6 +32,9 @@ public struct GatewayOptions: Sendable {
     /// fix.port on: the FIX acceptor's settings (its listener is `GatewayAgent.init`'s
     /// `fixListener`); nil: no FIX.
     public var fix: FIXSettings?
+    /// fix.tls on: where each new FIX connection's TLS context comes from (nil: plain FIX).
+    /// Under mutual TLS a Logon's Username must be the client certificate's CN.
+    public var fixTLS: TLSContextSource?
     /// UTC midnight before the gateway clock's start, nanoseconds since the epoch (FIX
     /// writes absolute times); nil: today's, from the system clock at start.
     public var epochMidnight: UInt64?

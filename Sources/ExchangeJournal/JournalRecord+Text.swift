@@ -58,6 +58,36 @@ extension JournalRecord {
         case .session(let e):
             field("client", e.client)
             field("event", String(describing: e.kind))
+        case .fixSession(let f):
+            field("client", f.client)
+            field("fact", String(describing: f.kind))
+            switch f.kind {
+            case .bind:
+                field("token_base", f.tokenBase)
+                field("exec_id_prefix", f.execIDPrefix)
+            case .clOrdID:
+                field("entry", f.entry)
+                field("entry_kind", f.detail)
+                field("link", f.link)
+                field("rejected_at_once", f.rejectedAtOnce)
+                field("next_inbound", f.nextInbound)
+                field("cl_ord_id", String(decoding: f.clOrdIDBytes.map { $0 >= 0x21 && $0 < 0x7F ? $0 : UInt8(ascii: "?") }, as: UTF8.self))
+            case .outbound:
+                field("first", f.first)
+                field("count", f.count)
+                field("exec_ids", f.execIDs)
+                field("next_inbound", f.nextInbound)
+                field("reset", f.reset)
+            case .reply:
+                field("sequence", f.first)
+                field("chunk", f.chunk)
+                if f.chunk == 0 {
+                    field("msg_type", f.replyMsgType)
+                    field("body_bytes", f.replyBodyLength)
+                } else {
+                    field("bytes", f.length)
+                }
+            }
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }

@@ -40,11 +40,12 @@ public enum JournalRecord {
         case session = 14
         case startOfDay = 15
         case endOfDay = 16
+        case fixSession = 17
 
         /// Bytes of the payload that follows the header.
         public var payloadBytes: Int {
             switch self {
-            case .enter, .replace: 56
+            case .enter, .replace, .fixSession: 56
             case .cancel, .refuse: 24
             case .modify: 32
             case .cancelAll, .killClient, .reinstateClient, .haltInstrument, .resumeInstrument, .session: 8
@@ -72,6 +73,7 @@ public enum JournalRecord {
             case .session: "session"
             case .startOfDay: "start_of_day"
             case .endOfDay: "end_of_day"
+            case .fixSession: "fix_session"
             }
         }
 
@@ -92,6 +94,7 @@ public enum JournalRecord {
             case .advanceTime: self = .advanceTime
             case .refuse: self = .refuse
             case .session: self = .session
+            case .fixSession: self = .fixSession
             case .startOfDay: self = .startOfDay
             case .endOfDay: self = .endOfDay
             }
@@ -189,6 +192,18 @@ public enum JournalRecord {
         case .session(let e):
             store(e.client, p, 0)
             byte(e.kind.rawValue, p, 4)
+        case .fixSession(let f):
+            // client, kind, detail, length, 2 zero; first; second; 32 bytes of words.
+            store(f.client, p, 0)
+            byte(f.kind.rawValue, p, 4)
+            byte(f.detail, p, 5)
+            byte(f.length, p, 6)
+            store(f.first, p, 8)
+            store(f.second, p, 16)
+            store(f.words.0, p, 24)
+            store(f.words.1, p, 32)
+            store(f.words.2, p, 40)
+            store(f.words.3, p, 48)
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }
@@ -266,6 +281,16 @@ public enum JournalRecord {
                                                 kind: try field(SessionEventKind.self, "session event", 4)))
             case .startOfDay: command = .startOfDay(t)
             case .endOfDay: command = .endOfDay(t)
+            case .fixSession:
+                let fact = FIXSessionFact(
+                    timestamp: t, client: load(UInt32.self, p, 0), kind: try field(FIXSessionFact.Kind.self, "FIX fact kind", 4),
+                    detail: p.load(fromByteOffset: 5, as: UInt8.self), length: p.load(fromByteOffset: 6, as: UInt8.self),
+                    first: load(UInt64.self, p, 8), second: load(UInt64.self, p, 16),
+                    words: (load(UInt64.self, p, 24), load(UInt64.self, p, 32), load(UInt64.self, p, 40), load(UInt64.self, p, 48)))
+                if fact.kind == .clOrdID && !(1...FIXSessionFact.maximumClOrdIDLength).contains(fact.clOrdIDLength) {
+                    throw .invalidField("ClOrdID length", UInt64(fact.clOrdIDLength))
+                }
+                command = .fixSession(fact)
             }
         } catch {
             return .failure(error)

@@ -67,6 +67,7 @@ public struct JournalRecordFilter: Equatable, Sendable {
         case .cancelAll(let a), .killClient(let a), .reinstateClient(let a): a.client
         case .refuse(let r): r.client
         case .session(let e): e.client
+        case .fixSession(let f): f.client
         case .killExchange, .reinstateExchange, .haltInstrument, .resumeInstrument, .advanceTime, .startOfDay, .endOfDay: nil
         }
     }

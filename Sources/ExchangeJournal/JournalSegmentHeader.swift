@@ -10,7 +10,7 @@ import CChecksum
 /// ```
 /// offset size  field (little-endian)
 ///  0     8     magic          "RTESJRNL"
-///  8     4     version        1
+///  8     4     version        2 (1: before FIX session records, `fix_session`; still read)
 /// 12     4     crc32c         CRC-32C of bytes 16 ..< 128
 /// 16     8     firstSequence  the sequence of the segment's first record
 /// 24     8     segmentIndex   0 for the day's first segment, then 1, 2, …
@@ -24,7 +24,9 @@ public struct JournalSegmentHeader: Equatable, Sendable {
     public static let bytes = 4_096
     public static let checkedBytes = 128
     public static let magic: UInt64 = 0x4C4E_524A_5345_5452  // the bytes "RTESJRNL", read as a little-endian UInt64
-    public static let currentVersion: UInt32 = 1
+    public static let currentVersion: UInt32 = 2
+    /// The oldest version this build reads (its records are a subset of today's).
+    public static let oldestReadableVersion: UInt32 = 1
     public static let fileExtension = "rtj"
 
     public var version: UInt32
@@ -88,7 +90,7 @@ public struct JournalSegmentHeader: Equatable, Sendable {
         func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
         guard u64(0) == magic else { return .failure(.badMagic) }
         let version = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == currentVersion else { return .failure(.unsupportedVersion(version)) }
+        guard (oldestReadableVersion...currentVersion).contains(version) else { return .failure(.unsupportedVersion(version)) }
         let stored = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
         guard stored == rtes_crc32c(0, base + 16, checkedBytes - 16) else { return .failure(.checksumMismatch) }
         var dayBytes = (0..<16).map { base.load(fromByteOffset: 48 + $0, as: UInt8.self) }

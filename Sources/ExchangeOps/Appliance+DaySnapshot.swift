@@ -33,6 +33,12 @@ extension Appliance {
         guard let snapshot = found.snapshot else {
             return try fullReplay("no usable day snapshot covers it")
         }
+        guard snapshot.gateway.fixSessions == 0 else {
+            // Snapshots do not hold FIX sessions' state yet: only the whole day's journal does.
+            note("recovery: snapshot \(snapshot.file.path) passed over: the day has FIX sessions (\(snapshot.gateway.fixSessions)), "
+                + "whose state a snapshot does not hold yet; the day replays from its start")
+            return try fullReplay("its snapshots do not hold the FIX sessions' state")
+        }
         do throws(EngineSnapshotError) {
             try engine.restoreSnapshot(engine: snapshot.engineBytes, risk: snapshot.riskBytes)
         } catch {

@@ -50,6 +50,8 @@ public final class Appliance: @unchecked Sendable {
     /// gateway.tls on: the context new order-entry connections use; `reloadTLS()` (on
     /// SIGHUP) replaces it from the same files. Nil when TLS is off.
     public private(set) var gatewayTLS: TLSContextSource?
+    /// fix.tls on: the FIX port's TLS contexts (`gatewayTLS` itself when gateway.tls is on too).
+    public private(set) var fixTLS: TLSContextSource?
     /// The trading day this run serves (the UTC day of the start), which names its sessions.
     public internal(set) var tradingDay = TradingDay(utcSecondsSinceEpoch: 0)
     /// The SoupBinTCP session name of this run: `gateway.session_name`, else the day's
@@ -380,6 +382,16 @@ public final class Appliance: @unchecked Sendable {
                 throw ApplianceError("the FIX acceptor cannot listen on \(bind):\(fixPortNumber) (fix.port): \(error.message)")
             }
             gatewayOptions.fix = configuration.fix
+            if configuration.fix.tls == .on {
+                // The order-entry port's context when it has one (one reload for both), else its own.
+                do {
+                    fixTLS = try gatewayTLS ?? Self.gatewayTLS(.on, environment: options.environment, note: note, service: "fix.tls")
+                } catch {
+                    _ = consume listener
+                    throw error
+                }
+                gatewayOptions.fixTLS = fixTLS
+            }
         }
         fixPort = Int(fixListener?.port ?? 0)
         var gateway = try GatewayAgent(
@@ -473,6 +485,12 @@ public final class Appliance: @unchecked Sendable {
                 + "(\(replayed.commandsPerSecond) commands/s) into the engine, \(keys.accounts.count) sessions and the feed; "
                 + "state hash \(StateHasher.text(engine.stateHash())); next sequence \(nextSequence)"
                 + (gateway.startsDay ? "; the day ended, a new start of day follows" : "; the day continues"))
+            if gateway.fixSessionsBound > 0 || gateway.fixReplayMismatches > 0 {
+                note("recovery: FIX sessions recovered from the journal: \(gateway.fixSessionsBound)"
+                    + (gateway.fixReplayMismatches > 0
+                        ? "; \(gateway.fixReplayMismatches) FIX session records did not fit their session (another fix.* configuration "
+                            + "than the one that wrote them?): those sessions may differ from before the restart" : ""))
+            }
         }
         let productionGateway = ProductionGatewayAgent(gateway)
         let engineAgent = EngineAgent(

@@ -90,6 +90,7 @@ public struct DayReplica: ~Copyable {
         precondition(record.sequence == sequence &+ 1, "records out of order")
         let command = record.command
         noteTokens(command)
+        if case .fixSession(let fact) = command, fact.kind == .bind { gateway.fixSessions &+= 1 }
         var status = engine.process(command)
         route(observe)
         while status == .suspended {

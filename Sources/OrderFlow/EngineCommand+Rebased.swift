@@ -51,6 +51,10 @@ extension EngineCommand {
             e.timestamp = timestamp
             e.client &+= clientOffset
             return .session(e)
+        case .fixSession(var f):
+            f.timestamp = timestamp
+            f.client &+= clientOffset
+            return .fixSession(f)
         case .startOfDay: return .startOfDay(timestamp)
         case .endOfDay: return .endOfDay(timestamp)
         }

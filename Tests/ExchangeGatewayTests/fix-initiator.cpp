@@ -8,7 +8,7 @@
 //   STEP <name>           the script reached a step
 //   DONE | FAIL <why>     the end (exit status 0 | 1)
 //
-//   fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover
+//   fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover|order [CAFILE [CERT KEY]]
 //
 // trade: Logon; NewOrderSingle B1 (buy 100 AAPL 230) → New; replace to B2 (200) → Replaced;
 // status of B2 → Order Status; "STEP ready-for-trade", then an OUCH client sells 50 → Trade;
@@ -16,7 +16,9 @@
 // process ends without a Logout (the connection is cut). recover (same STOREDIR, so QuickFIX
 // keeps its sequence numbers): Logon; RTES's Logon is ahead of what QuickFIX expects, so
 // QuickFIX asks with ResendRequest and must get D1's Trade (filled while it was away) again
-// with PossDupFlag=Y; then Logout.
+// with PossDupFlag=Y; then Logout. order: Logon; NewOrderSingle T1 → New; Logout.
+// With CAFILE the connection is TLS (QuickFIX's SSLSocketInitiator, the server's certificate
+// checked against CAFILE; CERT and KEY: a client certificate for mutual TLS).
 #include <quickfix/Application.h>
 #include <quickfix/DataDictionary.h>
 #include <quickfix/FileLog.h>
@@ -26,6 +28,7 @@
 #include <quickfix/Session.h>
 #include <quickfix/SessionSettings.h>
 #include <quickfix/SocketInitiator.h>
+#include <quickfix/SSLSocketInitiator.h>
 #include <quickfix/fix44/NewOrderSingle.h>
 #include <quickfix/fix44/OrderCancelReplaceRequest.h>
 #include <quickfix/fix44/OrderCancelRequest.h>
@@ -36,6 +39,7 @@
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -164,8 +168,8 @@ static int fail(const std::string& why) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    std::cerr << "usage: fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover\n";
+  if (argc != 7 && argc != 8 && argc != 10) {
+    std::cerr << "usage: fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover|order [CAFILE [CERT KEY]]\n";
     return 2;
   }
   std::string xml = argv[1], port = argv[2], store = argv[3], user = argv[4], password = argv[5], phase = argv[6];
@@ -175,16 +179,34 @@ int main(int argc, char** argv) {
            << "\nStartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\nDataDictionary=" << xml
            << "\nValidateUserDefinedFields=Y\nValidateFieldsOutOfOrder=Y\nValidateFieldsHaveValues=Y\nHeartBtInt=5"
            << "\nSocketConnectHost=127.0.0.1\nSocketConnectPort=" << port << "\nResetOnLogon=N\nPersistMessages=Y\n"
+           << "CertificateVerifyLevel=1\n"
+           << (argc >= 8 ? std::string("CertificationAuthoritiesFile=") + argv[7] + "\n" : std::string())
+           << (argc == 10 ? std::string("ClientCertificateFile=") + argv[8] + "\nClientCertificateKeyFile=" + argv[9] + "\n" : std::string())
            << "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=" << user << "\nTargetCompID=RTES\n";
     FIX::SessionSettings settings(config);
     Peer peer(xml, user, password);
     FIX::FileStoreFactory stores(settings);
     FIX::FileLogFactory logs(settings);
-    FIX::SocketInitiator initiator(peer, stores, settings, logs);
-    initiator.start();
+    std::unique_ptr<FIX::Initiator> initiator;
+    if (argc >= 8) initiator.reset(new FIX::SSLSocketInitiator(peer, stores, settings, logs));
+    else initiator.reset(new FIX::SocketInitiator(peer, stores, settings, logs));
+    initiator->start();
     if (!peer.awaitLogon()) fail("no Logon from RTES within 60 s");
     FIX::SessionID id = peer.session;
 
+    if (phase == "order") {
+      FIX44::NewOrderSingle t1(FIX::ClOrdID("T1"), FIX::Side_BUY, FIX::TransactTime(now()), FIX::OrdType_LIMIT);
+      t1.set(FIX::Symbol("AAPL"));
+      t1.set(FIX::OrderQty(100));
+      t1.set(FIX::Price(229));
+      send(t1, id);
+      if (!peer.awaitReport("T1", "0")) fail("no ExecutionReport New for T1");
+      say("STEP new");
+      initiator->stop();
+      say("DONE");
+      std::cout.flush();
+      _exit(0);
+    }
     if (phase == "trade") {
       FIX44::NewOrderSingle b1(FIX::ClOrdID("B1"), FIX::Side_BUY, FIX::TransactTime(now()), FIX::OrdType_LIMIT);
       b1.set(FIX::Symbol("AAPL"));
@@ -233,7 +255,7 @@ int main(int argc, char** argv) {
     // recover: what was missed comes through ResendRequest, marked PossDupFlag=Y.
     if (!peer.awaitReport("D1", "F", true)) fail("D1's Trade was not resent (PossDupFlag=Y) after the reconnect");
     say("STEP recovered");
-    initiator.stop();
+    initiator->stop();
     say("DONE");
     std::cout.flush();
     _exit(0);

@@ -33,7 +33,27 @@ import Testing
         .session(SessionEvent(timestamp: 14, client: 15, kind: .disconnect)),
         .startOfDay(15),
         .endOfDay(16),
+        .fixSession(FIXSessionFact.outbound(timestamp: 17, client: 16, first: 5, count: 2, execIDs: 1, nextInbound: 9, reset: true)),
+        .fixSession(FIXSessionFact.bind(timestamp: 18, client: 17, tokenBase: 30_000_000, execIDPrefix: 3_000_018)),
+        .fixSession(Self.clOrdIDFact),
+        .fixSession(Self.replyChunk),
     ]
+
+    static let clOrdIDFact: FIXSessionFact = Array("ORDER-0123456789-abcdefghij-XYZ!".utf8).withUnsafeBytes {
+        FIXSessionFact.clOrdID(timestamp: 19, client: 18, entry: 7, entryKind: 3, link: 5, rejectedAtOnce: true, nextInbound: 12,
+                               clOrdID: $0)!
+    }
+    static let replyChunk: FIXSessionFact = Array("37=NONE\u{01}11=B2\u{01}17=1.2\u{01}150=0\u{01}39=0\u{01}55=AAPL\u{01}".utf8).withUnsafeBytes {
+        FIXSessionFact.replyChunk(timestamp: 20, client: 19, sequence: 4, chunk: 2, bytes: $0)
+    }
+
+    @Test func aFIXSessionFactKeepsItsClOrdIDAndItsChunk() {
+        #expect(String(decoding: Self.clOrdIDFact.clOrdIDBytes, as: UTF8.self) == "ORDER-0123456789-abcdefghij-XYZ!")
+        #expect(Self.clOrdIDFact.entry == 7 && Self.clOrdIDFact.link == 5 && Self.clOrdIDFact.rejectedAtOnce)
+        #expect(Self.clOrdIDFact.clOrdIDLength == 32 && Self.clOrdIDFact.nextInbound == 12)
+        #expect(Self.replyChunk.chunk == 2 && Self.replyChunk.length == 32 && Self.replyChunk.first == 4)
+        #expect(MemoryLayout<EngineCommand>.size <= MemoryLayout<EnterOrder>.size + 1, "a FIX fact made every command larger")
+    }
 
     @Test func everyKindIsCovered() {
         #expect(Set(Self.commands.map { JournalRecord.Kind($0) }) == Set(JournalRecord.Kind.allCases))

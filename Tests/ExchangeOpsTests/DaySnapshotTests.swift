@@ -181,9 +181,20 @@ import Testing
         let (configuration, keys) = try Self.inputs()
         var replica = DayReplica(configuration: configuration, keys: keys, feedSession: Self.session)
         for command in Self.commands(configuration, keys: keys, count: 1_500, seed: 5) { replica.apply(command) }
-        let gateway = replica.gatewayState()
+        var gateway = replica.gatewayState()
+        #expect(gateway.fixSessions == 0)
+        gateway.fixSessions = 3
         let gatewayBytes = gateway.encoded()
         #expect(gatewayBytes.withUnsafeBytes { try? GatewayDayState.decode($0).get() } == gateway)
+        // A version 1 section (before FIX sessions were journaled) still reads, with none.
+        var version1 = gatewayBytes
+        version1[0] = 1
+        for i in 12..<16 { version1[i] = 0 }
+        var expected = gateway
+        expected.fixSessions = 0
+        #expect(version1.withUnsafeBytes { try? GatewayDayState.decode($0).get() } == expected)
+        version1[12] = 1
+        #expect(version1.withUnsafeBytes { try? GatewayDayState.decode($0).get() } == nil, "a version 1 section with FIX sessions")
         let maybeFeed = replica.feedState()
         let feed = try #require(maybeFeed)
         let feedBytes = feed.encoded()

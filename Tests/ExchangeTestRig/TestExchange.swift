@@ -88,6 +88,8 @@ public struct ExchangeKnobs: Sendable {
     public var udpPort = 65_003
     /// Serve FIX 4.4 too (`fix.port`, on a port the kernel chooses: `TestExchange.fixPort`).
     public var fix = false
+    /// `fix.tls` ("off" or "on"; the certificate from `environment` as for `tls`).
+    public var fixTLS = "off"
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -151,7 +153,8 @@ public struct ExchangeKnobs: Sendable {
         {
           "exchange": { "name": "TEST-EXCHANGE", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
                         "udp_port": \(udpPort) },
-          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages) },\(durability.map { "\n  \"durability\": \($0)," } ?? "")
+          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages) },
+          "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
