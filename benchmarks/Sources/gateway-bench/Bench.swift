@@ -224,6 +224,12 @@ struct Bench {
                 } catch {
                     unavailable[kind] = "round \(round + 1) failed: \(error)"
                     print("\(kind.rawValue): \(unavailable[kind]!)")
+                    if let exchange = exchanges[kind == .rtesFIX ? .rtes : kind] {
+                        exchange.resume()
+                        let lines = exchange.metrics(["rtes_gateway_disconnects", "rtes_fix_connections", "rtes_gateway_connections"])
+                        exchange.pause()
+                        print("the exchange's connection counters:\n" + lines.filter { !$0.hasPrefix("#") }.joined(separator: "\n"))
+                    }
                 }
             }
         }

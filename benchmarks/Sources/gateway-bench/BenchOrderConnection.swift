@@ -1,5 +1,6 @@
 import ExchangeCore
 import ExchangeWire
+import Glibc
 
 /// What the closed-loop and pipelining clients need of an order-entry connection, whatever
 /// its protocol: OUCH 5.0 over SoupBinTCP (`OrderEntryConnection`, plain or TLS) or FIX 4.4
@@ -84,5 +85,33 @@ extension OrderEntryConnection: BenchOrderConnection {
             }
         }
         return nil
+    }
+}
+
+/// Logging in again on a new connection, for up to two seconds: the server may not yet have
+/// seen the account's previous connection close (OUCH: Login Rejected "session not
+/// available"; FIX: a Logout instead of a Logon), or may close a new connection at once while
+/// it still counts earlier ones of 127.0.0.1 as not logged in (`max_pre_login_per_address`).
+/// Each retry is printed with its reason, so that a run shows how often it happened.
+enum LoginRetry {
+    /// `attempt` makes a new connection and logs in: the connection, or nil with `refusal`
+    /// set when the server refused; a thrown error that says the server closed the
+    /// connection is retried too, any other ends the run.
+    static func connect<Connection: ~Copyable>(
+        port: UInt16, account: BenchAccount, _ attempt: (inout String) throws(BenchFailure) -> Connection?
+    ) throws(BenchFailure) -> Connection {
+        var attempts = 0
+        while true {
+            var refusal = ""
+            do {
+                if let connection = try attempt(&refusal) { return connection }
+            } catch where error.description.contains("closed the connection") {
+                refusal = error.description
+            }
+            attempts += 1
+            print("port \(port): login of \(account.username), attempt \(attempts): \(refusal); trying again")
+            if attempts == 40 { throw BenchFailure("port \(port): login of \(account.username) failed 40 times; the last: \(refusal)") }
+            usleep(50_000)
+        }
     }
 }

@@ -131,18 +131,14 @@ struct FIXConnection: ~Copyable {
 
     // MARK: Session
 
-    /// Connects and logs on `account`; a Logout instead of a Logon (the account's previous
-    /// connection not yet seen closed) is retried for up to two seconds on a new connection.
+    /// Connects and logs on `account`, trying again as `LoginRetry` says.
     static func loggedOn(port: UInt16, account: BenchAccount, targetCompID: String, clock: TSCClock,
                          tls: TLSContext? = nil) throws(BenchFailure) -> FIXConnection {
-        var attempt = 0
-        while true {
+        try LoginRetry.connect(port: port, account: account) { (refusal) throws(BenchFailure) -> FIXConnection? in
             var connection = try FIXConnection(port: port, account: account, targetCompID: targetCompID, tls: tls)
-            let refusal = try connection.logon(account, deadline: rtes_rdtsc() &+ clock.ticksPerSecond &* 5)
-            guard let refusal else { return connection }
-            attempt += 1
-            if attempt == 40 { throw BenchFailure("port \(port): Logon of \(account.username) refused 40 times: \(refusal)") }
-            usleep(50_000)
+            guard let refused = try connection.logon(account, deadline: rtes_rdtsc() &+ clock.ticksPerSecond &* 5) else { return connection }
+            refusal = refused
+            return nil
         }
     }
 

@@ -112,7 +112,9 @@ struct GatewayReport: Codable {
 
     func goalTable() -> String {
         var table = TextTable("goal", "measured", "met")
-        for goal in goals { table.add(goal.goal, goal.measured, goal.met.map { $0 ? "yes" : "NO" } ?? "not measured") }
+        for goal in goals {
+            table.add(goal.goal, goal.measured, goal.met.map { $0 ? "yes" : "NO" } ?? (goal.measured == "—" ? "not measured" : "(no goal)"))
+        }
         return table.render()
     }
 }

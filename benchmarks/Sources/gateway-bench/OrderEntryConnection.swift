@@ -199,17 +199,13 @@ struct OrderEntryConnection: ~Copyable {
 
     // MARK: Session
 
-    /// Connects and logs in `account`. A Login Rejected "session not available" is retried
-    /// for up to two seconds on a new connection: the server may not yet have seen the
-    /// account's previous connection close.
+    /// Connects and logs in `account`, trying again as `LoginRetry` says.
     static func loggedIn(port: UInt16, account: BenchAccount, clock: TSCClock, tls: TLSContext? = nil) throws(BenchFailure) -> OrderEntryConnection {
-        var attempt = 0
-        while true {
+        try LoginRetry.connect(port: port, account: account) { (refusal) throws(BenchFailure) -> OrderEntryConnection? in
             var connection = try OrderEntryConnection(port: port, tls: tls)
             if try connection.login(account, deadline: rtes_rdtsc() &+ clock.ticksPerSecond &* 5) != nil { return connection }
-            attempt += 1
-            if attempt == 40 { throw BenchFailure("port \(port): login of \(account.username): session not available, 40 times") }
-            usleep(50_000)
+            refusal = "Login Rejected, session not available"
+            return nil
         }
     }
 
