@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # FIX 4.4 and TLS on the order path, side by side in one gateway-bench run (rounds alternate):
+#   floor     the C io_uring echo server: what loopback TCP costs this host (latency only)
 #   rtes      OUCH Enter Order → Accepted on trading_exchange's SoupBinTCP port
 #   rtes-fix  NewOrderSingle → ExecutionReport (New) on the same exchange's FIX port
 #   quickfix  the same FIX messages answered by QuickFIX's own C++ acceptor (quickfix-acceptor/acceptor.cpp)
@@ -46,7 +47,7 @@ cd benchmarks
 rm -f results/fix.json
 status=0
 .build/release/gateway-bench \
-    --servers rtes rtes-fix quickfix rtes-tls \
+    --servers floor rtes rtes-fix quickfix rtes-tls \
     --throughput-servers rtes rtes-fix quickfix rtes-tls \
     --quickfix-acceptor "$root/$acceptor" --fix-data-dictionary "$root/$dictionary" \
     --tls-certificate "$certificates/dev/server.pem" --tls-key "$certificates/dev/server.key" --tls-ca "$certificates/dev/ca.pem" \
