@@ -95,6 +95,8 @@ let package = Package(
         .library(name: "ExchangeClock", targets: ["ExchangeClock"]),
         .library(name: "ExchangeWire", targets: ["ExchangeWire"]),
         .library(name: "ExchangeFIX", targets: ["ExchangeFIX"]),
+        // The benchmarks' TLS client (gateway-bench's rtes-tls).
+        .library(name: "ExchangeTLS", targets: ["ExchangeTLS"]),
         .library(name: "ExchangeGateway", targets: ["ExchangeGateway"]),
         .library(name: "ExchangeClient", targets: ["ExchangeClient"]),
         .executable(name: "rtes-client", targets: ["rtes-client"]),

@@ -104,6 +104,8 @@ let package = Package(
                 .product(name: "ExchangeCore", package: "RTES"),
                 .product(name: "ExchangeRisk", package: "RTES"),
                 .product(name: "ExchangeWire", package: "RTES"),
+                .product(name: "ExchangeFIX", package: "RTES"),
+                .product(name: "ExchangeTLS", package: "RTES"),
                 .product(name: "ExchangeConfig", package: "RTES"),
                 .product(name: "ExchangeFeed", package: "RTES"),
                 .product(name: "CExchangeShim", package: "RTES"),

@@ -2,6 +2,7 @@ import BenchSupport
 import CExchangeShim
 import Foundation
 import Glibc
+import ExchangeTLS
 import Histogram
 
 /// The servers of one run, the order in which they are measured, and what was measured.
@@ -11,6 +12,10 @@ struct Bench {
     let latencyAccount: BenchAccount
     let throughputAccounts: [BenchAccount]
     private var nio: NIOOrderEntryServer?
+    /// QuickFIX's C++ acceptor (quickfix).
+    private var quickfix: QuickFIXAcceptor?
+    /// The TLS client context of rtes-tls (trusting --tls-ca).
+    private var tlsClient: TLSContext?
     /// RTES, and RTES with market data.
     private var exchanges: [ServerKind: ExchangeProcess] = [:]
     /// Why a server has no (more) measurements.
@@ -52,17 +57,39 @@ struct Bench {
     /// accepts connections). The floor starts and stops around each measurement.
     mutating func startServers(accounts: [BenchAccount]) throws {
         let storm = wanted.contains(.rtesMarketDataStorm)
-        for kind in [ServerKind.rtes, .rtesMarketData] where wanted.contains(kind) || (kind == .rtesMarketData && storm) {
+        let fix = wanted.contains(.rtesFIX)
+        for kind in [ServerKind.rtes, .rtesMarketData, .rtesTLS]
+        where wanted.contains(kind) || (kind == .rtesMarketData && storm) || (kind == .rtes && fix) {
             let latencyEnters = options.noLatency ? 0 : options.rounds * (options.warmup + options.orders)
             // Tokens one account may need: the exchange keeps that many for each account of the
             // keys file (an account may be the latency, a throughput and the book account at once).
             let throughputEnters = options.noThroughput ? 0 : options.throughputMaxMessages / 2 + 1
-            let settings = ExchangeProcess.Settings(
+            var settings = ExchangeProcess.Settings(
                 binary: options.exchangeBinary, apiKeysFile: options.apiKeys, cpu: options.serverCPU,
                 fifoPriority: options.realtimePriority, tokenHistory: latencyEnters * 2 + throughputEnters + options.bookOrders + 65_536,
                 accounts: accounts.count,
                 marketData: kind == .rtesMarketData, startTimeoutSeconds: options.exchangeStartTimeout,
                 snapshotWorkPerTurn: options.snapshotWorkPerTurn, snapshotMaxMegabytesPerSecond: options.snapshotMaxMbPerSecond)
+            if kind == .rtes && fix {
+                // Every order and every cancel takes a ClOrdID of the session's day.
+                settings.fixClOrdIDs = latencyEnters * 2 + (options.noThroughput ? 0 : options.throughputMaxMessages) + 65_536
+                settings.fixSessions = Set([latencyAccount.username] + throughputAccounts.map(\.username)).count
+            }
+            if kind == .rtesTLS {
+                guard let certificate = options.tlsCertificate, let key = options.tlsKey, let ca = options.tlsCA else {
+                    unavailable[kind] = "not measured: --tls-certificate, --tls-key and --tls-ca are needed (configs/tls/make-dev-certs.sh makes them)"
+                    print("\(kind.rawValue): \(unavailable[kind]!)")
+                    continue
+                }
+                settings.tls = (certificate, key)
+                do {
+                    tlsClient = try TLSContext.client(caFile: ca)
+                } catch {
+                    unavailable[kind] = "not measured: the TLS client context: \(error)"
+                    print("\(kind.rawValue): \(unavailable[kind]!)")
+                    continue
+                }
+            }
             do {
                 let started = try ExchangeProcess(settings)
                 started.pause()
@@ -86,6 +113,18 @@ struct Bench {
         if wanted.contains(.swiftnio) {
             nio = try NIOOrderEntryServer(cpu: options.serverCPU, fifoPriority: options.realtimePriority, accounts: accounts)
         }
+        if wanted.contains(.quickfix) {
+            do {
+                let names = Array(Set([latencyAccount.username] + throughputAccounts.map(\.username)).map(\.description)).sorted()
+                let started = try QuickFIXAcceptor(binary: options.quickfixAcceptor, dataDictionary: options.fixDataDictionary,
+                                                   accounts: names, cpu: options.serverCPU, startTimeoutSeconds: options.exchangeStartTimeout)
+                quickfix = started
+                print("quickfix: QuickFIX acceptor accepts connections on port \(started.port); settings in \(started.directory)")
+            } catch {
+                unavailable[.quickfix] = "not measured: \(error)"
+                print("quickfix: \(unavailable[.quickfix]!)")
+            }
+        }
     }
 
     /// Runs `body` with the port of a running `kind` server: the floor is started for it and
@@ -106,14 +145,19 @@ struct Bench {
         case .swiftnio:
             guard let nio else { throw BenchFailure("the SwiftNIO server is not running") }
             return try body(nio.port)
-        case .rtes, .rtesMarketData:
-            guard let exchange = exchanges[kind] else { throw BenchFailure("\(kind.rawValue) is not running") }
+        case .rtes, .rtesMarketData, .rtesTLS, .rtesFIX:
+            // rtes-fix is the rtes exchange's FIX port.
+            guard let exchange = exchanges[kind == .rtesFIX ? .rtes : kind] else { throw BenchFailure("\(kind.rawValue) is not running") }
             exchange.resume()
             defer {
                 usleep(200_000)  // the gateway sees the client's Logout and close before it stops
                 exchange.pause()
             }
-            return try body(exchange.port)
+            return try body(kind == .rtesFIX ? exchange.fixPort : exchange.port)
+        case .quickfix:
+            guard let quickfix else { throw BenchFailure("the QuickFIX acceptor is not running") }
+            defer { usleep(200_000) }  // it sees the client's Logout and close before the next server runs
+            return try body(quickfix.port)
         case .rtesMarketDataStorm:
             guard let exchange = exchanges[.rtesMarketData] else { throw BenchFailure("rtes-md is not running") }
             exchange.resume()
@@ -145,16 +189,29 @@ struct Bench {
                 let firstToken = nextToken
                 nextToken += UInt64(options.warmup + options.orders)
                 let (account, warmup, orders, clock) = (latencyAccount, options.warmup, options.orders, clock)
-                let (cpu, priority) = (options.clientCPU, options.realtimePriority)
+                let (cpu, priority, tls) = (options.clientCPU, options.realtimePriority, tlsClient)
                 let timeout = UInt64(options.replyTimeout * Double(clock.ticksPerSecond))
                 let feed = kind == .rtesMarketData && !options.servers.contains(.rtesMarketDataStorm) ? exchanges[kind].map {
                     FeedAddress(group: ExchangeProcess.group, port: $0.feedPort, retransmitPort: $0.retransmitPort)
                 } : nil
                 do {
                     let run = try withServer(kind) { port in
-                        try PinnedThread.run(cpu: cpu, fifoPriority: priority) {
-                            try ClosedLoop.run(port: port, account: account, tokenPrefix: UInt8(ascii: "L"), firstToken: firstToken,
-                                               warmup: warmup, count: orders, clock: clock, replyTimeout: timeout, feed: feed)
+                        try PinnedThread.run(cpu: cpu, fifoPriority: priority) { () throws(BenchFailure) -> ClosedLoopRun in
+                            if kind.speaksFIX {
+                                return try ClosedLoop.run(
+                                    connect: { () throws(BenchFailure) in
+                                        try FIXConnection.loggedOn(port: port, account: account, targetCompID: ExchangeProcess.fixTargetCompID,
+                                                                   clock: clock)
+                                    },
+                                    tokenPrefix: UInt8(ascii: "L"), firstToken: firstToken, warmup: warmup, count: orders, clock: clock,
+                                    replyTimeout: timeout)
+                            }
+                            return try ClosedLoop.run(
+                                connect: { () throws(BenchFailure) in
+                                    try OrderEntryConnection.loggedIn(port: port, account: account, clock: clock, tls: kind == .rtesTLS ? tls : nil)
+                                },
+                                tokenPrefix: UInt8(ascii: "L"), firstToken: firstToken, warmup: warmup, count: orders, clock: clock,
+                                replyTimeout: timeout, feed: feed)
                         }
                     }
                     enter[kind, default: makeLatencyHistogram()].add(run.enter)
@@ -167,6 +224,12 @@ struct Bench {
                 } catch {
                     unavailable[kind] = "round \(round + 1) failed: \(error)"
                     print("\(kind.rawValue): \(unavailable[kind]!)")
+                    if let exchange = exchanges[kind == .rtesFIX ? .rtes : kind] {
+                        exchange.resume()
+                        let lines = exchange.metrics(["rtes_gateway_disconnects", "rtes_fix_connections", "rtes_gateway_connections"])
+                        exchange.pause()
+                        print("the exchange's connection counters:\n" + lines.filter { !$0.hasPrefix("#") }.joined(separator: "\n"))
+                    }
                 }
             }
         }
@@ -180,12 +243,27 @@ struct Bench {
             }
             let (accounts, window, seconds, maximum, clock) = (
                 throughputAccounts, options.window, options.throughputSeconds, options.throughputMaxMessages, clock)
-            let (cpu, priority) = (options.clientCPU, options.realtimePriority)
+            let (cpu, priority, tls) = (options.clientCPU, options.realtimePriority, tlsClient)
             do {
                 let run = try withServer(kind) { port in
-                    try PinnedThread.run(cpu: cpu, fifoPriority: priority) {
-                        try Pipelined.run(server: kind.rawValue, port: port, accounts: accounts, window: window, seconds: seconds,
-                                          maximumMessages: maximum, tokenPrefix: UInt8(ascii: "T"), clock: clock)
+                    try PinnedThread.run(cpu: cpu, fifoPriority: priority) { () throws(BenchFailure) -> PipelinedRun in
+                        if kind.speaksFIX {
+                            return try Pipelined.run(
+                                server: kind.rawValue,
+                                connect: { (account) throws(BenchFailure) in
+                                    try FIXConnection.loggedOn(port: port, account: account, targetCompID: ExchangeProcess.fixTargetCompID,
+                                                               clock: clock)
+                                },
+                                accounts: accounts, window: window, seconds: seconds, maximumMessages: maximum,
+                                tokenPrefix: UInt8(ascii: "T"), clock: clock)
+                        }
+                        return try Pipelined.run(
+                            server: kind.rawValue,
+                            connect: { (account) throws(BenchFailure) in
+                                try OrderEntryConnection.loggedIn(port: port, account: account, clock: clock, tls: kind == .rtesTLS ? tls : nil)
+                            },
+                            accounts: accounts, window: window, seconds: seconds, maximumMessages: maximum,
+                            tokenPrefix: UInt8(ascii: "T"), clock: clock)
                     }
                 }
                 throughput.append(run)
@@ -206,6 +284,15 @@ struct Bench {
         }
         nio?.stop()
         nio = nil
+        if let quickfix {
+            quickfix.stop()
+            if options.keepExchangeFiles {
+                print("quickfix: settings and log kept in \(quickfix.directory)")
+            } else {
+                try? FileManager.default.removeItem(atPath: quickfix.directory)
+            }
+        }
+        quickfix = nil
         for (kind, exchange) in exchanges.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let status = exchange.stop()
             if unavailable[kind] == nil && status != 0 {
@@ -252,14 +339,26 @@ struct Bench {
             return (Double(a) / Double(b) * 100).rounded() / 100
         }
         let floor = summary(.floor), nio = summary(.swiftnio), rtes = summary(.rtes)
+        let fix = summary(.rtesFIX), quickfix = summary(.quickfix), tls = summary(.rtesTLS)
         let ratios = Ratios(rtesOverFloorP50: ratio(rtes?.p50, floor?.p50), rtesOverFloorP99: ratio(rtes?.p99, floor?.p99),
-                            nioOverRTESP50: ratio(nio?.p50, rtes?.p50), nioOverFloorP50: ratio(nio?.p50, floor?.p50))
+                            nioOverRTESP50: ratio(nio?.p50, rtes?.p50), nioOverFloorP50: ratio(nio?.p50, floor?.p50),
+                            fixOverOUCHP50: ratio(fix?.p50, rtes?.p50), fixOverOUCHP99: ratio(fix?.p99, rtes?.p99),
+                            quickfixOverFIXP50: ratio(quickfix?.p50, fix?.p50), quickfixOverFIXP99: ratio(quickfix?.p99, fix?.p99),
+                            tlsOverPlainP50: ratio(tls?.p50, rtes?.p50), tlsOverPlainP99: ratio(tls?.p99, rtes?.p99))
         func stated(_ value: Double?, _ detail: String) -> String { value.map { String(format: "%.2f× (%@)", $0, detail) } ?? "—" }
         let rtesThroughput = throughput.first { $0.server == ServerKind.rtes.rawValue }
         let marketDataThroughput = throughput.first { $0.server == ServerKind.rtesMarketData.rawValue }
         let withMarketData = summary(.rtesMarketData)
         let addedP50 = withMarketData.flatMap { md in rtes.map { Int64(md.p50) - Int64($0.p50) } }
         let throughputRatio = marketDataThroughput.flatMap { md in rtesThroughput.map { md.ordersPerSecond / $0.ordersPerSecond } }
+        let fixThroughput = throughput.first { $0.server == ServerKind.rtesFIX.rawValue }
+        let tlsThroughput = throughput.first { $0.server == ServerKind.rtesTLS.rawValue }
+        func added(_ a: UInt64?, _ b: UInt64?) -> Int64? { a.flatMap { a in b.map { Int64(a) - Int64($0) } } }
+        let tlsAddedP50 = added(tls?.p50, rtes?.p50), tlsAddedP99 = added(tls?.p99, rtes?.p99)
+        let tlsThroughputRatio = tlsThroughput.flatMap { t in rtesThroughput.map { t.ordersPerSecond / $0.ordersPerSecond } }
+        func p50s(_ named: [(String, LatencySummary?)]) -> String {
+            named.map { "\($0.0) \($0.1.map { formatNanoseconds($0.p50) } ?? "—")" }.joined(separator: ", ")
+        }
         let goals = [
             Goal(goal: "RTES p50 ≤ 1.3 × floor p50",
                  measured: stated(ratios.rtesOverFloorP50, "RTES \(rtes.map { formatNanoseconds($0.p50) } ?? "—"), floor \(floor.map { formatNanoseconds($0.p50) } ?? "—")"),
@@ -282,6 +381,27 @@ struct Bench {
                  measured: throughputRatio.map { String(format: "%.2f× (%.2f M against %.2f M Enter orders/s; one thread for gateway, engine and feed)",
                                                         $0, marketDataThroughput!.ordersPerSecond / 1e6, rtesThroughput!.ordersPerSecond / 1e6) } ?? "—",
                  met: throughputRatio.map { $0 >= 0.9 }),
+            Goal(goal: "(issue 12) FIX p50 ≤ 1.2 × OUCH p50 (rtes-fix NewOrderSingle → ExecutionReport New / rtes Enter → Accepted)",
+                 measured: stated(ratios.fixOverOUCHP50, p50s([("rtes-fix", fix), ("rtes", rtes)])),
+                 met: ratios.fixOverOUCHP50.map { $0 <= 1.2 }),
+            Goal(goal: "(issue 12) QuickFIX acceptor p50 ≥ 5 × RTES FIX p50 (quickfix / rtes-fix)",
+                 measured: stated(ratios.quickfixOverFIXP50, p50s([("quickfix", quickfix), ("rtes-fix", fix)])),
+                 met: ratios.quickfixOverFIXP50.map { $0 >= 5 }),
+            Goal(goal: "(issue 12) TLS adds ≤ 2 µs to OUCH p50 (rtes-tls − rtes)",
+                 measured: tlsAddedP50.map { "\($0) ns (\(p50s([("rtes-tls", tls), ("rtes", rtes)])))" } ?? "—",
+                 met: tlsAddedP50.map { $0 <= 2_000 }),
+            Goal(goal: "(issue 12, reported) TLS's cost on OUCH p99 (rtes-tls − rtes)",
+                 measured: tlsAddedP99.map { "\($0) ns (rtes-tls \(formatNanoseconds(tls!.p99)), rtes \(formatNanoseconds(rtes!.p99)))" } ?? "—",
+                 met: nil),
+            Goal(goal: "(issue 12, reported) TLS's cost on OUCH throughput (rtes-tls / rtes, 8 connections; the client encrypts and decrypts on its one thread)",
+                 measured: tlsThroughputRatio.map { String(format: "%.2f× (%.2f M against %.2f M Enter orders/s)", $0,
+                                                           tlsThroughput!.ordersPerSecond / 1e6, rtesThroughput!.ordersPerSecond / 1e6) } ?? "—",
+                 met: nil),
+            Goal(goal: "(issue 12, reported) FIX over 8 pipelining connections, every answer received",
+                 measured: fixThroughput.map {
+                     String(format: "%.2f M NewOrderSingle/s (%.2f M messages/s), %d lost", $0.ordersPerSecond / 1e6, $0.messagesPerSecond / 1e6, $0.lost)
+                 } ?? "—",
+                 met: fixThroughput.map { $0.lost == 0 }),
         ]
         let method = """
             Latency: 1 connection, closed loop, \(options.rounds) rounds × (\(options.warmup) warm-up + \(options.orders) measured) \
@@ -292,7 +412,9 @@ struct Bench {
             Cancel alternating, \(options.throughputSeconds) s or \(options.throughputMaxMessages) messages per connection, every \
             message answered. rtes runs with market_data.enabled false, rtes-md with it true; for rtes-md the client also \
             joins the feed's group and times Enter → the Add Order datagram (CLOCK_REALTIME before send against the \
-            kernel's SO_TIMESTAMPNS receive stamp).
+            kernel's SO_TIMESTAMPNS receive stamp). rtes-fix and quickfix: the same orders as FIX 4.4 NewOrderSingle \
+            (limit, day) timed to the ExecutionReport New, then OrderCancelRequest timed to the ExecutionReport Canceled. \
+            rtes-tls: OUCH over TLS, the client's encryption before the first TSC read and its decryption after the second.
             """
         return GatewayReport(
             host: host, command: CommandLine.arguments.joined(separator: " "), pinning: pinning, method: method,

@@ -72,6 +72,8 @@ struct BenchAccount: Sendable {
     var clientID: ClientID
     var username: SoupUsername
     var password: SoupPassword
+    /// The password's text (FIX's Password field; `SoupPassword` does not show its own).
+    var passwordText: String
     var firm: Firm
 
     /// Every account in the file, client IDs in file order (as the exchange assigns them).
@@ -86,7 +88,8 @@ struct BenchAccount: Sendable {
             guard let username = SoupUsername(account.username), let password = SoupPassword(text) else {
                 throw BenchFailure("\(path): account \(index) does not fit the SoupBinTCP username/password fields")
             }
-            return BenchAccount(clientID: ClientID(index), username: username, password: password, firm: account.firm)
+            return BenchAccount(clientID: ClientID(index), username: username, password: password, passwordText: text,
+                                firm: account.firm)
         }
     }
 }

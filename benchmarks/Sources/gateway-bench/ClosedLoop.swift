@@ -67,26 +67,29 @@ final class FeedTap {
 
 enum ClosedLoop {
     /// - Parameters:
+    ///   - connect: opens the logged-in connection (OUCH, OUCH over TLS or FIX).
     ///   - tokenPrefix, firstToken: the letter and first number of this run's order tokens
     ///     (one per order, numbered on).
     ///   - replyTimeout: TSC ticks an answer may take before the run fails.
-    static func run(port: UInt16, account: BenchAccount, tokenPrefix: UInt8, firstToken: UInt64, warmup: Int, count: Int,
-                    clock: TSCClock, replyTimeout: UInt64, feed: FeedAddress? = nil) throws(BenchFailure) -> ClosedLoopRun {
+    static func run<Connection: BenchOrderConnection & ~Copyable>(
+        connect: () throws(BenchFailure) -> Connection, tokenPrefix: UInt8, firstToken: UInt64, warmup: Int, count: Int,
+        clock: TSCClock, replyTimeout: UInt64, feed: FeedAddress? = nil
+    ) throws(BenchFailure) -> ClosedLoopRun {
         let tap = try feed.map { (address) throws(BenchFailure) in try FeedTap(address) }
-        var connection = try OrderEntryConnection.loggedIn(port: port, account: account, clock: clock)
+        var connection = try connect()
         var run = ClosedLoopRun(enter: makeLatencyHistogram(), cancel: makeLatencyHistogram(), itch: tap.map { _ in makeLatencyHistogram() })
         for i in 0..<(warmup + count) {
             let token = BenchToken.make(tokenPrefix, firstToken &+ UInt64(i))
             tap?.expectAddOrder()
             let sentAt = tap == nil ? 0 : rtes_realtime_ns()
-            let entered = try roundTrip(&connection, answer: OUCH.OutboundType.accepted, token: token, timeout: replyTimeout,
-                                        other: &run.otherMessages) { BenchMarket.writeEnter(token: token, to: $0) }
+            connection.queueEnter(token)
+            let entered = try roundTrip(&connection, answer: .accepted, token: token, timeout: replyTimeout, other: &run.otherMessages)
             if let tap {
                 let published = try tap.awaitAddOrder(deadline: rtes_rdtsc() &+ replyTimeout)
                 if i >= warmup && published > sentAt { _ = run.itch!.record(published - sentAt) }
             }
-            let canceled = try roundTrip(&connection, answer: OUCH.OutboundType.canceled, token: token, timeout: replyTimeout,
-                                         other: &run.otherMessages) { BenchMarket.writeCancel(token: token, to: $0) }
+            connection.queueCancel(token)
+            let canceled = try roundTrip(&connection, answer: .canceled, token: token, timeout: replyTimeout, other: &run.otherMessages)
             if i >= warmup {
                 _ = run.enter.record(clock.nanoseconds(entered))
                 _ = run.cancel.record(clock.nanoseconds(canceled))
@@ -96,38 +99,33 @@ enum ClosedLoop {
         return run
     }
 
-    /// Sends the packet `write` writes and spins until its answer arrives; TSC ticks from
-    /// just before `send` to just after the `recv` that brought the answer.
+    /// Sends what is queued and spins until its answer arrives; TSC ticks from just before
+    /// `send` to just after the `recv` that brought the answer.
     @inline(__always)
-    static func roundTrip(_ connection: inout OrderEntryConnection, answer: UInt8, token: OrderToken, timeout: UInt64,
-                          other: inout Int, _ write: (UnsafeMutableRawPointer) -> Int) throws(BenchFailure) -> UInt64 {
-        connection.queue(write)
+    static func roundTrip<Connection: BenchOrderConnection & ~Copyable>(
+        _ connection: inout Connection, answer: BenchAnswer.Kind, token: OrderToken, timeout: UInt64, other: inout Int
+    ) throws(BenchFailure) -> UInt64 {
         let sent = rtes_rdtscp()
         try connection.flushAll(deadline: sent &+ timeout)
-        try awaitAnswer(&connection, type: answer, token: token, deadline: sent &+ timeout, other: &other)
+        try awaitAnswer(&connection, kind: answer, token: token, deadline: sent &+ timeout, other: &other)
         return connection.lastReceiveTSC &- sent
     }
 
-    /// Spins until the sequenced message `type` for `token` arrives (Accepted and Canceled
-    /// both carry the token at offset 9). A Rejected or anything unexpected fails the run.
+    /// Spins until the answer `kind` for `token` arrives. A reject fails the run; anything
+    /// else is counted in `other`.
     @inline(__always)
-    static func awaitAnswer(_ connection: inout OrderEntryConnection, type: UInt8, token: OrderToken, deadline: UInt64,
-                            other: inout Int) throws(BenchFailure) {
+    static func awaitAnswer<Connection: BenchOrderConnection & ~Copyable>(
+        _ connection: inout Connection, kind: BenchAnswer.Kind, token: OrderToken, deadline: UInt64, other: inout Int
+    ) throws(BenchFailure) {
+        var spins: UInt32 = 0
         while true {
-            let frame = try connection.nextFrame(deadline: deadline)
-            guard frame.type == SoupPacketType.sequencedData else {
-                if frame.type == SoupPacketType.serverHeartbeat || frame.type == SoupPacketType.debug { continue }
-                throw BenchFailure("port \(connection.port): packet type \(frame.type) while waiting for an answer")
+            guard let answer = try connection.nextAnswer() else {
+                try connection.waitBetweenPolls(&spins, deadline: deadline)
+                continue
             }
-            guard let message = frame.payload.baseAddress, frame.payload.count >= OUCHLayout.Rejected.length else {
-                if frame.payload.count > 0 { other += 1; continue }
-                throw BenchFailure("port \(connection.port): an empty Sequenced Data packet")
-            }
-            let kind = message.load(as: UInt8.self)
-            if kind == type && AlphaField.readToken(message, at: OUCHLayout.Accepted.token) == token { return }
-            if kind == OUCH.OutboundType.rejected {
-                let reason = message.load(fromByteOffset: OUCHLayout.Rejected.reason, as: UInt8.self)
-                throw BenchFailure("port \(connection.port): order \(AlphaField.readToken(message, at: OUCHLayout.Rejected.token)) rejected, reason \(String(UnicodeScalar(reason)))")
+            if answer.kind == kind && answer.token == token { return }
+            if answer.kind == .rejected || answer.kind == .cancelRejected {
+                throw BenchFailure("port \(connection.port): order \(answer.token) \(answer.kind == .rejected ? "rejected" : "cancel rejected"), \(answer.reason)")
             }
             other += 1
         }

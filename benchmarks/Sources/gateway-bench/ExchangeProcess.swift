@@ -24,20 +24,30 @@ final class ExchangeProcess {
         var startTimeoutSeconds: Double
         var snapshotWorkPerTurn: Int? = nil
         var snapshotMaxMegabytesPerSecond: Int? = nil
+        /// ClOrdIDs one FIX session may need in the run; nil: no FIX port.
+        var fixClOrdIDs: Int? = nil
+        /// Accounts that log on over FIX (fix.max_sessions: each session's tables are allocated at start).
+        var fixSessions: Int = 8
+        /// `gateway.tls` on with this certificate and key (RTES_TLS_CERT, RTES_TLS_KEY); nil: off.
+        var tls: (certificate: String, key: String)? = nil
     }
 
     let port: UInt16
+    /// What the exchange calls itself on its FIX port (fix.sender_comp_id).
+    static let fixTargetCompID = "RTES"
     /// The market-data feed (when enabled): the multicast group and port, the re-request port.
     static let group: UInt32 = 0xEF07_0001  // 239.7.0.1
     let feedPort: UInt16
     let retransmitPort: UInt16
     let snapshotPort: UInt16
     let metricsPort: UInt16
+    /// The FIX 4.4 acceptor's port (with `fixClOrdIDs`).
+    let fixPort: UInt16
     let directory: String
     let configPath: String
     let logPath: String
-    let pid: pid_t
-    private var exited = false
+    private let child: ChildProcess
+    var pid: pid_t { child.pid }
 
     init(_ settings: Settings) throws {
         guard access(settings.binary, X_OK) == 0 else {
@@ -49,20 +59,25 @@ final class ExchangeProcess {
         directory = String(cString: made)
         configPath = directory + "/exchange.json"
         logPath = directory + "/exchange.log"
-        let ports = try FreePorts.take(5)
+        let ports = try FreePorts.take(6)
         port = ports[0]
         feedPort = ports[1]
         retransmitPort = ports[3]
         snapshotPort = ports[4]
         metricsPort = ports[2]
+        fixPort = ports[5]
         try Self.configuration(settings, ports: ports).write(toFile: configPath, atomically: true, encoding: .utf8)
 
         var environment = ProcessInfo.processInfo.environment
         environment["RTES_API_KEYS_FILE"] = URL(fileURLWithPath: settings.apiKeysFile).standardizedFileURL.path
         environment["RTES_CONFIG"] = nil
+        if let tls = settings.tls {
+            environment["RTES_TLS_CERT"] = URL(fileURLWithPath: tls.certificate).standardizedFileURL.path
+            environment["RTES_TLS_KEY"] = URL(fileURLWithPath: tls.key).standardizedFileURL.path
+        }
         let arguments = ["/usr/bin/setpriv", "--pdeathsig", "KILL", "--", settings.binary, configPath,
                          "--counters", directory + "/counters"]
-        pid = try Self.spawn(arguments, environment: environment, output: logPath)
+        child = try ChildProcess(arguments, environment: environment, output: logPath)
         do {
             try waitUntilListening(timeoutSeconds: settings.startTimeoutSeconds)
         } catch {
@@ -74,35 +89,15 @@ final class ExchangeProcess {
     deinit { stop() }
 
     /// SIGSTOP: the exchange's threads stop spinning; its sockets stay open.
-    func pause() {
-        if !exited { kill(pid, SIGSTOP) }
-    }
+    func pause() { child.pause() }
 
     /// SIGCONT.
-    func resume() {
-        if !exited { kill(pid, SIGCONT) }
-    }
+    func resume() { child.resume() }
 
     /// Ends the exchange (SIGTERM, SIGKILL after 10 s) and reaps it; its exit status, or nil
     /// when it had to be killed or was gone already.
     @discardableResult
-    func stop() -> Int32? {
-        guard !exited else { return nil }
-        kill(pid, SIGCONT)
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        for _ in 0..<1_000 {
-            if waitpid(pid, &status, WNOHANG) == pid {
-                exited = true
-                return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : nil
-            }
-            usleep(10_000)
-        }
-        kill(pid, SIGKILL)
-        waitpid(pid, &status, 0)
-        exited = true
-        return nil
-    }
+    func stop() -> Int32? { child.stop() }
 
     /// The lines of the exchange's /metrics whose names start with one of `prefixes` (empty
     /// when the admin plane does not answer).
@@ -142,9 +137,7 @@ final class ExchangeProcess {
     private func waitUntilListening(timeoutSeconds: Double) throws {
         let deadline = rtes_monotonic_ns() + UInt64(timeoutSeconds * 1e9)
         while rtes_monotonic_ns() < deadline {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                exited = true
+            if let status = child.exitedAlready() {
                 throw BenchFailure("trading_exchange exited during start-up (status \(status)); its log (\(logPath)):\n\(logTail())")
             }
             if FreePorts.accepts(port: port) && FreePorts.accepts(port: metricsPort) { return }
@@ -154,27 +147,12 @@ final class ExchangeProcess {
                            "(does this build have the order gateway?); its log (\(logPath)):\n\(logTail())")
     }
 
-    private static func spawn(_ arguments: [String], environment: [String: String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
-        guard result == 0 else { throw BenchFailure("cannot start \(arguments[0]): \(String(cString: strerror(result)))") }
-        return pid
-    }
-
     /// The benchmark configuration (JSON; configs/README.md describes every key).
     static func configuration(_ s: Settings, ports: [UInt16]) -> String {
+        // One FIX session per account of the keys file; ClOrdIDs are kept for the whole day.
+        let fix = s.fixClOrdIDs.map {
+            #"\#n  "fix": { "port": \#(ports[5]), "sender_comp_id": "\#(fixTargetCompID)", "max_sessions": \#(s.fixSessions), "max_cl_ord_ids": \#(min(9_999_999, $0)) },"#
+        } ?? ""
         let symbols = BenchMarket.instruments.map {
             #"    { "symbol": "\#($0.symbol)", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": \#($0.referenceDollars) }"#
         }.joined(separator: ",\n")
@@ -196,7 +174,7 @@ final class ExchangeProcess {
               "gateway": { "session_name": "GWBENCH", "max_connections": 64, "session_history_messages": 65536,
                            "send_queue_bytes": 4194304, "max_messages_per_second": 100000000,
                            "token_history": \(s.tokenHistory * s.accounts), "max_tokens_per_account": \(s.tokenHistory),
-                           "recv_buffer_size": 4096, "recv_buffer_count": 1024 },
+                           "recv_buffer_size": 4096, "recv_buffer_count": 1024, "tls": "\(s.tls == nil ? "off" : "on")" },\(fix)
               "market_data": { "enabled": \(s.marketData), "interface": "127.0.0.1", "ttl": 0,
                                "retransmit_port": \(ports[3]), "snapshot_port": \(ports[4])\(s.snapshotWorkPerTurn.map { ", \"snapshot_work_per_turn\": \($0)" } ?? "")\(s.snapshotMaxMegabytesPerSecond.map { ", \"snapshot_max_mb_per_second\": \($0)" } ?? "") }
             }

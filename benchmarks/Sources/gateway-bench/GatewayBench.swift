@@ -24,6 +24,14 @@ struct GatewayBench: ParsableCommand {
             connect again, back to back, on one client thread (poll) on --client-cpu; rtes-md runs on the same book without \
             them. Name both in --servers to compare them side by side.
 
+            rtes-fix is the rtes exchange's FIX 4.4 port (fix.port): NewOrderSingle → ExecutionReport New, then \
+            OrderCancelRequest → ExecutionReport Canceled, from a FIX initiator of the benchmark's own (Logon with \
+            ResetSeqNumFlag, Username, Password). quickfix is QuickFIX's C++ acceptor (--quickfix-acceptor, a child process \
+            pinned to --server-cpu) answering the same messages with the same ExecutionReports, with no matching behind them. \
+            rtes-tls is a third trading_exchange with gateway.tls on (--tls-certificate, --tls-key), the OUCH client speaking \
+            TLS (trusting --tls-ca); its packets are encrypted before the clock starts and decrypted after it stops, so the \
+            round trip holds the exchange's TLS work and the longer bytes on the wire. benchmarks/fix.sh runs these side by side.
+
             rtes-md is a second trading_exchange with market_data.enabled (ITCH 5.0 in MoldUDP64 to a loopback multicast \
             group, the publisher on the same thread as gateway and engine): beside its Enter → Accepted, the client joins \
             the group and times Enter → the Add Order on the feed (CLOCK_REALTIME before the send, against the kernel's \
@@ -38,7 +46,7 @@ struct GatewayBench: ParsableCommand {
             still override it. It is killed with the benchmark whatever ends it (setpriv --pdeathsig KILL).
             """)
 
-    @Option(parsing: .upToNextOption, help: "Servers to measure: floor, swiftnio, rtes, rtes-md, rtes-md-storm.") var servers: [ServerKind] = ServerKind.standard
+    @Option(parsing: .upToNextOption, help: "Servers to measure: floor, swiftnio, rtes, rtes-md, rtes-md-storm, rtes-fix, quickfix, rtes-tls.") var servers: [ServerKind] = ServerKind.standard
     @Option(help: "Measured orders per server per round (each also cancelled).") var orders: Int = 50_000
     @Option(help: "Warm-up orders per server per round, not recorded.") var warmup: Int = 10_000
     @Option(help: "Rounds; the servers' order rotates from round to round.") var rounds: Int = 3
@@ -66,6 +74,14 @@ struct GatewayBench: ParsableCommand {
     var clientBlocks = false
     @Option(help: "market_data.snapshot_max_mb_per_second for the rtes-md exchange (not written when absent: the default, 64).") var snapshotMaxMbPerSecond: Int?
     @Option(help: "market_data.snapshot_work_per_turn for the rtes-md exchange (not written when absent: the default).") var snapshotWorkPerTurn: Int?
+    @Option(help: "quickfix: the QuickFIX acceptor program (benchmarks/fix.sh builds it from quickfix-acceptor/acceptor.cpp).")
+    var quickfixAcceptor: String = ".build/quickfix-acceptor/quickfix-acceptor"
+    @Option(help: "quickfix: QuickFIX's FIX 4.4 data dictionary (FIX44.xml; .ci/quickfix fetches it).")
+    var fixDataDictionary: String = "../.build/checkers/quickfix/FIX44.xml"
+    @Option(help: "rtes-tls: the exchange's certificate (PEM; RTES_TLS_CERT). configs/tls/make-dev-certs.sh makes one.")
+    var tlsCertificate: String?
+    @Option(help: "rtes-tls: the exchange's private key (PEM; RTES_TLS_KEY).") var tlsKey: String?
+    @Option(help: "rtes-tls: the CA the client trusts the exchange's certificate by (PEM).") var tlsCA: String?
     @Flag(help: "Skip the latency runs.") var noLatency = false
     @Flag(help: "Skip the throughput runs.") var noThroughput = false
     @Option(help: "Seconds RTES may take to start (its gateway and admin ports accept).") var exchangeStartTimeout: Double = 60
@@ -138,6 +154,9 @@ enum ServerKind: String, CaseIterable, Codable, ExpressibleByArgument {
     case rtes
     case rtesMarketData = "rtes-md"
     case rtesMarketDataStorm = "rtes-md-storm"
+    case rtesFIX = "rtes-fix"
+    case quickfix
+    case rtesTLS = "rtes-tls"
 
     /// The servers measured unless --servers says otherwise.
     static var standard: [ServerKind] { [.floor, .swiftnio, .rtes, .rtesMarketData] }
@@ -149,6 +168,12 @@ enum ServerKind: String, CaseIterable, Codable, ExpressibleByArgument {
         case .rtes: "trading_exchange: io_uring gateway and engine, threading_mode shared, idle_strategy busy_spin, pinned, market data off"
         case .rtesMarketData: "trading_exchange as rtes with market_data.enabled: ITCH 5.0 / MoldUDP64 to a loopback multicast group from the same thread"
         case .rtesMarketDataStorm: "the rtes-md exchange while snapshot clients read snapshots of its book back to back"
+        case .rtesFIX: "the rtes exchange's FIX 4.4 port: NewOrderSingle → ExecutionReport New, OrderCancelRequest → ExecutionReport Canceled"
+        case .quickfix: "QuickFIX 1.15 C++ SocketAcceptor (MemoryStore, no log, FIX44.xml validation) answering the same FIX messages with ExecutionReports, no engine"
+        case .rtesTLS: "trading_exchange as rtes with gateway.tls on: OUCH over TLS (OpenSSL through memory BIOs on the gateway's thread)"
         }
     }
+
+    /// Whether the client speaks FIX 4.4 to it (else OUCH over SoupBinTCP).
+    var speaksFIX: Bool { self == .rtesFIX || self == .quickfix }
 }

@@ -27,10 +27,19 @@ struct Ratios: Codable {
     var rtesOverFloorP99: Double?
     var nioOverRTESP50: Double?
     var nioOverFloorP50: Double?
+    var fixOverOUCHP50: Double?
+    var fixOverOUCHP99: Double?
+    var quickfixOverFIXP50: Double?
+    var quickfixOverFIXP99: Double?
+    var tlsOverPlainP50: Double?
+    var tlsOverPlainP99: Double?
 
     enum CodingKeys: String, CodingKey {
         case rtesOverFloorP50 = "rtes_over_floor_p50", rtesOverFloorP99 = "rtes_over_floor_p99"
         case nioOverRTESP50 = "swiftnio_over_rtes_p50", nioOverFloorP50 = "swiftnio_over_floor_p50"
+        case fixOverOUCHP50 = "rtes_fix_over_rtes_p50", fixOverOUCHP99 = "rtes_fix_over_rtes_p99"
+        case quickfixOverFIXP50 = "quickfix_over_rtes_fix_p50", quickfixOverFIXP99 = "quickfix_over_rtes_fix_p99"
+        case tlsOverPlainP50 = "rtes_tls_over_rtes_p50", tlsOverPlainP99 = "rtes_tls_over_rtes_p99"
     }
 }
 
@@ -103,7 +112,9 @@ struct GatewayReport: Codable {
 
     func goalTable() -> String {
         var table = TextTable("goal", "measured", "met")
-        for goal in goals { table.add(goal.goal, goal.measured, goal.met.map { $0 ? "yes" : "NO" } ?? "not measured") }
+        for goal in goals {
+            table.add(goal.goal, goal.measured, goal.met.map { $0 ? "yes" : "NO" } ?? (goal.measured == "—" ? "not measured" : "(no goal)"))
+        }
         return table.render()
     }
 }

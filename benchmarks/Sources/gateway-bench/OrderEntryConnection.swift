@@ -1,10 +1,13 @@
 import BenchSupport
 import CExchangeShim
+import ExchangeTLS
 import ExchangeWire
 import Glibc
 
 /// A client's order-entry connection to 127.0.0.1: a non-blocking TCP socket (TCP_NODELAY)
-/// that the caller spins on, SoupBinTCP framing of what arrives, and a send queue.
+/// that the caller spins on, SoupBinTCP framing of what arrives, and a send queue; with a
+/// `TLSContext`, TLS between them (`BenchTLS`). `FIXConnection` uses the same socket, send
+/// queue and TLS through `receive(into:capacity:)`, with FIX framing instead.
 ///
 /// Nothing here allocates after `init`: the receive and send buffers are fixed, frames point
 /// into the receive buffer (or the frame reader's own buffer for a packet split across two
@@ -26,8 +29,11 @@ struct OrderEntryConnection: ~Copyable {
     private let sendCapacity: Int
     private var sendEnd = 0
     private var sendStart = 0
+    /// TLS (rtes-tls): the send queue then holds ciphertext, encrypted as each packet is
+    /// queued, so that a round trip's clock starts with the bytes ready for the wire.
+    private let tls: BenchTLS?
 
-    init(port: UInt16, receiveCapacity: Int = 1 << 16, sendCapacity: Int = 1 << 16) throws(BenchFailure) {
+    init(port: UInt16, tls context: TLSContext? = nil, receiveCapacity: Int = 1 << 16, sendCapacity: Int = 1 << 16) throws(BenchFailure) {
         self.port = port
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { throw BenchFailure("socket: \(String(cString: strerror(errno)))") }
@@ -43,6 +49,16 @@ struct OrderEntryConnection: ~Copyable {
         var one: Int32 = 1
         setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
+        do {
+            tls = try context.map { (context) throws(BenchFailure) in
+                let session = try BenchTLS(context: context, port: port)
+                try session.handshake(fd: socket, seconds: 5)
+                return session
+            }
+        } catch {
+            close(socket)
+            throw error
+        }
         fd = socket
         reader = SoupFrameReader(maximumPacketLength: 1 + OUCH.maximumOutboundLength)
         self.receiveCapacity = receiveCapacity
@@ -72,15 +88,32 @@ struct OrderEntryConnection: ~Copyable {
                 case .malformed(let error): throw BenchFailure("port \(port): unframeable bytes from the server: \(error)")
                 }
             }
-            let received = recv(fd, receiveBuffer, receiveCapacity, Int32(MSG_DONTWAIT))
+            let received = try receive(into: receiveBuffer, capacity: receiveCapacity)
+            if received == 0 { return nil }
+            unread = UnsafeRawBufferPointer(start: receiveBuffer, count: received)
+        }
+    }
+
+    /// Bytes from the server (plaintext, decrypted under TLS) into `buffer`: their count, or 0
+    /// when nothing has arrived (after one `recv` that found nothing). `lastReceiveTSC` is
+    /// read right after the `recv` that brought them, before any decryption.
+    @inline(__always)
+    mutating func receive(into buffer: UnsafeMutableRawPointer, capacity: Int) throws(BenchFailure) -> Int {
+        if let tls {
+            var arrivedAt: UInt64 = 0
+            let count = try tls.receive(fd: fd, into: buffer, capacity: capacity, arrivedAt: &arrivedAt)
+            if arrivedAt != 0 { lastReceiveTSC = arrivedAt }
+            return count
+        }
+        while true {
+            let received = recv(fd, buffer, capacity, Int32(MSG_DONTWAIT))
             if received > 0 {
                 lastReceiveTSC = rtes_rdtscp()
-                unread = UnsafeRawBufferPointer(start: receiveBuffer, count: received)
-                continue
+                return received
             }
             if received == 0 { throw BenchFailure("port \(port): the server closed the connection") }
             let error = errno
-            if error == EAGAIN || error == EWOULDBLOCK { return nil }
+            if error == EAGAIN || error == EWOULDBLOCK { return 0 }
             if error != EINTR { throw BenchFailure("port \(port): recv: \(String(cString: strerror(error)))") }
         }
     }
@@ -91,30 +124,42 @@ struct OrderEntryConnection: ~Copyable {
         var spins: UInt32 = 0
         while true {
             if let frame = try poll() { return frame }
-            if Self.waitsInPoll {
-                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                _ = Glibc.poll(&ready, 1, 100)
-            }
-            spins &+= 1
-            if spins & 1_023 == 0 && rtes_rdtsc() > deadline {
-                throw BenchFailure("port \(port): no answer within the time allowed")
-            }
+            try waitBetweenPolls(&spins, deadline: deadline)
+        }
+    }
+
+    /// Between two polls that found nothing: waits in poll(2) with `--client-blocks`, and
+    /// throws once the TSC `deadline` has passed (looked at every 1,024 spins).
+    @inline(__always)
+    func waitBetweenPolls(_ spins: inout UInt32, deadline: UInt64) throws(BenchFailure) {
+        if Self.waitsInPoll {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = Glibc.poll(&ready, 1, 100)
+        }
+        spins &+= 1
+        if spins & 1_023 == 0 && rtes_rdtsc() > deadline {
+            throw BenchFailure("port \(port): no answer within the time allowed")
         }
     }
 
     // MARK: Sending
 
-    /// Room left in the send queue.
-    var sendRoom: Int { sendCapacity - sendEnd }
+    /// Room left in the send queue (for plaintext: a TLS record adds at most `BenchTLS.recordOverhead`).
+    var sendRoom: Int { sendCapacity - sendEnd - (tls == nil ? 0 : BenchTLS.recordOverhead) }
 
     /// Bytes queued and not yet sent.
     var unsent: Int { sendEnd - sendStart }
 
     /// Appends one packet written by `write` (which returns its length) to the send queue.
     /// The caller checks `sendRoom` first.
+    /// Under TLS the packet is encrypted at once and its ciphertext queued.
     @inline(__always)
     mutating func queue(_ write: (UnsafeMutableRawPointer) -> Int) {
-        sendEnd += write(sendBuffer + sendEnd)
+        if let tls {
+            sendEnd += tls.encrypt(write, to: sendBuffer + sendEnd, room: sendCapacity - sendEnd)
+        } else {
+            sendEnd += write(sendBuffer + sendEnd)
+        }
     }
 
     /// Sends what the socket takes now; true when the queue is empty afterwards.
@@ -154,17 +199,13 @@ struct OrderEntryConnection: ~Copyable {
 
     // MARK: Session
 
-    /// Connects and logs in `account`. A Login Rejected "session not available" is retried
-    /// for up to two seconds on a new connection: the server may not yet have seen the
-    /// account's previous connection close.
-    static func loggedIn(port: UInt16, account: BenchAccount, clock: TSCClock) throws(BenchFailure) -> OrderEntryConnection {
-        var attempt = 0
-        while true {
-            var connection = try OrderEntryConnection(port: port)
+    /// Connects and logs in `account`, trying again as `LoginRetry` says.
+    static func loggedIn(port: UInt16, account: BenchAccount, clock: TSCClock, tls: TLSContext? = nil) throws(BenchFailure) -> OrderEntryConnection {
+        try LoginRetry.connect(port: port, account: account) { (refusal) throws(BenchFailure) -> OrderEntryConnection? in
+            var connection = try OrderEntryConnection(port: port, tls: tls)
             if try connection.login(account, deadline: rtes_rdtsc() &+ clock.ticksPerSecond &* 5) != nil { return connection }
-            attempt += 1
-            if attempt == 40 { throw BenchFailure("port \(port): login of \(account.username): session not available, 40 times") }
-            usleep(50_000)
+            refusal = "Login Rejected, session not available"
+            return nil
         }
     }
 

@@ -55,10 +55,13 @@ enum Pipelined {
         var outstanding: Int { sent - answered }
     }
 
-    static func run(server: String, port: UInt16, accounts: [BenchAccount], window: Int, seconds: Double,
-                    maximumMessages: Int, tokenPrefix: UInt8, clock: TSCClock) throws(BenchFailure) -> PipelinedRun {
+    /// - Parameter connect: opens the logged-in connection of an account (OUCH, OUCH over TLS or FIX).
+    static func run<Connection: BenchOrderConnection & ~Copyable>(
+        server: String, connect: (BenchAccount) throws(BenchFailure) -> Connection, accounts: [BenchAccount], window: Int,
+        seconds: Double, maximumMessages: Int, tokenPrefix: UInt8, clock: TSCClock
+    ) throws(BenchFailure) -> PipelinedRun {
         let count = accounts.count
-        let connections = UnsafeMutablePointer<OrderEntryConnection>.allocate(capacity: count)
+        let connections = UnsafeMutablePointer<Connection>.allocate(capacity: count)
         var opened = 0
         defer {
             for c in 0..<opened { connections[c].logout() }
@@ -66,11 +69,11 @@ enum Pipelined {
             connections.deallocate()
         }
         for c in 0..<count {
-            (connections + c).initialize(to: try OrderEntryConnection.loggedIn(port: port, account: accounts[c], clock: clock))
+            (connections + c).initialize(to: try connect(accounts[c]))
             opened += 1
         }
         var flows = [Flow](repeating: Flow(), count: count)
-        let packetRoom = BenchMarket.enterPacketBytes
+        let packetRoom = Connection.largestRequest
         let start = rtes_rdtscp()
         let stopSending = start &+ UInt64(seconds * Double(clock.ticksPerSecond))
         let giveUp = stopSending &+ clock.ticksPerSecond &* 5
@@ -82,8 +85,8 @@ enum Pipelined {
             var sendable = false
             for c in 0..<count {
                 let answeredBefore = flows[c].answered
-                while let frame = try connections[c].poll() {
-                    tally(frame, into: &flows[c])
+                while let answer = try connections[c].nextAnswer() {
+                    tally(answer, into: &flows[c])
                 }
                 if flows[c].answered != answeredBefore { lastAnswer = connections[c].lastReceiveTSC }
                 // Until the time is up: up to the cap. Then only the Cancel of an Enter already sent.
@@ -94,9 +97,9 @@ enum Pipelined {
                         let k = flows[c].sent
                         let token = BenchToken.make(tokenPrefix, UInt64(c) &* 100_000_000_000 &+ UInt64(k / 2))
                         if k & 1 == 0 {
-                            connections[c].queue { BenchMarket.writeEnter(token: token, to: $0) }
+                            connections[c].queueEnter(token)
                         } else {
-                            connections[c].queue { BenchMarket.writeCancel(token: token, to: $0) }
+                            connections[c].queueCancel(token)
                         }
                         flows[c].sent += 1
                     }
@@ -127,18 +130,13 @@ enum Pipelined {
     }
 
     @inline(__always)
-    static func tally(_ frame: SoupFrame, into flow: inout Flow) {
-        guard frame.type == SoupPacketType.sequencedData, let message = frame.payload.baseAddress,
-              frame.payload.count > 0 else {
-            flow.other += 1
-            return
-        }
-        switch message.load(as: UInt8.self) {
-        case OUCH.OutboundType.accepted: flow.accepted += 1
-        case OUCH.OutboundType.canceled: flow.canceled += 1
-        case OUCH.OutboundType.rejected: flow.rejected += 1
-        case OUCH.OutboundType.cancelReject: flow.cancelRejected += 1
-        default: flow.other += 1
+    static func tally(_ answer: BenchAnswer, into flow: inout Flow) {
+        switch answer.kind {
+        case .accepted: flow.accepted += 1
+        case .canceled: flow.canceled += 1
+        case .rejected: flow.rejected += 1
+        case .cancelRejected: flow.cancelRejected += 1
+        case .other: flow.other += 1
         }
     }
 }
