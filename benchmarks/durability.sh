@@ -4,20 +4,22 @@
 # pipelining) with durability.mode none, async and sync, the modes alternating round by round,
 # and the journal's bytes per command. `sync` is run twice: with segments zero-filled ahead of
 # need (durability.preallocate zeros, the default) and fallocated only (`sync_fallocate`).
-# RTES_BENCH_MODES picks the modes (default "none async sync sync_fallocate"), RTES_BENCH_OUT the
-# results file, RTES_BENCH_CONFIG the configuration (default configs/config.dev.json). Writes results/durability.json; RESULTS.md keeps the
+# BENCH_MODES picks the modes (default "none async sync sync_fallocate"), BENCH_OUT the
+# results file, BENCH_CONFIG the configuration (default configs/config.dev.json) — not RTES_*
+# names, which trading_exchange takes as configuration overrides and refuses when unknown.
+# Writes results/durability.json; RESULTS.md keeps the
 # numbers with the host. Run from the repository root after `make build`:
 #
 #   benchmarks/durability.sh [ROUNDS] [LATENCY_COUNT] [THROUGHPUT_COUNT_PER_CONNECTION]
 #
-# The journal goes to $RTES_BENCH_DIR (default /var/tmp/rtes-durability-bench: a disk, not
+# The journal goes to $BENCH_DIR (default /var/tmp/rtes-durability-bench: a disk, not
 # tmpfs), removed at the end. Loopback only; each exchange is stopped (SIGTERM) after its run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
 latency_count=${2:-20000}
 throughput_count=${3:-100000}
-work=${RTES_BENCH_DIR:-/var/tmp/rtes-durability-bench}
+work=${BENCH_DIR:-/var/tmp/rtes-durability-bench}
 bin=.build/release
 export RTES_API_KEYS_FILE=configs/api_keys.dev.json
 for b in trading_exchange rtes-loadgen rtes-journal; do
@@ -25,7 +27,7 @@ for b in trading_exchange rtes-loadgen rtes-journal; do
 done
 rm -rf "$work" && mkdir -p "$work"
 trap 'pkill -TERM -f "$work/counters" 2>/dev/null || true; rm -rf "$work"' EXIT
-out=${RTES_BENCH_OUT:-benchmarks/results/durability.json}
+out=${BENCH_OUT:-benchmarks/results/durability.json}
 raw="$work/raw.txt"
 : >"$raw"
 
@@ -54,7 +56,7 @@ run_mode() {  # mode round
     local mode=$1 round=$2 dir="$work/journal-$1-$2" durability=$1 preallocate=zeros
     if [[ $mode == sync_fallocate ]]; then durability=sync preallocate=fallocate; fi
     RTES_DURABILITY_MODE=$durability RTES_DURABILITY_PREALLOCATE=$preallocate RTES_DURABILITY_DIRECTORY=$dir \
-        "$bin/trading_exchange" "${RTES_BENCH_CONFIG:-configs/config.dev.json}" \
+        "$bin/trading_exchange" "${BENCH_CONFIG:-configs/config.dev.json}" \
         --counters "$work/counters" >"$work/exchange-$mode-$round.log" 2>&1 &
     local pid=$!
     for _ in $(seq 1 200); do
@@ -71,7 +73,7 @@ run_mode() {  # mode round
     fi
 }
 for round in $(seq 1 "$rounds"); do
-    for mode in ${RTES_BENCH_MODES:-none async sync sync_fallocate}; do run_mode "$mode" "$round"; done
+    for mode in ${BENCH_MODES:-none async sync sync_fallocate}; do run_mode "$mode" "$round"; done
 done
 
 python3 - "$raw" "$out" <<'PY'

@@ -19,8 +19,8 @@ public struct DurabilitySettings: Sendable, Equatable {
     public var segmentBytes = 64 << 20
     /// `io`: O_DIRECT, buffered + fdatasync, or O_DIRECT when the filesystem takes it.
     public var io: JournalIOMode = .auto
-    /// `preallocate`: segments zero-filled ahead of need (zeros) or only fallocated.
-    public var preallocate: JournalPreallocation = .zeros
+    /// `preallocate`: segments only fallocated (the default) or zero-filled ahead of need.
+    public var preallocate: JournalPreallocation = .fallocate
     /// `group_commit_max_bytes`: the most one write (and one fdatasync) carries.
     public var groupCommitMaxBytes = 1 << 20
     /// `ring_capacity`: commands the engine-to-journal ring holds: the most the journal can

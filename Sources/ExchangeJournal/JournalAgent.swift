@@ -64,7 +64,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         public var retryBackoffMaxNanoseconds: UInt64
 
         public init(directory: String, segmentBytes: Int = 256 << 20, groupCommitMaxBytes: Int = 256 << 10,
-                    ioMode: JournalIOMode = .auto, preallocation: JournalPreallocation = .zeros, day: String, firstSegmentIndex: UInt64 = 0,
+                    ioMode: JournalIOMode = .auto, preallocation: JournalPreallocation = .fallocate, day: String, firstSegmentIndex: UInt64 = 0,
                     retryBackoffNanoseconds: UInt64 = 1_000_000, retryBackoffMaxNanoseconds: UInt64 = 100_000_000) {
             self.directory = directory
             self.segmentBytes = segmentBytes

@@ -512,7 +512,7 @@ public final class Appliance: @unchecked Sendable {
                 let agent = try JournalAgent(configuration: journalConfiguration, nextSequence: nextSequence, input: commands,
                                              durable: durable!, clock: clock, cells: counters.cells)
                 note("\(agent.ioChoice.description); durability.mode \(durability), segments of \(settings.segmentBytes) B "
-                    + (settings.preallocate == .zeros ? "zero-filled ahead of need, " : "fallocated only, ")
+                    + (settings.preallocate == .zeros ? "zero-filled ahead of need, " : "fallocated, ")
                     + "group commit up to \(settings.groupCommitMaxBytes) B, ring of \(settings.ringCapacity) commands")
                 journalAgent = consume agent
             } catch {

@@ -26,7 +26,7 @@ struct JournalRig: ~Copyable {
     let ring: SPSCRing<SequencedCommand>
 
     init(directory: String, segmentBytes: Int = 1 << 20, groupCommitMaxBytes: Int = 256 << 10, ioMode: JournalIOMode = .buffered,
-         preallocation: JournalPreallocation = .zeros, ringCapacity: Int = 16_384, nextSequence: UInt64 = 1) throws {
+         preallocation: JournalPreallocation = .fallocate, ringCapacity: Int = 16_384, nextSequence: UInt64 = 1) throws {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
         var ring = SPSCRing<SequencedCommand>(capacity: ringCapacity)
         let durable = DurablePosition(initial: 0)
