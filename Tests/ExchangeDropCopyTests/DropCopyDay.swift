@@ -2,6 +2,7 @@ import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
 import ExchangeJournal
+import ExchangeTestSupport
 import Foundation
 import OrderFlow
 
@@ -12,29 +13,9 @@ import OrderFlow
 struct DropCopyDay {
     static let day = "2026-12-07"
 
-    static let configurationJSON = """
-        {
-          "exchange": { "name": "DROPCOPY-TEST" },
-          "symbols": [
-            { "symbol": "AAPL", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 230.00 },
-            { "symbol": "MSFT", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 420.00 },
-            { "symbol": "QUIET", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 50.00 }
-          ],
-          "risk": { "max_order_size": 5000, "max_notional_per_client": 40000000, "max_orders_per_second": 100000,
-                    "price_collar_enabled": true, "self_trade_prevention": "cancel_newest" },
-          "performance": { "order_pool_size": 20000, "max_clients": 16, "price_levels": 16384,
-                           "enable_cpu_pinning": false, "threading_mode": "shared", "idle_strategy": "backoff" },
-          "auth": { "allow_unhashed_accounts": true }
-        }
-        """
+    static let configurationJSON = ThreeSymbolDay.configurationJSON(name: "DROPCOPY-TEST")
 
-    static let keysJSON = """
-        { "accounts": [
-            { "username": "ALICE", "password": "alicepass1", "firm": "ALCE" },
-            { "username": "BOB", "password": "bobpass123", "firm": "BOBS", "max_order_size": 3 },
-            { "username": "CAROL", "password": "carolpass1", "firm": "CARL" },
-            { "username": "DAVE", "password": "davepass12", "firm": "DAVE" } ] }
-        """
+    static let keysJSON = ThreeSymbolDay.keysJSON()
 
     /// What the engine did, tallied from its events.
     struct Expected: Equatable {

@@ -3,6 +3,7 @@ import ExchangeCore
 import ExchangeEngine
 import ExchangeJournal
 import ExchangeRisk
+import ExchangeTestSupport
 import Foundation
 import OrderFlow
 import Testing
@@ -15,31 +16,11 @@ import Testing
 @Suite struct JournalReplayToolTests {
     /// Three symbols on a small engine; `allow_unhashed_accounts` so that the keys file may
     /// hold plain passwords.
-    static let configurationJSON = """
-        {
-          "exchange": { "name": "REPLAY-TEST" },
-          "symbols": [
-            { "symbol": "AAPL", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 230.00 },
-            { "symbol": "MSFT", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 420.00 },
-            { "symbol": "QUIET", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 50.00 }
-          ],
-          "risk": { "max_order_size": 5000, "max_notional_per_client": 40000000, "max_orders_per_second": 100000,
-                    "price_collar_enabled": true, "self_trade_prevention": "cancel_newest" },
-          "performance": { "order_pool_size": 20000, "max_clients": 16, "price_levels": 16384,
-                           "enable_cpu_pinning": false, "threading_mode": "shared", "idle_strategy": "backoff" },
-          "auth": { "allow_unhashed_accounts": true }
-        }
-        """
+    static let configurationJSON = ThreeSymbolDay.configurationJSON(name: "REPLAY-TEST")
 
     /// Four accounts: client 1 may send at most 3 shares an order, client 2 at most 200
     /// orders a second; the stream trips both.
-    static let keysJSON = """
-        { "accounts": [
-            { "username": "ALICE", "password": "alicepass1", "firm": "ALCE" },
-            { "username": "BOB", "password": "bobpass123", "firm": "BOBS", "max_order_size": 3 },
-            { "username": "CAROL", "password": "carolpass1", "firm": "CARL", "max_orders_per_second": 200 },
-            { "username": "DAVE", "password": "davepass12", "firm": "DAVE" } ] }
-        """
+    static let keysJSON = ThreeSymbolDay.keysJSON(carolOrdersPerSecond: 200)
 
     static let keysWithoutLimitsJSON = """
         { "accounts": [

@@ -7,6 +7,7 @@ import ExchangeMarketData
 @testable import ExchangeOps
 import ExchangeRisk
 import ExchangeWire
+import ExchangeTestSupport
 import Foundation
 import OrderFlow
 import Testing
@@ -17,29 +18,9 @@ import Testing
 /// sessions, tokens, feed (sequence, phase, every resting order in priority). A damaged
 /// newest snapshot falls back to the previous one; one that does not fit is passed over.
 @Suite struct DaySnapshotTests {
-    static let configurationJSON = """
-        {
-          "exchange": { "name": "SNAPSHOT-TEST" },
-          "symbols": [
-            { "symbol": "AAPL", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 230.00 },
-            { "symbol": "MSFT", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 420.00 },
-            { "symbol": "QUIET", "tick_size": 0.01, "lot_size": 1, "price_collar_pct": 10, "reference_price": 50.00 }
-          ],
-          "risk": { "max_order_size": 5000, "max_notional_per_client": 40000000, "max_orders_per_second": 100000,
-                    "price_collar_enabled": true, "self_trade_prevention": "cancel_newest" },
-          "performance": { "order_pool_size": 20000, "max_clients": 16, "price_levels": 16384,
-                           "enable_cpu_pinning": false, "threading_mode": "shared", "idle_strategy": "backoff" },
-          "auth": { "allow_unhashed_accounts": true }
-        }
-        """
+    static let configurationJSON = ThreeSymbolDay.configurationJSON(name: "SNAPSHOT-TEST")
 
-    static let keysJSON = """
-        { "accounts": [
-            { "username": "ALICE", "password": "alicepass1", "firm": "ALCE" },
-            { "username": "BOB", "password": "bobpass123", "firm": "BOBS", "max_order_size": 3 },
-            { "username": "CAROL", "password": "carolpass1", "firm": "CARL" },
-            { "username": "DAVE", "password": "davepass12", "firm": "DAVE" } ] }
-        """
+    static let keysJSON = ThreeSymbolDay.keysJSON()
 
     static let day = "2026-12-07"
     static let session = SoupSessionName("MA20261207")!
