@@ -26,11 +26,16 @@ struct EtcdLeadershipTests {
             let (record, _) = try await server.client.get(key: Self.key, timeout: .seconds(2))
             #expect(record?.name == "alpha")
             #expect(record?.createRevision == alpha.state.fencingToken)
-            // After more than one TTL (several keepalives), alpha leads under the same token and
-            // beta follows it. (Beta may be between two watches at any one instant: a watch that
-            // ends makes it check the key again, as a candidate, before it follows again.)
+            // After three confirmed keepalives (each moves the lease deadline; together more than
+            // one TTL), alpha leads under the same token and beta follows it. (Beta may be
+            // between two watches at any one instant: a watch that ends makes it check the key
+            // again, as a candidate, before it follows again.)
             let token = alpha.state.fencingToken
-            try await Task.sleep(for: .milliseconds(2_500))
+            var deadlines: Set<UInt64> = [alpha.state.leaseDeadlineTicks]
+            #expect(await eventually(within: .seconds(20)) {
+                deadlines.insert(alpha.state.leaseDeadlineTicks)
+                return deadlines.count >= 4
+            }, "keepalives confirmed: \(deadlines.count - 1)")
             #expect(await eventually(within: .seconds(20)) { alpha.state.role == .leader && alpha.state.fencingToken == token })
             #expect(await eventually(within: .seconds(20)) { beta.state.role == .follower && beta.state.leaderName == "alpha" })
             await betaRun.stop()
