@@ -72,9 +72,9 @@ public final class JournalSparePreparer: @unchecked Sendable {
         case State.requested.rawValue: return .pending
         default:
             let value = result.load(ordering: .relaxed)
-            let detail = failure
+            let outcome: Outcome = value >= 0 ? .ready(fd: Int32(value)) : .failed(errno: Int32(-value), detail: failure)
             state.store(State.idle.rawValue, ordering: .releasing)
-            return value >= 0 ? .ready(fd: Int32(value)) : .failed(errno: Int32(-value), detail: detail)
+            return outcome
         }
     }
 

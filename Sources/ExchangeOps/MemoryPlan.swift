@@ -93,9 +93,7 @@ public struct MemoryPlan: Sendable, Equatable {
         if configuration.marketData.enabled {
             let feed = marketDataConfiguration(configuration)
             bytes += durability.archiveMaxRequests * max(1_024, feed.maxPayloadBytes)
-                + FeedPublisher.requiredBytes(maxPayload: feed.maxPayloadBytes, instrumentCount: feed.instruments.count, packetSlots: 4,
-                                              orderCapacity: feed.orderCapacity)
-                + RetransmitHistory.requiredBytes(capacity: FeedRegenerator.historyMessages(for: feed))
+                + feedCopyBytes(feed, historyMessages: FeedRegenerator.historyMessages(for: feed))
         }
         return bytes
     }
@@ -105,12 +103,16 @@ public struct MemoryPlan: Sendable, Equatable {
     /// read buffer. Its token set and the snapshot being written grow with the day's orders
     /// and are not counted.
     static func snapshotReplicaBytes(_ configuration: ExchangeConfiguration) -> Int {
-        var bytes = MatchingEngine.requiredBytes(for: configuration.engineConfiguration()) + JournalFollower.defaultReadBytes
-        let feed = marketDataConfiguration(configuration)
-        bytes += FeedPublisher.requiredBytes(maxPayload: feed.maxPayloadBytes, instrumentCount: feed.instruments.count, packetSlots: 4,
-                                             orderCapacity: feed.orderCapacity)
-            + RetransmitHistory.requiredBytes(capacity: 64)
-        return bytes
+        MatchingEngine.requiredBytes(for: configuration.engineConfiguration()) + JournalFollower.defaultReadBytes
+            + feedCopyBytes(marketDataConfiguration(configuration), historyMessages: 64)
+    }
+
+    /// A feed publisher off the hot path (the archive's regenerated feed, the replica's): four
+    /// packet slots, its books and a history of `historyMessages`.
+    static func feedCopyBytes(_ feed: MarketDataConfiguration, historyMessages: Int) -> Int {
+        FeedPublisher.requiredBytes(maxPayload: feed.maxPayloadBytes, instrumentCount: feed.instruments.count, packetSlots: 4,
+                                    orderCapacity: feed.orderCapacity)
+            + RetransmitHistory.requiredBytes(capacity: historyMessages)
     }
 
     /// The market-data agent's settings as the appliance makes them (the session name does not
