@@ -346,7 +346,8 @@ let package = Package(
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
                 "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["faultfs.c"]
         ),
         .testTarget(
             name: "ExchangeWireTests",
