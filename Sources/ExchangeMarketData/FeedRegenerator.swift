@@ -22,6 +22,17 @@ public struct FeedRegenerator: ~Copyable {
                                   orderCapacity: configuration.orderCapacity, firstSequence: 1)
     }
 
+    /// A regenerator that continues from a day snapshot's feed state: its next message gets
+    /// the state's next sequence, its book replica holds the state's orders.
+    public init(configuration: MarketDataConfiguration, historyMessages: Int, restoring state: FeedDayState) throws(FeedDayStateError) {
+        publisher = FeedPublisher(session: configuration.session, maxPayload: configuration.maxPayloadBytes,
+                                  instruments: configuration.instruments, packetSlots: 4, historyMessages: historyMessages,
+                                  orderCapacity: configuration.orderCapacity, firstSequence: state.nextSequence)
+        try publisher.restoreDayState(state)
+        dayOpened = state.dayOpened
+        openingTimestamp = state.openingTimestamp
+    }
+
     /// The history a regenerator for `configuration` needs (see `init`).
     public static func historyMessages(for configuration: MarketDataConfiguration) -> Int {
         var capacity = 4_096

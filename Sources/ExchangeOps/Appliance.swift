@@ -522,7 +522,7 @@ public final class Appliance: @unchecked Sendable {
         let journal = OptionalAgent(journalAgent.take())
         var archiveAgent: JournalArchive?
         if let dayJournal, let durable {
-            archiveAgent = JournalArchive(directory: dayJournal.directory, durable: durable, configuration: configuration, keys: keys,
+            archiveAgent = JournalArchive(directory: dayJournal.directory, day: dayJournal.day.name, durable: durable, configuration: configuration, keys: keys,
                                           gateway: archiveChannel.makePort(), feed: feedArchive.makePort(), feedConfiguration: feedSettings,
                                           logger: logger)
             note("journal archive: sessions' messages older than their history (\(configuration.gateway.sessionHistoryMessages) "

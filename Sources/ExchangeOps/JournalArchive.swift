@@ -39,6 +39,8 @@ public struct JournalArchive: Agent, ~Copyable {
     static let durableWaitNanoseconds: UInt64 = 5_000_000_000
 
     let directory: String
+    /// The trading day the directory holds (its day snapshots name it).
+    let day: String
     let durable: DurablePosition
     let configuration: ExchangeConfiguration
     let keys: APIKeys
@@ -59,6 +61,8 @@ public struct JournalArchive: Agent, ~Copyable {
     /// for the same session's next chunk).
     var job: SessionJob?
     var replay: JournalReplay?
+    /// The sequence the current replay began after (a day snapshot's; 0: the start of the day).
+    var replayAfter: UInt64 = 0
     var draining = false
 
     /// Requests served, messages and bytes regenerated, failures (for tests and the final log).
@@ -68,12 +72,14 @@ public struct JournalArchive: Agent, ~Copyable {
 
     /// - Parameters:
     ///   - directory: the current day's journal directory.
+    ///   - day: the trading day it holds (a day snapshot of another is never used).
     ///   - durable: the journal agent's durable sequence (nothing beyond it is read).
     ///   - configuration, keys: the exchange's, to build the engine as it does.
-    public init(directory: String, durable: DurablePosition, configuration: ExchangeConfiguration, keys: APIKeys,
+    public init(directory: String, day: String, durable: DurablePosition, configuration: ExchangeConfiguration, keys: APIKeys,
                 gateway: consuming SessionArchivePort, feed: consuming FeedArchivePort = FeedArchiveChannel.unavailable().makePort(),
                 feedConfiguration: MarketDataConfiguration? = nil, logger: Logger) {
         self.directory = directory
+        self.day = day
         self.durable = durable
         self.configuration = configuration
         self.keys = keys
@@ -89,6 +95,8 @@ public struct JournalArchive: Agent, ~Copyable {
         engineBytes = MatchingEngine.requiredBytes(for: configuration.engineConfiguration())
     }
 
+    /// `onClose` must have run (the agent runner runs it): the replay's engine lives in the
+    /// engine region freed here, and `onClose` drops it.
     deinit {
         symbols.deallocate()
         scratch.deallocate()
@@ -123,8 +131,7 @@ public struct JournalArchive: Agent, ~Copyable {
 
     // MARK: Serving a request
 
-    mutating func start(_ request: SessionArchiveRequest) {
-        let started = DispatchTime.now().uptimeNanoseconds
+    mutating func start(_ request: SessionArchiveRequest, started: UInt64 = DispatchTime.now().uptimeNanoseconds) {
         // The same session's next chunk continues the replay that served the last one.
         if let parked = job.take(), parked.continues(to: request), let records = replay?.records {
             job = parked.next(request, started: started, records: records)
@@ -133,17 +140,55 @@ public struct JournalArchive: Agent, ~Copyable {
         job = nil
         feedJob = nil
         regenerator = nil
-        open()
+        let account = Int(request.account)
+        let snapshot = open { loaded in
+            account < loaded.gateway.nextSequences.count && loaded.gateway.nextSequences[account] <= request.from
+        }
         job = SessionJob(request: request, started: started, records: 0)
+        if let snapshot { job!.nextSequence = snapshot.gateway.nextSequences[account] }
     }
 
-    /// A new replay from the start of the day, up to the durable sequence now.
-    mutating func open() {
+    /// A new replay up to the durable sequence now: from the newest day snapshot at or below
+    /// it that `usable` accepts (the engine restored from it; returned), else from the start of
+    /// the day (nil). A snapshot saves replaying every record it covers — and is the only way
+    /// to reach messages once `durability.retain` has retired the day's first segments.
+    @discardableResult
+    mutating func open(from usable: (DaySnapshot.Loaded) -> Bool) -> DaySnapshot.Loaded? {
         replay = nil
         let limit = durable.load()
         if engineRegion == nil { engineRegion = .allocate(byteCount: engineBytes, alignment: 128) }
-        let engine = configuration.makeRiskCheckedEngine(keys: keys, region: engineRegion!)
+        var engine = configuration.makeRiskCheckedEngine(keys: keys, region: engineRegion!)
+        if let snapshot = newestSnapshot(atMost: limit, usable) {
+            do throws(EngineSnapshotError) {
+                try engine.restoreSnapshot(engine: snapshot.engineBytes, risk: snapshot.riskBytes)
+                replay = JournalReplay(directory: directory, limit: limit, engine: engine, after: snapshot.coveredSequence)
+                replayAfter = snapshot.coveredSequence
+                return snapshot
+            } catch {
+                // The engine may be half restored: start again from an empty one.
+                logger.warning("journal archive: the day snapshot \(snapshot.file.path) does not restore (\(error)); replaying from the start of the day")
+                engine = configuration.makeRiskCheckedEngine(keys: keys, region: engineRegion!)
+            }
+        }
         replay = JournalReplay(directory: directory, limit: limit, engine: engine)
+        replayAfter = 0
+        return nil
+    }
+
+    /// The newest day snapshot of this day in the journal directory that covers a sequence in
+    /// 1…`limit` (the journal holds the records after it up to the durable position), reads
+    /// back whole and that `usable` accepts. Snapshots of a day with FIX sessions are passed
+    /// over, as recovery passes them over (docs/FIX.md). Reads each candidate file (the
+    /// snapshot agent keeps two).
+    func newestSnapshot(atMost limit: UInt64, _ usable: (DaySnapshot.Loaded) -> Bool) -> DaySnapshot.Loaded? {
+        guard let candidates = try? SnapshotDirectory.list(directory) else { return nil }
+        for candidate in candidates.reversed() where candidate.coveredSequence >= 1 && candidate.coveredSequence <= limit {
+            guard let loaded = try? DaySnapshot.load(path: candidate.path, day: day, needsFeed: false),
+                  loaded.coveredSequence == candidate.coveredSequence, loaded.gateway.fixSessions == 0,
+                  loaded.gateway.nextSequences.count == keys.accounts.count else { continue }
+            if usable(loaded) { return loaded }
+        }
+        return nil
     }
 
     /// Replays up to `recordsPerTurn` records into the current job; replies when it is done.
@@ -213,8 +258,8 @@ public struct JournalArchive: Agent, ~Copyable {
         }
         if exhausted && current.count == 0 && durable.load() > limit {
             // The replay ends at the durable sequence of its start: a new one reaches further.
-            open()
-            job = SessionJob(request: current.request, started: current.started, records: 0)
+            job = nil
+            start(current.request, started: current.started)
             return 1
         }
         finish(current, outcome: outcome, records: records)
@@ -242,7 +287,7 @@ public struct JournalArchive: Agent, ~Copyable {
         logger.info("""
             journal archive: session \(name): messages \(request.from)…\(request.from &+ UInt64(job.count) &- 1) \
             (\(job.count) messages, \(job.bytes) B) regenerated in \(Self.milliseconds(elapsed)) ms, \
-            \(records &- job.recordsAtStart) journal records replayed\(job.recordsAtStart == 0 ? " from the start of the day" : " (continuing)")\
+            \(records &- job.recordsAtStart) journal records replayed\(job.recordsAtStart != 0 ? " (continuing)" : replayAfter == 0 ? " from the start of the day" : " from the day snapshot at sequence \(replayAfter)")\
             \(outcome == .chunkFull ? "; the chunk is full, the session asks for more" : "")
             """)
     }
@@ -279,9 +324,17 @@ extension JournalArchive {
             failFeed(request, started: started, "market data is not enabled")
             return
         }
-        open()
-        regenerator = FeedRegenerator(configuration: feedConfiguration,
-                                      historyMessages: FeedRegenerator.historyMessages(for: feedConfiguration))
+        let historyMessages = FeedRegenerator.historyMessages(for: feedConfiguration)
+        let snapshot = open { loaded in loaded.feed.map { $0.nextSequence <= request.sequence } ?? false }
+        if let snapshot, let state = snapshot.feed {
+            do throws(FeedDayStateError) {
+                regenerator = try FeedRegenerator(configuration: feedConfiguration, historyMessages: historyMessages, restoring: state)
+            } catch {
+                logger.warning("journal archive: the day snapshot \(snapshot.file.path)'s feed does not restore (\(error)); replaying from the start of the day")
+                open { _ in false }
+            }
+        }
+        if regenerator == nil { regenerator = FeedRegenerator(configuration: feedConfiguration, historyMessages: historyMessages) }
         feedJob = FeedJob(request: request, started: started, recordsAtStart: 0)
     }
 
@@ -353,7 +406,7 @@ extension JournalArchive {
             journal archive: feed re-request from \(Self.dotted(request.address)):\(UInt16(bigEndian: request.port)): \
             messages \(request.sequence)…\(request.sequence &+ UInt64(count) &- 1) (\(count) messages, \(bytes) B) regenerated in \
             \(Self.milliseconds(elapsed)) ms, \(records &- current.recordsAtStart) journal records replayed\
-            \(current.recordsAtStart == 0 ? " from the start of the day" : " (continuing)")
+            \(current.recordsAtStart != 0 ? " (continuing)" : replayAfter == 0 ? " from the start of the day" : " from the day snapshot at sequence \(replayAfter)")
             """)
         if exhausted {
             replay = nil

@@ -8,7 +8,8 @@ import ExchangeRisk
 /// is deterministic, so the events — and the messages the gateway's routing and market data's
 /// publisher make of them — are the ones the live engine made, byte for byte.
 ///
-/// Replays the records of sequence 1 … `limit` (the durable sequence when the replay was
+/// Replays the records of sequence 1 … `limit` — or, from a day snapshot, `after + 1` …
+/// `limit` into an engine restored from it — (the durable sequence when the replay was
 /// opened: nothing that was not durable then is ever read — the bytes beyond it may be a
 /// batch the journal agent is writing at that moment), in order, exactly as the engine
 /// agent ran them (`process`, then `resume` while suspended). The engine's state lives in
@@ -27,14 +28,18 @@ struct JournalReplay: ~Copyable {
     private var suspended = false
 
     /// - Parameters:
-    ///   - directory: the day's journal directory; it must still hold the day's first segment.
+    ///   - directory: the day's journal directory; it must still hold the segment of record
+    ///     `after + 1` and every one after it.
     ///   - limit: the durable sequence (read before the replay starts): every record up to it
     ///     is whole on the disk, and nothing beyond it is read. The journal agent may be
     ///     writing beyond it meanwhile (`JournalFollower` reads a journal being written).
-    init(directory: String, limit: UInt64, engine: consuming RiskCheckedEngine) {
+    ///   - after: the sequence `engine` has already processed (a day snapshot's covered
+    ///     sequence, the engine restored from it); 0 for a replay from the start of the day.
+    init(directory: String, limit: UInt64, engine: consuming RiskCheckedEngine, after: UInt64 = 0) {
         self.engine = engine
-        follower = JournalFollower(directory: directory, from: 1)
+        follower = JournalFollower(directory: directory, from: after &+ 1)
         self.limit = limit
+        lastSequence = after
     }
 
     /// Whether every record up to `limit` has been replayed.
