@@ -63,7 +63,10 @@ public final class AdminServer: Sendable {
                     try pipeline.addHandler(AdminHandler(state: state, pool: pool, settings: settings, connections: connections))
                 })
             }
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // tcpOption (IPPROTO_TCP), not socketOption: at SOL_SOCKET TCP_NODELAY's number is SO_DEBUG,
+            // which only a process with CAP_NET_ADMIN may set — every other user's admin connections
+            // were closed at accept (found running the unit as user rtes under a real systemd).
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             // One read per wake-up: what a connection has decoded and not yet answered is at
             // most one read's worth (AdminHandler stops reading while answers wait).
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 1)

@@ -24,10 +24,17 @@ import Testing
         var errors: String
     }
 
-    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe, Pipe) {
+    /// - Parameter launcher: a program and its arguments that run the exchange (e.g. setpriv
+    ///   dropping a capability), the exchange's path and `arguments` after them.
+    static func start(_ arguments: [String], environment: [String: String] = [:], launcher: [String] = []) throws -> (Process, Pipe, Pipe) {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RTES_") }
         env["RTES_API_KEYS_FILE"] = devKeysPath
         env.merge(environment) { $1 }
