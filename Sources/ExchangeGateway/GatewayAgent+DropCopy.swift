@@ -175,6 +175,18 @@ extension GatewayAgent {
 
     // MARK: Replay
 
+    /// At the start of a day with drop copies (journaling modes): one `outbound` fact of no
+    /// MsgSeqNums per drop-copy session, so that the journal says the day has them from its
+    /// start: its day snapshots are passed over by recovery (they do not hold the sessions'
+    /// stores and numbers), and the day replays whole.
+    mutating func dropCopyRecordSessions() {
+        for n in 0..<fix.dropCount {
+            let session = fix.sessionCapacity &+ n
+            fixRecord(.outbound(timestamp: now, client: fix.applications[session].configuration.client, first: 1, count: 0, execIDs: 0,
+                                nextInbound: 1, reset: false))
+        }
+    }
+
     /// A journaled fact of a drop-copy session: the MsgSeqNums its session messages took.
     mutating func dropCopyReplay(_ fact: FIXSessionFact) {
         let account = Int(fact.client &- FIXPort.dropCopyClientBase)

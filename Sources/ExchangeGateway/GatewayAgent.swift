@@ -382,6 +382,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             // The day's first command: nothing else has been pushed yet, so the ring has room.
             let pushed = commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .startOfDay(now)))
             precondition(pushed, "the command ring is full before the gateway pushed anything")
+            // The day's drop-copy sessions, for the journal (a day snapshot does not hold them).
+            dropCopyRecordSessions()
         }
         table.startAccepting(ring: ring)
         if fixOn { _ = fixTable.startAccepting(ring: ring) }
