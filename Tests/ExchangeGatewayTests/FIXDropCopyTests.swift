@@ -125,6 +125,35 @@ import Testing
         }
     }
 
+    /// fix.tls on: the drop-copy port speaks TLS as the FIX port does (QuickFIX's
+    /// SSLSocketInitiator, the server's certificate checked against the development CA).
+    @Test(.enabled(if: QuickFIXPeer.built != nil, QuickFIXPeer.missing))
+    func aQuickFIXSSLInitiatorWatchesTheDropCopyOverTLS() throws {
+        let (program, xml) = try #require(QuickFIXPeer.built)
+        var knobs = Self.knobs(journal: nil)
+        knobs.fixTLS = "on"
+        knobs.environment = ["RTES_TLS_CERT": try GatewayTLS.file("server.pem"), "RTES_TLS_KEY": try GatewayTLS.file("server.key")]
+        let exchange = try TestExchange(knobs, keys: Self.keys)
+        defer { exchange.drain() }
+        let store = NSTemporaryDirectory() + "rtes-dropcopy-tls-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: store) }
+        let watch = try InitiatorRun(program, [xml, "\(exchange.dropCopyPort)", store, "TRADER", "trader123", "watch",
+                                               try GatewayTLS.file("ca.pem")])
+        defer { watch.stop() }
+        #expect(watch.await("STEP watching"), "\(watch.lines.suffix(8))")
+        let load1 = try SoupTestClient.loggedIn(port: exchange.port, .load(1))
+        defer { load1.close() }
+        load1.send(Client.order("LAST", "B", 100, "AAPL", price(229)))
+        #expect(load1.replies(1, timeout: 30)?.map(\.type) == ["A"])
+        #expect(watch.await("DONE"), "\(watch.lines.suffix(8))")
+        #expect(watch.exitStatus() == 0)
+        #expect(watch.problems.isEmpty, "\(watch.problems)")
+        #expect(watch.received.contains { fixField($0, 11) == "LAST" && fixField($0, 1) == "LOAD1" && fixField($0, 150) == "0" },
+                "\(watch.received)")
+        #expect(exchange.snapshot().gatewayCount("tls_failures") == 0)
+    }
+
     @Test func anAccountWithoutTheEntitlementIsRefusedWithAReasonAndAnUnknownPasswordSaysNothing() throws {
         let exchange = try TestExchange(Self.knobs(journal: nil), keys: Self.keys)
         defer { exchange.drain() }
