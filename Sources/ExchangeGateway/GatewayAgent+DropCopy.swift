@@ -165,12 +165,12 @@ extension GatewayAgent {
         return UnsafeRawBufferPointer(start: out, count: n)
     }
 
-    /// `account`'s FIX order entry for `token`, when the order came over FIX.
+    /// `account`'s FIX order entry for `token` (an order's or a replace's), when it came over FIX.
     func dropCopyFIXEntry(account: Int, token: OrderToken) -> FIXOrderEntry? {
         let session = Int(fix.sessionOfAccount[account])
         guard session >= 0, let i = fix.applications[session].orders.index(of: token) else { return nil }
         let entry = fix.applications[session].orders.entry(i)
-        return entry.kind == .order ? entry : nil
+        return entry.kind == .order || entry.kind == .replacement ? entry : nil
     }
 
     // MARK: Replay
