@@ -8,7 +8,8 @@ import Testing
 /// The FIX drop copy (docs/FIX.md, "Drop copy"): TRADER, entitled to it and moved to DEMO1's
 /// firm for these tests, watches the firm's order events — DEMO1's over FIX and LOAD1's (also
 /// of that firm here) over OUCH — while DEMO2, of another firm, trades against them and must
-/// never appear. A real QuickFIX initiator is the drop-copy client: it validates every message
+/// never appear (DEMO1, entitled in the development keys, has a drop copy of the firm too, so
+/// every report goes to two sessions). A real QuickFIX initiator is the drop-copy client: it validates every message
 /// against FIX44.xml, its NewOrderSingle gets BusinessMessageReject, and after a restart of
 /// the exchange (journal on) its ResendRequest gets the day's reports again, PossDupFlag=Y,
 /// under the same MsgSeqNums.
@@ -22,12 +23,12 @@ import Testing
         return keys
     }()
 
-    static func knobs(journal: String?) -> ExchangeKnobs {
+    static func knobs(journal: String?, mode: String = "async") -> ExchangeKnobs {
         var knobs = ExchangeKnobs()
         knobs.fix = true
         knobs.dropCopy = true
         if let journal {
-            knobs.durability = #"{ "mode": "async", "directory": "\#(journal)", "segment_bytes": 4194304, "group_commit_max_bytes": 65536 }"#
+            knobs.durability = #"{ "mode": "\#(mode)", "directory": "\#(journal)", "segment_bytes": 4194304, "group_commit_max_bytes": 65536 }"#
         }
         return knobs
     }
@@ -63,8 +64,8 @@ import Testing
         #expect(fix.next(ofType: "8").flatMap { fixField($0, 150) } == "0")
     }
 
-    @Test(.enabled(if: QuickFIXPeer.built != nil, QuickFIXPeer.missing))
-    func aQuickFIXDropCopyGetsItsFirmsReportsFromOUCHAndFIXAndGetsThemAgainAfterARestart() throws {
+    @Test(.enabled(if: QuickFIXPeer.built != nil, QuickFIXPeer.missing), arguments: ["async", "sync"])
+    func aQuickFIXDropCopyGetsItsFirmsReportsFromOUCHAndFIXAndGetsThemAgainAfterARestart(mode: String) throws {
         let (program, xml) = try #require(QuickFIXPeer.built)
         let root = FIXRestartTests.JournalRoot()
         let store = NSTemporaryDirectory() + "rtes-dropcopy-\(getpid())-\(UUID().uuidString)"
@@ -73,7 +74,7 @@ import Testing
 
         var watch: InitiatorRun
         do {
-            let exchange = try TestExchange(Self.knobs(journal: root.path), keys: Self.keys)
+            let exchange = try TestExchange(Self.knobs(journal: root.path, mode: mode), keys: Self.keys)
             defer { exchange.drain() }
             #expect(exchange.dropCopyPort > 0 && exchange.dropCopyPort != exchange.fixPort)
             watch = try InitiatorRun(program, [xml, "\(exchange.dropCopyPort)", store, "TRADER", "trader123", "watch"])
@@ -108,7 +109,7 @@ import Testing
         let sender = try #require(numbers.split(separator: ":").first?.trimmingCharacters(in: .whitespacesAndNewlines))
         try "\(sender) : 0000000001".write(toFile: seqnums, atomically: true, encoding: .ascii)
 
-        let exchange = try TestExchange(Self.knobs(journal: root.path), keys: Self.keys)
+        let exchange = try TestExchange(Self.knobs(journal: root.path, mode: mode), keys: Self.keys)
         defer { exchange.drain() }
         let recover = try InitiatorRun(program, [xml, "\(exchange.dropCopyPort)", store, "TRADER", "trader123", "watch-recover"])
         defer { recover.stop() }
@@ -152,6 +153,29 @@ import Testing
         #expect(watch.received.contains { fixField($0, 11) == "LAST" && fixField($0, 1) == "LOAD1" && fixField($0, 150) == "0" },
                 "\(watch.received)")
         #expect(exchange.snapshot().gatewayCount("tls_failures") == 0)
+    }
+
+    /// Reports made while nobody is logged on wait in the session's store: a client that logs
+    /// on later sees RTES's Logon ahead and asks for them with ResendRequest.
+    @Test func reportsMadeWhileNobodyWatchesComeWithResendRequestAfterALaterLogon() throws {
+        let exchange = try TestExchange(Self.knobs(journal: nil), keys: Self.keys)
+        defer { exchange.drain() }
+        let load1 = try SoupTestClient.loggedIn(port: exchange.port, .load(1))
+        defer { load1.close() }
+        load1.send(Client.order("E1", "B", 100, "AAPL", price(229)))
+        #expect(load1.replies(1, timeout: 30)?.map(\.type) == ["A"])
+        // Into both drop copies of the firm: DEMO1's (entitled in the development keys) and TRADER's.
+        #expect(exchange.waitFor(.seconds(30)) { $0.gatewayCount("drop_copy_messages_out") == 2 },
+                "\(exchange.snapshot().gateway.filter { $0.key.hasPrefix("drop_copy") })")
+        let trader = try FIXTestClient(port: exchange.dropCopyPort, username: "TRADER")
+        trader.logon(password: "trader123")
+        let logon = try #require(trader.next(ofType: "A"))
+        #expect(fixField(logon, 34) == "2", "RTES's Logon is not after the report it kept: \(logon)")
+        trader.send("2", [(7, "1"), (16, "0")])
+        let resent = try #require(trader.next(ofType: "8"))
+        #expect(fixField(resent, 34) == "1" && fixField(resent, 43) == "Y" && fixField(resent, 122) != nil, "\(resent)")
+        #expect(fixField(resent, 11) == "E1" && fixField(resent, 1) == "LOAD1" && fixField(resent, 150) == "0"
+                && fixField(resent, 151) == "100", "\(resent)")
     }
 
     @Test func anAccountWithoutTheEntitlementIsRefusedWithAReasonAndAnUnknownPasswordSaysNothing() throws {
