@@ -9,7 +9,7 @@ import ExchangeRisk
 ///     { "username": "ALICE", "secret": "$scrypt$ln=15,r=8,p=1$c2FsdHNhbHRzYWx0$…", "firm": "ALCE" },
 ///     { "username": "BOB", "password": "hunter22", "firm": "BOBS", "firms": ["BOB2"],
 ///       "max_order_size": 5000, "max_notional": 250000, "max_orders_per_second": 100,
-///       "cancel_on_disconnect": true } ] }
+///       "cancel_on_disconnect": true, "drop_copy": true } ] }
 /// ```
 ///
 /// `username` is the SoupBinTCP Login Request's 6-character field (matched exactly, after the
@@ -21,7 +21,10 @@ import ExchangeRisk
 /// optional `firms` (at most `maximumExtraFirms`), and any other Firm is rejected. The optional limits replace the
 /// configuration's `risk` limits for that account (each may only be tighter or looser as the
 /// operator sees fit); `cancel_on_disconnect` cancels the account's resting orders when its
-/// connection ends for any reason, Logout included. An account's client ID is its position in the file.
+/// connection ends for any reason, Logout included. `drop_copy` (default false) entitles the
+/// account to log on to the FIX drop-copy port (`fix.drop_copy_port`) and receive an
+/// ExecutionReport for every order event of every account of its `firm` (docs/FIX.md, "Drop
+/// copy"). An account's client ID is its position in the file.
 ///
 /// Problems are reported all at once, each with its path; passwords and hashes never appear
 /// in them, not even when the file is not valid JSON (`APIKeys+Redaction.swift`).
@@ -37,6 +40,8 @@ public struct APIKeys: Sendable, Equatable {
         public var cancelOnDisconnect: Bool
         /// Firms the account may name on an order besides `firm` (always allowed).
         public var firms: [Firm]
+        /// May log on to the drop-copy port and receive its firm's ExecutionReports.
+        public var dropCopy = false
 
         public init(username: String, credential: Credential, firm: Firm, maxOrderSize: Shares? = nil, maxNotional: Notional? = nil,
                     maxOrdersPerSecond: UInt32? = nil, cancelOnDisconnect: Bool = false, firms: [Firm] = []) {
@@ -68,7 +73,7 @@ public struct APIKeys: Sendable, Equatable {
             a.username == b.username && a.credential == b.credential && a.firm == b.firm
                 && a.maxOrderSize == b.maxOrderSize && a.maxNotional == b.maxNotional
                 && a.maxOrdersPerSecond == b.maxOrdersPerSecond && a.cancelOnDisconnect == b.cancelOnDisconnect
-                && a.firms == b.firms
+                && a.firms == b.firms && a.dropCopy == b.dropCopy
         }
     }
 
@@ -115,7 +120,7 @@ public struct APIKeys: Sendable, Equatable {
     private struct Reader {
         var issues: [ConfigurationIssue] = []
         static let example = #"{"accounts": [{"username": "ALICE", "secret": "$scrypt$ln=15,r=8,p=1$SALT$HASH", "firm": "ALCE"}]}"#
-        static let keys = ["username", "secret", "password", "firm", "max_order_size", "max_notional", "max_orders_per_second", "cancel_on_disconnect", "firms"]
+        static let keys = ["username", "secret", "password", "firm", "max_order_size", "max_notional", "max_orders_per_second", "cancel_on_disconnect", "firms", "drop_copy"]
 
         mutating func issue(_ path: String, _ location: SourceLocation?, _ message: String) {
             issues.append(ConfigurationIssue(path: path, location: location, message: message))
@@ -186,10 +191,18 @@ public struct APIKeys: Sendable, Equatable {
                     issue(path + ".cancel_on_disconnect", value.location, "must be true or false; found \(value.summary)")
                 }
             }
+            var dropCopy = false
+            if let value = object["drop_copy"] {
+                if case .bool(let flag) = value.kind { dropCopy = flag } else {
+                    issue(path + ".drop_copy", value.location, "must be true or false (may log on to the FIX drop copy); found \(value.summary)")
+                }
+            }
             guard let username, let credential, let firmText, let firm = Firm(firmText), let firms else { return nil }
-            return Account(username: username, credential: credential, firm: firm, maxOrderSize: maxOrderSize.map { Shares($0) },
-                           maxNotional: maxNotional, maxOrdersPerSecond: maxRate.map { UInt32($0) },
-                           cancelOnDisconnect: cancelOnDisconnect, firms: firms)
+            var account = Account(username: username, credential: credential, firm: firm, maxOrderSize: maxOrderSize.map { Shares($0) },
+                                  maxNotional: maxNotional, maxOrdersPerSecond: maxRate.map { UInt32($0) },
+                                  cancelOnDisconnect: cancelOnDisconnect, firms: firms)
+            account.dropCopy = dropCopy
+            return account
         }
 
         /// The optional `firms` list: distinct firms other than the default, at most

@@ -449,6 +449,14 @@ struct ConfigurationDecoder {
         wholeNumber(object, "resend_store_messages", in: scope, 16...1_048_576).map { Int($0) }.assign(to: &settings.resendStoreMessages)
         wholeNumber(object, "max_cl_ord_ids", in: scope, 16...9_999_999).map { Int($0) }.assign(to: &settings.maxClOrdIDs)
         choice(object, "tls", in: scope, TLSMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.tls)
+        wholeNumber(object, "drop_copy_port", in: scope, 0...65_535,
+                    allowed: "a TCP port from 1 to 65535 for the FIX drop copy (with fix.port set), or 0 for none")
+            .map { UInt16($0) }.assign(to: &settings.dropCopyPort)
+        wholeNumber(object, "drop_copy_orders", in: scope, 16...4_194_304).map { Int($0) }.assign(to: &settings.dropCopyOrders)
+        if settings.dropCopyPort != 0 && settings.port == 0 && !invalidPaths.contains("fix.port") {
+            issue("fix.drop_copy_port", locations["fix.drop_copy_port"],
+                  "is \(settings.dropCopyPort), but fix.port is 0: the drop copy is served with the FIX port, so set fix.port too (or drop_copy_port to 0)")
+        }
         return settings
     }
 
@@ -500,6 +508,7 @@ struct ConfigurationDecoder {
                      ("market_data.retransmit_port", marketData.retransmitPort),
                      ("market_data.snapshot_port", marketData.snapshotPort)]
         if fix.enabled { ports.append(("fix.port", fix.port)) }
+        if fix.dropCopyEnabled { ports.append(("fix.drop_copy_port", fix.dropCopyPort)) }
         if let replication { ports.append(("replication.listen_port", replication.listenPort)) }
         ports = ports.filter { !invalidPaths.contains($0.0) }
         for (i, later) in ports.enumerated() {

@@ -18,11 +18,23 @@ public struct FIXSettings: Sendable, Equatable {
     /// certificate, key and client CA from the environment; mutual TLS binds the client
     /// certificate's CN to the Logon's Username).
     public var tls = TLSMode.off
+    /// `drop_copy_port`: the drop-copy acceptor's TCP port (read-only FIX 4.4 sessions that
+    /// receive an ExecutionReport for every order event of their firm, docs/FIX.md "Drop
+    /// copy"); 0 (the default): none. Served with the FIX port (it needs `port`), with its
+    /// connections, TLS and resend store size.
+    public var dropCopyPort: UInt16 = 0
+    /// `drop_copy_orders`: live orders of firms with a drop copy whose state (CumQty,
+    /// LeavesQty, AvgPx, ClOrdID) the drop copy keeps at once; beyond it a report carries
+    /// only its event's own fields (counted).
+    public var dropCopyOrders = 65_536
 
     public init() {}
 
     /// Whether the exchange listens for FIX.
     public var enabled: Bool { port != 0 }
+
+    /// Whether the exchange listens for drop-copy sessions.
+    public var dropCopyEnabled: Bool { port != 0 && dropCopyPort != 0 }
 
     /// 1–32 printable ASCII characters without spaces (FIX CompIDs as this acceptor takes them).
     public static func isValidCompID(_ text: String) -> Bool {

@@ -255,6 +255,23 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
         return o.position
     }
 
+    /// BusinessMessageReject (35=j, 380=3 Unsupported Message Type) of the current message: a
+    /// read-only session (a drop copy) answers every application message with it. Returns the
+    /// byte count.
+    public mutating func rejectUnsupported(text: StaticString, now: UInt64, out: UnsafeMutableRawBufferPointer) -> Int {
+        var o = Output(out)
+        let type = message.msgType
+        var w = header(.businessMessageReject, o: &o, now: now)
+        w.field(Tag.refSeqNum, message.msgSeqNum)
+        withUnsafeBytes(of: type.rawValue.bigEndian) { bytes in
+            w.field(Tag.refMsgType, UnsafeRawBufferPointer(rebasing: bytes[(2 - type.length)...]))
+        }
+        w.field(Tag.businessRejectReason, 3)
+        w.field(Tag.text, text: text)
+        emit(&w, o: &o, now: now)
+        return o.position
+    }
+
     /// The message store (for the caller to inspect or back up).
     public var messageStore: Store {
         _read { yield store }

@@ -27,9 +27,14 @@ struct FIXConnection {
         case shuttingDown
         case alreadyLoggedOn
         case noSessionLeft
+        /// Drop-copy port: the account is not entitled to it (`drop_copy` in the keys file).
+        case notEntitled
     }
 
     var phase: Phase = .free
+    /// Came through the drop-copy listener: a read-only session of the account's firm's
+    /// ExecutionReports (GatewayAgent+DropCopy.swift), never the account's trading session.
+    var dropCopy = false
     var account: Int32 = -1
     /// The account's FIX state (`FIXPort`) bound to this connection, -1 none.
     var state: Int32 = -1

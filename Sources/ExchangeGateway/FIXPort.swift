@@ -32,6 +32,27 @@ struct FIXPort {
 
     let capacity: Int
     let sessionCapacity: Int
+    // The drop copy (`fix.drop_copy_port`, GatewayAgent+DropCopy.swift): one session per
+    // account entitled to it (`drop_copy` in the keys file), bound at start, after the order
+    // entry's sessions in `sessions` (index `sessionCapacity + n`), so that the transport,
+    // the timers and the journal's `outbound` facts treat it as any FIX session.
+    /// Facts of drop-copy sessions name client `dropCopyClientBase + account`.
+    static let dropCopyClientBase: ClientID = 1 << 30
+    let dropCopyOn: Bool
+    /// Drop-copy sessions (entitled accounts; 0 without a drop-copy port).
+    let dropCount: Int
+    /// Per account: its own drop-copy session (an index of `sessions`), -1 not entitled.
+    let dropSessionOfAccount: UnsafeMutablePointer<Int32>
+    /// Per account: where the drop-copy sessions of its firm are listed in `dropFan`, and how many.
+    let dropFanStart: UnsafeMutablePointer<Int32>
+    let dropFanCount: UnsafeMutablePointer<Int32>
+    let dropFan: UnsafeMutablePointer<Int32>
+    /// The reports' mapping and the live orders of firms with a drop copy.
+    let dropCopy: UnsafeMutablePointer<FIXDropCopy>
+    /// An OUCH token as a ClOrdID (14 bytes, trailing spaces cut), and an OrigClOrdID.
+    let tokenText: UnsafeMutableRawBufferPointer
+    /// Sessions of both kinds.
+    var allSessions: Int { sessionCapacity &+ dropCount }
     var sessionsBound = 0
     let sessions: UnsafeMutablePointer<FIXSession<FIXMessageRing>>
     let applications: UnsafeMutablePointer<FIXApplication>
@@ -108,13 +129,17 @@ struct FIXPort {
         capacity = settings.maxConnections
         sessionCapacity = settings.maxSessions
         accountCount = accounts.accounts.count
+        dropCopyOn = (given?.dropCopyPort ?? 0) != 0
+        let entitled = dropCopyOn ? accounts.accounts.indices.filter { accounts.accounts[$0].dropCopy } : []
+        dropCount = entitled.count
+        let total = sessionCapacity + entitled.count
         self.epochMidnight = epochMidnight
         senderCompID = .allocate(byteCount: settings.senderCompID.utf8.count, alignment: 1)
         senderCompID.copyBytes(from: settings.senderCompID.utf8)
-        sessions = .allocate(capacity: sessionCapacity)
-        applications = .allocate(capacity: sessionCapacity)
+        sessions = .allocate(capacity: total)
+        applications = .allocate(capacity: total)
         let storeBytes = FIXMessageRing.byteCount(slotCount: settings.resendStoreMessages, slotSize: Self.storeSlotBytes)
-        storeMemory = .allocate(byteCount: max(1, sessionCapacity * storeBytes), alignment: 64)
+        storeMemory = .allocate(byteCount: max(1, total * storeBytes), alignment: 64)
         for i in 0..<sessionCapacity {
             var configuration = FIXSessionConfiguration(senderCompID: settings.senderCompID, targetCompID: "NONE")
             configuration.timestampPrecision = .milliseconds
@@ -125,10 +150,42 @@ struct FIXPort {
             (applications + i).initialize(to: FIXApplication(configuration: application))
             applications[i].orders.tokenBase = Int(startSecond) * Self.tokensPerStart
         }
+        dropSessionOfAccount = .allocate(capacity: max(1, accountCount))
+        dropSessionOfAccount.initialize(repeating: -1, count: max(1, accountCount))
+        for (n, account) in entitled.enumerated() {
+            let i = sessionCapacity + n
+            let username = accounts.accounts[account].username
+            var configuration = FIXSessionConfiguration(senderCompID: settings.senderCompID, targetCompID: username)
+            configuration.timestampPrecision = .milliseconds
+            let store = FIXMessageRing(memory: storeMemory + i * storeBytes, slotCount: settings.resendStoreMessages, slotSize: Self.storeSlotBytes)
+            (sessions + i).initialize(to: FIXSession(configuration: configuration, store: store, now: 0))
+            var application = FIXApplicationConfiguration(client: Self.dropCopyClientBase + ClientID(account), firm: accounts.accounts[account].firm,
+                                                          execIDPrefix: 0, midnight: epochMidnight)
+            application.maximumClOrdIDs = 1
+            (applications + i).initialize(to: FIXApplication(configuration: application))
+            dropSessionOfAccount[account] = Int32(i)
+        }
+        dropFanStart = .allocate(capacity: max(1, accountCount))
+        dropFanCount = .allocate(capacity: max(1, accountCount))
+        dropFan = .allocate(capacity: max(1, accountCount * max(1, entitled.count)))
+        var fanned = 0
+        for (a, account) in accounts.accounts.enumerated() {
+            dropFanStart[a] = Int32(fanned)
+            var n = 0
+            for e in entitled where accounts.accounts[e].firm == account.firm {
+                dropFan[fanned + n] = dropSessionOfAccount[e]
+                n += 1
+            }
+            dropFanCount[a] = Int32(n)
+            fanned += n
+        }
+        dropCopy = .allocate(capacity: 1)
+        dropCopy.initialize(to: FIXDropCopy(capacity: dropCopyOn && !entitled.isEmpty ? settings.dropCopyOrders : 1, midnight: epochMidnight))
+        tokenText = .allocate(byteCount: 64, alignment: 8)
         sessionOfAccount = .allocate(capacity: max(1, accountCount))
         sessionOfAccount.initialize(repeating: -1, count: max(1, accountCount))
-        slotOfSession = .allocate(capacity: sessionCapacity)
-        slotOfSession.initialize(repeating: -1, count: sessionCapacity)
+        slotOfSession = .allocate(capacity: total)
+        slotOfSession.initialize(repeating: -1, count: total)
         usernames = .allocate(capacity: max(1, accountCount))
         for (i, account) in accounts.accounts.enumerated() {
             (usernames + i).initialize(to: SoupUsername(account.username) ?? SoupUsername(rawValue: 0))
@@ -144,19 +201,19 @@ struct FIXPort {
         receiveBufferCount = given == nil ? 1 : 64
         receiveBufferSize = 4_096
         receiveBuffers = .allocate(byteCount: receiveBufferCount * receiveBufferSize, alignment: 4_096)
-        accountedOutbound = .allocate(capacity: sessionCapacity)
-        accountedOutbound.initialize(repeating: 1, count: sessionCapacity)
-        accountedExecIDs = .allocate(capacity: sessionCapacity)
-        accountedExecIDs.initialize(repeating: 0, count: sessionCapacity)
-        factCapacity = 64 * sessionCapacity
+        accountedOutbound = .allocate(capacity: total)
+        accountedOutbound.initialize(repeating: 1, count: total)
+        accountedExecIDs = .allocate(capacity: total)
+        accountedExecIDs.initialize(repeating: 0, count: total)
+        factCapacity = 64 * total
         pendingFacts = .allocate(capacity: factCapacity)
         replyBody = .allocate(byteCount: Self.bodyBytes, alignment: 8)
     }
 
     func deallocate() {
-        sessions.deinitialize(count: sessionCapacity)
+        sessions.deinitialize(count: allSessions)
         sessions.deallocate()
-        applications.deinitialize(count: sessionCapacity)
+        applications.deinitialize(count: allSessions)
         applications.deallocate()
         storeMemory.deallocate()
         sessionOfAccount.deallocate()
@@ -175,7 +232,17 @@ struct FIXPort {
         accountedExecIDs.deallocate()
         pendingFacts.deallocate()
         replyBody.deallocate()
+        dropSessionOfAccount.deallocate()
+        dropFanStart.deallocate()
+        dropFanCount.deallocate()
+        dropFan.deallocate()
+        dropCopy.deinitialize(count: 1)
+        dropCopy.deallocate()
+        tokenText.deallocate()
     }
+
+    /// Whether `session` (an index of `sessions`) is a drop-copy session.
+    @inline(__always) func isDropCopy(_ session: Int) -> Bool { session >= sessionCapacity }
 
     /// The keys file's username of `account`, as its FIX session's counterparty CompID.
     func username(account: Int) -> [UInt8] {

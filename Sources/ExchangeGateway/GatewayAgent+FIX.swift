@@ -47,7 +47,9 @@ extension GatewayAgent {
             fixTable.sessions[slot].connectedAt = now
             fixTable.sessions[slot].floodTokens = floodCapacity
             fixTable.sessions[slot].floodRefilledAt = now
+            fixTable.sessions[slot].dropCopy = fixTable.acceptedOnSecondListener(slot)
             count(GatewayCounters.fixConnectionsAccepted)
+            if fixTable.sessions[slot].dropCopy { count(GatewayCounters.dropCopyConnectionsAccepted) }
             if fixTLSOn { fixOpenTLS(slot) }
         case .refused(let refusal):
             count(GatewayCounters.fixConnectionsRefused)
@@ -137,14 +139,15 @@ extension GatewayAgent {
                     fixClose(slot, .flood, flush: false)
                     return
                 }
-                if phase == .active && journalsSessions && !fixCommandRoom(account: Int(fixTable.sessions[slot].account)) {
+                if phase == .active && journalsSessions && !fixTable.sessions[slot].dropCopy
+                    && !fixCommandRoom(account: Int(fixTable.sessions[slot].account)) {
                     // No room for what this message may ask of the engine: it and what follows
                     // wait, in order, and the client's sends block meanwhile.
                     fixHold(slot)
                     break loop
                 }
                 if phase == .awaitingLogon && state < 0 {
-                    fixLogon(slot, message)
+                    if fixTable.sessions[slot].dropCopy { dropCopyLogon(slot, message) } else { fixLogon(slot, message) }
                     // A refused Logon stays in the buffer until the authenticator answers.
                     if fixTable.sessions[slot].state < 0 { break loop }
                 } else {
@@ -304,8 +307,11 @@ extension GatewayAgent {
             if accepted {
                 switch fixTable.sessions[slot].refusal {
                 case .shuttingDown: text = "the exchange is shutting down"
-                case .alreadyLoggedOn: text = "this account is already logged on (FIX or OUCH)"
+                case .alreadyLoggedOn:
+                    text = fixTable.sessions[slot].dropCopy ? "this account's drop copy is already logged on"
+                        : "this account is already logged on (FIX or OUCH)"
                 case .noSessionLeft: text = "no FIX session left today (fix.max_sessions)"
+                case .notEntitled: text = "this account is not entitled to the drop copy (drop_copy in the keys file)"
                 case .none, .unknownAccount: break
                 }
             }
@@ -317,8 +323,9 @@ extension GatewayAgent {
         }
         let account = Int(fixTable.sessions[slot].account)
         // Someone logged on to the account meanwhile (OUCH), or the exchange began to close.
-        let admissible = accepted && accounts.connections[account] == -1 && drainPhase == .running
-            && !(journalsSessions && accounts.owes(account))
+        // (A drop copy is not the account's trading session: only the latter matters to it.)
+        let admissible = accepted && drainPhase == .running && (fixTable.sessions[slot].dropCopy
+            || accounts.connections[account] == -1 && !(journalsSessions && accounts.owes(account)))
         let step = fix.sessions[session].completeLogon(accepted: admissible, now: fixNow, out: fixOutput(slot))
         fixApply(slot, step)
         fixAccountOutbound(session)
@@ -328,6 +335,7 @@ extension GatewayAgent {
 
     /// The Logon was accepted: the account's session is this connection's.
     mutating func fixLoggedOn(_ slot: Int) {
+        if fixTable.sessions[slot].dropCopy { return dropCopyLoggedOn(slot) }
         let account = Int(fixTable.sessions[slot].account)
         fixTable.sessions[slot].phase = .active
         accounts.connections[account] = Self.fixConnectionMarker
@@ -367,7 +375,9 @@ extension GatewayAgent {
         var verifier = FIXNoLogon()
         let step = fix.sessions[session].receive(frame, bytes: bytes, now: fixNow, verifier: &verifier, out: fixOutput(slot))
         fixApply(slot, step)
-        if case .application(let type) = step.event { fixApplication(slot, session: session, type: type) }
+        if case .application(let type) = step.event {
+            if fix.isDropCopy(session) { dropCopyRejectApplication(slot, session: session) } else { fixApplication(slot, session: session, type: type) }
+        }
         fixAccountOutbound(session)
     }
 
@@ -659,7 +669,11 @@ extension GatewayAgent {
             let account = Int(fixTable.sessions[slot].account)
             let session = Int(fixTable.sessions[slot].state)
             if session >= 0 && fix.slotOfSession[session] == Int32(slot) { fix.slotOfSession[session] = -1 }
-            if fixTable.sessions[slot].phase == .active && account >= 0 && accounts.connections[account] == Self.fixConnectionMarker {
+            if fixTable.sessions[slot].phase == .active && fixTable.sessions[slot].dropCopy {
+                counts[GatewayCounters.dropCopyActiveSessions.index] &-= 1
+            }
+            if fixTable.sessions[slot].phase == .active && account >= 0 && !fixTable.sessions[slot].dropCopy
+                && accounts.connections[account] == Self.fixConnectionMarker {
                 releaseSession(account, reason == .logout ? .logout : .disconnect)
                 _ = logins.post(.sessionEnded(account: Int32(account), reason: reason.rawValue, slot: Int32(FIXPort.loginSlotBase &+ slot)))
             }

@@ -117,6 +117,7 @@ extension GatewayAgent {
 
     /// A journaled fact, replayed (`replayCommand`).
     mutating func fixReplay(_ fact: FIXSessionFact) {
+        if fact.client >= FIXPort.dropCopyClientBase { return dropCopyReplay(fact) }
         let account = Int(fact.client)
         guard account < fix.accountCount else { return }
         switch fact.kind {

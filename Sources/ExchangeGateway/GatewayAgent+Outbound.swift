@@ -59,6 +59,7 @@ extension GatewayAgent {
             break
         }
         if fixOn && fix.sessionsBound > 0 { fixRoute(event) }
+        if fix.dropCount > 0 { dropCopyRoute(event) }
     }
 
     @inline(__always)

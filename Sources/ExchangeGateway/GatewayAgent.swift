@@ -195,7 +195,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         logins: consuming LoginClient, cells: CounterCells,
         durability: DurabilityMode = .none, durable: DurablePosition? = nil,
         archive: consuming SessionArchiveClient = SessionArchiveChannel.unavailable().makeClient(),
-        fixListener: consuming TCPListener? = nil
+        fixListener: consuming TCPListener? = nil, dropCopyListener: consuming TCPListener? = nil
     ) throws(SystemError) {
         journalsSessions = durability.journals
         precondition(!durability.gatesOutput || durable != nil, "durability.mode sync needs the journal's durable position")
@@ -228,8 +228,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             receiveBufferCount: fixPort.receiveBufferCount, receiveBufferSize: fixPort.receiveBufferSize,
             bufferGroup: 2, tagBase: 8, noDelay: options.tcpNoDelay)
         // (A failure here ends the start; the port's few allocations go with the process.)
+        // The drop copy (fix.drop_copy_port) is the same table's second listener (GatewayAgent+DropCopy.swift).
         let fixConnections = try ConnectionTable(configuration: fixConfiguration, listener: fixListener, ring: ring,
-                                       bufferMemory: fixPort.receiveBuffers, emptySession: FIXConnection())
+                                       bufferMemory: fixPort.receiveBuffers, emptySession: FIXConnection(),
+                                       secondListener: dropCopyListener)
         table = try ConnectionTable(configuration: tableConfiguration, listener: listener, ring: ring,
                                     bufferMemory: memory + layout.receiveBuffers, emptySession: Connection())
         fixOn = options.fix != nil
@@ -380,6 +382,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             // The day's first command: nothing else has been pushed yet, so the ring has room.
             let pushed = commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .startOfDay(now)))
             precondition(pushed, "the command ring is full before the gateway pushed anything")
+            // The day's drop-copy sessions, for the journal (a day snapshot does not hold them).
+            dropCopyRecordSessions()
         }
         table.startAccepting(ring: ring)
         if fixOn { _ = fixTable.startAccepting(ring: ring) }

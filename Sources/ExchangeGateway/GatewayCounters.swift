@@ -89,6 +89,17 @@ public enum GatewayCounters {
     public static let fixMessagesOut = CounterCell(44)
     /// FIX connections closed, whatever the reason (also counted by reason in `gateway_disconnects`).
     public static let fixDisconnects = CounterCell(45)
+    /// fix.drop_copy_port: connections accepted there (also in `fix_connections_accepted`),
+    /// drop-copy Logons accepted, ExecutionReports written to drop-copy sessions (one per
+    /// session a report goes to, logged on or not), application messages refused with
+    /// BusinessMessageReject, reports of orders the drop copy's book had no room for, and
+    /// drop-copy sessions logged on now.
+    public static let dropCopyConnectionsAccepted = CounterCell(46)
+    public static let dropCopyLogons = CounterCell(47)
+    public static let dropCopyMessagesOut = CounterCell(48)
+    public static let dropCopyRejects = CounterCell(49)
+    public static let dropCopyUntracked = CounterCell(50)
+    public static let dropCopyActiveSessions = CounterCell(51)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -137,7 +148,13 @@ public enum GatewayCounters {
         .init("fix_messages_in", .counter, fixMessagesIn, help: "Whole FIX messages received."),
         .init("fix_messages_out", .counter, fixMessagesOut, help: "FIX application messages written to sessions."),
         .init("fix_disconnects", .counter, fixDisconnects, help: "FIX connections closed by the gateway or the peer."),
-    ], cellCount: 48)
+        .init("drop_copy_connections_accepted", .counter, dropCopyConnectionsAccepted, help: "Connections accepted on fix.drop_copy_port."),
+        .init("drop_copy_logons", .counter, dropCopyLogons, help: "Drop-copy Logons accepted."),
+        .init("drop_copy_messages_out", .counter, dropCopyMessagesOut, help: "ExecutionReports written to drop-copy sessions."),
+        .init("drop_copy_rejects", .counter, dropCopyRejects, help: "Application messages a drop-copy client sent, refused with BusinessMessageReject."),
+        .init("drop_copy_untracked", .counter, dropCopyUntracked, help: "Drop-copy reports of orders its book had no room for (fix.drop_copy_orders)."),
+        .init("drop_copy_active_sessions", .gauge, dropCopyActiveSessions, help: "Drop-copy sessions logged on."),
+    ], cellCount: 56)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.
     @inlinable public static func disconnected(_ reason: DisconnectReason) -> CounterCell { CounterCell(Int(reason.rawValue)) }

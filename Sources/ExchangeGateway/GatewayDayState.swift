@@ -151,6 +151,8 @@ extension GatewayAgent {
             tokensUsed: (0..<accounts.count).map { UInt64(accounts.tokensUsed[$0]) },
             tokens: tokens.usedTokens(), endOfDayRouted: endOfDayRouted)
         if journalsSessions { state.fixSessions = UInt32(fix.sessionsBound) }
+        // Drop copies count as one, as the snapshot agent's replica counts them (DayReplica).
+        if journalsSessions && fix.dropCount > 0 { state.fixSessions = max(state.fixSessions, 1) }
         return state
     }
 

@@ -44,6 +44,8 @@ public final class Appliance: @unchecked Sendable {
     public private(set) var gatewayPort = 0
     /// The FIX port actually bound (0 when `fix.port` is off).
     public private(set) var fixPort = 0
+    /// The FIX drop-copy port actually bound (0 when `fix.drop_copy_port` is off).
+    public private(set) var dropCopyPort = 0
     /// The market-data ports actually bound (0 when market data is disabled).
     public private(set) var retransmitPort = 0
     public private(set) var snapshotPort = 0
@@ -105,6 +107,9 @@ public final class Appliance: @unchecked Sendable {
         public var environment: [String: String] = ProcessInfo.processInfo.environment
         /// Serve FIX on this port whatever `fix.port` says (0: one the kernel chooses; tests).
         public var fixPort: UInt16?
+        /// Serve the FIX drop copy on this port whatever `fix.drop_copy_port` says (0: one the
+        /// kernel chooses; tests). Needs the FIX port.
+        public var dropCopyPort: UInt16?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
                     apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode? = nil,
@@ -373,6 +378,7 @@ public final class Appliance: @unchecked Sendable {
         gatewayOptions.stallBudgetMilliseconds = configuration.durability.stallBudgetMilliseconds
         // FIX 4.4 (fix.port): a second listener of the same gateway agent.
         var fixListener: TCPListener? = nil
+        var dropCopyListener: TCPListener? = nil
         if configuration.fix.enabled || options.fixPort != nil {
             let fixPortNumber = options.fixPort ?? configuration.fix.port
             do {
@@ -382,6 +388,17 @@ public final class Appliance: @unchecked Sendable {
                 throw ApplianceError("the FIX acceptor cannot listen on \(bind):\(fixPortNumber) (fix.port): \(error.message)")
             }
             gatewayOptions.fix = configuration.fix
+            // The drop copy: a second listener of the FIX port's table.
+            if configuration.fix.dropCopyPort != 0 || options.dropCopyPort != nil {
+                let dropPortNumber = options.dropCopyPort ?? configuration.fix.dropCopyPort
+                do {
+                    dropCopyListener = try TCPListener(address: bind.rawValue, port: dropPortNumber, backlog: 256)
+                } catch {
+                    _ = consume listener
+                    throw ApplianceError("the FIX drop copy cannot listen on \(bind):\(dropPortNumber) (fix.drop_copy_port): \(error.message)")
+                }
+                gatewayOptions.fix?.dropCopyPort = dropCopyListener?.port ?? 0
+            }
             if configuration.fix.tls == .on {
                 // The order-entry port's context when it has one (one reload for both), else its own.
                 do {
@@ -394,13 +411,20 @@ public final class Appliance: @unchecked Sendable {
             }
         }
         fixPort = Int(fixListener?.port ?? 0)
+        dropCopyPort = Int(dropCopyListener?.port ?? 0)
         var gateway = try GatewayAgent(
             options: gatewayOptions, clock: clock, listener: listener, memory: gatewayMemory, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: gatewayLogins.makeClient(), cells: counters.cells,
-            durability: durability, durable: outputPosition, archive: archiveChannel.makeClient(), fixListener: fixListener)
+            durability: durability, durable: outputPosition, archive: archiveChannel.makeClient(), fixListener: fixListener,
+            dropCopyListener: dropCopyListener)
         if fixPort != 0 {
             note("gateway: FIX 4.4 on \(bind):\(fixPort), SenderCompID \(configuration.fix.senderCompID), up to \(configuration.fix.maxConnections) "
                 + "connections and \(configuration.fix.maxSessions) sessions a day (Username = SenderCompID = an account of the keys file)")
+        }
+        if dropCopyPort != 0 {
+            let entitled = keys.accounts.filter(\.dropCopy).map(\.username)
+            note("gateway: FIX drop copy on \(bind):\(dropCopyPort), \(entitled.count) entitled account(s)"
+                + (entitled.isEmpty ? " (none: set \"drop_copy\": true on an account in the keys file)" : ": " + entitled.joined(separator: ", ")))
         }
         note("gateway: SoupBinTCP 3.0 / OUCH 4.2 on \(bind):\(gatewayPort), session \(sessionName), \(keys.accounts.count) accounts, "
             + "io_uring \(gateway.ringSetup), \(gatewaySettings.receiveBufferCount) × \(gatewaySettings.receiveBufferSize) B receive buffers, "

@@ -91,6 +91,8 @@ public struct DayReplica: ~Copyable {
         let command = record.command
         noteTokens(command)
         if case .fixSession(let fact) = command, fact.kind == .bind { gateway.fixSessions &+= 1 }
+        // A drop-copy session's facts (client 2^30 + account; it has no bind): the day has one.
+        if case .fixSession(let fact) = command, fact.client >= 1 << 30 { gateway.fixSessions = max(gateway.fixSessions, 1) }
         var status = engine.process(command)
         route(observe)
         while status == .suspended {

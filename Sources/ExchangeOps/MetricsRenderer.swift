@@ -73,6 +73,16 @@ public enum MetricsRenderer {
         out.one("rtes_fix_messages_out_total", "counter", "FIX application messages written to sessions.", s.gateway["fix_messages_out"] ?? 0)
         out.one("rtes_fix_disconnects_total", "counter", "FIX connections closed (by reason in rtes_gateway_disconnects_total).",
             s.gateway["fix_disconnects"] ?? 0)
+        out.one("rtes_fix_drop_copy_connections_total", "counter", "Connections accepted on fix.drop_copy_port.",
+            s.gateway["drop_copy_connections_accepted"] ?? 0)
+        out.one("rtes_fix_drop_copy_logons_total", "counter", "Drop-copy Logons accepted.", s.gateway["drop_copy_logons"] ?? 0)
+        out.one("rtes_fix_drop_copy_active_sessions", "gauge", "Drop-copy sessions logged on.", s.gateway["drop_copy_active_sessions"] ?? 0)
+        out.one("rtes_fix_drop_copy_messages_out_total", "counter", "ExecutionReports written to drop-copy sessions (logged on or not).",
+            s.gateway["drop_copy_messages_out"] ?? 0)
+        out.one("rtes_fix_drop_copy_rejects_total", "counter", "Application messages sent on the drop copy, refused with BusinessMessageReject.",
+            s.gateway["drop_copy_rejects"] ?? 0)
+        out.one("rtes_fix_drop_copy_untracked_total", "counter", "Drop-copy reports of orders beyond fix.drop_copy_orders (event fields only).",
+            s.gateway["drop_copy_untracked"] ?? 0)
         out.one("rtes_engine_journal_full_total", "counter", "Engine turns that took no command: the journal's ring was full (durability async/sync).",
             s.engineJournalFull)
         let auth = s.block("auth")

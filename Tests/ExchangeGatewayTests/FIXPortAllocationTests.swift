@@ -59,9 +59,12 @@ struct FIXTypeTally {
 /// against an OUCH client's orders, ExecutionReports (New, Trade) out, on the gateway and
 /// engine agents driven by the test thread (as in the shared threading mode); measured with
 /// the malloc counter after a warm-up of the same kind. The Logon itself (checked by the
-/// authenticator on its own thread) is before the measurement.
+/// authenticator on its own thread) is before the measurement. With `dropCopy`, DEMO1 (its
+/// firm's drop copy in the development keys) also watches on the drop-copy port, which gets an
+/// ExecutionReport of each of its orders' events too.
 @Suite struct FIXPortAllocation {
-    @Test func tradesOverFIXAgainstOUCHWithoutTouchingTheHeap() throws {
+    @Test(arguments: [false, true])
+    func tradesOverFIXAgainstOUCHWithoutTouchingTheHeap(dropCopy: Bool) throws {
         let knobs = ExchangeKnobs(heartbeatIntervalMilliseconds: 1_000, idleTimeoutMilliseconds: 60_000)
         let configuration = try ConfigurationLoader.load(json: knobs.json, source: "rig.json", environment: [:], host: .current())
             .configuration
@@ -71,6 +74,7 @@ struct FIXTypeTally {
         fix.maxSessions = 2
         fix.resendStoreMessages = 1_024
         fix.maxClOrdIDs = 8_192
+        if dropCopy { fix.dropCopyPort = 1 }  // the rig listens on a port the kernel chooses
         var rig = try GatewayEngineRig(configuration: configuration, clock: clock, authenticatorThread: true, fix: fix)
         let memory = rig.memory
 
@@ -92,6 +96,10 @@ struct FIXTypeTally {
         #expect(fixFD >= 0)
         var logons = FIXTypeTally("A")
         var reports = FIXTypeTally("8")
+        let dropFD = dropCopy ? connectLoopback(Int32(rig.dropCopyPort)) : -1
+        if dropCopy { #expect(dropFD >= 0) }
+        var dropLogons = FIXTypeTally("A")
+        var dropReports = FIXTypeTally("8")
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 64)
         func pump(_ rig: inout GatewayEngineRig<ManualClock>, seconds: Double, until done: () -> Bool) -> Bool {
             let deadline = Deadline(seconds: seconds)
@@ -102,6 +110,12 @@ struct FIXTypeTally {
                     guard n > 0 else { break }
                     logons.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                     reports.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                }
+                while dropFD >= 0 {
+                    let n = recv(dropFD, buffer.baseAddress!, buffer.count, Int32(MSG_DONTWAIT))
+                    guard n > 0 else { break }
+                    dropLogons.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    dropReports.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 }
                 if done() { return true }
             } while !deadline.hasPassed
@@ -119,11 +133,16 @@ struct FIXTypeTally {
         }
         sendFIX(logon, &rig)
         #expect(pump(&rig, seconds: 30) { logons.count == 1 }, "no Logon answer")
+        if dropCopy {
+            logon.withUnsafeBytes { _ = Glibc.send(dropFD, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            #expect(pump(&rig, seconds: 30) { dropLogons.count == 1 }, "no drop-copy Logon answer")
+        }
 
         /// Pairs `range`: a FIX sell and an OUCH buy each, in batches of 16; every New and
         /// Trade report back (two per pair) and every OUCH Accepted and Executed.
         func trade(_ range: Range<Int>, _ rig: inout GatewayEngineRig<ManualClock>) -> Bool {
             let reportsBefore = reports.count
+            let dropBefore = dropReports.count
             let ouchBefore = clients.tallies[0].sequenced
             var next = range.lowerBound
             while next < range.upperBound {
@@ -136,6 +155,7 @@ struct FIXTypeTally {
             }
             return pump(&rig, seconds: 30) {
                 reports.count - reportsBefore == 2 * range.count && clients.tallies[0].sequenced - ouchBefore == 2 * range.count
+                    && (!dropCopy || dropReports.count - dropBefore == 2 * range.count)
             }
         }
         #expect(trade(0..<300, &rig))
@@ -148,6 +168,8 @@ struct FIXTypeTally {
         rig.advance(clock, milliseconds: 1)
         let snapshot = memory.counters.snapshot()
         #expect(snapshot.gatewayCount("fix_logons") == 1)
+        #expect(snapshot.gatewayCount("drop_copy_messages_out") == (dropCopy ? UInt64(2 * pairs) : 0))
+        if dropFD >= 0 { Glibc.close(dropFD) }
         #expect(snapshot.engine["trades"] == UInt64(pairs))
         Glibc.close(fixFD)
         buffer.deallocate()

@@ -179,6 +179,8 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     let port: Int
     /// The FIX port (`fix` given), else 0.
     let fixPort: Int
+    /// The FIX drop-copy port (`fix.dropCopyPort` not 0: a listener on a port the kernel chose), else 0.
+    let dropCopyPort: Int
     let memory: RigMemory
 
     /// - Parameter clock: the gateway's time (a `ManualClock` lets a test move it).
@@ -228,12 +230,19 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         var fixListener: TCPListener? = nil
         if fix != nil { fixListener = try TCPListener(address: 0x7F00_0001, port: 0, backlog: 128) }
         let fixPort = Int(fixListener?.port ?? 0)
+        var dropCopyListener: TCPListener? = nil
+        if let fix, fix.dropCopyPort != 0 {
+            dropCopyListener = try TCPListener(address: 0x7F00_0001, port: 0, backlog: 128)
+            options.fix?.dropCopyPort = dropCopyListener?.port ?? 0
+        }
+        let dropCopyPort = Int(dropCopyListener?.port ?? 0)
         var gateway = try GatewayAgent(
             options: options,
             clock: clock,
             listener: listener, memory: region.baseAddress!, commands: commandRing.makeProducer(),
             orderEvents: orderRing.makeConsumer(), logins: logins.makeClient(), cells: memory.counters.cells,
-            durability: durability, durable: durable, archive: archive.makeClient(), fixListener: fixListener)
+            durability: durability, durable: durable, archive: archive.makeClient(), fixListener: fixListener,
+            dropCopyListener: dropCopyListener)
         if startGateway { try gateway.onStart() }
         self.authenticator = AuthenticatorTurns(authenticator, ownThread: authenticatorThread)
         self.gateway = gateway
@@ -243,6 +252,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
         self.durable = durable
         self.port = port
         self.fixPort = fixPort
+        self.dropCopyPort = dropCopyPort
         self.memory = memory
     }
 

@@ -8,7 +8,7 @@
 //   STEP <name>           the script reached a step
 //   DONE | FAIL <why>     the end (exit status 0 | 1)
 //
-//   fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover|order [CAFILE [CERT KEY]]
+//   fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover|order|watch|watch-recover [CAFILE [CERT KEY]]
 //
 // trade: Logon; NewOrderSingle B1 (buy 100 AAPL 230) → New; replace to B2 (200) → Replaced;
 // status of B2 → Order Status; "STEP ready-for-trade", then an OUCH client sells 50 → Trade;
@@ -17,6 +17,11 @@
 // keeps its sequence numbers): Logon; RTES's Logon is ahead of what QuickFIX expects, so
 // QuickFIX asks with ResendRequest and must get D1's Trade (filled while it was away) again
 // with PossDupFlag=Y; then Logout. order: Logon; NewOrderSingle T1 → New; Logout.
+// watch (the drop-copy port): Logon; "STEP watching"; wait for the ExecutionReport New of
+// ClOrdID LAST (whoever's order it is); send a NewOrderSingle, which the read-only session
+// must answer with BusinessMessageReject (j); "STEP rejected"; Logout. watch-recover (same
+// STOREDIR): Logon, ResendRequest as for recover, until LAST's New comes again with
+// PossDupFlag=Y; Logout.
 // With CAFILE the connection is TLS (QuickFIX's SSLSocketInitiator, the server's certificate
 // checked against CAFILE; CERT and KEY: a client certificate for mutual TLS).
 #include <quickfix/Application.h>
@@ -147,6 +152,15 @@ class Peer : public FIX::Application {
       return false;
     });
   }
+  // Waits (at most 60 s) for a message of type `type`.
+  bool awaitType(const std::string& type) {
+    std::unique_lock<std::mutex> g(lock);
+    return changed.wait_for(g, std::chrono::seconds(60), [&] {
+      for (auto& r : received)
+        if (r.type == type) return true;
+      return false;
+    });
+  }
   bool awaitLogon() {
     std::unique_lock<std::mutex> g(lock);
     return changed.wait_for(g, std::chrono::seconds(60), [&] { return loggedOn; });
@@ -169,7 +183,7 @@ static int fail(const std::string& why) {
 
 int main(int argc, char** argv) {
   if (argc != 7 && argc != 8 && argc != 10) {
-    std::cerr << "usage: fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover|order [CAFILE [CERT KEY]]\n";
+    std::cerr << "usage: fix-initiator FIX44.xml PORT STOREDIR USERNAME PASSWORD trade|recover|order|watch|watch-recover [CAFILE [CERT KEY]]\n";
     return 2;
   }
   std::string xml = argv[1], port = argv[2], store = argv[3], user = argv[4], password = argv[5], phase = argv[6];
@@ -194,6 +208,29 @@ int main(int argc, char** argv) {
     if (!peer.awaitLogon()) fail("no Logon from RTES within 60 s");
     FIX::SessionID id = peer.session;
 
+    if (phase == "watch") {
+      say("STEP watching");
+      if (!peer.awaitReport("LAST", "0")) fail("no drop-copy ExecutionReport New for LAST");
+      FIX44::NewOrderSingle x1(FIX::ClOrdID("X1"), FIX::Side_BUY, FIX::TransactTime(now()), FIX::OrdType_LIMIT);
+      x1.set(FIX::Symbol("AAPL"));
+      x1.set(FIX::OrderQty(100));
+      x1.set(FIX::Price(229));
+      send(x1, id);
+      if (!peer.awaitType("j")) fail("no BusinessMessageReject for a NewOrderSingle on the drop copy");
+      say("STEP rejected");
+      initiator->stop();
+      say("DONE");
+      std::cout.flush();
+      _exit(0);
+    }
+    if (phase == "watch-recover") {
+      if (!peer.awaitReport("LAST", "0", true)) fail("LAST's New was not resent (PossDupFlag=Y) on the drop copy");
+      say("STEP recovered");
+      initiator->stop();
+      say("DONE");
+      std::cout.flush();
+      _exit(0);
+    }
     if (phase == "order") {
       FIX44::NewOrderSingle t1(FIX::ClOrdID("T1"), FIX::Side_BUY, FIX::TransactTime(now()), FIX::OrdType_LIMIT);
       t1.set(FIX::Symbol("AAPL"));

@@ -90,6 +90,8 @@ public struct ExchangeKnobs: Sendable {
     public var fix = false
     /// `fix.tls` ("off" or "on"; the certificate from `environment` as for `tls`).
     public var fixTLS = "off"
+    /// Serve the FIX drop copy too (with `fix`; `TestExchange.dropCopyPort`).
+    public var dropCopy = false
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -190,6 +192,8 @@ public final class TestExchange: @unchecked Sendable {
     public let port: Int
     /// The FIX port (`ExchangeKnobs.fix`), else 0.
     public let fixPort: Int
+    /// The FIX drop-copy port (`ExchangeKnobs.dropCopy`), else 0.
+    public let dropCopyPort: Int
     private let countersPath: String
     private var final: CountersSnapshot?
     private let lock = NSLock()
@@ -214,10 +218,12 @@ public final class TestExchange: @unchecked Sendable {
             countersPath: countersPath, demoFlowRate: knobs.demoFlowRate, demoFlowCommands: knobs.demoFlowCommands, apiKeys: keys)
         options.environment = knobs.environment
         if knobs.fix { options.fixPort = 0 }
+        if knobs.fix && knobs.dropCopy { options.dropCopyPort = 0 }
         appliance = try Appliance.start(
             configuration, options: options, logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
         port = appliance.gatewayPort
         fixPort = appliance.fixPort
+        dropCopyPort = appliance.dropCopyPort
     }
 
     deinit { _ = drain() }

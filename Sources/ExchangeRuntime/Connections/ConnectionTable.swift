@@ -98,6 +98,8 @@ public struct ConnectionTable<Session>: ~Copyable {
         @usableFromInline var sendBound: UInt64 = .max
         /// Receives are paused (`pauseReceiving`): nothing is re-armed, arrivals are parked.
         @usableFromInline var paused = false
+        /// Accepted on the second listener (`init(…secondListener:…)`).
+        @usableFromInline var viaSecond = false
         /// Parked provided buffers, oldest first, linked through `parkedNext` (-1: none).
         @usableFromInline var parkedHead: Int32 = -1
         @usableFromInline var parkedTail: Int32 = -1
@@ -135,6 +137,14 @@ public struct ConnectionTable<Session>: ~Copyable {
     @usableFromInline var listenerFD: Int32
     /// The multishot accept is armed.
     @usableFromInline var accepting = false
+    /// A second listener whose connections share the table (the FIX port's drop-copy
+    /// listener): its accept is tagged `tagBase + 3`, and `acceptedOnSecondListener` tells
+    /// its connections apart.
+    @usableFromInline var secondListener: TCPListener?
+    @usableFromInline var secondListenerFD: Int32
+    @usableFromInline var secondAccepting = false
+    /// Tag kinds the table owns from `tagBase` (3, or 4 with a second listener).
+    @usableFromInline let ownedKinds: UInt8
     /// New connections are taken (false after `stopAccepting`).
     @usableFromInline var admitting = false
     @usableFromInline let tagBase: UInt8
@@ -151,8 +161,10 @@ public struct ConnectionTable<Session>: ~Copyable {
     ///     with it; it may still be disabled).
     ///   - bufferMemory: `configuration.receiveBufferBytes` bytes, alive as long as the table.
     ///   - emptySession: the service's state of a slot without a connection.
+    ///   - secondListener: another listener whose connections this table serves too (nil: none).
     public init(configuration c: Configuration, listener: consuming TCPListener?, ring: borrowing IOUring,
-                bufferMemory: UnsafeMutableRawPointer, emptySession: Session) throws(SystemError) {
+                bufferMemory: UnsafeMutableRawPointer, emptySession: Session,
+                secondListener: consuming TCPListener? = nil) throws(SystemError) {
         precondition(c.capacity > 0 && c.capacity < Int(Int32.max), "a connection table needs at least one slot")
         buffers = try ProvidedBuffers(ring: ring, group: c.bufferGroup, count: c.receiveBufferCount, size: c.receiveBufferSize,
                                       memory: bufferMemory)
@@ -184,6 +196,17 @@ public struct ConnectionTable<Session>: ~Copyable {
             listeningPort = 0
         }
         self.listener = listener
+        switch secondListener {
+        case .some(let l):
+            secondListenerFD = l.descriptor
+            secondListeningPort = l.port
+            ownedKinds = 4
+        case .none:
+            secondListenerFD = -1
+            secondListeningPort = 0
+            ownedKinds = 3
+        }
+        self.secondListener = secondListener
     }
 
     /// Frees the table's memory. Descriptors are the business of `closeAll` (the agent's
@@ -200,6 +223,7 @@ public struct ConnectionTable<Session>: ~Copyable {
     // MARK: Tags
 
     @inlinable var acceptTag: CompletionTag { CompletionTag(kind: .init(rawValue: tagBase)) }
+    @inlinable var secondAcceptTag: CompletionTag { CompletionTag(kind: .init(rawValue: tagBase &+ 3)) }
 
     @inlinable
     func receiveTag(_ slot: Int) -> CompletionTag {
@@ -214,7 +238,7 @@ public struct ConnectionTable<Session>: ~Copyable {
     /// Whether `completion` is for one of this table's operations.
     @inlinable
     public func owns(_ completion: Completion) -> Bool {
-        completion.tag.kind.rawValue &- tagBase < 3
+        completion.tag.kind.rawValue &- tagBase < ownedKinds
     }
 
     // MARK: Reading a slot
@@ -227,6 +251,10 @@ public struct ConnectionTable<Session>: ~Copyable {
     @inlinable public var isListening: Bool { admitting && listenerFD >= 0 }
     /// The listener's port (0 without one).
     public let listeningPort: UInt16
+    /// The second listener's port (0 without one).
+    public let secondListeningPort: UInt16
+    /// Whether `slot`'s connection came through the second listener.
+    @inlinable public func acceptedOnSecondListener(_ slot: Int) -> Bool { slots[slot].viaSecond }
 
     @inlinable public func state(_ slot: Int) -> ConnectionState { slots[slot].state }
     @inlinable public func descriptor(_ slot: Int) -> Int32 { slots[slot].fd }
@@ -242,8 +270,9 @@ public struct ConnectionTable<Session>: ~Copyable {
     /// listener or a submission queue entry (retried by `tick`).
     @inlinable @discardableResult
     public mutating func startAccepting(ring: borrowing IOUring) -> Bool {
-        guard listenerFD >= 0 else { return false }
+        guard listenerFD >= 0 || secondListenerFD >= 0 else { return false }
         admitting = true
+        armSecondAccept(ring: ring)
         return armAccept(ring: ring)
     }
 
@@ -254,19 +283,30 @@ public struct ConnectionTable<Session>: ~Copyable {
         return accepting
     }
 
+    @inlinable @discardableResult
+    mutating func armSecondAccept(ring: borrowing IOUring) -> Bool {
+        guard admitting, secondListenerFD >= 0, !secondAccepting else { return secondAccepting }
+        secondAccepting = ring.prepareMultishotAccept(listener: secondListenerFD, tag: secondAcceptTag)
+        return secondAccepting
+    }
+
     /// Stops taking connections: cancels the accept and closes the listener. Connections
     /// still in the backlog's completions are refused (`notAccepting`).
     public mutating func stopAccepting(ring: borrowing IOUring) {
         admitting = false
         if accepting { ring.prepareCancel(acceptTag) }
+        if secondAccepting { ring.prepareCancel(secondAcceptTag) }
         listener = nil
         listenerFD = -1
+        secondListener = nil
+        secondListenerFD = -1
     }
 
     /// Once per timer tick: re-arms an accept that stopped on a failure.
     @inlinable
     public mutating func tick(ring: borrowing IOUring) {
         if !accepting && admitting { armAccept(ring: ring) }
+        if !secondAccepting && admitting { armSecondAccept(ring: ring) }
     }
 
     // MARK: Completions
@@ -283,6 +323,7 @@ public struct ConnectionTable<Session>: ~Copyable {
         case 0: return accepted(completion, ring: ring)
         case 1: return received(completion, ring: ring)
         case 2: return sent(completion)
+        case 3: return accepted(completion, ring: ring, second: true)
         default: return .none
         }
     }
@@ -299,12 +340,17 @@ public struct ConnectionTable<Session>: ~Copyable {
     }
 
     @inlinable
-    mutating func accepted(_ c: Completion, ring: borrowing IOUring) -> ConnectionEvent {
+    mutating func accepted(_ c: Completion, ring: borrowing IOUring, second: Bool = false) -> ConnectionEvent {
         if !c.hasMore {
             // Stopped: at once again after a success; after a failure (e.g. EMFILE) at the
             // next tick, so that a lasting one cannot spin.
-            accepting = false
-            if c.result >= 0 { armAccept(ring: ring) }
+            if second {
+                secondAccepting = false
+                if c.result >= 0 { armSecondAccept(ring: ring) }
+            } else {
+                accepting = false
+                if c.result >= 0 { armAccept(ring: ring) }
+            }
         }
         guard c.result >= 0 else {
             if c.result == -ECANCELED && !admitting { return .none }  // stopAccepting's cancel
@@ -330,6 +376,7 @@ public struct ConnectionTable<Session>: ~Copyable {
         slots[slot].sendInFlight = 0
         slots[slot].sendBound = defaultSendBound
         slots[slot].paused = false
+        slots[slot].viaSecond = second
         sessions[slot] = emptySession
         if noDelay { _ = rtes_tcp_set_nodelay(fd, 1) }
         guard armReceive(slot, ring: ring) else {

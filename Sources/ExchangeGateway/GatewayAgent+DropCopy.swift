@@ -1,0 +1,209 @@
+import ExchangeAccess
+import ExchangeCore
+import ExchangeEngine
+import ExchangeFIX
+import ExchangeWire
+
+// The FIX drop copy on `fix.drop_copy_port` (docs/FIX.md, "Drop copy"): the FIX port's
+// connection table takes connections from a second listener, and a connection from it is a
+// read-only FIX 4.4 session of the account that logs on — an account entitled to it
+// (`drop_copy` in the keys file) — which receives an ExecutionReport for every order event of
+// every account of the account's firm, from OUCH and FIX alike. Each entitled account has its
+// drop-copy session for the day from the start (FIXPort), so the reports of a firm go into
+// its sessions' resend stores while nobody is logged on, and a client that logs on later asks
+// for them with ResendRequest. The session layer, the transport, the timers and TLS are the
+// FIX port's; what differs is here: the Logon's checks, no engine behind it (application
+// messages get BusinessMessageReject), and the reports' fan-out from `route`.
+//
+// Across restarts: the reports are a function of the journal (the engine's events, replayed
+// through `route` like the FIX sessions' reports, SendingTime the event's time), and the
+// session messages' MsgSeqNums are journaled as the FIX sessions' are (`outbound` facts of
+// client `FIXPort.dropCopyClientBase + account`), so a restarted exchange gives each drop
+// copy back with the same MsgSeqNums and the same resend store.
+extension GatewayAgent {
+    /// The first message on the drop-copy port: as `fixLogon`, for the account's drop-copy
+    /// session (never its trading session: an account may trade and watch its drop copy).
+    mutating func dropCopyLogon(_ slot: Int, _ message: UnsafeRawBufferPointer) {
+        _ = fix.logon.pointee.parse(message)
+        guard fix.logon.pointee.msgType == .logon else {
+            fixClose(slot, .notLoggedIn, flush: false)
+            return
+        }
+        let usernameField = fix.logon.pointee.value(Tag.username)
+        guard let user = FIXPort.pack(usernameField, width: SoupUsername.width),
+              let pass = FIXPort.pack(fix.logon.pointee.value(Tag.password), width: SoupPassword.width),
+              let sender = fix.logon.pointee.value(Tag.senderCompID), let name = usernameField, fixEqual(sender, name) else {
+            count(GatewayCounters.loginsRejectedNotAuthorized)
+            fixRefuseWithoutSession(slot, message, text: "Logon needs Username(553) and Password(554) of an account, and SenderCompID(49) = Username")
+            return
+        }
+        let username = SoupUsername(rawValue: user.high)
+        let password = SoupPassword(high: pass.high, low: UInt16(truncatingIfNeeded: pass.low))
+        let account = fix.account(named: username)
+        var refusal = FIXConnection.Refusal.none
+        if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) {
+            refusal = .unknownAccount
+        } else if drainPhase != .running {
+            refusal = .shuttingDown
+        } else if fix.dropSessionOfAccount[account] < 0 {
+            refusal = .notEntitled
+        } else if fix.slotOfSession[Int(fix.dropSessionOfAccount[account])] >= 0 {
+            refusal = .alreadyLoggedOn
+        }
+        fixTable.sessions[slot].account = Int32(account)
+        guard refusal == .none else {
+            // Told (in the Logout) only once the password is known to be right.
+            fixTable.sessions[slot].refusal = refusal
+            fixTable.sessions[slot].logonLength = Int32(message.count)
+            fixAskAuthenticator(slot, username, password)
+            return
+        }
+        let session = Int(fix.dropSessionOfAccount[account])
+        fix.slotOfSession[session] = Int32(slot)
+        fixTable.sessions[slot].state = Int32(session)
+        fix.sessions[session].reconnect(now: fixNow)
+        var verifier = FIXPendingLogon()
+        let step = fix.sessions[session].receive(.message(length: message.count), bytes: message, now: fixNow, verifier: &verifier,
+                                                 out: fixOutput(slot))
+        fixApply(slot, step)
+        fixAccountOutbound(session)
+        if verifier.asked && fixTable.sessions[slot].phase == .awaitingLogon { fixAskAuthenticator(slot, username, password) }
+    }
+
+    /// The drop-copy Logon was accepted.
+    mutating func dropCopyLoggedOn(_ slot: Int) {
+        fixTable.sessions[slot].phase = .active
+        fixTable.markLoggedIn(slot)
+        count(GatewayCounters.dropCopyLogons)
+        counts[GatewayCounters.dropCopyActiveSessions.index] &+= 1
+    }
+
+    /// An application message on the drop copy: BusinessMessageReject, nothing else.
+    mutating func dropCopyRejectApplication(_ slot: Int, session: Int) {
+        count(GatewayCounters.dropCopyRejects)
+        fixWrote(slot, fix.sessions[session].rejectUnsupported(text: "Unsupported Message Type: the drop copy is read-only",
+                                                               now: fixNow, out: fixOutput(slot)))
+    }
+
+    // MARK: Reports
+
+    /// Every order event of an account whose firm has drop-copy sessions (called by `route`,
+    /// live and in replay).
+    mutating func dropCopyRoute(_ event: EngineEvent) {
+        switch event {
+        case .accepted(let e): dropCopyReport(event, client: e.client, maker: false, token: e.token, instrument: e.instrument)
+        case .rejected(let e): dropCopyReport(event, client: e.client, maker: false, token: e.token)
+        case .replaced(let e):
+            dropCopyReport(event, client: e.client, maker: false, token: e.token, previous: e.previousToken, instrument: e.instrument)
+        case .canceled(let e): dropCopyReport(event, client: e.client, maker: false, token: e.token, instrument: e.instrument)
+        case .modified(let e): dropCopyReport(event, client: e.client, maker: false, token: e.token)
+        case .executed(let e):
+            dropCopyReport(event, client: e.makerClient, maker: true, token: e.makerToken, instrument: e.instrument)
+            dropCopyReport(event, client: e.takerClient, maker: false, token: e.takerToken, instrument: e.instrument)
+        default: break
+        }
+    }
+
+    mutating func dropCopyReport(_ event: EngineEvent, client: ClientID, maker: Bool, token: OrderToken,
+                                 previous: OrderToken? = nil, instrument: InstrumentIndex? = nil) {
+        let account = Int(client)
+        guard account < fix.accountCount, fix.dropFanCount[account] > 0 else { return }
+        let clOrdID = dropCopyClOrdID(account: account, token: token, at: 0)
+        let orig = previous.map { dropCopyClOrdID(account: account, token: $0, at: 32) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
+        var rejected: FIXDropCopyOrder? = nil
+        if case .rejected = event, let entry = dropCopyFIXEntry(account: account, token: token) {
+            // A FIX order's NewOrderSingle said what it was.
+            var o = FIXDropCopyOrder()
+            o.symbol = entry.symbol
+            o.side = entry.side
+            o.ordType = entry.ordType
+            o.orderQty = entry.orderQty
+            o.price = entry.price
+            rejected = o
+        }
+        let symbol = instrument.map { self.symbol($0) } ?? Symbol(rawValue: 0)
+        let untracked = fix.dropCopy.pointee.untracked
+        let length = withUnsafeBytes(of: fix.usernames[account].rawValue.bigEndian) { raw -> Int in
+            var n = SoupUsername.width
+            let start = raw.count &- SoupUsername.width
+            while n > 1 && raw[start &+ n &- 1] == 0x20 { n &-= 1 }
+            let party = FIXDropCopyParty(account: UnsafeRawBufferPointer(rebasing: raw[start..<(start &+ n)]), clOrdID: clOrdID,
+                                         origClOrdID: orig, symbol: symbol, rejected: rejected)
+            return fix.dropCopy.pointee.report(event, maker: maker, party: party, body: fix.body)
+        }
+        counts[GatewayCounters.dropCopyUntracked.index] &+= fix.dropCopy.pointee.untracked &- untracked
+        guard length > 0 else { return }
+        let body = UnsafeRawBufferPointer(start: fix.body.baseAddress, count: length)
+        let first = Int(fix.dropFanStart[account])
+        for i in first..<(first &+ Int(fix.dropFanCount[account])) {
+            let session = Int(fix.dropFan[i])
+            // What the session sent before this report is the journal's to know; the report is replay's.
+            fixAccountOutbound(session)
+            let slot = Int(fix.slotOfSession[session])
+            let connected = slot >= 0 && fixTable.sessions[slot].phase == .active
+            let out = connected ? fixOutput(slot) : fix.discard
+            let n = fix.sessions[session].send(.executionReport, body: body, sendingTime: fix.epochMidnight &+ event.timestamp,
+                                               now: fixNow, out: out)
+            fix.accountedOutbound[session] = fix.sessions[session].nextOutbound
+            count(GatewayCounters.dropCopyMessagesOut)
+            if connected { fixWrote(slot, n ?? 0) }
+        }
+    }
+
+    /// The ClOrdID of `account`'s order `token`: the FIX ClOrdID when the order came over FIX,
+    /// else the OUCH token (trailing spaces cut), written at `offset` of `fix.tokenText`.
+    func dropCopyClOrdID(account: Int, token: OrderToken, at offset: Int) -> UnsafeRawBufferPointer {
+        let session = Int(fix.sessionOfAccount[account])
+        if session >= 0, let i = fix.applications[session].orders.index(of: token) {
+            return fix.applications[session].orders.clOrdID(i)
+        }
+        let out = fix.tokenText.baseAddress! + offset
+        withUnsafeBytes(of: token.high.bigEndian) { out.copyMemory(from: $0.baseAddress!, byteCount: 8) }
+        withUnsafeBytes(of: token.low.bigEndian) { (out + 8).copyMemory(from: $0.baseAddress!, byteCount: 6) }
+        var n = 14
+        while n > 1 && out.load(fromByteOffset: n &- 1, as: UInt8.self) == 0x20 { n &-= 1 }
+        return UnsafeRawBufferPointer(start: out, count: n)
+    }
+
+    /// `account`'s FIX order entry for `token` (an order's or a replace's), when it came over FIX.
+    func dropCopyFIXEntry(account: Int, token: OrderToken) -> FIXOrderEntry? {
+        let session = Int(fix.sessionOfAccount[account])
+        guard session >= 0, let i = fix.applications[session].orders.index(of: token) else { return nil }
+        let entry = fix.applications[session].orders.entry(i)
+        return entry.kind == .order || entry.kind == .replacement ? entry : nil
+    }
+
+    // MARK: Replay
+
+    /// At the start of a day with drop copies (journaling modes): one `outbound` fact of no
+    /// MsgSeqNums per drop-copy session, so that the journal says the day has them from its
+    /// start: its day snapshots are passed over by recovery (they do not hold the sessions'
+    /// stores and numbers), and the day replays whole.
+    mutating func dropCopyRecordSessions() {
+        for n in 0..<fix.dropCount {
+            let session = fix.sessionCapacity &+ n
+            fixRecord(.outbound(timestamp: now, client: fix.applications[session].configuration.client, first: 1, count: 0, execIDs: 0,
+                                nextInbound: 1, reset: false))
+        }
+    }
+
+    /// A journaled fact of a drop-copy session: the MsgSeqNums its session messages took.
+    mutating func dropCopyReplay(_ fact: FIXSessionFact) {
+        let account = Int(fact.client &- FIXPort.dropCopyClientBase)
+        guard account < fix.accountCount, fact.kind == .outbound, fix.dropSessionOfAccount[account] >= 0 else {
+            fix.replayMismatches &+= 1
+            return
+        }
+        let session = Int(fix.dropSessionOfAccount[account])
+        fix.sessions[session].replayOutbound(first: fact.first, count: fact.count, nextInbound: fact.nextInbound, reset: fact.reset)
+        fix.accountedOutbound[session] = fix.sessions[session].nextOutbound
+    }
+
+    /// `account`'s drop-copy session as replay or the live gateway left it: its next MsgSeqNums
+    /// (ours, the counterparty's); nil when the account has none.
+    public func dropCopySessionState(account: Int) -> (nextOutbound: UInt64, nextInbound: UInt64)? {
+        guard account < fix.accountCount, fix.dropSessionOfAccount[account] >= 0 else { return nil }
+        let session = Int(fix.dropSessionOfAccount[account])
+        return (fix.sessions[session].nextOutbound, fix.sessions[session].nextInbound)
+    }
+}
