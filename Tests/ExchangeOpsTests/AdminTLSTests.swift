@@ -144,13 +144,15 @@ enum AdminPeer {
         return nil
     }
 
-    static func run(_ executable: String, _ arguments: [String], timeout: Double) -> (status: Int32, output: String) {
+    static func run(_ executable: String, _ arguments: [String], timeout: Double,
+                    environment: [String: String]? = nil) -> (status: Int32, output: String) {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rtes-admin-peer-\(getpid())-\(UUID().uuidString)").path
         FileManager.default.createFile(atPath: path, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         do {
             let output = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             process.standardOutput = output

@@ -90,6 +90,10 @@ public struct ExchangeKnobs: Sendable {
     public var fix = false
     /// `fix.tls` ("off" or "on"; the certificate from `environment` as for `tls`).
     public var fixTLS = "off"
+    /// `market_data.snapshot_tls` and `admin.tls` ("off" or "on"; the certificate from
+    /// `environment` as for `tls`).
+    public var snapshotTLS = "off"
+    public var adminTLS = "off"
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -153,7 +157,8 @@ public struct ExchangeKnobs: Sendable {
         {
           "exchange": { "name": "TEST-EXCHANGE", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
                         "udp_port": \(udpPort) },
-          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages) },
+          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages), "snapshot_tls": "\(snapshotTLS)" },
+          "admin": { "tls": "\(adminTLS)" },
           "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
