@@ -1,3 +1,4 @@
+import CMallocCounter
 import ExchangeClock
 @testable import ExchangeFeed
 @testable import ExchangeMarketData
@@ -200,6 +201,49 @@ import Testing
         #expect(peer.status == 0 && peer.output.contains("END "), "\(peer.output)")
         #expect(rig.counter(Cell.snapshotTLSFailures) == 1)
         #expect(rig.counter(Cell.snapshotsServed) == 1)
+    }
+
+    // ---- The heap ----------------------------------------------------------------------
+
+    /// Once a connection's handshake is done and its first record out, sending the rest of
+    /// its snapshot allocates on the agent's thread only what OpenSSL allocates per record
+    /// (TLSHeapAllocations: 2 blocks per TLS 1.3 record), every block freed: the service's own
+    /// TLS path (staging, sends, completions) allocates nothing.
+    @Test(.enabled(if: python != nil, "python3 is not installed"))
+    func sendingASnapshotOverTLSAllocatesOnlyOpenSSLsPerRecordBlocks() throws {
+        let rig = try rig(commands: 15_000)
+        var agent = try rig.makeAgent()
+        defer { agent.onClose() }
+        rig.publishAll(&agent)
+        let peer = try pythonPeer(agent.snapshotPort, version: "1.3")
+        defer { peer.end() }
+        // Until the connection is in a pass and has sent its first record (OpenSSL's record
+        // buffers are made by then).
+        var slot = -1
+        let deadline = Deadline(seconds: 60)
+        while slot < 0 && !deadline.hasPassed {
+            rig.turns(&agent, 1)
+            slot = (0..<agent.snapshots.capacity).first { agent.snapshots.sessions[$0].inPass && agent.snapshots.sessions[$0].passSent > 0 } ?? -1
+        }
+        try #require(slot >= 0, "the TLS client's snapshot did not start in 60 s: \(peer.output)")
+        let sentBefore = agent.snapshots.sessions[slot].passSent
+        let chunksBefore = agent.snapshots.pass.chunks
+        rtes_malloc_counter_start()
+        while agent.snapshots.sessions[slot].inPass && !deadline.hasPassed {
+            _ = agent.doWork()
+        }
+        let counts = rtes_malloc_counter_stop()
+        let bytes = agent.snapshots.sessions[slot].passSent - sentBefore
+        let chunks = Int(agent.snapshots.pass.chunks - chunksBefore)
+        #expect(!agent.snapshots.sessions[slot].inPass, "the snapshot did not finish in 60 s")
+        #expect(bytes > 50_000, "only \(bytes) bytes were measured")
+        // Records: at most one per 16 KiB, plus a short one where a chunk or a duty cycle's
+        // send budget ends.
+        let records = UInt64(bytes / 16_384 + 2 * chunks + 2)
+        #expect(counts.allocations == counts.frees, "\(counts.allocations) allocations, \(counts.frees) frees")
+        #expect(counts.allocations <= 2 * records, "\(counts.allocations) allocations for at most \(records) records (\(bytes) bytes)")
+        #expect(serve(rig, &agent, [peer]), "the Python client did not finish: \(peer.output)")
+        #expect(peer.status == 0, "\(peer.output)")
     }
 
     // ---- openssl s_client --------------------------------------------------------------
