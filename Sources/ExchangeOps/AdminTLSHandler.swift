@@ -125,7 +125,8 @@ final class AdminTLSHandler: ChannelDuplexHandler {
     }
 
     /// Moves the ciphertext the channel holds into the outbound pipeline (not flushed);
-    /// `promise` completes with the last of it (at once when there is none).
+    /// `promise` completes with the last of it (in order, after what was written before, when
+    /// there is none).
     private func writeCiphertext(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         var wrote = false
         while session.pendingCiphertext > 0 {
@@ -137,7 +138,11 @@ final class AdminTLSHandler: ChannelDuplexHandler {
             context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: last ? promise : nil)
             if last { wrote = true }
         }
-        if !wrote { promise?.succeed(()) }
+        // No ciphertext (an empty write, such as the HTTP encoder's end of a response): an empty
+        // write carries the promise, so that it completes in order — once the kernel has taken
+        // everything written before it — as it would without TLS. (Completing it at once would
+        // let the admin plane read on while its answers pile up unsent.)
+        if !wrote, let promise { context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise) }
     }
 
     /// The handshake or a record failed: OpenSSL's alert goes out, then the connection closes.

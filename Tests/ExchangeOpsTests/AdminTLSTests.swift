@@ -117,6 +117,38 @@ import Testing
         #expect(metrics.output.contains(#"rtes_admin_connections_closed_total{reason="tls_failed"} 1"#), "\(metrics.output)")
     }
 
+    @Test(.enabled(if: python != nil, "python3 is not installed"))
+    func pipelinedRequestsThatAreNeverReadAreStillBoundedOverTLS() throws {
+        let plane = try Plane(idleMilliseconds: 500)
+        defer { plane.stop() }
+        // Up to 50 MB of pipelined GET /metrics over TLS, never reading an answer: the plane
+        // stops reading while answers wait, and closes the connection.
+        let script = """
+        import socket, ssl, sys
+        ctx = ssl.create_default_context(cafile=sys.argv[2])
+        raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+        s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        req = b"GET /metrics HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n" * 100
+        sent = 0
+        try:
+            while sent < 50_000_000:
+                s.sendall(req)
+                sent += len(req)
+            print("NOT CLOSED after", sent, "bytes")
+        except (OSError, ssl.SSLError) as e:
+            print("CLOSED after", sent, "bytes:", type(e).__name__)
+        """
+        let before = residentBytes()
+        let run = AdminPeer.run(Self.python!, ["-c", script, "\(plane.port)", try Self.file("ca.pem")], timeout: 90)
+        let grown = residentBytes() - before
+        #expect(grown < 100 << 20, "the process grew by \(grown >> 20) MB")
+        #expect(run.output.contains("CLOSED after") && !run.output.contains("NOT CLOSED"), "\(run.output)")
+        #expect(waitUntil(timeout: .seconds(30)) {
+            plane.state.connections.closed(.idle) + plane.state.connections.closed(.pipelined) == 1
+        }, "closed: idle \(plane.state.connections.closed(.idle)), pipelined \(plane.state.connections.closed(.pipelined))")
+        #expect(plane.state.connections.closed(.tlsFailed) == 0)
+    }
+
     @Test func aClientThatNeverCompletesItsHandshakeIsClosedByTheIdleTimeout() throws {
         let plane = try Plane(idleMilliseconds: 300)
         defer { plane.stop() }
