@@ -80,6 +80,22 @@ import Testing
         #expect(final.marketData["snapshot_tls_failures"] == 0)
     }
 
+    @Test func aPortWithTLSOnAndNoCertificateStopsTheStartNamingThePortAndTheVariable() throws {
+        for (port, set) in [("market_data.snapshot_tls", { (k: inout ExchangeKnobs) in k.snapshotTLS = "on" }),
+                            ("admin.tls", { (k: inout ExchangeKnobs) in k.adminTLS = "on" })] {
+            var knobs = ExchangeKnobs()
+            set(&knobs)
+            do {
+                let exchange = try TestExchange(knobs)
+                exchange.drain()
+                Issue.record("\(port) on without RTES_TLS_CERT started")
+            } catch {
+                let text = "\(error)"
+                #expect(text.contains("\(port) is on") && text.contains("RTES_TLS_CERT is not set"), "\(text)")
+            }
+        }
+    }
+
     @Test(.enabled(if: AdminTLS.curl != nil, "curl is not installed"))
     func theAdminPlaneServesMetricsOverHTTPSAndAReloadNamesEveryTLSPort() throws {
         let exchange = try exchange()

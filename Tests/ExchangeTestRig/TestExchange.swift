@@ -219,8 +219,15 @@ public final class TestExchange: @unchecked Sendable {
             countersPath: countersPath, demoFlowRate: knobs.demoFlowRate, demoFlowCommands: knobs.demoFlowCommands, apiKeys: keys)
         options.environment = knobs.environment
         if knobs.fix { options.fixPort = 0 }
-        appliance = try Appliance.start(
-            configuration, options: options, logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
+        do {
+            appliance = try Appliance.start(
+                configuration, options: options, logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
+        } catch {
+            // A start that fails (as some tests mean it to) leaves no counters or lock file behind.
+            unlink(countersPath)
+            unlink(InstanceLock.path(forCounters: countersPath))
+            throw error
+        }
         port = appliance.gatewayPort
         fixPort = appliance.fixPort
     }
