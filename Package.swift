@@ -27,8 +27,8 @@
 //   ExchangeGateway     the order-entry gateway agent: SoupBinTCP sessions over io_uring
 //                       ← Wire, Runtime, Engine, Config, Access, Clock, CExchangeShim, TLS
 //   ExchangeMarketData  the market-data agent: ITCH publisher, re-request server, snapshot service
-//                       ← Wire, BookReplica, Runtime, Engine (sequenced events), Access, Clock, CExchangeShim
-//   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock
+//                       ← Wire, BookReplica, Runtime, Engine (sequenced events), Access, Clock, CExchangeShim, TLS
+//   ExchangeFeed        client side of the feed: FeedHandler, FeedClient, SnapshotClient ← BookReplica, Wire, Clock, TLS
 //                       (links no liburing, libnuma or libhugetlbfs)
 //   ExchangeTLS         TLS driven by bytes (OpenSSL through memory BIOs): contexts, channels, reload, client-certificate
 //                       accounts, the kernel-TLS probe ← CTLSShim
@@ -199,8 +199,8 @@ let package = Package(
         ),
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "ExchangeTLS", "ExchangeFIX"]),
         .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
-        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints"]),
-        .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock"]),
+        .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints", "ExchangeTLS"]),
+        .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock", "ExchangeTLS"]),
         .target(
             name: "ExchangeClient",
             dependencies: [
@@ -246,7 +246,7 @@ let package = Package(
         .executableTarget(
             name: "rtes-feed",
             dependencies: [
-                "ExchangeFeed", "ExchangeBookReplica", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeTools",
+                "ExchangeFeed", "ExchangeBookReplica", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeTools", "ExchangeTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -344,7 +344,7 @@ let package = Package(
             name: "ExchangeOpsTests",
             dependencies: [
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
-                "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum",
+                "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum", "ExchangeTLS",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["faultfs.c"]
@@ -390,7 +390,7 @@ let package = Package(
                 "ExchangeMarketData", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeClock", "ExchangeCore", "ExchangeRisk",
                 "ExchangeAccess", "ExchangeConfig", .product(name: "Logging", package: "swift-log"),
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
-                "OrderFlow", "ExchangeTestSupport", "ExchangeTestRig",
+                "OrderFlow", "ExchangeTestSupport", "ExchangeTestRig", "ExchangeTLS",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),

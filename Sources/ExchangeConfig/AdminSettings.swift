@@ -15,6 +15,9 @@ public struct AdminSettings: Sendable, Equatable {
     /// `max_pipelined_requests`: requests a connection may have waiting for their answers to
     /// reach the kernel (a client that sends without reading); one more closes it.
     public var maxPipelinedRequests = 16
+    /// `tls`: off (HTTP) or on (HTTPS: TLS 1.2/1.3 with the exchange's certificate and key,
+    /// `RTES_TLS_CERT`/`RTES_TLS_KEY`; client certificates are not asked for).
+    public var tls = TLSMode.off
 
     /// The documented defaults.
     public init() {}

@@ -313,6 +313,7 @@ struct ConfigurationDecoder {
             .map { Int($0) }.assign(to: &settings.snapshotWorkPerTurn)
         wholeNumber(object, "snapshot_max_mb_per_second", in: scope, 0...100_000).map { Int($0) }
             .assign(to: &settings.snapshotMaxMegabytesPerSecond)
+        choice(object, "snapshot_tls", in: scope, TLSMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.snapshotTLS)
         let snapshotPreLoginPath = scope.member("snapshot_max_pre_login_connections").path
         if settings.snapshotMaxPreLoginConnections > settings.snapshotMaxConnections,
            !invalidPaths.contains(snapshotPreLoginPath), !invalidPaths.contains(scope.member("snapshot_max_connections").path) {
@@ -334,6 +335,7 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_uri_bytes", in: scope, 64...65_536).map { Int($0) }.assign(to: &settings.maxURIBytes)
         wholeNumber(object, "max_pipelined_requests", in: scope, 1...1_024).map { Int($0) }
             .assign(to: &settings.maxPipelinedRequests)
+        choice(object, "tls", in: scope, TLSMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.tls)
         let uriPath = scope.member("max_uri_bytes").path
         if settings.maxURIBytes >= settings.maxHeaderBytes, !invalidPaths.contains(uriPath),
            !invalidPaths.contains(scope.member("max_header_bytes").path) {

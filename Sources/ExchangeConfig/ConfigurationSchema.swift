@@ -172,6 +172,8 @@ enum ConfigurationSchema {
               meaning: "snapshot work one duty cycle may do (orders or messages encoded, levels sorted, messages the snapshot copy of the books catches up), 512–1048576; 0: no bound, a whole snapshot in one duty cycle"),
         Field(path: "market_data.snapshot_max_mb_per_second", type: .wholeNumber, defaultValue: "64",
               meaning: "snapshot bytes the service sends per second at most, all connections together, in MB (10^6 bytes), 1–100000; 0: no cap"),
+        Field(path: "market_data.snapshot_tls", type: .choice(TLSMode.allCases.map(\.rawValue)), defaultValue: #""off""#,
+              meaning: "off, or on: TLS 1.2/1.3 on every snapshot connection, with gateway.tls's certificate and key (RTES_TLS_CERT, RTES_TLS_KEY; start-up fails when unset), mutual TLS when RTES_CA_CERT is set (a Login Request's username must be the client certificate's CN)"),
 
         Field(path: "admin.max_connections", type: .wholeNumber, defaultValue: "64",
               meaning: "admin HTTP connections open at once; one more is closed as it is accepted, 1–4096"),
@@ -183,6 +185,8 @@ enum ConfigurationSchema {
               meaning: "bytes of an admin request's URI at most; more is answered 414 and closed, 64–65536, below max_header_bytes"),
         Field(path: "admin.max_pipelined_requests", type: .wholeNumber, defaultValue: "16",
               meaning: "admin requests a connection may have unanswered (answers not yet taken by the kernel); one more closes it, 1–1024"),
+        Field(path: "admin.tls", type: .choice(TLSMode.allCases.map(\.rawValue)), defaultValue: #""off""#,
+              meaning: "off (HTTP), or on: the admin plane speaks HTTPS (TLS 1.2/1.3) with gateway.tls's certificate and key (RTES_TLS_CERT, RTES_TLS_KEY; start-up fails when unset); no client certificate is asked for"),
 
         Field(path: "auth.allow_unhashed_accounts", type: .boolean, defaultValue: "false",
               meaning: "read plain-text \"password\" entries of the API keys file, with a warning (development only); otherwise each must be a scrypt \"secret\" from rtes-keys hash"),
@@ -305,11 +309,11 @@ enum ConfigurationSchema {
             ("RTES_LOADGEN_PASSWORD", "rtes-loadgen: the --account password (the exchange ignores it)"),
             ("RTES_DROPCOPY_PASSWORD", "rtes-dropcopy: the PostgreSQL user's password (the exchange ignores it)"),
             // TLS (docs/TLS.md): files, named by path only; the key's contents are never read into a message.
-            ("RTES_TLS_CERT", "gateway.tls or fix.tls on: the PEM file of the server certificate (and chain)"),
-            ("RTES_TLS_KEY", "gateway.tls or fix.tls on: the PEM file of the server's private key"),
-            ("RTES_CA_CERT", "gateway.tls or fix.tls on: clients must present a certificate from this CA, whose CN is the account (mutual TLS); rtes-client/rtes-loadgen --tls: the CA of the exchange's certificate"),
-            ("RTES_TLS_CLIENT_CERT", "rtes-client/rtes-loadgen --tls: the client certificate for mutual TLS (%u: the username; the exchange ignores it)"),
-            ("RTES_TLS_CLIENT_KEY", "rtes-client/rtes-loadgen --tls: that certificate's private key (%u: the username; the exchange ignores it)"),
+            ("RTES_TLS_CERT", "gateway.tls, fix.tls, market_data.snapshot_tls or admin.tls on: the PEM file of the server certificate (and chain)"),
+            ("RTES_TLS_KEY", "gateway.tls, fix.tls, market_data.snapshot_tls or admin.tls on: the PEM file of the server's private key"),
+            ("RTES_CA_CERT", "gateway.tls, fix.tls or market_data.snapshot_tls on: clients must present a certificate from this CA, whose CN is the account (mutual TLS); rtes-client/rtes-loadgen/rtes-feed --tls: the CA of the exchange's certificate"),
+            ("RTES_TLS_CLIENT_CERT", "rtes-client/rtes-loadgen/rtes-feed --tls: the client certificate for mutual TLS (%u: the username; the exchange ignores it)"),
+            ("RTES_TLS_CLIENT_KEY", "rtes-client/rtes-loadgen/rtes-feed --tls: that certificate's private key (%u: the username; the exchange ignores it)"),
         ]
 
     /// Whether a file key looks like a secret (a known secret's key, or one that speaks of a

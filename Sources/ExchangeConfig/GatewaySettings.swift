@@ -99,6 +99,10 @@ public struct MarketDataSettings: Sendable, Equatable {
     /// `snapshot_max_mb_per_second`: snapshot bytes sent per second, all connections
     /// together, in MB; 0: no cap.
     public var snapshotMaxMegabytesPerSecond = 64
+    /// `snapshot_tls`: off (plain SoupBinTCP) or on (TLS 1.2/1.3 on every snapshot
+    /// connection, with gateway.tls's certificate and key; mutual TLS when `RTES_CA_CERT` is
+    /// set, a Login Request's username then being the client certificate's CN).
+    public var snapshotTLS = TLSMode.off
 
     /// The documented defaults.
     public init() {}

@@ -1,4 +1,5 @@
 import ExchangeClock
+import ExchangeTLS
 import ExchangeWire
 import Glibc
 
@@ -44,12 +45,15 @@ public final class FeedClient {
         public var port: UInt16
         public var username: SoupUsername
         public var password: SoupPassword
+        /// market_data.snapshot_tls on: the client context to speak TLS with (nil: plain TCP).
+        public var tls: TLSContext?
 
-        public init(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword) {
+        public init(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword, tls: TLSContext? = nil) {
             self.host = host
             self.port = port
             self.username = username
             self.password = password
+            self.tls = tls
         }
     }
 
@@ -165,7 +169,8 @@ public final class FeedClient {
         restarts += 1
         onRestart?(restart)
         guard let account = resynchronisation, handler.incompleteSince != nil else { return }
-        let outcome = joinFromSnapshot(host: account.host, port: account.port, username: account.username, password: account.password)
+        let outcome = joinFromSnapshot(host: account.host, port: account.port, username: account.username, password: account.password,
+                                       tls: account.tls)
         lastResynchronisation = outcome
         onResynchronised?(outcome)
     }
@@ -200,10 +205,12 @@ public final class FeedClient {
 extension FeedClient {
     /// Joins late: keeps multicast packets while fetching the snapshot, loads it, then
     /// continues from the snapshot's sequence number.
-    public func joinFromSnapshot(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword) -> Result<UInt64, SnapshotClient.Failure> {
+    /// `tls`: speak TLS with this client context (market_data.snapshot_tls on).
+    public func joinFromSnapshot(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword,
+                                 tls: TLSContext? = nil) -> Result<UInt64, SnapshotClient.Failure> {
         handler.beginSnapshot()
         _ = poll(timeoutMilliseconds: 0)
-        switch SnapshotClient.fetch(host: host, port: port, username: username, password: password) {
+        switch SnapshotClient.fetch(host: host, port: port, username: username, password: password, tls: tls) {
         case .failure(let f):
             handler.abandonSnapshot()
             return .failure(f)

@@ -18,7 +18,7 @@ extension MarketDataAgent {
         let snapshots = SnapshotService.requiredBytes(
             capacity: c.maxSnapshotConnections, preLoginLimit: c.maxSnapshotPreLoginConnections,
             preLoginPerAddressLimit: c.maxSnapshotPreLoginPerAddress, instrumentCount: c.instruments.count,
-            orderCapacity: c.orderCapacity, workPerTurn: c.snapshotWorkPerTurn)
+            orderCapacity: c.orderCapacity, workPerTurn: c.snapshotWorkPerTurn, tls: c.snapshotTLS != nil)
         let answers = PacketSlots.requiredBytes(count: c.answerSlots, slotBytes: c.maxPayloadBytes)
             + c.answerSlots * (MemoryLayout<msghdr>.stride + MemoryLayout<iovec>.stride + MemoryLayout<sockaddr_in>.stride)
         let requests = c.retransmitReceives

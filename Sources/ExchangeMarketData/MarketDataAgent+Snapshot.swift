@@ -28,11 +28,11 @@ extension MarketDataAgent {
         case .refused:
             snapshots.refused &+= 1
         case .received(let slot, let bytes):
-            snapshotReceived(slot, bytes)
+            if snapshots.tlsOn { snapshotReceivedTLS(slot, bytes) } else { snapshotReceived(slot, bytes) }
         case .peerClosed(let slot), .failed(let slot, _):
             closeSnapshotConnection(slot)
         case .sent(let slot, let bytes):
-            snapshotSent(slot, bytes: bytes)
+            if snapshots.tlsOn { snapshotSentTLS(slot, bytes: bytes) } else { snapshotSent(slot, bytes: bytes) }
         case .released(let slot):
             snapshotReleased(slot)
         }
@@ -51,7 +51,9 @@ extension MarketDataAgent {
         snapshots.sessions[slot].receivedAt = now
         snapshots.sessions[slot].sentAt = now
         snapshots.sessions[slot].heldLength = 0
+        snapshots.sessions[slot].closeWhenFlushed = false
         snapshots.connections &+= 1
+        if snapshots.tlsOn { openSnapshotTLS(slot) }
     }
 
     mutating func snapshotReceived(_ slot: Int, _ bytes: UnsafeRawBufferPointer) {
@@ -102,6 +104,10 @@ extension MarketDataAgent {
         }
         if !request.session.isBlank && request.session != publisher.session {
             return reject(slot, SoupLoginRejectReason.sessionNotAvailable)
+        }
+        // Mutual TLS: the client certificate names another account (or none).
+        if snapshots.tlsOn && !snapshotTLSPermitsLogin(slot, username: request.username) {
+            return reject(slot, SoupLoginRejectReason.notAuthorized)
         }
         guard snapshots.loginRequired else { return admit(slot) }
         // Checked by the authenticator, off this thread; a full ring is a reject at once.
@@ -285,24 +291,33 @@ extension MarketDataAgent {
             snapshots.sessions[slot].sendDeferred = true
             return
         }
-        if send(slot, bytes: snapshots.pass.chunk + sent, count: count) {
-            snapshots.sendBudget &-= count
-            snapshots.rateTokens &-= count
-            snapshots.turnSentBytes &+= count
+        let taken = send(slot, bytes: snapshots.pass.chunk + sent, count: count)
+        if taken > 0 {
+            snapshots.sendBudget &-= taken
+            snapshots.rateTokens &-= taken
+            snapshots.turnSentBytes &+= taken
             snapshots.sessions[slot].controlInFlight = false
-        } else {
+        } else if taken < 0 {
             closeSnapshotConnection(slot)
         }
     }
 
     mutating func sendControl(_ slot: Int, length: Int) {
-        guard !snapshots.table.isSending(slot), send(slot, bytes: snapshots.controlBuffer(slot), count: length) else { return }
+        guard !snapshots.table.isSending(slot), send(slot, bytes: snapshots.controlBuffer(slot), count: length) > 0 else { return }
         snapshots.sessions[slot].controlInFlight = true
     }
 
     /// Starts a send on the slot (after handing the prepared entries to the kernel when the
-    /// submission queue is full). False when it could not be started.
-    mutating func send(_ slot: Int, bytes: UnsafeRawPointer, count: Int) -> Bool {
+    /// submission queue is full). Returns the bytes of `bytes` it took: `count` (with TLS on,
+    /// as much as one record's ciphertext send carries), 0 when nothing could be taken yet
+    /// (TLS: ciphertext waits ahead of it), -1 when the send could not be started.
+    mutating func send(_ slot: Int, bytes: UnsafeRawPointer, count: Int) -> Int {
+        if snapshots.tlsOn { return sendEncryptedSnapshot(slot, bytes: bytes, count: count) }
+        return startSnapshotSend(slot, bytes: bytes, count: count) ? count : -1
+    }
+
+    /// Starts one send of exactly these bytes. False when it could not be started.
+    mutating func startSnapshotSend(_ slot: Int, bytes: UnsafeRawPointer, count: Int) -> Bool {
         switch snapshots.table.send(slot, bytes: bytes, count: count, ring: ring) {
         case .started: return true
         case .busy, .notOpen: return false
@@ -317,7 +332,14 @@ extension MarketDataAgent {
         snapshots.sessions[slot].sentAt = clock.now()
         if snapshots.sessions[slot].controlInFlight {
             snapshots.sessions[slot].controlInFlight = false
-            if snapshots.sessions[slot].closeAfterSend { return closeSnapshotConnection(slot) }
+            if snapshots.sessions[slot].closeAfterSend {
+                // TLS: the Login Rejected's ciphertext may still wait behind what went out.
+                if snapshots.tlsOn && snapshots.tls.hasOutbound(slot) {
+                    snapshots.sessions[slot].closeWhenFlushed = true
+                    return
+                }
+                return closeSnapshotConnection(slot)
+            }
             // A chunk may have been encoded while a control message was going out.
             if snapshots.sessions[slot].inPass { sendPassChunk(slot) }
             return
@@ -340,6 +362,7 @@ extension MarketDataAgent {
     mutating func snapshotReleased(_ slot: Int) {
         snapshots.open &-= 1
         snapshots.sessions[slot].inPass = false
+        if snapshots.tlsOn { snapshots.tls.release(slot) }
     }
 
     /// Login, idle and slow-reader timeouts, and heartbeats to clients that wait to log out.

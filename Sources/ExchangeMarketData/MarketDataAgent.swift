@@ -4,6 +4,7 @@ import ExchangeClock
 import ExchangeCore
 import ExchangeEngine
 import ExchangeRuntime
+import ExchangeTLS
 import ExchangeWire
 import Glibc
 
@@ -55,6 +56,10 @@ public struct MarketDataConfiguration: Sendable {
     /// Snapshot bytes sent per second at most, all connections together
     /// (`market_data.snapshot_max_mb_per_second`, 64 MB/s by default there); 0: no cap.
     public var snapshotMaxBytesPerSecond = 0
+    /// market_data.snapshot_tls on: where each new snapshot connection's TLS context comes
+    /// from (nil: plain SoupBinTCP). Under mutual TLS (its settings name a client CA) a Login
+    /// Request's username must be the client certificate's CN.
+    public var snapshotTLS: TLSContextSource?
     /// Packets ready or in flight at once (a power of two).
     public var packetSlots = 256
     public var answerSlots = 64
@@ -255,7 +260,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
                 preLoginPerAddressLimit: configuration.maxSnapshotPreLoginPerAddress,
                 instrumentCount: configuration.instruments.count, orderCapacity: configuration.orderCapacity,
                 workPerTurn: configuration.snapshotWorkPerTurn, firstSequence: configuration.firstSequence,
-                logins: logins, loginRequired: configuration.snapshotLoginRequired, listener: listener, ring: uring)
+                logins: logins, loginRequired: configuration.snapshotLoginRequired, listener: listener, ring: uring,
+                tls: configuration.snapshotTLS)
         } catch {
             closeSockets()
             throw error
@@ -304,7 +310,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
             + "snapshots on tcp \(MarketDataSockets.dotted(configuration.bindAddress)):\(snapshotPort) "
             + (configuration.snapshotLoginRequired ? "(logins checked by the authenticator)" : "(any login)")
             + ", at most \(configuration.maxSnapshotConnections) connections, \(configuration.maxSnapshotPreLoginConnections) before login"
-            + (configuration.maxSnapshotPreLoginPerAddress > 0 ? " (\(configuration.maxSnapshotPreLoginPerAddress) per address)" : ""))
+            + (configuration.maxSnapshotPreLoginPerAddress > 0 ? " (\(configuration.maxSnapshotPreLoginPerAddress) per address)" : "")
+            + (configuration.snapshotTLS.map { $0.settings.clientCAFile != nil ? ", TLS with client certificates (CN = username)" : ", TLS" } ?? ""))
         report = lines
     }
 

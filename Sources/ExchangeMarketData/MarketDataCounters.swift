@@ -70,9 +70,13 @@ public enum MarketDataCounters {
     public static let archiveFailures = CounterCell(40)
     /// Messages answered from the archive.
     public static let archiveMessages = CounterCell(41)
+    /// market_data.snapshot_tls on: snapshot connections whose TLS failed (a handshake refused,
+    /// bytes that are not TLS, a record that did not decrypt); each was closed after OpenSSL's alert.
+    /// (Cell 60: far from the cells other work adds after 41.)
+    public static let snapshotTLSFailures = CounterCell(60)
 
     /// Every market-data counter with its name in `CountersSnapshot.marketData` and in metrics.
-    /// The block spans 64 cells; these use 42.
+    /// The block spans 64 cells; these use 43 (0–41 and 60).
     public static let block = CounterBlockDescriptor(name: "market_data", counters: [
         .init("messages", .counter, messages),
         .init("packets", .counter, packets),
@@ -116,5 +120,6 @@ public enum MarketDataCounters {
         .init("retransmit_archive_refused", .counter, archiveRefused),
         .init("retransmit_archive_failures", .counter, archiveFailures),
         .init("retransmit_archive_messages", .counter, archiveMessages),
+        .init("snapshot_tls_failures", .counter, snapshotTLSFailures),
     ], cellCount: 64)
 }

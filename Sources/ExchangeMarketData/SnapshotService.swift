@@ -1,5 +1,6 @@
 import ExchangeAccess
 import ExchangeRuntime
+import ExchangeTLS
 import ExchangeWire
 
 /// One snapshot connection's protocol state, kept per slot of the service's
@@ -41,6 +42,9 @@ struct SnapshotSession {
     /// Bytes received behind the Login Request while the authenticator checks it, kept in
     /// the slot's held-input buffer and handled once the login is accepted.
     var heldLength = 0
+    /// market_data.snapshot_tls on: close once the ciphertext waiting (a Login Rejected, an
+    /// alert) has gone out.
+    var closeWhenFlushed = false
 }
 
 /// The snapshot service's storage, allocated once: the connection table (on the runtime's
@@ -73,6 +77,16 @@ struct SnapshotService: ~Copyable {
     var logins: LoginClient
     /// False: any Login Request is accepted (tests without accounts).
     let loginRequired: Bool
+    /// market_data.snapshot_tls on: each connection's TLS session, between the connection
+    /// layer and the SoupBinTCP framing (`MarketDataAgent+SnapshotTLS.swift`); no slots when off.
+    let tlsOn: Bool
+    var tls: TLSSessionTable
+    let tlsSource: TLSContextSource?
+    /// Mutual TLS: a Login Request's username must be the client certificate's CN.
+    let tlsBindsAccounts: Bool
+    var tlsContext: TLSContext?
+    var tlsContextReloads = 0
+    var tlsFailures: UInt64 = 0
 
     /// The books as of one sequence number and the chunk being sent (`SnapshotPass`).
     var pass: SnapshotPass
@@ -113,7 +127,7 @@ struct SnapshotService: ~Copyable {
     init(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, instrumentCount: Int, orderCapacity: Int, workPerTurn: Int,
          firstSequence: UInt64 = 1,
          logins: consuming LoginClient, loginRequired: Bool, listener: consuming TCPListener,
-         ring: borrowing IOUring) throws(SystemError) {
+         ring: borrowing IOUring, tls: TLSContextSource? = nil) throws(SystemError) {
         let configuration = Self.tableConfiguration(capacity: capacity, preLoginLimit: preLoginLimit,
                                                     preLoginPerAddressLimit: preLoginPerAddressLimit)
         receiveBuffers = .allocate(byteCount: configuration.receiveBufferBytes, alignment: 64)
@@ -133,7 +147,15 @@ struct SnapshotService: ~Copyable {
         self.loginRequired = loginRequired
         pass = SnapshotPass(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: workPerTurn)
         pass.sequence = firstSequence
+        tlsOn = tls != nil
+        tlsSource = tls
+        tlsBindsAccounts = tls?.settings.clientCAFile != nil
+        self.tls = TLSSessionTable(capacity: tls != nil ? capacity : 0, plaintextBytes: Self.tlsPlaintextBytes(tls: tls != nil))
     }
+
+    /// The decrypted-input buffer: a receive buffer's worth with TLS on (a record decrypts in
+    /// as many reads as it needs), a token one off.
+    static func tlsPlaintextBytes(tls: Bool) -> Int { tls ? receiveBufferSize : 1 }
 
     /// The connection table's settings: `capacity` slots, twice as many small receive buffers
     /// (at least 16, a power of two).
@@ -149,11 +171,15 @@ struct SnapshotService: ~Copyable {
     /// The heap bytes `init` allocates: receive buffers, the table, a frame reader, a control
     /// buffer and a held-input buffer per slot, and the pass (its copy of the books and its chunk).
     static func requiredBytes(capacity: Int, preLoginLimit: Int, preLoginPerAddressLimit: Int, instrumentCount: Int, orderCapacity: Int,
-                              workPerTurn: Int) -> Int {
+                              workPerTurn: Int, tls: Bool = false) -> Int {
         let table = tableConfiguration(capacity: capacity, preLoginLimit: preLoginLimit, preLoginPerAddressLimit: preLoginPerAddressLimit)
         return table.receiveBufferBytes + Table.heapBytes(configuration: table)
             + capacity * (MemoryLayout<SoupFrameReader>.stride + maximumInboundPacket + controlBytes + heldInputBytes)
             + SnapshotPass.requiredBytes(instrumentCount: instrumentCount, orderCapacity: orderCapacity, budget: workPerTurn)
+            + tlsPlaintextBytes(tls: tls)
+            // The TLS table's slots: a session pointer, the outbound staging buffer and its four
+            // counters (OpenSSL's own sessions are made at accept, not here).
+            + (tls ? capacity * (TLSChannel.defaultBufferCapacity + MemoryLayout<OpaquePointer?>.stride + 3 * 4 + 1) : 0)
     }
 
     /// Frees memory only: descriptors and operations in flight are the agent's `onClose`.
@@ -194,5 +220,6 @@ struct SnapshotService: ~Copyable {
         counters.store(Cell.snapshotReplicaRebuilds, pass.rebuilds)
         counters.store(Cell.snapshotReplicaMismatches, pass.mismatches)
         counters.store(Cell.snapshotStalled, stalled)
+        counters.store(Cell.snapshotTLSFailures, tlsFailures)
     }
 }

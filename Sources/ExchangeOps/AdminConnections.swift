@@ -15,6 +15,9 @@ final class AdminConnections: Sendable {
         /// A request the plane could not accept (malformed, head or URI too long, wrong
         /// method): answered with a 4xx, then closed.
         case badRequest
+        /// admin.tls on: the TLS handshake failed (not TLS, a refused protocol version, …) or a
+        /// record did not decrypt: closed after OpenSSL's alert.
+        case tlsFailed
 
         var label: String {
             switch self {
@@ -22,6 +25,7 @@ final class AdminConnections: Sendable {
             case .idle: "idle_timeout"
             case .pipelined: "too_many_pipelined"
             case .badRequest: "bad_request"
+            case .tlsFailed: "tls_failed"
             }
         }
     }
@@ -33,6 +37,7 @@ final class AdminConnections: Sendable {
     private let idle = Atomic<UInt64>(0)
     private let pipelined = Atomic<UInt64>(0)
     private let badRequest = Atomic<UInt64>(0)
+    private let tlsFailed = Atomic<UInt64>(0)
 
     init(limit: Int) { self.limit = limit }
 
@@ -55,6 +60,7 @@ final class AdminConnections: Sendable {
         case .idle: idle.add(1, ordering: .relaxed)
         case .pipelined: pipelined.add(1, ordering: .relaxed)
         case .badRequest: badRequest.add(1, ordering: .relaxed)
+        case .tlsFailed: tlsFailed.add(1, ordering: .relaxed)
         }
     }
 
@@ -66,6 +72,7 @@ final class AdminConnections: Sendable {
         case .idle: idle.load(ordering: .relaxed)
         case .pipelined: pipelined.load(ordering: .relaxed)
         case .badRequest: badRequest.load(ordering: .relaxed)
+        case .tlsFailed: tlsFailed.load(ordering: .relaxed)
         }
     }
 }

@@ -2,13 +2,14 @@ import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
 import ExchangeRuntime
+import ExchangeTLS
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// The admin plane: HTTP on `exchange.metrics_port`, one event-loop thread and one thread for
+/// The admin plane: HTTP on `exchange.metrics_port` (HTTPS with `admin.tls` on), one event-loop thread and one thread for
 /// order-book snapshots, both kept off the CPUs the agents are pinned to, reading only the
 /// counters region (and asking the engine agent for order-book snapshots through its request
 /// slot). Nothing here can block an agent. Every resource a client can take is bounded by the
@@ -31,11 +32,15 @@ public final class AdminServer: Sendable {
 
     /// Why a connection was closed as soon as it was accepted.
     struct TooManyConnections: Error {}
+    /// Why a connection was closed when OpenSSL could not make its TLS session (no memory).
+    struct TLSSessionUnavailable: Error {}
 
     /// Binds and starts serving. `port` 0 picks a free port (see `port`). `cpus`, when not
     /// empty, are the only CPUs the admin plane's threads may run on (the appliance passes the
     /// allowed CPUs minus those its agents are pinned to).
-    public static func start(host: String, port: Int, state: AdminState, cpus: [Int] = []) throws -> AdminServer {
+    /// `tls` (admin.tls on): HTTPS, each connection's context taken from it as it is accepted
+    /// (`AdminTLSHandler`); nil: HTTP.
+    public static func start(host: String, port: Int, state: AdminState, cpus: [Int] = [], tls: TLSContextSource? = nil) throws -> AdminServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
@@ -58,6 +63,13 @@ public final class AdminServer: Sendable {
                 channel.closeFuture.whenComplete { _ in connections.release() }
                 return channel.eventLoop.makeCompletedFuture(withResultOf: {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        // A reload's new context is used from the next connection on.
+                        guard let handler = AdminTLSHandler(context: tls.context, connections: connections) else {
+                            throw TLSSessionUnavailable()
+                        }
+                        try pipeline.addHandler(handler)
+                    }
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withEncoderConfiguration: .init(),
                                                              withDecoderLimitConfiguration: limits)
                     try pipeline.addHandler(AdminHandler(state: state, pool: pool, settings: settings, connections: connections))

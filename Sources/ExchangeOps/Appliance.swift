@@ -54,6 +54,11 @@ public final class Appliance: @unchecked Sendable {
     public private(set) var gatewayTLS: TLSContextSource?
     /// fix.tls on: the FIX port's TLS contexts (`gatewayTLS` itself when gateway.tls is on too).
     public private(set) var fixTLS: TLSContextSource?
+    /// market_data.snapshot_tls on: the snapshot service's contexts (the gateway's or the FIX
+    /// port's when one of them has TLS on: one reload for all).
+    public private(set) var snapshotTLS: TLSContextSource?
+    /// admin.tls on: the admin plane's HTTPS contexts (its own: no client certificates).
+    public private(set) var adminTLS: TLSContextSource?
     /// The trading day this run serves (the UTC day of the start), which names its sessions.
     public internal(set) var tradingDay = TradingDay(utcSecondsSinceEpoch: 0)
     /// The SoupBinTCP session name of this run: `gateway.session_name`, else the day's
@@ -466,6 +471,11 @@ public final class Appliance: @unchecked Sendable {
         var feedArchive = FeedArchiveChannel.unavailable()
         if configuration.marketData.enabled {
             var settings = MarketDataConfiguration(configuration: configuration, session: SoupSessionName(feedSessionName)!)
+            if configuration.marketData.snapshotTLS == .on {
+                snapshotTLS = try gatewayTLS ?? fixTLS
+                    ?? Self.gatewayTLS(.on, environment: options.environment, note: note, service: "market_data.snapshot_tls")
+                settings.snapshotTLS = snapshotTLS
+            }
             if dayJournal != nil {
                 feedSettings = settings
                 feedArchive = FeedArchiveChannel(chunks: configuration.durability.archiveMaxRequests, chunkBytes: max(1_024, settings.maxPayloadBytes))
@@ -647,19 +657,24 @@ public final class Appliance: @unchecked Sendable {
         }
 
         try openAdminAndPublish(configuration, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
-                                cpus: adminCPUs, stopIfRequested: stopIfRequested)
+                                cpus: adminCPUs, environment: options.environment, stopIfRequested: stopIfRequested)
     }
 
     /// The admin plane, on threads kept off the CPUs the agents are pinned to; then, every
     /// port bound, the counters file takes its place for readers and the state is running.
+    /// `environment`: where admin.tls on finds RTES_TLS_CERT and RTES_TLS_KEY.
     func openAdminAndPublish(_ configuration: ExchangeConfiguration, snapshots: OrderBookSnapshotClient, cpus adminCPUs: (cpus: [Int], note: String),
+                             environment: [String: String] = ProcessInfo.processInfo.environment,
                              stopIfRequested: () throws -> Void) throws {
         let state = AdminState(cells: counters.cells, snapshots: snapshots, instruments: configuration.symbols, settings: configuration.admin)
         let host = configuration.exchange.bindAddress.description
         note(adminCPUs.note)
         try stopIfRequested()
-        admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state, cpus: adminCPUs.cpus)
-        note("admin: http://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
+        adminTLS = try Self.gatewayTLS(configuration.admin.tls, environment: environment, note: note, service: "admin.tls",
+                                       clientCertificates: false)
+        admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state, cpus: adminCPUs.cpus,
+                                      tls: adminTLS)
+        note("admin: \(adminTLS == nil ? "http" : "https")://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
         try stopIfRequested()
         do {
             try counters.publish()

@@ -41,6 +41,9 @@ public enum MarketDataMetrics {
         one("rtes_md_snapshot_connections_accepted_total", "counter", "Snapshot service connections accepted.", "snapshot_connections")
         one("rtes_md_snapshot_connections_open", "gauge", "Snapshot service connections open.", "snapshot_connections_open")
         one("rtes_md_snapshot_bytes_total", "counter", "Snapshot bytes sent.", "snapshot_bytes")
+        one("rtes_md_snapshot_tls_failures_total", "counter",
+            "Snapshot connections closed because their TLS failed: handshake refused, not TLS, or a bad record (market_data.snapshot_tls on).",
+            "snapshot_tls_failures")
         one("rtes_md_snapshot_chunks_total", "counter", "Snapshot chunks encoded (one per duty cycle at most).", "snapshot_chunks")
         one("rtes_md_snapshot_turn_work_max", "gauge",
             "Most snapshot work one duty cycle did (chunk units or catch-up messages; at most snapshot_work_per_turn).",

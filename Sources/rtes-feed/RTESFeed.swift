@@ -3,6 +3,7 @@ import ExchangeBookReplica
 import ExchangeConfig
 import ExchangeCore
 import ExchangeFeed
+import ExchangeTLS
 import ExchangeTools
 import ExchangeWire
 import Foundation
@@ -37,6 +38,13 @@ struct RTESFeed: ParsableCommand {
             alone), else the environment variable RTES_FEED_PASSWORD, else a prompt on the \
             terminal — asked once, at the start.
 
+            With --tls the snapshot connection speaks TLS (the exchange's \
+            market_data.snapshot_tls on): the exchange's certificate is checked against the CA \
+            in RTES_CA_CERT (unset: the system's trust store) and the configuration's \
+            exchange.bind_address; for mutual TLS the client certificate and key come from \
+            RTES_TLS_CLIENT_CERT and RTES_TLS_CLIENT_KEY, in which %u stands for the username. \
+            The multicast feed and re-requests are UDP and never encrypted.
+
             Exit status: 0 End of Session or the time limit; 1 the feed could not be followed \
             (sockets, snapshot service, a gap with no account to rejoin with); 64 bad command \
             line or no password.
@@ -65,6 +73,10 @@ struct RTESFeed: ParsableCommand {
     @Flag(help: "Print every message (decoded), not only the summary.")
     var messages = false
 
+    @Flag(help: ArgumentHelp(
+        "Speak TLS to the snapshot service (market_data.snapshot_tls on): the server's CA from RTES_CA_CERT; for mutual TLS the client certificate and key from RTES_TLS_CLIENT_CERT and RTES_TLS_CLIENT_KEY (%u: the username)."))
+    var tls = false
+
     func validate() throws {
         for (option, value) in [("--snapshot", snapshot), ("--user", user)] {
             guard let value else { continue }
@@ -75,6 +87,7 @@ struct RTESFeed: ParsableCommand {
             guard !value.isEmpty, SoupUsername(value) != nil else { throw ValidationError("\(option) \"\(value)\": 1 to 6 printable ASCII characters") }
         }
         if let snapshot, let user, snapshot != user { throw ValidationError("--snapshot \(snapshot) and --user \(user) name different accounts") }
+        if tls && snapshot == nil && user == nil { throw ValidationError("--tls is for the snapshot service: give --snapshot USER or --user USER") }
         guard seconds >= 0 else { throw ValidationError("--seconds \(seconds): 0 or more") }
     }
 
@@ -97,6 +110,19 @@ struct RTESFeed: ParsableCommand {
                 Self.fail(error.description, status: 64)
             }
         }
+        // --tls: the client context, made now so that a missing or unusable file stops here.
+        var tlsContext: TLSContext? = nil
+        if tls, let name = snapshot ?? user {
+            var settings = TLSClientSettings.fromEnvironment(ProcessInfo.processInfo.environment)
+            func expand(_ path: String) -> String { path.replacingOccurrences(of: "%u", with: name) }
+            settings.certificateFile = settings.certificateFile.map(expand)
+            settings.keyFile = settings.keyFile.map(expand)
+            do {
+                tlsContext = try settings.makeContext()
+            } catch {
+                Self.fail("--tls: \(error.description)", status: 64)
+            }
+        }
         let client: FeedClient
         do {
             client = try FeedClient(
@@ -112,7 +138,7 @@ struct RTESFeed: ParsableCommand {
         func join() {
             guard let account else { return }
             switch client.joinFromSnapshot(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
-                                           username: account.0, password: account.1) {
+                                           username: account.0, password: account.1, tls: tlsContext) {
             case .success(let next): print("rtes-feed: snapshot loaded, \(client.handler.replica.orderCount) orders; continuing at \(next)")
             case .failure(let failure):
                 Self.fail("snapshot from \(c.exchange.bindAddress):\(c.marketData.snapshotPort) failed: \(failure)", status: 1)
@@ -132,7 +158,7 @@ struct RTESFeed: ParsableCommand {
         }
         if let account {
             client.resynchronisation = FeedClient.SnapshotAccount(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
-                                                                  username: account.0, password: account.1)
+                                                                  username: account.0, password: account.1, tls: tlsContext)
         }
         client.onResynchronised = { outcome in
             switch outcome {

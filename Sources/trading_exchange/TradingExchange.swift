@@ -21,8 +21,9 @@ struct TradingExchange: ParsableCommand {
             accounts that may log in come from the API keys file named by RTES_API_KEYS_FILE. Logs what it obtained (pinning, memory locking, huge
             pages, NUMA nodes, kernel features). SIGTERM or SIGINT: stop accepting work, drain every
             ring, print the final counters, exit 0; during start-up, start-up stops and what it had
-            started stops again (exit 0). SIGHUP: with gateway.tls on, read RTES_TLS_CERT,
-            RTES_TLS_KEY and RTES_CA_CERT's files again for new connections (a failure keeps the old).
+            started stops again (exit 0). SIGHUP: with gateway.tls, fix.tls, market_data.snapshot_tls
+            or admin.tls on, read RTES_TLS_CERT, RTES_TLS_KEY and RTES_CA_CERT's files again for new
+            connections (a failure keeps the old).
             SIGUSR1 (durability async or sync): write a day snapshot into the day's journal
             directory (the log names the file, the sequence and the time).
 
@@ -138,7 +139,7 @@ struct TradingExchange: ParsableCommand {
         sigemptyset(&signals)
         sigaddset(&signals, SIGTERM)
         sigaddset(&signals, SIGINT)
-        // SIGHUP: reload the TLS certificate and key (gateway.tls on); it never stops the exchange.
+        // SIGHUP: reload the TLS certificate and key (any port's TLS on); it never stops the exchange.
         sigaddset(&signals, SIGHUP)
         sigaddset(&signals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &signals, nil)

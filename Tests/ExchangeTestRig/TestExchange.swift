@@ -92,6 +92,10 @@ public struct ExchangeKnobs: Sendable {
     public var fixTLS = "off"
     /// Serve the FIX drop copy too (with `fix`; `TestExchange.dropCopyPort`).
     public var dropCopy = false
+    /// `market_data.snapshot_tls` and `admin.tls` ("off" or "on"; the certificate from
+    /// `environment` as for `tls`).
+    public var snapshotTLS = "off"
+    public var adminTLS = "off"
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -155,7 +159,8 @@ public struct ExchangeKnobs: Sendable {
         {
           "exchange": { "name": "TEST-EXCHANGE", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
                         "udp_port": \(udpPort) },
-          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages) },
+          "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages), "snapshot_tls": "\(snapshotTLS)" },
+          "admin": { "tls": "\(adminTLS)" },
           "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
@@ -219,8 +224,15 @@ public final class TestExchange: @unchecked Sendable {
         options.environment = knobs.environment
         if knobs.fix { options.fixPort = 0 }
         if knobs.fix && knobs.dropCopy { options.dropCopyPort = 0 }
-        appliance = try Appliance.start(
-            configuration, options: options, logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
+        do {
+            appliance = try Appliance.start(
+                configuration, options: options, logger: Logger(label: "test-exchange", factory: { _ in SwiftLogNoOpLogHandler() }))
+        } catch {
+            // A start that fails (as some tests mean it to) leaves no counters or lock file behind.
+            unlink(countersPath)
+            unlink(InstanceLock.path(forCounters: countersPath))
+            throw error
+        }
         port = appliance.gatewayPort
         fixPort = appliance.fixPort
         dropCopyPort = appliance.dropCopyPort
