@@ -86,6 +86,24 @@ struct PromotionTests {
         return configuration
     }
 
+    /// The old primary ("primary-a", its journal "a") restarted as a standby of the port.
+    static func rejoin(_ place: Place, _ etcd: EtcdServer, port: Int, counters: String) throws -> Running {
+        try Running(configuration(place, etcd, name: "primary-a", journal: "a", replication: .async, role: .standby, primaryPort: port),
+                    countersPath: place.root + "/" + counters)
+    }
+
+    /// "following" once the standby is connected, "refused" once the primary refused a
+    /// connection; nil when neither happens within 30 s.
+    static func firstOutcome(of standby: Running, primary: Running, refusedBefore: UInt64) -> String? {
+        var outcome: String?
+        _ = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(10)) {
+            if standby.counter("replication", "connected") == 1 { outcome = "following" }
+            if primary.counter("replication", "refused") > refusedBefore { outcome = "refused" }
+            return outcome != nil
+        }
+        return outcome
+    }
+
     static func records(_ directory: String) throws -> [SequencedCommand] {
         let days = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.contains(".") }
         let reader = try JournalReader.open(directory: directory + "/" + (try #require(days.first)))
@@ -257,6 +275,33 @@ struct PromotionTests {
             #expect(standby.counter("market_data", "next_sequence") >= feedNext)
 
             // The standby's journal: primary-a's term, then its own with the higher token.
+            // The old primary comes back as the new one's standby, with its own journal: it follows
+            // when it holds nothing beyond where the new term began; otherwise (it journaled records
+            // the new primary never received: the time passing, its drain) it is refused as
+            // diverged, and follows from nothing once its journal is moved aside.
+            let first = try Self.rejoin(place, etcd, port: promoted.replicationPort, counters: "a2.counters")
+            let refusedBefore = standby.counter("replication", "refused")
+            let outcome = Self.firstOutcome(of: first, primary: standby, refusedBefore: refusedBefore)
+            #expect(outcome != nil, "the old primary neither follows nor is refused")
+            print("PromotionTests: the old primary restarted as standby with its journal: \(outcome ?? "no outcome")")
+            let rejoined: Running
+            if outcome == "refused" {
+                first.drain()
+                try FileManager.default.moveItem(atPath: place.root + "/a", toPath: place.root + "/a.diverged")
+                rejoined = try Self.rejoin(place, etcd, port: promoted.replicationPort, counters: "a3.counters")
+            } else {
+                rejoined = first
+            }
+            let newDurable = standby.counter("journal", "durable_sequence")
+            #expect(waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(10)) {
+                rejoined.counter("replication", "applied_sequence") >= newDurable
+            }, "the old primary (\(outcome ?? "no outcome")) did not catch up with the new one's \(newDurable)")
+            #expect(waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(10)) {
+                rejoined.appliance.leadership?.state.role == .follower && rejoined.appliance.leadership?.state.leaderName == "standby-b"
+            }, "\(String(describing: rejoined.appliance.leadership?.state))")
+            #expect(!rejoined.appliance.promotionDue)
+            rejoined.drain()
+
             let tokenB = promoted.fencingToken
             standby.drain()
             let terms = Self.terms(try Self.records(place.root + "/b"))
