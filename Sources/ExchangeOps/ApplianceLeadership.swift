@@ -77,12 +77,14 @@ public final class ApplianceLeadership: @unchecked Sendable {
 
     /// Waits (polling every 50 ms, off every hot path) until the seat leads, another host is
     /// known to lead, `timeoutNanoseconds` pass or a stop is requested; returns the state then.
+    /// A key held under this seat's own name is an earlier run's (killed before it resigned):
+    /// the wait goes on until its lease expires and the seat wins.
     public func awaitOutcome(timeoutNanoseconds: UInt64, stopRequested: (() -> String?)? = nil) -> LeadershipState {
         let deadline = DispatchTime.now().uptimeNanoseconds &+ timeoutNanoseconds
         while true {
             let state = candidate.state
             if state.role == .leader && isLeading { return state }
-            if state.role == .follower && state.leaderName != nil { return state }
+            if state.role == .follower, let leader = state.leaderName, leader != name { return state }
             if state.role == .resigned || state.role == .lost { return state }
             if DispatchTime.now().uptimeNanoseconds >= deadline { return state }
             if stopRequested?() != nil { return state }
