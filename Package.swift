@@ -36,7 +36,8 @@
 //                       ← Wire, Core, OrderFlow, Clock, CClock, CClientShim, TLS
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health,
 //                       recovery of the day from its journal
-//                       ← Runtime, Engine, Gateway, MarketData, Access, Journal, Wire, Config, Risk, OrderFlow, Tools, TLS
+//                       ← Runtime, Engine, Gateway, MarketData, Access, Journal, Wire, Config, Risk, OrderFlow, Tools, TLS,
+//                       Leadership (the appliance campaigns when `leadership` is configured)
 //                       (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Core (the state hash's text), Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Ops (the summary that names
@@ -49,7 +50,7 @@
 //                       journal, for `rtes-journal replay`) ← Core, Risk, OrderFlow, Wire, Journal
 //   ExchangeLeadership  leadership through etcd: a lease-backed leader key won by a create-if-absent
 //                       transaction, kept alive against a local deadline, its revision the fencing
-//                       token; followers watch it (etcd's v3 JSON gateway) ← Config, Clock (and async-http-client)
+//                       token; followers watch it (etcd's v3 JSON gateway) ← Config, Clock, Runtime (the gate) (and async-http-client)
 //   rtes-leader         who leads, campaign for leadership until SIGTERM, resign ← Leadership, Config, Clock, Tools
 //   ExchangeDropCopy    the trade store: follows the journal, derives the day's orders, executions and trades
 //                       with the exchange's own replica (DayReplica) and writes them into PostgreSQL exactly
@@ -157,7 +158,7 @@ let package = Package(
         .target(
             name: "ExchangeLeadership",
             dependencies: [
-                "ExchangeConfig", "ExchangeClock",
+                "ExchangeConfig", "ExchangeClock", "ExchangeRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -228,7 +229,7 @@ let package = Package(
             dependencies: [
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeAccess", "ExchangeTools", "ExchangeJournal", "CChecksum",
-                "ExchangeTLS",
+                "ExchangeTLS", "ExchangeLeadership",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -334,7 +335,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ExchangeLeadershipTests", dependencies: ["ExchangeLeadership", "ExchangeConfig", "ExchangeClock"]),
+        .testTarget(
+            name: "ExchangeLeadershipTests",
+            dependencies: [
+                "ExchangeLeadership", "ExchangeConfig", "ExchangeClock",
+                // The appliance campaigning and a standby's promotion (PromotionTests).
+                "ExchangeOps", "ExchangeClient", "ExchangeCore", "ExchangeJournal", "ExchangeRuntime", "ExchangeWire",
+                "ExchangeTestRig", "ExchangeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ExchangeTLSTests",
             dependencies: ["ExchangeTLS", .product(name: "CMallocCounter", package: "CMallocCounter")]

@@ -414,6 +414,7 @@ struct ConfigurationDecoder {
         var settings = LeadershipSettings()
         let scope = Scope.root.member("leadership")
         guard let object else { return settings }
+        settings.configured = true
         let maximum = LeadershipSettings.maximumEndpoints
         text(object, "endpoints", in: scope,
              allowed: "1 to \(maximum) etcd client endpoints as IPv4 address:port, comma-separated, such as \"127.0.0.1:2379\" "

@@ -231,7 +231,7 @@ enum ConfigurationSchema {
               meaning: "none (no standby), async (the journal is streamed to a standby; output never waits for it; needs mode async or sync) or sync (no answer or feed message a command caused leaves before the standby acknowledged its record, as replication.sync_ack says, and it is durable locally; needs mode sync; with no standby connected output is held)"),
 
         Field(path: "leadership.endpoints", type: .string, defaultValue: #""127.0.0.1:2379""#,
-              meaning: "etcd client endpoints as IPv4 address:port, comma-separated, 1–16, tried in order; read by rtes-leader and ExchangeLeadership, not yet by the exchange"),
+              meaning: "etcd client endpoints as IPv4 address:port, comma-separated, 1–16, tried in order; read by rtes-leader and by trading_exchange, which campaigns (primary) or watches and takes over (standby) when the leadership section is present"),
         Field(path: "leadership.key_prefix", type: .string, defaultValue: #""/rtes""#,
               meaning: "etcd key prefix; the leader key is <key_prefix>/leader; starts with '/', does not end with one, 2–256 printable ASCII characters without spaces"),
         Field(path: "leadership.candidate_name", type: .string, defaultValue: #""""#,

@@ -13,7 +13,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var admin: AdminSettings
     public var auth: AuthSettings
     public var durability: DurabilitySettings
-    /// Read by `ExchangeLeadership` and `rtes-leader`; the appliance does not use it yet.
+    /// Read by `ExchangeLeadership` and `rtes-leader`; the appliance campaigns when it is present.
     public var leadership: LeadershipSettings
     /// The FIX 4.4 acceptor (`fix.port`; off when 0).
     public var fix: FIXSettings

@@ -1,6 +1,7 @@
 /// The `leadership` section: where etcd is and how this host campaigns for the leader key
-/// (docs/FAILOVER.md). `ExchangeLeadership` and `rtes-leader` read it; the appliance does not
-/// use it yet (no failover is wired into `trading_exchange`).
+/// (docs/FAILOVER.md). `ExchangeLeadership` and `rtes-leader` read it; `trading_exchange`
+/// campaigns (a primary) or watches and promotes itself (a standby) when the section is
+/// present (`configured`).
 public struct LeadershipSettings: Sendable, Equatable {
     /// One etcd client endpoint: an IPv4 address and a port.
     public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
@@ -38,6 +39,9 @@ public struct LeadershipSettings: Sendable, Equatable {
     /// `lease_ttl_seconds`: the leader key's lease; a leader that cannot renew it within this
     /// long stops leading.
     public var leaseTTLSeconds = 5
+
+    /// Whether the configuration has a `leadership` section: `trading_exchange` campaigns only then.
+    public var configured = false
 
     /// The leader key.
     public var leaderKey: String { keyPrefix + "/leader" }

@@ -208,6 +208,9 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     case session(SessionEvent)
     /// A fact about a FIX session for the journal (no state, no event; see `FIXSessionFact`).
     case fixSession(FIXSessionFact)
+    /// A leadership term began: its fencing token and leader (no state, no event; see
+    /// `LeadershipTerm`).
+    case leadership(LeadershipTerm)
     /// The start and the end of the trading day: each emits one `systemEvent`, which every
     /// session and the feed announce.
     case startOfDay(Timestamp)
@@ -225,6 +228,7 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
         case .refuse(let r): r.timestamp
         case .session(let e): e.timestamp
         case .fixSession(let f): f.timestamp
+        case .leadership(let l): l.timestamp
         }
     }
 }

@@ -92,7 +92,7 @@ extension MatchingEngine {
         case .refuse(let r):
             refuse(r)
             return .completed
-        case .advanceTime, .session, .fixSession:
+        case .advanceTime, .session, .fixSession, .leadership:
             return .completed
         case .startOfDay(let t):
             announce(.startOfDay, timestamp: t)

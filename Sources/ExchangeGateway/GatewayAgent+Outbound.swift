@@ -14,7 +14,10 @@ extension GatewayAgent {
     /// durable position is loaded once (acquiring) and the first event beyond it stops the
     /// turn, leaving it and what follows in the ring (sequences only grow along the ring).
     mutating func routeOrderEvents() -> Int {
-        let limit = gatesOutput ? durable.unsafelyUnwrapped.load() : UInt64.max
+        var limit = gatesOutput ? durable.unsafelyUnwrapped.load() : UInt64.max
+        // A primary whose lease is not confirmed in time acknowledges nothing more: one
+        // acquiring load against this turn's clock reading (LeadershipGate).
+        if let gate = leadershipGate, !gate.mayAcknowledge(atTicks: nowTicks) { limit = 0 }
         var routed = 0
         var waiting = false
         while true {

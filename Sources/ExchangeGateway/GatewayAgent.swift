@@ -87,6 +87,11 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     let durable: DurablePosition?
     /// Mode sync: events are routed only up to `durable`.
     let gatesOutput: Bool
+    /// `leadership` configured: events are routed only while this gate is open (one acquiring
+    /// load per turn, through a pointer: the appliance holds the gate as long as the gateway runs).
+    let leadershipGate: LeadershipGate.Reader?
+    /// The term `onStart` journals first (`GatewayOptions.leadershipTerm`).
+    let leadershipTerm: LeadershipTerm?
     /// To and from the authenticator: Login Requests are checked off this thread.
     var logins: LoginClient
     /// To and from the journal archive: messages older than a session's history
@@ -264,6 +269,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         self.orderEvents = orderEvents
         self.durable = durable
         gatesOutput = durability.gatesOutput
+        leadershipGate = options.leadershipGate?.reader
+        leadershipTerm = options.leadershipTerm
         self.logins = logins
         archiveChunks = .allocate(capacity: max(1, archive.chunks))
         archiveChunks.initialize(repeating: ArchiveChunk(), count: max(1, archive.chunks))
@@ -377,6 +384,12 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         } catch {
             stopAccepting()
             throw AgentStartError(role: roleName, error)
+        }
+        if var term = leadershipTerm {
+            // A new leadership term: the first record this primary journals (FAILOVER.md).
+            term.timestamp = now
+            let pushed = commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .leadership(term)))
+            precondition(pushed, "the command ring is full before the gateway pushed anything")
         }
         if startsDay {
             // The day's first command: nothing else has been pushed yet, so the ring has room.

@@ -1,5 +1,6 @@
 import ExchangeConfig
 import ExchangeCore
+import ExchangeRuntime
 import ExchangeTLS
 import ExchangeWire
 
@@ -38,6 +39,13 @@ public struct GatewayOptions: Sendable {
     /// UTC midnight before the gateway clock's start, nanoseconds since the epoch (FIX
     /// writes absolute times); nil: today's, from the system clock at start.
     public var epochMidnight: UInt64?
+    /// `leadership` configured: the term this primary won (journaled by `onStart` as the day's
+    /// next command, before anything else it sends the engine; its timestamp is set there), and
+    /// the gate answers are released through: while it is closed (the lease not confirmed in
+    /// time) nothing is routed to a session (docs/FAILOVER.md). The appliance keeps the gate
+    /// alive as long as the gateway.
+    public var leadershipTerm: LeadershipTerm?
+    public var leadershipGate: LeadershipGate?
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
                 preLoginConnections: Int? = nil, startsDay: Bool = true, tls: TLSContextSource? = nil) {

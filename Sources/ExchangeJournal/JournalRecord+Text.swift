@@ -88,6 +88,9 @@ extension JournalRecord {
                     field("bytes", f.length)
                 }
             }
+        case .leadership(let l):
+            field("token", l.token)
+            field("leader", String(decoding: l.name.utf8.map { $0 >= 0x21 && $0 < 0x7F ? $0 : UInt8(ascii: "?") }, as: UTF8.self))
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }

@@ -41,11 +41,12 @@ public enum JournalRecord {
         case startOfDay = 15
         case endOfDay = 16
         case fixSession = 17
+        case leadership = 18
 
         /// Bytes of the payload that follows the header.
         public var payloadBytes: Int {
             switch self {
-            case .enter, .replace, .fixSession: 56
+            case .enter, .replace, .fixSession, .leadership: 56
             case .cancel, .refuse: 24
             case .modify: 32
             case .cancelAll, .killClient, .reinstateClient, .haltInstrument, .resumeInstrument, .session: 8
@@ -74,6 +75,7 @@ public enum JournalRecord {
             case .startOfDay: "start_of_day"
             case .endOfDay: "end_of_day"
             case .fixSession: "fix_session"
+            case .leadership: "leadership"
             }
         }
 
@@ -95,6 +97,7 @@ public enum JournalRecord {
             case .refuse: self = .refuse
             case .session: self = .session
             case .fixSession: self = .fixSession
+            case .leadership: self = .leadership
             case .startOfDay: self = .startOfDay
             case .endOfDay: self = .endOfDay
             }
@@ -204,6 +207,15 @@ public enum JournalRecord {
             store(f.words.1, p, 32)
             store(f.words.2, p, 40)
             store(f.words.3, p, 48)
+        case .leadership(let l):
+            // token; name length, 7 zero; the name's 40 bytes (five words).
+            store(l.token, p, 0)
+            byte(l.nameLength, p, 8)
+            store(l.words.0, p, 16)
+            store(l.words.1, p, 24)
+            store(l.words.2, p, 32)
+            store(l.words.3, p, 40)
+            store(l.words.4, p, 48)
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }
@@ -291,6 +303,15 @@ public enum JournalRecord {
                     throw .invalidField("ClOrdID length", UInt64(fact.clOrdIDLength))
                 }
                 command = .fixSession(fact)
+            case .leadership:
+                let token = load(Int64.self, p, 0)
+                guard token > 0 else { throw .invalidField("fencing token", UInt64(bitPattern: token)) }
+                let length = p.load(fromByteOffset: 8, as: UInt8.self)
+                guard Int(length) <= LeadershipTerm.maximumNameBytes else { throw .invalidField("leader name length", UInt64(length)) }
+                command = .leadership(LeadershipTerm(
+                    timestamp: t, token: token, nameLength: length,
+                    words: (load(UInt64.self, p, 16), load(UInt64.self, p, 24), load(UInt64.self, p, 32), load(UInt64.self, p, 40),
+                            load(UInt64.self, p, 48))))
             }
         } catch {
             return .failure(error)

@@ -68,7 +68,7 @@ public struct JournalRecordFilter: Equatable, Sendable {
         case .refuse(let r): r.client
         case .session(let e): e.client
         case .fixSession(let f): f.client
-        case .killExchange, .reinstateExchange, .haltInstrument, .resumeInstrument, .advanceTime, .startOfDay, .endOfDay: nil
+        case .killExchange, .reinstateExchange, .haltInstrument, .resumeInstrument, .advanceTime, .startOfDay, .endOfDay, .leadership: nil
         }
     }
 }

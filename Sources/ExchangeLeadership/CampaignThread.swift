@@ -67,10 +67,23 @@ public final class CampaignThread: TaskExecutor, @unchecked Sendable {
 public final class Campaign: Sendable {
     let thread: CampaignThread
     let task: Task<Void, Never>
+    /// Signalled when the candidate's `run()` has returned.
+    let ended: DispatchSemaphore
 
-    init(thread: CampaignThread, task: Task<Void, Never>) {
+    init(thread: CampaignThread, task: Task<Void, Never>, ended: DispatchSemaphore) {
         self.thread = thread
         self.task = task
+        self.ended = ended
+    }
+
+    /// `stop()` for a caller that is not async (the appliance's drain): cancels, blocks until
+    /// the campaign has ended (a leader closed its gate and revoked its lease) and its thread
+    /// is gone. Needs no thread of the shared pool.
+    public func stopAndWait() {
+        task.cancel()
+        ended.wait()
+        ended.signal()
+        thread.shutdown()
     }
 
     /// Stops campaigning (a leader closes its gate, then resigns) and waits until the
@@ -96,7 +109,11 @@ extension LeaderCandidate {
     /// (`CampaignThread` says why not on the shared pool).
     public func campaign() -> Campaign {
         let thread = CampaignThread(name: "rtes-leader")
-        let task = Task(executorPreference: thread) { await self.run() }
-        return Campaign(thread: thread, task: task)
+        let ended = DispatchSemaphore(value: 0)
+        let task = Task(executorPreference: thread) {
+            await self.run()
+            ended.signal()
+        }
+        return Campaign(thread: thread, task: task, ended: ended)
     }
 }

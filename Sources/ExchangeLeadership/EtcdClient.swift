@@ -1,8 +1,15 @@
-import AsyncHTTPClient
+// Implementation-only: no client of this module loads async-http-client, nor through it
+// swift-system (by swift-configuration and NIO's file system), whose CSystem module declares
+// <linux/io_uring.h> while CExchangeShim declares liburing's own copy of it: a module that saw
+// both (ExchangeOps, which campaigns) fails to build ("... is not present in definition of
+// union io_uring_sqe"). `internal import` did not keep them out in a debug (testable) build.
+// No type of these modules appears in this module's public or inlinable declarations; the
+// one stored property of one (`http`, a class reference) is private.
+@_implementationOnly import AsyncHTTPClient
 import ExchangeConfig
 import Foundation
-import NIOCore
-import NIOHTTP1
+@_implementationOnly import NIOCore
+@_implementationOnly import NIOHTTP1
 import Synchronization
 
 /// The leader key as etcd holds it.
@@ -53,15 +60,20 @@ public final class EtcdClient: Sendable {
     /// The HTTP client every `EtcdClient` shares unless given another: it lives as long as the
     /// process (so it needs no shutdown), and a refused connection fails the request at once
     /// instead of being retried until the deadline, so that the next endpoint is tried.
-    public static let sharedHTTPClient: HTTPClient = {
+    static let sharedHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(2)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    /// A client of `endpoints` (at least one), on `http` (`sharedHTTPClient` by default).
-    public init(endpoints: [LeadershipSettings.Endpoint], http: HTTPClient = EtcdClient.sharedHTTPClient) {
+    /// A client of `endpoints` (at least one), on the process's shared HTTP client.
+    public convenience init(endpoints: [LeadershipSettings.Endpoint]) {
+        self.init(endpoints: endpoints, http: EtcdClient.sharedHTTPClient)
+    }
+
+    /// A client of `endpoints` (at least one), on `http`.
+    init(endpoints: [LeadershipSettings.Endpoint], http: HTTPClient) {
         precondition(!endpoints.isEmpty, "EtcdClient needs at least one endpoint")
         self.endpoints = endpoints
         self.http = http

@@ -11,6 +11,8 @@ struct DayReplay {
     var records = 0
     /// The last start or end of day the journal holds (nil: none yet).
     var lastDayEvent: DayEvent?
+    /// The highest fencing token of the leadership records replayed (0: none).
+    var epoch: Int64 = 0
     var nanoseconds: UInt64 = 0
 
     var milliseconds: UInt64 { nanoseconds / 1_000_000 }
@@ -54,6 +56,7 @@ extension Appliance {
                 switch command {
                 case .startOfDay: replay.lastDayEvent = .startOfDay
                 case .endOfDay: replay.lastDayEvent = .endOfDay
+                case .leadership(let term): replay.epoch = max(replay.epoch, term.token)
                 default: break
                 }
                 replay.records &+= 1

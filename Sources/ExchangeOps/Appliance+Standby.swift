@@ -64,6 +64,7 @@ extension Appliance {
         note(try Self.started(runner.start(journal, name: "rtes-journal", slot: .engine, stage: 1, placement: placement)))
         replicationStandby = standby
         standby.start()
+        try campaignAsStandby(configuration, ticksPerSecond: ticksPerSecond)
         note("replication: standby (\(settings.replication)) of the primary \(primary): client ports are not opened; "
             + "its journal is written to \(dayJournal.directory) and applied to this standby's own engine")
         let snapshotMemory = try region("orderbook_snapshots")

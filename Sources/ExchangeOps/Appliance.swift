@@ -36,7 +36,8 @@ public final class Appliance: @unchecked Sendable {
     static let authenticatorStage = 3
     public private(set) var counters: CountersRegion
     /// Held while the appliance lives: one exchange per counters file (`InstanceLock`).
-    let instanceLock: InstanceLock
+    /// Nil once a promotion has stopped this appliance (`promote`).
+    var instanceLock: InstanceLock?
     public let runner: AgentRunner
     public internal(set) var admin: AdminServer?
     /// The port the order gateway listens on (the configured one, or the one the kernel
@@ -82,6 +83,10 @@ public final class Appliance: @unchecked Sendable {
     public internal(set) var replicationStandby: ReplicationStandby?
     /// Replication sync: the position output is released up to (min(durable, standby's)).
     private var released: DurablePosition?
+    /// `leadership` configured: this exchange's seat in the election (ApplianceLeadership.swift).
+    public internal(set) var leadership: ApplianceLeadership?
+    /// The fencing token this primary journaled as its term's first record (0: none).
+    public internal(set) var fencingToken: Int64 = 0
     /// The replication port bound (0: none).
     public var replicationPort: Int { replicationPrimary?.port ?? 0 }
     /// The regions mapped so far: name, bytes asked for (the `MemoryPlan`'s), bytes mapped.
@@ -115,6 +120,9 @@ public final class Appliance: @unchecked Sendable {
         /// Serve the FIX drop copy on this port whatever `fix.drop_copy_port` says (0: one the
         /// kernel chooses; tests). Needs the FIX port.
         public var dropCopyPort: UInt16?
+        /// A seat that already leads (a standby's, handed over by `promote`): the primary
+        /// journals its term and opens without campaigning again.
+        public var leadership: ApplianceLeadership?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
                     apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode? = nil,
@@ -276,10 +284,16 @@ public final class Appliance: @unchecked Sendable {
         if replication == .sync && !durability.gatesOutput {
             throw ApplianceError("durability.replication is sync, but durability.mode is \(durability): sync replication needs mode sync")
         }
+        if configuration.leadership.configured && !durability.journals {
+            throw ApplianceError("the leadership section is present, but durability.mode is none: a primary journals its fencing token; "
+                + "set durability.mode to async or sync, or remove the leadership section")
+        }
         if replication != .none && configuration.replication.role == .standby {
             try assembleStandby(configuration, keys: keys, options: options, ticksPerSecond: ticksPerSecond, region: region, stopIfRequested: stopIfRequested)
             return
         }
+        // Leadership: won before any client port opens (Appliance+Leadership.swift).
+        let term = try campaignAsPrimary(configuration, options: options, ticksPerSecond: ticksPerSecond)
 
         // The engine and its rings.
         let engineConfiguration = configuration.engineConfiguration()
@@ -381,6 +395,8 @@ public final class Appliance: @unchecked Sendable {
             settings: gatewaySettings, tcpNoDelay: performance.tcpNoDelay, session: SoupSessionName(sessionName)!,
             symbols: configuration.symbols.map(\.symbol), keys: keys, tls: gatewayTLS)
         gatewayOptions.stallBudgetMilliseconds = configuration.durability.stallBudgetMilliseconds
+        gatewayOptions.leadershipTerm = term
+        gatewayOptions.leadershipGate = term != nil ? leadership?.gate : nil
         // FIX 4.4 (fix.port): a second listener of the same gateway agent.
         var fixListener: TCPListener? = nil
         var dropCopyListener: TCPListener? = nil
@@ -511,6 +527,10 @@ public final class Appliance: @unchecked Sendable {
             drainAgent = EventDrainAgent(events: bookRing.makeConsumer(), ring: .bookEvents, cells: counters.cells)
             note("market data: disabled (market_data.enabled is false); book events are consumed and dropped")
         }
+        if let term, let replayed, replayed.epoch >= term.token {
+            throw ApplianceError("leadership: the fencing token won, \(term.token), is not higher than \(replayed.epoch), which the journal "
+                + "already holds: etcd's revisions went backwards (another etcd cluster, or its data lost?); not serving")
+        }
         if let replayed {
             // The day continues where the journal ends; it starts again only after an end of day.
             gateway.startsDay = replayed.lastDayEvent != .startOfDay
@@ -588,6 +608,8 @@ public final class Appliance: @unchecked Sendable {
                                                        listenPort: r.listenPort)
             settings.pollMicroseconds = 50
             settings.drainGraceMilliseconds = UInt64(max(1_000, configuration.gateway.shutdownGraceMilliseconds))
+            settings.epoch = term?.token ?? replayed?.epoch ?? 0
+            settings.termStart = term != nil ? nextSequence : 0
             replicationPrimary = try ReplicationPrimary(settings: settings, durable: durable, released: released, cells: counters.cells,
                                                         logger: logger)
             replicationPrimary?.start()
@@ -681,7 +703,7 @@ public final class Appliance: @unchecked Sendable {
         } catch {
             throw ApplianceError("cannot put the counters file in place: \(error)")
         }
-        note("counters: \(counters.path ?? "") (instance lock \(instanceLock.path), PID \(getpid()))")
+        note("counters: \(counters.path ?? "") (instance lock \(instanceLock?.path ?? ""), PID \(getpid()))")
         counters.state = .running
     }
 
@@ -725,6 +747,8 @@ public final class Appliance: @unchecked Sendable {
     /// Stops taking work, lets every agent drain in pipeline order, stops the admin plane,
     /// and returns the final counters.
     public func drain() -> CountersSnapshot {
+        // A standby's seat stops first: it must not win while this one goes away.
+        if replicationStandby != nil { leadership?.stop() }
         snapshotAgent?.stop()
         // The standby's producer first, so that its journal agent drains everything it was given.
         replicationStandby?.stop()
@@ -733,6 +757,9 @@ public final class Appliance: @unchecked Sendable {
         runner.drain()
         // After the agents: in sync their last output waits for the standby's acknowledgements.
         replicationPrimary?.stop()
+        // A primary resigns once its last answers are out (the key goes at once: a standby
+        // need not wait for the lease to expire).
+        leadership?.stop()
         counters.state = .stopped
         admin?.stop()
         admin = nil

@@ -33,6 +33,9 @@ public struct DayReplica: ~Copyable {
     /// The sequence of the last record applied (0: none).
     public private(set) var sequence: UInt64 = 0
     public private(set) var lastDayEvent: DayEvent?
+    /// The highest fencing token of the leadership records applied (0: none): the journal's
+    /// epoch (a replica restored from a snapshot knows only those after it).
+    public private(set) var epoch: Int64 = 0
 
     /// A replica of a day that has processed nothing, built from the configuration and the
     /// API keys as `trading_exchange` builds its agents.
@@ -102,6 +105,7 @@ public struct DayReplica: ~Copyable {
         switch command {
         case .startOfDay: lastDayEvent = .startOfDay
         case .endOfDay: lastDayEvent = .endOfDay
+        case .leadership(let term): epoch = max(epoch, term.token)
         default: break
         }
         sequence = record.sequence

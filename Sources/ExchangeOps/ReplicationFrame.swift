@@ -12,9 +12,10 @@ import ExchangeJournal
 ///
 /// - `hello` (standby → primary, first): magic "RTESREPL", version u16, 6 reserved bytes,
 ///   the last sequence the standby holds u64 (0: none), the trading day (16 bytes, ASCII,
-///   zero-padded).
+///   zero-padded), the highest fencing token its journal holds i64 (0: none; version 2).
 /// - `welcome` (primary → standby, answer to a good hello): version u16, 6 reserved, the
-///   primary's durable sequence u64, the trading day (16 bytes).
+///   primary's durable sequence u64, the trading day (16 bytes), the primary's fencing token
+///   (its epoch) i64 (version 2).
 /// - `records` (primary → standby): the first record's sequence u64, the record count u32,
 ///   4 reserved, then the records exactly as the journal's segments hold them
 ///   (`JournalRecord`, CRC-32C each).
@@ -28,7 +29,8 @@ import ExchangeJournal
 /// its type's size, is a protocol error: the receiver refuses the connection naming it.
 public enum ReplicationFrame {
     public static let magic: [UInt8] = Array("RTESREPL".utf8)
-    public static let version: UInt16 = 1
+    /// 2: hello and welcome carry the fencing token (the epoch).
+    public static let version: UInt16 = 2
     public static let lengthBytes = 4
     public static let dayBytes = 16
     public static let maximumReasonBytes = 512
@@ -51,8 +53,8 @@ public enum ReplicationFrame {
         /// The payload's size (nil: variable, checked per kind).
         var payloadBytes: Int? {
             switch self {
-            case .hello: 8 + 8 + 8 + ReplicationFrame.dayBytes
-            case .welcome: 8 + 8 + ReplicationFrame.dayBytes
+            case .hello: 8 + 8 + 8 + ReplicationFrame.dayBytes + 8
+            case .welcome: 8 + 8 + ReplicationFrame.dayBytes + 8
             case .acknowledge: 16
             case .heartbeat: 8
             case .records, .refuse: nil
@@ -81,12 +83,16 @@ public enum ReplicationFrame {
         public var version: UInt16
         public var lastSequence: UInt64
         public var day: String
+        /// The highest fencing token the standby's journal holds (0: none).
+        public var epoch: Int64 = 0
     }
 
     public struct Welcome: Equatable, Sendable {
         public var version: UInt16
         public var durableSequence: UInt64
         public var day: String
+        /// The primary's fencing token: its term's (0: it does not campaign).
+        public var epoch: Int64 = 0
     }
 
     /// What the next bytes of a stream are.
@@ -150,6 +156,7 @@ public enum ReplicationFrame {
         store(hello.version, p, 8)
         store(hello.lastSequence, p, 16)
         storeDay(hello.day, p + 24)
+        store(hello.epoch, p, 40)
         return lengthBytes + 1 + size
     }
 
@@ -160,7 +167,7 @@ public enum ReplicationFrame {
         }
         let version: UInt16 = load(UInt16.self, payload, 8)
         return .success(Hello(version: version, lastSequence: load(UInt64.self, payload, 16),
-                              day: loadDay(UnsafeRawBufferPointer(rebasing: payload[24...]))))
+                              day: loadDay(UnsafeRawBufferPointer(rebasing: payload[24..<40])), epoch: load(Int64.self, payload, 40)))
     }
 
     public static func writeWelcome(_ welcome: Welcome, to out: UnsafeMutableRawPointer) -> Int {
@@ -171,12 +178,13 @@ public enum ReplicationFrame {
         store(welcome.version, p, 0)
         store(welcome.durableSequence, p, 8)
         storeDay(welcome.day, p + 16)
+        store(welcome.epoch, p, 32)
         return lengthBytes + 1 + size
     }
 
     public static func readWelcome(_ payload: UnsafeRawBufferPointer) -> Welcome {
         Welcome(version: load(UInt16.self, payload, 0), durableSequence: load(UInt64.self, payload, 8),
-                day: loadDay(UnsafeRawBufferPointer(rebasing: payload[16...])))
+                day: loadDay(UnsafeRawBufferPointer(rebasing: payload[16..<32])), epoch: load(Int64.self, payload, 32))
     }
 
     /// Two sequences (acknowledge: received, durable).

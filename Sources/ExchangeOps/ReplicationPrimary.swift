@@ -41,6 +41,14 @@ public final class ReplicationPrimary: @unchecked Sendable {
         /// Sync, while the appliance drains: how long held output waits for a standby before
         /// it is released unacknowledged (logged), so that a drain always ends.
         public var drainGraceMilliseconds: UInt64 = 5_000
+        /// The primary's epoch: its leadership term's fencing token (`leadership` configured),
+        /// else the highest its journal held at start (0: none). A standby whose journal holds a
+        /// higher one is refused: a newer leader wrote to it, so this primary is deposed.
+        public var epoch: Int64 = 0
+        /// The sequence of this primary's own leadership record (0: it does not campaign). A
+        /// standby with a lower epoch that holds this sequence or beyond holds another term's
+        /// records there (a deposed primary's journal): refused.
+        public var termStart: UInt64 = 0
 
         public init(directory: String, day: String, mode: ReplicationMode, acknowledgement: ReplicationAcknowledgement,
                     listenAddress: IPv4Address, listenPort: UInt16) {
@@ -281,7 +289,8 @@ public final class ReplicationPrimary: @unchecked Sendable {
             case .success(let hello):
                 let accepted = Standby(socket: socket, directory: settings.directory, has: hello.lastSequence, now: now)
                 socket.queue {
-                    ReplicationFrame.writeWelcome(.init(version: ReplicationFrame.version, durableSequence: durableNow, day: settings.day), to: $0)
+                    ReplicationFrame.writeWelcome(.init(version: ReplicationFrame.version, durableSequence: durableNow, day: settings.day,
+                                                        epoch: settings.epoch), to: $0)
                 }
                 standby = accepted
                 counters.store(ReplicationCounters.connected, 1)
@@ -304,6 +313,17 @@ public final class ReplicationPrimary: @unchecked Sendable {
             return .failure(ReplicationProtocolError(
                 "the standby holds sequence \(hello.lastSequence), beyond the primary's durable \(durableNow): its journal is not this "
                     + "primary's (another primary's, or a day set aside); move the standby's journal directory aside and start it again"))
+        }
+        guard hello.epoch <= settings.epoch else {
+            return .failure(ReplicationProtocolError(
+                "the standby's journal holds fencing token \(hello.epoch), higher than this primary's \(settings.epoch): a newer leader "
+                    + "has written to it, so this primary is deposed; it must not serve (restart it as a standby of the new primary)"))
+        }
+        if settings.termStart > 0, hello.epoch < settings.epoch, hello.lastSequence >= settings.termStart {
+            return .failure(ReplicationProtocolError(
+                "the standby holds sequence \(hello.lastSequence) under fencing token \(hello.epoch), but this primary's term (token "
+                    + "\(settings.epoch)) began at sequence \(settings.termStart): its journal has a deposed primary's records from there; "
+                    + "move the standby's journal directory aside and start it again"))
         }
         if let standby {
             return .failure(ReplicationProtocolError("a standby is already connected (\(standby.socket.peer)); one at a time"))

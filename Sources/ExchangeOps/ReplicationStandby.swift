@@ -77,6 +77,9 @@ public final class ReplicationStandby: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// The last sequence applied to the replica (and handed to the journal agent).
+    public var appliedSequence: UInt64 { counters.load(ReplicationCounters.appliedSequence) }
+
     public func start() {
         let thread = Thread { [self] in
             run()
@@ -134,7 +137,8 @@ public final class ReplicationStandby: @unchecked Sendable {
                     let opened = Link(socket: socket, now: now)
                     let has = replica.sequence
                     socket.queue {
-                        ReplicationFrame.writeHello(.init(version: ReplicationFrame.version, lastSequence: has, day: settings.day), to: $0)
+                        ReplicationFrame.writeHello(.init(version: ReplicationFrame.version, lastSequence: has, day: settings.day,
+                                                         epoch: replica.epoch), to: $0)
                     }
                     opened.lastAcknowledged = (has, has)
                     link = opened
@@ -212,6 +216,11 @@ public final class ReplicationStandby: @unchecked Sendable {
                         "the primary speaks version \(welcome.version) of trading day \"\(welcome.day)\"; this standby version "
                             + "\(ReplicationFrame.version) of \"\(settings.day)\""), refuse: true))
                 }
+                guard welcome.epoch >= replica.epoch else {
+                    return .failure(Failure(error: ReplicationProtocolError(
+                        "the primary's fencing token is \(welcome.epoch), lower than \(replica.epoch), which this standby's journal holds: "
+                            + "the primary is deposed (a newer leader wrote here); not following it"), refuse: true))
+                }
                 link.welcomed = true
                 counters.store(ReplicationCounters.connected, 1)
                 counters.store(ReplicationCounters.primarySequence, welcome.durableSequence)
@@ -219,12 +228,22 @@ public final class ReplicationStandby: @unchecked Sendable {
                 logger.info("replication: following the primary \(socket.peer) from sequence \(replica.sequence &+ 1) (its durable: \(welcome.durableSequence))")
             case .records where link.welcomed:
                 var pushed = 0
+                var fenced: String?
                 let result = ReplicationFrame.readRecords(frame.payload, expecting: replica.sequence &+ 1) { command in
+                    guard fenced == nil else { return }
+                    // A leadership record of a lower token than this journal holds: a deposed
+                    // primary's term. Nothing from it is journaled.
+                    if case .leadership(let term) = command.command, term.token < replica.epoch {
+                        fenced = "the record of sequence \(command.sequence) starts a leadership term of fencing token \(term.token), "
+                            + "lower than \(replica.epoch), which this standby's journal holds: the primary is deposed"
+                        return
+                    }
                     push(command)
                     replica.apply(command)
                     pushed += 1
                 }
                 counters.store(ReplicationCounters.records, counters.load(ReplicationCounters.records) &+ UInt64(pushed))
+                if let fenced { return .failure(Failure(error: ReplicationProtocolError(fenced), refuse: true)) }
                 if case .failure(let error) = result { return .failure(Failure(error: error, refuse: true)) }
                 let sequence = replica.sequence
                 if sequence > counters.load(ReplicationCounters.primarySequence) {

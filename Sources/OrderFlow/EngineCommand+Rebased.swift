@@ -55,6 +55,9 @@ extension EngineCommand {
             f.timestamp = timestamp
             f.client &+= clientOffset
             return .fixSession(f)
+        case .leadership(var l):
+            l.timestamp = timestamp
+            return .leadership(l)
         case .startOfDay: return .startOfDay(timestamp)
         case .endOfDay: return .endOfDay(timestamp)
         }

@@ -44,6 +44,13 @@ struct TradingExchange: ParsableCommand {
             client port, connects to replication.primary, journals what it receives into its own
             durability.directory and applies it to its own engine.
 
+            With a leadership section (etcd, docs/FAILOVER.md): a primary campaigns for the leader key
+            before it opens a client port, journals its fencing token first, and releases answers only
+            while its lease is confirmed (it stops acknowledging, for good, when it is not); a standby
+            campaigns beside its replica and, once it wins (the leader's lease expired or it resigned),
+            stops the replica and starts as primary from its own journal, as a restart would: sessions
+            and the feed continue their sequences.
+
             --check validates the configuration, the RTES_* environment and the API keys file, and prints
             the memory the configuration takes (the regions start-up maps, market data's heap, the
             io_uring and buffer rings the kernel maps, by the same sizing).
@@ -146,13 +153,11 @@ struct TradingExchange: ParsableCommand {
 
         let path = counters ?? CountersSnapshot.defaultPath(exchangeName: loaded.configuration.exchange.name)
         logger.info("starting \(loaded.configuration.exchange.name) from \(config); counters in \(path)")
-        let appliance: Appliance
+        var appliance: Appliance
+        let options = Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys,
+                                        stopRequested: Self.pendingStopSignal, newDay: newDay)
         do {
-            appliance = try Appliance.start(
-                loaded.configuration,
-                options: Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys,
-                                           stopRequested: Self.pendingStopSignal, newDay: newDay),
-                logger: logger)
+            appliance = try Appliance.start(loaded.configuration, options: options, logger: logger)
         } catch let stopped as Appliance.StartStopped {
             // Ctrl-C or SIGTERM while starting: honoured like one after start (exit 0).
             logger.notice("\(stopped)")
@@ -166,19 +171,45 @@ struct TradingExchange: ParsableCommand {
         let notifier = ServiceNotifier.fromEnvironment(environment)
         let watchdog = ServiceNotifier.watchdogSeconds(environment)
         notifier?.send("READY=1\nSTATUS=serving")
-        let monitor = ServiceMonitor(snapshot: { appliance.counters.snapshot() }, notifier: notifier, watchdogSeconds: watchdog, logger: logger)
+        let current = CurrentAppliance(appliance)
+        let monitor = ServiceMonitor(snapshot: { current.appliance.counters.snapshot() }, notifier: notifier, watchdogSeconds: watchdog,
+                                     logger: logger)
         monitor.start()
 
         var received: Int32 = 0
-        sigwait(&signals, &received)
-        while received == SIGHUP || received == SIGUSR1 {
-            if received == SIGHUP {
+        // A standby with a leadership seat is looked at every 100 ms for a promotion.
+        var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+        func next() -> Int32 {
+            guard appliance.leadership != nil && appliance.replicationStandby != nil else {
+                var signal: Int32 = 0
+                sigwait(&signals, &signal)
+                return signal
+            }
+            let signal = sigtimedwait(&signals, nil, &timeout)
+            return signal > 0 ? signal : 0
+        }
+        received = next()
+        while received == 0 || received == SIGHUP || received == SIGUSR1 {
+            if received == 0 {
+                if appliance.promotionDue {
+                    do {
+                        appliance = try appliance.promote(loaded.configuration, options: options)
+                        current.appliance = appliance
+                        logger.notice("promoted: serving as primary (fencing token \(appliance.fencingToken))")
+                        notifier?.send("STATUS=serving (promoted to primary)")
+                    } catch {
+                        logger.critical("promotion failed: \(error)")
+                        monitor.stop()
+                        throw ExitCode(1)
+                    }
+                }
+            } else if received == SIGHUP {
                 logger.notice("SIGHUP: \(appliance.reloadTLS())")
             } else if !appliance.requestSnapshot() {
                 // SIGUSR1: a day snapshot now (the snapshot agent logs the file, sequence and time).
                 logger.warning("SIGUSR1: no snapshot: durability.mode is none (no journal)")
             }
-            sigwait(&signals, &received)
+            received = next()
         }
         logger.info("\(received == SIGINT ? "SIGINT" : "SIGTERM"): draining")
         notifier?.send("STOPPING=1\nSTATUS=draining")
@@ -191,6 +222,17 @@ struct TradingExchange: ParsableCommand {
         } else {
             logger.info("stopped")
         }
+    }
+}
+
+/// The appliance the service monitor reads (it changes once, on a promotion).
+final class CurrentAppliance: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Appliance
+    init(_ appliance: Appliance) { value = appliance }
+    var appliance: Appliance {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }
 

@@ -11,6 +11,7 @@ import Testing
         #expect(leadership.leaderKey == "/rtes/leader")
         #expect(leadership.leaseTTLSeconds == 5)
         #expect(leadership.candidateName.isEmpty)
+        #expect(!leadership.configured, "without the section the exchange does not campaign")
     }
 
     @Test func everyLeadershipKeyIsRead() throws {
@@ -23,6 +24,8 @@ import Testing
         #expect(leadership.leaderKey == "/exchange/shard-1/leader")
         #expect(leadership.candidateName == "primary-a:8888")
         #expect(leadership.leaseTTLSeconds == 2)
+        #expect(leadership.configured)
+        #expect(try load(document(#""leadership": {}"#)).configuration.leadership.configured, "an empty section is present")
     }
 
     @Test func everyLeadershipKeyHasARangeAndIsNamed() {
@@ -52,5 +55,6 @@ import Testing
                                                         "RTES_LEADERSHIP_LEASE_TTL_SECONDS": "3"])
         #expect(loaded.configuration.leadership.endpoints.map(\.description) == ["127.0.0.2:2379"])
         #expect(loaded.configuration.leadership.leaseTTLSeconds == 3)
+        #expect(loaded.configuration.leadership.configured, "an override makes the section present")
     }
 }

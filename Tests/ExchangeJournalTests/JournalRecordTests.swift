@@ -37,6 +37,8 @@ import Testing
         .fixSession(FIXSessionFact.bind(timestamp: 18, client: 17, tokenBase: 30_000_000, execIDPrefix: 3_000_018)),
         .fixSession(Self.clOrdIDFact),
         .fixSession(Self.replyChunk),
+        .leadership(LeadershipTerm(timestamp: 19, token: 1_234_567, name: "primary-a:9100")!),
+        .leadership(LeadershipTerm(timestamp: 20, token: 1, name: String(repeating: "n", count: LeadershipTerm.maximumNameBytes))!),
     ]
 
     static let clOrdIDFact: FIXSessionFact = Array("ORDER-0123456789-abcdefghij-XYZ!".utf8).withUnsafeBytes {

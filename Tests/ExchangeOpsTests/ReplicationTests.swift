@@ -305,10 +305,10 @@ import Testing
         return reason
     }
 
-    static func hello(sequence: UInt64, day: String) -> [UInt8] {
+    static func hello(sequence: UInt64, day: String, epoch: Int64 = 0) -> [UInt8] {
         let out = UnsafeMutableRawPointer.allocate(byteCount: ReplicationFrame.maximumFrameBytes, alignment: 8)
         defer { out.deallocate() }
-        let count = ReplicationFrame.writeHello(.init(version: ReplicationFrame.version, lastSequence: sequence, day: day), to: out)
+        let count = ReplicationFrame.writeHello(.init(version: ReplicationFrame.version, lastSequence: sequence, day: day, epoch: epoch), to: out)
         return Array(UnsafeRawBufferPointer(start: out, count: count))
     }
 
@@ -330,7 +330,9 @@ import Testing
         wrongMagic[5] = UInt8(ascii: "X")
         let magic = try Self.refusal(of: wrongMagic, port: port)
         #expect(magic?.contains("not an RTES standby") == true, "\(magic ?? "no refusal")")
-        #expect(waitUntil(timeout: .seconds(30)) { primary.counter("replication", "refused") == 4 })
+        let fenced = try Self.refusal(of: Self.hello(sequence: 0, day: day, epoch: 9), port: port)
+        #expect(fenced?.contains("fencing token 9, higher than this primary's 0") == true, "\(fenced ?? "no refusal")")
+        #expect(waitUntil(timeout: .seconds(30)) { primary.counter("replication", "refused") == 5 })
         #expect(primary.counter("replication", "connected") == 0)
 
         // A good hello after all that is welcomed.
@@ -349,6 +351,65 @@ import Testing
             return false
         }
         #expect(welcomed)
+    }
+
+    /// A fake primary on a socket of the test's: it welcomes the standby, then streams a
+    /// leadership record of token 7 and one of token 5 (a deposed primary's term).
+    @Test func aStandbyRefusesALeadershipTermLowerThanTheHighestItHasJournaled() throws {
+        let place = try Place()
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(listener, raw, length) == 0 && listen(listener, 4) == 0 && getsockname(listener, raw, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let standby = try Running(Self.configuration(journal: place.standbyJournal, mode: "async", replication: .async, role: .standby,
+                                                     primaryPort: port),
+                                  countersPath: place.root + "/standby.counters")
+        defer { standby.drain() }
+        var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&ready, 1, 30_000) == 1, "the standby did not connect")
+        let descriptor = accept(listener, nil, nil)
+        #expect(descriptor >= 0)
+        let link = ReplicationSocket(descriptor: descriptor, peer: "standby")
+        defer { link.close() }
+        var hello: ReplicationFrame.Hello?
+        _ = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(5)) {
+            _ = link.receive()
+            if case .success(let frame?) = link.nextFrame(), frame.kind == .hello { hello = try? ReplicationFrame.readHello(frame.payload).get() }
+            return hello != nil
+        }
+        let said = try #require(hello)
+        #expect(said.lastSequence == 0 && said.epoch == 0)
+        _ = link.queue { ReplicationFrame.writeWelcome(.init(version: ReplicationFrame.version, durableSequence: 2, day: said.day, epoch: 7), to: $0) }
+        _ = link.queue { out in
+            var bytes = 0
+            let records = [SequencedCommand(sequence: 1, command: .leadership(LeadershipTerm(timestamp: 1, token: 7, name: "new")!)),
+                           SequencedCommand(sequence: 2, command: .leadership(LeadershipTerm(timestamp: 2, token: 5, name: "old")!))]
+            for record in records { bytes += JournalRecord.encode(record, to: out + ReplicationFrame.recordsStart + bytes) }
+            return ReplicationFrame.finishRecords(first: 1, count: records.count, recordBytes: bytes, at: out)
+        }
+        #expect(link.flush() == nil)
+        var reason: String?
+        _ = waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(5)) {
+            _ = link.receive()
+            while case .success(let frame?) = link.nextFrame() {
+                if frame.kind == .refuse { reason = ReplicationFrame.readRefuse(frame.payload) }
+            }
+            return reason != nil
+        }
+        #expect(reason?.contains("fencing token 5, lower than 7") == true, "\(reason ?? "no refusal")")
+        // The record of the higher term was taken (the counter follows the refusal); the lower one was not.
+        #expect(waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(5)) { standby.counter("replication", "applied_sequence") >= 1 })
+        #expect(standby.counter("replication", "applied_sequence") == 1)
     }
 
     @Test func framesRoundTripAndBadOnesAreNamed() {
