@@ -303,3 +303,12 @@ public struct FIXDropCopy: ~Copyable {
         }
     }
 }
+
+extension FIXDropCopyBook {
+    /// The heap a book for `capacity` live orders allocates (its hash slots).
+    public static func heapBytes(capacity: Int) -> Int {
+        var size = 2
+        while size < 2 * max(1, capacity) { size <<= 1 }
+        return size * MemoryLayout<FIXDropCopyOrder>.stride
+    }
+}

@@ -183,3 +183,13 @@ public struct FIXOrderTable: ~Copyable {
         return n
     }
 }
+
+extension FIXOrderTable {
+    /// The heap a table for `capacity` ClOrdIDs allocates (entries, the ClOrdIDs' text, the
+    /// hash slots): what the memory plan counts per FIX session.
+    public static func heapBytes(capacity: Int) -> Int {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        return (capacity + 1) * MemoryLayout<FIXOrderEntry>.stride + (capacity + 1) * idStride + size * MemoryLayout<UInt32>.stride
+    }
+}

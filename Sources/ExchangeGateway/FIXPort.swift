@@ -288,3 +288,25 @@ struct FIXPort {
         return (high, low)
     }
 }
+
+/// The memory the FIX port (and its drop copy) allocates at start, for the memory plan
+/// (`trading_exchange --check`): each session's resend store and ClOrdID table, each
+/// connection's inbound and outbound buffers, the receive buffers, the drop copy's book — the
+/// parts that grow with the configuration; a few fixed kilobytes besides are not counted.
+public enum FIXMemory {
+    /// - Parameter dropCopyAccounts: accounts entitled to a drop copy (`drop_copy` in the keys file).
+    public static func heapBytes(settings: FIXSettings, dropCopyAccounts: Int, sendQueueBytes: Int) -> Int {
+        let entitled = settings.dropCopyPort != 0 ? dropCopyAccounts : 0
+        let sessions = settings.maxSessions + entitled
+        let store = FIXMessageRing.byteCount(slotCount: settings.resendStoreMessages, slotSize: FIXPort.storeSlotBytes)
+        let outbound = max(4 * FIXPort.outboundReserve, min(sendQueueBytes, 1 << 20))
+        var bytes = sessions * store
+        bytes += settings.maxSessions * FIXOrderTable.heapBytes(capacity: settings.maxClOrdIDs)
+        bytes += entitled * FIXOrderTable.heapBytes(capacity: 1)
+        bytes += settings.maxConnections * (FIXPort.inboundBytes + outbound)
+        bytes += 64 * 4_096  // receive buffers
+        bytes += entitled > 0 ? FIXDropCopyBook.heapBytes(capacity: settings.dropCopyOrders) : 0
+        bytes += 64 * sessions * MemoryLayout<FIXSessionFact>.stride
+        return bytes
+    }
+}

@@ -260,7 +260,7 @@ public final class Appliance: @unchecked Sendable {
         let policy = performance.hugePages
         func node(of agent: CoreAssignment.Agent) -> Int? { pinning ? try? NUMATopology.node(ofCPU: performance.cores[agent]) : nil }
         // Every region's size and owner come from the plan `--check` prints.
-        let plan = MemoryPlan(configuration, accounts: keys.accounts.count)
+        let plan = MemoryPlan(configuration, accounts: keys.accounts.count, dropCopyAccounts: keys.accounts.filter(\.dropCopy).count)
         note(plan.summary)
         func region(_ name: String) throws -> UnsafeMutableRawPointer {
             try stopIfRequested()

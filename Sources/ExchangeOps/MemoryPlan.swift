@@ -41,8 +41,9 @@ public struct MemoryPlan: Sendable, Equatable {
     /// The control ring (demo flow, admin commands) holds at most this many entries.
     public static func controlCapacity(queueCapacity: Int) -> Int { min(queueCapacity, 4_096) }
 
-    /// The plan for `configuration` with `accounts` accounts in the API keys file.
-    public init(_ configuration: ExchangeConfiguration, accounts: Int) {
+    /// The plan for `configuration` with `accounts` accounts in the API keys file, of which
+    /// `dropCopyAccounts` are entitled to a FIX drop copy.
+    public init(_ configuration: ExchangeConfiguration, accounts: Int, dropCopyAccounts: Int = 0) {
         let capacity = configuration.performance.queueCapacity
         func add(_ name: String, _ bytes: Int, _ owner: CoreAssignment.Agent?, region: Bool = true) {
             parts.append(Part(name: name, bytes: bytes, owner: owner, isRegion: region))
@@ -54,6 +55,10 @@ public struct MemoryPlan: Sendable, Equatable {
         add("ring_book_events", SPSCRing<SequencedEvent>.requiredBytes(capacity: capacity), .marketData)
         add("orderbook_snapshots", OrderBookSnapshots.requiredBytes(maxLevels: Self.snapshotLevels), nil)
         add("gateway", GatewayLayout.requiredBytes(settings: configuration.gateway, accounts: accounts), .gateway)
+        if configuration.fix.enabled {
+            add("fix", FIXMemory.heapBytes(settings: configuration.fix, dropCopyAccounts: dropCopyAccounts,
+                                           sendQueueBytes: configuration.gateway.sendQueueBytes), .gateway, region: false)
+        }
         let gatewayRings = GatewayLayout.ringBytes(settings: configuration.gateway)
         add("gateway_io_uring", gatewayRings.ioUring, .gateway, region: false)
         add("gateway_buffer_ring", gatewayRings.bufferRing, .gateway, region: false)

@@ -137,7 +137,7 @@ struct TradingExchange: ParsableCommand {
         if check {
             print("\(config): valid (\(loaded.configuration.symbols.count) symbols, \(keys.accounts.count) accounts, \(loaded.warnings.count) warnings)")
             // The sizes start-up maps its regions with (the same plan), and the feed's history.
-            print(MemoryPlan(loaded.configuration, accounts: keys.accounts.count).summary)
+            print(MemoryPlan(loaded.configuration, accounts: keys.accounts.count, dropCopyAccounts: keys.accounts.filter(\.dropCopy).count).summary)
             return
         }
 

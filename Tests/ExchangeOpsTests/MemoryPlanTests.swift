@@ -94,3 +94,23 @@ import Testing
         #expect(rings.bytes(of: "ring_control") < rings.bytes(of: "ring_commands"))
     }
 }
+
+extension MemoryPlanTests {
+    /// With a FIX port the plan counts its memory (more with drop copies), off the regions.
+    @Test func thePlanCountsTheFIXPortAndItsDropCopies() throws {
+        func plan(_ json: String, dropCopyAccounts: Int = 0) throws -> MemoryPlan {
+            MemoryPlan(try ConfigurationLoader.load(json: json, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2)).configuration,
+                       accounts: 4, dropCopyAccounts: dropCopyAccounts)
+        }
+        let symbols = #""symbols": [{"symbol": "AAPL", "reference_price": 150}]"#
+        let without = try plan("{\(symbols)}")
+        let fix = try plan(#"{\#(symbols), "fix": {"port": 9878}}"#)
+        let dropCopy = try plan(#"{\#(symbols), "fix": {"port": 9878, "drop_copy_port": 9879}}"#, dropCopyAccounts: 2)
+        #expect(without.bytes(of: "fix") == 0)
+        #expect(fix.bytes(of: "fix") > 4 << 20, "8 sessions of 8,192 stored messages and 65,536 ClOrdIDs each: \(fix.bytes(of: "fix"))")
+        #expect(dropCopy.bytes(of: "fix") > fix.bytes(of: "fix"))
+        #expect(fix.parts.first { $0.name == "fix" }?.isRegion == false)
+        #expect(fix.totalBytes == without.totalBytes + fix.bytes(of: "fix"))
+        #expect(fix.summary.contains("fix "))
+    }
+}
