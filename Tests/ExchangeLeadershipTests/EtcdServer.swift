@@ -121,3 +121,9 @@ func eventually(within: Duration, _ condition: () async -> Bool) async -> Bool {
     }
     return await condition()
 }
+
+/// The suites that start etcd and campaign against it with a 2 s lease run one after the
+/// other, never beside each other: each is timing-sensitive (a keepalive every two thirds of a
+/// second), and two of them at once — appliances, etcd servers, a SIGSTOPped etcd — on this
+/// 2-CPU machine once starved one of them past its lease in a full `make test`.
+@Suite(.serialized) struct EtcdSuites {}
