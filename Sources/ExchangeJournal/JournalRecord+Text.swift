@@ -88,6 +88,9 @@ extension JournalRecord {
                     field("bytes", f.length)
                 }
             }
+        case .tradingPhase(let c):
+            field("symbol", c.isMarketWide ? "*" : alphaText(c.symbol.rawValue, width: 8))
+            field("action", String(describing: c.action))
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }

@@ -41,6 +41,8 @@ public enum JournalRecord {
         case startOfDay = 15
         case endOfDay = 16
         case fixSession = 17
+        // 18 and 19 are left to other record kinds being added beside this one (leadership).
+        case tradingPhase = 20
 
         /// Bytes of the payload that follows the header.
         public var payloadBytes: Int {
@@ -49,11 +51,15 @@ public enum JournalRecord {
             case .cancel, .refuse: 24
             case .modify: 32
             case .cancelAll, .killClient, .reinstateClient, .haltInstrument, .resumeInstrument, .session: 8
+            case .tradingPhase: 16
             case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay: 0
             }
         }
 
         public var recordBytes: Int { JournalRecord.headerBytes + payloadBytes }
+
+        /// Slots of a table indexed by raw value (raw values are not dense).
+        public static let rawValueSlots = Int(allCases.map(\.rawValue).max()!) + 1
 
         public var description: String {
             switch self {
@@ -74,6 +80,7 @@ public enum JournalRecord {
             case .startOfDay: "start_of_day"
             case .endOfDay: "end_of_day"
             case .fixSession: "fix_session"
+            case .tradingPhase: "trading_phase"
             }
         }
 
@@ -97,6 +104,7 @@ public enum JournalRecord {
             case .fixSession: self = .fixSession
             case .startOfDay: self = .startOfDay
             case .endOfDay: self = .endOfDay
+            case .tradingPhase: self = .tradingPhase
             }
         }
     }
@@ -204,6 +212,10 @@ public enum JournalRecord {
             store(f.words.1, p, 32)
             store(f.words.2, p, 40)
             store(f.words.3, p, 48)
+        case .tradingPhase(let c):
+            // symbol (0: every symbol), action, 7 zero.
+            store(c.symbol.rawValue, p, 0)
+            byte(c.action.rawValue, p, 8)
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }
@@ -291,6 +303,9 @@ public enum JournalRecord {
                     throw .invalidField("ClOrdID length", UInt64(fact.clOrdIDLength))
                 }
                 command = .fixSession(fact)
+            case .tradingPhase:
+                command = .tradingPhase(PhaseCommand(timestamp: t, symbol: Symbol(rawValue: load(UInt64.self, p, 0)),
+                                                     action: try field(PhaseAction.self, "phase action", 8)))
             }
         } catch {
             return .failure(error)

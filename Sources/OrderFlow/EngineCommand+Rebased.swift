@@ -57,6 +57,9 @@ extension EngineCommand {
             return .fixSession(f)
         case .startOfDay: return .startOfDay(timestamp)
         case .endOfDay: return .endOfDay(timestamp)
+        case .tradingPhase(var c):
+            c.timestamp = timestamp
+            return .tradingPhase(c)
         }
     }
 }

@@ -37,6 +37,8 @@ import Testing
         .fixSession(FIXSessionFact.bind(timestamp: 18, client: 17, tokenBase: 30_000_000, execIDPrefix: 3_000_018)),
         .fixSession(Self.clOrdIDFact),
         .fixSession(Self.replyChunk),
+        .tradingPhase(PhaseCommand(timestamp: 21, symbol: symbol, action: .closingCross)),
+        .tradingPhase(PhaseCommand(timestamp: 22, symbol: .everySymbol, action: .indicateImbalance)),
     ]
 
     static let clOrdIDFact: FIXSessionFact = Array("ORDER-0123456789-abcdefghij-XYZ!".utf8).withUnsafeBytes {
