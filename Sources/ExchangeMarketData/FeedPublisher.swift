@@ -32,8 +32,13 @@ import ExchangeWire
 public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     public let session: SoupSessionName
     public let maxPayload: Int
-    /// The smallest packet the longest message fits in, with the packet and block headers.
-    public static let minimumPayload = MoldUDP64.headerLength + MoldUDP64.blockHeaderLength + ITCH.Length.maximum
+    /// The smallest packet that holds what one engine event publishes, with the packet and
+    /// block headers: the longest message (`I`, 50 bytes), or a cross fill's two Executed
+    /// With Price (2 × 36), whichever is more — so one event never needs more than the two
+    /// free slots `canPublish` promises.
+    public static let minimumPayload = MoldUDP64.headerLength + max(
+        MoldUDP64.blockHeaderLength + ITCH.Length.maximum,
+        2 * (MoldUDP64.blockHeaderLength + ITCH.Length.orderExecutedWithPrice))
     public var packets: PacketSlots
     public var history: RetransmitHistory
     public var replica: BookReplica
