@@ -1,5 +1,6 @@
 import ExchangeCore
 import ExchangeTestSupport
+import OrderFlow
 import Testing
 
 /// docs/MATCHING.md §The trading day: phases, orders while nothing matches, crosses.
@@ -214,5 +215,26 @@ import Testing
         var x = CheckedEngine()
         x.send(phase(.preOpen))
         #expect(throws: EngineSnapshotError.self) { try x.core.writeSnapshot { _ in } }
+    }
+
+    /// Random trading days give the same events whatever the event buffer's size: crosses
+    /// and market-wide phase commands suspend and resume without changing a thing.
+    @Test func aTradingDayGivesTheSameEventsWhateverTheEventBufferSize() {
+        var profile = OrderFlowProfile.randomized(instruments: Fixtures.instruments, clients: 8)
+        profile.tradingPhasePerMille = 10
+        profile.crossOrderPerMille = 150
+        var recorder = MatchingEngine(configuration: Fixtures.configuration())
+        let commands = OrderFlowGenerator.record(profile: profile, seed: 7, count: 5_000) { recorder.runCollecting($0) }
+        func run(_ capacity: Int) -> [EngineEvent] {
+            var engine = MatchingEngine(configuration: Fixtures.configuration(eventBufferCapacity: capacity))
+            var all: [EngineEvent] = []
+            for c in commands { engine.run(c) { all.append(contentsOf: $0) } }
+            #expect(engine.invariantViolations().isEmpty)
+            return all
+        }
+        let small = run(64)
+        let large = run(100_000)
+        #expect(small == large)
+        #expect(small.contains { $0.crossFill != nil } && small.contains { $0.phaseChanged != nil })
     }
 }
