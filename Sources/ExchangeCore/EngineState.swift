@@ -26,6 +26,8 @@ struct EngineState: ~Copyable {
     @usableFromInline let maxClients: UInt32
     @usableFromInline let poolCapacity: UInt64
     @usableFromInline let priceLevels: UInt32
+    /// Instruments configured (a phase command walks them without touching the array).
+    @usableFromInline let bookCount: Int
     @usableFromInline let selfTradePrevention: SelfTradePrevention
     @usableFromInline let collarMarketOrders: Bool
 
@@ -74,6 +76,7 @@ struct EngineState: ~Copyable {
         maxClients = UInt32(c.maxClients)
         poolCapacity = UInt64(c.orderPoolSize)
         priceLevels = UInt32(c.priceLevels)
+        bookCount = c.instruments.count
         selfTradePrevention = c.selfTradePrevention
         collarMarketOrders = c.collarMarketOrders
 

@@ -49,7 +49,7 @@ extension EngineState {
 
     mutating func startPhase(_ command: PhaseCommand) -> ProcessStatus {
         var first = 0
-        var last = instrumentCount - 1
+        var last = bookCount - 1
         if !command.isMarketWide {
             guard let instrument = symbols.instrument(for: command.symbol) else { return .completed }
             first = Int(instrument)
