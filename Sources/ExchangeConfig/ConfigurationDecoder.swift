@@ -288,7 +288,7 @@ struct ConfigurationDecoder {
         wholeNumber(object, "ttl", in: scope, 0...255).map { Int($0) }.assign(to: &settings.ttl)
         boolean(object, "loopback", in: scope).assign(to: &settings.loopback)
         wholeNumber(object, "max_payload_bytes", in: scope, UInt64(MarketDataSettings.minimumPayloadBytes)...65_507,
-                    allowed: "a whole number from \(MarketDataSettings.minimumPayloadBytes) (the longest ITCH message, 44 bytes, with its MoldUDP64 headers) to 65507 (the largest UDP payload)")
+                    allowed: "a whole number from \(MarketDataSettings.minimumPayloadBytes) (a cross fill's two 36-byte ITCH messages with their MoldUDP64 headers) to 65507 (the largest UDP payload)")
             .map { Int($0) }.assign(to: &settings.maxPayloadBytes)
         wholeNumber(object, "heartbeat_interval_ms", in: scope, 10...60_000).map { Int($0) }
             .assign(to: &settings.heartbeatIntervalMilliseconds)

@@ -149,7 +149,7 @@ enum ConfigurationSchema {
         Field(path: "market_data.loopback", type: .boolean, defaultValue: "true",
               meaning: "deliver the feed to receivers on this host too (IP_MULTICAST_LOOP)"),
         Field(path: "market_data.max_payload_bytes", type: .wholeNumber, defaultValue: "1400",
-              meaning: "MoldUDP64 packet size at most (header and message blocks), 66 (the longest ITCH message with its headers) to 65507"),
+              meaning: "MoldUDP64 packet size at most (header and message blocks), 96 (what one engine event publishes, with its headers) to 65507"),
         Field(path: "market_data.heartbeat_interval_ms", type: .wholeNumber, defaultValue: "1000",
               meaning: "a heartbeat packet after this many milliseconds of silence, 10–60000"),
         Field(path: "market_data.retransmit_port", type: .wholeNumber, defaultValue: "9998",

@@ -58,10 +58,11 @@ public struct GatewaySettings: Sendable, Equatable {
 
 /// The `market_data` section: the ITCH 5.0 feed in MoldUDP64, its recovery and snapshots.
 public struct MarketDataSettings: Sendable, Equatable {
-    /// The smallest packet that carries the longest ITCH message the exchange publishes (44
-    /// bytes, a Trade) with the MoldUDP64 header (20) and its block header (2); a smaller
-    /// `max_payload_bytes` could never send it. (A test holds it to ExchangeWire's constants.)
-    public static let minimumPayloadBytes = 66
+    /// The smallest packet that carries what one engine event publishes with the MoldUDP64
+    /// header (20) and block headers (2 each): a cross fill's two Executed With Price (36
+    /// bytes each), more than the longest single message (50, a Net Order Imbalance
+    /// Indicator). (A test holds it to the publisher's `minimumPayload`.)
+    public static let minimumPayloadBytes = 96
     /// `enabled`: publish the feed (off: book events are consumed and dropped).
     public var enabled = true
     /// `interface`: the IPv4 address of the interface multicast leaves from (127.0.0.1

@@ -17,7 +17,7 @@
 /// | 28 | prev u32 | 56 | instrument u16 |
 /// | 32 | leaves u32 | 58 | side, display, capacity u8 |
 /// | 36 | price u32 | 61 | intermarketSweep, crossType u8 |
-/// | 40 | client u32 | 63 | resting u8 (1 while linked into a level) |
+/// | 40 | client u32 | 63 | placement u8 (none, a ladder level, the cross list) |
 @usableFromInline
 struct OrderRecord {
     @usableFromInline var reference: OrderReference = 0
@@ -36,7 +36,25 @@ struct OrderRecord {
     @usableFromInline var capacity: Capacity = .agency
     @usableFromInline var intermarketSweep: IntermarketSweep = .notEligible
     @usableFromInline var crossType: CrossType = .continuous
-    @usableFromInline var resting: Bool = false
+    @usableFromInline var placement: Placement = .none
+
+    /// In the book: on a ladder level or in the instrument's cross list.
+    @inlinable @inline(__always) var resting: Bool { placement != .none }
+    /// On a ladder level and displayed: the feed knows the order's reference.
+    @inlinable @inline(__always) var onFeed: Bool { placement == .ladder && display.isDisplayed }
+}
+
+/// Where a live order is kept.
+@usableFromInline
+enum Placement: UInt8 {
+    /// Not in the book (the incoming order while it matches).
+    case none = 0
+    /// On its ladder level, in time priority.
+    case ladder
+    /// In its instrument's cross list, in arrival order, waiting for a cross: an order that
+    /// would have crossed the ladder while nothing matches, a market order, or a cross-only
+    /// order (docs/MATCHING.md §The trading day). Not on the ladder, not on the feed.
+    case crossList
 }
 
 /// Links of the per-client list of resting orders, in the order they came to rest.
@@ -95,6 +113,11 @@ struct InstrumentBook {
     @usableFromInline var lastTradePrice: Price = 0
     @usableFromInline var collarBasisPoints: UInt32
     @usableFromInline var halted = false
+    /// The trading phase (docs/MATCHING.md §The trading day).
+    @usableFromInline var phase = TradingPhase.continuous
+    /// The cross list: orders waiting for a cross, oldest first (through `OrderRecord.next/prev`).
+    @usableFromInline var crossHead: OrderIndex = nullOrder
+    @usableFromInline var crossTail: OrderIndex = nullOrder
     /// The collar band around `currentReference`, kept current by `setLastTrade`.
     @usableFromInline var collarLower: Price = 0
     @usableFromInline var collarUpper: Price = 0
@@ -159,6 +182,14 @@ public struct EngineLayout: Sendable {
         reserve("symbol_directory", 16 * symbolSlots)
         reserve("events", MemoryLayout<EngineEvent>.stride * c.eventBufferCapacity)
         reserve("reject_counters", 8 * RejectReason.counterSlots)
+        // Scratch of a cross (MatchingEngine+Cross.swift): interest per ladder level for each
+        // side, counts per level for sorting the cross list, and the orders of each side in
+        // priority order.
+        reserve("cross_volumes", 8 * 2 * c.priceLevels)
+        reserve("cross_level_counts", 4 * (c.priceLevels + 1))
+        reserve("cross_sorted", 4 * orderCapacity)
+        reserve("cross_buys", 4 * orderCapacity)
+        reserve("cross_sells", 4 * orderCapacity)
     }
 
     private mutating func reserve(_ name: String, _ bytes: Int) {

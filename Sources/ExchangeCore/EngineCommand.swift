@@ -215,6 +215,9 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     /// session and the feed announce.
     case startOfDay(Timestamp)
     case endOfDay(Timestamp)
+    /// Moves one instrument, or every one, through its day: pre-open, the crosses, halt and
+    /// resume, imbalance indications (docs/MATCHING.md §The trading day).
+    case tradingPhase(PhaseCommand)
 
     @inlinable public var timestamp: Timestamp {
         switch self {
@@ -229,6 +232,7 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
         case .session(let e): e.timestamp
         case .fixSession(let f): f.timestamp
         case .leadership(let l): l.timestamp
+        case .tradingPhase(let p): p.timestamp
         }
     }
 }

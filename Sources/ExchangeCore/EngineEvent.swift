@@ -338,6 +338,13 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
     case tradingState(TradingStateChanged)
     // Both: to every session and to the feed
     case systemEvent(SystemEventOccurred)
+    // The trading day (TradingPhase.swift). A cross fill goes to both clients and the feed;
+    // the rest go to the feed.
+    case phaseChanged(PhaseChanged)
+    case marketEvent(MarketEvent)
+    case imbalance(ImbalanceIndication)
+    case crossFill(CrossFill)
+    case crossCompleted(CrossCompleted)
 
     @inlinable public var timestamp: Timestamp {
         switch self {
@@ -353,21 +360,27 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
         case .bookReplace(let e): e.timestamp
         case .tradingState(let e): e.timestamp
         case .systemEvent(let e): e.timestamp
+        case .phaseChanged(let e): e.timestamp
+        case .marketEvent(let e): e.timestamp
+        case .imbalance(let e): e.timestamp
+        case .crossFill(let e): e.timestamp
+        case .crossCompleted(let e): e.timestamp
         }
     }
 
     /// True for events a client session receives.
     @inlinable public var isOrderEvent: Bool {
         switch self {
-        case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected, .executed, .systemEvent: true
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState: false
+        case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected, .executed, .systemEvent, .crossFill: true
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted: false
         }
     }
 
     /// True for events the market-data publisher consumes.
     @inlinable public var isBookEvent: Bool {
         switch self {
-        case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent: true
+        case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
+             .phaseChanged, .marketEvent, .imbalance, .crossFill, .crossCompleted: true
         case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected: false
         }
     }

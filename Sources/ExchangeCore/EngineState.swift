@@ -15,11 +15,19 @@ struct EngineState: ~Copyable {
     @usableFromInline var eventBuffer: EventBuffer
     @usableFromInline let symbols: SymbolDirectory
     @usableFromInline let rejectCounts: UnsafeMutablePointer<UInt64>
+    // Scratch of a cross (MatchingEngine+Cross.swift), zero between crosses.
+    let crossVolumes: UnsafeMutablePointer<UInt64>
+    let crossLevelCounts: UnsafeMutablePointer<UInt32>
+    let crossSorted: UnsafeMutablePointer<OrderIndex>
+    let crossBuys: UnsafeMutablePointer<OrderIndex>
+    let crossSells: UnsafeMutablePointer<OrderIndex>
 
     @usableFromInline var freeHead: OrderIndex = nullOrder
     @usableFromInline let maxClients: UInt32
     @usableFromInline let poolCapacity: UInt64
     @usableFromInline let priceLevels: UInt32
+    /// Instruments configured (a phase command walks them without touching the array).
+    @usableFromInline let bookCount: Int
     @usableFromInline let selfTradePrevention: SelfTradePrevention
     @usableFromInline let collarMarketOrders: Bool
 
@@ -32,6 +40,7 @@ struct EngineState: ~Copyable {
     @usableFromInline var job = Job.idle
     @usableFromInline var taker = TakerState()
     @usableFromInline var massCancel = MassCancelState()
+    @usableFromInline var phaseJob = PhaseJob()
     /// A command whose expiry filled the event buffer before it could start (`resume` runs
     /// it). A flag beside a plain value rather than an optional: the flag is what every
     /// command reads, and the value is written only when a command suspends.
@@ -59,9 +68,15 @@ struct EngineState: ~Copyable {
         eventBuffer = EventBuffer(storage: at("events", EngineEvent.self), capacity: c.eventBufferCapacity)
         symbols = SymbolDirectory(storage: region + layout.offset("symbol_directory"), slots: layout.symbolSlots, instruments: c.instruments)
         rejectCounts = at("reject_counters", UInt64.self)
+        crossVolumes = at("cross_volumes", UInt64.self)
+        crossLevelCounts = at("cross_level_counts", UInt32.self)
+        crossSorted = at("cross_sorted", OrderIndex.self)
+        crossBuys = at("cross_buys", OrderIndex.self)
+        crossSells = at("cross_sells", OrderIndex.self)
         maxClients = UInt32(c.maxClients)
         poolCapacity = UInt64(c.orderPoolSize)
         priceLevels = UInt32(c.priceLevels)
+        bookCount = c.instruments.count
         selfTradePrevention = c.selfTradePrevention
         collarMarketOrders = c.collarMarketOrders
 
@@ -152,6 +167,8 @@ enum Job: UInt8 {
     case expiring
     case matching
     case massCancel
+    /// A phase command: phase changes, imbalances, crosses (MatchingEngine+Cross.swift).
+    case phase
 }
 
 /// The incoming order while it matches. Its record (`order`) holds token, reference,

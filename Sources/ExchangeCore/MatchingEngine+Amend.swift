@@ -10,8 +10,10 @@ extension EngineState {
         let existing = orders[Int(index)]
         let book = books[Int(existing.instrument)]
         if book.halted { return .failure(.instrumentHalted) }
+        if book.phase == .postClose { return .failure(.exchangeClosing) }
         if c.shares == 0 { return .failure(.invalidShares) }
         if !c.timeInForce.isValid { return .failure(.invalidTimeInForce) }
+        if existing.crossType.isCrossOnly && c.timeInForce.isImmediateOrCancel { return .failure(.invalidTimeInForce) }
         if c.minimumQuantity > c.shares { return .failure(.invalidMinimumQuantity) }
         if book.lot.divide(c.shares).remainder != 0 { return .failure(.oddLot) }
         let level: UInt32
@@ -79,6 +81,12 @@ extension EngineState {
         let deleteExisting = BookReduce(
             timestamp: c.timestamp, instrument: existing.instrument, reference: existing.reference,
             canceledShares: existing.leaves, remaining: 0)
+        if !book.pointee.phase.matches || existing.crossType.isCrossOnly {
+            // Nothing matches: the existing order leaves the book, the replacement is placed.
+            if existing.onFeed { emit(.bookReduce(deleteExisting)) }
+            placeWithoutMatching(index, isMarket: false, timeInForce: c.timeInForce, timestamp: c.timestamp)
+            return .completed
+        }
         if takerCrosses(book) || c.timeInForce.isImmediateOrCancel {
             if existing.display.isDisplayed { emit(.bookReduce(deleteExisting)) }
             return startMatching(minimumQuantity: c.minimumQuantity)
@@ -121,7 +129,7 @@ extension EngineState {
             expiries.push(ExpiryEntry(deadline: deadline(c.timeInForce), reference: reference, order: index), orders: orders)
         }
         emitReplaced(c, existing: existing, reference: reference, price: existing.price, state: .live)
-        if c.display.isDisplayed {
+        if c.display.isDisplayed && existing.placement == .ladder {
             emit(.bookReplace(BookReplace(
                 timestamp: c.timestamp, instrument: existing.instrument, previousReference: existing.reference,
                 reference: reference, shares: c.shares, price: existing.price)))
@@ -173,7 +181,7 @@ extension EngineState {
         }
         emit(.modified(OrderModified(timestamp: c.timestamp, client: c.client, token: c.token, side: c.side, shares: c.shares)))
         if c.shares < o.leaves {
-            if o.display.isDisplayed {
+            if o.onFeed {
                 emit(.bookReduce(BookReduce(
                     timestamp: c.timestamp, instrument: o.instrument, reference: o.reference,
                     canceledShares: o.leaves - c.shares, remaining: c.shares)))

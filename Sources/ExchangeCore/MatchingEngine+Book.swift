@@ -40,6 +40,28 @@ extension EngineState {
     @inline(__always)
     mutating func link(_ index: OrderIndex) {
         let i = Int(index)
+        linkIntoLevel(index)
+        linkIntoClient(index)
+        orders[i].placement = .ladder
+    }
+
+    /// Appends the order to the back of its instrument's cross list (not the ladder: it
+    /// waits for a cross) and of its client's list.
+    mutating func linkIntoCrossList(_ index: OrderIndex) {
+        let i = Int(index)
+        let book = books + Int(orders[i].instrument)
+        let tail = book.pointee.crossTail
+        orders[i].prev = tail
+        orders[i].next = nullOrder
+        if tail == nullOrder { book.pointee.crossHead = index } else { orders[Int(tail)].next = index }
+        book.pointee.crossTail = index
+        linkIntoClient(index)
+        orders[i].placement = .crossList
+    }
+
+    @inline(__always)
+    mutating func linkIntoLevel(_ index: OrderIndex) {
+        let i = Int(index)
         let level = orders[i].level
         let side = orders[i].side.bookSide
         let book = books + Int(orders[i].instrument)
@@ -59,8 +81,11 @@ extension EngineState {
         }
         l.pointee.tail = index
         l.pointee.shares &+= UInt64(orders[i].leaves)
-        orders[i].resting = true
+    }
 
+    @inline(__always)
+    mutating func linkIntoClient(_ index: OrderIndex) {
+        let i = Int(index)
         let client = Int(orders[i].client)
         let ctail = accounts[client].tail
         clientLinks[i] = ClientLink(next: nullOrder, prev: ctail)
@@ -77,6 +102,33 @@ extension EngineState {
     mutating func unlink(_ index: OrderIndex) {
         let i = Int(index)
         let o = orders[i]
+        if o.placement == .crossList {
+            unlinkFromCrossList(index)
+        } else {
+            unlinkFromLevel(index)
+        }
+        orders[i].placement = .none
+
+        let client = Int(o.client)
+        let link = clientLinks[i]
+        if link.prev == nullOrder { accounts[client].head = link.next } else { clientLinks[Int(link.prev)].next = link.next }
+        if link.next == nullOrder { accounts[client].tail = link.prev } else { clientLinks[Int(link.next)].prev = link.prev }
+        accounts[client].openNotional &-= UInt128(UInt64(o.leaves) &* UInt64(o.price))
+        counters.restingOrders &-= 1
+    }
+
+    /// Takes the order out of its instrument's cross list only.
+    mutating func unlinkFromCrossList(_ index: OrderIndex) {
+        let o = orders[Int(index)]
+        let book = books + Int(o.instrument)
+        if o.prev == nullOrder { book.pointee.crossHead = o.next } else { orders[Int(o.prev)].next = o.next }
+        if o.next == nullOrder { book.pointee.crossTail = o.prev } else { orders[Int(o.next)].prev = o.prev }
+    }
+
+    /// Takes the order out of its ladder level only.
+    @inline(__always)
+    mutating func unlinkFromLevel(_ index: OrderIndex) {
+        let o = orders[Int(index)]
         let book = books + Int(o.instrument)
         let l = book.pointee.levels + Int(o.level)
         if o.prev == nullOrder { l.pointee.head = o.next } else { orders[Int(o.prev)].next = o.next }
@@ -89,14 +141,6 @@ extension EngineState {
                 book.pointee.asks.remove(o.level)
             }
         }
-        orders[i].resting = false
-
-        let client = Int(o.client)
-        let link = clientLinks[i]
-        if link.prev == nullOrder { accounts[client].head = link.next } else { clientLinks[Int(link.prev)].next = link.next }
-        if link.next == nullOrder { accounts[client].tail = link.prev } else { clientLinks[Int(link.next)].prev = link.prev }
-        accounts[client].openNotional &-= UInt128(UInt64(o.leaves) &* UInt64(o.price))
-        counters.restingOrders &-= 1
     }
 
     /// Reduces a resting order's open size by `shares` (< leaves), keeping its place.
@@ -104,8 +148,10 @@ extension EngineState {
     mutating func shrink(_ index: OrderIndex, by shares: Shares) {
         let i = Int(index)
         orders[i].leaves &-= shares
-        let l = books[Int(orders[i].instrument)].levels + Int(orders[i].level)
-        l.pointee.shares &-= UInt64(shares)
+        if orders[i].placement == .ladder {
+            let l = books[Int(orders[i].instrument)].levels + Int(orders[i].level)
+            l.pointee.shares &-= UInt64(shares)
+        }
         accounts[Int(orders[i].client)].openNotional &-= UInt128(UInt64(shares) &* UInt64(orders[i].price))
     }
 
@@ -146,7 +192,7 @@ extension EngineState {
         emit(.canceled(OrderCanceled(
             timestamp: timestamp, client: o.client, token: o.token, reference: o.reference,
             instrument: o.instrument, decrement: shares, remaining: o.leaves - shares, reason: reason)))
-        if o.display.isDisplayed {
+        if o.onFeed {
             emit(.bookReduce(BookReduce(
                 timestamp: timestamp, instrument: o.instrument, reference: o.reference,
                 canceledShares: shares, remaining: o.leaves - shares)))

@@ -10,8 +10,13 @@ extension EngineState {
         guard let instrument = symbols.instrument(for: c.symbol) else { return .failure(.unknownSymbol) }
         let book = books[Int(instrument)]
         if book.halted { return .failure(.instrumentHalted) }
+        if book.phase == .postClose { return .failure(.exchangeClosing) }
         if c.shares == 0 { return .failure(.invalidShares) }
         if !c.timeInForce.isValid { return .failure(.invalidTimeInForce) }
+        if c.crossType.isCrossOnly {
+            if c.timeInForce.isImmediateOrCancel { return .failure(.invalidTimeInForce) }
+            if !EngineState.crossTypeAccepted(c.crossType, in: book.phase) { return .failure(.invalidCrossType) }
+        }
         if c.orderType == .market && c.display.isPostOnly {
             return .failure(.invalidDisplay)
         }
@@ -68,10 +73,11 @@ extension EngineState {
             reference: reference, token: c.token, next: nullOrder, prev: nullOrder, leaves: c.shares,
             price: price, client: c.client, firm: c.firm, level: level, expirySlot: 0,
             instrument: plan.instrument, side: c.side, display: c.display, capacity: c.capacity,
-            intermarketSweep: c.intermarketSweep, crossType: c.crossType, resting: false)
+            intermarketSweep: c.intermarketSweep, crossType: c.crossType, placement: .none)
         tokens.live.store(tag: plan.tokenTag, value: index, at: plan.tokenSlot)
 
-        let rests = c.orderType == .limit && !c.timeInForce.isImmediateOrCancel
+        let waits = !book.pointee.phase.matches || c.crossType.isCrossOnly
+        let rests = (c.orderType == .limit || c.crossType.isCrossOnly) && !c.timeInForce.isImmediateOrCancel
         emit(.accepted(OrderAccepted(
             timestamp: c.timestamp, client: c.client, token: c.token, reference: reference,
             instrument: plan.instrument, side: c.side, orderType: c.orderType, shares: c.shares,
@@ -79,6 +85,10 @@ extension EngineState {
             capacity: c.capacity, intermarketSweep: c.intermarketSweep,
             minimumQuantity: c.minimumQuantity, crossType: c.crossType, state: rests ? .live : .dead)))
         counters.ordersAccepted &+= 1
+        if waits {
+            placeWithoutMatching(index, isMarket: c.orderType == .market, timeInForce: c.timeInForce, timestamp: c.timestamp)
+            return .completed
+        }
 
         taker = TakerState(
             order: index, instrument: plan.instrument, side: side,

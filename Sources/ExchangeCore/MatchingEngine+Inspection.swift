@@ -121,6 +121,24 @@ extension EngineState {
                 for w in 0..<layout.bitmapWords.words { bitCount += bits.words[w].nonzeroBitCount }
                 if bitCount != levelsSeen { problems.append("\(book.pointee.symbol) \(side): bitmap has \(bitCount) levels, walk found \(levelsSeen)") }
             }
+            // The cross list.
+            var i = book.pointee.crossHead
+            var prev = nullOrder
+            while i != nullOrder {
+                let o = orders[Int(i)]
+                restingSeen += 1
+                notional[o.client, default: 0] += UInt128(UInt64(o.leaves) * UInt64(o.price))
+                if o.placement != .crossList { problems.append("order \(o.reference) in the cross list but not marked so") }
+                if o.prev != prev { problems.append("order \(o.reference): broken prev link in the cross list") }
+                if o.instrument != InstrumentIndex(instrument) { problems.append("order \(o.reference): in another instrument's cross list") }
+                if o.leaves == 0 { problems.append("order \(o.reference): waits with zero shares") }
+                if tokens.liveOrder(client: o.client, token: o.token, orders: orders) != i {
+                    problems.append("order \(o.reference): token \(o.token) does not map back to it")
+                }
+                prev = i
+                i = o.next
+            }
+            if book.pointee.crossTail != prev { problems.append("\(book.pointee.symbol): cross list tail is not the last order") }
         }
         if restingSeen != Int(counters.restingOrders) {
             problems.append("resting count \(counters.restingOrders) != orders in books \(restingSeen)")

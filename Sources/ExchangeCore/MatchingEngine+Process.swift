@@ -100,6 +100,8 @@ extension MatchingEngine {
         case .endOfDay(let t):
             announce(.endOfDay, timestamp: t)
             return .completed
+        case .tradingPhase(let p):
+            return tradingPhase(p)
         }
     }
 
@@ -131,6 +133,7 @@ extension EngineState {
         case .expiring: return continueExpiry()
         case .matching: return continueMatching()
         case .massCancel: return continueMassCancel()
+        case .phase: return continuePhase()
         }
     }
 

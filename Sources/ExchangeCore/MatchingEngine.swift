@@ -184,6 +184,14 @@ public struct MatchingEngine: ~Copyable {
         state.pointee.setHalted(halted, symbol: symbol, timestamp: timestamp)
     }
 
+    /// Runs a phase command: phase changes, imbalance indications, crosses.
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func tradingPhase(_ command: PhaseCommand) -> ProcessStatus {
+        state.pointee.startPhase(command)
+    }
+
     /// Emits the day's `systemEvent` (start or end of day).
     #if !DEBUG
     @_noLocks @_noAllocation
@@ -229,6 +237,12 @@ public struct MatchingEngine: ~Copyable {
     /// Last trade price, or nil before the first trade.
     public func lastTradePrice(of instrument: InstrumentIndex) -> Price? { state.pointee.lastTradePrice(of: instrument) }
     public func isHalted(_ instrument: InstrumentIndex) -> Bool { state.pointee.isHalted(instrument) }
+    /// The instrument's trading phase (docs/MATCHING.md §The trading day).
+    public func phase(of instrument: InstrumentIndex) -> TradingPhase { state.pointee.phase(of: instrument) }
+    /// Orders waiting for a cross off the ladder, oldest first.
+    public func crossListOrders(instrument: InstrumentIndex) -> [RestingOrder] {
+        state.pointee.crossListOrders(instrument: instrument)
+    }
     /// The collar band around the current reference, or nil when the instrument has none.
     @inlinable public func collar(of instrument: InstrumentIndex) -> (lower: Price, upper: Price)? { state.pointee.collar(of: instrument) }
     /// Rejects of one reason so far.

@@ -85,7 +85,15 @@ public struct DropCopyRecorder {
                       side: e.makerSide, shares: e.shares, price: e.price, match: e.matchNumber,
                       liquidity: e.makerLiquidity == .added ? "added" : "added_non_displayed")
             trade(e)
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
+        case .crossFill(let f):
+            let liquidity = "\(f.cross)_cross"
+            execution(f.timestamp, "executed", f.buy.client, f.buy.token, reference: f.buy.reference, instrument: f.instrument,
+                      side: f.buy.side, shares: f.shares, price: f.price, match: f.matchNumber, liquidity: liquidity)
+            execution(f.timestamp, "executed", f.sell.client, f.sell.token, reference: f.sell.reference, instrument: f.instrument,
+                      side: f.sell.side, shares: f.shares, price: f.price, match: f.matchNumber, liquidity: liquidity)
+            trade(f.asExecution)
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
             break
         }
     }

@@ -184,7 +184,12 @@ extension FIXApplication {
                               reason: e.reason == .unknownOrder ? 1 : 99, text: Self.reasonText(e.reason))
             return (.orderCancelReject, w.length)
 
-        case .modified, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
+        case .crossFill(let e):
+            // The gateway routes each side as an execution (`asExecution`: buy taker, sell maker).
+            return report(.executed(e.asExecution), maker: maker, body: body)
+
+        case .modified, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
             return nil
         }
     }

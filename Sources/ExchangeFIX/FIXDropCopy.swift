@@ -235,7 +235,12 @@ public struct FIXDropCopy: ~Copyable {
             write(&w, o, execType: UInt8(ascii: "D"), party, timestamp: e.timestamp)
             if let found { book.update(found, o) }
 
-        case .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
+        case .crossFill(let c):
+            // A fill of a cross: reported as any execution (the buy as taker, the sell as maker).
+            return report(.executed(c.asExecution), maker: maker, party: party, body: body)
+
+        case .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
             return 0
         }
         return w.length

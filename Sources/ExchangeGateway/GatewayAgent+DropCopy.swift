@@ -100,6 +100,10 @@ extension GatewayAgent {
         case .executed(let e):
             dropCopyReport(event, client: e.makerClient, maker: true, token: e.makerToken, instrument: e.instrument)
             dropCopyReport(event, client: e.takerClient, maker: false, token: e.takerToken, instrument: e.instrument)
+        case .crossFill(let c):
+            let e = c.asExecution
+            dropCopyReport(event, client: e.makerClient, maker: true, token: e.makerToken, instrument: e.instrument)
+            dropCopyReport(event, client: e.takerClient, maker: false, token: e.takerToken, instrument: e.instrument)
         default: break
         }
     }

@@ -502,6 +502,9 @@ extension GatewayAgent {
         case .executed(let e):
             fixReport(event, client: e.makerClient, maker: true)
             fixReport(event, client: e.takerClient, maker: false)
+        case .crossFill(let e):
+            fixReport(event, client: e.buy.client, maker: false)
+            fixReport(event, client: e.sell.client, maker: true)
         default: break
         }
     }

@@ -43,7 +43,11 @@ public enum SessionRouting {
             if part == 0 { return Message(client: e.takerClient, length: OUCHOutbound.executed(e, as: .taker, to: out), everySession: false) }
             if part == 1 { return Message(client: e.makerClient, length: OUCHOutbound.executed(e, as: .maker, to: out), everySession: false) }
             return nil
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState:
+        case .crossFill(let e):
+            if part == 0 { return Message(client: e.buy.client, length: OUCHOutbound.crossExecuted(e, buySide: true, to: out), everySession: false) }
+            if part == 1 { return Message(client: e.sell.client, length: OUCHOutbound.crossExecuted(e, buySide: false, to: out), everySession: false) }
+            return nil
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
             return nil
         default:
             break
@@ -67,7 +71,8 @@ public enum SessionRouting {
             let code = e.event == .startOfDay ? OUCH.SystemEventCode.startOfDay : OUCH.SystemEventCode.endOfDay
             let timestamp = e.timestamp % Clocks.nanosecondsPerDay
             return Message(client: 0, length: OUCHOutbound.systemEvent(timestamp: timestamp, eventCode: code, to: out), everySession: true)
-        case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState:
+        case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState,
+             .phaseChanged, .marketEvent, .imbalance, .crossFill, .crossCompleted:
             return nil
         }
     }

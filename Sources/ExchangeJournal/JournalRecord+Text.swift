@@ -91,6 +91,9 @@ extension JournalRecord {
         case .leadership(let l):
             field("token", l.token)
             field("leader", String(decoding: l.name.utf8.map { $0 >= 0x21 && $0 < 0x7F ? $0 : UInt8(ascii: "?") }, as: UTF8.self))
+        case .tradingPhase(let c):
+            field("symbol", c.isMarketWide ? "*" : alphaText(c.symbol.rawValue, width: 8))
+            field("action", String(describing: c.action))
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }

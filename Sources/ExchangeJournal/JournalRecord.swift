@@ -42,6 +42,8 @@ public enum JournalRecord {
         case endOfDay = 16
         case fixSession = 17
         case leadership = 18
+        // 19 is free (left while leadership and trading phases were built side by side).
+        case tradingPhase = 20
 
         /// Bytes of the payload that follows the header.
         public var payloadBytes: Int {
@@ -50,11 +52,15 @@ public enum JournalRecord {
             case .cancel, .refuse: 24
             case .modify: 32
             case .cancelAll, .killClient, .reinstateClient, .haltInstrument, .resumeInstrument, .session: 8
+            case .tradingPhase: 16
             case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay: 0
             }
         }
 
         public var recordBytes: Int { JournalRecord.headerBytes + payloadBytes }
+
+        /// Slots of a table indexed by raw value (raw values are not dense).
+        public static let rawValueSlots = Int(allCases.map(\.rawValue).max()!) + 1
 
         public var description: String {
             switch self {
@@ -76,6 +82,7 @@ public enum JournalRecord {
             case .endOfDay: "end_of_day"
             case .fixSession: "fix_session"
             case .leadership: "leadership"
+            case .tradingPhase: "trading_phase"
             }
         }
 
@@ -100,6 +107,7 @@ public enum JournalRecord {
             case .leadership: self = .leadership
             case .startOfDay: self = .startOfDay
             case .endOfDay: self = .endOfDay
+            case .tradingPhase: self = .tradingPhase
             }
         }
     }
@@ -216,6 +224,10 @@ public enum JournalRecord {
             store(l.words.2, p, 32)
             store(l.words.3, p, 40)
             store(l.words.4, p, 48)
+        case .tradingPhase(let c):
+            // symbol (0: every symbol), action, 7 zero.
+            store(c.symbol.rawValue, p, 0)
+            byte(c.action.rawValue, p, 8)
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }
@@ -312,6 +324,9 @@ public enum JournalRecord {
                     timestamp: t, token: token, nameLength: length,
                     words: (load(UInt64.self, p, 16), load(UInt64.self, p, 24), load(UInt64.self, p, 32), load(UInt64.self, p, 40),
                             load(UInt64.self, p, 48))))
+            case .tradingPhase:
+                command = .tradingPhase(PhaseCommand(timestamp: t, symbol: Symbol(rawValue: load(UInt64.self, p, 0)),
+                                                     action: try field(PhaseAction.self, "phase action", 8)))
             }
         } catch {
             return .failure(error)

@@ -52,6 +52,7 @@ public struct JournalRecordFilter: Equatable, Sendable {
             switch command {
             case .enter(let c): guard c.symbol == symbol else { return false }
             case .haltInstrument(let a), .resumeInstrument(let a): guard a.symbol == symbol else { return false }
+            case .tradingPhase(let c): guard c.isMarketWide || c.symbol == symbol else { return false }
             default: return false
             }
         }
@@ -68,7 +69,8 @@ public struct JournalRecordFilter: Equatable, Sendable {
         case .refuse(let r): r.client
         case .session(let e): e.client
         case .fixSession(let f): f.client
-        case .killExchange, .reinstateExchange, .haltInstrument, .resumeInstrument, .advanceTime, .startOfDay, .endOfDay, .leadership: nil
+        case .killExchange, .reinstateExchange, .haltInstrument, .resumeInstrument, .advanceTime, .startOfDay, .endOfDay, .leadership,
+             .tradingPhase: nil
         }
     }
 }

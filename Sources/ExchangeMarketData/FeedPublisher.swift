@@ -32,8 +32,13 @@ import ExchangeWire
 public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     public let session: SoupSessionName
     public let maxPayload: Int
-    /// The smallest packet the longest message fits in, with the packet and block headers.
-    public static let minimumPayload = MoldUDP64.headerLength + MoldUDP64.blockHeaderLength + ITCH.Length.maximum
+    /// The smallest packet that holds what one engine event publishes, with the packet and
+    /// block headers: the longest message (`I`, 50 bytes), or a cross fill's two Executed
+    /// With Price (2 × 36), whichever is more — so one event never needs more than the two
+    /// free slots `canPublish` promises.
+    public static let minimumPayload = MoldUDP64.headerLength + max(
+        MoldUDP64.blockHeaderLength + ITCH.Length.maximum,
+        2 * (MoldUDP64.blockHeaderLength + ITCH.Length.orderExecutedWithPrice))
     public var packets: PacketSlots
     public var history: RetransmitHistory
     public var replica: BookReplica
@@ -148,6 +153,31 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
         case .tradingState(let e):
             publish(tradingAction(instrument: Int(e.instrument), timestamp: e.timestamp, halted: e.halted))
             check(replica.setHalted(instrument: e.instrument, e.halted))
+        case .phaseChanged(let e):
+            // The book replica's halted flag stays the operator's halt (`tradingState`).
+            guard let state = e.phase.itchTradingState else { break }
+            publish(.tradingAction(.init(
+                locate: e.instrument &+ 1, timestamp: e.timestamp, symbol: instruments[Int(e.instrument)].symbol,
+                state: state.rawValue, reason: e.phase == .halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none)))
+        case .marketEvent(let e):
+            publish(.systemEvent(.init(timestamp: e.timestamp, code: e.code.itchCode)))
+        case .imbalance(let e):
+            publish(.imbalance(.init(
+                locate: e.instrument &+ 1, timestamp: e.timestamp, pairedShares: e.pairedShares,
+                imbalanceShares: e.imbalanceShares, direction: e.direction.itchCode.rawValue,
+                symbol: instruments[Int(e.instrument)].symbol, farPrice: e.price, nearPrice: e.price,
+                referencePrice: e.referencePrice, crossType: e.cross.itchCode.rawValue,
+                priceVariation: ITCH.priceVariation(price: e.price, reference: e.referencePrice))))
+        case .crossFill(let e):
+            // A side on the displayed book executes at the cross price, not printable (the
+            // cross's `Q` is the print); other sides were never on the feed.
+            if e.buy.onBook { publishCrossExecution(e, reference: e.buy.reference) }
+            if e.sell.onBook { publishCrossExecution(e, reference: e.sell.reference) }
+        case .crossCompleted(let e):
+            publish(.crossTrade(.init(
+                locate: e.instrument &+ 1, timestamp: e.timestamp, shares: e.shares,
+                symbol: instruments[Int(e.instrument)].symbol, price: e.price, matchNumber: e.matchNumber,
+                crossType: e.cross.itchCode.rawValue)))
         case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected:
             break
         case .systemEvent(let e):
@@ -155,6 +185,14 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
             // packets); the end of the day is three messages, within the two free slots.
             if e.event == .endOfDay { publishEndOfDay(timestamp: e.timestamp % ITCHEncoder.nanosecondsPerDay) }
         }
+    }
+
+    @inlinable
+    mutating func publishCrossExecution(_ e: CrossFill, reference: OrderReference) {
+        publish(.orderExecutedWithPrice(.init(
+            locate: e.instrument &+ 1, timestamp: e.timestamp, reference: reference, shares: e.shares,
+            matchNumber: e.matchNumber, printable: 0x4E, price: e.price)))
+        check(replica.reduce(reference: reference, by: e.shares))
     }
 
     /// Starts loading the replica's table lines `event` will touch: the agent calls it a few

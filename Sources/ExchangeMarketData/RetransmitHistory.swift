@@ -5,7 +5,7 @@ import ExchangeWire
 /// sequence number to the block's position. Both are allocated once.
 ///
 /// The byte ring holds `capacity × 48` bytes rounded up to a power of two, and every block
-/// is at most 46 bytes (`ITCH.Length.maximum` + 2), so the last `capacity` blocks are never
+/// is at most 52 bytes (`ITCH.Length.maximum` + 2), so the last `capacity` blocks are never
 /// overwritten while the index still points at them. Consecutive sequence numbers are
 /// consecutive in the ring, so a range goes out with at most two copies (one at the wrap).
 public struct RetransmitHistory: ~Copyable, @unchecked Sendable {

@@ -144,7 +144,10 @@ public struct DayReplica: ~Copyable {
         case .executed(let e):
             message(e.takerClient)
             message(e.makerClient)
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState:
+        case .crossFill(let e):
+            message(e.buy.client)
+            message(e.sell.client)
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
             break
         case .systemEvent(let e):
             for account in 0..<gateway.nextSequences.count { gateway.nextSequences[account] &+= 1 }

@@ -89,6 +89,31 @@ public enum ITCHDecoder {
                 newReference: BigEndian.readUInt64(p, at: ITCH.Field.newOrderReference),
                 shares: BigEndian.readUInt32(p, at: ITCH.Field.replaceShares),
                 price: BigEndian.readUInt32(p, at: ITCH.Field.replacePrice))))
+        case ITCH.MessageType.crossTrade:
+            let cross = byte(ITCH.Field.crossType)
+            guard ITCH.CrossTypeCode(rawValue: cross) != nil, cross != ITCH.CrossTypeCode.extendedClose.rawValue else {
+                return .failure(.invalidCode(type: type, offset: ITCH.Field.crossType, value: cross))
+            }
+            return .success(.crossTrade(.init(
+                locate: locate, timestamp: timestamp, shares: BigEndian.readUInt64(p, at: ITCH.Field.crossShares),
+                symbol: AlphaField.readSymbol(p, at: ITCH.Field.crossStock), price: BigEndian.readUInt32(p, at: ITCH.Field.crossPrice),
+                matchNumber: BigEndian.readUInt64(p, at: ITCH.Field.crossMatchNumber), crossType: cross)))
+        case ITCH.MessageType.imbalance:
+            let direction = byte(ITCH.Field.imbalanceDirection)
+            guard ITCH.ImbalanceDirectionCode(rawValue: direction) != nil else {
+                return .failure(.invalidCode(type: type, offset: ITCH.Field.imbalanceDirection, value: direction))
+            }
+            let cross = byte(ITCH.Field.imbalanceCrossType)
+            guard ITCH.CrossTypeCode(rawValue: cross) != nil, cross != ITCH.CrossTypeCode.intraday.rawValue else {
+                return .failure(.invalidCode(type: type, offset: ITCH.Field.imbalanceCrossType, value: cross))
+            }
+            return .success(.imbalance(.init(
+                locate: locate, timestamp: timestamp, pairedShares: BigEndian.readUInt64(p, at: ITCH.Field.pairedShares),
+                imbalanceShares: BigEndian.readUInt64(p, at: ITCH.Field.imbalanceShares), direction: direction,
+                symbol: AlphaField.readSymbol(p, at: ITCH.Field.imbalanceStock), farPrice: BigEndian.readUInt32(p, at: ITCH.Field.farPrice),
+                nearPrice: BigEndian.readUInt32(p, at: ITCH.Field.nearPrice),
+                referencePrice: BigEndian.readUInt32(p, at: ITCH.Field.currentReferencePrice), crossType: cross,
+                priceVariation: byte(ITCH.Field.priceVariationIndicator))))
         default:  // ITCH.MessageType.trade: every other type returned above
             return side().map { side in
                 .trade(.init(

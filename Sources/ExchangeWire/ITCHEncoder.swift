@@ -74,6 +74,26 @@ public enum ITCHEncoder {
             order(m.reference, m.side, m.shares, m.symbol, m.price, to: out)
             BigEndian.write(m.matchNumber, to: out, at: ITCH.Field.tradeMatchNumber)
             return ITCH.Length.trade
+        case .crossTrade(let m):
+            header(ITCH.MessageType.crossTrade, locate: m.locate, timestamp: m.timestamp, to: out)
+            BigEndian.write(m.shares, to: out, at: ITCH.Field.crossShares)
+            AlphaField.write(m.symbol, to: out, at: ITCH.Field.crossStock)
+            BigEndian.write(m.price, to: out, at: ITCH.Field.crossPrice)
+            BigEndian.write(m.matchNumber, to: out, at: ITCH.Field.crossMatchNumber)
+            BigEndian.write(m.crossType, to: out, at: ITCH.Field.crossType)
+            return ITCH.Length.crossTrade
+        case .imbalance(let m):
+            header(ITCH.MessageType.imbalance, locate: m.locate, timestamp: m.timestamp, to: out)
+            BigEndian.write(m.pairedShares, to: out, at: ITCH.Field.pairedShares)
+            BigEndian.write(m.imbalanceShares, to: out, at: ITCH.Field.imbalanceShares)
+            BigEndian.write(m.direction, to: out, at: ITCH.Field.imbalanceDirection)
+            AlphaField.write(m.symbol, to: out, at: ITCH.Field.imbalanceStock)
+            BigEndian.write(m.farPrice, to: out, at: ITCH.Field.farPrice)
+            BigEndian.write(m.nearPrice, to: out, at: ITCH.Field.nearPrice)
+            BigEndian.write(m.referencePrice, to: out, at: ITCH.Field.currentReferencePrice)
+            BigEndian.write(m.crossType, to: out, at: ITCH.Field.imbalanceCrossType)
+            BigEndian.write(m.priceVariation, to: out, at: ITCH.Field.priceVariationIndicator)
+            return ITCH.Length.imbalance
         }
     }
 

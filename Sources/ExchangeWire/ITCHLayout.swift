@@ -24,6 +24,8 @@
 // | `D` | Order Delete | 19 | 11 Order Reference u64 |
 // | `U` | Order Replace | 35 | 11 Original Reference u64; 19 New Reference u64; 27 Shares u32; 31 Price u32 |
 // | `P` | Trade (non-cross) | 44 | 11 Order Reference u64 (0: hidden); 19 Buy/Sell; 20 Shares u32; 24 Stock a8; 32 Price u32; 36 Match Number u64 |
+// | `Q` | Cross Trade | 40 | 11 Shares u64; 19 Stock a8; 27 Cross Price u32; 31 Match Number u64; 39 Cross Type |
+// | `I` | Net Order Imbalance Indicator | 50 | 11 Paired Shares u64; 19 Imbalance Shares u64; 27 Imbalance Direction; 28 Stock a8; 36 Far Price u32; 40 Near Price u32; 44 Current Reference Price u32; 48 Cross Type; 49 Price Variation Indicator |
 public enum ITCH {
     /// Message type bytes.
     public enum MessageType {
@@ -38,6 +40,8 @@ public enum ITCH {
         public static let orderDelete: UInt8 = 0x44         // D
         public static let orderReplace: UInt8 = 0x55        // U
         public static let trade: UInt8 = 0x50               // P
+        public static let crossTrade: UInt8 = 0x51          // Q
+        public static let imbalance: UInt8 = 0x49           // I
     }
 
     /// Message lengths (type byte included).
@@ -53,8 +57,10 @@ public enum ITCH {
         public static let orderDelete = 19
         public static let orderReplace = 35
         public static let trade = 44
-        /// The longest message this exchange publishes (`P`).
-        public static let maximum = 44
+        public static let crossTrade = 40
+        public static let imbalance = 50
+        /// The longest message this exchange publishes (`I`).
+        public static let maximum = 50
 
         /// The fixed length of a message of `type`, or nil for a type this module does not know.
         @inlinable
@@ -71,6 +77,8 @@ public enum ITCH {
             case MessageType.orderDelete: orderDelete
             case MessageType.orderReplace: orderReplace
             case MessageType.trade: trade
+            case MessageType.crossTrade: crossTrade
+            case MessageType.imbalance: imbalance
             default: nil
             }
         }
@@ -126,6 +134,42 @@ public enum ITCH {
         public static let tradingState = 19
         public static let reserved = 20
         public static let reason = 21
+        /// `Q`.
+        public static let crossShares = 11
+        public static let crossStock = 19
+        public static let crossPrice = 27
+        public static let crossMatchNumber = 31
+        public static let crossType = 39
+        /// `I`.
+        public static let pairedShares = 11
+        public static let imbalanceShares = 19
+        public static let imbalanceDirection = 27
+        public static let imbalanceStock = 28
+        public static let farPrice = 36
+        public static let nearPrice = 40
+        public static let currentReferencePrice = 44
+        public static let imbalanceCrossType = 48
+        public static let priceVariationIndicator = 49
+    }
+
+    /// Cross types of `Q` and `I`.
+    public enum CrossTypeCode: UInt8, Sendable, CaseIterable {
+        case opening = 0x4F        // O
+        case closing = 0x43        // C
+        case haltOrIPO = 0x48      // H
+        /// `Q` only: an intraday or post-close cross (not made here).
+        case intraday = 0x49       // I
+        /// `I` only: the extended-hours close (not made here).
+        case extendedClose = 0x41  // A
+    }
+
+    /// Imbalance directions of `I`.
+    public enum ImbalanceDirectionCode: UInt8, Sendable, CaseIterable {
+        case buy = 0x42                 // B
+        case sell = 0x53                // S
+        case none = 0x4E                // N
+        case insufficientOrders = 0x4F  // O
+        case paused = 0x50              // P
     }
 
     /// System Event codes.

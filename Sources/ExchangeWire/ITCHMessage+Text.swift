@@ -27,6 +27,10 @@ extension ITCHMessage: CustomStringConvertible {
             return "U replace ref \(m.originalReference) → \(m.newReference) \(m.shares) @ \(PriceText.format(m.price))"
         case .trade(let m):
             return "P trade \(Self.letter(m.side)) \(m.shares) \(m.symbol) @ \(PriceText.format(m.price)) match \(m.matchNumber)"
+        case .crossTrade(let m):
+            return "Q cross trade \(Self.letter(m.crossType)) \(m.shares) \(m.symbol) @ \(PriceText.format(m.price)) match \(m.matchNumber)"
+        case .imbalance(let m):
+            return "I imbalance \(Self.letter(m.crossType)) \(m.symbol) paired \(m.pairedShares) imbalance \(m.imbalanceShares) \(Self.letter(m.direction)) near \(PriceText.format(m.nearPrice)) far \(PriceText.format(m.farPrice)) reference \(PriceText.format(m.referencePrice))"
         }
     }
 

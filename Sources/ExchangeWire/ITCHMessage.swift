@@ -16,6 +16,8 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
     case orderDelete(OrderDelete)
     case orderReplace(OrderReplace)
     case trade(Trade)
+    case crossTrade(CrossTrade)
+    case imbalance(Imbalance)
 
     /// Bytes on the wire.
     @inlinable
@@ -31,6 +33,8 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
         case .orderDelete: ITCH.Length.orderDelete
         case .orderReplace: ITCH.Length.orderReplace
         case .trade: ITCH.Length.trade
+        case .crossTrade: ITCH.Length.crossTrade
+        case .imbalance: ITCH.Length.imbalance
         }
     }
 
@@ -48,6 +52,8 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
         case .orderDelete(let m): m.timestamp
         case .orderReplace(let m): m.timestamp
         case .trade(let m): m.timestamp
+        case .crossTrade(let m): m.timestamp
+        case .imbalance(let m): m.timestamp
         }
     }
 
@@ -271,6 +277,64 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
             self.symbol = symbol
             self.price = price
             self.matchNumber = matchNumber
+        }
+    }
+
+    /// `Q` Cross Trade: every share a cross executed, at its one price (0 shares when
+    /// nothing crossed).
+    public struct CrossTrade: Equatable, Sendable, BitwiseCopyable {
+        public var locate: UInt16
+        public var timestamp: Timestamp
+        public var shares: UInt64
+        public var symbol: Symbol
+        public var price: Price
+        public var matchNumber: MatchNumber
+        /// `ITCH.CrossTypeCode`.
+        public var crossType: UInt8
+
+        public init(locate: UInt16, timestamp: Timestamp, shares: UInt64, symbol: Symbol, price: Price,
+                    matchNumber: MatchNumber, crossType: UInt8) {
+            self.locate = locate
+            self.timestamp = timestamp
+            self.shares = shares
+            self.symbol = symbol
+            self.price = price
+            self.matchNumber = matchNumber
+            self.crossType = crossType
+        }
+    }
+
+    /// `I` Net Order Imbalance Indicator: the state of a cross ahead.
+    public struct Imbalance: Equatable, Sendable, BitwiseCopyable {
+        public var locate: UInt16
+        public var timestamp: Timestamp
+        public var pairedShares: UInt64
+        public var imbalanceShares: UInt64
+        /// `ITCH.ImbalanceDirectionCode`.
+        public var direction: UInt8
+        public var symbol: Symbol
+        public var farPrice: Price
+        public var nearPrice: Price
+        public var referencePrice: Price
+        /// `ITCH.CrossTypeCode`.
+        public var crossType: UInt8
+        /// `L`, `1`…`9`, `A`…`C`, or space (not calculable).
+        public var priceVariation: UInt8
+
+        public init(locate: UInt16, timestamp: Timestamp, pairedShares: UInt64, imbalanceShares: UInt64, direction: UInt8,
+                    symbol: Symbol, farPrice: Price, nearPrice: Price, referencePrice: Price, crossType: UInt8,
+                    priceVariation: UInt8) {
+            self.locate = locate
+            self.timestamp = timestamp
+            self.pairedShares = pairedShares
+            self.imbalanceShares = imbalanceShares
+            self.direction = direction
+            self.symbol = symbol
+            self.farPrice = farPrice
+            self.nearPrice = nearPrice
+            self.referencePrice = referencePrice
+            self.crossType = crossType
+            self.priceVariation = priceVariation
         }
     }
 }

@@ -55,6 +55,14 @@ extension OUCHOutbound {
         }
     }
 
+    /// `E` Executed for one side of a cross fill, at the cross price, with the cross's
+    /// liquidity flag (`CrossKind.ouchLiquidity`).
+    @inlinable
+    public static func crossExecuted(_ event: CrossFill, buySide: Bool, to out: UnsafeMutableRawPointer) -> Int {
+        executed(timestamp: event.timestamp, token: buySide ? event.buy.token : event.sell.token, shares: event.shares,
+                 price: event.price, liquidity: event.cross.ouchLiquidity, matchNumber: event.matchNumber, to: out)
+    }
+
     /// `J` Rejected with `RejectReason.ouchCode`.
     @inlinable
     public static func rejected(_ event: OrderRejected, to out: UnsafeMutableRawPointer) -> Int {
@@ -71,5 +79,17 @@ extension OUCHOutbound {
     @inlinable
     public static func cancelRejected(_ event: CancelRejected, to out: UnsafeMutableRawPointer) -> Int {
         cancelReject(timestamp: event.timestamp, token: event.token, to: out)
+    }
+}
+
+extension CrossKind {
+    /// OUCH 4.2's liquidity flag for an execution in this cross: `O` opening, `C` closing,
+    /// `H` halt/IPO.
+    @inlinable public var ouchLiquidity: UInt8 {
+        switch self {
+        case .opening: 0x4F  // O
+        case .closing: 0x43  // C
+        case .halt: 0x48     // H
+        }
     }
 }

@@ -60,6 +60,9 @@ extension EngineCommand {
             return .leadership(l)
         case .startOfDay: return .startOfDay(timestamp)
         case .endOfDay: return .endOfDay(timestamp)
+        case .tradingPhase(var c):
+            c.timestamp = timestamp
+            return .tradingPhase(c)
         }
     }
 }

@@ -105,6 +105,33 @@ public struct EventDigest: Equatable, Sendable {
             mix(UInt64(e.instrument))
         case .systemEvent(let e):
             mix(12, e.event.rawValue)
+        case .phaseChanged(let e):
+            mix(13, e.previous.rawValue, e.phase.rawValue)
+            mix(UInt64(e.instrument))
+        case .marketEvent(let e):
+            mix(14, e.code.rawValue)
+        case .imbalance(let e):
+            mix(15, e.direction.rawValue, e.cross.rawValue)
+            mix(UInt64(e.instrument) << 32 | UInt64(e.price))
+            mix(e.pairedShares)
+            mix(e.imbalanceShares)
+            mix(UInt64(e.referencePrice))
+        case .crossFill(let e):
+            mix(16, e.cross.rawValue, e.buy.side.rawValue, e.sell.side.rawValue, e.buy.display.rawValue, e.sell.display.rawValue,
+                e.buy.onBook ? 1 : 0, e.sell.onBook ? 1 : 0)
+            mix(UInt64(e.instrument) << 32 | UInt64(e.shares))
+            mix(UInt64(e.price))
+            mix(e.matchNumber)
+            mix(UInt64(e.buy.client) << 32 | UInt64(e.sell.client))
+            mix(e.buy.token)
+            mix(e.sell.token)
+            mix(e.buy.reference)
+            mix(e.sell.reference)
+        case .crossCompleted(let e):
+            mix(17, e.cross.rawValue)
+            mix(UInt64(e.instrument) << 32 | UInt64(e.price))
+            mix(e.shares)
+            mix(e.matchNumber)
         }
     }
 }

@@ -80,7 +80,13 @@ public struct OrderFlowGenerator {
                 live[i].side = e.side
                 live[i].leaves = e.shares
             }
-        case .rejected, .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
+        case .crossFill(let e):
+            reduce(TokenKey(client: e.buy.client, token: e.buy.token), by: e.shares)
+            reduce(TokenKey(client: e.sell.client, token: e.sell.token), by: e.shares)
+            let spec = profile.instruments[Int(e.instrument)]
+            midTick[Int(e.instrument)] = Int64(e.price / spec.tickSize)
+        case .rejected, .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
             break
         }
     }
@@ -112,6 +118,12 @@ public struct OrderFlowGenerator {
     /// The next command.
     public mutating func next() -> EngineCommand {
         advanceClock()
+        if profile.tradingPhasePerMille > 0 && random.chance(profile.tradingPhasePerMille) {
+            let action = PhaseAction.allCases[random.below(PhaseAction.allCases.count)]
+            let symbol = random.chance(250) ? Symbol.everySymbol
+                : profile.instruments[random.below(profile.instruments.count)].symbol
+            return .tradingPhase(PhaseCommand(timestamp: time, symbol: symbol, action: action))
+        }
         if exchangeKilled && random.chance(300) {
             exchangeKilled = false
             return .reinstateExchange(time)
@@ -233,7 +245,13 @@ public struct OrderFlowGenerator {
         return .enter(EnterOrder(
             timestamp: time, client: client, token: freshToken(for: client), side: side, shares: shares(instrument),
             symbol: profile.instruments[instrument].symbol, price: price(instrument, ticksFromMid: ticks),
-            timeInForce: timeInForce, firm: firm(of: client), display: display))
+            timeInForce: timeInForce, firm: firm(of: client), display: display, crossType: crossType()))
+    }
+
+    /// A cross-only cross type now and then (`crossOrderPerMille`), else continuous.
+    private mutating func crossType() -> CrossType {
+        guard profile.crossOrderPerMille > 0 && random.chance(profile.crossOrderPerMille) else { return .continuous }
+        return [CrossType.opening, .closing, .haltOrIPO][random.below(3)]
     }
 
     private mutating func aggressive(_ instrument: Int, timeInForce: TimeInForce) -> EngineCommand {
@@ -253,10 +271,18 @@ public struct OrderFlowGenerator {
 
     private mutating func market(_ instrument: Int) -> EngineCommand {
         let client = client()
+        // In the order the arguments were drawn before cross types existed.
+        let token = freshToken(for: client)
+        let side = side()
+        let shares = shares(instrument)
+        // Now and then a market-on-open/close/halt-cross order, a day order (a cross-only
+        // order cannot be immediate-or-cancel).
+        let crossType = crossType()
         return .enter(EnterOrder(
-            timestamp: time, client: client, token: freshToken(for: client), side: side(), orderType: .market,
-            shares: shares(instrument), symbol: profile.instruments[instrument].symbol, price: 0,
-            timeInForce: .immediateOrCancel, firm: firm(of: client)))
+            timestamp: time, client: client, token: token, side: side, orderType: .market,
+            shares: shares, symbol: profile.instruments[instrument].symbol, price: 0,
+            timeInForce: crossType.isCrossOnly ? .marketHours : .immediateOrCancel, firm: firm(of: client),
+            crossType: crossType))
     }
 
     private mutating func cancel() -> EngineCommand {

@@ -58,6 +58,12 @@ public struct OrderFlowProfile: Sendable {
     public var attributablePerMille = 0
     /// Per-mille share of orders reusing a live or recent token.
     public var duplicateTokenPerMille = 0
+    /// Commands per mille that move the trading day (`EngineCommand.tradingPhase`: pre-open,
+    /// crosses, halt, resume, imbalance; for one instrument or all), and orders per mille
+    /// (passive and market) that are cross-only. 0 draws nothing, so streams without them are
+    /// unchanged.
+    public var tradingPhasePerMille = 0
+    public var crossOrderPerMille = 0
     /// The risk limits the flow is meant to probe (invalid orders are sized against them).
     public var limits: RiskLimitsHint
 

@@ -12,6 +12,7 @@ struct JournalReplay {
     static let eventKinds = [
         "accepted", "rejected", "replaced", "canceled", "modified", "cancel_rejected", "executed",
         "book_add", "book_reduce", "book_replace", "trading_state", "system_event",
+        "phase_changed", "market_event", "imbalance", "cross_fill", "cross_completed",
     ]
 
     /// Records replayed, and the sequences of the first and the last.
@@ -55,7 +56,7 @@ struct JournalReplay {
         defer {
             partial.nanoseconds = monotonicNanoseconds() &- start
             partial.records = records
-            partial.commands = Array(UnsafeBufferPointer(start: commandCounts, count: JournalRecord.Kind.allCases.count + 1))
+            partial.commands = Array(UnsafeBufferPointer(start: commandCounts, count: JournalRecord.Kind.rawValueSlots))
             partial.events = Array(UnsafeBufferPointer(start: eventCounts, count: eventKinds.count))
             partial.tornTail = cursor.tornTail
         }
@@ -106,7 +107,7 @@ struct JournalReplay {
     }
 
     init() {
-        commands = Array(repeating: 0, count: JournalRecord.Kind.allCases.count + 1)
+        commands = Array(repeating: 0, count: JournalRecord.Kind.rawValueSlots)
         events = Array(repeating: 0, count: Self.eventKinds.count)
     }
 
@@ -127,6 +128,11 @@ struct JournalReplay {
             case .bookReplace: kind = 9
             case .tradingState: kind = 10
             case .systemEvent: kind = 11
+            case .phaseChanged: kind = 12
+            case .marketEvent: kind = 13
+            case .imbalance: kind = 14
+            case .crossFill: kind = 15
+            case .crossCompleted: kind = 16
             }
             counts[kind] &+= 1
         }

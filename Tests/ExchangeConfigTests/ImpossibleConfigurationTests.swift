@@ -122,7 +122,7 @@ import Testing
     @Test func refusesAPacketTooSmallForTheLongestITCHMessage() throws {
         let found = issues(document(#""market_data": {"max_payload_bytes": 65}"#))
         let issue = try #require(found.at("market_data.max_payload_bytes").first)
-        #expect(issue.message.contains("from 66 (the longest ITCH message, 44 bytes, with its MoldUDP64 headers)"))
-        #expect(issues(document(#""market_data": {"max_payload_bytes": 66}"#)).isEmpty)
+        #expect(issue.message.contains("from 96 (a cross fill's two 36-byte ITCH messages with their MoldUDP64 headers)"))
+        #expect(issues(document(#""market_data": {"max_payload_bytes": 96}"#)).isEmpty)
     }
 }

@@ -8,7 +8,7 @@ import Testing
         #expect(MemoryLayout<OrderRecord>.size == 64)
         #expect(MemoryLayout<OrderRecord>.stride == 64)
         #expect(MemoryLayout<OrderRecord>.offset(of: \.leaves) == 32)
-        #expect(MemoryLayout<OrderRecord>.offset(of: \.resting) == 63)
+        #expect(MemoryLayout<OrderRecord>.offset(of: \.placement) == 63)
     }
 
     @Test func packsFourPriceLevelsToACacheLine() {

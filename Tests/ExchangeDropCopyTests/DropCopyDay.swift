@@ -90,7 +90,14 @@ struct DropCopyDay {
             e.tradedNotional += Int(x.shares) * Int(x.price)
             e.filledByAccount[names[Int(x.takerClient)], default: 0] += Int(x.shares)
             e.filledByAccount[names[Int(x.makerClient)], default: 0] += Int(x.shares)
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
+        case .crossFill(let x):
+            e.executions += 2
+            e.trades += 1
+            e.tradedShares += Int(x.shares)
+            e.tradedNotional += Int(x.shares) * Int(x.price)
+            e.filledByAccount[names[Int(x.buy.client)], default: 0] += Int(x.shares)
+            e.filledByAccount[names[Int(x.sell.client)], default: 0] += Int(x.shares)
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent, .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
             break
         }
     }

@@ -39,6 +39,8 @@ import Testing
         .fixSession(Self.replyChunk),
         .leadership(LeadershipTerm(timestamp: 19, token: 1_234_567, name: "primary-a:9100")!),
         .leadership(LeadershipTerm(timestamp: 20, token: 1, name: String(repeating: "n", count: LeadershipTerm.maximumNameBytes))!),
+        .tradingPhase(PhaseCommand(timestamp: 21, symbol: symbol, action: .closingCross)),
+        .tradingPhase(PhaseCommand(timestamp: 22, symbol: .everySymbol, action: .indicateImbalance)),
     ]
 
     static let clOrdIDFact: FIXSessionFact = Array("ORDER-0123456789-abcdefghij-XYZ!".utf8).withUnsafeBytes {

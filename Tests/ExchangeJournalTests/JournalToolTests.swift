@@ -42,9 +42,11 @@ import Testing
         #expect(selected(JournalRecordFilter()).count == 32)
         #expect(selected(JournalRecordFilter(fromSequence: 10, toSequence: 12)) == [10, 11, 12])
         #expect(selected(JournalRecordFilter(kinds: [.enter])) == records.filter { JournalRecord.Kind($0.command) == .enter }.map(\.sequence))
-        // The fixture's enter is client 7; its halt and resume name AAPL too.
+        // The fixture's enter is client 7; its halt and resume name AAPL too, and its phase
+        // commands name AAPL or every symbol.
         let aapl = selected(JournalRecordFilter(symbol: Symbol("AAPL")!))
-        #expect(Set(aapl.map { JournalRecord.Kind(JournalFixture.command($0).command) }) == [.enter, .haltInstrument, .resumeInstrument])
+        #expect(Set(aapl.map { JournalRecord.Kind(JournalFixture.command($0).command) })
+            == [.enter, .haltInstrument, .resumeInstrument, .tradingPhase])
         #expect(selected(JournalRecordFilter(account: 7)).allSatisfy { JournalRecord.Kind(JournalFixture.command($0).command) == .enter })
         // TOKEN-0000042 is the Enter's, the Replace's old token, the Cancel's, the Modify's and the Refusal's.
         let token = selected(JournalRecordFilter(token: OrderToken("TOKEN-0000042")!))

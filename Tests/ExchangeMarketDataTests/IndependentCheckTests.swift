@@ -129,6 +129,15 @@ final class CapturedFeed: @unchecked Sendable {
             f["type"] = "P"; f["stock_locate"] = "\(m.locate)"; f["order_reference_number"] = "\(m.reference)"
             f["buy_sell_indicator"] = char(m.side); f["shares"] = "\(m.shares)"; f["stock"] = text(m.symbol)
             f["price"] = "\(m.price)"; f["match_number"] = "\(m.matchNumber)"
+        case .crossTrade(let m):
+            f["type"] = "Q"; f["stock_locate"] = "\(m.locate)"; f["shares"] = "\(m.shares)"; f["stock"] = text(m.symbol)
+            f["cross_price"] = "\(m.price)"; f["match_number"] = "\(m.matchNumber)"; f["cross_type"] = char(m.crossType)
+        case .imbalance(let m):
+            f["type"] = "I"; f["stock_locate"] = "\(m.locate)"; f["paired_shares"] = "\(m.pairedShares)"
+            f["imbalance_shares"] = "\(m.imbalanceShares)"; f["imbalance_direction"] = char(m.direction)
+            f["stock"] = text(m.symbol); f["far_price"] = "\(m.farPrice)"; f["near_price"] = "\(m.nearPrice)"
+            f["current_reference_price"] = "\(m.referencePrice)"; f["cross_type"] = char(m.crossType)
+            f["variation_indicator"] = char(m.priceVariation)
         }
         return f
     }

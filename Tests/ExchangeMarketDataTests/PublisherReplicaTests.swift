@@ -3,6 +3,7 @@ import ExchangeCore
 import ExchangeMarketData
 import ExchangeRisk
 import ExchangeTestSupport
+import ExchangeWire
 import OrderFlow
 import Testing
 
@@ -47,5 +48,61 @@ import Testing
         #expect(trades > 0)
         #expect(publisher.counters.replicaMismatches == 0)
         #expect(compared > 200)
+    }
+
+    /// Through random trading days (phase commands, crosses, cross-only orders): the
+    /// publisher's replica and a receiver's replica (decoding every packet, as the feed
+    /// handler does) both match the engine's displayed book, and every message decodes.
+    @Test(arguments: [1, 2] as [UInt64])
+    func followsTheEngineThroughTradingDays(seed: UInt64) throws {
+        let instruments = [spec("AAPL", reference: 1_000_000), spec("MSFT", reference: 2_000_000)]
+        let configuration = EngineConfiguration(instruments: instruments, orderPoolSize: 20_000, maxClients: 16, priceLevels: 1_024)
+        let limits = RiskLimits(maxOrderShares: 1_000_000, maxOpenNotional: .max / 2, maxOrdersPerSecond: 1_000_000, priceCollarsEnabled: true)
+        var profile = OrderFlowProfile.randomized(instruments: instruments)
+        profile.tradingPhasePerMille = 8
+        profile.crossOrderPerMille = 120
+        var engine = RiskCheckedEngine(configuration: configuration, limits: limits)
+        var publisher = FeedPublisher(session: testSession, maxPayload: 1_400, instruments: instruments, packetSlots: 64,
+                                      historyMessages: 1 << 16, orderCapacity: 20_000)
+        var receiver = BookReplica(instrumentCount: instruments.count, orderCapacity: 20_000)
+        var engineForStream = RiskCheckedEngine(configuration: configuration, limits: limits)
+        let commands = OrderFlowGenerator.record(profile: profile, seed: seed, count: 10_000) { engineForStream.runCollecting($0) }
+        var types = Set<UInt8>()
+        var problems: [String] = []
+        func drain(_ publisher: inout FeedPublisher, all: Bool) throws {
+            while all || publisher.packets.free < 2, let slot = publisher.packets.takeReady() {
+                let packet = try MoldUDP64.readPacket(UnsafeRawBufferPointer(start: publisher.packets.bytes(slot),
+                                                                             count: publisher.packets.length(slot))).get()
+                packet.forEachMessage { _, bytes in
+                    switch ITCHDecoder.decode(bytes) {
+                    case .success(let message):
+                        types.insert(bytes[0])
+                        let outcome = receiver.apply(message)
+                        if outcome != .applied && outcome != .ignored { problems.append("\(outcome) for \(message)") }
+                    case .failure(let error):
+                        problems.append("\(error)")
+                    }
+                }
+                publisher.packets.complete(slot)
+            }
+        }
+        for command in commands {
+            for event in engine.runCollecting(command) {
+                publisher.publish(event)
+                try drain(&publisher, all: false)
+            }
+        }
+        publisher.flush()
+        try drain(&publisher, all: true)
+        #expect(problems.isEmpty, "\(problems.prefix(5))")
+        #expect(publisher.counters.replicaMismatches == 0)
+        for letter in "SHIQC".utf8 { #expect(types.contains(letter), "no \(UnicodeScalar(letter)) message") }
+        for i in 0..<instruments.count {
+            for side in [BookSide.bid, .ask] {
+                let displayed = engine.engine.restingOrders(instrument: InstrumentIndex(i), side: side).filter { $0.display.isDisplayed }
+                #expect(receiver.restingOrders(instrument: InstrumentIndex(i), side: side).map(\.reference) == displayed.map(\.reference))
+                #expect(publisher.replica.restingOrders(instrument: InstrumentIndex(i), side: side).map(\.shares) == displayed.map(\.shares))
+            }
+        }
     }
 }

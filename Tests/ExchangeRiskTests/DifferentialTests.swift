@@ -41,6 +41,30 @@ import Testing
     @Test(arguments: seeds)
     func fastEngineAgreesWithTheReferenceModel(seed: UInt64) {
         let (configuration, limits, profile) = Self.setup(seed: seed)
+        guard let coverage = Self.run(seed: seed, configuration: configuration, limits: limits, profile: profile) else { return }
+        coverage.expectBroad(seed: seed, commands: Self.commandsPerSeed, collars: limits.priceCollarsEnabled)
+    }
+
+    /// The same, through trading days: random phase commands (pre-open, crosses, halts,
+    /// resumes, imbalances; one instrument or all) and cross-only orders in the stream.
+    @Test(arguments: seeds)
+    func fastEngineAgreesWithTheReferenceModelThroughTradingDays(seed: UInt64) {
+        // The event buffer holds 64 events: a big cross suspends and resumes.
+        let (configuration, limits, plain) = Self.setup(seed: seed)
+        var profile = plain
+        profile.tradingPhasePerMille = 6
+        profile.crossOrderPerMille = 120
+        guard let coverage = Self.run(seed: seed, configuration: configuration, limits: limits, profile: profile) else { return }
+        guard Self.commandsPerSeed >= 20_000 else { return }
+        let dayKinds: Set<String> = ["phase", "marketEvent", "imbalance", "crossFill", "crossCompleted", "executed", "bookAdd"]
+        #expect(coverage.kinds.isSuperset(of: dayKinds), "seed \(seed): missing \(dayKinds.subtracting(coverage.kinds))")
+        #expect(coverage.rejects.isSuperset(of: [.exchangeClosing, .invalidCrossType]), "seed \(seed): rejects \(coverage.rejects)")
+        #expect(coverage.cancels.contains(.system), "seed \(seed): cancel reasons \(coverage.cancels)")
+        #expect(coverage.crossShares > 0, "seed \(seed): no cross executed a share")
+    }
+
+    /// Drives both with one seeded stream; nil after recording a mismatch.
+    static func run(seed: UInt64, configuration: EngineConfiguration, limits: RiskLimits, profile: OrderFlowProfile) -> Coverage? {
         var fast = RiskCheckedEngine(configuration: configuration, limits: limits)
         var model = ReferenceExchange(configuration: configuration, limits: limits)
         var generator = OrderFlowGenerator(profile: profile, seed: seed)
@@ -56,7 +80,7 @@ import Testing
             if fastEvents != modelEvents {
                 Issue.record(Comment(rawValue: Self.describeMismatch(seed: seed, step: step, command: command,
                                                                      fast: fastEvents, model: modelEvents)))
-                return
+                return nil
             }
             coverage.note(fastEvents)
             for event in fastEvents { generator.observe(event) }
@@ -64,17 +88,17 @@ import Testing
             let violations = fast.engine.invariantViolations()
             if !violations.isEmpty {
                 Issue.record("seed \(seed) step \(step) after \(command): \(violations)")
-                return
+                return nil
             }
             #endif
             if step % 1_000 == 999 || step == count - 1 {
                 if let difference = Self.bookDifference(fast: fast, model: model, clients: configuration.maxClients) {
                     Issue.record("seed \(seed) step \(step): \(difference)")
-                    return
+                    return nil
                 }
             }
         }
-        coverage.expectBroad(seed: seed, commands: count, collars: limits.priceCollarsEnabled)
+        return coverage
     }
 
     static func bookDifference(fast: borrowing RiskCheckedEngine, model: ReferenceExchange, clients: Int) -> String? {
@@ -84,6 +108,12 @@ import Testing
                 let a = fast.engine.restingOrders(instrument: InstrumentIndex(instrument), side: side)
                 let b = model.restingOrders(instrument: InstrumentIndex(instrument), side: side)
                 if a != b { return "instrument \(instrument) \(side):\n  fast  \(a)\n  model \(b)" }
+            }
+            let a = fast.engine.crossListOrders(instrument: InstrumentIndex(instrument))
+            let b = model.crossListOrders(instrument: InstrumentIndex(instrument))
+            if a != b { return "instrument \(instrument) cross list:\n  fast  \(a)\n  model \(b)" }
+            if fast.engine.phase(of: InstrumentIndex(instrument)) != model.phase(of: InstrumentIndex(instrument)) {
+                return "instrument \(instrument) phase \(fast.engine.phase(of: InstrumentIndex(instrument))) != \(model.phase(of: InstrumentIndex(instrument)))"
             }
         }
         for client in 0..<ClientID(clients) where fast.engine.openNotional(client: client) != model.openNotional(client: client) {
@@ -106,9 +136,11 @@ struct Coverage {
     var kinds = Set<String>()
     var rejects = Set<RejectReason>()
     var cancels = Set<CancelReason>()
+    var crossShares: UInt64 = 0
 
     mutating func note(_ events: [EngineEvent]) {
         for e in events {
+            if case .crossCompleted(let c) = e { crossShares += c.shares }
             kinds.insert(e.kind.prefix { $0 != "(" }.description)
             if case .rejected(let r) = e { rejects.insert(r.reason) }
             if case .cancelRejected(let r) = e { rejects.insert(r.reason) }

@@ -36,11 +36,18 @@ public func token(_ text: String) -> OrderToken { OrderToken(text)! }
 public func enter(
     _ side: Side, _ shares: Shares, _ symbol: Symbol = Fixtures.aapl, at price: Price, token text: String,
     client: ClientID = 1, firm: Firm = Fixtures.firmA, tif: TimeInForce = .marketHours,
-    display: Display = .anonymous, minimum: Shares = 0, type: OrderType = .limit, time: Timestamp = 1
+    display: Display = .anonymous, minimum: Shares = 0, type: OrderType = .limit, time: Timestamp = 1,
+    cross: CrossType = .continuous
 ) -> EngineCommand {
     .enter(EnterOrder(
         timestamp: time, client: client, token: token(text), side: side, orderType: type, shares: shares,
-        symbol: symbol, price: price, timeInForce: tif, firm: firm, display: display, minimumQuantity: minimum))
+        symbol: symbol, price: price, timeInForce: tif, firm: firm, display: display, minimumQuantity: minimum,
+        crossType: cross))
+}
+
+/// A phase command for one symbol, or every symbol (`nil`).
+public func phase(_ action: PhaseAction, _ symbol: Symbol? = Fixtures.aapl, time: Timestamp = 1) -> EngineCommand {
+    .tradingPhase(PhaseCommand(timestamp: time, symbol: symbol ?? .everySymbol, action: action))
 }
 
 public func marketOrder(_ side: Side, _ shares: Shares, _ symbol: Symbol = Fixtures.aapl, token text: String,
@@ -80,8 +87,18 @@ extension EngineEvent {
         case .bookReplace: "bookReplace"
         case .tradingState: "tradingState"
         case .systemEvent(let e): "systemEvent(\(e.event))"
+        case .phaseChanged(let e): "phase(\(e.phase))"
+        case .marketEvent(let e): "marketEvent(\(e.code))"
+        case .imbalance: "imbalance"
+        case .crossFill: "crossFill"
+        case .crossCompleted: "crossCompleted"
         }
     }
+
+    public var crossFill: CrossFill? { if case .crossFill(let e) = self { e } else { nil } }
+    public var crossCompleted: CrossCompleted? { if case .crossCompleted(let e) = self { e } else { nil } }
+    public var imbalance: ImbalanceIndication? { if case .imbalance(let e) = self { e } else { nil } }
+    public var phaseChanged: PhaseChanged? { if case .phaseChanged(let e) = self { e } else { nil } }
 
     public var executed: OrderExecuted? { if case .executed(let e) = self { e } else { nil } }
     public var accepted: OrderAccepted? { if case .accepted(let e) = self { e } else { nil } }

@@ -34,5 +34,13 @@ public enum ITCHGoldens {
          "55000100001f1aced9f07b000000000000002a000000000000002c0000009600231ea0"),
         ("P trade", .trade(.init(locate: 1, timestamp: ts, side: ITCH.sell, shares: 25, symbol: aapl, price: 2_302_500, matchNumber: 9)),
          "50000100001f1aced9f07b000000000000000053000000194141504c20202020002322240000000000000009"),
+        ("Q cross trade", .crossTrade(.init(locate: 1, timestamp: ts, shares: 1_500, symbol: aapl, price: 2_301_000, matchNumber: 10,
+                                            crossType: ITCH.CrossTypeCode.opening.rawValue)),
+         "51000100001f1aced9f07b00000000000005dc4141504c2020202000231c48000000000000000a4f"),
+        ("I net order imbalance", .imbalance(.init(locate: 1, timestamp: ts, pairedShares: 1_200, imbalanceShares: 300,
+                                                   direction: ITCH.ImbalanceDirectionCode.buy.rawValue, symbol: aapl,
+                                                   farPrice: 2_301_000, nearPrice: 2_301_000, referencePrice: 2_300_000,
+                                                   crossType: ITCH.CrossTypeCode.opening.rawValue, priceVariation: 0x4C)),
+         "49000100001f1aced9f07b00000000000004b0000000000000012c424141504c2020202000231c4800231c48002318604f4c"),
     ]
 }

@@ -54,7 +54,7 @@ import Testing
     @Test func decodesEveryByteSequenceToAMessageOrAnError() {
         // Fuzz: random lengths and types, including every known type at its exact length.
         var random = SystemRandomNumberGenerator()
-        let types: [UInt8] = [0x53, 0x52, 0x48, 0x41, 0x46, 0x45, 0x43, 0x58, 0x44, 0x55, 0x50, 0x00, 0xFF]
+        let types: [UInt8] = [0x53, 0x52, 0x48, 0x41, 0x46, 0x45, 0x43, 0x58, 0x44, 0x55, 0x50, 0x51, 0x49, 0x00, 0xFF]
         for _ in 0..<20_000 {
             let type = types.randomElement(using: &random)!
             let length = Bool.random(using: &random) ? (ITCH.Length.of(type: type) ?? 5) : Int.random(in: 0...60, using: &random)
@@ -99,6 +99,27 @@ import Testing
         #expect(lines.contains("U replace ref 42 → 44 150 @ 230.1600"))
         #expect(lines.contains("X cancel ref 42 50 shares"))
         #expect(lines.contains("S system event O"))
+        #expect(lines.contains("Q cross trade O 1500 AAPL @ 230.1000 match 10"))
+        #expect(lines.contains("I imbalance O AAPL paired 1200 imbalance 300 B near 230.1000 far 230.1000 reference 230.0000"))
         #expect(lines.allSatisfy { !$0.contains("\n") && !$0.isEmpty })
+    }
+
+    @Test func refusesCrossAndImbalanceCodesOutsideTheirSets() {
+        var cross = bytes(hex: "51000100001f1aced9f07b00000000000005dc4141504c2020202000231c48000000000000000a4f")
+        cross[39] = 0x41  // A: an imbalance-only cross type
+        #expect(decoded(cross) == .failure(.invalidCode(type: 0x51, offset: 39, value: 0x41)))
+        var imbalance = bytes(hex: "49000100001f1aced9f07b00000000000004b0000000000000012c424141504c2020202000231c4800231c48002318604f4c")
+        imbalance[27] = 0x58
+        #expect(decoded(imbalance) == .failure(.invalidCode(type: 0x49, offset: 27, value: 0x58)))
+    }
+
+    @Test func bucketsThePriceVariationAsNasdaqDoes() {
+        #expect(ITCH.priceVariation(price: 0, reference: 100) == 0x20)
+        #expect(ITCH.priceVariation(price: 10_050, reference: 10_000) == 0x4C)  // 0.5 %
+        #expect(ITCH.priceVariation(price: 10_100, reference: 10_000) == 0x31)  // 1 %
+        #expect(ITCH.priceVariation(price: 9_050, reference: 10_000) == 0x39)   // 9.5 %
+        #expect(ITCH.priceVariation(price: 11_000, reference: 10_000) == 0x41)  // 10 %
+        #expect(ITCH.priceVariation(price: 12_500, reference: 10_000) == 0x42)  // 25 %
+        #expect(ITCH.priceVariation(price: 20_000, reference: 10_000) == 0x43)  // 100 %
     }
 }

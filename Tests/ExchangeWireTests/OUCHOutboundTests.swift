@@ -148,6 +148,19 @@ enum OutboundGolden {
         #expect(postOnly == OutboundGolden.executed(token: "MAKER0000000A7", liquidity: "A"))
     }
 
+    @Test func writesExecutedForEachSideOfACrossWithTheCrossLiquidityFlag() {
+        for (cross, flag) in [(CrossKind.opening, Character("O")), (.closing, "C"), (.halt, "H")] {
+            let fill = CrossFill(
+                timestamp: Fixture.timestamp, instrument: 0, shares: 100, price: 1_502_400, matchNumber: 77_001, cross: cross,
+                buy: CrossParty(client: 7, token: Fixture.token, reference: 1_000_001, side: .buy, display: .anonymous, onBook: true),
+                sell: CrossParty(client: 8, token: Fixture.makerToken, reference: 999, side: .sell, display: .nonDisplayed, onBook: false))
+            let buy = written { OUCHOutbound.crossExecuted(fill, buySide: true, to: $0) }
+            #expect(buy == OutboundGolden.executed(token: "ORD00000000001", liquidity: flag), "\(hex(buy))")
+            let sell = written { OUCHOutbound.crossExecuted(fill, buySide: false, to: $0) }
+            #expect(sell == OutboundGolden.executed(token: "MAKER0000000A7", liquidity: flag), "\(hex(sell))")
+        }
+    }
+
     @Test func writesExecutedForANonDisplayedMakerAsAddingHiddenLiquidity() {
         let bytes = written { OUCHOutbound.executed(Events.executed(makerDisplay: .nonDisplayed), as: .maker, to: $0) }
         #expect(bytes == OutboundGolden.executed(token: "MAKER0000000A7", liquidity: "J"), "\(hex(bytes))")

@@ -29,8 +29,13 @@ struct ModelOrder {
     /// MATCHING.md §Mass actions "in the order they came to rest (in-place replaces, cancels
     /// and modifies keep an order's place; a replace that is not in place moves it to the end)".
     var restSequence: UInt64
+    /// In its instrument's cross list rather than the book (MATCHING.md §The trading day):
+    /// never on the feed.
+    var waitsForCross = false
 
     var bookSide: BookSide { side.bookSide }
+    /// On the displayed book: the feed knows it (book events follow it).
+    var onFeed: Bool { display.isDisplayed && !waitsForCross }
 
     var asRestingOrder: RestingOrder {
         RestingOrder(client: client, token: token, reference: reference, side: side,
@@ -54,6 +59,9 @@ struct InstrumentState {
     var bids: [ModelOrder] = []
     /// Best price first (lowest ask), then oldest first.
     var asks: [ModelOrder] = []
+    /// MATCHING.md §The trading day: the phase, and the orders waiting for a cross, oldest first.
+    var phase = TradingPhase.continuous
+    var crossList: [ModelOrder] = []
 
     init(spec: InstrumentSpec) { self.spec = spec }
 

@@ -11,7 +11,7 @@ extension ReferenceExchange {
     mutating func expireOrders() {
         var due: [(deadline: Timestamp, reference: OrderReference)] = []
         for inst in instruments {
-            for order in inst.bids + inst.asks {
+            for order in inst.bids + inst.asks + inst.crossList {
                 if let deadline = order.deadline, deadline <= engineTime {
                     due.append((deadline, order.reference))
                 }
@@ -22,7 +22,7 @@ extension ReferenceExchange {
             guard let location = findResting(reference: entry.reference) else { continue }
             let order = removeResting(instrument: location.instrument, side: location.side, index: location.index)
             emitCanceled(order, decrement: order.leaves, remaining: 0, reason: .timeout)
-            if order.display.isDisplayed {
+            if order.onFeed {
                 emitBookReduce(order, canceled: order.leaves, remaining: 0)
             }
             retire(client: order.client, token: order.token)
@@ -57,7 +57,7 @@ extension ReferenceExchange {
         // Priority is kept.
         let d = order.leaves - c.shares
         emitCanceled(order, decrement: d, remaining: c.shares, reason: .userRequested)
-        if order.display.isDisplayed {
+        if order.onFeed {
             emitBookReduce(order, canceled: d, remaining: c.shares)
         }
         if c.shares == 0 {
@@ -91,7 +91,7 @@ extension ReferenceExchange {
         // if displayed and shares dropped.
         emit(.modified(OrderModified(timestamp: commandTime, client: c.client, token: c.token,
                                      side: c.side, shares: c.shares)))
-        if order.display.isDisplayed && c.shares < order.leaves {
+        if order.onFeed && c.shares < order.leaves {
             emitBookReduce(order, canceled: order.leaves - c.shares, remaining: c.shares)
         }
         updateResting(instrument: location.instrument, side: location.side, index: location.index) {
@@ -107,14 +107,14 @@ extension ReferenceExchange {
     mutating func cancelRestingOrders(of client: ClientID, reason: CancelReason) {
         var mine: [ModelOrder] = []
         for inst in instruments {
-            mine += (inst.bids + inst.asks).filter { $0.client == client }
+            mine += (inst.bids + inst.asks + inst.crossList).filter { $0.client == client }
         }
         mine.sort { $0.restSequence < $1.restSequence }
         for order in mine {
             guard let location = findResting(reference: order.reference) else { continue }
             removeResting(instrument: location.instrument, side: location.side, index: location.index)
             emitCanceled(order, decrement: order.leaves, remaining: 0, reason: reason)
-            if order.display.isDisplayed {
+            if order.onFeed {
                 emitBookReduce(order, canceled: order.leaves, remaining: 0)
             }
             retire(client: order.client, token: order.token)
@@ -143,7 +143,7 @@ extension ReferenceExchange {
         exchangeKilled = true
         var clients = Set<ClientID>()
         for inst in instruments {
-            for order in inst.bids + inst.asks { clients.insert(order.client) }
+            for order in inst.bids + inst.asks + inst.crossList { clients.insert(order.client) }
         }
         for client in clients.sorted() {
             cancelRestingOrders(of: client, reason: .supervisory)

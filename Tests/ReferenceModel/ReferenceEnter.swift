@@ -28,10 +28,21 @@ extension ReferenceExchange {
         let inst = instruments[i]
         // Check 5: instrumentHalted.
         guard !inst.halted else { return rejectOrder(client: c.client, token: c.token, .instrumentHalted) }
+        // §The trading day: post-close refuses new orders (after check 5).
+        guard inst.phase != .postClose else { return rejectOrder(client: c.client, token: c.token, .exchangeClosing) }
         // Check 6: invalidShares when shares == 0.
         guard c.shares != 0 else { return rejectOrder(client: c.client, token: c.token, .invalidShares) }
         // Check 7: invalidTimeInForce: not 0, 1…86400, 99998 or 99999 (market orders too).
         guard c.timeInForce.isValid else { return rejectOrder(client: c.client, token: c.token, .invalidTimeInForce) }
+        // §The trading day: a cross-only order is not IOC, and its cross must be ahead.
+        if c.crossType.isCrossOnly {
+            guard !c.timeInForce.isImmediateOrCancel else {
+                return rejectOrder(client: c.client, token: c.token, .invalidTimeInForce)
+            }
+            guard Self.crossAhead(c.crossType, phase: inst.phase) else {
+                return rejectOrder(client: c.client, token: c.token, .invalidCrossType)
+            }
+        }
         // Check 8: invalidDisplay: a market order that is post-only. (An unknown display
         // letter never reaches the engine: the OUCH decoder refuses it.)
         guard !(isMarket && c.display.isPostOnly) else {
@@ -100,6 +111,8 @@ extension ReferenceExchange {
         // §Enter step 1: accepted with a new reference, the (repriced) price — 0 for market
         // orders — and state .dead for IOC (TIF 0) and market orders, else .live.
         let immediate = isMarket || c.timeInForce.isImmediateOrCancel
+        // §The trading day: a cross-only market order waits (live).
+        let acceptedDead = c.crossType.isCrossOnly ? c.timeInForce.isImmediateOrCancel : immediate
         let reference = takeReference()
         emit(.accepted(OrderAccepted(
             timestamp: commandTime, client: c.client, token: c.token, reference: reference,
@@ -107,7 +120,7 @@ extension ReferenceExchange {
             price: price, timeInForce: c.timeInForce, firm: c.firm, display: c.display,
             capacity: c.capacity, intermarketSweep: c.intermarketSweep,
             minimumQuantity: c.minimumQuantity, crossType: c.crossType,
-            state: immediate ? .dead : .live)))
+            state: acceptedDead ? .dead : .live)))
         let taker = ModelOrder(
             reference: reference, client: c.client, token: c.token, instrument: instrumentIndex,
             side: c.side, price: price, leaves: c.shares, timeInForce: c.timeInForce, firm: c.firm,
@@ -115,6 +128,10 @@ extension ReferenceExchange {
             minimumQuantity: c.minimumQuantity, crossType: c.crossType, deadline: nil, restSequence: 0)
         // §Tokens: live from its `accepted`.
         registerLive(taker)
+        // §The trading day: nothing matches outside continuous trading, nor for a cross-only order.
+        if inst.phase != .continuous || c.crossType.isCrossOnly {
+            return placeWithoutMatching(taker, isMarket: isMarket)
+        }
 
         // §Marketable: a limit order's limit is its price. A market order's limit is `upper`
         // (buy) or `lower` (sell) when collarMarketOrders is on and the collar is > 0,

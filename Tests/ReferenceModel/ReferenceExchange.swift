@@ -77,6 +77,7 @@ public struct ReferenceExchange {
         case .session, .fixSession, .leadership: break  // "no event"
         case .startOfDay(let t): events.append(.systemEvent(SystemEventOccurred(timestamp: t, event: .startOfDay)))
         case .endOfDay(let t): events.append(.systemEvent(SystemEventOccurred(timestamp: t, event: .endOfDay)))
+        case .tradingPhase(let c): tradingPhase(c)
         }
         let out = events
         events = []
@@ -112,7 +113,7 @@ extension ReferenceExchange {
     func openNotionalWide(client: ClientID) -> UInt128 {
         var total: UInt128 = 0
         for inst in instruments {
-            for order in inst.bids + inst.asks where order.client == client {
+            for order in inst.bids + inst.asks + inst.crossList where order.client == client {
                 total += UInt128(order.leaves) * UInt128(order.price)
             }
         }
@@ -146,12 +147,21 @@ extension ReferenceExchange {
         for i in instruments.indices {
             if let k = instruments[i].bids.firstIndex(where: { $0.reference == reference }) { return (i, .bid, k) }
             if let k = instruments[i].asks.firstIndex(where: { $0.reference == reference }) { return (i, .ask, k) }
+            if let k = instruments[i].crossList.firstIndex(where: { $0.reference == reference }) {
+                return (i, instruments[i].crossList[k].bookSide, Self.crossListBase + k)
+            }
         }
         return nil
     }
 
+    /// Locations at or above this index are in the instrument's cross list (index − base).
+    static let crossListBase = 1 << 40
+
     func order(at location: (instrument: Int, side: BookSide, index: Int)) -> ModelOrder {
-        instruments[location.instrument].orders(location.side)[location.index]
+        if location.index >= Self.crossListBase {
+            return instruments[location.instrument].crossList[location.index - Self.crossListBase]
+        }
+        return instruments[location.instrument].orders(location.side)[location.index]
     }
 
     // MARK: Book sides (arrays in priority order)
@@ -172,6 +182,7 @@ extension ReferenceExchange {
 
     @discardableResult
     mutating func removeResting(instrument: Int, side: BookSide, index: Int) -> ModelOrder {
+        if index >= Self.crossListBase { return instruments[instrument].crossList.remove(at: index - Self.crossListBase) }
         switch side {
         case .bid: return instruments[instrument].bids.remove(at: index)
         case .ask: return instruments[instrument].asks.remove(at: index)
@@ -179,6 +190,7 @@ extension ReferenceExchange {
     }
 
     mutating func updateResting(instrument: Int, side: BookSide, index: Int, _ body: (inout ModelOrder) -> Void) {
+        if index >= Self.crossListBase { return body(&instruments[instrument].crossList[index - Self.crossListBase]) }
         switch side {
         case .bid: body(&instruments[instrument].bids[index])
         case .ask: body(&instruments[instrument].asks[index])

@@ -25,10 +25,14 @@ extension ReferenceExchange {
         let inst = instruments[i]
         // instrumentHalted (the existing order's instrument).
         guard !inst.halted else { return rejectOrder(client: c.client, token: token, .instrumentHalted) }
+        guard inst.phase != .postClose else { return rejectOrder(client: c.client, token: token, .exchangeClosing) }
         // invalidShares.
         guard c.shares != 0 else { return rejectOrder(client: c.client, token: token, .invalidShares) }
         // invalidTimeInForce.
         guard c.timeInForce.isValid else { return rejectOrder(client: c.client, token: token, .invalidTimeInForce) }
+        guard !(existing.crossType.isCrossOnly && c.timeInForce.isImmediateOrCancel) else {
+            return rejectOrder(client: c.client, token: token, .invalidTimeInForce)
+        }
         // invalidMinimumQuantity.
         guard c.minimumQuantity <= c.shares else {
             return rejectOrder(client: c.client, token: token, .invalidMinimumQuantity)
@@ -65,9 +69,12 @@ extension ReferenceExchange {
         guard others + UInt128(c.shares) * UInt128(c.price) <= UInt128(limits.maxOpenNotional) else {
             return rejectOrder(client: c.client, token: token, .maxNotionalExceeded)
         }
-        // postOnlyCannotPost.
+        // postOnlyCannotPost. An in-place replace keeps its price and is never repriced (on
+        // the book it cannot cross; an order waiting for a cross keeps its place and price).
+        let keepsPlace = c.price == existing.price && c.shares <= existing.leaves && !c.timeInForce.isImmediateOrCancel
+            && c.display.isDisplayed == existing.display.isDisplayed
         var price = c.price
-        if c.display.isPostOnly,
+        if c.display.isPostOnly, !keepsPlace,
            let repriced = postOnlyRepricedPrice(i, side: existing.bookSide, price: c.price) {
             guard repriced != 0, isInLadder(i, price: repriced) else {
                 return rejectOrder(client: c.client, token: token, .postOnlyCannotPost)
@@ -104,7 +111,7 @@ extension ReferenceExchange {
             // Events: replaced(state: .live), then bookReplace(previousReference, reference,
             // shares, price) if displayed.
             emitReplaced(updated, previous: existing, state: .live)
-            if updated.display.isDisplayed {
+            if updated.display.isDisplayed && !existing.waitsForCross {
                 emitBookReplace(previous: existing, updated)
             }
             return
@@ -124,6 +131,13 @@ extension ReferenceExchange {
             crossType: existing.crossType, deadline: nil, restSequence: 0)
         emitReplaced(replacement, previous: existing, state: isImmediate ? .dead : .live)
         registerLive(replacement)
+
+        // §The trading day: nothing matches; the existing order leaves the book, the
+        // replacement is placed.
+        if inst.phase != .continuous || existing.crossType.isCrossOnly {
+            if existing.onFeed { emitBookReduce(existing, canceled: existing.leaves, remaining: 0) }
+            return placeWithoutMatching(replacement, isMarket: false)
+        }
 
         let limit = UInt64(price)
         if isMarketable(instrument: i, takerSide: replacement.bookSide, limit: limit) {

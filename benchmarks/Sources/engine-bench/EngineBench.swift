@@ -48,6 +48,9 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Small streams, one repetition: a smoke test, not a measurement.")
     var quick = false
 
+    @Option(help: "Only measure an opening cross with this many orders in the book (0: the usual workloads).")
+    var crossOrders: Int = 0
+
     mutating func run() throws {
         if quick {
             commands = 100_000
@@ -63,6 +66,10 @@ struct EngineBench: ParsableCommand {
         let clock = TSCClock()
         let host = BenchmarkHost.current(pinnedCPU: pinned, clock: clock)
         print("engine-bench on \(host.summary)")
+        if crossOrders > 0 {
+            crossBench(orders: crossOrders, clock: clock)
+            return
+        }
 
         print("recording workloads…")
         let workloads = [
