@@ -33,6 +33,11 @@ final class ResultBox: @unchecked Sendable {
 
 /// A configuration for a `trading_exchange` process a test starts: the dev profile's symbols,
 /// small sizes, shared mode, the admin plane and order gateway on ports the test chooses.
+/// `json` (a `testConfiguration`) with a `durability` section (`fields`: its JSON members).
+func withDurability(_ json: String, _ fields: String) -> String {
+    json.replacingOccurrences(of: #""symbols": ["#, with: #""durability": { "# + fields + " },\n  " + #""symbols": ["#)
+}
+
 func testConfiguration(metricsPort: Int, name: String, tcpPort: Int? = nil) -> String {
     """
     {

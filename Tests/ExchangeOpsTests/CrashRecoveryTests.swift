@@ -83,8 +83,7 @@ extension ExchangeProcess {
         let metrics = freePort()
         let tcp = freePort()
         var json = testConfiguration(metricsPort: metrics, name: "CRASH-\(getpid())-\(seed)", tcpPort: tcp)
-        json = json.replacingOccurrences(
-            of: #""symbols": ["#, with: #""durability": { "mode": "sync", "directory": "\#(journal)" },"# + "\n  " + #""symbols": ["#)
+        json = withDurability(json, #""mode": "sync", "directory": "\#(journal)""#)
         // The whole day stays in each session's in-memory history (serving older messages from
         // the journal is not built yet: docs/DURABILITY.md, "Status").
         json = json.replacingOccurrences(of: #""session_history_messages": 1024"#, with: #""session_history_messages": 65536"#)
@@ -212,8 +211,7 @@ extension ExchangeProcess {
         let journal = directory.path + "/journal"
         let metrics = freePort()
         var json = testConfiguration(metricsPort: metrics, name: "DAMAGED-\(getpid())")
-        json = json.replacingOccurrences(
-            of: #""symbols": ["#, with: #""durability": { "mode": "sync", "directory": "\#(journal)" },"# + "\n  " + #""symbols": ["#)
+        json = withDurability(json, #""mode": "sync", "directory": "\#(journal)""#)
         let config = directory.path + "/config.json"
         try json.write(toFile: config, atomically: true, encoding: .utf8)
         let counters = directory.path + "/counters"
@@ -316,10 +314,7 @@ extension ExchangeProcess {
         let metrics = freePort()
         let tcp = freePort()
         var json = testConfiguration(metricsPort: metrics, name: "DISKFULL-\(getpid())", tcpPort: tcp)
-        json = json.replacingOccurrences(
-            of: #""symbols": ["#,
-            with: #""durability": { "mode": "sync", "directory": "\#(mountPoint)", "segment_bytes": 1048576, "group_commit_max_bytes": 65536 },"#
-                + "\n  " + #""symbols": ["#)
+        json = withDurability(json, #""mode": "sync", "directory": "\#(mountPoint)", "segment_bytes": 1048576, "group_commit_max_bytes": 65536"#)
         let config = directory.path + "/config.json"
         try json.write(toFile: config, atomically: true, encoding: .utf8)
         let (exchange, out, err) = try Self.start([config, "--counters", directory.path + "/counters"])

@@ -33,10 +33,7 @@ extension ExchangeProcess {
         let metrics = freePort()
         let tcp = freePort()
         var json = testConfiguration(metricsPort: metrics, name: "STALLBUDGET-\(getpid())", tcpPort: tcp)
-        json = json.replacingOccurrences(
-            of: #""symbols": ["#,
-            with: #""durability": { "mode": "sync", "directory": "\#(mountPoint)", "segment_bytes": 1048576, "group_commit_max_bytes": 65536, "stall_budget_ms": 200 },"#
-                + "\n  " + #""symbols": ["#)
+        json = withDurability(json, #""mode": "sync", "directory": "\#(mountPoint)", "segment_bytes": 1048576, "group_commit_max_bytes": 65536, "stall_budget_ms": 200"#)
         let config = directory.path + "/config.json"
         try json.write(toFile: config, atomically: true, encoding: .utf8)
         let (exchange, out, err) = try Self.start([config, "--counters", directory.path + "/counters"])

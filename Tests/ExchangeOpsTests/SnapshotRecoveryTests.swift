@@ -32,8 +32,7 @@ extension ExchangeProcess {
         let tcp = freePort()
         func writeConfig(_ journal: String) throws -> String {
             var json = testConfiguration(metricsPort: metrics, name: "SNAP-\(getpid())", tcpPort: tcp)
-            json = json.replacingOccurrences(
-                of: #""symbols": ["#, with: #""durability": { "mode": "sync", "directory": "\#(journal)" },"# + "\n  " + #""symbols": ["#)
+            json = withDurability(json, #""mode": "sync", "directory": "\#(journal)""#)
             let config = directory.path + "/config-\((journal as NSString).lastPathComponent).json"
             try json.write(toFile: config, atomically: true, encoding: .utf8)
             return config
