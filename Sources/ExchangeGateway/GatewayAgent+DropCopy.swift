@@ -24,22 +24,7 @@ extension GatewayAgent {
     /// The first message on the drop-copy port: as `fixLogon`, for the account's drop-copy
     /// session (never its trading session: an account may trade and watch its drop copy).
     mutating func dropCopyLogon(_ slot: Int, _ message: UnsafeRawBufferPointer) {
-        _ = fix.logon.pointee.parse(message)
-        guard fix.logon.pointee.msgType == .logon else {
-            fixClose(slot, .notLoggedIn, flush: false)
-            return
-        }
-        let usernameField = fix.logon.pointee.value(Tag.username)
-        guard let user = FIXPort.pack(usernameField, width: SoupUsername.width),
-              let pass = FIXPort.pack(fix.logon.pointee.value(Tag.password), width: SoupPassword.width),
-              let sender = fix.logon.pointee.value(Tag.senderCompID), let name = usernameField, fixEqual(sender, name) else {
-            count(GatewayCounters.loginsRejectedNotAuthorized)
-            fixRefuseWithoutSession(slot, message, text: "Logon needs Username(553) and Password(554) of an account, and SenderCompID(49) = Username")
-            return
-        }
-        let username = SoupUsername(rawValue: user.high)
-        let password = SoupPassword(high: pass.high, low: UInt16(truncatingIfNeeded: pass.low))
-        let account = fix.account(named: username)
+        guard let (username, _, password, account) = fixLogonCredentials(slot, message) else { return }
         var refusal = FIXConnection.Refusal.none
         if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) {
             refusal = .unknownAccount

@@ -211,29 +211,36 @@ extension GatewayAgent {
 
     // MARK: Logon
 
+    /// The first message of a FIX or drop-copy connection, parsed as a Logon: its username
+    /// (packed, and the field's bytes in `message`), password and account (-1: none of that
+    /// name). Nil when it is no Logon (the connection is closed) or carries no credentials the
+    /// keys file could hold (refused, nothing to check).
+    mutating func fixLogonCredentials(_ slot: Int, _ message: UnsafeRawBufferPointer)
+        -> (username: SoupUsername, name: UnsafeRawBufferPointer, password: SoupPassword, account: Int)? {
+        _ = fix.logon.pointee.parse(message)
+        guard fix.logon.pointee.msgType == .logon else {
+            fixClose(slot, .notLoggedIn, flush: false)
+            return nil
+        }
+        let usernameField = fix.logon.pointee.value(Tag.username)
+        guard let user = FIXPort.pack(usernameField, width: SoupUsername.width),
+              let pass = FIXPort.pack(fix.logon.pointee.value(Tag.password), width: SoupPassword.width),
+              let sender = fix.logon.pointee.value(Tag.senderCompID), let name = usernameField, fixEqual(sender, name) else {
+            count(GatewayCounters.loginsRejectedNotAuthorized)
+            fixRefuseWithoutSession(slot, message, text: "Logon needs Username(553) and Password(554) of an account, and SenderCompID(49) = Username")
+            return nil
+        }
+        let username = SoupUsername(rawValue: user.high)
+        return (username, name, SoupPassword(high: pass.high, low: UInt16(truncatingIfNeeded: pass.low)), fix.account(named: username))
+    }
+
     /// The first message: it names the account (Username 553, which must also be the
     /// SenderCompID 49). A known account that may log on gets its FIX session bound, which
     /// checks the Logon and asks the authenticator for the password; anything else is
     /// refused once the authenticator has answered (so the answer's timing and text do not
     /// tell which accounts exist).
     mutating func fixLogon(_ slot: Int, _ message: UnsafeRawBufferPointer) {
-        _ = fix.logon.pointee.parse(message)
-        guard fix.logon.pointee.msgType == .logon else {
-            fixClose(slot, .notLoggedIn, flush: false)
-            return
-        }
-        let usernameField = fix.logon.pointee.value(Tag.username)
-        guard let user = FIXPort.pack(usernameField, width: SoupUsername.width),
-              let pass = FIXPort.pack(fix.logon.pointee.value(Tag.password), width: SoupPassword.width),
-              let sender = fix.logon.pointee.value(Tag.senderCompID), let name = usernameField, fixEqual(sender, name) else {
-            // No credentials the keys file could hold: nothing to check.
-            count(GatewayCounters.loginsRejectedNotAuthorized)
-            fixRefuseWithoutSession(slot, message, text: "Logon needs Username(553) and Password(554) of an account, and SenderCompID(49) = Username")
-            return
-        }
-        let username = SoupUsername(rawValue: user.high)
-        let password = SoupPassword(high: pass.high, low: UInt16(truncatingIfNeeded: pass.low))
-        let account = fix.account(named: username)
+        guard let (username, name, password, account) = fixLogonCredentials(slot, message) else { return }
         var refusal = FIXConnection.Refusal.none
         if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) {
             // (Mutual TLS: a certificate of another account is refused as a wrong password is.)
