@@ -5,6 +5,7 @@ import ExchangeRuntime
 import ExchangeTestSupport
 import Foundation
 import Logging
+import Synchronization
 
 /// The repository this file lives in (for configs/, .ci/ and the test scripts).
 public let repositoryRoot: URL = {
@@ -283,8 +284,21 @@ extension CountersSnapshot {
 }
 
 /// A port that was free a moment ago (for a process the test starts, or a port nobody
-/// listens on).
+/// listens on). Never the same port twice in one test process: two calls in a row could
+/// otherwise get the same port back from the kernel (nothing holds the first yet), and a
+/// configuration with two equal ports is refused ("every port the exchange listens on must
+/// differ") — seen once in a clean-clone `make test`.
 public func freePort() -> Int {
+    for _ in 0..<1_000 {
+        let port = kernelFreePort()
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+    return kernelFreePort()
+}
+
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+private func kernelFreePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
