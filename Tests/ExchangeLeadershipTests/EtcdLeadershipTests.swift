@@ -14,8 +14,11 @@ extension EtcdSuites {
         @Test
         func oneCandidateWinsAndASecondFollowsIt() async throws {
             try await EtcdServer.with { server in
-                let (alpha, _) = makeCandidate("alpha", on: server, key: Self.key)
-                let (beta, _) = makeCandidate("beta", on: server, key: Self.key)
+                // A 10 s lease: this test is about who leads and follows across renewals, not
+                // about expiry; with 2 s, a test process stalled by the rest of a loaded full run
+                // (seen: a minute) let alpha's lease lapse and beta win.
+                let (alpha, _) = makeCandidate("alpha", on: server, key: Self.key, ttl: 10)
+                let (beta, _) = makeCandidate("beta", on: server, key: Self.key, ttl: 10)
                 let alphaRun = alpha.campaign()
                 #expect(await eventually(within: .seconds(20)) { alpha.state.role == .leader })
                 let betaRun = beta.campaign()
@@ -33,7 +36,7 @@ extension EtcdSuites {
                 // again, as a candidate, before it follows again.)
                 let token = alpha.state.fencingToken
                 var deadlines: Set<UInt64> = [alpha.state.leaseDeadlineTicks]
-                #expect(await eventually(within: .seconds(20)) {
+                #expect(await eventually(within: .seconds(60)) {
                     deadlines.insert(alpha.state.leaseDeadlineTicks)
                     return deadlines.count >= 4
                 }, "keepalives confirmed: \(deadlines.count - 1)")
