@@ -128,7 +128,11 @@ final class NIOExchange {
             case .executed(let e):
                 send(to: e.takerClient) { OUCHOutbound.executed(e, as: .taker, to: $0) }
                 send(to: e.makerClient) { OUCHOutbound.executed(e, as: .maker, to: $0) }
-            case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent:
+            case .crossFill(let e):
+                send(to: e.buy.client) { OUCHOutbound.crossExecuted(e, buySide: true, to: $0) }
+                send(to: e.sell.client) { OUCHOutbound.crossExecuted(e, buySide: false, to: $0) }
+            case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent, .phaseChanged, .marketEvent, .imbalance,
+                 .crossCompleted:
                 break
             }
         }
