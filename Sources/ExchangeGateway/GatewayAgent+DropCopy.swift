@@ -25,34 +25,15 @@ extension GatewayAgent {
     /// session (never its trading session: an account may trade and watch its drop copy).
     mutating func dropCopyLogon(_ slot: Int, _ message: UnsafeRawBufferPointer) {
         guard let (username, _, password, account) = fixLogonCredentials(slot, message) else { return }
-        var refusal = FIXConnection.Refusal.none
-        if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) {
-            refusal = .unknownAccount
-        } else if drainPhase != .running {
-            refusal = .shuttingDown
-        } else if fix.dropSessionOfAccount[account] < 0 {
+        var refusal = fixLogonRefusal(slot, username: username, account: account)
+        if refusal == .none && fix.dropSessionOfAccount[account] < 0 {
             refusal = .notEntitled
-        } else if fix.slotOfSession[Int(fix.dropSessionOfAccount[account])] >= 0 {
+        } else if refusal == .none && fix.slotOfSession[Int(fix.dropSessionOfAccount[account])] >= 0 {
             refusal = .alreadyLoggedOn
         }
+        guard refusal == .none else { return fixRefuseAfterPassword(slot, refusal, account: account, message, username, password) }
         fixTable.sessions[slot].account = Int32(account)
-        guard refusal == .none else {
-            // Told (in the Logout) only once the password is known to be right.
-            fixTable.sessions[slot].refusal = refusal
-            fixTable.sessions[slot].logonLength = Int32(message.count)
-            fixAskAuthenticator(slot, username, password)
-            return
-        }
-        let session = Int(fix.dropSessionOfAccount[account])
-        fix.slotOfSession[session] = Int32(slot)
-        fixTable.sessions[slot].state = Int32(session)
-        fix.sessions[session].reconnect(now: fixNow)
-        var verifier = FIXPendingLogon()
-        let step = fix.sessions[session].receive(.message(length: message.count), bytes: message, now: fixNow, verifier: &verifier,
-                                                 out: fixOutput(slot))
-        fixApply(slot, step)
-        fixAccountOutbound(session)
-        if verifier.asked && fixTable.sessions[slot].phase == .awaitingLogon { fixAskAuthenticator(slot, username, password) }
+        fixOpenSession(slot, Int(fix.dropSessionOfAccount[account]), message, username, password)
     }
 
     /// The drop-copy Logon was accepted.

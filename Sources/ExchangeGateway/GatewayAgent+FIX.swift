@@ -241,25 +241,15 @@ extension GatewayAgent {
     /// tell which accounts exist).
     mutating func fixLogon(_ slot: Int, _ message: UnsafeRawBufferPointer) {
         guard let (username, name, password, account) = fixLogonCredentials(slot, message) else { return }
-        var refusal = FIXConnection.Refusal.none
-        if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) {
-            // (Mutual TLS: a certificate of another account is refused as a wrong password is.)
-            refusal = .unknownAccount
-        } else if drainPhase != .running {
-            refusal = .shuttingDown
-        } else if accounts.connections[account] != -1 || (journalsSessions && accounts.owes(account))
-                    || (fix.sessionOfAccount[account] >= 0 && fix.slotOfSession[Int(fix.sessionOfAccount[account])] >= 0) {
+        var refusal = fixLogonRefusal(slot, username: username, account: account)
+        if refusal == .none && (accounts.connections[account] != -1 || (journalsSessions && accounts.owes(account))
+                    || (fix.sessionOfAccount[account] >= 0 && fix.slotOfSession[Int(fix.sessionOfAccount[account])] >= 0)) {
             refusal = .alreadyLoggedOn
-        } else if fix.sessionOfAccount[account] < 0 && fix.sessionsBound >= fix.sessionCapacity {
+        } else if refusal == .none && fix.sessionOfAccount[account] < 0 && fix.sessionsBound >= fix.sessionCapacity {
             refusal = .noSessionLeft
         }
+        guard refusal == .none else { return fixRefuseAfterPassword(slot, refusal, account: account, message, username, password) }
         fixTable.sessions[slot].account = Int32(account)
-        guard refusal == .none else {
-            fixTable.sessions[slot].refusal = refusal
-            fixTable.sessions[slot].logonLength = Int32(message.count)
-            fixAskAuthenticator(slot, username, password)
-            return
-        }
         // The account's session for the day: bound at its first Logon.
         var session = Int(fix.sessionOfAccount[account])
         if session < 0 {
@@ -273,6 +263,30 @@ extension GatewayAgent {
             fixRecord(.bind(timestamp: now, client: ClientID(account), tokenBase: UInt64(fix.applications[session].orders.tokenBase),
                             execIDPrefix: fix.execIDPrefix(account: account)))
         }
+        fixOpenSession(slot, session, message, username, password)
+    }
+
+    /// What refuses any Logon, trading or drop copy: an unknown account (or, with mutual TLS,
+    /// a certificate of another account, refused as a wrong password is), or a draining gateway.
+    func fixLogonRefusal(_ slot: Int, username: SoupUsername, account: Int) -> FIXConnection.Refusal {
+        if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) { return .unknownAccount }
+        return drainPhase != .running ? .shuttingDown : .none
+    }
+
+    /// A refused Logon: the refusal is told (in the Logout) only once the password is known to
+    /// be right, so its timing and text do not tell which accounts exist.
+    mutating func fixRefuseAfterPassword(_ slot: Int, _ refusal: FIXConnection.Refusal, account: Int, _ message: UnsafeRawBufferPointer,
+                                         _ username: SoupUsername, _ password: SoupPassword) {
+        fixTable.sessions[slot].account = Int32(account)
+        fixTable.sessions[slot].refusal = refusal
+        fixTable.sessions[slot].logonLength = Int32(message.count)
+        fixAskAuthenticator(slot, username, password)
+    }
+
+    /// Connection `slot` takes `session` (trading or drop copy): the session layer checks the
+    /// Logon and asks for the password when it accepts it.
+    mutating func fixOpenSession(_ slot: Int, _ session: Int, _ message: UnsafeRawBufferPointer,
+                                 _ username: SoupUsername, _ password: SoupPassword) {
         fix.slotOfSession[session] = Int32(slot)
         fixTable.sessions[slot].state = Int32(session)
         fix.sessions[session].reconnect(now: fixNow)
