@@ -56,7 +56,8 @@ extension EngineState {
             last = first
         }
         let announces = command.isMarketWide
-            && (command.action == .preOpen || command.action == .openingCross || command.action == .closingCross)
+            && (command.action == .preOpen || command.action == .openingCross || command.action == .closingCross
+                || command.action == .endOfSystemHours)
         phaseJob = PhaseJob(
             timestamp: command.timestamp, action: command.action, instrument: first, lastInstrument: last,
             marketWide: command.isMarketWide, stage: announces ? .marketEvent : .begin)
@@ -75,6 +76,7 @@ extension EngineState {
                 let code: MarketEventCode = switch phaseJob.action {
                 case .openingCross: .startOfMarketHours
                 case .closingCross: .endOfMarketHours
+                case .endOfSystemHours: .endOfSystemHours
                 default: .startOfSystemHours
                 }
                 emit(.marketEvent(MarketEvent(timestamp: phaseJob.timestamp, code: code)))
@@ -127,6 +129,8 @@ extension EngineState {
                 let found = findCrossPrice(instrument: instrument, kind: kind)
                 emitImbalance(found, kind: kind)
             }
+        case .endOfSystemHours:
+            break
         }
         phaseJob.instrument += 1
     }

@@ -45,6 +45,9 @@ public enum PhaseAction: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomS
     /// Publishes the imbalance of the cross ahead (opening in `preOpen`, closing in
     /// `continuous`, halt in `halted`); changes nothing.
     case indicateImbalance
+    /// Market-wide only: end of system hours (ITCH `E`); changes no phase. For one symbol it
+    /// does nothing.
+    case endOfSystemHours
 
     public var description: String {
         switch self {
@@ -54,6 +57,7 @@ public enum PhaseAction: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomS
         case .halt: "halt"
         case .resume: "resume"
         case .indicateImbalance: "imbalance"
+        case .endOfSystemHours: "end_of_system_hours"
         }
     }
 }
@@ -126,7 +130,7 @@ public struct PhaseChanged: Equatable, Sendable, BitwiseCopyable {
 }
 
 /// The market as a whole moved (a phase command for every instrument): ITCH's System Event
-/// codes S, Q and M (O and C are the day's start and end, `systemEvent`).
+/// codes S, Q, M and E (O and C are the day's start and end, `systemEvent`).
 public enum MarketEventCode: UInt8, Sendable, BitwiseCopyable, CaseIterable {
     /// Every instrument entered pre-open.
     case startOfSystemHours = 0
@@ -134,6 +138,8 @@ public enum MarketEventCode: UInt8, Sendable, BitwiseCopyable, CaseIterable {
     case startOfMarketHours
     /// Every instrument's closing cross ran.
     case endOfMarketHours
+    /// The day's last phase command (`PhaseAction.endOfSystemHours`).
+    case endOfSystemHours
 }
 
 public struct MarketEvent: Equatable, Sendable, BitwiseCopyable {

@@ -45,6 +45,7 @@ extension MarketEventCode {
         case .startOfSystemHours: .startOfSystemHours
         case .startOfMarketHours: .startOfMarketHours
         case .endOfMarketHours: .endOfMarketHours
+        case .endOfSystemHours: .endOfSystemHours
         }
     }
 }

@@ -55,6 +55,7 @@ extension ReferenceExchange {
             case .preOpen: emit(.marketEvent(MarketEvent(timestamp: commandTime, code: .startOfSystemHours)))
             case .openingCross: emit(.marketEvent(MarketEvent(timestamp: commandTime, code: .startOfMarketHours)))
             case .closingCross: emit(.marketEvent(MarketEvent(timestamp: commandTime, code: .endOfMarketHours)))
+            case .endOfSystemHours: emit(.marketEvent(MarketEvent(timestamp: commandTime, code: .endOfSystemHours)))
             default: break
             }
         } else {
@@ -82,6 +83,8 @@ extension ReferenceExchange {
                 case .postClose: nil
                 }
                 if let kind { emitImbalance(i, crossPrice(i, kind), kind) }
+            case .endOfSystemHours:
+                break
             }
         }
     }
