@@ -47,6 +47,14 @@ extension APIKeys {
                     : "\(account.username)'s password is in plain text, which only development allows (auth.allow_unhashed_accounts); replace it with \"secret\": the output of `rtes-keys hash`"))
             if allowPlainPasswords { warnings.append(issue) } else { refused.append(issue) }
         }
+        for (index, person) in keys.operators.enumerated() where person.credential.isPlain {
+            let issue = ConfigurationIssue(
+                path: "operators[\(index)].password", location: nil,
+                message: "\(quoted(path)): " + (allowPlainPasswords
+                    ? "operator \(person.username)'s password is in plain text (allowed because auth.allow_unhashed_accounts is true; use a hashed \"secret\" from `rtes-keys hash` outside development)"
+                    : "operator \(person.username)'s password is in plain text, which only development allows (auth.allow_unhashed_accounts); replace it with \"secret\": the output of `rtes-keys hash`"))
+            if allowPlainPasswords { warnings.append(issue) } else { refused.append(issue) }
+        }
         guard refused.isEmpty else { throw ConfigurationError(issues: refused) }
         return (keys, warnings)
     }

@@ -77,12 +77,44 @@ public struct APIKeys: Sendable, Equatable {
         }
     }
 
+    /// Someone who may act on the admin plane (`operators` in the keys file): a username, a
+    /// credential like an account's, and a role.
+    public struct Operator: Sendable, Equatable, CustomStringConvertible {
+        public enum Role: String, Sendable, CaseIterable {
+            /// May read what anyone may read (the plane's GET paths need no credential).
+            case readOnly = "read_only"
+            /// May also halt and resume symbols and the market.
+            case `operator`
+            /// Every action.
+            case admin
+
+            public var mayHalt: Bool { self != .readOnly }
+        }
+
+        public var username: String
+        public var credential: Credential
+        public var role: Role
+
+        public init(username: String, credential: Credential, role: Role) {
+            self.username = username
+            self.credential = credential
+            self.role = role
+        }
+
+        public var description: String { "\(username) (\(role.rawValue))" }
+    }
+
     /// In file order: account `i` trades as client ID `i`.
     public var accounts: [Account]
+    /// Who may act on the admin plane; none: it takes no actions.
+    public var operators: [Operator] = []
 
-    public init(accounts: [Account]) {
+    public init(accounts: [Account], operators: [Operator] = []) {
         self.accounts = accounts
+        self.operators = operators
     }
+
+    public static let maximumOperators = 256
 
     public static let maximumAccounts = 65_536
     /// The most firms an account may list in `firms`.
@@ -112,8 +144,9 @@ public struct APIKeys: Sendable, Equatable {
         var reader = Reader()
         reader.issues = DocumentAudit.issues(in: root, secrets: false)  // duplicate keys, at any depth
         let accounts = reader.accounts(in: root)
-        guard reader.issues.isEmpty, let accounts else { throw ConfigurationError(issues: reader.issues) }
-        return APIKeys(accounts: accounts)
+        let operators = reader.operators(in: root)
+        guard reader.issues.isEmpty, let accounts, let operators else { throw ConfigurationError(issues: reader.issues) }
+        return APIKeys(accounts: accounts, operators: operators)
     }
 
     /// The validation, collecting every issue.
@@ -131,8 +164,8 @@ public struct APIKeys: Sendable, Equatable {
                 issue("", root.location, "the API keys file must be a JSON object such as \(Self.example); found \(root.summary)")
                 return nil
             }
-            for member in object.members where member.key != "accounts" {
-                issue(member.key, member.keyLocation, "unknown key; the API keys file holds only \"accounts\"")
+            for member in object.members where member.key != "accounts" && member.key != "operators" {
+                issue(member.key, member.keyLocation, "unknown key; the API keys file holds \"accounts\" and, optionally, \"operators\"")
             }
             guard let list = object["accounts"] else {
                 issue("accounts", root.location, "is required: list the trading accounts, e.g. \(Self.example)")
@@ -163,6 +196,53 @@ public struct APIKeys: Sendable, Equatable {
                 if let account { result.append(account) }
             }
             if duplicated { return nil }
+            return result.count == elements.count ? result : nil
+        }
+
+        static let operatorKeys = ["username", "secret", "password", "role"]
+
+        /// The optional `operators` list; nil after an issue.
+        mutating func operators(in root: JSONValue) -> [Operator]? {
+            guard let list = root.object?["operators"] else { return [] }
+            let example = #"{"username": "ops1", "secret": "$scrypt$…", "role": "operator"}"#
+            guard case .array(let elements) = list.kind else {
+                issue("operators", list.location, "must be an array of operators such as [\(example)]; found \(list.summary.redactingStrings)")
+                return nil
+            }
+            if elements.count > APIKeys.maximumOperators {
+                issue("operators", list.location, "lists \(elements.count) operators; at most \(APIKeys.maximumOperators) are allowed")
+                return nil
+            }
+            var result: [Operator] = []
+            var firstByName: [String: Int] = [:]
+            for (index, element) in elements.enumerated() {
+                let path = "operators[\(index)]"
+                guard let object = element.object else {
+                    issue(path, element.location, "must be an object such as \(example); found \(element.summary.redactingStrings)")
+                    continue
+                }
+                for member in object.members where !Self.operatorKeys.contains(member.key) {
+                    issue(path + "." + member.key, member.keyLocation, "unknown key; an operator has \(Self.operatorKeys.joined(separator: ", "))")
+                }
+                let username = string(object, "username", path: path, required: true,
+                                      allowed: "1 to 32 letters, digits, '_', '-' or '.'") { name in
+                    (1...32).contains(name.utf8.count)
+                        && name.utf8.allSatisfy { isLetterOrDigit($0) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E }
+                }
+                let credential = self.credential(object, path: path)
+                let roles = Operator.Role.allCases.map(\.rawValue)
+                let roleText = string(object, "role", path: path, required: true,
+                                      allowed: "one of " + roles.map { quoted($0) }.joined(separator: ", ")) { roles.contains($0) }
+                if let username, let nameValue = object["username"] {
+                    if let first = firstByName[username] {
+                        issue(path + ".username", nameValue.location, "\(quoted(username)) is already the username of operators[\(first)]; usernames must be unique")
+                        continue
+                    }
+                    firstByName[username] = index
+                }
+                guard let username, let credential, let roleText, let role = Operator.Role(rawValue: roleText) else { continue }
+                result.append(Operator(username: username, credential: credential, role: role))
+            }
             return result.count == elements.count ? result : nil
         }
 

@@ -55,6 +55,7 @@ struct ConfigurationDecoder {
         let leadership = decodeLeadership(section("leadership", of: object))
         let fix = decodeFIX(section("fix", of: object))
         let replication = decodeReplication(section("replication", of: object))
+        let tradingDay = decodeTradingDay(section("trading_day", of: object))
         checkReplication(durability, replication)
         checkPorts(exchange, marketData, fix, replication: durability.replication != .none && replication.role == .primary ? replication : nil)
         checkAddresses(exchange, marketData)
@@ -63,7 +64,8 @@ struct ConfigurationDecoder {
         guard issues.isEmpty, let symbols else { return nil }
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
-            admin: admin, auth: auth, durability: durability, leadership: leadership, fix: fix, replication: replication)
+            admin: admin, auth: auth, durability: durability, leadership: leadership, fix: fix, replication: replication,
+            tradingDay: tradingDay)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -434,6 +436,59 @@ struct ConfigurationDecoder {
                     allowed: "a whole number of seconds from \(ttl.lowerBound) to \(ttl.upperBound) "
                         + "(etcd raises a shorter lease to its minimum of about 1.5 s)")
             .map { Int($0) }.assign(to: &settings.leaseTTLSeconds)
+        return settings
+    }
+
+    private mutating func decodeTradingDay(_ object: JSONObject?) -> TradingDaySettings {
+        var settings = TradingDaySettings()
+        let scope = Scope.root.member("trading_day")
+        guard let object else { return settings }
+        boolean(object, "enabled", in: scope).assign(to: &settings.enabled)
+        text(object, "time_zone", in: scope, allowed: "an IANA time zone name such as \"America/New_York\" or \"UTC\"") {
+            TradingDaySettings.isPlausibleZoneName($0)
+        }.assign(to: &settings.timeZone)
+        let clock = "a time of day as \"HH:MM\" or \"HH:MM:SS\" from 00:00 to 24:00"
+        for (key, keyPath) in [("pre_open", \TradingDaySettings.preOpen), ("open", \.open), ("close", \.close), ("end", \.end)] {
+            text(object, key, in: scope, allowed: clock) { TradingDaySettings.TimeOfDay($0) != nil }
+                .map { TradingDaySettings.TimeOfDay($0)! }.assign(to: &settings[keyPath: keyPath])
+        }
+        text(object, "start_time", in: scope, allowed: clock + ", or \"\" for pre_open") { $0.isEmpty || TradingDaySettings.TimeOfDay($0) != nil }
+            .map { TradingDaySettings.TimeOfDay($0) }.assign(to: &settings.startTime)
+        wholeNumber(object, "opening_imbalance_seconds", in: scope, 0...86_400).map { Int($0) }.assign(to: &settings.openingImbalanceSeconds)
+        wholeNumber(object, "closing_imbalance_seconds", in: scope, 0...86_400).map { Int($0) }.assign(to: &settings.closingImbalanceSeconds)
+        wholeNumber(object, "imbalance_interval_seconds", in: scope, 1...3_600).map { Int($0) }.assign(to: &settings.imbalanceIntervalSeconds)
+        wholeNumber(object, "clock_rate", in: scope, 1...UInt64(TradingDaySettings.maximumClockRate),
+                    allowed: "a whole number from 1 (the wall clock) to \(TradingDaySettings.maximumClockRate) (exchange seconds per real second)")
+            .map { Int($0) }.assign(to: &settings.clockRate)
+        // The phases in order; the imbalance windows inside their phases.
+        let names = ["trading_day.pre_open", "trading_day.open", "trading_day.close", "trading_day.end"]
+        guard names.allSatisfy({ !invalidPaths.contains($0) }) else { return settings }
+        let times = [settings.preOpen, settings.open, settings.close, settings.end]
+        for i in 1..<times.count where times[i] <= times[i - 1] {
+            let path = locations[names[i]] != nil ? names[i] : names[i - 1]
+            issue(path, locations[path], "the day's times must rise: pre_open < open < close < end; "
+                    + "\(names[i - 1].dropFirst(12)) is \(times[i - 1]) and \(names[i].dropFirst(12)) is \(times[i])")
+            return settings
+        }
+        if settings.openingImbalanceSeconds > settings.open.seconds - settings.preOpen.seconds {
+            issue("trading_day.opening_imbalance_seconds", locations["trading_day.opening_imbalance_seconds"],
+                  "is \(settings.openingImbalanceSeconds), longer than pre-open (\(settings.preOpen) to \(settings.open), "
+                    + "\(settings.open.seconds - settings.preOpen.seconds) s)")
+        }
+        if settings.closingImbalanceSeconds > settings.close.seconds - settings.open.seconds {
+            issue("trading_day.closing_imbalance_seconds", locations["trading_day.closing_imbalance_seconds"],
+                  "is \(settings.closingImbalanceSeconds), longer than continuous trading (\(settings.open) to \(settings.close), "
+                    + "\(settings.close.seconds - settings.open.seconds) s)")
+        }
+        if let start = settings.startTime {
+            if settings.clockRate == 1 {
+                issue("trading_day.start_time", locations["trading_day.start_time"],
+                      "is \(start), but clock_rate is 1: the wall clock says what time it is; set start_time only for an accelerated day (clock_rate > 1), or \"\"")
+            } else if start < settings.preOpen || start >= settings.end {
+                issue("trading_day.start_time", locations["trading_day.start_time"],
+                      "is \(start), outside the day an accelerated clock loops through (pre_open \(settings.preOpen) to before end \(settings.end))")
+            }
+        }
         return settings
     }
 

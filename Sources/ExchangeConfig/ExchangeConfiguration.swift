@@ -19,6 +19,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var fix: FIXSettings
     /// The replication link's role and addresses (used when `durability.replication` is not none).
     public var replication: ReplicationSettings
+    /// The trading day's schedule (`trading_day`; off unless `enabled`).
+    public var tradingDay: TradingDaySettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
@@ -26,7 +28,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
         auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings(),
         leadership: LeadershipSettings = LeadershipSettings(), fix: FIXSettings = FIXSettings(),
-        replication: ReplicationSettings = ReplicationSettings()
+        replication: ReplicationSettings = ReplicationSettings(), tradingDay: TradingDaySettings = TradingDaySettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -38,6 +40,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.auth = auth
         self.durability = durability
         self.leadership = leadership
+        self.tradingDay = tradingDay
         self.fix = fix
         self.replication = replication
     }
