@@ -37,6 +37,7 @@ extension GatewayAgent {
         }
         settleOwedSessions()
         if drainPhase == .running { table.tick(ring: ring) }
+        if drainPhase == .running { runTradingDay() }
         // Time moves in the engine only with commands: without any for a while, send the
         // clock so that orders with a time in force expire on time.
         if now &- lastCommandAt >= Self.clockAdvanceNanoseconds && drainPhase == .running {

@@ -120,6 +120,16 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     var timerCursor = 0
     var lastCommandAt: UInt64 = 0
 
+    // The trading day's schedule and the operators' actions (GatewayAgent+Schedule.swift).
+    var schedule: TradingSchedule?
+    /// The actions that bring the engine to where the day is (`TradingSchedule.begin`), and
+    /// how many of them have been sent.
+    var scheduleEstablishing: [PhaseAction] = []
+    var scheduleEstablished = 0
+    /// A phase command the command ring had no room for, sent before anything newer.
+    var heldPhaseCommand: PhaseCommand?
+    let operatorActions: OperatorActionQueue?
+
     // Counters: tallied here by `GatewayCounters` cell, copied to the blocks every millisecond.
     let counts: UnsafeMutablePointer<UInt64>
     let disconnects: UnsafeMutablePointer<UInt64>
@@ -240,6 +250,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         table = try ConnectionTable(configuration: tableConfiguration, listener: listener, ring: ring,
                                     bufferMemory: memory + layout.receiveBuffers, emptySession: Connection())
         fixOn = options.fix != nil
+        if let tradingDay = options.tradingDay, tradingDay.enabled {
+            schedule = TradingSchedule(settings: tradingDay, zone: options.zoneOffsets, epochMidnight: fixPort.epochMidnight)
+        }
+        operatorActions = options.operatorActions
         fix = fixPort
         fixTable = fixConnections
         self.ring = ring
@@ -398,6 +412,7 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             // The day's drop-copy sessions, for the journal (a day snapshot does not hold them).
             dropCopyRecordSessions()
         }
+        if schedule != nil { scheduleEstablishing = schedule!.begin(now: now) }
         table.startAccepting(ring: ring)
         if fixOn { _ = fixTable.startAccepting(ring: ring) }
         counters.store(GatewayCounters.listening, table.isListening && table.isAccepting ? 1 : 0)

@@ -100,6 +100,9 @@ public enum GatewayCounters {
     public static let dropCopyRejects = CounterCell(49)
     public static let dropCopyUntracked = CounterCell(50)
     public static let dropCopyActiveSessions = CounterCell(51)
+    /// Phase commands sent to the engine: the trading day's schedule and operators' halts and
+    /// resumes (`trading_day`, the admin plane's `/trading/…`).
+    public static let phaseCommands = CounterCell(52)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -154,6 +157,7 @@ public enum GatewayCounters {
         .init("drop_copy_rejects", .counter, dropCopyRejects, help: "Application messages a drop-copy client sent, refused with BusinessMessageReject."),
         .init("drop_copy_untracked", .counter, dropCopyUntracked, help: "Drop-copy reports of orders its book had no room for (fix.drop_copy_orders)."),
         .init("drop_copy_active_sessions", .gauge, dropCopyActiveSessions, help: "Drop-copy sessions logged on."),
+        .init("phase_commands", .counter, phaseCommands, help: "Phase commands sent to the engine (the trading day's schedule, operators' halts and resumes)."),
     ], cellCount: 56)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

@@ -46,6 +46,15 @@ public struct GatewayOptions: Sendable {
     /// alive as long as the gateway.
     public var leadershipTerm: LeadershipTerm?
     public var leadershipGate: LeadershipGate?
+    /// `trading_day` enabled: the schedule the gateway sends the engine as phase commands for
+    /// every symbol (`TradingSchedule`), with the time zone's offsets (unused by an
+    /// accelerated day); nil: instruments stay as they are (continuous, unless an operator
+    /// halts them).
+    public var tradingDay: TradingDaySettings?
+    public var zoneOffsets = ZoneOffsets.utc
+    /// Where the admin plane leaves operator actions (halt, resume) for the gateway to send
+    /// the engine; nil: none come.
+    public var operatorActions: OperatorActionQueue?
 
     public init(settings: GatewaySettings, tcpNoDelay: Bool, session: SoupSessionName, symbols: [Symbol], keys: APIKeys,
                 preLoginConnections: Int? = nil, startsDay: Bool = true, tls: TLSContextSource? = nil) {

@@ -101,6 +101,11 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
 
     deinit { instruments.deallocate() }
 
+    /// Whether the feed's opening says the market is open (System Events `S` and `Q` after
+    /// the directory). False when the trading day's schedule runs: its phase commands publish
+    /// them when they happen.
+    public var opensMarket = true
+
     /// The heap bytes `init` allocates besides its `RetransmitHistory` (planned on its own):
     /// the packet slots, the replica of the books and the instruments.
     public static func requiredBytes(maxPayload: Int, instrumentCount: Int, packetSlots: Int, orderCapacity: Int) -> Int {
@@ -281,6 +286,10 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
         guard case .opening(var index) = phase else { return phase == .live }
         let n = instrumentCount
         while index < 3 + 2 * n && canPublish {
+            if !opensMarket && (index == n + 1 || index == n + 2) {
+                index += 1
+                continue
+            }
             switch index {
             case 0: publish(.systemEvent(.init(timestamp: timestamp, code: .startOfMessages)))
             case 1...n:

@@ -20,6 +20,7 @@ public struct FeedRegenerator: ~Copyable {
         publisher = FeedPublisher(session: configuration.session, maxPayload: configuration.maxPayloadBytes,
                                   instruments: configuration.instruments, packetSlots: 4, historyMessages: historyMessages,
                                   orderCapacity: configuration.orderCapacity, firstSequence: 1)
+        publisher.opensMarket = !configuration.scheduledDay
     }
 
     /// A regenerator that continues from a day snapshot's feed state: its next message gets
@@ -28,6 +29,7 @@ public struct FeedRegenerator: ~Copyable {
         publisher = FeedPublisher(session: configuration.session, maxPayload: configuration.maxPayloadBytes,
                                   instruments: configuration.instruments, packetSlots: 4, historyMessages: historyMessages,
                                   orderCapacity: configuration.orderCapacity, firstSequence: state.nextSequence)
+        publisher.opensMarket = !configuration.scheduledDay
         try publisher.restoreDayState(state)
         dayOpened = state.dayOpened
         openingTimestamp = state.openingTimestamp

@@ -38,6 +38,10 @@ public struct MarketDataConfiguration: Sendable {
     /// as the order gateway's are); false lets any Login Request in.
     public var snapshotLoginRequired: Bool
     public var snapshotLoginTimeoutNanoseconds: UInt64 = 5_000_000_000
+    /// The trading day's schedule runs (`trading_day.enabled`): the engine's phase commands
+    /// publish start of system and market hours (`S`, `Q`), so the feed's opening does not
+    /// (`FeedPublisher.opensMarket`).
+    public var scheduledDay = false
     public var snapshotIdleTimeoutNanoseconds: UInt64 = 15_000_000_000
     /// A snapshot not read within this long closes its connection (a slow consumer).
     public var snapshotSendTimeoutNanoseconds: UInt64 = 30_000_000_000
@@ -285,6 +289,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
                                   instruments: configuration.instruments, packetSlots: configuration.packetSlots,
                                   historyMessages: configuration.retransmitHistoryMessages, orderCapacity: configuration.orderCapacity,
                                   firstSequence: configuration.firstSequence)
+        publisher.opensMarket = !configuration.scheduledDay
         policy = RetransmitPolicy(session: configuration.session, maxRequestsPerSecond: configuration.retransmitMaxRequestsPerSecond)
         answers = PacketSlots(count: configuration.answerSlots, slotBytes: configuration.maxPayloadBytes)
         completions = .allocate(capacity: Self.completionBatch)

@@ -40,6 +40,8 @@ public final class Appliance: @unchecked Sendable {
     var instanceLock: InstanceLock?
     public let runner: AgentRunner
     public internal(set) var admin: AdminServer?
+    /// Halts and resumes the admin plane takes, on their way to the gateway.
+    public let operatorActions = OperatorActionQueue()
     /// The port the order gateway listens on (the configured one, or the one the kernel
     /// chose when the options asked for port 0).
     public private(set) var gatewayPort = 0
@@ -397,6 +399,17 @@ public final class Appliance: @unchecked Sendable {
         gatewayOptions.stallBudgetMilliseconds = configuration.durability.stallBudgetMilliseconds
         gatewayOptions.leadershipTerm = term
         gatewayOptions.leadershipGate = term != nil ? leadership?.gate : nil
+        if configuration.tradingDay.enabled {
+            gatewayOptions.tradingDay = configuration.tradingDay
+            do {
+                if configuration.tradingDay.clockRate == 1 { gatewayOptions.zoneOffsets = try Self.zoneOffsets(configuration.tradingDay.timeZone) }
+            } catch {
+                _ = consume listener
+                throw error
+            }
+            note(Self.tradingDayNote(configuration.tradingDay))
+        }
+        gatewayOptions.operatorActions = operatorActions
         // FIX 4.4 (fix.port): a second listener of the same gateway agent.
         var fixListener: TCPListener? = nil
         var dropCopyListener: TCPListener? = nil
@@ -678,17 +691,21 @@ public final class Appliance: @unchecked Sendable {
             }
         }
 
+        let logger = self.logger
+        let actions = keys.operators.isEmpty ? nil
+            : AdminActions(operators: keys.operators, queue: operatorActions, audit: { logger.notice("\($0)") })
         try openAdminAndPublish(configuration, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
-                                cpus: adminCPUs, environment: options.environment, stopIfRequested: stopIfRequested)
+                                cpus: adminCPUs, environment: options.environment, actions: actions, stopIfRequested: stopIfRequested)
     }
 
     /// The admin plane, on threads kept off the CPUs the agents are pinned to; then, every
     /// port bound, the counters file takes its place for readers and the state is running.
     /// `environment`: where admin.tls on finds RTES_TLS_CERT and RTES_TLS_KEY.
     func openAdminAndPublish(_ configuration: ExchangeConfiguration, snapshots: OrderBookSnapshotClient, cpus adminCPUs: (cpus: [Int], note: String),
-                             environment: [String: String] = ProcessInfo.processInfo.environment,
+                             environment: [String: String] = ProcessInfo.processInfo.environment, actions: AdminActions? = nil,
                              stopIfRequested: () throws -> Void) throws {
-        let state = AdminState(cells: counters.cells, snapshots: snapshots, instruments: configuration.symbols, settings: configuration.admin)
+        let state = AdminState(cells: counters.cells, snapshots: snapshots, instruments: configuration.symbols, settings: configuration.admin,
+                               actions: actions)
         let host = configuration.exchange.bindAddress.description
         note(adminCPUs.note)
         try stopIfRequested()

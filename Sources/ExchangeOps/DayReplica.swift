@@ -49,6 +49,7 @@ public struct DayReplica: ~Copyable {
         let m = MarketDataConfiguration(configuration: configuration, session: feedSession)
         feed = FeedPublisher(session: feedSession, maxPayload: m.maxPayloadBytes, instruments: m.instruments, packetSlots: 4,
                              historyMessages: 64, orderCapacity: m.orderCapacity, firstSequence: feedFirstSequence)
+        feed.opensMarket = !m.scheduledDay
     }
 
     /// A replica restored from a day snapshot: the state after its covered sequence. Throws

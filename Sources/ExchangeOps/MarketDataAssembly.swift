@@ -30,5 +30,6 @@ extension MarketDataConfiguration {
         snapshotWorkPerTurn = m.snapshotWorkPerTurn
         snapshotMaxBytesPerSecond = m.snapshotMaxMegabytesPerSecond * 1_000_000
         self.firstSequence = firstSequence
+        scheduledDay = c.tradingDay.enabled
     }
 }

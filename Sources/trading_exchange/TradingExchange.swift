@@ -134,6 +134,11 @@ struct TradingExchange: ParsableCommand {
             FileHandle.standardError.write(Data("trading_exchange: the API keys file (RTES_API_KEYS_FILE) cannot be used:\n\(error)\n".utf8))
             throw ExitCode(2)
         }
+        let day = loaded.configuration.tradingDay
+        if day.enabled && day.clockRate == 1 && TimeZone(identifier: day.timeZone) == nil {
+            FileHandle.standardError.write(Data("trading_exchange: \(config): trading_day.time_zone: the host's time zone data has no zone \"\(day.timeZone)\"\n".utf8))
+            throw ExitCode(2)
+        }
         if check {
             print("\(config): valid (\(loaded.configuration.symbols.count) symbols, \(keys.accounts.count) accounts, \(loaded.warnings.count) warnings)")
             // The sizes start-up maps its regions with (the same plan), and the feed's history.
