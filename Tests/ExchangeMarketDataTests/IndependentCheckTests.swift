@@ -167,6 +167,13 @@ final class CapturedFeed: @unchecked Sendable {
         let messages = goldens + feed.messages
         let kinds = Set(messages.map { $0[0] })
         #expect(kinds.isSuperset(of: Array("SRHAFECXDUP".utf8)), "message types captured: \(String(decoding: Array(kinds).sorted(), as: UTF8.self))")
+        try Self.checkWithItchfeed(messages)
+        #expect(feed.messages.count > 5_000)
+    }
+
+    /// itchfeed parses every one of `messages` (each u16 length + message), with the field
+    /// values our decoder reads, and reads every field we publish.
+    static func checkWithItchfeed(_ messages: [[UInt8]]) throws {
         let directory = try Peers.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }  // clean-up only: a leftover directory fails nothing
         var file: [UInt8] = []
@@ -195,19 +202,27 @@ final class CapturedFeed: @unchecked Sendable {
             #expect(Set(expected.keys).isSubset(of: Set(parsed[i].keys)), "message \(i): itchfeed lacks \(Set(expected.keys).subtracting(parsed[i].keys))")
         }
         #expect(mismatches == 0)
-        #expect(feed.messages.count > 5_000)
     }
 
     @Test(.enabled(if: Peers.tshark, "tshark/text2pcap could not be installed (see .ci/tools)"))
     func wiresharkDecodesTheFramingOfEveryCapturedPacket() throws {
         let feed = try CapturedFeed.shared.get()
+        let (heartbeats, endOfSession) = try Self.checkWithTshark(feed.packets)
+        #expect(heartbeats > 0)
+        #expect(endOfSession == 1)
+    }
+
+    /// Wireshark's moldudp64 dissector decodes every one of `packets` (127.0.0.1:9999 →
+    /// 239.0.0.1:9999) with our session, sequence numbers, counts and message lengths, and
+    /// flags nothing; returns the heartbeats and End of Session packets among them.
+    static func checkWithTshark(_ packets: [[UInt8]]) throws -> (heartbeats: Int, endOfSession: Int) {
         let directory = try Peers.temporaryDirectory()
         // Clean-up only (try?): a leftover directory fails nothing.
         defer { if ProcessInfo.processInfo.environment["RTES_KEEP_CAPTURE"] == nil { try? FileManager.default.removeItem(at: directory) } }
         print("capture: \(directory.path)")
         // One UDP datagram per packet, 127.0.0.1:9999 → 239.0.0.1:9999, in text2pcap's hex dump form.
         var dump = ""
-        for packet in feed.packets {
+        for packet in packets {
             for offset in stride(from: 0, to: packet.count, by: 16) {
                 let line = packet[offset..<min(offset + 16, packet.count)].map { hexDigits([$0]) }.joined(separator: " ")
                 dump += String(format: "%06x ", offset) + line + "\n"
@@ -227,11 +242,11 @@ final class CapturedFeed: @unchecked Sendable {
         try #require(status == 0, "tshark: \(output.suffix(2_000))")
         // (tshark may print a warning first, e.g. about running as root: rows start with the frame number.)
         let rows = output.split(separator: "\n", omittingEmptySubsequences: true).filter { $0.first?.isNumber == true }.map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
-        #expect(rows.count == feed.packets.count)
+        #expect(rows.count == packets.count)
         var heartbeats = 0
         var endOfSession = 0
-        for (i, row) in rows.enumerated() where i < feed.packets.count && row.count == fields.count {
-            let packet = try feed.packets[i].withUnsafeBytes { try MoldUDP64.readPacket($0).get() }
+        for (i, row) in rows.enumerated() where i < packets.count && row.count == fields.count {
+            let packet = try packets[i].withUnsafeBytes { try MoldUDP64.readPacket($0).get() }
             var lengths: [String] = []
             var sequences: [String] = []
             packet.forEachMessage { sequence, message in
@@ -240,7 +255,7 @@ final class CapturedFeed: @unchecked Sendable {
             }
             if packet.isHeartbeat { heartbeats += 1 }
             if packet.isEndOfSession { endOfSession += 1 }
-            #expect(row[1] == String(decoding: feed.packets[i][0..<10], as: UTF8.self), "packet \(i) session \(row[1])")
+            #expect(row[1] == String(decoding: packets[i][0..<10], as: UTF8.self), "packet \(i) session \(row[1])")
             #expect(row[2] == "\(packet.sequence)", "packet \(i) sequence")
             #expect(row[3] == "\(packet.count)", "packet \(i) count")
             #expect(row[4] == lengths.joined(separator: ","), "packet \(i) lengths")
@@ -252,7 +267,6 @@ final class CapturedFeed: @unchecked Sendable {
             #expect(flags.isEmpty, "packet \(i) flagged: \(flags)")
             if !severities.isEmpty { #expect(packet.isEndOfSession, "packet \(i) has expert info \(severities)") }
         }
-        #expect(heartbeats > 0)
-        #expect(endOfSession == 1)
+        return (heartbeats, endOfSession)
     }
 }

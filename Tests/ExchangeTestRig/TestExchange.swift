@@ -97,6 +97,9 @@ public struct ExchangeKnobs: Sendable {
     /// `environment` as for `tls`).
     public var snapshotTLS = "off"
     public var adminTLS = "off"
+    /// The `trading_day` section's members as JSON (nil: none, instruments stay continuous),
+    /// e.g. `"enabled": true, "clock_rate": 5000`.
+    public var tradingDay: String?
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -162,7 +165,7 @@ public struct ExchangeKnobs: Sendable {
                         "udp_port": \(udpPort) },
           "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages), "snapshot_tls": "\(snapshotTLS)" },
           "admin": { "tls": "\(adminTLS)" },
-          "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")
+          "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")\(tradingDay.map { "\n  \"trading_day\": { \($0) }," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
