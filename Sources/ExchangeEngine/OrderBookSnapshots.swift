@@ -13,7 +13,7 @@ import Synchronization
 /// | 0 | request sequence (written by the admin side, release) |
 /// | 8 | instrument, 16 levels wanted |
 /// | 128 | response sequence (written by the engine, release) |
-/// | 136 | status (0 ok, 1 unknown instrument), bid count, ask count, last trade, halted |
+/// | 136 | status (0 ok, 1 unknown instrument), bid count, ask count, last trade, halted, phase |
 /// | 256 | `maxLevels` bid levels, then `maxLevels` ask levels (`DepthLevel`) |
 public enum OrderBookSnapshots {
     static let requestSequence = 0
@@ -25,6 +25,7 @@ public enum OrderBookSnapshots {
     static let responseAsks = 152
     static let responseLastTrade = 160
     static let responseHalted = 168
+    static let responsePhase = 176
     static let levelsOffset = 256
 
     public static func requiredBytes(maxLevels: Int) -> Int {
@@ -66,6 +67,7 @@ public struct OrderBookSnapshotServer: @unchecked Sendable {
             atomic(OrderBookSnapshots.responseAsks).pointee.store(UInt64(asks), ordering: .relaxed)
             atomic(OrderBookSnapshots.responseLastTrade).pointee.store(UInt64(engine.lastTradePrice(of: index) ?? 0), ordering: .relaxed)
             atomic(OrderBookSnapshots.responseHalted).pointee.store(engine.isHalted(index) ? 1 : 0, ordering: .relaxed)
+            atomic(OrderBookSnapshots.responsePhase).pointee.store(UInt64(engine.phase(of: index).rawValue), ordering: .relaxed)
         }
         atomic(OrderBookSnapshots.responseSequence).pointee.store(request, ordering: .releasing)
         return true
@@ -77,7 +79,10 @@ public struct OrderBookSnapshot: Sendable, Equatable {
     public var bids: [DepthLevel]
     public var asks: [DepthLevel]
     public var lastTrade: Price?
+    /// The operator's halt (`haltInstrument`: orders refused).
     public var halted: Bool
+    /// Where the instrument is in its trading day.
+    public var phase: TradingPhase = .continuous
 }
 
 /// The admin plane's side. Requests are serialized by a lock (the admin plane may serve
@@ -121,7 +126,8 @@ public final class OrderBookSnapshotClient: @unchecked Sendable {
                 bids: Array(UnsafeBufferPointer(start: levels, count: bids)),
                 asks: Array(UnsafeBufferPointer(start: levels + maxLevels, count: asks)),
                 lastTrade: last == 0 ? nil : last,
-                halted: atomic(OrderBookSnapshots.responseHalted).pointee.load(ordering: .relaxed) != 0))
+                halted: atomic(OrderBookSnapshots.responseHalted).pointee.load(ordering: .relaxed) != 0,
+                phase: TradingPhase(rawValue: UInt8(truncatingIfNeeded: atomic(OrderBookSnapshots.responsePhase).pointee.load(ordering: .relaxed))) ?? .continuous))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -137,10 +138,16 @@ final class AdminHandler: ChannelDuplexHandler {
             return send(context, head, .uriTooLong,
                         json: #"{"error":"URI longer than \#(settings.maxURIBytes) bytes (admin.max_uri_bytes)"}"#)
         }
+        let (path, query) = split(head.uri)
+        if path.hasPrefix("/trading/") {
+            guard head.method == .POST else {
+                return send(context, head, .methodNotAllowed, json: #"{"error":"method not allowed","allowed":["POST"]}"#)
+            }
+            return tradingAction(String(path.dropFirst("/trading/".count)), query: query, head: head, context: context)
+        }
         guard head.method == .GET || head.method == .HEAD else {
             return send(context, head, .methodNotAllowed, json: #"{"error":"method not allowed","allowed":["GET","HEAD"]}"#)
         }
-        let (path, query) = split(head.uri)
         switch path {
         case "/metrics":
             send(context, head, .ok, body: state.metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
@@ -159,6 +166,55 @@ final class AdminHandler: ChannelDuplexHandler {
             orderBook(String(path.dropFirst("/debug/orderbook/".count)), query: query, head: head, context: context)
         default:
             send(context, head, .notFound, json: #"{"error":"not found","path":\#(quote(path))}"#)
+        }
+    }
+
+    /// `POST /trading/halt` or `/trading/resume`, `symbol` (absent: the whole market) and an
+    /// optional `reason` for the log: authenticated off the event loop (scrypt), then queued.
+    private func tradingAction(_ name: String, query: [String: String], head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let action: PhaseAction
+        switch name {
+        case "halt": action = .halt
+        case "resume": action = .resume
+        default: return send(context, head, .notFound, json: #"{"error":"not found","actions":["/trading/halt","/trading/resume"]}"#)
+        }
+        guard let actions = state.actions else {
+            return send(context, head, .notFound, json: #"{"error":"this exchange takes no admin actions: the keys file lists no operators"}"#)
+        }
+        var symbol = Symbol.everySymbol
+        if let text = query["symbol"] {
+            guard state.symbols[text.uppercased()] != nil, let s = Symbol(text.uppercased()) else {
+                return send(context, head, .notFound, json: #"{"error":"unknown symbol","symbol":\#(quote(String(text.prefix(16))))}"#)
+            }
+            symbol = s
+        }
+        let reason = String((query["reason"]?.removingPercentEncoding ?? "").prefix(200))
+        guard actions.admits() else {
+            return send(context, head, .tooManyRequests, json: #"{"error":"too many failed authentications this second; try again"}"#)
+        }
+        let header = head.headers.first(name: "Authorization")
+        let answer = pool.runIfActive(eventLoop: context.eventLoop) { actions.authenticate(header) }
+        answer.assumeIsolated().whenComplete { result in
+            let refusal: AdminActions.Refusal?
+            switch result {
+            case .success(.success(let person)): refusal = actions.take(action, symbol: symbol, by: person, reason: reason)
+            case .success(.failure(let r)): refusal = r
+            case .failure: refusal = .unavailable
+            }
+            let target = symbol == .everySymbol ? "null" : quote(symbol.description)
+            switch refusal {
+            case nil:
+                self.send(context, head, .accepted, json: #"{"queued":"\#(action)","symbol":\#(target)}"#)
+            case .unauthenticated?, .badCredentials?:
+                self.send(context, head, .unauthorized, json: #"{"error":"an operator's credentials are needed (HTTP Basic)"}"#,
+                          extraHeaders: [("WWW-Authenticate", #"Basic realm="rtes-admin", charset="UTF-8""#)])
+            case .forbidden?:
+                self.send(context, head, .forbidden, json: #"{"error":"this operator's role may not \#(action)"}"#)
+            case .throttled?:
+                self.send(context, head, .tooManyRequests, json: #"{"error":"too many failed authentications this second; try again"}"#)
+            case .unavailable?:
+                self.send(context, head, .serviceUnavailable, json: #"{"error":"the gateway is not taking actions now (earlier ones still queued, or this exchange is not serving)"}"#)
+            }
         }
     }
 
@@ -183,7 +239,7 @@ final class AdminHandler: ChannelDuplexHandler {
                         .joined(separator: ",") + "]"
                 }
                 let last = book.lastTrade.map { "\"\(formatPrice($0, tick: tick))\"" } ?? "null"
-                self.send(context, head, .ok, json: #"{"symbol":"\#(symbol.uppercased())","bids":\#(side(book.bids)),"asks":\#(side(book.asks)),"last_trade":\#(last),"halted":\#(book.halted)}"#)
+                self.send(context, head, .ok, json: #"{"symbol":"\#(symbol.uppercased())","bids":\#(side(book.bids)),"asks":\#(side(book.asks)),"last_trade":\#(last),"halted":\#(book.halted),"phase":"\#(book.phase)"}"#)
             case .success(.failure(.unknownInstrument)):
                 self.send(context, head, .notFound, json: #"{"error":"unknown symbol","symbol":\#(quote(symbol))}"#)
             case .success(.failure(.timedOut)), .failure:
@@ -192,15 +248,17 @@ final class AdminHandler: ChannelDuplexHandler {
         }
     }
 
-    private func send(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, json: String) {
-        send(context, head, status, body: json + "\n", contentType: "application/json")
+    private func send(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, json: String,
+                      extraHeaders: [(String, String)] = []) {
+        send(context, head, status, body: json + "\n", contentType: "application/json", extraHeaders: extraHeaders)
     }
 
     /// Writes one whole answer to the request `unanswered` counted. A 4xx closes the
     /// connection after it (the client sent something the plane does not take).
-    private func send(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, body: String, contentType: String) {
+    private func send(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, body: String, contentType: String,
+                      extraHeaders: [(String, String)] = []) {
         guard !closing, context.channel.isActive else { return }
-        var headers = HTTPHeaders()
+        var headers = HTTPHeaders(extraHeaders)
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Cache-Control", value: "no-store")

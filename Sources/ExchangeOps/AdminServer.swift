@@ -24,6 +24,7 @@ import Synchronization
 /// | `/ready` | `{"ready":true}`, or 503 with `{"ready":false,"reason":…}` (not running, an agent down, orders refused for a system reason) |
 /// | `/live` | `{"alive":true}` |
 /// | `/debug/orderbook/SYMBOL?levels=N` | depth as JSON (404 unknown symbol, 503 engine not answering) |
+/// | `POST /trading/halt?symbol=S&reason=R`, `POST /trading/resume?…` | an operator's halt or resume of a symbol (no `symbol`: the whole market), HTTP Basic authentication against the keys file's `operators` (`AdminActions`); 202 once queued for the engine |
 public final class AdminServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let pool: NIOThreadPool
@@ -122,8 +123,12 @@ public final class AdminState: Sendable {
     private let health = Mutex(HealthEvaluator())
     private let started = ContinuousClock.now
 
+    /// The write actions (halt, resume) and who may take them; nil: the plane takes none.
+    let actions: AdminActions?
+
     public init(cells: CounterCells, snapshots: OrderBookSnapshotClient, instruments: [InstrumentSpec],
-                settings: AdminSettings = AdminSettings()) {
+                settings: AdminSettings = AdminSettings(), actions: AdminActions? = nil) {
+        self.actions = actions
         self.cells = cells
         self.settings = settings
         connections = AdminConnections(limit: settings.maxConnections)
@@ -145,6 +150,7 @@ public final class AdminState: Sendable {
         out.one("rtes_admin_connections_total", "counter", "Admin HTTP connections accepted.", connections.acceptedTotal)
         out.metric("rtes_admin_connections_closed_total", "counter", "Admin HTTP connections the admin plane closed itself, by reason.",
                    AdminConnections.Closure.allCases.map { (#"{reason="\#($0.label)"}"#, String(connections.closed($0))) })
+        actions?.metrics(&out)
         return MetricsRenderer.render(CountersSnapshot(cells)) + out.text
     }
 
