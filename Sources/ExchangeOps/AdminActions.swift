@@ -82,7 +82,8 @@ public final class AdminActions: Sendable {
         count(refusal)
         if failures <= 3 {
             // The name only when it is an operator's: a mistyped password in the username field stays out of the log.
-            let name = who.flatMap { operators[$0] != nil ? " as \($0)" : " (unknown operator)" } ?? ""
+            var name = ""
+            if let who { name = operators[who] != nil ? " as \(who)" : " (unknown operator)" }
             audit("admin: refused an action\(name): \(refusal == .unauthenticated ? "no Basic credentials" : "wrong credentials")")
         }
         return refusal
