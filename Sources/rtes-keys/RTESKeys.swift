@@ -80,7 +80,8 @@ struct RTESKeys: ParsableCommand {
                 let (keys, warnings) = try APIKeys.load(path: file, allowPlainPasswords: allowUnhashed)
                 for warning in warnings { printError("warning: \(warning)") }
                 let plain = keys.accounts.filter { $0.credential.isPlain }.count
-                print("\(file): valid (\(keys.accounts.count) accounts, \(keys.accounts.count - plain) hashed, \(plain) plain)")
+                let operators = keys.operators.isEmpty ? "" : ", \(keys.operators.count) operator\(keys.operators.count == 1 ? "" : "s") (\(keys.operators.map { "\($0.username): \($0.role.rawValue)" }.joined(separator: ", ")))"
+                print("\(file): valid (\(keys.accounts.count) accounts, \(keys.accounts.count - plain) hashed, \(plain) plain\(operators))")
             } catch {
                 printError("rtes-keys check: \(file) cannot be used:\n\(error)")
                 throw ExitCode(2)

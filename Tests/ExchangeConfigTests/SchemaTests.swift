@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func theDecoderReadsEverySchemaField() throws {
-        let json = document(#""exchange": {}, "risk": {}, "performance": {"cores": {}}, "gateway": {}, "market_data": {}, "admin": {}, "auth": {}, "durability": {}, "leadership": {}, "fix": {}, "replication": {}"#)
+        let json = document(#""exchange": {}, "risk": {}, "performance": {"cores": {}}, "gateway": {}, "market_data": {}, "admin": {}, "auth": {}, "durability": {}, "leadership": {}, "fix": {}, "replication": {}, "trading_day": {}"#)
         var decoder = ConfigurationDecoder(host: twoCPUs)
         let root = try JSONParser.parse(json, source: .file("t.json"))
         #expect(decoder.decode(root) != nil)
