@@ -9,7 +9,8 @@
 // restoring rebuilds every derived structure (levels' share totals, occupancy bitmaps,
 // open notional, the token table) from the orders themselves.
 //
-// Engine section, version 1 (little-endian):
+// Engine section, version 2 (little-endian; version 1, which had no phase, is read as
+// every instrument continuous):
 //
 // ```
 // u64 magic "RTESENGN"   u32 version   u32 reserved (0)
@@ -19,7 +20,8 @@
 //   (information only); u64 resting orders (N)
 // u64 engine time, u64 last command's timestamp, u64 next order reference, u64 next match number
 // 15 × u64 counters (EngineCounters, declaration order); u32 reject slots, then u64 per slot
-// per instrument: u32 last trade price (0: none), u8 halted; then bids, then asks:
+// per instrument: u32 last trade price (0: none), u8 halted, u8 phase (TradingPhase, v2);
+//   then bids, then asks:
 //   u32 levels; per level, best first: u32 ladder level, u32 orders; per order, oldest first
 //   (41 bytes): u64 reference, u64 token high, u64 token low, u32 leaves, u32 client,
 //   u32 firm, u8 side, u8 display, u8 capacity, u8 intermarket sweep, u8 cross type
@@ -32,7 +34,9 @@
 
 extension MatchingEngine {
     /// The engine section's format version this build writes and reads.
-    public static let snapshotVersion: UInt32 = 1
+    public static let snapshotVersion: UInt32 = 2
+    /// The oldest engine section this build reads.
+    public static let oldestSnapshotVersion: UInt32 = 1
 
     /// Writes the whole engine state through `sink`, in chunks of `chunkBytes`. Refuses
     /// (`notAtCommandBoundary`) while a command is suspended or its events are not drained:
@@ -105,10 +109,10 @@ extension EngineState {
     // MARK: Writing
 
     func encodeSnapshot(into e: inout SnapshotEncoder) throws {
-        for instrument in 0..<instrumentCount where books[instrument].phase != .continuous || books[instrument].crossHead != nullOrder {
-            // Snapshots do not hold phases or cross lists yet: recovery replays the journal.
+        for instrument in 0..<instrumentCount where books[instrument].crossHead != nullOrder {
+            // Snapshots hold phases but not cross lists yet: recovery replays the journal.
             throw EngineSnapshotError.notAtCommandBoundary(
-                "\(books[instrument].symbol) is in phase \(books[instrument].phase) or has orders waiting for a cross, which snapshots do not hold yet")
+                "\(books[instrument].symbol) has orders waiting for a cross (\(books[instrument].phase)), which snapshots do not hold yet")
         }
         try e.u64(Self.snapshotMagic)
         try e.u32(MatchingEngine.snapshotVersion)
@@ -151,6 +155,7 @@ extension EngineState {
             let book = books + instrument
             try e.u32(book.pointee.lastTradePrice)
             try e.bool(book.pointee.halted)
+            try e.u8(book.pointee.phase.rawValue)
             hashBook(book, into: &h)
             for side in [BookSide.bid, .ask] {
                 var levels: UInt32 = 0
@@ -325,7 +330,7 @@ extension EngineState {
             throw .notASnapshot("the engine section does not start with RTESENGN")
         }
         let version = try d.u32("the format version")
-        guard version == MatchingEngine.snapshotVersion else {
+        guard (MatchingEngine.oldestSnapshotVersion...MatchingEngine.snapshotVersion).contains(version) else {
             throw .unsupportedVersion(found: version, supported: MatchingEngine.snapshotVersion)
         }
         _ = try d.u32("a reserved word")
@@ -397,6 +402,11 @@ extension EngineState {
                 book.pointee.setLastTrade(lastTrade)
             }
             book.pointee.halted = try d.bool("a halt flag")
+            if version >= 2 {
+                let raw = try d.u8("a trading phase")
+                guard let phase = TradingPhase(rawValue: raw) else { throw .damaged("\(spec.symbol)'s trading phase \(raw) is not one") }
+                book.pointee.phase = phase
+            }
             for side in [BookSide.bid, .ask] {
                 let levelCount = try d.count("a level count", atMost: Int(priceLevels))
                 var previous: Int64 = -1

@@ -108,7 +108,9 @@ func adminRequest(_ method: String, port: Int, _ target: String, user: String? =
     }
 
     @Test func withoutOperatorsThePlaneTakesNoActions() throws {
-        let exchange = try TestExchange()
+        var keys = devKeys
+        keys.operators = []
+        let exchange = try TestExchange(keys: keys)
         defer { exchange.drain() }
         let answer = try #require(adminRequest("POST", port: exchange.appliance.admin!.port, "/trading/halt?symbol=AAPL",
                                                user: "ops1", password: "opspass1"))
