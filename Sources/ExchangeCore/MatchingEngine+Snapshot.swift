@@ -9,8 +9,8 @@
 // restoring rebuilds every derived structure (levels' share totals, occupancy bitmaps,
 // open notional, the token table) from the orders themselves.
 //
-// Engine section, version 2 (little-endian; version 1, which had no phase, is read as
-// every instrument continuous):
+// Engine section, version 3 (little-endian; version 2 had no cross lists, version 1 no
+// phases either: read as every instrument continuous with nothing waiting):
 //
 // ```
 // u64 magic "RTESENGN"   u32 version   u32 reserved (0)
@@ -21,7 +21,8 @@
 // u64 engine time, u64 last command's timestamp, u64 next order reference, u64 next match number
 // 15 × u64 counters (EngineCounters, declaration order); u32 reject slots, then u64 per slot
 // per instrument: u32 last trade price (0: none), u8 halted, u8 phase (TradingPhase, v2);
-//   then bids, then asks:
+//   u32 orders waiting for a cross (v3), per order in arrival order the 41 bytes below then
+//   u32 price (0: a market order) and u32 ladder level; then bids, then asks:
 //   u32 levels; per level, best first: u32 ladder level, u32 orders; per order, oldest first
 //   (41 bytes): u64 reference, u64 token high, u64 token low, u32 leaves, u32 client,
 //   u32 firm, u8 side, u8 display, u8 capacity, u8 intermarket sweep, u8 cross type
@@ -34,7 +35,7 @@
 
 extension MatchingEngine {
     /// The engine section's format version this build writes and reads.
-    public static let snapshotVersion: UInt32 = 2
+    public static let snapshotVersion: UInt32 = 3
     /// The oldest engine section this build reads.
     public static let oldestSnapshotVersion: UInt32 = 1
 
@@ -109,11 +110,6 @@ extension EngineState {
     // MARK: Writing
 
     func encodeSnapshot(into e: inout SnapshotEncoder) throws {
-        for instrument in 0..<instrumentCount where books[instrument].crossHead != nullOrder {
-            // Snapshots hold phases but not cross lists yet: recovery replays the journal.
-            throw EngineSnapshotError.notAtCommandBoundary(
-                "\(books[instrument].symbol) has orders waiting for a cross (\(books[instrument].phase)), which snapshots do not hold yet")
-        }
         try e.u64(Self.snapshotMagic)
         try e.u32(MatchingEngine.snapshotVersion)
         try e.u32(0)
@@ -156,6 +152,20 @@ extension EngineState {
             try e.u32(book.pointee.lastTradePrice)
             try e.bool(book.pointee.halted)
             try e.u8(book.pointee.phase.rawValue)
+            var waiting: UInt32 = 0
+            var w = book.pointee.crossHead
+            while w != nullOrder { waiting &+= 1; w = orders[Int(w)].next }
+            try e.u32(waiting)
+            w = book.pointee.crossHead
+            while w != nullOrder {
+                let o = orders[Int(w)]
+                numbers[Int(w)] = number
+                number &+= 1
+                try encodeOrderFields(o, into: &e)
+                try e.u32(o.price)
+                try e.u32(o.level)
+                w = o.next
+            }
             hashBook(book, into: &h)
             for side in [BookSide.bid, .ask] {
                 var levels: UInt32 = 0
@@ -178,17 +188,7 @@ extension EngineState {
                             hashOrder(o, into: &h)
                             numbers[Int(i)] = number
                             number &+= 1
-                            try e.u64(o.reference)
-                            try e.u64(o.token.high)
-                            try e.u64(o.token.low)
-                            try e.u32(o.leaves)
-                            try e.u32(o.client)
-                            try e.u32(o.firm.rawValue)
-                            try e.u8(o.side.rawValue)
-                            try e.u8(o.display.rawValue)
-                            try e.u8(o.capacity.rawValue)
-                            try e.u8(o.intermarketSweep.rawValue)
-                            try e.u8(o.crossType.rawValue)
+                            try encodeOrderFields(o, into: &e)
                             i = o.next
                         }
                     } catch {
@@ -228,6 +228,21 @@ extension EngineState {
         hashTail(into: &h)
         try e.u64(h.finalize())
         try e.u64(Self.snapshotEndMagic)
+    }
+
+    /// An order's 41 bytes: reference, token, leaves, client, firm and its attributes.
+    private func encodeOrderFields(_ o: OrderRecord, into e: inout SnapshotEncoder) throws {
+        try e.u64(o.reference)
+        try e.u64(o.token.high)
+        try e.u64(o.token.low)
+        try e.u32(o.leaves)
+        try e.u32(o.client)
+        try e.u32(o.firm.rawValue)
+        try e.u8(o.side.rawValue)
+        try e.u8(o.display.rawValue)
+        try e.u8(o.capacity.rawValue)
+        try e.u8(o.intermarketSweep.rawValue)
+        try e.u8(o.crossType.rawValue)
     }
 
     /// Calls `body` with each occupied level of one side, best first.
@@ -407,6 +422,13 @@ extension EngineState {
                 guard let phase = TradingPhase(rawValue: raw) else { throw .damaged("\(spec.symbol)'s trading phase \(raw) is not one") }
                 book.pointee.phase = phase
             }
+            if version >= 3 {
+                let waiting = try d.count("a cross list's order count", atMost: n - placed)
+                for _ in 0..<waiting {
+                    indexOf[placed] = try decodeWaitingOrder(&d, instrument: InstrumentIndex(instrument), before: reference)
+                    placed += 1
+                }
+            }
             for side in [BookSide.bid, .ask] {
                 let levelCount = try d.count("a level count", atMost: Int(priceLevels))
                 var previous: Int64 = -1
@@ -489,10 +511,61 @@ extension EngineState {
         }
     }
 
+    /// Reads one order waiting for a cross (its fields, price and level), appends it to its
+    /// instrument's cross list and registers its token.
+    private mutating func decodeWaitingOrder(
+        _ d: inout SnapshotDecoder, instrument: InstrumentIndex, before nextReference: OrderReference
+    ) throws(EngineSnapshotError) -> OrderIndex {
+        var o = try decodeOrderFields(&d, instrument: instrument, side: nil, before: nextReference)
+        let book = books + Int(instrument)
+        o.price = try d.u32("a waiting order's price")
+        o.level = try d.u32("a waiting order's level")
+        guard o.level < priceLevels, o.price == 0 || o.price == book.pointee.price(ofLevel: o.level) else {
+            throw .damaged("\(book.pointee.symbol)'s waiting order \(o.reference) has price \(o.price) and level \(o.level), which do not agree with the ladder")
+        }
+        o.placement = .crossList
+        let index = allocateOrder()
+        orders[Int(index)] = o
+        let tail = book.pointee.crossTail
+        orders[Int(index)].prev = tail
+        if tail == nullOrder { book.pointee.crossHead = index } else { orders[Int(tail)].next = index }
+        book.pointee.crossTail = index
+        tokens.insert(client: o.client, token: o.token, order: index)
+        return index
+    }
+
     /// Reads one order, places it at the back of its level and registers its token.
     private mutating func decodeOrder(
         _ d: inout SnapshotDecoder, instrument: InstrumentIndex, side: BookSide, level: UInt32, before nextReference: OrderReference
     ) throws(EngineSnapshotError) -> OrderIndex {
+        var o = try decodeOrderFields(&d, instrument: instrument, side: side, before: nextReference)
+        let index = allocateOrder()
+        let book = books + Int(instrument)
+        o.price = book.pointee.price(ofLevel: level)
+        o.level = level
+        o.placement = .ladder
+        orders[Int(index)] = o
+        let leaves = o.leaves
+        let l = book.pointee.levels + Int(level)
+        let tail = l.pointee.tail
+        orders[Int(index)].prev = tail
+        if tail == nullOrder {
+            l.pointee.head = index
+            if side == .bid { book.pointee.bids.insert(level) } else { book.pointee.asks.insert(level) }
+        } else {
+            orders[Int(tail)].next = index
+        }
+        l.pointee.tail = index
+        l.pointee.shares &+= UInt64(leaves)
+        tokens.insert(client: o.client, token: o.token, order: index)
+        return index
+    }
+
+    /// Reads and checks an order's 41 bytes (`side`: the book side it is filed under, nil for
+    /// a cross list). Price, level and placement are left for the caller.
+    private func decodeOrderFields(
+        _ d: inout SnapshotDecoder, instrument: InstrumentIndex, side: BookSide?, before nextReference: OrderReference
+    ) throws(EngineSnapshotError) -> OrderRecord {
         let at = d.offset
         let reference = try d.u64("an order reference")
         let high = try d.u64("a token")
@@ -511,31 +584,16 @@ extension EngineState {
         guard low & 0xFFFF == 0 else { throw .damaged("order \(reference)'s token has bytes beyond its 14 characters") }
         guard leaves > 0 else { throw .damaged("order \(reference) rests with no shares") }
         guard client < maxClients else { throw .damaged("order \(reference) belongs to client \(client), beyond max clients \(maxClients)") }
-        guard orderSide.bookSide == side else { throw .damaged("order \(reference) is a \(orderSide) order filed among the \(side)s") }
+        if let side, orderSide.bookSide != side { throw .damaged("order \(reference) is a \(orderSide) order filed among the \(side)s") }
         let token = OrderToken(high: high, low: low)
         guard tokens.liveOrder(client: client, token: token, orders: orders) == nil else {
             throw .damaged("two resting orders of client \(client) hold token \(token)")
         }
-        let index = allocateOrder()
-        let book = books + Int(instrument)
-        orders[Int(index)] = OrderRecord(
+        return OrderRecord(
             reference: reference, token: token, next: nullOrder, prev: nullOrder, leaves: leaves,
-            price: book.pointee.price(ofLevel: level), client: client, firm: firm, level: level, expirySlot: 0,
+            price: 0, client: client, firm: firm, level: 0, expirySlot: 0,
             instrument: instrument, side: orderSide, display: display, capacity: capacity, intermarketSweep: sweep,
-            crossType: cross, placement: .ladder)
-        let l = book.pointee.levels + Int(level)
-        let tail = l.pointee.tail
-        orders[Int(index)].prev = tail
-        if tail == nullOrder {
-            l.pointee.head = index
-            if side == .bid { book.pointee.bids.insert(level) } else { book.pointee.asks.insert(level) }
-        } else {
-            orders[Int(tail)].next = index
-        }
-        l.pointee.tail = index
-        l.pointee.shares &+= UInt64(leaves)
-        tokens.insert(client: client, token: token, order: index)
-        return index
+            crossType: cross, placement: .none)
     }
 
     private func orderNumber(_ d: inout SnapshotDecoder, count n: Int, _ what: StaticString) throws(EngineSnapshotError) -> Int {
