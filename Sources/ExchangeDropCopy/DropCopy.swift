@@ -1,4 +1,5 @@
 import ExchangeConfig
+import ExchangeCore
 import ExchangeEngine
 import ExchangeJournal
 import ExchangeOps
@@ -17,8 +18,9 @@ import Synchronization
 /// applying every record from sequence 1, read with `JournalFollower` never past the durable
 /// sequence (`DurableLimit`). Each batch of records' rows is written in one transaction with the
 /// progress row (the last sequence whose rows are stored), so a restart reads the progress row,
-/// replays the records up to it without writing (the replica needs them) and writes from the
-/// next one: no row twice, none missing. When PostgreSQL goes away the batch is kept, the
+/// starts the replica from the newest day snapshot at or below it (else from sequence 1),
+/// replays the records from there up to it without writing (the replica needs them) and writes
+/// from the next one: no row twice, none missing. When PostgreSQL goes away the batch is kept, the
 /// connection retried with a bounded backoff (each attempt logged), and once it is back the
 /// progress row decides what of the batch still needs writing.
 ///
@@ -114,9 +116,6 @@ public final class DropCopy: @unchecked Sendable {
         logger.info("dropcopy: following \(settings.directory) (journal \(journalIdentity)), \(settings.limit)")
         guard var committed = connect(store, journal: journalIdentity, attempt: 0) else { return .stopped(through: 0) }
         while true {
-            if committed > 0 {
-                logger.info("dropcopy: rows are stored through sequence \(committed); replaying 1…\(committed) without writing")
-            }
             switch follow(store: store, journal: journalIdentity, day: day, committed: committed) {
             case .done(let outcome): return outcome
             case .again(let progress): committed = progress
@@ -127,19 +126,26 @@ public final class DropCopy: @unchecked Sendable {
     enum Pass {
         case done(Outcome)
         /// The progress row went back (PostgreSQL lost committed transactions): rows the
-        /// replica has passed must be written again, so the day is replayed from sequence 1.
+        /// replica has passed must be written again, so the day is replayed from a day snapshot
+        /// at or below the progress row, else from sequence 1.
         case again(from: UInt64)
     }
 
-    /// One pass over the journal from sequence 1, writing the rows of records after `start`.
+    /// One pass over the journal from the starting replica's sequence (`startingReplica`),
+    /// writing the rows of records after `start`.
     func follow(store: DropCopyStore, journal journalIdentity: String, day: String, committed start: UInt64) -> Pass {
         var committed = start
         regressed = nil
         var configuration = settings.configuration
         configuration.marketData.enabled = false  // the replica's engine is all the store needs
-        var replica = DayReplica(configuration: configuration, keys: settings.keys, feedSession: SoupSessionName("MA")!)
         var recorder = DropCopyRecorder(keys: settings.keys, symbols: settings.configuration.symbols)
-        var follower = JournalFollower(directory: settings.directory, from: 1)
+        var replica = startingReplica(configuration: configuration, day: day, committed: committed, recorder: &recorder)
+        if committed > replica.sequence {
+            let line = "dropcopy: rows are stored through sequence \(committed); replaying \(replica.sequence + 1)…\(committed) "
+                + "without writing"
+            logger.info("\(line)")
+        }
+        var follower = JournalFollower(directory: settings.directory, from: replica.sequence + 1)
         var limit = DurableLimit(source: settings.limit, directory: settings.directory)
         var lastReport = Self.now()
         var reportedTotals = totals
@@ -200,6 +206,41 @@ public final class DropCopy: @unchecked Sendable {
             }
             if applied == 0 { pause(milliseconds: settings.pollMilliseconds) }
         }
+    }
+
+    /// The replica the pass starts from: restored from the newest day snapshot in the journal's
+    /// directory that covers a sequence at or below `committed` (rows of the records after it
+    /// up to `committed` are stored, so only those are replayed without writing), else a fresh
+    /// one for a replay from sequence 1. A snapshot that does not read back, fit or restore to
+    /// the state hash it was written with is passed over, saying why. The recorder is given the
+    /// firms of the orders resting in the restored books (those a later fill can name).
+    func startingReplica(configuration: ExchangeConfiguration, day: String, committed: UInt64,
+                         recorder: inout DropCopyRecorder) -> DayReplica {
+        let session = SoupSessionName("MA")!
+        guard committed > 0 else { return DayReplica(configuration: configuration, keys: settings.keys, feedSession: session) }
+        let found = DaySnapshot.newestUsable(in: settings.directory, day: day, needsFeed: false, covers: 1...committed,
+                                             accounts: settings.keys.accounts.count, instruments: configuration.symbols.count)
+        for rejected in found.rejected {
+            logger.info("dropcopy: snapshot \(rejected.path) passed over: \(rejected.reason)")
+        }
+        if let snapshot = found.snapshot {
+            do throws(DaySnapshotError) {
+                let replica = try DayReplica(configuration: configuration, keys: settings.keys, feedSession: session, snapshot: snapshot)
+                if replica.engine.stateHash() == snapshot.file.stateHash {
+                    for instrument in 0..<replica.engine.engine.instrumentCount {
+                        for side in BookSide.allCases {
+                            recorder.noteResting(replica.engine.engine.restingOrders(instrument: InstrumentIndex(instrument), side: side))
+                        }
+                    }
+                    logger.info("dropcopy: starting from day snapshot \(snapshot.file.path) (sequences 1…\(snapshot.coveredSequence))")
+                    return replica
+                }
+                logger.warning("dropcopy: snapshot \(snapshot.file.path) passed over: it does not restore to the state hash it was written with")
+            } catch {
+                logger.warning("dropcopy: snapshot passed over: \(error)")
+            }
+        }
+        return DayReplica(configuration: configuration, keys: settings.keys, feedSession: session)
     }
 
     /// The journal's identity and day, once its first segment is there (a live journal's
@@ -312,7 +353,7 @@ public final class DropCopy: @unchecked Sendable {
                 else { return nil }
                 if progress < committed {
                     let line = "dropcopy: the progress row went back from \(committed) to \(progress): PostgreSQL lost committed "
-                        + "transactions (synchronous_commit off? a restore?); replaying the day from sequence 1 to write from \(progress + 1)"
+                        + "transactions (synchronous_commit off? a restore?); replaying the day (from a day snapshot at or below it, else from sequence 1) to write from \(progress + 1)"
                     logger.error("\(line)")
                     regressed = progress
                     return nil

@@ -25,8 +25,10 @@ struct RTESDropCopy: ParsableCommand {
 
             Exactly once: each batch of up to --batch-records records is written in one transaction together \
             with the progress row (table progress: the journal, its day and the last sequence whose rows are \
-            stored). After a restart of rtes-dropcopy (even kill -9) it reads that row, replays the records up to \
-            it without writing and writes from the next one. When PostgreSQL cannot be reached or a statement \
+            stored). After a restart of rtes-dropcopy (even kill -9) it reads that row, starts its replica from the \
+            newest day snapshot in DIRECTORY (the exchange's snapshot-*.rtsnap) covering a sequence at or below \
+            it (else from sequence 1), replays the records from there up to it without writing and writes from \
+            the next one. When PostgreSQL cannot be reached or a statement \
             fails, the batch is kept and the connection retried, 100 ms doubling to --retry-max-ms between \
             attempts, each attempt logged; once connected the progress row says what of the batch is still to \
             write. A statement or connection that takes longer than --timeout-seconds is given up and retried.
@@ -36,7 +38,7 @@ struct RTESDropCopy: ParsableCommand {
             /dev/shm/rtes.<exchange.name>.counters from CONFIG), and rtes-dropcopy runs until SIGTERM or \
             SIGINT. With --finished the journal is complete (no exchange writes it): it is read through its last \
             whole record (a torn tail is not read) and rtes-dropcopy exits once that is stored. It needs the \
-            day's first segment (not retired under a day snapshot).
+            day's first segment (not retired under a day snapshot): the journal is named by it.
 
             The password: the file given with --password-file, else RTES_DROPCOPY_PASSWORD, else none (for \
             PostgreSQL's trust or peer authentication). It never appears on the command line or in the log. \
