@@ -40,6 +40,11 @@ struct RTESDropCopy: ParsableCommand {
             whole record (a torn tail is not read) and rtes-dropcopy exits once that is stored. It needs the \
             day's first segment (not retired under a day snapshot): the journal is named by it.
 
+            TLS to PostgreSQL (TCP only): --pg-tls require encrypts without checking the server's certificate; \
+            --pg-tls verify-full also checks that it chains to a CA of --pg-ca-file (PEM) and names --host (a DNS \
+            name, or an IP address in its subjectAltName). TLS 1.2 or 1.3. A handshake that fails is logged with \
+            its reason and retried like any failed connection.
+
             The password: the file given with --password-file, else RTES_DROPCOPY_PASSWORD, else none (for \
             PostgreSQL's trust or peer authentication). It never appears on the command line or in the log. \
             Log lines go to standard error.
@@ -79,6 +84,14 @@ struct RTESDropCopy: ParsableCommand {
     @Option(help: "The schema holding the tables (lower-case letters, digits, underscores).")
     var schema = "rtes"
 
+    @Option(name: .customLong("pg-tls"), help: ArgumentHelp(
+        "TLS to PostgreSQL over TCP: disable, require (encrypted, the server's certificate not checked) or verify-full "
+            + "(its certificate must chain to --pg-ca-file and name --host).", valueName: "mode"))
+    var pgTLS = "disable"
+
+    @Option(name: .customLong("pg-ca-file"), help: ArgumentHelp("The CA certificates (PEM) that verify-full trusts.", valueName: "file"))
+    var pgCAFile: String?
+
     @Option(help: ArgumentHelp("A file holding the password (USER:PASSWORD lines, or the password alone).", valueName: "file"))
     var passwordFile: String?
 
@@ -104,6 +117,31 @@ struct RTESDropCopy: ParsableCommand {
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         guard !(finished && counters != nil) else { throw ValidationError("--counters is for a live journal; --finished reads none") }
+        guard ["disable", "require", "verify-full"].contains(pgTLS) else {
+            throw ValidationError("--pg-tls \(pgTLS): use disable, require or verify-full")
+        }
+        guard (pgTLS == "verify-full") == (pgCAFile != nil) else {
+            throw ValidationError(pgTLS == "verify-full" ? "--pg-tls verify-full needs --pg-ca-file"
+                                                         : "--pg-ca-file is for --pg-tls verify-full")
+        }
+        guard pgTLS == "disable" || socketDirectory == nil else {
+            throw ValidationError("--pg-tls is for TCP; PostgreSQL does not speak TLS on its Unix socket (--socket-directory)")
+        }
+    }
+
+    /// The TLS mode the options name, its CA file checked now (exit 64 when it cannot be used).
+    func tlsMode() -> DropCopyDatabase.TLS {
+        let mode: DropCopyDatabase.TLS = switch pgTLS {
+        case "require": .require
+        case "verify-full": .verifyFull(caFile: pgCAFile!)
+        default: .disable
+        }
+        do throws(DropCopyStoreError) {
+            _ = try mode.context()
+        } catch {
+            Self.fail("--pg-tls \(pgTLS): \(error)")
+        }
+        return mode
     }
 
     func run() throws {
@@ -131,7 +169,7 @@ struct RTESDropCopy: ParsableCommand {
         var settings = DropCopy.Settings(
             directory: directory, configuration: configuration, keys: keys,
             database: DropCopyDatabase(address: address, user: user, database: database, password: password, schema: schema,
-                                       timeoutSeconds: timeoutSeconds),
+                                       timeoutSeconds: timeoutSeconds, tls: tlsMode()),
             limit: limit)
         settings.batchRecords = batchRecords
         settings.retryMaxMilliseconds = retryMaxMilliseconds
