@@ -77,6 +77,9 @@ public final class DropCopy: @unchecked Sendable {
     public private(set) var totals = Totals()
     /// Set by `write` when the progress row is found behind what this run committed.
     var regressed: UInt64?
+    /// The first sequence the journal directory still holds (above 1 when the snapshot agent
+    /// retired its first segments).
+    var firstSequence: UInt64 = 1
 
     public init(settings: Settings, logger: Logger) {
         self.settings = settings
@@ -106,12 +109,21 @@ public final class DropCopy: @unchecked Sendable {
         defer { store.close() }
         guard let found = waitForJournal() else { return .stopped(through: 0) }
         let (journal, day) = found
-        let journalIdentity: String
+        var journalIdentity: String
         switch journal {
         case .success(let identity): journalIdentity = identity
         case .failure(let reason):
             logger.error("dropcopy: \(reason.description)")
             return .failed(reason.description)
+        }
+        if firstSequence > 1 {
+            guard let named = nameRetiredJournal(store, day: day, createdAt: journalIdentity) else { return .stopped(through: 0) }
+            switch named {
+            case .success(let identity): journalIdentity = identity
+            case .failure(let reason):
+                logger.error("dropcopy: \(reason.description)")
+                return .failed(reason.description)
+            }
         }
         logger.info("dropcopy: following \(settings.directory) (journal \(journalIdentity)), \(settings.limit)")
         guard var committed = connect(store, journal: journalIdentity, attempt: 0) else { return .stopped(through: 0) }
@@ -140,6 +152,13 @@ public final class DropCopy: @unchecked Sendable {
         configuration.marketData.enabled = false  // the replica's engine is all the store needs
         var recorder = DropCopyRecorder(keys: settings.keys, symbols: settings.configuration.symbols)
         var replica = startingReplica(configuration: configuration, day: day, committed: committed, recorder: &recorder)
+        guard replica.sequence + 1 >= firstSequence else {
+            let reason = "\(settings.directory) starts at sequence \(firstSequence) (its first segments were retired) and no "
+                + "usable day snapshot covers a sequence from \(firstSequence - 1) to \(committed), where the rows are stored "
+                + "through: the replica cannot be rebuilt"
+            logger.error("dropcopy: \(reason)")
+            return .done(.failed(reason))
+        }
         if committed > replica.sequence {
             let line = "dropcopy: rows are stored through sequence \(committed); replaying \(replica.sequence + 1)…\(committed) "
                 + "without writing"
@@ -218,7 +237,11 @@ public final class DropCopy: @unchecked Sendable {
                          recorder: inout DropCopyRecorder) -> DayReplica {
         let session = SoupSessionName("MA")!
         guard committed > 0 else { return DayReplica(configuration: configuration, keys: settings.keys, feedSession: session) }
-        let found = DaySnapshot.newestUsable(in: settings.directory, day: day, needsFeed: false, covers: 1...committed,
+        guard committed >= firstSequence - 1 else {
+            return DayReplica(configuration: configuration, keys: settings.keys, feedSession: session)
+        }
+        let found = DaySnapshot.newestUsable(in: settings.directory, day: day, needsFeed: false,
+                                             covers: max(1, firstSequence - 1)...committed,
                                              accounts: settings.keys.accounts.count, instruments: configuration.symbols.count)
         for rejected in found.rejected {
             logger.info("dropcopy: snapshot \(rejected.path) passed over: \(rejected.reason)")
@@ -251,14 +274,13 @@ public final class DropCopy: @unchecked Sendable {
             do throws(JournalError) {
                 let segments = try JournalDirectory.segments(in: settings.directory)
                 if let first = segments.first {
-                    guard first.firstSequence == 1 else {
-                        return (.failure(JournalFailure("\(settings.directory) starts at sequence \(first.firstSequence): its first "
-                            + "segments were retired under a day snapshot, and the store needs every record from 1")), "")
-                    }
                     let reader = try JournalReader.open(directory: settings.directory)
                     let header = reader.segments[0].header
                     let day = header.day.trimmingCharacters(in: .whitespaces)
-                    return (.success("\(day)/\(header.createdAt)"), day)
+                    // First segments retired: the name is the progress row's (`nameRetiredJournal`);
+                    // this is the oldest segment's creation time, which the first's preceded.
+                    firstSequence = first.firstSequence
+                    return (.success(first.firstSequence == 1 ? "\(day)/\(header.createdAt)" : "\(header.createdAt)"), day)
                 }
             } catch {
                 if case .live = settings.limit, case .noSegments = error {} else {
@@ -275,6 +297,42 @@ public final class DropCopy: @unchecked Sendable {
             pause(milliseconds: 200)
         }
         return nil
+    }
+
+    /// The name of a journal whose first segments were retired (the name is its first
+    /// segment's creation time): the one progress row of its day whose journal was created no
+    /// later than the oldest segment left (`createdAt`) — this store wrote its rows before the
+    /// segments went. None, or more than one (another journal of the same day in this
+    /// database), is a failure saying so; nil when stopped while connecting.
+    func nameRetiredJournal(_ store: DropCopyStore, day: String, createdAt: String) -> Result<String, JournalFailure>? {
+        var attempt = 0
+        while true {
+            guard connect(store, journal: "", attempt: attempt) != nil else { return nil }
+            do throws(DropCopyStoreError) {
+                let oldest = UInt64(createdAt) ?? 0
+                let candidates = try store.progressRows(day: day).filter { row in
+                    guard let time = row.journal.split(separator: "/").last.flatMap({ UInt64($0) }) else { return false }
+                    return row.journal.hasPrefix(day + "/") && time <= oldest
+                }
+                guard candidates.count == 1 else {
+                    let names = candidates.map(\.journal).joined(separator: ", ")
+                    return .failure(JournalFailure("\(settings.directory) starts at sequence \(firstSequence) (its first segments "
+                        + "were retired), so its name (the first segment's creation time) is known only from a progress row of "
+                        + "\(day) in \(settings.database.schema).progress, and "
+                        + (candidates.isEmpty ? "there is none: the day cannot be stored from sequence 1"
+                                              : "there are \(candidates.count) (\(names)): which one is this journal is not known")))
+                }
+                let line = "dropcopy: \(settings.directory) starts at sequence \(firstSequence) (first segments retired): "
+                    + "it is journal \(candidates[0].journal), stored through \(candidates[0].sequence)"
+                logger.info("\(line)")
+                return .success(candidates[0].journal)
+            } catch {
+                attempt += 1
+                logger.warning("dropcopy: \(error); retrying in \(backoff(attempt)) ms (attempt \(attempt))")
+                store.close()
+                pause(milliseconds: backoff(attempt))
+            }
+        }
     }
 
     struct JournalFailure: Error, CustomStringConvertible {

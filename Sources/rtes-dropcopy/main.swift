@@ -37,8 +37,10 @@ struct RTESDropCopy: ParsableCommand {
             durable sequence the running exchange publishes in its counters file (--counters, else \
             /dev/shm/rtes.<exchange.name>.counters from CONFIG), and rtes-dropcopy runs until SIGTERM or \
             SIGINT. With --finished the journal is complete (no exchange writes it): it is read through its last \
-            whole record (a torn tail is not read) and rtes-dropcopy exits once that is stored. It needs the \
-            day's first segment (not retired under a day snapshot): the journal is named by it.
+            whole record (a torn tail is not read) and rtes-dropcopy exits once that is stored. The journal is \
+            named by its first segment; once the exchange has retired its first segments under a day \
+            snapshot, the name is taken from the one progress row of the day in the database, and the \
+            replica must start from a snapshot in the directory.
 
             TLS to PostgreSQL (TCP only): --pg-tls require encrypts without checking the server's certificate; \
             --pg-tls verify-full also checks that it chains to a CA of --pg-ca-file (PEM) and names --host (a DNS \
@@ -50,7 +52,7 @@ struct RTESDropCopy: ParsableCommand {
             Log lines go to standard error.
 
             Exit status: 0 stored (--finished) or stopped by a signal; 2 the journal cannot be followed \
-            (damaged, unreadable, its first segments retired); 64 a usage error (options, CONFIG, the keys file).
+            (damaged, unreadable, its first segments retired without a progress row and snapshot to go on); 64 a usage error (options, CONFIG, the keys file).
             """,
         version: RTESVersion.current)
 

@@ -269,9 +269,10 @@ import Testing
             first.kill(SIGTERM)
             #expect(first.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(first.text)")
 
-            // The exchange's snapshots meanwhile: one behind the stored rows, one ahead of them.
+            // The exchange's snapshots meanwhile: one behind the stored rows, two ahead of them.
             try Self.writeSnapshot(day, through: 2_500)
             try Self.writeSnapshot(day, through: 3_500)
+            try Self.writeSnapshot(day, through: 4_200)
             // A record of the first segment (sequences 1…2000) damaged: a replay from sequence 1
             // would stop there, so the run below proves the records before the snapshot unread.
             let segment = day.journal + "/" + JournalSegmentHeader.fileName(firstSequence: 1)
@@ -279,14 +280,29 @@ import Testing
             bytes[bytes.count / 2] ^= 0xFF
             try bytes.write(to: URL(fileURLWithPath: segment))
 
-            durable.publish(UInt64(day.expected.records))
+            durable.publish(4_500)
             let second = try Store(day, postgres: postgres, arguments: live, log: directory + "/second.log")
-            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
-                    "after the restart progress never reached \(day.expected.records): \(second.text)")
-            try Self.stopAndCheck(second, postgres, day, context: "first run:\n\(first.text)\nsecond run:\n\(second.text)")
+            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == 4_500 },
+                    "after the restart progress never reached 4500: \(second.text)")
+            second.kill(SIGTERM)
+            #expect(second.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(second.text)")
             #expect(second.text.contains("starting from day snapshot"), "\(second.text)")
             #expect(second.text.contains("replaying 2501…3000 without writing"), "\(second.text)")
             #expect(second.text.contains("covers sequence 3500, outside 1…3000"), "\(second.text)")
+
+            // The snapshot agent's way: the segments the snapshot at 4200 covers wholly (1…4000)
+            // retired. The journal's name (its first segment's) is the progress row's.
+            for first: UInt64 in [1, 2_001] { unlink(day.journal + "/" + JournalSegmentHeader.fileName(firstSequence: first)) }
+            durable.publish(UInt64(day.expected.records))
+            let third = try Store(day, postgres: postgres, arguments: live, log: directory + "/third.log")
+            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
+                    "after the retirement progress never reached \(day.expected.records): \(third.text)")
+            try Self.stopAndCheck(third, postgres, day,
+                                  context: "first run:\n\(first.text)\nsecond run:\n\(second.text)\nthird run:\n\(third.text)")
+            #expect(third.text.contains("starts at sequence 4001 (first segments retired): it is journal 2026-12-07/"), "\(third.text)")
+            #expect(third.text.contains("replaying 4201…4500 without writing"), "\(third.text)")
+            let journals = try postgres.query("SELECT count(*) FROM rtes.progress")
+            #expect(journals == "1", "the retired journal got a progress row of its own: \(journals)")
             // Fills after the snapshot name orders entered before it: their firm came from the snapshot's books.
             let firms = try postgres.query("""
                 SELECT count(*) FROM rtes.trades t JOIN rtes.orders b ON b.reference = t.buy_reference
