@@ -216,6 +216,9 @@ final class DropCopyStore {
             if let info = error.serverInfo, let message = info[.message] {
                 return message + (info[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
             }
+            if let underlying = error.underlying as? NIOSSLError {
+                return "the TLS handshake with the server failed: \(underlying)"
+            }
             if let underlying = error.underlying { return "\(error.code): \(underlying)" }
             return "\(error.code)"
         }
