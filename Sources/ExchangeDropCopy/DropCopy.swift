@@ -1,4 +1,5 @@
 import ExchangeConfig
+import ExchangeCore
 import ExchangeEngine
 import ExchangeJournal
 import ExchangeOps
@@ -17,8 +18,9 @@ import Synchronization
 /// applying every record from sequence 1, read with `JournalFollower` never past the durable
 /// sequence (`DurableLimit`). Each batch of records' rows is written in one transaction with the
 /// progress row (the last sequence whose rows are stored), so a restart reads the progress row,
-/// replays the records up to it without writing (the replica needs them) and writes from the
-/// next one: no row twice, none missing. When PostgreSQL goes away the batch is kept, the
+/// starts the replica from the newest day snapshot at or below it (else from sequence 1),
+/// replays the records from there up to it without writing (the replica needs them) and writes
+/// from the next one: no row twice, none missing. When PostgreSQL goes away the batch is kept, the
 /// connection retried with a bounded backoff (each attempt logged), and once it is back the
 /// progress row decides what of the batch still needs writing.
 ///
@@ -75,6 +77,9 @@ public final class DropCopy: @unchecked Sendable {
     public private(set) var totals = Totals()
     /// Set by `write` when the progress row is found behind what this run committed.
     var regressed: UInt64?
+    /// The first sequence the journal directory still holds (above 1 when the snapshot agent
+    /// retired its first segments).
+    var firstSequence: UInt64 = 1
 
     public init(settings: Settings, logger: Logger) {
         self.settings = settings
@@ -104,19 +109,25 @@ public final class DropCopy: @unchecked Sendable {
         defer { store.close() }
         guard let found = waitForJournal() else { return .stopped(through: 0) }
         let (journal, day) = found
-        let journalIdentity: String
+        var journalIdentity: String
         switch journal {
         case .success(let identity): journalIdentity = identity
         case .failure(let reason):
             logger.error("dropcopy: \(reason.description)")
             return .failed(reason.description)
         }
+        if firstSequence > 1 {
+            guard let named = nameRetiredJournal(store, day: day, createdAt: journalIdentity) else { return .stopped(through: 0) }
+            switch named {
+            case .success(let identity): journalIdentity = identity
+            case .failure(let reason):
+                logger.error("dropcopy: \(reason.description)")
+                return .failed(reason.description)
+            }
+        }
         logger.info("dropcopy: following \(settings.directory) (journal \(journalIdentity)), \(settings.limit)")
         guard var committed = connect(store, journal: journalIdentity, attempt: 0) else { return .stopped(through: 0) }
         while true {
-            if committed > 0 {
-                logger.info("dropcopy: rows are stored through sequence \(committed); replaying 1…\(committed) without writing")
-            }
             switch follow(store: store, journal: journalIdentity, day: day, committed: committed) {
             case .done(let outcome): return outcome
             case .again(let progress): committed = progress
@@ -127,19 +138,33 @@ public final class DropCopy: @unchecked Sendable {
     enum Pass {
         case done(Outcome)
         /// The progress row went back (PostgreSQL lost committed transactions): rows the
-        /// replica has passed must be written again, so the day is replayed from sequence 1.
+        /// replica has passed must be written again, so the day is replayed from a day snapshot
+        /// at or below the progress row, else from sequence 1.
         case again(from: UInt64)
     }
 
-    /// One pass over the journal from sequence 1, writing the rows of records after `start`.
+    /// One pass over the journal from the starting replica's sequence (`startingReplica`),
+    /// writing the rows of records after `start`.
     func follow(store: DropCopyStore, journal journalIdentity: String, day: String, committed start: UInt64) -> Pass {
         var committed = start
         regressed = nil
         var configuration = settings.configuration
         configuration.marketData.enabled = false  // the replica's engine is all the store needs
-        var replica = DayReplica(configuration: configuration, keys: settings.keys, feedSession: SoupSessionName("MA")!)
         var recorder = DropCopyRecorder(keys: settings.keys, symbols: settings.configuration.symbols)
-        var follower = JournalFollower(directory: settings.directory, from: 1)
+        var replica = startingReplica(configuration: configuration, day: day, committed: committed, recorder: &recorder)
+        guard replica.sequence + 1 >= firstSequence else {
+            let reason = "\(settings.directory) starts at sequence \(firstSequence) (its first segments were retired) and no "
+                + "usable day snapshot covers a sequence from \(firstSequence - 1) to \(committed), where the rows are stored "
+                + "through: the replica cannot be rebuilt"
+            logger.error("dropcopy: \(reason)")
+            return .done(.failed(reason))
+        }
+        if committed > replica.sequence {
+            let line = "dropcopy: rows are stored through sequence \(committed); replaying \(replica.sequence + 1)…\(committed) "
+                + "without writing"
+            logger.info("\(line)")
+        }
+        var follower = JournalFollower(directory: settings.directory, from: replica.sequence + 1)
         var limit = DurableLimit(source: settings.limit, directory: settings.directory)
         var lastReport = Self.now()
         var reportedTotals = totals
@@ -202,6 +227,45 @@ public final class DropCopy: @unchecked Sendable {
         }
     }
 
+    /// The replica the pass starts from: restored from the newest day snapshot in the journal's
+    /// directory that covers a sequence at or below `committed` (rows of the records after it
+    /// up to `committed` are stored, so only those are replayed without writing), else a fresh
+    /// one for a replay from sequence 1. A snapshot that does not read back, fit or restore to
+    /// the state hash it was written with is passed over, saying why. The recorder is given the
+    /// firms of the orders resting in the restored books (those a later fill can name).
+    func startingReplica(configuration: ExchangeConfiguration, day: String, committed: UInt64,
+                         recorder: inout DropCopyRecorder) -> DayReplica {
+        let session = SoupSessionName("MA")!
+        guard committed > 0 else { return DayReplica(configuration: configuration, keys: settings.keys, feedSession: session) }
+        guard committed >= firstSequence - 1 else {
+            return DayReplica(configuration: configuration, keys: settings.keys, feedSession: session)
+        }
+        let found = DaySnapshot.newestUsable(in: settings.directory, day: day, needsFeed: false,
+                                             covers: max(1, firstSequence - 1)...committed,
+                                             accounts: settings.keys.accounts.count, instruments: configuration.symbols.count)
+        for rejected in found.rejected {
+            logger.info("dropcopy: snapshot \(rejected.path) passed over: \(rejected.reason)")
+        }
+        if let snapshot = found.snapshot {
+            do throws(DaySnapshotError) {
+                let replica = try DayReplica(configuration: configuration, keys: settings.keys, feedSession: session, snapshot: snapshot)
+                if replica.engine.stateHash() == snapshot.file.stateHash {
+                    for instrument in 0..<replica.engine.engine.instrumentCount {
+                        for side in BookSide.allCases {
+                            recorder.noteResting(replica.engine.engine.restingOrders(instrument: InstrumentIndex(instrument), side: side))
+                        }
+                    }
+                    logger.info("dropcopy: starting from day snapshot \(snapshot.file.path) (sequences 1…\(snapshot.coveredSequence))")
+                    return replica
+                }
+                logger.warning("dropcopy: snapshot \(snapshot.file.path) passed over: it does not restore to the state hash it was written with")
+            } catch {
+                logger.warning("dropcopy: snapshot passed over: \(error)")
+            }
+        }
+        return DayReplica(configuration: configuration, keys: settings.keys, feedSession: session)
+    }
+
     /// The journal's identity and day, once its first segment is there (a live journal's
     /// directory may not have one yet); nil when stopped while waiting.
     func waitForJournal() -> (Result<String, JournalFailure>, String)? {
@@ -210,14 +274,13 @@ public final class DropCopy: @unchecked Sendable {
             do throws(JournalError) {
                 let segments = try JournalDirectory.segments(in: settings.directory)
                 if let first = segments.first {
-                    guard first.firstSequence == 1 else {
-                        return (.failure(JournalFailure("\(settings.directory) starts at sequence \(first.firstSequence): its first "
-                            + "segments were retired under a day snapshot, and the store needs every record from 1")), "")
-                    }
                     let reader = try JournalReader.open(directory: settings.directory)
                     let header = reader.segments[0].header
                     let day = header.day.trimmingCharacters(in: .whitespaces)
-                    return (.success("\(day)/\(header.createdAt)"), day)
+                    // First segments retired: the name is the progress row's (`nameRetiredJournal`);
+                    // this is the oldest segment's creation time, which the first's preceded.
+                    firstSequence = first.firstSequence
+                    return (.success(first.firstSequence == 1 ? "\(day)/\(header.createdAt)" : "\(header.createdAt)"), day)
                 }
             } catch {
                 if case .live = settings.limit, case .noSegments = error {} else {
@@ -234,6 +297,42 @@ public final class DropCopy: @unchecked Sendable {
             pause(milliseconds: 200)
         }
         return nil
+    }
+
+    /// The name of a journal whose first segments were retired (the name is its first
+    /// segment's creation time): the one progress row of its day whose journal was created no
+    /// later than the oldest segment left (`createdAt`) — this store wrote its rows before the
+    /// segments went. None, or more than one (another journal of the same day in this
+    /// database), is a failure saying so; nil when stopped while connecting.
+    func nameRetiredJournal(_ store: DropCopyStore, day: String, createdAt: String) -> Result<String, JournalFailure>? {
+        var attempt = 0
+        while true {
+            guard connect(store, journal: "", attempt: attempt) != nil else { return nil }
+            do throws(DropCopyStoreError) {
+                let oldest = UInt64(createdAt) ?? 0
+                let candidates = try store.progressRows(day: day).filter { row in
+                    guard let time = row.journal.split(separator: "/").last.flatMap({ UInt64($0) }) else { return false }
+                    return row.journal.hasPrefix(day + "/") && time <= oldest
+                }
+                guard candidates.count == 1 else {
+                    let names = candidates.map(\.journal).joined(separator: ", ")
+                    return .failure(JournalFailure("\(settings.directory) starts at sequence \(firstSequence) (its first segments "
+                        + "were retired), so its name (the first segment's creation time) is known only from a progress row of "
+                        + "\(day) in \(settings.database.schema).progress, and "
+                        + (candidates.isEmpty ? "there is none: the day cannot be stored from sequence 1"
+                                              : "there are \(candidates.count) (\(names)): which one is this journal is not known")))
+                }
+                let line = "dropcopy: \(settings.directory) starts at sequence \(firstSequence) (first segments retired): "
+                    + "it is journal \(candidates[0].journal), stored through \(candidates[0].sequence)"
+                logger.info("\(line)")
+                return .success(candidates[0].journal)
+            } catch {
+                attempt += 1
+                logger.warning("dropcopy: \(error); retrying in \(backoff(attempt)) ms (attempt \(attempt))")
+                store.close()
+                pause(milliseconds: backoff(attempt))
+            }
+        }
     }
 
     struct JournalFailure: Error, CustomStringConvertible {
@@ -312,7 +411,7 @@ public final class DropCopy: @unchecked Sendable {
                 else { return nil }
                 if progress < committed {
                     let line = "dropcopy: the progress row went back from \(committed) to \(progress): PostgreSQL lost committed "
-                        + "transactions (synchronous_commit off? a restore?); replaying the day from sequence 1 to write from \(progress + 1)"
+                        + "transactions (synchronous_commit off? a restore?); replaying the day (from a day snapshot at or below it, else from sequence 1) to write from \(progress + 1)"
                     logger.error("\(line)")
                     regressed = progress
                     return nil

@@ -8,8 +8,9 @@ import ExchangeCore
 ///
 /// A fill names each side's account, token and reference but not its firm, so the firm each
 /// order was entered under is kept by reference for the day (one entry per accepted order):
-/// the recorder sees every record from sequence 1, so it knows every order a fill can name.
-/// Cold path.
+/// the recorder sees every record from the start of its replay, so it knows every order a fill
+/// can name; a replay that starts from a day snapshot is given the firms of the orders resting
+/// in the snapshot's books first (`noteResting`). Cold path.
 public struct DropCopyRecorder {
     let accounts: [String]
     let firmsByAccount: [Firm]
@@ -23,6 +24,12 @@ public struct DropCopyRecorder {
         accounts = keys.accounts.map(\.username)
         firmsByAccount = keys.accounts.map(\.firm)
         self.symbols = symbols.map { $0.symbol.description }
+    }
+
+    /// Notes the firm of orders resting in a book restored from a day snapshot: the only
+    /// orders entered before the snapshot that a later event can name.
+    public mutating func noteResting(_ orders: [RestingOrder]) {
+        for order in orders { firms[order.reference] = order.firm }
     }
 
     /// The record whose events follow.

@@ -105,6 +105,23 @@ extension DropCopyStore {
         }
     }
 
+    /// The progress rows of trading day `day`: each journal's name and stored sequence.
+    func progressRows(day: String) throws(DropCopyStoreError) -> [(journal: String, sequence: UInt64)] {
+        let s = database.schema
+        let result = try run("SELECT journal, sequence FROM \(unescaped: s).progress WHERE day = \(day) ORDER BY journal",
+                             doing: "reading the day's progress rows")
+        var rows: [(journal: String, sequence: UInt64)] = []
+        for row in result {
+            do {
+                let (journal, sequence) = try row.decode((String, Int64).self)
+                rows.append((journal, UInt64(sequence)))
+            } catch {
+                throw DropCopyStoreError("a progress row of \(day) does not read: \(Self.reason(error))")
+            }
+        }
+        return rows
+    }
+
     /// Writes `rows` (records after `committed`, through `through`) and moves the progress
     /// row from `committed` to `through`, in one transaction. Throws with `progressMoved` when
     /// the progress row is not at `committed` (nothing is written then).

@@ -21,20 +21,71 @@ public struct DropCopyDatabase: Sendable, CustomStringConvertible {
     public var schema: String
     /// How long one connection attempt, and one statement, may take before it is given up.
     public var timeoutSeconds: Int64
+    /// TLS to the server (TCP only).
+    public var tls: TLS
 
-    public init(address: Address, user: String, database: String, password: String?, schema: String = "rtes", timeoutSeconds: Int64 = 30) {
+    /// TLS to PostgreSQL, as libpq's `sslmode` names the same choices.
+    public enum TLS: Sendable, Equatable, CustomStringConvertible {
+        /// Plain TCP.
+        case disable
+        /// TLS 1.2 or 1.3, the server's certificate not checked (encryption only).
+        case require
+        /// TLS 1.2 or 1.3; the server's certificate must chain to a CA of `caFile` (PEM) and
+        /// name the host connected to (a DNS name, or the IP address in subjectAltName).
+        case verifyFull(caFile: String)
+
+        public var description: String {
+            switch self {
+            case .disable: "disable"
+            case .require: "require"
+            case .verifyFull(let caFile): "verify-full, CA \(caFile)"
+            }
+        }
+
+        /// The client context for this mode (nil: plain TCP); throws naming the CA file and why
+        /// it cannot be used.
+        public func context() throws(DropCopyStoreError) -> NIOSSLContext? {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.minimumTLSVersion = .tlsv12
+            switch self {
+            case .disable: return nil
+            case .require:
+                configuration.certificateVerification = .none
+            case .verifyFull(let caFile):
+                let certificates: [NIOSSLCertificate]
+                do {
+                    certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+                } catch {
+                    throw DropCopyStoreError("the CA file \(caFile) cannot be read as PEM certificates: \(error)")
+                }
+                guard !certificates.isEmpty else { throw DropCopyStoreError("the CA file \(caFile) holds no certificate") }
+                configuration.trustRoots = .certificates(certificates)
+                configuration.certificateVerification = .fullVerification
+            }
+            do {
+                return try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw DropCopyStoreError("TLS (\(self)) cannot be set up: \(error)")
+            }
+        }
+    }
+
+    public init(address: Address, user: String, database: String, password: String?, schema: String = "rtes", timeoutSeconds: Int64 = 30,
+                tls: TLS = .disable) {
         self.address = address
         self.user = user
         self.database = database
         self.password = password
         self.schema = schema
         self.timeoutSeconds = timeoutSeconds
+        self.tls = tls
     }
 
-    /// Names the server, the user and the database; never the password.
+    /// Names the server, the user, the database and TLS; never the password.
     public var description: String {
         switch address {
-        case .tcp(let host, let port): "postgresql://\(user)@\(host):\(port)/\(database)"
+        case .tcp(let host, let port):
+            "postgresql://\(user)@\(host):\(port)/\(database)" + (tls == .disable ? "" : " (TLS \(tls))")
         case .unixSocket(let directory, let port): "postgresql://\(user)@[\(directory)/.s.PGSQL.\(port)]/\(database)"
         }
     }
@@ -90,8 +141,9 @@ final class DropCopyStore {
         var configuration: PostgresConnection.Configuration
         switch database.address {
         case .tcp(let host, let port):
+            let context = try database.tls.context()
             configuration = .init(host: host, port: port, username: database.user, password: database.password,
-                                  database: database.database, tls: .disable)
+                                  database: database.database, tls: context.map { .require($0) } ?? .disable)
         case .unixSocket(let directory, let port):
             configuration = .init(unixSocketPath: "\(directory)/.s.PGSQL.\(port)", username: database.user,
                                   password: database.password, database: database.database)
@@ -163,6 +215,9 @@ final class DropCopyStore {
         if let error = error as? PSQLError {
             if let info = error.serverInfo, let message = info[.message] {
                 return message + (info[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+            }
+            if let underlying = error.underlying as? NIOSSLError {
+                return "the TLS handshake with the server failed: \(underlying)"
             }
             if let underlying = error.underlying { return "\(error.code): \(underlying)" }
             return "\(error.code)"

@@ -25,8 +25,10 @@ struct RTESDropCopy: ParsableCommand {
 
             Exactly once: each batch of up to --batch-records records is written in one transaction together \
             with the progress row (table progress: the journal, its day and the last sequence whose rows are \
-            stored). After a restart of rtes-dropcopy (even kill -9) it reads that row, replays the records up to \
-            it without writing and writes from the next one. When PostgreSQL cannot be reached or a statement \
+            stored). After a restart of rtes-dropcopy (even kill -9) it reads that row, starts its replica from the \
+            newest day snapshot in DIRECTORY (the exchange's snapshot-*.rtsnap) covering a sequence at or below \
+            it (else from sequence 1), replays the records from there up to it without writing and writes from \
+            the next one. When PostgreSQL cannot be reached or a statement \
             fails, the batch is kept and the connection retried, 100 ms doubling to --retry-max-ms between \
             attempts, each attempt logged; once connected the progress row says what of the batch is still to \
             write. A statement or connection that takes longer than --timeout-seconds is given up and retried.
@@ -35,15 +37,22 @@ struct RTESDropCopy: ParsableCommand {
             durable sequence the running exchange publishes in its counters file (--counters, else \
             /dev/shm/rtes.<exchange.name>.counters from CONFIG), and rtes-dropcopy runs until SIGTERM or \
             SIGINT. With --finished the journal is complete (no exchange writes it): it is read through its last \
-            whole record (a torn tail is not read) and rtes-dropcopy exits once that is stored. It needs the \
-            day's first segment (not retired under a day snapshot).
+            whole record (a torn tail is not read) and rtes-dropcopy exits once that is stored. The journal is \
+            named by its first segment; once the exchange has retired its first segments under a day \
+            snapshot, the name is taken from the one progress row of the day in the database, and the \
+            replica must start from a snapshot in the directory.
+
+            TLS to PostgreSQL (TCP only): --pg-tls require encrypts without checking the server's certificate; \
+            --pg-tls verify-full also checks that it chains to a CA of --pg-ca-file (PEM) and names --host (a DNS \
+            name, or an IP address in its subjectAltName). TLS 1.2 or 1.3. A handshake that fails is logged with \
+            its reason and retried like any failed connection.
 
             The password: the file given with --password-file, else RTES_DROPCOPY_PASSWORD, else none (for \
             PostgreSQL's trust or peer authentication). It never appears on the command line or in the log. \
             Log lines go to standard error.
 
             Exit status: 0 stored (--finished) or stopped by a signal; 2 the journal cannot be followed \
-            (damaged, unreadable, its first segments retired); 64 a usage error (options, CONFIG, the keys file).
+            (damaged, unreadable, its first segments retired without a progress row and snapshot to go on); 64 a usage error (options, CONFIG, the keys file).
             """,
         version: RTESVersion.current)
 
@@ -77,6 +86,14 @@ struct RTESDropCopy: ParsableCommand {
     @Option(help: "The schema holding the tables (lower-case letters, digits, underscores).")
     var schema = "rtes"
 
+    @Option(name: .customLong("pg-tls"), help: ArgumentHelp(
+        "TLS to PostgreSQL over TCP: disable, require (encrypted, the server's certificate not checked) or verify-full "
+            + "(its certificate must chain to --pg-ca-file and name --host).", valueName: "mode"))
+    var pgTLS = "disable"
+
+    @Option(name: .customLong("pg-ca-file"), help: ArgumentHelp("The CA certificates (PEM) that verify-full trusts.", valueName: "file"))
+    var pgCAFile: String?
+
     @Option(help: ArgumentHelp("A file holding the password (USER:PASSWORD lines, or the password alone).", valueName: "file"))
     var passwordFile: String?
 
@@ -102,6 +119,31 @@ struct RTESDropCopy: ParsableCommand {
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         guard !(finished && counters != nil) else { throw ValidationError("--counters is for a live journal; --finished reads none") }
+        guard ["disable", "require", "verify-full"].contains(pgTLS) else {
+            throw ValidationError("--pg-tls \(pgTLS): use disable, require or verify-full")
+        }
+        guard (pgTLS == "verify-full") == (pgCAFile != nil) else {
+            throw ValidationError(pgTLS == "verify-full" ? "--pg-tls verify-full needs --pg-ca-file"
+                                                         : "--pg-ca-file is for --pg-tls verify-full")
+        }
+        guard pgTLS == "disable" || socketDirectory == nil else {
+            throw ValidationError("--pg-tls is for TCP; PostgreSQL does not speak TLS on its Unix socket (--socket-directory)")
+        }
+    }
+
+    /// The TLS mode the options name, its CA file checked now (exit 64 when it cannot be used).
+    func tlsMode() -> DropCopyDatabase.TLS {
+        let mode: DropCopyDatabase.TLS = switch pgTLS {
+        case "require": .require
+        case "verify-full": .verifyFull(caFile: pgCAFile!)
+        default: .disable
+        }
+        do throws(DropCopyStoreError) {
+            _ = try mode.context()
+        } catch {
+            Self.fail("--pg-tls \(pgTLS): \(error)")
+        }
+        return mode
     }
 
     func run() throws {
@@ -129,7 +171,7 @@ struct RTESDropCopy: ParsableCommand {
         var settings = DropCopy.Settings(
             directory: directory, configuration: configuration, keys: keys,
             database: DropCopyDatabase(address: address, user: user, database: database, password: password, schema: schema,
-                                       timeoutSeconds: timeoutSeconds),
+                                       timeoutSeconds: timeoutSeconds, tls: tlsMode()),
             limit: limit)
         settings.batchRecords = batchRecords
         settings.retryMaxMilliseconds = retryMaxMilliseconds

@@ -1,4 +1,7 @@
+import ExchangeConfig
 import ExchangeJournal
+import ExchangeOps
+import ExchangeWire
 import ExchangeRuntime
 import ExchangeTestSupport
 import Foundation
@@ -238,6 +241,74 @@ import Testing
                     "progress never reached \(day.expected.records): \(store.text)")
             try Self.stopAndCheck(store, postgres, day, context: "\(store.text)")
             #expect(store.text.contains("went back from \(half) to \(quarter)"), "\(store.text)")
+        }
+    }
+
+    /// Writes the day snapshot of `day`'s journal after record `sequence` into its directory,
+    /// as the exchange's snapshot agent does (its own replica of the day).
+    static func writeSnapshot(_ day: DropCopyDay, through sequence: UInt64) throws {
+        let configuration = try ConfigurationLoader.load(json: DropCopyDay.configurationJSON, source: "config.json", environment: [:],
+                                                         host: HostFacts(cpuCount: 2)).configuration
+        let keys = try APIKeys.parse(json: DropCopyDay.keysJSON, source: "keys.json")
+        var replica = DayReplica(configuration: configuration, keys: keys, feedSession: SoupSessionName("MA")!)
+        var cursor = try JournalReader.open(directory: day.journal).records(from: 1)
+        while replica.sequence < sequence, let record = try cursor.next() { replica.apply(record) }
+        try #require(replica.sequence == sequence, "the journal ends at \(replica.sequence)")
+        _ = try DaySnapshot.write(replica, day: DropCopyDay.day, directory: day.journal)
+    }
+
+    @Test(.enabled(if: ready, "needs rtes-dropcopy built (swift build --build-tests) and \(LocalPostgres.unavailableReason)"))
+    func aRestartStartsFromTheNewestDaySnapshotItsRowsCover() throws {
+        try Self.withDay(count: 6_000, seed: 41, perSegment: 2_000) { directory, postgres, day in
+            let durable = try DurableSequence(path: directory + "/counters")
+            let live = ["--counters", durable.path, "--batch-records", "500"]
+            durable.publish(3_000)
+            let first = try Store(day, postgres: postgres, arguments: live, log: directory + "/first.log")
+            #expect(waitUntil(timeout: .seconds(120), pollInterval: .milliseconds(100)) { Self.progress(postgres) == 3_000 },
+                    "progress never reached 3000: \(first.text)")
+            first.kill(SIGTERM)
+            #expect(first.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(first.text)")
+
+            // The exchange's snapshots meanwhile: one behind the stored rows, two ahead of them.
+            try Self.writeSnapshot(day, through: 2_500)
+            try Self.writeSnapshot(day, through: 3_500)
+            try Self.writeSnapshot(day, through: 4_200)
+            // A record of the first segment (sequences 1…2000) damaged: a replay from sequence 1
+            // would stop there, so the run below proves the records before the snapshot unread.
+            let segment = day.journal + "/" + JournalSegmentHeader.fileName(firstSequence: 1)
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+            bytes[bytes.count / 2] ^= 0xFF
+            try bytes.write(to: URL(fileURLWithPath: segment))
+
+            durable.publish(4_500)
+            let second = try Store(day, postgres: postgres, arguments: live, log: directory + "/second.log")
+            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == 4_500 },
+                    "after the restart progress never reached 4500: \(second.text)")
+            second.kill(SIGTERM)
+            #expect(second.exitStatus(within: 60) == 0, "rtes-dropcopy did not stop on SIGTERM with status 0: \(second.text)")
+            #expect(second.text.contains("starting from day snapshot"), "\(second.text)")
+            #expect(second.text.contains("replaying 2501…3000 without writing"), "\(second.text)")
+            #expect(second.text.contains("covers sequence 3500, outside 1…3000"), "\(second.text)")
+
+            // The snapshot agent's way: the segments the snapshot at 4200 covers wholly (1…4000)
+            // retired. The journal's name (its first segment's) is the progress row's.
+            for first: UInt64 in [1, 2_001] { unlink(day.journal + "/" + JournalSegmentHeader.fileName(firstSequence: first)) }
+            durable.publish(UInt64(day.expected.records))
+            let third = try Store(day, postgres: postgres, arguments: live, log: directory + "/third.log")
+            #expect(waitUntil(timeout: .seconds(180), pollInterval: .milliseconds(100)) { Self.progress(postgres) == day.expected.records },
+                    "after the retirement progress never reached \(day.expected.records): \(third.text)")
+            try Self.stopAndCheck(third, postgres, day,
+                                  context: "first run:\n\(first.text)\nsecond run:\n\(second.text)\nthird run:\n\(third.text)")
+            #expect(third.text.contains("starts at sequence 4001 (first segments retired): it is journal 2026-12-07/"), "\(third.text)")
+            #expect(third.text.contains("replaying 4201…4500 without writing"), "\(third.text)")
+            let journals = try postgres.query("SELECT count(*) FROM rtes.progress")
+            #expect(journals == "1", "the retired journal got a progress row of its own: \(journals)")
+            // Fills after the snapshot name orders entered before it: their firm came from the snapshot's books.
+            let firms = try postgres.query("""
+                SELECT count(*) FROM rtes.trades t JOIN rtes.orders b ON b.reference = t.buy_reference
+                JOIN rtes.orders s ON s.reference = t.sell_reference WHERE b.firm <> t.buy_firm OR s.firm <> t.sell_firm
+                """)
+            #expect(firms == "0", "\(firms) trades name a firm other than their order's")
         }
     }
 }

@@ -39,8 +39,11 @@ final class LocalPostgres {
     let directory: String
     let port: Int
     var running = false
+    /// With TLS: `ssl=on` with this certificate and key, and TCP clients accepted over TLS only.
+    let tls: (certificate: String, key: String)?
 
-    init() throws {
+    init(tls: (certificate: String, key: String)? = nil) throws {
+        self.tls = tls
         var template = Array("/tmp/rtes-pg-XXXXXX".utf8CString)
         guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
             throw Failure("mkdtemp: \(String(cString: strerror(errno)))")
@@ -56,6 +59,18 @@ final class LocalPostgres {
             }
             try asServer("initdb", ["-D", directory + "/data", "-U", Self.user, "--pwfile=\(directory)/pw", "--auth-host=scram-sha-256",
                                    "--auth-local=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions"])
+            if let tls {
+                // The server's copies (it wants its key 0600 and its own); TCP only over TLS (hostssl).
+                for (from, to) in [(tls.certificate, "server.pem"), (tls.key, "server.key")] {
+                    try FileManager.default.copyItem(atPath: from, toPath: directory + "/" + to)
+                    chmod(directory + "/" + to, 0o600)
+                    if getuid() == 0, let pw = getpwnam("postgres") { chown(directory + "/" + to, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+                }
+                let hba = directory + "/data/pg_hba.conf"
+                let rules = try String(contentsOfFile: hba, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { $0.hasPrefix("host ") ? "hostssl" + $0.dropFirst(4) : $0 }.joined(separator: "\n")
+                try Data(rules.utf8).write(to: URL(fileURLWithPath: hba))
+            }
             try start()
         } catch {
             remove()
@@ -68,7 +83,9 @@ final class LocalPostgres {
     /// Starts the server and waits (pg_ctl -w, at most 60 s) until it accepts connections.
     func start() throws {
         try asServer("pg_ctl", ["-D", directory + "/data", "-l", directory + "/server.log", "-w", "-t", "60", "-o",
-                                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off", "start"])
+                                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off"
+                                    + (tls == nil ? "" : " -c ssl=on -c ssl_cert_file=\(directory)/server.pem -c ssl_key_file=\(directory)/server.key"),
+                                "start"])
         running = true
     }
 
