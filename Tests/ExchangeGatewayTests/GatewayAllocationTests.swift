@@ -179,4 +179,45 @@ import Testing
         rig.shutDown()
         memory.release()
     }
+
+    /// The trading day's schedule and operators' actions allocate nothing either: a whole
+    /// accelerated day (09:00–16:30 at 100,000×: 270 ms of the gateway's time, a millisecond at
+    /// a step) with a halt and a resume taken from the operators' queue, after a day of warm-up.
+    /// (The admin plane's side, `offer`, is not the gateway's: it runs between the steps.)
+    @Test func runsATradingDayAndOperatorActionsWithoutTouchingTheHeap() throws {
+        var knobs = ExchangeKnobs(heartbeatIntervalMilliseconds: 10, idleTimeoutMilliseconds: 60_000)
+        knobs.tradingDay = #""enabled": true, "pre_open": "09:00", "open": "09:30", "close": "16:00", "end": "16:30", "clock_rate": 100000, "imbalance_interval_seconds": 300"#
+        let configuration = try ConfigurationLoader.load(json: knobs.json, source: "rig.json", environment: [:], host: .current())
+            .configuration
+        let clock = ManualClock()
+        let actions = OperatorActionQueue()
+        var rig = try GatewayEngineRig(configuration: configuration, clock: clock, operatorActions: actions)
+        let memory = rig.memory
+        let aapl = Symbol("AAPL")!
+        func day(_ rig: inout GatewayEngineRig<ManualClock>) -> (allocations: Int, bytes: Int) {
+            var total = (allocations: 0, bytes: 0)
+            for step in 0..<270 {
+                if step == 100 { _ = actions.offer(.init(symbol: aapl, action: .halt)) }
+                if step == 120 { _ = actions.offer(.init(symbol: aapl, action: .resume)) }
+                rtes_malloc_counter_start()
+                rig.advance(clock, milliseconds: 1)
+                let used = rtes_malloc_counter_stop()
+                total.allocations += Int(used.allocations)
+                total.bytes += Int(used.bytes)
+            }
+            return total
+        }
+        _ = day(&rig)
+        let before = memory.counters.snapshot().gatewayCount("phase_commands")
+        let used = day(&rig)
+        let sent = memory.counters.snapshot().gatewayCount("phase_commands") - before
+        // After the day of warm-up: the rest of the second day — an opening indicator (09:25),
+        // the opening cross, two closing indicators (15:50, 15:55), the closing cross, end of
+        // system hours — and the third day's pre-open at the same instant; and the two actions.
+        #expect(sent == 9, "phase commands in a day: \(sent)")
+        #expect(used.allocations == 0, "a trading day: \(used.allocations) allocations, \(used.bytes) bytes")
+        #expect(rig.engine.engine.engine.phase(of: 0) == .preOpen)
+        rig.shutDown()
+        memory.release()
+    }
 }
