@@ -27,6 +27,13 @@ struct AccountBook {
     /// so there is never more than one of each.
     let sessionEventsOwed: UnsafeMutablePointer<UInt8>
 
+    /// The heap `init` allocates for `accounts` accounts (the session logs' memory is the
+    /// region's).
+    static func heapBytes(accounts: Int) -> Int {
+        accounts * (MemoryLayout<Firm>.stride * (1 + firmsPerAccount) + MemoryLayout<Bool>.stride * 2 + MemoryLayout<Int32>.stride
+                        + MemoryLayout<SessionLog>.stride + MemoryLayout<Int>.stride + MemoryLayout<UInt8>.stride)
+    }
+
     init(keys: APIKeys, historyMessages: Int, logMemory: UnsafeMutableRawPointer) {
         count = keys.accounts.count
         firms = .allocate(capacity: count)

@@ -222,17 +222,9 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
         let engineCounters = EngineCounters.register(in: cells).engine
         let layout = GatewayLayout.Regions(settings: settings, accounts: options.keys.accounts.count)
         let ring = try IOUring(entries: GatewayLayout.ringEntries(settings: settings), submissionQueuePolling: settings.submissionQueuePolling, startDisabled: true)
-        // Connections not yet logged in never take the slots every account's session needs
-        // (an account has at most one): logged-in sessions are never starved.
-        let sessionSlots = options.keys.accounts.count
-        let preLoginShare = settings.maxPreLoginConnections > 0
-            ? min(settings.maxPreLoginConnections, max(1, settings.maxConnections - sessionSlots)) : nil
-        let tableConfiguration = ConnectionTable<Connection>.Configuration(
-            capacity: settings.maxConnections,
-            preLoginLimit: options.preLoginConnections ?? preLoginShare,
-            preLoginPerAddressLimit: settings.maxPreLoginPerAddress > 0 ? settings.maxPreLoginPerAddress : nil,
-            receiveBufferCount: settings.receiveBufferCount, receiveBufferSize: settings.receiveBufferSize,
-            bufferGroup: 1, tagBase: 1, noDelay: options.tcpNoDelay)
+        let tableConfiguration = Self.tableConfiguration(
+            settings: settings, accounts: options.keys.accounts.count, preLoginConnections: options.preLoginConnections,
+            noDelay: options.tcpNoDelay)
         // FIX: its own buffer group and tags on the same ring.
         let fixPort = FIXPort(settings: options.fix, accounts: options.keys, sendQueueBytes: settings.sendQueueBytes,
                               epochMidnight: options.epochMidnight ?? FIXPort.todaysMidnight(clock: clock), startNanoseconds: clock.now())

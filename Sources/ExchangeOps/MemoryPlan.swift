@@ -55,6 +55,9 @@ public struct MemoryPlan: Sendable, Equatable {
         add("ring_book_events", SPSCRing<SequencedEvent>.requiredBytes(capacity: capacity), .marketData)
         add("orderbook_snapshots", OrderBookSnapshots.requiredBytes(maxLevels: Self.snapshotLevels), nil)
         add("gateway", GatewayLayout.requiredBytes(settings: configuration.gateway, accounts: accounts), .gateway)
+        add("gateway_heap", GatewayAgent<TSCClock>.heapBytes(settings: configuration.gateway, accounts: accounts,
+                                                             symbols: configuration.symbols.count, tls: configuration.gateway.tls == .on),
+            .gateway, region: false)
         if configuration.fix.enabled {
             add("fix", FIXMemory.heapBytes(settings: configuration.fix, dropCopyAccounts: dropCopyAccounts,
                                            sendQueueBytes: configuration.gateway.sendQueueBytes), .gateway, region: false)

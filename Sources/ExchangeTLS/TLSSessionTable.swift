@@ -28,6 +28,12 @@ public struct TLSSessionTable: ~Copyable {
     ///   - capacity: the connection table's slots.
     ///   - plaintextBytes: the largest plaintext a read hands over (a receive buffer).
     ///   - outboundBytes: ciphertext per send, and each direction's BIO buffer per session.
+    /// The heap `init` allocates (OpenSSL's sessions, made at each handshake, are not counted).
+    public static func heapBytes(capacity: Int, plaintextBytes: Int, outboundBytes: Int = TLSChannel.defaultBufferCapacity) -> Int {
+        capacity * (MemoryLayout<OpaquePointer?>.stride + outboundBytes + 3 * MemoryLayout<Int32>.stride
+                        + MemoryLayout<Bool>.stride) + plaintextBytes
+    }
+
     public init(capacity: Int, plaintextBytes: Int, outboundBytes: Int = TLSChannel.defaultBufferCapacity) {
         self.capacity = capacity
         self.outboundBytes = outboundBytes

@@ -96,6 +96,24 @@ import Testing
 }
 
 extension MemoryPlanTests {
+    /// The order gateway's heap: per connection its frame reader and held input, and with
+    /// gateway.tls on each connection's ciphertext buffer (about 33 KB).
+    @Test func thePlanCountsTheGatewaysHeapPerConnectionAndForTLS() throws {
+        func plan(_ gateway: String) throws -> MemoryPlan {
+            let json = #"{"symbols": [{"symbol": "AAPL", "reference_price": 150}], "gateway": \#(gateway)}"#
+            return MemoryPlan(try ConfigurationLoader.load(json: json, source: "t.json", environment: [:], host: HostFacts(cpuCount: 2)).configuration,
+                              accounts: 4)
+        }
+        let small = try plan(#"{"max_connections": 100}"#)
+        let large = try plan(#"{"max_connections": 1000}"#)
+        let tls = try plan(#"{"max_connections": 1000, "tls": "on"}"#)
+        let perConnection = (large.bytes(of: "gateway_heap") - small.bytes(of: "gateway_heap")) / 900
+        // A reader's packet buffer (1 KB) and held input (a receive buffer and a packet) at least.
+        #expect(perConnection >= 1_024 + 4_096 + 1_024, "\(perConnection) bytes per connection")
+        #expect(tls.bytes(of: "gateway_heap") - large.bytes(of: "gateway_heap") >= 1_000 * 2 * (16 * 1_024 + 512))
+        #expect(!large.parts.first { $0.name == "gateway_heap" }!.isRegion)
+    }
+
     /// With a FIX port the plan counts its memory (more with drop copies), off the regions.
     @Test func thePlanCountsTheFIXPortAndItsDropCopies() throws {
         func plan(_ json: String, dropCopyAccounts: Int = 0) throws -> MemoryPlan {

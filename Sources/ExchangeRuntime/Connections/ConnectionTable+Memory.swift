@@ -2,9 +2,11 @@
 // the heap, and the provided-buffer ring it maps with the kernel.
 extension ConnectionTable {
     /// The heap bytes `init(configuration:…)` allocates: per slot the service's session, the
-    /// slot and a free-list entry; the per-address counts when a per-address limit is set.
+    /// slot and a free-list entry; per receive buffer its parking entry; the per-address counts
+    /// when a per-address limit is set.
     public static func heapBytes(configuration c: Configuration) -> Int {
         c.capacity * (MemoryLayout<Session>.stride + MemoryLayout<Slot>.stride + MemoryLayout<Int32>.stride)
+            + c.receiveBufferCount * (MemoryLayout<Int32>.stride + MemoryLayout<Int32>.stride)
             + AddressCounts.requiredBytes(maximumCounted: addressesCounted(c))
     }
 
