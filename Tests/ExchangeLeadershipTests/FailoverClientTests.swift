@@ -109,7 +109,7 @@ extension EtcdSuites {
                              "the standby did not connect: \(primary.output.suffix(2_000)) \(standby.output.suffix(2_000))")
 
                 let log = AnswerLog()
-                let orders = 1_500
+                let orders = 3_000
                 let addresses = [ExchangeAddress(port: a.tcp), ExchangeAddress(port: b.tcp)]
                 let thread = Thread { Self.trade(log, addresses: addresses, orders: orders, window: 8) }
                 thread.start()
@@ -159,6 +159,16 @@ extension EtcdSuites {
                 standby.kill(SIGTERM)
                 standby.process.waitUntilExit()
                 #expect(standby.output.contains("promoted: serving as primary"), "\(standby.output.suffix(3_000))")
+                // And against the new primary's journal: every order the client saw accepted is entered there, once.
+                let records = try EtcdSuites.PromotionTests.records(place.root + "/standby-b")
+                var journaled: [OrderToken: Int] = [:]
+                for record in records {
+                    if case .enter(let order) = record.command { journaled[order.token, default: 0] += 1 }
+                }
+                let acceptedTokens = messages.compactMap { if case .accepted(let a) = $0.message { a.token } else { nil } }
+                let missing = acceptedTokens.filter { journaled[$0] != 1 }
+                #expect(!acceptedTokens.isEmpty && missing.isEmpty, "accepted but not entered once in the new primary's journal: \(missing.prefix(5))")
+                #expect(EtcdSuites.PromotionTests.terms(records).map(\.name) == ["primary-a", "standby-b"])
             }
             print("FailoverClientTests: wall time \(ContinuousClock.now - started)")
         }
