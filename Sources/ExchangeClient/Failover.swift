@@ -71,11 +71,19 @@ public struct FailoverPolicy: Sendable, Equatable {
     public var initialBackoff: Duration
     public var maximumBackoff: Duration
     public var loginTimeout: Duration
+    /// Nothing at all received (not even a Server Heartbeat, which the exchange sends every
+    /// `gateway.heartbeat_interval_ms`, 1 s by default) for this long while logged in: the
+    /// connection is taken as lost and the client fails over. This is how a primary host that
+    /// vanished without its kernel closing the connection (power lost, cut off) is noticed.
+    /// Nil: never (only a closed or reset connection counts).
+    public var silenceTimeout: Duration?
 
     /// The defaults outlast a lease of a few seconds (the standby takes over one TTL after
-    /// the primary's last renewal): 40 attempts, 50 ms doubling to 500 ms, about 17 s of waiting.
+    /// the primary's last renewal): 40 attempts, 50 ms doubling to 500 ms, about 17 s of waiting;
+    /// 15 s of silence is a lost connection (SoupBinTCP's customary bound, 15 heartbeats).
     public init(maximumAttempts: Int = 40, initialBackoff: Duration = .milliseconds(50), maximumBackoff: Duration = .milliseconds(500),
-                loginTimeout: Duration = .seconds(5)) {
+                loginTimeout: Duration = .seconds(5), silenceTimeout: Duration? = .seconds(15)) {
+        self.silenceTimeout = silenceTimeout
         self.maximumAttempts = max(1, maximumAttempts)
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff

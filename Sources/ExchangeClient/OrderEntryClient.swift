@@ -62,6 +62,8 @@ public final class OrderEntryClient {
     public internal(set) var lastFailover: FailoverEvent?
     /// Called after each failover, once the session is resumed and before the next message.
     public var onFailover: ((FailoverEvent) -> Void)?
+    /// When bytes last arrived (CLOCK_MONOTONIC nanoseconds), for `FailoverPolicy.silenceTimeout`.
+    var lastReceiveNanoseconds: UInt64 = 0
 
     /// Connects (no login yet).
     public convenience init(host: String = "127.0.0.1", port: Int, options: Options = Options()) throws(ClientError) {
@@ -163,6 +165,7 @@ public final class OrderEntryClient {
                 self.session = session
                 nextSequence = sequence
                 isLoggedIn = true
+                lastReceiveNanoseconds = Monotonic.now()
                 if failover != nil { credentials = (username, password) }
                 return .accepted(session: session, nextSequence: sequence)
             case .loginRejected(let rejection):
@@ -279,9 +282,17 @@ public final class OrderEntryClient {
     func pollConnection(until deadline: UInt64) throws(ClientError) -> ServerPacket? {
         while true {
             if let frame = try connection.nextBufferedFrame() { return try decode(frame) }
-            if try connection.receiveAvailable() > 0 { continue }
+            if try connection.receiveAvailable() > 0 {
+                if failover?.silenceTimeout != nil { lastReceiveNanoseconds = Monotonic.now() }
+                continue
+            }
             let now = Monotonic.now()
             var wake = deadline
+            if isLoggedIn, let silence = failover?.silenceTimeout {
+                let limit = lastReceiveNanoseconds &+ Monotonic.nanoseconds(silence)
+                if now >= limit { throw connection.fail(.connectionLost(errno: ETIMEDOUT, debug: "nothing received for \(silence)")) }
+                wake = min(wake, limit)
+            }
             if isLoggedIn, let interval = heartbeatNanoseconds {
                 let due = connection.lastSendNanoseconds &+ interval
                 if due <= now {

@@ -27,8 +27,9 @@ struct RTESClient: ParsableCommand {
 
             With several --address (a primary and its standby), the first that accepts is used; \
             a connection lost while logged in fails over to the next address (round the list, \
-            40 attempts at most, 50 ms doubling to 500 ms between them) and resumes the session \
-            from the next message not yet printed, so nothing is printed twice or skipped.
+            40 attempts at most, 50 ms doubling to 500 ms between them; 15 s without a byte, not \
+            even a heartbeat, counts as lost) and resumes the session from the next message not \
+            yet printed, so nothing is printed twice or skipped.
 
             The password is never taken on the command line (ps shows it to every user): it \
             comes from --password-file FILE (a line USERNAME:PASSWORD, or the password alone), \

@@ -3,6 +3,7 @@ import ExchangeCore
 import ExchangeTestRig
 import ExchangeTestSupport
 import ExchangeWire
+import Foundation
 import Glibc
 import Testing
 
@@ -364,4 +365,71 @@ func logInRetrying(_ exchange: TestExchange, _ username: String, sequence: UInt6
         try client.logout()
         #expect(client.failoverCount == 1)
     }
+}
+
+extension OrderEntryClientFailover {
+    /// An exchange that accepts one login and then goes silent, the connection left open (a
+    /// host that vanished without its kernel closing anything): `silenceTimeout` notices it.
+    @Test func aConnectionThatGoesSilentIsTakenAsLostAndFailsOver() throws {
+        let exchange = try TestExchange()
+        defer { exchange.drain() }
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try #require(withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } } == 0)
+        try #require(listen(listener, 1) == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let silentPort = Int(UInt16(bigEndian: address.sin_port))
+
+        // The silent exchange, on a thread of its own: Login Accepted (the test exchange's
+        // session, next sequence 1), then nothing; it closes when the client has gone.
+        let served = DispatchSemaphoreBox()
+        let thread = Thread {
+            defer { served.signal() }
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            var request = [UInt8](repeating: 0, count: 49)
+            var got = 0
+            while got < request.count {
+                let n = request.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, $0.count - got, 0) }
+                guard n > 0 else { return }
+                got += n
+            }
+            var accepted = [UInt8](repeating: 0, count: 33)
+            _ = accepted.withUnsafeMutableBytes { SoupBinTCP.loginAccepted(session: SoupSessionName(testSessionName)!, sequence: 1, to: $0.baseAddress!) }
+            _ = accepted.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            // Read (the client's heartbeats) until it closes, saying nothing.
+            var sink = [UInt8](repeating: 0, count: 256)
+            while sink.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        }
+        thread.start()
+
+        let addresses = [ExchangeAddress(port: silentPort), ExchangeAddress(port: exchange.port)]
+        let policy = FailoverPolicy(maximumAttempts: 400, initialBackoff: .milliseconds(5), maximumBackoff: .milliseconds(50),
+                                    silenceTimeout: .milliseconds(500))
+        let client = try OrderEntryClient.connect(addresses: addresses, username: "LOAD3", password: "load3pass", failover: policy)
+        defer { client.close() }
+        #expect(client.currentAddress == addresses[0] && client.nextSequence == 1)
+        // Silence, then the failover: the real exchange resumes the session at 1 (its start of day).
+        let first = try client.nextMessage(timeout: .seconds(30))
+        #expect(first.sequence == 1)
+        #expect(first.message == .systemEvent(timestamp: first.message.timestamp, eventCode: OUCH.SystemEventCode.startOfDay))
+        #expect(client.failoverCount == 1 && client.currentAddress == addresses[1])
+        if case .connectionLost(ETIMEDOUT, _) = client.lastFailover?.reason {} else {
+            Issue.record("reason \(String(describing: client.lastFailover?.reason))")
+        }
+        client.close()
+        #expect(served.wait(seconds: 10), "the silent exchange's thread did not end")
+    }
+}
+
+/// A semaphore a test thread signals when it ends.
+final class DispatchSemaphoreBox: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    func signal() { semaphore.signal() }
+    func wait(seconds: Int) -> Bool { semaphore.wait(timeout: .now() + .seconds(seconds)) == .success }
 }

@@ -132,7 +132,7 @@ extension EtcdSuites {
             func append(_ message: SequencedMessage, _ from: ExchangeAddress) { lock.withLock { entries.append((message, from, .now)) } }
         }
 
-        static let policy = FailoverPolicy(maximumAttempts: 400, initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(100),
+        static let policy = FailoverPolicy(maximumAttempts: 150, initialBackoff: .milliseconds(20), maximumBackoff: .milliseconds(100),
                                            loginTimeout: .seconds(10))
 
         static func enter(_ client: OrderEntryClient, _ n: Int) throws {
@@ -159,6 +159,29 @@ extension EtcdSuites {
         }
 
         @Test func aPrimaryCutOffFromEtcdClosesItsSessionsAndTheClientResumesOnThePromotedStandby() throws {
+            try Self.failOver(what: "primary cut off from etcd", policy: Self.policy,
+                              reason: { if case .closedByPeer(let debug) = $0 { debug?.contains("no longer the primary") == true } else { false } }) { cluster in
+                try cluster.hosts.setLink("e", "ea", up: false)
+            }
+        }
+
+        /// The primary's host vanishes: every link of it down at once, so no connection of it is
+        /// closed or reset — the client notices the silence (no Server Heartbeat for 2 s).
+        @Test func aPrimaryHostThatVanishesIsNoticedBySilenceAndTheClientResumesOnThePromotedStandby() throws {
+            var policy = Self.policy
+            policy.silenceTimeout = .seconds(2)
+            try Self.failOver(what: "primary host gone", policy: policy,
+                              reason: { if case .connectionLost(ETIMEDOUT, _) = $0 { true } else { false } }) { cluster in
+                try cluster.hosts.setLink("c", "ca", up: false)
+                try cluster.hosts.setLink("e", "ea", up: false)
+                try cluster.hosts.setLink("b", "ba", up: false)
+            }
+        }
+
+        /// A client trading one order at a time on the primary until `partition`, then resuming on
+        /// the promoted standby: nothing from the old primary after the new one's first answer, one
+        /// sequence, and the new primary's session from 1 exactly the client's log.
+        static func failOver(what: String, policy: FailoverPolicy, reason: (ClientError) -> Bool, partition: (Cluster) throws -> Void) throws {
             let started = ContinuousClock.now
             let cluster = try Cluster()
             try cluster.start()
@@ -166,8 +189,11 @@ extension EtcdSuites {
             // The client: one order at a time until it has 20 answers from the standby (50 s at most).
             let client = cluster.hosts.onHostLater("c") {
                 do {
+                    // A connection attempt to a host that is gone times out (nothing answers): 500 ms.
                     let client = try OrderEntryClient.connect(addresses: [Self.primaryAddress, Self.standbyAddress], username: "LOAD1",
-                                                              password: "load1pass", sequence: 1, failover: Self.policy, timeout: .seconds(10))
+                                                              password: "load1pass", sequence: 1,
+                                                              options: OrderEntryClient.Options(connectTimeout: .milliseconds(500)),
+                                                              failover: policy, timeout: .seconds(10))
                     defer { client.close() }
                     client.onFailover = { event in log.lock.withLock { log.failovers.append(event) } }
                     let deadline = ContinuousClock.now + .seconds(50)
@@ -199,9 +225,8 @@ extension EtcdSuites {
             #expect(waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(5)) { log.count >= 50 || log.error != nil },
                     "the primary did not answer 50 orders: \(log.error ?? "")")
 
-            // The partition: the primary's link to etcd goes down.
             let partitioned = ContinuousClock.now
-            try cluster.hosts.setLink("e", "ea", up: false)
+            try partition(cluster)
             try #require(client.wait(timeout: .seconds(70)), "the client did not finish: \(cluster.log("standby-b"))")
             #expect(log.error == nil, "\(log.error ?? "")\nprimary: \(cluster.log("primary-a"))\nstandby: \(cluster.log("standby-b"))")
 
@@ -209,13 +234,14 @@ extension EtcdSuites {
             let failovers = log.lock.withLock { log.failovers }
             #expect(failovers.count == 1, "\(failovers)")
             #expect(failovers.first?.to == Self.standbyAddress)
+            #expect(failovers.first.map { reason($0.reason) } == true, "failed over for \(String(describing: failovers.first?.reason))")
             // Never an answer from the old primary after the new one's first.
             let firstFromStandby = entries.firstIndex { $0.from == Self.standbyAddress }
             #expect(firstFromStandby != nil, "no answer from the standby")
             if let firstFromStandby {
                 let late = entries[firstFromStandby...].filter { $0.from != Self.standbyAddress }
                 #expect(late.isEmpty, "answers from the old primary after the new one's first: \(late.map(\.message.sequence))")
-                print("PartitionTests: primary cut off from etcd → first answer from the promoted standby: \(entries[firstFromStandby].at - partitioned) (TTL 2 s)")
+                print("PartitionTests: \(what) → first answer from the promoted standby: \(entries[firstFromStandby].at - partitioned) (TTL 2 s)")
             }
             let messages = entries.map(\.message)
             #expect(messages.first?.sequence == 1)
@@ -231,7 +257,7 @@ extension EtcdSuites {
             let differs = held.map { firstDifference($0, messages) }
             #expect(held != nil && differs == .some(nil),
                     "the promoted standby's session differs from what the client received (\(held?.count ?? -1) messages read) at \(String(describing: differs))")
-            print("PartitionTests: etcd partition: wall time \(ContinuousClock.now - started)")
+            print("PartitionTests: \(what): wall time \(ContinuousClock.now - started)")
         }
 
         @Test func aSyncPrimaryCutOffFromItsStandbyHoldsItsAnswersUntilTheLinkReturns() throws {
