@@ -99,6 +99,11 @@ extension EtcdSuites {
                 let primaryJSON = Self.json(place, etcd, name: "primary-a", ports: a, role: .primary, primaryReplicationPort: a.replication)
                 #expect(primaryJSON.contains(#""replication": "sync""#), "the primary's configuration is not in sync replication")
                 let primary = try Child(place, name: "primary-a", json: primaryJSON)
+                // The standby only once the primary leads: a standby that finds no leader wins at once.
+                #expect(waitUntil(timeout: .seconds(60), pollInterval: .milliseconds(20)) {
+                    primary.counter("gateway", "listening") == 1 || !primary.process.isRunning
+                })
+                try #require(primary.counter("gateway", "listening") == 1, "the primary does not serve: \(primary.output.suffix(3_000))")
                 let standby = try Child(place, name: "standby-b", json: Self.json(place, etcd, name: "standby-b", ports: b, role: .standby,
                                                                                   primaryReplicationPort: a.replication))
                 // In sync the primary answers only with its standby connected.
