@@ -34,6 +34,13 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// TLS failed: the handshake was refused (with the reason: certificate expired, unknown
     /// CA, protocol version too old, …) or a record did not decrypt.
     case tls(String)
+    /// A failover found no address that would take the session back within its attempts:
+    /// how many were made, and why the last one failed.
+    case failoverExhausted(attempts: Int, last: String)
+    /// After a failover the exchange at `address` offered to resume the session at
+    /// `offered`, before `expected` (the next message the caller has not seen): it lacks
+    /// messages this client received (acknowledgements lost). The session is not continued.
+    case sessionDiverged(address: String, expected: UInt64, offered: UInt64)
 
     public var description: String {
         switch self {
@@ -68,6 +75,11 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(call) failed: \(errorText(errno))"
         case .tls(let reason):
             return "TLS: \(reason)"
+        case .failoverExhausted(let attempts, let last):
+            return "failover gave up after \(attempts) attempt(s) on every address; the last: \(last)"
+        case .sessionDiverged(let address, let expected, let offered):
+            return "after the failover \(address) resumes the session at sequence \(offered), but this client already received up to "
+                + "\(expected - 1): the exchange there lacks messages it sent (acknowledgements lost); the session is not continued"
         }
     }
 }

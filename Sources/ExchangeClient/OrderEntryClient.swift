@@ -41,21 +41,73 @@ public final class OrderEntryClient {
     }
 
     /// The connection underneath: raw bytes in and out (tests send malformed data with it).
-    public let connection: SoupConnection
+    /// A failover replaces it (OrderEntryClient+Failover.swift).
+    public internal(set) var connection: SoupConnection
     public let options: Options
     /// The session name from Login Accepted (nil before).
     public private(set) var session: String?
     /// The sequence number the next Sequenced Data packet will have.
     public private(set) var nextSequence: UInt64 = 0
-    public private(set) var isLoggedIn = false
+    public internal(set) var isLoggedIn = false
     let heartbeatNanoseconds: UInt64?
+    /// Every address this client may use, in order, and the one it is connected to.
+    public let addresses: [ExchangeAddress]
+    public internal(set) var addressIndex = 0
+    /// How to fail over when the connection is lost or refused; nil: never (a loss is thrown).
+    public let failover: FailoverPolicy?
+    /// The login to repeat on a failover (kept only with a failover policy).
+    var credentials: (username: String, password: String)?
+    /// Failovers done, and the latest.
+    public internal(set) var failoverCount = 0
+    public internal(set) var lastFailover: FailoverEvent?
+    /// Called after each failover, once the session is resumed and before the next message.
+    public var onFailover: ((FailoverEvent) -> Void)?
+    /// When bytes last arrived (CLOCK_MONOTONIC nanoseconds), for `FailoverPolicy.silenceTimeout`.
+    var lastReceiveNanoseconds: UInt64 = 0
 
     /// Connects (no login yet).
-    public init(host: String = "127.0.0.1", port: Int, options: Options = Options()) throws(ClientError) {
-        connection = try SoupConnection(host: host, port: port, connectTimeout: options.connectTimeout, noDelay: options.tcpNoDelay,
-                                        tls: options.tls)
+    public convenience init(host: String = "127.0.0.1", port: Int, options: Options = Options()) throws(ClientError) {
+        try self.init(addresses: [ExchangeAddress(host: host, port: port)], options: options)
+    }
+
+    /// Connects to the first of `addresses` that accepts, in order (no login yet): one pass
+    /// over the list without a failover policy, else the policy's attempts and back-off.
+    public convenience init(addresses: [ExchangeAddress], options: Options = Options(), failover: FailoverPolicy? = nil) throws(ClientError) {
+        guard !addresses.isEmpty else { throw ClientError.invalidArgument("no exchange address") }
+        let attempts = failover?.maximumAttempts ?? addresses.count
+        var lastError: ClientError?
+        var opened: (SoupConnection, Int)?
+        for attempt in 1...max(1, attempts) {
+            if let failover { FailoverWait.sleep(failover.backoff(beforeAttempt: attempt)) }
+            let index = (attempt - 1) % addresses.count
+            do throws(ClientError) {
+                opened = (try Self.open(addresses[index], options), index)
+                break
+            } catch {
+                lastError = error
+                guard Self.mayTryAnother(error) else { throw error }
+            }
+        }
+        guard let (connection, index) = opened else {
+            if addresses.count == 1 && failover == nil, let lastError { throw lastError }
+            throw ClientError.failoverExhausted(attempts: attempts, last: lastError.map { "\($0)" } ?? "none")
+        }
+        self.init(connection: connection, addresses: addresses, index: index, options: options, failover: failover)
+    }
+
+    /// A client on `connection`, which is to `addresses[index]`.
+    init(connection: SoupConnection, addresses: [ExchangeAddress], index: Int, options: Options, failover: FailoverPolicy?) {
+        self.connection = connection
+        self.addresses = addresses
+        self.failover = failover
+        addressIndex = index
         self.options = options
         heartbeatNanoseconds = options.heartbeatInterval.map(Monotonic.nanoseconds)
+    }
+
+    static func open(_ address: ExchangeAddress, _ options: Options) throws(ClientError) -> SoupConnection {
+        try SoupConnection(host: address.host, port: address.port, connectTimeout: options.connectTimeout, noDelay: options.tcpNoDelay,
+                           tls: options.tls)
     }
 
     /// Connects and logs in; a Login Rejected is thrown as `ClientError.loginRejected`.
@@ -113,6 +165,8 @@ public final class OrderEntryClient {
                 self.session = session
                 nextSequence = sequence
                 isLoggedIn = true
+                lastReceiveNanoseconds = Monotonic.now()
+                if failover != nil { credentials = (username, password) }
                 return .accepted(session: session, nextSequence: sequence)
             case .loginRejected(let rejection):
                 return .rejected(rejection, debug: debug)
@@ -217,10 +271,28 @@ public final class OrderEntryClient {
 
     func poll(until deadline: UInt64) throws(ClientError) -> ServerPacket? {
         while true {
+            do throws(ClientError) {
+                return try pollConnection(until: deadline)
+            } catch {
+                try failOver(after: error)
+            }
+        }
+    }
+
+    func pollConnection(until deadline: UInt64) throws(ClientError) -> ServerPacket? {
+        while true {
             if let frame = try connection.nextBufferedFrame() { return try decode(frame) }
-            if try connection.receiveAvailable() > 0 { continue }
+            if try connection.receiveAvailable() > 0 {
+                if failover?.silenceTimeout != nil { lastReceiveNanoseconds = Monotonic.now() }
+                continue
+            }
             let now = Monotonic.now()
             var wake = deadline
+            if isLoggedIn, let silence = failover?.silenceTimeout {
+                let limit = lastReceiveNanoseconds &+ Monotonic.nanoseconds(silence)
+                if now >= limit { throw connection.fail(.connectionLost(errno: ETIMEDOUT, debug: "nothing received for \(silence)")) }
+                wake = min(wake, limit)
+            }
             if isLoggedIn, let interval = heartbeatNanoseconds {
                 let due = connection.lastSendNanoseconds &+ interval
                 if due <= now {
@@ -277,6 +349,17 @@ public final class OrderEntryClient {
 
     /// Sends one OUCH message in Unsequenced Data; `write` puts the message at the pointer.
     func sendOUCH(_ write: (UnsafeMutableRawPointer) -> Int) throws(ClientError) {
+        do throws(ClientError) {
+            try sendOUCHOnce(write)
+        } catch {
+            // The kernel did not take the whole message: the exchange cannot have acted on it,
+            // so it goes again on the connection the failover opened (once).
+            try failOver(after: error)
+            try sendOUCHOnce(write)
+        }
+    }
+
+    func sendOUCHOnce(_ write: (UnsafeMutableRawPointer) -> Int) throws(ClientError) {
         guard isLoggedIn else { throw connection.failure ?? ClientError.notLoggedIn }
         try connection.sendMessage(maximumLength: SoupBinTCP.headerLength + OUCH.maximumInboundLength, timeout: .seconds(5)) { out in
             let length = write(out + SoupBinTCP.headerLength)

@@ -12,7 +12,13 @@ public final class FeedClient {
     public let requestFD: Int32
     /// Times re-requests (only differences are used).
     let clock: any Clock
-    let retransmitAddress: sockaddr_in
+    /// The re-request servers: the primary's, then backups. A request repeated for the same
+    /// gap (the last went unanswered) goes to the next one, round the list.
+    let retransmitAddresses: [sockaddr_in]
+    public private(set) var retransmitIndex = 0
+    var retransmitAddress: sockaddr_in { retransmitAddresses[retransmitIndex] }
+    /// The first sequence of the last request sent, to tell a repeat.
+    var lastRequestedSequence: UInt64?
     let buffer: UnsafeMutableRawPointer
     static let bufferBytes = 65_536
     /// Decides, per multicast packet (numbered from 0), whether to drop it on purpose.
@@ -47,10 +53,14 @@ public final class FeedClient {
         public var password: SoupPassword
         /// market_data.snapshot_tls on: the client context to speak TLS with (nil: plain TCP).
         public var tls: TLSContext?
+        /// Snapshot services to try, in order, when `host`:`port` cannot serve (a standby's).
+        public var backups: [FeedServiceAddress]
 
-        public init(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword, tls: TLSContext? = nil) {
+        public init(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword, tls: TLSContext? = nil,
+                    backups: [FeedServiceAddress] = []) {
             self.host = host
             self.port = port
+            self.backups = backups
             self.username = username
             self.password = password
             self.tls = tls
@@ -60,7 +70,10 @@ public final class FeedClient {
     /// Joins `group:port` on `interface` (127.0.0.1 keeps it on the host); re-requests go to
     /// `retransmitHost:retransmitPort`. `clock` times re-requests (CLOCK_MONOTONIC unless a
     /// test passes its own).
+    /// `retransmitBackups`: more re-request servers (a standby's), tried in turn when a
+    /// request goes unanswered.
     public init(group: UInt32, port: UInt16, interface: UInt32, retransmitHost: UInt32, retransmitPort: UInt16,
+                retransmitBackups: [FeedServiceAddress] = [],
                 instrumentCount: Int, orderCapacity: Int, receiveBuffer: Int = 32 << 20,
                 clock: any Clock = TSCClock.calibrated(.monotonic)) throws(FeedSocketError) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -97,7 +110,8 @@ public final class FeedClient {
         multicastFD = fd
         requestFD = requests.0
         self.clock = clock
-        retransmitAddress = FeedSockets.socketAddress(retransmitHost, retransmitPort)
+        retransmitAddresses = [FeedSockets.socketAddress(retransmitHost, retransmitPort)]
+            + retransmitBackups.map { FeedSockets.socketAddress($0.host, $0.port) }
         handler = FeedHandler(instrumentCount: instrumentCount, orderCapacity: orderCapacity)
         buffer = .allocate(byteCount: Self.bufferBytes, alignment: 64)
     }
@@ -120,6 +134,10 @@ public final class FeedClient {
     }
 
     func send(_ request: FeedHandler.Request) {
+        if lastRequestedSequence == request.sequence && retransmitAddresses.count > 1 {
+            retransmitIndex = (retransmitIndex + 1) % retransmitAddresses.count
+        }
+        lastRequestedSequence = request.sequence
         var bytes = (UInt64(0), UInt64(0), UInt32(0))
         withUnsafeMutableBytes(of: &bytes) { raw in
             let n = MoldUDP64.writeRequest(session: request.session, sequence: request.sequence, count: request.count, to: raw.baseAddress!)
@@ -170,7 +188,7 @@ public final class FeedClient {
         onRestart?(restart)
         guard let account = resynchronisation, handler.incompleteSince != nil else { return }
         let outcome = joinFromSnapshot(host: account.host, port: account.port, username: account.username, password: account.password,
-                                       tls: account.tls)
+                                       tls: account.tls, backups: account.backups)
         lastResynchronisation = outcome
         onResynchronised?(outcome)
     }
@@ -205,12 +223,14 @@ public final class FeedClient {
 extension FeedClient {
     /// Joins late: keeps multicast packets while fetching the snapshot, loads it, then
     /// continues from the snapshot's sequence number.
-    /// `tls`: speak TLS with this client context (market_data.snapshot_tls on).
+    /// `tls`: speak TLS with this client context (market_data.snapshot_tls on). `backups`:
+    /// snapshot services tried in order when one cannot serve (`SnapshotClient.fetch(from:)`).
     public func joinFromSnapshot(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword,
-                                 tls: TLSContext? = nil) -> Result<UInt64, SnapshotClient.Failure> {
+                                 tls: TLSContext? = nil, backups: [FeedServiceAddress] = []) -> Result<UInt64, SnapshotClient.Failure> {
         handler.beginSnapshot()
         _ = poll(timeoutMilliseconds: 0)
-        switch SnapshotClient.fetch(host: host, port: port, username: username, password: password, tls: tls) {
+        let addresses = [FeedServiceAddress(host: host, port: port)] + backups
+        switch SnapshotClient.fetch(from: addresses, username: username, password: password, tls: tls) {
         case .failure(let f):
             handler.abandonSnapshot()
             return .failure(f)

@@ -39,6 +39,26 @@ public enum SnapshotClient {
         public var messages: [[UInt8]]
     }
 
+    /// Tries each address in order (the primary's snapshot service, then a standby's) until
+    /// one serves a snapshot; a connection refused, closed or timed out, or a login rejected for
+    /// a session not available moves on. The last failure when none serves.
+    public static func fetch(from addresses: [FeedServiceAddress], username: SoupUsername, password: SoupPassword,
+                             session: SoupSessionName = .blank, timeoutMilliseconds: Int = 10_000,
+                             tls: TLSContext? = nil) -> Result<Snapshot, Failure> {
+        var outcome: Result<Snapshot, Failure> = .failure(.connect(ECONNREFUSED))
+        for address in addresses {
+            outcome = fetch(host: address.host, port: address.port, username: username, password: password, session: session,
+                            timeoutMilliseconds: timeoutMilliseconds, tls: tls)
+            switch outcome {
+            case .success: return outcome
+            case .failure(.connect), .failure(.closedEarly), .failure(.timedOut),
+                 .failure(.rejected(SoupLoginRejectReason.sessionNotAvailable)): continue
+            case .failure: return outcome
+            }
+        }
+        return outcome
+    }
+
     /// Logs in, reads until End of Snapshot, logs out.
     public static func fetch(host: UInt32, port: UInt16, username: SoupUsername, password: SoupPassword,
                              session: SoupSessionName = .blank, timeoutMilliseconds: Int = 10_000,
@@ -218,4 +238,18 @@ struct SnapshotTransport {
 final class SnapshotTLSSession {
     let channel: TLSChannel
     init(_ channel: consuming TLSChannel) { self.channel = channel }
+}
+
+/// An IPv4 address and port of one of the exchange's feed services (snapshot, re-request).
+public struct FeedServiceAddress: Sendable, Equatable, CustomStringConvertible {
+    /// Host byte order (0x7F000001 is 127.0.0.1).
+    public var host: UInt32
+    public var port: UInt16
+
+    public init(host: UInt32, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(FeedSockets.dotted(host)):\(port)" }
 }

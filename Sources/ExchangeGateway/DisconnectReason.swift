@@ -50,6 +50,10 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
     /// journal archive, and the archive could not serve them (the journal could not be read,
     /// or does not reach them).
     case journalArchive
+    /// `leadership` configured: the primary's lease lapsed (etcd unreachable within it, the
+    /// lease or key gone). It acknowledges nothing more, so its sessions are closed and new
+    /// logins refused: clients log in at the standby (docs/FAILOVER.md).
+    case leadershipLost
 
     public var description: String {
         switch self {
@@ -72,6 +76,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .inputBacklog: "input_backlog"
         case .tlsFailed: "tls_failed"
         case .journalArchive: "journal_archive"
+        case .leadershipLost: "leadership_lost"
         }
     }
 
@@ -89,6 +94,7 @@ public enum DisconnectReason: UInt8, CaseIterable, Sendable, CustomStringConvert
         case .flood: "RTES: disconnected: message rate above the limit"
         case .inputBacklog: "RTES: disconnected: too much input while the exchange was busy"
         case .journalArchive: "RTES: disconnected: the journal archive could not serve the messages asked for"
+        case .leadershipLost: "RTES: disconnected: this exchange is no longer the primary (its leadership lapsed); log in at the standby"
         }
     }
 

@@ -182,6 +182,10 @@ extension GatewayAgent {
             rejectSession(slot, "RTES: the exchange is shutting down")
             return
         }
+        guard leadership != .lapsed else {
+            rejectSession(slot, "RTES: this exchange is no longer the primary (its leadership lapsed); log in at the standby")
+            return
+        }
         guard request.session.isBlank || request.session == session else {
             rejectSession(slot, "RTES: unknown session; log in to the current one (blank)")
             return

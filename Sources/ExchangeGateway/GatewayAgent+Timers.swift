@@ -13,6 +13,13 @@ extension GatewayAgent {
     static var slotsPerTick: Int { 256 }
 
     mutating func runTimers() {
+        if let gate = leadershipGate, leadership != .lapsed, drainPhase == .running {
+            if gate.mayAcknowledge(atTicks: nowTicks) {
+                leadership = .open
+            } else if leadership == .open {
+                leadershipLapsed()
+            }
+        }
         let scan = min(maxConnections, Self.slotsPerTick)
         for _ in 0..<scan {
             let slot = timerCursor
@@ -44,6 +51,19 @@ extension GatewayAgent {
             if commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .advanceTime(now))) { lastCommandAt = now }
         }
         publishCounters()
+    }
+
+    /// The lease lapsed: this gateway acknowledges nothing more, ever (a new term would need a
+    /// restart). Its sessions are closed with the reason, so that their clients log in at the
+    /// standby instead of waiting on a connection that will never answer again.
+    mutating func leadershipLapsed() {
+        leadership = .lapsed
+        for slot in 0..<maxConnections {
+            switch connections[slot].phase {
+            case .awaitingLogin, .authenticating, .active, .loggingOut: beginClose(slot, .leadershipLost, flush: true)
+            case .flushing, .closing, .free: break
+            }
+        }
     }
 
     mutating func publishCounters() {
@@ -132,4 +152,11 @@ extension GatewayAgent {
             return 0
         }
     }
+}
+
+/// What the gateway's timers have seen of the leadership gate.
+enum LeadershipSeen {
+    case notYet
+    case open
+    case lapsed
 }

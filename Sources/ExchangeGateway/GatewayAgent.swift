@@ -118,6 +118,10 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     var nowTicks: UInt64 = 0
     var nextTimerAt: UInt64 = 0
     var timerCursor = 0
+    /// The leadership gate as the timers last saw it: `open` once it opened (the term began),
+    /// `lapsed` once it closed after that — for good: the sessions are closed and logins
+    /// refused, so that clients go to the standby (docs/FAILOVER.md).
+    var leadership = LeadershipSeen.notYet
     var lastCommandAt: UInt64 = 0
 
     // The trading day's schedule and the operators' actions (GatewayAgent+Schedule.swift).

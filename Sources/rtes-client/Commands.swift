@@ -250,8 +250,7 @@ struct Listen: ParsableCommand {
     func run() throws {
         let password = session.resolvedPassword()
         do throws(ClientError) {
-            let client = try OrderEntryClient.connect(host: session.host, port: session.port, username: session.user,
-                                                      password: password, sequence: session.sequence)
+            let client = try session.connect(password: password, options: OrderEntryClient.Options(), timeout: .seconds(5))
             defer { client.close() }
             print("logged in as \(session.user), session \(client.session ?? "?"), next sequence \(client.nextSequence)")
             for packet in try client.packets(for: .milliseconds(Int(seconds * 1_000))) { show(packet, session) }

@@ -23,6 +23,13 @@ struct RTESClient: ParsableCommand {
               rtes-client -u DEMO1 replace C1732200000001 200 229.95
               rtes-client -u DEMO1 modify C1732200000001 S 50
               rtes-client -u DEMO1 --sequence 1 listen
+              rtes-client -u DEMO1 --address 10.0.0.1:8888,10.0.0.2:8888 buy 100 AAPL 230.00
+
+            With several --address (a primary and its standby), the first that accepts is used; \
+            a connection lost while logged in fails over to the next address (round the list, \
+            40 attempts at most, 50 ms doubling to 500 ms between them; 15 s without a byte, not \
+            even a heartbeat, counts as lost) and resumes the session from the next message not \
+            yet printed, so nothing is printed twice or skipped.
 
             The password is never taken on the command line (ps shows it to every user): it \
             comes from --password-file FILE (a line USERNAME:PASSWORD, or the password alone), \
@@ -47,11 +54,16 @@ struct RTESClient: ParsableCommand {
 /// How to reach the exchange and log in; shared by every subcommand (they may come before
 /// or after the subcommand's name).
 struct SessionOptions: ParsableArguments {
-    @Option(help: "The exchange's host (its order-entry port is exchange.tcp_port).")
-    var host = "127.0.0.1"
+    @Option(help: "The exchange's host (its order-entry port is exchange.tcp_port). Default 127.0.0.1.")
+    var host: String?
 
-    @Option(help: "The order-entry port.")
-    var port = 8888
+    @Option(help: "The order-entry port. Default 8888.")
+    var port: Int?
+
+    @Option(name: .customLong("address"), help: ArgumentHelp(
+        "An order-entry address HOST:PORT instead of --host and --port; repeat it, or separate addresses by commas, for a primary and its backups: the first that accepts is used, and a connection lost while logged in fails over to the next, resuming the session where it stopped.",
+        valueName: "host:port"))
+    var addressTexts: [String] = []
 
     @Option(name: [.customLong("user"), .short], help: "SoupBinTCP username (1-6 characters).")
     var user: String
@@ -84,8 +96,28 @@ struct SessionOptions: ParsableArguments {
     func validate() throws {
         if password != nil { throw ValidationError(PasswordLookup.refusal(option: "--password", variable: "RTES_CLIENT_PASSWORD")) }
         guard !user.isEmpty, SoupUsername(user) != nil else { throw ValidationError("--user \"\(user)\": 1 to 6 printable ASCII characters") }
-        guard (1...65_535).contains(port) else { throw ValidationError("--port \(port): 1 to 65535") }
+        if let port { guard (1...65_535).contains(port) else { throw ValidationError("--port \(port): 1 to 65535") } }
+        if !addressTexts.isEmpty && (host != nil || port != nil) {
+            throw ValidationError("--address replaces --host and --port: give one or the other")
+        }
+        _ = try argument { () throws(ClientError) in try addresses() }
         guard wait > 0, linger >= 0 else { throw ValidationError("--wait must be above 0 and --linger at least 0 (seconds)") }
+    }
+
+    /// The addresses to try, in order: every --address, else --host:--port.
+    func addresses() throws(ClientError) -> [ExchangeAddress] {
+        if addressTexts.isEmpty { return [ExchangeAddress(host: host ?? "127.0.0.1", port: port ?? 8888)] }
+        return try ExchangeAddress.parseList(addressTexts)
+    }
+
+    /// Logs in at the first address that accepts; with more than one, a lost connection fails
+    /// over to the next (each failover printed).
+    func connect(password: String, options: OrderEntryClient.Options, timeout: Duration) throws(ClientError) -> OrderEntryClient {
+        let list = try addresses()
+        let client = try OrderEntryClient.connect(addresses: list, username: user, password: password, sequence: sequence, options: options,
+                                                  failover: list.count > 1 ? FailoverPolicy() : nil, timeout: timeout)
+        client.onFailover = { print($0.description) }
+        return client
     }
 
     /// The password from --password-file, RTES_CLIENT_PASSWORD or the terminal; without one
@@ -114,11 +146,10 @@ func runSession(_ options: SessionOptions, request: (OrderEntryClient) throws(Cl
     let password = options.resolvedPassword()
     do throws(ClientError) {
         let tls = options.tls ? try ClientTLSEnvironment.context(forUser: options.user) : nil
-        let client = try OrderEntryClient.connect(
-            host: options.host, port: options.port, username: options.user, password: password, sequence: options.sequence,
-            options: OrderEntryClient.Options(tls: tls), timeout: .milliseconds(Int(options.wait * 1_000)))
+        let client = try options.connect(password: password, options: OrderEntryClient.Options(tls: tls),
+                                         timeout: .milliseconds(Int(options.wait * 1_000)))
         defer { client.close() }
-        print("logged in as \(options.user) to \(options.host):\(options.port), session \(client.session ?? "?"), next sequence \(client.nextSequence)")
+        print("logged in as \(options.user) to \(client.currentAddress), session \(client.session ?? "?"), next sequence \(client.nextSequence)")
         if options.sequence > 0 {
             // Replayed messages come first; print them before sending anything.
             for packet in try client.packets(for: .milliseconds(200)) { show(packet, options) }

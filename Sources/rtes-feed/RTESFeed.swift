@@ -70,6 +70,11 @@ struct RTESFeed: ParsableCommand {
         valueName: "file"))
     var passwordFile: String?
 
+    @Option(name: .customLong("backup"), help: ArgumentHelp(
+        "The IPv4 address of a standby exchange serving the configuration's ports (repeat, or separate by commas): a re-request that goes unanswered is repeated there (round the list), and a snapshot that cannot be had from exchange.bind_address is fetched there.",
+        valueName: "address"))
+    var backupTexts: [String] = []
+
     @Flag(help: "Print every message (decoded), not only the summary.")
     var messages = false
 
@@ -89,6 +94,16 @@ struct RTESFeed: ParsableCommand {
         if let snapshot, let user, snapshot != user { throw ValidationError("--snapshot \(snapshot) and --user \(user) name different accounts") }
         if tls && snapshot == nil && user == nil { throw ValidationError("--tls is for the snapshot service: give --snapshot USER or --user USER") }
         guard seconds >= 0 else { throw ValidationError("--seconds \(seconds): 0 or more") }
+        _ = try backups()
+    }
+
+    /// Every --backup, parsed.
+    func backups() throws -> [IPv4Address] {
+        try backupTexts.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { text in
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let address = IPv4Address(trimmed) else { throw ValidationError("--backup \"\(trimmed)\": an IPv4 address, e.g. 10.0.0.2") }
+            return address
+        }
     }
 
     func run() throws {
@@ -123,22 +138,26 @@ struct RTESFeed: ParsableCommand {
                 Self.fail("--tls: \(error.description)", status: 64)
             }
         }
+        let backupHosts = (try? backups()) ?? []
+        let snapshotBackups = backupHosts.map { FeedServiceAddress(host: $0.rawValue, port: c.marketData.snapshotPort) }
         let client: FeedClient
         do {
             client = try FeedClient(
                 group: c.exchange.udpMulticastGroup.rawValue, port: c.exchange.udpPort, interface: c.marketData.interface.rawValue,
                 retransmitHost: c.exchange.bindAddress.rawValue, retransmitPort: c.marketData.retransmitPort,
+                retransmitBackups: backupHosts.map { FeedServiceAddress(host: $0.rawValue, port: c.marketData.retransmitPort) },
                 instrumentCount: c.symbols.count, orderCapacity: c.performance.orderPoolSize)
         } catch {
             Self.fail("cannot join \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface): \(error)", status: 1)
         }
         client.handler.historyMessages = UInt64(c.marketData.retransmitHistoryMessages)
         print("rtes-feed: joined \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface); "
-            + "re-requests to \(c.exchange.bindAddress):\(c.marketData.retransmitPort)")
+            + "re-requests to \(c.exchange.bindAddress):\(c.marketData.retransmitPort)"
+            + (backupHosts.isEmpty ? "" : ", then " + backupHosts.map { "\($0):\(c.marketData.retransmitPort)" }.joined(separator: ", ")))
         func join() {
             guard let account else { return }
             switch client.joinFromSnapshot(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
-                                           username: account.0, password: account.1, tls: tlsContext) {
+                                           username: account.0, password: account.1, tls: tlsContext, backups: snapshotBackups) {
             case .success(let next): print("rtes-feed: snapshot loaded, \(client.handler.replica.orderCount) orders; continuing at \(next)")
             case .failure(let failure):
                 Self.fail("snapshot from \(c.exchange.bindAddress):\(c.marketData.snapshotPort) failed: \(failure)", status: 1)
@@ -158,7 +177,8 @@ struct RTESFeed: ParsableCommand {
         }
         if let account {
             client.resynchronisation = FeedClient.SnapshotAccount(host: c.exchange.bindAddress.rawValue, port: c.marketData.snapshotPort,
-                                                                  username: account.0, password: account.1, tls: tlsContext)
+                                                                  username: account.0, password: account.1, tls: tlsContext,
+                                                                  backups: snapshotBackups)
         }
         client.onResynchronised = { outcome in
             switch outcome {

@@ -42,6 +42,11 @@ struct RTESLoadgen: ParsableCommand {
               rtes-loadgen --connections 2 --count 200000
               rtes-loadgen --connections 4 --rate 20000 --duration 10
               rtes-loadgen --connections 1 --window 8 --count 100000 --taker-firm LGTK
+              rtes-loadgen --address 127.0.0.1:8888,127.0.0.1:9888 --count 10000
+
+            With several --address (a primary and its standby) each connection logs in at the \
+            first that accepts, in order. A connection lost during the run is a failure of the \
+            run (counted, exit status 1): it measures, it does not fail over.
 
             The exchange's per-account rate limit (risk.max_orders_per_second, or \
             max_orders_per_second in the API keys file) rejects requests beyond it with \
@@ -62,11 +67,16 @@ struct RTESLoadgen: ParsableCommand {
         version: RTESVersion.current
     )
 
-    @Option(help: "The exchange's host.")
-    var host = "127.0.0.1"
+    @Option(help: "The exchange's host. Default 127.0.0.1.")
+    var host: String?
 
-    @Option(help: "The order-entry port.")
-    var port = 8888
+    @Option(help: "The order-entry port. Default 8888.")
+    var port: Int?
+
+    @Option(name: .customLong("address"), help: ArgumentHelp(
+        "An order-entry address HOST:PORT instead of --host and --port; repeat it, or separate addresses by commas, for a primary and its backups: each connection logs in at the first that accepts (the run does not fail over once started).",
+        valueName: "host:port"))
+    var addressTexts: [String] = []
 
     @Option(help: "Connections (the dev accounts LOAD1…LOADn of configs/api_keys.dev.json, unless --account is given).")
     var connections = 2
@@ -152,7 +162,7 @@ struct RTESLoadgen: ParsableCommand {
         let plan = try makePlan()
         let clockSource = TSCClock.calibrated(clock)
         print("rtes-loadgen: \(plan.accounts.count) connection(s) (\(plan.accounts.map(\.username).joined(separator: ", "))) "
-              + "to \(host):\(port)\(tls ? " over TLS" : ""), \(plan.pacing)")
+              + "to \(plan.addresses.map(\.description).joined(separator: " or "))\(tls ? " over TLS" : ""), \(plan.pacing)")
         print("  " + [plan.requests.map { "\($0) requests" }, duration.map { "\($0) s" }]
             .compactMap { $0 }.joined(separator: ", ")
             + ", warm-up \(plan.warmupRequests), mix \(plan.mix), max resting \(plan.maxResting), seed \(plan.seed), tokens \(plan.tokenPrefix)…")
@@ -216,15 +226,27 @@ struct RTESLoadgen: ParsableCommand {
             guard let parsed = Firm(takerFirm.uppercased()), !takerFirm.isEmpty else { throw ValidationError("--taker-firm: 1 to 4 characters") }
             firm = parsed
         }
+        if !addressTexts.isEmpty && (host != nil || port != nil) {
+            throw ValidationError("--address replaces --host and --port: give one or the other")
+        }
+        if let port, !(1...65_535).contains(port) { throw ValidationError("--port \(port): 1 to 65535") }
+        let targets: [ExchangeAddress]
+        do throws(ClientError) {
+            targets = addressTexts.isEmpty ? [ExchangeAddress(host: host ?? "127.0.0.1", port: port ?? 8888)]
+                : try ExchangeAddress.parseList(addressTexts)
+        } catch {
+            throw ValidationError(error.description)
+        }
         let requests = count ?? (duration == nil ? 100_000 : nil)
         var plan = LoadPlan(
-            host: host, port: port, accounts: loadAccounts,
+            host: targets[0].host, port: targets[0].port, accounts: loadAccounts,
             pacing: rate.map { .openLoop(requestsPerSecond: $0) } ?? .closedLoop(window: window),
             requests: requests, duration: duration.map { .milliseconds(Int64($0 * 1_000)) },
             warmupRequests: warmup ?? (requests ?? 0) / 10, symbols: loadSymbols,
             mix: LoadMix(rest: weights[0], take: weights[1], cancel: weights[2]), maxResting: maxResting, lotShares: shares,
             levels: levels, seed: seed, takerFirm: firm, tokenPrefix: tokenPrefix?.uppercased() ?? LoadPlan.defaultTokenPrefix(),
             idle: idle, drainTimeout: .milliseconds(Int64(drainTimeout * 1_000)), cleanup: !noCleanup)
+        plan.backups = Array(targets.dropFirst())
         if let problem = plan.problem() { throw ValidationError(problem) }
         if tls {
             for account in loadAccounts {

@@ -3,6 +3,7 @@ import ExchangeCore
 import ExchangeTestRig
 import ExchangeTestSupport
 import ExchangeWire
+import Foundation
 import Glibc
 import Testing
 
@@ -293,4 +294,142 @@ func logInRetrying(_ exchange: TestExchange, _ username: String, sequence: UInt6
         }
     }
     return try #require(client, "the exchange still held \(username)'s previous session after 10 s")
+}
+
+/// A client with several addresses (docs/FAILOVER.md, "What a client sees and must do"): the
+/// first that accepts is used, and a connection lost while logged in is resumed (here on the
+/// same exchange, the only one listening) from the next message not yet handed out.
+@Suite(.serialized) struct OrderEntryClientFailover {
+    @Test func parsesAddressListsAndRefusesBadOnes() throws {
+        #expect(try ExchangeAddress.parseList(["10.0.0.1:8888,10.0.0.2:9888", "9000", "[::1]:7000"]) == [
+            ExchangeAddress(host: "10.0.0.1", port: 8888), ExchangeAddress(host: "10.0.0.2", port: 9888),
+            ExchangeAddress(host: "127.0.0.1", port: 9000), ExchangeAddress(host: "::1", port: 7000),
+        ])
+        #expect(ExchangeAddress(host: "::1", port: 7000).description == "[::1]:7000")
+        for bad in ["host:", "host:0", "host:65536", ":8888", "a:b", "", "[::1]7000"] {
+            #expect(throws: ClientError.self, "\(bad)") { try ExchangeAddress.parse(bad) }
+        }
+    }
+
+    @Test func backsOffBetweenAttemptsDoublingUpToItsBound() {
+        let policy = FailoverPolicy(maximumAttempts: 6, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50))
+        #expect((1...6).map { policy.backoff(beforeAttempt: $0) } == [.zero, .milliseconds(10), .milliseconds(20), .milliseconds(40),
+                                                                      .milliseconds(50), .milliseconds(50)])
+        #expect(policy.worstCaseBackoff == .milliseconds(170))
+        #expect(FailoverPolicy(maximumAttempts: 0).maximumAttempts == 1)
+    }
+
+    @Test func connectsToTheFirstAddressThatAcceptsAndResumesItsSessionAfterALostConnection() throws {
+        let exchange = try TestExchange()
+        defer { exchange.drain() }
+        let nothing = ExchangeAddress(port: freePort())
+        let addresses = [nothing, ExchangeAddress(port: exchange.port)]
+        // Without a policy: one pass over the list.
+        let plain = try OrderEntryClient.connect(addresses: addresses, username: "DEMO2", password: "demo2pass")
+        #expect(plain.currentAddress == addresses[1] && plain.failover == nil)
+        plain.close()
+        #expect(throws: ClientError.self) {
+            try OrderEntryClient.connect(addresses: [nothing, nothing], username: "DEMO2", password: "demo2pass")
+        }
+
+        let policy = FailoverPolicy(maximumAttempts: 400, initialBackoff: .milliseconds(5), maximumBackoff: .milliseconds(50))
+        let client = try OrderEntryClient.connect(addresses: addresses, username: "DEMO1", password: "demo1pass", sequence: 1, failover: policy)
+        defer { client.close() }
+        #expect(client.currentAddress == addresses[1])
+        var events: [FailoverEvent] = []
+        client.onFailover = { events.append($0) }
+        try client.enter(token: token("FO1"), side: .buy, shares: 100, symbol: aapl, price: 2_300_000)
+        let before = try client.nextMessages(2, timeout: .seconds(10))  // start of day, Accepted
+        #expect(before.map(\.sequence) == [1, 2])
+
+        // The exchange drops the connection (a length of 0); meanwhile the order trades.
+        try client.connection.send([0x00, 0x00])
+        let seller = try logInRetrying(exchange, "DEMO2", sequence: 0)
+        defer { seller.close() }
+        try seller.enter(token: token("FO2"), side: .sell, shares: 100, symbol: aapl, price: 2_300_000)
+        _ = try seller.nextMessages(2, timeout: .seconds(10))
+
+        // The next call fails over by itself and the execution comes next, once.
+        let after = try client.nextMessage(timeout: .seconds(30))
+        #expect(after.sequence == 3)
+        #expect(after.message.executed?.token == token("FO1"), "\(after)")
+        #expect(client.failoverCount == 1 && events.count == 1)
+        #expect(events.first?.resumedAt == 3)
+        #expect(events.first?.to == addresses[1])
+        if case .closedByPeer = events.first?.reason {} else { Issue.record("reason \(String(describing: events.first?.reason))") }
+        #expect(try client.poll(timeout: .milliseconds(100)) == nil, "a message twice")
+        // It goes on trading on the resumed session.
+        try client.enter(token: token("FO3"), side: .buy, shares: 100, symbol: aapl, price: 2_290_000)
+        #expect(try client.nextMessage(timeout: .seconds(10)).sequence == 4)
+        // A logout is not a loss: no failover.
+        try client.logout()
+        #expect(client.failoverCount == 1)
+    }
+}
+
+extension OrderEntryClientFailover {
+    /// An exchange that accepts one login and then goes silent, the connection left open (a
+    /// host that vanished without its kernel closing anything): `silenceTimeout` notices it.
+    @Test func aConnectionThatGoesSilentIsTakenAsLostAndFailsOver() throws {
+        let exchange = try TestExchange()
+        defer { exchange.drain() }
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try #require(withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } } == 0)
+        try #require(listen(listener, 1) == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let silentPort = Int(UInt16(bigEndian: address.sin_port))
+
+        // The silent exchange, on a thread of its own: Login Accepted (the test exchange's
+        // session, next sequence 1), then nothing; it closes when the client has gone.
+        let served = DispatchSemaphoreBox()
+        let thread = Thread {
+            defer { served.signal() }
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            var request = [UInt8](repeating: 0, count: 49)
+            var got = 0
+            while got < request.count {
+                let n = request.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, $0.count - got, 0) }
+                guard n > 0 else { return }
+                got += n
+            }
+            var accepted = [UInt8](repeating: 0, count: 33)
+            _ = accepted.withUnsafeMutableBytes { SoupBinTCP.loginAccepted(session: SoupSessionName(testSessionName)!, sequence: 1, to: $0.baseAddress!) }
+            _ = accepted.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            // Read (the client's heartbeats) until it closes, saying nothing.
+            var sink = [UInt8](repeating: 0, count: 256)
+            while sink.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
+        }
+        thread.start()
+
+        let addresses = [ExchangeAddress(port: silentPort), ExchangeAddress(port: exchange.port)]
+        let policy = FailoverPolicy(maximumAttempts: 400, initialBackoff: .milliseconds(5), maximumBackoff: .milliseconds(50),
+                                    silenceTimeout: .milliseconds(500))
+        let client = try OrderEntryClient.connect(addresses: addresses, username: "LOAD3", password: "load3pass", failover: policy)
+        defer { client.close() }
+        #expect(client.currentAddress == addresses[0] && client.nextSequence == 1)
+        // Silence, then the failover: the real exchange resumes the session at 1 (its start of day).
+        let first = try client.nextMessage(timeout: .seconds(30))
+        #expect(first.sequence == 1)
+        #expect(first.message == .systemEvent(timestamp: first.message.timestamp, eventCode: OUCH.SystemEventCode.startOfDay))
+        #expect(client.failoverCount == 1 && client.currentAddress == addresses[1])
+        if case .connectionLost(ETIMEDOUT, _) = client.lastFailover?.reason {} else {
+            Issue.record("reason \(String(describing: client.lastFailover?.reason))")
+        }
+        client.close()
+        #expect(served.wait(seconds: 10), "the silent exchange's thread did not end")
+    }
+}
+
+/// A semaphore a test thread signals when it ends.
+final class DispatchSemaphoreBox: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    func signal() { semaphore.signal() }
+    func wait(seconds: Int) -> Bool { semaphore.wait(timeout: .now() + .seconds(seconds)) == .success }
 }

@@ -33,6 +33,9 @@ import Testing
         #expect(feed.status == 64)
         #expect(feed.errors.contains("--snapshot USER:PASSWORD would put the password on the command line"))
         #expect(feed.errors.contains("RTES_FEED_PASSWORD"))
+        let backup = try Tools.run("rtes-feed", [repositoryRoot.appendingPathComponent("configs/config.dev.json").path,
+                                                 "--backup", "10.0.0.2,standby"])
+        #expect(backup.status == 64 && backup.errors.contains("--backup \"standby\": an IPv4 address"), "\(backup.errors)")
 
         let loadgen = try Tools.run("rtes-loadgen", ["--port", port, "--account", "LOAD1:load1pass", "--count", "1"])
         #expect(loadgen.status == 64)

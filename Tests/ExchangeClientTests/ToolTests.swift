@@ -108,6 +108,14 @@ import Testing
         #expect(nobody.status == 2)
         #expect(nobody.errors.contains("connection refused by 127.0.0.1:"))
         #expect(!nobody.errors.contains("USAGE"), "a runtime failure prints no usage text: \(nobody.errors)")
+
+        // A primary and a backup address: the first that accepts is used.
+        let listed = try Self.run("rtes-client", ["--address", "127.0.0.1:\(freePort()),127.0.0.1:\(port)", "--user", "DEMO1",
+                                                  "--password-file", passwords, "buy", "1", "AAPL", "229.00", "--token", "CLIADDR"])
+        #expect(listed.status == 0, "\(listed.errors)")
+        #expect(listed.output.contains("to 127.0.0.1:\(port), session"), "\(listed.output)")
+        let both = try Self.run("rtes-client", ["--address", "127.0.0.1:\(port)", "--port", port, "--user", "DEMO1", "buy", "1", "AAPL", "230"])
+        #expect(both.status == 64 && both.errors.contains("--address replaces --host and --port"), "\(both.errors)")
     }
 
     @Test(.enabled(if: built, "rtes-loadgen is not built: run `swift build --build-tests` (make test does)"))
@@ -130,5 +138,13 @@ import Testing
 
         let remote = try Self.run("rtes-loadgen", ["--host", "192.0.2.1", "--count", "1"])
         #expect(remote.status == 2 && remote.errors.contains("not a loopback address"))
+        let backupRemote = try Self.run("rtes-loadgen", ["--address", "127.0.0.1:\(exchange.port),192.0.2.1:8888", "--count", "1"])
+        #expect(backupRemote.status == 2 && backupRemote.errors.contains("192.0.2.1"), "every address is checked: \(backupRemote.errors)")
+
+        // A primary that refuses connections and a backup: each connection logs in at the backup.
+        let listed = try Self.run("rtes-loadgen", ["--address", "127.0.0.1:\(freePort()),127.0.0.1:\(exchange.port)", "--connections", "1",
+                                                   "--count", "200", "--no-hgrm", "--token-prefix", "TCLA"], in: directory)
+        #expect(listed.status == 0, "\(listed.output)\n\(listed.errors)")
+        #expect(listed.output.contains("sent 200 requests"), "\(listed.output)")
     }
 }

@@ -11,6 +11,7 @@ import ExchangeFeed
 import ExchangeMarketData
 import ExchangeRisk
 import ExchangeRuntime
+import ExchangeTestRig
 import ExchangeWire
 import Foundation
 import Glibc
@@ -113,6 +114,16 @@ import Testing
         #expect(rig.counter(Cell.snapshotsServed) == 1)
         #expect(readUntilClosed(garbage, seconds: 2))
         close(garbage)
+        // A list of snapshot services (primary, backup): one refusing connections is passed over.
+        let backup = SnapshotClient.fetch(from: [FeedServiceAddress(host: 0x7F00_0001, port: UInt16(freePort())),
+                                                 FeedServiceAddress(host: 0x7F00_0001, port: rig.snapshotPort)],
+                                          username: SoupUsername("ALICE")!, password: SoupPassword("s3cret")!, timeoutMilliseconds: 3_000)
+        #expect(try backup.get().nextSequence == snapshot.nextSequence)
+        // A refusal of the credentials is an answer, not a reason to try the next service.
+        let refused = SnapshotClient.fetch(from: [FeedServiceAddress(host: 0x7F00_0001, port: rig.snapshotPort),
+                                                  FeedServiceAddress(host: 0x7F00_0001, port: UInt16(freePort()))],
+                                           username: SoupUsername("ALICE")!, password: SoupPassword("guess")!, timeoutMilliseconds: 3_000)
+        #expect(refused.failureValue == .rejected(SoupLoginRejectReason.notAuthorized))
         rig.stop()
         close(silent)
     }

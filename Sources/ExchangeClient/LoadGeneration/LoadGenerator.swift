@@ -30,8 +30,10 @@ public enum LoadGenerator {
     public static func run<C: Clock>(_ plan: LoadPlan, on clock: C, allowRemote: Bool = false) throws(ClientError) -> LoadReport {
         if let problem = plan.problem() { throw ClientError.invalidArgument(problem) }
         if !allowRemote {
-            for address in try SocketAddress.resolve(host: plan.host, port: plan.port) where !address.isLoopback {
-                throw ClientError.invalidArgument("\(plan.host) (\(address)) is not a loopback address; allow remote targets explicitly to load one")
+            for target in plan.addresses {
+                for address in try SocketAddress.resolve(host: target.host, port: target.port) where !address.isLoopback {
+                    throw ClientError.invalidArgument("\(target.host) (\(address)) is not a loopback address; allow remote targets explicitly to load one")
+                }
             }
         }
         let sessions = try logIn(plan)
@@ -55,7 +57,7 @@ public enum LoadGenerator {
         do throws(ClientError) {
             for (index, account) in plan.accounts.enumerated() {
                 let client = try OrderEntryClient.connect(
-                    host: plan.host, port: plan.port, username: account.username, password: account.password,
+                    addresses: plan.addresses, username: account.username, password: account.password,
                     options: OrderEntryClient.Options(heartbeatInterval: nil, tls: plan.tls[account.username]))
                 let budget = plan.requests.map { $0 / count + (index < $0 % count ? 1 : 0) } ?? Int.max
                 let warmup = plan.warmupRequests / count + (index < plan.warmupRequests % count ? 1 : 0)

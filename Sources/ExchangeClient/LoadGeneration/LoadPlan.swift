@@ -34,6 +34,12 @@ public struct LoadPlan: Sendable {
 
     public var host: String
     public var port: Int
+    /// More order-entry addresses (a standby's) tried in order, each connection logging in
+    /// at the first that accepts, when `host`:`port` does not. The run does not fail over
+    /// once started: a connection lost then is a failure of the run.
+    public var backups: [ExchangeAddress] = []
+    /// `host`:`port`, then the backups.
+    public var addresses: [ExchangeAddress] { [ExchangeAddress(host: host, port: port)] + backups }
     /// One connection per account.
     public var accounts: [LoadAccount]
     /// TLS: each account's client context by username (empty: plain TCP; with TLS, every
