@@ -713,7 +713,8 @@ public final class Appliance: @unchecked Sendable {
                                        clientCertificates: false)
         admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state, cpus: adminCPUs.cpus,
                                       tls: adminTLS)
-        note("admin: \(adminTLS == nil ? "http" : "https")://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL")
+        note("admin: \(adminTLS == nil ? "http" : "https")://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL"
+            + (actions.map { ", POST /trading/halt and /trading/resume for \($0.operators.count) operator(s)" } ?? ""))
         try stopIfRequested()
         do {
             try counters.publish()
