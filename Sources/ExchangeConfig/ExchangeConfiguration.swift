@@ -19,6 +19,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var fix: FIXSettings
     /// The replication link's role and addresses (used when `durability.replication` is not none).
     public var replication: ReplicationSettings
+    /// Limit-up/limit-down bands and pauses (`luld`; off when absent).
+    public var luld: LULDSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
@@ -26,7 +28,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
         auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings(),
         leadership: LeadershipSettings = LeadershipSettings(), fix: FIXSettings = FIXSettings(),
-        replication: ReplicationSettings = ReplicationSettings()
+        replication: ReplicationSettings = ReplicationSettings(), luld: LULDSettings = LULDSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -40,6 +42,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.leadership = leadership
         self.fix = fix
         self.replication = replication
+        self.luld = luld
     }
 
     /// The matching engine's sizes and rules.
@@ -50,7 +53,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
             maxClients: performance.maxClients,
             priceLevels: performance.priceLevels,
             selfTradePrevention: risk.selfTradePrevention,
-            collarMarketOrders: risk.priceCollarEnabled)
+            collarMarketOrders: risk.priceCollarEnabled,
+            luld: luld.enabled ? luld.rules : nil)
     }
 
     /// The pre-trade risk limits.

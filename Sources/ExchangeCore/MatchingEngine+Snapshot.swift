@@ -110,6 +110,11 @@ extension EngineState {
             throw EngineSnapshotError.notAtCommandBoundary(
                 "\(books[instrument].symbol) is in phase \(books[instrument].phase) or has orders waiting for a cross, which snapshots do not hold yet")
         }
+        for instrument in 0..<instrumentCount where books[instrument].limitState != .none || books[instrument].luldPaused {
+            // Nor LULD limit states and pauses (their deadlines): recovery replays the journal.
+            throw EngineSnapshotError.notAtCommandBoundary(
+                "\(books[instrument].symbol) is in an LULD limit state or pause, which snapshots do not hold yet")
+        }
         try e.u64(Self.snapshotMagic)
         try e.u32(MatchingEngine.snapshotVersion)
         try e.u32(0)
@@ -287,6 +292,15 @@ extension EngineState {
         // The trading day, only when it is not the default (so hashes of an engine that
         // never saw a phase command are unchanged).
         if book.pointee.phase != .continuous { h.combine(UInt64(0x5048_4153_4500_0000) | UInt64(book.pointee.phase.rawValue)) }
+        // LULD, only when not idle (bands follow from the last trade price).
+        if book.pointee.limitState != .none {
+            h.combine(UInt64(0x4C55_4C44_0000_0000) | UInt64(book.pointee.limitState.rawValue))
+            h.combine(book.pointee.limitStateDeadline)
+        }
+        if book.pointee.luldPaused {
+            h.combine(UInt64(0x5041_5553_4500_0000))
+            h.combine(book.pointee.pauseEnd)
+        }
         var i = book.pointee.crossHead
         while i != nullOrder {
             hashOrder(orders[Int(i)], into: &h)
@@ -396,6 +410,7 @@ extension EngineState {
                 }
                 book.pointee.setLastTrade(lastTrade)
             }
+            if luldEnabled { refreshBands(book) }
             book.pointee.halted = try d.bool("a halt flag")
             for side in [BookSide.bid, .ask] {
                 let levelCount = try d.count("a level count", atMost: Int(priceLevels))

@@ -86,7 +86,7 @@ public struct OrderFlowGenerator {
             let spec = profile.instruments[Int(e.instrument)]
             midTick[Int(e.instrument)] = Int64(e.price / spec.tickSize)
         case .rejected, .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
-             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             break
         }
     }
