@@ -1,8 +1,8 @@
 import ExchangeCore
 
 /// The `luld` section: limit-up/limit-down bands and pauses (docs/MATCHING.md §Limit up,
-/// limit down). Off when the file has no `luld` object (and no `RTES_LULD_*` override makes
-/// one); a present section turns it on, each absent field taking Nasdaq's value.
+/// limit down). Off when the file has no `luld` object (and no environment override of a `luld`
+/// field makes one); a present section turns it on, each absent field taking Nasdaq's value.
 public struct LULDSettings: Sendable, Equatable {
     /// Whether the configuration has a `luld` section.
     public var enabled = false
