@@ -141,7 +141,7 @@ final class CapturedFeed: @unchecked Sendable {
         case .luldAuctionCollar(let m):
             f["type"] = "J"; f["stock_locate"] = "\(m.locate)"; f["stock"] = text(m.symbol)
             f["auction_collar_reference_price"] = "\(m.referencePrice)"; f["upper_auction_collar_price"] = "\(m.upperPrice)"
-            f["lower_auction_collar_price"] = "\(m.lowerPrice)"; f["auction_collar_extension"] = "\(m.extensions)"
+            f["lower_auction_collar_price"] = "\(m.lowerPrice)"; f["auction_collar_extention"] = "\(m.extensions)"  // itchfeed spells it so
         }
         return f
     }
