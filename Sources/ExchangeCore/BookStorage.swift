@@ -133,6 +133,11 @@ struct InstrumentBook {
     /// In an LULD pause (phase `halted`), which ends at `pauseEnd`.
     @usableFromInline var luldPaused = false
     @usableFromInline var pauseEnd: Timestamp = 0
+    /// The pause's auction collar (its `J`) and how often the pause was extended.
+    @usableFromInline var auctionReference: Price = 0
+    @usableFromInline var auctionLower: Price = 0
+    @usableFromInline var auctionUpper: Price = 0
+    @usableFromInline var auctionExtensions: UInt32 = 0
 
     /// The collar's reference: the last trade, else the configured price.
     @inlinable @inline(__always) var currentReference: Price { lastTradePrice != 0 ? lastTradePrice : referencePrice }

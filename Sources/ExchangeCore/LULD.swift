@@ -77,6 +77,20 @@ public struct LULDRules: Equatable, Sendable, BitwiseCopyable {
         return (upper, lower, Price(collarUpper))
     }
 
+    /// The collar of an extended pause: the side the reopening price fell beyond widens by
+    /// one more band width at its edge (upper rounded down, lower rounded up to a tick and at
+    /// least one tick).
+    @inlinable public func widenedCollar(lower: Price, upper: Price, upward: Bool, tickSize: Price) -> (lower: Price, upper: Price) {
+        let tick = UInt64(tickSize)
+        if upward {
+            let width = bandWidth(reference: upper)
+            return (lower, Price(min((UInt64(upper) + width) / tick * tick, UInt64(Price.max) / tick * tick)))
+        }
+        let width = bandWidth(reference: lower)
+        let l = UInt64(lower)
+        return (Price(width >= l ? tick : max(tick, (l - width + tick - 1) / tick * tick)), upper)
+    }
+
     /// Problems with these rules, each stated in full.
     public func problems() -> [String] {
         var problems: [String] = []
@@ -146,7 +160,7 @@ public struct AuctionCollar: Equatable, Sendable, BitwiseCopyable {
     public var referencePrice: Price
     public var upperPrice: Price
     public var lowerPrice: Price
-    /// Extensions of the pause so far (always 0: extensions are not modelled).
+    /// Extensions of the pause so far (0 when it starts).
     public var extensions: UInt32
 
     public init(timestamp: Timestamp, instrument: InstrumentIndex, referencePrice: Price, upperPrice: Price,

@@ -160,6 +160,16 @@ extension EngineState {
             luldCursor += 1
             if book.pointee.luldPaused {
                 guard book.pointee.pauseEnd <= now else { continue }
+                // The reopening price must be inside the collar; if not, the pause is extended
+                // and the collar widens on that side.
+                let found = findCrossPrice(instrument: instrument, kind: .halt)
+                if found.level >= 0 {
+                    let price = book.pointee.price(ofLevel: UInt32(found.level))
+                    if price > book.pointee.auctionUpper || price < book.pointee.auctionLower {
+                        extendPause(instrument, upward: price > book.pointee.auctionUpper)
+                        continue
+                    }
+                }
                 book.pointee.luldPaused = false
                 phaseJob = PhaseJob(
                     timestamp: commandTimestamp, action: .resume, instrument: instrument, lastInstrument: instrument,
@@ -195,9 +205,31 @@ extension EngineState {
         changePhase(.halted, instrument: instrument, timestamp: commandTimestamp, reason: .luldPause)
         let collar = luld.auctionCollar(side: side, lower: book.pointee.luldLower, upper: book.pointee.luldUpper,
                                         tickSize: book.pointee.tickSize)
+        book.pointee.auctionReference = collar.reference
+        book.pointee.auctionLower = collar.lower
+        book.pointee.auctionUpper = collar.upper
+        book.pointee.auctionExtensions = 0
+        emitAuctionCollar(instrument)
+    }
+
+    /// The reopening price fell outside the collar: the pause lasts `pauseNanoseconds` more,
+    /// the collar widens on that side, and the new collar is published.
+    private mutating func extendPause(_ instrument: Int, upward: Bool) {
+        let book = books + instrument
+        let (end, overflow) = now.addingReportingOverflow(luld.pauseNanoseconds)
+        book.pointee.pauseEnd = overflow ? .max : end
+        (book.pointee.auctionLower, book.pointee.auctionUpper) = luld.widenedCollar(
+            lower: book.pointee.auctionLower, upper: book.pointee.auctionUpper, upward: upward, tickSize: book.pointee.tickSize)
+        book.pointee.auctionExtensions &+= 1
+        emitAuctionCollar(instrument)
+    }
+
+    private mutating func emitAuctionCollar(_ instrument: Int) {
+        let book = books + instrument
         emit(.auctionCollar(AuctionCollar(
-            timestamp: commandTimestamp, instrument: InstrumentIndex(instrument), referencePrice: collar.reference,
-            upperPrice: collar.upper, lowerPrice: collar.lower, extensions: 0)))
+            timestamp: commandTimestamp, instrument: InstrumentIndex(instrument), referencePrice: book.pointee.auctionReference,
+            upperPrice: book.pointee.auctionUpper, lowerPrice: book.pointee.auctionLower,
+            extensions: book.pointee.auctionExtensions)))
     }
 
     /// Sets an instrument's phase and emits `phaseChanged`.

@@ -300,6 +300,8 @@ extension EngineState {
         if book.pointee.luldPaused {
             h.combine(UInt64(0x5041_5553_4500_0000))
             h.combine(book.pointee.pauseEnd)
+            h.combine(UInt64(book.pointee.auctionLower) << 32 | UInt64(book.pointee.auctionUpper))
+            h.combine(UInt64(book.pointee.auctionReference) << 32 | UInt64(book.pointee.auctionExtensions))
         }
         var i = book.pointee.crossHead
         while i != nullOrder {

@@ -156,6 +156,30 @@ import Testing
         #expect(x.core.phase(of: 0) == .continuous && x.core.isLULDPaused(0) == false)
     }
 
+    @Test func aReopeningPriceOutsideTheCollarExtendsThePauseAndWidensTheCollar() {
+        var x = engine()
+        x.send(enter(.buy, 100, at: cents(15_750), token: "B1", time: 10))
+        let start = 10 + 15 * Self.second
+        x.send(tick(start))
+        // Collar $142.50…$165.37. A buy at $170.00 and a sell at $170.00 would cross at $170.00.
+        x.send(enter(.buy, 100, at: cents(17_000), token: "B2", time: start + 1))
+        x.send(enter(.sell, 100, at: cents(17_000), token: "S1", client: 2, firm: otherFirm, time: start + 2))
+        let end = start + 300 * Self.second
+        let extended = x.send(tick(end))
+        #expect(extended.kinds == ["auctionCollar"])
+        // Upper collar + 5 % of $165.37 ($8.2685), rounded down: $173.63.
+        #expect(extended[0].auctionCollar == AuctionCollar(
+            timestamp: end, instrument: 0, referencePrice: cents(15_750), upperPrice: cents(17_363),
+            lowerPrice: cents(14_250), extensions: 1))
+        let stillPaused = x.core.isLULDPaused(0)
+        #expect(stillPaused)
+        // The extension lasts another pause: now the price is inside and the cross reopens it.
+        #expect(x.send(tick(end + 300 * Self.second - 1)).isEmpty)
+        let reopened = x.send(tick(end + 300 * Self.second))
+        #expect(reopened.kinds == ["imbalance", "crossFill", "crossCompleted", "phase(continuous)"])
+        #expect(reopened[2].crossCompleted?.price == cents(17_000))
+    }
+
     @Test func theReopeningCanFindTheBookAtTheBandAgain() {
         var x = engine()
         x.send(enter(.buy, 100, at: cents(15_750), token: "B1", time: 10))

@@ -9,6 +9,8 @@ struct ModelLULD {
     var limitStateDeadline: Timestamp = 0
     var paused = false
     var pauseEnd: Timestamp = 0
+    var collar = (reference: Price(0), lower: Price(0), upper: Price(0))
+    var extensions: UInt32 = 0
 }
 
 extension ReferenceExchange {
@@ -54,6 +56,21 @@ extension ReferenceExchange {
         for i in instruments.indices {
             if instruments[i].luld.paused {
                 guard instruments[i].luld.pauseEnd <= engineTime else { continue }
+                // "The reopening price must be inside the collar, else the pause is extended by
+                // pause_ms, the collar widens on that side by a band width and J is published."
+                if let price = crossPrice(i, .halt).price {
+                    let collar = instruments[i].luld.collar
+                    if price > collar.upper || price < collar.lower {
+                        let (end, overflow) = engineTime.addingReportingOverflow(rules.pauseNanoseconds)
+                        instruments[i].luld.pauseEnd = overflow ? .max : end
+                        let widened = rules.widenedCollar(lower: collar.lower, upper: collar.upper, upward: price > collar.upper,
+                                                          tickSize: instruments[i].spec.tickSize)
+                        instruments[i].luld.collar = (collar.reference, widened.lower, widened.upper)
+                        instruments[i].luld.extensions += 1
+                        emitCollar(i)
+                        continue
+                    }
+                }
                 instruments[i].luld.paused = false
                 phaseReason = .luldPause
                 cross(i, .halt, then: .continuous)
@@ -71,11 +88,18 @@ extension ReferenceExchange {
                 phaseReason = .command
                 let collar = rules.auctionCollar(side: side, lower: Price(lower), upper: Price(upper),
                                                  tickSize: instruments[i].spec.tickSize)
-                emit(.auctionCollar(AuctionCollar(
-                    timestamp: commandTime, instrument: InstrumentIndex(i), referencePrice: collar.reference,
-                    upperPrice: collar.upper, lowerPrice: collar.lower, extensions: 0)))
+                instruments[i].luld.collar = (collar.reference, collar.lower, collar.upper)
+                instruments[i].luld.extensions = 0
+                emitCollar(i)
             }
         }
+    }
+
+    mutating func emitCollar(_ i: Int) {
+        let l = instruments[i].luld
+        emit(.auctionCollar(AuctionCollar(
+            timestamp: commandTime, instrument: InstrumentIndex(i), referencePrice: l.collar.reference,
+            upperPrice: l.collar.upper, lowerPrice: l.collar.lower, extensions: l.extensions)))
     }
 
     /// "At the end of every command, instruments in ascending index: upper when the best
