@@ -259,7 +259,7 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         case .tradingAction(let m):
             guard m.locate > 0 else { return .unknownInstrument }
             return setHalted(instrument: m.locate &- 1, m.state == ITCH.TradingState.halted.rawValue)
-        case .systemEvent, .stockDirectory, .trade, .crossTrade, .imbalance: return .ignored
+        case .systemEvent, .stockDirectory, .trade, .crossTrade, .imbalance, .luldAuctionCollar: return .ignored
         }
     }
 

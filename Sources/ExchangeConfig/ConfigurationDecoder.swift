@@ -56,6 +56,7 @@ struct ConfigurationDecoder {
         let fix = decodeFIX(section("fix", of: object))
         let replication = decodeReplication(section("replication", of: object))
         let tradingDay = decodeTradingDay(section("trading_day", of: object))
+        let luld = decodeLULD(section("luld", of: object))
         checkReplication(durability, replication)
         checkPorts(exchange, marketData, fix, replication: durability.replication != .none && replication.role == .primary ? replication : nil)
         checkAddresses(exchange, marketData)
@@ -65,7 +66,7 @@ struct ConfigurationDecoder {
         let configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
             admin: admin, auth: auth, durability: durability, leadership: leadership, fix: fix, replication: replication,
-            tradingDay: tradingDay)
+            tradingDay: tradingDay, luld: luld)
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -514,6 +515,47 @@ struct ConfigurationDecoder {
         if settings.dropCopyPort != 0 && settings.port == 0 && !invalidPaths.contains("fix.port") {
             issue("fix.drop_copy_port", locations["fix.drop_copy_port"],
                   "is \(settings.dropCopyPort), but fix.port is 0: the drop copy is served with the FIX port, so set fix.port too (or drop_copy_port to 0)")
+        }
+        return settings
+    }
+
+    /// `luld`: present means on; tiers must be ordered, every percentage in (0, 100).
+    private mutating func decodeLULD(_ object: JSONObject?) -> LULDSettings {
+        var settings = LULDSettings()
+        let scope = Scope.root.member("luld")
+        guard let object else {
+            for key in ["tier1_min_price", "tier1_band_pct", "tier2_min_price", "tier2_band_pct", "tier3_band_pct",
+                        "tier3_max_band", "limit_state_ms", "pause_ms"] {
+                consultedPaths.insert(scope.member(key).schemaPath)
+            }
+            return settings
+        }
+        settings.enabled = true
+        let price = "a price in dollars greater than 0 and below 429496.7295, with at most 4 decimals"
+        let percent = "a percentage greater than 0 and below 100, with at most 2 decimals (5 means 5 %)"
+        fixedPoint(object, "tier1_min_price", in: scope, decimals: 4, 1...UInt64(UInt32.max) - 1, allowed: price)
+            .map { Price($0) }.assign(to: &settings.rules.highTierPrice)
+        fixedPoint(object, "tier1_band_pct", in: scope, decimals: 2, 1...9_999, allowed: percent)
+            .map { UInt32($0) }.assign(to: &settings.rules.highBasisPoints)
+        fixedPoint(object, "tier2_min_price", in: scope, decimals: 4, 1...UInt64(UInt32.max) - 1, allowed: price)
+            .map { Price($0) }.assign(to: &settings.rules.midTierPrice)
+        fixedPoint(object, "tier2_band_pct", in: scope, decimals: 2, 1...9_999, allowed: percent)
+            .map { UInt32($0) }.assign(to: &settings.rules.midBasisPoints)
+        fixedPoint(object, "tier3_band_pct", in: scope, decimals: 2, 1...9_999, allowed: percent)
+            .map { UInt32($0) }.assign(to: &settings.rules.lowBasisPoints)
+        fixedPoint(object, "tier3_max_band", in: scope, decimals: 4, 0...UInt64(UInt32.max) - 1,
+                   allowed: "a dollar amount from 0 (no cap) to 429496.7294, with at most 4 decimals")
+            .map { Price($0) }.assign(to: &settings.rules.lowMaximumBand)
+        wholeNumber(object, "limit_state_ms", in: scope, 1...3_600_000)
+            .map { $0 * 1_000_000 }.assign(to: &settings.rules.limitStateNanoseconds)
+        wholeNumber(object, "pause_ms", in: scope, 1...86_400_000)
+            .map { $0 * 1_000_000 }.assign(to: &settings.rules.pauseNanoseconds)
+        let tier2 = "luld.tier2_min_price"
+        if settings.rules.midTierPrice >= settings.rules.highTierPrice,
+           !invalidPaths.contains(tier2), !invalidPaths.contains("luld.tier1_min_price") {
+            issue(tier2, locations[tier2] ?? locations["luld"],
+                  "is \(formatFixedPoint(UInt64(settings.rules.midTierPrice), decimals: 4)), but it must be below luld.tier1_min_price "
+                    + "\(formatFixedPoint(UInt64(settings.rules.highTierPrice), decimals: 4)): tier 1 is the high-priced tier (Nasdaq: 3.00 and 0.75)")
         }
         return settings
     }

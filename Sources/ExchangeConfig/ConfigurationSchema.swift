@@ -290,6 +290,24 @@ enum ConfigurationSchema {
               meaning: "standby: the primary's replication port as IPv4 address:port"),
         Field(path: "replication.sync_ack", type: .choice(ReplicationAcknowledgement.allCases.map(\.rawValue)), defaultValue: #""durable""#,
               meaning: "durability.replication sync: received (the standby has the record in memory) or durable (on its disk) before output leaves"),
+
+        // Limit up, limit down: on when the file has a `luld` object (docs/MATCHING.md).
+        Field(path: "luld.tier1_min_price", type: .decimal, defaultValue: "3.00",
+              meaning: "LULD (on when the luld section is present): reference prices in dollars at or above this use tier1_band_pct; above tier2_min_price, at most 4 decimals"),
+        Field(path: "luld.tier1_band_pct", type: .decimal, defaultValue: "5",
+              meaning: "band half-width in percent of the reference price for tier 1, > 0 and < 100, at most 2 decimals"),
+        Field(path: "luld.tier2_min_price", type: .decimal, defaultValue: "0.75",
+              meaning: "reference prices in dollars at or above this (and below tier1_min_price) use tier2_band_pct; > 0, at most 4 decimals"),
+        Field(path: "luld.tier2_band_pct", type: .decimal, defaultValue: "20",
+              meaning: "band half-width in percent of the reference price for tier 2, > 0 and < 100, at most 2 decimals"),
+        Field(path: "luld.tier3_band_pct", type: .decimal, defaultValue: "75",
+              meaning: "band half-width in percent of the reference price below tier2_min_price, > 0 and < 100, at most 2 decimals"),
+        Field(path: "luld.tier3_max_band", type: .decimal, defaultValue: "0.15",
+              meaning: "the widest tier-3 band half-width in dollars (the lesser of this and tier3_band_pct applies), at most 4 decimals; 0: no cap"),
+        Field(path: "luld.limit_state_ms", type: .wholeNumber, defaultValue: "15000",
+              meaning: "milliseconds a limit state (best bid at the upper band or best ask at the lower band) lasts before the instrument pauses, 1–3600000"),
+        Field(path: "luld.pause_ms", type: .wholeNumber, defaultValue: "300000",
+              meaning: "milliseconds an LULD pause lasts before the halt cross reopens the instrument, 1–86400000"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).

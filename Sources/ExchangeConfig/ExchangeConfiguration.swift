@@ -21,6 +21,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var replication: ReplicationSettings
     /// The trading day's schedule (`trading_day`; off unless `enabled`).
     public var tradingDay: TradingDaySettings
+    /// Limit-up/limit-down bands and pauses (`luld`; off when absent).
+    public var luld: LULDSettings
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),
@@ -28,7 +30,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         marketData: MarketDataSettings = MarketDataSettings(), admin: AdminSettings = AdminSettings(),
         auth: AuthSettings = AuthSettings(), durability: DurabilitySettings = DurabilitySettings(),
         leadership: LeadershipSettings = LeadershipSettings(), fix: FIXSettings = FIXSettings(),
-        replication: ReplicationSettings = ReplicationSettings(), tradingDay: TradingDaySettings = TradingDaySettings()
+        replication: ReplicationSettings = ReplicationSettings(), tradingDay: TradingDaySettings = TradingDaySettings(),
+        luld: LULDSettings = LULDSettings()
     ) {
         self.exchange = exchange
         self.symbols = symbols
@@ -43,6 +46,7 @@ public struct ExchangeConfiguration: Sendable, Equatable {
         self.tradingDay = tradingDay
         self.fix = fix
         self.replication = replication
+        self.luld = luld
     }
 
     /// The matching engine's sizes and rules.
@@ -53,7 +57,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
             maxClients: performance.maxClients,
             priceLevels: performance.priceLevels,
             selfTradePrevention: risk.selfTradePrevention,
-            collarMarketOrders: risk.priceCollarEnabled)
+            collarMarketOrders: risk.priceCollarEnabled,
+            luld: luld.enabled ? luld.rules : nil)
     }
 
     /// The pre-trade risk limits.

@@ -121,6 +121,23 @@ struct InstrumentBook {
     /// The collar band around `currentReference`, kept current by `setLastTrade`.
     @usableFromInline var collarLower: Price = 0
     @usableFromInline var collarUpper: Price = 0
+    // Limit up, limit down (MatchingEngine+LULD.swift): the bands around the reference as
+    // of the last settled command, as prices and as ladder levels (possibly off the ladder).
+    @usableFromInline var luldLower: Price = 0
+    @usableFromInline var luldUpper: Price = 0
+    @usableFromInline var luldLowerLevel: Int64 = 0
+    @usableFromInline var luldUpperLevel: Int64 = 0
+    @usableFromInline var limitState = LimitState.none
+    /// When the limit state turns into a pause.
+    @usableFromInline var limitStateDeadline: Timestamp = 0
+    /// In an LULD pause (phase `halted`), which ends at `pauseEnd`.
+    @usableFromInline var luldPaused = false
+    @usableFromInline var pauseEnd: Timestamp = 0
+    /// The pause's auction collar (its `J`) and how often the pause was extended.
+    @usableFromInline var auctionReference: Price = 0
+    @usableFromInline var auctionLower: Price = 0
+    @usableFromInline var auctionUpper: Price = 0
+    @usableFromInline var auctionExtensions: UInt32 = 0
 
     /// The collar's reference: the last trade, else the configured price.
     @inlinable @inline(__always) var currentReference: Price { lastTradePrice != 0 ? lastTradePrice : referencePrice }
@@ -190,6 +207,8 @@ public struct EngineLayout: Sendable {
         reserve("cross_sorted", 4 * orderCapacity)
         reserve("cross_buys", 4 * orderCapacity)
         reserve("cross_sells", 4 * orderCapacity)
+        // Instruments whose limit state must be looked at when the command ends, one bit each.
+        reserve("luld_dirty", 8 * ((books + 63) / 64))
     }
 
     private mutating func reserve(_ name: String, _ bytes: Int) {

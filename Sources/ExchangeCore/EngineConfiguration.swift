@@ -36,11 +36,14 @@ public struct EngineConfiguration: Equatable, Sendable {
     public var selfTradePrevention: SelfTradePrevention
     /// Whether market orders stop at the collar (`risk.price_collar_enabled`).
     public var collarMarketOrders: Bool
+    /// Limit-up/limit-down bands and pauses (configuration `luld`); nil: off.
+    public var luld: LULDRules?
 
     public init(
         instruments: [InstrumentSpec], orderPoolSize: Int = 1_000_000, maxClients: Int = 1_024,
         priceLevels: Int = 65_536, eventBufferCapacity: Int = 4_096,
-        selfTradePrevention: SelfTradePrevention = .cancelNewest, collarMarketOrders: Bool = true
+        selfTradePrevention: SelfTradePrevention = .cancelNewest, collarMarketOrders: Bool = true,
+        luld: LULDRules? = nil
     ) {
         self.instruments = instruments
         self.orderPoolSize = orderPoolSize
@@ -49,6 +52,7 @@ public struct EngineConfiguration: Equatable, Sendable {
         self.eventBufferCapacity = eventBufferCapacity
         self.selfTradePrevention = selfTradePrevention
         self.collarMarketOrders = collarMarketOrders
+        self.luld = luld
     }
 
     /// Problems that would make the engine unable to start, each stated in full.
@@ -83,6 +87,7 @@ public struct EngineConfiguration: Equatable, Sendable {
         if eventBufferCapacity < 64 {
             problems.append("event buffer capacity must be at least 64, got \(eventBufferCapacity)")
         }
+        if let luld { problems += luld.problems() }
         return problems
     }
 }

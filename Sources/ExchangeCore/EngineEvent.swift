@@ -345,6 +345,9 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
     case imbalance(ImbalanceIndication)
     case crossFill(CrossFill)
     case crossCompleted(CrossCompleted)
+    // Limit up, limit down (LULD.swift), to the feed.
+    case limitState(LimitStateChanged)
+    case auctionCollar(AuctionCollar)
 
     @inlinable public var timestamp: Timestamp {
         switch self {
@@ -365,6 +368,8 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
         case .imbalance(let e): e.timestamp
         case .crossFill(let e): e.timestamp
         case .crossCompleted(let e): e.timestamp
+        case .limitState(let e): e.timestamp
+        case .auctionCollar(let e): e.timestamp
         }
     }
 
@@ -372,7 +377,8 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
     @inlinable public var isOrderEvent: Bool {
         switch self {
         case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected, .executed, .systemEvent, .crossFill: true
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted: false
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted,
+             .limitState, .auctionCollar: false
         }
     }
 
@@ -380,7 +386,7 @@ public enum EngineEvent: Equatable, Sendable, BitwiseCopyable {
     @inlinable public var isBookEvent: Bool {
         switch self {
         case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
-             .phaseChanged, .marketEvent, .imbalance, .crossFill, .crossCompleted: true
+             .phaseChanged, .marketEvent, .imbalance, .crossFill, .crossCompleted, .limitState, .auctionCollar: true
         case .accepted, .rejected, .replaced, .canceled, .modified, .cancelRejected: false
         }
     }

@@ -30,6 +30,19 @@ struct EngineState: ~Copyable {
     @usableFromInline let bookCount: Int
     @usableFromInline let selfTradePrevention: SelfTradePrevention
     @usableFromInline let collarMarketOrders: Bool
+    /// Limit up, limit down (MatchingEngine+LULD.swift): the rules, and whether they apply.
+    @usableFromInline let luld: LULDRules
+    @usableFromInline let luldEnabled: Bool
+    /// Instruments whose best prices, reference or phase changed in this command (one bit
+    /// each), and whether any bit is set.
+    let luldDirty: UnsafeMutablePointer<UInt64>
+    let luldDirtyWords: Int
+    @usableFromInline var luldDirtyAny = false
+    /// No limit state ends or pause ends before this (it may be earlier than the real next
+    /// deadline: reaching it costs one scan of the instruments, which recomputes it).
+    @usableFromInline var luldNextDeadline: Timestamp = .max
+    /// The instrument the deadline scan is at.
+    var luldCursor = 0
 
     /// Engine time: the largest command timestamp seen.
     @usableFromInline var now: Timestamp = 0
@@ -79,6 +92,10 @@ struct EngineState: ~Copyable {
         bookCount = c.instruments.count
         selfTradePrevention = c.selfTradePrevention
         collarMarketOrders = c.collarMarketOrders
+        luld = c.luld ?? .nasdaq
+        luldEnabled = c.luld != nil
+        luldDirty = at("luld_dirty", UInt64.self)
+        luldDirtyWords = (c.instruments.count + 63) / 64
 
         // Free list through `next`, lowest index first. Record 0 is the null index.
         for i in 1..<(layout.orderCapacity - 1) { orders[i].next = OrderIndex(i + 1) }
@@ -101,6 +118,7 @@ struct EngineState: ~Copyable {
                 referencePrice: spec.referencePrice,
                 collarBasisPoints: spec.collarBasisPoints))
             books[i].updateCollar()
+            if luldEnabled { refreshBands(books + i) }
         }
     }
 
@@ -169,6 +187,10 @@ enum Job: UInt8 {
     case massCancel
     /// A phase command: phase changes, imbalances, crosses (MatchingEngine+Cross.swift).
     case phase
+    /// LULD pauses and reopenings due at the start of a command (MatchingEngine+LULD.swift).
+    case luldTimers
+    /// The limit states of the instruments a command touched, at its end.
+    case luldSettle
 }
 
 /// The incoming order while it matches. Its record (`order`) holds token, reference,
@@ -183,6 +205,9 @@ struct TakerState {
     @usableFromInline var restsAfterMatching = false
     @usableFromInline var timeInForce: TimeInForce = .immediateOrCancel
     @usableFromInline var timestamp: Timestamp = 0
+    /// The LULD band stopped it before it could take anything (the opposite best is beyond
+    /// the band on the near side): a remainder that would cross the book is cancelled.
+    @usableFromInline var luldBlocked = false
 }
 
 /// Progress of a mass cancel (cancel-all, kill switches).

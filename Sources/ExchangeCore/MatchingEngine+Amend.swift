@@ -44,6 +44,15 @@ extension EngineState {
         }
 
         var level = plan.level
+        let banded = luldEnabled && book.pointee.phase.matches && !existing.crossType.isCrossOnly
+        if banded {
+            switch bandLevel(level, side: side, in: book) {
+            case .failure(let reason):
+                reject(client: c.client, token: c.replacementToken, reason: reason, timestamp: c.timestamp)
+                return .completed
+            case .success(let banded): level = banded
+            }
+        }
         if c.display.isPostOnly {
             switch postOnlyLevel(level, side: side, in: book) {
             case .failure(let reason):
@@ -77,6 +86,7 @@ extension EngineState {
             order: index, instrument: existing.instrument, side: side, limitLevel: Int64(level),
             restsAfterMatching: !c.timeInForce.isImmediateOrCancel, timeInForce: c.timeInForce,
             timestamp: c.timestamp)
+        if banded { applyBands(book) }
 
         let deleteExisting = BookReduce(
             timestamp: c.timestamp, instrument: existing.instrument, reference: existing.reference,
@@ -87,7 +97,7 @@ extension EngineState {
             placeWithoutMatching(index, isMarket: false, timeInForce: c.timeInForce, timestamp: c.timestamp)
             return .completed
         }
-        if takerCrosses(book) || c.timeInForce.isImmediateOrCancel {
+        if takerCrosses(book) || c.timeInForce.isImmediateOrCancel || (taker.luldBlocked && wouldCross(index)) {
             if existing.display.isDisplayed { emit(.bookReduce(deleteExisting)) }
             return startMatching(minimumQuantity: c.minimumQuantity)
         }

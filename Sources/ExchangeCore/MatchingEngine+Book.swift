@@ -71,6 +71,7 @@ extension EngineState {
         orders[i].next = nullOrder
         if tail == nullOrder {
             l.pointee.head = index
+            luldTouched(orders[i].instrument)
             if side == .bid {
                 book.pointee.bids.insert(level)
             } else {
@@ -135,6 +136,7 @@ extension EngineState {
         if o.next == nullOrder { l.pointee.tail = o.prev } else { orders[Int(o.next)].prev = o.prev }
         l.pointee.shares &-= UInt64(o.leaves)
         if l.pointee.head == nullOrder {
+            luldTouched(o.instrument)
             if o.side.bookSide == .bid {
                 book.pointee.bids.remove(o.level)
             } else {

@@ -32,6 +32,9 @@ struct PhaseJob {
     @usableFromInline var buyCursor = 0
     @usableFromInline var sellCursor = 0
     @usableFromInline var listCursor: OrderIndex = nullOrder
+    /// The halt cross that ends an LULD pause (its phase change has reason `luldPause`, and
+    /// the deadline scan continues after it).
+    @usableFromInline var luldReopening = false
 }
 
 /// The outcome of the price search.
@@ -95,7 +98,7 @@ extension EngineState {
                 finishCross()
             }
             if phaseJob.stage == .begin && phaseJob.instrument > phaseJob.lastInstrument {
-                job = .idle
+                job = phaseJob.luldReopening ? .luldTimers : .idle
                 return .completed
             }
         }
@@ -109,15 +112,20 @@ extension EngineState {
         let phase = book.pointee.phase
         switch phaseJob.action {
         case .preOpen:
+            // Ends an LULD pause too (the day starts over).
+            book.pointee.luldPaused = false
             if phase != .preOpen { setPhase(.preOpen, instrument: instrument) }
         case .halt:
+            // An LULD pause becomes an ordinary halt, which only `resume` ends.
+            book.pointee.luldPaused = false
             if phase == .preOpen || phase == .continuous { setPhase(.halted, instrument: instrument) }
         case .openingCross:
             if phase == .preOpen { return startCross(.opening, after: .continuous) }
         case .closingCross:
             if phase == .continuous { return startCross(.closing, after: .postClose) }
         case .resume:
-            if phase == .halted { return startCross(.halt, after: .continuous) }
+            // An LULD pause ends only at its deadline (`luldReopening` clears the flag first).
+            if phase == .halted && !book.pointee.luldPaused { return startCross(.halt, after: .continuous) }
         case .indicateImbalance:
             let kind: CrossKind? = switch phase {
             case .preOpen: .opening
@@ -136,10 +144,8 @@ extension EngineState {
     }
 
     private mutating func setPhase(_ phase: TradingPhase, instrument: Int) {
-        let previous = books[instrument].phase
-        books[instrument].phase = phase
-        emit(.phaseChanged(PhaseChanged(
-            timestamp: phaseJob.timestamp, instrument: InstrumentIndex(instrument), previous: previous, phase: phase)))
+        changePhase(phase, instrument: instrument, timestamp: phaseJob.timestamp,
+                    reason: phaseJob.luldReopening ? .luldPause : .command)
     }
 
     private mutating func emitImbalance(_ found: CrossPrice, kind: CrossKind) {
@@ -394,6 +400,7 @@ extension EngineState {
         var match: MatchNumber = 0
         if phaseJob.executed > 0 {
             books[instrument].setLastTrade(phaseJob.price)
+            if luldEnabled { refreshBands(books + instrument) }
             match = nextMatchNumber
             nextMatchNumber &+= 1
         }

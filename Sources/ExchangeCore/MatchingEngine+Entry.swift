@@ -49,6 +49,20 @@ extension EngineState {
         let side = c.side.bookSide
         var level = plan.level
         var price = c.price
+        // LULD applies to what matches on arrival: continuous trading, not cross-only orders.
+        let banded = luldEnabled && book.pointee.phase.matches && !c.crossType.isCrossOnly
+        if banded && c.orderType == .limit {
+            switch bandLevel(level, side: side, in: book) {
+            case .failure(let reason):
+                reject(client: c.client, token: c.token, reason: reason, timestamp: c.timestamp)
+                return .completed
+            case .success(let banded):
+                if banded != level {
+                    level = banded
+                    price = book.pointee.price(ofLevel: level)
+                }
+            }
+        }
         if c.orderType == .market {
             price = 0
         } else if c.display.isPostOnly {
@@ -94,6 +108,7 @@ extension EngineState {
             order: index, instrument: plan.instrument, side: side,
             limitLevel: c.orderType == .market ? marketLimitLevel(side: side, in: book) : Int64(level),
             restsAfterMatching: rests, timeInForce: c.timeInForce, timestamp: c.timestamp)
+        if banded { applyBands(book) }
         return startMatching(minimumQuantity: c.minimumQuantity)
     }
 

@@ -99,6 +99,7 @@ extension EngineState {
         counters.executions &+= 1
         counters.sharesExecuted &+= UInt64(shares)
         book.pointee.setLastTrade(m.price)
+        luldTouched(taker.instrument)
         orders[Int(taker.order)].leaves = t.leaves &- shares
         reduce(maker, by: shares)
     }
@@ -133,6 +134,10 @@ extension EngineState {
             retire(index)
         } else if !taker.restsAfterMatching {
             cancelIncoming(index, shares: remaining, reason: .immediateOrCancel, timestamp: taker.timestamp)
+            retire(index)
+        } else if taker.luldBlocked && wouldCross(index) {
+            // The band kept it from trading and it would cross the book: it cannot rest.
+            cancelIncoming(index, shares: remaining, reason: .system, timestamp: taker.timestamp)
             retire(index)
         } else {
             rest(index, timeInForce: taker.timeInForce)

@@ -21,7 +21,7 @@ extension MatchingEngine {
             state.pointee.hasPendingCommand = true
             return .suspended
         }
-        return execute(command, checks: &checks)
+        return settle(execute(command, checks: &checks))
     }
 
     /// Continues a suspended command with the checks it started with.
@@ -29,9 +29,16 @@ extension MatchingEngine {
     public mutating func resume<Checks: PreTradeChecks>(checks: inout Checks) -> ProcessStatus {
         precondition(state.pointee.eventBuffer.count == 0, "drain events (clearEvents) before resume()")
         if resumeJob() == .suspended { return .suspended }
-        guard state.pointee.hasPendingCommand else { return .completed }
+        guard state.pointee.hasPendingCommand else { return settle(.completed) }
         state.pointee.hasPendingCommand = false
-        return execute(state.pointee.pendingCommand, checks: &checks)
+        return settle(execute(state.pointee.pendingCommand, checks: &checks))
+    }
+
+    /// The end of a command: the limit states of the instruments it touched (LULD on only).
+    @inlinable @inline(__always)
+    mutating func settle(_ status: ProcessStatus) -> ProcessStatus {
+        guard status == .completed, state.pointee.luldDirtyAny else { return status }
+        return settleLimitStates()
     }
 
     @inlinable
@@ -121,7 +128,16 @@ extension EngineState {
         counters.commands &+= 1
         if timestamp > now { now = timestamp }
         commandTimestamp = timestamp
-        if (expiries.count == 0 || expiries.entries[0].deadline > now) && hasRoomForStep { return .completed }
+        if startLULDTimers() == .suspended { return .suspended }
+        return startExpiry()
+    }
+
+    /// Expires due orders (after the LULD deadlines), leaving room for the command.
+    private mutating func startExpiry() -> ProcessStatus {
+        if (expiries.count == 0 || expiries.entries[0].deadline > now) && hasRoomForStep {
+            job = .idle
+            return .completed
+        }
         job = .expiring
         return continueExpiry()
     }
@@ -133,7 +149,16 @@ extension EngineState {
         case .expiring: return continueExpiry()
         case .matching: return continueMatching()
         case .massCancel: return continueMassCancel()
-        case .phase: return continuePhase()
+        case .phase:
+            if continuePhase() == .suspended { return .suspended }
+            // An LULD reopening cross finished: the deadline scan, then expiry, go on.
+            guard job == .luldTimers else { return .completed }
+            if continueLULDTimers() == .suspended { return .suspended }
+            return startExpiry()
+        case .luldTimers:
+            if continueLULDTimers() == .suspended { return .suspended }
+            return startExpiry()
+        case .luldSettle: return settleLimitStates()
         }
     }
 

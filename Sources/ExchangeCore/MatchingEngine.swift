@@ -192,6 +192,12 @@ public struct MatchingEngine: ~Copyable {
         state.pointee.startPhase(command)
     }
 
+    /// The limit states of the instruments the command touched (LULD).
+    #if !DEBUG
+    @_noLocks @_noAllocation
+    #endif
+    @usableFromInline mutating func settleLimitStates() -> ProcessStatus { state.pointee.settleLimitStates() }
+
     /// Emits the day's `systemEvent` (start or end of day).
     #if !DEBUG
     @_noLocks @_noAllocation
@@ -239,6 +245,12 @@ public struct MatchingEngine: ~Copyable {
     public func isHalted(_ instrument: InstrumentIndex) -> Bool { state.pointee.isHalted(instrument) }
     /// The instrument's trading phase (docs/MATCHING.md §The trading day).
     public func phase(of instrument: InstrumentIndex) -> TradingPhase { state.pointee.phase(of: instrument) }
+    /// The LULD bands (lower, upper) as of the last command, or nil when LULD is off.
+    public func luldBands(of instrument: InstrumentIndex) -> (lower: Price, upper: Price)? { state.pointee.luldBands(of: instrument) }
+    /// The instrument's LULD limit state.
+    public func limitState(of instrument: InstrumentIndex) -> LimitState { state.pointee.limitState(of: instrument) }
+    /// Whether the instrument is in an LULD pause.
+    public func isLULDPaused(_ instrument: InstrumentIndex) -> Bool { state.pointee.isLULDPaused(instrument) }
     /// Orders waiting for a cross off the ladder, oldest first.
     public func crossListOrders(instrument: InstrumentIndex) -> [RestingOrder] {
         state.pointee.crossListOrders(instrument: instrument)

@@ -120,12 +120,16 @@ public struct PhaseChanged: Equatable, Sendable, BitwiseCopyable {
     public var instrument: InstrumentIndex
     public var previous: TradingPhase
     public var phase: TradingPhase
+    /// `luldPause` when an LULD pause began or ended (docs/MATCHING.md §Limit up, limit down).
+    public var reason: PhaseReason
 
-    public init(timestamp: Timestamp, instrument: InstrumentIndex, previous: TradingPhase, phase: TradingPhase) {
+    public init(timestamp: Timestamp, instrument: InstrumentIndex, previous: TradingPhase, phase: TradingPhase,
+                reason: PhaseReason = .command) {
         self.timestamp = timestamp
         self.instrument = instrument
         self.previous = previous
         self.phase = phase
+        self.reason = reason
     }
 }
 

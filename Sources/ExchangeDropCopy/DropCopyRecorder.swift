@@ -100,7 +100,7 @@ public struct DropCopyRecorder {
                       side: f.sell.side, shares: f.shares, price: f.price, match: f.matchNumber, liquidity: liquidity)
             trade(f.asExecution)
         case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
-             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             break
         }
     }

@@ -189,7 +189,7 @@ extension FIXApplication {
             return report(.executed(e.asExecution), maker: maker, body: body)
 
         case .modified, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
-             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             return nil
         }
     }

@@ -240,7 +240,7 @@ public struct FIXDropCopy: ~Copyable {
             return report(.executed(c.asExecution), maker: maker, party: party, body: body)
 
         case .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
-             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             return 0
         }
         return w.length

@@ -47,7 +47,7 @@ public enum SessionRouting {
             if part == 0 { return Message(client: e.buy.client, length: OUCHOutbound.crossExecuted(e, buySide: true, to: out), everySession: false) }
             if part == 1 { return Message(client: e.sell.client, length: OUCHOutbound.crossExecuted(e, buySide: false, to: out), everySession: false) }
             return nil
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             return nil
         default:
             break
@@ -72,7 +72,7 @@ public enum SessionRouting {
             let timestamp = e.timestamp % Clocks.nanosecondsPerDay
             return Message(client: 0, length: OUCHOutbound.systemEvent(timestamp: timestamp, eventCode: code, to: out), everySession: true)
         case .executed, .bookAdd, .bookReduce, .bookReplace, .tradingState,
-             .phaseChanged, .marketEvent, .imbalance, .crossFill, .crossCompleted:
+             .phaseChanged, .marketEvent, .imbalance, .crossFill, .crossCompleted, .limitState, .auctionCollar:
             return nil
         }
     }

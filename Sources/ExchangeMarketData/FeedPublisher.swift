@@ -163,7 +163,17 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
             guard let state = e.phase.itchTradingState else { break }
             publish(.tradingAction(.init(
                 locate: e.instrument &+ 1, timestamp: e.timestamp, symbol: instruments[Int(e.instrument)].symbol,
-                state: state.rawValue, reason: e.phase == .halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none)))
+                state: state.rawValue,
+                reason: e.reason == .luldPause ? ITCH.Reason.luldPause
+                    : e.phase == .halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none)))
+        case .auctionCollar(let e):
+            publish(.luldAuctionCollar(.init(
+                locate: e.instrument &+ 1, timestamp: e.timestamp, symbol: instruments[Int(e.instrument)].symbol,
+                referencePrice: e.referencePrice, upperPrice: e.upperPrice, lowerPrice: e.lowerPrice,
+                extensions: e.extensions)))
+        case .limitState:
+            // ITCH has no message for a limit state (the SIP's quotes carry it).
+            break
         case .marketEvent(let e):
             publish(.systemEvent(.init(timestamp: e.timestamp, code: e.code.itchCode)))
         case .imbalance(let e):

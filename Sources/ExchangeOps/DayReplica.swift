@@ -148,7 +148,7 @@ public struct DayReplica: ~Copyable {
         case .crossFill(let e):
             message(e.buy.client)
             message(e.sell.client)
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             break
         case .systemEvent(let e):
             for account in 0..<gateway.nextSequences.count { gateway.nextSequences[account] &+= 1 }

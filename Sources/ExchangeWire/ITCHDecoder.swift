@@ -114,6 +114,13 @@ public enum ITCHDecoder {
                 nearPrice: BigEndian.readUInt32(p, at: ITCH.Field.nearPrice),
                 referencePrice: BigEndian.readUInt32(p, at: ITCH.Field.currentReferencePrice), crossType: cross,
                 priceVariation: byte(ITCH.Field.priceVariationIndicator))))
+        case ITCH.MessageType.luldAuctionCollar:
+            return .success(.luldAuctionCollar(.init(
+                locate: locate, timestamp: timestamp, symbol: AlphaField.readSymbol(p, at: ITCH.Field.stock),
+                referencePrice: BigEndian.readUInt32(p, at: ITCH.Field.collarReferencePrice),
+                upperPrice: BigEndian.readUInt32(p, at: ITCH.Field.upperCollarPrice),
+                lowerPrice: BigEndian.readUInt32(p, at: ITCH.Field.lowerCollarPrice),
+                extensions: BigEndian.readUInt32(p, at: ITCH.Field.collarExtension))))
         default:  // ITCH.MessageType.trade: every other type returned above
             return side().map { side in
                 .trade(.init(

@@ -94,6 +94,14 @@ public enum ITCHEncoder {
             BigEndian.write(m.crossType, to: out, at: ITCH.Field.imbalanceCrossType)
             BigEndian.write(m.priceVariation, to: out, at: ITCH.Field.priceVariationIndicator)
             return ITCH.Length.imbalance
+        case .luldAuctionCollar(let m):
+            header(ITCH.MessageType.luldAuctionCollar, locate: m.locate, timestamp: m.timestamp, to: out)
+            AlphaField.write(m.symbol, to: out, at: ITCH.Field.stock)
+            BigEndian.write(m.referencePrice, to: out, at: ITCH.Field.collarReferencePrice)
+            BigEndian.write(m.upperPrice, to: out, at: ITCH.Field.upperCollarPrice)
+            BigEndian.write(m.lowerPrice, to: out, at: ITCH.Field.lowerCollarPrice)
+            BigEndian.write(m.extensions, to: out, at: ITCH.Field.collarExtension)
+            return ITCH.Length.luldAuctionCollar
         }
     }
 

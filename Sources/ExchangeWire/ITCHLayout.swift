@@ -25,6 +25,7 @@
 // | `U` | Order Replace | 35 | 11 Original Reference u64; 19 New Reference u64; 27 Shares u32; 31 Price u32 |
 // | `P` | Trade (non-cross) | 44 | 11 Order Reference u64 (0: hidden); 19 Buy/Sell; 20 Shares u32; 24 Stock a8; 32 Price u32; 36 Match Number u64 |
 // | `Q` | Cross Trade | 40 | 11 Shares u64; 19 Stock a8; 27 Cross Price u32; 31 Match Number u64; 39 Cross Type |
+// | `J` | LULD Auction Collar | 35 | 11 Stock a8; 19 Auction Collar Reference Price u32; 23 Upper Auction Collar Price u32; 27 Lower Auction Collar Price u32; 31 Auction Collar Extension u32 |
 // | `I` | Net Order Imbalance Indicator | 50 | 11 Paired Shares u64; 19 Imbalance Shares u64; 27 Imbalance Direction; 28 Stock a8; 36 Far Price u32; 40 Near Price u32; 44 Current Reference Price u32; 48 Cross Type; 49 Price Variation Indicator |
 public enum ITCH {
     /// Message type bytes.
@@ -42,6 +43,7 @@ public enum ITCH {
         public static let trade: UInt8 = 0x50               // P
         public static let crossTrade: UInt8 = 0x51          // Q
         public static let imbalance: UInt8 = 0x49           // I
+        public static let luldAuctionCollar: UInt8 = 0x4A   // J
     }
 
     /// Message lengths (type byte included).
@@ -59,6 +61,7 @@ public enum ITCH {
         public static let trade = 44
         public static let crossTrade = 40
         public static let imbalance = 50
+        public static let luldAuctionCollar = 35
         /// The longest message this exchange publishes (`I`).
         public static let maximum = 50
 
@@ -79,6 +82,7 @@ public enum ITCH {
             case MessageType.trade: trade
             case MessageType.crossTrade: crossTrade
             case MessageType.imbalance: imbalance
+            case MessageType.luldAuctionCollar: luldAuctionCollar
             default: nil
             }
         }
@@ -150,6 +154,11 @@ public enum ITCH {
         public static let currentReferencePrice = 44
         public static let imbalanceCrossType = 48
         public static let priceVariationIndicator = 49
+        /// `J` (the stock at 11, as `H`).
+        public static let collarReferencePrice = 19
+        public static let upperCollarPrice = 23
+        public static let lowerCollarPrice = 27
+        public static let collarExtension = 31
     }
 
     /// Cross types of `Q` and `I`.
@@ -195,6 +204,8 @@ public enum ITCH {
     /// ("reason not available"): the feed says what, not why.
     public enum Reason {
         public static let operationsHalt: UInt32 = 0x4F31_2020   // "O1  "
+        /// A limit-up/limit-down trading pause, and the end of one.
+        public static let luldPause: UInt32 = 0x4C55_4450         // "LUDP"
         public static let none: UInt32 = 0x2020_2020              // "    "
     }
 

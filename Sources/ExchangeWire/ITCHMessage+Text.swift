@@ -12,6 +12,7 @@ extension ITCHMessage: CustomStringConvertible {
             return "R stock directory \(m.symbol) locate \(m.locate) round lot \(m.roundLotSize)"
         case .tradingAction(let m):
             return "H trading action \(m.symbol) locate \(m.locate) state \(Self.letter(m.state))"
+                + (m.reason == ITCH.Reason.luldPause ? " reason LUDP" : "")
         case .addOrder(let m):
             let kind = m.attribution.map { "F add order (MPID \($0))" } ?? "A add order"
             return "\(kind) ref \(m.reference) \(Self.letter(m.side)) \(m.shares) \(m.symbol) @ \(PriceText.format(m.price))"
@@ -29,6 +30,8 @@ extension ITCHMessage: CustomStringConvertible {
             return "P trade \(Self.letter(m.side)) \(m.shares) \(m.symbol) @ \(PriceText.format(m.price)) match \(m.matchNumber)"
         case .crossTrade(let m):
             return "Q cross trade \(Self.letter(m.crossType)) \(m.shares) \(m.symbol) @ \(PriceText.format(m.price)) match \(m.matchNumber)"
+        case .luldAuctionCollar(let m):
+            return "J LULD auction collar \(m.symbol) locate \(m.locate) reference \(PriceText.format(m.referencePrice)) upper \(PriceText.format(m.upperPrice)) lower \(PriceText.format(m.lowerPrice)) extensions \(m.extensions)"
         case .imbalance(let m):
             return "I imbalance \(Self.letter(m.crossType)) \(m.symbol) paired \(m.pairedShares) imbalance \(m.imbalanceShares) \(Self.letter(m.direction)) near \(PriceText.format(m.nearPrice)) far \(PriceText.format(m.farPrice)) reference \(PriceText.format(m.referencePrice))"
         }

@@ -18,6 +18,7 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
     case trade(Trade)
     case crossTrade(CrossTrade)
     case imbalance(Imbalance)
+    case luldAuctionCollar(LULDAuctionCollar)
 
     /// Bytes on the wire.
     @inlinable
@@ -35,6 +36,7 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
         case .trade: ITCH.Length.trade
         case .crossTrade: ITCH.Length.crossTrade
         case .imbalance: ITCH.Length.imbalance
+        case .luldAuctionCollar: ITCH.Length.luldAuctionCollar
         }
     }
 
@@ -54,6 +56,7 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
         case .trade(let m): m.timestamp
         case .crossTrade(let m): m.timestamp
         case .imbalance(let m): m.timestamp
+        case .luldAuctionCollar(let m): m.timestamp
         }
     }
 
@@ -119,6 +122,28 @@ public enum ITCHMessage: Equatable, Sendable, BitwiseCopyable {
                       financialStatus: 0x20, roundLotSize: instrument.lotSize, roundLotsOnly: 0x59,
                       issueClassification: 0x43, issueSubType: 0x5A20, authenticity: 0x50, shortSaleThreshold: 0x4E,
                       ipoFlag: 0x20, luldTier: 0x20, etpFlag: 0x4E, etpLeverageFactor: 0, inverseIndicator: 0x4E)
+        }
+    }
+
+    /// `J`: the price collar of the reopening cross of an LULD pause.
+    public struct LULDAuctionCollar: Equatable, Sendable, BitwiseCopyable {
+        public var locate: UInt16
+        public var timestamp: Timestamp
+        public var symbol: Symbol
+        public var referencePrice: Price
+        public var upperPrice: Price
+        public var lowerPrice: Price
+        public var extensions: UInt32
+
+        public init(locate: UInt16, timestamp: Timestamp, symbol: Symbol, referencePrice: Price, upperPrice: Price,
+                    lowerPrice: Price, extensions: UInt32) {
+            self.locate = locate
+            self.timestamp = timestamp
+            self.symbol = symbol
+            self.referencePrice = referencePrice
+            self.upperPrice = upperPrice
+            self.lowerPrice = lowerPrice
+            self.extensions = extensions
         }
     }
 

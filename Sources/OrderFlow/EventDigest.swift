@@ -108,6 +108,8 @@ public struct EventDigest: Equatable, Sendable {
         case .phaseChanged(let e):
             mix(13, e.previous.rawValue, e.phase.rawValue)
             mix(UInt64(e.instrument))
+            // Only an LULD pause's reason, so digests without LULD are unchanged.
+            if e.reason != .command { mix(18, e.reason.rawValue) }
         case .marketEvent(let e):
             mix(14, e.code.rawValue)
         case .imbalance(let e):
@@ -132,6 +134,15 @@ public struct EventDigest: Equatable, Sendable {
             mix(UInt64(e.instrument) << 32 | UInt64(e.price))
             mix(e.shares)
             mix(e.matchNumber)
+        case .limitState(let e):
+            mix(19, e.state.rawValue)
+            mix(UInt64(e.instrument) << 32 | UInt64(e.lowerBand))
+            mix(UInt64(e.upperBand))
+        case .auctionCollar(let e):
+            mix(20)
+            mix(UInt64(e.instrument) << 32 | UInt64(e.referencePrice))
+            mix(UInt64(e.upperPrice) << 32 | UInt64(e.lowerPrice))
+            mix(UInt64(e.extensions))
         }
     }
 }

@@ -86,7 +86,7 @@ public struct OrderFlowGenerator {
             let spec = profile.instruments[Int(e.instrument)]
             midTick[Int(e.instrument)] = Int64(e.price / spec.tickSize)
         case .rejected, .cancelRejected, .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent,
-             .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+             .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             break
         }
     }
@@ -123,6 +123,9 @@ public struct OrderFlowGenerator {
             let symbol = random.chance(250) ? Symbol.everySymbol
                 : profile.instruments[random.below(profile.instruments.count)].symbol
             return .tradingPhase(PhaseCommand(timestamp: time, symbol: symbol, action: action))
+        }
+        if profile.luldRunPerMille > 0 && random.chance(profile.luldRunPerMille) {
+            return bandOrder(random.below(profile.instruments.count))
         }
         if exchangeKilled && random.chance(300) {
             exchangeKilled = false
@@ -267,6 +270,33 @@ public struct OrderFlowGenerator {
             symbol: profile.instruments[instrument].symbol,
             price: price(instrument, ticksFromMid: side == .buy ? through : -through),
             timeInForce: timeInForce, firm: firm(of: client), minimumQuantity: minimum))
+    }
+
+    /// An order (or a replace) priced far through the market, toward or past a band.
+    private mutating func bandOrder(_ instrument: Int) -> EngineCommand {
+        let spec = profile.instruments[instrument]
+        let reach = max(2, min(Int(spec.referencePrice / spec.tickSize) / 8, 2_000))
+        let away = Int64(random.inRange(1...reach))
+        // Time passes at the market's pace of a limit state: seconds, so that one can last.
+        if random.chance(250) {
+            time &+= UInt64(random.inRange(1...10)) * PriceScale.nanosecondsPerSecond
+            return .advanceTime(time)
+        }
+        if random.chance(300), let order = live.randomElement(using: &random) {
+            let client = order.key.client
+            return .replace(ReplaceOrder(
+                timestamp: time, client: client, existingToken: order.key.token, replacementToken: freshToken(for: client),
+                shares: order.leaves, price: price(order.instrument, ticksFromMid: order.side == .buy ? away : -away),
+                timeInForce: .marketHours, display: random.chance(100) ? .postOnly : .anonymous, minimumQuantity: 0))
+        }
+        let client = client()
+        let side: Side = random.chance(500) ? .buy : .sell
+        let display: Display = random.chance(100) ? .postOnly : .anonymous
+        let timeInForce: TimeInForce = random.chance(200) ? .immediateOrCancel : .marketHours
+        return .enter(EnterOrder(
+            timestamp: time, client: client, token: freshToken(for: client), side: side, shares: shares(instrument),
+            symbol: spec.symbol, price: price(instrument, ticksFromMid: side == .buy ? away : -away),
+            timeInForce: timeInForce, firm: firm(of: client), display: display))
     }
 
     private mutating func market(_ instrument: Int) -> EngineCommand {

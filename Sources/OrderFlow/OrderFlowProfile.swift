@@ -64,6 +64,11 @@ public struct OrderFlowProfile: Sendable {
     /// unchanged.
     public var tradingPhasePerMille = 0
     public var crossOrderPerMille = 0
+    /// Commands per mille that push an instrument toward its limit-up/limit-down bands: orders
+    /// (and replaces) priced up to an eighth of the reference away from the market, through
+    /// it, so that books reach the bands, limit states begin and pauses follow. 0 draws
+    /// nothing, so streams without it are unchanged.
+    public var luldRunPerMille = 0
     /// The risk limits the flow is meant to probe (invalid orders are sized against them).
     public var limits: RiskLimitsHint
 

@@ -13,6 +13,7 @@ struct JournalReplay {
         "accepted", "rejected", "replaced", "canceled", "modified", "cancel_rejected", "executed",
         "book_add", "book_reduce", "book_replace", "trading_state", "system_event",
         "phase_changed", "market_event", "imbalance", "cross_fill", "cross_completed",
+        "limit_state", "auction_collar",
     ]
 
     /// Records replayed, and the sequences of the first and the last.
@@ -133,6 +134,8 @@ struct JournalReplay {
             case .imbalance: kind = 14
             case .crossFill: kind = 15
             case .crossCompleted: kind = 16
+            case .limitState: kind = 17
+            case .auctionCollar: kind = 18
             }
             counts[kind] &+= 1
         }

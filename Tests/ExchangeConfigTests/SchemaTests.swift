@@ -29,6 +29,9 @@ import Testing
         // is there), whatever its keys say.
         #expect(loaded.configuration.leadership.configured)
         loaded.configuration.leadership.configured = false
+        // So is the luld section's (limit up, limit down is on when it is there).
+        #expect(loaded.configuration.luld.enabled && loaded.configuration.luld.rules == .nasdaq)
+        loaded.configuration.luld.enabled = false
         #expect(loaded.configuration == (try load(minimalJSON)).configuration)
     }
 

@@ -97,7 +97,7 @@ struct DropCopyDay {
             e.tradedNotional += Int(x.shares) * Int(x.price)
             e.filledByAccount[names[Int(x.buy.client)], default: 0] += Int(x.shares)
             e.filledByAccount[names[Int(x.sell.client)], default: 0] += Int(x.shares)
-        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent, .phaseChanged, .marketEvent, .imbalance, .crossCompleted:
+        case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent, .phaseChanged, .marketEvent, .imbalance, .crossCompleted, .limitState, .auctionCollar:
             break
         }
     }

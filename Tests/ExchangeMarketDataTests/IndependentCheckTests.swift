@@ -138,6 +138,10 @@ final class CapturedFeed: @unchecked Sendable {
             f["stock"] = text(m.symbol); f["far_price"] = "\(m.farPrice)"; f["near_price"] = "\(m.nearPrice)"
             f["current_reference_price"] = "\(m.referencePrice)"; f["cross_type"] = char(m.crossType)
             f["variation_indicator"] = char(m.priceVariation)
+        case .luldAuctionCollar(let m):
+            f["type"] = "J"; f["stock_locate"] = "\(m.locate)"; f["stock"] = text(m.symbol)
+            f["auction_collar_reference_price"] = "\(m.referencePrice)"; f["upper_auction_collar_price"] = "\(m.upperPrice)"
+            f["lower_auction_collar_price"] = "\(m.lowerPrice)"; f["auction_collar_extention"] = "\(m.extensions)"  // itchfeed spells it so
         }
         return f
     }

@@ -72,6 +72,40 @@ import Testing
         #expect(counts.frees == 0)
     }
 
+    /// Limit up, limit down: band repricing, limit states, pauses and reopening crosses.
+    @Test func runsLimitUpLimitDownWithoutTouchingTheHeap() {
+        let limits = RiskLimits(maxOrderShares: 1_000, maxOpenNotional: 50_000_000 * 10_000, maxOrdersPerSecond: 50,
+                                priceCollarsEnabled: true)
+        var profile = OrderFlowProfile.randomized(instruments: Fixtures.instruments, clients: 8,
+                                                  limits: RiskLimitsHint(maxOrderShares: 1_000, maxOpenNotional: 50_000_000 * 10_000))
+        profile.luldRunPerMille = 60
+        let configuration = Fixtures.configuration(
+            eventBufferCapacity: 64, luld: LULDRules(limitStateNanoseconds: 5_000_000_000, pauseNanoseconds: 30_000_000_000))
+        var recorder = RiskCheckedEngine(configuration: configuration, limits: limits)
+        let commands = OrderFlowGenerator.record(profile: profile, seed: 2_028, count: 40_000) { recorder.runCollecting($0) }
+
+        var engine = RiskCheckedEngine(configuration: configuration, limits: limits)
+        var luldEvents = 0
+        let counts = commands.withUnsafeBufferPointer { stream in
+            for i in 0..<stream.count / 2 { engine.run(stream[i]) { _ in } }  // warm-up
+            rtes_malloc_counter_start()
+            for i in stream.count / 2..<stream.count {
+                engine.run(stream[i]) { events in
+                    for e in events {
+                        switch e {
+                        case .limitState, .auctionCollar: luldEvents &+= 1
+                        default: break
+                        }
+                    }
+                }
+            }
+            return rtes_malloc_counter_stop()
+        }
+        #expect(luldEvents > 10)
+        #expect(counts.allocations == 0)
+        #expect(counts.frees == 0)
+    }
+
     @Test func matchesTheExchangeCoreMixWithoutTouchingTheHeap() {
         let instrument = SyntheticInstruments.make(count: 1)[0]
         let configuration = EngineConfiguration(instruments: [instrument], orderPoolSize: 100_000, maxClients: 1_000)

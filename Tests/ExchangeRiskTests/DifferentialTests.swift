@@ -63,6 +63,23 @@ import Testing
         #expect(coverage.crossShares > 0, "seed \(seed): no cross executed a share")
     }
 
+    /// The same with limit up, limit down on (5 s limit states, 30 s pauses): orders priced
+    /// through the bands, limit states, pauses and reopenings, among phase commands.
+    @Test(arguments: seeds)
+    func fastEngineAgreesWithTheReferenceModelWithLimitUpLimitDown(seed: UInt64) {
+        var (configuration, limits, profile) = Self.setup(seed: seed)
+        configuration.luld = LULDRules(limitStateNanoseconds: 5_000_000_000, pauseNanoseconds: 30_000_000_000)
+        profile.luldRunPerMille = 40
+        // Phase commands on two seeds only: closes and pre-opens leave little continuous trading.
+        profile.tradingPhasePerMille = seed % 4 == 2 ? 3 : 0
+        profile.crossOrderPerMille = seed % 4 == 2 ? 60 : 0
+        guard let coverage = Self.run(seed: seed, configuration: configuration, limits: limits, profile: profile) else { return }
+        guard Self.commandsPerSeed >= 20_000 else { return }
+        let luldKinds: Set<String> = ["limitState", "auctionCollar", "phase", "crossCompleted", "executed"]
+        #expect(coverage.kinds.isSuperset(of: luldKinds), "seed \(seed): missing \(luldKinds.subtracting(coverage.kinds))")
+        #expect(coverage.luldReopenings > 0, "seed \(seed): no LULD pause ended")
+    }
+
     /// Drives both with one seeded stream; nil after recording a mismatch.
     static func run(seed: UInt64, configuration: EngineConfiguration, limits: RiskLimits, profile: OrderFlowProfile) -> Coverage? {
         var fast = RiskCheckedEngine(configuration: configuration, limits: limits)
@@ -137,10 +154,12 @@ struct Coverage {
     var rejects = Set<RejectReason>()
     var cancels = Set<CancelReason>()
     var crossShares: UInt64 = 0
+    var luldReopenings = 0
 
     mutating func note(_ events: [EngineEvent]) {
         for e in events {
             if case .crossCompleted(let c) = e { crossShares += c.shares }
+            if case .phaseChanged(let p) = e, p.reason == .luldPause, p.phase == .continuous { luldReopenings += 1 }
             kinds.insert(e.kind.prefix { $0 != "(" }.description)
             if case .rejected(let r) = e { rejects.insert(r.reason) }
             if case .cancelRejected(let r) = e { rejects.insert(r.reason) }

@@ -18,12 +18,12 @@ public enum Fixtures {
     public static func configuration(
         poolSize: Int = 10_000, maxClients: Int = 16, priceLevels: Int = 4_096,
         eventBufferCapacity: Int = 256, selfTradePrevention: SelfTradePrevention = .cancelNewest,
-        collarMarketOrders: Bool = true, instruments: [InstrumentSpec] = Fixtures.instruments
+        collarMarketOrders: Bool = true, instruments: [InstrumentSpec] = Fixtures.instruments, luld: LULDRules? = nil
     ) -> EngineConfiguration {
         EngineConfiguration(
             instruments: instruments, orderPoolSize: poolSize, maxClients: maxClients, priceLevels: priceLevels,
             eventBufferCapacity: eventBufferCapacity,
-            selfTradePrevention: selfTradePrevention, collarMarketOrders: collarMarketOrders)
+            selfTradePrevention: selfTradePrevention, collarMarketOrders: collarMarketOrders, luld: luld)
     }
 }
 
@@ -92,6 +92,8 @@ extension EngineEvent {
         case .imbalance: "imbalance"
         case .crossFill: "crossFill"
         case .crossCompleted: "crossCompleted"
+        case .limitState(let e): "limitState(\(e.state))"
+        case .auctionCollar: "auctionCollar"
         }
     }
 
@@ -99,6 +101,8 @@ extension EngineEvent {
     public var crossCompleted: CrossCompleted? { if case .crossCompleted(let e) = self { e } else { nil } }
     public var imbalance: ImbalanceIndication? { if case .imbalance(let e) = self { e } else { nil } }
     public var phaseChanged: PhaseChanged? { if case .phaseChanged(let e) = self { e } else { nil } }
+    public var limitState: LimitStateChanged? { if case .limitState(let e) = self { e } else { nil } }
+    public var auctionCollar: AuctionCollar? { if case .auctionCollar(let e) = self { e } else { nil } }
 
     public var executed: OrderExecuted? { if case .executed(let e) = self { e } else { nil } }
     public var accepted: OrderAccepted? { if case .accepted(let e) = self { e } else { nil } }

@@ -42,5 +42,11 @@ public enum ITCHGoldens {
                                                    farPrice: 2_301_000, nearPrice: 2_301_000, referencePrice: 2_300_000,
                                                    crossType: ITCH.CrossTypeCode.opening.rawValue, priceVariation: 0x4C)),
          "49000100001f1aced9f07b00000000000004b0000000000000012c424141504c2020202000231c4800231c48002318604f4c"),
+        ("H trading action, LULD pause", .tradingAction(.init(locate: 1, timestamp: ts, symbol: aapl, state: ITCH.TradingState.halted.rawValue,
+                                                              reason: ITCH.Reason.luldPause)),
+         "48000100001f1aced9f07b4141504c2020202048204c554450"),
+        ("J LULD auction collar", .luldAuctionCollar(.init(locate: 1, timestamp: ts, symbol: aapl, referencePrice: 2_300_000,
+                                                           upperPrice: 2_415_000, lowerPrice: 2_185_000, extensions: 0)),
+         "4a000100001f1aced9f07b4141504c20202020002318600024d9980021572800000000"),
     ]
 }

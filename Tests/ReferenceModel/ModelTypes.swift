@@ -62,6 +62,8 @@ struct InstrumentState {
     /// MATCHING.md §The trading day: the phase, and the orders waiting for a cross, oldest first.
     var phase = TradingPhase.continuous
     var crossList: [ModelOrder] = []
+    /// MATCHING.md §Limit up, limit down.
+    var luld = ModelLULD()
 
     init(spec: InstrumentSpec) { self.spec = spec }
 

@@ -95,8 +95,18 @@ extension ReferenceExchange {
         // price is 0 or outside the ladder. §Post-only: buy with price ≥ best ask → best ask −
         // tick; sell with price ≤ best bid → best bid + tick.
         var price = isMarket ? 0 : c.price
+        // §Limit up, limit down: in continuous trading a limit price through a band is
+        // repriced to the band (before post-only repricing); a band off the ladder cannot be
+        // reached (priceOutOfRange).
+        let banded = inst.phase == .continuous && !c.crossType.isCrossOnly
+        if banded && !isMarket, let repricing = bandRepricing(i, side: c.side.bookSide, price: price) {
+            switch repricing {
+            case .failure(let reason): return rejectOrder(client: c.client, token: c.token, reason)
+            case .success(let p): price = p
+            }
+        }
         if !isMarket && c.display.isPostOnly,
-           let repriced = postOnlyRepricedPrice(i, side: c.side.bookSide, price: c.price) {
+           let repriced = postOnlyRepricedPrice(i, side: c.side.bookSide, price: price) {
             guard repriced != 0, isInLadder(i, price: repriced) else {
                 return rejectOrder(client: c.client, token: c.token, .postOnlyCannotPost)
             }
@@ -147,8 +157,10 @@ extension ReferenceExchange {
         } else {
             limit = UInt64(price)
         }
+        // §Limit up, limit down: the walk stays inside the bands.
+        let (bandedLimit, blocked) = bandedLimit(i, side: c.side.bookSide, limit: limit)
         // §Enter steps 2–4.
-        executeIncoming(taker, limit: limit, immediate: immediate)
+        executeIncoming(taker, limit: bandedLimit, immediate: immediate, blocked: blocked)
     }
 
     /// §Post-only: the repriced price when the order would cross, nil when it would not.
@@ -169,6 +181,12 @@ extension ReferenceExchange {
         return nil
     }
 
+    /// Whether the order, resting at its price, would lock or cross the opposite best.
+    func wouldCross(_ order: ModelOrder) -> Bool {
+        guard let best = instruments[Int(order.instrument)].bestPrice(order.bookSide.opposite) else { return false }
+        return order.bookSide == .bid ? order.price >= best : order.price <= best
+    }
+
     /// §Marketable: buy `bestAsk ≤ limit`, sell `bestBid ≥ limit`.
     static func crosses(makerPrice: Price, takerSide: BookSide, limit: UInt64) -> Bool {
         takerSide == .bid ? UInt64(makerPrice) <= limit : UInt64(makerPrice) >= limit
@@ -182,7 +200,7 @@ extension ReferenceExchange {
     /// §Enter steps 2 (minimum quantity), 3 (matching loop) and 4 (remainder) for an order
     /// that has been accepted (or replaced) and whose token is live. `immediate` is true for
     /// IOC (TIF 0) and market orders.
-    mutating func executeIncoming(_ incoming: ModelOrder, limit: UInt64, immediate: Bool) {
+    mutating func executeIncoming(_ incoming: ModelOrder, limit: UInt64, immediate: Bool, blocked: Bool = false) {
         var taker = incoming
         let i = Int(taker.instrument)
         let takerSide = taker.bookSide
@@ -277,6 +295,13 @@ extension ReferenceExchange {
         if immediate {
             // IOC and market orders: canceled(decrement: remaining, remaining: 0, .immediateOrCancel).
             emitCanceled(taker, decrement: taker.leaves, remaining: 0, reason: .immediateOrCancel)
+            retire(client: taker.client, token: taker.token)
+            return
+        }
+        // §Limit up, limit down: a taker the band kept from trading that would lock or cross
+        // the book is cancelled (.system).
+        if blocked && wouldCross(taker) {
+            emitCanceled(taker, decrement: taker.leaves, remaining: 0, reason: .system)
             retire(client: taker.client, token: taker.token)
             return
         }

@@ -32,6 +32,9 @@ public struct ReferenceExchange {
     /// Live tokens -> order reference (MATCHING.md §Tokens).
     var liveTokens: [TokenKey: OrderReference] = [:]
 
+    /// The reason phase changes get (luldPause while an LULD pause begins or ends).
+    var phaseReason = PhaseReason.command
+
     /// Events of the command being processed, in order.
     var events: [EngineEvent] = []
 
@@ -57,6 +60,8 @@ public struct ReferenceExchange {
         commandTime = command.timestamp
         // MATCHING.md §Every command 1: now = max(now, command.timestamp).
         engineTime = max(engineTime, command.timestamp)
+        // MATCHING.md §Limit up, limit down: pauses and reopenings due, before expiry.
+        luldTimers()
         // MATCHING.md §Every command 2: expiry, before the command itself.
         expireOrders()
         // MATCHING.md §Every command 3: the command itself.
@@ -79,6 +84,8 @@ public struct ReferenceExchange {
         case .endOfDay(let t): events.append(.systemEvent(SystemEventOccurred(timestamp: t, event: .endOfDay)))
         case .tradingPhase(let c): tradingPhase(c)
         }
+        // MATCHING.md §Limit up, limit down: limit states at the end of every command.
+        settleLimitStates()
         let out = events
         events = []
         return out

@@ -66,15 +66,20 @@ extension ReferenceExchange {
             let phase = instruments[i].phase
             switch c.action {
             case .preOpen:
+                // "preOpen ends an LULD pause (no event of its own)".
+                instruments[i].luld.paused = false
                 if phase != .preOpen { setPhase(i, .preOpen) }
             case .halt:
+                // "halt turns an LULD pause into an ordinary halt (no event)".
+                instruments[i].luld.paused = false
                 if phase == .preOpen || phase == .continuous { setPhase(i, .halted) }
             case .openingCross:
                 if phase == .preOpen { cross(i, .opening, then: .continuous) }
             case .closingCross:
                 if phase == .continuous { cross(i, .closing, then: .postClose) }
             case .resume:
-                if phase == .halted { cross(i, .halt, then: .continuous) }
+                // "resume does nothing to an instrument in an LULD pause".
+                if phase == .halted && !instruments[i].luld.paused { cross(i, .halt, then: .continuous) }
             case .indicateImbalance:
                 let kind: CrossKind? = switch phase {
                 case .preOpen: .opening
@@ -92,7 +97,8 @@ extension ReferenceExchange {
     mutating func setPhase(_ i: Int, _ phase: TradingPhase) {
         let previous = instruments[i].phase
         instruments[i].phase = phase
-        emit(.phaseChanged(PhaseChanged(timestamp: commandTime, instrument: InstrumentIndex(i), previous: previous, phase: phase)))
+        emit(.phaseChanged(PhaseChanged(timestamp: commandTime, instrument: InstrumentIndex(i), previous: previous, phase: phase,
+                                        reason: phaseReason)))
     }
 
     // MARK: Crosses

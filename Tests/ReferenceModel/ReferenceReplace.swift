@@ -74,8 +74,17 @@ extension ReferenceExchange {
         let keepsPlace = c.price == existing.price && c.shares <= existing.leaves && !c.timeInForce.isImmediateOrCancel
             && c.display.isDisplayed == existing.display.isDisplayed
         var price = c.price
+        // §Limit up, limit down: a replace that is not in place, in continuous trading, is
+        // repriced to the band like an entry (before post-only repricing).
+        let banded = inst.phase == .continuous && !existing.crossType.isCrossOnly
+        if banded && !keepsPlace, let repricing = bandRepricing(i, side: existing.bookSide, price: price) {
+            switch repricing {
+            case .failure(let reason): return rejectOrder(client: c.client, token: token, reason)
+            case .success(let p): price = p
+            }
+        }
         if c.display.isPostOnly, !keepsPlace,
-           let repriced = postOnlyRepricedPrice(i, side: existing.bookSide, price: c.price) {
+           let repriced = postOnlyRepricedPrice(i, side: existing.bookSide, price: price) {
             guard repriced != 0, isInLadder(i, price: repriced) else {
                 return rejectOrder(client: c.client, token: token, .postOnlyCannotPost)
             }
@@ -139,15 +148,15 @@ extension ReferenceExchange {
             return placeWithoutMatching(replacement, isMarket: false)
         }
 
-        let limit = UInt64(price)
-        if isMarketable(instrument: i, takerSide: replacement.bookSide, limit: limit) {
+        let (limit, blocked) = bandedLimit(i, side: replacement.bookSide, limit: UInt64(price))
+        if isMarketable(instrument: i, takerSide: replacement.bookSide, limit: limit) || (blocked && wouldCross(replacement)) {
             // Step 2: bookReduce(existing, canceled: leaves, remaining: 0) if the existing
             // order was displayed; then minimum quantity, matching loop and remainder exactly
             // as for Enter.
             if existing.display.isDisplayed {
                 emitBookReduce(existing, canceled: existing.leaves, remaining: 0)
             }
-            executeIncoming(replacement, limit: limit, immediate: isImmediate)
+            executeIncoming(replacement, limit: limit, immediate: isImmediate, blocked: blocked)
         } else if isImmediate {
             // Step 3: not marketable and TIF 0: the existing order's bookReduce delete if it
             // was displayed, then canceled(replacement, decrement: shares, remaining: 0, IOC).

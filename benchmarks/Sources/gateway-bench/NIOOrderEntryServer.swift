@@ -132,7 +132,7 @@ final class NIOExchange {
                 send(to: e.buy.client) { OUCHOutbound.crossExecuted(e, buySide: true, to: $0) }
                 send(to: e.sell.client) { OUCHOutbound.crossExecuted(e, buySide: false, to: $0) }
             case .bookAdd, .bookReduce, .bookReplace, .tradingState, .systemEvent, .phaseChanged, .marketEvent, .imbalance,
-                 .crossCompleted:
+                 .crossCompleted, .limitState, .auctionCollar:
                 break
             }
         }
