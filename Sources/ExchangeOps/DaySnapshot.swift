@@ -17,6 +17,7 @@ import Glibc
 /// | `risk` | the risk layer (`RiskCheckedEngine+Snapshot.swift`) |
 /// | `gateway` | each session's next sequence, the day's tokens (`GatewayDayState`) |
 /// | `market-data` | the MoldUDP64 next sequence, the opening/closing phase, the book replica (`FeedDayState`); absent when market data is disabled |
+/// | `fix` | the FIX sessions and drop copies (FIXPort+DayState.swift, ExchangeGateway); absent when the replica keeps no FIX state |
 ///
 /// The `day` section: `0: 4` version 1, `4: 1` last day event (0 none, 1 start of day, 2
 /// end of day), `5: 3` zero, `8: 16` the trading day, ASCII, space-padded. The file's header
@@ -28,6 +29,7 @@ public enum DaySnapshot {
     public static let riskSection = "risk"
     public static let gatewaySection = "gateway"
     public static let feedSection = "market-data"
+    public static let fixSection = "fix"
 
     /// What writing one took.
     public struct Written: Sendable {
@@ -45,6 +47,7 @@ public enum DaySnapshot {
         let dayBytes = encodeDay(day: day, lastDayEvent: replica.lastDayEvent)
         let gateway = replica.gatewayState().encoded()
         let feed = replica.feedState()?.encoded()
+        let fix = replica.fix.enabled ? replica.fix.encoded() : nil
         do throws(SnapshotFileError) {
             let writer = try SnapshotFileWriter(directory: directory, coveredSequence: covered, stateHash: replica.engine.stateHash(),
                                                 createdAt: realtimeNanoseconds())
@@ -53,6 +56,7 @@ public enum DaySnapshot {
             try writer.section(riskSection) { sink in try replica.engine.writeRiskSnapshot(to: sink) }
             try writer.section(gatewaySection, bytes: gateway)
             if let feed { try writer.section(feedSection, bytes: feed) }
+            if let fix { try writer.section(fixSection, bytes: fix) }
             let path = try writer.publish()
             var status = Glibc.stat()
             let size = stat(path, &status) == 0 ? Int(status.st_size) : 0
@@ -73,6 +77,8 @@ public enum DaySnapshot {
         public let feed: FeedDayState?
         public var engineBytes: UnsafeRawBufferPointer { file.section(engineSection)! }
         public var riskBytes: UnsafeRawBufferPointer { file.section(riskSection)! }
+        /// The `fix` section (FIX sessions' state), nil when the snapshot has none.
+        public var fixBytes: UnsafeRawBufferPointer? { file.section(fixSection) }
         public var coveredSequence: UInt64 { file.coveredSequence }
     }
 
