@@ -3,6 +3,7 @@ import ExchangeGateway
 import ExchangeJournal
 import ExchangeMarketData
 import ExchangeRisk
+import ExchangeWire
 import Glibc
 
 /// A day snapshot: everything needed to continue the trading day after the journal record of
@@ -159,6 +160,24 @@ public enum DaySnapshot {
             }
         }
         return (nil, rejected)
+    }
+
+    /// The FIX port's midnight for a replica made offline (`rtes-journal snapshot`): that of
+    /// the base snapshot's `fix` section when it has one, else UTC midnight of the trading day
+    /// `day` (`YYYY-MM-DD`, a UTC calendar day), nanoseconds since the epoch; 0 when neither
+    /// says (a snapshot of the wrong midnight is passed over by recovery, never misused).
+    public static func fixEpochMidnight(day: String, base: Loaded?) -> UInt64 {
+        if let bytes = base?.fixBytes, let midnight = FIXDayReplica.epochMidnight(ofSection: bytes) { return midnight }
+        guard let date = TradingDay(name: day) else { return 0 }
+        // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+        let y = date.month <= 2 ? date.year - 1 : date.year
+        let era = y / 400
+        let yoe = y - era * 400
+        let mp = (date.month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + date.day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return days > 0 ? UInt64(days) * 86_400_000_000_000 : 0
     }
 
     static func encodeDay(day: String, lastDayEvent: DayEvent?) -> [UInt8] {

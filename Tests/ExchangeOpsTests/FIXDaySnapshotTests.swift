@@ -89,6 +89,11 @@ import Testing
         } catch {
             #expect(error.reason.contains("another UTC day"), "\(error)")
         }
+        // Offline (`rtes-journal snapshot`): the base snapshot's midnight, else the day's UTC midnight.
+        #expect(DaySnapshot.fixEpochMidnight(day: DaySnapshotTests.day, base: nil) == Self.midnight)
+        #expect(DaySnapshot.fixEpochMidnight(day: "2024-02-29", base: nil) == 1_709_164_800_000_000_000)
+        #expect(DaySnapshot.fixEpochMidnight(day: "not a day", base: nil) == 0)
+        #expect(DaySnapshot.fixEpochMidnight(day: "2024-02-29", base: loaded) == Self.midnight)
         // A replica without FIX settings writes no fix section.
         var plain = DayReplica(configuration: configuration, keys: keys, feedSession: DaySnapshotTests.session)
         for command in commands.prefix(100) { plain.apply(command) }
