@@ -81,6 +81,8 @@ public struct FIXDropCopyBook: ~Copyable {
     }
 
     public func order(_ i: Int) -> FIXDropCopyOrder { slots[i] }
+    /// Slots (`order(_:)` takes 0..<slotCount; a free slot's client is `.max`): for a day snapshot.
+    public var slotCount: Int { mask &+ 1 }
     public mutating func update(_ i: Int, _ order: FIXDropCopyOrder) { slots[i] = order }
 
     /// Frees slot `i`, moving back the orders of its probe run that would no longer be found.
@@ -139,6 +141,12 @@ public struct FIXDropCopy: ~Copyable {
     public init(capacity: Int, midnight: UInt64) {
         book = FIXDropCopyBook(capacity: capacity)
         self.midnight = midnight
+    }
+
+    /// Continues a day from a day snapshot (the book is restored order by order through `book`).
+    public mutating func restore(execCounter: UInt64, untracked: UInt64) {
+        self.execCounter = execCounter
+        self.untracked = untracked
     }
 
     /// Updates the order's state for `event` (`maker` picks an execution's side) and writes

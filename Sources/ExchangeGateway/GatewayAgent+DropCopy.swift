@@ -78,32 +78,12 @@ extension GatewayAgent {
                                  previous: OrderToken? = nil, instrument: InstrumentIndex? = nil) {
         let account = Int(client)
         guard account < fix.accountCount, fix.dropFanCount[account] > 0 else { return }
-        let clOrdID = dropCopyClOrdID(account: account, token: token, at: 0)
-        let orig = previous.map { dropCopyClOrdID(account: account, token: $0, at: 32) } ?? UnsafeRawBufferPointer(start: nil, count: 0)
-        var rejected: FIXDropCopyOrder? = nil
-        if case .rejected = event, let entry = dropCopyFIXEntry(account: account, token: token) {
-            // A FIX order's NewOrderSingle said what it was.
-            var o = FIXDropCopyOrder()
-            o.symbol = entry.symbol
-            o.side = entry.side
-            o.ordType = entry.ordType
-            o.orderQty = entry.orderQty
-            o.price = entry.price
-            rejected = o
-        }
         let symbol = instrument.map { self.symbol($0) } ?? Symbol(rawValue: 0)
         let untracked = fix.dropCopy.pointee.untracked
-        let length = withUnsafeBytes(of: fix.usernames[account].rawValue.bigEndian) { raw -> Int in
-            var n = SoupUsername.width
-            let start = raw.count &- SoupUsername.width
-            while n > 1 && raw[start &+ n &- 1] == 0x20 { n &-= 1 }
-            let party = FIXDropCopyParty(account: UnsafeRawBufferPointer(rebasing: raw[start..<(start &+ n)]), clOrdID: clOrdID,
-                                         origClOrdID: orig, symbol: symbol, rejected: rejected)
-            return fix.dropCopy.pointee.report(event, maker: maker, party: party, body: fix.body)
-        }
+        // The report's body is the FIX port's (FIXPort+Replay.swift).
+        let length = fix.dropCopyBody(event, account: account, maker: maker, token: token, previous: previous, symbol: symbol)
         counts[GatewayCounters.dropCopyUntracked.index] &+= fix.dropCopy.pointee.untracked &- untracked
         guard length > 0 else { return }
-        let body = UnsafeRawBufferPointer(start: fix.body.baseAddress, count: length)
         let first = Int(fix.dropFanStart[account])
         for i in first..<(first &+ Int(fix.dropFanCount[account])) {
             let session = Int(fix.dropFan[i])
@@ -112,61 +92,24 @@ extension GatewayAgent {
             let slot = Int(fix.slotOfSession[session])
             let connected = slot >= 0 && fixTable.sessions[slot].phase == .active
             let out = connected ? fixOutput(slot) : fix.discard
-            let n = fix.sessions[session].send(.executionReport, body: body, sendingTime: fix.epochMidnight &+ event.timestamp,
-                                               now: fixNow, out: out)
-            fix.accountedOutbound[session] = fix.sessions[session].nextOutbound
+            let n = fix.dropCopySend(event, session: session, length: length, now: fixNow, out: out)
             count(GatewayCounters.dropCopyMessagesOut)
-            if connected { fixWrote(slot, n ?? 0) }
+            if connected { fixWrote(slot, n) }
         }
-    }
-
-    /// The ClOrdID of `account`'s order `token`: the FIX ClOrdID when the order came over FIX,
-    /// else the OUCH token (trailing spaces cut), written at `offset` of `fix.tokenText`.
-    func dropCopyClOrdID(account: Int, token: OrderToken, at offset: Int) -> UnsafeRawBufferPointer {
-        let session = Int(fix.sessionOfAccount[account])
-        if session >= 0, let i = fix.applications[session].orders.index(of: token) {
-            return fix.applications[session].orders.clOrdID(i)
-        }
-        let out = fix.tokenText.baseAddress! + offset
-        withUnsafeBytes(of: token.high.bigEndian) { out.copyMemory(from: $0.baseAddress!, byteCount: 8) }
-        withUnsafeBytes(of: token.low.bigEndian) { (out + 8).copyMemory(from: $0.baseAddress!, byteCount: 6) }
-        var n = 14
-        while n > 1 && out.load(fromByteOffset: n &- 1, as: UInt8.self) == 0x20 { n &-= 1 }
-        return UnsafeRawBufferPointer(start: out, count: n)
-    }
-
-    /// `account`'s FIX order entry for `token` (an order's or a replace's), when it came over FIX.
-    func dropCopyFIXEntry(account: Int, token: OrderToken) -> FIXOrderEntry? {
-        let session = Int(fix.sessionOfAccount[account])
-        guard session >= 0, let i = fix.applications[session].orders.index(of: token) else { return nil }
-        let entry = fix.applications[session].orders.entry(i)
-        return entry.kind == .order || entry.kind == .replacement ? entry : nil
     }
 
     // MARK: Replay
 
     /// At the start of a day with drop copies (journaling modes): one `outbound` fact of no
     /// MsgSeqNums per drop-copy session, so that the journal says the day has them from its
-    /// start: its day snapshots are passed over by recovery (they do not hold the sessions'
-    /// stores and numbers), and the day replays whole.
+    /// start: its day snapshots carry them in their `fix` section (FIXPort+DayState.swift), or
+    /// are passed over by recovery when they have none.
     mutating func dropCopyRecordSessions() {
         for n in 0..<fix.dropCount {
             let session = fix.sessionCapacity &+ n
             fixRecord(.outbound(timestamp: now, client: fix.applications[session].configuration.client, first: 1, count: 0, execIDs: 0,
                                 nextInbound: 1, reset: false))
         }
-    }
-
-    /// A journaled fact of a drop-copy session: the MsgSeqNums its session messages took.
-    mutating func dropCopyReplay(_ fact: FIXSessionFact) {
-        let account = Int(fact.client &- FIXPort.dropCopyClientBase)
-        guard account < fix.accountCount, fact.kind == .outbound, fix.dropSessionOfAccount[account] >= 0 else {
-            fix.replayMismatches &+= 1
-            return
-        }
-        let session = Int(fix.dropSessionOfAccount[account])
-        fix.sessions[session].replayOutbound(first: fact.first, count: fact.count, nextInbound: fact.nextInbound, reset: fact.reset)
-        fix.accountedOutbound[session] = fix.sessions[session].nextOutbound
     }
 
     /// `account`'s drop-copy session as replay or the live gateway left it: its next MsgSeqNums

@@ -541,14 +541,10 @@ extension GatewayAgent {
         let slot = Int(fix.slotOfSession[session])
         let connected = slot >= 0 && fixTable.sessions[slot].phase == .active
         let out = connected ? fixOutput(slot) : fix.discard
-        // Stamped with the event's time, which replay knows, so that a resend after a restart
-        // is the same message.
-        let n = fix.sessions[session].send(type, body: UnsafeRawBufferPointer(start: fix.body.baseAddress, count: length),
-                                           sendingTime: fix.epochMidnight &+ event.timestamp, now: fixNow, out: out)
-        fix.accountedOutbound[session] = fix.sessions[session].nextOutbound
-        fix.accountedExecIDs[session] = fix.applications[session].execCounter
+        // Numbered and stored as replay does it (FIXPort+Replay.swift).
+        let n = fix.sendReport(event, session: session, type: type, length: length, now: fixNow, out: out)
         count(GatewayCounters.fixMessagesOut)
-        if connected { fixWrote(slot, n ?? 0) }
+        if connected { fixWrote(slot, n) }
     }
 
     /// Where the connection's session writes next: the free end of its outbound buffer

@@ -115,93 +115,12 @@ extension GatewayAgent {
 
     // MARK: Replay
 
-    /// A journaled fact, replayed (`replayCommand`).
-    mutating func fixReplay(_ fact: FIXSessionFact) {
-        if fact.client >= FIXPort.dropCopyClientBase { return dropCopyReplay(fact) }
-        let account = Int(fact.client)
-        guard account < fix.accountCount else { return }
-        switch fact.kind {
-        case .bind:
-            guard fix.sessionOfAccount[account] < 0, fix.sessionsBound < fix.sessionCapacity else {
-                fix.replayMismatches &+= 1
-                return
-            }
-            let session = fix.sessionsBound
-            fix.sessionsBound &+= 1
-            fix.sessionOfAccount[account] = Int32(session)
-            fix.username(account: account).withUnsafeBytes { fix.sessions[session].rebind(counterparty: $0) }
-            fix.applications[session].replayBind(client: ClientID(account), firm: accounts.firms[account],
-                                                 tokenBase: Int(fact.tokenBase), execIDPrefix: fact.execIDPrefix)
-            fix.accountedOutbound[session] = 1
-            fix.accountedExecIDs[session] = 0
-        case .clOrdID:
-            let session = Int(fix.sessionOfAccount[account])
-            guard session >= 0, let kind = FIXEntryKind(rawValue: fact.detail), kind != .free,
-                  fix.applications[session].replayClOrdID(fact.clOrdIDBytes, entry: Int(fact.entry), kind: kind, link: Int(fact.link),
-                                                          rejectedAtOnce: fact.rejectedAtOnce) else {
-                fix.replayMismatches &+= 1
-                return
-            }
-            fix.sessions[session].replayInbound(fact.nextInbound)
-        case .outbound:
-            let session = Int(fix.sessionOfAccount[account])
-            guard session >= 0 else {
-                fix.replayMismatches &+= 1
-                return
-            }
-            fix.sessions[session].replayOutbound(first: fact.first, count: fact.count, nextInbound: fact.nextInbound, reset: fact.reset)
-            fix.applications[session].replayExecIDs(fact.execIDs)
-            fix.accountedOutbound[session] = fix.sessions[session].nextOutbound
-            fix.accountedExecIDs[session] = fix.applications[session].execCounter
-        case .reply:
-            fixReplayReply(fact)
-        }
-    }
-
-    /// Puts an answer together from its chunks and keeps it in its session's resend store.
-    mutating func fixReplayReply(_ fact: FIXSessionFact) {
-        let session = Int(fix.sessionOfAccount[Int(fact.client)])
-        guard session >= 0 else {
-            fix.replayMismatches &+= 1
-            return
-        }
-        if fact.chunk == 0 {
-            fix.replySequence = fact.first
-            fix.replyMsgType = fact.replyMsgType
-            fix.replyLength = min(fact.replyBodyLength, FIXPort.bodyBytes)
-            fix.replyReceived = 0
-            fix.replySendingTime = fact.replySendingTime
-        } else {
-            let n = Int(fact.length)
-            guard fact.first == fix.replySequence, fact.chunk == fix.replyReceived / FIXSessionFact.replyChunkBytes &+ 1,
-                  fix.replyReceived &+ n <= fix.replyLength else {
-                fix.replayMismatches &+= 1
-                return
-            }
-            withUnsafeBytes(of: fact.words) { words in
-                (fix.replyBody.baseAddress! + fix.replyReceived).copyMemory(from: words.baseAddress!, byteCount: n)
-            }
-            fix.replyReceived &+= n
-        }
-        if fix.replyReceived == fix.replyLength {
-            fix.sessions[session].replayStore(sequence: fix.replySequence, msgType: FIXMsgType(rawValue: fix.replyMsgType),
-                                              sendingTime: fix.replySendingTime,
-                                              body: UnsafeRawBufferPointer(start: fix.replyBody.baseAddress, count: fix.replyLength))
-        }
-    }
+    /// A journaled fact, replayed (`replayCommand`; the replay itself is the FIX port's,
+    /// FIXPort+Replay.swift, which the snapshot agent's replica runs too).
+    mutating func fixReplay(_ fact: FIXSessionFact) { fix.replay(fact, firms: accounts.firms) }
 
     /// Fills the ClOrdID entry a replayed Enter Order or Replace was made from.
-    mutating func fixReplayCommand(_ command: EngineCommand) {
-        let client: ClientID
-        switch command {
-        case .enter(let c): client = c.client
-        case .replace(let c): client = c.client
-        default: return
-        }
-        let account = Int(client)
-        guard account < fix.accountCount, fix.sessionOfAccount[account] >= 0 else { return }
-        fix.applications[Int(fix.sessionOfAccount[account])].replayCommand(command)
-    }
+    mutating func fixReplayCommand(_ command: EngineCommand) { fix.replayCommand(command) }
 
     /// Facts that did not fit the session they name during replay (0 when the journal and the
     /// configuration agree; recovery reports any).

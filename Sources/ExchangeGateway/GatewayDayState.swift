@@ -42,8 +42,9 @@ public struct GatewayDayState: Equatable, Sendable {
     /// Sorted.
     public var tokens: [UsedToken]
     public var endOfDayRouted: Bool
-    /// FIX sessions bound today before the snapshot (`FIXSessionFact.bind`). A snapshot does
-    /// not hold their state yet (docs/FIX.md): recovery with any replays the day from its start.
+    /// FIX sessions bound today before the snapshot (`FIXSessionFact.bind`; drop copies count
+    /// as one). Their state is the snapshot's `fix` section (FIXPort+DayState.swift): recovery
+    /// with any restores it, or replays the day from its start when the snapshot has none.
     public var fixSessions: UInt32 = 0
 
     public init(accounts: Int) {

@@ -33,11 +33,17 @@ extension Appliance {
         guard let snapshot = found.snapshot else {
             return try fullReplay("no usable day snapshot covers it")
         }
-        guard snapshot.gateway.fixSessions == 0 else {
-            // Snapshots do not hold FIX sessions' state yet: only the whole day's journal does.
-            note("recovery: snapshot \(snapshot.file.path) passed over: the day has FIX sessions (\(snapshot.gateway.fixSessions)), "
-                + "whose state a snapshot does not hold yet; the day replays from its start")
-            return try fullReplay("its snapshots do not hold the FIX sessions' state")
+        if snapshot.gateway.fixSessions != 0 {
+            // The FIX sessions continue from the snapshot's `fix` section (FIXPort+DayState.swift).
+            guard let fixBytes = snapshot.fixBytes else {
+                note("recovery: snapshot \(snapshot.file.path) passed over: the day has FIX sessions (\(snapshot.gateway.fixSessions)), "
+                    + "and it has no fix section holding their state; the day replays from its start")
+                return try fullReplay("its snapshots do not hold the FIX sessions' state")
+            }
+            if let problem = gateway.fixDayStateProblem(fixBytes) {
+                note("recovery: snapshot \(snapshot.file.path) passed over: \(problem); the day replays from its start")
+                return try fullReplay("its snapshots' FIX sessions do not fit this gateway")
+            }
         }
         do throws(EngineSnapshotError) {
             try engine.restoreSnapshot(engine: snapshot.engineBytes, risk: snapshot.riskBytes)
@@ -57,6 +63,14 @@ extension Appliance {
         } catch {
             throw ApplianceError("recovery: the snapshot \(snapshot.file.path) does not fit the gateway: \(error). Nothing was "
                 + "changed; move the file aside to recover without it")
+        }
+        if snapshot.gateway.fixSessions != 0, let fixBytes = snapshot.fixBytes {
+            do throws(DayStateError) {
+                try gateway.restoreFIXDayState(fixBytes)
+            } catch {
+                throw ApplianceError("recovery: the snapshot \(snapshot.file.path) does not fit the FIX port: \(error). Nothing was "
+                    + "changed; move the file aside to recover without it")
+            }
         }
         note("recovery: day snapshot \(snapshot.file.path) covers sequences 1…\(snapshot.coveredSequence) "
             + "(state hash \(StateHasher.text(hash))); the journal after it follows")

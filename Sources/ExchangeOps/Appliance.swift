@@ -494,6 +494,9 @@ public final class Appliance: @unchecked Sendable {
                 dayJournal, reader: reader, engine: &engine, gateway: &gateway, needsFeed: configuration.marketData.enabled,
                 accounts: keys.accounts.count, instruments: configuration.symbols.count, note: { self.note($0) })
         }
+        // What the snapshot agent's replica needs to keep the FIX sessions as the gateway does.
+        let replicaFIX = gatewayOptions.fix
+        let replicaFIXMidnight = gateway.fixEpochMidnight
         // Re-requests older than the feed's history go to the journal archive, when there is a
         // journal (the archive regenerates the day from its first record, so from sequence 1).
         var feedSettings: MarketDataConfiguration?
@@ -602,7 +605,8 @@ public final class Appliance: @unchecked Sendable {
             let settings = SnapshotAgent.Settings(
                 directory: dayJournal.directory, day: dayJournal.day.name,
                 intervalSeconds: configuration.durability.snapshotIntervalSeconds, retainSegments: configuration.durability.retain,
-                configuration: configuration, keys: keys, feedSession: SoupSessionName(feedSessionName)!)
+                configuration: configuration, keys: keys, feedSession: SoupSessionName(feedSessionName)!,
+                fix: replicaFIX, fixEpochMidnight: replicaFIXMidnight)
             do {
                 snapshotAgent = try SnapshotAgent(settings: settings, durable: durable, cells: counters.cells, logger: logger)
             } catch {

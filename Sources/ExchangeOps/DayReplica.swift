@@ -25,6 +25,11 @@ public struct DayReplica: ~Copyable {
     public private(set) var engine: RiskCheckedEngine
     public private(set) var gateway: GatewayDayState
     var tokenSet: Set<GatewayDayState.UsedToken>
+    /// The FIX sessions (and drop copies) as the gateway keeps them: replay of the journal's
+    /// `fix_session` facts and of the order events, through the gateway's own code
+    /// (`FIXDayReplica`). Disabled (holding nothing) when the replica was made without the
+    /// gateway's FIX settings; its snapshots then have no `fix` section.
+    public var fix: FIXDayReplica
     /// Market data's publisher (made even when market data is disabled, then never fed).
     var feed: FeedPublisher
     public let feedEnabled: Bool
@@ -41,8 +46,12 @@ public struct DayReplica: ~Copyable {
     /// API keys as `trading_exchange` builds its agents.
     /// `feedFirstSequence`: the MoldUDP64 sequence of the feed's next message (1 for a new
     /// day; a snapshot's when the replica is restored from one).
-    public init(configuration: ExchangeConfiguration, keys: APIKeys, feedSession: SoupSessionName, feedFirstSequence: UInt64 = 1) {
+    /// `fix`, `fixEpochMidnight`: the gateway's FIX settings (nil: no FIX port) and its
+    /// midnight (`GatewayAgent.fixEpochMidnight`), for the replica to keep the FIX sessions.
+    public init(configuration: ExchangeConfiguration, keys: APIKeys, feedSession: SoupSessionName, feedFirstSequence: UInt64 = 1,
+                fix fixSettings: FIXSettings? = nil, fixEpochMidnight: UInt64 = 0) {
         engine = configuration.makeRiskCheckedEngine(keys: keys)
+        fix = FIXDayReplica(settings: fixSettings, keys: keys, symbols: configuration.symbols.map(\.symbol), epochMidnight: fixEpochMidnight)
         gateway = GatewayDayState(accounts: keys.accounts.count)
         tokenSet = []
         feedEnabled = configuration.marketData.enabled
@@ -55,9 +64,9 @@ public struct DayReplica: ~Copyable {
     /// A replica restored from a day snapshot: the state after its covered sequence. Throws
     /// when a section does not fit this configuration.
     public init(configuration: ExchangeConfiguration, keys: APIKeys, feedSession: SoupSessionName,
-                snapshot: DaySnapshot.Loaded) throws(DaySnapshotError) {
+                snapshot: DaySnapshot.Loaded, fix fixSettings: FIXSettings? = nil, fixEpochMidnight: UInt64 = 0) throws(DaySnapshotError) {
         self.init(configuration: configuration, keys: keys, feedSession: feedSession,
-                  feedFirstSequence: snapshot.feed?.nextSequence ?? 1)
+                  feedFirstSequence: snapshot.feed?.nextSequence ?? 1, fix: fixSettings, fixEpochMidnight: fixEpochMidnight)
         do throws(EngineSnapshotError) {
             try engine.restoreSnapshot(engine: snapshot.engineBytes, risk: snapshot.riskBytes)
         } catch {
@@ -69,6 +78,16 @@ public struct DayReplica: ~Copyable {
         }
         gateway = snapshot.gateway
         tokenSet = Set(snapshot.gateway.tokens)
+        if fix.enabled && snapshot.gateway.fixSessions > 0 {
+            guard let bytes = snapshot.fixBytes else {
+                throw DaySnapshotError(path: snapshot.file.path, reason: "it has FIX sessions but no fix section")
+            }
+            do throws(DayStateError) {
+                try fix.restore(bytes)
+            } catch {
+                throw DaySnapshotError(path: snapshot.file.path, reason: "its FIX sessions do not restore: \(error)")
+            }
+        }
         if feedEnabled, let state = snapshot.feed {
             do throws(FeedDayStateError) {
                 try feed.restoreDayState(state)
@@ -94,6 +113,7 @@ public struct DayReplica: ~Copyable {
         precondition(record.sequence == sequence &+ 1, "records out of order")
         let command = record.command
         noteTokens(command)
+        fix.apply(command)
         if case .fixSession(let fact) = command, fact.kind == .bind { gateway.fixSessions &+= 1 }
         // A drop-copy session's facts (client 2^30 + account; it has no bind): the day has one.
         if case .fixSession(let fact) = command, fact.client >= 1 << 30 { gateway.fixSessions = max(gateway.fixSessions, 1) }
@@ -125,7 +145,10 @@ public struct DayReplica: ~Copyable {
     mutating func route(_ observe: (EngineEvent) -> Void) {
         for event in engine.events {
             observe(event)
-            if event.isOrderEvent { count(event) }
+            if event.isOrderEvent {
+                count(event)
+                fix.route(event)
+            }
             if event.isBookEvent && feedEnabled {
                 feed.replay(event, dayOpened: &dayOpened, openingTimestamp: &openingTimestamp)
             }

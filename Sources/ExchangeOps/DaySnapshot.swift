@@ -3,6 +3,7 @@ import ExchangeGateway
 import ExchangeJournal
 import ExchangeMarketData
 import ExchangeRisk
+import ExchangeWire
 import Glibc
 
 /// A day snapshot: everything needed to continue the trading day after the journal record of
@@ -17,6 +18,7 @@ import Glibc
 /// | `risk` | the risk layer (`RiskCheckedEngine+Snapshot.swift`) |
 /// | `gateway` | each session's next sequence, the day's tokens (`GatewayDayState`) |
 /// | `market-data` | the MoldUDP64 next sequence, the opening/closing phase, the book replica (`FeedDayState`); absent when market data is disabled |
+/// | `fix` | the FIX sessions and drop copies (FIXPort+DayState.swift, ExchangeGateway); absent when the replica keeps no FIX state |
 ///
 /// The `day` section: `0: 4` version 1, `4: 1` last day event (0 none, 1 start of day, 2
 /// end of day), `5: 3` zero, `8: 16` the trading day, ASCII, space-padded. The file's header
@@ -28,6 +30,7 @@ public enum DaySnapshot {
     public static let riskSection = "risk"
     public static let gatewaySection = "gateway"
     public static let feedSection = "market-data"
+    public static let fixSection = "fix"
 
     /// What writing one took.
     public struct Written: Sendable {
@@ -45,6 +48,7 @@ public enum DaySnapshot {
         let dayBytes = encodeDay(day: day, lastDayEvent: replica.lastDayEvent)
         let gateway = replica.gatewayState().encoded()
         let feed = replica.feedState()?.encoded()
+        let fix = replica.fix.enabled ? replica.fix.encoded() : nil
         do throws(SnapshotFileError) {
             let writer = try SnapshotFileWriter(directory: directory, coveredSequence: covered, stateHash: replica.engine.stateHash(),
                                                 createdAt: realtimeNanoseconds())
@@ -53,6 +57,7 @@ public enum DaySnapshot {
             try writer.section(riskSection) { sink in try replica.engine.writeRiskSnapshot(to: sink) }
             try writer.section(gatewaySection, bytes: gateway)
             if let feed { try writer.section(feedSection, bytes: feed) }
+            if let fix { try writer.section(fixSection, bytes: fix) }
             let path = try writer.publish()
             var status = Glibc.stat()
             let size = stat(path, &status) == 0 ? Int(status.st_size) : 0
@@ -73,6 +78,8 @@ public enum DaySnapshot {
         public let feed: FeedDayState?
         public var engineBytes: UnsafeRawBufferPointer { file.section(engineSection)! }
         public var riskBytes: UnsafeRawBufferPointer { file.section(riskSection)! }
+        /// The `fix` section (FIX sessions' state), nil when the snapshot has none.
+        public var fixBytes: UnsafeRawBufferPointer? { file.section(fixSection) }
         public var coveredSequence: UInt64 { file.coveredSequence }
     }
 
@@ -153,6 +160,24 @@ public enum DaySnapshot {
             }
         }
         return (nil, rejected)
+    }
+
+    /// The FIX port's midnight for a replica made offline (`rtes-journal snapshot`): that of
+    /// the base snapshot's `fix` section when it has one, else UTC midnight of the trading day
+    /// `day` (`YYYY-MM-DD`, a UTC calendar day), nanoseconds since the epoch; 0 when neither
+    /// says (a snapshot of the wrong midnight is passed over by recovery, never misused).
+    public static func fixEpochMidnight(day: String, base: Loaded?) -> UInt64 {
+        if let bytes = base?.fixBytes, let midnight = FIXDayReplica.epochMidnight(ofSection: bytes) { return midnight }
+        guard let date = TradingDay(name: day) else { return 0 }
+        // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+        let y = date.month <= 2 ? date.year - 1 : date.year
+        let era = y / 400
+        let yoe = y - era * 400
+        let mp = (date.month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + date.day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return days > 0 ? UInt64(days) * 86_400_000_000_000 : 0
     }
 
     static func encodeDay(day: String, lastDayEvent: DayEvent?) -> [UInt8] {

@@ -35,6 +35,10 @@ public final class SnapshotAgent: @unchecked Sendable {
         public var configuration: ExchangeConfiguration
         public var keys: APIKeys
         public var feedSession: SoupSessionName
+        /// The gateway's FIX settings (nil: no FIX port) and its midnight
+        /// (`GatewayAgent.fixEpochMidnight`): the replica keeps the FIX sessions with them.
+        public var fix: FIXSettings? = nil
+        public var fixEpochMidnight: UInt64 = 0
         /// How long the thread parks when it has nothing to do.
         public var pollMicroseconds: UInt32 = 2_000
     }
@@ -142,7 +146,8 @@ public final class SnapshotAgent: @unchecked Sendable {
                                              instruments: s.configuration.symbols.count)
         if let snapshot = found.snapshot {
             do throws(DaySnapshotError) {
-                return try DayReplica(configuration: s.configuration, keys: s.keys, feedSession: s.feedSession, snapshot: snapshot)
+                return try DayReplica(configuration: s.configuration, keys: s.keys, feedSession: s.feedSession, snapshot: snapshot,
+                                      fix: s.fix, fixEpochMidnight: s.fixEpochMidnight)
             } catch {
                 logger.warning("snapshots: \(error); following the journal from sequence 1 instead")
             }
@@ -152,7 +157,8 @@ public final class SnapshotAgent: @unchecked Sendable {
             logger.error("snapshots: the journal in \(s.directory) starts at sequence \(first) and no snapshot is usable: none will be taken")
             return nil
         }
-        return DayReplica(configuration: s.configuration, keys: s.keys, feedSession: s.feedSession)
+        return DayReplica(configuration: s.configuration, keys: s.keys, feedSession: s.feedSession, fix: s.fix,
+                          fixEpochMidnight: s.fixEpochMidnight)
     }
 
     /// Writes one snapshot of `replica`, keeps the newest two, retires what they cover;

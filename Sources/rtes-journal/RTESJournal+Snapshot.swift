@@ -40,9 +40,14 @@ extension RTESJournal {
                                                  accounts: keys.accounts.count, instruments: configuration.symbols.count)
             for rejected in found.rejected { printError("rtes-journal snapshot: \(rejected.path) passed over: \(rejected.reason)") }
             var replica: DayReplica
+            // The FIX sessions are kept as the running exchange's snapshot agent keeps them, with
+            // the configuration's FIX settings (the exchange's command-line port overrides aside).
+            let fix = configuration.fix.enabled ? configuration.fix : nil
+            let midnight = DaySnapshot.fixEpochMidnight(day: day, base: found.snapshot)
             if let base = found.snapshot {
                 do {
-                    replica = try DayReplica(configuration: configuration, keys: keys, feedSession: session, snapshot: base)
+                    replica = try DayReplica(configuration: configuration, keys: keys, feedSession: session, snapshot: base, fix: fix,
+                                             fixEpochMidnight: midnight)
                 } catch {
                     printError("rtes-journal snapshot: \(error)")
                     throw ExitCode(JournalVerification.Status.corrupt)
@@ -53,7 +58,7 @@ extension RTESJournal {
                     printError("rtes-journal snapshot: \(directory) starts at sequence \(reader.firstSequence) and no usable snapshot covers it")
                     throw ExitCode(JournalVerification.Status.corrupt)
                 }
-                replica = DayReplica(configuration: configuration, keys: keys, feedSession: session)
+                replica = DayReplica(configuration: configuration, keys: keys, feedSession: session, fix: fix, fixEpochMidnight: midnight)
             }
             let started = DispatchTime.now().uptimeNanoseconds
             var cursor = reader.records(from: replica.sequence &+ 1)

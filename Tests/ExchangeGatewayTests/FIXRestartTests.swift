@@ -46,8 +46,10 @@ import Testing
         return got
     }
 
-    @Test(arguments: ["async", "sync"])
-    func aSessionContinuesAfterARestartAndItsResendRequestGetsTheSameMessages(mode: String) throws {
+    /// With `snapshot`, a day snapshot is taken mid-way (after R1 rests): the restart recovers
+    /// from it (its `fix` section) and the journal after it, and the client sees the same.
+    @Test(arguments: ["async", "sync"], [false, true])
+    func aSessionContinuesAfterARestartAndItsResendRequestGetsTheSameMessages(mode: String, snapshot: Bool) throws {
         let root = JournalRoot()
         var sent: [String] = []  // what the exchange sent before the restart, in order
         var clientSequence = 0
@@ -69,6 +71,10 @@ import Testing
             sent += Self.read(client) { fixField($0, 35) == "3" }
             Self.newOrder(client, "R1", side: "1", qty: 100, price: "200")
             sent += Self.read(client) { fixField($0, 11) == "R1" && fixField($0, 150) == "0" }
+            if snapshot {
+                #expect(exchange.appliance.requestSnapshot(), "the exchange has no snapshot agent")
+                #expect(exchange.waitFor(.seconds(30)) { $0.values("snapshots")["written"] == 1 }, "no day snapshot was written")
+            }
             // An OUCH seller trades 60 of B1 while the FIX client is connected…
             let seller = try SoupTestClient.loggedIn(port: exchange.port, .demo2)
             defer { seller.close() }
@@ -91,6 +97,9 @@ import Testing
         // The restart: the day continues from the journal.
         let exchange = try TestExchange(Self.knobs(journal: root.path, mode: mode))
         defer { exchange.drain() }
+        let recovery = exchange.appliance.report.filter { $0.contains("snapshot") }
+        #expect(recovery.contains { $0.hasPrefix("recovery: day snapshot") } == snapshot, "\(recovery)")
+        #expect(!recovery.contains { $0.contains("passed over") }, "\(recovery)")
         let client = try FIXTestClient(port: exchange.fixPort, username: "DEMO1")
         client.sequence = clientSequence
         client.logon(password: "demo1pass")

@@ -191,7 +191,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
     init(configuration: ExchangeConfiguration, clock: C, authenticatorThread: Bool = false,
          durability: DurabilityMode = .none, journalCapacity: Int = 1_024, startsDay: Bool = true,
          startGateway: Bool = true, stallBudgetMilliseconds: Int = 0, archive: SessionArchiveChannel = .unavailable(),
-         fix: FIXSettings? = nil, operatorActions: OperatorActionQueue? = nil) throws {
+         fix: FIXSettings? = nil, epochMidnight: UInt64? = nil, operatorActions: OperatorActionQueue? = nil) throws {
         let memory = RigMemory()
         let capacity = configuration.performance.queueCapacity
         var commandRing = SPSCRing<CommandEnvelope>(
@@ -227,6 +227,7 @@ struct GatewayEngineRig<C: Clock>: ~Copyable {
                                      symbols: configuration.symbols.map(\.symbol), keys: devKeys, startsDay: startsDay)
         options.stallBudgetMilliseconds = stallBudgetMilliseconds
         options.fix = fix
+        options.epochMidnight = epochMidnight
         options.tradingDay = configuration.tradingDay.enabled ? configuration.tradingDay : nil
         options.operatorActions = operatorActions
         var fixListener: TCPListener? = nil

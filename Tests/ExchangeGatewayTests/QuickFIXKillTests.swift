@@ -101,7 +101,8 @@ import Testing
         seller.send(Client.order("S2", "S", 100, "AAPL", price(229)))
         #expect(seller.replies(2, timeout: 30)?.map(\.type) == ["A", "E"])
         seller.close()
-        // A day snapshot first (SIGUSR1): it does not hold FIX sessions, so recovery must pass it over.
+        // A day snapshot first (SIGUSR1): it holds the FIX sessions (its `fix` section), so
+        // recovery starts from it and replays only the journal after it.
         kill(first.process.processIdentifier, SIGUSR1)
         #expect(waitUntil(timeout: .seconds(60)) { first.output.contains("snapshots: asked for: wrote ") },
                 "no snapshot: \(first.output.suffix(1_500))")
@@ -130,7 +131,8 @@ import Testing
         }
         let missed = try #require(resent.first { fixField($0, 11) == "D1" && fixField($0, 150) == "F" }, "D1's fill was not resent")
         #expect(fixField(missed, 39) == "2" && fixField(missed, 32) == "100", "\(missed)")
-        #expect(second.output.contains("passed over: the day has FIX sessions (1)"), "\(second.output.suffix(1_500))")
+        #expect(second.output.contains("recovery: day snapshot ") && !second.output.contains("passed over"),
+                "\(second.output.suffix(1_500))")
         #expect(second.output.contains("recovery: FIX sessions recovered from the journal: 1")
                 && !second.output.contains("did not fit their session"), "\(second.output.suffix(1_500))")
     }
