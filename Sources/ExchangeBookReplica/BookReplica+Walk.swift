@@ -113,6 +113,8 @@ extension BookReplica {
         levelSlots.update(from: other.levelSlots, count: levelMask + 1)
         sideHeads.update(from: other.sideHeads, count: instrumentCount * 2)
         haltedFlags.update(from: other.haltedFlags, count: instrumentCount)
+        tradingStates.update(from: other.tradingStates, count: instrumentCount)
+        tradingReasons.update(from: other.tradingReasons, count: instrumentCount)
         freeOrder = other.freeOrder
         freeLevel = other.freeLevel
         storedOrderCount = other.storedOrderCount

@@ -96,6 +96,10 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
     /// Per (instrument, side): first level of its list.
     @usableFromInline let sideHeads: UnsafeMutablePointer<UInt32>
     @usableFromInline let haltedFlags: UnsafeMutablePointer<Bool>
+    /// Per instrument the last Trading Action's state letter (`T` at first) and reason: what a
+    /// snapshot tells a late joiner (pre-open `Q`, a phase's or LULD pause's `H`, …).
+    @usableFromInline let tradingStates: UnsafeMutablePointer<UInt8>
+    @usableFromInline let tradingReasons: UnsafeMutablePointer<UInt32>
     /// Scratch for sorting one side's levels (views only).
     @usableFromInline let scratch: UnsafeMutablePointer<UInt32>
     @usableFromInline var storedOrderCount = 0
@@ -129,6 +133,8 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         levelMask = tableSize - 1
         sideHeads = .filled(instrumentCount * 2, with: Self.none)
         haltedFlags = .filled(instrumentCount, with: false)
+        tradingStates = .filled(instrumentCount, with: ITCH.TradingState.trading.rawValue)
+        tradingReasons = .filled(instrumentCount, with: ITCH.Reason.none)
         scratch = .allocate(capacity: orderCapacity)
     }
 
@@ -146,7 +152,8 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         let tableSize = Self.tableSize(orderCapacity: orderCapacity)
         return orderCapacity * (MemoryLayout<Order>.stride + MemoryLayout<Level>.stride + MemoryLayout<UInt32>.stride)
             + 2 * tableSize * (MemoryLayout<UInt64>.stride + MemoryLayout<UInt32>.stride)
-            + instrumentCount * (2 * MemoryLayout<UInt32>.stride + MemoryLayout<Bool>.stride)
+            + instrumentCount * (2 * MemoryLayout<UInt32>.stride + MemoryLayout<Bool>.stride
+                                     + MemoryLayout<UInt8>.stride + MemoryLayout<UInt32>.stride)
     }
 
     deinit {
@@ -158,6 +165,8 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         levelSlots.deallocate()
         sideHeads.deallocate()
         haltedFlags.deallocate()
+        tradingStates.deallocate()
+        tradingReasons.deallocate()
         scratch.deallocate()
     }
 
@@ -243,6 +252,15 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         return .applied
     }
 
+    /// Records the Trading Action last published for `instrument` (state letter and reason).
+    @inlinable
+    public mutating func setTradingState(instrument: InstrumentIndex, state: UInt8, reason: UInt32) -> Outcome {
+        guard Int(instrument) < instrumentCount else { return .unknownInstrument }
+        tradingStates[Int(instrument)] = state
+        tradingReasons[Int(instrument)] = reason
+        return .applied
+    }
+
     /// Applies a decoded message (stock locate = instrument index + 1).
     @inlinable
     public mutating func apply(_ message: ITCHMessage) -> Outcome {
@@ -258,6 +276,7 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
         case .orderReplace(let m): return replace(reference: m.originalReference, with: m.newReference, shares: m.shares, price: m.price)
         case .tradingAction(let m):
             guard m.locate > 0 else { return .unknownInstrument }
+            _ = setTradingState(instrument: m.locate &- 1, state: m.state, reason: m.reason)
             return setHalted(instrument: m.locate &- 1, m.state == ITCH.TradingState.halted.rawValue)
         case .systemEvent, .stockDirectory, .trade, .crossTrade, .imbalance, .luldAuctionCollar: return .ignored
         }
@@ -271,13 +290,23 @@ public struct BookReplica: ~Copyable, @unchecked Sendable {
                 while levels[Int(level)].head != Self.none { remove(levels[Int(level)].head) }
             }
         }
-        for i in 0..<instrumentCount { haltedFlags[i] = false }
+        for i in 0..<instrumentCount {
+            haltedFlags[i] = false
+            tradingStates[i] = ITCH.TradingState.trading.rawValue
+            tradingReasons[i] = ITCH.Reason.none
+        }
     }
 
     // MARK: Reading
 
     @inlinable public func isHalted(_ instrument: InstrumentIndex) -> Bool {
         Int(instrument) < instrumentCount && haltedFlags[Int(instrument)]
+    }
+
+    /// The last Trading Action's state letter and reason (`T` and blanks before any).
+    @inlinable public func tradingState(_ instrument: InstrumentIndex) -> (state: UInt8, reason: UInt32) {
+        guard Int(instrument) < instrumentCount else { return (ITCH.TradingState.trading.rawValue, ITCH.Reason.none) }
+        return (tradingStates[Int(instrument)], tradingReasons[Int(instrument)])
     }
 
     /// Shares left on an order, nil when it is not on the book.

@@ -1,5 +1,6 @@
 import ExchangeBookReplica
 import ExchangeCore
+import ExchangeWire
 
 /// What market data needs to continue a trading day at a journal sequence without replaying
 /// what came before: the MoldUDP64 next sequence number, where the opening and closing are,
@@ -12,13 +13,15 @@ import ExchangeCore
 /// The `market-data` section of a day snapshot (docs/DURABILITY.md, "Day snapshots"), all
 /// integers little-endian:
 /// ```
-/// 0   4  version 1
+/// 0   4  version 2 (1 still read: no trading actions)
 /// 4   4  instruments n
 /// 8   8  next sequence
 /// 16  1  phase (0 opening, 1 live, 2 closing, 3 ended), 17 1 end of day published,
 /// 18  1  day opened, 19 1 zero, 20 4 phase index (opening or closing)
 /// 24  8  opening timestamp (nanoseconds since midnight)
 /// 32  n  halted flags (0 or 1), zero-padded to a multiple of 8
+/// …   5×n per instrument its last Trading Action: u8 state letter, u32 reason (version 2),
+///        zero-padded to a multiple of 8
 /// …   8  orders m
 /// …   32×m per order, instrument by instrument, bids then asks, each side in priority order:
 ///        u16 instrument, u8 side (0 bid, 1 ask), 5 zero, u64 reference, u32 shares,
@@ -34,7 +37,13 @@ public struct FeedDayState: Equatable, Sendable {
         public var attribution: UInt32
     }
 
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
+
+    /// An instrument's last Trading Action on the feed (what a snapshot tells a late joiner).
+    public struct TradingAction: Equatable, Sendable {
+        public var state: UInt8
+        public var reason: UInt32
+    }
 
     public var nextSequence: UInt64
     public var phase: FeedPublisher.Phase
@@ -42,6 +51,8 @@ public struct FeedDayState: Equatable, Sendable {
     public var dayOpened: Bool
     public var openingTimestamp: Timestamp
     public var halted: [Bool]
+    /// One per instrument (version 1 sections: `T`, or `H` `O1` where halted).
+    public var tradingActions: [TradingAction] = []
     public var orders: [Order]
 
     /// The state of `publisher` (with the agent's `dayOpened` and `openingTimestamp`).
@@ -54,6 +65,10 @@ public struct FeedDayState: Equatable, Sendable {
         self.openingTimestamp = openingTimestamp
         let n = publisher.instrumentCount
         halted = (0..<n).map { publisher.replica.isHalted(InstrumentIndex($0)) }
+        tradingActions = (0..<n).map {
+            let last = publisher.replica.tradingState(InstrumentIndex($0))
+            return TradingAction(state: last.state, reason: last.reason)
+        }
         var orders: [Order] = []
         orders.reserveCapacity(publisher.replica.orderCount)
         for i in 0..<n {
@@ -91,6 +106,11 @@ public struct FeedDayState: Equatable, Sendable {
         u64(openingTimestamp)
         for h in halted { u8(h ? 1 : 0) }
         while out.count % 8 != 0 { u8(0) }
+        for t in tradingActions {
+            u8(t.state)
+            u32(t.reason)
+        }
+        while out.count % 8 != 0 { u8(0) }
         u64(UInt64(orders.count))
         for o in orders {
             u16(o.instrument)
@@ -116,7 +136,7 @@ public struct FeedDayState: Equatable, Sendable {
         func fail(_ reason: String) -> Result<FeedDayState, FeedDayStateError> { .failure(FeedDayStateError("market-data section: " + reason)) }
         guard need(32) else { return fail("\(bytes.count) bytes, shorter than its header") }
         let version = u32()
-        guard version == Self.version else { return fail("version \(version), expected \(Self.version)") }
+        guard version == 1 || version == Self.version else { return fail("version \(version), expected 1 or \(Self.version)") }
         let n = Int(u32())
         let next = u64()
         guard next >= 1 && next < UInt64.max / 2 else { return fail("next sequence \(next)") }
@@ -143,6 +163,23 @@ public struct FeedDayState: Equatable, Sendable {
             halted.append(h == 1)
         }
         at += padded - n
+        var actions: [TradingAction] = []
+        if version >= 2 {
+            let bytesOfActions = (5 * n + 7) / 8 * 8
+            guard need(bytesOfActions + 8) else { return fail("cut short in its \(n) trading actions") }
+            let states = Set(ITCH.TradingState.allCases.map(\.rawValue))
+            for _ in 0..<n {
+                let state = u8(), reason = u32()
+                guard states.contains(state) else { return fail("a trading state \(state)") }
+                actions.append(TradingAction(state: state, reason: reason))
+            }
+            at += bytesOfActions - 5 * n
+        } else {
+            actions = halted.map {
+                $0 ? TradingAction(state: ITCH.TradingState.halted.rawValue, reason: ITCH.Reason.operationsHalt)
+                    : TradingAction(state: ITCH.TradingState.trading.rawValue, reason: ITCH.Reason.none)
+            }
+        }
         let count = u64()
         guard count <= UInt64(bytes.count), at + 32 * Int(count) == bytes.count else {
             return fail("\(count) orders do not fill its \(bytes.count - at) remaining bytes")
@@ -163,6 +200,7 @@ public struct FeedDayState: Equatable, Sendable {
         }
         var state = FeedDayState(nextSequence: next, phase: phase, endOfDayPublished: ended == 1, dayOpened: opened == 1,
                                  openingTimestamp: opening, halted: halted, orders: [])
+        state.tradingActions = actions
         state.orders = orders
         return .success(state)
     }
@@ -198,6 +236,9 @@ extension FeedPublisher {
             throw FeedDayStateError("the feed must be made at the snapshot's next sequence \(state.nextSequence), empty (it is at \(nextSequence))")
         }
         for (i, h) in state.halted.enumerated() { _ = replica.setHalted(instrument: InstrumentIndex(i), h) }
+        for (i, t) in state.tradingActions.enumerated() where i < instrumentCount {
+            _ = replica.setTradingState(instrument: InstrumentIndex(i), state: t.state, reason: t.reason)
+        }
         for o in state.orders {
             let outcome = replica.add(instrument: o.instrument, side: o.side, reference: o.reference, shares: o.shares, price: o.price,
                                       attribution: o.attribution == 0 ? nil : Firm(rawValue: o.attribution))

@@ -161,11 +161,11 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
         case .phaseChanged(let e):
             // The book replica's halted flag stays the operator's halt (`tradingState`).
             guard let state = e.phase.itchTradingState else { break }
+            let reason = e.reason == .luldPause ? ITCH.Reason.luldPause
+                : e.phase == .halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none
             publish(.tradingAction(.init(
                 locate: e.instrument &+ 1, timestamp: e.timestamp, symbol: instruments[Int(e.instrument)].symbol,
-                state: state.rawValue,
-                reason: e.reason == .luldPause ? ITCH.Reason.luldPause
-                    : e.phase == .halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none)))
+                state: state.rawValue, reason: reason)))
         case .auctionCollar(let e):
             publish(.luldAuctionCollar(.init(
                 locate: e.instrument &+ 1, timestamp: e.timestamp, symbol: instruments[Int(e.instrument)].symbol,
@@ -239,6 +239,10 @@ public struct FeedPublisher: ~Copyable, @unchecked Sendable {
     /// Appends one message to the open packet (opening one, or closing a full one first).
     @inlinable
     public mutating func publish(_ message: ITCHMessage) {
+        // The replica keeps every instrument's last Trading Action for snapshots and restarts.
+        if case .tradingAction(let m) = message, m.locate > 0 {
+            _ = replica.setTradingState(instrument: m.locate &- 1, state: m.state, reason: m.reason)
+        }
         let length = message.length
         if openCount > 0 && openBytes &+ MoldUDP64.blockHeaderLength &+ length > maxPayload { closePacket() }
         guard let slot = packets.fillingSlot else { preconditionFailure("publish without a free packet slot") }

@@ -153,11 +153,12 @@ struct SnapshotPass: ~Copyable {
                                                    instrument: instruments[i &- 2])), out, offset)
                 default:
                     let instrument = headerIndex &- 2 &- instrumentCount
-                    let halted = replica.isHalted(InstrumentIndex(truncatingIfNeeded: instrument))
+                    // The last Trading Action the feed published: pre-open's `Q`, a halt's or an
+                    // LULD pause's `H` with its reason, or `T`.
+                    let last = replica.tradingState(InstrumentIndex(truncatingIfNeeded: instrument))
                     Self.put(.tradingAction(.init(locate: UInt16(truncatingIfNeeded: instrument &+ 1), timestamp: timestamp,
-                                                  symbol: instruments[instrument].symbol,
-                                                  state: halted ? ITCH.TradingState.halted.rawValue : ITCH.TradingState.trading.rawValue,
-                                                  reason: halted ? ITCH.Reason.operationsHalt : ITCH.Reason.none)), out, offset)
+                                                  symbol: instruments[instrument].symbol, state: last.state,
+                                                  reason: last.reason)), out, offset)
                 }
                 headerIndex &+= 1
                 used &+= 1

@@ -102,4 +102,51 @@ import Testing
         let (_, endOfSession) = try IndependentCheckTests.checkWithTshark(capture.packets)
         #expect(endOfSession == 1)
     }
+
+    /// A late joiner's snapshot tells where the day is: the market's System Event and each
+    /// instrument's last Trading Action — pre-open's `Q` (a half-speed day, started at 09:00,
+    /// stays in pre-open for 15 minutes), then after an operator's halt `H` with `O1`.
+    @Test func aSnapshotTellsALateJoinerThePhaseOfEverySymbol() throws {
+        var knobs = ExchangeKnobs()
+        knobs.udpPort = freeUDPPort()
+        knobs.tradingDay = #""enabled": true, "pre_open": "09:00", "open": "09:30", "close": "16:00", "end": "16:30", "clock_rate": 2, "start_time": "09:00", "opening_imbalance_seconds": 0"#
+        let exchange = try TestExchange(knobs)
+        defer { exchange.drain() }
+        let port = UInt16(exchange.appliance.snapshotPort)
+        /// The snapshot's System Event code, and per symbol its Trading Action as "state reason".
+        func states() -> [String: String] {
+            guard case .success(let snapshot) = SnapshotClient.fetch(
+                host: 0x7F00_0001, port: port, username: SoupUsername("DEMO1")!, password: SoupPassword("demo1pass")!) else { return [:] }
+            var result: [String: String] = [:]
+            for raw in snapshot.messages {
+                switch decoded(raw) {
+                case .success(.systemEvent(let m)): result["market"] = String(UnicodeScalar(m.code))
+                case .success(.tradingAction(let m)):
+                    let symbol = String(decoding: withUnsafeBytes(of: m.symbol.rawValue.bigEndian) { Array($0) }, as: UTF8.self)
+                    let reason = String(decoding: withUnsafeBytes(of: m.reason.bigEndian) { Array($0) }, as: UTF8.self)
+                    result[symbol.trimmingCharacters(in: .whitespaces)] = String(UnicodeScalar(m.state)) + " " + reason
+                default: break
+                }
+            }
+            return result
+        }
+        // The service's copy follows the feed: wait until it has the pre-open's messages.
+        var seen: [String: String] = [:]
+        _ = waitUntil(timeout: .seconds(10)) {
+            seen = states()
+            return seen["AAPL"] == "Q     "
+        }
+        #expect(seen["market"] == "S", "\(seen)")
+        for symbol in ["AAPL", "MSFT", "QUIET"] {
+            #expect(seen[symbol] == "Q     ", "\(symbol): \(seen)")
+        }
+        // An operator halts MSFT (Nasdaq's halt, from pre-open).
+        #expect(exchange.appliance.operatorActions.offer(.init(symbol: Symbol("MSFT")!, action: .halt)))
+        _ = waitUntil(timeout: .seconds(10)) {
+            seen = states()
+            return seen["MSFT"]?.hasPrefix("H") == true
+        }
+        #expect(seen["MSFT"] == "H O1  ", "\(seen)")
+        #expect(seen["AAPL"] == "Q     ", "\(seen)")
+    }
 }
