@@ -356,11 +356,14 @@ public struct Agent: Sendable {
             if shares >= order.shares { remove(token) } else { orders[token]?.shares = order.shares - shares }
         case .rejected(_, let token, let reason):
             counters.rejected += 1
+            // A new order refused backs the agent off; a replace or cancel that lost a race
+            // with an execution (the order is gone) does not (the message budget bounds those).
+            let newOrder = orders[token].map { $0.replaces == nil } ?? false
             remove(token)
             if reason == UInt8(ascii: "C") {
                 counters.rejectedClosed += 1
                 closedUntilPreOpenAfter = preOpens
-            } else {
+            } else if newOrder {
                 rejectsInARow += 1
                 let base = UInt64(configuration.rejectBackoffMilliseconds) * 1_000_000
                 backoffUntil = now &+ min(base << UInt64(min(rejectsInARow - 1, 16)), 5_000_000_000)

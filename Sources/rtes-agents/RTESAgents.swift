@@ -140,7 +140,7 @@ struct RTESAgents: ParsableCommand {
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         let roles = runner.agents.map { "\(population.accounts[$0.index]) \($0.role.rawValue)" }.joined(separator: ", ")
-        print("rtes-agents: \(runner.agents.count) agents (\(roles)) on \(address), seed \(population.seed), "
+        Self.say("rtes-agents: \(runner.agents.count) agents (\(roles)) on \(address), seed \(population.seed), "
             + "feed \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort)")
         let start = Self.monotonic()
         let end = seconds > 0 ? start + UInt64(seconds * 1e9) : UInt64.max
@@ -170,7 +170,7 @@ struct RTESAgents: ParsableCommand {
         let books = runner.market.symbols.enumerated().map { i, s in
             "\(instruments[i].symbol) \(s.tradeCount)@\(s.lastTrade.map(Self.priceText) ?? "-")"
         }.joined(separator: " ")
-        print("phase \(runner.market.phase): sent \(sent), executions \(executions), rejected \(rejected); trades \(books)")
+        Self.say("phase \(runner.market.phase): sent \(sent), executions \(executions), rejected \(rejected); trades \(books)")
     }
 
     static func priceText(_ p: Price) -> String { String(format: "%.2f", Double(p) / 10_000) }
@@ -188,6 +188,12 @@ struct RTESAgents: ParsableCommand {
         var n = seconds, text = ""
         for _ in 0..<4 { text = String(digits[n % 36]) + text; n /= 36 }
         return text
+    }
+
+    /// One line on standard output, written at once (print would hold it in a buffer when
+    /// the output is a pipe, and make run shares its terminal with the exchange).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func fail(_ message: String, status: Int32) -> Never {
