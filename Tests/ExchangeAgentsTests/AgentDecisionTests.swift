@@ -136,6 +136,41 @@ import Testing
         #expect(!agents[0].isPausedForClose)
     }
 
+    @Test func aHaltedSymbolGetsNoNewOrders() {
+        let c = Self.configuration(seed: 5)
+        var agents = AgentRunnerPopulation.make(c, instruments: Self.instruments)
+        var market = MarketState(symbolCount: Self.instruments.count)
+        var fair = FairValue(seed: c.seed, parameters: c.fairValue, instruments: Self.instruments)
+        market.apply(.systemEvent(.init(timestamp: 0, code: .startOfMarketHours)))
+        market.symbols[1].tradingState = ITCH.TradingState.halted.rawValue
+        var onOther = 0
+        for step in 0..<500 {
+            let now = UInt64(step) * 10_000_000
+            for i in Self.instruments.indices {
+                market.symbols[i].bestBid = Self.instruments[i].referencePrice - 100
+                market.symbols[i].bestAsk = Self.instruments[i].referencePrice + 100
+                if step % 2 == 0 {
+                    let price = Self.instruments[i].referencePrice + Price(step % 7) * 100
+                    market.apply(.trade(.init(locate: UInt16(i + 1), timestamp: 0, side: ITCH.buy, shares: 100,
+                                              symbol: Self.instruments[i].symbol, price: price, matchNumber: 0)))
+                }
+            }
+            fair.advance(toElapsed: now)
+            for a in agents.indices {
+                for intent in agents[a].decide(now: now, market: market, fair: fair) {
+                    if case .enter(_, let symbol, _, _, _, _) = intent {
+                        #expect(symbol != 1, "agent \(a) entered \(intent) on the halted symbol")
+                        onOther += 1
+                    }
+                    if case .replace(let existing, _, _, _) = intent {
+                        #expect(agents[a].orders[existing]?.symbol != 1, "agent \(a) replaced on the halted symbol")
+                    }
+                }
+            }
+        }
+        #expect(onOther > 0, "nothing entered on the symbol still trading")
+    }
+
     @Test func theConfigurationNamesEveryProblem() {
         #expect(throws: AgentsConfigurationError.self) { try AgentsConfiguration.parse("[1]", source: "x.json") }
         do {
