@@ -50,6 +50,8 @@ public struct MarketState: Sendable {
     }
 
     public static let tradeHistory = 64
+    /// Resting orders remembered for the prices of their executions.
+    public static let restingCapacity = 1 << 20
     public private(set) var phase: MarketPhase = .unknown
     /// How many `S` System Events have been seen: a pause for a closed exchange lasts until it grows.
     public private(set) var preOpens: UInt64 = 0
@@ -77,6 +79,9 @@ public struct MarketState: Sendable {
         case .tradingAction(let m):
             if let i = index(m.locate) { symbols[i].tradingState = m.state }
         case .addOrder(let m):
+            // Bounded: a feed that lost deletes (a restart) cannot grow it without end; the
+            // price of an execution of a forgotten order is then unknown (not counted as a trade).
+            if resting.count >= Self.restingCapacity { resting.removeAll(keepingCapacity: true) }
             if let i = index(m.locate) { resting[m.reference] = (i, m.price) }
         case .orderReplace(let m):
             if let old = resting.removeValue(forKey: m.originalReference) { resting[m.newReference] = (old.index, m.price) }

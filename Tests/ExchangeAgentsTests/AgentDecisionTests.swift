@@ -136,6 +136,33 @@ import Testing
         #expect(!agents[0].isPausedForClose)
     }
 
+    @Test func theFairValueWalksAlikeForOneSeedAndStaysInItsBand() {
+        var p = AgentsConfiguration.FairValueParameters()
+        p.volatilityBasisPoints = 20
+        p.jumpProbability = 0.05
+        p.jumpBasisPoints = 200
+        p.maxDriftPercent = 3
+        var a = FairValue(seed: 4, parameters: p, instruments: Self.instruments)
+        var b = FairValue(seed: 4, parameters: p, instruments: Self.instruments)
+        var moved = false
+        for step in 1...20_000 {
+            a.advance(toElapsed: UInt64(step) * 100_000_000)
+            b.step()
+            #expect(a.values == b.values)
+            for i in Self.instruments.indices {
+                let reference = Double(Self.instruments[i].referencePrice)
+                if abs(a.values[i] - reference) > reference * 0.03 + 1e-6 { Issue.record("symbol \(i) at \(a.values[i]), outside ±3 %") }
+                if a.price(i) % Self.instruments[i].tickSize != 0 { Issue.record("price \(a.price(i)) off the tick grid") }
+                if a.price(i) != Self.instruments[i].referencePrice { moved = true }
+            }
+            if a.values != b.values { break }
+        }
+        #expect(moved)
+        var other = FairValue(seed: 5, parameters: p, instruments: Self.instruments)
+        other.advance(toElapsed: 20_000 * 100_000_000)
+        #expect(other.values != a.values)
+    }
+
     @Test func aHaltedSymbolGetsNoNewOrders() {
         let c = Self.configuration(seed: 5)
         var agents = AgentRunnerPopulation.make(c, instruments: Self.instruments)
