@@ -82,9 +82,16 @@ public struct AgentsConfiguration: Equatable, Sendable {
 
     public var agentCount: Int { makers.count + noise.count + momentum.count + meanReversion.count }
 
-    /// The problems with these values, in words (empty: none).
-    public func problems(symbolCount: Int) -> [String] {
+    /// The largest order any agent may send.
+    public var largestOrder: Int { max(makers.quoteShares, noise.maxShares, momentum.maxShares, meanReversion.maxShares) }
+
+    /// The problems with these values, in words (empty: none); `maxOrderSize`: the exchange's
+    /// `risk.max_order_size`, which no agent's order may pass.
+    public func problems(symbolCount: Int, maxOrderSize: Int? = nil) -> [String] {
         var p: [String] = []
+        if let maxOrderSize, largestOrder > maxOrderSize {
+            p.append("an agent may send \(largestOrder) shares, above the exchange's risk.max_order_size (\(maxOrderSize))")
+        }
         func positive(_ value: Int, _ name: String) { if value < 1 { p.append("\(name) is \(value): it must be at least 1") } }
         func nonNegative(_ value: Int, _ name: String) { if value < 0 { p.append("\(name) is \(value): it must be 0 or more") } }
         func probability(_ value: Double, _ name: String) {

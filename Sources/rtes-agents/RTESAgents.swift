@@ -99,7 +99,7 @@ struct RTESAgents: ParsableCommand {
         do throws(AgentsConfigurationError) { symbols = try AgentRunner.symbolIndexes(population, instruments: c.symbols) } catch {
             Self.fail(error.description, status: 64)
         }
-        let problems = population.problems(symbolCount: symbols.count)
+        let problems = population.problems(symbolCount: symbols.count, maxOrderSize: Int(c.risk.maxOrderSize))
         if !problems.isEmpty { Self.fail((agents ?? "the default population") + ": " + problems.joined(separator: "; "), status: 64) }
         // Every password, asked before anything starts.
         let lookup = PasswordLookup.forProcess(file: passwordFile, variable: "RTES_AGENTS_PASSWORD")

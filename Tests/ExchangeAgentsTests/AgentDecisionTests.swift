@@ -214,6 +214,7 @@ import Testing
         #expect(problems.contains { $0.contains("11 agents but 8 accounts") }, "\(problems)")
         c = AgentsConfiguration()
         #expect(c.problems(symbolCount: 5).isEmpty, "\(c.problems(symbolCount: 5))")
+        #expect(c.problems(symbolCount: 5, maxOrderSize: 150) == ["an agent may send 200 shares, above the exchange's risk.max_order_size (150)"])
     }
 }
 
