@@ -12,8 +12,8 @@ SWIFT ?= swift
 
 help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
-	@echo "make build      build every product in release, once (run, client, feed, loadgen, replay and install share it)"
 	@echo "               (on the dev profile it also starts liquidity agents once /ready answers; AGENTS=0: without them)"
+	@echo "make build      build every product in release, once (run, client, feed, loadgen, replay and install share it)"
 	@echo "make agents     build rtes-agents and run the agents against a running exchange (docs/AGENTS.md)"
 	@echo "make client     build rtes-client (one order, cancel or replace from the command line)"
 	@echo "make feed       build rtes-feed and follow the running exchange's ITCH feed (ARGS=\"--snapshot DEMO1\", its password in RTES_FEED_PASSWORD)"
