@@ -12,7 +12,9 @@ SWIFT ?= swift
 
 help:
 	@echo "make run        build in release and start the exchange on $(CONFIG) (ARGS=\"--demo-flow 20000\" feeds a demo order stream)"
+	@echo "               (on the dev profile it also starts liquidity agents once /ready answers; AGENTS=0: without them)"
 	@echo "make build      build every product in release, once (run, client, feed, loadgen, replay and install share it)"
+	@echo "make agents     build rtes-agents and run the agents against a running exchange (docs/AGENTS.md)"
 	@echo "make client     build rtes-client (one order, cancel or replace from the command line)"
 	@echo "make feed       build rtes-feed and follow the running exchange's ITCH feed (ARGS=\"--snapshot DEMO1\", its password in RTES_FEED_PASSWORD)"
 	@echo "make loadgen    build rtes-loadgen and run it (ARGS=\"--connections 2 --count 100000\")"
@@ -34,8 +36,36 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
+# Liquidity agents (docs/AGENTS.md): on by default with the development profile, whose
+# accounts LOAD1…LOAD8 they log in as; AGENTS=0 runs the exchange alone.
+AGENTS ?= $(if $(filter configs/config.dev.json,$(CONFIG)),1,0)
+AGENTS_CONFIG ?= configs/agents.dev.json
+AGENTS_PASSWORDS ?= configs/agents.dev.passwords
+AGENTS_ARGS ?= --report-seconds 10
+AGENTS_RUN = .build/release/rtes-agents $(CONFIG) --agents $(AGENTS_CONFIG) --password-file $(AGENTS_PASSWORDS)
+
+.PHONY: agents
+
+# With AGENTS=1 the agents start in the background once the admin plane's /ready answers
+# and are stopped when the exchange stops (Ctrl-C stops both).
 run: build
+ifeq ($(AGENTS),1)
+	@.build/release/trading_exchange $(CONFIG) $(ARGS) & exchange=$$!; \
+	trap 'kill -INT $$exchange 2>/dev/null' INT TERM; \
+	metrics=$$(jq -r '.exchange.metrics_port // 8080' $(CONFIG) 2>/dev/null || echo 8080); \
+	( for i in $$(seq 1 300); do \
+	    kill -0 $$exchange 2>/dev/null || exit 0; \
+	    curl -sf -o /dev/null "http://127.0.0.1:$$metrics/ready" && exec $(AGENTS_RUN) $(AGENTS_ARGS); \
+	    sleep 0.2; \
+	  done; echo "make run: /ready did not answer on port $$metrics; no agents (make agents starts them)" >&2 ) & agents=$$!; \
+	status=0; while kill -0 $$exchange 2>/dev/null; do wait $$exchange; status=$$?; done; kill -TERM $$agents 2>/dev/null; wait $$agents 2>/dev/null; exit $$status
+else
 	.build/release/trading_exchange $(CONFIG) $(ARGS)
+endif
+
+# The agents alone, from a second terminal beside a running exchange (ARGS for rtes-agents).
+agents: build
+	$(AGENTS_RUN) $(ARGS)
 
 client: build
 

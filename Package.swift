@@ -58,6 +58,10 @@
 //   rtes-dropcopy       runs the trade store until SIGTERM or the end of a finished journal ← DropCopy, Config, Tools
 //   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory, and
 //                       writes a day snapshot of it (the exchange's own replica) ← Journal, Core, Risk, Config, Ops
+//   ExchangeAgents      liquidity agents: market makers, noise traders, momentum and mean-reversion takers around
+//                       a seeded fair value, each an OUCH session reading the ITCH feed (docs/AGENTS.md)
+//                       ← Client, Feed, BookReplica, Wire, Core
+//   rtes-agents         runs a configured population of agents against a running exchange ← Agents, Client, Feed, Config, Tools
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
@@ -114,6 +118,8 @@ let package = Package(
         .executable(name: "rtes-dropcopy", targets: ["rtes-dropcopy"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
+        .library(name: "ExchangeAgents", targets: ["ExchangeAgents"]),
+        .executable(name: "rtes-agents", targets: ["rtes-agents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -402,6 +408,21 @@ let package = Package(
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeOps",
                 "OrderFlow", "ExchangeTestSupport", "ExchangeTestRig", "ExchangeTLS",
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
+            ]
+        ),
+        .target(name: "ExchangeAgents", dependencies: ["ExchangeClient", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
+        .executableTarget(
+            name: "rtes-agents",
+            dependencies: [
+                "ExchangeAgents", "ExchangeClient", "ExchangeFeed", "ExchangeConfig", "ExchangeCore", "ExchangeTools", "ExchangeClock",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ExchangeAgentsTests",
+            dependencies: [
+                "ExchangeAgents", "ExchangeClient", "ExchangeFeed", "ExchangeCore", "ExchangeWire", "ExchangeOps", "ExchangeTestRig",
+                "ExchangeTestSupport", "ExchangeClock",
             ]
         ),
     ]

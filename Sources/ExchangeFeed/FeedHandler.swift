@@ -83,6 +83,13 @@ public struct FeedHandler: ~Copyable {
     public var recording = false
     public private(set) var recorded: [[UInt8]] = []
 
+    /// The messages recorded since the last call, in order (and forgets them, so a long
+    /// recording stays bounded by how often its owner takes them).
+    public mutating func takeRecorded() -> [[UInt8]] {
+        defer { recorded.removeAll(keepingCapacity: true) }
+        return recorded
+    }
+
     public struct Counters: Equatable, Sendable {
         public var packets: UInt64 = 0
         public var messages: UInt64 = 0

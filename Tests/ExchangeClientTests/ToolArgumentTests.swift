@@ -8,7 +8,7 @@ import Testing
 /// run as child processes (built by `swift build --build-tests`).
 @Suite(.serialized) struct ToolArgumentTests {
     typealias Tools = CommandLineTools
-    static let executables = ["trading_exchange", "rtes-client", "rtes-loadgen", "rtes-feed", "rtes-replay", "rtes-stat", "rtes-journal"]
+    static let executables = ["trading_exchange", "rtes-client", "rtes-loadgen", "rtes-feed", "rtes-replay", "rtes-stat", "rtes-journal", "rtes-agents"]
     static var allBuilt: Bool { executables.allSatisfy { FileManager.default.isExecutableFile(atPath: Tools.executable($0).path) } }
 
     @Test(.enabled(if: allBuilt, "the executables are not built: run `swift build --build-tests` (make test does)"))
