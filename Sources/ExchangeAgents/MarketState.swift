@@ -95,7 +95,7 @@ public struct MarketState: Sendable {
             if let i = index(m.locate) { trade(i, m.price, m.shares) }
         case .crossTrade(let m):
             if let i = index(m.locate), m.shares > 0 { trade(i, m.price, Shares(clamping: m.shares)) }
-        case .orderCancel, .stockDirectory, .imbalance:
+        case .orderCancel, .stockDirectory, .imbalance, .luldAuctionCollar:
             break
         }
     }
