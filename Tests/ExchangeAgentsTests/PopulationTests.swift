@@ -155,14 +155,19 @@ import Testing
         // exchange until the next pre-open; takers nothing in pre-open; makers quoted in pre-open.
         var paused = Set<Int>()
         var makersInPreOpen = 0, sentAfterReopen = 0, closedSeen = false, reopened = false
+        var current = MarketPhase.unknown
         for event in events {
             switch event {
             case .phase(let p):
+                current = p
                 if p == .preOpen { paused.removeAll() }
                 if p == .closed { closedSeen = true }
                 if p == .open && closedSeen { reopened = true }
             case .rejectedClosed(let agent):
-                paused.insert(agent)
+                // A reject for the closed exchange that reaches the agent after the next
+                // pre-open already began (a loaded host: its order was sent before the close)
+                // pauses nothing that the new day has not already ended.
+                if current == .closed || current == .ended { paused.insert(agent) }
             case .sent(let agent, _, let intent, let seen):
                 #expect(seen != .closed && seen != .ended, "agent \(agent) sent \(intent) in \(seen)")
                 #expect(!paused.contains(agent), "agent \(agent) sent \(intent) after a reject for a closed exchange")
