@@ -60,7 +60,7 @@
 //                       writes a day snapshot of it (the exchange's own replica) ← Journal, Core, Risk, Config, Ops
 //   ExchangeAgents      liquidity agents: market makers, noise traders, momentum and mean-reversion takers around
 //                       a seeded fair value, each an OUCH session reading the ITCH feed (docs/AGENTS.md)
-//                       ← Client, Feed, BookReplica, Wire, Core
+//                       ← Client, Feed, BookReplica, Wire, Core, OrderFlow
 //   rtes-agents         runs a configured population of agents against a running exchange ← Agents, Client, Feed, Config, Tools
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
@@ -410,7 +410,7 @@ let package = Package(
                 "CExchangeShim", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
-        .target(name: "ExchangeAgents", dependencies: ["ExchangeClient", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore"]),
+        .target(name: "ExchangeAgents", dependencies: ["ExchangeClient", "ExchangeFeed", "ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "OrderFlow"]),
         .executableTarget(
             name: "rtes-agents",
             dependencies: [

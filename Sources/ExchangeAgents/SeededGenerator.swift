@@ -1,25 +1,22 @@
 import Glibc
+import OrderFlow
 
-/// SplitMix64: a small, fast generator whose whole state is one word, so a seed fixes every
-/// number it draws (the same seed, the same sequence, on every host).
+/// The agents' draws: OrderFlow's SplitMix64 (whose whole state is one word, so a seed fixes
+/// every number it draws, on every host), one stream per agent, with the distributions the
+/// agents use.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    public private(set) var state: UInt64
+    var base: SplitMix64
+    public var state: UInt64 { base.state }
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { base = SplitMix64(seed: seed) }
 
     /// A generator for stream `stream` of `seed` (each agent and the fair value draw from their own).
     public init(seed: UInt64, stream: UInt64) {
-        var mixer = SeededGenerator(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
-        state = mixer.next()
+        var mixer = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        base = SplitMix64(seed: mixer.next())
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { base.next() }
 
     /// A uniform number in [0, 1).
     public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }

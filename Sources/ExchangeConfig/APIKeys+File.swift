@@ -39,21 +39,20 @@ extension APIKeys {
         case .failure(let issue): throw ConfigurationError(issues: [issue])
         }
         var refused: [ConfigurationIssue] = []
-        for (index, account) in keys.accounts.enumerated() where account.credential.isPlain {
+        /// A plain-text password: a warning where development allows it, else refused.
+        func plainText(_ field: String, _ who: String) {
             let issue = ConfigurationIssue(
-                path: "accounts[\(index)].password", location: nil,
+                path: field, location: nil,
                 message: "\(quoted(path)): " + (allowPlainPasswords
-                    ? "\(account.username)'s password is in plain text (allowed because auth.allow_unhashed_accounts is true; use a hashed \"secret\" from `rtes-keys hash` outside development)"
-                    : "\(account.username)'s password is in plain text, which only development allows (auth.allow_unhashed_accounts); replace it with \"secret\": the output of `rtes-keys hash`"))
+                    ? "\(who)'s password is in plain text (allowed because auth.allow_unhashed_accounts is true; use a hashed \"secret\" from `rtes-keys hash` outside development)"
+                    : "\(who)'s password is in plain text, which only development allows (auth.allow_unhashed_accounts); replace it with \"secret\": the output of `rtes-keys hash`"))
             if allowPlainPasswords { warnings.append(issue) } else { refused.append(issue) }
         }
+        for (index, account) in keys.accounts.enumerated() where account.credential.isPlain {
+            plainText("accounts[\(index)].password", account.username)
+        }
         for (index, person) in keys.operators.enumerated() where person.credential.isPlain {
-            let issue = ConfigurationIssue(
-                path: "operators[\(index)].password", location: nil,
-                message: "\(quoted(path)): " + (allowPlainPasswords
-                    ? "operator \(person.username)'s password is in plain text (allowed because auth.allow_unhashed_accounts is true; use a hashed \"secret\" from `rtes-keys hash` outside development)"
-                    : "operator \(person.username)'s password is in plain text, which only development allows (auth.allow_unhashed_accounts); replace it with \"secret\": the output of `rtes-keys hash`"))
-            if allowPlainPasswords { warnings.append(issue) } else { refused.append(issue) }
+            plainText("operators[\(index)].password", "operator \(person.username)")
         }
         guard refused.isEmpty else { throw ConfigurationError(issues: refused) }
         return (keys, warnings)
