@@ -169,6 +169,13 @@ import Testing
                 // pauses nothing that the new day has not already ended.
                 if current == .closed || current == .ended { paused.insert(agent) }
             case .sent(let agent, _, let intent, let seen):
+                // Phases are logged after each runner step, sends during it: a send made after
+                // the step saw the next pre-open is logged before that phase; its own view of
+                // the phase (`seen`) is the later one.
+                if seen != current && seen != .unknown {
+                    if seen == .preOpen { paused.removeAll() }
+                    current = seen
+                }
                 #expect(seen != .closed && seen != .ended, "agent \(agent) sent \(intent) in \(seen)")
                 #expect(!paused.contains(agent), "agent \(agent) sent \(intent) after a reject for a closed exchange")
                 if seen == .preOpen {
