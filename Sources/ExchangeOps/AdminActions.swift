@@ -68,7 +68,7 @@ public final class AdminActions: Sendable {
         guard let person = operators[username] else { return .failure(fail(.badCredentials, now: now, who: username)) }
         let verified = switch person.credential {
         case .scrypt(let hash): hash.verifies(password)
-        case .plain(let secret): password.count == secret.reveal().utf8.count && zip(password, secret.reveal().utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        case .plain(let secret): constantTimeEqual(password, Array(secret.reveal().utf8))
         }
         return verified ? .success(person) : .failure(fail(.badCredentials, now: now, who: username))
     }
