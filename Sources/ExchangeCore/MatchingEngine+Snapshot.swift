@@ -9,18 +9,22 @@
 // restoring rebuilds every derived structure (levels' share totals, occupancy bitmaps,
 // open notional, the token table) from the orders themselves.
 //
-// Engine section, version 3 (little-endian; version 2 had no cross lists, version 1 no
-// phases either: read as every instrument continuous with nothing waiting):
+// Engine section, version 4 (little-endian; version 3 had no LULD state, version 2 no cross
+// lists either, version 1 no phases either: read as every instrument continuous with nothing
+// waiting and no limit state or pause):
 //
 // ```
 // u64 magic "RTESENGN"   u32 version   u32 reserved (0)
 // configuration: u32 instruments, then per instrument u64 symbol, u32 tick size, u32 lot size,
 //   u32 collar basis points, u32 reference price; u32 price levels; u32 max clients;
-//   u8 self-trade prevention; u8 collar market orders; u16 reserved; u64 order pool size
+//   u8 self-trade prevention; u8 collar market orders; u8 LULD on (v4); u8 reserved; u64 order pool size
 //   (information only); u64 resting orders (N)
 // u64 engine time, u64 last command's timestamp, u64 next order reference, u64 next match number
 // 15 × u64 counters (EngineCounters, declaration order); u32 reject slots, then u64 per slot
 // per instrument: u32 last trade price (0: none), u8 halted, u8 phase (TradingPhase, v2);
+//   LULD (v4): u8 limit state (LimitState), u64 its deadline, u8 paused, u64 pause end,
+//   u32 auction collar reference, u32 lower, u32 upper, u32 extensions (the bands follow
+//   from the last trade price and the configured rules);
 //   u32 orders waiting for a cross (v3), per order in arrival order the 41 bytes below then
 //   u32 price (0: a market order) and u32 ladder level; then bids, then asks:
 //   u32 levels; per level, best first: u32 ladder level, u32 orders; per order, oldest first
@@ -35,7 +39,7 @@
 
 extension MatchingEngine {
     /// The engine section's format version this build writes and reads.
-    public static let snapshotVersion: UInt32 = 3
+    public static let snapshotVersion: UInt32 = 4
     /// The oldest engine section this build reads.
     public static let oldestSnapshotVersion: UInt32 = 1
 
@@ -110,12 +114,6 @@ extension EngineState {
     // MARK: Writing
 
     func encodeSnapshot(into e: inout SnapshotEncoder) throws {
-        for instrument in 0..<instrumentCount where books[instrument].limitState != .none || books[instrument].luldPaused {
-            // LULD limit states and pauses (their deadlines) are not in snapshots yet: recovery
-            // replays the journal.
-            throw EngineSnapshotError.notAtCommandBoundary(
-                "\(books[instrument].symbol) is in an LULD limit state or pause, which snapshots do not hold yet")
-        }
         try e.u64(Self.snapshotMagic)
         try e.u32(MatchingEngine.snapshotVersion)
         try e.u32(0)
@@ -132,7 +130,8 @@ extension EngineState {
         try e.u32(maxClients)
         try e.u8(selfTradePrevention.rawValue)
         try e.bool(collarMarketOrders)
-        try e.u16(0)
+        try e.bool(luldEnabled)
+        try e.u8(0)
         try e.u64(poolCapacity)
         try e.u64(counters.restingOrders)
 
@@ -158,6 +157,14 @@ extension EngineState {
             try e.u32(book.pointee.lastTradePrice)
             try e.bool(book.pointee.halted)
             try e.u8(book.pointee.phase.rawValue)
+            try e.u8(book.pointee.limitState.rawValue)
+            try e.u64(book.pointee.limitStateDeadline)
+            try e.bool(book.pointee.luldPaused)
+            try e.u64(book.pointee.pauseEnd)
+            try e.u32(book.pointee.auctionReference)
+            try e.u32(book.pointee.auctionLower)
+            try e.u32(book.pointee.auctionUpper)
+            try e.u32(book.pointee.auctionExtensions)
             var waiting: UInt32 = 0
             var w = book.pointee.crossHead
             while w != nullOrder { waiting &+= 1; w = orders[Int(w)].next }
@@ -391,7 +398,15 @@ extension EngineState {
         guard collars == collarMarketOrders else {
             throw .configurationMismatch("the snapshot \(collars ? "stops" : "does not stop") market orders at the collar, this engine \(collarMarketOrders ? "does" : "does not")")
         }
-        _ = try d.u16("a reserved word")
+        if version >= 4 {
+            let luldOn = try d.bool("the LULD flag")
+            guard luldOn == luldEnabled else {
+                throw .configurationMismatch("the snapshot was taken with limit up, limit down \(luldOn ? "on" : "off"), this engine has it \(luldEnabled ? "on" : "off")")
+            }
+            _ = try d.u8("a reserved byte")
+        } else {
+            _ = try d.u16("a reserved word")
+        }
         _ = try d.u64("the order pool size")
         let resting = try d.u64("the resting order count")
         guard resting <= poolCapacity else {
@@ -440,6 +455,7 @@ extension EngineState {
                 guard let phase = TradingPhase(rawValue: raw) else { throw .damaged("\(spec.symbol)'s trading phase \(raw) is not one") }
                 book.pointee.phase = phase
             }
+            if version >= 4 { try decodeLULDState(&d, book: book) }
             if version >= 3 {
                 let waiting = try d.count("a cross list's order count", atMost: n - placed)
                 for _ in 0..<waiting {
@@ -512,6 +528,12 @@ extension EngineState {
             expiries.push(ExpiryEntry(deadline: deadline, reference: orders[Int(index)].reference, order: index), orders: orders)
         }
 
+        // The earliest LULD deadline, as the timer scan leaves it.
+        luldNextDeadline = .max
+        for i in 0..<bookCount {
+            if books[i].luldPaused { luldNextDeadline = min(luldNextDeadline, books[i].pauseEnd) }
+            if books[i].limitState != .none { luldNextDeadline = min(luldNextDeadline, books[i].limitStateDeadline) }
+        }
         now = time
         commandTimestamp = lastCommand
         nextReference = reference
@@ -527,6 +549,42 @@ extension EngineState {
         guard hash == recorded else {
             throw .damaged("the restored state hashes to \(StateHasher.text(hash)), the snapshot recorded \(StateHasher.text(recorded))")
         }
+    }
+
+    /// Reads an instrument's limit state and LULD pause (version 4), checked against its
+    /// phase: a limit state only in continuous trading, a pause only while halted, with a
+    /// collar of prices on the instrument's ladder.
+    private mutating func decodeLULDState(_ d: inout SnapshotDecoder, book: UnsafeMutablePointer<InstrumentBook>) throws(EngineSnapshotError) {
+        let symbol = book.pointee.symbol
+        let raw = try d.u8("a limit state")
+        guard let state = LimitState(rawValue: raw) else { throw .damaged("\(symbol)'s limit state \(raw) is not one") }
+        let deadline = try d.u64("a limit state's deadline")
+        let paused = try d.bool("an LULD pause flag")
+        let pauseEnd = try d.u64("an LULD pause's end")
+        let reference = try d.u32("an auction collar's reference")
+        let lower = try d.u32("an auction collar's lower price")
+        let upper = try d.u32("an auction collar's upper price")
+        let extensions = try d.u32("an auction collar's extensions")
+        guard luldEnabled || (state == .none && !paused) else {
+            throw .damaged("\(symbol) is in an LULD limit state or pause, but limit up, limit down is off")
+        }
+        guard state == .none || book.pointee.phase == .continuous else {
+            throw .damaged("\(symbol) is limit \(state) outside continuous trading (\(book.pointee.phase))")
+        }
+        guard !paused || book.pointee.phase == .halted else {
+            throw .damaged("\(symbol) is in an LULD pause but its phase is \(book.pointee.phase)")
+        }
+        guard !paused || lower <= upper else {
+            throw .damaged("\(symbol)'s auction collar is upside down (lower \(lower), upper \(upper))")
+        }
+        book.pointee.limitState = state
+        book.pointee.limitStateDeadline = deadline
+        book.pointee.luldPaused = paused
+        book.pointee.pauseEnd = pauseEnd
+        book.pointee.auctionReference = reference
+        book.pointee.auctionLower = lower
+        book.pointee.auctionUpper = upper
+        book.pointee.auctionExtensions = extensions
     }
 
     /// Reads one order waiting for a cross (its fields, price and level), appends it to its

@@ -1,4 +1,5 @@
 import ExchangeCore
+import OrderFlow
 import ExchangeTestSupport
 import Testing
 
@@ -243,13 +244,121 @@ import Testing
 
     // MARK: Snapshots
 
-    @Test func snapshotsAreRefusedInALimitStateOrAPause() throws {
+    /// Writes a snapshot and restores it into a fresh engine of the same configuration.
+    func restored(_ x: borrowing CheckedEngine, rules: LULDRules? = LULD_.rules) throws -> MatchingEngine {
+        try restored(snapshot(x), rules: rules)
+    }
+
+    func snapshot(_ x: borrowing CheckedEngine) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try x.core.writeSnapshot { bytes += $0 }
+        return bytes
+    }
+
+    func restored(_ bytes: [UInt8], rules: LULDRules?) throws -> MatchingEngine {
+        var engine = MatchingEngine(configuration: Fixtures.configuration(luld: rules))
+        try bytes.withUnsafeBytes { try engine.restoreSnapshot(from: $0) }
+        return engine
+    }
+
+    @Test func aSnapshotInALimitStateRestoresTheStateAndItsDeadline() throws {
         var x = engine()
-        try x.core.writeSnapshot { _ in }
         x.send(enter(.buy, 100, at: cents(15_750), token: "B1", time: 10))
-        #expect(throws: EngineSnapshotError.self) { try x.core.writeSnapshot { _ in } }
+        #expect(x.core.limitState(of: 0) == .upper)
+        var copy = try restored(x)
+        #expect(copy.limitState(of: 0) == .upper)
+        #expect(copy.luldBands(of: 0)! == x.core.luldBands(of: 0)!)
+        #expect(copy.stateHash() == x.core.stateHash())
+        // The deadline came along: both pause at the same moment with the same events.
+        let early = tick(10 + 15 * Self.second - 1)
+        #expect(copy.runCollecting(early) == x.send(early))
+        #expect(copy.isLULDPaused(0) == false)
+        let due = tick(10 + 15 * Self.second)
+        let original = x.send(due)
+        #expect(original.contains { if case .auctionCollar = $0 { true } else { false } })
+        #expect(copy.runCollecting(due) == original)
+        #expect(copy.isLULDPaused(0) && copy.stateHash() == x.core.stateHash())
+    }
+
+    @Test func aSnapshotInAPauseRestoresItsEndAndCollarAndReopensAlike() throws {
+        var x = engine()
+        x.send(enter(.buy, 100, at: cents(15_750), token: "B1", time: 10))
         x.send(tick(10 + 15 * Self.second))
-        #expect(throws: EngineSnapshotError.self) { try x.core.writeSnapshot { _ in } }
+        #expect(x.core.isLULDPaused(0) && x.core.phase(of: 0) == .halted)
+        // A sell at the bid: the reopening cross trades it, at the same moment in both.
+        x.send(enter(.sell, 100, at: cents(15_750), token: "S1", client: 2, firm: otherFirm, time: 20 * Self.second))
+        var copy = try restored(x)
+        #expect(copy.isLULDPaused(0) && copy.phase(of: 0) == .halted)
+        #expect(copy.stateHash() == x.core.stateHash())
+        for t in [320 * Self.second, 640 * Self.second, 960 * Self.second] {
+            let original = x.send(tick(t))
+            #expect(copy.runCollecting(tick(t)) == original)
+            #expect(copy.stateHash() == x.core.stateHash())
+        }
+        #expect(x.core.isLULDPaused(0) == false)
+        #expect(copy.invariantViolations().isEmpty)
+    }
+
+    @Test func aSnapshotTakenWithLULDDoesNotRestoreIntoAnEngineWithout() throws {
+        var x = engine()
+        x.send(enter(.buy, 100, at: cents(15_000), token: "B1", time: 10))
+        let withLULD = try snapshot(x)
+        #expect(throws: EngineSnapshotError.self) { _ = try restored(withLULD, rules: nil) }
+        let plain = CheckedEngine(configuration: Fixtures.configuration())
+        let withoutLULD = try snapshot(plain)
+        #expect(throws: EngineSnapshotError.self) { _ = try restored(withoutLULD, rules: Self.rules) }
+    }
+
+    /// Random streams with LULD on, snapshotted every 2,000 commands and often in limit states
+    /// and pauses: each restored engine gives the same events as the original for the next
+    /// 1,500 commands and then hashes as the original did there.
+    @Test(arguments: [5, 13])
+    func aSnapshotAnywhereWithLULDRestoresAnEngineThatContinuesTheSame(seed: UInt64) throws {
+        let rules = LULDRules(limitStateNanoseconds: 1_000_000_000, pauseNanoseconds: 5_000_000_000)
+        let configuration = Fixtures.configuration(poolSize: 20_000, luld: rules)
+        var profile = OrderFlowProfile.randomized(instruments: Fixtures.instruments, clients: 8)
+        profile.luldRunPerMille = 40
+        let window = 1_500
+        var recorder = MatchingEngine(configuration: configuration)
+        let commands = OrderFlowGenerator.record(profile: profile, seed: seed, count: 30_000) { recorder.runCollecting($0) }
+        var original = MatchingEngine(configuration: configuration)
+        var snapshots: [(at: Int, bytes: [UInt8])] = []
+        var eventsAfter: [[EngineEvent]] = []
+        var hashAt: [Int: UInt64] = [:]
+        var inLimitState = 0
+        var inPause = 0
+        let instruments = (0..<Fixtures.instruments.count).map { InstrumentIndex($0) }
+        for (i, c) in commands.enumerated() {
+            if hashAt[i] != nil { hashAt[i] = original.stateHash() }
+            let limited = instruments.contains { original.limitState(of: $0) != .none }
+            let paused = instruments.contains { original.isLULDPaused($0) }
+            // Every 2,000 commands, and every 5th command spent in a limit state or pause (up to
+            // 20 of each), while the window after it fits in the stream.
+            let wanted = i % 2_000 == 0 || (limited && i % 5 == 0 && inLimitState < 20) || (paused && i % 5 == 0 && inPause < 20)
+            if wanted && i + window <= commands.count {
+                var bytes: [UInt8] = []
+                try original.writeSnapshot { bytes += $0 }
+                snapshots.append((i, bytes))
+                hashAt[i + window] = 0
+                if limited { inLimitState += 1 }
+                if paused { inPause += 1 }
+            }
+            eventsAfter.append(original.runCollecting(c))
+        }
+        if hashAt[commands.count] != nil { hashAt[commands.count] = original.stateHash() }
+        #expect(inLimitState > 0, "seed \(seed): no snapshot was taken in a limit state")
+        #expect(inPause > 0, "seed \(seed): no snapshot was taken in a pause")
+        for (at, bytes) in snapshots {
+            var copy = MatchingEngine(configuration: configuration)
+            try bytes.withUnsafeBytes { try copy.restoreSnapshot(from: $0) }
+            #expect(copy.invariantViolations().isEmpty)
+            var same = true
+            for i in at..<(at + window) where same {
+                same = copy.runCollecting(commands[i]) == eventsAfter[i]
+                if !same { Issue.record("seed \(seed): the engine restored at \(at) differs at command \(i): \(commands[i])") }
+            }
+            #expect(copy.stateHash() == hashAt[at + window], "seed \(seed): restored at \(at)")
+        }
     }
 
     // MARK: Suspension
