@@ -14,6 +14,8 @@ struct PhaseJob {
         case filling
         case leftovers
         case finish
+        /// End of system hours: the instrument's orders are being cancelled.
+        case closingOut
     }
 
     @usableFromInline var timestamp: Timestamp = 0
@@ -96,6 +98,11 @@ extension EngineState {
                 if !leftoverStep() { phaseJob.stage = .finish }
             case .finish:
                 finishCross()
+            case .closingOut:
+                if !closeOutStep() {
+                    phaseJob.instrument += 1
+                    phaseJob.stage = .begin
+                }
             }
             if phaseJob.stage == .begin && phaseJob.instrument > phaseJob.lastInstrument {
                 job = phaseJob.luldReopening ? .luldTimers : .idle
@@ -138,9 +145,40 @@ extension EngineState {
                 emitImbalance(found, kind: kind)
             }
         case .endOfSystemHours:
-            break
+            // The day ends (market-wide only): nothing carries over to the next day from an
+            // instrument whose market closed or that stayed halted.
+            if phaseJob.marketWide && (phase == .postClose || phase == .halted) && holdsOrders(book) {
+                phaseJob.stage = .closingOut
+                return
+            }
         }
         phaseJob.instrument += 1
+    }
+
+    /// Whether any order rests on the instrument's ladder or waits in its cross list.
+    private func holdsOrders(_ book: UnsafeMutablePointer<InstrumentBook>) -> Bool {
+        book.pointee.crossHead != nullOrder || !book.pointee.bids.isEmpty || !book.pointee.asks.isEmpty
+    }
+
+    /// Cancels the instrument's next order at the end of the day (reason `timeout`: every
+    /// time in force ends with the day): the cross list in arrival order, then the bids,
+    /// then the asks, each in priority order. False when none is left.
+    private mutating func closeOutStep() -> Bool {
+        let book = books + phaseJob.instrument
+        var index = book.pointee.crossHead
+        if index == nullOrder {
+            let bid = best(.bid, in: book)
+            let ask = best(.ask, in: book)
+            if bid >= 0 {
+                index = book.pointee.levels[Int(bid)].head
+            } else if ask >= 0 {
+                index = book.pointee.levels[Int(ask)].head
+            } else {
+                return false
+            }
+        }
+        cancelResting(index, shares: orders[Int(index)].leaves, reason: .timeout, timestamp: phaseJob.timestamp)
+        return true
     }
 
     private mutating func setPhase(_ phase: TradingPhase, instrument: Int) {

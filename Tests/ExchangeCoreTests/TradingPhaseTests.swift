@@ -211,6 +211,42 @@ import Testing
         #expect(x.core.counters.suspensions > 0)
     }
 
+    @Test func theEndOfSystemHoursCancelsEveryOrderOfAClosedOrHaltedInstrument() {
+        var x = CheckedEngine()
+        x.send([
+            enter(.buy, 100, at: cents(14_990), token: "B1"),
+            enter(.buy, 100, at: cents(14_995), token: "B2", client: 2, firm: otherFirm),
+            enter(.sell, 100, at: cents(15_010), token: "S1", client: 2, firm: otherFirm),
+            enter(.buy, 100, Fixtures.msft, at: cents(39_990), token: "M1"),
+        ])
+        x.send(phase(.closingCross))
+        #expect(x.core.phase(of: 0) == .postClose && x.core.phase(of: 1) == .continuous)
+        // For one symbol it does nothing.
+        #expect(x.send(phase(.endOfSystemHours)).isEmpty)
+        let end = x.send(phase(.endOfSystemHours, nil, time: 2))
+        #expect(end.kinds == ["marketEvent(endOfSystemHours)", "canceled(timeout)", "bookDelete", "canceled(timeout)",
+                              "bookDelete", "canceled(timeout)", "bookDelete"])
+        // Bids best first, then asks; MSFT, still continuous, keeps its order.
+        #expect(end.compactMap(\.canceled).map(\.token) == [token("B2"), token("B1"), token("S1")])
+        #expect(end.compactMap(\.canceled).allSatisfy { $0.remaining == 0 && $0.decrement == 100 && $0.timestamp == 2 })
+        #expect(x.bids().isEmpty && x.asks().isEmpty)
+        #expect(x.core.restingOrderCount == 1)
+        // The token is free again; the next day starts with an empty book.
+        x.send(phase(.preOpen))
+        #expect(x.send(enter(.buy, 100, at: cents(14_990), token: "B1", time: 3)).kinds == ["accepted", "bookAdd"])
+
+        // A halted instrument: its waiting order first, then its book.
+        x.send(phase(.halt, Fixtures.msft))
+        #expect(x.send(enter(.sell, 100, Fixtures.msft, at: cents(39_980), token: "M2", client: 2, firm: otherFirm)).kinds
+            == ["accepted"])
+        let halted = x.send(phase(.endOfSystemHours, nil, time: 4))
+        #expect(halted.kinds == ["marketEvent(endOfSystemHours)", "canceled(timeout)", "canceled(timeout)", "bookDelete"])
+        #expect(halted.compactMap(\.canceled).map(\.token) == [token("M2"), token("M1")])
+        // AAPL is in pre-open: its order stays.
+        #expect(x.core.restingOrderCount == 1 && x.bids().count == 1)
+        #expect(x.core.invariantViolations().isEmpty)
+    }
+
     @Test func aSnapshotHoldsPhasesAndOrdersWaitingForACross() throws {
         var x = CheckedEngine()
         x.send(phase(.preOpen))

@@ -89,7 +89,19 @@ extension ReferenceExchange {
                 }
                 if let kind { emitImbalance(i, crossPrice(i, kind), kind) }
             case .endOfSystemHours:
-                break
+                // "Market-wide, the day ends: every order of an instrument in post-close or
+                // halted is cancelled (timeout): the cross list in arrival order, then the
+                // bids, then the asks, best first and oldest first."
+                guard c.isMarketWide && (phase == .postClose || phase == .halted) else { break }
+                let leaving = instruments[i].crossList + instruments[i].bids + instruments[i].asks
+                instruments[i].crossList = []
+                instruments[i].bids = []
+                instruments[i].asks = []
+                for order in leaving {
+                    emitCanceled(order, decrement: order.leaves, remaining: 0, reason: .timeout)
+                    if order.onFeed { emitBookReduce(order, canceled: order.leaves, remaining: 0) }
+                    retire(client: order.client, token: order.token)
+                }
             }
         }
     }
