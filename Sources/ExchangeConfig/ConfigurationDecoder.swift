@@ -461,6 +461,12 @@ struct ConfigurationDecoder {
         wholeNumber(object, "clock_rate", in: scope, 1...UInt64(TradingDaySettings.maximumClockRate),
                     allowed: "a whole number from 1 (the wall clock) to \(TradingDaySettings.maximumClockRate) (exchange seconds per real second)")
             .map { Int($0) }.assign(to: &settings.clockRate)
+        text(object, "weekdays", in: scope, allowed: "a comma-separated list of day names, each once, such as \"mon,tue,wed,thu,fri\"") {
+            TradingDaySettings.weekdayMask($0) != nil
+        }.map { TradingDaySettings.weekdayMask($0)! }.assign(to: &settings.weekdays)
+        text(object, "holidays", in: scope, allowed: "a comma-separated list of dates YYYY-MM-DD (from 1970), such as \"2026-12-25,2027-01-01\", or \"\"") {
+            TradingDaySettings.holidayDays($0) != nil
+        }.map { TradingDaySettings.holidayDays($0)! }.assign(to: &settings.holidays)
         // The phases in order; the imbalance windows inside their phases.
         let names = ["trading_day.pre_open", "trading_day.open", "trading_day.close", "trading_day.end"]
         guard names.allSatisfy({ !invalidPaths.contains($0) }) else { return settings }

@@ -279,6 +279,10 @@ enum ConfigurationSchema {
               meaning: "1: the day follows the wall clock in time_zone; N (2–100000): an accelerated day, N exchange seconds per real second, from start_time, looping from end straight to the next pre_open"),
         Field(path: "trading_day.start_time", type: .string, defaultValue: #""""#,
               meaning: "with clock_rate > 1: the exchange time at start (from pre_open to before end); empty: pre_open"),
+        Field(path: "trading_day.weekdays", type: .string, defaultValue: #""mon,tue,wed,thu,fri""#,
+              meaning: "with clock_rate 1: the days of the week the market opens (comma-separated mon, tue, wed, thu, fri, sat, sun); on other days the schedule sends nothing and the market stays closed; an accelerated day ignores it"),
+        Field(path: "trading_day.holidays", type: .string, defaultValue: #""""#,
+              meaning: "with clock_rate 1: local dates the market stays closed, comma-separated YYYY-MM-DD (e.g. \"2026-12-25,2027-01-01\"); empty: none"),
 
         Field(path: "replication.role", type: .choice(ReplicationRole.allCases.map(\.rawValue)), defaultValue: #""primary""#,
               meaning: "primary (serves clients and the replication port) or standby (serves no client and does not listen on the client ports: follows replication.primary's journal, journals it into its own durability.directory and applies it to its own engine); used when durability.replication is not none"),

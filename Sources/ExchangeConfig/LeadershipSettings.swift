@@ -77,7 +77,8 @@ public struct LeadershipSettings: Sendable, Equatable {
 }
 
 extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
+    /// Without leading and trailing spaces (comma-separated lists in settings).
+    func trimmingSpaces() -> Substring {
         var text = self
         while text.first == " " { text = text.dropFirst() }
         while text.last == " " { text = text.dropLast() }

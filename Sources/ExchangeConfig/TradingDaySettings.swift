@@ -57,6 +57,81 @@ public struct TradingDaySettings: Sendable, Equatable {
     /// `start_time`: with `clock_rate` > 1, the exchange time at start; nil: `pre_open`.
     public var startTime: TimeOfDay?
 
+    /// `weekdays`: the days of the week the market opens on the wall clock, a bit per day
+    /// (bit 0 Monday … bit 6 Sunday); written `"mon,tue,wed,thu,fri"`.
+    public var weekdays: UInt8 = 0b001_1111
+    /// `holidays`: local dates the market stays closed on the wall clock, as days since
+    /// 1970-01-01, ascending; written `"2026-12-25,2027-01-01"`.
+    public var holidays: [Int64] = []
+
+    /// The three-letter names `weekdays` takes, Monday first.
+    public static let weekdayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+    /// Parses a comma-separated list of day names (`mon` … `sun`, each once, at least one);
+    /// nil when it is not one.
+    public static func weekdayMask(_ text: String) -> UInt8? {
+        var mask: UInt8 = 0
+        for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let trimmed = name.trimmingSpaces().lowercased()
+            guard let i = weekdayNames.firstIndex(of: trimmed), mask & (1 << i) == 0 else { return nil }
+            mask |= 1 << i
+        }
+        return mask == 0 ? nil : mask
+    }
+
+    /// The mask as the list it is written as.
+    public static func weekdayText(_ mask: UInt8) -> String {
+        weekdayNames.indices.filter { mask & (1 << $0) != 0 }.map { weekdayNames[$0] }.joined(separator: ",")
+    }
+
+    /// Parses a comma-separated list of dates `YYYY-MM-DD` (real dates, 1970–9999; "" is
+    /// none) into days since 1970-01-01, ascending without repeats; nil when it is not one.
+    public static func holidayDays(_ text: String) -> [Int64]? {
+        if text[...].trimmingSpaces().isEmpty { return [] }
+        var days: [Int64] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let day = dayNumber(String(item.trimmingSpaces())) else { return nil }
+            days.append(day)
+        }
+        return Array(Set(days)).sorted()
+    }
+
+    /// Days since 1970-01-01 of a date `YYYY-MM-DD`; nil when it is not a real date.
+    public static func dayNumber(_ text: String) -> Int64? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }),
+              let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]),
+              y >= 1970, (1...12).contains(m), d >= 1 else { return nil }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let lengths: [Int64] = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard d <= lengths[Int(m - 1)] else { return nil }
+        // Days from civil (Howard Hinnant's algorithm), March-based years.
+        let yy = m <= 2 ? y - 1 : y
+        let era = yy / 400
+        let yoe = yy - era * 400
+        let mp = (m + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The weekday of a day since 1970-01-01 (a Thursday): 0 Monday … 6 Sunday.
+    public static func weekday(ofDay day: Int64) -> Int {
+        Int(((day + 3) % 7 + 7) % 7)
+    }
+
+    /// Whether the market opens on local day `day` (days since 1970-01-01) on the wall clock.
+    public func isTradingDay(_ day: Int64) -> Bool {
+        guard weekdays & (1 << Self.weekday(ofDay: day)) != 0 else { return false }
+        var low = 0, high = holidays.count
+        while low < high {
+            let mid = (low + high) / 2
+            if holidays[mid] < day { low = mid + 1 } else { high = mid }
+        }
+        return low == holidays.count || holidays[low] != day
+    }
+
     /// The most `clock_rate` may be.
     public static let maximumClockRate = 100_000
 
@@ -73,3 +148,4 @@ public struct TradingDaySettings: Sendable, Equatable {
             }
     }
 }
+

@@ -54,7 +54,9 @@ public struct ZoneOffsets: Sendable, Equatable {
 /// at `open`; imbalances before `close`; `closingCross` at `close`; `endOfSystemHours` at
 /// `end`. On the wall clock (`clock_rate` 1) local days follow each other in the time zone;
 /// an accelerated day runs `clock_rate` exchange seconds per real second from `start_time`
-/// and goes from `end` straight to the next day's `pre_open`.
+/// and goes from `end` straight to the next day's `pre_open`. On the wall clock only the
+/// configured `weekdays` that are not `holidays` have a day; between them the market stays
+/// closed (post-close).
 ///
 /// `nextDue` and `take` allocate nothing.
 public struct TradingSchedule: Sendable {
@@ -77,6 +79,8 @@ public struct TradingSchedule: Sendable {
     private(set) var timeline: Timeline
     let preOpen: Int64
     let end: Int64
+    /// The wall clock's calendar: the days the market opens (`weekdays`, `holidays`).
+    let calendar: TradingDaySettings
     /// The local day (wall clock: days since the epoch; accelerated: days since start) and
     /// the index in `events` of the next action.
     private(set) var day: Int64 = 0
@@ -109,6 +113,7 @@ public struct TradingSchedule: Sendable {
         events = Self.dayEvents(settings)
         preOpen = Int64(settings.preOpen.seconds)
         end = Int64(settings.end.seconds)
+        calendar = settings
         if settings.clockRate > 1 {
             timeline = .accelerated(rate: Int64(settings.clockRate), startNow: 0,
                                     startSecond: Int64((settings.startTime ?? settings.preOpen).seconds))
@@ -139,13 +144,20 @@ public struct TradingSchedule: Sendable {
             day = 0
             second = startSecond
         }
+        if case .wall = timeline, !calendar.isTradingDay(day) {
+            // A day the market stays closed: closed until the next trading day's pre_open.
+            index = 0
+            day = nextTradingDay(from: day + 1)
+            nextDue = due(day: day, index: index)
+            return [.openingCross, .closingCross]
+        }
         index = events.firstIndex { $0.second >= second } ?? events.count
         var last: PhaseAction?
         for e in events[..<index] where e.action != .indicateImbalance { last = e.action }
         if index == events.count {
             // After the day's end: the next day's actions.
             index = 0
-            day += 1
+            day = nextTradingDay(from: day + 1)
         }
         nextDue = due(day: day, index: index)
         switch last {
@@ -181,9 +193,19 @@ public struct TradingSchedule: Sendable {
         index += 1
         if index == events.count {
             index = 0
-            day += 1
+            day = nextTradingDay(from: day + 1)
         }
         nextDue = due(day: day, index: index)
+    }
+
+    /// The first day from `day` on which the market opens: on the wall clock, a configured
+    /// weekday that is not a holiday; an accelerated day loops every day.
+    func nextTradingDay(from day: Int64) -> Int64 {
+        guard case .wall = timeline else { return day }
+        var d = day
+        // Some weekday is always configured, so a week past the last holiday is one.
+        while !calendar.isTradingDay(d) && d < day + 7 + Int64(calendar.holidays.count) { d += 1 }
+        return d
     }
 
     /// When action `index` of `day` is due, in the gateway's time (0 when before the

@@ -39,6 +39,31 @@ import Testing
         }
     }
 
+    @Test func theCalendarIsWeekdaysLessHolidays() throws {
+        let plain = try load(document("")).configuration.tradingDay
+        #expect(TradingDaySettings.weekdayText(plain.weekdays) == "mon,tue,wed,thu,fri" && plain.holidays.isEmpty)
+        let day = try load(document(#"""
+            "trading_day": {"weekdays": "sun, mon,TUE,wed,thu", "holidays": "2027-01-01,2026-12-24, 2026-12-24"}
+            """#)).configuration.tradingDay
+        #expect(TradingDaySettings.weekdayText(day.weekdays) == "mon,tue,wed,thu,sun")
+        // Ascending, each once; days since 1970-01-01.
+        #expect(day.holidays == [20_811, 20_819])
+        #expect(TradingDaySettings.dayNumber("1970-01-01") == 0 && TradingDaySettings.dayNumber("2027-03-12") == 20_889)
+        #expect(TradingDaySettings.weekday(ofDay: 0) == 3 && TradingDaySettings.weekday(ofDay: 20_889) == 4)  // Thursday, Friday
+        #expect(TradingDaySettings.dayNumber("2028-02-29") != nil && TradingDaySettings.dayNumber("2027-02-29") == nil)
+        #expect(TradingDaySettings.dayNumber("2000-02-29") != nil && TradingDaySettings.dayNumber("2100-02-29") == nil)
+        #expect(day.isTradingDay(20_889 - 1) && !day.isTradingDay(20_889))  // Thursday yes, Friday not a weekday here
+        #expect(!day.isTradingDay(20_811) && day.isTradingDay(20_811 - 1))  // Thursday 2026-12-24 a holiday; Wednesday not
+        for (key, bad) in [("weekdays", #""""#), ("weekdays", #""mon,mon""#), ("weekdays", #""monday""#), ("weekdays", "5"),
+                           ("holidays", #""2027-02-29""#), ("holidays", #""2027-1-01""#), ("holidays", #""1969-12-31""#),
+                           ("holidays", #""2027-01-01,""#)] {
+            let found = issues(document(#""trading_day": {"\#(key)": \#(bad)}"#))
+            #expect(found.paths == ["trading_day.\(key)"], "\(key): \(bad) → \(found)")
+        }
+        let overridden = try load(document(""), environment: ["RTES_TRADING_DAY_WEEKDAYS": "sat,sun"])
+        #expect(TradingDaySettings.weekdayText(overridden.configuration.tradingDay.weekdays) == "sat,sun")
+    }
+
     @Test func theDaysTimesMustRiseAndTheWindowsFit() {
         let backwards = issues(document(#""trading_day": {"open": "08:00", "pre_open": "09:00"}"#))
         #expect(backwards.paths == ["trading_day.open"], "\(backwards)")

@@ -102,6 +102,38 @@ import Testing
         #expect(later.take(now: later.nextDue) == .preOpen)
     }
 
+    @Test func theWallClockOpensOnlyOnWeekdaysThatAreNotHolidays() {
+        let midnight: UInt64 = 1_804_809_600 * Self.second  // Friday 2027-03-12 00:00 UTC
+        let hour = 3_600 * Self.second, day = 86_400 * Self.second
+        // Friday 17:00 New York (after the end): the next pre-open is Monday's, 09:00 summer time.
+        var friday = TradingSchedule(settings: Self.settings(), zone: Self.newYork, epochMidnight: midnight)
+        #expect(friday.begin(now: 22 * hour) == [.openingCross, .closingCross])
+        #expect(friday.nextDue == 3 * day + 13 * hour)
+        // Saturday noon: the market is closed (post-close), and opens on Monday.
+        var saturday = TradingSchedule(settings: Self.settings(), zone: Self.newYork, epochMidnight: midnight)
+        #expect(saturday.begin(now: day + 17 * hour) == [.openingCross, .closingCross])
+        #expect(saturday.nextDue == 3 * day + 13 * hour)
+        #expect(saturday.take(now: 3 * day + 13 * hour - 1) == nil)
+        #expect(saturday.take(now: 3 * day + 13 * hour) == .preOpen)
+        // Monday a holiday: Tuesday. A whole Friday taken action by action ends on Tuesday's pre-open.
+        var settings = Self.settings()
+        settings.holidays = [TradingDaySettings.dayNumber("2027-03-15")!]
+        var walk = TradingSchedule(settings: settings, zone: Self.newYork, epochMidnight: midnight)
+        #expect(walk.begin(now: 13 * hour) == [.openingCross, .closingCross])  // 08:00 Friday: yesterday is over
+        var structural: [PhaseAction] = []
+        while walk.nextDue < 4 * day, let action = walk.take(now: walk.nextDue) {
+            if action != .indicateImbalance { structural.append(action) }
+        }
+        #expect(structural == [.preOpen, .openingCross, .closingCross, .endOfSystemHours])
+        #expect(walk.nextDue == 4 * day + 13 * hour)
+        #expect(walk.take(now: walk.nextDue) == .preOpen)
+        // An accelerated day ignores the calendar.
+        var fast = Self.settings(rate: 100, start: "09:00")
+        fast.weekdays = 0b100_0000
+        var accelerated = TradingSchedule(settings: fast, zone: .utc, epochMidnight: midnight)
+        #expect(accelerated.begin(now: 0) == [] && accelerated.take(now: 0) == .preOpen)
+    }
+
     @Test func operatorActionsQueueInOrderAndTheQueueIsBounded() {
         let queue = OperatorActionQueue(capacity: 2)
         let aapl = Symbol("AAPL")!
