@@ -38,6 +38,11 @@ public struct AgentsConfiguration: Equatable, Sendable {
         /// The walk stays within this many percent of the symbol's reference price (inside
         /// the exchange's price collar).
         public var maxDriftPercent = 5.0
+        /// A shock every `shockIntervalSeconds` (0: none): one symbol at a time, in turn, moves
+        /// `shockPercent` at once, away from the side of its reference it is on — the kind of
+        /// move that meets the exchange's limit-up/limit-down bands.
+        public var shockIntervalSeconds = 0
+        public var shockPercent = 8.0
         public init() {}
     }
 
@@ -113,6 +118,10 @@ public struct AgentsConfiguration: Equatable, Sendable {
         if !(fairValue.maxDriftPercent > 0 && fairValue.maxDriftPercent < 50) {
             p.append("fair_value.max_drift_pct is \(fairValue.maxDriftPercent): it must be above 0 and below 50")
         }
+        nonNegative(fairValue.shockIntervalSeconds, "fair_value.shock_interval_s")
+        if fairValue.shockIntervalSeconds > 0 && !(fairValue.shockPercent > 0 && fairValue.shockPercent <= fairValue.maxDriftPercent) {
+            p.append("fair_value.shock_pct is \(fairValue.shockPercent): it must be above 0 and at most max_drift_pct (\(fairValue.maxDriftPercent))")
+        }
         nonNegative(makers.count, "market_makers.count")
         positive(makers.quoteShares, "market_makers.quote_shares")
         positive(makers.minSpreadTicks, "market_makers.min_spread_ticks")
@@ -183,12 +192,15 @@ extension AgentsConfiguration {
         reader.int(root, "max_messages_per_second").map { c.maxMessagesPerSecond = $0 }
         reader.int(root, "max_position").map { c.maxPosition = $0 }
         reader.int(root, "reject_backoff_ms").map { c.rejectBackoffMilliseconds = $0 }
-        if let f = reader.section(root, "fair_value", allowed: ["step_ms", "volatility_bps", "jump_probability", "jump_bps", "max_drift_pct"]) {
+        if let f = reader.section(root, "fair_value", allowed: ["step_ms", "volatility_bps", "jump_probability", "jump_bps", "max_drift_pct",
+                                                                 "shock_interval_s", "shock_pct"]) {
             reader.int(f, "step_ms", in: "fair_value").map { c.fairValue.stepMilliseconds = $0 }
             reader.double(f, "volatility_bps", in: "fair_value").map { c.fairValue.volatilityBasisPoints = $0 }
             reader.double(f, "jump_probability", in: "fair_value").map { c.fairValue.jumpProbability = $0 }
             reader.double(f, "jump_bps", in: "fair_value").map { c.fairValue.jumpBasisPoints = $0 }
             reader.double(f, "max_drift_pct", in: "fair_value").map { c.fairValue.maxDriftPercent = $0 }
+            reader.int(f, "shock_interval_s", in: "fair_value").map { c.fairValue.shockIntervalSeconds = $0 }
+            reader.double(f, "shock_pct", in: "fair_value").map { c.fairValue.shockPercent = $0 }
         }
         if let m = reader.section(root, "market_makers", allowed: ["count", "quote_shares", "min_spread_ticks", "max_spread_ticks",
                                                                    "volatility_spread_factor", "volatility_window", "skew_shares_per_tick"]) {

@@ -163,6 +163,34 @@ import Testing
         #expect(other.values != a.values)
     }
 
+    @Test func aShockMovesOneSymbolAtATimeAwayFromItsSideOfTheReference() throws {
+        var p = AgentsConfiguration.FairValueParameters()
+        p.volatilityBasisPoints = 0
+        p.jumpProbability = 0
+        p.maxDriftPercent = 10
+        p.shockIntervalSeconds = 1
+        p.shockPercent = 8
+        var fair = FairValue(seed: 1, parameters: p, instruments: Self.instruments)
+        let references = Self.instruments.map { Double($0.referencePrice) }
+        fair.advance(toElapsed: 999_000_000)
+        #expect(fair.values == references && fair.shocks == 0)
+        // At 1 s the first symbol drops 8 % (it was at its reference), the others stay.
+        fair.advance(toElapsed: 1_000_000_000)
+        #expect(fair.shocks == 1)
+        #expect(abs(fair.values[0] - references[0] * 0.92) < 1e-6)
+        #expect(Array(fair.values.dropFirst()) == Array(references.dropFirst()))
+        // Each symbol in turn; the first, now below its reference, comes back up 8 %.
+        fair.advance(toElapsed: UInt64(Self.instruments.count) * 1_000_000_000)
+        #expect(fair.values.indices.allSatisfy { i in abs(fair.values[i] - references[i] * 0.92) < 1e-6 })
+        fair.advance(toElapsed: UInt64(Self.instruments.count + 1) * 1_000_000_000)
+        #expect(abs(fair.values[0] - references[0] * 0.92 * 1.08) < 1e-6)
+        // Named when it does not fit the drift window; off by default.
+        var c = try AgentsConfiguration.parse(#"{"fair_value": {"shock_interval_s": 60, "shock_pct": 12}}"#, source: "s.json")
+        #expect(c.problems(symbolCount: 5).contains { $0.contains("fair_value.shock_pct is 12.0") }, "\(c.problems(symbolCount: 5))")
+        c = AgentsConfiguration()
+        #expect(c.fairValue.shockIntervalSeconds == 0)
+    }
+
     @Test func aHaltedSymbolGetsNoNewOrders() {
         let c = Self.configuration(seed: 5)
         var agents = AgentRunnerPopulation.make(c, instruments: Self.instruments)

@@ -23,6 +23,11 @@ import Testing
         #expect((4...6).contains(loaded.configuration.symbols.count))
         #expect(loaded.configuration.symbols.allSatisfy { $0.tickSize == 100 && $0.lotSize == 1 && $0.collarBasisPoints == 1_000 })
         #expect(loaded.configuration.engineConfiguration().problems().isEmpty)
+        // An accelerated day with limit up, limit down on short timers, so a pause is seen in minutes.
+        #expect(loaded.configuration.tradingDay.enabled && loaded.configuration.tradingDay.clockRate > 1)
+        #expect(loaded.configuration.luld.enabled)
+        #expect(loaded.configuration.luld.rules.limitStateNanoseconds <= 2_000_000_000)
+        #expect(loaded.configuration.luld.rules.pauseNanoseconds <= 15_000_000_000)
     }
 
     @Test func stagingProfileIsDedicatedAndPinnedToTwoCPUs() throws {
