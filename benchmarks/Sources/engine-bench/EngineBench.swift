@@ -48,6 +48,12 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Small streams, one repetition: a smoke test, not a measurement.")
     var quick = false
 
+    @Option(help: "Run only the workloads whose key starts with one of these (a, b, c); default: all three.")
+    var only: [String] = []
+
+    @Flag(help: "Skip the latency runs at fixed rates and the reference-model comparison (throughput only; e.g. under callgrind).")
+    var throughputOnly = false
+
     @Option(help: "Only measure an opening cross with this many orders in the book (0: the usual workloads).")
     var crossOrders: Int = 0
 
@@ -72,16 +78,16 @@ struct EngineBench: ParsableCommand {
         }
 
         print("recording workloads…")
-        let workloads = [
-            Workloads.exchangeCoreMix(count: commands),
-            Workloads.multiSymbol(count: commands),
-            Workloads.deepBookSweep(cycles: cycles),
-        ]
+        let wanted = { (key: String) in only.isEmpty || only.contains { key.hasPrefix($0) } }
+        var workloads: [Workload] = []
+        if wanted("a_") { workloads.append(Workloads.exchangeCoreMix(count: commands)) }
+        if wanted("b_") { workloads.append(Workloads.multiSymbol(count: commands)) }
+        if wanted("c_") { workloads.append(Workloads.deepBookSweep(cycles: cycles)) }
         var results: [WorkloadResult] = []
         for workload in workloads {
             print("running \(workload.title) — \(workload.commands.count.formatted()) commands")
             var result = measure(workload, clock: clock)
-            if workload.key == "a_exchange_core_mix" {
+            if workload.key == "a_exchange_core_mix" && !throughputOnly {
                 result.comparison = compare(workload, clock: clock)
             }
             results.append(result)
@@ -131,7 +137,7 @@ struct EngineBench: ParsableCommand {
         }
 
         var latency: [RateLatency] = []
-        for rate in rates {
+        for rate in throughputOnly ? [] : rates {
             latency.append(latencyAt(rate: rate, workload, region: region.base, clock: clock))
         }
         return WorkloadResult(
