@@ -78,7 +78,8 @@ struct EngineBench: ParsableCommand {
         }
 
         print("recording workloads…")
-        let wanted = { (key: String) in only.isEmpty || only.contains { key.hasPrefix($0) } }
+        let only = self.only
+        func wanted(_ key: String) -> Bool { only.isEmpty || only.contains { key.hasPrefix($0) } }
         var workloads: [Workload] = []
         if wanted("a_") { workloads.append(Workloads.exchangeCoreMix(count: commands)) }
         if wanted("b_") { workloads.append(Workloads.multiSymbol(count: commands)) }
