@@ -149,7 +149,8 @@ struct EngineBench: ParsableCommand {
             eventsPerSecond: median(samples) * Double(events) / Double(workload.commands.count),
             fillsPerSecond: median(samples) * Double(counters.executions) / Double(workload.commands.count),
             withoutPrefetchOpsPerSecond: median(unprefetched), mallocs: mallocs, latencyByRate: latency,
-            headline: latency.last!.latency, headlineRate: latency.last!.offeredRate)
+            headline: latency.last?.latency ?? LatencySummary(makeLatencyHistogram()),
+            headlineRate: latency.last?.offeredRate ?? 0)
     }
 
     /// Latency of each command from its *planned* send time (start + i / rate) to the end of
