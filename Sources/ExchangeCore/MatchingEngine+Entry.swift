@@ -50,8 +50,10 @@ extension EngineState {
         var level = plan.level
         var price = c.price
         // LULD applies to what matches on arrival: continuous trading, not cross-only orders.
-        let banded = luldEnabled && book.pointee.phase.matches && !c.crossType.isCrossOnly
-        if banded && c.orderType == .limit {
+        // (With LULD off this costs one branch, laid out as the unlikely one.)
+        var banded = false
+        if _slowPath(luldEnabled) { banded = book.pointee.phase.matches && !c.crossType.isCrossOnly }
+        if _slowPath(banded) && c.orderType == .limit {
             switch bandLevel(level, side: side, in: book) {
             case .failure(let reason):
                 reject(client: c.client, token: c.token, reason: reason, timestamp: c.timestamp)
@@ -108,7 +110,7 @@ extension EngineState {
             order: index, instrument: plan.instrument, side: side,
             limitLevel: c.orderType == .market ? marketLimitLevel(side: side, in: book) : Int64(level),
             restsAfterMatching: rests, timeInForce: c.timeInForce, timestamp: c.timestamp)
-        if banded { applyBands(book) }
+        if _slowPath(banded) { applyBands(book) }
         return startMatching(minimumQuantity: c.minimumQuantity)
     }
 

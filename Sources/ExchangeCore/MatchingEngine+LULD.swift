@@ -31,9 +31,10 @@ extension EngineState {
     /// Notes that an instrument's limit state must be looked at when the command ends.
     @inline(__always)
     mutating func luldTouched(_ instrument: InstrumentIndex) {
-        guard luldEnabled else { return }
-        luldDirty[Int(instrument) >> 6] |= 1 &<< (UInt64(instrument) & 63)
-        luldDirtyAny = true
+        if _slowPath(luldEnabled) {
+            luldDirty[Int(instrument) >> 6] |= 1 &<< (UInt64(instrument) & 63)
+            luldDirtyAny = true
+        }
     }
 
     /// A limit price through the band on entry (continuous trading) is repriced to the band:
@@ -141,7 +142,7 @@ extension EngineState {
     /// Starts the deadline scan when engine time reached the earliest LULD deadline.
     @inline(__always)
     mutating func startLULDTimers() -> ProcessStatus {
-        guard luldEnabled && now >= luldNextDeadline else { return .completed }
+        guard _slowPath(luldEnabled) && now >= luldNextDeadline else { return .completed }
         luldCursor = 0
         job = .luldTimers
         return continueLULDTimers()

@@ -15,6 +15,9 @@ extension EngineState {
     @inline(__always)
     mutating func startMatching(minimumQuantity: Shares) -> ProcessStatus {
         let book = books + Int(taker.instrument)
+        // Whatever the taker does to its book (fills move the last trade, hence the LULD
+        // bands), the command's end looks at the instrument: marked once here, not per fill.
+        luldTouched(taker.instrument)
         if minimumQuantity > 0 && takerCrosses(book) && !minimumQuantityAvailable(minimumQuantity, in: book) {
             let index = taker.order
             cancelIncoming(index, shares: orders[Int(index)].leaves, reason: .immediateOrCancel, timestamp: taker.timestamp)
@@ -99,7 +102,6 @@ extension EngineState {
         counters.executions &+= 1
         counters.sharesExecuted &+= UInt64(shares)
         book.pointee.setLastTrade(m.price)
-        luldTouched(taker.instrument)
         orders[Int(taker.order)].leaves = t.leaves &- shares
         reduce(maker, by: shares)
     }
@@ -135,7 +137,7 @@ extension EngineState {
         } else if !taker.restsAfterMatching {
             cancelIncoming(index, shares: remaining, reason: .immediateOrCancel, timestamp: taker.timestamp)
             retire(index)
-        } else if taker.luldBlocked && wouldCross(index) {
+        } else if _slowPath(taker.luldBlocked) && wouldCross(index) {
             // The band kept it from trading and it would cross the book: it cannot rest.
             cancelIncoming(index, shares: remaining, reason: .system, timestamp: taker.timestamp)
             retire(index)

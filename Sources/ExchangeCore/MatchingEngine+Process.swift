@@ -37,7 +37,7 @@ extension MatchingEngine {
     /// The end of a command: the limit states of the instruments it touched (LULD on only).
     @inlinable @inline(__always)
     mutating func settle(_ status: ProcessStatus) -> ProcessStatus {
-        guard status == .completed, state.pointee.luldDirtyAny else { return status }
+        guard _slowPath(state.pointee.luldDirtyAny), status == .completed else { return status }
         return settleLimitStates()
     }
 
@@ -129,6 +129,8 @@ extension EngineState {
         if timestamp > now { now = timestamp }
         commandTimestamp = timestamp
         if startLULDTimers() == .suspended { return .suspended }
+        // The common case, inline: nothing due and room for the command (job stays idle).
+        if (expiries.count == 0 || expiries.entries[0].deadline > now) && hasRoomForStep { return .completed }
         return startExpiry()
     }
 

@@ -49,9 +49,17 @@ public enum Display: UInt8, Sendable, BitwiseCopyable, CaseIterable, CustomStrin
     /// Post-only and attributable.
     case postOnlyAttributable
 
-    @inlinable public var isDisplayed: Bool { self != .nonDisplayed }
-    @inlinable public var isAttributed: Bool { self == .attributable || self == .postOnlyAttributable }
-    @inlinable public var isPostOnly: Bool { self == .postOnly || self == .postOnlyAttributable }
+    // Switches, always inlined: the engine asks these on every entry, and an enum's `==`
+    // was left as a call (seen in callgrind on engine-bench's deep sweep).
+    @inlinable @inline(__always) public var isDisplayed: Bool {
+        switch self { case .nonDisplayed: false; default: true }
+    }
+    @inlinable @inline(__always) public var isAttributed: Bool {
+        switch self { case .attributable, .postOnlyAttributable: true; default: false }
+    }
+    @inlinable @inline(__always) public var isPostOnly: Bool {
+        switch self { case .postOnly, .postOnlyAttributable: true; default: false }
+    }
 
     public var description: String {
         switch self {

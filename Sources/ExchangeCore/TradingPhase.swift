@@ -18,7 +18,7 @@ public enum TradingPhase: UInt8, Sendable, BitwiseCopyable, CaseIterable, Custom
     case postClose
 
     /// Whether incoming orders match on arrival.
-    @inlinable public var matches: Bool { self == .continuous }
+    @inlinable @inline(__always) public var matches: Bool { self == .continuous }
 
     public var description: String {
         switch self {
@@ -85,7 +85,9 @@ extension Symbol {
 
 extension CrossType {
     /// Opening, closing and halt/IPO orders wait for their cross and never trade continuously.
-    @inlinable public var isCrossOnly: Bool { self == .opening || self == .closing || self == .haltOrIPO }
+    @inlinable @inline(__always) public var isCrossOnly: Bool {
+        switch self { case .opening, .closing, .haltOrIPO: true; default: false }
+    }
 }
 
 /// The three crosses.
