@@ -7,6 +7,15 @@ import Testing
         bytes.withUnsafeBytes { FIXFrameReader.next($0, maximumLength: max) }
     }
 
+    /// The header-tag bitmap is FIX 4.4's standard header, no more and no less.
+    @Test func theHeaderTagBitmapHoldsExactlyTheStandardHeader() {
+        let header: Set<FIXTag> = [8, 9, 35, 49, 56, 115, 128, 90, 91, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52, 122,
+                                   212, 213, 347, 369, 627, 628, 629, 630]
+        for tag in FIXTag(0)..<FIXTag(70_000) where FIXMessage.isHeaderTag(tag) != header.contains(tag) {
+            Issue.record("tag \(tag): isHeaderTag \(FIXMessage.isHeaderTag(tag))")
+        }
+    }
+
     @Test func framesAWholeMessageAndWaitsForAPartialOne() {
         let m = fix("35=0|49=A|56=B|34=1|52=20261207-09:00:00.000|")
         #expect(frame(m) == .message(length: m.count))
