@@ -77,7 +77,8 @@ extension FIXApplication {
         } else {
             w.w.field(Tag.avgPx, 0)
         }
-        w.w.timestamp(Tag.transactTime, configuration.midnight &+ timestamp, precision: configuration.timestampPrecision)
+        w.w.timestamp(Tag.transactTime, configuration.midnight &+ timestamp, precision: configuration.timestampPrecision,
+                      cache: &timestampCache)
         if let text { w.w.field(Tag.text, text: text) }
     }
 

@@ -51,6 +51,8 @@ public struct FIXApplication: ~Copyable {
     /// ExecIDs used by answers given at once (`<prefix>-<n>`: Order Status, rejects of orders
     /// the engine never saw): journaled with the answers (`fix_session` facts), counted apart.
     public internal(set) var answerExecCounter: UInt64 = 0
+    /// TransactTime's date and time of day, written once per second.
+    @usableFromInline var timestampCache = FIXTimestampCache()
 
     public init(configuration: FIXApplicationConfiguration) {
         self.configuration = configuration
