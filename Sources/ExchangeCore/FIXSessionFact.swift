@@ -13,7 +13,8 @@
 ///   the mapping refused itself), after the inbound message `nextInbound − 1`.
 /// - `outbound`: MsgSeqNums `first ..< first + count` went out as messages replay does not
 ///   regenerate — session messages, and answers the mapping gives at once — using `execIDs`
-///   ExecIDs; the counterparty's next MsgSeqNum was then `nextInbound`. `reset`: a Logon with
+///   ExecIDs of the answers' own counter (`<prefix>-<n>`; reports of engine events count
+///   theirs apart, so replay renumbers none of them); the counterparty's next MsgSeqNum was then `nextInbound`. `reset`: a Logon with
 ///   ResetSeqNumFlag reset both sides (and the store) before these.
 /// - `reply`: an answer the mapping gave at once (an Order Status, a mass cancel report, a
 ///   reject of an order the engine never saw), written as the `outbound` fact before it

@@ -253,7 +253,7 @@ extension FIXApplication {
         var w = FIXBodyWriter(body)
         w.w.field(Tag.orderID, text: "NONE")
         w.w.field(Tag.clOrdID, clOrdID)
-        execID(&w)
+        execID(&w, atOnce: true)
         w.w.field(Tag.execType, char: UInt8(ascii: "8"))
         w.w.field(Tag.ordStatus, char: UInt8(ascii: "8"))
         w.w.field(Tag.ordRejReason, reason)
@@ -372,11 +372,11 @@ extension FIXApplication {
         }
         var w = FIXBodyWriter(body)
         if let index = orders.find(clOrdID), orders.entry(index).kind != .cancelRequest {
-            report(&w, index: index, execType: UInt8(ascii: "I"), clOrdIDOf: index, origOf: 0, timestamp: timestamp)
+            report(&w, index: index, execType: UInt8(ascii: "I"), clOrdIDOf: index, origOf: 0, timestamp: timestamp, atOnce: true)
         } else {
             w.w.field(Tag.orderID, text: "NONE")
             w.w.field(Tag.clOrdID, clOrdID)
-            execID(&w)
+            execID(&w, atOnce: true)
             w.w.field(Tag.execType, char: UInt8(ascii: "I"))
             w.w.field(Tag.ordStatus, char: UInt8(ascii: "8"))
             if let sym = m.value(Tag.symbol) { w.w.field(Tag.symbol, sym) }

@@ -9,10 +9,18 @@ public struct FIXBodyWriter {
 }
 
 extension FIXApplication {
-    /// The next ExecID: `<execIDPrefix>.<n>`, unique for the day.
-    mutating func execID(_ w: inout FIXBodyWriter) {
-        execCounter &+= 1
-        w.w.field(Tag.execID, configuration.execIDPrefix, separator: UInt8(ascii: "."), execCounter)
+    /// The next ExecID, unique for the day: `<execIDPrefix>.<n>` for a report of an engine
+    /// event, `<execIDPrefix>-<n>` for an answer given at once (`atOnce`). Two counters, so that
+    /// an answer given while the engine still owes reports does not renumber them in replay
+    /// (which meets the answer's journal record after those reports' events).
+    mutating func execID(_ w: inout FIXBodyWriter, atOnce: Bool = false) {
+        if atOnce {
+            answerExecCounter &+= 1
+            w.w.field(Tag.execID, configuration.execIDPrefix, separator: UInt8(ascii: "-"), answerExecCounter)
+        } else {
+            execCounter &+= 1
+            w.w.field(Tag.execID, configuration.execIDPrefix, separator: UInt8(ascii: "."), execCounter)
+        }
     }
 
     static func writeSide(_ w: inout FIXBodyWriter, _ side: Side) {
@@ -40,12 +48,13 @@ extension FIXApplication {
     /// An ExecutionReport of entry `index` as it stands. `clOrdIDOf`/`origOf` name the entries
     /// whose ClOrdIDs go in 11 and 41 (0: no 41).
     mutating func report(_ w: inout FIXBodyWriter, index: Int, execType: UInt8, clOrdIDOf: Int, origOf: Int, timestamp: Timestamp,
-                         lastQty: Shares = 0, lastPx: Price = 0, rejectReason: UInt64? = nil, text: StaticString? = nil) {
+                         lastQty: Shares = 0, lastPx: Price = 0, rejectReason: UInt64? = nil, text: StaticString? = nil,
+                         atOnce: Bool = false) {
         let e = orders.entry(index)
         writeOrderID(&w, e)
         w.w.field(Tag.clOrdID, orders.clOrdID(clOrdIDOf))
         if origOf != 0 { w.w.field(Tag.origClOrdID, orders.clOrdID(origOf)) }
-        execID(&w)
+        execID(&w, atOnce: atOnce)
         w.w.field(Tag.execType, char: execType)
         w.w.field(Tag.ordStatus, char: e.ordStatus)
         if let rejectReason { w.w.field(Tag.ordRejReason, rejectReason) }
@@ -68,7 +77,8 @@ extension FIXApplication {
         } else {
             w.w.field(Tag.avgPx, 0)
         }
-        w.w.timestamp(Tag.transactTime, configuration.midnight &+ timestamp, precision: configuration.timestampPrecision)
+        w.w.timestamp(Tag.transactTime, configuration.midnight &+ timestamp, precision: configuration.timestampPrecision,
+                      cache: &timestampCache)
         if let text { w.w.field(Tag.text, text: text) }
     }
 

@@ -59,6 +59,6 @@ extension FIXApplication {
         }
     }
 
-    /// ExecIDs that answers replay does not regenerate used.
-    public mutating func replayExecIDs(_ count: UInt64) { execCounter &+= count }
+    /// ExecIDs that answers given at once (which replay does not regenerate) used.
+    public mutating func replayExecIDs(_ count: UInt64) { answerExecCounter &+= count }
 }

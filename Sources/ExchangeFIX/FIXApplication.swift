@@ -23,7 +23,8 @@ public struct FIXApplicationConfiguration: Sendable {
     public var client: ClientID
     /// The firm every order of this session carries (the account's).
     public var firm: Firm
-    /// Makes ExecIDs unique for the day across sessions: ExecID is `<execIDPrefix>.<n>`.
+    /// Makes ExecIDs unique for the day across sessions: ExecID is `<execIDPrefix>.<n>` for the
+    /// reports of engine events and `<execIDPrefix>-<n>` for answers given at once.
     public var execIDPrefix: UInt64
     /// The trading day's midnight, UTC, in nanoseconds since the epoch: engine timestamps
     /// (nanoseconds since midnight) + this = TransactTime.
@@ -43,7 +44,15 @@ public struct FIXApplicationConfiguration: Sendable {
 public struct FIXApplication: ~Copyable {
     public internal(set) var configuration: FIXApplicationConfiguration
     public var orders: FIXOrderTable
+    /// ExecIDs used by reports of engine events (`<prefix>.<n>`): replay regenerates them in
+    /// the engine's order, so n is a function of the journal whatever answers were given at
+    /// once in between.
     public internal(set) var execCounter: UInt64 = 0
+    /// ExecIDs used by answers given at once (`<prefix>-<n>`: Order Status, rejects of orders
+    /// the engine never saw): journaled with the answers (`fix_session` facts), counted apart.
+    public internal(set) var answerExecCounter: UInt64 = 0
+    /// TransactTime's date and time of day, written once per second.
+    @usableFromInline var timestampCache = FIXTimestampCache()
 
     public init(configuration: FIXApplicationConfiguration) {
         self.configuration = configuration
@@ -59,8 +68,12 @@ public struct FIXApplication: ~Copyable {
         configuration.execIDPrefix = execIDPrefix
         orders.reset()
         execCounter = 0
+        answerExecCounter = 0
     }
 
-    /// Continues a day after a restart (the next ExecID number, from the journal).
-    public mutating func restore(execCounter: UInt64) { self.execCounter = execCounter }
+    /// Continues a day after a restart (the next ExecID numbers, from the journal).
+    public mutating func restore(execCounter: UInt64, answerExecCounter: UInt64) {
+        self.execCounter = execCounter
+        self.answerExecCounter = answerExecCounter
+    }
 }

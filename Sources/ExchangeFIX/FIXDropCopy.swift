@@ -135,6 +135,8 @@ public struct FIXDropCopy: ~Copyable {
     public private(set) var execCounter: UInt64 = 0
     /// Reports of orders the book had no room for (or never saw): their fields are the event's.
     public private(set) var untracked: UInt64 = 0
+    /// TransactTime's date and time of day, written once per second.
+    @usableFromInline var timestampCache = FIXTimestampCache()
     public let midnight: UInt64
     public var timestampPrecision: FIXTimestamp.Precision = .milliseconds
 
@@ -294,7 +296,7 @@ public struct FIXDropCopy: ~Copyable {
         } else {
             w.w.field(Tag.avgPx, 0)
         }
-        w.w.timestamp(Tag.transactTime, midnight &+ timestamp, precision: timestampPrecision)
+        w.w.timestamp(Tag.transactTime, midnight &+ timestamp, precision: timestampPrecision, cache: &timestampCache)
         if let text { w.w.field(Tag.text, text: text) }
     }
 

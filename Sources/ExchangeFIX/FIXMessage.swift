@@ -49,13 +49,21 @@ public struct FIXMessage: ~Copyable {
     }
 
     /// The header tags FIX 4.4 allows (they must precede the body).
+    /// 8, 9, 35, 49, 56, 115, 128, 90, 91, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52,
+    /// 122, 212, 213, 347, 369, 627, 628, 629, 630, as a bitmap by 64-tag word (one shift and
+    /// test per field instead of a search; `FIXMessageTests` checks it against the list).
     @inlinable
     static func isHeaderTag(_ tag: FIXTag) -> Bool {
-        switch tag {
-        case 8, 9, 35, 49, 56, 115, 128, 90, 91, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52, 122, 212, 213,
-             347, 369, 627, 628, 629, 630: true
-        default: false
+        let word: UInt64 = switch tag >> 6 {
+        case 0: 0x0316_080C_0000_0300
+        case 1: 0x0418_0002_0C00_0000
+        case 2: 0x0000_0000_0003_C003
+        case 3: 0x0000_0000_0030_0000
+        case 5: 0x0002_0000_0800_0000
+        case 9: 0x0078_0000_0000_0000
+        default: 0
         }
+        return (word >> UInt64(tag & 63)) & 1 != 0
     }
 
     /// Splits a message `FIXFrameReader` framed (CheckSum and BodyLength already verified).
@@ -78,13 +86,19 @@ public struct FIXMessage: ~Copyable {
             var tag: FIXTag = 0
             let tagStart = i
             var tagValid = true
-            while i < n, bytes[i] != UInt8(ascii: "=") {
-                let d = bytes[i] &- 0x30
-                if d > 9 || i &- tagStart >= 9 || bytes[i] == soh { tagValid = false }
-                if bytes[i] == soh { break }
+            while i < n {
+                let b = bytes[i]
+                if b == UInt8(ascii: "=") { break }
+                let d = b &- 0x30
+                if d > 9 {
+                    tagValid = false
+                    if b == soh { break }
+                }
                 tag = tag &* 10 &+ FIXTag(d)
                 i &+= 1
             }
+            // At most 9 digits.
+            if i &- tagStart > 9 { tagValid = false }
             if i >= n || bytes[i] == soh || i == tagStart || bytes[tagStart] == UInt8(ascii: "0") { tagValid = false }
             if !tagValid {
                 problem = problem ?? FIXFieldProblem(.invalidTagNumber, tag: 0)
@@ -94,7 +108,16 @@ public struct FIXMessage: ~Copyable {
             }
             i &+= 1
             let valueStart = i
-            while i < n, bytes[i] != soh { i &+= 1 }
+            // One pass finds the value's end and any control character in it.
+            var control = false
+            while i < n {
+                let b = bytes[i]
+                if b < 0x20 || b == 0x7F {
+                    if b == soh { break }
+                    control = true
+                }
+                i &+= 1
+            }
             let length = i &- valueStart
             i &+= 1
             if count == capacity {
@@ -132,11 +155,8 @@ public struct FIXMessage: ~Copyable {
                 problem = problem ?? FIXFieldProblem(.tagSpecifiedWithoutValue, tag: tag)
                 continue
             }
-            let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<(valueStart &+ length)])
-            for b in value where b < 0x20 || b == 0x7F {
-                problem = problem ?? FIXFieldProblem(.nonDataValueIncludesFieldDelimiter, tag: tag)
-                break
-            }
+            let value = UnsafeRawBufferPointer(start: bytes.baseAddress! + valueStart, count: length)
+            if control { problem = problem ?? FIXFieldProblem(.nonDataValueIncludesFieldDelimiter, tag: tag) }
             switch tag {
             case Tag.msgType:
                 if length <= 2, position == 2 {

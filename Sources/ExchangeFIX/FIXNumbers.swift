@@ -229,3 +229,38 @@ public enum FIXTimestamp {
         return 18 &+ precision.rawValue
     }
 }
+
+/// The date and time of day (`YYYYMMDD-HH:MM:SS`, 17 bytes) of the last whole second a writer
+/// of many timestamps wrote: a timestamp in the same second copies them instead of working out
+/// the civil date and 14 digits again (SendingTime and TransactTime of every message).
+public struct FIXTimestampCache: Sendable {
+    @usableFromInline var second: UInt64 = .max
+    @usableFromInline var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    public init() {}
+}
+
+extension FIXTimestamp {
+    /// `write`, through `cache`: the same bytes.
+    @inlinable
+    public static func write(_ nanoseconds: UInt64, precision: Precision, to: UnsafeMutableRawPointer,
+                             cache: inout FIXTimestampCache) -> Int {
+        let seconds = nanoseconds / 1_000_000_000
+        guard seconds == cache.second else {
+            let n = write(nanoseconds, precision: precision, to: to)
+            cache.second = seconds
+            withUnsafeMutableBytes(of: &cache.text) { $0.baseAddress!.copyMemory(from: to, byteCount: 17) }
+            return n
+        }
+        withUnsafeBytes(of: &cache.text) { to.copyMemory(from: $0.baseAddress!, byteCount: 17) }
+        to.storeBytes(of: UInt8(ascii: "."), toByteOffset: 17, as: UInt8.self)
+        let nanos = nanoseconds % 1_000_000_000
+        var v = precision == .milliseconds ? nanos / 1_000_000 : nanos / 1_000
+        var i = 18 &+ precision.rawValue
+        while i > 18 {
+            i &-= 1
+            to.storeBytes(of: UInt8(truncatingIfNeeded: v % 10) &+ 0x30, toByteOffset: i, as: UInt8.self)
+            v /= 10
+        }
+        return 18 &+ precision.rawValue
+    }
+}

@@ -22,7 +22,7 @@ extension FIXSession where Store: ~Copyable {
         w.field(Tag.targetCompID, theirCompID)
         w.field(Tag.msgSeqNum, sequence != 0 ? sequence : nextOutbound)
         if origSendingTime != 0 { w.field(Tag.possDupFlag, char: UInt8(ascii: "Y")) }
-        w.timestamp(Tag.sendingTime, now, precision: configuration.timestampPrecision)
+        w.timestamp(Tag.sendingTime, now, precision: configuration.timestampPrecision, cache: &timestampCache.pointee)
         if origSendingTime != 0 { w.timestamp(Tag.origSendingTime, origSendingTime, precision: configuration.timestampPrecision) }
         return w
     }

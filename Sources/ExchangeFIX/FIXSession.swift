@@ -38,6 +38,9 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
     /// Our CompID then the counterparty's, each a length byte and 32 bytes: read on every
     /// message, so kept out of the configuration's arrays.
     @usableFromInline let compIDs: UnsafeMutablePointer<UInt8>
+    /// SendingTime's date and time of day, written once per second (a pointer: `header` does
+    /// not mutate the session).
+    @usableFromInline let timestampCache: UnsafeMutablePointer<FIXTimestampCache>
 
     /// A session for a connection accepted at `now` (nanoseconds since the epoch).
     public init(configuration: FIXSessionConfiguration, store: consuming Store, now: UInt64, maximumFields: Int = 128) {
@@ -47,6 +50,8 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
         message = FIXMessage(capacity: maximumFields)
         compIDs = .allocate(capacity: 66)
         compIDs.initialize(repeating: 0, count: 66)
+        timestampCache = .allocate(capacity: 1)
+        timestampCache.initialize(to: FIXTimestampCache())
         for (offset, id) in [(0, configuration.senderCompID), (33, configuration.targetCompID)] {
             compIDs[offset] = UInt8(id.count)
             for (i, b) in id.enumerated() { compIDs[offset + 1 + i] = b }
@@ -56,7 +61,10 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
         lastSentAt = now
     }
 
-    deinit { compIDs.deallocate() }
+    deinit {
+        compIDs.deallocate()
+        timestampCache.deallocate()
+    }
 
     /// Our SenderCompID.
     @usableFromInline var ourCompID: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: compIDs + 1, count: Int(compIDs[0])) }

@@ -137,6 +137,16 @@ public struct FIXWriter {
         end()
     }
 
+    /// `timestamp`, the date and time of day copied from `cache` when in its second.
+    @inlinable
+    public mutating func timestamp(_ t: FIXTag, _ nanoseconds: UInt64, precision: FIXTimestamp.Precision,
+                                   cache: inout FIXTimestampCache) {
+        guard room(40) else { return }
+        tag(t)
+        position &+= FIXTimestamp.write(nanoseconds, precision: precision, to: base + position, cache: &cache)
+        end()
+    }
+
     /// Bytes that are already whole fields (`tag=value␁…`), copied as they are.
     @inlinable
     public mutating func raw(_ bytes: UnsafeRawBufferPointer) {

@@ -10,7 +10,7 @@ import ExchangeFIX
 /// nothing, then fed the journal after the snapshot, it ends as a replay of the whole day
 /// (`FIXDayStateTests`). Cold path (allocates). All integers little-endian:
 /// ```
-/// 0   4  version 1
+/// 0   4  version 2
 /// 4   4  order-entry sessions bound b (in the order they were bound)
 /// 8   4  drop-copy sessions d
 /// 12  4  zero
@@ -20,7 +20,8 @@ import ExchangeFIX
 /// 32  8  the drop copy's untracked reports
 /// 40  8  the drop copy's orders m
 /// per order-entry session:
-///     4 account, 4 ClOrdIDs c, 8 token base, 8 ExecID prefix, 8 ExecIDs used,
+///     4 account, 4 ClOrdIDs c, 8 token base, 8 ExecID prefix, 8 ExecIDs used by reports of
+///     engine events, 8 ExecIDs used by answers given at once (version 1 had one counter for both),
 ///     8 next inbound MsgSeqNum, 8 next outbound MsgSeqNum, 8 stored messages s;
 ///     per ClOrdID entry (1…c), 88 bytes: 1 kind, 1 OrdStatus, 1 side, 1 OrdType,
 ///       1 ClOrdID length, 3 zero, 8 symbol, 4 OrderQty, 4 price, 4 CumQty, 4 LeavesQty,
@@ -34,7 +35,7 @@ import ExchangeFIX
 ///     4 OrderQty, 4 price, 4 CumQty, 4 LeavesQty, 8 notional
 /// ```
 extension FIXPort {
-    static let dayStateVersion: UInt32 = 1
+    static let dayStateVersion: UInt32 = 2
 
     func encodeDayState() -> [UInt8] {
         var out = FIXDayStateWriter()
@@ -62,6 +63,7 @@ extension FIXPort {
             out.u64(UInt64(applications[session].orders.tokenBase))
             out.u64(applications[session].configuration.execIDPrefix)
             out.u64(applications[session].execCounter)
+            out.u64(applications[session].answerExecCounter)
             out.u64(sessions[session].nextInbound)
             out.u64(sessions[session].nextOutbound)
             let stored = storedSequences(session)
@@ -147,7 +149,7 @@ extension FIXPort {
     /// restore makes first, for a caller that must decide before it changes anything.
     func dayStateProblem(_ bytes: UnsafeRawBufferPointer) -> String? {
         var r = FIXDayStateReader(bytes)
-        guard let version = r.u32(), version == Self.dayStateVersion else { return "its fix section is not version 1" }
+        guard let version = r.u32(), version == Self.dayStateVersion else { return "its fix section is not version 2 (version 1 counted ExecIDs otherwise)" }
         guard let bound = r.u32(), let drops = r.u32(), r.u32() != nil, let midnight = r.u64() else { return r.truncated.description }
         guard midnight == epochMidnight else {
             return "its FIX sessions count time from midnight \(midnight) ns since the epoch, this FIX port from \(epochMidnight) "
@@ -176,7 +178,7 @@ extension FIXPort {
         }
         for session in 0..<Int(bound) {
             guard let account32 = r.u32(), let clOrdIDs = r.u32(), let tokenBase = r.u64(), let prefix = r.u64(),
-                  let execIDs = r.u64(), let nextInbound = r.u64(), let nextOutbound = r.u64(), let storedCount = r.u64() else {
+                  let execIDs = r.u64(), let answerExecIDs = r.u64(), let nextInbound = r.u64(), let nextOutbound = r.u64(), let storedCount = r.u64() else {
                 throw r.truncated
             }
             let account = Int(account32)
@@ -193,7 +195,7 @@ extension FIXPort {
             username(account: account).withUnsafeBytes { sessions[session].rebind(counterparty: $0) }
             applications[session].replayBind(client: ClientID(account), firm: firms[account], tokenBase: Int(tokenBase),
                                              execIDPrefix: prefix)
-            applications[session].restore(execCounter: execIDs)
+            applications[session].restore(execCounter: execIDs, answerExecCounter: answerExecIDs)
             sessions[session].restore(nextInbound: nextInbound, nextOutbound: nextOutbound)
             for index in stride(from: 1, through: Int(clOrdIDs), by: 1) {
                 guard let kind = r.u8(), let ordStatus = r.u8(), let side = r.u8(), let ordType = r.u8(), let length = r.u8(),
@@ -256,7 +258,7 @@ extension FIXPort {
         guard r.remaining == 0 else { throw DayStateError("its fix section has \(r.remaining) bytes after its end") }
         for session in 0..<allSessions {
             accountedOutbound[session] = sessions[session].nextOutbound
-            accountedExecIDs[session] = applications[session].execCounter
+            accountedExecIDs[session] = applications[session].answerExecCounter
         }
     }
 

@@ -49,7 +49,7 @@ extension FIXPort {
             sessions[session].replayOutbound(first: fact.first, count: fact.count, nextInbound: fact.nextInbound, reset: fact.reset)
             applications[session].replayExecIDs(fact.execIDs)
             accountedOutbound[session] = sessions[session].nextOutbound
-            accountedExecIDs[session] = applications[session].execCounter
+            accountedExecIDs[session] = applications[session].answerExecCounter
         case .reply:
             replayReply(fact)
         }
@@ -124,7 +124,7 @@ extension FIXPort {
         let n = sessions[session].send(type, body: UnsafeRawBufferPointer(start: body.baseAddress, count: length),
                                        sendingTime: epochMidnight &+ event.timestamp, now: now, out: out)
         accountedOutbound[session] = sessions[session].nextOutbound
-        accountedExecIDs[session] = applications[session].execCounter
+        accountedExecIDs[session] = applications[session].answerExecCounter
         return n ?? 0
     }
 

@@ -67,7 +67,7 @@ extension GatewayAgent {
     mutating func fixAccountOutbound(_ session: Int) {
         let next = fix.sessions[session].nextOutbound
         let accounted = fix.accountedOutbound[session]
-        let execIDs = fix.applications[session].execCounter
+        let execIDs = fix.applications[session].answerExecCounter
         // A Logon with ResetSeqNumFlag numbered from 1 again (and forgot the store), whether
         // or not the number it reached differs from the one accounted.
         let reset = next < accounted || fix.sessions[session].didResetSequenceNumbers

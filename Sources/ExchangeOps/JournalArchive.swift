@@ -177,14 +177,16 @@ public struct JournalArchive: Agent, ~Copyable {
 
     /// The newest day snapshot of this day in the journal directory that covers a sequence in
     /// 1…`limit` (the journal holds the records after it up to the durable position), reads
-    /// back whole and that `usable` accepts. Snapshots of a day with FIX sessions are passed
-    /// over, as recovery passes them over (docs/FIX.md). Reads each candidate file (the
-    /// snapshot agent keeps two).
+    /// back whole and that `usable` accepts. A day with FIX sessions is no exception: the
+    /// archive serves OUCH sessions and the feed, whose messages are the engine's events and
+    /// the gateway section's sequences alone (a FIX order's events reach its account's OUCH
+    /// log as any order's do), so the `fix` section is not needed here. Reads each candidate
+    /// file (the snapshot agent keeps two).
     func newestSnapshot(atMost limit: UInt64, _ usable: (DaySnapshot.Loaded) -> Bool) -> DaySnapshot.Loaded? {
         guard let candidates = try? SnapshotDirectory.list(directory) else { return nil }
         for candidate in candidates.reversed() where candidate.coveredSequence >= 1 && candidate.coveredSequence <= limit {
             guard let loaded = try? DaySnapshot.load(path: candidate.path, day: day, needsFeed: false),
-                  loaded.coveredSequence == candidate.coveredSequence, loaded.gateway.fixSessions == 0,
+                  loaded.coveredSequence == candidate.coveredSequence,
                   loaded.gateway.nextSequences.count == keys.accounts.count else { continue }
             if usable(loaded) { return loaded }
         }

@@ -174,6 +174,25 @@ func executed(_ o: EnterOrder, shares: Shares, price: Price, match: MatchNumber,
         #expect(field(unknown[0], 150) == "I" && field(unknown[0], 39) == "8")
     }
 
+    /// Answers given at once count their ExecIDs apart (`<prefix>-<n>`) from reports of engine
+    /// events (`<prefix>.<n>`): a status asked while the engine still owes a report does not
+    /// change that report's ExecID, so replay (which meets the status after the report's event)
+    /// gives it the same one (docs/FIX.md, "Across restarts").
+    @Test func answersGivenAtOnceCountTheirExecIDsApartFromReportsOfEngineEvents() throws {
+        let t = Trading()
+        t.send("D", "11=A1|55=AAPL|54=1|38=100|40=2|44=10|\(transact)")
+        let o = try #require(t.lastEnter)
+        let status = t.send("H", "11=A1|55=AAPL|54=1")
+        #expect(field(status[0], 150) == "I" && field(status[0], 17) == "7-1")
+        let unknown = t.send("H", "11=NOPE|55=AAPL|54=1")
+        #expect(field(unknown[0], 17) == "7-2")
+        let stop = t.send("D", "11=S1|55=AAPL|54=1|38=100|40=3|44=10|\(transact)")
+        #expect(field(stop[0], 150) == "8" && field(stop[0], 17) == "7-3")
+        let new = try #require(t.event(accepted(o, reference: 1)))
+        #expect(field(new, 150) == "0" && field(new, 17) == "7.1")
+        #expect(t.app.execCounter == 1 && t.app.answerExecCounter == 3)
+    }
+
     @Test func engineRejectsAndCancelRejectsMapToFIX() throws {
         let t = Trading()
         t.send("D", "11=ORD-1|55=ZZZZ|54=1|38=100|40=2|44=10|\(transact)")

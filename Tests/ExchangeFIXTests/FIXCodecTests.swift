@@ -7,6 +7,35 @@ import Testing
         bytes.withUnsafeBytes { FIXFrameReader.next($0, maximumLength: max) }
     }
 
+    /// The header-tag bitmap is FIX 4.4's standard header, no more and no less.
+    @Test func theHeaderTagBitmapHoldsExactlyTheStandardHeader() {
+        let header: Set<FIXTag> = [8, 9, 35, 49, 56, 115, 128, 90, 91, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52, 122,
+                                   212, 213, 347, 369, 627, 628, 629, 630]
+        for tag in FIXTag(0)..<FIXTag(70_000) where FIXMessage.isHeaderTag(tag) != header.contains(tag) {
+            Issue.record("tag \(tag): isHeaderTag \(FIXMessage.isHeaderTag(tag))")
+        }
+    }
+
+    /// A timestamp written through the per-second cache is the one written without it.
+    @Test func cachedTimestampsAreTheSameBytes() {
+        var cache = FIXTimestampCache()
+        var plain = [UInt8](repeating: 0, count: 32)
+        var cached = [UInt8](repeating: 0, count: 32)
+        var t: UInt64 = 1_796_601_599_000_000_000  // 2026-12-06T23:59:59Z
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<20_000 {
+            t &+= i % 7 == 0 ? UInt64.random(in: 0..<3_000_000_000, using: &rng) : UInt64.random(in: 0..<2_000_000, using: &rng)
+            for precision in [FIXTimestamp.Precision.milliseconds, .microseconds] {
+                let n = plain.withUnsafeMutableBytes { FIXTimestamp.write(t, precision: precision, to: $0.baseAddress!) }
+                let m = cached.withUnsafeMutableBytes { FIXTimestamp.write(t, precision: precision, to: $0.baseAddress!, cache: &cache) }
+                if n != m || plain[0..<n] != cached[0..<m] {
+                    Issue.record("\(t): \(String(decoding: plain[0..<n], as: UTF8.self)) written as \(String(decoding: cached[0..<m], as: UTF8.self))")
+                    return
+                }
+            }
+        }
+    }
+
     @Test func framesAWholeMessageAndWaitsForAPartialOne() {
         let m = fix("35=0|49=A|56=B|34=1|52=20261207-09:00:00.000|")
         #expect(frame(m) == .message(length: m.count))

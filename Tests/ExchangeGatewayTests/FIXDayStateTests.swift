@@ -128,8 +128,7 @@ import Testing
         }
         // Before the snapshot: a session message (Heartbeat answering TestRequest), orders that
         // rest and trade, a status answered at once, a session-level Reject.
-        // Each step waits for its answers (a status answered at once while the engine still
-        // owes reports of earlier orders is numbered differently by replay: see the report).
+        // Each step waits for its answers (FIXExecIDRaceTests races them).
         trader.send("1", [(112, "T1")])
         pump(&live, [trader, watcher], "the first Heartbeat") { has(trader) { Self.field($0, 112) == "T1" } }
         order("B1", side: "1", qty: 100, price: "230")

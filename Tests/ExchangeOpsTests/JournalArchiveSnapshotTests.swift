@@ -149,3 +149,52 @@ import Testing
         #expect(failures == UInt64(quiet + 2))
     }
 }
+
+/// The same on a day with FIX sessions (a FIX session bound, a drop copy, their journaled
+/// facts among the orders): the snapshot carries a `fix` section and the archive starts from
+/// it all the same, serving every session's messages byte for byte as from the day's first
+/// record.
+@Suite struct JournalArchiveFIXDaySnapshotTests {
+    @Test func onADayWithFIXSessionsTheArchiveServesFromTheSnapshotAsFromTheFirstRecord() throws {
+        let (configuration, plainKeys) = try DaySnapshotTests.inputs()
+        var keys = plainKeys
+        keys.accounts[1].dropCopy = true
+        let commands = FIXDaySnapshotTests.commands(configuration, keys: keys, count: 5_999)
+        #expect(commands.contains { if case .fixSession = $0.command { true } else { false } })
+        let directory = try DaySnapshotTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try SnapshotAgentTests.writeJournal(commands, perSegment: 1_000, day: DaySnapshotTests.day, into: directory)
+        let last = commands.last!.sequence
+
+        var replica = DayReplica(configuration: configuration, keys: keys, feedSession: DaySnapshotTests.session,
+                                 fix: FIXDaySnapshotTests.fixSettings(), fixEpochMidnight: FIXDaySnapshotTests.midnight)
+        for command in commands.prefix(3_000) { replica.apply(command) }
+        #expect(replica.gatewayState().fixSessions == 1)
+        let atSnapshot = replica.gatewayState().nextSequences
+
+        // From the day's first record (no snapshot in the directory yet).
+        let whole = JournalArchiveSnapshotTests.Rig(directory: directory, durableThrough: last, configuration: configuration, keys: keys)
+        var reference: [[[UInt8]]] = []
+        for account in keys.accounts.indices {
+            let all = whole.session(account: account, from: 1) ?? []
+            reference.append(Array(all.dropFirst(Int(atSnapshot[account]) - 1)))
+        }
+        #expect(reference.contains { $0.count > 10 }, "no session has messages after the snapshot")
+
+        // The snapshot (with its fix section), then the segments before it retired: only a
+        // start from the snapshot can answer.
+        let written = try DaySnapshot.write(replica, day: DaySnapshotTests.day, directory: directory)
+        #expect(try DaySnapshot.load(path: written.path, day: DaySnapshotTests.day, needsFeed: true).fixBytes != nil)
+        for segment in try JournalDirectory.segments(in: directory) where segment.firstSequence <= 2_001 {
+            try FileManager.default.removeItem(atPath: directory + "/" + JournalSegmentHeader.fileName(firstSequence: segment.firstSequence))
+        }
+        let retired = JournalArchiveSnapshotTests.Rig(directory: directory, durableThrough: last, configuration: configuration, keys: keys)
+        for account in keys.accounts.indices where !reference[account].isEmpty {
+            let got = retired.session(account: account, from: atSnapshot[account])
+            let same = got == reference[account]
+            let served = got.map { "\($0.count) messages" } ?? "refused"
+            #expect(same, "account \(account) from \(atSnapshot[account]): \(served), from the first record \(reference[account].count)")
+        }
+        #expect(retired.archive.failures == 0)
+    }
+}
