@@ -233,8 +233,18 @@ def main():
         "goal": "failover (lease expiry -> first order accepted) <= 2 x TTL at p99",
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    # Other benchmarks' sections of the file (benchmarks/replication.py's "replication") are kept.
+    try:
+        with open(args.out) as f:
+            existing = json.load(f)
+    except (OSError, ValueError):
+        existing = {}
+    kept = {k: v for k, v in existing.items() if k not in result}
+    if existing.get("binaries") and existing.get("binaries") != args.bin:
+        # An earlier run with other binaries (debug) stays beside this one.
+        kept["failover_" + os.path.basename(existing["binaries"].rstrip("/"))] = {k: existing[k] for k in result if k in existing}
     with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
+        json.dump({**result, **kept}, f, indent=2)
     print(json.dumps(summary, indent=2))
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ public final class OrderEntryClient {
     /// The session name from Login Accepted (nil before).
     public private(set) var session: String?
     /// The sequence number the next Sequenced Data packet will have.
-    public private(set) var nextSequence: UInt64 = 0
+    public internal(set) var nextSequence: UInt64 = 0
     public internal(set) var isLoggedIn = false
     let heartbeatNanoseconds: UInt64?
     /// Every address this client may use, in order, and the one it is connected to.

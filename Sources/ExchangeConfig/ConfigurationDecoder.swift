@@ -581,6 +581,8 @@ struct ConfigurationDecoder {
         }.map { ReplicationSettings.Endpoint(Substring($0))! }.assign(to: &settings.primary)
         choice(object, "sync_ack", in: scope, ReplicationAcknowledgement.allCases.map { ($0.rawValue, $0) })
             .assign(to: &settings.syncAcknowledgement)
+        choice(object, "on_divergence", in: scope, ReplicationDivergence.allCases.map { ($0.rawValue, $0) })
+            .assign(to: &settings.onDivergence)
         return settings
     }
 

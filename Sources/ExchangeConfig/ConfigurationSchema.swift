@@ -294,6 +294,8 @@ enum ConfigurationSchema {
               meaning: "standby: the primary's replication port as IPv4 address:port"),
         Field(path: "replication.sync_ack", type: .choice(ReplicationAcknowledgement.allCases.map(\.rawValue)), defaultValue: #""durable""#,
               meaning: "durability.replication sync: received (the standby has the record in memory) or durable (on its disk) before output leaves"),
+        Field(path: "replication.on_divergence", type: .choice(ReplicationDivergence.allCases.map(\.rawValue)), defaultValue: #""refuse""#,
+              meaning: "standby refused by its primary as diverged (its journal holds records the primary lacks, e.g. an old primary rejoining): refuse (stop with an error) or move_aside (move the day's journal and snapshots to <day>.diverged-<unix time>, kept, and follow the primary from sequence 1)"),
 
         // Limit up, limit down: on when the file has a `luld` object (docs/MATCHING.md).
         Field(path: "luld.tier1_min_price", type: .decimal, defaultValue: "3.00",

@@ -32,6 +32,18 @@ public enum ReplicationAcknowledgement: String, Sendable, Hashable, CaseIterable
     public var description: String { rawValue }
 }
 
+/// `replication.on_divergence`: what a standby does when its primary refuses it as diverged
+/// (its journal holds records the primary does not: an old primary's unreplicated tail).
+public enum ReplicationDivergence: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// Stop with an error naming the divergence; the operator decides (the default).
+    case refuse
+    /// Move the day's journal and snapshots aside (`<day>.diverged-<unix time>`, kept, never
+    /// deleted) and follow the primary from sequence 1.
+    case moveAside = "move_aside"
+
+    public var description: String { rawValue }
+}
+
 /// The `replication` section: the role of this host and where the replication link is. Used
 /// only when `durability.replication` is async or sync.
 public struct ReplicationSettings: Sendable, Equatable {
@@ -47,6 +59,8 @@ public struct ReplicationSettings: Sendable, Equatable {
     public var primary = Endpoint(address: IPv4Address(rawValue: 0x7F00_0001), port: 9_100)
     /// `sync_ack`: in sync, the acknowledgement output waits for.
     public var syncAcknowledgement: ReplicationAcknowledgement = .durable
+    /// `on_divergence`: standby, refused by its primary as diverged: refuse (stop) or move_aside.
+    public var onDivergence: ReplicationDivergence = .refuse
 
     /// The documented defaults.
     public init() {}

@@ -235,10 +235,11 @@ public struct FIXSession<Store: FIXMessageStore & ~Copyable>: ~Copyable {
 
     /// Starts a Logout from our side (end of day, an operator): the session waits for the
     /// counterparty's Logout, or `logoutTimeout`.
-    public mutating func logout(now: UInt64, out: UnsafeMutableRawBufferPointer) -> FIXSessionStep {
+    public mutating func logout(now: UInt64, out: UnsafeMutableRawBufferPointer, text: StaticString? = nil) -> FIXSessionStep {
         guard state == .active else { return FIXSessionStep(written: 0, event: .none) }
         var o = Output(out)
         var w = header(.logout, o: &o, now: now)
+        if let text { w.field(Tag.text, text: text) }
         emit(&w, o: &o, now: now)
         state = .loggingOut
         logoutSentAt = now

@@ -29,6 +29,8 @@ struct FIXConnection {
         case noSessionLeft
         /// Drop-copy port: the account is not entitled to it (`drop_copy` in the keys file).
         case notEntitled
+        /// The exchange's leadership lapsed: it is no longer the primary (docs/FAILOVER.md).
+        case notLeader
     }
 
     var phase: Phase = .free

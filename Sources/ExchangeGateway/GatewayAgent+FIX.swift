@@ -270,6 +270,7 @@ extension GatewayAgent {
     /// a certificate of another account, refused as a wrong password is), or a draining gateway.
     func fixLogonRefusal(_ slot: Int, username: SoupUsername, account: Int) -> FIXConnection.Refusal {
         if account < 0 || (fixTLSOn && !fixTLSPermitsLogon(slot, username: username)) { return .unknownAccount }
+        if leadership == .lapsed { return .notLeader }
         return drainPhase != .running ? .shuttingDown : .none
     }
 
@@ -333,6 +334,7 @@ extension GatewayAgent {
                         : "this account is already logged on (FIX or OUCH)"
                 case .noSessionLeft: text = "no FIX session left today (fix.max_sessions)"
                 case .notEntitled: text = "this account is not entitled to the drop copy (drop_copy in the keys file)"
+                case .notLeader: text = "this exchange is no longer the primary (its leadership lapsed); log on at the standby"
                 case .none, .unknownAccount: break
                 }
             }
@@ -656,6 +658,32 @@ extension GatewayAgent {
         if fix.factCount > 0 { fixFlushFacts() }
         if drainPhase == .running { fixTable.tick(ring: ring) }
         counts[GatewayCounters.fixActiveConnections.index] = UInt64(fixTable.occupied)
+    }
+
+    /// The lease lapsed (`leadershipLapsed`): every logged-on FIX session, trading and drop
+    /// copy, gets a Logout whose Text(58) names the reason and is closed once it is sent (at
+    /// most a second); a connection still logging on is closed. The Logout takes the session's
+    /// next sequence number and is journaled as every outbound message is, so the standby —
+    /// still following this primary until it wins — learns it, and a client logging on there
+    /// continues after it.
+    mutating func fixLeadershipLapsed() {
+        for slot in 0..<fix.capacity {
+            switch fixTable.sessions[slot].phase {
+            case .active:
+                let session = Int(fixTable.sessions[slot].state)
+                if session >= 0 && fix.sessions[session].state == .active {
+                    fixWrote(slot, fix.sessions[session].logout(
+                        now: fixNow, out: fixOutput(slot),
+                        text: "RTES: disconnected: this exchange is no longer the primary (its leadership lapsed); log on at the standby").written)
+                    fixAccountOutbound(session)
+                }
+                fixClose(slot, .leadershipLost, flush: true)
+            case .awaitingLogon, .authenticating:
+                fixClose(slot, .leadershipLost, flush: false)
+            case .free, .closing, .flushing:
+                break
+            }
+        }
     }
 
     /// At the start of the drain: Logout on every logged-on FIX session (then the session waits

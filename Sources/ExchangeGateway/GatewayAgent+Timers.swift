@@ -64,6 +64,7 @@ extension GatewayAgent {
             case .flushing, .closing, .free: break
             }
         }
+        if fixOn { fixLeadershipLapsed() }
     }
 
     mutating func publishCounters() {

@@ -37,7 +37,7 @@ extension Appliance {
         let journalConfiguration = JournalAgent<TSCClock>.Configuration(
             directory: dayJournal.directory, segmentBytes: settings.segmentBytes, groupCommitMaxBytes: settings.groupCommitMaxBytes,
             ioMode: settings.io, preallocation: settings.preallocate, day: dayJournal.day.name,
-            firstSegmentIndex: dayJournal.reader.map { $0.segments[$0.segments.count - 1].header.segmentIndex &+ 1 } ?? 0)
+            firstSegmentIndex: dayJournal.nextSegmentIndex)
         let journal: JournalAgent<TSCClock>
         do {
             journal = try JournalAgent(configuration: journalConfiguration, nextSequence: nextSequence, input: consumer,
@@ -70,5 +70,52 @@ extension Appliance {
         let snapshotMemory = try region("orderbook_snapshots")
         try openAdminAndPublish(configuration, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: MemoryPlan.snapshotLevels),
                                 cpus: Self.adminCPUs(pinned: []), stopIfRequested: stopIfRequested)
+    }
+}
+
+extension Appliance {
+    /// A standby its primary refused as diverged (the reason), else nil: its journal holds
+    /// records the primary lacks — typically an old primary restarted as the new primary's
+    /// standby, whose journal has a tail that never reached the standby that was promoted. Its
+    /// replication thread has stopped following; the owner either stops (`on_divergence`
+    /// refuse) or calls `rejoinAfterDivergence` (move_aside).
+    public var divergence: String? { replicationStandby?.divergence }
+
+    /// `replication.on_divergence` move_aside: stops this standby (its seat first, then the
+    /// journal agent), moves the day's directory — journal segments and day snapshots — aside
+    /// to `<day>.diverged-<unix time>` beside it (renamed, never deleted; the log names it and
+    /// the sequence it held), and starts the standby again from an empty day, which follows
+    /// the primary from sequence 1. The directory's name is not `<day>.set-aside-…`, so the
+    /// day's session names (its ordinal) stay the primary's. This appliance is stopped
+    /// afterwards, whatever the outcome.
+    public func rejoinAfterDivergence(_ configuration: ExchangeConfiguration, options: Options, now: Date = Date()) throws -> Appliance {
+        guard let standby = replicationStandby, let reason = standby.divergence else {
+            throw ApplianceError("rejoin: this appliance is not a standby refused as diverged")
+        }
+        let directory = standby.settings.directory
+        let held = standby.appliedSequence
+        _ = drain()
+        instanceLock = nil
+        let files = FileManager.default
+        var aside = directory + ".diverged-" + String(Int(now.timeIntervalSince1970))
+        var attempt = 1
+        while files.fileExists(atPath: aside) {
+            attempt += 1
+            aside = directory + ".diverged-" + String(Int(now.timeIntervalSince1970)) + "-\(attempt)"
+        }
+        do {
+            try files.moveItem(atPath: directory, toPath: aside)
+        } catch {
+            throw ApplianceError("replication.on_divergence move_aside: cannot move \(directory) aside to \(aside) (\(error)); "
+                + "the primary refused this standby: \(reason)")
+        }
+        let line = "replication.on_divergence move_aside: the standby's journal and snapshots (through sequence \(held)) were moved "
+            + "aside to \(aside) (kept, not deleted; inspect them with `rtes-journal dump \(aside)`); following the primary from sequence 1. "
+            + "The primary's refusal: \(reason)"
+        logger.notice("\(line)")
+        var again = options
+        again.newDay = false
+        again.leadership = nil
+        return try Appliance.start(configuration, options: again, logger: logger)
     }
 }

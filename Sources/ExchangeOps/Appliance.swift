@@ -577,7 +577,7 @@ public final class Appliance: @unchecked Sendable {
             let journalConfiguration = JournalAgent<TSCClock>.Configuration(
                 directory: dayJournal.directory, segmentBytes: settings.segmentBytes, groupCommitMaxBytes: settings.groupCommitMaxBytes,
                 ioMode: settings.io, preallocation: settings.preallocate, day: dayJournal.day.name,
-                firstSegmentIndex: dayJournal.reader.map { $0.segments[$0.segments.count - 1].header.segmentIndex &+ 1 } ?? 0)
+                firstSegmentIndex: dayJournal.nextSegmentIndex)
             do {
                 let agent = try JournalAgent(configuration: journalConfiguration, nextSequence: nextSequence, input: commands,
                                              durable: durable!, clock: clock, cells: counters.cells)

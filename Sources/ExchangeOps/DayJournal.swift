@@ -36,6 +36,15 @@ struct DayJournal {
     /// The sequence the next command gets.
     var nextSequence: UInt64 { reader?.nextSequence ?? 1 }
 
+    /// The index of the journal agent's first new segment: one after the last segment's — or
+    /// the last one's own when it holds no record (a run that opened it and journaled nothing,
+    /// e.g. a standby restarted while its primary was down): the new segment has the same
+    /// first sequence, so the same file name, and replaces it; the indices stay consecutive.
+    var nextSegmentIndex: UInt64 {
+        guard let last = reader?.segments.last else { return 0 }
+        return last.header.firstSequence == nextSequence ? last.header.segmentIndex : last.header.segmentIndex &+ 1
+    }
+
     static func open(settings: DurabilitySettings, day: TradingDay, newDay: Bool, now: Date = Date()) throws -> DayJournal {
         var journal = try openDirectory(settings: settings, day: day, newDay: newDay, now: now)
         let aside = ((try? FileManager.default.contentsOfDirectory(atPath: settings.directory)) ?? [])

@@ -34,6 +34,10 @@ public enum ReplicationFrame {
     public static let lengthBytes = 4
     public static let dayBytes = 16
     public static let maximumReasonBytes = 512
+    /// The start of a refusal's reason when the standby's journal diverged from the primary's
+    /// (it holds records the primary lacks): a standby with `replication.on_divergence`
+    /// move_aside moves its journal aside on it; with refuse it stops.
+    public static let divergedPrefix = "diverged: "
     /// The records one `records` frame carries at most (bytes), so a frame fits any buffer.
     public static let maximumRecordBytes = 60 << 10
     public static let recordsHeaderBytes = 16

@@ -311,8 +311,10 @@ public final class ReplicationPrimary: @unchecked Sendable {
         }
         guard hello.lastSequence <= durableNow else {
             return .failure(ReplicationProtocolError(
-                "the standby holds sequence \(hello.lastSequence), beyond the primary's durable \(durableNow): its journal is not this "
-                    + "primary's (another primary's, or a day set aside); move the standby's journal directory aside and start it again"))
+                ReplicationFrame.divergedPrefix + "the standby holds sequence \(hello.lastSequence) (fencing token \(hello.epoch)), beyond the "
+                    + "primary's durable \(durableNow) (fencing token \(settings.epoch)): its journal holds records this primary never had (an old "
+                    + "primary's unreplicated tail, another primary's journal, or a day set aside); move the standby's journal directory aside "
+                    + "(replication.on_divergence move_aside does it) and start it again"))
         }
         guard hello.epoch <= settings.epoch else {
             return .failure(ReplicationProtocolError(
@@ -321,9 +323,9 @@ public final class ReplicationPrimary: @unchecked Sendable {
         }
         if settings.termStart > 0, hello.epoch < settings.epoch, hello.lastSequence >= settings.termStart {
             return .failure(ReplicationProtocolError(
-                "the standby holds sequence \(hello.lastSequence) under fencing token \(hello.epoch), but this primary's term (token "
-                    + "\(settings.epoch)) began at sequence \(settings.termStart): its journal has a deposed primary's records from there; "
-                    + "move the standby's journal directory aside and start it again"))
+                ReplicationFrame.divergedPrefix + "the standby holds sequence \(hello.lastSequence) under fencing token \(hello.epoch), but this "
+                    + "primary's term (token \(settings.epoch)) began at sequence \(settings.termStart): its journal has a deposed primary's "
+                    + "records from there; move the standby's journal directory aside (replication.on_divergence move_aside does it) and start it again"))
         }
         if let standby {
             return .failure(ReplicationProtocolError("a standby is already connected (\(standby.socket.peer)); one at a time"))

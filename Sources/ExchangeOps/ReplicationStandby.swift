@@ -64,6 +64,11 @@ public final class ReplicationStandby: @unchecked Sendable {
     private var thread: Thread?
     /// The replica's state hash and its sequence when the thread ended (tests, the log).
     public private(set) var finalState: (sequence: UInt64, hash: UInt64)?
+    private let divergedReason = Mutex<String?>(nil)
+    /// The primary refused this standby as diverged (the reason, `ReplicationFrame.divergedPrefix`
+    /// first): its journal holds records the primary lacks. The thread has stopped following;
+    /// the owner stops or moves the journal aside (`replication.on_divergence`). Nil otherwise.
+    public var divergence: String? { divergedReason.withLock { $0 } }
 
     public init(settings: Settings, recovered: UInt64, journal: consuming SPSCRing<SequencedCommand>.Producer, durable: DurablePosition,
                 cells: CounterCells, logger: Logger) throws(SystemError) {
@@ -152,6 +157,17 @@ public final class ReplicationStandby: @unchecked Sendable {
             if let current = link {
                 switch turn(current, replica: &replica, now: now) {
                 case .success(let moved): progressed = moved
+                case .failure(let failure) where failure.diverged:
+                    current.socket.close()
+                    let reason = failure.error.description
+                    let line = "replication: the primary \(current.socket.peer) refused this standby as diverged: \(reason); "
+                        + "this standby's journal holds sequence \(replica.sequence) under fencing token \(replica.epoch); it stops following"
+                    logger.critical("\(line)")
+                    counters.store(ReplicationCounters.connected, 0)
+                    counters.store(ReplicationCounters.refused, counters.load(ReplicationCounters.refused) &+ 1)
+                    link = nil
+                    divergedReason.withLock { $0 = reason }
+                    return
                 case .failure(let failure):
                     let reason = failure.error.description
                     if failure.refuse { current.socket.refuse(reason) } else { current.socket.close() }
@@ -186,6 +202,8 @@ public final class ReplicationStandby: @unchecked Sendable {
     struct Failure: Error {
         var error: ReplicationProtocolError
         var refuse: Bool
+        /// The primary refused this standby as diverged.
+        var diverged = false
     }
 
     /// One turn: frames in (welcome, records, heartbeats), acknowledgements out.
@@ -208,7 +226,11 @@ public final class ReplicationStandby: @unchecked Sendable {
             link.lastHeard = now
             switch frame.kind {
             case .refuse:
-                return .failure(Failure(error: ReplicationProtocolError("the primary refused: \(ReplicationFrame.readRefuse(frame.payload))"), refuse: false))
+                let reason = ReplicationFrame.readRefuse(frame.payload)
+                if reason.hasPrefix(ReplicationFrame.divergedPrefix) {
+                    return .failure(Failure(error: ReplicationProtocolError(reason), refuse: false, diverged: true))
+                }
+                return .failure(Failure(error: ReplicationProtocolError("the primary refused: \(reason)"), refuse: false))
             case .welcome where !link.welcomed:
                 let welcome = ReplicationFrame.readWelcome(frame.payload)
                 guard welcome.version == ReplicationFrame.version, welcome.day == settings.day else {

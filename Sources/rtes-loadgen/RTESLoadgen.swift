@@ -45,8 +45,14 @@ struct RTESLoadgen: ParsableCommand {
               rtes-loadgen --address 127.0.0.1:8888,127.0.0.1:9888 --count 10000
 
             With several --address (a primary and its standby) each connection logs in at the \
-            first that accepts, in order. A connection lost during the run is a failure of the \
-            run (counted, exit status 1): it measures, it does not fail over.
+            first that accepts, in order, and a connection lost during the run (the primary \
+            killed, or closing its sessions when its leadership lapsed) fails over: it tries the \
+            next address (round the list, --failover-attempts times, with back-off) and resumes \
+            its session from the next sequence number it has not received, so the new primary \
+            replays the answers it has. Requests in flight when the connection was lost are \
+            counted; those the new primary never answers are reported as of unknown outcome \
+            (never acknowledged; the old primary may have journaled them). With one address a \
+            connection lost is a failure of the run (exit status 1).
 
             The exchange's per-account rate limit (risk.max_orders_per_second, or \
             max_orders_per_second in the API keys file) rejects requests beyond it with \
@@ -74,7 +80,7 @@ struct RTESLoadgen: ParsableCommand {
     var port: Int?
 
     @Option(name: .customLong("address"), help: ArgumentHelp(
-        "An order-entry address HOST:PORT instead of --host and --port; repeat it, or separate addresses by commas, for a primary and its backups: each connection logs in at the first that accepts (the run does not fail over once started).",
+        "An order-entry address HOST:PORT instead of --host and --port; repeat it, or separate addresses by commas, for a primary and its backups: each connection logs in at the first that accepts, and fails over to the next when its connection is lost during the run.",
         valueName: "host:port"))
     var addressTexts: [String] = []
 
@@ -147,6 +153,9 @@ struct RTESLoadgen: ParsableCommand {
 
     @Flag(name: .customLong("no-cleanup"), help: "Leave resting orders on the book at the end.")
     var noCleanup = false
+
+    @Option(name: .customLong("failover-attempts"), help: "With several --address: connection attempts per failover before the connection counts as failed (back-off 50 ms doubling to 500 ms between them).")
+    var failoverAttempts = 60
 
     @Option(name: .customLong("drain-timeout"), help: "Seconds to wait for outstanding answers at the end.")
     var drainTimeout: Double = 5
@@ -247,6 +256,10 @@ struct RTESLoadgen: ParsableCommand {
             levels: levels, seed: seed, takerFirm: firm, tokenPrefix: tokenPrefix?.uppercased() ?? LoadPlan.defaultTokenPrefix(),
             idle: idle, drainTimeout: .milliseconds(Int64(drainTimeout * 1_000)), cleanup: !noCleanup)
         plan.backups = Array(targets.dropFirst())
+        if targets.count > 1 {
+            guard failoverAttempts >= 1 else { throw ValidationError("--failover-attempts must be at least 1") }
+            plan.failover = FailoverPolicy(maximumAttempts: failoverAttempts)
+        }
         if let problem = plan.problem() { throw ValidationError(problem) }
         if tls {
             for account in loadAccounts {

@@ -21,6 +21,12 @@ struct ReportPrinter {
             Swift.print("rejects by reason: " + codes(t.rejectsByReason, MessageText.rejectReason)
                 + (t.rejectsByReason[0x4F] != nil ? "  (O includes the per-account rate limit)" : ""))
         }
+        if t.failovers > 0 || !report.failovers.isEmpty {
+            Swift.print("failovers: \(t.failovers); requests in flight when a connection was lost: \(t.inFlightAtFailover), "
+                + "answered by the new primary: \(t.inFlightAtFailover - t.unknownOutcome), "
+                + "unknown outcome (never answered, never acknowledged): \(t.unknownOutcome)")
+            for line in report.failovers { Swift.print("  \(line)") }
+        }
         if t.cleanupCancels > 0 { Swift.print("cleanup: \(t.cleanupCancels) resting orders canceled") }
         if t.outstanding > 0 || t.unexpected > 0 || t.resting > 0 || t.unfinished > 0 {
             Swift.print("unaccounted: \(t.outstanding) requests unanswered, \(t.unexpected) unexpected messages, "

@@ -89,7 +89,13 @@ struct TradingExchange: ParsableCommand {
     @Flag(help: "With a journal (durability.mode async or sync): start a new trading day even though today's journal exists or cannot be recovered; that journal is moved aside, kept, and every session and the feed start again at sequence 1.")
     var newDay = false
 
+    @Option(help: "A standby its primary refuses as diverged (its journal holds records the primary lacks, e.g. an old primary rejoining as the new one's standby): refuse (stop, exit 1) or move_aside (move the day's journal and snapshots to <day>.diverged-<unix time>, kept, and follow the primary from sequence 1). Overrides replication.on_divergence.")
+    var onDivergence: String?
+
     func validate() throws {
+        if let onDivergence, ReplicationDivergence(rawValue: onDivergence) == nil {
+            throw ValidationError("--on-divergence must be \(ReplicationDivergence.allCases.map(\.rawValue).joined(separator: " or ")), got \(onDivergence)")
+        }
         guard demoFlow >= 0 && demoFlow <= 10_000_000 else { throw ValidationError("--demo-flow must be between 0 and 10000000, got \(demoFlow)") }
     }
 
@@ -109,12 +115,15 @@ struct TradingExchange: ParsableCommand {
         }
         let logger = Logger(label: "rtes")
 
-        let loaded: LoadedConfiguration
+        var loaded: LoadedConfiguration
         do {
             loaded = try ConfigurationLoader.load(path: config, environment: environment, host: .current())
         } catch {
             FileHandle.standardError.write(Data("trading_exchange: \(config) cannot be used:\n\(error)\n".utf8))
             throw ExitCode(2)
+        }
+        if let onDivergence, let choice = ReplicationDivergence(rawValue: onDivergence) {
+            loaded.configuration.replication.onDivergence = choice
         }
         for warning in loaded.warnings { logger.warning("\(warning)") }
         guard let keysPath = loaded.secrets.apiKeysFile?.reveal() else {
@@ -182,10 +191,11 @@ struct TradingExchange: ParsableCommand {
         monitor.start()
 
         var received: Int32 = 0
-        // A standby with a leadership seat is looked at every 100 ms for a promotion.
+        // A standby is looked at every 100 ms: for a promotion (with a leadership seat), and
+        // for a refusal as diverged.
         var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
         func next() -> Int32 {
-            guard appliance.leadership != nil && appliance.replicationStandby != nil else {
+            guard appliance.replicationStandby != nil else {
                 var signal: Int32 = 0
                 sigwait(&signals, &signal)
                 return signal
@@ -196,7 +206,26 @@ struct TradingExchange: ParsableCommand {
         received = next()
         while received == 0 || received == SIGHUP || received == SIGUSR1 {
             if received == 0 {
-                if appliance.promotionDue {
+                if let reason = appliance.divergence {
+                    guard loaded.configuration.replication.onDivergence == .moveAside else {
+                        let line = "stopping: the primary refused this standby as diverged: \(reason). replication.on_divergence "
+                            + "is refuse: nothing was changed; move the day's journal directory aside by hand, or start with "
+                            + "--on-divergence move_aside"
+                        logger.critical("\(line)")
+                        monitor.stop()
+                        _ = appliance.drain()
+                        throw ExitCode(1)
+                    }
+                    do {
+                        appliance = try appliance.rejoinAfterDivergence(loaded.configuration, options: options)
+                        current.appliance = appliance
+                        notifier?.send("STATUS=standby (journal moved aside after divergence)")
+                    } catch {
+                        logger.critical("rejoin after divergence failed: \(error)")
+                        monitor.stop()
+                        throw ExitCode(1)
+                    }
+                } else if appliance.promotionDue {
                     do {
                         appliance = try appliance.promote(loaded.configuration, options: options)
                         current.appliance = appliance

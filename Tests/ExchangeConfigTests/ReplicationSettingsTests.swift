@@ -12,13 +12,14 @@ import Testing
         #expect(configuration.replication.listenPort == 9_100)
         #expect(configuration.replication.primary.description == "127.0.0.1:9100")
         #expect(configuration.replication.syncAcknowledgement == .durable)
+        #expect(configuration.replication.onDivergence == .refuse)
     }
 
     @Test func everyReplicationKeyIsRead() throws {
         let json = document(#"""
             "durability": {"mode": "sync", "replication": "sync"},
             "replication": {"role": "standby", "listen_address": "127.0.0.2", "listen_port": 9200,
-                            "primary": "10.0.0.1:9300", "sync_ack": "received"}
+                            "primary": "10.0.0.1:9300", "sync_ack": "received", "on_divergence": "move_aside"}
             """#)
         let configuration = try load(json).configuration
         #expect(configuration.durability.replication == .sync)
@@ -27,12 +28,13 @@ import Testing
         #expect(configuration.replication.listenPort == 9_200)
         #expect(configuration.replication.primary.description == "10.0.0.1:9300")
         #expect(configuration.replication.syncAcknowledgement == .received)
+        #expect(configuration.replication.onDivergence == .moveAside)
     }
 
     @Test func badValuesAreNamed() {
         for (key, bad) in [("role", #""leader""#), ("listen_address", #""localhost""#), ("listen_port", "0"), ("listen_port", "70000"),
                            ("primary", #""localhost:9100""#), ("primary", #""127.0.0.1""#), ("primary", #""127.0.0.1:0""#),
-                           ("sync_ack", #""written""#)] {
+                           ("sync_ack", #""written""#), ("on_divergence", #""truncate""#)] {
             let found = issues(document(#""durability": {"mode": "sync"}, "replication": {"\#(key)": \#(bad)}"#))
             #expect(found.paths == ["replication.\(key)"], "\(key): \(bad) → \(found)")
         }

@@ -326,14 +326,14 @@ extension EtcdSuites {
             let counters: String
             let log: String
 
-            init(_ place: Place, name: String, json: String) throws {
+            init(_ place: Place, name: String, json: String, arguments: [String] = []) throws {
                 let config = place.root + "/\(name).json"
                 try json.write(toFile: config, atomically: true, encoding: .utf8)
                 counters = place.root + "/\(name).counters"
                 log = place.root + "/\(name).log"
                 FileManager.default.createFile(atPath: log, contents: nil)
                 process.executableURL = EtcdSuites.PromotionTests.executable
-                process.arguments = [config, "--counters", counters]
+                process.arguments = [config, "--counters", counters] + arguments
                 var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RTES_") }
                 environment["RTES_API_KEYS_FILE"] = devKeysPath
                 process.environment = environment

@@ -58,7 +58,7 @@ public enum LoadGenerator {
             for (index, account) in plan.accounts.enumerated() {
                 let client = try OrderEntryClient.connect(
                     addresses: plan.addresses, username: account.username, password: account.password,
-                    options: OrderEntryClient.Options(heartbeatInterval: nil, tls: plan.tls[account.username]))
+                    options: OrderEntryClient.Options(heartbeatInterval: nil, tls: plan.tls[account.username]), failover: plan.failover)
                 let budget = plan.requests.map { $0 / count + (index < $0 % count ? 1 : 0) } ?? Int.max
                 let warmup = plan.warmupRequests / count + (index < plan.warmupRequests % count ? 1 : 0)
                 sessions.append(LoadSession(username: account.username, client: client, plan: plan, index: index,

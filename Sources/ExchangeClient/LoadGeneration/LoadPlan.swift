@@ -35,9 +35,13 @@ public struct LoadPlan: Sendable {
     public var host: String
     public var port: Int
     /// More order-entry addresses (a standby's) tried in order, each connection logging in
-    /// at the first that accepts, when `host`:`port` does not. The run does not fail over
-    /// once started: a connection lost then is a failure of the run.
+    /// at the first that accepts, when `host`:`port` does not; with `failover`, a connection
+    /// lost during the run fails over to them.
     public var backups: [ExchangeAddress] = []
+    /// With backups: how a connection that is lost mid-run fails over to the next address and
+    /// resumes its session there (nil: a lost connection is a failure of the run).
+    /// docs/FAILOVER.md, "rtes-loadgen".
+    public var failover: FailoverPolicy?
     /// `host`:`port`, then the backups.
     public var addresses: [ExchangeAddress] { [ExchangeAddress(host: host, port: port)] + backups }
     /// One connection per account.

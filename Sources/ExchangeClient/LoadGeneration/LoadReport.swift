@@ -19,6 +19,8 @@ public struct LoadReport: Sendable {
     public var maximumSendLagNanoseconds: UInt64 = 0
     /// Connections that failed, with why.
     public var failures: [String] = []
+    /// Failovers during the run, one line each (the connection, from where to where).
+    public var failovers: [String] = []
     public var clockSource = TSCClock.Source.monotonic
 
     /// Requests sent per second while sending (orders and cancels, cleanup excluded).
@@ -63,6 +65,13 @@ public struct LoadTally: Sendable, Equatable {
     public var resting = 0
     /// Taking orders whose outcome (fill or Canceled) is still open at the end.
     public var unfinished = 0
+    /// Failovers (a lost connection resumed at another address).
+    public var failovers = 0
+    /// Requests (orders and cancels) unanswered when a connection was lost and failed over.
+    public var inFlightAtFailover = 0
+    /// Of those, the ones the new primary never answered (it never had them): their outcome on
+    /// the old primary is unknown — journaled there or not, they were never acknowledged.
+    public var unknownOutcome = 0
 
     public init() {}
 
@@ -86,6 +95,9 @@ public struct LoadTally: Sendable, Equatable {
         t.outstanding = a.outstanding + b.outstanding
         t.resting = a.resting + b.resting
         t.unfinished = a.unfinished + b.unfinished
+        t.failovers = a.failovers + b.failovers
+        t.inFlightAtFailover = a.inFlightAtFailover + b.inFlightAtFailover
+        t.unknownOutcome = a.unknownOutcome + b.unknownOutcome
         return t
     }
 }

@@ -68,9 +68,11 @@ struct LoadRun<C: Clock>: ~Copyable {
         }
     }
 
-    /// Waits for every outstanding answer, at most `drainTimeout`.
+    /// Waits for every outstanding answer, at most `drainTimeout`. Requests in flight at a
+    /// failover that no later request settled are settled at its end (as of unknown outcome).
     mutating func drain() {
         let deadline = Monotonic.deadline(after: plan.drainTimeout)
+        defer { for s in sessions where s.settling { s.settleFailover() } }
         while awaitingAnswers() {
             if Monotonic.now() >= deadline { return }
             let now = clock.ticks()
@@ -216,6 +218,19 @@ struct LoadRun<C: Clock>: ~Copyable {
 
     mutating func fail(_ s: LoadSession, _ error: ClientError) {
         guard s.failure == nil else { return }
+        if s.failOver(after: error) {
+            pollEntries[s.index].fd = s.connection.fileDescriptor
+            s.lastSendTicks = clock.ticks()
+            let event = s.client.lastFailover.map { "\($0)" } ?? "failed over"
+            results.failovers.append("\(s.username): \(event)")
+            return
+        }
+        if let failed = s.failure {
+            s.connection.close()
+            pollEntries[s.index].fd = -1
+            results.failures.append("\(s.username): \(error); failover: \(failed)")
+            return
+        }
         s.failure = error
         s.connection.close()
         pollEntries[s.index].fd = -1

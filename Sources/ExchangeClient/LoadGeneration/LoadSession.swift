@@ -11,7 +11,8 @@ final class LoadSession {
     /// Its place among the run's connections (0..<N).
     let index: Int
     let client: OrderEntryClient
-    let connection: SoupConnection
+    /// The client's connection (a failover replaces it).
+    var connection: SoupConnection
     let codec: LoadTokenCodec
     var random: SplitMix64
 
@@ -57,6 +58,15 @@ final class LoadSession {
     let cancelCounts: UnsafeMutablePointer<Int>
     var failure: ClientError?
 
+    // Failover (docs/FAILOVER.md, "rtes-loadgen").
+    /// The sequence number the next Sequenced Data packet will have: the session resumes
+    /// there on the next address.
+    var expectedSequence: UInt64
+    /// Orders numbered below this were sent before the last failover; while `settling`, the
+    /// answers the new primary replays may still come for them.
+    var failoverNumber: UInt64 = 0
+    var settling = false
+
     init(username: String, client: OrderEntryClient, plan: LoadPlan, index: Int, budget: Int, warmup: Int) {
         self.username = username
         self.index = index
@@ -85,6 +95,7 @@ final class LoadSession {
         rejectCounts.initialize(repeating: 0, count: 256)
         cancelCounts = .allocate(capacity: 256)
         cancelCounts.initialize(repeating: 0, count: 256)
+        expectedSequence = client.nextSequence
     }
 
     deinit {
@@ -212,6 +223,7 @@ final class LoadSession {
     func handle<C: Clock>(_ frame: SoupFrame, at ticks: UInt64, clock: C, into report: inout LoadReport) throws(ClientError) {
         switch frame.type {
         case SoupPacketType.sequencedData:
+            expectedSequence &+= 1
             guard let message = OUCHMessage.decode(frame.payload) else {
                 throw connection.fail(.malformedPacket(type: frame.type, length: frame.payload.count, why: "not a valid OUCH 4.2 message"))
             }
@@ -229,6 +241,7 @@ final class LoadSession {
         switch message {
         case .accepted(let m):
             guard let slot = order(m.token), slot.pointee.phase == .entering else { return unexpected() }
+            if settling && slot.pointee.number >= failoverNumber { settleFailover() }
             outstanding -= 1
             tally.accepted += 1
             if slot.pointee.recorded { report.accepted.record(clock.elapsedNanoseconds(from: slot.pointee.sentTicks, to: ticks)) }
@@ -247,6 +260,7 @@ final class LoadSession {
             }
         case .rejected(_, let token, let reason):
             guard let slot = order(token), slot.pointee.phase == .entering else { return unexpected() }
+            if settling && slot.pointee.number >= failoverNumber { settleFailover() }
             outstanding -= 1
             tally.rejected += 1
             rejectCounts[Int(reason)] += 1
@@ -304,6 +318,52 @@ final class LoadSession {
     @inline(__always)
     func unexpected() {
         tally.unexpected += 1
+    }
+
+    /// After the connection was lost (`error`): with a failover policy, fails over to the next
+    /// address and resumes the session from `expectedSequence` (the new primary replays what
+    /// this connection had not received). Requests in flight are counted; the replay answers
+    /// those the new primary has, and the first answer to a request sent after the failover
+    /// settles the rest as of unknown outcome (`settleFailover`). False when there is no
+    /// policy or the failover failed (`failure` then holds why).
+    func failOver(after error: ClientError) -> Bool {
+        guard client.failover != nil else { return false }
+        client.nextSequence = expectedSequence
+        do throws(ClientError) {
+            try client.failOver(after: error)
+        } catch {
+            failure = error
+            return false
+        }
+        connection = client.connection
+        if settling { settleFailover() }
+        tally.failovers += 1
+        tally.inFlightAtFailover += outstanding
+        failoverNumber = nextNumber
+        settling = outstanding > 0
+        return true
+    }
+
+    /// Requests in flight at the last failover that are still unanswered once the new primary
+    /// answered a later one (its replay is over) were never journaled there: their outcome on
+    /// the old primary is unknown. Counted (`unknownOutcome`), and forgotten: an order entering
+    /// is freed, a cancel no longer awaited (its order is taken as still resting).
+    func settleFailover() {
+        settling = false
+        for i in 0..<Self.tableCapacity where orders[i].number < failoverNumber {
+            let slot = orders + i
+            if slot.pointee.phase == .entering {
+                if !slot.pointee.isTaker { pendingRests -= 1 }
+                slot.pointee.phase = .free
+                outstanding -= 1
+                tally.unknownOutcome += 1
+            } else if slot.pointee.cancelPending && slot.pointee.phase != .free {
+                slot.pointee.cancelPending = false
+                if slot.pointee.phase == .finishing { slot.pointee.phase = .free }
+                outstanding -= 1
+                tally.unknownOutcome += 1
+            }
+        }
     }
 
     /// The counts, with the end state (outstanding, resting, unfinished takers).
