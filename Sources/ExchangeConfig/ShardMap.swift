@@ -246,7 +246,9 @@ public struct ShardMap: Sendable, Equatable {
             let before = issues.count
             let name = string(object, "name", at: path, required: true) ?? ""
             let symbols: [Symbol] = strings(object, "symbols", at: path, required: true).compactMap { text, location in
-                guard let symbol = Symbol(text), !text.isEmpty, text.utf8.count <= 8 else {
+                guard (1...8).contains(text.utf8.count),
+                      text.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E }),
+                      let symbol = Symbol(text) else {
                     issues.append(ConfigurationIssue(path: path + ".symbols", location: location,
                                                      message: "\(quoted(text)) is not a symbol: 1 to 8 characters of A-Z, 0-9 and '.'"))
                     return nil
