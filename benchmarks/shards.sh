@@ -63,7 +63,7 @@ load() { # shard symbol@price accounts cpu tag
         --account "LOAD$first" --account "LOAD$((first + 1))" --password-file configs/agents.dev.passwords \
         --window 4 --count "$count" --token-prefix "$(printf 'S%s%02d' "${shard:0:1}" "$round" | tr a-z A-Z)" \
         --no-hgrm >"$work/$tag.out" 2>&1
-    { echo "-- $tag"; grep -E "requests/s achieved|order → Accepted|cancel → Canceled|FAILED|unaccounted" "$work/$tag.out"; } | tee -a "$raw"
+    { echo "-- $tag"; grep -E "requests/s achieved|replies:|rejects by reason|order → Accepted|FAILED|unaccounted" "$work/$tag.out"; } | tee -a "$raw"
 }
 
 for round in $(seq 1 "$rounds"); do
