@@ -212,20 +212,21 @@ let package = Package(
             name: "ExchangeClient",
             dependencies: [
                 "ExchangeWire", "ExchangeCore", "OrderFlow", "ExchangeClock", "CClock", "CClientShim", "ExchangeTLS",
+                "ExchangeConfig",  // the shard map (ShardedClient)
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
             name: "rtes-client",
             dependencies: [
-                "ExchangeClient", "ExchangeClock", "CClock", "ExchangeWire", "ExchangeCore", "ExchangeTools",
+                "ExchangeClient", "ExchangeClock", "CClock", "ExchangeWire", "ExchangeCore", "ExchangeTools", "ExchangeConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "rtes-loadgen",
             dependencies: [
-                "ExchangeClient", "ExchangeClock", "ExchangeWire", "ExchangeCore", "ExchangeTools",
+                "ExchangeClient", "ExchangeClock", "ExchangeWire", "ExchangeCore", "ExchangeTools", "ExchangeConfig",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

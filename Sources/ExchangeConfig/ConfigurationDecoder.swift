@@ -99,6 +99,17 @@ struct ConfigurationDecoder {
                 ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E
             }
         }.assign(to: &settings.countersGroup)
+        text(object, "shard", in: scope,
+             allowed: "a shard name of the shard map, 1 to 32 characters of a-z, 0-9, '-' and '_', or \"\" for none") {
+            $0.isEmpty || ShardMap.isValidName($0)
+        }.assign(to: &settings.shard)
+        text(object, "shard_map", in: scope, allowed: "the path of the shard map file, at most 4096 bytes, or \"\" for none") {
+            $0.utf8.count <= 4_096 && !$0.utf8.contains(0)
+        }.assign(to: &settings.shardMap)
+        if settings.shard.isEmpty != settings.shardMap.isEmpty, !invalidPaths.contains("exchange.shard"), !invalidPaths.contains("exchange.shard_map") {
+            let (given, missing) = settings.shard.isEmpty ? ("exchange.shard_map", "exchange.shard") : ("exchange.shard", "exchange.shard_map")
+            issue(given, locations[given], "is set but \(missing) is not: a sharded exchange needs both its shard's name and the shard map")
+        }
         return settings
     }
 

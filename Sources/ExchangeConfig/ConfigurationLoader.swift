@@ -52,6 +52,16 @@ public enum ConfigurationLoader {
             issues.append(ConfigurationIssue(path: "", location: error.location, message: "not valid JSON: \(error.message)"))
         }
         issues += overrides.issues
+        if issues.isEmpty, var sharded = configuration, !sharded.exchange.shard.isEmpty {
+            // A sharded exchange (docs/SHARDS.md): only its shard's symbols, its own leader key and journal.
+            do throws(ConfigurationError) {
+                let map = try ShardMap.load(path: sharded.exchange.shardMap)
+                issues += sharded.restrict(toShard: sharded.exchange.shard, of: map, mapSource: quoted(sharded.exchange.shardMap))
+                configuration = sharded
+            } catch {
+                issues += error.issues.map { ConfigurationIssue(path: "exchange.shard_map", location: nil, message: "\($0)") }
+            }
+        }
         guard issues.isEmpty, let configuration else { throw ConfigurationError(issues: capped(inReadingOrder(issues))) }
         return LoadedConfiguration(configuration: configuration, secrets: secrets, warnings: warnings)
     }

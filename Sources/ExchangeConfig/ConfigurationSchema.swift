@@ -46,6 +46,11 @@ enum ConfigurationSchema {
         Field(path: "exchange.counters_group", type: .string, defaultValue: #""""#,
               meaning: "group that may read the counters file and its lock (mode 0640, e.g. rtes under systemd); empty: the exchange's user only (0600)"),
 
+        Field(path: "exchange.shard", type: .string, defaultValue: #""""#,
+              meaning: "the shard of exchange.shard_map this exchange is (docs/SHARDS.md): it keeps only that shard's symbols, checks its ports against the map, campaigns for <leadership.key_prefix>/<shard>/leader and journals into <durability.directory>/<shard>; empty: not sharded"),
+        Field(path: "exchange.shard_map", type: .string, defaultValue: #""""#,
+              meaning: "the shard map file (JSON: every shard's name, symbols, order-entry, ITCH, re-request and snapshot addresses); required with exchange.shard"),
+
         Field(path: "symbols", type: .array, defaultValue: nil,
               meaning: "the instruments: a non-empty JSON array of objects with the symbols[] fields"),
         Field(path: "symbols[].symbol", type: .string, defaultValue: nil,

@@ -15,6 +15,10 @@ public struct ExchangeSettings: Sendable, Equatable {
     /// `counters_group`: the group that may read the counters file and the instance lock
     /// (mode 0640); empty keeps them to the exchange's user (mode 0600).
     public var countersGroup = ""
+    /// `shard`: the shard of `shard_map` this exchange is (docs/SHARDS.md); empty: not sharded.
+    public var shard = ""
+    /// `shard_map`: the shard map file; required with `shard`.
+    public var shardMap = ""
 
     /// The documented defaults.
     public init() {}

@@ -86,7 +86,8 @@ extension OrderArguments {
     /// Sends the order on `side` in a session; Accepted for it is the answer, Rejected a refusal.
     func enter(side: Side, session: SessionOptions) throws {
         var token = OrderToken.blank
-        try runSession(session, request: { (client) throws(ClientError) in
+        let symbol = Symbol(self.symbol.uppercased())
+        try runSession(session, symbol: symbol, request: { (client) throws(ClientError) in
             let (text, sent) = try send(side: side, with: client)
             token = sent
             return text

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeClient
+import ExchangeConfig
 import ExchangeClock
 import ExchangeCore
 import ExchangeTools
@@ -24,12 +25,17 @@ struct RTESClient: ParsableCommand {
               rtes-client -u DEMO1 modify C1732200000001 S 50
               rtes-client -u DEMO1 --sequence 1 listen
               rtes-client -u DEMO1 --address 10.0.0.1:8888,10.0.0.2:8888 buy 100 AAPL 230.00
+              rtes-client -u DEMO1 --shard-map configs/shards.dev.json buy 100 GOOGL 170.00
+              rtes-client -u DEMO1 --shard-map configs/shards.dev.json --shard beta cancel C1732200000001
 
             With several --address (a primary and its standby), the first that accepts is used; \
             a connection lost while logged in fails over to the next address (round the list, \
             40 attempts at most, 50 ms doubling to 500 ms between them; 15 s without a byte, not \
             even a heartbeat, counts as lost) and resumes the session from the next message not \
             yet printed, so nothing is printed twice or skipped.
+
+            With --shard-map (docs/SHARDS.md), an order goes to the shard that owns its symbol, \
+            at that shard's order-entry addresses (primary first, failing over as above).
 
             The password is never taken on the command line (ps shows it to every user): it \
             comes from --password-file FILE (a line USERNAME:PASSWORD, or the password alone), \
@@ -64,6 +70,14 @@ struct SessionOptions: ParsableArguments {
         "An order-entry address HOST:PORT instead of --host and --port; repeat it, or separate addresses by commas, for a primary and its backups: the first that accepts is used, and a connection lost while logged in fails over to the next, resuming the session where it stopped.",
         valueName: "host:port"))
     var addressTexts: [String] = []
+
+    @Option(name: .customLong("shard-map"), help: ArgumentHelp(
+        "A shard map (docs/SHARDS.md) instead of --address: the order goes to the order-entry addresses of the shard that owns its symbol (cancel, replace, modify and listen name the shard with --shard).",
+        valueName: "FILE"))
+    var shardMap: String?
+
+    @Option(help: ArgumentHelp("With --shard-map: the shard to use (required for commands without a symbol).", valueName: "NAME"))
+    var shard: String?
 
     @Option(name: [.customLong("user"), .short], help: "SoupBinTCP username (1-6 characters).")
     var user: String
@@ -100,20 +114,47 @@ struct SessionOptions: ParsableArguments {
         if !addressTexts.isEmpty && (host != nil || port != nil) {
             throw ValidationError("--address replaces --host and --port: give one or the other")
         }
-        _ = try argument { () throws(ClientError) in try addresses() }
+        if shardMap != nil && (!addressTexts.isEmpty || host != nil || port != nil) {
+            throw ValidationError("--shard-map replaces --address, --host and --port: give one or the other")
+        }
+        if shard != nil && shardMap == nil { throw ValidationError("--shard needs --shard-map") }
+        if shardMap == nil { _ = try argument { () throws(ClientError) in try addresses() } }
         guard wait > 0, linger >= 0 else { throw ValidationError("--wait must be above 0 and --linger at least 0 (seconds)") }
     }
 
-    /// The addresses to try, in order: every --address, else --host:--port.
-    func addresses() throws(ClientError) -> [ExchangeAddress] {
+    /// The addresses to try, in order: with --shard-map the shard's (named by --shard, else the
+    /// one that owns `symbol`), else every --address, else --host:--port.
+    func addresses(for symbol: Symbol? = nil) throws(ClientError) -> [ExchangeAddress] {
+        if let shardMap {
+            let map: ShardMap
+            do throws(ConfigurationError) {
+                map = try ShardMap.load(path: shardMap)
+            } catch {
+                throw ClientError.invalidArgument("--shard-map \(shardMap): \(error)")
+            }
+            if let shard {
+                guard let named = map.shard(named: shard) else {
+                    throw ClientError.invalidArgument("--shard \(shard): the shard map lists \(map.shards.map(\.name).joined(separator: ", "))")
+                }
+                if let symbol, map.shard(owning: symbol)?.name != shard {
+                    throw ClientError.invalidArgument("\(symbol) is not shard \(shard)'s (shard map \(shardMap))")
+                }
+                return ShardedClient.addresses(of: named)
+            }
+            guard let symbol else { throw ClientError.invalidArgument("with --shard-map, this command needs --shard NAME (it has no symbol)") }
+            guard let owner = map.shard(owning: symbol) else {
+                throw ClientError.invalidArgument("no shard of \(shardMap) owns \(symbol)")
+            }
+            return ShardedClient.addresses(of: owner)
+        }
         if addressTexts.isEmpty { return [ExchangeAddress(host: host ?? "127.0.0.1", port: port ?? 8888)] }
         return try ExchangeAddress.parseList(addressTexts)
     }
 
     /// Logs in at the first address that accepts; with more than one, a lost connection fails
     /// over to the next (each failover printed).
-    func connect(password: String, options: OrderEntryClient.Options, timeout: Duration) throws(ClientError) -> OrderEntryClient {
-        let list = try addresses()
+    func connect(password: String, options: OrderEntryClient.Options, timeout: Duration, symbol: Symbol? = nil) throws(ClientError) -> OrderEntryClient {
+        let list = try addresses(for: symbol)
         let client = try OrderEntryClient.connect(addresses: list, username: user, password: password, sequence: sequence, options: options,
                                                   failover: list.count > 1 ? FailoverPolicy() : nil, timeout: timeout)
         client.onFailover = { print($0.description) }
@@ -141,13 +182,13 @@ enum Answer {
 
 /// Logs in, sends with `request`, prints every packet until `answer` recognises one (and
 /// `linger` seconds more), logs out, and exits with the outcome's status.
-func runSession(_ options: SessionOptions, request: (OrderEntryClient) throws(ClientError) -> String,
+func runSession(_ options: SessionOptions, symbol: Symbol? = nil, request: (OrderEntryClient) throws(ClientError) -> String,
                 answer: (OUCHMessage) -> Answer?) throws {
     let password = options.resolvedPassword()
     do throws(ClientError) {
         let tls = options.tls ? try ClientTLSEnvironment.context(forUser: options.user) : nil
         let client = try options.connect(password: password, options: OrderEntryClient.Options(tls: tls),
-                                         timeout: .milliseconds(Int(options.wait * 1_000)))
+                                         timeout: .milliseconds(Int(options.wait * 1_000)), symbol: symbol)
         defer { client.close() }
         print("logged in as \(options.user) to \(client.currentAddress), session \(client.session ?? "?"), next sequence \(client.nextSequence)")
         if options.sequence > 0 {

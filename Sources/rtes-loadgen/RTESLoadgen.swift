@@ -1,5 +1,6 @@
 import ArgumentParser
 import ExchangeClient
+import ExchangeConfig
 import ExchangeClock
 import ExchangeCore
 import ExchangeTools
@@ -43,6 +44,7 @@ struct RTESLoadgen: ParsableCommand {
               rtes-loadgen --connections 4 --rate 20000 --duration 10
               rtes-loadgen --connections 1 --window 8 --count 100000 --taker-firm LGTK
               rtes-loadgen --address 127.0.0.1:8888,127.0.0.1:9888 --count 10000
+              rtes-loadgen --shard-map configs/shards.dev.json --shard beta --symbol GOOGL@170.00 --count 10000
 
             With several --address (a primary and its standby) each connection logs in at the \
             first that accepts, in order, and a connection lost during the run (the primary \
@@ -83,6 +85,14 @@ struct RTESLoadgen: ParsableCommand {
         "An order-entry address HOST:PORT instead of --host and --port; repeat it, or separate addresses by commas, for a primary and its backups: each connection logs in at the first that accepts, and fails over to the next when its connection is lost during the run.",
         valueName: "host:port"))
     var addressTexts: [String] = []
+
+    @Option(name: .customLong("shard-map"), help: ArgumentHelp(
+        "A shard map (docs/SHARDS.md) instead of --address: load the shard --shard at its order-entry addresses; every --symbol must be that shard's.",
+        valueName: "file"))
+    var shardMap: String?
+
+    @Option(help: ArgumentHelp("With --shard-map: the shard to load (run one rtes-loadgen per shard to load several).", valueName: "name"))
+    var shard: String?
 
     @Option(help: "Connections (the dev accounts LOAD1…LOADn of configs/api_keys.dev.json, unless --account is given).")
     var connections = 2
@@ -239,12 +249,33 @@ struct RTESLoadgen: ParsableCommand {
             throw ValidationError("--address replaces --host and --port: give one or the other")
         }
         if let port, !(1...65_535).contains(port) { throw ValidationError("--port \(port): 1 to 65535") }
-        let targets: [ExchangeAddress]
+        var targets: [ExchangeAddress]
         do throws(ClientError) {
             targets = addressTexts.isEmpty ? [ExchangeAddress(host: host ?? "127.0.0.1", port: port ?? 8888)]
                 : try ExchangeAddress.parseList(addressTexts)
         } catch {
             throw ValidationError(error.description)
+        }
+        if shard != nil && shardMap == nil { throw ValidationError("--shard needs --shard-map") }
+        if let shardMap {
+            guard addressTexts.isEmpty && host == nil && port == nil else {
+                throw ValidationError("--shard-map replaces --address, --host and --port: give one or the other")
+            }
+            let map: ShardMap
+            do throws(ConfigurationError) {
+                map = try ShardMap.load(path: shardMap)
+            } catch {
+                throw ValidationError("--shard-map \(shardMap): \(error)")
+            }
+            guard let name = shard, let selected = map.shard(named: name) else {
+                throw ValidationError("--shard-map needs --shard, one of \(map.shards.map(\.name).joined(separator: ", "))")
+            }
+            let foreign = loadSymbols.filter { map.shard(owning: $0.symbol)?.name != name }.map(\.symbol.description)
+            guard foreign.isEmpty else {
+                throw ValidationError("--symbol \(foreign.joined(separator: ", ")): not shard \(name)'s (it owns "
+                    + selected.symbols.map(\.description).joined(separator: ", ") + ")")
+            }
+            targets = ShardedClient.addresses(of: selected)
         }
         let requests = count ?? (duration == nil ? 100_000 : nil)
         var plan = LoadPlan(
