@@ -65,6 +65,10 @@
 //                       exchange over OUCH, reconciled with what users take (docs/REPLAY.md) ← Client, Wire, Core, CZlibShim
 //   rtes-itch-replay    replays an ITCH file's chosen symbols into a running exchange; captures the feed to a file
 //                       ← Replay, Client, Feed, Config, Tools
+//   StrategyKit         market data → signal → risk → execution for strategies: a top-of-book from ITCH walked in place,
+//                       client-side risk limits, positions and PnL, two example strategies (docs/STRATEGIES.md)
+//                       ← Client, Feed, Wire, Core
+//   rtes-strategy       runs an example strategy against a running exchange ← StrategyKit, Client, Feed, Config, Tools
 //   rtes-agents         runs a configured population of agents against a running exchange ← Agents, Client, Feed, Config, Tools
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
@@ -123,6 +127,8 @@ let package = Package(
         .executable(name: "rtes-dropcopy", targets: ["rtes-dropcopy"]),
         .library(name: "ExchangeReplay", targets: ["ExchangeReplay"]),
         .executable(name: "rtes-itch-replay", targets: ["rtes-itch-replay"]),
+        .library(name: "StrategyKit", targets: ["StrategyKit"]),
+        .executable(name: "rtes-strategy", targets: ["rtes-strategy"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
         .library(name: "ExchangeAgents", targets: ["ExchangeAgents"]),
@@ -439,6 +445,21 @@ let package = Package(
             dependencies: [
                 "ExchangeReplay", "ExchangeClient", "ExchangeFeed", "ExchangeBookReplica", "ExchangeCore", "ExchangeWire", "ExchangeOps",
                 "ExchangeTestRig", "ExchangeTestSupport",
+            ]
+        ),
+        .target(name: "StrategyKit", dependencies: ["ExchangeClient", "ExchangeFeed", "ExchangeWire", "ExchangeCore"]),
+        .executableTarget(
+            name: "rtes-strategy",
+            dependencies: [
+                "StrategyKit", "ExchangeClient", "ExchangeFeed", "ExchangeConfig", "ExchangeCore", "ExchangeTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "StrategyKitTests",
+            dependencies: [
+                "StrategyKit", "ExchangeClient", "ExchangeFeed", "ExchangeCore", "ExchangeWire", "ExchangeOps", "ExchangeTestRig",
+                "ExchangeTestSupport", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
         .testTarget(
