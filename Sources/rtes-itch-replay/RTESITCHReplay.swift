@@ -150,15 +150,16 @@ struct RTESITCHReplay: ParsableCommand {
         Self.say("rtes-itch-replay: \(file) → \(host):\(c.exchange.tcpPort) as \(account), symbols \(chosen.map(\.description).joined(separator: ",")), "
             + "speed \(speed)\(start.map { ", start \($0)" } ?? "")")
         let began = Self.monotonic()
-        var nextReport = began &+ (reportSeconds > 0 ? UInt64(reportSeconds * 1e9) : UInt64.max)
+        let reportEvery = reportSeconds > 0 ? UInt64(reportSeconds * 1e9) : nil
+        var nextReport = reportEvery.map { began + $0 } ?? .max
         do throws(ReplayError) {
             let opening = try replay.preload()
             if options.start != nil { Self.say("starting book: \(opening) orders entered") }
             try replay.run(clock: Self.monotonic, shouldStop: {
                 let now = Self.monotonic()
-                if now >= nextReport {
+                if let every = reportEvery, now >= nextReport {
                     report(replay, since: began)
-                    nextReport = now &+ UInt64(reportSeconds * 1e9)
+                    nextReport = now + every
                 }
                 return stopRequested != 0
             })
