@@ -121,7 +121,7 @@ public struct MarketBook: ~Copyable {
         case UInt8(ascii: "U"):
             guard m.count >= 35, let slot = find(Self.u64(m, 11)) else { return nil }
             let o = table[slot]
-            _ = reduce(o.key, by: .max)
+            _ = reduce(o.key &- 1, by: .max)  // the table keys references + 1 (0 marks a free slot)
             add(Self.u64(m, 19), instrument: Int(o.instrument), bid: o.bid, shares: Self.u32(m, 27), price: Self.u32(m, 31))
             return .book(instrument: Int(o.instrument))
         case UInt8(ascii: "P"):

@@ -57,6 +57,19 @@ import Testing
         #expect(book.quote(0).askShares == 50)
         _ = apply(Self.reduce("D", 3, 0))
         #expect(!book.quote(0).hasAsk && book.orderCount == 1)
+        // A replace moves the order: the best bid follows it, the old price is empty.
+        var u = [UInt8](repeating: 0, count: 35)
+        u[0] = UInt8(ascii: "U")
+        Self.put(&u, 1, 1, 2)
+        Self.put(&u, 11, 1, 8)
+        Self.put(&u, 19, 9, 8)
+        Self.put(&u, 27, 30, 4)
+        Self.put(&u, 31, 2_298_000, 4)
+        #expect(apply(u) == .book(instrument: 0))
+        q = book.quote(0)
+        #expect(q.bid == 2_298_000 && q.bidShares == 30 && book.orderCount == 1)
+        _ = apply(Self.reduce("D", 9, 0))
+        #expect(!book.quote(0).hasBid && book.orderCount == 0 && book.misses == 0)
     }
 
     @Test func theRiskRefusesWhatPassesALimit() {
