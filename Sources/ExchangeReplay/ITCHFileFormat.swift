@@ -1,3 +1,5 @@
+import Glibc
+
 /// TotalView-ITCH 5.0 as Nasdaq publishes a day's file: every message preceded by its
 /// length (u16, big-endian), the messages back to back, the file plain or gzip-compressed.
 /// The lengths of all 23 message types of the 5.0 specification, type byte included: a
@@ -57,5 +59,3 @@ public enum ITCHFileError: Error, Equatable, Sendable, CustomStringConvertible {
         return (0x21...0x7E).contains(byte) ? "'\(Character(UnicodeScalar(byte)))' (\(hex))" : hex
     }
 }
-
-import Glibc
