@@ -61,12 +61,21 @@
 //   ExchangeAgents      liquidity agents: market makers, noise traders, momentum and mean-reversion takers around
 //                       a seeded fair value, each an OUCH session reading the ITCH feed (docs/AGENTS.md)
 //                       ← Client, Feed, BookReplica, Wire, Core, OrderFlow
+//   ExchangeReplay      historical replay: TotalView-ITCH 5.0 files (plain or gzip) read and replayed into a running
+//                       exchange over OUCH, reconciled with what users take (docs/REPLAY.md) ← Client, Wire, Core, CZlibShim
+//   rtes-itch-replay    replays an ITCH file's chosen symbols into a running exchange; captures the feed to a file
+//                       ← Replay, Client, Feed, Config, Tools
+//   StrategyKit         market data → signal → risk → execution for strategies: a top-of-book from ITCH walked in place,
+//                       client-side risk limits, positions and PnL, two example strategies (docs/STRATEGIES.md)
+//                       ← Client, Feed, Wire, Core
+//   rtes-strategy       runs an example strategy against a running exchange ← StrategyKit, Client, Feed, Config, Tools
 //   rtes-agents         runs a configured population of agents against a running exchange ← Agents, Client, Feed, Config, Tools
 //   ExchangeTools       what every executable shares: the version string, password lookup (file, environment,
 //                       prompt; never the command line); links nothing
 //   CCPUHints           (CShims/) header-only CPU hints the core uses (prefetch)
 //   CChecksum           (CShims/) CRC-32C (SSE4.2 when the CPU has it, else a table); links nothing
 //   CClock              (CShims/) TSC, pause, CLOCK_MONOTONIC/REALTIME; links nothing
+//   CZlibShim           (CShims/) zlib's gzip file reader and writer behind an opaque pointer; links libz
 //   CClientShim         (CShims/) error text, TCP_NODELAY, close, timer slack for clients: libc only
 //   CExchangeShim       (CShims/) what Swift cannot say directly: affinity, mlock, hugepages, NUMA, liburing's
 //                       macros, sockets ← CClock, CClientShim (re-exported); links liburing, libnuma, libhugetlbfs
@@ -116,6 +125,10 @@ let package = Package(
         .executable(name: "rtes-leader", targets: ["rtes-leader"]),
         .library(name: "ExchangeDropCopy", targets: ["ExchangeDropCopy"]),
         .executable(name: "rtes-dropcopy", targets: ["rtes-dropcopy"]),
+        .library(name: "ExchangeReplay", targets: ["ExchangeReplay"]),
+        .executable(name: "rtes-itch-replay", targets: ["rtes-itch-replay"]),
+        .library(name: "StrategyKit", targets: ["StrategyKit"]),
+        .executable(name: "rtes-strategy", targets: ["rtes-strategy"]),
         // For the benchmarks' side-by-side comparison only.
         .library(name: "ReferenceModel", targets: ["ReferenceModel"]),
         .library(name: "ExchangeAgents", targets: ["ExchangeAgents"]),
@@ -137,6 +150,7 @@ let package = Package(
         .target(name: "CCPUHints", path: "CShims/CCPUHints"),
         .target(name: "CClock", path: "CShims/CClock"),
         .target(name: "CClientShim", path: "CShims/CClientShim"),
+        .target(name: "CZlibShim", path: "CShims/CZlibShim", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CTLSShim", path: "CShims/CTLSShim", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "ExchangeTLS", dependencies: ["CTLSShim"]),
         .target(name: "ExchangeClock", dependencies: ["CClock"]),
@@ -417,6 +431,36 @@ let package = Package(
             dependencies: [
                 "ExchangeAgents", "ExchangeClient", "ExchangeFeed", "ExchangeConfig", "ExchangeCore", "ExchangeTools", "ExchangeClock",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "ExchangeReplay", dependencies: ["ExchangeClient", "ExchangeWire", "ExchangeCore", "CZlibShim"]),
+        .executableTarget(
+            name: "rtes-itch-replay",
+            dependencies: [
+                "ExchangeReplay", "ExchangeClient", "ExchangeFeed", "ExchangeConfig", "ExchangeCore", "ExchangeWire", "ExchangeTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ExchangeReplayTests",
+            dependencies: [
+                "ExchangeReplay", "ExchangeClient", "ExchangeFeed", "ExchangeBookReplica", "ExchangeCore", "ExchangeWire", "ExchangeOps",
+                "ExchangeTestRig", "ExchangeTestSupport",
+            ]
+        ),
+        .target(name: "StrategyKit", dependencies: ["ExchangeClient", "ExchangeFeed", "ExchangeWire", "ExchangeCore"]),
+        .executableTarget(
+            name: "rtes-strategy",
+            dependencies: [
+                "StrategyKit", "ExchangeClient", "ExchangeFeed", "ExchangeConfig", "ExchangeCore", "ExchangeTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "StrategyKitTests",
+            dependencies: [
+                "StrategyKit", "ExchangeClient", "ExchangeFeed", "ExchangeCore", "ExchangeWire", "ExchangeOps", "ExchangeTestRig",
+                "ExchangeTestSupport", .product(name: "CMallocCounter", package: "CMallocCounter"),
             ]
         ),
         .testTarget(

@@ -361,6 +361,8 @@ enum ConfigurationSchema {
             ("RTES_LOADGEN_PASSWORD", "rtes-loadgen: the --account password (the exchange ignores it)"),
             ("RTES_DROPCOPY_PASSWORD", "rtes-dropcopy: the PostgreSQL user's password (the exchange ignores it)"),
             ("RTES_AGENTS_PASSWORD", "rtes-agents: one password for every agent account (the exchange ignores it)"),
+            ("RTES_REPLAY_PASSWORD", "rtes-itch-replay: the replay participant's password (the exchange ignores it)"),
+            ("RTES_STRATEGY_PASSWORD", "rtes-strategy: the trading account's password (the exchange ignores it)"),
             // TLS (docs/TLS.md): files, named by path only; the key's contents are never read into a message.
             ("RTES_TLS_CERT", "gateway.tls, fix.tls, market_data.snapshot_tls or admin.tls on: the PEM file of the server certificate (and chain)"),
             ("RTES_TLS_KEY", "gateway.tls, fix.tls, market_data.snapshot_tls or admin.tls on: the PEM file of the server's private key"),
