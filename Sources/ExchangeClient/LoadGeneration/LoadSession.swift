@@ -228,7 +228,13 @@ final class LoadSession {
                 throw connection.fail(.malformedPacket(type: frame.type, length: frame.payload.count, why: "not a valid OUCH 4.2 message"))
             }
             handle(message, at: ticks, clock: clock, into: &report)
-        case SoupPacketType.serverHeartbeat, SoupPacketType.debug:
+        case SoupPacketType.serverHeartbeat:
+            // The exchange had nothing to send for a second: the new primary's replay is over,
+            // so what is still unanswered from before the failover never reached it. (Waiting
+            // for an answer to a later request is not enough: when every request of the window
+            // was lost, no later one can be sent.)
+            if settling { settleFailover() }
+        case SoupPacketType.debug:
             break
         case SoupPacketType.endOfSession:
             throw connection.fail(.closedByPeer(debug: "End of Session"))
@@ -345,7 +351,8 @@ final class LoadSession {
     }
 
     /// Requests in flight at the last failover that are still unanswered once the new primary
-    /// answered a later one (its replay is over) were never journaled there: their outcome on
+    /// answered a later one, or sent a Server Heartbeat (its replay is over either way), were
+    /// never journaled there: their outcome on
     /// the old primary is unknown. Counted (`unknownOutcome`), and forgotten: an order entering
     /// is freed, a cancel no longer awaited (its order is taken as still resting).
     func settleFailover() {
