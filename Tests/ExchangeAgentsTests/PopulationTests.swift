@@ -16,23 +16,6 @@ import Testing
 @Suite(.serialized) struct PopulationTests {
     static let day = #""enabled": true, "pre_open": "09:00", "open": "09:02", "close": "09:10", "end": "09:12", "clock_rate": 120, "start_time": "09:00", "opening_imbalance_seconds": 60, "closing_imbalance_seconds": 60, "imbalance_interval_seconds": 30"#
 
-    static func monotonic() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-    }
-
-    static func udpPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     enum Event {
         case phase(MarketPhase)
@@ -66,13 +49,13 @@ import Testing
         c.meanReversion.thresholdBasisPoints = 1
         c.fairValue.stepMilliseconds = 50
 
-        let port = Self.udpPort()
+        let port = loopbackUDPPort()
         var knobs = ExchangeKnobs()
         knobs.udpPort = port
         knobs.tradingDay = Self.day
         let feed = try FeedClient(group: 0xEF00_0001, port: UInt16(port), interface: 0x7F00_0001, retransmitHost: 0x7F00_0001,
                                   retransmitPort: 9, instrumentCount: instruments.count, orderCapacity: 20_000)
-        let runner = try AgentRunner(configuration: c, instruments: instruments, feed: feed, clock: Self.monotonic, tokenPrefix: "PT")
+        let runner = try AgentRunner(configuration: c, instruments: instruments, feed: feed, clock: monotonicNanoseconds, tokenPrefix: "PT")
         var events: [Event] = []
         var sends = 0
         runner.onSend = { agent, at, intent, seen in

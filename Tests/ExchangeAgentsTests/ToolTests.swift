@@ -38,8 +38,13 @@ import Testing
         let c = try AgentsConfiguration.load(path: path)
         #expect(c.problems(symbolCount: 5).isEmpty, "\(c.problems(symbolCount: 5))")
         #expect(c.agentCount <= 8)
-        // The defaults are what the file shows.
-        #expect(c == AgentsConfiguration())
+        // The defaults are what the file shows, but for the shocks that show a newcomer an LULD
+        // pause (every 90 s, 8 %) and the wider drift window they need.
+        var expected = AgentsConfiguration()
+        expected.fairValue.maxDriftPercent = 10
+        expected.fairValue.shockIntervalSeconds = 90
+        expected.fairValue.shockPercent = 8
+        #expect(c == expected)
     }
 
     @Test(.enabled(if: built, "rtes-agents is not built: run `swift build --build-tests`"))

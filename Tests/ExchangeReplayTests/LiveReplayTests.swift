@@ -15,23 +15,6 @@ import Testing
 @Suite(.serialized) struct LiveReplayTests {
     static let symbols = [Symbol("AAPL")!, Symbol("MSFT")!, Symbol("QUIET")!]
 
-    static func monotonic() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-    }
-
-    static func udpPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     /// A feed client on `port` (joined before the exchange starts, so it sees the day from
     /// its first message) and the exchange.
@@ -50,21 +33,21 @@ import Testing
 
     @Test func aCaptureOfTheFeedReplayedIntoAFreshExchangeGivesTheSameBooks() throws {
         var first = ExchangeKnobs(demoFlowRate: 20_000, demoFlowCommands: 3_000)
-        first.udpPort = Self.udpPort()
+        first.udpPort = loopbackUDPPort()
         let (source, capture) = try Self.exchange(first)
         defer { source.drain() }
         capture.handler.recording = true
         var recorded: [[UInt8]] = []
-        var lastMessage = Self.monotonic()
+        var lastMessage = monotonicNanoseconds()
         // The flow is done when the feed has been quiet for a second (at most 60 s).
         let quiet = waitUntil(timeout: .seconds(60), pollInterval: .microseconds(1)) {
             capture.poll(timeoutMilliseconds: 5)
             let taken = capture.handler.takeRecorded()
             if !taken.isEmpty {
                 recorded += taken
-                lastMessage = Self.monotonic()
+                lastMessage = monotonicNanoseconds()
             }
-            return recorded.count > 1_000 && Self.monotonic() - lastMessage > 1_000_000_000
+            return recorded.count > 1_000 && monotonicNanoseconds() - lastMessage > 1_000_000_000
         }
         #expect(quiet, "captured \(recorded.count) messages")
         #expect(capture.handler.counters.gaps == 0, "the capture has gaps: \(capture.handler.counters)")
@@ -77,7 +60,7 @@ import Testing
         defer { unlink(path) }
 
         var second = ExchangeKnobs()
-        second.udpPort = Self.udpPort()
+        second.udpPort = loopbackUDPPort()
         let (target, follower) = try Self.exchange(second)
         defer { target.drain() }
         let client = try target.client("REPLAY")
@@ -85,9 +68,9 @@ import Testing
         var options = ITCHReplay.Options(speed: nil)
         options.tokenPrefix = "RT"
         let replay = ITCHReplay(reader: try ITCHFileReader(path: path), client: client, symbols: Self.symbols, options: options)
-        try replay.run(clock: Self.monotonic)
+        try replay.run(clock: monotonicNanoseconds)
         #expect(replay.messagesRead == UInt64(recorded.count))
-        #expect(try replay.settle(clock: Self.monotonic, timeout: 30_000_000_000))
+        #expect(try replay.settle(clock: monotonicNanoseconds, timeout: 30_000_000_000))
         #expect(replay.book.counters.rejected == 0, "rejects: \(replay.book.counters.rejectReasons)")
         let same = waitUntil(timeout: .seconds(30)) {
             follower.poll(timeoutMilliseconds: 5)
@@ -108,7 +91,7 @@ import Testing
             ITCHFiles.executed(7, 20, time: 4 * second),
         ]
         var knobs = ExchangeKnobs()
-        knobs.udpPort = Self.udpPort()
+        knobs.udpPort = loopbackUDPPort()
         let (exchange, feed) = try Self.exchange(knobs)
         defer { exchange.drain() }
         let client = try exchange.client("REPLAY")
@@ -122,7 +105,7 @@ import Testing
         func asks() -> [DepthLevel] { feed.handler.replica.depth(instrument: aapl, side: .ask) }
         func bids() -> [DepthLevel] { feed.handler.replica.depth(instrument: aapl, side: .bid) }
         func settle(_ check: () -> Bool) throws -> Bool {
-            #expect(try replay.settle(clock: Self.monotonic, timeout: 10_000_000_000))
+            #expect(try replay.settle(clock: monotonicNanoseconds, timeout: 10_000_000_000))
             return waitUntil(timeout: .seconds(10)) {
                 feed.poll(timeoutMilliseconds: 2)
                 return check()

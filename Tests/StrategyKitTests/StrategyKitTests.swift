@@ -152,27 +152,10 @@ import Testing
         #expect(counts.allocations == 0, "\(counts.allocations) allocations reading \(messages.count) messages")
     }
 
-    static func monotonic() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-    }
-
-    static func udpPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 
     @Test func theMarketMakerQuotesIsFilledAndTracksItsPositionAndPnL() throws {
         var knobs = ExchangeKnobs()
-        knobs.udpPort = Self.udpPort()
+        knobs.udpPort = loopbackUDPPort()
         let feed = try FeedClient(group: 0xEF00_0001, port: UInt16(knobs.udpPort), interface: 0x7F00_0001, retransmitHost: 0x7F00_0001,
                                   retransmitPort: 9, instrumentCount: Self.instruments.count, orderCapacity: 20_000)
         let exchange = try TestExchange(knobs)
@@ -185,7 +168,7 @@ import Testing
                                             minimumIntervalNanoseconds: 0, tokenPrefix: "MMT")
         let runner = StrategyRunner(feed: feed, client: client, instruments: Self.instruments, strategy: strategy,
                                     limits: RiskLimits(maxPosition: 1_000, maxOrderShares: 500, maxOpenOrders: 4, priceCollarBasisPoints: 500),
-                                    clock: Self.monotonic)
+                                    clock: monotonicNanoseconds)
         // Someone else's market: 229.00 / 231.00, so the maker quotes 229.95 / 230.05.
         try other.enter(token: OrderToken("OB")!, side: .buy, shares: 100, symbol: Symbol("AAPL")!, price: 2_290_000)
         try other.enter(token: OrderToken("OA")!, side: .sell, shares: 100, symbol: Symbol("AAPL")!, price: 2_310_000)
