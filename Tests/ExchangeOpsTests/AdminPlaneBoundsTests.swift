@@ -72,8 +72,12 @@ func adminSettings(connections: Int = 64, idleMilliseconds: Int = 10_000, pipeli
         // whose answers were not taken within the idle timeout.
         #expect(waitUntil(timeout: .seconds(10)) { clients.allSatisfy(\.isClosedByPeer) }, "sent \(sent) bytes")
         #expect(waitUntil(timeout: .seconds(5)) { plane.connections.open == 0 })
+        // The whole test process's RSS, which tests running beside this one grow too (183 MB
+        // seen in a full parallel run): the bound catches the unbounded growth this test is
+        // about (1.5 GB from these 7 MB before the bound), not an exact figure — that one is
+        // `admin.max_pipelined_requests` answers held per connection.
         let grown = residentBytes() - before
-        #expect(grown < 64 << 20, "RSS grew by \(grown >> 20) MB after \(sent >> 10) KB of pipelined requests")
+        #expect(grown < 512 << 20, "RSS grew by \(grown >> 20) MB after \(sent >> 10) KB of pipelined requests")
         #expect(plane.connections.closed(.idle) + plane.connections.closed(.pipelined) >= UInt64(clients.count))
         #expect(plane.statusLine("/live") == "HTTP/1.1 200 OK")
     }
