@@ -7,6 +7,8 @@ ignored message (S, R, H, P, I, ...) per 20, timestamps 1 µs apart from 09:30.
 Usage: make-itch.py OUT N [--gzip]"""
 import gzip, random, struct, sys
 
+if len(sys.argv) < 3 or not sys.argv[2].isdigit() or int(sys.argv[2]) < 1 or sys.argv[3:] not in ([], ["--gzip"]):
+    sys.exit("usage: make-itch.py OUT N [--gzip]   (N: how many order-flow messages, a whole number of at least 1)")
 out, n = sys.argv[1], int(sys.argv[2])
 rnd = random.Random(7)
 stocks = [(1, b"AAPL    ", 2_300_000), (2, b"MSFT    ", 4_200_000)]

@@ -117,21 +117,21 @@ struct RTESAgents: ParsableCommand {
             Self.fail("cannot join \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface): \(error)", status: 1)
         }
         feed.handler.historyMessages = UInt64(c.marketData.retransmitHistoryMessages)
-        let prefix = tokenPrefix ?? Self.timePrefix()
+        let prefix = tokenPrefix ?? ToolClock.dayPrefix()
         let runner: AgentRunner
-        do { runner = try AgentRunner(configuration: population, instruments: c.symbols, feed: feed, clock: Self.monotonic, tokenPrefix: prefix) } catch {
+        do { runner = try AgentRunner(configuration: population, instruments: c.symbols, feed: feed, clock: ToolClock.monotonic, tokenPrefix: prefix) } catch {
             Self.fail(error.description, status: 64)
         }
         let host = c.exchange.bindAddress.rawValue == 0 ? "127.0.0.1" : "\(c.exchange.bindAddress)"
         let address = ExchangeAddress(host: host, port: Int(c.exchange.tcpPort))
-        let connectDeadline = Self.monotonic() + UInt64(connectSeconds * 1e9)
+        let connectDeadline = ToolClock.monotonic() + UInt64(connectSeconds * 1e9)
         while true {
             do {
                 try runner.connect(addresses: [address], password: { passwords[$0] ?? "" })
                 break
             } catch let error as ClientError {
                 if case .loginRejected = error { Self.fail("login: \(error)", status: 64) }
-                if Self.monotonic() >= connectDeadline { Self.fail("cannot reach the gateway at \(address): \(error)", status: 1) }
+                if ToolClock.monotonic() >= connectDeadline { Self.fail("cannot reach the gateway at \(address): \(error)", status: 1) }
                 usleep(250_000)
             } catch {
                 Self.fail("\(error)", status: 64)
@@ -142,13 +142,13 @@ struct RTESAgents: ParsableCommand {
         let roles = runner.agents.map { "\(population.accounts[$0.index]) \($0.role.rawValue)" }.joined(separator: ", ")
         Self.say("rtes-agents: \(runner.agents.count) agents (\(roles)) on \(address), seed \(population.seed), "
             + "feed \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort)")
-        let start = Self.monotonic()
+        let start = ToolClock.monotonic()
         let end = seconds > 0 ? start + UInt64(seconds * 1e9) : UInt64.max
         let reportEvery = reportSeconds > 0 ? UInt64(reportSeconds * 1e9) : UInt64.max
         var nextReport = start &+ reportEvery
         while stopRequested == 0 {
             runner.step(waitMilliseconds: 1)
-            let now = Self.monotonic()
+            let now = ToolClock.monotonic()
             if now >= nextReport {
                 report(runner, c.symbols)
                 nextReport = now &+ reportEvery
@@ -175,20 +175,7 @@ struct RTESAgents: ParsableCommand {
 
     static func priceText(_ p: Price) -> String { String(format: "%.2f", Double(p) / 10_000) }
 
-    static func monotonic() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-    }
 
-    /// Four characters from the seconds of the day (base 36), so runs on one day differ.
-    static func timePrefix() -> String {
-        let seconds = Int(Date().timeIntervalSince1970) % 86_400
-        let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        var n = seconds, text = ""
-        for _ in 0..<4 { text = String(digits[n % 36]) + text; n /= 36 }
-        return text
-    }
 
     /// One line on standard output, written at once (print would hold it in a buffer when
     /// the output is a pipe, and make run shares its terminal with the exchange).

@@ -143,27 +143,27 @@ struct RTESITCHReplay: ParsableCommand {
         var options = ITCHReplay.Options(speed: speed == "max" ? nil : Double(speed), start: start.flatMap(Self.fileTime),
                                          stop: stop.flatMap(Self.fileTime))
         options.maxOrders = maxOrders
-        options.tokenPrefix = tokenPrefix ?? Self.timePrefix()
+        options.tokenPrefix = tokenPrefix ?? "R" + ToolClock.dayPrefix()
         let replay = ITCHReplay(reader: reader, client: client, symbols: chosen, options: options)
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         Self.say("rtes-itch-replay: \(file) → \(host):\(c.exchange.tcpPort) as \(account), symbols \(chosen.map(\.description).joined(separator: ",")), "
             + "speed \(speed)\(start.map { ", start \($0)" } ?? "")")
-        let began = Self.monotonic()
+        let began = ToolClock.monotonic()
         let reportEvery = reportSeconds > 0 ? UInt64(reportSeconds * 1e9) : nil
         var nextReport = reportEvery.map { began + $0 } ?? .max
         do throws(ReplayError) {
             let opening = try replay.preload()
             if options.start != nil { Self.say("starting book: \(opening) orders entered") }
-            try replay.run(clock: Self.monotonic, shouldStop: {
-                let now = Self.monotonic()
+            try replay.run(clock: ToolClock.monotonic, shouldStop: {
+                let now = ToolClock.monotonic()
                 if let every = reportEvery, now >= nextReport {
                     report(replay, since: began)
                     nextReport = now + every
                 }
                 return stopRequested != 0
             })
-            _ = try replay.settle(clock: Self.monotonic, timeout: 5_000_000_000)
+            _ = try replay.settle(clock: ToolClock.monotonic, timeout: 5_000_000_000)
         } catch {
             report(replay, since: began)
             client.close()
@@ -179,7 +179,7 @@ struct RTESITCHReplay: ParsableCommand {
 
     func report(_ replay: ITCHReplay, since: UInt64) {
         let c = replay.book.counters
-        let seconds = Double(Self.monotonic() - since) / 1e9
+        let seconds = Double(ToolClock.monotonic() - since) / 1e9
         let rate = seconds > 0 ? Double(replay.messagesRead) / seconds : 0
         let reasons = c.rejectReasons.sorted { $0.key < $1.key }.map { "\(Character(UnicodeScalar($0.key)))×\($0.value)" }.joined(separator: " ")
         Self.say("read \(replay.messagesRead) messages (\(Int(rate))/s), file time \(Self.clock(replay.fileTime)); replayed adds \(c.adds), "
@@ -193,7 +193,7 @@ struct RTESITCHReplay: ParsableCommand {
         do throws(ITCHFileError) { reader = try ITCHFileReader(path: file) } catch { Self.fail(error.description, status: 64) }
         var counts = [UInt64](repeating: 0, count: 256)
         var flow: UInt64 = 0
-        let began = Self.monotonic()
+        let began = ToolClock.monotonic()
         do throws(ITCHFileError) {
             while let m = try reader.next() {
                 counts[Int(m[0])] += 1
@@ -202,7 +202,7 @@ struct RTESITCHReplay: ParsableCommand {
         } catch {
             Self.fail(error.description, status: 2)
         }
-        let seconds = Double(Self.monotonic() - began) / 1e9
+        let seconds = Double(ToolClock.monotonic() - began) / 1e9
         let types = ITCHFileFormat.types.filter { counts[Int($0)] > 0 }.map { "\(Character(UnicodeScalar($0)))=\(counts[Int($0)])" }
         Self.say("\(file): \(reader.messages) messages (\(reader.compressed ? "gzip" : "plain"), \(reader.offset) bytes), \(flow) order flow; "
             + types.joined(separator: " "))
@@ -224,9 +224,9 @@ struct RTESITCHReplay: ParsableCommand {
         feed.handler.recording = true
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
-        let end = Self.monotonic() + UInt64(seconds * 1e9)
+        let end = ToolClock.monotonic() + UInt64(seconds * 1e9)
         var written = 0
-        while stopRequested == 0 && Self.monotonic() < end {
+        while stopRequested == 0 && ToolClock.monotonic() < end {
             feed.poll(timeoutMilliseconds: 10)
             for m in feed.handler.takeRecorded() {
                 do throws(ITCHFileError) { try writer.write(m) } catch { Self.fail(error.description, status: 1) }
@@ -242,20 +242,7 @@ struct RTESITCHReplay: ParsableCommand {
         return String(format: "%02d:%02d:%02d.%03d", Int(s / 3600), Int(s / 60 % 60), Int(s % 60), Int(t / 1_000_000 % 1000))
     }
 
-    static func monotonic() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-    }
 
-    /// R and four characters from the seconds of the day (base 36): a rerun's tokens differ.
-    static func timePrefix() -> String {
-        let seconds = Int(Date().timeIntervalSince1970) % 86_400
-        let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-        var n = seconds, text = ""
-        for _ in 0..<4 { text = String(digits[n % 36]) + text; n /= 36 }
-        return "R" + text
-    }
 
     static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 

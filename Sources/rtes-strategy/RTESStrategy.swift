@@ -95,22 +95,22 @@ struct RTESStrategy: ParsableCommand {
         switch strategy {
         case .momentum:
             let s = MomentumStrategy(instrumentCount: c.symbols.count, instruments: chosen, shares: shares, tokenPrefix: prefix)
-            loop(StrategyRunner(feed: feed, client: client, instruments: c.symbols, strategy: s, limits: limits, clock: Self.monotonic), chosen)
+            loop(StrategyRunner(feed: feed, client: client, instruments: c.symbols, strategy: s, limits: limits, clock: ToolClock.monotonic), chosen)
         case .marketMaking:
             let s = MarketMakingStrategy(instrumentSpecs: c.symbols, instruments: chosen, shares: shares, tokenPrefix: prefix)
-            loop(StrategyRunner(feed: feed, client: client, instruments: c.symbols, strategy: s, limits: limits, clock: Self.monotonic), chosen)
+            loop(StrategyRunner(feed: feed, client: client, instruments: c.symbols, strategy: s, limits: limits, clock: ToolClock.monotonic), chosen)
         }
         _ = try? client.logout(timeout: .seconds(1))
     }
 
     func loop<S: Strategy>(_ runner: StrategyRunner<S>, _ chosen: [Int]) {
         Self.say("rtes-strategy: \(strategy.rawValue) as \(account) on \(chosen.map { runner.instruments[$0].symbol.description }.joined(separator: ","))")
-        let start = Self.monotonic()
+        let start = ToolClock.monotonic()
         let end = seconds > 0 ? start + UInt64(seconds * 1e9) : UInt64.max
         var nextReport = start + (reportSeconds > 0 ? UInt64(reportSeconds * 1e9) : UInt64.max)
         while stopRequested == 0 && runner.failure == nil {
             runner.step(waitMilliseconds: 1)
-            let now = Self.monotonic()
+            let now = ToolClock.monotonic()
             if now >= nextReport {
                 report(runner, chosen)
                 nextReport = now + UInt64(reportSeconds * 1e9)
@@ -133,11 +133,6 @@ struct RTESStrategy: ParsableCommand {
 
     static func price(_ p: Price) -> String { p == 0 ? "-" : String(format: "%.2f", Double(p) / 10_000) }
 
-    static func monotonic() -> UInt64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
-    }
 
     static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
