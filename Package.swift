@@ -221,7 +221,7 @@ let package = Package(
         .target(name: "ExchangeGateway", dependencies: ["ExchangeWire", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeConfig", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "ExchangeTLS", "ExchangeFIX"]),
         .target(name: "ExchangeBookReplica", dependencies: ["ExchangeWire", "ExchangeCore", "CCPUHints"]),
         .target(name: "ExchangeMarketData", dependencies: ["ExchangeWire", "ExchangeBookReplica", "ExchangeRuntime", "ExchangeEngine", "ExchangeCore", "ExchangeAccess", "ExchangeClock", "CExchangeShim", "CCPUHints", "ExchangeTLS"]),
-        .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock", "ExchangeTLS"]),
+        .target(name: "ExchangeFeed", dependencies: ["ExchangeBookReplica", "ExchangeWire", "ExchangeCore", "ExchangeClock", "ExchangeTLS", "ExchangeConfig"]),
         .target(
             name: "ExchangeClient",
             dependencies: [

@@ -109,10 +109,7 @@ struct RTESAgents: ParsableCommand {
         }
         let feed: FeedClient
         do {
-            feed = try FeedClient(
-                group: c.exchange.udpMulticastGroup.rawValue, port: c.exchange.udpPort, interface: c.marketData.interface.rawValue,
-                retransmitHost: c.exchange.bindAddress.rawValue, retransmitPort: c.marketData.retransmitPort,
-                instrumentCount: c.symbols.count, orderCapacity: c.performance.orderPoolSize)
+            feed = try FeedClient(following: c)
         } catch {
             Self.fail("cannot join \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface): \(error)", status: 1)
         }

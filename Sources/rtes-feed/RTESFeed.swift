@@ -142,11 +142,7 @@ struct RTESFeed: ParsableCommand {
         let snapshotBackups = backupHosts.map { FeedServiceAddress(host: $0.rawValue, port: c.marketData.snapshotPort) }
         let client: FeedClient
         do {
-            client = try FeedClient(
-                group: c.exchange.udpMulticastGroup.rawValue, port: c.exchange.udpPort, interface: c.marketData.interface.rawValue,
-                retransmitHost: c.exchange.bindAddress.rawValue, retransmitPort: c.marketData.retransmitPort,
-                retransmitBackups: backupHosts.map { FeedServiceAddress(host: $0.rawValue, port: c.marketData.retransmitPort) },
-                instrumentCount: c.symbols.count, orderCapacity: c.performance.orderPoolSize)
+            client = try FeedClient(following: c, backups: backupHosts)
         } catch {
             Self.fail("cannot join \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort) on \(c.marketData.interface): \(error)", status: 1)
         }

@@ -214,10 +214,7 @@ struct RTESITCHReplay: ParsableCommand {
         do throws(ITCHFileError) { writer = try ITCHFileWriter(path: file, gzip: file.hasSuffix(".gz")) } catch { Self.fail(error.description, status: 64) }
         let feed: FeedClient
         do {
-            feed = try FeedClient(
-                group: c.exchange.udpMulticastGroup.rawValue, port: c.exchange.udpPort, interface: c.marketData.interface.rawValue,
-                retransmitHost: c.exchange.bindAddress.rawValue, retransmitPort: c.marketData.retransmitPort,
-                instrumentCount: c.symbols.count, orderCapacity: c.performance.orderPoolSize)
+            feed = try FeedClient(following: c)
         } catch {
             Self.fail("cannot join \(c.exchange.udpMulticastGroup):\(c.exchange.udpPort): \(error)", status: 1)
         }

@@ -73,10 +73,7 @@ struct RTESStrategy: ParsableCommand {
         }
         let feed: FeedClient
         do {
-            feed = try FeedClient(
-                group: c.exchange.udpMulticastGroup.rawValue, port: c.exchange.udpPort, interface: c.marketData.interface.rawValue,
-                retransmitHost: c.exchange.bindAddress.rawValue, retransmitPort: c.marketData.retransmitPort,
-                instrumentCount: c.symbols.count, orderCapacity: c.performance.orderPoolSize)
+            feed = try FeedClient(following: c)
         } catch {
             Self.fail("cannot join the feed: \(error)", status: 1)
         }
