@@ -11,8 +11,12 @@ Layout (root; everything created here is deleted at the end, whatever happens):
 
 Every mode runs with durability.mode sync (an answer waits for the local journal) on a
 journal in /dev/shm (tmpfs: the fdatasync floor is near zero, so what differs is replication),
-replication.sync_ack as --sync-ack says (default durable). Modes are interleaved
-(none, async, sync, none, ...) --rounds times, so drift on a shared host hits them alike.
+replication.sync_ack as --sync-ack says (default durable). The variants (--variants) are
+interleaved (none, async, sync, ..., none, ...) --rounds times, so drift on a shared host hits
+them alike:
+  none, async, sync   durability.replication so (sync: replication.yield_us 200, the default)
+  sync-y0             sync with replication.yield_us 0 (the replication threads block at once)
+  sync-received       sync with replication.sync_ack received
 
 Per mode and round:
   latency     rtes-loadgen, 1 connection, closed loop window 1, --count orders (resting
@@ -81,12 +85,18 @@ def wait(condition, seconds, what):
         time.sleep(0.05)
     raise RuntimeError(f"not within {seconds} s: {what}")
 
-def config(base, root, name, mode, role, sync_ack):
+# label -> (durability.replication, replication.sync_ack or None for --sync-ack, replication.yield_us)
+VARIANTS = {"none": ("none", None, 200), "async": ("async", None, 200), "sync": ("sync", None, 200),
+            "sync-y0": ("sync", None, 0), "sync-received": ("sync", "received", 200)}
+
+def config(base, root, name, variant, role, default_ack):
+    mode, sync_ack, yield_us = VARIANTS[variant]
+    sync_ack = sync_ack or default_ack
     c = json.loads(json.dumps(base))
     c["exchange"].update({"tcp_port": 8888, "metrics_port": 8080, "udp_port": 9999, "bind_address": "127.0.0.1"})
     c["durability"].update({"mode": "sync", "replication": mode, "directory": f"{root}/{name}", "preallocate": "fallocate"})
     c["replication"] = {"role": role, "listen_address": P_ADDR, "listen_port": 9100, "primary": f"{P_ADDR}:9100",
-                        "sync_ack": sync_ack}
+                        "sync_ack": sync_ack, "yield_us": yield_us}
     c.pop("fix", None)
     c.pop("leadership", None)
     c["performance"]["hugepages"] = "off"
@@ -128,7 +138,7 @@ def one(args, base, root, mode, round_, prefix):
     try:
         primary = start(P, "primary", "primary")
         wait(lambda: primary.poll() is not None or metrics(P, 8080).get("rtes_gateway_listening") == 1, 60, "the primary listening")
-        if mode != "none":
+        if VARIANTS[mode][0] != "none":
             standby = start(S, "standby", "standby")
             wait(lambda: standby.poll() is not None or metrics(P, 8080).get("rtes_replication_connected") == 1, 60, "the standby connected")
         if primary.poll() is not None:
@@ -142,11 +152,11 @@ def one(args, base, root, mode, round_, prefix):
                     samples.append((m["rtes_replication_lag_records"], m.get("rtes_replication_lag_us", 0)))
                 stop.wait(0.02)
         sampler = threading.Thread(target=sample, daemon=True)
-        if mode != "none":
+        if VARIANTS[mode][0] != "none":
             sampler.start()
         throughput = loadgen(args, 4, 16, args.throughput_count, f"T{prefix}")
         stop.set()
-        if mode != "none":
+        if VARIANTS[mode][0] != "none":
             sampler.join(5)
         lag = None
         if samples:
@@ -181,8 +191,16 @@ def main():
     parser.add_argument("--count", type=int, default=20_000, help="orders of the latency run (window 1)")
     parser.add_argument("--throughput-count", type=int, default=80_000, help="requests of the throughput run (4 connections, window 16)")
     parser.add_argument("--sync-ack", default="durable", choices=["durable", "received"])
+    parser.add_argument("--variants", default="none,async,sync,sync-y0,sync-received",
+                        help="comma-separated, from: " + ", ".join(VARIANTS) + " (none is always run: the ratios are against it)")
     parser.add_argument("--out", default="benchmarks/results/failover.json")
     args = parser.parse_args()
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        sys.exit(f"replication.py: unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    if "none" not in variants:
+        variants.insert(0, "none")
     for tool in ("trading_exchange", "rtes-loadgen"):
         if not os.access(f"{args.bin}/{tool}", os.X_OK):
             sys.exit(f"replication.py: {args.bin}/{tool} is not there: swift build -c release first (or pass --bin)")
@@ -198,7 +216,7 @@ def main():
         rtt_before = ping_rtt()
         print(f"veth RTT before: {json.dumps(rtt_before)}", flush=True)
         for round_ in range(1, args.rounds + 1):
-            for i, mode in enumerate(("none", "async", "sync")):
+            for i, mode in enumerate(variants):
                 r = one(args, base, root, mode, round_, f"{round_ % 10}{i}{os.getpid() % 10}")
                 runs.append(r)
                 print(json.dumps(r), flush=True)
@@ -208,7 +226,7 @@ def main():
         netns_down()
         shutil.rmtree(root, ignore_errors=True)
     summary = {}
-    for mode in ("none", "async", "sync"):
+    for mode in variants:
         mine = [r for r in runs if r["mode"] == mode]
         med = lambda f: statistics.median(f(r) for r in mine)
         summary[mode] = {k: med(lambda r, k=k: r["latency"][k]) for k in ("p50_us", "p90_us", "p99_us", "p99_9_us", "max_us")}
@@ -223,10 +241,11 @@ def main():
     ratios = {mode: {"p50": round(summary[mode]["p50_us"] / base_p50, 3),
                      "p99": round(summary[mode]["p99_us"] / summary["none"]["p99_us"], 3),
                      "throughput": round(summary[mode]["requests_per_second"] / summary["none"]["requests_per_second"], 3)}
-              for mode in ("async", "sync")}
-    added = summary["sync"]["p50_us"] - base_p50
+              for mode in variants if mode != "none"}
+    added = summary["sync"]["p50_us"] - base_p50 if "sync" in summary else float("nan")
     result = {
         "command": " ".join(sys.argv), "binaries": args.bin, "sync_ack": args.sync_ack, "rounds": args.rounds,
+        "variants": {v: dict(zip(("replication", "sync_ack", "yield_us"), VARIANTS[v])) for v in variants},
         "seconds": round(time.monotonic() - started, 1),
         "layout": "primary + rtes-loadgen in netns P, standby in netns S, veth P<->S (replication only); durability.mode sync, journal on /dev/shm",
         "pinning": "none (performance.enable_cpu_pinning false, threading_mode shared; rtes-loadgen --idle block)",

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <numa.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -106,6 +107,14 @@ int rtes_set_current_thread_fifo(int32_t priority) {
     struct sched_param param = { .sched_priority = priority };
     int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
     return rc == 0 ? 0 : -rc;
+}
+
+int rtes_wait_readable(int32_t fd, uint64_t nanoseconds) {
+    struct pollfd p = { .fd = fd, .events = POLLIN, .revents = 0 };
+    struct timespec timeout = { .tv_sec = (time_t)(nanoseconds / 1000000000ull), .tv_nsec = (long)(nanoseconds % 1000000000ull) };
+    int rc = ppoll(&p, 1, &timeout, NULL);
+    if (rc < 0) return errno == EINTR ? 0 : -errno;
+    return rc > 0 ? 1 : 0;
 }
 
 int rtes_current_thread_policy(int32_t *priority) {

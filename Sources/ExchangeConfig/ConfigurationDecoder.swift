@@ -594,6 +594,7 @@ struct ConfigurationDecoder {
             .assign(to: &settings.syncAcknowledgement)
         choice(object, "on_divergence", in: scope, ReplicationDivergence.allCases.map { ($0.rawValue, $0) })
             .assign(to: &settings.onDivergence)
+        wholeNumber(object, "yield_us", in: scope, 0...100_000).map { UInt32($0) }.assign(to: &settings.yieldMicroseconds)
         return settings
     }
 

@@ -95,7 +95,7 @@ enum ConfigurationSchema {
               meaning: "dedicated (a thread per agent) or shared (one thread runs every agent)"),
         Field(path: "performance.idle_strategy", type: .choice(IdleStrategyKind.allCases.map(\.rawValue)),
               defaultValue: #""backoff""#,
-              meaning: "what an idle thread does: busy_spin, spin_yield or backoff"),
+              meaning: "what an idle thread does: busy_spin, spin_yield or backoff (spin, yield, then park 1 µs doubling to 1 ms, with a timer slack of 1 µs)"),
         Field(path: "performance.cores.gateway", type: .wholeNumber, defaultValue: "0",
               meaning: "CPU of the order-entry gateway when pinning is enabled; must exist on the host"),
         Field(path: "performance.cores.engine", type: .wholeNumber, defaultValue: "1",
@@ -301,6 +301,8 @@ enum ConfigurationSchema {
               meaning: "durability.replication sync: received (the standby has the record in memory) or durable (on its disk) before output leaves"),
         Field(path: "replication.on_divergence", type: .choice(ReplicationDivergence.allCases.map(\.rawValue)), defaultValue: #""refuse""#,
               meaning: "standby refused by its primary as diverged (its journal holds records the primary lacks, e.g. an old primary rejoining): refuse (stop with an error) or move_aside (move the day's journal and snapshots to <day>.diverged-<unix time>, kept, and follow the primary from sequence 1)"),
+        Field(path: "replication.yield_us", type: .wholeNumber, defaultValue: "200",
+              meaning: "durability.replication sync: how long a replication thread (primary's and standby's) yields the CPU after a turn that moved something before it blocks on its socket, 0–100000 µs; 0: block at once (a record made durable is then seen up to 50 µs later at each end)"),
 
         // Limit up, limit down: on when the file has a `luld` object (docs/MATCHING.md).
         Field(path: "luld.tier1_min_price", type: .decimal, defaultValue: "3.00",

@@ -51,6 +51,7 @@ extension Appliance {
             primary: primary, day: dayJournal.day.name, mode: settings.replication, configuration: configuration, keys: keys,
             feedSession: SoupSessionName(feedSessionName)!, directory: dayJournal.directory)
         standbySettings.pollMicroseconds = 50
+        standbySettings.yieldMicroseconds = configuration.replication.yieldMicroseconds
         let standby: ReplicationStandby
         do {
             standby = try ReplicationStandby(settings: standbySettings, recovered: nextSequence &- 1,

@@ -624,6 +624,7 @@ public final class Appliance: @unchecked Sendable {
                                                        acknowledgement: r.syncAcknowledgement, listenAddress: r.listenAddress,
                                                        listenPort: r.listenPort)
             settings.pollMicroseconds = 50
+            settings.yieldMicroseconds = r.yieldMicroseconds
             settings.drainGraceMilliseconds = UInt64(max(1_000, configuration.gateway.shutdownGraceMilliseconds))
             settings.epoch = term?.token ?? replayed?.epoch ?? 0
             settings.termStart = term != nil ? nextSequence : 0

@@ -7,8 +7,8 @@ import Logging
 import Synchronization
 
 /// The primary's end of replication (docs/FAILOVER.md, "Replication"): the replication port,
-/// served by a thread of its own (normal priority, never pinned, parking between polls — not
-/// a hot path). A standby connects and says, in its hello, the last sequence it holds; the
+/// served by a thread of its own (normal priority, never pinned, waiting between turns as
+/// `ReplicationIdle` says — not a hot path). A standby connects and says, in its hello, the last sequence it holds; the
 /// primary answers with a welcome and streams the day's journal from the next sequence: from
 /// the segment files for what is old, then each record as soon as the journal agent has made
 /// it durable (`JournalFollower` up to `DurablePosition`), so a standby never holds a record
@@ -35,6 +35,9 @@ public final class ReplicationPrimary: @unchecked Sendable {
         public var listenAddress: IPv4Address
         public var listenPort: UInt16
         public var pollMicroseconds: UInt32 = 50
+        /// After a turn that moved something, how long the thread yields before it blocks
+        /// (`replication.yield_us`; used in sync only: `ReplicationIdle`).
+        public var yieldMicroseconds: UInt32 = 0
         public var helloTimeoutMilliseconds: UInt64 = 5_000
         public var silenceTimeoutMilliseconds: UInt64 = 10_000
         public var heartbeatMilliseconds: UInt64 = 1_000
@@ -159,6 +162,9 @@ public final class ReplicationPrimary: @unchecked Sendable {
     static func nowNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     func run() {
+        ReplicationIdle.prepareThread()
+        var idle = ReplicationIdle(pollMicroseconds: settings.pollMicroseconds,
+                                   yieldMicroseconds: settings.mode == .sync ? settings.yieldMicroseconds : 0)
         var pending: [Pending] = []
         var standby: Standby?
         // The standby's acknowledgement output waits for (kept across reconnections: what a
@@ -222,7 +228,9 @@ public final class ReplicationPrimary: @unchecked Sendable {
             samples.dropThrough(acknowledged)
             counters.store(ReplicationCounters.lagRecords, durableNow > acknowledged ? durableNow &- acknowledged : 0)
             counters.store(ReplicationCounters.lagMicroseconds, samples.oldest.map { (now &- $0) / 1_000 } ?? 0)
-            if !progressed { usleep(settings.pollMicroseconds) }
+            // Blocks on the standby's socket (its acknowledgements wake the thread at once);
+            // a new durable record is seen within a yield while busy, else at the timeout.
+            idle.idle(progressed: progressed, now: now, descriptor: standby?.socket.descriptor ?? pending.first?.socket.descriptor)
         }
     }
 

@@ -9,7 +9,7 @@ import Logging
 import Synchronization
 
 /// The standby's end of replication: a warm standby on a thread of its own (normal
-/// priority, never pinned, parking between polls). At start it rebuilds its state from its
+/// priority, never pinned, waiting between turns as `ReplicationIdle` says). At start it rebuilds its state from its
 /// own journal (a `DayReplica`, as the snapshot agent's: the engine, the sessions' and the
 /// feed's day state); then it connects to the primary, says the last sequence it holds, and
 /// for each record the primary streams: checks it (CRC, fields, the next sequence), hands it
@@ -35,6 +35,9 @@ public final class ReplicationStandby: @unchecked Sendable {
         /// The standby's day directory (its journal agent writes there).
         public var directory: String
         public var pollMicroseconds: UInt32 = 50
+        /// After a turn that moved something, how long the thread yields before it blocks
+        /// (`replication.yield_us`; used in sync only: `ReplicationIdle`).
+        public var yieldMicroseconds: UInt32 = 0
         public var retryMilliseconds: UInt64 = 200
         public var heartbeatMilliseconds: UInt64 = 1_000
         public var silenceTimeoutMilliseconds: UInt64 = 10_000
@@ -121,6 +124,9 @@ public final class ReplicationStandby: @unchecked Sendable {
     }
 
     func run() {
+        ReplicationIdle.prepareThread()
+        var idle = ReplicationIdle(pollMicroseconds: settings.pollMicroseconds,
+                                   yieldMicroseconds: settings.mode == .sync ? settings.yieldMicroseconds : 0)
         guard var replica = rebuild() else { return }
         var link: Link?
         var retryAt: UInt64 = 0
@@ -193,8 +199,10 @@ public final class ReplicationStandby: @unchecked Sendable {
                     hashedSequence = replica.sequence
                     hashedAt = now
                 }
-                usleep(settings.pollMicroseconds)
             }
+            // Blocks on the link (the primary's next records wake the thread at once); what
+            // the standby's journal made durable is seen within a yield while busy.
+            idle.idle(progressed: progressed, now: now, descriptor: link?.socket.descriptor)
         }
     }
 

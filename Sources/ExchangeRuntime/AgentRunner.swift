@@ -161,6 +161,11 @@ struct ThreadContext<A: Agent & ~Copyable>: @unchecked Sendable {
         if let priority = placement.fifoPriority {
             do { try Scheduling.useFIFO(priority: priority); report.pointee.fifoError = 0 } catch { report.pointee.fifoError = error.errno }
         }
+        if placement.idle.kind == .backoff {
+            // A backoff parks (1 µs doubling to its maximum): with a normal thread's default
+            // timer slack of 50 µs every park, however short, would end up to 50 µs late.
+            _ = rtes_set_current_thread_timer_slack(IdleStrategy.parkTimerSlackNanoseconds)
+        }
         runner.stageStarted[stage].wrappingAdd(1, ordering: .releasing)
         let cells = runner.cells
         let cpu = rtes_current_cpu()

@@ -13,13 +13,15 @@ import Testing
         #expect(configuration.replication.primary.description == "127.0.0.1:9100")
         #expect(configuration.replication.syncAcknowledgement == .durable)
         #expect(configuration.replication.onDivergence == .refuse)
+        #expect(configuration.replication.yieldMicroseconds == 200)
     }
 
     @Test func everyReplicationKeyIsRead() throws {
         let json = document(#"""
             "durability": {"mode": "sync", "replication": "sync"},
             "replication": {"role": "standby", "listen_address": "127.0.0.2", "listen_port": 9200,
-                            "primary": "10.0.0.1:9300", "sync_ack": "received", "on_divergence": "move_aside"}
+                            "primary": "10.0.0.1:9300", "sync_ack": "received", "on_divergence": "move_aside",
+                            "yield_us": 0}
             """#)
         let configuration = try load(json).configuration
         #expect(configuration.durability.replication == .sync)
@@ -29,12 +31,14 @@ import Testing
         #expect(configuration.replication.primary.description == "10.0.0.1:9300")
         #expect(configuration.replication.syncAcknowledgement == .received)
         #expect(configuration.replication.onDivergence == .moveAside)
+        #expect(configuration.replication.yieldMicroseconds == 0)
     }
 
     @Test func badValuesAreNamed() {
         for (key, bad) in [("role", #""leader""#), ("listen_address", #""localhost""#), ("listen_port", "0"), ("listen_port", "70000"),
                            ("primary", #""localhost:9100""#), ("primary", #""127.0.0.1""#), ("primary", #""127.0.0.1:0""#),
-                           ("sync_ack", #""written""#), ("on_divergence", #""truncate""#)] {
+                           ("sync_ack", #""written""#), ("on_divergence", #""truncate""#),
+                           ("yield_us", "100001"), ("yield_us", "-1"), ("yield_us", "1.5")] {
             let found = issues(document(#""durability": {"mode": "sync"}, "replication": {"\#(key)": \#(bad)}"#))
             #expect(found.paths == ["replication.\(key)"], "\(key): \(bad) → \(found)")
         }

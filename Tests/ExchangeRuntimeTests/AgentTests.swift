@@ -1,3 +1,4 @@
+import CExchangeShim
 import CMallocCounter
 import ExchangeCore
 import ExchangeRisk
@@ -159,6 +160,38 @@ struct CheckingConsumer: Agent, ~Copyable {
     @Test func drainsEveryStageInPipelineOrderOnDedicatedThreads() throws { try run(dedicated: true) }
 
     @Test func drainsEverythingOnOneSharedThread() throws { try run(dedicated: false) }
+}
+
+@Suite struct TimerSlackOfAgentThreads {
+    /// Notes its thread's timer slack at start.
+    struct SlackProbe: Agent, ~Copyable {
+        let seen: SlackSeen
+        var roleName: String { "slack-probe" }
+        mutating func onStart() throws(AgentStartError) { seen.value.store(rtes_current_thread_timer_slack(), ordering: .releasing) }
+        mutating func doWork() -> Int { 0 }
+        mutating func beginDrain() {}
+        var isDrained: Bool { true }
+    }
+
+    final class SlackSeen: Sendable { let value = Atomic<Int>(-1) }
+
+    func slack(_ kind: IdleStrategyKind) throws -> Int {
+        let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
+        let runner = AgentRunner(counters: counters.cells)
+        let seen = SlackSeen()
+        _ = try runner.start(SlackProbe(seen: seen), name: "slack", slot: .engine, stage: 0,
+                             placement: AgentRunner.Placement(cpus: [], idle: IdleStrategy(kind)))
+        runner.drain()
+        return seen.value.load(ordering: .acquiring)
+    }
+
+    /// A backoff parks: its thread's timed waits must end within 1 µs of their deadline, not
+    /// the default 50 µs. Threads that never park keep the default.
+    @Test func aBackoffThreadRunsWithATimerSlackOfOneMicrosecond() throws {
+        #expect(try slack(.backoff) == Int(IdleStrategy.parkTimerSlackNanoseconds))
+        let inherited = rtes_current_thread_timer_slack()
+        #expect(try slack(.busySpin) == inherited)
+    }
 }
 
 @Suite struct RealtimeThreads {

@@ -62,6 +62,10 @@ int rtes_online_cpus(int32_t *out, int32_t capacity);
 /// Returns 0 or -errno (-EPERM without CAP_SYS_NICE / RLIMIT_RTPRIO).
 int rtes_set_current_thread_fifo(int32_t priority);
 
+/// Waits until `fd` is readable or `nanoseconds` pass (ppoll). Returns 1 when readable (or
+/// at end of stream or in error: the caller's read tells), 0 on timeout or a signal, -errno.
+int rtes_wait_readable(int32_t fd, uint64_t nanoseconds);
+
 /// The calling thread's policy (RTES_SCHED_*) or -errno; its priority into *priority.
 int rtes_current_thread_policy(int32_t *priority);
 
