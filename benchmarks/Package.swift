@@ -34,6 +34,10 @@ let package = Package(
                 .product(name: "CExchangeShim", package: "RTES"),
                 .product(name: "CMallocCounter", package: "CMallocCounter"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Gateway-style mode (issue 16): the engine agent behind its command ring, fed OUCH.
+                .product(name: "ExchangeEngine", package: "RTES"),
+                .product(name: "ExchangeRuntime", package: "RTES"),
+                .product(name: "ExchangeWire", package: "RTES"),
             ]
         ),
         .executableTarget(

@@ -195,6 +195,9 @@ public struct EngineLayout: Sendable {
         reserve("books", MemoryLayout<InstrumentBook>.stride * books)
         reserve("client_accounts", MemoryLayout<ClientAccount>.stride * c.maxClients)
         reserve("live_tokens", 8 * liveTokenSlots)
+        // Where the token table's entries wait while it doubles (TokenSlots.grow): it doubles
+        // at half load, so from at most half the reservation, a quarter of it in entries.
+        reserve("token_scratch", 8 * max(1, liveTokenSlots / 4))
         reserve("expiry_heap", MemoryLayout<ExpiryEntry>.stride * orderCapacity)
         reserve("symbol_directory", 16 * symbolSlots)
         reserve("events", MemoryLayout<EngineEvent>.stride * c.eventBufferCapacity)

@@ -76,7 +76,8 @@ struct EngineState: ~Copyable {
         clientLinks.initialize(repeating: ClientLink(), count: layout.orderCapacity)
         accounts = at("client_accounts", ClientAccount.self)
         accounts.initialize(repeating: ClientAccount(), count: c.maxClients)
-        tokens = TokenTable(live: TokenSlots(slots: at("live_tokens", UInt64.self), count: layout.liveTokenSlots))
+        tokens = TokenTable(live: TokenSlots(slots: at("live_tokens", UInt64.self), count: layout.liveTokenSlots,
+                                                  scratch: at("token_scratch", UInt64.self)))
         expiries = ExpiryQueue(entries: at("expiry_heap", ExpiryEntry.self))
         eventBuffer = EventBuffer(storage: at("events", EngineEvent.self), capacity: c.eventBufferCapacity)
         symbols = SymbolDirectory(storage: region + layout.offset("symbol_directory"), slots: layout.symbolSlots, instruments: c.instruments)

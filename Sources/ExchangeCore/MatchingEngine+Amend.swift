@@ -75,7 +75,7 @@ extension EngineState {
         orders[Int(index)].price = book.pointee.price(ofLevel: level)
         orders[Int(index)].display = c.display
         orders[Int(index)].intermarketSweep = c.intermarketSweep
-        tokens.insert(tag: plan.replacementTag, order: index)
+        tokens.insertAfterDelete(tag: plan.replacementTag, order: index)
         let replacement = orders[Int(index)]
 
         emitReplaced(c, existing: existing, reference: reference, price: replacement.price,
@@ -134,7 +134,7 @@ extension EngineState {
         orders[Int(index)].reference = reference
         orders[Int(index)].display = c.display
         orders[Int(index)].intermarketSweep = c.intermarketSweep
-        tokens.insert(tag: plan.replacementTag, order: index)
+        tokens.insertAfterDelete(tag: plan.replacementTag, order: index)
         if c.timeInForce.isTimed {
             expiries.push(ExpiryEntry(deadline: deadline(c.timeInForce), reference: reference, order: index), orders: orders)
         }

@@ -90,7 +90,7 @@ extension EngineState {
             price: price, client: c.client, firm: c.firm, level: level, expirySlot: 0,
             instrument: plan.instrument, side: c.side, display: c.display, capacity: c.capacity,
             intermarketSweep: c.intermarketSweep, crossType: c.crossType, placement: .none)
-        tokens.live.store(tag: plan.tokenTag, value: index, at: plan.tokenSlot)
+        tokens.insert(tag: plan.tokenTag, order: index, probedSlot: plan.tokenSlot)
 
         let waits = !book.pointee.phase.matches || c.crossType.isCrossOnly
         let rests = (c.orderType == .limit || c.crossType.isCrossOnly) && !c.timeInForce.isImmediateOrCancel

@@ -1,7 +1,7 @@
 import CCPUHints
 
 // Latency hiding for batches. A command's token lookups land on random cache lines of
-// the live-token table (sized for the whole order pool, so MiBs); an agent that has
+// the live-token table (sized for the orders live so far: MiBs on a busy day); an agent that has
 // the next commands in hand can start those loads early, while it processes the
 // current one. Prefetching changes no state and no result, only when memory arrives.
 

@@ -79,6 +79,44 @@ import Testing
             #expect(engine.invariantViolations().isEmpty)
         }
     }
+
+    /// Issue 16: the slots a lookup touches are sized for the live orders, not the pool.
+    @Test func usesSlotsForTheLiveOrdersNotForThePool() throws {
+        var engine = MatchingEngine(configuration: Fixtures.configuration(poolSize: 100_000, maxClients: 4))
+        let reserved = engine.state.pointee.tokens.live.capacity
+        #expect(reserved == 262_144)
+        #expect(engine.state.pointee.tokens.live.size == 4_096)
+        // 10,000 resting buys on 40 levels: the table doubles three times (at 2,048, 4,096
+        // and 8,192 live tokens) to 32,768 slots, an eighth of the reservation.
+        for i in 0..<10_000 {
+            let events = engine.runCollecting(enter(.buy, 100, at: cents(14_000 + UInt32(i % 40)), token: "G\(i)"))
+            #expect(events.first?.accepted != nil)
+        }
+        #expect(engine.state.pointee.tokens.live.size == 32_768)
+        #expect(engine.state.pointee.tokens.live.count == 10_000)
+        #expect(engine.invariantViolations().isEmpty)  // every resting order's token found again
+        // Every token is still found after the rehashes: replace half, cancel the rest.
+        for i in stride(from: 0, to: 10_000, by: 2) {
+            let events = engine.runCollecting(replace("G\(i)", with: "R\(i)", 100, at: cents(13_900)))
+            #expect(events.first?.replaced != nil)
+        }
+        for i in stride(from: 1, to: 10_000, by: 2) {
+            let events = engine.runCollecting(cancel("G\(i)"))
+            #expect(events.first?.canceled != nil)
+        }
+        #expect(engine.invariantViolations().isEmpty)
+        #expect(engine.restingOrderCount == 5_000)
+        // A snapshot restores into a fresh engine, whose table grows as the orders come back.
+        var bytes: [UInt8] = []
+        try engine.writeSnapshot { bytes.append(contentsOf: $0) }
+        var restored = MatchingEngine(configuration: Fixtures.configuration(poolSize: 100_000, maxClients: 4))
+        try bytes.withUnsafeBytes { try restored.restoreSnapshot(from: $0) }
+        #expect(restored.stateHash() == engine.stateHash())
+        #expect(restored.state.pointee.tokens.live.size == 16_384)
+        #expect(restored.invariantViolations().isEmpty)
+        let again = restored.runCollecting(cancel("R0"))
+        #expect(again.first?.canceled != nil)
+    }
 }
 
 @Suite struct Determinism {

@@ -54,6 +54,12 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Skip the latency runs at fixed rates and the reference-model comparison (throughput only; e.g. under callgrind).")
     var throughputOnly = false
 
+    @Flag(inversion: .prefixedNo, help: "Also run (a) and (b) gateway-style: one command at a time through the engine agent's ring from a producer thread that decodes each from OUCH.")
+    var gatewayStyle = true
+
+    @Option(help: "CPU for the gateway-style producer thread (-1: do not pin); the engine agent's thread takes --cpu.")
+    var gatewayCPU: Int = 0
+
     @Option(help: "Only measure an opening cross with this many orders in the book (0: the usual workloads).")
     var crossOrders: Int = 0
 
@@ -90,6 +96,13 @@ struct EngineBench: ParsableCommand {
             var result = measure(workload, clock: clock)
             if workload.key == "a_exchange_core_mix" && !throughputOnly {
                 result.comparison = compare(workload, clock: clock)
+            }
+            if gatewayStyle && workload.key != "c_deep_book_sweep" {
+                // The producer is this thread, moved to its own CPU for the gateway-style runs.
+                if gatewayCPU >= 0 { _ = rtes_pin_current_thread(Int32(gatewayCPU)) }
+                let region = EngineRegion(bytes: MatchingEngine.requiredBytes(for: workload.configuration), hugePages: hugePages)
+                result.gatewayStyle = try gatewayStyle(workload, region: region.base, clock: clock)
+                if let pinned { _ = rtes_pin_current_thread(Int32(pinned)) }
             }
             results.append(result)
         }

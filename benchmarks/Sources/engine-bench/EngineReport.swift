@@ -45,6 +45,7 @@ struct WorkloadResult: Codable {
     var headline: LatencySummary
     var headlineRate: Int
     var comparison: Comparison?
+    var gatewayStyle: GatewayStyleResult?
 
     enum CodingKeys: String, CodingKey {
         case key, title, description, commands, events, executions, rejects
@@ -54,6 +55,7 @@ struct WorkloadResult: Codable {
         case withoutPrefetchOpsPerSecond = "without_prefetch_ops_per_sec", mallocs
         case latencyByRate = "latency_by_offered_rate", headlineRate = "latency_offered_rate_per_sec"
         case p50 = "p50_ns", p99 = "p99_ns", p999 = "p999_ns", max = "max_ns", comparison
+        case gatewayStyle = "gateway_style"
     }
 
     func encode(to encoder: Encoder) throws {
@@ -80,6 +82,7 @@ struct WorkloadResult: Codable {
         try c.encode(headline.p999, forKey: .p999)
         try c.encode(headline.max, forKey: .max)
         try c.encodeIfPresent(comparison, forKey: .comparison)
+        try c.encodeIfPresent(gatewayStyle, forKey: .gatewayStyle)
     }
 
     init(key: String, title: String, description: String, commands: Int, events: Int, executions: UInt64,
@@ -132,7 +135,29 @@ struct EngineReport: Codable {
                             formatNanoseconds(l.max), String(format: "%.1f %%", r.behindSchedulePercent))
             }
         }
+        var gateway = TextTable("workload", "batch + lookahead M ops/s", "gateway-style M ops/s", "min–max", "ratio", "OUCH mismatches")
+        var gatewayLatency = TextTable("workload", "offered", "p50", "p90", "p99", "p99.9", "p99.99", "max", "behind")
+        for w in workloads {
+            guard let g = w.gatewayStyle else { continue }
+            gateway.add(w.title, String(format: "%.2f", w.opsPerSecond / 1e6), String(format: "%.2f", g.opsPerSecond / 1e6),
+                        String(format: "%.2f–%.2f", g.opsPerSecondMin / 1e6, g.opsPerSecondMax / 1e6),
+                        String(format: "%.2f×", g.opsPerSecond / w.opsPerSecond), "\(g.roundTripMismatches)")
+            for r in g.latencyByRate {
+                let l = r.latency
+                gatewayLatency.add(w.title, "\(r.offeredRate / 1_000_000) M/s", formatNanoseconds(l.p50), formatNanoseconds(l.p90),
+                                   formatNanoseconds(l.p99), formatNanoseconds(l.p999), formatNanoseconds(l.p9999),
+                                   formatNanoseconds(l.max), String(format: "%.1f %%", r.behindSchedulePercent))
+            }
+        }
         var text = "Throughput (flat out, median of repetitions)\n" + throughput.render()
+        if workloads.contains(where: { $0.gatewayStyle != nil }) {
+            text += "\n\nGateway-style: one command at a time through the engine agent's ring, decoded from OUCH on a producer thread\n"
+            text += gateway.render()
+            if !gatewayLatency.rows.isEmpty {
+                text += "\n\nGateway-style latency, planned push → end of the agent's batch (agent histogram, ~6 % buckets)\n"
+                text += gatewayLatency.render()
+            }
+        }
         text += "\n\nLatency per command from its planned send time (coordinated omission counted)\n" + latency.render()
         for w in workloads {
             if let c = w.comparison {
