@@ -88,6 +88,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	.ci/check-ops
+	.ci/webview
 
 # 8 seeds × 1.25 M commands through the engine and the reference model, every event compared.
 test-long: deps

@@ -18,6 +18,20 @@ public struct AdminSettings: Sendable, Equatable {
     /// `tls`: off (HTTP) or on (HTTPS: TLS 1.2/1.3 with the exchange's certificate and key,
     /// `RTES_TLS_CERT`/`RTES_TLS_KEY`; client certificates are not asked for).
     public var tls = TLSMode.off
+    /// `web_view`: the read-only web view (`/view`, live over server-sent events at
+    /// `/view/events`) on the admin plane's port (docs/WEBVIEW.md); off by default.
+    public var webView = false
+    /// `web_view_max_viewers`: live views open at once (each also an admin connection); one
+    /// more is answered 503.
+    public var webViewMaxViewers = 8
+    /// `web_view_interval_ms`: the views are updated at most this often (changes in between
+    /// are coalesced into the next update).
+    public var webViewIntervalMilliseconds = 100
+    /// `web_view_levels`: price levels per side in the ladder.
+    public var webViewLevels = 10
+    /// `web_view_max_buffer_bytes`: what one view may have waiting for the kernel; a view
+    /// still that far behind when its next update is due is closed (`slow_viewer`).
+    public var webViewMaxBufferBytes = 262_144
 
     /// The documented defaults.
     public init() {}

@@ -350,6 +350,22 @@ struct ConfigurationDecoder {
         wholeNumber(object, "max_pipelined_requests", in: scope, 1...1_024).map { Int($0) }
             .assign(to: &settings.maxPipelinedRequests)
         choice(object, "tls", in: scope, TLSMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.tls)
+        // The web view (docs/WEBVIEW.md).
+        boolean(object, "web_view", in: scope).assign(to: &settings.webView)
+        wholeNumber(object, "web_view_max_viewers", in: scope, 1...256).map { Int($0) }.assign(to: &settings.webViewMaxViewers)
+        wholeNumber(object, "web_view_interval_ms", in: scope, 50...10_000).map { Int($0) }
+            .assign(to: &settings.webViewIntervalMilliseconds)
+        wholeNumber(object, "web_view_levels", in: scope, 1...50).map { Int($0) }.assign(to: &settings.webViewLevels)
+        wholeNumber(object, "web_view_max_buffer_bytes", in: scope, 16_384...16_777_216).map { Int($0) }
+            .assign(to: &settings.webViewMaxBufferBytes)
+        let viewersPath = scope.member("web_view_max_viewers").path
+        if settings.webViewMaxViewers > settings.maxConnections, !invalidPaths.contains(viewersPath),
+           !invalidPaths.contains(scope.member("max_connections").path) {
+            let path = locations[viewersPath] != nil ? viewersPath : scope.member("max_connections").path
+            issue(path, locations[path],
+                  "web_view_max_viewers (\(settings.webViewMaxViewers)) is more than max_connections (\(settings.maxConnections)): "
+                      + "every view is an admin connection; lower web_view_max_viewers or raise max_connections")
+        }
         let uriPath = scope.member("max_uri_bytes").path
         if settings.maxURIBytes >= settings.maxHeaderBytes, !invalidPaths.contains(uriPath),
            !invalidPaths.contains(scope.member("max_header_bytes").path) {

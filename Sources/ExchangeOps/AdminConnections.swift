@@ -18,6 +18,9 @@ final class AdminConnections: Sendable {
         /// admin.tls on: the TLS handshake failed (not TLS, a refused protocol version, …) or a
         /// record did not decrypt: closed after OpenSSL's alert.
         case tlsFailed
+        /// A web view (`/view/events`) still `admin.web_view_max_buffer_bytes` behind when its
+        /// next update was due.
+        case slowViewer
 
         var label: String {
             switch self {
@@ -26,6 +29,7 @@ final class AdminConnections: Sendable {
             case .pipelined: "too_many_pipelined"
             case .badRequest: "bad_request"
             case .tlsFailed: "tls_failed"
+            case .slowViewer: "slow_viewer"
             }
         }
     }
@@ -38,6 +42,7 @@ final class AdminConnections: Sendable {
     private let pipelined = Atomic<UInt64>(0)
     private let badRequest = Atomic<UInt64>(0)
     private let tlsFailed = Atomic<UInt64>(0)
+    private let slowViewer = Atomic<UInt64>(0)
 
     init(limit: Int) { self.limit = limit }
 
@@ -61,6 +66,7 @@ final class AdminConnections: Sendable {
         case .pipelined: pipelined.add(1, ordering: .relaxed)
         case .badRequest: badRequest.add(1, ordering: .relaxed)
         case .tlsFailed: tlsFailed.add(1, ordering: .relaxed)
+        case .slowViewer: slowViewer.add(1, ordering: .relaxed)
         }
     }
 
@@ -73,6 +79,7 @@ final class AdminConnections: Sendable {
         case .pipelined: pipelined.load(ordering: .relaxed)
         case .badRequest: badRequest.load(ordering: .relaxed)
         case .tlsFailed: tlsFailed.load(ordering: .relaxed)
+        case .slowViewer: slowViewer.load(ordering: .relaxed)
         }
     }
 }

@@ -38,12 +38,17 @@ final class AdminHandler: ChannelDuplexHandler {
     private var lastProgress = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
     private var closing = false
+    /// The web view (admin.web_view on), and whether this connection is one of its live views
+    /// (`/view/events`: an answer that does not end, written by the hub).
+    private let webView: WebViewHub?
+    private var streaming = false
 
-    init(state: AdminState, pool: NIOThreadPool, settings: AdminSettings, connections: AdminConnections) {
+    init(state: AdminState, pool: NIOThreadPool, settings: AdminSettings, connections: AdminConnections, webView: WebViewHub? = nil) {
         self.state = state
         self.pool = pool
         self.settings = settings
         self.connections = connections
+        self.webView = webView
     }
 
     private var idleTimeout: TimeAmount { .milliseconds(Int64(settings.idleTimeoutMilliseconds)) }
@@ -56,10 +61,17 @@ final class AdminHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         idleCheck?.cancel()
         idleCheck = nil
+        if streaming { webView?.remove(ObjectIdentifier(self)) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if streaming { webView?.remove(ObjectIdentifier(self)) }
+        context.fireChannelInactive()
     }
 
     private func scheduleIdleCheck(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
         idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard !streaming else { return }  // a live view: bounded by its buffer instead
             let due = lastProgress + idleTimeout
             if NIODeadline.now() >= due {
                 close(context, because: .idle)
@@ -162,6 +174,10 @@ final class AdminHandler: ChannelDuplexHandler {
             send(context, head, readiness.ready ? .ok : .serviceUnavailable, json: #"{"ready":\#(readiness.ready)\#(reason)}"#)
         case "/live":
             send(context, head, .ok, json: #"{"alive":true}"#)
+        case "/view" where webView != nil, "/view/" where webView != nil:
+            send(context, head, .ok, body: WebViewPage.html, contentType: "text/html; charset=utf-8")
+        case "/view/events" where webView != nil:
+            startView(context, head)
         case _ where path.hasPrefix("/debug/orderbook/"):
             orderBook(String(path.dropFirst("/debug/orderbook/".count)), query: query, head: head, context: context)
         default:
@@ -216,6 +232,38 @@ final class AdminHandler: ChannelDuplexHandler {
                 self.send(context, head, .serviceUnavailable, json: #"{"error":"the gateway is not taking actions now (earlier ones still queued, or this exchange is not serving)"}"#)
             }
         }
+    }
+
+    /// `/view/events`: a server-sent-event stream the web view's hub writes to until the
+    /// viewer leaves, falls `admin.web_view_max_buffer_bytes` behind, or the plane stops.
+    private func startView(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        guard let hub = webView else { return }
+        guard head.method == .GET else {
+            return send(context, head, .ok, body: "", contentType: "text/event-stream")
+        }
+        let admitted = hub.admit(ObjectIdentifier(self), channel: context.channel,
+                                 write: { [self] text in
+                                     guard !closing, context.channel.isActive else { return }
+                                     var buffer = context.channel.allocator.buffer(capacity: text.utf8.count)
+                                     buffer.writeString(text)
+                                     context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                                 },
+                                 close: { [self] in close(context, because: .slowViewer) })
+        guard admitted else {
+            return send(context, head, .serviceUnavailable,
+                        json: #"{"error":"\#(hub.settings.maxViewers) web views are open already (admin.web_view_max_viewers)"}"#)
+        }
+        streaming = true
+        idleCheck?.cancel()
+        idleCheck = nil
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/event-stream")
+        headers.add(name: "Cache-Control", value: "no-store")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        // The first bytes at once, so that the browser reports the stream open before the first update.
+        var buffer = context.channel.allocator.buffer(capacity: 32)
+        buffer.writeString(": rtes web view\n\n")
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
     private func orderBook(_ symbol: String, query: [String: String], head: HTTPRequestHead, context: ChannelHandlerContext) {

@@ -24,6 +24,7 @@ import Synchronization
 /// | `/ready` | `{"ready":true}`, or 503 with `{"ready":false,"reason":…}` (not running, an agent down, orders refused for a system reason) |
 /// | `/live` | `{"alive":true}` |
 /// | `/debug/orderbook/SYMBOL?levels=N` | depth as JSON (404 unknown symbol, 503 engine not answering) |
+/// | `/view`, `/view/events` | with `admin.web_view` on: the read-only web view and its server-sent events (`WebViewHub`) |
 /// | `POST /trading/halt?symbol=S&reason=R`, `POST /trading/resume?…` | an operator's halt or resume of a symbol (no `symbol`: the whole market), HTTP Basic authentication against the keys file's `operators` (`AdminActions`); 202 once queued for the engine |
 public final class AdminServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
@@ -47,6 +48,8 @@ public final class AdminServer: Sendable {
         pool.start()
         let settings = state.settings
         let connections = state.connections
+        // One event-loop thread: every connection, and the web view's hub, on this loop.
+        let webView = state.settings.webView ? WebViewHub(loop: group.next(), pool: pool, state: state) : nil
         // NIO's HTTP decoder counts the URI and every header field towards these.
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -73,7 +76,8 @@ public final class AdminServer: Sendable {
                     }
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true, withEncoderConfiguration: .init(),
                                                              withDecoderLimitConfiguration: limits)
-                    try pipeline.addHandler(AdminHandler(state: state, pool: pool, settings: settings, connections: connections))
+                    try pipeline.addHandler(AdminHandler(state: state, pool: pool, settings: settings, connections: connections,
+                                                              webView: webView))
                 })
             }
             // tcpOption (IPPROTO_TCP), not socketOption: at SOL_SOCKET TCP_NODELAY's number is SO_DEBUG,
@@ -91,21 +95,26 @@ public final class AdminServer: Sendable {
             }
             channel = try bootstrap.bind(host: host, port: port).wait()
         } catch {
+            if let webView { try? webView.loop.submit { webView.stop() }.wait() }
             try? group.syncShutdownGracefully()
             try? pool.syncShutdownGracefully()
             throw error
         }
-        return AdminServer(group: group, pool: pool, channel: channel, port: channel.localAddress?.port ?? port)
+        return AdminServer(group: group, pool: pool, channel: channel, port: channel.localAddress?.port ?? port, webView: webView)
     }
 
-    private init(group: MultiThreadedEventLoopGroup, pool: NIOThreadPool, channel: Channel, port: Int) {
+    private let webView: WebViewHub?
+
+    private init(group: MultiThreadedEventLoopGroup, pool: NIOThreadPool, channel: Channel, port: Int, webView: WebViewHub?) {
         self.group = group
         self.pool = pool
         self.channel = channel
         self.port = port
+        self.webView = webView
     }
 
     public func stop() {
+        if let webView { try? webView.loop.submit { webView.stop() }.wait() }
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
         try? pool.syncShutdownGracefully()

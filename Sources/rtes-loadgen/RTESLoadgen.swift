@@ -28,7 +28,8 @@ struct RTESLoadgen: ParsableCommand {
 
             Measured with HdrHistogram: order → Accepted, taking order → first Executed, \
             cancel → Canceled. Percentiles are printed; the full distributions are written as \
-            .hgrm files (HdrHistogram percentile-distribution format, values in microseconds).
+            .hgrm files (HdrHistogram percentile-distribution format, values in microseconds); \
+            benchmarks/plot-hgrm.sh draws them to a PNG with gnuplot (log-scale percentile axis).
 
             One thread polls every connection (non-blocking sockets, TCP_NODELAY). With --idle \
             block (the default) it waits in select(2) when there is nothing to do, until a \

@@ -27,4 +27,24 @@ import Testing
         #expect(found.first?.message.contains("lower max_uri_bytes below max_header_bytes (2048) or raise max_header_bytes") == true,
                 "\(found)")
     }
+
+    @Test func theWebViewIsOffByDefaultAndItsBoundsAreRead() throws {
+        #expect(try load(document("")).configuration.admin.webView == false)
+        let admin = try load(document(#"""
+            "admin": {"web_view": true, "web_view_max_viewers": 3, "web_view_interval_ms": 250, "web_view_levels": 5,
+                      "web_view_max_buffer_bytes": 65536}
+            """#)).configuration.admin
+        #expect(admin.webView && admin.webViewMaxViewers == 3 && admin.webViewIntervalMilliseconds == 250)
+        #expect(admin.webViewLevels == 5 && admin.webViewMaxBufferBytes == 65_536)
+        for (key, bad) in [("web_view", "1"), ("web_view_max_viewers", "0"), ("web_view_interval_ms", "10"),
+                           ("web_view_levels", "51"), ("web_view_max_buffer_bytes", "1024")] {
+            #expect(issues(document(#""admin": {"\#(key)": \#(bad)}"#)).paths == ["admin.\(key)"], "\(key)")
+        }
+    }
+
+    @Test func viewersAreAdminConnections() {
+        let found = issues(document(#""admin": {"max_connections": 4, "web_view_max_viewers": 8}"#))
+        #expect(found.paths == ["admin.web_view_max_viewers"])
+        #expect(found.first?.message.contains("web_view_max_viewers (8) is more than max_connections (4)") == true, "\(found)")
+    }
 }
