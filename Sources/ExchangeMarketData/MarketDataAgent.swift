@@ -64,6 +64,9 @@ public struct MarketDataConfiguration: Sendable {
     /// from (nil: plain SoupBinTCP). Under mutual TLS (its settings name a client CA) a Login
     /// Request's username must be the client certificate's CN.
     public var snapshotTLS: TLSContextSource?
+    /// The snapshot copy of the books catches up in idle duty cycles (`snapshotTurn`); false
+    /// restores the earlier rule, every duty cycle (kept for side-by-side benchmarks).
+    public var snapshotCatchUpWhenIdle = true
     /// Packets ready or in flight at once (a power of two).
     public var packetSlots = 256
     public var answerSlots = 64
@@ -366,7 +369,8 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
             feedSent(completions[i])
             work &+= 1
         }
-        work &+= publishEvents()
+        let published = publishEvents()
+        work &+= published
         // Then everything else the ring completed.
         if n > 0 {
             for i in 0..<n where completions[i].tag.kind != Self.feedKind {
@@ -377,7 +381,7 @@ public struct MarketDataAgent<C: Clock>: ~Copyable, Agent, @unchecked Sendable {
         }
         work &+= completeSnapshotLogins()
         if work == 0 { work &+= idle() }
-        work &+= snapshotTurn()
+        work &+= snapshotTurn(publishedThisTurn: published)
         if archiveOutstanding > 0 { takeArchiveReplies() }
         submitAnswers()
         ring.submitAndPoll()
