@@ -161,7 +161,13 @@ extension MarketDataAgent {
     /// the current one (or the end of the pass once the last chunk is out); otherwise the
     /// snapshot copy catches up with the feed, and once it has, a pass starts for every
     /// logged-in connection waiting.
-    mutating func snapshotTurn() -> Int {
+    ///
+    /// The copy catches up off the feed's critical path: in a duty cycle that published no
+    /// events (at most `idleCatchUpMessages`, so an order arriving meanwhile waits little in
+    /// shared mode), or — with the full budget — when a client waits for a snapshot or the copy
+    /// lags a quarter of the history (so it never falls out of it; a pass closes its
+    /// connections at half). A burst is thus applied to the copy after it, not during it.
+    mutating func snapshotTurn(publishedThisTurn: Int = 0) -> Int {
         if snapshots.turnSentBytes > snapshots.maxTurnSentBytes { snapshots.maxTurnSentBytes = snapshots.turnSentBytes }
         snapshots.turnSentBytes = 0
         if snapshots.pass.active {
@@ -173,8 +179,18 @@ extension MarketDataAgent {
             return advancePass()
         }
         if !snapshots.pass.isCaughtUp(publisher.history) {
+            let lag = publisher.nextSequence &- snapshots.pass.sequence
+            let limit: Int
+            if !configuration.snapshotCatchUpWhenIdle || lag > UInt64(publisher.history.capacity / 4)
+                || (snapshots.open > 0 && snapshotClientWaiting) {
+                limit = snapshots.pass.budget
+            } else if publishedThisTurn == 0 {
+                limit = Self.idleCatchUpMessages
+            } else {
+                return 0
+            }
             let t0 = clock.ticks()
-            let n = snapshots.pass.catchUp(history: publisher.history, live: publisher.replica, liveState: liveMarketState)
+            let n = snapshots.pass.catchUp(history: publisher.history, live: publisher.replica, liveState: liveMarketState, limit: limit)
             noteSnapshotWork(since: t0)
             return n
         }
@@ -197,6 +213,17 @@ extension MarketDataAgent {
             snapshots.sessions[slot].sendStartedAt = now
         }
         return encodeAndSendChunk(startedAt: t0)
+    }
+
+    /// Messages the snapshot copy applies in a duty cycle that published nothing (a few µs).
+    static var idleCatchUpMessages: Int { 64 }
+
+    /// A logged-in snapshot connection waits for the next pass.
+    var snapshotClientWaiting: Bool {
+        for slot in 0..<snapshots.capacity where snapshots.isServing(slot) && snapshots.sessions[slot].phase == .waitingForBuffer {
+            return true
+        }
+        return false
     }
 
     /// This duty cycle's send budget: one chunk's worth, and under the rate cap no more than

@@ -77,10 +77,11 @@ struct SnapshotPass: ~Copyable {
     /// Whether the copy has applied every message published so far.
     func isCaughtUp(_ history: borrowing RetransmitHistory) -> Bool { sequence == history.nextSequence }
 
-    /// Applies up to `budget` messages from the history; returns how many. A copy that fell
+    /// Applies up to `budget` messages (and `limit`) from the history; returns how many. A copy that fell
     /// behind the history (older than its oldest message) is rebuilt from the live replica in
     /// one copy (`rebuilds`; the pass rules keep it from happening).
-    mutating func catchUp(history: borrowing RetransmitHistory, live: borrowing BookReplica, liveState: ITCH.EventCode) -> Int {
+    mutating func catchUp(history: borrowing RetransmitHistory, live: borrowing BookReplica, liveState: ITCH.EventCode,
+                          limit: Int = .max) -> Int {
         guard sequence < history.nextSequence else { return 0 }
         guard history.contains(sequence) else {
             replica.copy(from: live)
@@ -89,7 +90,7 @@ struct SnapshotPass: ~Copyable {
             rebuilds &+= 1
             return 1
         }
-        let maxCount = min(budget, (chunkCapacity - 64) / Self.unitBytes)
+        let maxCount = min(budget, limit, (chunkCapacity - 64) / Self.unitBytes)
         let (count, _) = history.copyBlocks(from: sequence, maxCount: maxCount, maxBytes: chunkCapacity, to: chunk)
         var offset = 0
         for _ in 0..<count {

@@ -25,6 +25,9 @@ struct Bench {
     /// Enter Order → its Add Order on the ITCH feed (rtes-md).
     private var itch: [ServerKind: Histogram<UInt64>] = [:]
     private var rounds: [ServerKind: [LatencySummary]] = [:]
+    /// rtes-md's feed tap, all rounds: gaps in the live feed, re-requests, Add Orders
+    /// recovered from re-request answers (not in the Enter → Add Order figures).
+    private(set) var feedRecovery = (gaps: 0, requests: 0, recovered: 0)
     private var throughput: [PipelinedRun] = []
     private var throughputNotes: [String] = []
     /// IORING_SETUP_* flags the floor's ring was created with (the last start).
@@ -216,7 +219,13 @@ struct Bench {
                     }
                     enter[kind, default: makeLatencyHistogram()].add(run.enter)
                     cancel[kind, default: makeLatencyHistogram()].add(run.cancel)
-                    if let wire = run.itch { itch[kind, default: makeLatencyHistogram()].add(wire) }
+                    if let wire = run.itch {
+                        itch[kind, default: makeLatencyHistogram()].add(wire)
+                        feedRecovery = (feedRecovery.gaps + run.feedGaps, feedRecovery.requests + run.feedRequests,
+                                        feedRecovery.recovered + run.feedRecovered)
+                        print("round \(round + 1)/\(options.rounds) \(kind.rawValue) feed: \(run.feedGaps) gaps, \(run.feedRequests) re-requests, "
+                              + "\(run.feedRecovered) Add Orders recovered from answers")
+                    }
                     let summary = LatencySummary(run.enter)
                     rounds[kind, default: []].append(summary)
                     print("round \(round + 1)/\(options.rounds) \(kind.rawValue): Enter → Accepted p50 \(formatNanoseconds(summary.p50)), " +
@@ -331,7 +340,9 @@ struct Bench {
             ServerLatency(
                 server: kind.rawValue, about: kind.about, status: unavailable[kind] ?? "measured",
                 enter: enter[kind].map(LatencySummary.init), cancel: cancel[kind].map(LatencySummary.init),
-                enterToITCH: itch[kind].map(LatencySummary.init), rounds: rounds[kind] ?? [])
+                enterToITCH: itch[kind].map(LatencySummary.init), rounds: rounds[kind] ?? [],
+                feedRecovery: itch[kind] == nil ? nil
+                    : FeedRecovery(gaps: feedRecovery.gaps, requests: feedRecovery.requests, recoveredAddOrders: feedRecovery.recovered))
         }
         func summary(_ kind: ServerKind) -> LatencySummary? { enter[kind].map(LatencySummary.init) }
         func ratio(_ a: UInt64?, _ b: UInt64?) -> Double? {

@@ -3,6 +3,7 @@ import CExchangeShim
 import ExchangeCore
 import ExchangeFeed
 import ExchangeWire
+import Glibc
 import Histogram
 
 /// Wire-to-wire latency over one connection in closed loop: send an Enter Order, spin until
@@ -19,6 +20,11 @@ struct ClosedLoopRun: Sendable {
     var itch: Histogram<UInt64>?
     /// Sequenced messages that answered neither (e.g. a System Event after login).
     var otherMessages = 0
+    /// The feed tap's recovery (with a feed): gaps in the live feed, re-requests sent, and
+    /// Add Orders that came only from a re-request answer (not timed).
+    var feedGaps = 0
+    var feedRequests = 0
+    var feedRecovered = 0
 }
 
 /// Where an exchange publishes its feed.
@@ -29,13 +35,36 @@ struct FeedAddress: Sendable {
 }
 
 /// A receiver on the exchange's multicast group that notes the kernel receive time
-/// (SO_TIMESTAMPNS, CLOCK_REALTIME) of the next datagram carrying an Add Order.
+/// (SO_TIMESTAMPNS, CLOCK_REALTIME) of the next datagram carrying an Add Order — and, like
+/// any feed handler, recovers what it misses through the exchange's re-request server.
+///
+/// It follows the sequence numbers from the first packet it sees (it joins late; the day's
+/// earlier messages do not matter to it). A live packet past the next expected sequence is a
+/// gap: the missing range is asked for at once. An Add Order that has not arrived
+/// `recoveryAfter` ticks after `expectAddOrder()` is asked for too (the lost packet may be the
+/// last one, with no later packet to show the gap), every `recoveryAfter` until the deadline.
+/// An Add Order found only in a re-request answer is counted (`recovered`) and timed by
+/// nothing: its wire time is unknown.
 final class FeedTap {
     let client: FeedClient
-    /// Kernel receive stamp of the last Add Order seen since `expectAddOrder()`; 0 before.
+    /// Kernel receive stamp of the Add Order seen since `expectAddOrder()`; 0 before.
     private(set) var addOrderAt: UInt64 = 0
+    /// The awaited Add Order came from a re-request answer (no wire time).
+    private(set) var addOrderRecovered = false
+    /// Live sequence numbers seen up to (not including) `next`; 0 before the first packet.
+    private(set) var next: UInt64 = 0
+    private var session: SoupSessionName?
+    /// Add Orders numbered below this are an earlier order's.
+    private var awaitedFrom: UInt64 = 0
+    /// Gaps seen in the live feed, re-requests sent, Add Orders recovered from answers.
+    private(set) var gaps = 0
+    private(set) var requests = 0
+    private(set) var recovered = 0
+    let recoveryAfter: UInt64
+    private let buffer: UnsafeMutableRawPointer
+    private static let bufferBytes = 65_536
 
-    init(_ address: FeedAddress) throws(BenchFailure) {
+    init(_ address: FeedAddress, recoveryAfter: UInt64) throws(BenchFailure) {
         do {
             client = try FeedClient(group: address.group, port: address.port, interface: 0x7F00_0001, retransmitHost: 0x7F00_0001,
                                     retransmitPort: address.retransmitPort, instrumentCount: BenchMarket.instruments.count,
@@ -43,25 +72,107 @@ final class FeedTap {
         } catch {
             throw BenchFailure("cannot join the feed: \(error)")
         }
-        client.onPacket = { [unowned self] packet, received in
-            guard self.addOrderAt == 0, case .success(let p) = MoldUDP64.readPacket(packet) else { return }
-            p.forEachMessage { _, message in
-                if let type = message.first, type == ITCH.MessageType.addOrder || type == ITCH.MessageType.addOrderAttributed {
-                    self.addOrderAt = received
-                }
+        self.recoveryAfter = recoveryAfter
+        buffer = .allocate(byteCount: Self.bufferBytes, alignment: 64)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Reads what has arrived, then starts waiting for the next Add Order.
+    func expectAddOrder() {
+        drain()
+        addOrderAt = 0
+        addOrderRecovered = false
+        awaitedFrom = next
+    }
+
+    /// Polls until an Add Order has arrived since `expectAddOrder()`; its kernel stamp, or
+    /// nil when it was recovered from a re-request answer.
+    func awaitAddOrder(deadline: UInt64) throws(BenchFailure) -> UInt64? {
+        var askAt = rtes_rdtsc() &+ recoveryAfter
+        while addOrderAt == 0 {
+            drain()
+            let now = rtes_rdtsc()
+            if addOrderAt == 0 && now > askAt {
+                // Nothing later has shown a gap: ask for what may have been published since.
+                request(from: next, count: 64)
+                askAt = now &+ recoveryAfter
             }
+            if now > deadline {
+                throw BenchFailure("no Add Order on the feed in time (live packets up to sequence \(next), \(gaps) gaps, "
+                    + "\(requests) re-requests, \(recovered) Add Orders recovered so far)")
+            }
+        }
+        return addOrderRecovered ? nil : addOrderAt
+    }
+
+    /// Every datagram waiting on the feed socket and on the re-request socket.
+    private func drain() {
+        while let (n, stamp) = receive(client.multicastFD) { live(UnsafeRawBufferPointer(start: buffer, count: n), stamp: stamp) }
+        while let (n, _) = receive(client.requestFD) { answer(UnsafeRawBufferPointer(start: buffer, count: n)) }
+    }
+
+    private func live(_ bytes: UnsafeRawBufferPointer, stamp: UInt64) {
+        guard case .success(let p) = MoldUDP64.readPacket(bytes) else { return }
+        session = p.session
+        if next == 0 { next = p.sequence }
+        if p.sequence > next {
+            gaps += 1
+            request(from: next, count: p.sequence - next)
+        }
+        note(p, stamp: stamp, recovered: false)
+        next = max(next, p.sequence &+ UInt64(p.messageCount))
+    }
+
+    private func answer(_ bytes: UnsafeRawBufferPointer) {
+        guard case .success(let p) = MoldUDP64.readPacket(bytes), p.session == session else { return }
+        note(p, stamp: rtes_realtime_ns(), recovered: true)
+    }
+
+    private func note(_ p: MoldUDP64.Packet, stamp: UInt64, recovered: Bool) {
+        guard addOrderAt == 0 else { return }
+        p.forEachMessage { sequence, message in
+            guard addOrderAt == 0, sequence >= awaitedFrom, let type = message.first,
+                  type == ITCH.MessageType.addOrder || type == ITCH.MessageType.addOrderAttributed else { return }
+            addOrderAt = stamp
+            addOrderRecovered = recovered
+            if recovered { self.recovered += 1 }
         }
     }
 
-    func expectAddOrder() { addOrderAt = 0 }
-
-    /// Polls until an Add Order has arrived since `expectAddOrder()`; its kernel stamp.
-    func awaitAddOrder(deadline: UInt64) throws(BenchFailure) -> UInt64 {
-        while addOrderAt == 0 {
-            client.poll(timeoutMilliseconds: 0)
-            if rtes_rdtsc() > deadline { throw BenchFailure("no Add Order on the feed in time") }
+    private func request(from sequence: UInt64, count: UInt64) {
+        guard let session, sequence > 0 else { return }
+        var bytes = (UInt64(0), UInt64(0), UInt32(0))
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            let n = MoldUDP64.writeRequest(session: session, sequence: sequence, count: UInt16(min(count, 0xFFFE)), to: raw.baseAddress!)
+            if client.sendToRetransmitServer(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { requests += 1 }
         }
-        return addOrderAt
+    }
+
+    /// One datagram without waiting, with its kernel receive timestamp; nil when none is there.
+    private func receive(_ fd: Int32) -> (Int, UInt64)? {
+        var iov = iovec(iov_base: buffer, iov_len: Self.bufferBytes)
+        var control = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        return withUnsafeMutableBytes(of: &control) { controlBytes -> (Int, UInt64)? in
+            withUnsafeMutablePointer(to: &iov) { iovPointer -> (Int, UInt64)? in
+                var header = msghdr()
+                header.msg_iov = iovPointer
+                header.msg_iovlen = 1
+                header.msg_control = controlBytes.baseAddress
+                header.msg_controllen = controlBytes.count
+                let n = recvmsg(fd, &header, Int32(MSG_DONTWAIT))
+                guard n >= 0 else { return nil }
+                var stamp: UInt64 = 0
+                if header.msg_controllen >= MemoryLayout<cmsghdr>.size {
+                    let cmsg = controlBytes.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+                    if cmsg.pointee.cmsg_level == SOL_SOCKET && cmsg.pointee.cmsg_type == SO_TIMESTAMPNS {
+                        let ts = (controlBytes.baseAddress! + MemoryLayout<cmsghdr>.size).loadUnaligned(as: timespec.self)
+                        stamp = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+                    }
+                }
+                return (n, stamp)
+            }
+        }
     }
 }
 
@@ -75,7 +186,9 @@ enum ClosedLoop {
         connect: () throws(BenchFailure) -> Connection, tokenPrefix: UInt8, firstToken: UInt64, warmup: Int, count: Int,
         clock: TSCClock, replyTimeout: UInt64, feed: FeedAddress? = nil
     ) throws(BenchFailure) -> ClosedLoopRun {
-        let tap = try feed.map { (address) throws(BenchFailure) in try FeedTap(address) }
+        // A missing Add Order is asked for again after 20 ms (a lost datagram; the exchange answers
+        // re-requests from its history).
+        let tap = try feed.map { (address) throws(BenchFailure) in try FeedTap(address, recoveryAfter: clock.ticksPerSecond / 50) }
         var connection = try connect()
         var run = ClosedLoopRun(enter: makeLatencyHistogram(), cancel: makeLatencyHistogram(), itch: tap.map { _ in makeLatencyHistogram() })
         for i in 0..<(warmup + count) {
@@ -85,8 +198,9 @@ enum ClosedLoop {
             connection.queueEnter(token)
             let entered = try roundTrip(&connection, answer: .accepted, token: token, timeout: replyTimeout, other: &run.otherMessages)
             if let tap {
-                let published = try tap.awaitAddOrder(deadline: rtes_rdtsc() &+ replyTimeout)
-                if i >= warmup && published > sentAt { _ = run.itch!.record(published - sentAt) }
+                if let published = try tap.awaitAddOrder(deadline: rtes_rdtsc() &+ replyTimeout), i >= warmup && published > sentAt {
+                    _ = run.itch!.record(published - sentAt)
+                }
             }
             connection.queueCancel(token)
             let canceled = try roundTrip(&connection, answer: .canceled, token: token, timeout: replyTimeout, other: &run.otherMessages)
@@ -96,6 +210,11 @@ enum ClosedLoop {
             }
         }
         connection.logout()
+        if let tap {
+            run.feedGaps = tap.gaps
+            run.feedRequests = tap.requests
+            run.feedRecovered = tap.recovered
+        }
         return run
     }
 

@@ -15,10 +15,24 @@ struct ServerLatency: Codable {
     var enterToITCH: LatencySummary?
     /// Enter Order → Accepted, each round on its own (run-to-run spread).
     var rounds: [LatencySummary]
+    /// The feed tap's recovery over all rounds (rtes-md only).
+    var feedRecovery: FeedRecovery? = nil
 
     enum CodingKeys: String, CodingKey {
         case server, about, status, enter = "enter_to_accepted", cancel = "cancel_to_canceled", rounds = "enter_to_accepted_rounds"
-        case enterToITCH = "enter_to_itch_add_order"
+        case enterToITCH = "enter_to_itch_add_order", feedRecovery = "feed_recovery"
+    }
+}
+
+/// What the feed tap of the latency rounds had to recover: gaps it saw in the live feed,
+/// re-requests it sent, and Add Orders it found only in a re-request answer (those are not
+/// in the Enter → Add Order figures: their wire time is unknown).
+struct FeedRecovery: Codable {
+    var gaps: Int
+    var requests: Int
+    var recoveredAddOrders: Int
+    enum CodingKeys: String, CodingKey {
+        case gaps, requests = "re_requests", recoveredAddOrders = "add_orders_recovered"
     }
 }
 
@@ -90,10 +104,12 @@ struct GatewayReport: Codable {
     func itchTable() -> String? {
         let rows = latency.compactMap { server in server.enterToITCH.map { (server.server, $0) } }
         guard !rows.isEmpty else { return nil }
-        var table = TextTable("Enter → ITCH Add Order", "p50", "p90", "p99", "p99.9", "max", "count")
+        var table = TextTable("Enter → ITCH Add Order", "p50", "p90", "p99", "p99.9", "max", "count", "gaps", "re-requests", "recovered")
         for (name, s) in rows {
+            let r = latency.first { $0.server == name }?.feedRecovery
             table.add(name, formatNanoseconds(s.p50), formatNanoseconds(s.p90), formatNanoseconds(s.p99), formatNanoseconds(s.p999),
-                      formatNanoseconds(s.max), "\(s.count)")
+                      formatNanoseconds(s.max), "\(s.count)", r.map { "\($0.gaps)" } ?? "—", r.map { "\($0.requests)" } ?? "—",
+                      r.map { "\($0.recoveredAddOrders)" } ?? "—")
         }
         return table.render()
     }

@@ -40,9 +40,17 @@ struct MarketDataBench: ParsableCommand {
     @Option(help: "Flat-out repetitions; the median is reported.") var repetitions: Int = 5
     @Option(help: "Threading modes for the flat-out runs: shared, dedicated.") var modes: [String] = ["shared", "dedicated"]
     @Flag(help: "Only the flat-out runs (for profiling).") var throughputOnly = false
+    @Flag(help: "Only the paced tick-to-wire runs (for profiling).") var latencyOnly = false
+    @Option(help: "When the snapshot copy of the books catches up: eager (every duty cycle: the exchange's rule, the default) or idle (duty cycles that published nothing: the opt-in rule of issue 17, off in the exchange).")
+    var snapshotCatchUp: String = "eager"
     @Option(help: "Where to write the results.") var output: String = "results/marketdata.json"
 
     func run() throws {
+        guard snapshotCatchUp == "idle" || snapshotCatchUp == "eager" else {
+            throw ValidationError("--snapshot-catch-up: idle or eager, not \(snapshotCatchUp)")
+        }
+        MarketDataRig.catchUpWhenIdle = snapshotCatchUp == "idle"
+        print("snapshot copy catch-up: \(snapshotCatchUp)")
         let clock = BenchSupport.TSCClock()
         guard rtes_pin_current_thread(Int32(loadCPU)) == 0 else { throw ValidationError("cannot pin to CPU \(loadCPU)") }
         let host = BenchmarkHost.current(pinnedCPU: engineCPU, clock: clock)
@@ -58,10 +66,11 @@ struct MarketDataBench: ParsableCommand {
             let off = try latencyRun(stream: Array(stream.prefix(count)), rate: rate, marketData: false, clock: clock, wall: wall)
             let on = try latencyRun(stream: Array(stream.prefix(count)), rate: rate, marketData: true, clock: clock, wall: wall)
             latencyRows.append(LatencyResult(rate: rate, orderLatencyOff: off.order, orderLatencyOn: on.order, tickToWire: on.wire!,
-                                             packets: on.packets, messages: on.messages))
+                                             packets: on.packets, messages: on.messages, pushLatenessOff: off.late, pushLatenessOn: on.late,
+                                             receiverGaps: on.gaps))
         }
         var throughputRows: [ThroughputResult] = []
-        for mode in modes {
+        for mode in latencyOnly ? [] : modes {
             guard mode == "shared" || mode == "dedicated" else { throw ValidationError("--modes: shared or dedicated, not \(mode)") }
             var off: [Double] = []
             var on: [Double] = []
@@ -83,7 +92,7 @@ struct MarketDataBench: ParsableCommand {
 
     /// One paced run; returns the order latency and, with market data, tick to wire.
     func latencyRun(stream: [EngineCommand], rate: Int, marketData: Bool, clock: BenchSupport.TSCClock, wall: ExchangeClock.TSCClock) throws
-        -> (order: LatencySummary, wire: LatencySummary?, packets: UInt64, messages: UInt64) {
+        -> (order: LatencySummary, wire: LatencySummary?, packets: UInt64, messages: UInt64, late: LatencySummary, gaps: UInt64) {
         let rig = MarketDataRig(commandCapacity: 65_536)
         var producer = rig.commandRing.makeProducer()
         let placement = AgentRunner.Placement(cpus: [engineCPU], idle: IdleStrategy(.busySpin))
@@ -119,6 +128,9 @@ struct MarketDataBench: ParsableCommand {
         usleep(200_000)
         let interval = 1e9 / Double(rate)
         let start = rtes_realtime_ns() + 1_000_000
+        // The generator's own lateness: when each command was pushed against its planned time
+        // (a late push counts against tick to wire, not against the order path).
+        var late = makeLatencyHistogram()
         for (i, command) in stream.enumerated() {
             let planned = start + UInt64(Double(i) * interval)
             while rtes_realtime_ns() < planned {
@@ -126,6 +138,7 @@ struct MarketDataBench: ParsableCommand {
             }
             let stamped = command.rebased(timestamp: planned % Clocks.nanosecondsPerDay, clientOffset: 0)
             while !producer.tryPush(CommandEnvelope(enqueuedAt: rtes_rdtsc(), command: stamped)) { rtes_cpu_pause() }
+            late.record(max(1, rtes_realtime_ns() &- planned))
         }
         let deadline = Date().addingTimeInterval(5)
         while rig.commandsConsumed < UInt64(stream.count) && Date() < deadline {
@@ -140,7 +153,8 @@ struct MarketDataBench: ParsableCommand {
             orderHistogram.record(UInt64(Double(LatencyHistogram.midpoint(of: bucket)) * nsPerTick), count: count)
         }
         let m = CountersSnapshot(rig.cells).marketData
-        return (LatencySummary(orderHistogram), marketData ? LatencySummary(wire.value) : nil, m["packets"] ?? 0, m["messages"] ?? 0)
+        return (LatencySummary(orderHistogram), marketData ? LatencySummary(wire.value) : nil, m["packets"] ?? 0, m["messages"] ?? 0,
+                LatencySummary(late), receiver?.handler.counters.gaps ?? 0)
     }
 
     /// One flat-out run over a pre-filled command ring; returns commands per second.
@@ -187,14 +201,15 @@ struct MarketDataBench: ParsableCommand {
 
     func report(host: BenchmarkHost, latency: [LatencyResult], throughput: [ThroughputResult]) {
         var table = TextTable("offered/s", "tick-to-wire p50", "p99", "p99.9", "max", "order p50 off", "order p50 on", "on/off",
-                              "order p99 off", "order p99 on", "msgs/packet")
+                              "order p99 off", "order p99 on", "msgs/packet", "push late p99 off/on", "receiver gaps")
         for r in latency {
             table.add("\(r.rate)", formatNanoseconds(r.tickToWire.p50), formatNanoseconds(r.tickToWire.p99), formatNanoseconds(r.tickToWire.p999),
                       formatNanoseconds(r.tickToWire.max),
                       formatNanoseconds(r.orderLatencyOff.p50), formatNanoseconds(r.orderLatencyOn.p50),
                       String(format: "%.2f×", Double(r.orderLatencyOn.p50) / Double(max(1, r.orderLatencyOff.p50))),
                       formatNanoseconds(r.orderLatencyOff.p99), formatNanoseconds(r.orderLatencyOn.p99),
-                      String(format: "%.1f", Double(r.messages) / Double(max(1, r.packets))))
+                      String(format: "%.1f", Double(r.messages) / Double(max(1, r.packets))),
+                      "\(formatNanoseconds(r.pushLatenessOff.p99)) / \(formatNanoseconds(r.pushLatenessOn.p99))", "\(r.receiverGaps)")
         }
         print(table.render())
         var flat = TextTable("mode", "off (cmd/s)", "on (cmd/s)", "on/off", "cost")
@@ -218,9 +233,15 @@ struct LatencyResult: Codable {
     var tickToWire: LatencySummary
     var packets: UInt64
     var messages: UInt64
+    /// The load generator's push − planned time (its own lateness), market data off and on.
+    var pushLatenessOff: LatencySummary
+    var pushLatenessOn: LatencySummary
+    /// Gaps the receiver saw in the feed (datagrams it lost).
+    var receiverGaps: UInt64
     enum CodingKeys: String, CodingKey {
         case rate = "offered_per_second", orderLatencyOff = "order_latency_market_data_off", orderLatencyOn = "order_latency_market_data_on"
-        case tickToWire = "tick_to_wire", packets, messages
+        case tickToWire = "tick_to_wire", packets, messages, pushLatenessOff = "push_lateness_market_data_off"
+        case pushLatenessOn = "push_lateness_market_data_on", receiverGaps = "receiver_gaps"
     }
 }
 

@@ -29,6 +29,8 @@ struct RingSink: Agent, ~Copyable {
 final class MarketDataRig {
     static let instruments = SyntheticInstruments.make(count: 8)
     static let orderPool = 200_000
+    /// `MarketDataConfiguration.snapshotCatchUpWhenIdle` (set once from the command line).
+    nonisolated(unsafe) static var catchUpWhenIdle = false
     static let configuration = EngineConfiguration(instruments: instruments, orderPoolSize: orderPool, maxClients: 64, priceLevels: 4_096)
     static let limits = RiskLimits(maxOrderShares: 1_000_000, maxOpenNotional: .max / 4, maxOrdersPerSecond: 100_000_000,
                                    priceCollarsEnabled: true)
@@ -73,11 +75,12 @@ final class MarketDataRig {
     /// book messages carry the commands' own stamps). Wrapped as the appliance runs it, so
     /// that its duty cycle is the one specialized for the production clock.
     func marketDataAgent(ticksPerSecond: UInt64) throws -> ProductionMarketDataAgent {
-        let settings = MarketDataConfiguration(
+        var settings = MarketDataConfiguration(
             session: SoupSessionName("BENCH")!, instruments: Self.instruments, orderCapacity: Self.orderPool, group: group, port: port,
             interface: 0x7F00_0001, ttl: 0, loopback: true, sendBufferBytes: 8 << 20, maxPayloadBytes: 1_400,
             heartbeatIntervalNanoseconds: 1_000_000_000, bindAddress: 0x7F00_0001, retransmitPort: 0,
             retransmitHistoryMessages: 1 << 20, retransmitMaxRequestsPerSecond: 1_000, snapshotPort: 0, snapshotLoginRequired: false)
+        settings.snapshotCatchUpWhenIdle = Self.catchUpWhenIdle
         let agent = try MarketDataAgent(configuration: settings, clock: ExchangeClock.TSCClock(ticksPerSecond: ticksPerSecond), events: bookRing.makeConsumer(),
                                         logins: LoginChannel(service: "snapshot", capacity: 16).makeClient(), cells: cells, upstreamFinished: { true })
         retransmitPort = agent.retransmitPort
