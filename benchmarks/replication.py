@@ -14,8 +14,9 @@ journal in /dev/shm (tmpfs: the fdatasync floor is near zero, so what differs is
 replication.sync_ack as --sync-ack says (default durable). The variants (--variants) are
 interleaved (none, async, sync, ..., none, ...) --rounds times, so drift on a shared host hits
 them alike:
-  none, async, sync   durability.replication so (sync: replication.yield_us 200, the default)
-  sync-y0             sync with replication.yield_us 0 (the replication threads block at once)
+  none, async, sync   durability.replication so (replication.yield_us 0, the default)
+  sync-y200           sync with replication.yield_us 200 (the replication threads yield 200 µs
+                      after a turn that moved something before they block)
   sync-received       sync with replication.sync_ack received
 
 Per mode and round:
@@ -86,8 +87,8 @@ def wait(condition, seconds, what):
     raise RuntimeError(f"not within {seconds} s: {what}")
 
 # label -> (durability.replication, replication.sync_ack or None for --sync-ack, replication.yield_us)
-VARIANTS = {"none": ("none", None, 200), "async": ("async", None, 200), "sync": ("sync", None, 200),
-            "sync-y0": ("sync", None, 0), "sync-received": ("sync", "received", 200)}
+VARIANTS = {"none": ("none", None, 0), "async": ("async", None, 0), "sync": ("sync", None, 0),
+            "sync-y200": ("sync", None, 200), "sync-received": ("sync", "received", 0)}
 
 def config(base, root, name, variant, role, default_ack):
     mode, sync_ack, yield_us = VARIANTS[variant]
@@ -191,7 +192,7 @@ def main():
     parser.add_argument("--count", type=int, default=20_000, help="orders of the latency run (window 1)")
     parser.add_argument("--throughput-count", type=int, default=80_000, help="requests of the throughput run (4 connections, window 16)")
     parser.add_argument("--sync-ack", default="durable", choices=["durable", "received"])
-    parser.add_argument("--variants", default="none,async,sync,sync-y0,sync-received",
+    parser.add_argument("--variants", default="none,async,sync,sync-y200,sync-received",
                         help="comma-separated, from: " + ", ".join(VARIANTS) + " (none is always run: the ratios are against it)")
     parser.add_argument("--out", default="benchmarks/results/failover.json")
     args = parser.parse_args()

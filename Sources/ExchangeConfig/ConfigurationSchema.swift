@@ -311,8 +311,8 @@ enum ConfigurationSchema {
               meaning: "durability.replication sync: received (the standby has the record in memory) or durable (on its disk) before output leaves"),
         Field(path: "replication.on_divergence", type: .choice(ReplicationDivergence.allCases.map(\.rawValue)), defaultValue: #""refuse""#,
               meaning: "standby refused by its primary as diverged (its journal holds records the primary lacks, e.g. an old primary rejoining): refuse (stop with an error) or move_aside (move the day's journal and snapshots to <day>.diverged-<unix time>, kept, and follow the primary from sequence 1)"),
-        Field(path: "replication.yield_us", type: .wholeNumber, defaultValue: "200",
-              meaning: "durability.replication sync: how long a replication thread (primary's and standby's) yields the CPU after a turn that moved something before it blocks on its socket, 0–100000 µs; 0: block at once (a record made durable is then seen up to 50 µs later at each end)"),
+        Field(path: "replication.yield_us", type: .wholeNumber, defaultValue: "0",
+              meaning: "durability.replication sync: how long a replication thread (primary's and standby's) yields the CPU after a turn that moved something before it blocks on its socket, 0–100000 µs; 0: block at once (a record made durable is then seen up to 50 µs later at each end); worth it only with a spare core"),
 
         // Limit up, limit down: on when the file has a `luld` object (docs/MATCHING.md).
         Field(path: "luld.tier1_min_price", type: .decimal, defaultValue: "3.00",

@@ -62,9 +62,10 @@ public struct ReplicationSettings: Sendable, Equatable {
     /// `on_divergence`: standby, refused by its primary as diverged: refuse (stop) or move_aside.
     public var onDivergence: ReplicationDivergence = .refuse
     /// `yield_us`: in sync, how long a replication thread (primary's and standby's) yields the
-    /// CPU after a turn that moved something before it blocks on its socket (0: it blocks at
-    /// once; a record made durable is then seen up to 50 µs later at each end).
-    public var yieldMicroseconds: UInt32 = 200
+    /// CPU after a turn that moved something before it blocks on its socket (0, the default: it
+    /// blocks at once; a record made durable is then seen up to 50 µs later at each end). On a
+    /// host with no spare core yielding slowed sync down (benchmarks/RESULTS.md, issue 13).
+    public var yieldMicroseconds: UInt32 = 0
 
     /// The documented defaults.
     public init() {}

@@ -13,7 +13,7 @@ import Testing
         #expect(configuration.replication.primary.description == "127.0.0.1:9100")
         #expect(configuration.replication.syncAcknowledgement == .durable)
         #expect(configuration.replication.onDivergence == .refuse)
-        #expect(configuration.replication.yieldMicroseconds == 200)
+        #expect(configuration.replication.yieldMicroseconds == 0)
     }
 
     @Test func everyReplicationKeyIsRead() throws {
@@ -21,7 +21,7 @@ import Testing
             "durability": {"mode": "sync", "replication": "sync"},
             "replication": {"role": "standby", "listen_address": "127.0.0.2", "listen_port": 9200,
                             "primary": "10.0.0.1:9300", "sync_ack": "received", "on_divergence": "move_aside",
-                            "yield_us": 0}
+                            "yield_us": 200}
             """#)
         let configuration = try load(json).configuration
         #expect(configuration.durability.replication == .sync)
@@ -31,7 +31,7 @@ import Testing
         #expect(configuration.replication.primary.description == "10.0.0.1:9300")
         #expect(configuration.replication.syncAcknowledgement == .received)
         #expect(configuration.replication.onDivergence == .moveAside)
-        #expect(configuration.replication.yieldMicroseconds == 0)
+        #expect(configuration.replication.yieldMicroseconds == 200)
     }
 
     @Test func badValuesAreNamed() {
