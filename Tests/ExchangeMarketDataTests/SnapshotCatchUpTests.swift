@@ -72,10 +72,13 @@ import Testing
         }
         #expect(agent.snapshots.pass.sequence == agent.publisher.nextSequence)
         #expect(agent.snapshots.pass.mismatches == 0)
-        // Known issue (issue 17, not diagnosed in its session): this sequence of duty cycles
-        // allocates a few times (6 in a debug build) under the idle rule, none under the eager
-        // rule below. To find before the rule is relied on.
-        withKnownIssue("allocations under the idle catch-up rule") { #expect(allocations == 0) }
+        // Known issue (issue 17, not diagnosed): run alone this sequence of duty cycles
+        // allocated 6 times (debug build) under the idle rule, none under the eager rule below;
+        // in a full run, after other suites, it allocated none — so likely a one-time lazy
+        // initialisation, not yet proven. The rule is off in the exchange until it is.
+        withKnownIssue("allocations under the idle catch-up rule (seen run alone, not in a full run)", isIntermittent: true) {
+            #expect(allocations == 0)
+        }
     }
 
     /// The earlier rule: every duty cycle catches up, publishing or not.
