@@ -71,6 +71,13 @@ extension EtcdSuites {
                 for (i, token) in lateTokens.enumerated() {
                     try late.enter(token: token, side: .buy, shares: 100, symbol: Symbol("AAPL")!, price: Price(2_000_000 - i * 100))
                 }
+                // Until the old primary's journal holds them (read as it grows; a record being
+                // written makes a read fail, and the next poll reads again).
+                #expect(waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(5)) {
+                    guard let records = try? EtcdSuites.PromotionTests.records(place.root + "/primary-a") else { return false }
+                    let journaled = Set(records.compactMap { if case .enter(let order) = $0.command { order.token } else { nil } })
+                    return Set(lateTokens).isSubset(of: journaled)
+                }, "the primary did not journal the late session's orders: \(primary.output.suffix(2_000))")
                 // The client's window fills with orders the primary journals but no standby
                 // acknowledged (they are never answered); then the primary dies.
                 #expect(waitUntil(timeout: .seconds(30), pollInterval: .milliseconds(5)) {
