@@ -11,7 +11,9 @@
 #   benchmarks/shards.sh [ROUNDS] [COUNT]
 #
 # Loopback only; every exchange is stopped by its pid (SIGTERM) after its run. BENCH_DIR,
-# BENCH_PIN ("1": pin shard alpha and its loadgen to CPU 0, beta and its loadgen to CPU 1) are
+# BENCH_PIN ("1": pin shard alpha and its loadgen to CPU 0, beta and its loadgen to CPU 1, in both
+# set-ups, so that one shard is measured exactly as each of the two: a shard and its generator
+# sharing a CPU; across CPUs every parked wake-up is an IPI in this VM, 4-5x slower) are
 # not RTES_* names (trading_exchange refuses unknown RTES_* variables).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +25,22 @@ export RTES_API_KEYS_FILE=configs/api_keys.dev.json
 for b in trading_exchange rtes-loadgen; do
     [[ -x $bin/$b ]] || { echo "shards.sh: $bin/$b is not built" >&2; exit 1; }
 done
+for port in 8888 8898; do
+    # A port already taken would send the load to whatever holds it (an exchange left over
+    # from an earlier run once answered every order of this one with duplicate-token rejects).
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+        echo "shards.sh: port $port is already in use on 127.0.0.1 (another exchange?); stop it first" >&2; exit 1
+    fi
+done
 rm -rf "$work" && mkdir -p "$work"
 pids=()
-cleanup() { for p in "${pids[@]:-}"; do [[ -n $p ]] && kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# The exchanges' logs and the generators' outputs stay in $work when the run fails.
+cleanup() {
+    local status=$?
+    for p in "${pids[@]:-}"; do [[ -n $p ]] && kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    if [[ $status == 0 ]]; then rm -rf "$work"; else echo "shards.sh: failed; logs kept in $work" >&2; fi
+}
 trap cleanup EXIT
 raw=benchmarks/results/shards.txt
 : >"$raw"
@@ -38,12 +53,18 @@ pin() { # CPU command...
 
 start() { # shard cpu
     local shard=$1 cpu=$2
-    RTES_DURABILITY_DIRECTORY="$work/journal" RTES_RISK_MAX_ORDERS_PER_SECOND=1000000 RTES_TRADING_DAY_ENABLED=false \
-        pin "$cpu" $bin/trading_exchange "configs/config.shard-$shard.json" --counters "$work/$shard.counters" \
-        >"$work/$shard.log" 2>&1 &
-    pids+=($!)
+    # exec: $! is the exchange itself (with taskset exec'ing it), so stop_all's signal reaches it.
+    # (A function run with & is a subshell whose child the exchange was: it outlived the run.)
+    (
+        export RTES_DURABILITY_DIRECTORY="$work/journal" RTES_RISK_MAX_ORDERS_PER_SECOND=1000000 RTES_TRADING_DAY_ENABLED=false
+        if [[ ${BENCH_PIN:-0} == 1 ]]; then exec taskset -c "$cpu" $bin/trading_exchange "configs/config.shard-$shard.json" --counters "$work/$shard.counters"; fi
+        exec $bin/trading_exchange "configs/config.shard-$shard.json" --counters "$work/$shard.counters"
+    ) >"$work/$shard.log" 2>&1 &
+    local pid=$!
+    pids+=($pid)
     local port; port=$([[ $shard == alpha ]] && echo 8888 || echo 8898)
     for _ in $(seq 1 200); do
+        kill -0 "$pid" 2>/dev/null || break
         (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && return 0
         sleep 0.05
     done
@@ -54,6 +75,9 @@ stop_all() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     pids=()
+    for port in 8888 8898; do
+        if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "shards.sh: port $port still open after the exchanges stopped" >&2; exit 1; fi
+    done
     rm -rf "$work/journal"
 }
 
@@ -69,7 +93,7 @@ load() { # shard symbol@price accounts cpu tag
 for round in $(seq 1 "$rounds"); do
     echo "== round $round: one shard" | tee -a "$raw"
     start alpha 0
-    load alpha AAPL@230.00 1 1 "r$round-one-alpha"
+    load alpha AAPL@230.00 1 0 "r$round-one-alpha"   # the same CPU as in the two-shard set-up
     stop_all
     echo "== round $round: two shards" | tee -a "$raw"
     start alpha 0
