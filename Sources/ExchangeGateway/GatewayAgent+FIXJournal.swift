@@ -35,6 +35,29 @@ extension GatewayAgent {
         fixFlushFacts()
     }
 
+    /// A new leadership term (onStart, after recovery): every FIX session of the day, order
+    /// entry and drop copy, skips one MsgSeqNum, journaled as an `outbound` fact of count 1
+    /// (docs/FAILOVER.md, "FIX"). The lapsed primary's last message to a session — the Logout
+    /// saying its leadership lapsed — took a MsgSeqNum that this primary may not have (the
+    /// record need not have reached it before the lapse): reusing it would give a counterparty
+    /// that counted that Logout a MsgSeqNum lower than expected, which FIX treats as fatal.
+    /// Skipping one instead gives it at worst a gap, which it closes with a ResendRequest that
+    /// is answered with a SequenceReset-GapFill. Cold path (allocates in replay).
+    mutating func fixSkipOneMsgSeqNumForNewTerm() {
+        guard journalsSessions else { return }
+        for account in 0..<fix.accountCount {
+            for drop in [false, true] {
+                let session = Int(drop ? fix.dropSessionOfAccount[account] : fix.sessionOfAccount[account])
+                guard session >= 0 else { continue }
+                let client = drop ? FIXPort.dropCopyClientBase &+ ClientID(account) : ClientID(account)
+                let fact = FIXSessionFact.outbound(timestamp: now, client: client, first: fix.sessions[session].nextOutbound, count: 1,
+                                                   execIDs: 0, nextInbound: fix.sessions[session].nextInbound, reset: false)
+                fix.replay(fact, firms: accounts.firms)
+                fixRecord(fact)
+            }
+        }
+    }
+
     /// Pushes queued facts, oldest first, while the ring has room; true when none is left.
     @discardableResult
     mutating func fixFlushFacts() -> Bool {

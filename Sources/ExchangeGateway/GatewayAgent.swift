@@ -197,6 +197,9 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
     /// Whether `onStart` announces the start of the day (false: recovery continues a day). Set
     /// before `onStart` when the journal's replay decides it.
     public var startsDay: Bool
+    /// Whether recovery replayed a journal of the day into this gateway before `onStart` (a
+    /// restart or a promoted standby: FIX sessions of the day may exist). Set with `startsDay`.
+    public var recoveredDay = false
     /// The drain's `.endOfDay` is still to be pushed (the ring was full).
     var endOfDayOwed = false
     /// The engine's end-of-day System Event has been routed to every session.
@@ -400,6 +403,8 @@ public struct GatewayAgent<C: Clock>: Agent, ~Copyable {
             term.timestamp = now
             let pushed = commands.tryPush(CommandEnvelope(enqueuedAt: nowTicks, command: .leadership(term)))
             precondition(pushed, "the command ring is full before the gateway pushed anything")
+            // The day's FIX sessions continue one MsgSeqNum on (see the function).
+            if fixOn && recoveredDay { fixSkipOneMsgSeqNumForNewTerm() }
         }
         if startsDay {
             // The day's first command: nothing else has been pushed yet, so the ring has room.

@@ -550,6 +550,7 @@ public final class Appliance: @unchecked Sendable {
         if let replayed {
             // The day continues where the journal ends; it starts again only after an end of day.
             gateway.startsDay = replayed.lastDayEvent != .startOfDay
+            gateway.recoveredDay = replayed.records > 0
             note("recovery: " + (restored.map { "from the snapshot \($0.file.path) (sequence \($0.coveredSequence)), then " } ?? "")
                 + "\(replayed.records) journaled commands replayed in \(replayed.milliseconds) ms "
                 + "(\(replayed.commandsPerSecond) commands/s) into the engine, \(keys.accounts.count) sessions and the feed; "

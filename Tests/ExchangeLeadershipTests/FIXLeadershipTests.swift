@@ -63,6 +63,60 @@ extension EtcdSuites {
                 _ = appliance.drain()
             }
         }
+
+        /// A new leadership term skips one MsgSeqNum in every FIX session of the day
+        /// (docs/FAILOVER.md, "FIX"): a primary restarted on its journal (a new term, as a
+        /// promoted standby's is) answers the session's next Logon one MsgSeqNum on, and the
+        /// skipped one is resent as a SequenceReset-GapFill; the drop copy skips one as well.
+        @Test func aNewTermSkipsOneMsgSeqNumInEveryFIXSessionAndGapFillsIt() async throws {
+            try await EtcdServer.with { etcd in
+                let place = try EtcdSuites.PromotionTests.Place()
+                let configuration = try EtcdSuites.PromotionTests.configuration(place, etcd, name: "primary-a", journal: "a", replication: .none,
+                                                                               role: .primary)
+                let logger = Logger(label: "fix-term-test", factory: { _ in SwiftLogNoOpLogHandler() })
+                func start(_ counters: String) throws -> Appliance {
+                    var options = Appliance.Options(countersPath: place.root + "/" + counters, apiKeys: devKeys)
+                    options.fixPort = 0
+                    options.dropCopyPort = 0
+                    return try Appliance.start(configuration, options: options, logger: logger)
+                }
+                // First term: a FIX session logs on and sends one Heartbeat; the exchange is stopped.
+                let first = try start("a1.counters")
+                var firstDrained = false
+                defer { if !firstDrained { _ = first.drain() } }
+                let trading = try MiniFIXClient(port: first.fixPort, username: "DEMO1")
+                trading.logon(password: "demo1pass")
+                try #require(trading.next(ofType: "A") != nil, "no Logon answer on the FIX port")
+                _ = first.drain()
+                firstDrained = true
+                var highest = 0
+                while let message = trading.next(timeout: 30) {
+                    highest = max(highest, Int(MiniFIXClient.field(message, 34) ?? "") ?? 0)
+                }
+                #expect(highest >= 1, "no MsgSeqNum seen in the first term")
+
+                // Second term, on the same journal.
+                let second = try start("a2.counters")
+                defer { _ = second.drain() }
+                let again = try MiniFIXClient(port: second.fixPort, username: "DEMO1")
+                again.sequence = trading.sequence
+                again.logon(password: "demo1pass")
+                let logon = again.next(ofType: "A")
+                #expect(MiniFIXClient.field(logon ?? "", 34) == "\(highest + 2)", "Logon after the new term: \(logon ?? "none")")
+                again.send("2", [(7, "\(highest + 1)"), (16, "0")])
+                let gapFill = again.next(ofType: "4")
+                #expect(MiniFIXClient.field(gapFill ?? "", 34) == "\(highest + 1)", "\(gapFill ?? "no SequenceReset")")
+                #expect(MiniFIXClient.field(gapFill ?? "", 123) == "Y", "\(gapFill ?? "no SequenceReset")")
+                // The resend covers the skipped number and the Logon after it (a session message):
+                // one gap fill to the next MsgSeqNum.
+                #expect(MiniFIXClient.field(gapFill ?? "", 36) == "\(highest + 3)", "\(gapFill ?? "no SequenceReset")")
+                // The drop copy, never logged on: its first message is MsgSeqNum 2.
+                let dropCopy = try MiniFIXClient(port: second.dropCopyPort, username: "DEMO1")
+                dropCopy.logon(password: "demo1pass")
+                let dropLogon = dropCopy.next(ofType: "A")
+                #expect(MiniFIXClient.field(dropLogon ?? "", 34) == "2", "drop-copy Logon after the new term: \(dropLogon ?? "none")")
+            }
+        }
     }
 }
 
