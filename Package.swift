@@ -377,6 +377,7 @@ let package = Package(
             dependencies: [
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
                 "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum", "ExchangeTLS",
+                "ExchangeBookReplica",  // WebViewTapeTests: the books an execution row is priced from
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["faultfs.c"]

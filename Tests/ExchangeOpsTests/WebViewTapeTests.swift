@@ -1,3 +1,4 @@
+import ExchangeBookReplica
 import ExchangeClient
 import ExchangeCore
 @testable import ExchangeOps
@@ -21,7 +22,8 @@ import Testing
         var shares: UInt64
         var aggressor: String?
         var match: UInt64
-        var description: String { "\(shares)@\(price) \(aggressor ?? "-") #\(match)" }
+        var kind = "E"
+        var description: String { "\(kind) \(shares)@\(price) \(aggressor ?? "-") #\(match)" }
     }
 
     /// The executions in a list of tape rows (JSON texts or parsed), AAPL's, in order.
@@ -30,7 +32,7 @@ import Testing
             guard let r = row as? [Any], r.count == 8, r[2] as? String == "AAPL", let price = r[3] as? Double,
                   let shares = r[4] as? NSNumber, let match = r[6] as? NSNumber else { return nil }
             return Execution(price: Price((price * 10_000).rounded()), shares: shares.uint64Value, aggressor: r[5] as? String,
-                             match: match.uint64Value)
+                             match: match.uint64Value, kind: r[7] as? String ?? "?")
         }
     }
 
@@ -111,6 +113,44 @@ import Testing
         }
     }
 
+    @Test func eachExecutionMessageMakesItsRowAndOthersNone() throws {
+        var books = BookReplica(instrumentCount: 3, orderCapacity: 16)
+        #expect(books.add(instrument: 0, side: .bid, reference: 7, shares: 100, price: 2_295_000, attribution: nil) == .applied)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        defer { buffer.deallocate() }
+        func row(_ message: ITCHMessage) -> Any? {
+            let n = ITCHEncoder.write(message, to: buffer)
+            return WebViewTape.row(sequence: 42, message: UnsafeRawBufferPointer(start: buffer, count: n), books: books,
+                                   symbols: ["AAPL", "MSFT", "QUIET"], ticks: [100, 100, 100]).flatMap(Self.parse)
+        }
+        let t: Timestamp = 34_200_000_000_123
+        // E: the resting bid's price; the seller took it.
+        #expect(row(.orderExecuted(.init(locate: 1, timestamp: t, reference: 7, shares: 40, matchNumber: 9))) as? [AnyHashable]
+            == [42, t, "AAPL", 229.5, 40, "S", 9, "E"] as [AnyHashable])
+        // E of an order the tape never saw added: the row, without a price or an aggressor.
+        let unknown = row(.orderExecuted(.init(locate: 2, timestamp: t, reference: 99, shares: 5, matchNumber: 10))) as? [Any]
+        #expect(unknown?.count == 8)
+        #expect(unknown?[3] is NSNull && unknown?[5] is NSNull && unknown?[2] as? String == "MSFT")
+        // C printable: its own price; non-printable (a cross's fill, printed by the Q): no row.
+        #expect(row(.orderExecutedWithPrice(.init(locate: 1, timestamp: t, reference: 7, shares: 10, matchNumber: 11,
+                                                  printable: UInt8(ascii: "Y"), price: 2_296_000))) as? [AnyHashable]
+            == [42, t, "AAPL", 229.6, 10, "S", 11, "C"] as [AnyHashable])
+        #expect(row(.orderExecutedWithPrice(.init(locate: 1, timestamp: t, reference: 7, shares: 10, matchNumber: 12,
+                                                  printable: UInt8(ascii: "N"), price: 2_296_000))) == nil)
+        // P: the resting (non-displayed) side is the message's, the aggressor the other.
+        #expect(row(.trade(.init(locate: 3, timestamp: t, side: UInt8(ascii: "S"), shares: 30, symbol: Symbol("QUIET")!,
+                                 price: 500_100, matchNumber: 13))) as? [AnyHashable]
+            == [42, t, "QUIET", 50.01, 30, "B", 13, "P"] as [AnyHashable])
+        // Q with shares: the cross's print (no aggressor); a cross of no shares: no row.
+        let cross = row(.crossTrade(.init(locate: 1, timestamp: t, shares: 1_000, symbol: Self.aapl, price: 2_300_000, matchNumber: 14,
+                                          crossType: UInt8(ascii: "O")))) as? [Any]
+        #expect(cross?[4] as? Int == 1_000 && cross?[5] is NSNull && cross?[7] as? String == "Q" && cross?[3] as? Double == 230)
+        #expect(row(.crossTrade(.init(locate: 1, timestamp: t, shares: 0, symbol: Self.aapl, price: 2_300_000, matchNumber: 0,
+                                      crossType: UInt8(ascii: "O")))) == nil)
+        // Not executions: no row.
+        #expect(row(.orderDelete(.init(locate: 1, timestamp: t, reference: 7))) == nil)
+    }
+
     @Test func everyExecutionBetweenTwoSamplesIsOnTheTapeInOrder() throws {
         var knobs = ExchangeKnobs()
         knobs.udpPort = Self.freeDatagramPort()
@@ -155,6 +195,16 @@ import Testing
         let bought = Self.executed(buyer, count: bids.count + 1, aggressor: "B")
         try #require(bought.count == bids.count + 1)
         expected.append(bought[bids.count])
+        // A non-displayed bid, sold into: an ITCH Trade (`P`), the seller the aggressor.
+        try buyer.enter(token: OrderToken("TB8")!, side: .buy, shares: 50, symbol: Self.aapl, price: 2_290_000, display: .nonDisplayed)
+        try #require(Self.accepted(buyer, count: 1))
+        try seller.enter(token: OrderToken("TS2")!, side: .sell, shares: 50, symbol: Self.aapl, price: 2_290_000)
+        // (The seller was told of its resting rest's execution by the lift first.)
+        let sold = Self.executed(seller, count: 2, aggressor: "S")
+        try #require(sold.count == 2)
+        var hidden = sold[1]
+        hidden.kind = "P"
+        expected.append(hidden)
 
         var tape: [Execution] = []
         var updates = 0
