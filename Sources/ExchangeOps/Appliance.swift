@@ -710,8 +710,9 @@ public final class Appliance: @unchecked Sendable {
                              environment: [String: String] = ProcessInfo.processInfo.environment, actions: AdminActions? = nil,
                              stopIfRequested: () throws -> Void) throws {
         // The web view's tape follows this exchange's feed (while a view is open): its group, and
-        // the re-request server it bound (none: market data off, or a standby not publishing).
-        let feed = configuration.marketData.enabled && retransmitPort != 0
+        // the re-request server it bound (none: market data off, or a standby not publishing;
+        // and only when the feed is delivered on this host too, `market_data.loopback`).
+        let feed = configuration.marketData.enabled && configuration.marketData.loopback && retransmitPort != 0
             ? WebViewFeedSource(group: configuration.exchange.udpMulticastGroup.rawValue, port: configuration.exchange.udpPort,
                                 interface: configuration.marketData.interface.rawValue,
                                 retransmitHost: configuration.exchange.bindAddress.rawValue, retransmitPort: UInt16(retransmitPort),

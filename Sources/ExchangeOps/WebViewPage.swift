@@ -184,7 +184,7 @@ function tapeTable() {
   }
   const f = latest && latest.feed;
   $("tape-source").textContent = !latest ? "" : !fromFeed
-    ? "The exchange publishes no feed in this configuration (market_data off): the tape is sampled — one row per update in which a symbol's last trade moved; fills and shares are the market's since the previous update; * = fills at unchanged prices."
+    ? "The web view has no feed to follow here (market_data off or not looped back to this host, or a standby): the tape is sampled — one row per update in which a symbol's last trade moved; fills and shares are the market's since the previous update; * = fills at unchanged prices."
     : !f || !f.following ? `Every execution from the ITCH feed — not following it: ${f && f.error ? f.error : "joining"}`
     : `Every execution (ITCH E, printable C, P, Q) from the exchange's TotalView-ITCH feed, in order, since message ${f.start ?? "…"}`
       + ` · next ${f.next}${f.recovering ? " · recovering a gap" : ""} · gaps ${f.gaps} (re-requests ${f.requests}), not recovered ${f.lost}`
