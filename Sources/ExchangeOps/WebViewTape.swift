@@ -47,8 +47,9 @@ public struct WebViewFeedSource: Sendable, Equatable {
 ///
 /// A row is `[sequence, time ns since midnight, symbol, price, shares, aggressor, match, kind]`:
 /// `aggressor` is the side that took liquidity (`B` or `S`: the opposite of the resting order's
-/// side; null for a cross), `price` null for an `E` whose order the handler never saw added (it
-/// rested before the view joined the feed). A gap the re-request server cannot fill (older
+/// side; null for a cross, or when the side is not known), `price` null for an `E` whose order
+/// the tape never saw priced (it rested before the view joined the feed and was never replaced
+/// since: an `U` Order Replace of such an order gives its price, not its side — `Replaced`). A gap the re-request server cannot fill (older
 /// than its history, or unanswered), or a restart of the exchange, becomes a note row
 /// (`{"sequence":…,"note":…}`) at its place, saying which messages are missing; the tape goes
 /// on after it. Nothing is skipped without a row.
@@ -132,8 +133,11 @@ final class WebViewTape {
             self.pending.append(#"{"sequence":\#(restart.sequence),"note":\#(quote(restart.description + ": the tape goes on in the new session"))}"#)
         }
         let pending = self.pending, symbols = self.symbols, ticks = self.ticks
+        let replaced = Replaced(capacity: source.orderCapacity)
         c.handler.onMessage = { sequence, message, books in
-            guard let row = WebViewTape.row(sequence: sequence, message: message, books: books, symbols: symbols, ticks: ticks) else { return }
+            let price = replaced.take(message, books: books)
+            guard let row = WebViewTape.row(sequence: sequence, message: message, books: books, replacedPrice: price, symbols: symbols,
+                                            ticks: ticks) else { return }
             pending.executions &+= 1
             pending.append(row)
         }
@@ -195,7 +199,9 @@ final class WebViewTape {
     }
 
     /// The tape row of one message, nil when it is not an execution the tape shows.
-    static func row(sequence: UInt64, message: UnsafeRawBufferPointer, books: borrowing BookReplica, symbols: [String], ticks: [Price]) -> String? {
+    /// `replacedPrice`: the price of an `E`'s order the books do not hold (`Replaced`).
+    static func row(sequence: UInt64, message: UnsafeRawBufferPointer, books: borrowing BookReplica, replacedPrice: Price? = nil,
+                    symbols: [String], ticks: [Price]) -> String? {
         guard let type = message.first, type == UInt8(ascii: "E") || type == UInt8(ascii: "C") || type == UInt8(ascii: "P")
             || type == UInt8(ascii: "Q"), case .success(let decoded) = ITCHDecoder.decode(message) else { return nil }
         func symbol(_ locate: UInt16) -> (String, Price)? {
@@ -212,7 +218,7 @@ final class WebViewTape {
         case .orderExecuted(let m):
             let resting = books.restingOrder(m.reference)
             let aggressor = resting.map { $0.side == .bid ? #""S""# : #""B""# } ?? "null"
-            return make(m.locate, m.timestamp, resting?.price, UInt64(m.shares), aggressor, m.matchNumber, "E")
+            return make(m.locate, m.timestamp, resting?.price ?? replacedPrice, UInt64(m.shares), aggressor, m.matchNumber, "E")
         case .orderExecutedWithPrice(let m):
             guard m.printable == UInt8(ascii: "Y") else { return nil }
             let aggressor = books.restingOrder(m.reference).map { $0.side == .bid ? #""S""# : #""B""# } ?? "null"
@@ -225,6 +231,46 @@ final class WebViewTape {
         default:
             return nil
         }
+    }
+}
+
+/// Orders the books cannot hold: an `U` Order Replace of an order that rested before the tape
+/// joined the feed gives the new order's price and shares, not its side (what the books need).
+/// Kept here by reference until executed, canceled or deleted, so that an `E` of one still has
+/// its price (a market maker's quote replaced again and again stays priced). At most the
+/// exchange's order pool (then forgotten at once; its `E` rows go without a price).
+final class Replaced {
+    var orders: [OrderReference: (price: Price, shares: Shares)] = [:]
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Follows one message (before the books apply it); for an `E`/`C` of a kept order, its price.
+    func take(_ message: UnsafeRawBufferPointer, books: borrowing BookReplica) -> Price? {
+        guard let type = message.first, type == UInt8(ascii: "U") || !orders.isEmpty && (type == UInt8(ascii: "E")
+            || type == UInt8(ascii: "C") || type == UInt8(ascii: "X") || type == UInt8(ascii: "D")),
+            case .success(let decoded) = ITCHDecoder.decode(message) else { return nil }
+        switch decoded {
+        case .orderReplace(let m):
+            let kept = orders.removeValue(forKey: m.originalReference)
+            guard kept != nil || books.restingOrder(m.originalReference) == nil else { return nil }
+            if orders.count >= capacity { orders.removeAll() }
+            orders[m.newReference] = (m.price, m.shares)
+        case .orderExecuted(let m):
+            let price = orders[m.reference]?.price
+            reduce(m.reference, by: m.shares)
+            return price
+        case .orderExecutedWithPrice(let m): reduce(m.reference, by: m.shares)
+        case .orderCancel(let m): reduce(m.reference, by: m.canceledShares)
+        case .orderDelete(let m): orders.removeValue(forKey: m.reference)
+        default: break
+        }
+        return nil
+    }
+
+    func reduce(_ reference: OrderReference, by shares: Shares) {
+        guard let order = orders[reference] else { return }
+        if order.shares <= shares { orders.removeValue(forKey: reference) } else { orders[reference] = (order.price, order.shares - shares) }
     }
 }
 

@@ -149,6 +149,25 @@ import Testing
                                       crossType: UInt8(ascii: "O")))) == nil)
         // Not executions: no row.
         #expect(row(.orderDelete(.init(locate: 1, timestamp: t, reference: 7))) == nil)
+
+        // An order that rested before the tape joined, then replaced: its E has the replace's
+        // price (its side stays unknown) until the order is gone.
+        let replaced = Replaced(capacity: 16)
+        func followed(_ message: ITCHMessage) -> [Any]? {
+            let n = ITCHEncoder.write(message, to: buffer)
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: n)
+            let price = replaced.take(bytes, books: books)
+            return WebViewTape.row(sequence: 43, message: bytes, books: books, replacedPrice: price, symbols: ["AAPL", "MSFT", "QUIET"],
+                                   ticks: [100, 100, 100]).flatMap(Self.parse) as? [Any]
+        }
+        #expect(followed(.orderReplace(.init(locate: 1, timestamp: t, originalReference: 500, newReference: 501, shares: 100,
+                                             price: 2_297_000))) == nil)
+        let first = followed(.orderExecuted(.init(locate: 1, timestamp: t, reference: 501, shares: 40, matchNumber: 15)))
+        #expect(first?[3] as? Double == 229.7 && first?[5] is NSNull && first?[4] as? Int == 40, "\(String(describing: first))")
+        #expect(replaced.orders[501]?.shares == 60)
+        _ = followed(.orderDelete(.init(locate: 1, timestamp: t, reference: 501)))
+        #expect(replaced.orders.isEmpty)
+        #expect(followed(.orderExecuted(.init(locate: 1, timestamp: t, reference: 501, shares: 1, matchNumber: 16)))?[3] is NSNull)
     }
 
     @Test func everyExecutionBetweenTwoSamplesIsOnTheTapeInOrder() throws {
