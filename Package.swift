@@ -37,8 +37,8 @@
 //   ExchangeOps         the appliance assembled from configuration, the admin HTTP plane, metrics, health,
 //                       recovery of the day from its journal
 //                       ← Runtime, Engine, Gateway, MarketData, Access, Journal, Wire, Config, Risk, OrderFlow, Tools, TLS,
-//                       Leadership (the appliance campaigns when `leadership` is configured)
-//                       (and swift-nio, swift-log)
+//                       Leadership (the appliance campaigns when `leadership` is configured), Feed (the web
+//                       view's tape follows the feed) (and swift-nio, swift-log)
 //   trading_exchange    the exchange process ← Ops, Config, Core (the state hash's text), Runtime
 //   rtes-stat           prints a running exchange's counters from shared memory ← Ops (the summary that names
 //                       the modules' counters), Runtime, Config
@@ -251,6 +251,7 @@ let package = Package(
                 "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk", "OrderFlow", "CExchangeShim",
                 "ExchangeGateway", "ExchangeWire", "ExchangeMarketData", "ExchangeAccess", "ExchangeTools", "ExchangeJournal", "CChecksum",
                 "ExchangeTLS", "ExchangeLeadership",
+                "ExchangeFeed",  // the web view's tape follows the feed (WebViewTape)
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -376,6 +377,7 @@ let package = Package(
             dependencies: [
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
                 "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum", "ExchangeTLS",
+                "ExchangeBookReplica",  // WebViewTapeTests: the books an execution row is priced from
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["faultfs.c"]

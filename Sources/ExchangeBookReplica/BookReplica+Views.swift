@@ -33,6 +33,17 @@ extension BookReplica {
         }
     }
 
+    /// A resting order's instrument, side, price and shares left; nil when it is not on the
+    /// book. What a receiver reads to price an `E` execution before applying it.
+    @inlinable
+    public func restingOrder(_ reference: OrderReference) -> (instrument: InstrumentIndex, side: BookSide, price: Price, shares: Shares)? {
+        guard let o = findOrder(reference) else { return nil }
+        let order = orders[Int(o)]
+        let key = levels[Int(order.level)].key  // 1 << 63 | instrument << 33 | side << 32 | price
+        return (InstrumentIndex(truncatingIfNeeded: key >> 33), (key >> 32) & 1 == 0 ? .bid : .ask,
+                order.price, order.shares)
+    }
+
     /// Aggregated levels of one side, best first (for receivers and tests: allocates).
     public func depth(instrument: InstrumentIndex, side: BookSide) -> [DepthLevel] {
         let n = sortedLevels(instrument: instrument, side: side)

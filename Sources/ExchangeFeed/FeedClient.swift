@@ -23,6 +23,9 @@ public final class FeedClient {
     static let bufferBytes = 65_536
     /// Decides, per multicast packet (numbered from 0), whether to drop it on purpose.
     public var drop: (Int) -> Bool = { _ in false }
+    /// Decides, per multicast packet by its bytes (MoldUDP64 header first), whether to drop it
+    /// on purpose: a test drops the packets of chosen sequence numbers.
+    public var dropPacket: ((UnsafeRawBufferPointer) -> Bool)?
     public private(set) var multicastPackets = 0
     public private(set) var dropped = 0
     public private(set) var answers = 0
@@ -159,11 +162,11 @@ public final class FeedClient {
             while let (n, stamp) = receive(multicastFD) {
                 let index = multicastPackets
                 multicastPackets += 1
-                if drop(index) {
+                let packet = UnsafeRawBufferPointer(start: buffer, count: n)
+                if drop(index) || dropPacket?(packet) == true {
                     dropped += 1
                     continue
                 }
-                let packet = UnsafeRawBufferPointer(start: buffer, count: n)
                 onPacket?(packet, stamp)
                 if let request = handler.handle(packet, now: now, source: .live) { send(request) }
                 handled += 1

@@ -79,6 +79,10 @@ public struct FeedHandler: ~Copyable {
     /// book from the packet after the restart); nil once a snapshot or the start of the next
     /// session has made them whole.
     public private(set) var incompleteSince: Restart?
+    /// Called with each message in sequence order, exactly once, *before* it is applied to the
+    /// books — so an `E` execution's resting order (its side and price) is still there to read:
+    /// its sequence number, its bytes and the books. For a tape of executions (the web view).
+    public var onMessage: ((_ sequence: UInt64, _ message: UnsafeRawBufferPointer, _ books: borrowing BookReplica) -> Void)?
     /// Messages seen, in order, when `recording` (for tests and captures).
     public var recording = false
     public private(set) var recorded: [[UInt8]] = []
@@ -182,6 +186,10 @@ public struct FeedHandler: ~Copyable {
 
     /// Whether a gap is open (messages missing before kept packets).
     public var isRecovering: Bool { !kept.isEmpty }
+
+    /// The first sequence number of the earliest packet kept ahead of a gap, nil when none is
+    /// kept (where to go on from when the gap is given up: `endSnapshot(nextSequence:session:)`).
+    public var firstKeptSequence: UInt64? { kept.keys.min() }
 
     /// Handles one packet; returns a re-request to send, if one is due. `now` is any
     /// monotonic clock in nanoseconds (it paces repeated requests); `source` says whether
@@ -294,6 +302,7 @@ public struct FeedHandler: ~Copyable {
     mutating func apply(_ packet: MoldUDP64.Packet) {
         packet.forEachMessage { sequence, message in
             guard sequence == expected else { return }
+            onMessage?(sequence, message, replica)
             applyMessage(message)
             expected &+= 1
         }

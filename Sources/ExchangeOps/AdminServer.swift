@@ -134,10 +134,13 @@ public final class AdminState: Sendable {
 
     /// The write actions (halt, resume) and who may take them; nil: the plane takes none.
     let actions: AdminActions?
+    /// The feed the web view's tape follows; nil: the exchange publishes none (the tape is sampled).
+    let tapeFeed: WebViewFeedSource?
 
     public init(cells: CounterCells, snapshots: OrderBookSnapshotClient, instruments: [InstrumentSpec],
-                settings: AdminSettings = AdminSettings(), actions: AdminActions? = nil) {
+                settings: AdminSettings = AdminSettings(), actions: AdminActions? = nil, tapeFeed: WebViewFeedSource? = nil) {
         self.actions = actions
+        self.tapeFeed = tapeFeed
         self.cells = cells
         self.settings = settings
         connections = AdminConnections(limit: settings.maxConnections)

@@ -710,8 +710,18 @@ public final class Appliance: @unchecked Sendable {
     func openAdminAndPublish(_ configuration: ExchangeConfiguration, snapshots: OrderBookSnapshotClient, cpus adminCPUs: (cpus: [Int], note: String),
                              environment: [String: String] = ProcessInfo.processInfo.environment, actions: AdminActions? = nil,
                              stopIfRequested: () throws -> Void) throws {
+        // The web view's tape follows this exchange's feed (while a view is open): its group, and
+        // the re-request server it bound (none: market data off, or a standby not publishing;
+        // and only when the feed is delivered on this host too, `market_data.loopback`).
+        let feed = configuration.marketData.enabled && configuration.marketData.loopback && retransmitPort != 0
+            ? WebViewFeedSource(group: configuration.exchange.udpMulticastGroup.rawValue, port: configuration.exchange.udpPort,
+                                interface: configuration.marketData.interface.rawValue,
+                                retransmitHost: configuration.exchange.bindAddress.rawValue, retransmitPort: UInt16(retransmitPort),
+                                instrumentCount: configuration.symbols.count, orderCapacity: configuration.performance.orderPoolSize,
+                                historyMessages: configuration.marketData.retransmitHistoryMessages)
+            : nil
         let state = AdminState(cells: counters.cells, snapshots: snapshots, instruments: configuration.symbols, settings: configuration.admin,
-                               actions: actions)
+                               actions: actions, tapeFeed: feed)
         let host = configuration.exchange.bindAddress.description
         note(adminCPUs.note)
         try stopIfRequested()

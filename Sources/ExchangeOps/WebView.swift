@@ -12,6 +12,9 @@ import NIOPosix
 /// last trade, halt and phase through the engine's snapshot slot (what `/debug/orderbook`
 /// reads), and the counters region (trades, shares traded, the order-latency histogram). One
 /// sample, encoded once, goes to every view: changes between two samples are coalesced.
+/// The tape is not sampled: with the exchange's feed on, it is every execution the feed
+/// published while a view was open, in order (`WebViewTape`, which joins the feed only then);
+/// with the feed off, one row per sample in which a last trade moved.
 ///
 /// Bounds: at most `admin.web_view_max_viewers` views (one more is answered 503); each view's
 /// channel has a write-buffer high-water mark of `admin.web_view_max_buffer_bytes` and an
@@ -78,12 +81,21 @@ final class WebViewHub: @unchecked Sendable {
         if viewers.isEmpty {
             ticker?.cancel()
             ticker = nil
+            stopFollowing()
         }
     }
 
     func stop() {
         ticker?.cancel()
         ticker = nil
+        stopFollowing()
+    }
+
+    /// No view is open: the tape leaves the feed (on the pool thread, after any sample in
+    /// flight; run even when the pool is shutting down).
+    private func stopFollowing() {
+        let sampler = self.sampler
+        pool.submit { _ in sampler.stopFollowing() }
     }
 
     private func tick() {
@@ -126,7 +138,7 @@ struct WebViewUpdate: Sendable {
 /// The chart points and tape rows of the last updates (bounded).
 struct WebViewHistory {
     static let maxPoints = 3_000
-    static let maxTape = 50
+    static let maxTape = WebViewTape.maxRows
     var points: [String] = []
     var tape: [String] = []
     var last = "null"
@@ -151,16 +163,29 @@ final class WebViewSampler: @unchecked Sendable {
     private var lastTrades: [Price?]
     private var tradesSeen: UInt64?
     private var sharesSeen: UInt64 = 0
+    /// Every execution from the feed; nil when the exchange publishes none (the tape is sampled).
+    let tape: WebViewTape?
 
     init(state: AdminState, levels: Int) {
         self.state = state
         self.levels = levels
-        instruments = state.symbols.map { (symbol: $0.key, index: $0.value, tick: state.tickSizes[$0.value] ?? 100) }
+        let instruments = state.symbols.map { (symbol: $0.key, index: $0.value, tick: state.tickSizes[$0.value] ?? 100) }
             .sorted { $0.index < $1.index }
+        self.instruments = instruments
         lastTrades = Array(repeating: nil, count: instruments.count)
+        tape = state.tapeFeed.map { WebViewTape(source: $0, symbols: instruments.map(\.symbol), ticks: instruments.map(\.tick)) }
     }
 
+    func stopFollowing() { tape?.stop() }
+
     func sample() -> WebViewUpdate {
+        // The feed first: executions published up to now, then the books as they are now.
+        var tapeRows: [String] = []
+        if let tape {
+            tape.follow()
+            tape.poll()
+            tapeRows = tape.take()
+        }
         let now = Date().timeIntervalSince1970
         let time = String(format: "%.3f", now)
         let counters = CountersSnapshot(state.cells)
@@ -191,10 +216,10 @@ final class WebViewSampler: @unchecked Sendable {
             }
             lastTrades[i] = book.lastTrade
         }
-        // The tape: the executions since the previous sample, by the symbols whose last trade
-        // moved (all fills at an unchanged price: symbol "*").
-        var tape: [String] = []
-        if newFills > 0 {
+        // Without the feed, the tape is sampled: the executions since the previous sample, by the
+        // symbols whose last trade moved (all fills at an unchanged price: symbol "*").
+        var tape: [String] = tapeRows
+        if self.tape == nil && newFills > 0 {
             if changed.isEmpty {
                 tape.append(#"[\#(time),"*",null,\#(newFills),\#(newShares)]"#)
             } else {
@@ -203,7 +228,7 @@ final class WebViewSampler: @unchecked Sendable {
                 }
             }
         }
-        let json = #"{"time":\#(time),"state":"\#(counters.state)","trades":\#(trades),"shares":\#(shares),"books":[\#(books.joined(separator: ","))],"points":[\#(points.joined(separator: ","))],"tape":[\#(tape.joined(separator: ","))],"latency":\#(latencyJSON(counters))}"#
+        let json = #"{"time":\#(time),"state":"\#(counters.state)","trades":\#(trades),"shares":\#(shares),"books":[\#(books.joined(separator: ","))],"points":[\#(points.joined(separator: ","))],"tape":[\#(tape.joined(separator: ","))],"tapeSource":"\#(self.tape == nil ? "sampled" : "feed")","feed":\#(self.tape?.statusJSON ?? "null"),"latency":\#(latencyJSON(counters))}"#
         return WebViewUpdate(json: json, points: points, tape: tape)
     }
 

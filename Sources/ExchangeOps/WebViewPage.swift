@@ -3,9 +3,12 @@
 ///
 /// What the events carry (`WebViewSampler`): `update` events (the default type) with
 /// `books` (per symbol: `bids`/`asks` as `[price, shares, orders]` best first, `last`,
-/// `halted`, `phase`), `points` (`[symbol, time, last trade price]`), `tape`
-/// (`[time, symbol, price, fills, shares]`) and `latency` (`[upper bound µs, count]`); one
-/// `history` event first, with the points and tape rows kept so far.
+/// `halted`, `phase`), `points` (`[symbol, time, last trade price]`), `tape` and `tapeSource`
+/// (`"feed"`: one row per execution, `[sequence, time ns since midnight, symbol, price, shares,
+/// aggressor, match, kind]`, or a note `{"sequence", "note"}` (`WebViewTape`); `"sampled"`, the
+/// feed off: `[time, symbol, price, fills, shares]`), `feed` (the tape's feed handler) and
+/// `latency` (`[upper bound µs, count]`); one `history` event first, with the points and tape
+/// rows kept so far.
 enum WebViewPage {
     static let html = #"""
 <!DOCTYPE html>
@@ -23,7 +26,7 @@ enum WebViewPage {
   .badge.halted { background: #8a5a00; }
   #symbols button { background: #1b242c; color: inherit; border: 1px solid #2c3a46; border-radius: 4px; padding: 3px 9px; margin-right: 4px; cursor: pointer; }
   #symbols button.on { background: #2f4d66; border-color: #4f7ea6; }
-  main { display: grid; grid-template-columns: 340px 1fr 300px; gap: 12px; padding: 12px 14px; }
+  main { display: grid; grid-template-columns: 320px 1fr 440px; gap: 12px; padding: 12px 14px; }
   section { background: #161d24; border: 1px solid #26313b; border-radius: 6px; padding: 8px 10px; }
   h2 { font-size: 13px; margin: 0 0 6px; color: #9fb3c8; font-weight: 600; }
   table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
@@ -34,6 +37,10 @@ enum WebViewPage {
   tr.spread td { text-align: center; color: #7d8d9c; border-top: 1px solid #26313b; border-bottom: 1px solid #26313b; }
   #tape td:nth-child(2) { text-align: left; }
   #tape tr:first-child { background: #1f2d3a; }
+  #tape tr.note td { text-align: left; color: #e3b341; white-space: normal; }
+  #tape td.B { color: #56d364; } #tape td.S { color: #ff7b72; }
+  #tape-box { max-height: 420px; overflow-y: auto; }
+  #tape td, #tape th { padding: 1px 4px; font-size: 12px; }
   svg text { fill: #7d8d9c; font-size: 10px; }
   .wide { grid-column: 2 / 4; }
   #chart polyline { fill: none; stroke: #58a6ff; stroke-width: 1.5; }
@@ -57,14 +64,14 @@ enum WebViewPage {
   </section>
   <section><h2>Last trade price</h2><svg id="chart" width="100%" height="280" viewBox="0 0 600 280" preserveAspectRatio="none"></svg></section>
   <section><h2>Trades</h2>
-    <table id="tape"><thead><tr><th>time</th><th>symbol</th><th>price</th><th>fills</th><th>shares</th></tr></thead><tbody></tbody></table>
-    <div class="muted">one row per update (≤ every sample) a symbol's last trade moved; fills and shares are the market's since the previous update; * = fills at unchanged prices</div>
+    <div id="tape-box"><table id="tape"><thead><tr></tr></thead><tbody></tbody></table></div>
+    <div id="tape-source" class="muted"></div>
   </section>
   <section class="wide"><h2>Order latency (engine, since start; count per bucket, upper bound)</h2><svg id="latency" width="100%" height="160" viewBox="0 0 900 160" preserveAspectRatio="none"></svg></section>
 </main>
 <script>
 "use strict";
-const maxPoints = 600, maxTape = 30;
+const maxPoints = 600, maxTape = 200;
 let selected = null, latest = null, points = {}, tape = [];
 const $ = (id) => document.getElementById(id);
 const svgNS = "http://www.w3.org/2000/svg";
@@ -76,6 +83,10 @@ function el(tag, attrs, text) {
 }
 function fmt(p) { return p === null || p === undefined ? "–" : Number(p).toFixed(2); }
 function hms(t) { return new Date(t * 1000).toISOString().substring(11, 23); }
+function hmsNs(ns) {  // ITCH time: nanoseconds since midnight
+  const us = Math.floor(ns / 1000), s = Math.floor(us / 1e6), pad = (v, n) => String(v).padStart(n, "0");
+  return `${pad(Math.floor(s / 3600), 2)}:${pad(Math.floor(s / 60) % 60, 2)}:${pad(s % 60, 2)}.${pad(us % 1e6, 6)}`;
+}
 function addPoints(list) {
   for (const [sym, t, p] of list) {
     const a = points[sym] || (points[sym] = []);
@@ -145,11 +156,39 @@ function chart(sym) {
   svg.appendChild(el("text", {x: 520, y: 278}, hms(t1)));
 }
 function tapeTable() {
-  const body = $("tape").tBodies[0]; body.textContent = "";
-  for (const [t, sym, p, fills, shares] of tape) {
-    const tr = body.insertRow(); tr.dataset.symbol = sym;
-    [hms(t), sym, fmt(p), fills === null ? "" : fills, shares === null ? "" : shares].forEach(v => { tr.insertCell().textContent = v; });
+  const fromFeed = latest && latest.tapeSource === "feed";
+  const head = $("tape").tHead.rows[0];
+  const columns = fromFeed ? ["time", "symbol", "price", "shares", "side", "match"] : ["time", "symbol", "price", "fills", "shares"];
+  if (head.dataset.columns !== columns.join()) {
+    head.textContent = ""; head.dataset.columns = columns.join();
+    for (const c of columns) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
   }
+  const body = $("tape").tBodies[0]; body.textContent = "";
+  for (const row of tape) {
+    const tr = body.insertRow();
+    if (!Array.isArray(row)) {  // a note: a gap not recovered, a restart, where the tape starts
+      tr.className = "note"; const td = tr.insertCell(); td.colSpan = columns.length; td.textContent = row.note;
+      continue;
+    }
+    if (row.length === 8) {  // an execution from the feed
+      const [seq, ns, sym, p, shares, aggressor, match, kind] = row;
+      tr.dataset.symbol = sym; tr.dataset.match = match; tr.dataset.sequence = seq; tr.dataset.kind = kind;
+      tr.title = `ITCH ${kind}, message ${seq}` + (p === null ? " (the order rested before this view joined the feed: price unknown)" : "");
+      [hmsNs(ns), sym, p === null ? "?" : fmt(p), shares, aggressor === null ? (kind === "Q" ? "cross" : "?") : (aggressor === "B" ? "buy" : "sell"), match]
+        .forEach((v, i) => { const td = tr.insertCell(); td.textContent = v; if (i === 4 && aggressor) td.className = aggressor; });
+    } else {  // sampled (the feed is off)
+      const [t, sym, p, fills, shares] = row;
+      tr.dataset.symbol = sym;
+      [hms(t), sym, fmt(p), fills === null ? "" : fills, shares === null ? "" : shares].forEach(v => { tr.insertCell().textContent = v; });
+    }
+  }
+  const f = latest && latest.feed;
+  $("tape-source").textContent = !latest ? "" : !fromFeed
+    ? "The web view has no feed to follow here (market_data off or not looped back to this host, or a standby): the tape is sampled — one row per update in which a symbol's last trade moved; fills and shares are the market's since the previous update; * = fills at unchanged prices."
+    : !f || !f.following ? `Every execution from the ITCH feed — not following it: ${f && f.error ? f.error : "joining"}`
+    : `Every execution (ITCH E, printable C, P, Q) from the exchange's TotalView-ITCH feed, in order, since message ${f.start ?? "…"}`
+      + ` · next ${f.next}${f.recovering ? " · recovering a gap" : ""} · gaps ${f.gaps} (re-requests ${f.requests}), not recovered ${f.lost}`
+      + (f.restarts ? ` · restarts ${f.restarts}` : "") + ` · side: the aggressor's`;
 }
 function latency(rows) {
   const svg = $("latency"); svg.textContent = "";

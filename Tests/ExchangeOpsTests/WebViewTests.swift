@@ -44,6 +44,8 @@ import Testing
         // Then updates, each one JSON object with the counters and the latency histogram.
         let updates = view.readResponse(containing: "data: {\"time\":", deadline: Deadline(after: .seconds(10)))
         #expect(updates?.contains(#""latency":[[1,"#) == true, "\(updates ?? "nothing")")
+        // No feed on this plane: the tape is sampled, and the update says so.
+        #expect(updates?.contains(#""tapeSource":"sampled","feed":null"#) == true, "\(updates ?? "nothing")")
         #expect(plane.connections.open >= 1)
     }
 

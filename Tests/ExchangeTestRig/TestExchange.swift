@@ -97,6 +97,9 @@ public struct ExchangeKnobs: Sendable {
     /// `environment` as for `tls`).
     public var snapshotTLS = "off"
     public var adminTLS = "off"
+    /// `admin.web_view` and `admin.web_view_interval_ms`.
+    public var webView = false
+    public var webViewIntervalMilliseconds = 100
     /// The `trading_day` section's members as JSON (nil: none, instruments stay continuous),
     /// e.g. `"enabled": true, "clock_rate": 5000`.
     public var tradingDay: String?
@@ -164,7 +167,7 @@ public struct ExchangeKnobs: Sendable {
           "exchange": { "name": "TEST-EXCHANGE", "bind_address": "127.0.0.1", "metrics_port": 65001, "tcp_port": 65002,
                         "udp_port": \(udpPort) },
           "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages), "snapshot_tls": "\(snapshotTLS)" },
-          "admin": { "tls": "\(adminTLS)" },
+          "admin": { "tls": "\(adminTLS)", "web_view": \(webView), "web_view_interval_ms": \(webViewIntervalMilliseconds) },
           "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")\(tradingDay.map { "\n  \"trading_day\": { \($0) }," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
