@@ -54,7 +54,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         public var ioMode: JournalIOMode
         /// Spare segments zero-filled (by the spare preparer's thread) or only fallocated.
         public var preallocation: JournalPreallocation
-        /// One RWF_DSYNC write per batch, or a write linked to an fdatasync (`auto`: the first
+        /// A write linked to an fdatasync per batch, or one RWF_DSYNC write (`auto`: the latter
         /// where the kernel takes it, probed at start).
         public var syncMethod: JournalSyncMethod
         /// The trading day's name, written in each segment header.
@@ -67,7 +67,7 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         public var retryBackoffMaxNanoseconds: UInt64
 
         public init(directory: String, segmentBytes: Int = 256 << 20, groupCommitMaxBytes: Int = 256 << 10,
-                    ioMode: JournalIOMode = .auto, preallocation: JournalPreallocation = .fallocate, syncMethod: JournalSyncMethod = .auto,
+                    ioMode: JournalIOMode = .auto, preallocation: JournalPreallocation = .fallocate, syncMethod: JournalSyncMethod = .fdatasync,
                     day: String, firstSegmentIndex: UInt64 = 0,
                     retryBackoffNanoseconds: UInt64 = 1_000_000, retryBackoffMaxNanoseconds: UInt64 = 100_000_000) {
             self.directory = directory
