@@ -9,7 +9,6 @@
 # names, which trading_exchange takes as configuration overrides and refuses when unknown.
 # Modes sync_dsync and sync_fdatasync are sync with durability.sync_method dsync / fdatasync;
 # BENCH_EXCHANGE runs another trading_exchange binary (a base build, for a before/after);
-# BENCH_METRICS=1 adds the journal's own sync latency (the /metrics histogram) after each run.
 # Writes results/durability.json; RESULTS.md keeps the
 # numbers with the host. Run from the repository root after `make build`:
 #
@@ -73,9 +72,6 @@ run_mode() {  # mode round
         --count "$latency_count" --seed "$round" 2>&1) | sed "s/^/[$mode $round latency] /" | tee -a "$raw" | grep -E "Accepted|achieved"
     (cd "$work" && "$OLDPWD/$bin/rtes-loadgen" --connections 4 --window 256 --count "$throughput_count" --seed "$round" 2>&1) \
         | sed "s/^/[$mode $round throughput] /" | tee -a "$raw" | grep -E "achieved"
-    if [[ ${BENCH_METRICS:-0} == 1 ]]; then
-        curl -sf http://127.0.0.1:8080/metrics 2>/dev/null | grep -E "^rtes_journal_sync_latency" | sed "s/^/[$mode $round metrics] /" >>"$raw" || true
-    fi
     kill -TERM "$pid"; wait "$pid" || true
     if [[ -d $dir ]]; then
         "$bin/rtes-journal" stats "$dir"/* 2>&1 | grep -E "^records:" | sed "s/^/[$mode $round journal] /" | tee -a "$raw"
