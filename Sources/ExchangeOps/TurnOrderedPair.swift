@@ -8,7 +8,7 @@ import ExchangeRuntime
 /// The shared mode puts the journal agent with it: in `durability.mode` sync the journal
 /// works before the gateway (a chain is submitted as soon as the engine made its records, and
 /// what completed is published before the gateway looks at the durable position); in async
-/// after the gateway (the answers leave before the journal's `io_uring_enter`, which does the
+/// after the gateway (the answers leave before the journal's `io_uring_enter`, which may do the
 /// block layer's work for an O_DIRECT write inline: docs/DURABILITY.md, "The shared thread").
 struct TurnOrderedPair<First: Agent & ~Copyable, Second: Agent & ~Copyable>: Agent, ~Copyable {
     var pair: AgentPair<First, Second>
