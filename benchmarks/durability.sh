@@ -7,6 +7,8 @@
 # BENCH_MODES picks the modes (default "none async sync sync_fallocate"), BENCH_OUT the
 # results file, BENCH_CONFIG the configuration (default configs/config.dev.json) — not RTES_*
 # names, which trading_exchange takes as configuration overrides and refuses when unknown.
+# Modes sync_dsync and sync_fdatasync are sync with durability.sync_method dsync / fdatasync;
+# BENCH_EXCHANGE runs another trading_exchange binary (a base build, for a before/after);
 # Writes results/durability.json; RESULTS.md keeps the
 # numbers with the host. Run from the repository root after `make build`:
 #
@@ -54,12 +56,15 @@ fi
 
 run_mode() {  # mode round
     local mode=$1 round=$2 dir="$work/journal-$1-$2" durability=$1 preallocate=zeros
+    local -a method=()
     if [[ $mode == sync_fallocate ]]; then durability=sync preallocate=fallocate; fi
-    RTES_DURABILITY_MODE=$durability RTES_DURABILITY_PREALLOCATE=$preallocate RTES_DURABILITY_DIRECTORY=$dir \
-        "$bin/trading_exchange" "${BENCH_CONFIG:-configs/config.dev.json}" \
+    if [[ $mode == sync_dsync ]]; then durability=sync preallocate=fallocate method=(RTES_DURABILITY_SYNC_METHOD=dsync); fi
+    if [[ $mode == sync_fdatasync ]]; then durability=sync preallocate=fallocate method=(RTES_DURABILITY_SYNC_METHOD=fdatasync); fi
+    env "${method[@]}" RTES_DURABILITY_MODE=$durability RTES_DURABILITY_PREALLOCATE=$preallocate RTES_DURABILITY_DIRECTORY=$dir \
+        "${BENCH_EXCHANGE:-$bin/trading_exchange}" "${BENCH_CONFIG:-configs/config.dev.json}" \
         --counters "$work/counters" >"$work/exchange-$mode-$round.log" 2>&1 &
     local pid=$!
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 600); do  # up to 60 s: a loaded host made a start take 30 s
         curl -sf http://127.0.0.1:8080/ready >/dev/null 2>&1 && break
         sleep 0.1
     done

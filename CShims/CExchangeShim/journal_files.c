@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -47,6 +48,13 @@ int rtes_file_write_all(int fd, const void *bytes, size_t count, int64_t offset)
         offset += n;
     }
     return 0;
+}
+
+int rtes_file_write_dsync(int fd, const void *bytes, size_t count, int64_t offset) {
+    struct iovec v = { (void *)bytes, count };
+    long n = RETRY(pwritev2(fd, &v, 1, (off_t)offset, RWF_DSYNC));
+    if (n < 0) return -errno;
+    return (size_t)n == count ? 0 : -EIO;
 }
 
 int64_t rtes_file_read(int fd, void *bytes, size_t count, int64_t offset) {

@@ -412,6 +412,7 @@ struct ConfigurationDecoder {
             .map { Int($0) }.assign(to: &settings.segmentBytes)
         choice(object, "io", in: scope, JournalIOMode.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.io)
         choice(object, "preallocate", in: scope, JournalPreallocation.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.preallocate)
+        choice(object, "sync_method", in: scope, JournalSyncMethod.allCases.map { ($0.rawValue, $0) }).assign(to: &settings.syncMethod)
         wholeNumber(object, "group_commit_max_bytes", in: scope, block...(64 << 20),
                     allowed: "a multiple of 4096 from 4096 to 67108864 (64 MiB)", where: { $0 % block == 0 })
             .map { Int($0) }.assign(to: &settings.groupCommitMaxBytes)

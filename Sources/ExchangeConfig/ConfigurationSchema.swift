@@ -228,6 +228,8 @@ enum ConfigurationSchema {
               meaning: "how segments are written: direct (O_DIRECT; refuse to start where the filesystem does not take it), buffered (page cache + fdatasync) or auto (direct when the filesystem takes it, else buffered, logged)"),
         Field(path: "durability.preallocate", type: .choice(JournalPreallocation.allCases.map(\.rawValue)), defaultValue: #""fallocate""#,
               meaning: "how a segment's space is reserved: fallocate (reserved but unwritten: each first write into a block also converts its extent, which that fdatasync makes durable too) or zeros (fallocate, then zeros written over it by a thread of the journal's own, ahead of need, so that records overwrite written blocks; each segment is written twice; docs/DURABILITY.md has what it did and did not change here)"),
+        Field(path: "durability.sync_method", type: .choice(JournalSyncMethod.allCases.map(\.rawValue)), defaultValue: #""fdatasync""#,
+              meaning: "how a journal batch is made durable: fdatasync (a write linked to an fdatasync: two operations), dsync (one io_uring write with RWF_DSYNC; on this VM's ext4 about 4 ms where fdatasync took about 0.1 ms: docs/DURABILITY.md) or auto (dsync when the segments are written with O_DIRECT and the kernel takes RWF_DSYNC, probed at start and logged; else fdatasync)"),
         Field(path: "durability.group_commit_max_bytes", type: .wholeNumber, defaultValue: "1048576",
               meaning: "the most one journal write (and its fdatasync) carries, a multiple of 4096 from 4096 to 67108864, at most segment_bytes − 4096"),
         Field(path: "durability.ring_capacity", type: .wholeNumber, defaultValue: "65536",

@@ -21,6 +21,9 @@ public struct DurabilitySettings: Sendable, Equatable {
     public var io: JournalIOMode = .auto
     /// `preallocate`: segments only fallocated (the default) or zero-filled ahead of need.
     public var preallocate: JournalPreallocation = .fallocate
+    /// `sync_method`: how a batch is made durable: a write linked to an fdatasync (the
+    /// default), one RWF_DSYNC write, or the latter where the kernel takes it.
+    public var syncMethod: JournalSyncMethod = .fdatasync
     /// `group_commit_max_bytes`: the most one write (and one fdatasync) carries.
     public var groupCommitMaxBytes = 1 << 20
     /// `ring_capacity`: commands the engine-to-journal ring holds: the most the journal can

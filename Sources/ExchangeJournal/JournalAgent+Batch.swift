@@ -2,6 +2,7 @@ import CExchangeShim
 import ExchangeClock
 import ExchangeEngine
 import ExchangeRuntime
+import Glibc
 
 // Group commit: filling a batch from the input ring, submitting it as one write → fdatasync
 // chain, and reaping the chain's completions.
@@ -140,7 +141,8 @@ extension JournalAgent {
     /// directory fsync, so the name appears only over a synced header and records.
     mutating func prepareChain(_ batch: Batch, renamed: Bool) -> Bool {
         let rename = batch.opensSegment && !renamed
-        let steps: UInt32 = batch.opensSegment ? (rename ? 4 : 3) : 2
+        let dsync = dataSyncWrite
+        let steps: UInt32 = (batch.opensSegment ? (rename ? 4 : 3) : 2) &- (dsync ? 1 : 0)
         guard ring.freeSubmissions >= steps else {
             counters.store(JournalCounters.submitFailures, counters.load(JournalCounters.submitFailures) &+ 1)
             return false
@@ -149,9 +151,15 @@ extension JournalAgent {
         syncResult = 0
         renameResult = 0
         directorySyncResult = 0
-        ring.prepareWrite(fd: batch.fd, bytes: buffer(batch.slot), count: batch.writeBytes, offset: UInt64(batch.fileOffset),
-                          tag: CompletionTag(kind: Step.write), linkedToNext: true)
-        ring.prepareSync(fd: batch.fd, dataOnly: true, tag: CompletionTag(kind: Step.dataSync), linkedToNext: batch.opensSegment)
+        if dsync {
+            // One operation: the write completes once it is durable (RWF_DSYNC).
+            ring.prepareWrite(fd: batch.fd, bytes: buffer(batch.slot), count: batch.writeBytes, offset: UInt64(batch.fileOffset),
+                              tag: CompletionTag(kind: Step.write), linkedToNext: batch.opensSegment, dataSync: true)
+        } else {
+            ring.prepareWrite(fd: batch.fd, bytes: buffer(batch.slot), count: batch.writeBytes, offset: UInt64(batch.fileOffset),
+                              tag: CompletionTag(kind: Step.write), linkedToNext: true)
+            ring.prepareSync(fd: batch.fd, dataOnly: true, tag: CompletionTag(kind: Step.dataSync), linkedToNext: batch.opensSegment)
+        }
         if rename {
             ring.prepareRename(directory: directory, from: spareName(batch.slot), to: finalName(batch.slot),
                                tag: CompletionTag(kind: Step.rename), linkedToNext: true)
@@ -196,6 +204,11 @@ extension JournalAgent {
         let failed = writeResult != Int32(truncatingIfNeeded: batch.writeBytes) || syncResult != 0
             || (batch.opensSegment && (renameResult != 0 || directorySyncResult != 0))
         if _slowPath(failed) {
+            if dataSyncWrite && (writeResult == -EOPNOTSUPP || writeResult == -EINVAL) {
+                // This file (or kernel) refuses RWF_DSYNC after all: write → fdatasync from now on.
+                dataSyncWrite = false
+                dataSyncWriteFailure = -writeResult
+            }
             chainFailed(batch)
             return
         }

@@ -54,6 +54,9 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         public var ioMode: JournalIOMode
         /// Spare segments zero-filled (by the spare preparer's thread) or only fallocated.
         public var preallocation: JournalPreallocation
+        /// A write linked to an fdatasync per batch, or one RWF_DSYNC write (`auto`: the latter
+        /// where the kernel takes it, probed at start).
+        public var syncMethod: JournalSyncMethod
         /// The trading day's name, written in each segment header.
         public var day: String
         /// The index of the first segment this run creates (the number of segments the day
@@ -64,13 +67,15 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         public var retryBackoffMaxNanoseconds: UInt64
 
         public init(directory: String, segmentBytes: Int = 256 << 20, groupCommitMaxBytes: Int = 256 << 10,
-                    ioMode: JournalIOMode = .auto, preallocation: JournalPreallocation = .fallocate, day: String, firstSegmentIndex: UInt64 = 0,
+                    ioMode: JournalIOMode = .auto, preallocation: JournalPreallocation = .fallocate, syncMethod: JournalSyncMethod = .fdatasync,
+                    day: String, firstSegmentIndex: UInt64 = 0,
                     retryBackoffNanoseconds: UInt64 = 1_000_000, retryBackoffMaxNanoseconds: UInt64 = 100_000_000) {
             self.directory = directory
             self.segmentBytes = segmentBytes
             self.groupCommitMaxBytes = groupCommitMaxBytes
             self.ioMode = ioMode
             self.preallocation = preallocation
+            self.syncMethod = syncMethod
             self.day = day
             self.firstSegmentIndex = firstSegmentIndex
             self.retryBackoffNanoseconds = retryBackoffNanoseconds
@@ -104,6 +109,13 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
     public let configuration: Configuration
     /// O_DIRECT or buffered, and why: log `ioChoice.description` at start.
     public let ioChoice: JournalSegmentFile.IOChoice
+    /// How batches are made durable (`dsync` or `fdatasync`, never `auto`), and why: log
+    /// `syncChoice.description` at start.
+    public var syncChoice: JournalSegmentFile.SyncChoice {
+        JournalSegmentFile.SyncChoice(dataSyncWrite: dataSyncWrite,
+                                      reason: dataSyncWriteFailure != 0
+                                        ? "a write with RWF_DSYNC failed: \(JournalSegmentFile.errnoName(dataSyncWriteFailure))" : syncRefusal)
+    }
     public var roleName: String { "journal" }
 
     @usableFromInline var input: SPSCRing<SequencedCommand>.Consumer
@@ -113,6 +125,12 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
     @usableFromInline let counters: CounterBlock
     @usableFromInline let latency: LatencyRecorder
     @usableFromInline let direct: Bool
+    /// Each batch is one RWF_DSYNC write (no fdatasync step); false: write → fdatasync. Cleared
+    /// for good when a write meets EOPNOTSUPP or EINVAL with it (counted; the batch is written again).
+    @usableFromInline var dataSyncWrite: Bool
+    @usableFromInline var syncRefusal: String?
+    /// The errno of a write that refused RWF_DSYNC while running (0: none did).
+    @usableFromInline var dataSyncWriteFailure: Int32 = 0
     @usableFromInline let directory: Int32
     @usableFromInline let bufferBytes: Int
     /// Two page-aligned buffers of `bufferBytes`.
@@ -220,6 +238,13 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
                                                   index: configuration.firstSegmentIndex, capacity: configuration.segmentBytes,
                                                   direct: choice.direct, fill: configuration.preallocation == .zeros, header: header,
                                                   scratch: buffers)
+        let dsync = JournalSegmentFile.chooseSync(configuration.syncMethod, direct: choice.direct, first: first, header: header, scratch: buffers)
+        if case .refused(let reason) = dsync, configuration.syncMethod == .dsync {
+            first.close()
+            _ = name.withCString { rtes_file_unlink(dirFD, $0) }
+            throw SystemError(call: "pwritev2(RWF_DSYNC)", errno: EOPNOTSUPP,
+                              detail: "journal directory \(configuration.directory) does not take RWF_DSYNC writes (\(reason)) (durability sync_method: dsync)")
+        }
         let preparer: JournalSparePreparer
         do {
             preparer = try JournalSparePreparer(directory: dirFD, directoryPath: configuration.directory, capacity: configuration.segmentBytes,
@@ -258,6 +283,11 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         self.preparer = preparer
         ioChoice = choice
         direct = choice.direct
+        switch dsync {
+        case .chosen: dataSyncWrite = true; syncRefusal = nil
+        case .notChosen(let reason): dataSyncWrite = false; syncRefusal = reason
+        case .refused(let reason): dataSyncWrite = false; syncRefusal = "RWF_DSYNC refused: " + reason
+        }
         directory = dirFD
         tipFD = first.fd
         tipIndex = first.index
@@ -296,6 +326,9 @@ public struct JournalAgent<C: Clock>: Agent, ~Copyable {
         work &+= fill()
         work &+= submitIfReady()
         ring.submitAndPoll()
+        // What that enter completed (deferred task work runs only inside it) is published now,
+        // before the gateway's turn, not on the next turn: no system call, a look at the CQ ring.
+        work &+= reap()
         // Once per segment: asks the preparer for the next spare, then takes it when it is ready.
         if _slowPath(spareFD < 0 && !rollBlocked && tipEnd >= configuration.segmentBytes / 2) {
             work &+= prepareSpare(blocking: false) ? 1 : 0

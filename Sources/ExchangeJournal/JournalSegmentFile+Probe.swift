@@ -51,6 +51,40 @@ extension JournalSegmentFile {
         return IOChoice(direct: false, filesystem: filesystem, refusal: reason)
     }
 
+    /// How the journal makes a batch durable, and why: the second line the appliance logs.
+    public struct SyncChoice: Sendable, Equatable, CustomStringConvertible {
+        /// One RWF_DSYNC write per batch; false: a write linked to an fdatasync.
+        public let dataSyncWrite: Bool
+        /// Why it is a write and an fdatasync (nil with RWF_DSYNC).
+        public let reason: String?
+
+        public var description: String {
+            if dataSyncWrite { return "journal: each batch one io_uring write with RWF_DSYNC (durable when it completes)" }
+            return "journal: each batch a write linked to an fdatasync (\(reason ?? "configured"))"
+        }
+    }
+
+    public enum SyncProbe: Sendable, Equatable {
+        case chosen
+        /// fdatasync, and why (nil: configured).
+        case notChosen(String?)
+        /// RWF_DSYNC asked for and refused: why.
+        case refused(String)
+    }
+
+    /// Decides RWF_DSYNC or write → fdatasync. `auto` takes RWF_DSYNC only with O_DIRECT
+    /// (what was measured: docs/DURABILITY.md); for it and `dsync`, the probe writes the first
+    /// segment's header again (the same bytes, from `scratch`) with pwritev2(RWF_DSYNC) —
+    /// what the io_uring write's rw_flags carry to the same kernel path.
+    public static func chooseSync(_ method: JournalSyncMethod, direct: Bool, first: JournalSegmentFile, header: JournalSegmentHeader,
+                                  scratch: UnsafeMutableRawPointer) -> SyncProbe {
+        if method == .fdatasync { return .notChosen(nil) }
+        if method == .auto && !direct { return .notChosen("auto: buffered writes keep write → fdatasync") }
+        header.encode(to: scratch)
+        let rc = rtes_file_write_dsync(first.fd, scratch, JournalSegmentHeader.bytes, 0)
+        return rc == 0 ? .chosen : .refused("pwritev2(RWF_DSYNC): \(errnoName(-rc))")
+    }
+
     /// A filesystem's name from its statfs magic number.
     static func filesystemName(_ magic: Int64) -> String {
         switch magic {

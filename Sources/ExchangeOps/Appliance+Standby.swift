@@ -36,7 +36,7 @@ extension Appliance {
         let clock = TSCClock(ticksPerSecond: ticksPerSecond, ticks: rtes_rdtsc(), realtimeNanoseconds: rtes_realtime_ns())
         let journalConfiguration = JournalAgent<TSCClock>.Configuration(
             directory: dayJournal.directory, segmentBytes: settings.segmentBytes, groupCommitMaxBytes: settings.groupCommitMaxBytes,
-            ioMode: settings.io, preallocation: settings.preallocate, day: dayJournal.day.name,
+            ioMode: settings.io, preallocation: settings.preallocate, syncMethod: settings.syncMethod, day: dayJournal.day.name,
             firstSegmentIndex: dayJournal.nextSegmentIndex)
         let journal: JournalAgent<TSCClock>
         do {
@@ -46,6 +46,7 @@ extension Appliance {
             throw ApplianceError("the standby's journal cannot start in \(dayJournal.directory): \(error)")
         }
         note("\(journal.ioChoice.description); standby journal in \(dayJournal.directory) from sequence \(nextSequence)")
+        note(journal.syncChoice.description + " (durability.sync_method \(settings.syncMethod))")
         let primary = configuration.replication.primary
         var standbySettings = ReplicationStandby.Settings(
             primary: primary, day: dayJournal.day.name, mode: settings.replication, configuration: configuration, keys: keys,

@@ -577,7 +577,7 @@ public final class Appliance: @unchecked Sendable {
             let settings = configuration.durability
             let journalConfiguration = JournalAgent<TSCClock>.Configuration(
                 directory: dayJournal.directory, segmentBytes: settings.segmentBytes, groupCommitMaxBytes: settings.groupCommitMaxBytes,
-                ioMode: settings.io, preallocation: settings.preallocate, day: dayJournal.day.name,
+                ioMode: settings.io, preallocation: settings.preallocate, syncMethod: settings.syncMethod, day: dayJournal.day.name,
                 firstSegmentIndex: dayJournal.nextSegmentIndex)
             do {
                 let agent = try JournalAgent(configuration: journalConfiguration, nextSequence: nextSequence, input: commands,
@@ -585,6 +585,7 @@ public final class Appliance: @unchecked Sendable {
                 note("\(agent.ioChoice.description); durability.mode \(durability), segments of \(settings.segmentBytes) B "
                     + (settings.preallocate == .zeros ? "zero-filled ahead of need, " : "fallocated, ")
                     + "group commit up to \(settings.groupCommitMaxBytes) B, ring of \(settings.ringCapacity) commands")
+                note(agent.syncChoice.description + " (durability.sync_method \(settings.syncMethod))")
                 journalAgent = consume agent
             } catch {
                 throw ApplianceError("the journal cannot start in \(dayJournal.directory): \(error)")
@@ -658,8 +659,12 @@ public final class Appliance: @unchecked Sendable {
             // Each turn: the engine takes what the gateway queued last turn, the gateway sends
             // the answers right away (and takes new orders), and only then does market data
             // make its sends — so a client's answer never waits behind the feed's syscalls.
-            let upstream = UpstreamDrainReporter(AgentPair(AgentPair(engineAgent, journal), AgentPair(productionGateway, demoAgent)),
-                                                 signal: upstreamDrained)
+            // The journal works between the engine and the gateway in sync (its chain goes out
+            // at once, and what completed is published before the gateway looks), after the
+            // gateway otherwise (an answer does not wait behind the journal's submission).
+            let upstream = UpstreamDrainReporter(
+                AgentPair(engineAgent, TurnOrderedPair(journal, AgentPair(productionGateway, demoAgent), secondRunsFirst: durability != .sync)),
+                signal: upstreamDrained)
             if let marketData = marketData.take() {
                 let all = AgentPair(upstream, marketData)
                 note(try Self.started(runner.start(all, name: "rtes-agents", slot: .engine, stage: 0, placement: placement(.engine)))

@@ -8,12 +8,13 @@ import Glibc
 // write-then-sync chain.
 extension IOUring {
     /// One write of `count` bytes at `bytes` to `fd` at file `offset`. The bytes must stay
-    /// put until the completion.
+    /// put until the completion. `dataSync`: RWF_DSYNC, the write completes once durable.
     @inlinable @discardableResult
     public func prepareWrite(fd: Int32, bytes: UnsafeRawPointer, count: Int, offset: UInt64,
-                             tag: CompletionTag, linkedToNext: Bool) -> Bool {
+                             tag: CompletionTag, linkedToNext: Bool, dataSync: Bool = false) -> Bool {
         guard let sqe = entry(enteringKernelWhenFull: false) else { return false }
         io_uring_prep_write(sqe, fd, bytes, UInt32(truncatingIfNeeded: count), offset)
+        if dataSync { rtes_sqe_set_dsync(sqe) }
         if linkedToNext { rtes_sqe_set_flags(sqe, rtes_iosqe_io_link()) }
         sqe.pointee.user_data = tag.rawValue
         return true

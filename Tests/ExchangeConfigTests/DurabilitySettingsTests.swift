@@ -14,7 +14,7 @@ import Testing
     @Test func everyDurabilityKeyIsRead() throws {
         let json = document(#"""
             "durability": {"mode": "sync", "directory": "/var/lib/rtes/journal", "segment_bytes": 1048576, "io": "buffered",
-                           "preallocate": "zeros",
+                           "preallocate": "zeros", "sync_method": "dsync",
                            "group_commit_max_bytes": 65536, "ring_capacity": 4096, "retain": 3, "snapshot_interval_seconds": 60,
                            "stall_budget_ms": 40}
             """#)
@@ -26,11 +26,13 @@ import Testing
         #expect(durability.snapshotIntervalSeconds == 60 && durability.stallBudgetMilliseconds == 40)
         #expect(durability.preallocate == .zeros)
         #expect(try load(document(#""durability": {"mode": "sync"}"#)).configuration.durability.preallocate == .fallocate)
+        #expect(durability.syncMethod == .dsync)
+        #expect(try load(document(#""durability": {"mode": "sync"}"#)).configuration.durability.syncMethod == .fdatasync)
     }
 
     @Test func everyDurabilityKeyHasARangeAndIsNamed() {
         for (key, bad) in [("mode", #""fast""#), ("directory", #""""#), ("directory", "7"), ("segment_bytes", "1048577"),
-                           ("segment_bytes", "65536"), ("io", #""mmap""#), ("preallocate", #""sparse""#), ("group_commit_max_bytes", "1000"),
+                           ("segment_bytes", "65536"), ("io", #""mmap""#), ("preallocate", #""sparse""#), ("sync_method", #""osync""#), ("group_commit_max_bytes", "1000"),
                            ("ring_capacity", "3000"), ("retain", "-1"), ("snapshot_interval_seconds", "86401"),
                            ("stall_budget_ms", "0")] {
             let found = issues(document(#""durability": {"\#(key)": \#(bad)}"#))

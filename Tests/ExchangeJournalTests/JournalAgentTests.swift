@@ -26,14 +26,15 @@ struct JournalRig: ~Copyable {
     let ring: SPSCRing<SequencedCommand>
 
     init(directory: String, segmentBytes: Int = 1 << 20, groupCommitMaxBytes: Int = 256 << 10, ioMode: JournalIOMode = .buffered,
-         preallocation: JournalPreallocation = .fallocate, ringCapacity: Int = 16_384, nextSequence: UInt64 = 1) throws {
+         preallocation: JournalPreallocation = .fallocate, syncMethod: JournalSyncMethod = .auto, ringCapacity: Int = 16_384,
+         nextSequence: UInt64 = 1) throws {
         let counters = CountersRegion.anonymous(name: "T", ticksPerSecond: 1_000_000_000)
         var ring = SPSCRing<SequencedCommand>(capacity: ringCapacity)
         let durable = DurablePosition(initial: 0)
         let clock = ManualClock()
         let configuration = JournalAgent<ManualClock>.Configuration(
             directory: directory, segmentBytes: segmentBytes, groupCommitMaxBytes: groupCommitMaxBytes, ioMode: ioMode,
-            preallocation: preallocation, day: "2026-12-07")
+            preallocation: preallocation, syncMethod: syncMethod, day: "2026-12-07")
         let agent = try Self.startedAgent(configuration, nextSequence, ring.makeConsumer(), durable, clock, counters.cells)
         let producer = ring.makeProducer()
         let block = try! counters.register(JournalCounters.block)
@@ -156,7 +157,8 @@ enum JournalHost {
             var rig = try JournalRig(directory: dir)
             #expect(rig.durable.load() == 0)
             rig.push(3)
-            // The turn that takes and submits cannot publish: completions are reaped first.
+            // The turn that takes and submits cannot publish: the chain's completions post only
+            // when a later turn enters the kernel (deferred task work).
             _ = rig.agent.doWork()
             #expect(rig.durable.load() == 0)
             #expect(rig.count(JournalCounters.writes) == 1)
@@ -286,6 +288,53 @@ enum JournalHost {
                 #expect(error.errno == EINVAL)
                 #expect(error.description.contains("on ramfs does not take O_DIRECT"))
             }
+        }
+    }
+
+    @Test(.enabled(if: JournalHost.directIOReason == nil, "O_DIRECT refused under /var/tmp (JournalHost.directIOReason says why)"))
+    func dsyncWritesEachBatchAsOneDurableWrite() throws {
+        try withJournalDirectory(under: JournalHost.diskDirectory) { dir in
+            var rig = try JournalRig(directory: dir, segmentBytes: 16_384, groupCommitMaxBytes: 8_192, ioMode: .direct, syncMethod: .dsync)
+            #expect(rig.agent.syncChoice.dataSyncWrite)
+            #expect(rig.agent.syncChoice.description == "journal: each batch one io_uring write with RWF_DSYNC (durable when it completes)")
+            rig.push(3)
+            _ = rig.agent.doWork()
+            #expect(rig.durable.load() == 0)
+            // Small batches across segment rolls (write → rename → directory fsync).
+            for round in 1...200 {
+                rig.push(round % 7 + 1)
+                do { let done = rig.driveUntilDurable(rig.next - 1); #expect(done) }
+            }
+            #expect(rig.count(JournalCounters.syncs) == rig.count(JournalCounters.writes))
+            // A write whose sync fails publishes nothing.
+            let durable = rig.durable.load()
+            rig.agent.injectedFaults = .init(errno: EIO, step: .dataSync, remaining: 1)
+            rig.push(2)
+            do { let done = rig.drive { $0.count(JournalCounters.errorsIO) == 1 }; #expect(done) }
+            #expect(rig.durable.load() == durable)
+            rig.clock.advance(nanoseconds: 1_000_000_000)
+            do { let done = rig.driveUntilDurable(rig.next - 1); #expect(done) }
+            rig.agent.onClose()
+            let journal = try readJournal(dir)
+            #expect(journal.records == rig.pushed)
+            #expect(journal.headers.count >= 2)
+        }
+    }
+
+    @Test func autoKeepsWriteThenFdatasyncForBufferedWritesAndFdatasyncIsConfigurable() throws {
+        try withJournalDirectory { dir in
+            do {
+                var rig = try JournalRig(directory: dir, ioMode: .buffered, syncMethod: .auto)
+                #expect(!rig.agent.syncChoice.dataSyncWrite)
+                #expect(rig.agent.syncChoice.description
+                    == "journal: each batch a write linked to an fdatasync (auto: buffered writes keep write → fdatasync)")
+                rig.push(10)
+                do { let done = rig.driveUntilDurable(10); #expect(done) }
+                rig.agent.onClose()
+            }
+            var rig = try JournalRig(directory: dir, ioMode: .buffered, syncMethod: .fdatasync, nextSequence: 11)
+            #expect(rig.agent.syncChoice.description == "journal: each batch a write linked to an fdatasync (configured)")
+            rig.agent.onClose()
         }
     }
 

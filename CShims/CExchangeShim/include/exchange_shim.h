@@ -214,6 +214,12 @@ static inline void rtes_sqe_set_flags(struct io_uring_sqe *sqe, uint8_t flags) {
     sqe->flags = flags;
 }
 
+/// Makes a prepared write durable on completion (RWF_DSYNC in the sqe's rw_flags: the
+/// per-write O_DSYNC).
+static inline void rtes_sqe_set_dsync(struct io_uring_sqe *sqe) {
+    sqe->rw_flags |= 0x00000002; /* RWF_DSYNC (linux/fs.h), spelled out: not every libc header set defines it */
+}
+
 /// Copies up to `max` ready CQEs (16 bytes each; the big-CQE tail is not copied) into
 /// `out` and consumes them. Returns how many. Never enters the kernel.
 static inline unsigned rtes_uring_take_cqes(struct io_uring *ring,
@@ -304,6 +310,8 @@ int rtes_file_allocate(int fd, int64_t length);
 int rtes_file_truncate(int fd, int64_t length);
 /// pwrite until `count` bytes are written; a write that makes no progress is -EIO.
 int rtes_file_write_all(int fd, const void *bytes, size_t count, int64_t offset);
+/// One pwritev2(RWF_DSYNC) of `count` bytes at `offset`: 0, -errno, or -EIO when short.
+int rtes_file_write_dsync(int fd, const void *bytes, size_t count, int64_t offset);
 /// pread up to `count` bytes (fewer at the end of the file). Returns the count or -errno.
 int64_t rtes_file_read(int fd, void *bytes, size_t count, int64_t offset);
 int rtes_file_data_sync(int fd);
