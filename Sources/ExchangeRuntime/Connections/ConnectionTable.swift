@@ -290,6 +290,9 @@ public struct ConnectionTable<Session>: ~Copyable {
         return secondAccepting
     }
 
+    /// The listener's descriptor, -1 once closed (`stopAccepting`) or when there is none.
+    public var listenerDescriptor: Int32 { listenerFD }
+
     /// Stops taking connections: cancels the accept and closes the listener. Connections
     /// still in the backlog's completions are refused (`notAccepting`).
     public mutating func stopAccepting(ring: borrowing IOUring) {
