@@ -5,7 +5,9 @@
 #   rtes-fix  NewOrderSingle → ExecutionReport (New) on the same exchange's FIX port
 #   quickfix  the same FIX messages answered by QuickFIX's own C++ acceptor (quickfix-acceptor/acceptor.cpp)
 #   rtes-tls  OUCH over TLS on a second trading_exchange with gateway.tls on
-# then 8-connection throughput of each. Writes results/fix.json (with `uptime` before and after);
+# then 8-connection throughput of each. Writes results/fix.json (with `uptime` before and after),
+# each server's latency distribution (results/fix-SERVER-enter.hgrm, -cancel.hgrm) and their plot
+# (results/fix-latency.png, gnuplot);
 # RESULTS.md keeps the figures with the host. Builds what it needs (release), idempotently:
 # trading_exchange (repository root), gateway-bench (here), the QuickFIX acceptor (g++ against
 # Debian's libquickfix-dev) and QuickFIX's FIX44.xml (.ci/quickfix); development certificates
@@ -51,10 +53,20 @@ status=0
     --throughput-servers rtes rtes-fix quickfix rtes-tls \
     --quickfix-acceptor "$root/$acceptor" --fix-data-dictionary "$root/$dictionary" \
     --tls-certificate "$certificates/dev/server.pem" --tls-key "$certificates/dev/server.key" --tls-ca "$certificates/dev/ca.pem" \
-    --output results/fix.json "$@" || status=$?
+    --output results/fix.json --hgrm-prefix results/fix "$@" || status=$?
 load_after=$(uptime)
 echo "== load after: $load_after"
 [ -f results/fix.json ] || exit $status
+# The latency distributions side by side (every server measured; gnuplot, plot-hgrm.sh).
+plots=()
+for server in floor rtes rtes-fix quickfix rtes-tls; do
+    [ -f "results/fix-$server-enter.hgrm" ] && plots+=("results/fix-$server-enter.hgrm=$server")
+done
+if [ ${#plots[@]} -gt 0 ]; then
+    ./plot-hgrm.sh --log-y -o results/fix-latency.png \
+        -t "NewOrderSingle/Enter Order to its answer, 1 connection ($(nproc) CPUs, $(uname -r))" "${plots[@]}" \
+        && echo "drew results/fix-latency.png" || echo "fix.sh: plotting failed (gnuplot-nox installed? .ci/deps installs it)" >&2
+fi
 python3 - results/fix.json "$load_before" "$load_after" "benchmarks/fix.sh $*" <<'PY'
 import json, sys
 path, before, after, script = sys.argv[1:5]

@@ -1,3 +1,4 @@
+import Foundation
 import Histogram
 
 /// Percentiles of one latency distribution, in nanoseconds.
@@ -28,6 +29,22 @@ public struct LatencySummary: Codable, Sendable {
 /// A latency histogram from 1 ns to 60 s at three significant digits.
 public func makeLatencyHistogram() -> Histogram<UInt64> {
     Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+}
+
+/// Writes `histogram` (nanoseconds) as an HdrHistogram percentile distribution in
+/// microseconds — the .hgrm that `benchmarks/plot-hgrm.sh` draws. Throws naming the path.
+public func writeHgrm(_ histogram: Histogram<UInt64>, to path: String) throws {
+    var text = ""
+    histogram.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1_000)
+    do {
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    } catch {
+        throw HgrmError(description: "cannot write \(path): \(error.localizedDescription)")
+    }
+}
+
+public struct HgrmError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// Formats nanoseconds for a table: 850 ns, 12.4 µs, 3.20 ms.

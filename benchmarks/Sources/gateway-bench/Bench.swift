@@ -316,6 +316,21 @@ struct Bench {
     }
 
     /// Enter → Accepted of rtes-md-storm against rtes-md (same exchange, same book), as ratios.
+    /// Writes every measured server's Enter and Cancel distributions (all rounds) as .hgrm
+    /// files; returns their paths.
+    func writeHgrms(prefix: String) throws -> [String] {
+        var paths: [String] = []
+        for kind in ServerKind.allCases {
+            for (name, histogram) in [("enter", enter[kind]), ("cancel", cancel[kind])] {
+                guard let histogram, histogram.totalCount > 0 else { continue }
+                let path = "\(prefix)-\(kind.rawValue)-\(name).hgrm"
+                try writeHgrm(histogram, to: path)
+                paths.append(path)
+            }
+        }
+        return paths
+    }
+
     func stormComparison() -> String? {
         guard let quiet = enter[.rtesMarketData].map(LatencySummary.init),
               let stormy = enter[.rtesMarketDataStorm].map(LatencySummary.init) else { return nil }

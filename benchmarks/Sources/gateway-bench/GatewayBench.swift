@@ -88,6 +88,8 @@ struct GatewayBench: ParsableCommand {
     @Flag(help: "Keep RTES's generated configuration and log.") var keepExchangeFiles = false
     @Option(help: "Seconds an answer may take before a latency run fails.") var replyTimeout: Double = 2
     @Option(help: "Where to write the JSON results.") var output: String = "results/gateway.json"
+    @Option(help: ArgumentHelp("Also write each server's latency distributions, all rounds, as .hgrm files (µs): PREFIX-SERVER-enter.hgrm and PREFIX-SERVER-cancel.hgrm; benchmarks/plot-hgrm.sh draws them.",
+                               valueName: "PREFIX")) var hgrmPrefix: String?
 
     func validate() throws {
         guard orders > 0, warmup >= 0, rounds > 0, window > 0, throughputSeconds > 0, throughputMaxMessages > 1 else {
@@ -144,6 +146,9 @@ struct GatewayBench: ParsableCommand {
         print(report.goalTable())
         try writeJSON(report, to: output)
         print("wrote \(output)")
+        if let hgrmPrefix {
+            for path in try bench.writeHgrms(prefix: hgrmPrefix) { print("wrote \(path)") }
+        }
         if report.throughput.contains(where: { $0.lost > 0 }) { throw ExitCode(1) }
     }
 }
