@@ -62,19 +62,6 @@ import Testing
         return seen == count
     }
 
-    /// A UDP port nobody is bound to a moment ago (the feed's, or a re-request server that never answers).
-    static func freeDatagramPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = in_addr_t(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// The server-sent events of one view, parsed as they arrive.
     final class EventStream {
         let connection: RawHTTPConnection
@@ -172,7 +159,7 @@ import Testing
 
     @Test func everyExecutionBetweenTwoSamplesIsOnTheTapeInOrder() throws {
         var knobs = ExchangeKnobs()
-        knobs.udpPort = Self.freeDatagramPort()
+        knobs.udpPort = loopbackUDPPort()
         knobs.webView = true
         knobs.webViewIntervalMilliseconds = 1_000  // a sample a second: the trades below fall between two
         let exchange = try TestExchange(knobs)
@@ -268,7 +255,7 @@ import Testing
     static func tradeThroughAGap(retransmitPort: (TestExchange) -> Int) throws
         -> (rows: [Any], first: Execution, second: Execution, tape: WebViewTape, firstLost: UInt64, exchange: TestExchange) {
         var knobs = ExchangeKnobs()
-        knobs.udpPort = freeDatagramPort()
+        knobs.udpPort = loopbackUDPPort()
         let exchange = try TestExchange(knobs)
         let dropper = Dropper()
         let tape = tape(udpPort: knobs.udpPort, retransmitPort: retransmitPort(exchange), dropper: dropper)
@@ -326,7 +313,7 @@ import Testing
     @Test func aGapTheServerCannotFillIsSaidOnTheTapeAtItsPlace() throws {
         // Re-requests go to a port nobody answers: the gap is given up (after the handler's
         // unanswered requests), with a note, and the tape goes on after it.
-        let deadPort = Self.freeDatagramPort()
+        let deadPort = loopbackUDPPort()
         let run = try Self.tradeThroughAGap { _ in deadPort }
         defer {
             run.tape.stop()
