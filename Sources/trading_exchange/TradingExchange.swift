@@ -191,9 +191,10 @@ struct TradingExchange: ParsableCommand {
         monitor.start()
 
         var received: Int32 = 0
-        // A standby is looked at every 100 ms: for a promotion (with a leadership seat), and
-        // for a refusal as diverged.
-        var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
+        // A standby is looked at every 10 ms: for a promotion (with a leadership seat), and
+        // for a refusal as diverged. (Two cheap reads; at 100 ms the look alone added 50 ms on
+        // average, up to 100, to every failover.)
+        var timeout = timespec(tv_sec: 0, tv_nsec: 10_000_000)
         func next() -> Int32 {
             guard appliance.replicationStandby != nil else {
                 var signal: Int32 = 0
