@@ -197,30 +197,7 @@ public final class FeedClient {
     }
 
     /// One datagram without waiting, with its kernel receive timestamp; nil when none is there.
-    func receive(_ fd: Int32) -> (Int, UInt64)? {
-        var iov = iovec(iov_base: buffer, iov_len: Self.bufferBytes)
-        var control = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &control) { controlBytes -> (Int, UInt64)? in
-            withUnsafeMutablePointer(to: &iov) { iovPointer -> (Int, UInt64)? in
-                var header = msghdr()
-                header.msg_iov = iovPointer
-                header.msg_iovlen = 1
-                header.msg_control = controlBytes.baseAddress
-                header.msg_controllen = controlBytes.count
-                let n = recvmsg(fd, &header, Int32(MSG_DONTWAIT))
-                guard n >= 0 else { return nil }
-                var stamp: UInt64 = 0
-                if header.msg_controllen >= MemoryLayout<cmsghdr>.size {
-                    let cmsg = controlBytes.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
-                    if cmsg.pointee.cmsg_level == SOL_SOCKET && cmsg.pointee.cmsg_type == SO_TIMESTAMPNS {
-                        let ts = (controlBytes.baseAddress! + MemoryLayout<cmsghdr>.size).loadUnaligned(as: timespec.self)
-                        stamp = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-                    }
-                }
-                return (n, stamp)
-            }
-        }
-    }
+    func receive(_ fd: Int32) -> (Int, UInt64)? { receiveDatagram(fd, into: buffer, capacity: Self.bufferBytes) }
 }
 
 extension FeedClient {
@@ -241,6 +218,35 @@ extension FeedClient {
             for message in snapshot.messages { message.withUnsafeBytes { handler.applySnapshot($0) } }
             handler.endSnapshot(nextSequence: snapshot.nextSequence, session: snapshot.session)
             return .success(snapshot.nextSequence)
+        }
+    }
+}
+
+/// One datagram from `fd` into `buffer` without waiting, with its kernel receive timestamp
+/// (SO_TIMESTAMPNS; 0 when the socket gives none): its length and the stamp in nanoseconds
+/// since the epoch, nil when none is there. For a feed handler's sockets (FeedClient, the
+/// benchmarks' feed taps).
+public func receiveDatagram(_ fd: Int32, into buffer: UnsafeMutableRawPointer, capacity: Int) -> (Int, UInt64)? {
+    var iov = iovec(iov_base: buffer, iov_len: capacity)
+    var control = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+    return withUnsafeMutableBytes(of: &control) { controlBytes -> (Int, UInt64)? in
+        withUnsafeMutablePointer(to: &iov) { iovPointer -> (Int, UInt64)? in
+            var header = msghdr()
+            header.msg_iov = iovPointer
+            header.msg_iovlen = 1
+            header.msg_control = controlBytes.baseAddress
+            header.msg_controllen = controlBytes.count
+            let n = recvmsg(fd, &header, Int32(MSG_DONTWAIT))
+            guard n >= 0 else { return nil }
+            var stamp: UInt64 = 0
+            if header.msg_controllen >= MemoryLayout<cmsghdr>.size {
+                let cmsg = controlBytes.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+                if cmsg.pointee.cmsg_level == SOL_SOCKET && cmsg.pointee.cmsg_type == SO_TIMESTAMPNS {
+                    let ts = (controlBytes.baseAddress! + MemoryLayout<cmsghdr>.size).loadUnaligned(as: timespec.self)
+                    stamp = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+                }
+            }
+            return (n, stamp)
         }
     }
 }

@@ -150,30 +150,7 @@ final class FeedTap {
     }
 
     /// One datagram without waiting, with its kernel receive timestamp; nil when none is there.
-    private func receive(_ fd: Int32) -> (Int, UInt64)? {
-        var iov = iovec(iov_base: buffer, iov_len: Self.bufferBytes)
-        var control = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        return withUnsafeMutableBytes(of: &control) { controlBytes -> (Int, UInt64)? in
-            withUnsafeMutablePointer(to: &iov) { iovPointer -> (Int, UInt64)? in
-                var header = msghdr()
-                header.msg_iov = iovPointer
-                header.msg_iovlen = 1
-                header.msg_control = controlBytes.baseAddress
-                header.msg_controllen = controlBytes.count
-                let n = recvmsg(fd, &header, Int32(MSG_DONTWAIT))
-                guard n >= 0 else { return nil }
-                var stamp: UInt64 = 0
-                if header.msg_controllen >= MemoryLayout<cmsghdr>.size {
-                    let cmsg = controlBytes.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
-                    if cmsg.pointee.cmsg_level == SOL_SOCKET && cmsg.pointee.cmsg_type == SO_TIMESTAMPNS {
-                        let ts = (controlBytes.baseAddress! + MemoryLayout<cmsghdr>.size).loadUnaligned(as: timespec.self)
-                        stamp = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-                    }
-                }
-                return (n, stamp)
-            }
-        }
-    }
+    private func receive(_ fd: Int32) -> (Int, UInt64)? { receiveDatagram(fd, into: buffer, capacity: Self.bufferBytes) }
 }
 
 enum ClosedLoop {
