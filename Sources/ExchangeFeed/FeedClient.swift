@@ -21,11 +21,9 @@ public final class FeedClient {
     var lastRequestedSequence: UInt64?
     let buffer: UnsafeMutableRawPointer
     static let bufferBytes = 65_536
-    /// Decides, per multicast packet (numbered from 0), whether to drop it on purpose.
-    public var drop: (Int) -> Bool = { _ in false }
-    /// Decides, per multicast packet by its bytes (MoldUDP64 header first), whether to drop it
-    /// on purpose: a test drops the packets of chosen sequence numbers.
-    public var dropPacket: ((UnsafeRawBufferPointer) -> Bool)?
+    /// Decides, per multicast packet — its number (from 0) and its bytes (MoldUDP64 header
+    /// first) — whether to drop it on purpose (tests: random loss, or chosen sequence numbers).
+    public var drop: (Int, UnsafeRawBufferPointer) -> Bool = { _, _ in false }
     public private(set) var multicastPackets = 0
     public private(set) var dropped = 0
     public private(set) var answers = 0
@@ -163,7 +161,7 @@ public final class FeedClient {
                 let index = multicastPackets
                 multicastPackets += 1
                 let packet = UnsafeRawBufferPointer(start: buffer, count: n)
-                if drop(index) || dropPacket?(packet) == true {
+                if drop(index, packet) {
                     dropped += 1
                     continue
                 }

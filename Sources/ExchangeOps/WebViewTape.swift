@@ -74,7 +74,7 @@ final class WebViewTape {
     /// Gaps given up (older than the history, unanswered) and restarts, since the join.
     private(set) var lostGaps = 0
     private(set) var restarts = 0
-    /// Tests: drops multicast packets on purpose (by their bytes), as `FeedClient.dropPacket`.
+    /// Tests: drops multicast packets on purpose (by their bytes), through `FeedClient.drop`.
     var drop: ((UnsafeRawBufferPointer) -> Bool)?
     let clock = TSCClock.calibrated(.monotonic)
 
@@ -119,7 +119,7 @@ final class WebViewTape {
         }
         joinError = nil
         c.handler.historyMessages = UInt64(source.historyMessages)
-        c.dropPacket = drop
+        if let drop { c.drop = { _, bytes in drop(bytes) } }
         // The first packet sets where the tape starts (no re-request for what came before it).
         c.onPacket = { [unowned c, unowned self] bytes, _ in
             guard self.startSequence == nil, case .success(let packet) = MoldUDP64.readPacket(bytes) else { return }

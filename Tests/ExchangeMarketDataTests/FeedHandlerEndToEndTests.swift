@@ -18,7 +18,7 @@ import Testing
         #expect(orders >= 100_000)
         let receiver = try rig.receiver()
         var random = SplitMix64(seed: 7)
-        receiver.drop = { _ in random.next() % 100 == 0 }
+        receiver.drop = { _, _ in random.next() % 100 == 0 }
         try rig.start()
 
         // Half-way, a late joiner arrives.
@@ -59,7 +59,7 @@ import Testing
         // Drain: M, E, C and End of Session reach the receiver. Nothing is dropped on purpose
         // any more: an End of Session packet that is lost cannot be asked for again (it has
         // no sequence of its own), so which packet the 1 % happened to hit decided this.
-        receiver.drop = { _ in false }
+        receiver.drop = { _, _ in false }
         rig.stop()
         let ended = pump([receiver], seconds: 5) { receiver.handler.ended }
         #expect(ended)

@@ -28,7 +28,7 @@ import Testing
         let rig = try FeedRig(commandCount: 20_000, seed: 99, rate: 20_000, history: 16_384, requestsPerSecond: 400)
         let receiver = try rig.receiver()
         var random = SplitMix64(seed: 11)
-        receiver.drop = { _ in random.next() % 50 == 0 }
+        receiver.drop = { _, _ in random.next() % 50 == 0 }
         let flooder = try rig.receiver()
         try rig.start()
         #expect(pump([receiver, flooder], seconds: 10) { receiver.handler.expected > 5_000 })
