@@ -225,6 +225,17 @@ else
     else
         pass "new IRQs default to CPUs $(cpulist_compact "$default_list")"
     fi
+    # Loopback receive processing (multicast to local members of the feed's group) runs on
+    # the sending CPU unless Receive Packet Steering sends it elsewhere.
+    for file in /sys/class/net/lo/queues/rx-*/rps_cpus; do
+        [ -r "$file" ] || continue
+        rps_list=$(cpumask_to_list "$(cat "$file")")
+        if [ -z "$rps_list" ] || [ -n "$(cpus_common "$rps_list" "$cores")" ]; then
+            warnl "lo's receive processing ($file = $(cat "$file")) can run on exchange CPUs: a local feed member's datagrams are received in the engine's softirq (tuning/irq-affinity.sh steers it)"
+        else
+            pass "lo's receive processing is steered to CPUs $(cpulist_compact "$rps_list")"
+        fi
+    done
     for what in isolated nohz_full; do
         set_list=$(cpulist_expand "$(cat "/sys/devices/system/cpu/$what" 2>/dev/null || true)")
         not_set=$(cpus_minus "$cores" "$set_list")

@@ -10,6 +10,13 @@
 # interrupts of multiqueue devices whose affinity the kernel owns) refuse the change: they
 # are reported and skipped; isolcpus=managed_irq,... at boot keeps them off (README.md).
 #
+# Loopback has no IRQ: a datagram the exchange sends to a local member of its multicast group
+# (rtes-feed, the web view's tape, a feed handler on the same host) is received in the NET_RX
+# softirq of the sending CPU, and when that softirq runs out of budget ksoftirqd takes the
+# engine's CPU from it (benchmarks/RESULTS.md, "Issue 17": 356 preemptions, 67 ms in 3 s at
+# 100k commands/s, up to 1 ms each). So the script also steers lo's receive processing
+# (Receive Packet Steering, /sys/class/net/lo/queues/rx-*/rps_cpus) to the housekeeping CPUs.
+#
 # irqbalance, if running, moves IRQs back: the script warns. Runtime only.
 set -euo pipefail
 
@@ -18,6 +25,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/common.sh"
 
 PROC_IRQ=${RTES_PROC_IRQ:-/proc/irq}
+SYS_NET=${RTES_SYS_CLASS_NET:-/sys/class/net}
 default_config=/etc/rtes/config.json
 cores_arg=""
 config=""
@@ -91,6 +99,24 @@ if ((REVERT)); then
     keys=$(state_keys)
     [ -n "$keys" ] || say "nothing to revert: no saved affinities in $STATE_DIR"
     for key in $keys; do
+        case "$key" in
+        rps-lo-*)
+            queue=${key#rps-lo-}
+            old=$(state_get "$key")
+            file="$SYS_NET/lo/queues/$queue/rps_cpus"
+            if [ ! -e "$file" ]; then
+                report_skipped "lo $queue no longer exists; dropping its saved rps_cpus $old"
+            elif [ "$(cat "$file")" = "$old" ]; then
+                report_unchanged "lo $queue rps_cpus is already $old"
+            elif write_value "$file" "$old" 2>/dev/null; then
+                report_change "lo $queue rps_cpus" "$(cat "$file")" "$old"
+            else
+                report_skipped "lo $queue rps_cpus: the kernel refused $old"
+            fi
+            state_forget "$key"
+            continue
+            ;;
+        esac
         irq=${key#irq-}
         old=$(state_get "$key")
         if [ "$irq" != default ] && [ ! -d "$PROC_IRQ/$irq" ]; then
@@ -159,6 +185,28 @@ for irq in default $(find "$PROC_IRQ" -mindepth 1 -maxdepth 1 -name '[0-9]*' -pr
         # Managed and per-CPU IRQs refuse (EIO): nothing changed, nothing to restore.
         report_skipped "$(irq_label "$irq") = $cur: the kernel refused $new (a managed or per-CPU IRQ); skipped"
         ((saved_before)) || state_forget "irq-$irq"
+    fi
+done
+
+# Loopback's receive processing (see the top): to the housekeeping CPUs.
+rps_mask=$(cpulist_to_mask "$housekeeping")
+for file in "$SYS_NET"/lo/queues/rx-*/rps_cpus; do
+    [ -e "$file" ] || {
+        report_skipped "lo has no rps_cpus (a kernel without CONFIG_RPS): loopback receive stays on the sending CPU"
+        break
+    }
+    queue=$(basename "$(dirname "$file")")
+    cur=$(cat "$file")
+    cur_list=$(cpumask_to_list "$cur")
+    if [ -n "$cur_list" ] && [ -z "$(cpus_common "$cur_list" "$cores")" ]; then
+        report_unchanged "lo $queue rps_cpus = $cur (ok)"
+        continue
+    fi
+    state_save "rps-lo-$queue" "$cur"
+    if write_value "$file" "$rps_mask" 2>/dev/null; then
+        report_change "lo $queue rps_cpus" "$cur" "$rps_mask"
+    else
+        report_skipped "lo $queue rps_cpus = $cur: the kernel refused $rps_mask"
     fi
 done
 report_summary
