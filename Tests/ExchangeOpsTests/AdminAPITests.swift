@@ -39,7 +39,7 @@ import Testing
 
     static func knobs(journal: String) -> ExchangeKnobs {
         var knobs = ExchangeKnobs()
-        knobs.durability = #"{ "mode": "async", "directory": "\#(journal)", "segment_bytes": 1048576 }"#
+        knobs.durability = #"{ "mode": "async", "directory": "\#(journal)", "segment_bytes": 1048576, "group_commit_max_bytes": 65536 }"#
         return knobs
     }
 
@@ -213,7 +213,10 @@ import Testing
 
         // `rtes-journal dump` shows who did what and why.
         let tool = ExchangeProcess.executable.deletingLastPathComponent().appendingPathComponent("rtes-journal")
-        guard FileManager.default.isExecutableFile(atPath: tool.path) else { return }
+        guard FileManager.default.isExecutableFile(atPath: tool.path) else {
+            Issue.record("rtes-journal is not built at \(tool.path) (swift build --build-tests)")
+            return
+        }
         let days = try FileManager.default.contentsOfDirectory(atPath: journal).filter { !$0.contains(".") }
         let dump = try AdminCLITests.run(tool.path, ["dump", journal + "/" + days[0], "--kind", "operator_note", "--kind", "kill_client"])
         #expect(dump.status == 0, "\(dump.errors)")
