@@ -132,8 +132,13 @@ import Testing
                      #"rtes_admin_actions_total{action="snapshot"} 1"#, #"rtes_admin_actions_total{action="end_day"} 1"#] {
             #expect(metrics.contains(line), "missing \(line)")
         }
-        // Every action's commands reached the engine (the gateway sent them all).
+        // Every action's commands reached the engine (the gateway sent them all), and are counted.
         #expect(waitUntil(timeout: .seconds(10)) { exchange.appliance.operatorActions.depth == 0 })
+        #expect(waitUntil(timeout: .seconds(10)) {
+            httpGet("http://127.0.0.1:\(port)/metrics")?.body.contains("rtes_gateway_phase_commands_total 4") == true
+        })
+        let sent = try #require(httpGet("http://127.0.0.1:\(port)/metrics")).body
+        #expect(sent.contains("rtes_gateway_operator_commands_total "), "\(sent)")
     }
 
     /// The kill switch and mass cancel as a trader sees them, the journal's record of who did
