@@ -384,6 +384,7 @@ let package = Package(
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
                 "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum", "ExchangeTLS",
                 "ExchangeBookReplica",  // WebViewTapeTests: the books an execution row is priced from
+                "ExchangeGateway",  // AdminAPITests: the operators' queue
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["faultfs.c"]

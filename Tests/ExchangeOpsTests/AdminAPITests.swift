@@ -2,6 +2,7 @@ import ExchangeClient
 import ExchangeConfig
 import ExchangeCore
 import ExchangeEngine
+import ExchangeGateway
 import ExchangeJournal
 @testable import ExchangeOps
 import ExchangeTestRig
@@ -322,5 +323,50 @@ import Testing
         let closed = try Self.run(Self.tool.path, ["halt", "AAPL", "--user", "ops1", "--reason", "x", "--url", "http://127.0.0.1:\(freePort())"],
                                   environment: env)
         #expect(closed.status == 2 && closed.errors.contains("cannot connect") && closed.errors.contains("Connection refused"), "\(closed)")
+    }
+}
+
+/// The audit log: a line for every action and every refusal of an operator, never a password.
+@Suite struct AdminAuditTests {
+    final class Lines: @unchecked Sendable {
+        let lock = NSLock()
+        var all: [String] = []
+        func add(_ line: String) { lock.withLock { all.append(line) } }
+    }
+
+    @Test func everyActionAndRefusalIsAnAuditLineWithoutThePassword() throws {
+        let lines = Lines()
+        let queue = OperatorActionQueue(capacity: 64)
+        let keys = AdminAPITests.keys
+        let actions = AdminActions(operators: keys.operators, accounts: keys.accounts, queue: queue, audit: lines.add)
+        let ops = try #require(keys.operators.first { $0.username == "ops1" })
+        let viewer = try #require(keys.operators.first { $0.username == "viewer" })
+
+        let taken = actions.take(AdminActions.Request(.killFirm, .firm(Firm("LODS")!), reason: "runaway algo"), by: ops)
+        #expect((try? taken.get())?.contains(#""accounts":["LOAD1","LOAD2","LOAD3"]"#) == true)
+        // The note's records, then the firm's three kills, in order.
+        var queued: [EngineCommand] = []
+        while let action = queue.take() { queued.append(action.command) }
+        #expect(queued.count == 4)
+        if case .operatorNote(let note) = queued[0] { #expect(note.action == .killFirm && note.parts == 1) } else { Issue.record("\(queued)") }
+        #expect(queued.dropFirst().map { if case .killClient(let a) = $0 { a.client } else { ClientID(99) } } == [ClientID(3), 4, 5])
+
+        _ = actions.take(AdminActions.Request(.killExchange, reason: "drill"), by: ops)
+        _ = actions.take(AdminActions.Request(.halt, .symbol(.everySymbol), reason: "drill"), by: viewer)
+        _ = actions.take(AdminActions.Request(.killAccount, .account("LOAD1"), reason: nil), by: ops)
+        _ = actions.take(AdminActions.Request(.killAccount, .account("NOBODY"), reason: "drill"), by: ops)
+        _ = actions.authenticate("Basic " + Data("ops1:s3cret-guess".utf8).base64EncodedString(), now: 1)
+        _ = actions.authenticate(String?.none, now: 1)
+
+        let log = lines.lock.withLock { lines.all }
+        #expect(log.count == 7, "\(log)")
+        #expect(log[0] == "admin: ops1 (operator) took kill_firm firm LODS (accounts LOAD1, LOAD2, LOAD3): runaway algo")
+        #expect(log[1].contains("refused ops1 (operator) kill_exchange: the operator role may not kill_exchange"))
+        #expect(log[2].contains("refused viewer (read_only) halt the whole market"))
+        #expect(log[3].contains("refused ops1 (operator) kill_account account LOAD1: a reason is required"))
+        #expect(log[4].contains("no account NOBODY"))
+        #expect(log[5] == "admin: refused an action as ops1: wrong credentials")
+        #expect(log[6] == "admin: refused an action: no Basic credentials")
+        #expect(!log.joined().contains("s3cret") && !log.joined().contains("opspass1"))
     }
 }
