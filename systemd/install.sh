@@ -159,6 +159,7 @@ do_install() {
 # rtes, e.g. root:rtes 0640).
 #RTES_API_KEYS_FILE=/etc/rtes/other_api_keys.json
 #RTES_LOG_LEVEL=info
+#RTES_LOG_FORMAT=journald   # or json, text (docs/OPERATIONS.md, "Logs")
 # Overrides of config.json settings, e.g. on a bigger host with isolated CPUs 2-4:
 #RTES_PERFORMANCE_CORES_GATEWAY=2
 #RTES_PERFORMANCE_CORES_ENGINE=3

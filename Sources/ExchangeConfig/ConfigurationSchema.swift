@@ -368,6 +368,7 @@ enum ConfigurationSchema {
     static let otherVariables: [(name: String, meaning: String)] =
         Secrets.variables.map { ($0.name, "secret: " + $0.meaning) } + [
             ("RTES_LOG_LEVEL", "trading_exchange: log verbosity (trace, debug, info, notice, warning, error, critical; default info)"),
+            ("RTES_LOG_FORMAT", "trading_exchange: log line format (text, json, journald; default text)"),
             // The tools' passwords (never on their command lines); a tool that reads the
             // configuration (rtes-feed) runs with its own set, so they are expected here too.
             ("RTES_CLIENT_PASSWORD", "rtes-client: the account's password (the exchange ignores it)"),

@@ -60,6 +60,9 @@ struct TradingExchange: ParsableCommand {
             obtained (memory, threads, a listening port).
 
             Logging: RTES_LOG_LEVEL = trace | debug | info (default) | notice | warning | error | critical.
+            RTES_LOG_FORMAT = text (default) | json (one JSON object per line: time, level, label,
+            message, source, file, line, metadata) | journald (the syslog priority prefix <N> that
+            systemd-journald reads, so journalctl -p filters by level). Logs go to standard error.
             At debug, the orders rejected each second are logged by reason, in words.
 
             Under systemd: with NOTIFY_SOCKET set (Type=notify) it sends READY=1 once serving and
@@ -108,11 +111,14 @@ struct TradingExchange: ParsableCommand {
             FileHandle.standardError.write(Data("trading_exchange: \(message)\n".utf8))
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let format: LogFormat
+        switch LogFormat.parse(environment["RTES_LOG_FORMAT"]) {
+        case .success(let f): format = f
+        case .failure(let message):
+            FileHandle.standardError.write(Data("trading_exchange: \(message)\n".utf8))
+            throw ExitCode(2)
         }
+        LoggingSystem.bootstrap(OperatorLogHandler.factory(format: format, level: level))
         let logger = Logger(label: "rtes")
 
         var loaded: LoadedConfiguration

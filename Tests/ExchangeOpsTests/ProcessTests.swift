@@ -103,6 +103,34 @@ import Testing
         }
     }
 
+    /// RTES_LOG_FORMAT=json: every line the running exchange writes to standard error, from
+    /// start to its drain on SIGTERM, is one JSON object with the time, level, label and message.
+    @Test(.enabled(if: built, "trading_exchange is not built"))
+    func writesOneJSONObjectPerLogLineWhenAsked() throws {
+        let port = freePort()
+        let config = try Self.writeConfig(testConfiguration(metricsPort: port, name: "TEST-JSONLOG-\(getpid())"))
+        let counters = NSTemporaryDirectory() + "rtes-jsonlog-\(getpid()).counters"
+        defer { unlink(config); unlink(counters); unlink(counters + ".lock") }
+        let (process, out, err) = try Self.start([config, "--counters", counters], environment: ["RTES_LOG_FORMAT": "json"])
+        waitUntil(pollInterval: .milliseconds(20)) { httpGet("http://127.0.0.1:\(port)/health", timeout: 1) != nil }
+        process.terminate()
+        let run = Self.finish(process, out, err)
+        #expect(run.status == 0, "stderr: \(run.errors)")
+        let lines = run.errors.split(separator: "\n")
+        #expect(lines.count > 3)
+        var messages: [String] = []
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object != nil, "not a JSON object: \(line)")
+            guard let object else { continue }
+            for key in ["time", "level", "label", "message", "source", "file", "line"] {
+                #expect(object[key] != nil, "no \(key) in \(line)")
+            }
+            messages.append(object["message"] as? String ?? "")
+        }
+        #expect(messages.contains { $0.contains("SIGTERM: draining") }, "\(messages)")
+    }
+
     @Test(.enabled(if: built, "trading_exchange is not built"))
     func refusesToStartWithoutTheAccountsFile() throws {
         let config = try Self.writeConfig(testConfiguration(metricsPort: freePort(), name: "NOKEYS"))
@@ -136,6 +164,9 @@ import Testing
         var (process, out, err) = try Self.start(["--check", config], environment: ["RTES_LOG_LEVEL": "loud"])
         var run = Self.finish(process, out, err)
         #expect(run.status == 2 && run.errors.contains("RTES_LOG_LEVEL=loud"))
+        (process, out, err) = try Self.start(["--check", config], environment: ["RTES_LOG_FORMAT": "xml"])
+        run = Self.finish(process, out, err)
+        #expect(run.status == 2 && run.errors.contains("RTES_LOG_FORMAT=xml is not a log format"), "\(run.errors)")
         (process, out, err) = try Self.start(["--check", config], environment: ["RTES_RISK_MAX_ORDR_SIZE": "5"])
         run = Self.finish(process, out, err)
         #expect(run.status == 2 && run.errors.contains("RTES_RISK_MAX_ORDR_SIZE"))

@@ -41,8 +41,8 @@ struct MarketDataBench: ParsableCommand {
     @Option(help: "Threading modes for the flat-out runs: shared, dedicated.") var modes: [String] = ["shared", "dedicated"]
     @Flag(help: "Only the flat-out runs (for profiling).") var throughputOnly = false
     @Flag(help: "Only the paced tick-to-wire runs (for profiling).") var latencyOnly = false
-    @Option(help: "When the snapshot copy of the books catches up: eager (every duty cycle: the exchange's rule, the default) or idle (duty cycles that published nothing: the opt-in rule of issue 17, off in the exchange).")
-    var snapshotCatchUp: String = "eager"
+    @Option(help: "When the snapshot copy of the books catches up: idle (duty cycles that published nothing, or a quarter of the history behind: the exchange's rule, the default) or eager (every duty cycle: the rule before issue 17).")
+    var snapshotCatchUp: String = "idle"
     @Option(help: "Where to write the results.") var output: String = "results/marketdata.json"
 
     func run() throws {

@@ -30,7 +30,7 @@ final class MarketDataRig {
     static let instruments = SyntheticInstruments.make(count: 8)
     static let orderPool = 200_000
     /// `MarketDataConfiguration.snapshotCatchUpWhenIdle` (set once from the command line).
-    nonisolated(unsafe) static var catchUpWhenIdle = false
+    nonisolated(unsafe) static var catchUpWhenIdle = true
     static let configuration = EngineConfiguration(instruments: instruments, orderPoolSize: orderPool, maxClients: 64, priceLevels: 4_096)
     static let limits = RiskLimits(maxOrderShares: 1_000_000, maxOpenNotional: .max / 4, maxOrdersPerSecond: 100_000_000,
                                    priceCollarsEnabled: true)
