@@ -58,6 +58,7 @@
 //   rtes-dropcopy       runs the trade store until SIGTERM or the end of a finished journal ← DropCopy, Config, Tools
 //   rtes-journal        verifies, dumps, summarises, repairs (a torn tail) and replays a journal directory, and
 //                       writes a day snapshot of it (the exchange's own replica) ← Journal, Core, Risk, Config, Ops
+//   rtes-admin          an operator's actions on a running exchange through its admin API (plain HTTP) ← Tools
 //   ExchangeAgents      liquidity agents: market makers, noise traders, momentum and mean-reversion takers around
 //                       a seeded fair value, each an OUCH session reading the ITCH feed (docs/AGENTS.md)
 //                       ← Client, Feed, BookReplica, Wire, Core, OrderFlow
@@ -121,6 +122,7 @@ let package = Package(
         .library(name: "ExchangeTools", targets: ["ExchangeTools"]),
         .library(name: "ExchangeJournal", targets: ["ExchangeJournal"]),
         .executable(name: "rtes-journal", targets: ["rtes-journal"]),
+        .executable(name: "rtes-admin", targets: ["rtes-admin"]),
         .library(name: "ExchangeLeadership", targets: ["ExchangeLeadership"]),
         .executable(name: "rtes-leader", targets: ["rtes-leader"]),
         .library(name: "ExchangeDropCopy", targets: ["ExchangeDropCopy"]),
@@ -174,6 +176,10 @@ let package = Package(
                 "ExchangeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "rtes-admin",
+            dependencies: ["ExchangeTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "ExchangeLeadership",
@@ -378,6 +384,7 @@ let package = Package(
                 "ExchangeOps", "ExchangeRuntime", "ExchangeEngine", "ExchangeClock", "ExchangeConfig", "ExchangeCore", "ExchangeRisk",
                 "ExchangeTestSupport", "ExchangeTestRig", "ExchangeClient", "ExchangeWire", "OrderFlow", "ExchangeJournal", "CChecksum", "ExchangeTLS",
                 "ExchangeBookReplica",  // WebViewTapeTests: the books an execution row is priced from
+                "ExchangeGateway",  // AdminAPITests: the operators' queue
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["faultfs.c"]

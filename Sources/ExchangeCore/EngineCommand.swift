@@ -218,6 +218,9 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
     /// Moves one instrument, or every one, through its day: pre-open, the crosses, halt and
     /// resume, imbalance indications (docs/MATCHING.md §The trading day).
     case tradingPhase(PhaseCommand)
+    /// Who took an operator's action and why, next to the action's commands (no state, no
+    /// event; see `OperatorNote`).
+    case operatorNote(OperatorNote)
 
     @inlinable public var timestamp: Timestamp {
         switch self {
@@ -233,6 +236,36 @@ public enum EngineCommand: Equatable, Sendable, BitwiseCopyable {
         case .fixSession(let f): f.timestamp
         case .leadership(let l): l.timestamp
         case .tradingPhase(let p): p.timestamp
+        case .operatorNote(let n): n.timestamp
+        }
+    }
+}
+
+extension EngineCommand {
+    /// The same command at `timestamp` (the gateway stamps the admin plane's commands with its
+    /// own time when it sends them).
+    @inlinable public func stamped(_ timestamp: Timestamp) -> EngineCommand {
+        switch self {
+        case .enter(var c): c.timestamp = timestamp; return .enter(c)
+        case .replace(var c): c.timestamp = timestamp; return .replace(c)
+        case .cancel(var c): c.timestamp = timestamp; return .cancel(c)
+        case .modify(var c): c.timestamp = timestamp; return .modify(c)
+        case .cancelAll(var c): c.timestamp = timestamp; return .cancelAll(c)
+        case .killClient(var c): c.timestamp = timestamp; return .killClient(c)
+        case .reinstateClient(var c): c.timestamp = timestamp; return .reinstateClient(c)
+        case .killExchange: return .killExchange(timestamp)
+        case .reinstateExchange: return .reinstateExchange(timestamp)
+        case .haltInstrument(var c): c.timestamp = timestamp; return .haltInstrument(c)
+        case .resumeInstrument(var c): c.timestamp = timestamp; return .resumeInstrument(c)
+        case .advanceTime: return .advanceTime(timestamp)
+        case .refuse(var r): r.timestamp = timestamp; return .refuse(r)
+        case .session(var e): e.timestamp = timestamp; return .session(e)
+        case .fixSession(var f): f.timestamp = timestamp; return .fixSession(f)
+        case .leadership(var l): l.timestamp = timestamp; return .leadership(l)
+        case .startOfDay: return .startOfDay(timestamp)
+        case .endOfDay: return .endOfDay(timestamp)
+        case .tradingPhase(var c): c.timestamp = timestamp; return .tradingPhase(c)
+        case .operatorNote(var n): n.timestamp = timestamp; return .operatorNote(n)
         }
     }
 }

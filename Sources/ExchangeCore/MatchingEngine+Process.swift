@@ -99,7 +99,7 @@ extension MatchingEngine {
         case .refuse(let r):
             refuse(r)
             return .completed
-        case .advanceTime, .session, .fixSession, .leadership:
+        case .advanceTime, .session, .fixSession, .leadership, .operatorNote:
             return .completed
         case .startOfDay(let t):
             announce(.startOfDay, timestamp: t)

@@ -97,6 +97,8 @@ extension GatewayAgent {
         drainPhase = .waitingForEngine
         drainDeadline = now &+ graceNanoseconds
         endOfDayOwed = true
+        // An operator's End of Day earlier in the run is not the drain's.
+        endOfDayRouted = false
         stopAccepting()
     }
 

@@ -103,6 +103,9 @@ public enum GatewayCounters {
     /// Phase commands sent to the engine: the trading day's schedule and operators' halts and
     /// resumes (`trading_day`, the admin plane's `/trading/…`).
     public static let phaseCommands = CounterCell(52)
+    /// Other commands the admin plane's operators sent to the engine: kill switches and their
+    /// reinstatements, mass cancels, start and end of day, and the notes of who and why.
+    public static let operatorCommands = CounterCell(53)
 
     public static let block = CounterBlockDescriptor(name: "gateway", counters: [
         .init("active_connections", .gauge, activeConnections, help: "Order-entry TCP connections open."),
@@ -158,6 +161,7 @@ public enum GatewayCounters {
         .init("drop_copy_untracked", .counter, dropCopyUntracked, help: "Drop-copy reports of orders its book had no room for (fix.drop_copy_orders)."),
         .init("drop_copy_active_sessions", .gauge, dropCopyActiveSessions, help: "Drop-copy sessions logged on."),
         .init("phase_commands", .counter, phaseCommands, help: "Phase commands sent to the engine (the trading day's schedule, operators' halts and resumes)."),
+        .init("operator_commands", .counter, operatorCommands, help: "Other commands operators sent to the engine through the admin plane (kill switches, reinstatements, mass cancels, start and end of day, notes of who and why)."),
     ], cellCount: 56)
 
     /// Connections closed for `reason`: cell `reason.rawValue` of `gateway_disconnects`.

@@ -1,20 +1,26 @@
 import ExchangeCore
 import Synchronization
 
-/// Operator actions (a halt, a resume: `PhaseAction` for a symbol or every symbol) on their
-/// way from the admin plane to the gateway, which sends them to the engine as phase commands
-/// (journaled like any command). Bounded: `offer` refuses when `capacity` actions wait.
+/// Operator actions on their way from the admin plane to the gateway, which sends them to the
+/// engine (journaled like any command): a halt or a resume (a phase command for a symbol or
+/// every symbol), a kill switch or its reinstatement, a mass cancel, the start or end of the
+/// day, and the `OperatorNote` records that say who took the action and why. Bounded: `offer`
+/// refuses when the actions would not fit beside those waiting.
 ///
-/// Producers (the admin plane's threads) take a lock among themselves; the gateway's `take`
-/// takes none and allocates nothing.
+/// Producers (the admin plane's threads) take a lock among themselves; the gateway's `peek`,
+/// `drop` and `take` take none and allocate nothing.
 public final class OperatorActionQueue: @unchecked Sendable {
+    /// One engine command; its timestamp is the gateway's when it sends it.
     public struct Action: Sendable, Equatable {
-        public var symbol: Symbol
-        public var action: PhaseAction
+        public var command: EngineCommand
 
+        public init(_ command: EngineCommand) {
+            self.command = command
+        }
+
+        /// A phase action (halt, resume, …) for `symbol` (`.everySymbol`: the whole market).
         public init(symbol: Symbol, action: PhaseAction) {
-            self.symbol = symbol
-            self.action = action
+            command = .tradingPhase(PhaseCommand(timestamp: 0, symbol: symbol, action: action))
         }
     }
 
@@ -29,28 +35,45 @@ public final class OperatorActionQueue: @unchecked Sendable {
     public init(capacity: Int = 64) {
         self.capacity = max(1, capacity)
         slots = .allocate(capacity: self.capacity)
-        slots.initialize(repeating: Action(symbol: .everySymbol, action: .halt), count: self.capacity)
+        slots.initialize(repeating: Action(.advanceTime(0)), count: self.capacity)
     }
 
     deinit { slots.deallocate() }
 
     /// Queues `action`; false when the queue is full (the gateway has not taken the earlier ones).
-    public func offer(_ action: Action) -> Bool {
+    public func offer(_ action: Action) -> Bool { offer([action]) }
+
+    /// Queues `actions` one after the other, all or none (the gateway sends them in this order,
+    /// with no other operator's between them); false when they do not fit.
+    public func offer(_ actions: [Action]) -> Bool {
         producers.withLock { _ in
             let h = head.load(ordering: .relaxed)
-            guard h - tail.load(ordering: .acquiring) < capacity else { return false }
-            slots[h % capacity] = action
-            head.store(h + 1, ordering: .releasing)
+            guard h - tail.load(ordering: .acquiring) + actions.count <= capacity else { return false }
+            for (i, action) in actions.enumerated() { slots[(h + i) % capacity] = action }
+            head.store(h + actions.count, ordering: .releasing)
             return true
         }
     }
 
-    /// The oldest action waiting, if any (the gateway: its only consumer).
-    public func take() -> Action? {
+    /// The oldest action waiting, left in the queue (the gateway: its only consumer), so that
+    /// one the engine's ring has no room for now is sent next time.
+    public func peek() -> Action? {
         let t = tail.load(ordering: .relaxed)
         guard t != head.load(ordering: .acquiring) else { return nil }
-        let action = slots[t % capacity]
+        return slots[t % capacity]
+    }
+
+    /// Removes the action `peek` answered.
+    public func drop() {
+        let t = tail.load(ordering: .relaxed)
+        guard t != head.load(ordering: .acquiring) else { return }
         tail.store(t + 1, ordering: .releasing)
+    }
+
+    /// The oldest action waiting, if any, removed.
+    public func take() -> Action? {
+        guard let action = peek() else { return nil }
+        drop()
         return action
     }
 

@@ -94,10 +94,51 @@ extension JournalRecord {
         case .tradingPhase(let c):
             field("symbol", c.isMarketWide ? "*" : alphaText(c.symbol.rawValue, width: 8))
             field("action", String(describing: c.action))
+        case .operatorNote(let n):
+            field("action", String(describing: n.action))
+            field("subject", subjectText(n.action, n.subject))
+            field("part", "\(n.part + 1)/\(n.parts)")
+            field("text", quoted(n.bytes))
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }
         return line
+    }
+
+    /// An operator note's subject as `dump` prints it: a symbol (`*`: every symbol), an
+    /// account number, a firm, or `-`.
+    public static func subjectText(_ action: OperatorNote.Action, _ subject: UInt64) -> String {
+        switch action.subjectKind {
+        case .symbol: subject == 0 ? "*" : alphaText(subject, width: 8)
+        case .account: String(subject)
+        case .firm: alphaText(subject, width: 4)
+        case .none: "-"
+        }
+    }
+
+    /// Operator text in double quotes, printable ASCII kept (`"` and `\` escaped), any other
+    /// byte as `\xNN`.
+    public static func quoted(_ bytes: some Sequence<UInt8>) -> String {
+        var text = "\""
+        for byte in bytes {
+            if byte == 0x22 || byte == 0x5C {
+                text += "\\" + String(Unicode.Scalar(byte))
+            } else if byte >= 0x20 && byte < 0x7F {
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let digits = String(byte, radix: 16, uppercase: true)
+                text += "\\x" + (digits.count == 1 ? "0" : "") + digits
+            }
+        }
+        return text + "\""
+    }
+
+    /// A whole operator note (`OperatorNote.Assembler`) as one line after its last record's:
+    /// `41 09:31:02.000000001 operator who=alice action=kill_firm subject=ACME reason="runaway algo" records=39-41`
+    /// (`first`: the sequence of the note's first record).
+    public static func text(_ note: OperatorNote.Assembler.Whole, first: UInt64, last: SequencedCommand) -> String {
+        "\(last.sequence) \(timeOfDay(last.command.timestamp)) operator who=\(note.who) action=\(note.action) "
+            + "subject=\(subjectText(note.action, note.subject)) reason=\(quoted(note.reason.utf8)) records=\(first)-\(last.sequence)"
     }
 
     /// A packed text field (big-endian, space-padded) as printable ASCII, trailing spaces

@@ -44,11 +44,12 @@ public enum JournalRecord {
         case leadership = 18
         // 19 is free (left while leadership and trading phases were built side by side).
         case tradingPhase = 20
+        case operatorNote = 21
 
         /// Bytes of the payload that follows the header.
         public var payloadBytes: Int {
             switch self {
-            case .enter, .replace, .fixSession, .leadership: 56
+            case .enter, .replace, .fixSession, .leadership, .operatorNote: 56
             case .cancel, .refuse: 24
             case .modify: 32
             case .cancelAll, .killClient, .reinstateClient, .haltInstrument, .resumeInstrument, .session: 8
@@ -83,6 +84,7 @@ public enum JournalRecord {
             case .fixSession: "fix_session"
             case .leadership: "leadership"
             case .tradingPhase: "trading_phase"
+            case .operatorNote: "operator_note"
             }
         }
 
@@ -108,6 +110,7 @@ public enum JournalRecord {
             case .startOfDay: self = .startOfDay
             case .endOfDay: self = .endOfDay
             case .tradingPhase: self = .tradingPhase
+            case .operatorNote: self = .operatorNote
             }
         }
     }
@@ -228,6 +231,19 @@ public enum JournalRecord {
             // symbol (0: every symbol), action, 7 zero.
             store(c.symbol.rawValue, p, 0)
             byte(c.action.rawValue, p, 8)
+        case .operatorNote(let n):
+            // subject; action, part, parts, length, who length, 3 zero; the text's 40 bytes (five words).
+            store(n.subject, p, 0)
+            byte(n.action.rawValue, p, 8)
+            byte(n.part, p, 9)
+            byte(n.parts, p, 10)
+            byte(n.length, p, 11)
+            byte(n.whoLength, p, 12)
+            store(n.words.0, p, 16)
+            store(n.words.1, p, 24)
+            store(n.words.2, p, 32)
+            store(n.words.3, p, 40)
+            store(n.words.4, p, 48)
         case .killExchange, .reinstateExchange, .advanceTime, .startOfDay, .endOfDay:
             break
         }
@@ -327,6 +343,20 @@ public enum JournalRecord {
             case .tradingPhase:
                 command = .tradingPhase(PhaseCommand(timestamp: t, symbol: Symbol(rawValue: load(UInt64.self, p, 0)),
                                                      action: try field(PhaseAction.self, "phase action", 8)))
+            case .operatorNote:
+                let part = p.load(fromByteOffset: 9, as: UInt8.self)
+                let parts = p.load(fromByteOffset: 10, as: UInt8.self)
+                let length = p.load(fromByteOffset: 11, as: UInt8.self)
+                let whoLength = p.load(fromByteOffset: 12, as: UInt8.self)
+                guard parts >= 1 && Int(parts) <= OperatorNote.maximumParts else { throw .invalidField("operator note parts", UInt64(parts)) }
+                guard part < parts else { throw .invalidField("operator note part", UInt64(part)) }
+                guard Int(length) <= OperatorNote.chunkBytes else { throw .invalidField("operator note length", UInt64(length)) }
+                guard Int(whoLength) <= OperatorNote.maximumWhoBytes else { throw .invalidField("operator note who length", UInt64(whoLength)) }
+                command = .operatorNote(OperatorNote(
+                    timestamp: t, subject: load(UInt64.self, p, 0), action: try field(OperatorNote.Action.self, "operator action", 8),
+                    part: part, parts: parts, length: length, whoLength: whoLength,
+                    words: (load(UInt64.self, p, 16), load(UInt64.self, p, 24), load(UInt64.self, p, 32), load(UInt64.self, p, 40),
+                            load(UInt64.self, p, 48))))
             }
         } catch {
             return .failure(error)

@@ -53,6 +53,7 @@ public struct JournalRecordFilter: Equatable, Sendable {
             case .enter(let c): guard c.symbol == symbol else { return false }
             case .haltInstrument(let a), .resumeInstrument(let a): guard a.symbol == symbol else { return false }
             case .tradingPhase(let c): guard c.isMarketWide || c.symbol == symbol else { return false }
+            case .operatorNote(let n): guard n.action.subjectKind == .symbol && (n.subject == 0 || n.subject == symbol.rawValue) else { return false }
             default: return false
             }
         }
@@ -69,6 +70,7 @@ public struct JournalRecordFilter: Equatable, Sendable {
         case .refuse(let r): r.client
         case .session(let e): e.client
         case .fixSession(let f): f.client
+        case .operatorNote(let n): n.action.subjectKind == .account ? ClientID(truncatingIfNeeded: n.subject) : nil
         case .killExchange, .reinstateExchange, .haltInstrument, .resumeInstrument, .advanceTime, .startOfDay, .endOfDay, .leadership,
              .tradingPhase: nil
         }

@@ -151,11 +151,11 @@ final class AdminHandler: ChannelDuplexHandler {
                         json: #"{"error":"URI longer than \#(settings.maxURIBytes) bytes (admin.max_uri_bytes)"}"#)
         }
         let (path, query) = split(head.uri)
-        if path.hasPrefix("/trading/") {
+        if path.hasPrefix("/trading/") || path.hasPrefix("/admin/") {
             guard head.method == .POST else {
                 return send(context, head, .methodNotAllowed, json: #"{"error":"method not allowed","allowed":["POST"]}"#)
             }
-            return tradingAction(String(path.dropFirst("/trading/".count)), query: query, head: head, context: context)
+            return writeAction(path, query: query, head: head, context: context)
         }
         guard head.method == .GET || head.method == .HEAD else {
             return send(context, head, .methodNotAllowed, json: #"{"error":"method not allowed","allowed":["GET","HEAD"]}"#)
@@ -185,52 +185,119 @@ final class AdminHandler: ChannelDuplexHandler {
         }
     }
 
-    /// `POST /trading/halt` or `/trading/resume`, `symbol` (absent: the whole market) and an
-    /// optional `reason` for the log: authenticated off the event loop (scrypt), then queued.
-    private func tradingAction(_ name: String, query: [String: String], head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let action: PhaseAction
-        switch name {
-        case "halt": action = .halt
-        case "resume": action = .resume
-        default: return send(context, head, .notFound, json: #"{"error":"not found","actions":["/trading/halt","/trading/resume"]}"#)
-        }
+    /// The write actions (`AdminActions`), each a POST with its target and a required
+    /// `reason` in the query: `/trading/halt` and `/trading/resume` (`symbol`; absent: the
+    /// whole market), `/admin/kill` and `/admin/reinstate` (`account`, `firm` or
+    /// `exchange=true`), `/admin/cancel-all` (`account` or `firm`), `/admin/snapshot`,
+    /// `/admin/day/start` and `/admin/day/end`. Authenticated off the event loop (scrypt),
+    /// then checked and queued; answered with what was queued, or why not.
+    static let actionPaths = ["/trading/halt", "/trading/resume", "/admin/kill", "/admin/reinstate", "/admin/cancel-all",
+                              "/admin/snapshot", "/admin/day/start", "/admin/day/end"]
+
+    private func writeAction(_ path: String, query: [String: String], head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard let actions = state.actions else {
             return send(context, head, .notFound, json: #"{"error":"this exchange takes no admin actions: the keys file lists no operators"}"#)
         }
-        var symbol = Symbol.everySymbol
-        if let text = query["symbol"] {
-            guard state.symbols[text.uppercased()] != nil, let s = Symbol(text.uppercased()) else {
-                return send(context, head, .notFound, json: #"{"error":"unknown symbol","symbol":\#(quote(String(text.prefix(16))))}"#)
-            }
-            symbol = s
+        let request: AdminActions.Request
+        switch parseAction(path, query: query) {
+        case .success(let r): request = r
+        case .failure(let refused):
+            let counted = actions.refuse(refused.refusal, refused.message, what: "POST \(path)")
+            return answer(counted, context: context, head: head)
         }
-        let reason = String((query["reason"]?.removingPercentEncoding ?? "").prefix(200))
         guard actions.admits() else {
-            return send(context, head, .tooManyRequests, json: #"{"error":"too many failed authentications this second; try again"}"#)
+            return answer(AdminActions.Refused(refusal: .throttled, message: "too many failed authentications this second; try again"),
+                          context: context, head: head)
         }
         let header = head.headers.first(name: "Authorization")
-        let answer = pool.runIfActive(eventLoop: context.eventLoop) { actions.authenticate(header) }
-        answer.assumeIsolated().whenComplete { result in
-            let refusal: AdminActions.Refusal?
+        let authenticated = pool.runIfActive(eventLoop: context.eventLoop) { actions.authenticate(header) }
+        authenticated.assumeIsolated().whenComplete { result in
+            let outcome: Result<String, AdminActions.Refused>
             switch result {
-            case .success(.success(let person)): refusal = actions.take(action, symbol: symbol, by: person, reason: reason)
-            case .success(.failure(let r)): refusal = r
-            case .failure: refusal = .unavailable
+            case .success(.success(let person)): outcome = actions.take(request, by: person)
+            case .success(.failure(let r)):
+                outcome = .failure(AdminActions.Refused(refusal: r, message: r == .throttled ? "too many failed authentications this second; try again"
+                                                            : "an operator's credentials are needed (HTTP Basic)"))
+            case .failure:
+                actions.count(.unavailable)
+                outcome = .failure(AdminActions.Refused(refusal: .unavailable, message: "the admin plane is stopping"))
             }
-            let target = symbol == .everySymbol ? "null" : quote(symbol.description)
-            switch refusal {
-            case nil:
-                self.send(context, head, .accepted, json: #"{"queued":"\#(action)","symbol":\#(target)}"#)
-            case .unauthenticated?, .badCredentials?:
-                self.send(context, head, .unauthorized, json: #"{"error":"an operator's credentials are needed (HTTP Basic)"}"#,
-                          extraHeaders: [("WWW-Authenticate", #"Basic realm="rtes-admin", charset="UTF-8""#)])
-            case .forbidden?:
-                self.send(context, head, .forbidden, json: #"{"error":"this operator's role may not \#(action)"}"#)
-            case .throttled?:
-                self.send(context, head, .tooManyRequests, json: #"{"error":"too many failed authentications this second; try again"}"#)
-            case .unavailable?:
-                self.send(context, head, .serviceUnavailable, json: #"{"error":"the gateway is not taking actions now (earlier ones still queued, or this exchange is not serving)"}"#)
+            switch outcome {
+            case .success(let json): self.send(context, head, .accepted, json: json)
+            case .failure(let refused): self.answer(refused, context: context, head: head)
             }
+        }
+    }
+
+    /// The action a path and its query ask for (the reason checked later, once the operator is
+    /// known to be one).
+    private func parseAction(_ path: String, query: [String: String]) -> Result<AdminActions.Request, AdminActions.Refused> {
+        func invalid(_ message: String) -> Result<AdminActions.Request, AdminActions.Refused> {
+            .failure(AdminActions.Refused(refusal: .invalidRequest, message: message))
+        }
+        let reason = query["reason"].map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "\u{FFFD}" }
+        func value(_ name: String) -> String? {
+            query[name].map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+        }
+        switch path {
+        case "/trading/halt", "/trading/resume":
+            var symbol = Symbol.everySymbol
+            if let text = value("symbol") {
+                guard state.symbols[text.uppercased()] != nil, let s = Symbol(text.uppercased()) else {
+                    return .failure(AdminActions.Refused(refusal: .unknownTarget, message: "unknown symbol \(String(text.prefix(16)))"))
+                }
+                symbol = s
+            }
+            return .success(.init(path == "/trading/halt" ? .halt : .resume, .symbol(symbol), reason: reason))
+        case "/admin/kill", "/admin/reinstate", "/admin/cancel-all":
+            let account = value("account"), firm = value("firm")
+            let exchange = value("exchange").map { $0 == "true" || $0 == "1" || $0.isEmpty } ?? false
+            let targets = (account != nil ? 1 : 0) + (firm != nil ? 1 : 0) + (exchange ? 1 : 0)
+            let allowed = path == "/admin/cancel-all" ? "account=NAME or firm=FIRM" : "account=NAME, firm=FIRM or exchange=true"
+            guard targets == 1 else { return invalid("name exactly one target: \(allowed)") }
+            let kind: (account: OperatorNote.Action, firm: OperatorNote.Action, exchange: OperatorNote.Action?) = switch path {
+            case "/admin/kill": (.killAccount, .killFirm, .killExchange)
+            case "/admin/reinstate": (.reinstateAccount, .reinstateFirm, .reinstateExchange)
+            default: (.cancelAllAccount, .cancelAllFirm, nil)
+            }
+            if let account {
+                guard (1...32).contains(account.utf8.count) else { return invalid("account: 1 to 32 characters") }
+                return .success(.init(kind.account, .account(account), reason: reason))
+            }
+            if let firm {
+                guard let f = Firm(firm), (1...4).contains(firm.utf8.count),
+                      firm.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) }) else {
+                    return invalid("firm: 1 to 4 upper-case letters or digits")
+                }
+                return .success(.init(kind.firm, .firm(f), reason: reason))
+            }
+            guard let whole = kind.exchange else { return invalid("name exactly one target: \(allowed)") }
+            return .success(.init(whole, .exchange, reason: reason))
+        case "/admin/snapshot": return .success(.init(.snapshot, .exchange, reason: reason))
+        case "/admin/day/start": return .success(.init(.startDay, .exchange, reason: reason))
+        case "/admin/day/end": return .success(.init(.endDay, .exchange, reason: reason))
+        default:
+            return .failure(AdminActions.Refused(refusal: .invalidRequest, message: "no such action; the actions are "
+                                                    + Self.actionPaths.map { "POST " + $0 }.joined(separator: ", ")))
+        }
+    }
+
+    /// A refusal's answer: its status, and a JSON body naming the reason.
+    private func answer(_ refused: AdminActions.Refused, context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let status: HTTPResponseStatus = switch refused.refusal {
+        case .unauthenticated, .badCredentials: .unauthorized
+        case .forbidden: .forbidden
+        case .throttled: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        case .missingReason, .invalidReason: .badRequest
+        case .invalidRequest: Self.actionPaths.contains(split(head.uri).0) ? .badRequest : .notFound
+        case .unknownTarget: .notFound
+        }
+        let json = #"{"error":\#(quote(refused.message)),"refusal":"\#(refused.refusal.rawValue)"}"#
+        if status == .unauthorized {
+            send(context, head, status, json: json, extraHeaders: [("WWW-Authenticate", #"Basic realm="rtes-admin", charset="UTF-8""#)])
+        } else {
+            send(context, head, status, json: json)
         }
     }
 

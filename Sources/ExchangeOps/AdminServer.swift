@@ -26,6 +26,7 @@ import Synchronization
 /// | `/debug/orderbook/SYMBOL?levels=N` | depth as JSON (404 unknown symbol, 503 engine not answering) |
 /// | `/view`, `/view/events` | with `admin.web_view` on: the read-only web view and its server-sent events (`WebViewHub`) |
 /// | `POST /trading/halt?symbol=S&reason=R`, `POST /trading/resume?…` | an operator's halt or resume of a symbol (no `symbol`: the whole market), HTTP Basic authentication against the keys file's `operators` (`AdminActions`); 202 once queued for the engine |
+/// | `POST /admin/kill?account=A|firm=F|exchange=true&reason=R`, `/admin/reinstate?…`, `/admin/cancel-all?account=A|firm=F&…`, `/admin/snapshot?reason=R`, `/admin/day/start?…`, `/admin/day/end?…` | the other write actions, by role (`AdminActions`); 202 with what was queued, 400/401/403/404/429/503 with the refusal |
 public final class AdminServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let pool: NIOThreadPool
@@ -132,7 +133,7 @@ public final class AdminState: Sendable {
     private let health = Mutex(HealthEvaluator())
     private let started = ContinuousClock.now
 
-    /// The write actions (halt, resume) and who may take them; nil: the plane takes none.
+    /// The write actions and who may take them; nil: the plane takes none.
     let actions: AdminActions?
     /// The feed the web view's tape follows; nil: the exchange publishes none (the tape is sampled).
     let tapeFeed: WebViewFeedSource?

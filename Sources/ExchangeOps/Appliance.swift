@@ -40,8 +40,11 @@ public final class Appliance: @unchecked Sendable {
     var instanceLock: InstanceLock?
     public let runner: AgentRunner
     public internal(set) var admin: AdminServer?
-    /// Halts and resumes the admin plane takes, on their way to the gateway.
-    public let operatorActions = OperatorActionQueue()
+    /// The admin plane's actions (halts, kill switches, mass cancels, …, and the notes of who
+    /// took them and why), on their way to the gateway. Room for a firm of
+    /// `operatorQueueCapacity − OperatorNote.maximumParts` accounts at once.
+    public let operatorActions = OperatorActionQueue(capacity: Appliance.operatorQueueCapacity)
+    public static let operatorQueueCapacity = 4_096
     /// The port the order gateway listens on (the configured one, or the one the kernel
     /// chose when the options asked for port 0).
     public private(set) var gatewayPort = 0
@@ -703,8 +706,13 @@ public final class Appliance: @unchecked Sendable {
         }
 
         let logger = self.logger
+        var snapshot: (@Sendable () -> Bool)?
+        if let agent = snapshotAgent {
+            snapshot = { agent.request(); return true }
+        }
         let actions = keys.operators.isEmpty ? nil
-            : AdminActions(operators: keys.operators, queue: operatorActions, audit: { logger.notice("\($0)") })
+            : AdminActions(operators: keys.operators, accounts: keys.accounts, queue: operatorActions, snapshot: snapshot,
+                           audit: { logger.notice("\($0)") })
         try openAdminAndPublish(configuration, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
                                 cpus: adminCPUs, environment: options.environment, actions: actions, stopIfRequested: stopIfRequested)
     }
@@ -735,7 +743,8 @@ public final class Appliance: @unchecked Sendable {
         admin = try AdminServer.start(host: host, port: Int(configuration.exchange.metricsPort), state: state, cpus: adminCPUs.cpus,
                                       tls: adminTLS)
         note("admin: \(adminTLS == nil ? "http" : "https")://\(host):\(admin!.port)/metrics /health /ready /live /debug/orderbook/SYMBOL"
-            + (actions.map { ", POST /trading/halt and /trading/resume for \($0.operators.count) operator(s)" } ?? ""))
+            + (actions.map { ", POST /trading/halt /trading/resume /admin/kill /admin/reinstate /admin/cancel-all /admin/snapshot "
+                + "/admin/day/start /admin/day/end for \($0.operators.count) operator(s)" } ?? ""))
         try stopIfRequested()
         do {
             try counters.publish()

@@ -41,6 +41,11 @@ public enum MetricsRenderer {
         out.one("rtes_gateway_messages_out_total", "counter", "Sequenced messages written to sessions.", s.gateway["messages_out"] ?? 0)
         out.one("rtes_gateway_bytes_in_total", "counter", "Bytes received from clients.", s.gateway["bytes_in"] ?? 0)
         out.one("rtes_gateway_bytes_out_total", "counter", "Bytes sent to clients.", s.gateway["bytes_out"] ?? 0)
+        out.one("rtes_gateway_phase_commands_total", "counter",
+                "Phase commands sent to the engine (the trading day's schedule, operators' halts and resumes).", s.gateway["phase_commands"] ?? 0)
+        out.one("rtes_gateway_operator_commands_total", "counter",
+                "Other commands operators sent to the engine through the admin plane (kill switches, reinstatements, mass cancels, "
+                    + "start and end of day, notes of who and why).", s.gateway["operator_commands"] ?? 0)
         out.one("rtes_gateway_protocol_errors_total", "counter", "Disconnects for protocol violations.", s.gateway["protocol_errors"] ?? 0)
         out.one("rtes_gateway_replayed_messages_total", "counter", "Sequenced messages sent again on re-login.", s.gateway["replayed_messages"] ?? 0)
         out.one("rtes_gateway_heartbeats_sent_total", "counter", "Server Heartbeats sent.", s.gateway["heartbeats_sent"] ?? 0)

@@ -63,6 +63,9 @@ extension EngineCommand {
         case .tradingPhase(var c):
             c.timestamp = timestamp
             return .tradingPhase(c)
+        case .operatorNote(var n):
+            n.timestamp = timestamp
+            return .operatorNote(n)
         }
     }
 }

@@ -50,7 +50,10 @@ struct RTESJournal: ParsableCommand {
 
     struct Dump: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the records one per line: sequence, time of day, kind, every field by name.")
+            abstract: "Print the records one per line: sequence, time of day, kind, every field by name.",
+            discussion: "An operator's note (kind operator_note: who took an admin action and why) takes several records; "
+                + "after its last one a line `SEQ TIME operator who=NAME action=ACTION subject=S reason=\"…\" records=FIRST-LAST` "
+                + "gives the whole note.")
 
         @Argument(help: "The journal directory of one trading day.")
         var directory: String
@@ -95,10 +98,18 @@ struct RTESJournal: ParsableCommand {
             let reader = try openJournal(directory, command: "dump")
             var cursor = reader.records(from: filter.fromSequence ?? 0)
             var output = OutputBuffer()
+            var notes = OperatorNote.Assembler()
+            var noteStart: UInt64 = 0
             do {
                 while let record = try cursor.next() {
                     if let to = filter.toSequence, record.sequence > to { break }
-                    if filter.matches(record) { output.line(JournalRecord.text(record)) }
+                    guard filter.matches(record) else { continue }
+                    output.line(JournalRecord.text(record))
+                    // An operator's note is several records: after its last, the whole note on one line.
+                    if case .operatorNote(let note) = record.command {
+                        if note.part == 0 { noteStart = record.sequence }
+                        if let whole = notes.add(note) { output.line(JournalRecord.text(whole, first: noteStart, last: record)) }
+                    }
                 }
             } catch {
                 output.flush()

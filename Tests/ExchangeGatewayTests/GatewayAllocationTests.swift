@@ -194,11 +194,18 @@ import Testing
         var rig = try GatewayEngineRig(configuration: configuration, clock: clock, operatorActions: actions)
         let memory = rig.memory
         let aapl = Symbol("AAPL")!
+        let note = OperatorNote.records(action: .killAccount, subject: 0, who: "ops1", reason: String(repeating: "r", count: 100))!
+            .map { OperatorActionQueue.Action(.operatorNote($0)) }
+        let kill = note + [OperatorActionQueue.Action(.killClient(ClientAction(timestamp: 0, client: 0)))]
+        let reinstate = note + [OperatorActionQueue.Action(.reinstateClient(ClientAction(timestamp: 0, client: 0)))]
         func day(_ rig: inout GatewayEngineRig<ManualClock>) -> (allocations: Int, bytes: Int) {
             var total = (allocations: 0, bytes: 0)
             for step in 0..<270 {
                 if step == 100 { _ = actions.offer(.init(symbol: aapl, action: .halt)) }
                 if step == 120 { _ = actions.offer(.init(symbol: aapl, action: .resume)) }
+                // An operator's kill switch and reinstatement, each after its note of who and why.
+                if step == 140 { _ = actions.offer(kill) }
+                if step == 160 { _ = actions.offer(reinstate) }
                 rtes_malloc_counter_start()
                 rig.advance(clock, milliseconds: 1)
                 let used = rtes_malloc_counter_stop()
@@ -209,12 +216,14 @@ import Testing
         }
         _ = day(&rig)
         let before = memory.counters.snapshot().gatewayCount("phase_commands")
+        let operatorBefore = memory.counters.snapshot().gatewayCount("operator_commands")
         let used = day(&rig)
         let sent = memory.counters.snapshot().gatewayCount("phase_commands") - before
         // After the day of warm-up: the rest of the second day — an opening indicator (09:25),
         // the opening cross, two closing indicators (15:50, 15:55), the closing cross, end of
         // system hours — and the third day's pre-open at the same instant; and the two actions.
         #expect(sent == 9, "phase commands in a day: \(sent)")
+        #expect(memory.counters.snapshot().gatewayCount("operator_commands") - operatorBefore == UInt64(kill.count + reinstate.count))
         #expect(used.allocations == 0, "a trading day: \(used.allocations) allocations, \(used.bytes) bytes")
         #expect(rig.engine.engine.engine.phase(of: 0) == .preOpen)
         rig.shutDown()

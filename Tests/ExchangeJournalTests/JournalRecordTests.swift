@@ -41,6 +41,9 @@ import Testing
         .leadership(LeadershipTerm(timestamp: 20, token: 1, name: String(repeating: "n", count: LeadershipTerm.maximumNameBytes))!),
         .tradingPhase(PhaseCommand(timestamp: 21, symbol: symbol, action: .closingCross)),
         .tradingPhase(PhaseCommand(timestamp: 22, symbol: .everySymbol, action: .indicateImbalance)),
+        .operatorNote(OperatorNote.records(action: .killFirm, subject: UInt64(Firm("ABCD")!.rawValue), who: "ops.1",
+                                           reason: String(repeating: "r", count: OperatorNote.maximumReasonBytes), timestamp: 23)!.last!),
+        .operatorNote(OperatorNote.records(action: .halt, subject: symbol.rawValue, who: "a", reason: "b", timestamp: 24)![0]),
     ]
 
     static let clOrdIDFact: FIXSessionFact = Array("ORDER-0123456789-abcdefghij-XYZ!".utf8).withUnsafeBytes {

@@ -62,7 +62,7 @@ func adminRequest(_ method: String, port: Int, _ target: String, user: String? =
 
         // The operator halts AAPL: orders are taken and wait; nothing executes.
         let accepted = try #require(httpRequest("POST", halt, user: "ops1", password: "opspass1"))
-        #expect(accepted.status == 202 && accepted.body.contains(#""queued":"halt","symbol":"AAPL""#), "\(accepted)")
+        #expect(accepted.status == 202 && accepted.body.contains(#""action":"halt","operator":"ops1","reason":"news pending","symbol":"AAPL""#), "\(accepted)")
         #expect(waitUntil(timeout: .seconds(10)) { phase(base, "AAPL") == "halted" })
         #expect(phase(base, "MSFT") == "continuous")
         let buyer = try exchange.client("DEMO1")
@@ -80,7 +80,7 @@ func adminRequest(_ method: String, port: Int, _ target: String, user: String? =
         #expect(exchange.snapshot().engine["trades"] ?? 0 == 0, "a halted symbol executed")
 
         // The resume crosses them at 230.00.
-        #expect(httpRequest("POST", "/trading/resume?symbol=AAPL", user: "ops1", password: "opspass1")?.status == 202)
+        #expect(httpRequest("POST", "/trading/resume?symbol=AAPL&reason=news%20out", user: "ops1", password: "opspass1")?.status == 202)
         for client in [buyer, seller] {
             let executed = try client.nextMessage(timeout: .seconds(10))
             guard case .executed(_, _, let shares, let price, _, _) = executed.message else {
@@ -92,9 +92,9 @@ func adminRequest(_ method: String, port: Int, _ target: String, user: String? =
         #expect(waitUntil(timeout: .seconds(10)) { phase(base, "AAPL") == "continuous" })
 
         // The whole market, then back.
-        #expect(httpRequest("POST", "/trading/halt", user: "ops1", password: "opspass1")?.status == 202)
+        #expect(httpRequest("POST", "/trading/halt?reason=drill", user: "ops1", password: "opspass1")?.status == 202)
         #expect(waitUntil(timeout: .seconds(10)) { phase(base, "AAPL") == "halted" && phase(base, "MSFT") == "halted" })
-        #expect(httpRequest("POST", "/trading/resume", user: "ops1", password: "opspass1")?.status == 202)
+        #expect(httpRequest("POST", "/trading/resume?reason=drill", user: "ops1", password: "opspass1")?.status == 202)
         #expect(waitUntil(timeout: .seconds(10)) { phase(base, "AAPL") == "continuous" && phase(base, "MSFT") == "continuous" })
 
         let metrics = try #require(httpGet(base + "/metrics")).body
@@ -130,7 +130,13 @@ func adminRequest(_ method: String, port: Int, _ target: String, user: String? =
         let right = "Basic " + Data("ops1:opspass1".utf8).base64EncodedString()
         #expect((try? actions.authenticate(right, now: 101).get())?.username == "ops1")
         // No gateway behind it (a standby): the action is refused as unavailable.
-        #expect(actions.take(.halt, symbol: .everySymbol, by: Self.keys.operators[0], reason: "") == .unavailable)
-        #expect(actions.take(.halt, symbol: .everySymbol, by: Self.keys.operators[1], reason: "") == .forbidden)
+        let halt = AdminActions.Request(.halt, .symbol(.everySymbol), reason: "drill")
+        #expect((try? actions.take(halt, by: Self.keys.operators[0]).get()) == nil)
+        if case .failure(let refused) = actions.take(halt, by: Self.keys.operators[0]) { #expect(refused.refusal == .unavailable) }
+        if case .failure(let refused) = actions.take(halt, by: Self.keys.operators[1]) { #expect(refused.refusal == .forbidden) }
+        // Checked in order: the role, then the reason.
+        if case .failure(let refused) = actions.take(AdminActions.Request(.halt, .symbol(.everySymbol), reason: nil), by: Self.keys.operators[0]) {
+            #expect(refused.refusal == .missingReason)
+        }
     }
 }

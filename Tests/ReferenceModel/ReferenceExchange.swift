@@ -79,7 +79,7 @@ public struct ReferenceExchange {
         case .resumeInstrument(let c): setHalted(symbol: c.symbol, halted: false)
         case .advanceTime: break  // "advanceTime: nothing beyond expiry."
         case .refuse(let r): refuse(r)
-        case .session, .fixSession, .leadership: break  // "no event"
+        case .session, .fixSession, .leadership, .operatorNote: break  // "no event"
         case .startOfDay(let t): events.append(.systemEvent(SystemEventOccurred(timestamp: t, event: .startOfDay)))
         case .endOfDay(let t): events.append(.systemEvent(SystemEventOccurred(timestamp: t, event: .endOfDay)))
         case .tradingPhase(let c): tradingPhase(c)
