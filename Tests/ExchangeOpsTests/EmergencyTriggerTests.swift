@@ -329,8 +329,8 @@ import Testing
         #expect(token == OrderToken("REST1")!)
         #expect(waitUntil(timeout: .seconds(10)) { exchange.appliance.operatorActions.depth == 0 })
         #expect(waitUntil(timeout: .seconds(10)) {
-            httpGet("http://127.0.0.1:\(port)/debug/orderbook/MSFT")?.body.contains(#""halted":true"#) == true
-        })
+            httpGet("http://127.0.0.1:\(port)/debug/orderbook/MSFT")?.body.contains(#""phase":"halted""#) == true
+        }, "\(String(describing: httpGet("http://127.0.0.1:\(port)/debug/orderbook/MSFT")))")
         try trader.enter(token: OrderToken("AFTER1")!, side: .buy, shares: 100, symbol: aapl, price: 2_000_000)
         guard case .rejected = try Self.next(trader) else { Issue.record("an order passed the emergency shutdown's kill switch"); return }
         let refusals = try #require(httpGet("http://127.0.0.1:\(port)/metrics")).body
@@ -345,4 +345,55 @@ final class Recorded: @unchecked Sendable {
     private var reasons: [String] = []
     func append(_ reason: String) { lock.withLock { reasons.append(reason) } }
     var all: [String] { lock.withLock { reasons } }
+}
+
+/// The real process: a trigger whose action is shutdown drains it as SIGTERM does (the
+/// conditions set through the environment overrides), and `rtes-admin emergency-shutdown`.
+@Suite(.serialized) struct EmergencyProcessTests {
+    @Test(.enabled(if: ExchangeProcess.built, "trading_exchange is not built: run `swift build --build-tests`"))
+    func aShutdownTriggerDrainsTheProcessAsSigtermDoes() throws {
+        let port = freePort()
+        let config = try ExchangeProcess.writeConfig(testConfiguration(metricsPort: port, name: "TEST-EMERGENCY-\(getpid())"))
+        let counters = NSTemporaryDirectory() + "rtes-emergency-\(getpid()).counters"
+        defer { unlink(config); unlink(counters); unlink(counters + ".lock") }
+        let (process, out, err) = try ExchangeProcess.start(
+            [config, "--counters", counters],
+            environment: ["RTES_EMERGENCY_MEMORY_MB": "1", "RTES_EMERGENCY_MEMORY_ACTION": "shutdown", "RTES_EMERGENCY_HOLD_SECONDS": "0"])
+        // The supervisor's first turns (one a second) fire it; bounded: 30 s, then stopped by the test.
+        let exited = waitUntil(timeout: .seconds(30)) { !process.isRunning }
+        if !exited { process.terminate() }
+        let run = ExchangeProcess.finish(process, out, err)
+        #expect(exited, "the process did not stop itself; stderr: \(run.errors)")
+        #expect(run.status == 0, "stderr: \(run.errors)")
+        #expect(run.errors.contains("emergency trigger memory fired: memory "), "\(run.errors)")
+        #expect(run.errors.contains("emergency:memory (admin) took kill_exchange"), "\(run.errors)")
+        #expect(run.errors.contains("SIGTERM: draining"))
+        #expect(run.output.contains("final counters"))
+    }
+
+    @Test(.enabled(if: ExchangeProcess.built, "trading_exchange is not built: run `swift build --build-tests`"))
+    func rtesAdminTakesTheEmergencyShutdownAsAnAdminOnly() throws {
+        guard FileManager.default.isExecutableFile(atPath: AdminCLITests.tool.path) else {
+            Issue.record("rtes-admin is not built at \(AdminCLITests.tool.path)")
+            return
+        }
+        let asked = Recorded()
+        var knobs = ExchangeKnobs()
+        knobs.emergencyShutdown = { reason in asked.append(reason) }
+        let exchange = try TestExchange(knobs, keys: AdminAPITests.keys)
+        defer { exchange.drain() }
+        let url = "http://127.0.0.1:\(exchange.appliance.admin!.port)"
+        func admin(_ arguments: [String], _ password: String) throws -> AdminCLITests.Run {
+            try AdminCLITests.run(AdminCLITests.tool.path, ["emergency-shutdown"] + arguments + ["--url", url],
+                                  environment: ["RTES_ADMIN_PASSWORD": password])
+        }
+        let forbidden = try admin(["--user", "ops1", "--reason", "drill"], "opspass1")
+        #expect(forbidden.status == 1 && forbidden.errors.contains("HTTP 403"), "\(forbidden)")
+        #expect(try admin(["--user", "boss", "--reason", String(repeating: "x", count: 141)], "bosspass1").status == 64)
+        #expect(asked.all.isEmpty)
+        let taken = try admin(["--user", "boss", "--reason", "disk failing"], "bosspass1")
+        #expect(taken.status == 0 && taken.output.contains(#""action":"emergency_shutdown""#) && taken.output.contains(#""draining":true"#),
+                "\(taken)")
+        #expect(asked.all == ["by boss: disk failing"])
+    }
 }
