@@ -57,16 +57,18 @@ struct ConfigurationDecoder {
         let replication = decodeReplication(section("replication", of: object))
         let tradingDay = decodeTradingDay(section("trading_day", of: object))
         let luld = decodeLULD(section("luld", of: object))
+        let emergency = decodeEmergency(section("emergency", of: object))
         checkReplication(durability, replication)
         checkPorts(exchange, marketData, fix, replication: durability.replication != .none && replication.role == .primary ? replication : nil)
         checkAddresses(exchange, marketData)
         checkCores(performance)
         if let symbols { checkInstruments(symbols, risk, performance) }
         guard issues.isEmpty, let symbols else { return nil }
-        let configuration = ExchangeConfiguration(
+        var configuration = ExchangeConfiguration(
             exchange: exchange, symbols: symbols, risk: risk, performance: performance, gateway: gateway, marketData: marketData,
             admin: admin, auth: auth, durability: durability, leadership: leadership, fix: fix, replication: replication,
             tradingDay: tradingDay, luld: luld)
+        configuration.emergency = emergency
         // A safety net: validation above should already have caught everything the engine checks.
         for problem in configuration.engineConfiguration().problems() {
             issues.append(ConfigurationIssue(path: "", location: nil, message: "the matching engine rejects this configuration: \(problem)"))
@@ -777,6 +779,50 @@ struct ConfigurationDecoder {
             message += "; allowed keys \(place) are \(allowed.joined(separator: ", "))"
             issue(scope.member(member.key).path, member.keyLocation, message)
         }
+    }
+
+    /// The `emergency` section (docs/OPERATIONS.md, "Emergency triggers"): every threshold 0
+    /// (off) unless set; an action other than alert for a condition that is off is a warning.
+    private mutating func decodeEmergency(_ object: JSONObject?) -> EmergencySettings {
+        var settings = EmergencySettings()
+        let scope = Scope.root.member("emergency")
+        let conditions = ["memory_mb": "memory", "reject_ratio": "reject_ratio", "error_rate_per_second": "error_rate",
+                          "journal_lag_records": "journal_lag", "replication_lag_records": "replication_lag"]
+        guard let object else {
+            for key in ["hold_seconds"] + conditions.keys.sorted() + conditions.values.sorted().map({ $0 + "_action" }) {
+                consultedPaths.insert(scope.member(key).schemaPath)
+            }
+            return settings
+        }
+        wholeNumber(object, "hold_seconds", in: scope, 0...3_600).map { Int($0) }.assign(to: &settings.holdSeconds)
+        wholeNumber(object, "memory_mb", in: scope, 0...16_777_216).assign(to: &settings.memoryMB)
+        fixedPoint(object, "reject_ratio", in: scope, decimals: 4, 0...10_000,
+                   allowed: "a share from 0 (off) to 1, with at most 4 decimals (0.5 means half of the orders rejected)")
+            .assign(to: &settings.rejectRatioTenThousandths)
+        wholeNumber(object, "error_rate_per_second", in: scope, 0...1_000_000_000).assign(to: &settings.errorRatePerSecond)
+        wholeNumber(object, "journal_lag_records", in: scope, 0...UInt64(UInt32.max)).assign(to: &settings.journalLagRecords)
+        wholeNumber(object, "replication_lag_records", in: scope, 0...UInt64(UInt32.max)).assign(to: &settings.replicationLagRecords)
+        let actions = EmergencySettings.Action.allCases.map { ($0.rawValue, $0) }
+        choice(object, "memory_action", in: scope, actions).assign(to: &settings.memoryAction)
+        choice(object, "reject_ratio_action", in: scope, actions).assign(to: &settings.rejectRatioAction)
+        choice(object, "error_rate_action", in: scope, actions).assign(to: &settings.errorRateAction)
+        choice(object, "journal_lag_action", in: scope, actions).assign(to: &settings.journalLagAction)
+        choice(object, "replication_lag_action", in: scope, actions).assign(to: &settings.replicationLagAction)
+        let off: [(String, String, Bool, EmergencySettings.Action)] = [
+            ("memory_action", "memory_mb", settings.memoryMB == 0, settings.memoryAction),
+            ("reject_ratio_action", "reject_ratio", settings.rejectRatioTenThousandths == 0, settings.rejectRatioAction),
+            ("error_rate_action", "error_rate_per_second", settings.errorRatePerSecond == 0, settings.errorRateAction),
+            ("journal_lag_action", "journal_lag_records", settings.journalLagRecords == 0, settings.journalLagAction),
+            ("replication_lag_action", "replication_lag_records", settings.replicationLagRecords == 0, settings.replicationLagAction),
+        ]
+        for (actionKey, thresholdKey, isOff, action) in off where isOff && action != .alert {
+            let path = scope.member(actionKey).path
+            guard let location = locations[path], !invalidPaths.contains(scope.member(thresholdKey).path) else { continue }
+            warnings.append(ConfigurationIssue(
+                path: path, location: location,
+                message: "is \(action.rawValue), but emergency.\(thresholdKey) is 0, so that trigger is off and never fires"))
+        }
+        return settings
     }
 
     // MARK: Typed fields

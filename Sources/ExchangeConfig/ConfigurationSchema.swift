@@ -333,6 +333,29 @@ enum ConfigurationSchema {
               meaning: "milliseconds a limit state (best bid at the upper band or best ask at the lower band) lasts before the instrument pauses, 1–3600000"),
         Field(path: "luld.pause_ms", type: .wholeNumber, defaultValue: "300000",
               meaning: "milliseconds an LULD pause lasts before the halt cross reopens the instrument, 1–86400000"),
+
+        Field(path: "emergency.hold_seconds", type: .wholeNumber, defaultValue: "5",
+              meaning: "how long an emergency condition must hold, looked at once a second by the supervisor thread, before its trigger fires (once; it re-arms when the condition clears), 0–3600 seconds"),
+        Field(path: "emergency.memory_mb", type: .wholeNumber, defaultValue: "0",
+              meaning: "the process's resident memory (/proc/self/statm) in MiB at or above which the memory trigger fires, 0–16777216; 0: off"),
+        Field(path: "emergency.memory_action", type: .choice(EmergencySettings.Action.allCases.map(\.rawValue)), defaultValue: #""alert""#,
+              meaning: "what the memory trigger's firing does: alert (a critical log line and the metrics), stop_new_orders (the exchange kill switch: resting orders cancelled, new ones refused; journaled with who emergency:<condition> and why), cancel_all_and_halt (the kill switch and a market-wide halt, published on ITCH and OUCH) or shutdown (the kill switch, the halt, then the clean drain SIGTERM makes)"),
+        Field(path: "emergency.reject_ratio", type: .decimal, defaultValue: "0",
+              meaning: "the share of Enter Order and Replace messages rejected over the last second (every reason, the gateway's refusals included) at or above which the reject-ratio trigger fires, 0–1 with at most 4 decimals; 0: off"),
+        Field(path: "emergency.reject_ratio_action", type: .choice(EmergencySettings.Action.allCases.map(\.rawValue)), defaultValue: #""alert""#,
+              meaning: "what the reject-ratio trigger's firing does: alert (a critical log line and the metrics), stop_new_orders (the exchange kill switch: resting orders cancelled, new ones refused; journaled with who emergency:<condition> and why), cancel_all_and_halt (the kill switch and a market-wide halt, published on ITCH and OUCH) or shutdown (the kill switch, the halt, then the clean drain SIGTERM makes)"),
+        Field(path: "emergency.error_rate_per_second", type: .wholeNumber, defaultValue: "0",
+              meaning: "client protocol errors (disconnects for protocol violations, rtes_protocol_errors_total) plus journal write errors (ENOSPC, EIO, short writes, others) per second at or above which the error-rate trigger fires, 0–1000000000; 0: off"),
+        Field(path: "emergency.error_rate_action", type: .choice(EmergencySettings.Action.allCases.map(\.rawValue)), defaultValue: #""alert""#,
+              meaning: "what the error-rate trigger's firing does: alert (a critical log line and the metrics), stop_new_orders (the exchange kill switch: resting orders cancelled, new ones refused; journaled with who emergency:<condition> and why), cancel_all_and_halt (the kill switch and a market-wide halt, published on ITCH and OUCH) or shutdown (the kill switch, the halt, then the clean drain SIGTERM makes)"),
+        Field(path: "emergency.journal_lag_records", type: .wholeNumber, defaultValue: "0",
+              meaning: "journal records taken and not yet durable at or above which the journal-lag trigger fires, 0–4294967295; 0: off (and never fires without a journal)"),
+        Field(path: "emergency.journal_lag_action", type: .choice(EmergencySettings.Action.allCases.map(\.rawValue)), defaultValue: #""alert""#,
+              meaning: "what the journal-lag trigger's firing does: alert (a critical log line and the metrics), stop_new_orders (the exchange kill switch: resting orders cancelled, new ones refused; journaled with who emergency:<condition> and why), cancel_all_and_halt (the kill switch and a market-wide halt, published on ITCH and OUCH) or shutdown (the kill switch, the halt, then the clean drain SIGTERM makes)"),
+        Field(path: "emergency.replication_lag_records", type: .wholeNumber, defaultValue: "0",
+              meaning: "records the standby has not acknowledged at or above which the replication-lag trigger fires, 0–4294967295; 0: off (and never fires without replication)"),
+        Field(path: "emergency.replication_lag_action", type: .choice(EmergencySettings.Action.allCases.map(\.rawValue)), defaultValue: #""alert""#,
+              meaning: "what the replication-lag trigger's firing does: alert (a critical log line and the metrics), stop_new_orders (the exchange kill switch: resting orders cancelled, new ones refused; journaled with who emergency:<condition> and why), cancel_all_and_halt (the kill switch and a market-wide halt, published on ITCH and OUCH) or shutdown (the kill switch, the halt, then the clean drain SIGTERM makes)"),
     ]
 
     /// The allowed keys of each object, by schema path ("" is the top level).
@@ -378,6 +401,7 @@ enum ConfigurationSchema {
             ("RTES_AGENTS_PASSWORD", "rtes-agents: one password for every agent account (the exchange ignores it)"),
             ("RTES_REPLAY_PASSWORD", "rtes-itch-replay: the replay participant's password (the exchange ignores it)"),
             ("RTES_STRATEGY_PASSWORD", "rtes-strategy: the trading account's password (the exchange ignores it)"),
+            ("RTES_ADMIN_PASSWORD", "rtes-admin: the operator's password for the admin API (the exchange ignores it)"),
             // TLS (docs/TLS.md): files, named by path only; the key's contents are never read into a message.
             ("RTES_TLS_CERT", "gateway.tls, fix.tls, market_data.snapshot_tls or admin.tls on: the PEM file of the server certificate (and chain)"),
             ("RTES_TLS_KEY", "gateway.tls, fix.tls, market_data.snapshot_tls or admin.tls on: the PEM file of the server's private key"),

@@ -23,6 +23,8 @@ public struct ExchangeConfiguration: Sendable, Equatable {
     public var tradingDay: TradingDaySettings
     /// Limit-up/limit-down bands and pauses (`luld`; off when absent).
     public var luld: LULDSettings
+    /// Emergency triggers (`emergency`; every condition off by default).
+    public var emergency = EmergencySettings()
 
     public init(
         exchange: ExchangeSettings = ExchangeSettings(), symbols: [InstrumentSpec], risk: RiskSettings = RiskSettings(),

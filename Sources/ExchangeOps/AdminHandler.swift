@@ -151,7 +151,7 @@ final class AdminHandler: ChannelDuplexHandler {
                         json: #"{"error":"URI longer than \#(settings.maxURIBytes) bytes (admin.max_uri_bytes)"}"#)
         }
         let (path, query) = split(head.uri)
-        if path.hasPrefix("/trading/") || path.hasPrefix("/admin/") {
+        if path.hasPrefix("/trading/") || path.hasPrefix("/admin/") || path.hasPrefix("/emergency/") {
             guard head.method == .POST else {
                 return send(context, head, .methodNotAllowed, json: #"{"error":"method not allowed","allowed":["POST"]}"#)
             }
@@ -198,6 +198,7 @@ final class AdminHandler: ChannelDuplexHandler {
         guard let actions = state.actions else {
             return send(context, head, .notFound, json: #"{"error":"this exchange takes no admin actions: the keys file lists no operators"}"#)
         }
+        if path.hasPrefix("/emergency/") { return emergencyAction(path, query: query, actions: actions, head: head, context: context) }
         let request: AdminActions.Request
         switch parseAction(path, query: query) {
         case .success(let r): request = r
@@ -225,6 +226,63 @@ final class AdminHandler: ChannelDuplexHandler {
             switch outcome {
             case .success(let json): self.send(context, head, .accepted, json: json)
             case .failure(let refused): self.answer(refused, context: context, head: head)
+            }
+        }
+    }
+
+    /// `POST /emergency/shutdown?reason=R` (role admin): the kill switch, a market-wide halt,
+    /// then the clean drain (`EmergencyMonitor.manualShutdown`). Authenticated, throttled and
+    /// counted as the other actions are.
+    private func emergencyAction(_ path: String, query: [String: String], actions: AdminActions, head: HTTPRequestHead,
+                                 context: ChannelHandlerContext) {
+        guard path == "/emergency/shutdown" else {
+            let refused = actions.refuse(.invalidRequest, "no such action; the emergency action is POST /emergency/shutdown?reason=R",
+                                         what: "POST \(path)")
+            return send(context, head, .notFound, json: #"{"error":\#(quote(refused.message)),"refusal":"invalid_request"}"#)
+        }
+        guard let emergency = state.emergency else {
+            return answer(actions.refuse(.unavailable, "this exchange has no emergency shutdown path", what: "POST \(path)"),
+                          context: context, head: head)
+        }
+        guard actions.admits() else {
+            return answer(AdminActions.Refused(refusal: .throttled, message: "too many failed authentications this second; try again"),
+                          context: context, head: head)
+        }
+        let reason = query["reason"].map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "\u{FFFD}" }
+        let header = head.headers.first(name: "Authorization")
+        let authenticated = pool.runIfActive(eventLoop: context.eventLoop) { actions.authenticate(header) }
+        authenticated.assumeIsolated().whenComplete { result in
+            func refuse(_ refusal: AdminActions.Refusal, _ message: String, who: String?) {
+                actions.count(refusal)
+                if let who { actions.audit("admin: refused \(who) emergency shutdown: \(message)") }
+                self.answer(AdminActions.Refused(refusal: refusal, message: message), context: context, head: head)
+            }
+            switch result {
+            case .success(.success(let person)):
+                guard person.role == .admin else {
+                    return refuse(.forbidden, "the \(person.role.rawValue) role may not take an emergency shutdown", who: person.description)
+                }
+                guard let reason, !reason.isEmpty else {
+                    return refuse(.missingReason, "a reason is required (reason=…, 1 to \(OperatorNote.maximumReasonBytes - 20) printable ASCII characters)",
+                                  who: person.description)
+                }
+                guard OperatorNote.isValidReason(reason), reason.utf8.count <= OperatorNote.maximumReasonBytes - 20 else {
+                    return refuse(.invalidReason, "the reason must be 1 to \(OperatorNote.maximumReasonBytes - 20) printable ASCII characters",
+                                  who: person.description)
+                }
+                actions.audit("admin: \(person) took an emergency shutdown: \(reason)")
+                switch emergency.manualShutdown(by: person, reason: reason) {
+                case .success(let commands):
+                    let list = commands.map { quote($0) }.joined(separator: ",")
+                    self.send(context, head, .accepted, json: #"{"action":"emergency_shutdown","operator":\#(quote(person.username)),"#
+                        + #""reason":\#(quote(reason)),"commands":[\#(list)],"draining":true}"#)
+                case .failure(let refused): self.answer(refused, context: context, head: head)
+                }
+            case .success(.failure(let r)):
+                self.answer(AdminActions.Refused(refusal: r, message: r == .throttled ? "too many failed authentications this second; try again"
+                                                    : "an operator's credentials are needed (HTTP Basic)"), context: context, head: head)
+            case .failure:
+                refuse(.unavailable, "the admin plane is stopping", who: nil)
             }
         }
     }

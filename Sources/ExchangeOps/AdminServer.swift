@@ -26,6 +26,7 @@ import Synchronization
 /// | `/debug/orderbook/SYMBOL?levels=N` | depth as JSON (404 unknown symbol, 503 engine not answering) |
 /// | `/view`, `/view/events` | with `admin.web_view` on: the read-only web view and its server-sent events (`WebViewHub`) |
 /// | `POST /trading/halt?symbol=S&reason=R`, `POST /trading/resume?…` | an operator's halt or resume of a symbol (no `symbol`: the whole market), HTTP Basic authentication against the keys file's `operators` (`AdminActions`); 202 once queued for the engine |
+/// | `POST /emergency/shutdown?reason=R` | role admin: the kill switch, a market-wide halt, then the clean drain SIGTERM makes (`EmergencyMonitor`); 202 once queued |
 /// | `POST /admin/kill?account=A|firm=F|exchange=true&reason=R`, `/admin/reinstate?…`, `/admin/cancel-all?account=A|firm=F&…`, `/admin/snapshot?reason=R`, `/admin/day/start?…`, `/admin/day/end?…` | the other write actions, by role (`AdminActions`); 202 with what was queued, 400/401/403/404/429/503 with the refusal |
 public final class AdminServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
@@ -137,10 +138,15 @@ public final class AdminState: Sendable {
     let actions: AdminActions?
     /// The feed the web view's tape follows; nil: the exchange publishes none (the tape is sampled).
     let tapeFeed: WebViewFeedSource?
+    /// The emergency triggers (their metrics, their /health check) and the manual emergency
+    /// shutdown; nil: none.
+    let emergency: EmergencyMonitor?
 
     public init(cells: CounterCells, snapshots: OrderBookSnapshotClient, instruments: [InstrumentSpec],
-                settings: AdminSettings = AdminSettings(), actions: AdminActions? = nil, tapeFeed: WebViewFeedSource? = nil) {
+                settings: AdminSettings = AdminSettings(), actions: AdminActions? = nil, tapeFeed: WebViewFeedSource? = nil,
+                emergency: EmergencyMonitor? = nil) {
         self.actions = actions
+        self.emergency = emergency
         self.tapeFeed = tapeFeed
         self.cells = cells
         self.settings = settings
@@ -164,6 +170,7 @@ public final class AdminState: Sendable {
         out.metric("rtes_admin_connections_closed_total", "counter", "Admin HTTP connections the admin plane closed itself, by reason.",
                    AdminConnections.Closure.allCases.map { (#"{reason="\#($0.label)"}"#, String(connections.closed($0))) })
         actions?.metrics(&out)
+        emergency?.metrics(&out)
         return MetricsRenderer.render(CountersSnapshot(cells)) + out.text
     }
 
@@ -178,7 +185,12 @@ public final class AdminState: Sendable {
         let snapshot = CountersSnapshot(cells)
         let now = started.duration(to: .now)
         let seconds = Double(now.components.seconds) + Double(now.components.attoseconds) * 1e-18
-        return (snapshot, health.withLock { $0.evaluate(snapshot, now: seconds) })
+        var report = health.withLock { $0.evaluate(snapshot, now: seconds) }
+        if let check = emergency?.healthCheck() {
+            report.checks.append(("emergency", check))
+            if check.status == .degraded && report.status == .healthy { report.status = .degraded }
+        }
+        return (snapshot, report)
     }
 }
 

@@ -45,6 +45,9 @@ public final class Appliance: @unchecked Sendable {
     /// `operatorQueueCapacity − OperatorNote.maximumParts` accounts at once.
     public let operatorActions = OperatorActionQueue(capacity: Appliance.operatorQueueCapacity)
     public static let operatorQueueCapacity = 4_096
+    /// The emergency triggers (`emergency`) and the manual emergency shutdown; a turn is
+    /// `emergency?.turn(snapshot, now:)` on the supervisor thread (`ServiceMonitor`).
+    public internal(set) var emergency: EmergencyMonitor?
     /// The port the order gateway listens on (the configured one, or the one the kernel
     /// chose when the options asked for port 0).
     public private(set) var gatewayPort = 0
@@ -128,6 +131,10 @@ public final class Appliance: @unchecked Sendable {
         /// A seat that already leads (a standby's, handed over by `promote`): the primary
         /// journals its term and opens without campaigning again.
         public var leadership: ApplianceLeadership?
+        /// The clean drain an emergency shutdown asks for, given the reason (trading_exchange:
+        /// SIGTERM to itself); nil: an emergency shutdown stops and halts trading but cannot
+        /// stop the process (tests pass their own).
+        public var emergencyShutdown: (@Sendable (String) -> Void)?
 
         public init(countersPath: String, demoFlowRate: Int = 0, demoFlowSeed: UInt64 = 1, demoFlowCommands: Int? = nil,
                     apiKeys: APIKeys? = nil, stopRequested: (@Sendable () -> String?)? = nil, durability: DurabilityMode? = nil,
@@ -713,6 +720,16 @@ public final class Appliance: @unchecked Sendable {
         let actions = keys.operators.isEmpty ? nil
             : AdminActions(operators: keys.operators, accounts: keys.accounts, queue: operatorActions, snapshot: snapshot,
                            audit: { logger.notice("\($0)") })
+        // The emergency triggers take their actions through the same queue (a plane of their own
+        // when the keys file names no operator).
+        emergency = EmergencyMonitor(
+            settings: configuration.emergency,
+            actions: actions ?? AdminActions(operators: [], accounts: keys.accounts, queue: operatorActions, audit: { logger.notice("\($0)") }),
+            shutdown: options.emergencyShutdown, logger: logger)
+        if configuration.emergency.anyOn {
+            note("emergency: triggers armed (\(EmergencyTriggers(configuration.emergency).armed.keys.map(\.rawValue).sorted().joined(separator: ", ")); "
+                + "hold \(configuration.emergency.holdSeconds) s)")
+        }
         try openAdminAndPublish(configuration, snapshots: OrderBookSnapshotClient(base: snapshotMemory, maxLevels: snapshotLevels),
                                 cpus: adminCPUs, environment: options.environment, actions: actions, stopIfRequested: stopIfRequested)
     }
@@ -734,7 +751,7 @@ public final class Appliance: @unchecked Sendable {
                                 historyMessages: configuration.marketData.retransmitHistoryMessages)
             : nil
         let state = AdminState(cells: counters.cells, snapshots: snapshots, instruments: configuration.symbols, settings: configuration.admin,
-                               actions: actions, tapeFeed: feed)
+                               actions: actions, tapeFeed: feed, emergency: emergency)
         let host = configuration.exchange.bindAddress.description
         note(adminCPUs.note)
         try stopIfRequested()

@@ -16,6 +16,9 @@ public final class ServiceMonitor: @unchecked Sendable {
     let snapshot: @Sendable () -> CountersSnapshot
     let notifier: ServiceNotifier?
     let logger: Logger
+    /// Called each turn with the snapshot and the time (the emergency triggers:
+    /// `EmergencyMonitor.turn`); nil: none.
+    let emergency: (@Sendable (CountersSnapshot, Double) -> Void)?
     /// The watchdog's window (half of WATCHDOG_USEC), or nil without a watchdog.
     let watchdogWindow: Double?
     /// Seconds between turns.
@@ -27,8 +30,10 @@ public final class ServiceMonitor: @unchecked Sendable {
 
     /// `watchdogSeconds` is WATCHDOG_USEC in seconds: pings go at a quarter of it, and only
     /// while every heartbeat moved within half of it.
-    public init(snapshot: @escaping @Sendable () -> CountersSnapshot, notifier: ServiceNotifier?, watchdogSeconds: Double?, logger: Logger) {
+    public init(snapshot: @escaping @Sendable () -> CountersSnapshot, notifier: ServiceNotifier?, watchdogSeconds: Double?, logger: Logger,
+                emergency: (@Sendable (CountersSnapshot, Double) -> Void)? = nil) {
         self.snapshot = snapshot
+        self.emergency = emergency
         self.notifier = notifier
         self.logger = logger
         watchdogWindow = watchdogSeconds.map { $0 / 2 }
@@ -40,6 +45,7 @@ public final class ServiceMonitor: @unchecked Sendable {
     @discardableResult
     public func turn(now: Double) -> Bool {
         let s = snapshot()
+        if s.state == .running { emergency?(s, now) }
         let progressing = watch.allProgressing(HeartbeatWatch.beats(s), now: now)
         guard watchdogWindow != nil, let notifier, progressing, s.state == .running else { return false }
         return notifier.send("WATCHDOG=1")

@@ -27,7 +27,7 @@ struct RTESAdmin: ParsableCommand {
             timeout, not HTTP), 64 a usage error.
             """,
         version: RTESVersion.current,
-        subcommands: [Halt.self, Resume.self, Kill.self, Reinstate.self, CancelAll.self, Snapshot.self, Day.self])
+        subcommands: [Halt.self, Resume.self, Kill.self, Reinstate.self, CancelAll.self, Snapshot.self, Day.self, EmergencyShutdown.self])
 }
 
 /// What every action needs: where, who, why.

@@ -174,8 +174,19 @@ struct TradingExchange: ParsableCommand {
         let path = counters ?? CountersSnapshot.defaultPath(exchangeName: loaded.configuration.exchange.name)
         logger.info("starting \(loaded.configuration.exchange.name) from \(config); counters in \(path)")
         var appliance: Appliance
-        let options = Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys,
+        var options = Appliance.Options(countersPath: path, demoFlowRate: demoFlow, demoFlowSeed: demoSeed, apiKeys: keys,
                                         stopRequested: Self.pendingStopSignal, newDay: newDay)
+        // An emergency shutdown (a trigger's, or POST /emergency/shutdown) drains as SIGTERM
+        // does: once the kill switch and the halt it queued have reached the engine (at most
+        // two seconds), the process sends itself SIGTERM, which the loop below takes.
+        let shutdownQueue = ShutdownQueue()
+        options.emergencyShutdown = { _ in
+            Thread.detachNewThread {
+                let deadline = Date().addingTimeInterval(2)
+                while (shutdownQueue.depth?() ?? 0) > 0 && Date() < deadline { usleep(10_000) }
+                kill(getpid(), SIGTERM)
+            }
+        }
         do {
             appliance = try Appliance.start(loaded.configuration, options: options, logger: logger)
         } catch let stopped as Appliance.StartStopped {
@@ -186,14 +197,15 @@ struct TradingExchange: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-        logger.info("running; SIGTERM or SIGINT stops")
+                logger.info("running; SIGTERM or SIGINT stops")
         // Under systemd (Type=notify): ready now; the watchdog pinged while the agents progress.
         let notifier = ServiceNotifier.fromEnvironment(environment)
         let watchdog = ServiceNotifier.watchdogSeconds(environment)
         notifier?.send("READY=1\nSTATUS=serving")
         let current = CurrentAppliance(appliance)
+        shutdownQueue.depth = { current.appliance.emergency?.pendingActions ?? 0 }
         let monitor = ServiceMonitor(snapshot: { current.appliance.counters.snapshot() }, notifier: notifier, watchdogSeconds: watchdog,
-                                     logger: logger)
+                                     logger: logger, emergency: { s, now in current.appliance.emergency?.turn(s, now: now) })
         monitor.start()
 
         var received: Int32 = 0
@@ -263,6 +275,17 @@ struct TradingExchange: ParsableCommand {
         } else {
             logger.info("stopped")
         }
+    }
+}
+
+/// The operators' queue an emergency shutdown waits on before it drains (set once started).
+final class ShutdownQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (@Sendable () -> Int)?
+    /// Operator actions still waiting for the gateway.
+    var depth: (@Sendable () -> Int)? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
     }
 }
 

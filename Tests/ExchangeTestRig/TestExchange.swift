@@ -103,6 +103,11 @@ public struct ExchangeKnobs: Sendable {
     /// The `trading_day` section's members as JSON (nil: none, instruments stay continuous),
     /// e.g. `"enabled": true, "clock_rate": 5000`.
     public var tradingDay: String?
+    /// The `emergency` section's members as JSON (nil: none, every trigger off), e.g.
+    /// `"memory_mb": 1, "memory_action": "stop_new_orders"`.
+    public var emergency: String?
+    /// What an emergency shutdown calls instead of stopping the process (`Appliance.Options`).
+    public var emergencyShutdown: (@Sendable (String) -> Void)?
 
     /// The `gateway` section (`maxConnections` … `shutdownGraceMilliseconds`), `performance`
     /// (`queueCapacity`, `maxClients`, `orderPoolSize`, `hugepages`), `risk` (`maxOrdersPerSecond`,
@@ -168,7 +173,7 @@ public struct ExchangeKnobs: Sendable {
                         "udp_port": \(udpPort) },
           "market_data": { "retransmit_history_messages": \(retransmitHistoryMessages), "snapshot_tls": "\(snapshotTLS)" },
           "admin": { "tls": "\(adminTLS)", "web_view": \(webView), "web_view_interval_ms": \(webViewIntervalMilliseconds) },
-          "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")\(tradingDay.map { "\n  \"trading_day\": { \($0) }," } ?? "")
+          "fix": { "tls": "\(fixTLS)" },\(durability.map { "\n  \"durability\": \($0)," } ?? "")\(tradingDay.map { "\n  \"trading_day\": { \($0) }," } ?? "")\(emergency.map { "\n  \"emergency\": { \($0) }," } ?? "")
           "gateway": { "session_name": "\(testSessionName)", "max_connections": \(maxConnections), "max_pre_login_connections": \(maxPreLoginConnections),
                        "max_pre_login_per_address": \(maxPreLoginPerAddress),
                        "session_history_messages": \(sessionHistoryMessages), "send_queue_bytes": \(sendQueueBytes),
@@ -229,6 +234,7 @@ public final class TestExchange: @unchecked Sendable {
         var options = Appliance.Options(
             countersPath: countersPath, demoFlowRate: knobs.demoFlowRate, demoFlowCommands: knobs.demoFlowCommands, apiKeys: keys)
         options.environment = knobs.environment
+        options.emergencyShutdown = knobs.emergencyShutdown
         if knobs.fix { options.fixPort = 0 }
         if knobs.fix && knobs.dropCopy { options.dropCopyPort = 0 }
         do {
