@@ -102,7 +102,7 @@ import Testing
         #expect(others == ["RTES_API_KEYS_FILE", "RTES_LOG_LEVEL", "RTES_CLIENT_PASSWORD", "RTES_FEED_PASSWORD", "RTES_LOADGEN_PASSWORD",
                            "RTES_TLS_CERT", "RTES_TLS_KEY", "RTES_CA_CERT", "RTES_TLS_CLIENT_CERT", "RTES_TLS_CLIENT_KEY", "RTES_DROPCOPY_PASSWORD",
                            "RTES_AGENTS_PASSWORD", "RTES_REPLAY_PASSWORD",
-                           "RTES_STRATEGY_PASSWORD"])
+                           "RTES_STRATEGY_PASSWORD", "RTES_LOG_FORMAT", "RTES_ADMIN_PASSWORD"])
         #expect(others.isDisjoint(with: names))
         for variable in ConfigurationLoader.environmentVariables {
             let path = try! #require(variable.path)
