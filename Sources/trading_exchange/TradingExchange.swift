@@ -197,7 +197,7 @@ struct TradingExchange: ParsableCommand {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
-                logger.info("running; SIGTERM or SIGINT stops")
+        logger.info("running; SIGTERM or SIGINT stops")
         // Under systemd (Type=notify): ready now; the watchdog pinged while the agents progress.
         let notifier = ServiceNotifier.fromEnvironment(environment)
         let watchdog = ServiceNotifier.watchdogSeconds(environment)
