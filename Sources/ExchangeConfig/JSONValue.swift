@@ -40,8 +40,15 @@ struct JSONValue: Sendable, Equatable {
 
 /// `text` in double quotes with control characters and quotes escaped, at most 40 characters.
 func quoted(_ text: String) -> String {
+    jsonString(abbreviated(text))
+}
+
+/// `text` as a JSON string literal (RFC 8259): in double quotes, with quotes, backslashes and
+/// control characters (DEL included) escaped, everything else as it is. The one escaper of the
+/// package: configuration messages, `rtes-journal`'s JSON, the exchange's JSON log lines.
+public func jsonString(_ text: String) -> String {
     var out = "\""
-    for scalar in abbreviated(text).unicodeScalars {
+    for scalar in text.unicodeScalars {
         switch scalar {
         case "\"": out += "\\\""
         case "\\": out += "\\\\"

@@ -1,3 +1,4 @@
+import ExchangeConfig
 import Foundation
 import Logging
 import Synchronization
@@ -164,23 +165,8 @@ public struct OperatorLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped,
-    /// everything else as UTF-8.
     static func appendJSONString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += jsonString(s)
     }
 
     /// `2026-12-08T01:02:03.456789Z`.
