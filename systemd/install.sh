@@ -6,7 +6,7 @@
 #   systemd/install.sh uninstall [--prefix PREFIX] [--root DIR] [--purge]
 #
 # install:   PREFIX/bin/trading_exchange and its tools (rtes-stat, rtes-keys, rtes-journal,
-#            rtes-leader, rtes-client, rtes-feed, rtes-dropcopy) from DIR (default .build/release),
+#            rtes-leader, rtes-client, rtes-feed, rtes-dropcopy, rtes-admin) from DIR (default .build/release),
 #            the unit as /etc/systemd/system/rtes.service (checked with systemd-analyze),
 #            /etc/rtes/config.json from configs/config.prod.json only if absent,
 #            /etc/rtes/api_keys.json (mode 0600, the unit's LoadCredential=) only if
@@ -66,7 +66,7 @@ if [ -n "$root" ]; then
     root=${root%/}
 fi
 user=rtes
-binaries=(trading_exchange rtes-stat rtes-keys rtes-journal rtes-leader rtes-client rtes-feed rtes-dropcopy)
+binaries=(trading_exchange rtes-stat rtes-keys rtes-journal rtes-leader rtes-client rtes-feed rtes-dropcopy rtes-admin)
 unit=$root/etc/systemd/system/rtes.service
 etc=$root/etc/rtes
 bindir=$root$prefix/bin
