@@ -25,7 +25,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/common.sh"
 
 PROC_IRQ=${RTES_PROC_IRQ:-/proc/irq}
-SYS_NET=${RTES_SYS_CLASS_NET:-/sys/class/net}
+SYS_NET=/sys/class/net
 default_config=/etc/rtes/config.json
 cores_arg=""
 config=""
