@@ -93,17 +93,17 @@ public struct OperatorLogHandler: LogHandler {
 
     func jsonLine(_ event: LogEvent, _ metadata: Logger.Metadata) -> String {
         var out = "{\"time\":"
-        Self.appendJSONString(Self.rfc3339(now()), to: &out)
+        out += jsonString(Self.rfc3339(now()))
         out += ",\"level\":"
-        Self.appendJSONString(event.level.rawValue, to: &out)
+        out += jsonString(event.level.rawValue)
         out += ",\"label\":"
-        Self.appendJSONString(label, to: &out)
+        out += jsonString(label)
         out += ",\"message\":"
-        Self.appendJSONString(event.message.description, to: &out)
+        out += jsonString(event.message.description)
         out += ",\"source\":"
-        Self.appendJSONString(event.source, to: &out)
+        out += jsonString(event.source)
         out += ",\"file\":"
-        Self.appendJSONString(event.file, to: &out)
+        out += jsonString(event.file)
         out += ",\"line\":\(event.line)"
         if !metadata.isEmpty {
             out += ",\"metadata\":"
@@ -144,8 +144,8 @@ public struct OperatorLogHandler: LogHandler {
 
     static func appendJSON(_ value: Logger.Metadata.Value, to out: inout String) {
         switch value {
-        case .string(let s): appendJSONString(s, to: &out)
-        case .stringConvertible(let c): appendJSONString(c.description, to: &out)
+        case .string(let s): out += jsonString(s)
+        case .stringConvertible(let c): out += jsonString(c.description)
         case .array(let values):
             out += "["
             for (i, v) in values.enumerated() {
@@ -157,16 +157,12 @@ public struct OperatorLogHandler: LogHandler {
             out += "{"
             for (i, key) in dictionary.keys.sorted().enumerated() {
                 if i > 0 { out += "," }
-                appendJSONString(key, to: &out)
+                out += jsonString(key)
                 out += ":"
                 appendJSON(dictionary[key]!, to: &out)
             }
             out += "}"
         }
-    }
-
-    static func appendJSONString(_ s: String, to out: inout String) {
-        out += jsonString(s)
     }
 
     /// `2026-12-08T01:02:03.456789Z`.
